@@ -1,0 +1,71 @@
+"""minigan: a GAN library written from scratch over NumPy (and CuPy), built to teach.
+
+Importing minigan imports NumPy only: CuPy is loaded the first time a tensor
+is put on "cuda", matplotlib only by the plotting helpers.
+"""
+
+__version__ = "0.1.0"
+
+from . import nn, optim  # noqa: F401
+from .autograd import (  # noqa: F401
+    Function,
+    Tensor,
+    abs,
+    arange,
+    binary_cross_entropy_with_logits,
+    broadcast_to,
+    cat,
+    clamp,
+    clip,
+    div,
+    enable_grad,
+    exp,
+    full,
+    grad,
+    is_grad_enabled,
+    leaky_relu,
+    log,
+    logsigmoid,
+    matmul,
+    max,
+    maximum,
+    mean,
+    minimum,
+    no_grad,
+    ones,
+    ones_like,
+    permute,
+    pow,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    relu,
+    reshape,
+    sigmoid,
+    softplus,
+    sqrt,
+    stack,
+    sum,
+    sum_to,
+    tanh,
+    tensor,
+    transpose,
+    where,
+    zeros,
+    zeros_like,
+)
+from .backend import (  # noqa: F401
+    cuda_is_available,
+    get_default_device,
+    get_rng_state,
+    manual_seed,
+    set_default_device,
+    set_rng_state,
+)
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck  # noqa: F401
+from .serialization import CheckpointError, load, save  # noqa: F401
+
+float32 = "float32"
+float64 = "float64"

@@ -1,0 +1,1305 @@
+"""Tensor, reverse-mode autograd, and every elementary op.
+
+Read this file top to bottom:
+
+1. ``Tensor``: an array (NumPy or CuPy) plus the bookkeeping autograd needs.
+2. ``Function``: the base of every op. ``forward`` works on raw arrays;
+   ``backward`` works on *Tensors*, using the very same ops. That is the whole
+   trick behind higher-order gradients: when ``create_graph=True`` the backward
+   pass is recorded like any forward pass, so it can be differentiated again
+   (the R1 and WGAN-GP gradient penalties need this). When ``create_graph`` is
+   off, the backward pass runs under ``no_grad`` and records nothing.
+3. The engine: one iterative topological sort, then one reversed loop that
+   applies the chain rule. No recursion, so a chain of 20,000 ops is fine.
+4. The ops, one class each: ``forward`` right above ``backward``, with the
+   derivative in a one-line comment.
+
+Conventions: `x` is the op's input, `y` its output, `gy` = dL/dy (the upstream
+gradient) and `gx` = dL/dx. Broadcasting in forward is undone in backward by
+``sum_to`` (sum the gradient back down to the input's shape).
+"""
+
+import numbers
+import weakref
+from contextlib import contextmanager
+
+import numpy as np
+
+from . import backend
+
+# ----------------------------------------------------------- recording switch
+_grad_enabled = True
+
+
+@contextmanager
+def no_grad():
+    """Context manager: ops inside it record no graph (like torch.no_grad)."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, False
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+@contextmanager
+def enable_grad():
+    """Context manager: turn recording back on inside a ``no_grad`` block."""
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, True
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def is_grad_enabled():
+    """Whether ops currently record a graph."""
+    return _grad_enabled
+
+
+_FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16}
+
+
+def _resolve_dtype(dtype):
+    if dtype is None:
+        return None
+    if isinstance(dtype, str):
+        if dtype not in _FLOAT_DTYPES and dtype not in ("int64", "int32", "bool", "uint8"):
+            raise TypeError(f"unknown dtype {dtype!r}: use 'float32' or 'float64'")
+        return np.dtype(dtype)
+    return np.dtype(dtype)
+
+
+# ===================================================================== Tensor
+class Tensor:
+    """An n-dimensional array that remembers how it was computed.
+
+    Attributes: ``data`` (the NumPy/CuPy array), ``grad`` (a Tensor or None,
+    filled by ``backward`` on leaf tensors), ``requires_grad``, and ``_ctx``
+    (the Function that produced it, None for leaves).
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    # Make NumPy hand `ndarray * Tensor` over to Tensor.__rmul__.
+    __array_ufunc__ = None
+
+    def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        if isinstance(data, Tensor):
+            data = data.data
+        dtype = _resolve_dtype(dtype)
+        if device is None:
+            device = backend.device_of(data) if _is_array(data) else backend.get_default_device()
+        else:
+            device = backend.check_device(device)
+        if dtype is None and not _is_array(data):
+            # Python floats default to float32 and ints to int64, like torch;
+            # arrays keep their own dtype.
+            kind = np.asarray(data).dtype.kind
+            dtype = np.dtype(np.float32) if kind == "f" else np.dtype(np.int64) if kind in "iu" else None
+        self.data = backend.asarray(data, dtype=dtype, device=device)
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self._ctx = None
+
+    # -- plain properties -------------------------------------------------
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def size(self):
+        return self.data.size
+
+    @property
+    def device(self):
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        return self._ctx is None
+
+    def __len__(self):
+        return len(self.data)
+
+    def __repr__(self):
+        body = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ", threshold=20)
+        extra = f", device='{self.device}'" if self.device != "cpu" else ""
+        extra += f", dtype={self.dtype}" if self.dtype != np.float32 else ""
+        extra += ", requires_grad=True" if self.requires_grad else ""
+        return f"tensor({body}{extra})"
+
+    # -- conversion -------------------------------------------------------
+    def numpy(self):
+        """A NumPy array of the values (an explicit copy from the GPU on CUDA)."""
+        return backend.to_numpy(self.data)
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return backend.to_numpy(self.data).tolist()
+
+    def detach(self):
+        """The same values, cut off from the graph (shares memory)."""
+        return Tensor(self.data)
+
+    def to(self, device=None, dtype=None):
+        """This tensor on another device and/or dtype (differentiable)."""
+        out = self
+        if dtype is not None and np.dtype(_resolve_dtype(dtype)) != self.dtype:
+            out = Cast(_resolve_dtype(dtype))(out)
+        if device is not None and backend.check_device(device) != out.device:
+            out = ToDevice(backend.check_device(device))(out)
+        return out
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(dtype="float32")
+
+    def double(self):
+        return self.to(dtype="float64")
+
+    def requires_grad_(self, flag=True):
+        self.requires_grad = bool(flag)
+        return self
+
+    def zero_(self):
+        self.data[...] = 0
+        return self
+
+    # -- autograd entry point ---------------------------------------------
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Backpropagate from this tensor; leaf tensors accumulate into ``.grad``.
+
+        ``grad`` is dL/dself; it may be omitted for a one-element tensor (then 1).
+        The graph is freed afterwards unless ``retain_graph`` (or
+        ``create_graph``) is set: a second ``backward`` through a freed graph
+        raises an error instead of silently doubling gradients.
+        """
+        _run_backward([self], [grad], inputs=None, retain_graph=retain_graph or create_graph,
+                      create_graph=create_graph)
+
+    # -- operators (all defined as ops below) ------------------------------
+    def __add__(self, other):
+        return add(self, other)
+
+    def __radd__(self, other):
+        return add(other, self)
+
+    def __sub__(self, other):
+        return sub(self, other)
+
+    def __rsub__(self, other):
+        return sub(other, self)
+
+    def __mul__(self, other):
+        return mul(self, other)
+
+    def __rmul__(self, other):
+        return mul(other, self)
+
+    def __truediv__(self, other):
+        return div(self, other)
+
+    def __rtruediv__(self, other):
+        return div(other, self)
+
+    def __pow__(self, exponent):
+        return pow(self, exponent)
+
+    def __neg__(self):
+        return neg(self)
+
+    def __matmul__(self, other):
+        return matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return matmul(other, self)
+
+    def __getitem__(self, index):
+        return getitem(self, index)
+
+    # Comparisons give plain boolean tensors (no gradient).
+    def __gt__(self, other):
+        return Tensor(self.data > _raw(other))
+
+    def __ge__(self, other):
+        return Tensor(self.data >= _raw(other))
+
+    def __lt__(self, other):
+        return Tensor(self.data < _raw(other))
+
+    def __le__(self, other):
+        return Tensor(self.data <= _raw(other))
+
+    __hash__ = object.__hash__
+
+    # -- method forms of ops ----------------------------------------------
+    def exp(self):
+        return exp(self)
+
+    def log(self):
+        return log(self)
+
+    def sqrt(self):
+        return sqrt(self)
+
+    def abs(self):
+        return abs(self)
+
+    def sum(self, axis=None, keepdims=False):
+        return sum(self, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return mean(self, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        return max(self, axis, keepdims)
+
+    def reshape(self, *shape):
+        return reshape(self, *shape)
+
+    def view(self, *shape):
+        return reshape(self, *shape)
+
+    def flatten(self, start_dim=0):
+        return reshape(self, self.shape[:start_dim] + (-1,))
+
+    def transpose(self, *axes):
+        return transpose(self, *axes)
+
+    def permute(self, *axes):
+        return transpose(self, *axes)
+
+    @property
+    def T(self):
+        return transpose(self)
+
+    def relu(self):
+        return relu(self)
+
+    def sigmoid(self):
+        return sigmoid(self)
+
+    def tanh(self):
+        return tanh(self)
+
+    def clip(self, min=None, max=None):
+        return clip(self, min, max)
+
+    def matmul(self, other):
+        return matmul(self, other)
+
+    def pow(self, exponent):
+        return pow(self, exponent)
+
+
+def _is_array(x):
+    return isinstance(x, np.ndarray) or (backend._cupy is not None and isinstance(x, backend._cupy.ndarray))
+
+
+def _raw(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False):
+    """Make a Tensor from a list, number or array (float32 unless told otherwise)."""
+    return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+# =================================================================== Function
+class Function:
+    """Base of every op: ``forward`` on arrays, ``backward`` on Tensors.
+
+    Calling a Function instance runs ``forward`` on the raw arrays of its
+    inputs and wraps the result in a Tensor. When recording is on and some
+    input requires a gradient, the output remembers this Function (``_ctx``)
+    and the Function remembers its inputs.
+
+    ``backward(gy)`` gets dL/dy as a Tensor and returns one gradient (Tensor or
+    None) per input. ``self.needs_input_grad[i]`` tells whether input i wants
+    one, so expensive gradients can be skipped. ``self.output()`` is the output
+    Tensor (held by a weak reference, so no reference cycle).
+    """
+
+    inputs = ()
+    needs_input_grad = ()
+    freed = False
+
+    def __call__(self, *inputs):
+        device = inputs[0].device
+        for x in inputs[1:]:
+            if x.data.__class__ is not inputs[0].data.__class__ and x.device != device:
+                raise RuntimeError(
+                    f"{type(self).__name__}: tensors are on two devices, '{device}' and '{x.device}'; "
+                    f"move one with .to('{device}') or .to('{x.device}')"
+                )
+        y = self.forward(*[x.data for x in inputs])
+        out = Tensor.__new__(Tensor)
+        out.data = y
+        out.grad = None
+        out._ctx = None
+        out.requires_grad = False
+        if _grad_enabled:
+            needs = tuple(x.requires_grad for x in inputs)
+            if True in needs:
+                out.requires_grad = True
+                out._ctx = self
+                self.inputs = inputs
+                self.needs_input_grad = needs
+                self.output = weakref.ref(out)
+        return out
+
+    def forward(self, *xs):
+        raise NotImplementedError
+
+    def backward(self, gy):
+        raise NotImplementedError
+
+
+def _as_tensor(x, like):
+    """Turn a Python number or array into a constant Tensor of like's dtype and device.
+
+    This is where NumPy 2's promotion trap is closed: a float32 tensor times
+    ``np.float64(0.5)`` stays float32, because the scalar is cast here first.
+    """
+    if isinstance(x, Tensor):
+        return x
+    if isinstance(x, (numbers.Number, np.generic)) or _is_array(x) or isinstance(x, (list, tuple)):
+        dtype = like.dtype if like.dtype.kind == "f" else None
+        return Tensor(backend.asarray(x, dtype=dtype, device=like.device))
+    raise TypeError(f"cannot combine a Tensor with {type(x).__name__}")
+
+
+def _pair(a, b, opname):
+    """Both operands as Tensors, checked for a matching float dtype."""
+    if not isinstance(a, Tensor):
+        a = _as_tensor(a, b)
+    if not isinstance(b, Tensor):
+        b = _as_tensor(b, a)
+    if a.dtype != b.dtype and a.dtype.kind == "f" and b.dtype.kind == "f":
+        raise TypeError(
+            f"{opname}: dtypes differ, {a.dtype} and {b.dtype}; convert one with .to(dtype=...) "
+            "(minigan never promotes float32 to float64 silently)"
+        )
+    return a, b
+
+
+# ================================================================== the engine
+def _topological_order(roots):
+    """Functions reachable from `roots`, each after every function that uses its output.
+
+    An iterative depth-first search (an explicit stack instead of recursion).
+    Returned in *reverse* topological order: ready for the backward loop.
+    """
+    order, visited = [], set()
+    stack = [(t._ctx, False) for t in roots if t._ctx is not None]
+    while stack:
+        fn, children_done = stack.pop()
+        if children_done:
+            order.append(fn)
+            continue
+        if fn in visited:
+            continue
+        visited.add(fn)
+        if fn.freed:
+            raise RuntimeError(
+                "backward through a graph a second time: its saved values were freed after the "
+                "first backward. Recompute the forward pass, or pass retain_graph=True the first time."
+            )
+        stack.append((fn, True))
+        for x in fn.inputs:
+            if x._ctx is not None and x._ctx not in visited:
+                stack.append((x._ctx, False))
+    order.reverse()
+    return order
+
+
+def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
+    """The chain rule over the graph. Returns grads of `inputs` when given.
+
+    With ``inputs=None`` (``Tensor.backward``) leaf tensors accumulate into
+    ``.grad``. With ``inputs`` (``minigan.grad``) nothing is accumulated and
+    only the functions on a path to those inputs are differentiated.
+    """
+    seeds = []
+    for out, g in zip(outputs, grad_outputs):
+        if not out.requires_grad:
+            raise RuntimeError(
+                "this tensor does not require grad and has no graph: did you compute it under "
+                "no_grad(), detach it, or forget requires_grad=True on the inputs?"
+            )
+        if g is None:
+            if out.size != 1:
+                raise RuntimeError(f"grad can be implicit only for a one-element output; got shape {out.shape}")
+            g = Tensor(backend.xp_of(out.data).ones_like(out.data))
+        elif not isinstance(g, Tensor):
+            g = _as_tensor(g, out)
+        if g.shape != out.shape:
+            raise ValueError(f"grad shape {g.shape} does not match output shape {out.shape}")
+        seeds.append((out, g))
+
+    order = _topological_order([o for o, _ in seeds])
+
+    wanted = None
+    if inputs is not None:
+        wanted = {id(t): i for i, t in enumerate(inputs)}
+        # Keep only functions that lead to a wanted input (others are wasted work).
+        relevant = set()
+        for fn in reversed(order):  # inputs-first order
+            if any(id(x) in wanted or x._ctx in relevant for x in fn.inputs):
+                relevant.add(fn)
+        order = [fn for fn in order if fn in relevant]
+    results = [None] * (len(inputs) if inputs is not None else 0)
+
+    fn_grads = {}  # Function -> dL/d(its output), accumulated
+
+    def deliver(t, g):
+        if wanted is not None and id(t) in wanted:
+            i = wanted[id(t)]
+            results[i] = g if results[i] is None else results[i] + g
+        if t._ctx is not None:
+            if wanted is None or t._ctx in relevant:
+                prev = fn_grads.get(t._ctx)
+                fn_grads[t._ctx] = g if prev is None else prev + g
+        elif wanted is None and t.requires_grad:
+            if g.shape != t.shape:  # every backward rule must undo its broadcasting
+                raise RuntimeError(f"internal error: gradient shape {g.shape} for a tensor of shape {t.shape}")
+            if create_graph:
+                t.grad = g if t.grad is None else t.grad + g
+            elif t.grad is None:
+                t.grad = Tensor(g.data.copy())  # own copy: g may be a view shared with another tensor
+            else:
+                t.grad.data += g.data
+
+    context = enable_grad() if create_graph else no_grad()
+    with context:
+        for out, g in seeds:
+            deliver(out, g)
+        for fn in order:
+            gy = fn_grads.pop(fn, None)
+            if gy is None:
+                continue
+            if wanted is not None:
+                fn.needs_input_grad = tuple(
+                    x.requires_grad and (id(x) in wanted or x._ctx in relevant) for x in fn.inputs
+                )
+            gxs = fn.backward(gy)
+            if not isinstance(gxs, tuple):
+                gxs = (gxs,)
+            for x, gx, need in zip(fn.inputs, gxs, fn.needs_input_grad):
+                if gx is not None and need:
+                    deliver(x, gx)
+            if not retain_graph:
+                fn.inputs = ()
+                fn.freed = True
+    if not create_graph:
+        for r in results:
+            if r is not None:
+                r._ctx = None
+                r.requires_grad = False
+    return results
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """Gradients of `outputs` with respect to `inputs`, like ``torch.autograd.grad``.
+
+    Returns a tuple with one Tensor per input. Nothing is accumulated into
+    ``.grad``. With ``create_graph=True`` the returned gradients are themselves
+    part of a graph and can be differentiated again (double backprop).
+    """
+    single_out = isinstance(outputs, Tensor)
+    outputs = [outputs] if single_out else list(outputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor):
+        grad_outputs = [grad_outputs]
+    for t in inputs:
+        if not t.requires_grad:
+            raise RuntimeError("grad: every input must have requires_grad=True")
+    if retain_graph is None:
+        retain_graph = create_graph
+    results = _run_backward(outputs, list(grad_outputs), inputs, retain_graph, create_graph)
+    for i, r in enumerate(results):
+        if r is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: input {i} (shape {inputs[i].shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+    return tuple(results)
+
+
+# ======================================================================= ops
+def sum_to(x, shape):
+    """Sum `x` down to `shape` (undoes broadcasting); a no-op if shapes match."""
+    if x.shape == tuple(shape):
+        return x
+    return SumTo(tuple(shape))(x)
+
+
+class SumTo(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        lead = x.ndim - len(self.shape)
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(self.shape) if n == 1 and x.shape[lead + i] != 1
+        )
+        y = x.sum(axis=axes, keepdims=True)
+        return y.reshape(self.shape) if lead else y
+
+    def backward(self, gy):
+        # d/dx: every summed element gets the same gradient -> broadcast back
+        return broadcast_to(gy, self.inputs[0].shape)
+
+
+def broadcast_to(x, shape):
+    """`x` repeated to `shape` by broadcasting (a view in forward)."""
+    if x.shape == tuple(shape):
+        return x
+    return BroadcastTo(tuple(shape))(x)
+
+
+class BroadcastTo(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return backend.xp_of(x).broadcast_to(x, self.shape)
+
+    def backward(self, gy):
+        # d/dx: the copies' gradients add up -> sum back to x's shape
+        return sum_to(gy, self.inputs[0].shape)
+
+
+class Add(Function):
+    def forward(self, a, b):
+        return a + b
+
+    def backward(self, gy):
+        # d(a+b)/da = 1, d(a+b)/db = 1
+        a, b = self.inputs
+        return sum_to(gy, a.shape), sum_to(gy, b.shape)
+
+
+def add(a, b):
+    return Add()(*_pair(a, b, "add"))
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        return a - b
+
+    def backward(self, gy):
+        # d(a-b)/da = 1, d(a-b)/db = -1
+        a, b = self.inputs
+        return sum_to(gy, a.shape), sum_to(-gy, b.shape)
+
+
+def sub(a, b):
+    return Sub()(*_pair(a, b, "sub"))
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        # d(ab)/da = b, d(ab)/db = a
+        a, b = self.inputs
+        ga = sum_to(gy * b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * a, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def mul(a, b):
+    return Mul()(*_pair(a, b, "mul"))
+
+
+class Div(Function):
+    def forward(self, a, b):
+        return a / b
+
+    def backward(self, gy):
+        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+        a, b = self.inputs
+        ga = sum_to(gy / b, a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(-gy * a / (b * b), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def div(a, b):
+    return Div()(*_pair(a, b, "div"))
+
+
+class Neg(Function):
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        # d(-x)/dx = -1
+        return -gy
+
+
+def neg(x):
+    return Neg()(x)
+
+
+class Pow(Function):
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x**self.c
+
+    def backward(self, gy):
+        # d(x^c)/dx = c x^(c-1)
+        (x,) = self.inputs
+        if self.c == 2:
+            return gy * x * 2.0
+        return gy * self.c * x ** (self.c - 1)
+
+
+def pow(x, exponent):
+    """x ** exponent for a constant (Python number) exponent."""
+    if isinstance(exponent, Tensor):
+        raise TypeError("pow: the exponent must be a Python number; for a tensor exponent use exp(b * log(a))")
+    return Pow(float(exponent) if not float(exponent).is_integer() else int(exponent))(x)
+
+
+class Exp(Function):
+    def forward(self, x):
+        return backend.xp_of(x).exp(x)
+
+    def backward(self, gy):
+        # d(e^x)/dx = e^x = y
+        return gy * self.output()
+
+
+def exp(x):
+    return Exp()(x)
+
+
+class Log(Function):
+    def forward(self, x):
+        return backend.xp_of(x).log(x)
+
+    def backward(self, gy):
+        # d(log x)/dx = 1/x
+        return gy / self.inputs[0]
+
+
+def log(x):
+    return Log()(x)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        return backend.xp_of(x).sqrt(x)
+
+    def backward(self, gy):
+        # d(sqrt x)/dx = 1 / (2 sqrt x) = 1 / (2y)
+        return gy / (self.output() * 2.0)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+class Abs(Function):
+    def forward(self, x):
+        return backend.xp_of(x).abs(x)
+
+    def backward(self, gy):
+        # d|x|/dx = sign(x)
+        x = self.inputs[0].data
+        return gy * Tensor(backend.xp_of(x).sign(x))
+
+
+def abs(x):
+    return Abs()(x)
+
+
+class Maximum(Function):
+    def forward(self, a, b):
+        return backend.xp_of(a).maximum(a, b)
+
+    def backward(self, gy):
+        # d max(a,b)/da = [a >= b], d max(a,b)/db = [a < b]
+        a, b = self.inputs
+        mask = (a.data >= b.data).astype(a.dtype)
+        ga = sum_to(gy * Tensor(mask), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * Tensor(1 - mask), b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def maximum(a, b):
+    """Elementwise maximum (the gradient goes to `a` on ties)."""
+    return Maximum()(*_pair(a, b, "maximum"))
+
+
+def minimum(a, b):
+    """Elementwise minimum, as -max(-a, -b)."""
+    a, b = _pair(a, b, "minimum")
+    return -maximum(-a, -b)
+
+
+class Clip(Function):
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return backend.xp_of(x).clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        # d clip(x)/dx = 1 inside [lo, hi], 0 outside
+        x = self.inputs[0].data
+        inside = backend.xp_of(x).ones_like(x)
+        if self.lo is not None:
+            inside = inside * (x >= self.lo)
+        if self.hi is not None:
+            inside = inside * (x <= self.hi)
+        return gy * Tensor(inside.astype(x.dtype))
+
+
+def clip(x, min=None, max=None):
+    """Clamp values to [min, max] (either may be None)."""
+    return Clip(min, max)(x)
+
+
+clamp = clip
+
+
+class Where(Function):
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        return backend.xp_of(a).where(self.cond, a, b)
+
+    def backward(self, gy):
+        # d where(c,a,b)/da = c, /db = 1 - c
+        a, b = self.inputs
+        c = Tensor(self.cond.astype(gy.dtype))
+        return sum_to(gy * c, a.shape), sum_to(gy * (1.0 - c), b.shape)
+
+
+def where(cond, a, b):
+    """Pick `a` where `cond` is true, else `b` (cond gets no gradient)."""
+    a, b = _pair(a, b, "where")
+    return Where(_raw(cond))(a, b)
+
+
+# ----------------------------------------------------------------- matmul
+class MatMul(Function):
+    def forward(self, a, b):
+        return a @ b
+
+    def backward(self, gy):
+        # d(AB)/dA = gy B^T, d(AB)/dB = A^T gy  (batched over leading axes)
+        a, b = self.inputs
+        ga = sum_to(gy @ _swap_last(b), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(_swap_last(a) @ gy, b.shape) if self.needs_input_grad[1] else None
+        return ga, gb
+
+
+def _swap_last(x):
+    axes = list(range(x.ndim))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return transpose(x, *axes)
+
+
+def matmul(a, b):
+    """Matrix product a @ b, with NumPy's rules for 1-D and batched operands."""
+    a, b = _pair(a, b, "matmul")
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
+    if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} do not fit: the last axis of the first "
+            f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} axis of the second "
+            f"({b.shape[-2] if b.ndim > 1 else b.shape[0]})"
+        )
+    if a.ndim == 1:
+        return reshape(matmul(reshape(a, 1, -1), b), *(b.shape[:-2] + b.shape[-1:]))
+    if b.ndim == 1:
+        return reshape(matmul(a, reshape(b, -1, 1)), *a.shape[:-1])
+    return MatMul()(a, b)
+
+
+class Linear(Function):
+    def forward(self, x, w, b=None):
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        # y = x W^T + b:  dy/dx = W,  dy/dW = gy^T x,  dy/db = sum over the batch
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        gx = gy @ w if need[0] else None
+        gw = gy.T @ x if need[1] else None
+        gb = gy.sum(axis=0) if len(self.inputs) == 3 and need[2] else None
+        return gx, gw, gb
+
+
+def linear(x, weight, bias=None):
+    """y = x @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    if x.ndim != 2:
+        lead = x.shape[:-1]
+        return reshape(linear(reshape(x, -1, x.shape[-1]), weight, bias), *lead, weight.shape[0])
+    if x.shape[1] != weight.shape[1]:
+        raise ValueError(
+            f"Linear: expected input with {weight.shape[1]} features (shape (N, {weight.shape[1]})), "
+            f"got shape {x.shape}; check in_features or the previous layer's output size"
+        )
+    if x.dtype != weight.dtype:
+        raise TypeError(f"Linear: input dtype {x.dtype} but weight dtype {weight.dtype}; convert the input with .to(dtype=...)")
+    return Linear()(x, weight, bias) if bias is not None else Linear()(x, weight)
+
+
+# ------------------------------------------------------------- reductions
+def _norm_axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    return tuple(a % ndim for a in axis)
+
+
+def _keepdims_shape(shape, axes):
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        # d sum(x)/dx_i = 1 -> broadcast gy back over the summed axes
+        x = self.inputs[0]
+        shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.ndim))
+        return broadcast_to(reshape(gy, *shape), x.shape)
+
+
+def sum(x, axis=None, keepdims=False):
+    axis = _norm_axes(axis, x.ndim) if axis is not None else None
+    return Sum(axis, keepdims)(x)
+
+
+def mean(x, axis=None, keepdims=False):
+    """Arithmetic mean: sum / count (the count is a Python int: no float64 sneaks in)."""
+    axes = _norm_axes(axis, x.ndim)
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    return sum(x, axis, keepdims) * (1.0 / count)
+
+
+class Max(Function):
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        return x.max(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        # d max(x)/dx_i = 1 where x_i is the max (split evenly between ties), else 0
+        x = self.inputs[0]
+        shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.ndim))
+        y = self.output().data.reshape(shape)
+        mask = (x.data == y).astype(x.dtype)
+        mask /= mask.sum(axis=self.axis, keepdims=True)
+        return broadcast_to(reshape(gy, *shape), x.shape) * Tensor(mask)
+
+
+def max(x, axis=None, keepdims=False):
+    axis = _norm_axes(axis, x.ndim) if axis is not None else None
+    return Max(axis, keepdims)(x)
+
+
+# ------------------------------------------------------- shape operations
+class Reshape(Function):
+    def __init__(self, shape):
+        self.shape = shape
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, gy):
+        # reshaping moves no values: reshape the gradient back
+        return reshape(gy, *self.inputs[0].shape)
+
+
+def reshape(x, *shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if tuple(shape) == x.shape:
+        return x
+    try:
+        return Reshape(tuple(shape))(x)
+    except ValueError:
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} values) to {tuple(shape)}") from None
+
+
+class Transpose(Function):
+    def __init__(self, axes):
+        self.axes = axes
+
+    def forward(self, x):
+        return x.transpose(self.axes)
+
+    def backward(self, gy):
+        # a permutation's gradient is the inverse permutation
+        inverse = tuple(np.argsort(self.axes)) if self.axes is not None else None
+        return transpose(gy, *inverse) if inverse is not None else transpose(gy)
+
+
+def transpose(x, *axes):
+    """Permute axes (reverse them when none are given), like ndarray.transpose."""
+    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
+        axes = tuple(axes[0])
+    axes = tuple(int(a) % x.ndim for a in axes) if axes else None
+    return Transpose(axes)(x)
+
+
+permute = transpose
+
+
+class GetItem(Function):
+    def __init__(self, index):
+        self.index = index
+
+    def forward(self, x):
+        return x[self.index]
+
+    def backward(self, gy):
+        # picked entries get gy, the rest get 0 (repeated integer indices add up)
+        return GetItemGrad(self.index, self.inputs[0].shape)(gy)
+
+
+class GetItemGrad(Function):
+    """The adjoint of indexing: zeros of the input's shape with gy scattered in."""
+
+    def __init__(self, index, shape):
+        self.index, self.shape = index, shape
+
+    def forward(self, gy):
+        gx = backend.xp_of(gy).zeros(self.shape, dtype=gy.dtype)
+        if _has_array_index(self.index):
+            backend.scatter_add(gx, self.index, gy)
+        else:
+            gx[self.index] = gy
+        return gx
+
+    def backward(self, ggx):
+        # linear in gy, so its derivative is indexing again
+        return getitem(ggx, self.index)
+
+
+def _has_array_index(index):
+    items = index if isinstance(index, tuple) else (index,)
+    return any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in items)
+
+
+def _clean_index(index, device):
+    """Tensors and lists in an index become arrays on the right device."""
+    items = index if isinstance(index, tuple) else (index,)
+    out = []
+    for i in items:
+        if isinstance(i, Tensor):
+            i = i.data
+        elif isinstance(i, list):
+            i = backend.asarray(i, device=device)
+        if _is_array(i) and backend.device_of(i) != device:
+            i = backend.to_device(i, device)
+        out.append(i)
+    return tuple(out) if isinstance(index, tuple) else out[0]
+
+
+def getitem(x, index):
+    """x[index] for slices, integers and integer/boolean arrays."""
+    return GetItem(_clean_index(index, x.device))(x)
+
+
+class Cat(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, *xs):
+        return backend.xp_of(xs[0]).concatenate(xs, axis=self.axis)
+
+    def backward(self, gy):
+        # each input gets back its own slice of the gradient
+        grads, start = [], 0
+        for x in self.inputs:
+            stop = start + x.shape[self.axis]
+            index = (slice(None),) * self.axis + (slice(start, stop),)
+            grads.append(getitem(gy, index))
+            start = stop
+        return tuple(grads)
+
+
+def cat(tensors, axis=0, dim=None):
+    """Join tensors along an existing axis (``dim`` is accepted as torch's name)."""
+    axis = dim if dim is not None else axis
+    tensors = list(tensors)
+    axis = axis % tensors[0].ndim
+    for t in tensors[1:]:
+        if t.ndim != tensors[0].ndim or any(
+            a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != axis
+        ):
+            raise ValueError(f"cat: shapes {tensors[0].shape} and {t.shape} differ outside axis {axis}")
+    return Cat(axis)(*tensors)
+
+
+def stack(tensors, axis=0, dim=None):
+    """Join tensors along a new axis."""
+    axis = dim if dim is not None else axis
+    tensors = list(tensors)
+    nd = tensors[0].ndim + 1
+    axis = axis % nd
+    expanded = [reshape(t, *(t.shape[:axis] + (1,) + t.shape[axis:])) for t in tensors]
+    return cat(expanded, axis)
+
+
+# ------------------------------------------------------------ activations
+class ReLU(Function):
+    def forward(self, x):
+        return backend.xp_of(x).maximum(x, 0)
+
+    def backward(self, gy):
+        # d relu(x)/dx = [x > 0]
+        return gy * Tensor(self.inputs[0].data > 0).to(dtype=gy.dtype)
+
+
+def relu(x):
+    return ReLU()(x)
+
+
+class LeakyReLU(Function):
+    def __init__(self, slope):
+        self.slope = slope
+
+    def forward(self, x):
+        return backend.xp_of(x).where(x > 0, x, x * self.slope)
+
+    def backward(self, gy):
+        # d leaky(x)/dx = 1 if x > 0 else slope
+        x = self.inputs[0].data
+        factor = backend.xp_of(x).where(x > 0, 1.0, self.slope).astype(x.dtype)
+        return gy * Tensor(factor)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    return LeakyReLU(negative_slope)(x)
+
+
+class Sigmoid(Function):
+    def forward(self, x):
+        # 1/(1+e^-x) written as tanh: never overflows, stays in x's dtype
+        xp = backend.xp_of(x)
+        return xp.tanh(x * 0.5) * 0.5 + 0.5
+
+    def backward(self, gy):
+        # d sigmoid(x)/dx = y (1 - y)
+        y = self.output()
+        return gy * y * (1.0 - y)
+
+
+def sigmoid(x):
+    return Sigmoid()(x)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        return backend.xp_of(x).tanh(x)
+
+    def backward(self, gy):
+        # d tanh(x)/dx = 1 - y^2
+        y = self.output()
+        return gy * (1.0 - y * y)
+
+
+def tanh(x):
+    return Tanh()(x)
+
+
+class Softplus(Function):
+    def forward(self, x):
+        # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): stable for any x
+        xp = backend.xp_of(x)
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, gy):
+        # d softplus(x)/dx = sigmoid(x)
+        return gy * sigmoid(self.inputs[0])
+
+
+def softplus(x):
+    return Softplus()(x)
+
+
+def logsigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x), stable for any x."""
+    return -softplus(-x)
+
+
+class BCEWithLogits(Function):
+    def forward(self, logits, target):
+        # softplus(l) - y l = max(l, 0) - y l + log1p(e^-|l|)
+        xp = backend.xp_of(logits)
+        return xp.maximum(logits, 0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
+
+    def backward(self, gy):
+        # d/dl = sigmoid(l) - y,  d/dy = -l
+        logits, target = self.inputs
+        gl = gy * (sigmoid(logits) - target) if self.needs_input_grad[0] else None
+        gt = -gy * logits if self.needs_input_grad[1] else None
+        return gl, gt
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
+    """BCE on logits, computed stably; reduction 'mean', 'sum' or 'none'."""
+    logits, target = _pair(logits, target, "binary_cross_entropy_with_logits")
+    if logits.shape != target.shape:
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: logits shape {logits.shape} and target shape "
+            f"{target.shape} must be equal (no silent broadcasting of targets)"
+        )
+    loss = BCEWithLogits()(logits, target)
+    if reduction == "mean":
+        return mean(loss)
+    if reduction == "sum":
+        return sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+# --------------------------------------------------- dtype and device moves
+class Cast(Function):
+    def __init__(self, dtype):
+        self.dtype = dtype
+
+    def forward(self, x):
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        # a cast is the identity on values: cast the gradient back
+        return gy.to(dtype=self.inputs[0].dtype)
+
+
+class ToDevice(Function):
+    def __init__(self, device):
+        self.device = device
+
+    def forward(self, x):
+        return backend.to_device(x, self.device)
+
+    def backward(self, gy):
+        # a copy between devices is the identity: copy the gradient back
+        return gy.to(self.inputs[0].device)
+
+
+# --------------------------------------------------------------- factories
+def _new(fill, shape, dtype, device, requires_grad):
+    device = backend.check_device(device)
+    dtype = _resolve_dtype(dtype) or np.dtype(np.float32)
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    data = fill(backend.xp_for_device(device), tuple(int(s) for s in shape), dtype, device)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, dt, d: xp.zeros(s, dtype=dt), shape, dtype, device, requires_grad)
+
+
+def ones(*shape, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, dt, d: xp.ones(s, dtype=dt), shape, dtype, device, requires_grad)
+
+
+def full(shape, value, dtype=None, device=None, requires_grad=False):
+    return _new(lambda xp, s, dt, d: xp.full(s, value, dtype=dt), (shape,), dtype, device, requires_grad)
+
+
+def randn(*shape, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples from the device's seeded generator."""
+    def fill(xp, s, dt, d):
+        return backend.generator(d).standard_normal(s, dtype=dt)
+    return _new(fill, shape, dtype, device, requires_grad)
+
+
+def rand(*shape, dtype=None, device=None, requires_grad=False):
+    """Uniform samples on [0, 1) from the device's seeded generator."""
+    def fill(xp, s, dt, d):
+        return backend.generator(d).random(s, dtype=dt)
+    return _new(fill, shape, dtype, device, requires_grad)
+
+
+def uniform(shape, low, high, dtype=None, device=None):
+    """Uniform samples on [low, high) (used by layer initialisers)."""
+    t = rand(*shape, dtype=dtype, device=device)
+    t.data *= high - low
+    t.data += low
+    return t
+
+
+def randint(low, high, shape, device=None):
+    device = backend.check_device(device)
+    data = backend.generator(device).integers(low, high, size=tuple(shape))
+    return Tensor(data.astype(np.int64))
+
+
+def _like(fn, x, dtype, device, requires_grad):
+    return fn(*x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    return _like(zeros, x, dtype, device, requires_grad)
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False):
+    return _like(ones, x, dtype, device, requires_grad)
+
+
+def randn_like(x, dtype=None, device=None, requires_grad=False):
+    return _like(randn, x, dtype, device, requires_grad)
+
+
+def rand_like(x, dtype=None, device=None, requires_grad=False):
+    return _like(rand, x, dtype, device, requires_grad)
+
+
+def arange(*args, dtype=None, device=None):
+    device = backend.check_device(device)
+    data = backend.xp_for_device(device).arange(*args)
+    return Tensor(data.astype(_resolve_dtype(dtype)) if dtype is not None else data)
+

@@ -1,0 +1,209 @@
+"""The array backend: the one module that knows NumPy from CuPy.
+
+Everything else in minigan asks this module for an array module (``xp``) and
+never imports NumPy-vs-CuPy logic itself. Two devices exist:
+
+* ``"cpu"``  -> NumPy arrays
+* ``"cuda"`` -> CuPy arrays (optional; ``pip install "minigan[gpu]"``)
+
+CuPy is imported lazily, the first time something asks for ``"cuda"``, and
+the import is guarded against *any* exception: CuPy can be installed and still
+unusable (no driver, no GPU, wrong CUDA version).
+
+Besides picking ``xp`` this module holds the few operations that differ
+between the two libraries: scatter-add, padding, strided sliding windows,
+moving arrays between devices, and one seeded random generator per device.
+"""
+
+import numpy as np
+
+DEVICES = ("cpu", "cuda")
+GPU_INSTALL_HINT = 'install a CUDA build of CuPy with: pip install "minigan[gpu]"'
+
+# Module-level cache of the CuPy import: None = not tried yet.
+_cupy = None
+_cupy_error = None
+
+
+def _import_cupy():
+    """Import CuPy once; remember why it failed if it did."""
+    global _cupy, _cupy_error
+    if _cupy is None and _cupy_error is None:
+        try:
+            import cupy  # noqa: PLC0415 (lazy on purpose)
+
+            if not cupy.cuda.is_available():
+                raise RuntimeError("CuPy is installed but sees no CUDA GPU")
+            cupy.zeros(1)  # touch the device once: fails here, not mid-training
+            _cupy = cupy
+        except Exception as e:  # noqa: BLE001  (an unusable CuPy fails in many ways)
+            _cupy_error = f"{type(e).__name__}: {e}"
+    return _cupy
+
+
+def cuda_is_available():
+    """True when CuPy imports and a CUDA GPU answers. Never raises."""
+    try:
+        return _import_cupy() is not None
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def check_device(device):
+    """Normalise a device name ("cpu", "cuda", "cuda:0") and check it is usable."""
+    if device is None:
+        return _default_device
+    if not isinstance(device, str):
+        device = str(device)
+    name = device.split(":")[0]
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+    if name == "cuda" and _import_cupy() is None:
+        raise RuntimeError(
+            f"device 'cuda' is not usable here ({_cupy_error}); "
+            f"run on device='cpu', or {GPU_INSTALL_HINT} on a machine with an NVIDIA GPU"
+        )
+    return name
+
+
+_default_device = "cpu"
+
+
+def set_default_device(device):
+    """Set the device new tensors land on when none is given ("cpu" or "cuda")."""
+    global _default_device
+    _default_device = check_device(device)
+
+
+def get_default_device():
+    """The device new tensors land on when none is given."""
+    return _default_device
+
+
+def xp_for_device(device):
+    """The array module (numpy or cupy) for a device name."""
+    return np if device == "cpu" else _import_cupy()
+
+
+def device_of(array):
+    """'cpu' for a NumPy array (or scalar), 'cuda' for a CuPy array."""
+    if isinstance(array, (np.ndarray, np.generic)) or _cupy is None:
+        return "cpu"
+    return "cuda" if isinstance(array, _cupy.ndarray) else "cpu"
+
+
+def xp_of(array):
+    """The array module that owns this array."""
+    return np if device_of(array) == "cpu" else _cupy
+
+
+def asarray(data, dtype=None, device="cpu"):
+    """Turn data (lists, scalars, NumPy or CuPy arrays) into an array on `device`."""
+    if device == "cpu":
+        if _cupy is not None and isinstance(data, _cupy.ndarray):
+            data = data.get()  # explicit device -> host copy
+        return np.asarray(data, dtype=dtype)
+    cp = _import_cupy()
+    return cp.asarray(data, dtype=dtype)
+
+
+def to_device(array, device):
+    """Move an array to `device` (a no-op when it is already there)."""
+    device = check_device(device)
+    if device_of(array) == device:
+        return array
+    return asarray(array, device=device)
+
+
+def to_numpy(array):
+    """An explicit copy to host memory as a NumPy array (no-op for NumPy)."""
+    if isinstance(array, np.ndarray):
+        return array
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy.asnumpy(array)
+    return np.asarray(array)
+
+
+# --------------------------------------------------------------------- random
+# One seeded generator per device. `manual_seed` resets all of them.
+_generators = {}
+_seed = None
+
+
+def manual_seed(seed):
+    """Seed every device's random generator (like torch.manual_seed)."""
+    global _seed
+    _seed = int(seed)
+    _generators.clear()
+
+
+def generator(device):
+    """The random generator for a device, created from the last manual_seed."""
+    gen = _generators.get(device)
+    if gen is None:
+        xp = xp_for_device(device)
+        seed = _seed if _seed is not None else np.random.SeedSequence().entropy
+        gen = xp.random.default_rng(seed) if device == "cpu" else xp.random.default_rng(seed)
+        _generators[device] = gen
+    return gen
+
+
+def get_rng_state():
+    """The CPU generator's state as plain Python values (saved in checkpoints)."""
+    state = generator("cpu").bit_generator.state
+    return {"seed": _seed, "cpu": _stringify_ints(state)}
+
+
+def set_rng_state(state):
+    """Restore what `get_rng_state` returned."""
+    global _seed
+    _seed = state.get("seed")
+    gen = np.random.default_rng()
+    gen.bit_generator.state = _unstringify_ints(state["cpu"])
+    _generators.clear()
+    _generators["cpu"] = gen
+
+
+def _stringify_ints(obj):
+    # PCG64 states are 128-bit integers: keep them exact as strings.
+    if isinstance(obj, dict):
+        return {k: _stringify_ints(v) for k, v in obj.items()}
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return f"int:{obj}"
+    return obj
+
+
+def _unstringify_ints(obj):
+    if isinstance(obj, dict):
+        return {k: _unstringify_ints(v) for k, v in obj.items()}
+    if isinstance(obj, str) and obj.startswith("int:"):
+        return int(obj[4:])
+    return obj
+
+
+# ------------------------------------------------- backend-specific array ops
+def scatter_add(target, index, values):
+    """target[index] += values, adding repeated indices (np.add.at / cupy.add.at)."""
+    xp_of(target).add.at(target, index, values)
+    return target
+
+
+def pad2d(x, ph, pw):
+    """Zero-pad the last two axes of a 4-D array by (ph, pw) on each side."""
+    if ph == 0 and pw == 0:
+        return x
+    return xp_of(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+
+
+def sliding_windows(x, kh, kw, sh, sw):
+    """A strided, zero-copy view of every (kh, kw) window of a 4-D array.
+
+    (N, C, H, W) -> (N, C, OH, OW, kh, kw), windows taken every (sh, sw) pixels.
+    """
+    xp = xp_of(x)
+    n, c, h, w = x.shape
+    oh, ow = (h - kh) // sh + 1, (w - kw) // sw + 1
+    s0, s1, s2, s3 = x.strides
+    shape = (n, c, oh, ow, kh, kw)
+    strides = (s0, s1, s2 * sh, s3 * sw, s2, s3)
+    return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)

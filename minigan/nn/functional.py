@@ -1,0 +1,56 @@
+"""Functional forms of the layers (``minigan.nn.functional``, like ``torch.nn.functional``).
+
+The elementwise and reduction ops live in ``minigan.autograd``; this module
+gathers what layers use under PyTorch's names.
+"""
+
+from ..autograd import (  # noqa: F401  (re-exported)
+    binary_cross_entropy_with_logits,
+    leaky_relu,
+    linear,
+    logsigmoid,
+    relu,
+    sigmoid,
+    softplus,
+    tanh,
+)
+from .. import autograd as _ag
+
+
+def mse_loss(input, target, reduction="mean"):
+    """Mean squared error (input - target)^2, shapes must match."""
+    if input.shape != target.shape:
+        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must be equal")
+    d = input - target
+    loss = d * d
+    if reduction == "mean":
+        return _ag.mean(loss)
+    if reduction == "sum":
+        return _ag.sum(loss)
+    return loss
+
+
+def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
+    """BCE on probabilities (prefer the logits form: it is stable)."""
+    p = _ag.clip(probs, eps, 1 - eps)
+    loss = -(target * _ag.log(p) + (1.0 - target) * _ag.log(1.0 - p))
+    return _ag.mean(loss) if reduction == "mean" else _ag.sum(loss) if reduction == "sum" else loss
+
+
+def log_softmax(x, dim=-1):
+    """log softmax along `dim`, shifted by the max for stability."""
+    shift = x - _ag.Tensor(x.data.max(axis=dim, keepdims=True))
+    return shift - _ag.log(_ag.sum(_ag.exp(shift), axis=dim, keepdims=True))
+
+
+def softmax(x, dim=-1):
+    return _ag.exp(log_softmax(x, dim))
+
+
+def cross_entropy(logits, labels, reduction="mean"):
+    """Softmax cross-entropy of (N, C) logits against integer labels (N,)."""
+    logp = log_softmax(logits, dim=1)
+    n = logits.shape[0]
+    idx = labels.data if isinstance(labels, _ag.Tensor) else labels
+    picked = _ag.getitem(logp, (_ag.arange(n, device=logits.device).data, idx))
+    return -_ag.mean(picked) if reduction == "mean" else -_ag.sum(picked) if reduction == "sum" else -picked

@@ -1,0 +1,196 @@
+"""`Module` and `Parameter`: the containers that hold a model's weights.
+
+Modules register parameters, buffers (non-trained state such as batch-norm
+running statistics) and child modules in *definition order*, so
+``parameters()`` and ``state_dict()`` come out in the same order on every run,
+with PyTorch's key names (``"0.weight"``, ``"block.1.bias"``, ...).
+"""
+
+from collections import OrderedDict
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as a trainable weight (requires_grad=True)."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad=True):
+        super().__init__(data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class Module:
+    """Base class of every layer and model, with PyTorch's interface."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", OrderedDict())
+        object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "training", True)
+
+    # -- registration -----------------------------------------------------
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting attributes")
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        if isinstance(value, Parameter):
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._modules[name] = value
+        object.__setattr__(self, name, value)
+
+    def register_buffer(self, name, tensor):
+        """Keep a non-trained tensor (saved in state_dict, moved by .to())."""
+        object.__setattr__(self, name, tensor)
+        self._buffers[name] = tensor
+
+    def __delattr__(self, name):
+        for store in (self._parameters, self._buffers, self._modules):
+            store.pop(name, None)
+        object.__delattr__(self, name)
+
+    # -- calling ----------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- traversal --------------------------------------------------------
+    def children(self):
+        return iter(self._modules.values())
+
+    def named_children(self):
+        return iter(self._modules.items())
+
+    def named_modules(self, prefix=""):
+        yield prefix, self
+        for name, child in self._modules.items():
+            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self, prefix=""):
+        for mod_name, mod in self.named_modules(prefix):
+            for name, p in mod._parameters.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), p
+
+    def parameters(self):
+        for _, p in self.named_parameters():
+            yield p
+
+    def named_buffers(self):
+        for mod_name, mod in self.named_modules():
+            for name, b in mod._buffers.items():
+                yield (f"{mod_name}.{name}" if mod_name else name), b
+
+    def buffers(self):
+        for _, b in self.named_buffers():
+            yield b
+
+    # -- modes and devices -------------------------------------------------
+    def train(self, mode=True):
+        """Training mode (batch norm uses batch statistics, dropout is on)."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Evaluation mode (batch norm uses running statistics, dropout is off)."""
+        return self.train(False)
+
+    def to(self, device=None, dtype=None):
+        """Move (and/or cast) every parameter and buffer in place; returns self."""
+        if device is not None:
+            device = backend.check_device(device)
+        for m in self.modules():
+            for t in list(m._parameters.values()) + list(m._buffers.values()):
+                if device is not None:
+                    t.data = backend.to_device(t.data, device)
+                if dtype is not None and t.data.dtype.kind == "f":
+                    t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad = Tensor(backend.to_device(t.grad.data, t.device).astype(t.data.dtype))
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def requires_grad_(self, flag=True):
+        for p in self.parameters():
+            p.requires_grad = bool(flag)
+        return self
+
+    # -- saving -----------------------------------------------------------
+    def state_dict(self):
+        """Ordered name -> Tensor of every parameter and buffer (shares memory, like torch)."""
+        out = OrderedDict()
+        for mod_name, mod in self.named_modules():
+            for name, t in list(mod._parameters.items()) + list(mod._buffers.items()):
+                out[f"{mod_name}.{name}" if mod_name else name] = Tensor(t.data)
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy values into this module's parameters and buffers (on their current device).
+
+        Accepts Tensors or arrays (NumPy or CuPy). Every missing, unexpected
+        and mis-shaped key is named in one error; nothing is changed then.
+        """
+        own = OrderedDict()
+        for mod_name, mod in self.named_modules():
+            for name, t in list(mod._parameters.items()) + list(mod._buffers.items()):
+                own[f"{mod_name}.{name}" if mod_name else name] = t
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        wrong = []
+        for k, t in own.items():
+            if k in state_dict:
+                shape = tuple(np.shape(state_dict[k].data if isinstance(state_dict[k], Tensor) else state_dict[k]))
+                if shape != t.shape:
+                    wrong.append(f"{k}: checkpoint has shape {shape}, this model has {t.shape}")
+        problems = []
+        if wrong:
+            problems.append("mis-shaped keys: " + "; ".join(wrong))
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if problems:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the state dict does not fit this model — "
+                + " | ".join(problems)
+                + ". Was it saved from a different model or configuration?"
+            )
+        for k, t in own.items():
+            if k in state_dict:
+                v = state_dict[k]
+                v = v.data if isinstance(v, Tensor) else v
+                t.data = backend.asarray(v, dtype=t.data.dtype, device=t.device).copy()
+        return self
+
+    # -- printing ---------------------------------------------------------
+    def extra_repr(self):
+        return ""
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__}({self.extra_repr()}"]
+        if self._modules:
+            for name, child in self._modules.items():
+                body = repr(child).replace("\n", "\n  ")
+                lines.append(f"  ({name}): {body}")
+            return lines[0] + "\n" + "\n".join(lines[1:]) + "\n)"
+        return lines[0] + ")"

@@ -1,0 +1,150 @@
+"""Optimizers with PyTorch's update rules: SGD (with momentum) and Adam.
+
+The updates work in place on the raw arrays (no graph is recorded) and use
+only Python floats as scalars, so a float32 parameter stays float32.
+"""
+
+import math
+
+from . import backend
+from .autograd import Tensor
+
+
+class Optimizer:
+    """Holds parameter groups and per-parameter state; subclasses define `_update`."""
+
+    def __init__(self, params, defaults):
+        params = list(params)
+        if not params:
+            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+        if isinstance(params[0], dict):
+            groups = [dict(defaults, **g) for g in params]
+            for g in groups:
+                g["params"] = list(g["params"])
+        else:
+            groups = [dict(defaults, params=params)]
+        self.param_groups = groups
+        self.state = {}  # id(param) -> dict of arrays and the step count
+        for g in groups:
+            for p in g["params"]:
+                if not isinstance(p, Tensor):
+                    raise TypeError(f"{type(self).__name__} expects Tensors/Parameters, got {type(p).__name__}")
+
+    def zero_grad(self, set_to_none=True):
+        for g in self.param_groups:
+            for p in g["params"]:
+                if set_to_none:
+                    p.grad = None
+                elif p.grad is not None:
+                    p.grad.data[...] = 0
+
+    def step(self):
+        """Update every parameter that has a gradient."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if p.grad.device != p.device:
+                    raise RuntimeError(f"{type(self).__name__}: parameter on '{p.device}' but its grad on '{p.grad.device}'")
+                self._update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
+
+    def _update(self, p, g, state, group):
+        raise NotImplementedError
+
+    # -- saving: state is indexed by parameter position, like PyTorch -------
+    def _all_params(self):
+        return [p for g in self.param_groups for p in g["params"]]
+
+    def state_dict(self):
+        """{'state': {index: {...}}, 'param_groups': [...]} with arrays, like torch."""
+        index = {id(p): i for i, p in enumerate(self._all_params())}
+        state = {str(index[k]): dict(v) for k, v in self.state.items() if k in index}
+        groups, start = [], 0
+        for g in self.param_groups:
+            n = len(g["params"])
+            groups.append({**{k: v for k, v in g.items() if k != "params"}, "params": list(range(start, start + n))})
+            start += n
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        params = self._all_params()
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or [len(g["params"]) for g in groups] != [
+            len(g["params"]) for g in self.param_groups
+        ]:
+            raise ValueError(f"{type(self).__name__}.load_state_dict: parameter groups do not match this optimizer")
+        for mine, theirs in zip(self.param_groups, groups):
+            for k, v in theirs.items():
+                if k != "params":
+                    mine[k] = tuple(v) if isinstance(v, list) else v
+        self.state = {}
+        for key, st in state_dict["state"].items():
+            p = params[int(key)]
+            new = {}
+            for k, v in st.items():
+                if k == "step":
+                    new[k] = int(v)
+                    continue
+                if tuple(v.shape) != p.shape:
+                    raise ValueError(f"optimizer state '{k}' of parameter {key} has shape {tuple(v.shape)}, parameter has {p.shape}")
+                new[k] = backend.asarray(v, dtype=p.dtype, device=p.device).copy()
+            self.state[id(p)] = new
+
+
+class SGD(Optimizer):
+    """p -= lr * (g + wd p), with PyTorch's momentum buffer b = mu b + g."""
+
+    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
+        if lr < 0:
+            raise ValueError(f"SGD: lr must be >= 0, got {lr}")
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    def _update(self, p, g, state, group):
+        lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
+        if wd:
+            g = g + wd * p.data
+        if mu:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.copy()
+            else:
+                buf *= mu
+                buf += g
+            g = buf
+        p.data -= lr * g
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba) exactly as torch.optim.Adam, including bias correction:
+
+    m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+    p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+        if lr < 0 or not 0 <= betas[0] < 1 or not 0 <= betas[1] < 1:
+            raise ValueError(f"Adam: need lr >= 0 and 0 <= betas < 1, got lr={lr}, betas={betas}")
+        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+
+    def _update(self, p, g, state, group):
+        lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
+        b1, b2 = float(group["betas"][0]), float(group["betas"][1])
+        xp = backend.xp_of(p.data)
+        if wd:
+            g = g + wd * p.data
+        if not state:
+            state["step"] = 0
+            state["exp_avg"] = xp.zeros_like(p.data)
+            state["exp_avg_sq"] = xp.zeros_like(p.data)
+        state["step"] += 1
+        t = state["step"]
+        m, v = state["exp_avg"], state["exp_avg_sq"]
+        m *= b1
+        m += (1.0 - b1) * g
+        v *= b2
+        v += (1.0 - b2) * (g * g)
+        step_size = lr / (1.0 - b1**t)
+        denom = xp.sqrt(v)
+        denom *= 1.0 / math.sqrt(1.0 - b2**t)
+        denom += eps
+        p.data -= step_size * (m / denom)

@@ -1,0 +1,102 @@
+"""`save` and `load`: nested dicts of arrays and plain values in one `.npz` file.
+
+Loading never executes code: the file is a zip of `.npy` arrays read with
+``allow_pickle=False`` plus one JSON document that describes the nesting.
+Saving writes to a temporary file next to the target and renames it, so a
+crash mid-write never leaves a half-written checkpoint behind.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+
+import numpy as np
+
+from . import backend
+from .autograd import Tensor
+
+_META = "__minigan_meta__"
+FORMAT = "minigan-checkpoint-v1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that is missing, truncated, foreign or does not fit."""
+
+
+def _encode(obj, arrays):
+    """Describe `obj` as JSON; arrays go to `arrays` under generated names."""
+    if isinstance(obj, Tensor):
+        obj = obj.data
+    if hasattr(obj, "shape") and hasattr(obj, "dtype") and not isinstance(obj, np.generic):
+        key = f"a{len(arrays)}"
+        arrays[key] = backend.to_numpy(obj)  # explicit device -> host copy; the model stays put
+        return {"array": key}
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, dict):
+        for k in obj:
+            if not isinstance(k, str):
+                raise TypeError(f"save: dict keys must be strings, got {k!r}")
+        return {"dict": {k: _encode(v, arrays) for k, v in obj.items()}}
+    if isinstance(obj, (list, tuple)):
+        return {"list" if isinstance(obj, list) else "tuple": [_encode(v, arrays) for v in obj]}
+    if obj is None or isinstance(obj, (bool, int, float, str)):
+        return {"value": obj}
+    raise TypeError(f"save: cannot store a {type(obj).__name__}; use arrays, tensors, numbers, strings, lists and dicts")
+
+
+def _decode(node, arrays):
+    if "array" in node:
+        return arrays[node["array"]]
+    if "dict" in node:
+        return {k: _decode(v, arrays) for k, v in node["dict"].items()}
+    if "list" in node:
+        return [_decode(v, arrays) for v in node["list"]]
+    if "tuple" in node:
+        return tuple(_decode(v, arrays) for v in node["tuple"])
+    return node["value"]
+
+
+def save(obj, path):
+    """Write `obj` (nested dicts/lists of arrays, tensors and plain values) atomically."""
+    arrays = {}
+    meta = {"format": FORMAT, "tree": _encode(obj, arrays)}
+    arrays[_META] = np.array(json.dumps(meta))
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def load(path):
+    """Read what `save` wrote. Arrays come back as NumPy arrays; no code is run."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise CheckpointError(f"checkpoint not found: {path}")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if _META not in z.files:
+                raise CheckpointError(f"{path} is an .npz file but not a minigan checkpoint (no {_META} entry)")
+            meta = json.loads(str(z[_META]))
+            if meta.get("format") != FORMAT:
+                raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r}, expected {FORMAT}")
+            arrays = {k: z[k] for k in z.files if k != _META}
+    except CheckpointError:
+        raise
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as e:
+        raise CheckpointError(
+            f"{path} is not a readable minigan checkpoint (truncated or foreign file: {type(e).__name__}: {e}); "
+            "re-create it, or point to another checkpoint"
+        ) from None
+    return _decode(meta["tree"], arrays)

@@ -1,0 +1,52 @@
+"""Shared test setup: one switch picks the device(s) every device test runs on.
+
+    python -m pytest                         # cpu, plus cuda cases (skipped without a GPU)
+    MINIGAN_TEST_DEVICE=cuda python -m pytest   # the whole device-parametrized suite on cuda
+    python -m pytest --device cpu            # same switch as a pytest option
+
+Tests that take the `device` fixture are parametrized over the chosen devices;
+they are never copied per device.
+"""
+
+import os
+
+import numpy as np
+import pytest
+
+import minigan
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--device",
+        default=os.environ.get("MINIGAN_TEST_DEVICE", "cpu,cuda"),
+        help="comma-separated devices for device tests: cpu, cuda (default: env MINIGAN_TEST_DEVICE or 'cpu,cuda')",
+    )
+
+
+def _devices(config):
+    return [d.strip() for d in config.getoption("--device").split(",") if d.strip()]
+
+
+def pytest_generate_tests(metafunc):
+    if "device" in metafunc.fixturenames:
+        metafunc.parametrize("device", _devices(metafunc.config), indirect=True)
+
+
+@pytest.fixture
+def device(request):
+    name = request.param
+    if name == "cuda" and not minigan.cuda_is_available():
+        pytest.skip("no usable CUDA GPU here (CuPy missing or no device): CUDA cases run with MINIGAN_TEST_DEVICE=cuda on a GPU")
+    return name
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    minigan.manual_seed(0)
+    yield
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
