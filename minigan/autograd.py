@@ -148,7 +148,7 @@ class Tensor:
         """The single value of a one-element tensor as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self.data.reshape(()).item()
+        return backend.to_numpy(self.data).reshape(()).item()  # one explicit device->host copy
 
     def tolist(self):
         return backend.to_numpy(self.data).tolist()
@@ -322,7 +322,14 @@ def _raw(x):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    """Make a Tensor from a list, number or array (float32 unless told otherwise)."""
+    """Make a Tensor from a list, number, array or Tensor (float32 unless told otherwise).
+
+    Always copies, like torch.tensor: an optimizer step on the result never
+    changes the NumPy array it was made from.
+    """
+    data = data.data if isinstance(data, Tensor) else data
+    if _is_array(data):
+        data = data.copy()
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
@@ -346,21 +353,24 @@ class Function:
     freed = False
 
     def __call__(self, *inputs):
-        device = inputs[0].device
+        first = inputs[0]
         for x in inputs[1:]:
-            if x.data.__class__ is not inputs[0].data.__class__ and x.device != device:
+            # comparing array classes is cheap; the device names are looked up only on a mismatch
+            if x.data.__class__ is not first.data.__class__ and x.device != first.device:
                 raise RuntimeError(
-                    f"{type(self).__name__}: tensors are on two devices, '{device}' and '{x.device}'; "
-                    f"move one with .to('{device}') or .to('{x.device}')"
+                    f"{type(self).__name__}: tensors are on two devices, '{first.device}' and '{x.device}'; "
+                    f"move one with .to('{first.device}') or .to('{x.device}')"
                 )
         y = self.forward(*[x.data for x in inputs])
+        if isinstance(y, np.generic):  # NumPy reductions of 0-d results give scalars: keep arrays
+            y = np.asarray(y)
         out = Tensor.__new__(Tensor)
         out.data = y
         out.grad = None
         out._ctx = None
         out.requires_grad = False
         if _grad_enabled:
-            needs = tuple(x.requires_grad for x in inputs)
+            needs = tuple([x.requires_grad for x in inputs])
             if True in needs:
                 out.requires_grad = True
                 out._ctx = self
@@ -499,24 +509,31 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
             gy = fn_grads.pop(fn, None)
             if gy is None:
                 continue
+            recorded = needs = fn.needs_input_grad
             if wanted is not None:
-                fn.needs_input_grad = tuple(
-                    x.requires_grad and (id(x) in wanted or x._ctx in relevant) for x in fn.inputs
-                )
-            gxs = fn.backward(gy)
+                # skip the gradients that lead to no wanted input
+                needs = tuple(x.requires_grad and (id(x) in wanted or x._ctx in relevant) for x in fn.inputs)
+            fn.needs_input_grad = needs
+            try:
+                gxs = fn.backward(gy)
+            finally:
+                # for this call only: a retained graph (a gradient penalty's) is backpropagated again
+                fn.needs_input_grad = recorded
             if not isinstance(gxs, tuple):
                 gxs = (gxs,)
-            for x, gx, need in zip(fn.inputs, gxs, fn.needs_input_grad):
+            for x, gx, need in zip(fn.inputs, gxs, needs):
                 if gx is not None and need:
                     deliver(x, gx)
-            if not retain_graph:
-                fn.inputs = ()
-                fn.freed = True
+    if not retain_graph:
+        # Free the graph only now: until the loop ends, each function's inputs keep the
+        # outputs of earlier functions alive (Exp, Sigmoid, ... read theirs by weakref).
+        for fn in order:
+            fn.inputs = ()
+            fn.freed = True
     if not create_graph:
-        for r in results:
-            if r is not None:
-                r._ctx = None
-                r.requires_grad = False
+        # Computed under no_grad, so without a graph -- except a caller's own grad_output
+        # handed straight back: detach it rather than change the caller's tensor.
+        results = [r.detach() if r is not None and r.requires_grad else r for r in results]
     return results
 
 
@@ -786,7 +803,10 @@ class Clip(Function):
 
 def clip(x, min=None, max=None):
     """Clamp values to [min, max] (either may be None)."""
-    return Clip(min, max)(x)
+    if min is None and max is None:
+        raise ValueError("clip: give min, max or both")
+    # float(): a NumPy float64 bound would promote a float32 tensor (NumPy 2)
+    return Clip(None if min is None else float(min), None if max is None else float(max))(x)
 
 
 clamp = clip
@@ -1076,6 +1096,8 @@ def cat(tensors, axis=0, dim=None):
             a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != axis
         ):
             raise ValueError(f"cat: shapes {tensors[0].shape} and {t.shape} differ outside axis {axis}")
+        if t.dtype != tensors[0].dtype:
+            raise TypeError(f"cat: dtypes differ, {tensors[0].dtype} and {t.dtype}; convert one with .to(dtype=...)")
     return Cat(axis)(*tensors)
 
 
@@ -1096,7 +1118,7 @@ class ReLU(Function):
 
     def backward(self, gy):
         # d relu(x)/dx = [x > 0]
-        return gy * Tensor(self.inputs[0].data > 0).to(dtype=gy.dtype)
+        return gy * Tensor((self.inputs[0].data > 0).astype(gy.dtype))
 
 
 def relu(x):
@@ -1108,17 +1130,22 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
+        if 0.0 <= self.slope <= 1.0:  # then max(x, slope*x) is x for x > 0, slope*x otherwise
+            return backend.xp_of(x).maximum(x, x * self.slope)
         return backend.xp_of(x).where(x > 0, x, x * self.slope)
 
     def backward(self, gy):
         # d leaky(x)/dx = 1 if x > 0 else slope
-        x = self.inputs[0].data
-        factor = backend.xp_of(x).where(x > 0, 1.0, self.slope).astype(x.dtype)
+        factor = (self.inputs[0].data > 0).astype(gy.dtype)  # 1 or 0 ...
+        factor *= 1.0 - self.slope
+        factor += self.slope  # ... becomes 1 or slope
         return gy * Tensor(factor)
 
 
 def leaky_relu(x, negative_slope=0.01):
-    return LeakyReLU(negative_slope)(x)
+    """x where x > 0, else negative_slope * x."""
+    # float(): a NumPy float64 slope would promote a float32 tensor (NumPy 2)
+    return LeakyReLU(float(negative_slope))(x)
 
 
 class Sigmoid(Function):

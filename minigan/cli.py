@@ -1,7 +1,12 @@
 """The `minigan` command line.
 
     minigan demo                 train a small MLP on two moons (the engine at work)
+    minigan train [toy ...]      train a GAN (no experiment named: the toy ring, default recipe)
+    minigan train mnist [...]    the reference DCGAN (or --conditional) on MNIST, resumable
+    minigan sample --checkpoint PATH -n 2500 --out samples.npy
+    minigan eval --checkpoint PATH
     minigan bench conv|toy|dcgan speed benchmarks against PyTorch / the matmul peak
+    minigan bench toy_quality    the mode-coverage table (ring and grid, 5 seeds; long)
 
 Bad arguments give one clear line (and exit code 2), never a traceback.
 """
@@ -49,7 +54,7 @@ def _run_demo(args):
 
 def _add_bench(sub):
     p = sub.add_parser("bench", help="speed benchmarks (ratios against PyTorch or the matmul peak)")
-    p.add_argument("what", choices=["conv", "toy", "dcgan"])
+    p.add_argument("what", choices=["conv", "toy", "dcgan", "toy_quality"])
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--repeats", type=_positive_int, default=None, help="timed iterations (default: per benchmark)")
     p.set_defaults(func=_run_bench)
@@ -62,11 +67,189 @@ def _run_bench(args):
     module.main(device=args.device, repeats=args.repeats)
 
 
+def _non_negative_int(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+    return value
+
+
+# -- train / sample / eval ------------------------------------------------
+# Each experiment is a module minigan.experiments.<name>. `train` gets one
+# sub-command per experiment; `sample` and `eval` read the checkpoint's "kind"
+# and call that experiment's sample_checkpoint(path, n, seed) /
+# evaluate_checkpoint(path, n, seed).
+CHECKPOINT_KINDS = {"toy": "toy", "mnist-dcgan": "mnist"}  # checkpoint kind -> experiment module
+
+
+def _add_train_toy(train_sub):
+    from .data.toy import TOY_DATASETS
+    from .gan import LOSSES
+
+    p = train_sub.add_parser("toy", help="a GAN on 2-D toy data (ring, grid, ...); about a minute on a laptop CPU")
+    p.add_argument("--dataset", choices=list(TOY_DATASETS), default="ring")
+    p.add_argument("--loss", choices=list(LOSSES), default=None, help="generator/discriminator objective")
+    p.add_argument("--k", type=_positive_int, default=None, help="discriminator steps per generator step")
+    p.add_argument("--steps", type=_non_negative_int, default=None)
+    p.add_argument("--batch-size", type=_positive_int, default=None)
+    p.add_argument("--lr", type=_positive_float, default=None)
+    p.add_argument("--r1", type=float, default=None, help="weight of the R1 penalty on real data (0 = off)")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--out", default=None, help="run folder (default runs/toy-DATASET-LOSS-sSEED)")
+    p.add_argument("--resume", default=None, metavar="DIR",
+                   help="continue the interrupted run in DIR (its saved settings are used)")
+    p.add_argument("--no-pictures", action="store_true", help="skip plots and the GIF")
+    p.set_defaults(func=_run_train_toy)
+
+
+def _run_train_toy(args):
+    from .experiments import toy
+    from .gan import TrainingDiverged
+    from .serialization import CheckpointError
+
+    names = {"loss": "loss", "k": "k", "steps": "steps", "batch_size": "batch_size", "lr": "lr", "r1": "r1", "seed": "seed"}
+    settings = {key: getattr(args, name) for name, key in names.items() if getattr(args, name) is not None}
+    settings["dataset"] = getattr(args, "dataset", "ring")
+    out = args.resume or args.out or "runs/toy-{}-{}-s{}".format(
+        settings["dataset"], settings.get("loss", toy.DEFAULTS["loss"]), settings.get("seed", toy.DEFAULTS["seed"]))
+    try:
+        if args.resume:
+            summary = toy.run(out, resume=True, pictures=not args.no_pictures)
+        else:
+            summary = toy.run(out, pictures=not args.no_pictures, **settings)
+    except (ValueError, CheckpointError, TrainingDiverged) as e:
+        raise UsageError(str(e)) from None
+    line = f"done: {summary['steps']} steps in {summary['seconds']:.1f} s"
+    if "modes" in summary:
+        line += f"; modes {summary['modes']}/{summary['num_modes']}, high quality {100 * summary['hq']:.1f}%"
+    print(line + f"; results in {out}")
+
+
+def _add_train_mnist(train_sub):
+    from .gan import LOSSES
+
+    p = train_sub.add_parser("mnist", help="the reference DCGAN (or --conditional) on MNIST")
+    p.add_argument("--epochs", type=_positive_int, default=5)
+    p.add_argument("--batch-size", type=_positive_int, default=64)
+    p.add_argument("--loss", choices=list(LOSSES), default="nonsaturating")
+    p.add_argument("--conditional", action="store_true", help="class-conditional GAN (labels into G and D)")
+    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--lr", type=_positive_float, default=2e-4, help="Adam learning rate (beta1 = 0.5)")
+    p.add_argument("--out", default=None, help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
+    p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR up to --epochs epochs")
+    p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
+    p.add_argument("--dry-run", action="store_true", help="check settings, data and one iteration; write nothing")
+    p.set_defaults(func=_run_train_mnist)
+
+
+def _run_train_mnist(args):
+    from .data.mnist import MNISTError
+    from .experiments.mnist import train_mnist
+    from .gan import TrainingDiverged
+    from .serialization import CheckpointError
+
+    out = args.out or args.resume or f"runs/mnist{'-conditional' if args.conditional else ''}-s{args.seed}"
+    try:
+        result = train_mnist(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss,
+                             conditional=args.conditional, device=args.device, seed=args.seed, out=out,
+                             resume=args.resume, subset=args.subset, dry_run=args.dry_run, lr=args.lr)
+    except (ValueError, RuntimeError, CheckpointError, MNISTError, TrainingDiverged) as e:
+        raise UsageError(str(e)) from None
+    if not args.dry_run:
+        print(f"done: {result['epoch']} epochs; samples, checkpoint and plots in {out}; "
+              f"score it with: minigan eval --checkpoint {out}/checkpoint.npz")
+
+
+def _add_train(sub):
+    p = sub.add_parser("train", help="train a GAN (default: toy ring)")
+    train_sub = p.add_subparsers(dest="experiment", metavar="EXPERIMENT")
+    _add_train_toy(train_sub)
+    _add_train_mnist(train_sub)
+    p.set_defaults(func=_run_train_default)
+
+
+def _run_train_default(args):
+    """`minigan train` with no experiment: the toy ring with the default recipe."""
+    defaults = build_parser().parse_args(["train", "toy"])
+    _run_train_toy(defaults)
+
+
+def _read_checkpoint(path):
+    """The experiment module that wrote the checkpoint at `path` (by its "kind"), or a UsageError."""
+    import importlib
+
+    from .serialization import CheckpointError, load
+
+    try:
+        state = load(path)
+    except CheckpointError as e:
+        raise UsageError(str(e)) from None
+    kind = state.get("kind") if isinstance(state, dict) else None
+    if kind not in CHECKPOINT_KINDS:
+        raise UsageError(f"{path} is not a checkpoint of a minigan training run (kind {kind!r}); "
+                         "use a checkpoint.npz written by `minigan train`")
+    return importlib.import_module(f"minigan.experiments.{CHECKPOINT_KINDS[kind]}")
+
+
+def _add_sample(sub):
+    p = sub.add_parser("sample", help="write generator samples from a checkpoint to a .npy file")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("-n", type=_positive_int, default=2500)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="samples.npy")
+    p.set_defaults(func=_run_sample)
+
+
+def _run_sample(args):
+    import numpy as np
+
+    module = _read_checkpoint(args.checkpoint)
+    try:
+        samples = module.sample_checkpoint(args.checkpoint, n=args.n, seed=args.seed)
+    except ValueError as e:
+        raise UsageError(f"{args.checkpoint}: {e}") from None
+    np.save(args.out, samples)
+    print(f"wrote {len(samples)} samples of shape {samples.shape[1:]} to {args.out}")
+
+
+def _add_eval(sub):
+    p = sub.add_parser("eval", help="print the quality metrics of a checkpoint")
+    p.add_argument("--checkpoint", required=True)
+    p.add_argument("-n", type=_positive_int, default=None, help="samples to score (default: the experiment's protocol)")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=_run_eval)
+
+
+def _run_eval(args):
+    module = _read_checkpoint(args.checkpoint)
+    extra = {"n": args.n} if args.n else {}
+    try:
+        lines = module.evaluate_checkpoint(args.checkpoint, seed=args.seed, **extra)
+    except ValueError as e:
+        raise UsageError(f"{args.checkpoint}: {e}") from None
+    for line in lines or ():
+        print(line)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad argument prints one line (and exit code 2), not the whole usage."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser():
-    parser = argparse.ArgumentParser(prog="minigan", description="minigan: GANs from scratch over NumPy")
+    parser = _Parser(prog="minigan", description="minigan: GANs from scratch over NumPy")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo(sub)
     _add_bench(sub)
+    _add_train(sub)
+    _add_sample(sub)
+    _add_eval(sub)
     return parser
 
 

@@ -62,6 +62,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     for k, (x, ga) in enumerate(zip(checked, analytic)):
         ga = np.zeros(x.shape) if ga is None else backend.to_numpy(ga.data)
         numeric = np.zeros(x.shape)
+        if not x.data.flags.c_contiguous:  # else reshape below would copy, and perturb nothing
+            x.data = backend.xp_of(x.data).ascontiguousarray(x.data)
         flat = x.data.reshape(-1)  # a view: writing into it perturbs x
         for i in range(flat.size):
             old = float(flat[i])

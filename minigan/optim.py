@@ -73,6 +73,13 @@ class Optimizer:
             len(g["params"]) for g in self.param_groups
         ]:
             raise ValueError(f"{type(self).__name__}.load_state_dict: parameter groups do not match this optimizer")
+        theirs_keys = set(groups[0]) - {"params"}
+        mine_keys = set(self.param_groups[0]) - {"params"}
+        if theirs_keys != mine_keys:
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: the state has settings {sorted(theirs_keys)} but this "
+                f"optimizer has {sorted(mine_keys)}; was it saved from another kind of optimizer?"
+            )
         for mine, theirs in zip(self.param_groups, groups):
             for k, v in theirs.items():
                 if k != "params":

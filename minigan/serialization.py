@@ -92,11 +92,11 @@ def load(path):
             if meta.get("format") != FORMAT:
                 raise CheckpointError(f"{path}: unknown checkpoint format {meta.get('format')!r}, expected {FORMAT}")
             arrays = {k: z[k] for k in z.files if k != _META}
+            return _decode(meta["tree"], arrays)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, json.JSONDecodeError) as e:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError, json.JSONDecodeError) as e:
         raise CheckpointError(
             f"{path} is not a readable minigan checkpoint (truncated or foreign file: {type(e).__name__}: {e}); "
             "re-create it, or point to another checkpoint"
         ) from None
-    return _decode(meta["tree"], arrays)

@@ -15,6 +15,9 @@ from ..autograd import (  # noqa: F401  (re-exported)
     tanh,
 )
 from .. import autograd as _ag
+from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
+from .misc import dropout  # noqa: F401
+from .norm import batch_norm  # noqa: F401
 
 
 def mse_loss(input, target, reduction="mean"):

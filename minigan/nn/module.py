@@ -39,12 +39,19 @@ class Module:
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting attributes")
-        for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
         if isinstance(value, Parameter):
-            self._parameters[name] = value
+            store = self._parameters
         elif isinstance(value, Module):
-            self._modules[name] = value
+            store = self._modules
+        elif isinstance(value, Tensor) and name in self._buffers:
+            store = self._buffers  # assigning a new tensor to a buffer keeps it a buffer, as in torch
+        else:
+            store = None
+        for other in (self._parameters, self._buffers, self._modules):
+            if other is not store:
+                other.pop(name, None)
+        if store is not None:
+            store[name] = value  # an existing name keeps its place: the order never changes
         object.__setattr__(self, name, value)
 
     def register_buffer(self, name, tensor):
@@ -81,9 +88,13 @@ class Module:
             yield m
 
     def named_parameters(self, prefix=""):
+        """(name, parameter) pairs in definition order; a shared parameter comes once (like torch)."""
+        seen = set()
         for mod_name, mod in self.named_modules(prefix):
             for name, p in mod._parameters.items():
-                yield (f"{mod_name}.{name}" if mod_name else name), p
+                if id(p) not in seen:  # else an optimizer would step a tied weight twice
+                    seen.add(id(p))
+                    yield (f"{mod_name}.{name}" if mod_name else name), p
 
     def parameters(self):
         for _, p in self.named_parameters():

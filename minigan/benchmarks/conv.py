@@ -1,0 +1,152 @@
+"""`minigan bench conv`: forward + backward of the DCGAN's convolutions, against the matmul peak.
+
+For each layer of the reference DCGAN (batch 64, kernel 4, stride 2,
+padding 1) it times one forward and one backward pass and prints the achieved
+GFLOP/s next to this machine's float32 matrix-multiply speed measured in the
+same run (a convolution done by im2col can at best reach that speed), and next
+to PyTorch when it is installed. All times are medians over `repeats` runs.
+
+FLOP counts: a layer with M multiply-adds does 2M FLOPs forward, 2M for the
+weight gradient and 2M for the input gradient (skipped for the first layer,
+whose input is data).
+"""
+
+import time
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+from ..nn import Conv2d, ConvTranspose2d
+
+BATCH = 64
+# (description, transposed?, in_channels, out_channels, input size, input needs a gradient?)
+SHAPES = [
+    ("D  Conv2d(1, 64)           28x28", False, 1, 64, 28, False),
+    ("D  Conv2d(64, 128)         14x14", False, 64, 128, 14, True),
+    ("G  ConvTranspose2d(128, 64)  7x7", True, 128, 64, 7, True),
+    ("G  ConvTranspose2d(64, 1)  14x14", True, 64, 1, 14, True),
+]
+
+
+def _sync(array):
+    """Wait for the device to finish (an explicit copy of one number to the host)."""
+    backend.to_numpy(array.reshape(-1)[:1])
+
+
+def _median_ms(fn, repeats, sync):
+    fn()  # warm-up (allocations, BLAS threads, CUDA kernels)
+    sync(fn())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        sync(fn())
+        times.append(time.perf_counter() - start)
+    return 1000.0 * float(np.median(times))
+
+
+def matmul_peak_gflops(device="cpu", size=2048, repeats=5):
+    """Float32 matrix-multiply speed of this machine (GFLOP/s, median of `repeats`)."""
+    xp = backend.xp_for_device(device)
+    gen = backend.generator(device)
+    a = gen.standard_normal((size, size), dtype=np.float32)
+    b = gen.standard_normal((size, size), dtype=np.float32)
+    ms = _median_ms(lambda: xp.matmul(a, b), repeats, _sync)
+    return 2.0 * size**3 / (ms * 1e6)
+
+
+def _flops(transposed, cin, cout, size, input_grad):
+    k, s, p = 4, 2, 1
+    pixels = size * size if transposed else ((size + 2 * p - k) // s + 1) ** 2  # pixels that meet the whole kernel
+    macs = BATCH * pixels * cin * cout * k * k
+    return 2 * macs * (3 if input_grad else 2)
+
+
+def _minigan_step(transposed, cin, cout, size, input_grad, device):
+    layer = (ConvTranspose2d if transposed else Conv2d)(cin, cout, 4, 2, 1).to(device)
+    gen = backend.generator(device)
+    x = Tensor(gen.standard_normal((BATCH, cin, size, size), dtype=np.float32), requires_grad=input_grad)
+    out_shape = layer(x).shape
+    gy = Tensor(gen.standard_normal(out_shape, dtype=np.float32))
+
+    def step():
+        layer.zero_grad()
+        x.grad = None
+        layer(x).backward(gy)
+        return layer.weight.grad.data
+
+    return step
+
+
+def _torch_step(torch, transposed, cin, cout, size, input_grad, device):
+    dev = "cuda" if device == "cuda" else "cpu"
+    layer = (torch.nn.ConvTranspose2d if transposed else torch.nn.Conv2d)(cin, cout, 4, 2, 1).to(dev)
+    x = torch.randn(BATCH, cin, size, size, device=dev, requires_grad=input_grad)
+    gy = torch.randn_like(layer(x))
+
+    def step():
+        layer.zero_grad()
+        x.grad = None
+        layer(x).backward(gy)
+        return layer.weight.grad
+
+    return step
+
+
+def _torch_sync(device):
+    def sync(_):
+        import torch  # noqa: PLC0415
+
+        if device == "cuda":
+            torch.cuda.synchronize()
+
+    return sync
+
+
+def main(device="cpu", repeats=None):
+    """Print the table; returns a list of dicts (one per layer) for scripts and tests."""
+    device = backend.check_device(device)
+    repeats = repeats or 20
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        torch = None
+    if torch is not None and device == "cuda" and not torch.cuda.is_available():
+        print("PyTorch is installed without CUDA: its column is left out")
+        torch = None
+
+    peak = matmul_peak_gflops(device)
+    print(f"minigan bench conv — device {device}, batch {BATCH}, kernel 4, stride 2, padding 1, "
+          f"median of {repeats} runs")
+    print(f"float32 matmul peak (2048x2048, same run): {peak:.1f} GFLOP/s")
+    if torch is not None:
+        print(f"PyTorch {torch.__version__} ({'CUDA' if device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'})")
+    elif device == "cpu":
+        print("PyTorch not installed: its column is left out")
+    header = f"{'layer (forward + backward)':36s} {'ms':>7s} {'GFLOP/s':>8s} {'% peak':>7s}"
+    if torch is not None:
+        header += f" {'torch ms':>9s} {'torch/minigan':>14s}"
+    print(header)
+
+    rows, total_ms, total_torch_ms = [], 0.0, 0.0
+    for name, transposed, cin, cout, size, input_grad in SHAPES:
+        flops = _flops(transposed, cin, cout, size, input_grad)
+        ms = _median_ms(_minigan_step(transposed, cin, cout, size, input_grad, device), repeats, _sync)
+        gflops = flops / (ms * 1e6)
+        row = {"layer": name.strip(), "ms": ms, "gflops": gflops, "peak_fraction": gflops / peak}
+        line = f"{name:36s} {ms:7.2f} {gflops:8.1f} {100 * gflops / peak:6.0f}%"
+        if torch is not None:
+            t_ms = _median_ms(_torch_step(torch, transposed, cin, cout, size, input_grad, device), repeats,
+                              _torch_sync(device))
+            row["torch_ms"] = t_ms
+            total_torch_ms += t_ms
+            line += f" {t_ms:9.2f} {t_ms / ms:13.2f}x"
+        total_ms += ms
+        rows.append(row)
+        print(line)
+    summary = f"{'total':36s} {total_ms:7.2f}"
+    if torch is not None:
+        summary += f" {'':8s} {'':7s} {total_torch_ms:9.2f} {total_torch_ms / total_ms:13.2f}x"
+    print(summary)
+    print("(torch/minigan > 1 means minigan is faster)")
+    return rows

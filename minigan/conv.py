@@ -1,0 +1,320 @@
+"""2-D convolution and transposed convolution, as matrix products.
+
+A convolution slides a (kh, kw) kernel over the input. Written out, every
+output pixel is a dot product between the weights and one *patch* of the
+input. ``im2col`` gathers all patches into one matrix, so that the whole
+convolution becomes a single matrix product that BLAS (or cuBLAS) runs at full
+speed::
+
+    x (N, C, H, W) --im2col--> cols (C*kh*kw, OH*OW*N)
+    y = W.reshape(O, C*kh*kw) @ cols          -> (O, OH*OW*N) -> (N, O, OH, OW)
+
+``im2col`` first copies x, zero-padded, into a (C, H, W, N) layout, takes a
+zero-copy strided view of every window (``backend.sliding_windows``) and then
+copies that view once into a contiguous buffer, the *patch buffer*. (The batch
+axis goes last so that every copy moves runs of N numbers: NumPy is slow at
+copying rows of a handful of pixels.)
+
+Memory cost of the patch buffer: it holds every input pixel once per kernel
+position that covers it, i.e. C*kh*kw * N*OH*OW numbers. With stride s each
+pixel is copied about kh*kw/s^2 times: a 4x4 kernel with stride 2 makes the
+buffer 4x the size of the (padded) input, a 3x3 kernel with stride 1 makes it
+9x. For the DCGAN discriminator's Conv2d(64, 128, 4, 2, 1) on a batch of 64
+14x14 images that is 1024 x 3136 float32 = 12.8 MB (the input is 3.2 MB). The
+forward pass keeps this buffer until backward, because the weight gradient
+needs exactly the same patches (trading memory for one fewer copy).
+
+``col2im`` is the adjoint of ``im2col``: it adds every column back onto the
+pixels it came from. It loops over the kh*kw kernel offsets and adds a strided
+slice each time (``+=`` on a slice of the output). Overlapping patches simply
+add up; there is no scatter, so the result is deterministic and the same code
+runs on NumPy and CuPy.
+
+The transposed convolution is the adjoint of the convolution (with respect to
+its input): one matrix product followed by ``col2im``. The two are each other's
+backward pass:
+
+* conv2d:            dL/dx = conv_transpose2d(dL/dy, W)
+* conv_transpose2d:  dL/dx = conv2d(dL/dy, W)
+* both:              dL/dW = a matrix product of gradient and patches
+
+Every backward is written with these same differentiable ops, so gradients of
+gradients work (an R1 penalty differentiates through the discriminator's
+convolutions).
+
+Layouts are PyTorch's: inputs (N, C, H, W); conv weights (out, in, kh, kw);
+transposed-conv weights (in, out, kh, kw).
+"""
+
+import numbers
+
+from . import backend
+from .autograd import Function
+
+
+# ----------------------------------------------------------------- helpers
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _pair(value, what):
+    """An int or an (h, w) pair -> an (h, w) tuple of ints."""
+    if _is_int(value):
+        return (int(value), int(value))
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
+        return (int(value[0]), int(value[1]))
+    raise TypeError(f"{what} must be an int or an (h, w) pair of ints, got {value!r}")
+
+
+def conv_output_size(size, kernel, stride, padding):
+    """Output length of a convolution along one axis: (size + 2p - k) // s + 1."""
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+def conv_transpose_output_size(size, kernel, stride, padding, output_padding=0):
+    """Output length of a transposed convolution: (size - 1) s - 2p + k + output_padding."""
+    return (size - 1) * stride - 2 * padding + kernel + output_padding
+
+
+def im2col(x, kernel, stride, padding):
+    """Patches of `x` (N, C, H, W) as a matrix (C*kh*kw, OH*OW*N): one column per output pixel.
+
+    Row order is (c, i, j), matching ``weight.reshape(O, C*kh*kw)``; column
+    order is (oh, ow, n). The batch axis is innermost on purpose: every copy
+    below then moves runs of N contiguous numbers instead of rows of a few
+    pixels, which is several times faster in NumPy.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    xp = backend.xp_of(x)
+    n, c, h, w = x.shape
+    # zero-padded copy of x with the batch axis last: (C, H + 2ph, W + 2pw, N)
+    padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=x.dtype)
+    padded[:, ph : ph + h, pw : pw + w, :] = x.transpose(1, 2, 3, 0)
+    # the same memory seen as (N, C, H, W): sliding_windows gives a zero-copy view of every window
+    windows = backend.sliding_windows(padded.transpose(3, 0, 1, 2), kh, kw, sh, sw)  # (N, C, OH, OW, kh, kw)
+    oh, ow = windows.shape[2:4]
+    cols = xp.ascontiguousarray(windows.transpose(1, 4, 5, 2, 3, 0))  # (C, kh, kw, OH, OW, N): the patch buffer
+    return cols.reshape(c * kh * kw, oh * ow * n)
+
+
+def col2im(cols, shape, kernel, stride, padding):
+    """The adjoint of ``im2col``: add each column of `cols` back onto its patch of an (N, C, H, W) image.
+
+    One strided ``+=`` per kernel offset (i, j); overlapping patches add up.
+    """
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
+    xp = backend.xp_of(cols)
+    cols = cols.reshape(c, kh, kw, oh, ow, n)
+    padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)  # batch last, as in im2col
+    for i in range(kh):
+        for j in range(kw):
+            # output pixel (oh, ow) saw input pixel (oh*sh + i, ow*sw + j) through kernel offset (i, j)
+            padded[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :] += cols[:, i, j]
+    return _to_batch_first(padded[:, ph : ph + h, pw : pw + w, :])
+
+
+def _to_channel_rows(a):
+    """(N, C, H, W) -> (C, H*W*N): channels as rows, pixels in im2col's column order (oh, ow, n)."""
+    return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
+
+
+def _to_batch_first(a):
+    """(C, H, W, N) -> a contiguous (N, C, H, W), copied a few channels at a time.
+
+    A single ``ascontiguousarray(a.transpose(3, 0, 1, 2))`` gives the same
+    result, but NumPy then writes numbers C*H*W apart and runs ~7x slower once
+    the array outgrows the CPU cache; blocks of about 64k numbers stay in cache.
+    """
+    c, h, w, n = a.shape
+    out = backend.xp_of(a).empty((n, c, h, w), dtype=a.dtype)
+    step = max(1, 65536 // (h * w * n))
+    for start in range(0, c, step):
+        out[:, start : start + step] = a[start : start + step].transpose(3, 0, 1, 2)
+    return out
+
+
+def _add_bias(y, b):
+    if b is not None:
+        y += b.reshape(1, -1, 1, 1)
+    return y
+
+
+# --------------------------------------------------------------------- ops
+class Conv2dOp(Function):
+    """y = conv2d(x, W) + b, a cross-correlation as in PyTorch."""
+
+    def __init__(self, kernel, stride, padding):
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+
+    def forward(self, x, w, b=None):
+        n, o = x.shape[0], w.shape[0]
+        oh = conv_output_size(x.shape[2], self.kernel[0], self.stride[0], self.padding[0])
+        ow = conv_output_size(x.shape[3], self.kernel[1], self.stride[1], self.padding[1])
+        self.cols = im2col(x, self.kernel, self.stride, self.padding)  # kept for the weight gradient
+        y = w.reshape(o, -1) @ self.cols  # (O, OH*OW*N): the one big matrix product
+        return _add_bias(_to_batch_first(y.reshape(o, oh, ow, n)), b)
+
+    def backward(self, gy):
+        # dy/dx^T gy = conv_transpose2d(gy, W);  dL/dW = gy (x) patches of x;  dL/db = sum of gy over (N, OH, OW)
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        cols, self.cols = self.cols, None  # hand the patch buffer over (a second backward recomputes it)
+        gx = gw = gb = None
+        if need[0]:
+            gx = _conv_input_grad(gy, w, x.shape, self.kernel, self.stride, self.padding)
+        if need[1]:
+            gw = Conv2dWeightGrad(self.kernel, self.stride, self.padding, cols)(x, gy)
+        if len(self.inputs) == 3 and need[2]:
+            gb = gy.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
+
+class Conv2dWeightGrad(Function):
+    """dL/dW of a convolution: gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * xpad[n, c, oh*s + i, ow*s + j].
+
+    A function of both the conv input `x` and the output gradient `gy`, so it
+    can be differentiated again. `cols` may hand over im2col(x) from the forward pass.
+    """
+
+    def __init__(self, kernel, stride, padding, cols=None):
+        self.kernel, self.stride, self.padding, self.cols = kernel, stride, padding, cols
+
+    def forward(self, x, gy):
+        cols = self.cols if self.cols is not None else im2col(x, self.kernel, self.stride, self.padding)
+        self.cols = None  # not needed any more: free the patch buffer
+        o, c = gy.shape[1], x.shape[1]
+        return (_to_channel_rows(gy) @ cols.T).reshape(o, c, *self.kernel)  # (O, OH*OW*N) @ (OH*OW*N, C*kh*kw)
+
+    def backward(self, ggw):
+        # gw is bilinear in (x, gy):  d<ggw, gw>/dgy = conv2d(x, ggw),  d<ggw, gw>/dx = conv_transpose2d(gy, ggw)
+        x, gy = self.inputs
+        gx = ggy = None
+        if self.needs_input_grad[0]:
+            gx = _conv_input_grad(gy, ggw, x.shape, self.kernel, self.stride, self.padding)
+        if self.needs_input_grad[1]:
+            ggy = Conv2dOp(self.kernel, self.stride, self.padding)(x, ggw)
+        return gx, ggy
+
+
+class ConvTranspose2dOp(Function):
+    """y = conv_transpose2d(x, W) + b: the adjoint of conv2d(., W) with respect to its input."""
+
+    def __init__(self, kernel, stride, padding, output_padding):
+        self.kernel, self.stride, self.padding, self.output_padding = kernel, stride, padding, output_padding
+
+    def forward(self, x, w, b=None):
+        n, cin, h, wd = x.shape
+        cout = w.shape[1]
+        out_h, out_w = (
+            conv_transpose_output_size(s, self.kernel[d], self.stride[d], self.padding[d], self.output_padding[d])
+            for d, s in enumerate((h, wd))
+        )
+        cols = w.reshape(cin, -1).T @ _to_channel_rows(x)  # (Cout*kh*kw, H*W*N): each input pixel times the whole kernel
+        y = col2im(cols, (n, cout, out_h, out_w), self.kernel, self.stride, self.padding)
+        return _add_bias(y, b)
+
+    def backward(self, gy):
+        # dy/dx^T gy = conv2d(gy, W);  dL/dW = x (x) patches of gy;  dL/db = sum of gy over (N, H, W)
+        x, w = self.inputs[0], self.inputs[1]
+        need = self.needs_input_grad
+        gx = gw = gb = cols = None
+        if need[0]:
+            conv = Conv2dOp(self.kernel, self.stride, self.padding)
+            gx = conv(gy, w)
+            cols = conv.cols  # the patches of gy: the weight gradient needs the same ones
+        if need[1]:
+            # the roles swap: gy is the "input" whose patches meet x, the "output gradient"
+            gw = Conv2dWeightGrad(self.kernel, self.stride, self.padding, cols)(gy, x)
+        if len(self.inputs) == 3 and need[2]:
+            gb = gy.sum(axis=(0, 2, 3))
+        return gx, gw, gb
+
+
+def _conv_input_grad(gy, w, x_shape, kernel, stride, padding):
+    """conv_transpose2d(gy, w) sized like the conv's input x.
+
+    With stride > 1 several input sizes give the same output size; the
+    output_padding restores the rows/columns the forward stride skipped at the far edge.
+    """
+    extra = tuple(
+        x_shape[2 + d] - conv_transpose_output_size(gy.shape[2 + d], kernel[d], stride[d], padding[d]) for d in range(2)
+    )
+    return ConvTranspose2dOp(kernel, stride, padding, extra)(gy, w)
+
+
+# ---------------------------------------------------------- user functions
+def _check(x, weight, bias, name, channel_axis):
+    """Shape, dtype and bias checks shared by conv2d and conv_transpose2d."""
+    if x.ndim != 4:
+        raise ValueError(
+            f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}; "
+            "add a batch axis with x.reshape(1, *x.shape) or unflatten with nn.Unflatten"
+        )
+    if weight.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D weight, got shape {tuple(weight.shape)}")
+    expected = weight.shape[channel_axis]
+    if x.shape[1] != expected:
+        raise ValueError(
+            f"{name}: expected input with {expected} channels, got {x.shape[1]} "
+            f"(input shape {tuple(x.shape)}); check in_channels or the previous layer's out_channels"
+        )
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{name}: input dtype {x.dtype} but weight dtype {weight.dtype}; convert with .to(dtype=...)")
+    out_channels = weight.shape[1 - channel_axis]
+    if bias is not None and tuple(bias.shape) != (out_channels,):
+        raise ValueError(f"{name}: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
+    if bias is not None and bias.dtype != weight.dtype:
+        raise TypeError(f"{name}: bias dtype {bias.dtype} but weight dtype {weight.dtype}; convert with .to(dtype=...)")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, name="conv2d"):
+    """2-D convolution (PyTorch's cross-correlation) of x (N, C, H, W) with weight (O, C, kh, kw).
+
+    `stride` and `padding` are ints or (h, w) pairs; the output is
+    (N, O, (H + 2p - kh)//s + 1, (W + 2p - kw)//s + 1). `name` is used in
+    error messages (layers pass their own description).
+    """
+    _check(x, weight, bias, name, channel_axis=1)
+    kernel = tuple(weight.shape[2:])
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    if min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, got stride={stride}, padding={padding}")
+    for d, axis in enumerate(("height", "width")):
+        if x.shape[2 + d] + 2 * padding[d] < kernel[d]:
+            raise ValueError(
+                f"{name}: input {axis} {x.shape[2 + d]} (+ 2 x padding {padding[d]}) is smaller than the kernel "
+                f"{axis} {kernel[d]} (input shape {tuple(x.shape)}); use a larger input, more padding or a smaller kernel"
+            )
+    op = Conv2dOp(kernel, stride, padding)
+    return op(x, weight, bias) if bias is not None else op(x, weight)
+
+
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, name="conv_transpose2d"):
+    """Transposed 2-D convolution of x (N, Cin, H, W) with weight (Cin, Cout, kh, kw), as in PyTorch.
+
+    The output is (N, Cout, (H - 1) s - 2p + kh + output_padding, ...).
+    `output_padding` (< stride) adds rows/columns at the far edge; it picks
+    one of the input sizes that a stride-s conv2d maps to the same output size.
+    """
+    _check(x, weight, bias, name, channel_axis=0)
+    kernel = tuple(weight.shape[2:])
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    output_padding = _pair(output_padding, "output_padding")
+    if min(stride) < 1 or min(padding) < 0:
+        raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, got stride={stride}, padding={padding}")
+    for d in range(2):
+        if not 0 <= output_padding[d] < stride[d]:
+            raise ValueError(
+                f"{name}: output_padding must be >= 0 and smaller than the stride, "
+                f"got output_padding={output_padding} with stride={stride}"
+            )
+        size = conv_transpose_output_size(x.shape[2 + d], kernel[d], stride[d], padding[d], output_padding[d])
+        if size < 1:
+            raise ValueError(
+                f"{name}: the output would have size {size} along axis {2 + d} for input shape {tuple(x.shape)} "
+                f"(padding {padding} removes more than the kernel adds); use less padding"
+            )
+    op = ConvTranspose2dOp(kernel, stride, padding, output_padding)
+    return op(x, weight, bias) if bias is not None else op(x, weight)

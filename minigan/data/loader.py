@@ -1,0 +1,89 @@
+"""`DataLoader`: batches of (images, labels) as Tensors, like PyTorch's.
+
+    loader = DataLoader(MNIST(), batch_size=64, shuffle=True, seed=0)
+    for real, labels in loader:
+        ...
+
+Shuffling uses the loader's *own* NumPy generator (seeded by ``seed``), so the
+order of batches does not depend on how many random numbers the model drew.
+``state_dict()`` records that generator as it was at the start of the current
+epoch plus how many batches of the epoch were already handed out; after
+``load_state_dict`` the next ``for`` loop redraws the same permutation and
+skips those batches. Saving it in a checkpoint makes a resumed run see exactly
+the batches an uninterrupted run would have seen — even in the middle of an epoch.
+"""
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+
+
+class DataLoader:
+    """Iterate over a dataset in batches of ``(real, labels)`` Tensors.
+
+    ``dataset``: anything with ``len()`` whose ``dataset[index_array]`` returns a
+    pair of arrays (images, labels) — e.g. ``MNIST`` or ``Digits``.
+    ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
+    smaller batch; ``seed``: seed of the shuffling generator (None: random);
+    ``device``: where the batches are put ("cpu" or "cuda").
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, drop_last=False, seed=None, device="cpu"):
+        if not isinstance(batch_size, int) or batch_size <= 0:
+            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if len(dataset) == 0:
+            raise ValueError("DataLoader: the dataset is empty")
+        if drop_last and batch_size > len(dataset):
+            raise ValueError(
+                f"DataLoader: batch_size {batch_size} is larger than the dataset ({len(dataset)} examples) "
+                "and drop_last=True, so there would be no batch at all; use a smaller batch size"
+            )
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.drop_last = drop_last
+        self.device = backend.check_device(device)
+        self.rng = np.random.default_rng(seed)
+        self._epoch_start_state = None  # generator state before this epoch's permutation
+        self._batches_done = 0  # batches of the current epoch already handed out
+        self._resume = False  # set by load_state_dict: the next epoch continues a saved one
+
+    def __len__(self):
+        """Number of batches per epoch."""
+        n, b = len(self.dataset), self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def __iter__(self):
+        if self._resume:  # continue the epoch recorded by load_state_dict
+            self._resume = False
+            self.rng.bit_generator.state = self._epoch_start_state
+            start = self._batches_done
+        else:  # a fresh epoch
+            self._epoch_start_state = self.rng.bit_generator.state
+            start = self._batches_done = 0
+        n = len(self.dataset)
+        order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        for i in range(start, len(self)):
+            index = order[i * self.batch_size: (i + 1) * self.batch_size]
+            images, labels = self.dataset[index]
+            self._batches_done = i + 1
+            yield Tensor(images, device=self.device), Tensor(labels, device=self.device)
+        self._epoch_start_state = None  # the epoch is complete
+        self._batches_done = 0
+
+    def state_dict(self):
+        """Everything needed to continue with exactly the same batches (plain values)."""
+        state = self._epoch_start_state or self.rng.bit_generator.state
+        return {
+            "rng": backend._stringify_ints(state),
+            "batches_done": self._batches_done,
+            "in_epoch": self._epoch_start_state is not None,
+        }
+
+    def load_state_dict(self, state):
+        """Restore what ``state_dict`` returned: the next ``for`` loop continues from there."""
+        self.rng.bit_generator.state = backend._unstringify_ints(state["rng"])
+        self._resume = bool(state["in_epoch"])
+        self._epoch_start_state = self.rng.bit_generator.state if self._resume else None
+        self._batches_done = int(state["batches_done"]) if self._resume else 0

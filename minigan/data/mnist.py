@@ -1,0 +1,203 @@
+"""MNIST (from the IDX files, parsed here) and scikit-learn's 8x8 digits.
+
+MNIST ships with the repository in ``data/mnist/`` as the four original IDX
+files, gzipped. This module reads them without any helper library:
+
+* an IDX file starts with a 4-byte *magic number*: two zero bytes, a type
+  code (0x08 = unsigned byte) and the number of dimensions;
+* then one big-endian uint32 per dimension (60000, 28, 28 for the training
+  images);
+* then the values, row-major.
+
+Before parsing, the sha256 of the *decompressed* bytes is checked against the
+published value, so a truncated or altered file fails loudly instead of
+training on garbage. Pixels are scaled from 0..255 to [-1, 1] (float32), the
+range of the generator's tanh output.
+"""
+
+import gzip
+import hashlib
+import os
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+# sha256 of the decompressed IDX bytes (see data/mnist/README.md).
+SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+# Public mirrors of the original files, tried in order by download=True.
+MIRRORS = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+    "http://yann.lecun.com/exdb/mnist/",
+]
+
+# The repository's copy: <checkout>/data/mnist (this file is <checkout>/minigan/data/mnist.py).
+REPO_ROOT = Path(__file__).resolve().parents[2] / "data" / "mnist"
+
+
+class MNISTError(RuntimeError):
+    """A missing, corrupt or unverifiable MNIST file (the message says how to fix it)."""
+
+
+def default_root():
+    """Where MNIST is looked for: $MINIGAN_MNIST_ROOT, else the checkout's data/mnist."""
+    return Path(os.environ.get("MINIGAN_MNIST_ROOT", REPO_ROOT))
+
+
+# ------------------------------------------------------------------ IDX
+def parse_idx(raw, name="IDX data"):
+    """Parse the bytes of an (uncompressed) IDX file of unsigned bytes into a uint8 array."""
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise MNISTError(f"{name}: not an IDX file (the first two bytes of the magic number must be zero)")
+    type_code, ndim = raw[2], raw[3]
+    if type_code != 0x08:
+        raise MNISTError(f"{name}: IDX type code 0x{type_code:02x}, expected 0x08 (unsigned byte)")
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise MNISTError(f"{name}: file ends inside its header ({len(raw)} bytes, header needs {header})")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    count = int(np.prod(dims))
+    if len(raw) - header != count:
+        raise MNISTError(f"{name}: header says {dims} = {count} values, file holds {len(raw) - header}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def _decompress(data, path):
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as e:
+        raise MNISTError(f"{path}: not a readable gzip file ({type(e).__name__}: {e})") from None
+
+
+def _check_sha256(raw, name, path):
+    actual = hashlib.sha256(raw).hexdigest()
+    if actual != SHA256[name]:
+        raise MNISTError(
+            f"{path}: checksum mismatch of the decompressed bytes — expected sha256 {SHA256[name]}, "
+            f"got {actual}. The file is corrupt or not the original; delete it and use download=True, "
+            f"or copy it again from the repository's data/mnist/"
+        )
+
+
+def read_mnist_file(root, name):
+    """Read <root>/<name>.gz, verify its checksum and return the parsed uint8 array."""
+    path = Path(root) / f"{name}.gz"
+    if not path.exists():
+        raise MNISTError(
+            f"{path}: file not found (expected decompressed sha256 {SHA256[name]}). "
+            f"Pass download=True to fetch it from a public mirror, or copy data/mnist/ from the "
+            f"minigan repository (root={str(root)!r}; default is {REPO_ROOT})"
+        )
+    raw = _decompress(path.read_bytes(), path)
+    _check_sha256(raw, name, path)
+    return parse_idx(raw, str(path))
+
+
+def download_mnist_file(root, name, mirrors=None, timeout=30):
+    """Fetch <name>.gz from the first mirror that serves a verified copy; write it to root atomically."""
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    failures = []
+    for mirror in mirrors or MIRRORS:
+        url = mirror.rstrip("/") + f"/{name}.gz"
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                data = response.read()
+            _check_sha256(_decompress(data, url), name, url)
+        except (OSError, MNISTError) as e:  # URLError and HTTPError are OSErrors
+            failures.append(f"{url}: {e}")
+            continue
+        tmp = root / f".{name}.gz.part"
+        tmp.write_bytes(data)
+        os.replace(tmp, root / f"{name}.gz")
+        return
+    raise MNISTError(f"could not download {name}.gz from any mirror:\n  " + "\n  ".join(failures))
+
+
+# --------------------------------------------------------------- datasets
+class ArrayDataset:
+    """Images and integer labels held in memory; ``dataset[i]`` -> (image, label).
+
+    ``dataset[index_array]`` returns a whole batch at once, which is what the
+    DataLoader uses.
+    """
+
+    def __init__(self, images, labels, num_classes=10):
+        if len(images) != len(labels):
+            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+        self.images = images
+        self.labels = labels
+        self.num_classes = num_classes
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        return self.images[index], self.labels[index]
+
+    @property
+    def image_shape(self):
+        """(channels, height, width) of one image."""
+        return self.images.shape[1:]
+
+    def subset(self, n):
+        """The first n examples as a new dataset (for quick runs and tests)."""
+        if not 0 < n <= len(self):
+            raise ValueError(f"subset size must be between 1 and {len(self)}, got {n}")
+        return ArrayDataset(self.images[:n], self.labels[:n], self.num_classes)
+
+
+def _to_unit_range(pixels, max_value):
+    """0..max_value -> [-1, 1] as float32 (the range of a tanh generator)."""
+    return pixels.astype(np.float32) * (2.0 / max_value) - 1.0
+
+
+class MNIST(ArrayDataset):
+    """The MNIST digits: images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64.
+
+    ``root``: folder holding the four ``*-ubyte.gz`` files (default: the
+    checkout's ``data/mnist``, or ``$MINIGAN_MNIST_ROOT``). ``train``: the
+    60,000 training images, else the 10,000 test images. ``download``: fetch
+    missing or corrupt files from ``mirrors`` (default: ``MIRRORS``) first.
+    """
+
+    def __init__(self, root=None, train=True, download=False, mirrors=None):
+        self.root = Path(root) if root is not None else default_root()
+        prefix = "train" if train else "t10k"
+        names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
+        arrays = []
+        for name in names:
+            try:
+                arrays.append(read_mnist_file(self.root, name))
+            except MNISTError:
+                if not download:
+                    raise
+                download_mnist_file(self.root, name, mirrors)
+                arrays.append(read_mnist_file(self.root, name))
+        pixels, labels = arrays
+        if pixels.ndim != 3 or labels.ndim != 1 or len(pixels) != len(labels):
+            raise MNISTError(f"{self.root}: images {pixels.shape} and labels {labels.shape} do not match")
+        super().__init__(_to_unit_range(pixels[:, None], 255.0), labels.astype(np.int64))
+        self.train = train
+
+
+class Digits(ArrayDataset):
+    """scikit-learn's 1,797 8x8 digits: images (N, 1, 8, 8) float32 in [-1, 1], labels int64.
+
+    A tiny second dataset: a DCGAN-shaped model trains on it in seconds.
+    """
+
+    def __init__(self):
+        from sklearn.datasets import load_digits
+
+        digits = load_digits()
+        images = _to_unit_range(digits.images[:, None], 16.0)
+        super().__init__(images, digits.target.astype(np.int64))

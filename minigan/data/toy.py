@@ -1,0 +1,119 @@
+"""Toy 2-D datasets: Gaussian mixtures with known mode centres, and scikit-learn shapes.
+
+    ring       8 Gaussians on a circle of radius 1, std 0.01
+    grid       25 Gaussians at {-4, -2, 0, 2, 4}^2, std 0.05
+    swissroll  scikit-learn's swiss roll, seen from above (no modes)
+    moons      scikit-learn's two moons (no modes)
+    circles    scikit-learn's two circles (no modes)
+
+The ring and grid follow the protocol of VEEGAN / PacGAN, so minigan.metrics
+can score them against the published tables. Every sample is drawn from
+minigan's seeded generator (minigan.manual_seed makes runs repeatable).
+"""
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..autograd import Tensor
+
+
+class ToyDataset:
+    """A 2-D distribution to sample from.
+
+    Attributes: ``name``; ``centers`` (a (K, 2) NumPy array of mode centres, or
+    None when the distribution has no modes); ``std`` (the modes' standard
+    deviation, or None). ``sample(n)`` returns an (n, 2) float32 Tensor.
+    """
+
+    def __init__(self, name, sampler, centers=None, std=None, extent=None):
+        self.name, self._sampler = name, sampler
+        self.centers = None if centers is None else np.asarray(centers, dtype=np.float64)
+        self.std = std
+        self.extent = extent  # (lo, hi) of a square that holds the data, for plots
+
+    def sample(self, n, device="cpu", dtype="float32"):
+        """n points as an (n, 2) Tensor, drawn from minigan's seeded CPU generator."""
+        if int(n) < 0:
+            raise ValueError(f"{self.name}.sample: n must be >= 0, got {n}")
+        points = self._sampler(backend.generator("cpu"), int(n))
+        return Tensor(np.asarray(points, dtype=dtype), device=device)
+
+    def __repr__(self):
+        modes = f", {len(self.centers)} modes, std={self.std}" if self.centers is not None else ""
+        return f"ToyDataset({self.name!r}{modes})"
+
+
+def mixture(name, centers, std, extent):
+    """Equal-weight Gaussian mixture: pick a centre uniformly, add N(0, std^2 I)."""
+    centers = np.asarray(centers, dtype=np.float64)
+
+    def sampler(rng, n):
+        which = rng.integers(0, len(centers), size=n)
+        return centers[which] + std * rng.standard_normal((n, 2))
+
+    return ToyDataset(name, sampler, centers=centers, std=std, extent=extent)
+
+
+def ring(modes=8, radius=1.0, std=0.01):
+    """`modes` Gaussians evenly spaced on a circle (default: 8, radius 1, std 0.01)."""
+    angles = 2 * math.pi * np.arange(modes) / modes
+    centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    r = 1.5 * radius
+    return mixture("ring", centers, std, (-r, r))
+
+
+def grid(std=0.05):
+    """25 Gaussians at {-4, -2, 0, 2, 4}^2 (std 0.05)."""
+    ticks = np.array([-4.0, -2.0, 0.0, 2.0, 4.0])
+    centers = np.array([(x, y) for x in ticks for y in ticks])
+    return mixture("grid", centers, std, (-5.5, 5.5))
+
+
+def _sklearn_seed(rng):
+    # scikit-learn takes an integer seed: draw it from minigan's generator.
+    return int(rng.integers(0, 2**31 - 1))
+
+
+def swissroll(noise=0.25):
+    """scikit-learn's swiss roll seen from above (x, z), scaled to about [-2, 2]^2."""
+    from sklearn.datasets import make_swiss_roll
+
+    def sampler(rng, n):
+        points, _ = make_swiss_roll(n, noise=noise, random_state=_sklearn_seed(rng))
+        return points[:, [0, 2]] / 7.5
+
+    return ToyDataset("swissroll", sampler, extent=(-2.5, 2.5))
+
+
+def moons(noise=0.05):
+    """scikit-learn's two interleaving half circles, centred."""
+    from sklearn.datasets import make_moons
+
+    def sampler(rng, n):
+        points, _ = make_moons(n, noise=noise, random_state=_sklearn_seed(rng))
+        return points - np.array([0.5, 0.25])
+
+    return ToyDataset("moons", sampler, extent=(-2.0, 2.0))
+
+
+def circles(noise=0.03, factor=0.5):
+    """scikit-learn's two concentric circles."""
+    from sklearn.datasets import make_circles
+
+    def sampler(rng, n):
+        points, _ = make_circles(n, noise=noise, factor=factor, random_state=_sklearn_seed(rng))
+        return points
+
+    return ToyDataset("circles", sampler, extent=(-1.5, 1.5))
+
+
+TOY_DATASETS = {"ring": ring, "grid": grid, "swissroll": swissroll, "moons": moons, "circles": circles}
+
+
+def toy_dataset(name):
+    """The toy dataset called `name` (one of TOY_DATASETS), with default settings."""
+    if name not in TOY_DATASETS:
+        raise ValueError(f"unknown toy dataset {name!r}: choose one of {', '.join(TOY_DATASETS)}")
+    return TOY_DATASETS[name]()

@@ -1,0 +1,357 @@
+"""`minigan train mnist`: the reference DCGAN (or its conditional variant) on MNIST.
+
+The run folder holds:
+
+* ``config.json``            the settings of the run
+* ``checkpoint.npz``          models, optimizers, RNG states, data-loader state, epoch
+                              (rewritten atomically after every epoch, and on Ctrl-C)
+* ``metrics.jsonl``           one line per epoch: mean losses, D outputs, seconds, peak memory
+* ``samples_epoch_NNN.png``   an 8x8 grid from the same fixed noise after every epoch
+* ``samples.gif``, ``losses.png``   at the end: the grids as an animation, and the loss curves
+
+Resuming (``--resume DIR``) restores everything the next iteration depends on:
+weights, Adam moments, minigan's random generator (the noise z), the data
+loader's shuffling generator and position. So 2 epochs + resume to 4 gives
+bit-identical weights to 4 epochs in one go.
+
+The GAN loop itself is ``minigan.gan.GANTrainer`` (Algorithm 1); this file only
+feeds it one MNIST batch per iteration and does the bookkeeping around it.
+"""
+
+import json
+import resource
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import autograd as ag
+from .. import backend, optim
+from ..data.loader import DataLoader
+from ..data.mnist import MNIST
+from ..gan import LOSSES, GANTrainer
+from ..models import Z_DIM, dcgan
+from ..serialization import CheckpointError, load
+
+KIND = "mnist-dcgan"
+CHECKPOINT = "checkpoint.npz"
+GRID = 8  # the sample grid is GRID x GRID images
+
+
+def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, seed=0, subset=None,
+                lr=2e-4, beta1=0.5):
+    """The settings of a run, validated; a ValueError names the bad one."""
+    if int(epochs) < 1:
+        raise ValueError(f"epochs must be at least 1, got {epochs}")
+    if int(batch_size) < 2:
+        raise ValueError(f"batch size must be at least 2 (batch norm needs 2 samples), got {batch_size}")
+    if loss not in LOSSES:
+        raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
+    if subset is not None and not 0 < int(subset) <= 60000:
+        raise ValueError(f"subset must be between 1 and 60000 training images, got {subset}")
+    if subset is not None and int(subset) < int(batch_size):
+        raise ValueError(f"subset ({subset}) is smaller than one batch ({batch_size}): no full batch to train on")
+    return {"epochs": int(epochs), "batch_size": int(batch_size), "loss": loss, "conditional": bool(conditional),
+            "seed": int(seed), "subset": None if subset is None else int(subset), "lr": float(lr),
+            "beta1": float(beta1)}
+
+
+def fixed_noise(config, device="cpu"):
+    """The noise (and labels) of the sample grids: the same for every epoch, drawn from their own generator."""
+    rng = np.random.default_rng(config["seed"] + 12345)
+    z = ag.Tensor(rng.standard_normal((GRID * GRID, Z_DIM), dtype=np.float32), device=device)
+    labels = ag.Tensor(np.arange(GRID * GRID) % 10, device=device) if config["conditional"] else None
+    return z, labels
+
+
+def generate(G, z, labels=None):
+    """G's images for noise z (and labels) in eval mode (batch norm uses running statistics), as NumPy."""
+    was_training = G.training
+    G.eval()
+    try:
+        with ag.no_grad():
+            images = G(z) if labels is None else G(z, labels)
+    finally:
+        G.train(was_training)
+    return images.numpy()
+
+
+def image_grid(images, columns=GRID, scale=2, pad=2):
+    """Images (N, 1, H, W) in [-1, 1] -> one PIL image, `columns` per row, separated by grey lines."""
+    from PIL import Image
+
+    images = np.asarray(images)
+    n, _, h, w = images.shape
+    rows = -(-n // columns)
+    canvas = np.full((rows * (h + pad) + pad, columns * (w + pad) + pad), 96, dtype=np.uint8)
+    pixels = np.clip((images[:, 0] + 1.0) * 127.5, 0, 255).astype(np.uint8)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = pixels[i]
+    return Image.fromarray(canvas).resize((canvas.shape[1] * scale, canvas.shape[0] * scale), Image.NEAREST)
+
+
+def plot_losses(history, path):
+    """Both losses and both mean D outputs over the iterations (smoothed over 50 steps), saved as PNG."""
+    from ..plots import _pyplot, save_figure
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    window = 50
+
+    def smooth(values):
+        values = np.asarray(values, dtype=np.float64)
+        if len(values) < window:
+            return values
+        return np.convolve(values, np.ones(window) / window, mode="valid")
+
+    steps_per_epoch = history["steps_per_epoch"]
+    for ax, keys, ylabel in [(axes[0], ("loss_d", "loss_g"), "loss"), (axes[1], ("D_real", "D_fake"), "mean D output")]:
+        for key in keys:
+            y = smooth(history[key])
+            ax.plot(np.arange(len(y)) / steps_per_epoch, y, label=key)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.legend(fontsize=8)
+    axes[0].set_title(f"losses (moving average over {window} iterations)")
+    axes[1].set_title("D(x) on real and D(G(z)) on generated")
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+class _CtrlC:
+    """While active, Ctrl-C only raises a flag; the loop checks it between iterations."""
+
+    def __init__(self):
+        self.pressed = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        self.pressed = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+def _peak_memory_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
+
+
+def read_checkpoint(path):
+    """Load a checkpoint of this experiment; a clear CheckpointError for a foreign or corrupt file."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / CHECKPOINT
+    state = load(path)  # raises CheckpointError for missing / corrupt / non-minigan files
+    if not isinstance(state, dict) or state.get("kind") != KIND:
+        kind = state.get("kind") if isinstance(state, dict) else None
+        raise CheckpointError(
+            f"{path} is a checkpoint of {kind!r}, not of the MNIST DCGAN ({KIND!r}); "
+            "point --resume/--checkpoint to a folder written by `minigan train mnist`"
+        )
+    return state
+
+
+def _history_lists(history):
+    return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in history.items()}
+
+
+def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, device="cpu", seed=0,
+                out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5,
+                progress=True, dataset=None, log=print, pictures=True):
+    """Train the DCGAN on MNIST; returns {"G", "D", "trainer", "epoch", "out", "history"}.
+
+    With ``resume`` (a run folder or checkpoint file) the model settings come from
+    the checkpoint and training continues up to ``epochs`` epochs in total.
+    ``dataset`` replaces MNIST's training set (tests use tiny ones); ``pictures=False``
+    skips the end-of-run GIF and loss plot.
+    """
+    device = backend.check_device(device)
+    state = None
+    if resume is not None:
+        state = read_checkpoint(resume)
+        config = dict(state["config"], epochs=int(epochs))
+        log(f"resuming {resume} at epoch {state['epoch']} (settings from the checkpoint: "
+            f"loss={config['loss']}, batch size {config['batch_size']}, conditional={config['conditional']})")
+    else:
+        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1)
+
+    # -- everything the run is made of, built in a fixed order from the seed
+    backend.manual_seed(config["seed"])
+    G, D = dcgan(config["conditional"], device=device)
+    betas = (config["beta1"], 0.999)
+    opt_g = optim.Adam(G.parameters(), lr=config["lr"], betas=betas)
+    opt_d = optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
+    data = dataset if dataset is not None else MNIST(train=True)
+    if config["subset"] is not None:
+        data = data.subset(config["subset"])
+    loader = DataLoader(data, config["batch_size"], shuffle=True, drop_last=True, seed=config["seed"], device=device)
+    trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=None, z_dim=Z_DIM, loss=config["loss"])
+    z_grid, labels_grid = fixed_noise(config, device)
+    history = {"loss_d": [], "loss_g": [], "D_real": [], "D_fake": [], "steps_per_epoch": len(loader)}
+    epoch = 0
+    if state is not None:
+        try:
+            trainer.load_state_dict(state)
+        except (ValueError, KeyError) as e:
+            raise CheckpointError(f"{resume}: the checkpoint does not fit the MNIST DCGAN ({e})") from None
+        loader.load_state_dict(state["loader"])
+        history = _history_lists(state["history"])
+        epoch = int(state["epoch"])
+
+    out = Path(out)
+    if state is None and (out / CHECKPOINT).exists():
+        raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
+                         "or choose another --out")
+    if dry_run:
+        return _dry_run(config, G, D, data, loader, trainer, device, out, log)
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    if state is None:
+        (out / "metrics.jsonl").write_text("")  # a fresh run starts a fresh log
+
+    def save_checkpoint():
+        trainer.save_checkpoint(out / CHECKPOINT, kind=KIND, config=config, epoch=epoch, loader=loader.state_dict(),
+                                history={k: np.asarray(v) if isinstance(v, list) else v for k, v in history.items()})
+
+    def one_iteration(real, labels):
+        trainer.real_batches = lambda: real if not config["conditional"] else (real, labels)
+        step_log = trainer.train_step()  # k=1: one D step and one G step on this batch
+        for key in ("loss_d", "loss_g", "D_real", "D_fake"):
+            history[key].append(step_log[key])
+        return step_log
+
+    bar_factory = _progress_bar if progress else None
+    with _CtrlC() as ctrl_c:
+        while epoch < config["epochs"]:
+            start, first_step = time.perf_counter(), len(history["loss_d"])
+            bar = bar_factory(len(loader), f"epoch {epoch + 1}/{config['epochs']}") if bar_factory else None
+            for real, labels in loader:
+                step_log = one_iteration(real, labels)
+                if bar is not None:
+                    bar.update(1)
+                    if trainer.step % 20 == 0:
+                        bar.set_postfix(loss_d=f"{step_log['loss_d']:.3f}", loss_g=f"{step_log['loss_g']:.3f}")
+                if ctrl_c.pressed:
+                    break
+            if bar is not None:
+                bar.close()
+            if ctrl_c.pressed:
+                save_checkpoint()  # mid-epoch: the loader state records the position
+                log(f"interrupted: checkpoint saved in {out / CHECKPOINT}; continue with --resume {out}")
+                raise KeyboardInterrupt
+            epoch += 1
+            seconds = time.perf_counter() - start
+            image_grid(generate(G, z_grid, labels_grid)).save(out / f"samples_epoch_{epoch:03d}.png")
+            save_checkpoint()
+            summary = {"epoch": epoch, "step": trainer.step, "seconds": round(seconds, 2),
+                       "peak_memory_mb": round(_peak_memory_mb(), 1)}
+            for key in ("loss_d", "loss_g", "D_real", "D_fake"):
+                summary[key] = float(np.mean(history[key][first_step:])) if len(history[key]) > first_step else None
+            with open(out / "metrics.jsonl", "a") as f:
+                f.write(json.dumps(summary) + "\n")
+            log(f"epoch {epoch}: loss_d {summary['loss_d']:.3f}  loss_g {summary['loss_g']:.3f}  "
+                f"D(x) {summary['D_real']:.2f}  D(G(z)) {summary['D_fake']:.2f}  {seconds:.1f} s")
+
+    if pictures:
+        _final_pictures(out, history)
+    return {"G": G, "D": D, "trainer": trainer, "epoch": epoch, "out": out, "history": history, "config": config}
+
+
+def _progress_bar(total, description):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=description, unit="it", leave=False)
+
+
+def _final_pictures(out, history):
+    """The GIF of every epoch's grid and the loss plot."""
+    from PIL import Image
+
+    from ..plots import save_gif
+
+    grids = sorted(out.glob("samples_epoch_*.png"))
+    if grids:
+        save_gif([Image.open(p).convert("L") for p in grids], out / "samples.gif", seconds_per_frame=0.5)
+    if history["loss_d"]:
+        plot_losses(history, out / "losses.png")
+
+
+def _dry_run(config, G, D, data, loader, trainer, device, out, log):
+    """Check the settings, the data and one iteration, and say what a real run would do; writes nothing."""
+    def count(model):
+        return sum(p.size for p in model.parameters())
+
+    batch = next(iter(loader))
+    start = time.perf_counter()
+    trainer.real_batches = lambda: batch if config["conditional"] else batch[0]
+    trainer.train_step()
+    seconds = time.perf_counter() - start
+    log(f"dry run: {len(data)} training images, {len(loader)} iterations of batch {config['batch_size']} per epoch, "
+        f"{config['epochs']} epochs, loss {config['loss']}, {'conditional' if config['conditional'] else 'unconditional'} "
+        f"DCGAN on {device}")
+    log(f"G has {count(G):,} parameters, D has {count(D):,}; one iteration took {seconds:.2f} s "
+        f"(so about {seconds * len(loader):.0f} s per epoch); would write to {out}")
+    return {"config": config, "iteration_seconds": seconds, "iterations_per_epoch": len(loader)}
+
+
+# --------------------------------------------------------- sampling and eval
+def load_generator(path, device="cpu"):
+    """The generator stored in a checkpoint of this experiment, and the run's config."""
+    state = read_checkpoint(path)
+    G, _ = dcgan(state["config"]["conditional"], device=device)
+    G.load_state_dict(state["G"])
+    return G, state["config"]
+
+
+def sample_mnist(path, n=10000, seed=0, device="cpu", batch_size=500):
+    """n images (n, 1, 28, 28) from a checkpoint's generator, and their labels (digits 0..9 in turn if conditional)."""
+    G, config = load_generator(path, device)
+    backend.manual_seed(seed)
+    labels = np.arange(n) % 10 if config["conditional"] else None
+    images = []
+    for start in range(0, n, batch_size):
+        m = min(batch_size, n - start)
+        z = ag.randn(m, Z_DIM, device=device)
+        y = None if labels is None else ag.Tensor(labels[start: start + m], device=device)
+        images.append(generate(G, z, y))
+    return np.concatenate(images), labels
+
+
+def sample_checkpoint(path, n=2500, seed=0):
+    """`minigan sample`: n generated images (n, 1, 28, 28) in [-1, 1] as a NumPy array."""
+    return sample_mnist(path, n, seed)[0]
+
+
+def evaluate_mnist(path, n=10000, seed=0, device="cpu", judge=None):
+    """Judge n generated digits against the real test set (see minigan.judge); returns the report dict."""
+    from ..judge import evaluate
+
+    images, labels = sample_mnist(path, n, seed, device)
+    return evaluate(images, labels, judge=judge)
+
+
+def evaluate_checkpoint(path, n=10000, seed=0):
+    """`minigan eval`: the judge's report on n generated digits, as lines of text."""
+    from ..judge import format_report
+
+    report = evaluate_mnist(path, n, seed)
+    gen = report["generated"]
+    shares = gen["digit_shares"]
+    verdict = [
+        f"MNIST score {gen['mnist_score']:.3f} = {gen['mnist_score'] / report['real']['mnist_score']:.1%} of the real "
+        f"test set's (target >= 95%); digit shares {min(shares):.1%}..{max(shares):.1%} (target 7%..13%)"
+    ]
+    if "accuracy" in gen:
+        verdict.append(f"judge accuracy on the requested labels {gen['accuracy']:.1%} (target >= 97%)")
+    return [f"{n} generated digits vs the 10,000 real test digits, judged by scikit-learn's MLP"] + \
+        format_report(report).splitlines() + verdict

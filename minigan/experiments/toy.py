@@ -1,0 +1,312 @@
+"""A toy 2-D GAN run: `minigan train toy ...` (and plain `minigan train`).
+
+The run folder (--out DIR) gets:
+
+    config.json      the settings of the run
+    metrics.jsonl    one JSON line per logged step (V, D(x), D(G(z)), losses, grad norms)
+                     and per evaluation (modes covered, high-quality fraction, KL)
+    checkpoint.npz   models, optimizers, RNG state and step (exact resume)
+    samples.png      real vs generated points
+    gan_lab.png      D(x) heatmap, samples and the generator's gradient arrows
+    curves.png       V, D(x), D(G(z)) and the mode metrics over training
+    training.gif     the GAN Lab picture over the whole run
+"""
+
+import json
+import os
+import time
+from contextlib import contextmanager
+
+from .. import autograd as ag
+from .. import backend, gan, nn, optim
+from ..data.toy import TOY_DATASETS, toy_dataset
+from ..metrics import mode_metrics
+from ..serialization import CheckpointError, load
+
+KIND = "toy"
+
+# The default recipe (see docs/toy_results.md for how it scores).
+DEFAULTS = {
+    "dataset": "ring",
+    "loss": "nonsaturating",
+    "k": 1,
+    "steps": 10000,
+    "batch_size": 512,
+    "lr": 2e-3,  # both networks; constant, then linear decay to 0 over the last part of the run
+    "lr_decay_start": 0.5,  # fraction of the run after which the decay starts (1 = no decay)
+    "betas": [0.5, 0.9],
+    "z_dim": 16,
+    "hidden": 128,
+    "depth": 2,  # hidden layers in G and in D
+    "r1": 0.1,
+    "ema": 0.99,  # decay of the moving average of G's weights that samples come from (0 = off)
+    "gp": 10.0,
+    "seed": 0,
+    "eval_every": 1000,
+    "log_every": 10,
+    "frames": 24,
+    "checkpoint_every": 1000,
+    "device": "cpu",
+}
+
+
+def mlp(sizes):
+    """Linear layers of the given sizes with ReLU between them (none after the last)."""
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def build_models(config):
+    """G: z -> hidden x depth -> 2, D: 2 -> hidden x depth -> 1 logit."""
+    hidden = [config["hidden"]] * config["depth"]
+    G = mlp([config["z_dim"], *hidden, 2]).to(config["device"])
+    D = mlp([2, *hidden, 1]).to(config["device"])
+    return G, D
+
+
+def check_config(config):
+    """Raise ValueError with one clear line for a bad setting."""
+    unknown = sorted(set(config) - set(DEFAULTS))
+    if unknown:
+        raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+    if config["dataset"] not in TOY_DATASETS:
+        raise ValueError(f"unknown dataset {config['dataset']!r}: choose one of {', '.join(TOY_DATASETS)}")
+    if config["loss"] not in gan.LOSSES:
+        raise ValueError(f"unknown loss {config['loss']!r}: choose one of {', '.join(gan.LOSSES)}")
+    for key in ("steps", "r1", "gp"):
+        if config[key] < 0:
+            raise ValueError(f"{key} must be >= 0, got {config[key]}")
+    if not (0 <= config["ema"] < 1 and 0 <= config["lr_decay_start"] <= 1):
+        raise ValueError(f"need 0 <= ema < 1 and 0 <= lr_decay_start <= 1, got {config['ema']}, {config['lr_decay_start']}")
+    for key in ("k", "batch_size", "z_dim", "hidden", "depth", "eval_every", "log_every", "checkpoint_every"):
+        if int(config[key]) < 1:
+            raise ValueError(f"{key} must be >= 1, got {config[key]}")
+    if not config["lr"] > 0:
+        raise ValueError(f"lr must be > 0, got {config['lr']}")
+
+
+def make_trainer(config):
+    """Models, optimizers and the GANTrainer for a config (seeds minigan first)."""
+    backend.manual_seed(config["seed"])
+    data = toy_dataset(config["dataset"])
+    G, D = build_models(config)
+    G_ema = build_models(config)[0] if config["ema"] > 0 else None
+    betas = tuple(config["betas"])
+    opt_g = optim.Adam(G.parameters(), lr=config["lr"], betas=betas)
+    opt_d = optim.Adam(D.parameters(), lr=config["lr"], betas=betas)
+    trainer = gan.GANTrainer(
+        G, D, opt_g, opt_d,
+        real_batches=lambda: data.sample(config["batch_size"], device=config["device"]),
+        z_dim=config["z_dim"], loss=config["loss"], k=config["k"], r1=config["r1"], gp=config["gp"],
+        G_ema=G_ema, ema_decay=config["ema"] or 0.999,
+    )
+    trainer.checkpoint_info = {"kind": KIND, "config": config}
+    return trainer, data
+
+
+def learning_rate(config, step):
+    """lr until lr_decay_start * steps, then a straight line down to 0 at the last step."""
+    start = config["lr_decay_start"]
+    if start >= 1:
+        return config["lr"]
+    remaining = 1.0 - step / max(config["steps"], 1)
+    return config["lr"] * min(1.0, remaining / (1.0 - start))
+
+
+def sampler(trainer):
+    """The generator to draw samples from: the weight average when there is one."""
+    return trainer.G_ema if trainer.G_ema is not None else trainer.G
+
+
+@contextmanager
+def own_randomness(seed):
+    """Run a block with minigan's RNG seeded to `seed`, then put training's RNG state back.
+
+    Evaluations and pictures use it, so they never change what training draws.
+    """
+    saved = backend.get_rng_state()
+    backend.manual_seed(seed)
+    try:
+        yield
+    finally:
+        backend.set_rng_state(saved)
+
+
+def evaluate(G, data, config, n=2500, seed=12345):
+    """Mode metrics of n generator samples (None for datasets without modes)."""
+    if data.centers is None:
+        return None
+    with own_randomness(seed):
+        fake = gan.sample(G, n, config["z_dim"], device=config["device"])
+    return mode_metrics(fake, data.centers, data.std)
+
+
+def _append_jsonl(path, record):
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def run(out, resume=False, progress=True, pictures=True, stop_after=None, **settings):
+    """Train a toy GAN into folder `out`; returns a summary dict (final metrics, time).
+
+    `settings` override DEFAULTS. With resume=True the run continues from
+    out/checkpoint.npz (its saved config wins), bit-identically to a run that
+    was never interrupted. `stop_after` stops early with a checkpoint, as
+    Ctrl-C does (used to test resuming).
+    """
+    os.makedirs(out, exist_ok=True)
+    ckpt_path = os.path.join(out, "checkpoint.npz")
+    metrics_path = os.path.join(out, "metrics.jsonl")
+    if resume:
+        state = read_checkpoint(ckpt_path)
+        config = dict(state["config"])
+    else:
+        config = dict(DEFAULTS, **settings)
+    config["betas"] = list(config["betas"])
+    check_config(config)
+    trainer, data = make_trainer(config)
+    records = []
+    if resume:
+        trainer.load_state_dict(state)
+        if os.path.exists(metrics_path):  # keep what was logged up to the checkpoint, drop the rest
+            with open(metrics_path) as f:
+                records = [r for r in map(json.loads, f) if r["step"] <= trainer.step]
+    with open(metrics_path, "w") as f:
+        f.writelines(json.dumps(r) + "\n" for r in records)
+    with open(os.path.join(out, "config.json"), "w") as f:
+        json.dump(config, f, indent=2)
+
+    logs = [r for r in records if not r.get("eval")]
+    evals = [r for r in records if r.get("eval")]
+    frames = []
+    frame_every = max(1, -(-config["steps"] // max(config["frames"], 1)))  # ceil(steps / frames)
+    with own_randomness(config["seed"] + 1):  # fixed points for the pictures, drawn aside from training's RNG
+        view_z = ag.randn(512, config["z_dim"], device=config["device"])
+        view_real = data.sample(512)
+
+    def picture(step):
+        from .. import plots
+
+        with ag.no_grad():
+            fake = trainer.G(view_z)
+        fig = plots.plot_gan_lab(trainer.D, view_real, fake, data.extent, config["loss"],
+                                 title=f"{config['dataset']}, {config['loss']}: step {step}")
+        return fig
+
+    def callback(tr, log):
+        step = tr.step
+        for group in tr.opt_g.param_groups + tr.opt_d.param_groups:
+            group["lr"] = learning_rate(config, step)  # the rate for the next iteration
+        if step % config["log_every"] == 0 or step == config["steps"]:
+            logs.append(log)
+            _append_jsonl(metrics_path, log)
+        if step % config["eval_every"] == 0 or step == config["steps"]:
+            m = evaluate(sampler(tr), data, config) if data.centers is not None else None
+            if m is not None:
+                record = {"step": step, "eval": True, **{k: m[k] for k in ("modes", "num_modes", "hq", "kl")}}
+                evals.append(record)
+                _append_jsonl(metrics_path, record)
+        if pictures and (step % frame_every == 0 or step == config["steps"]):
+            from ..plots import figure_to_image
+
+            frames.append(figure_to_image(picture(step)))
+
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config["steps"], initial=trainer.step, desc=f"toy {config['dataset']}", unit="step")
+    start = time.perf_counter()
+    try:
+        trainer.train(config["steps"] if stop_after is None else min(stop_after, config["steps"]),
+                      callback=callback, checkpoint=ckpt_path, checkpoint_every=config["checkpoint_every"], progress=bar)
+    except gan.TrainingDiverged as e:
+        where = (f"the last good checkpoint is {ckpt_path} (step {load(ckpt_path)['step']})"
+                 if os.path.exists(ckpt_path) else "no checkpoint had been written yet")
+        raise gan.TrainingDiverged(f"{e} In this run {where}.") from None
+    except KeyboardInterrupt:
+        trainer.save_checkpoint(ckpt_path)  # the state after the last finished iteration
+        print(f"interrupted at step {trainer.step}: checkpoint saved; continue with "
+              f"`minigan train toy --resume {out}`")
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    seconds = time.perf_counter() - start
+    if trainer.step < config["steps"]:
+        return {"steps": trainer.step, "stopped": True}
+
+    final = evaluate(sampler(trainer), data, config)
+    summary = {"steps": trainer.step, "seconds": round(seconds, 2), "dataset": config["dataset"],
+               "loss": config["loss"], "seed": config["seed"]}
+    if final is not None:
+        summary.update({k: final[k] for k in ("modes", "num_modes", "hq", "kl")})
+    with open(os.path.join(out, "summary.json"), "w") as f:
+        json.dump(summary, f, indent=2)
+    if pictures:
+        _save_pictures(out, trainer, data, config, logs, evals, frames, picture)
+    return summary
+
+
+def _save_pictures(out, trainer, data, config, logs, evals, frames, picture):
+    from .. import plots
+
+    with own_randomness(config["seed"] + 2):
+        fake = gan.sample(sampler(trainer), 2500, config["z_dim"], device=config["device"])
+        real = data.sample(2500)
+    plots.save_figure(plots.plot_samples(real, fake, data.extent,
+                                         title=f"{config['dataset']}: real vs generated after {trainer.step} steps"),
+                      os.path.join(out, "samples.png"))
+    plots.save_figure(picture(trainer.step), os.path.join(out, "gan_lab.png"))
+    if logs:
+        plots.save_figure(plots.plot_curves(logs, evals, title=f"{config['dataset']}, loss {config['loss']}"),
+                          os.path.join(out, "curves.png"))
+    if frames:
+        plots.save_gif(frames, os.path.join(out, "training.gif"))
+
+
+# ------------------------------------------------- checkpoints for the CLI
+def read_checkpoint(path):
+    """Load a toy-run checkpoint; CheckpointError for a missing, foreign or corrupt file."""
+    state = load(path)
+    if not isinstance(state, dict) or state.get("kind") != KIND:
+        kind = state.get("kind") if isinstance(state, dict) else None
+        raise CheckpointError(f"{path} is a checkpoint of {kind!r}, not of a toy GAN run ({KIND!r})")
+    return state
+
+
+def load_generator(path):
+    """Rebuild G from a toy checkpoint (ValueError if the weights do not fit the saved config)."""
+    state = read_checkpoint(path)
+    config = dict(DEFAULTS, **state["config"])
+    config["device"] = "cpu"
+    G, _ = build_models(config)
+    G.load_state_dict(state["G_ema"] if "G_ema" in state else state["G"])  # sample from the average
+    return G, config, state
+
+
+def sample_checkpoint(path, n=2500, seed=0):
+    """n generator samples (an (n, 2) NumPy array) from a toy checkpoint."""
+    G, config, _ = load_generator(path)
+    with own_randomness(seed):
+        return gan.sample(G, n, config["z_dim"])
+
+
+def evaluate_checkpoint(path, n=2500, seed=0):
+    """Mode metrics of n samples from a toy checkpoint, as lines to print."""
+    G, config, state = load_generator(path)
+    data = toy_dataset(config["dataset"])
+    m = evaluate(G, data, config, n, seed)
+    if m is None:
+        return [f"{config['dataset']} has no modes: nothing to score (try `minigan sample` and plot the points)"]
+    kl = "n/a" if m["kl"] is None else f"{m['kl']:.4f}"
+    return [
+        f"checkpoint: toy {config['dataset']}, loss {config['loss']}, step {state['step']}",
+        f"modes covered: {m['modes']}/{m['num_modes']}",
+        f"high-quality samples: {100 * m['hq']:.1f}% (within 3 std of the nearest mode, {n} samples)",
+        f"KL(mode histogram || uniform): {kl}",
+    ]

@@ -1,0 +1,323 @@
+"""The GAN training loop: Algorithm 1 of Goodfellow et al. (2014), line by line.
+
+    for number of training iterations do
+        for k steps do
+            sample a minibatch of m noise samples z ~ p_z and m examples x ~ p_data
+            update D by ASCENDING its stochastic gradient of
+                V(D, G) = 1/m sum_i [ log D(x_i) + log(1 - D(G(z_i))) ]
+        end for
+        sample a minibatch of m noise samples z ~ p_z
+        update G by DESCENDING its stochastic gradient of
+                1/m sum_i log(1 - D(G(z_i)))
+    end for
+
+Here D returns a *logit* l, and D(x) = sigmoid(l). The logs are computed from
+the logit, stably, never as log(sigmoid(l)):
+
+    log D(x)     = log sigmoid(l)  = -softplus(-l)
+    log(1 - D(x)) = log sigmoid(-l) = -softplus(l)
+
+`GANTrainer` runs the loop for any pair of models (an MLP on 2-D points or a
+DCGAN on images): it needs G, D, their optimizers, a function returning the
+next real batch, and the noise size. A batch is a Tensor ``x`` or a pair
+``(x, labels)``; with labels, G and D are called as ``G(z, labels)`` and
+``D(x, labels)`` (a conditional GAN, fake samples get the real batch's labels).
+"""
+
+import math
+
+import numpy as np
+
+from . import autograd as ag
+from . import backend
+from .serialization import load, save
+
+LOSSES = ("minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the message names the step."""
+
+
+# ----------------------------------------------------- the value function
+def log_d(logits):
+    """log D(x) = log sigmoid(l) = -softplus(-l)  (stable for any logit l)."""
+    return -ag.softplus(-logits)
+
+
+def log_one_minus_d(logits):
+    """log(1 - D(x)) = log sigmoid(-l) = -softplus(l)  (stable for any logit l)."""
+    return -ag.softplus(logits)
+
+
+def value_function(real_logits, fake_logits):
+    """V(D, G) = E_x[log D(x)] + E_z[log(1 - D(G(z)))], estimated on a minibatch."""
+    return ag.mean(log_d(real_logits)) + ag.mean(log_one_minus_d(fake_logits))
+
+
+# ------------------------------------------------------------ the losses
+def discriminator_loss(loss, real_logits, fake_logits):
+    """The quantity D *descends* (before penalties), for each loss."""
+    if loss in ("minimax", "nonsaturating"):
+        return -value_function(real_logits, fake_logits)  # descending -V = ascending V
+    if loss == "lsgan":  # least squares: push real logits to 1, fake to 0
+        return 0.5 * ag.mean((real_logits - 1.0) ** 2) + 0.5 * ag.mean(fake_logits**2)
+    if loss == "hinge":
+        return ag.mean(ag.relu(1.0 - real_logits)) + ag.mean(ag.relu(1.0 + fake_logits))
+    if loss == "wgan-gp":  # the critic's estimate of -W(p_data, p_g); the penalty comes separately
+        return ag.mean(fake_logits) - ag.mean(real_logits)
+    raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
+
+
+def generator_loss(loss, fake_logits):
+    """The quantity G *descends*, for each loss."""
+    if loss == "minimax":  # exactly Algorithm 1: descend E[log(1 - D(G(z)))]
+        return ag.mean(log_one_minus_d(fake_logits))
+    if loss == "nonsaturating":  # ascend E[log D(G(z))]: same fixed point, strong early gradients
+        return -ag.mean(log_d(fake_logits))
+    if loss == "lsgan":
+        return 0.5 * ag.mean((fake_logits - 1.0) ** 2)
+    if loss in ("hinge", "wgan-gp"):
+        return -ag.mean(fake_logits)
+    raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
+
+
+def _squared_norm_per_sample(g):
+    """||g_i||^2 for each sample i of a batch (summed over every other axis)."""
+    return ag.sum(ag.reshape(g * g, g.shape[0], -1), axis=1)
+
+
+def r1_penalty(D, real, labels=None):
+    """R1 (Mescheder et al. 2018): E_x ||grad_x D(x)||^2 on real data, by double backprop.
+
+    Returns (penalty, real_logits) so the logits can be reused for the loss.
+    """
+    real = ag.Tensor(real.data, requires_grad=True)
+    logits = _call(D, real, labels)
+    (g,) = ag.grad(ag.sum(logits), real, create_graph=True)
+    return ag.mean(_squared_norm_per_sample(g)), logits
+
+
+def gradient_penalty(D, real, fake, labels=None, eps=None):
+    """WGAN-GP (Gulrajani et al. 2017): E (||grad D(x_hat)|| - 1)^2 at x_hat = eps x + (1 - eps) G(z).
+
+    eps ~ U(0, 1), one per sample (drawn here unless given).
+    """
+    if eps is None:
+        shape = (real.shape[0],) + (1,) * (real.ndim - 1)
+        eps = ag.rand(*shape, dtype=real.dtype, device=real.device)
+    x_hat = ag.Tensor((eps * real + (1.0 - eps) * fake).data, requires_grad=True)
+    (g,) = ag.grad(ag.sum(_call(D, x_hat, labels)), x_hat, create_graph=True)
+    norm = ag.sqrt(_squared_norm_per_sample(g) + 1e-12)
+    return ag.mean((norm - 1.0) ** 2)
+
+
+def _call(model, x, labels):
+    return model(x) if labels is None else model(x, labels)
+
+
+def _split(batch):
+    """A batch is a Tensor x or a pair (x, labels)."""
+    if isinstance(batch, (tuple, list)):
+        return batch[0], batch[1]
+    return batch, None
+
+
+def grad_norm(params):
+    """sqrt(sum of squared gradients) over parameters (those without a grad count as 0)."""
+    total = 0.0
+    for p in params:
+        if p.grad is not None:
+            total += float((p.grad.data * p.grad.data).sum())
+    return math.sqrt(total)
+
+
+# ----------------------------------------------------------------- the loop
+class GANTrainer:
+    """Algorithm 1 for any generator/discriminator pair.
+
+    Args:
+        G, D: models; G maps noise (m, z_dim) to samples, D maps samples to logits (m, 1).
+        opt_g, opt_d: their optimizers.
+        real_batches: a function with no arguments that returns the next real batch
+            (a Tensor, or a pair (Tensor, labels)); it is called k times per iteration.
+        z_dim: noise size; z ~ N(0, I) from minigan's seeded generator.
+        loss: one of LOSSES.
+        k: discriminator steps per generator step.
+        r1: weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real data (0 = off).
+        gp: weight lambda of the WGAN-GP gradient penalty (used with loss="wgan-gp").
+        G_ema: optional second copy of G that keeps an exponential moving average of G's
+            weights (ema <- beta ema + (1 - beta) G after every G step, beta = ema_decay);
+            averaging smooths out G's oscillation around the equilibrium, so sample from it.
+    """
+
+    def __init__(self, G, D, opt_g, opt_d, real_batches, z_dim, loss="nonsaturating", k=1, r1=0.0, gp=10.0,
+                 G_ema=None, ema_decay=0.999):
+        if loss not in LOSSES:
+            raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
+        if int(k) < 1:
+            raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {k}")
+        self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
+        self.real_batches = real_batches
+        self.z_dim, self.loss, self.k = int(z_dim), loss, int(k)
+        self.r1, self.gp = float(r1), float(gp)
+        self.G_ema, self.ema_decay = G_ema, float(ema_decay)
+        if G_ema is not None:
+            G_ema.load_state_dict(G.state_dict())  # the average starts at G
+        self.step = 0  # completed iterations
+        self.checkpoint_info = {}  # saved with every checkpoint, e.g. {"kind": "toy", "config": {...}}
+
+    def noise(self, m, like):
+        """m noise vectors z ~ N(0, I) on the device and dtype of `like`."""
+        return ag.randn(m, self.z_dim, dtype=like.dtype, device=like.device)
+
+    def _check(self, name, value):
+        if not math.isfinite(value):
+            raise TrainingDiverged(
+                f"training diverged at step {self.step + 1}: the {name} is {value}. "
+                "Parameters were not updated with it; the last good checkpoint is kept. "
+                "Try a lower learning rate, another loss, or an R1 penalty."
+            )
+
+    def discriminator_step(self, batch, z=None):
+        """One D update (inner loop of Algorithm 1). Returns a dict of logged values."""
+        real, labels = _split(batch)
+        if z is None:
+            z = self.noise(real.shape[0], real)
+        with ag.no_grad():  # G is fixed during D's step: no graph through G
+            fake = _call(self.G, z, labels)
+        if self.r1 > 0:
+            penalty, real_logits = r1_penalty(self.D, real, labels)
+        else:
+            real_logits, penalty = _call(self.D, real, labels), None
+        fake_logits = _call(self.D, fake, labels)
+        with ag.no_grad():
+            V = value_function(real_logits, fake_logits).item()  # the exact V(D, G) of this minibatch
+        loss_d = discriminator_loss(self.loss, real_logits, fake_logits)
+        if penalty is not None:
+            loss_d = loss_d + (0.5 * self.r1) * penalty
+        if self.loss == "wgan-gp":
+            loss_d = loss_d + self.gp * gradient_penalty(self.D, real, fake, labels)
+        self._check("discriminator loss", loss_d.item())
+        self.opt_d.zero_grad()
+        loss_d.backward()
+        norm = grad_norm(self.D.parameters())
+        self.opt_d.step()
+        return {
+            "V": V,
+            "D_real": float(ag.sigmoid(real_logits.detach()).data.mean()),
+            "D_fake": float(ag.sigmoid(fake_logits.detach()).data.mean()),
+            "loss_d": loss_d.item(),
+            "grad_norm_d": norm,
+        }
+
+    def generator_step(self, m, like, labels=None, z=None):
+        """One G update (last line of Algorithm 1). Returns a dict of logged values."""
+        if z is None:
+            z = self.noise(m, like)
+        self.D.requires_grad_(False)  # D is fixed during G's step: its weights need no gradient
+        try:
+            fake_logits = _call(self.D, _call(self.G, z, labels), labels)
+        finally:
+            self.D.requires_grad_(True)
+        loss_g = generator_loss(self.loss, fake_logits)
+        self._check("generator loss", loss_g.item())
+        self.opt_g.zero_grad()
+        loss_g.backward()
+        norm = grad_norm(self.G.parameters())
+        self.opt_g.step()
+        if self.G_ema is not None:
+            self.update_ema()
+        return {"loss_g": loss_g.item(), "grad_norm_g": norm}
+
+    def update_ema(self):
+        """G_ema <- beta G_ema + (1 - beta) G, in place (buffers are copied).
+
+        beta = min(ema_decay, (1 + t) / (10 + t)) at G step t: a short memory at
+        first, so the average does not drag the random initial weights along.
+        """
+        t = self.step
+        beta = min(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for avg, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            avg.data *= beta
+            avg.data += (1.0 - beta) * p.data
+        for avg, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            avg.data[...] = b.data
+
+    def train_step(self):
+        """One iteration: k discriminator steps, then one generator step. Returns the log."""
+        for _ in range(self.k):
+            batch = self.real_batches()
+            log = self.discriminator_step(batch)
+        real, labels = _split(batch)
+        log.update(self.generator_step(real.shape[0], real, labels))
+        self.step += 1
+        log["step"] = self.step
+        return log
+
+    def train(self, steps, callback=None, checkpoint=None, checkpoint_every=0, progress=None):
+        """Run until `steps` iterations are done in total (so a resumed trainer continues).
+
+        callback(trainer, log) runs after every iteration (plots, metrics, ...).
+        With `checkpoint` (a path), a checkpoint is written every `checkpoint_every`
+        iterations and at the end; when a loss becomes NaN/inf, TrainingDiverged
+        is raised and the last good checkpoint stays on disk.
+        `progress` is an optional tqdm-like bar (its .update(1) is called).
+        """
+        while self.step < steps:
+            log = self.train_step()
+            if callback is not None:
+                callback(self, log)
+            if checkpoint and checkpoint_every and self.step % checkpoint_every == 0:
+                self.save_checkpoint(checkpoint)
+            if progress is not None:
+                progress.update(1)
+        if checkpoint:
+            self.save_checkpoint(checkpoint)
+
+    # -- checkpoints: models, optimizers, RNG state and step -> exact resume
+    def state_dict(self):
+        """Everything needed to continue bit-identically."""
+        return {
+            "step": self.step,
+            "loss": self.loss,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "rng": backend.get_rng_state(),
+            **({"G_ema": self.G_ema.state_dict()} if self.G_ema is not None else {}),
+        }
+
+    def load_state_dict(self, state):
+        """Restore what state_dict returned (raises ValueError when it does not fit)."""
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(state["G_ema"])
+        backend.set_rng_state(state["rng"])
+        self.step = int(state["step"])
+
+    def save_checkpoint(self, path, **extra):
+        """Write state_dict (plus `extra` entries, e.g. kind and config) atomically."""
+        save({**self.checkpoint_info, **extra, **self.state_dict()}, path)
+
+    def load_checkpoint(self, path):
+        """Load a checkpoint written by save_checkpoint; returns the whole dict."""
+        state = load(path)
+        self.load_state_dict(state)
+        return state
+
+
+def sample(G, n, z_dim, batch_size=2500, device="cpu", labels=None):
+    """n samples from G as a NumPy array (no graph recorded)."""
+    out = []
+    with ag.no_grad():
+        for start in range(0, n, batch_size):
+            m = min(batch_size, n - start)
+            z = ag.randn(m, z_dim, device=device)
+            y = None if labels is None else labels[start : start + m]
+            out.append(backend.to_numpy(_call(G, z, y).data))
+    return np.concatenate(out, axis=0)

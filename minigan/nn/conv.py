@@ -1,0 +1,81 @@
+"""Conv2d and ConvTranspose2d layers, with PyTorch's signatures, weight layouts and initialisation.
+
+The arithmetic lives in ``minigan.conv`` (im2col + one matrix product); these
+classes hold the weights and name themselves in error messages.
+"""
+
+import math
+
+from .. import conv as _conv
+from .layers import _init_uniform
+from .module import Module
+
+
+class Conv2d(Module):
+    """2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
+
+    ``weight`` has PyTorch's layout (out_channels, in_channels, kh, kw).
+    `kernel_size`, `stride` and `padding` are ints or (h, w) pairs, and
+    OH = (H + 2 padding - kh) // stride + 1. Initialised like PyTorch: weight
+    and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels*kh*kw.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _conv._pair(kernel_size, "kernel_size")
+        self.stride = _conv._pair(stride, "stride")
+        self.padding = _conv._pair(padding, "padding")
+        kh, kw = self.kernel_size
+        bound = 1.0 / math.sqrt(in_channels * kh * kw)
+        self.weight = _init_uniform((out_channels, in_channels, kh, kw), bound)
+        self.bias = _init_uniform((out_channels,), bound) if bias else None
+
+    def forward(self, x):
+        return _conv.conv2d(x, self.weight, self.bias, self.stride, self.padding, name=f"Conv2d({self.extra_repr()})")
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+
+
+class ConvTranspose2d(Module):
+    """Transposed 2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
+
+    The adjoint of a Conv2d (it maps the conv's output shape back to its input
+    shape), used by generators to upsample. ``weight`` has PyTorch's layout
+    (in_channels, out_channels, kh, kw), and
+    OH = (H - 1) stride - 2 padding + kh + output_padding, with
+    0 <= output_padding < stride. Initialised like PyTorch: weight and bias ~
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) where PyTorch takes fan_in from the
+    weight's second axis: out_channels*kh*kw.
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, bias=True):
+        super().__init__()
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _conv._pair(kernel_size, "kernel_size")
+        self.stride = _conv._pair(stride, "stride")
+        self.padding = _conv._pair(padding, "padding")
+        self.output_padding = _conv._pair(output_padding, "output_padding")
+        for op, s in zip(self.output_padding, self.stride):
+            if not 0 <= op < s:
+                raise ValueError(
+                    f"ConvTranspose2d: output_padding must be >= 0 and smaller than the stride, "
+                    f"got output_padding={self.output_padding} with stride={self.stride}"
+                )
+        kh, kw = self.kernel_size
+        bound = 1.0 / math.sqrt(out_channels * kh * kw)
+        self.weight = _init_uniform((in_channels, out_channels, kh, kw), bound)
+        self.bias = _init_uniform((out_channels,), bound) if bias else None
+
+    def forward(self, x):
+        return _conv.conv_transpose2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
+            name=f"ConvTranspose2d({self.extra_repr()})",
+        )
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
+                f"stride={self.stride}, padding={self.padding}, output_padding={self.output_padding}, "
+                f"bias={self.bias is not None}")

@@ -1,0 +1,156 @@
+"""Pictures of a 2-D GAN in the style of GAN Lab, training curves, and GIFs.
+
+matplotlib is imported inside the functions (with the file-only "Agg"
+backend), so ``import minigan`` never pulls it in. Every figure has a title
+and labelled axes.
+"""
+
+import numpy as np
+
+from . import autograd as ag
+from . import backend
+from .gan import generator_loss
+
+
+def _pyplot():
+    import matplotlib
+
+    if matplotlib.get_backend().lower() != "agg":
+        matplotlib.use("Agg")  # draw into files only: no window, works on servers
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _numpy(x):
+    return backend.to_numpy(getattr(x, "data", x))
+
+
+def discriminator_grid(D, extent, resolution=80, device="cpu"):
+    """D(x) = sigmoid(logit) on a resolution x resolution grid over extent=(lo, hi)."""
+    lo, hi = extent
+    ticks = np.linspace(lo, hi, resolution, dtype=np.float32)
+    xx, yy = np.meshgrid(ticks, ticks)
+    points = np.stack([xx.ravel(), yy.ravel()], axis=1)
+    with ag.no_grad():
+        probs = ag.sigmoid(D(ag.Tensor(points, device=device)))
+    return xx, yy, _numpy(probs).reshape(resolution, resolution)
+
+
+def generator_arrows(D, fake, loss="nonsaturating"):
+    """-dL_G/dx at each generated point x: where the generator's loss pushes its samples."""
+    x = ag.Tensor(_numpy(fake), requires_grad=True)
+    (g,) = ag.grad(generator_loss(loss, D(x)) * float(len(x)), x)  # per-sample gradient (undo the mean)
+    return -_numpy(g)
+
+
+def plot_gan_lab(D, real, fake, extent, loss="nonsaturating", title="", ax=None, arrows=150):
+    """One GAN Lab style panel: D(x) heatmap, real points, generated points and G's gradient arrows.
+
+    Returns the matplotlib Figure.
+    """
+    plt = _pyplot()
+    fig = ax.figure if ax is not None else plt.figure(figsize=(5.2, 4.6))
+    ax = ax or fig.add_subplot(1, 1, 1)
+    xx, yy, probs = discriminator_grid(D, extent)
+    mesh = ax.pcolormesh(xx, yy, probs, cmap="RdBu", vmin=0.0, vmax=1.0, shading="auto", alpha=0.55)
+    fig.colorbar(mesh, ax=ax, label="D(x) = P(real)")
+    real, fake = _numpy(real), _numpy(fake)
+    ax.scatter(real[:, 0], real[:, 1], s=3, c="tab:green", label="real", alpha=0.6)
+    ax.scatter(fake[:, 0], fake[:, 1], s=3, c="tab:purple", label="generated", alpha=0.6)
+    some = fake[:arrows]
+    g = generator_arrows(D, some, loss)
+    scale = np.abs(g).max() or 1.0
+    ax.quiver(some[:, 0], some[:, 1], g[:, 0] / scale, g[:, 1] / scale, color="black", alpha=0.5,
+              angles="xy", scale_units="xy", scale=1.0 / (0.08 * (extent[1] - extent[0])), width=0.003)
+    ax.set_xlim(*extent)
+    ax.set_ylim(*extent)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+    ax.set_title(title or "D(x) heatmap, samples and generator gradient")
+    ax.legend(loc="upper right", fontsize=7, markerscale=3)
+    return fig
+
+
+def plot_samples(real, fake, extent, title="real vs generated samples"):
+    """Side-by-side scatter plots of real and generated points. Returns the Figure."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9, 4.4), sharex=True, sharey=True)
+    for ax, pts, name, color in ((axes[0], real, "real", "tab:green"), (axes[1], fake, "generated", "tab:purple")):
+        pts = _numpy(pts)
+        ax.scatter(pts[:, 0], pts[:, 1], s=2, c=color, alpha=0.5)
+        ax.set_xlim(*extent)
+        ax.set_ylim(*extent)
+        ax.set_aspect("equal")
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+        ax.set_title(f"{name} ({len(pts)} points)")
+    fig.suptitle(title)
+    return fig
+
+
+def plot_curves(logs, evals=(), title="training curves"):
+    """V(D,G), mean D(x), mean D(G(z)) and the losses per step; mode metrics when given.
+
+    logs: list of per-step dicts (keys step, V, D_real, D_fake, loss_d, loss_g).
+    evals: list of dicts (keys step, modes, num_modes, hq). Returns the Figure.
+    """
+    plt = _pyplot()
+    panels = 3 if evals else 2
+    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
+    steps = [r["step"] for r in logs]
+    ax = axes[0]
+    ax.plot(steps, [r["V"] for r in logs], label="V(D, G)")
+    ax.axhline(-np.log(4.0), color="gray", ls="--", lw=1, label="-log 4 (equilibrium)")
+    ax.set_xlabel("step")
+    ax.set_ylabel("V(D, G)")
+    ax.set_title("value function")
+    ax.legend(fontsize=8)
+    ax = axes[1]
+    ax.plot(steps, [r["D_real"] for r in logs], label="mean D(x), real")
+    ax.plot(steps, [r["D_fake"] for r in logs], label="mean D(G(z)), generated")
+    ax.axhline(0.5, color="gray", ls="--", lw=1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("step")
+    ax.set_ylabel("D output")
+    ax.set_title("discriminator outputs")
+    ax.legend(fontsize=8)
+    if evals:
+        ax = axes[2]
+        es = [e["step"] for e in evals]
+        ax.plot(es, [e["modes"] / e["num_modes"] for e in evals], marker="o", label="modes covered (fraction)")
+        ax.plot(es, [e["hq"] for e in evals], marker="s", label="high-quality samples (fraction)")
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_xlabel("step")
+        ax.set_ylabel("fraction")
+        ax.set_title("mode coverage (2,500 samples)")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def figure_to_image(fig):
+    """Render a Figure into a PIL image (and close it)."""
+    from PIL import Image
+
+    plt = _pyplot()
+    fig.canvas.draw()
+    image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
+    plt.close(fig)
+    return image
+
+
+def save_figure(fig, path):
+    """Save a Figure as PNG and close it."""
+    plt = _pyplot()
+    fig.savefig(path, dpi=100, bbox_inches="tight")
+    plt.close(fig)
+
+
+def save_gif(frames, path, seconds_per_frame=0.25):
+    """Write PIL images (equal sizes) as an animated GIF that loops forever."""
+    if not frames:
+        raise ValueError("save_gif: no frames")
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(seconds_per_frame * 1000), loop=0)

@@ -1,0 +1,166 @@
+"""The array backend: devices, CuPy guarding, seeded generators, and the backend-specific array ops."""
+
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import backend, nn
+
+GPU_HINT = 'pip install "minigan[gpu]"'
+
+
+def test_cuda_is_available_answers_a_bool():
+    assert mg.cuda_is_available() in (True, False)
+
+
+def test_cuda_is_available_never_raises_even_when_cupy_is_broken(monkeypatch):
+    broken = types.ModuleType("cupy")
+
+    def __getattr__(name):
+        raise OSError("libcuda.so: cannot open shared object file")
+
+    broken.__getattr__ = __getattr__
+    monkeypatch.setitem(sys.modules, "cupy", broken)
+    monkeypatch.setattr(backend, "_cupy", None)
+    monkeypatch.setattr(backend, "_cupy_error", None)
+    assert mg.cuda_is_available() is False
+    with pytest.raises(RuntimeError) as err:
+        mg.zeros(2, device="cuda")
+    assert "libcuda.so" in str(err.value)  # says why
+    assert GPU_HINT in str(err.value)  # and how to fix it
+
+
+@pytest.mark.skipif(mg.cuda_is_available(), reason="a GPU is usable here")
+def test_asking_for_cuda_without_cupy_says_how_to_install():
+    for make in (lambda: mg.zeros(2, device="cuda"), lambda: mg.tensor([1.0], device="cuda"),
+                 lambda: mg.ones(2).to("cuda"), lambda: nn.Linear(2, 2).to("cuda"),
+                 lambda: mg.set_default_device("cuda")):
+        with pytest.raises(RuntimeError, match="minigan\\[gpu\\]") as err:
+            make()
+        assert GPU_HINT in str(err.value)
+    assert mg.get_default_device() == "cpu"
+
+
+def test_unknown_device_is_rejected():
+    with pytest.raises(ValueError, match="'tpu'.*'cpu' or 'cuda'"):
+        mg.zeros(2, device="tpu")
+
+
+class _FakeCudaArray(np.ndarray):
+    """A NumPy array that the backend is told (in this test only) lives on 'cuda'."""
+
+
+def test_mixing_devices_names_both(monkeypatch):
+    real_device_of = backend.device_of
+    monkeypatch.setattr(backend, "device_of", lambda a: "cuda" if isinstance(a, _FakeCudaArray) else real_device_of(a))
+    on_cpu = mg.ones(2, 3)
+    on_gpu = mg.ones(2, 3)
+    on_gpu.data = on_gpu.data.view(_FakeCudaArray)
+    assert on_gpu.device == "cuda"
+    for op in (lambda a, b: a + b, lambda a, b: a * b, lambda a, b: mg.cat([a, b])):
+        for a, b in ((on_cpu, on_gpu), (on_gpu, on_cpu)):
+            with pytest.raises(RuntimeError, match="two devices") as err:
+                op(a, b)
+            assert "'cpu'" in str(err.value) and "'cuda'" in str(err.value)
+            assert ".to(" in str(err.value)  # and what to do
+    with pytest.raises(RuntimeError, match="'cpu' and 'cuda'"):
+        mg.randn(4, 2) @ on_gpu
+
+
+def test_tensor_ops_stay_on_their_device(device):
+    x = mg.randn(3, 2, device=device, requires_grad=True)
+    w = mg.randn(2, 4, device=device, requires_grad=True)
+    y = mg.tanh(x @ w).sum()
+    y.backward()
+    assert x.grad.device == device and w.grad.device == device
+    assert isinstance(x.numpy(), np.ndarray)
+    back = x.to("cpu")
+    np.testing.assert_array_equal(back.numpy(), x.numpy())
+
+
+def test_manual_seed_makes_draws_reproducible():
+    mg.manual_seed(42)
+    a = (mg.randn(5).numpy(), mg.rand(3).numpy(), mg.randint(0, 100, (4,)).numpy())
+    mg.manual_seed(42)
+    b = (mg.randn(5).numpy(), mg.rand(3).numpy(), mg.randint(0, 100, (4,)).numpy())
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+    mg.manual_seed(43)
+    assert not np.array_equal(mg.randn(5).numpy(), a[0])
+
+
+def test_successive_draws_differ():
+    mg.manual_seed(0)
+    assert not np.array_equal(mg.randn(5).numpy(), mg.randn(5).numpy())
+
+
+def test_rng_state_round_trip_even_through_a_checkpoint(tmp_path):
+    mg.manual_seed(7)
+    mg.randn(10)
+    state = mg.get_rng_state()
+    expected = mg.randn(6).numpy()
+    mg.randn(100)  # move on
+    mg.set_rng_state(state)
+    np.testing.assert_array_equal(mg.randn(6).numpy(), expected)
+
+    mg.save({"rng": state}, tmp_path / "rng.npz")
+    mg.manual_seed(999)
+    mg.set_rng_state(mg.load(tmp_path / "rng.npz")["rng"])
+    np.testing.assert_array_equal(mg.randn(6).numpy(), expected)
+
+
+def _imported_after(code):
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.split()
+
+
+def test_importing_minigan_imports_neither_cupy_nor_matplotlib():
+    code = (
+        "import sys, minigan, minigan.nn, minigan.optim, minigan.nn.functional\n"
+        "x = minigan.randn(2, 2, requires_grad=True); (x * x).sum().backward()\n"
+        "minigan.cuda_is_available()\n"
+        "print('cupy' in sys.modules, 'matplotlib' in sys.modules)"
+    )
+    cupy_loaded, matplotlib_loaded = _imported_after(code)
+    assert matplotlib_loaded == "False"
+    # cuda_is_available() may import CuPy where it is installed; importing minigan never does
+    cupy_at_import = _imported_after("import sys, minigan; print('cupy' in sys.modules)")
+    assert cupy_at_import == ["False"]
+    if not mg.cuda_is_available():
+        assert cupy_loaded == "False"
+
+
+def test_scatter_add_adds_repeated_indices():
+    target = np.zeros(4)
+    backend.scatter_add(target, np.array([0, 2, 0, 0]), np.array([1.0, 2.0, 3.0, 4.0]))
+    np.testing.assert_array_equal(target, [8.0, 0.0, 2.0, 0.0])
+
+
+def test_pad2d_pads_only_the_last_two_axes():
+    x = np.ones((1, 2, 3, 4), dtype=np.float32)
+    y = backend.pad2d(x, 1, 2)
+    assert y.shape == (1, 2, 5, 8) and y.dtype == np.float32
+    assert y.sum() == x.sum() and y[0, 0, 0].sum() == 0 and y[0, 0, :, :2].sum() == 0
+    assert backend.pad2d(x, 0, 0) is x
+
+
+def test_sliding_windows_match_a_naive_loop():
+    x = np.arange(2 * 3 * 7 * 6, dtype=np.float32).reshape(2, 3, 7, 6)
+    kh, kw, sh, sw = 3, 2, 2, 1
+    w = backend.sliding_windows(x, kh, kw, sh, sw)
+    oh, ow = (7 - kh) // sh + 1, (6 - kw) // sw + 1
+    assert w.shape == (2, 3, oh, ow, kh, kw)
+    for i in range(oh):
+        for j in range(ow):
+            np.testing.assert_array_equal(w[:, :, i, j], x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw])
+
+
+def test_to_numpy_and_device_of_on_cpu():
+    a = np.ones(3)
+    assert backend.to_numpy(a) is a
+    assert backend.device_of(a) == "cpu" and backend.xp_of(a) is np
+    assert backend.to_device(a, "cpu") is a

@@ -1,0 +1,172 @@
+"""BatchNorm1d/2d (train/eval, running statistics, gradients), Dropout and Unflatten."""
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import nn
+
+
+def _reference_stats(x, axes):
+    mean = x.mean(axis=axes)
+    var = x.var(axis=axes)  # biased: used to normalise
+    count = x.size // x.shape[1]
+    return mean, var, var * count / (count - 1)  # unbiased: goes into the running variance
+
+
+@pytest.mark.parametrize("layer,shape,axes", [
+    (nn.BatchNorm1d, (6, 3), (0,)),
+    (nn.BatchNorm1d, (4, 3, 5), (0, 2)),
+    (nn.BatchNorm2d, (4, 3, 2, 5), (0, 2, 3)),
+])
+def test_train_and_eval_match_hand_computed_reference(device, rng, layer, shape, axes):
+    bn = layer(3, momentum=0.2).to(device, dtype="float64")
+    gamma, beta = rng.standard_normal(3), rng.standard_normal(3)
+    bn.weight.data[...] = mg.tensor(gamma, dtype="float64", device=device).data
+    bn.bias.data[...] = mg.tensor(beta, dtype="float64", device=device).data
+    c = (1, 3) + (1,) * (len(shape) - 2)
+    running_mean, running_var = np.zeros(3), np.ones(3)
+    for step in range(3):
+        x = rng.standard_normal(shape) * (step + 1) + step
+        y = bn(mg.tensor(x, dtype="float64", device=device))
+        mean, var, unbiased = _reference_stats(x, axes)
+        expected = (x - mean.reshape(c)) / np.sqrt(var.reshape(c) + 1e-5) * gamma.reshape(c) + beta.reshape(c)
+        np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-10)
+        running_mean = 0.8 * running_mean + 0.2 * mean
+        running_var = 0.8 * running_var + 0.2 * unbiased
+        np.testing.assert_allclose(bn.running_mean.numpy(), running_mean, rtol=1e-12)
+        np.testing.assert_allclose(bn.running_var.numpy(), running_var, rtol=1e-12)
+    assert int(bn.num_batches_tracked.item()) == 3
+
+    bn.eval()
+    x = rng.standard_normal(shape)
+    y = bn(mg.tensor(x, dtype="float64", device=device))
+    expected = (x - running_mean.reshape(c)) / np.sqrt(running_var.reshape(c) + 1e-5) * gamma.reshape(c) + beta.reshape(c)
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(bn.running_mean.numpy(), running_mean, rtol=1e-12)  # eval leaves them alone
+    assert int(bn.num_batches_tracked.item()) == 3
+    # in eval mode a sample's output does not depend on the rest of the batch
+    alone = bn(mg.tensor(x[:1], dtype="float64", device=device))
+    np.testing.assert_allclose(alone.numpy(), y.numpy()[:1], rtol=1e-12)
+
+
+def test_momentum_none_is_a_cumulative_average(rng):
+    bn = nn.BatchNorm1d(2, momentum=None).to(dtype="float64")
+    batches = [rng.standard_normal((5, 2)) + i for i in range(4)]
+    for x in batches:
+        bn(mg.tensor(x, dtype="float64"))
+    np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([x.mean(0) for x in batches], axis=0), rtol=1e-12)
+    np.testing.assert_allclose(bn.running_var.numpy(), np.mean([x.var(0, ddof=1) for x in batches], axis=0), rtol=1e-12)
+
+
+def test_matches_torch_in_train_and_eval():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(7)
+    for ours, theirs, shape in [
+        (nn.BatchNorm2d(4), torch.nn.BatchNorm2d(4), (8, 4, 3, 3)),
+        (nn.BatchNorm1d(5, momentum=0.3, eps=1e-3), torch.nn.BatchNorm1d(5, momentum=0.3, eps=1e-3), (16, 5)),
+    ]:
+        ours.weight.data[...] = rng.standard_normal(ours.weight.shape).astype(np.float32)
+        theirs.load_state_dict({k: torch.from_numpy(np.asarray(v.numpy())) for k, v in ours.state_dict().items()})
+        for _ in range(3):
+            x = rng.standard_normal(shape).astype(np.float32) * 2 + 1
+            xt = mg.tensor(x, requires_grad=True)
+            tx = torch.from_numpy(x).requires_grad_(True)
+            y, ty = ours(xt), theirs(tx)
+            np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
+            gy = rng.standard_normal(shape).astype(np.float32)
+            y.backward(mg.tensor(gy))
+            ty.backward(torch.from_numpy(gy))
+            np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
+        for key, value in theirs.state_dict().items():
+            np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), rtol=1e-5, atol=1e-6)
+        ours.eval(), theirs.eval()
+        x = rng.standard_normal(shape).astype(np.float32)
+        np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
+                                   rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("layer,shape", [(nn.BatchNorm1d, (4, 3)), (nn.BatchNorm2d, (3, 2, 2, 2))])
+def test_gradcheck_and_gradgradcheck_in_train_mode(device, rng, layer, shape):
+    bn = layer(shape[1]).to(device, dtype="float64")
+    bn.weight.data[...] = mg.tensor(rng.standard_normal(shape[1]) + 1.5, dtype="float64", device=device).data
+    x = mg.tensor(rng.standard_normal(shape), dtype="float64", device=device, requires_grad=True)
+    inputs = (x, bn.weight, bn.bias)
+
+    def fn(x, weight, bias):
+        return bn(x)
+
+    assert mg.gradcheck(fn, inputs)
+    assert mg.gradgradcheck(fn, inputs)
+
+
+def test_affine_false_has_no_parameters(device):
+    bn = nn.BatchNorm2d(3, affine=False).to(device)
+    assert list(bn.parameters()) == [] and bn.weight is None
+    y = bn(mg.randn(4, 3, 2, 2, device=device) * 3.0 + 2.0)
+    np.testing.assert_allclose(y.numpy().mean(axis=(0, 2, 3)), 0, atol=1e-5)
+    np.testing.assert_allclose(y.numpy().var(axis=(0, 2, 3)), 1, atol=1e-3)
+    assert list(bn.state_dict()) == ["running_mean", "running_var", "num_batches_tracked"]
+
+
+def test_state_dict_has_torch_keys_and_float32_buffers():
+    bn = nn.BatchNorm2d(3)
+    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
+    bn(mg.randn(4, 3, 2, 2))
+    assert bn.running_mean.dtype == np.float32 and bn.running_var.dtype == np.float32
+    assert bn.num_batches_tracked.dtype == np.int64
+
+
+def test_batchnorm_errors():
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(8\): expected 8 channels \(axis 1\), got 4"):
+        nn.BatchNorm2d(8)(mg.zeros(2, 4, 3, 3))
+    with pytest.raises(ValueError, match=r"BatchNorm2d\(8\): expected input of shape \(N, C, H, W\), got shape \(2, 8\)"):
+        nn.BatchNorm2d(8)(mg.zeros(2, 8))
+    with pytest.raises(ValueError, match=r"BatchNorm1d\(8\).*\(N, C\) or \(N, C, L\).*\(2, 8, 3, 3\)"):
+        nn.BatchNorm1d(8)(mg.zeros(2, 8, 3, 3))
+    with pytest.raises(ValueError, match="more than one value per channel"):
+        nn.BatchNorm1d(8)(mg.zeros(1, 8))
+    nn.BatchNorm1d(8).eval()(mg.zeros(1, 8))  # a single sample is fine in eval mode
+
+
+# ------------------------------------------------------------------ Dropout
+def test_dropout_train_and_eval(device):
+    mg.manual_seed(0)
+    drop = nn.Dropout(0.25)
+    x = mg.ones(200, 500, device=device, requires_grad=True)
+    y = drop(x)
+    values = y.numpy()
+    zero = values == 0
+    assert abs(zero.mean() - 0.25) < 0.01  # about p of the values are dropped
+    np.testing.assert_allclose(values[~zero], 1 / 0.75, rtol=1e-6)  # the rest are scaled by 1/(1-p)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), values)  # gradient flows through the kept values only
+    drop.eval()
+    assert drop(x) is x
+
+
+def test_dropout_is_reproducible_with_manual_seed_and_checks_p():
+    mg.manual_seed(5)
+    a = nn.Dropout(0.5)(mg.ones(64)).numpy()
+    mg.manual_seed(5)
+    b = nn.Dropout(0.5)(mg.ones(64)).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, nn.Dropout(0.5)(mg.ones(64)).numpy())
+    assert nn.Dropout(1.0)(mg.ones(5)).numpy().tolist() == [0.0] * 5
+    with pytest.raises(ValueError, match="p must be between 0 and 1, got 1.5"):
+        nn.Dropout(1.5)
+
+
+# ---------------------------------------------------------------- Unflatten
+def test_unflatten_shape_gradient_and_error(device):
+    x = mg.randn(2, 6272, device=device, requires_grad=True)
+    y = nn.Unflatten(1, (128, 7, 7))(x)
+    assert y.shape == (2, 128, 7, 7)
+    np.testing.assert_array_equal(y.numpy().reshape(2, -1), x.numpy())
+    (y * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 6272), 2.0, dtype=np.float32))
+    assert nn.Unflatten(-1, (2, 3))(mg.zeros(4, 6)).shape == (4, 2, 3)
+    with pytest.raises(ValueError, match=r"Unflatten\(1, \(128, 7, 7\)\): axis 1 has size 6000"):
+        nn.Unflatten(1, (128, 7, 7))(mg.zeros(2, 6000))

@@ -1,0 +1,103 @@
+"""`minigan train toy`, `minigan sample`, `minigan eval` and their errors."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan import cli
+
+
+def run_cli(argv, capsys):
+    """(exit code, stdout, stderr) of `minigan ARGV`, run in this process."""
+    try:
+        code = cli.main(argv)
+    except SystemExit as e:  # argparse errors exit directly
+        code = e.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def toy_run(tmp_path_factory):
+    """One short toy run with pictures, shared by the tests below."""
+    out = tmp_path_factory.mktemp("run")
+    code = cli.main(["train", "toy", "--dataset", "grid", "--loss", "minimax", "--k", "2", "--steps", "6",
+                     "--batch-size", "32", "--lr", "0.001", "--seed", "1", "--out", str(out)])
+    assert code == 0
+    return out
+
+
+def test_train_writes_the_run_folder(toy_run):
+    for name in ("config.json", "metrics.jsonl", "checkpoint.npz", "samples.png", "gan_lab.png", "curves.png",
+                 "training.gif", "summary.json"):
+        assert (toy_run / name).exists(), name
+    config = json.loads((toy_run / "config.json").read_text())
+    assert (config["dataset"], config["loss"], config["k"], config["steps"], config["batch_size"], config["seed"]) == (
+        "grid", "minimax", 2, 6, 32, 1)
+    steps = [json.loads(line) for line in (toy_run / "metrics.jsonl").read_text().splitlines()]
+    assert any(r.get("eval") and r["num_modes"] == 25 for r in steps)
+    assert all(set(r) >= {"V", "D_real", "D_fake", "loss_d", "loss_g"} for r in steps if not r.get("eval"))
+
+
+def test_sample_and_eval(toy_run, tmp_path, capsys):
+    path = tmp_path / "s.npy"
+    code, out, _ = run_cli(["sample", "--checkpoint", str(toy_run / "checkpoint.npz"), "-n", "50", "--out", str(path)],
+                           capsys)
+    assert code == 0 and "50 samples" in out
+    samples = np.load(path)
+    assert samples.shape == (50, 2) and np.isfinite(samples).all()
+    code, out, _ = run_cli(["eval", "--checkpoint", str(toy_run / "checkpoint.npz")], capsys)
+    assert code == 0
+    assert "modes covered: " in out and "/25" in out and "high-quality samples" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["train", "toy", "--dataset", "spiral"], "invalid choice: 'spiral'"),
+    (["train", "toy", "--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
+    (["train", "toy", "--steps", "-5"], "must be >= 0"),
+    (["sample", "--checkpoint", "no/such/file.npz"], "checkpoint not found"),
+    (["eval", "--checkpoint", "no/such/file.npz"], "checkpoint not found"),
+])
+def test_bad_arguments_give_one_line_and_code_2(argv, message, capsys):
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_checkpoint_from_another_model_is_refused(toy_run, tmp_path, capsys):
+    foreign = tmp_path / "foreign.npz"
+    minigan.save({"weights": np.zeros(3)}, foreign)
+    code, _, err = run_cli(["eval", "--checkpoint", str(foreign)], capsys)
+    assert code == 2 and "not a checkpoint of a minigan training run" in err
+    # a toy checkpoint whose weights do not fit its recorded settings
+    state = minigan.load(toy_run / "checkpoint.npz")
+    state["config"]["hidden"] = 7
+    minigan.save(state, tmp_path / "mismatch.npz")
+    code, _, err = run_cli(["sample", "--checkpoint", str(tmp_path / "mismatch.npz")], capsys)
+    assert code == 2 and "does not fit" in err and len(err.strip().splitlines()) == 1
+
+
+def test_command_line_entry_point_has_no_traceback(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "minigan.cli", "eval", "--checkpoint", str(tmp_path / "x.npz")],
+                            capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "checkpoint not found" in result.stderr
+
+
+def test_plain_train_is_the_toy_ring_with_defaults(monkeypatch, capsys):
+    from minigan.experiments import toy
+
+    calls = []
+
+    def fake_run(out, pictures=True, **settings):
+        calls.append((out, settings))
+        return {"steps": 0, "seconds": 0.0}
+
+    monkeypatch.setattr(toy, "run", fake_run)
+    assert cli.main(["train"]) == 0
+    (out, settings), = calls
+    assert settings == {"dataset": "ring"} and "toy-ring" in out  # everything else: toy.DEFAULTS

@@ -1,0 +1,212 @@
+"""The GAN loop (minigan.gan): exact V, exact minimax loss, every weight trains,
+double backprop in the penalties, NaN handling, determinism and exact resume."""
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan import gan, nn
+from minigan.experiments import toy
+
+
+def small_pair(z_dim=4, hidden=8, dtype="float64"):
+    G = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2)).to(dtype=dtype)
+    D = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 1)).to(dtype=dtype)
+    return G, D
+
+
+def numpy_mlp(model, x):
+    """The same ReLU MLP in plain NumPy (weights read from the model)."""
+    layers = [m for m in model if isinstance(m, nn.Linear)]
+    for i, layer in enumerate(layers):
+        x = x @ layer.weight.numpy().T + layer.bias.numpy()
+        if i < len(layers) - 1:
+            x = np.maximum(x, 0)
+    return x
+
+
+def make_trainer(loss="nonsaturating", r1=0.0, m=16, dtype="float64", lr=1e-2, scale=1.0):
+    G, D = small_pair(dtype=dtype)
+    real = minigan.randn(m, 2, dtype=dtype) * scale
+    trainer = gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters(), lr=lr), minigan.optim.Adam(D.parameters(), lr=lr),
+                             real_batches=lambda: real, z_dim=4, loss=loss, r1=r1)
+    return trainer, real
+
+
+def test_logged_value_function_is_exact():
+    trainer, real = make_trainer()
+    z = minigan.randn(16, 4, dtype="float64")
+    fake = numpy_mlp(trainer.G, z.numpy())
+    lr_, lf = numpy_mlp(trainer.D, real.numpy()), numpy_mlp(trainer.D, fake)  # before D's update
+    sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
+    expected = np.mean(np.log(sig(lr_))) + np.mean(np.log(1 - sig(lf)))
+    log = trainer.discriminator_step(real, z=z)
+    assert log["V"] == pytest.approx(expected, rel=1e-12, abs=1e-12)
+    assert log["loss_d"] == pytest.approx(-expected, rel=1e-12)  # D ascends V = descends -V
+    assert log["D_real"] == pytest.approx(sig(lr_).mean(), rel=1e-12)
+    assert log["D_fake"] == pytest.approx(sig(lf).mean(), rel=1e-12)
+
+
+def test_value_function_is_stable_for_extreme_logits():
+    logits = minigan.tensor([-200.0, -30.0, 0.0, 30.0, 200.0], dtype="float64")
+    # log D = -log(1 + e^-l) and log(1 - D) = -log(1 + e^l), with logaddexp as the reference
+    assert np.allclose(gan.log_d(logits).numpy(), -np.logaddexp(0, -logits.numpy()))
+    assert np.allclose(gan.log_one_minus_d(logits).numpy(), -np.logaddexp(0, logits.numpy()))
+    assert np.isfinite(gan.value_function(logits, logits).item())
+
+
+def test_minimax_generator_loss_is_log_one_minus_d():
+    trainer, real = make_trainer(loss="minimax")
+    z = minigan.randn(16, 4, dtype="float64")
+    lf = numpy_mlp(trainer.D, numpy_mlp(trainer.G, z.numpy()))
+    expected = np.mean(np.log(1 - 1 / (1 + np.exp(-lf))))  # E_z[log(1 - D(G(z)))], which G descends
+    log = trainer.generator_step(16, real, z=z)
+    assert log["loss_g"] == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("loss,r1", [(name, 0.0) for name in gan.LOSSES] + [("nonsaturating", 1.0)])
+def test_every_parameter_gets_a_gradient_and_moves(loss, r1):
+    # hinge: spread the real points so some logits leave the margin |l| < 1 (inside it the
+    # output bias's gradient is exactly 1 - 1 = 0)
+    trainer, _ = make_trainer(loss=loss, r1=r1, scale=30.0 if loss == "hinge" else 1.0)
+    before = {f"{name}.{k}": p.numpy().copy() for name, model in (("G", trainer.G), ("D", trainer.D))
+              for k, p in model.named_parameters()}
+    log = trainer.train_step()
+    for name, model in (("G", trainer.G), ("D", trainer.D)):
+        for k, p in model.named_parameters():
+            if loss == "wgan-gp" and name == "D" and k == "2.bias":
+                continue  # the critic's output bias cancels in E[D(G(z))] - E[D(x)]: its gradient is 0 by design
+            assert p.grad is not None and np.abs(p.grad.numpy()).max() > 0, f"{name}.{k} got no gradient ({loss})"
+            assert p.grad.shape == p.shape
+            assert not np.array_equal(p.numpy(), before[f"{name}.{k}"]), f"{name}.{k} did not move ({loss})"
+    assert log["grad_norm_g"] > 0 and log["grad_norm_d"] > 0
+    assert set(log) >= {"V", "D_real", "D_fake", "loss_d", "loss_g", "grad_norm_d", "grad_norm_g", "step"}
+
+
+def _torch_mlp(model, torch):
+    layers = [m for m in model if isinstance(m, nn.Linear)]
+    seq = []
+    for i, layer in enumerate(layers):
+        lin = torch.nn.Linear(layer.in_features, layer.out_features).double()
+        lin.weight.data = torch.tensor(layer.weight.numpy())
+        lin.bias.data = torch.tensor(layer.bias.numpy())
+        seq += [lin] + ([torch.nn.ReLU()] if i < len(layers) - 1 else [])
+    return torch.nn.Sequential(*seq)
+
+
+def _grads(penalty, D):
+    """d penalty / d params; a first-layer bias only enters through ReLU's mask (derivative 0): None -> 0."""
+    params = list(D.parameters())
+    grads = minigan.grad(penalty, params, allow_unused=True)
+    return [np.zeros(p.shape) if g is None else g.numpy() for p, g in zip(params, grads)]
+
+
+def test_gradient_penalty_reaches_discriminator_weights_like_torch():
+    torch = pytest.importorskip("torch")
+    _, D = small_pair()
+    real, fake = minigan.randn(16, 2, dtype="float64"), minigan.randn(16, 2, dtype="float64")
+    eps = minigan.rand(16, 1, dtype="float64")
+    penalty = gan.gradient_penalty(D, real, fake, eps=eps)
+    grads = _grads(penalty, D)  # double backprop: through grad_x D
+    tD = _torch_mlp(D, torch)
+    x_hat = (torch.tensor(eps.numpy()) * torch.tensor(real.numpy())
+             + (1 - torch.tensor(eps.numpy())) * torch.tensor(fake.numpy())).requires_grad_()
+    (g,) = torch.autograd.grad(tD(x_hat).sum(), x_hat, create_graph=True)
+    t_penalty = ((g.norm(dim=1) - 1) ** 2).mean()
+    t_grads = torch.autograd.grad(t_penalty, list(tD.parameters()), allow_unused=True, materialize_grads=True)
+    assert penalty.item() == pytest.approx(t_penalty.item(), rel=1e-9)
+    for mine, theirs in zip(grads, t_grads):
+        assert np.allclose(mine, theirs.numpy(), rtol=1e-7, atol=1e-10)
+    assert np.abs(grads[0]).max() > 0 and np.abs(grads[2]).max() > 0  # W1 and W2 of D get the penalty's gradient
+
+
+def test_r1_penalty_matches_torch():
+    torch = pytest.importorskip("torch")
+    _, D = small_pair()
+    real = minigan.randn(16, 2, dtype="float64")
+    penalty, _ = gan.r1_penalty(D, real)
+    grads = _grads(penalty, D)
+    tD = _torch_mlp(D, torch)
+    x = torch.tensor(real.numpy()).requires_grad_()
+    (g,) = torch.autograd.grad(tD(x).sum(), x, create_graph=True)
+    t_penalty = (g**2).sum(dim=1).mean()
+    t_grads = torch.autograd.grad(t_penalty, list(tD.parameters()), allow_unused=True, materialize_grads=True)
+    assert penalty.item() == pytest.approx(t_penalty.item(), rel=1e-9)
+    for mine, theirs in zip(grads, t_grads):
+        assert np.allclose(mine, theirs.numpy(), rtol=1e-7, atol=1e-10)
+
+
+def test_nan_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(tmp_path):
+    trainer, _ = make_trainer()
+    path = tmp_path / "ckpt.npz"
+
+    def poison(tr, log):
+        if tr.step == 3:  # break D after step 3: step 4's loss is NaN
+            next(tr.D.parameters()).data[...] = np.nan
+
+    with pytest.raises(gan.TrainingDiverged, match="step 4"):
+        trainer.train(10, callback=poison, checkpoint=path, checkpoint_every=2)
+    saved = minigan.load(path)
+    assert saved["step"] == 2
+    assert all(np.isfinite(v).all() for v in saved["D"].values())
+    assert all(np.isfinite(v).all() for v in saved["G"].values())
+
+
+def _tiny(**extra):
+    return dict(toy.DEFAULTS, hidden=16, z_dim=4, batch_size=32, steps=6, eval_every=2, **extra)
+
+
+def _run_logs(config, steps):
+    trainer, _ = toy.make_trainer(config)
+    return [trainer.train_step() for _ in range(steps)], trainer
+
+
+def test_same_seed_gives_identical_logs():
+    a, _ = _run_logs(_tiny(seed=3), 4)
+    b, _ = _run_logs(_tiny(seed=3), 4)
+    c, _ = _run_logs(_tiny(seed=4), 4)
+    assert a == b
+    assert a != c
+
+
+def test_resume_is_bit_identical(tmp_path):
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1)
+    toy.run(tmp_path / "full", steps=6, progress=False, pictures=False, **settings)
+    toy.run(tmp_path / "half", steps=6, stop_after=3, progress=False, pictures=False, **settings)
+    assert minigan.load(tmp_path / "half" / "checkpoint.npz")["step"] == 3
+    toy.run(tmp_path / "half", resume=True, progress=False, pictures=False)
+    full, resumed = minigan.load(tmp_path / "full" / "checkpoint.npz"), minigan.load(tmp_path / "half" / "checkpoint.npz")
+    assert full["step"] == resumed["step"] == 6
+    for part in ("G", "D", "G_ema"):
+        for key in full[part]:
+            assert np.array_equal(full[part][key], resumed[part][key]), f"{part}.{key} differs after resume"
+    for part in ("opt_g", "opt_d"):
+        for index, st in full[part]["state"].items():
+            for key in ("exp_avg", "exp_avg_sq"):
+                assert np.array_equal(st[key], resumed[part]["state"][index][key])
+    assert full["rng"] == resumed["rng"]
+    lines = (tmp_path / "half" / "metrics.jsonl").read_text().splitlines()
+    assert (tmp_path / "full" / "metrics.jsonl").read_text().splitlines() == lines
+
+
+def test_trainer_rejects_bad_settings():
+    G, D = small_pair()
+    opt = minigan.optim.Adam(G.parameters())
+    with pytest.raises(ValueError, match="unknown loss"):
+        gan.GANTrainer(G, D, opt, opt, lambda: None, 4, loss="wasserstein")
+    with pytest.raises(ValueError, match="k"):
+        gan.GANTrainer(G, D, opt, opt, lambda: None, 4, k=0)
+
+
+def test_weight_average_follows_the_generator():
+    G, D = small_pair()
+    G_ema = small_pair()[0]
+    real = minigan.randn(16, 2, dtype="float64")
+    trainer = gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters(), lr=0.1), minigan.optim.Adam(D.parameters()),
+                             real_batches=lambda: real, z_dim=4, G_ema=G_ema, ema_decay=0.9)
+    start = [p.numpy().copy() for p in G.parameters()]
+    assert all(np.array_equal(a.numpy(), b) for a, b in zip(G_ema.parameters(), start))  # starts at G
+    trainer.step = 1000  # past the warm-up, beta = min(0.9, 1001 / 1010) = 0.9
+    trainer.train_step()
+    for avg, p, p0 in zip(G_ema.parameters(), G.parameters(), start):
+        assert np.allclose(avg.numpy(), 0.9 * p0 + 0.1 * p.numpy(), rtol=0, atol=1e-15)

@@ -1,0 +1,112 @@
+"""The independent judge: metrics on known inputs, and a small judge trained, cached and rebuilt in NumPy."""
+
+import numpy as np
+import pytest
+
+from minigan.data import MNIST
+from minigan.judge import (
+    FULL_JUDGE,
+    Judge,
+    digit_shares,
+    evaluate,
+    format_report,
+    frechet_distance,
+    get_judge,
+    mnist_score,
+    train_judge,
+)
+from minigan.serialization import CheckpointError
+
+
+def test_mnist_score_bounds():
+    sharp_balanced = np.eye(10)[np.arange(1000) % 10]
+    assert mnist_score(sharp_balanced) == pytest.approx(10.0, rel=1e-6)
+    assert mnist_score(np.full((100, 10), 0.1)) == pytest.approx(1.0)
+    one_digit = np.eye(10)[np.zeros(100, dtype=int)]
+    assert mnist_score(one_digit) == pytest.approx(1.0)
+    five_digits = np.eye(10)[np.arange(1000) % 5]
+    assert mnist_score(five_digits) == pytest.approx(5.0, rel=1e-6)
+
+
+def test_digit_shares():
+    shares = digit_shares(np.array([0, 0, 3, 9]))
+    assert shares.tolist() == [0.5, 0, 0, 0.25, 0, 0, 0, 0, 0, 0.25]
+
+
+def test_frechet_distance_against_the_closed_form(rng):
+    a = rng.standard_normal((4000, 3))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    # N(0, I) vs N(m, 4 I): |m|^2 + tr(I + 4I - 2*2I) = |m|^2 + 3
+    b = 2.0 * rng.standard_normal((4000, 3)) + np.array([1.0, 0.0, 2.0])
+    a2 = rng.standard_normal((4000, 3))
+    assert frechet_distance(a2, b) == pytest.approx(5.0 + 3.0, rel=0.1)
+
+
+@pytest.fixture(scope="module")
+def test_set():
+    return MNIST(train=False)
+
+
+@pytest.fixture(scope="module")
+def small_judge(test_set):
+    """A judge trained in seconds on the first 3,000 test digits (the real one: all 60,000 training digits).
+
+    The checks below only use test digits 5,000 and up, which it never saw.
+    """
+    return train_judge(test_set.subset(3000), hidden=(32,), max_iter=15)
+
+
+def test_numpy_forward_matches_scikit_learn(small_judge, test_set):
+    from sklearn.neural_network import MLPClassifier
+
+    x = test_set.images[5000:5200].reshape(200, -1)
+    clf = MLPClassifier(hidden_layer_sizes=(32,))
+    clf.coefs_, clf.intercepts_ = small_judge.weights, small_judge.biases
+    clf.n_layers_, clf.out_activation_, clf.activation = 3, "softmax", "relu"
+    clf.classes_ = np.arange(10)
+    clf.n_outputs_ = 10
+    probs, features = small_judge.forward(test_set.images[5000:5200])
+    np.testing.assert_allclose(probs, clf.predict_proba(x), atol=1e-5)
+    assert features.shape == (200, 32)
+
+
+def test_small_judge_reads_real_digits(small_judge, test_set):
+    accuracy = (small_judge.predict(test_set.images[5000:]) == test_set.labels[5000:]).mean()
+    assert accuracy > 0.85
+
+
+def test_cache_round_trip_without_pickle(small_judge, tmp_path, test_set):
+    small_judge.save(tmp_path / "judge.npz")
+    with np.load(tmp_path / "judge.npz", allow_pickle=False) as z:  # a plain .npz
+        assert len(z.files) > 0
+    again = Judge.load(tmp_path / "judge.npz")
+    np.testing.assert_array_equal(again.forward(test_set.images[:50])[0], small_judge.forward(test_set.images[:50])[0])
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(CheckpointError):
+        Judge.load(tmp_path / "bad.npz")
+
+
+def test_get_judge_uses_the_cache(small_judge, tmp_path):
+    small_judge.info.update(FULL_JUDGE)  # pretend it is the full judge
+    small_judge.save(tmp_path / "judge.npz")
+    loaded = get_judge(tmp_path / "judge.npz", verbose=False)  # would take minutes if it retrained
+    np.testing.assert_array_equal(loaded.weights[0], small_judge.weights[0])
+
+
+def test_evaluate_real_digits_near_ceiling_and_collapse_is_caught(small_judge, test_set):
+    kw = dict(judge=small_judge, test_set=test_set, train_sample=test_set.images[3000:5000])
+    real = evaluate(test_set.images[5000:7000], test_set.labels[5000:7000], **kw)
+    gen, ceiling = real["generated"], real["real"]
+    assert gen["mnist_score"] > 0.9 * ceiling["mnist_score"] and ceiling["mnist_score"] > 5
+    assert gen["frechet_distance"] < 5 * ceiling["frechet_distance"] + 1.0
+    assert sum(gen["digit_shares"]) == pytest.approx(1.0)
+    assert gen["accuracy"] > 0.85
+    ones = test_set.images[5000:][test_set.labels[5000:] == 1][:500]
+    collapsed = evaluate(ones, **kw)["generated"]
+    assert collapsed["mnist_score"] < 2.0
+    assert max(collapsed["digit_shares"]) > 0.8
+    assert collapsed["frechet_distance"] > 10 * gen["frechet_distance"]
+    noise = np.random.default_rng(0).uniform(-1, 1, (500, 1, 28, 28)).astype(np.float32)
+    assert evaluate(noise, **kw)["generated"]["frechet_distance"] > collapsed["frechet_distance"]
+    text = format_report(real)
+    assert "MNIST score" in text and "accuracy" in text

@@ -1,0 +1,139 @@
+"""The lesson notebooks run top to bottom, and are stored without outputs.
+
+Each notebook reads ``FAST = os.environ.get("MINIGAN_FAST", "0") == "1"`` in its
+first code cell; this test sets ``MINIGAN_FAST=1`` so every lesson runs with tiny
+sizes (a learner who opens it gets the full-size run). Any error in any cell
+fails the test, with the cell's traceback.
+
+The kernel is this very interpreter (``sys.executable``), through a kernel spec
+written to a temporary folder: no ``python -m ipykernel install`` is needed, and
+a fresh virtual environment tests its own minigan, not some other Python's.
+
+Every figure is checked when ``plt.show()`` draws it: labelled axes and a title
+(FIGURE_CHECK, run in the kernel before the lesson's cells).
+"""
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+NOTEBOOKS = sorted(LESSONS.glob("[0-9][0-9]_*.ipynb"))
+FAST_LINE = 'FAST = os.environ.get("MINIGAN_FAST", "0") == "1"'
+FAST_PRINT = 'print("fast mode (tiny sizes)" if FAST else "full mode")'
+
+# Run first, before the lesson's own cells: every plt.show() checks that each
+# plotted axes has an x label, a y label (its own or a shared one's) and a title
+# (its own or the figure's). Colorbars and empty axes are skipped.
+FIGURE_CHECK = """
+import matplotlib.pyplot as _plt
+
+
+def _check_figures():
+    problems = set()
+    for num in _plt.get_fignums():
+        fig = _plt.figure(num)
+        suptitle = fig.get_suptitle() if hasattr(fig, "get_suptitle") else (fig._suptitle.get_text() if fig._suptitle else "")
+        for ax in fig.axes:
+            if hasattr(ax, "_colorbar") or not ax.has_data():
+                continue
+            if not ax.get_xlabel():
+                problems.add("an axes has no x label")
+            if not any(a.get_ylabel() for a in ax.get_shared_y_axes().get_siblings(ax)):
+                problems.add("an axes has no y label")
+            if not (ax.get_title() or suptitle):
+                problems.add("an axes has no title (and the figure has no suptitle)")
+    if problems:
+        raise AssertionError("figure check: " + "; ".join(sorted(problems)))
+
+
+_plain_show = _plt.show
+
+
+def _checked_show(*args, **kwargs):
+    _check_figures()
+    return _plain_show(*args, **kwargs)
+
+
+_plt.show = _checked_show
+"""
+
+
+def _read(path):
+    nbformat = pytest.importorskip("nbformat")
+    return nbformat.read(path, as_version=4)
+
+
+def test_the_ten_lessons_are_there_in_order():
+    numbers = [int(p.name[:2]) for p in NOTEBOOKS]
+    assert numbers == list(range(1, 11)), f"expected lessons 01..10 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
+    readme = (LESSONS / "README.md").read_text(encoding="utf-8")
+    for p in NOTEBOOKS:
+        assert p.name in readme, f"lessons/README.md does not list {p.name}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_is_stored_clean_and_reads_fast_flag(path):
+    nb = _read(path)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert code, f"{path.name} has no code cells"
+    assert FAST_LINE in code[0].source, f"the first code cell of {path.name} must contain: {FAST_LINE}"
+    assert FAST_PRINT in code[0].source, f"the first code cell of {path.name} must end with: {FAST_PRINT}"
+    for i, cell in enumerate(code):
+        assert cell.outputs == [] and cell.execution_count is None, (
+            f"{path.name}: code cell {i} is stored with outputs; clear them before committing "
+            "(Jupyter: Edit > Clear Outputs of All Cells)"
+        )
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3", f"{path.name}: kernel must be python3"
+    # Every lesson ends with exercises (their text, then at most one cell that checks answers).
+    last = [c for c in nb.cells[-2:] if c.cell_type == "markdown"]
+    assert any(re.search(r"^#+\s*Exercises", c.source, re.M) for c in last), (
+        f"{path.name} must end with an Exercises section (and at most one answer-checking cell after it)"
+    )
+
+
+@pytest.fixture(scope="module")
+def kernel_specs(tmp_path_factory):
+    """A kernel-spec manager whose only kernel, python3, is this interpreter."""
+    pytest.importorskip("nbclient")
+    ipykernel_spec = pytest.importorskip("ipykernel.kernelspec")
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    folder = tmp_path_factory.mktemp("kernels")
+    ipykernel_spec.write_kernel_spec(path=str(folder / "python3"))
+    manager = KernelSpecManager(kernel_dirs=[str(folder)])
+    assert manager.get_kernel_spec("python3").argv[0] == sys.executable
+    return manager
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_runs_in_fast_mode(path, kernel_specs, monkeypatch):
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    monkeypatch.setenv("MINIGAN_FAST", "1")
+    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiets a debugger warning at kernel start
+    nb = _read(path)
+    first = next(c for c in nb.cells if c.cell_type == "code")
+    nbformat = pytest.importorskip("nbformat")
+    nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_CHECK))
+    km = KernelManager(kernel_name="python3", kernel_spec_manager=kernel_specs)
+    client = NotebookClient(
+        nb,
+        km=km,
+        timeout=300,
+        allow_errors=False,
+        resources={"metadata": {"path": str(LESSONS)}},  # run from lessons/, as Jupyter does
+    )
+    failure = None
+    try:
+        client.execute()
+    except CellExecutionError as err:  # its text holds the failing cell and the traceback
+        failure = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # without terminal colour codes
+    if failure:
+        pytest.fail(f"{path.name} failed in fast mode:\n{failure}", pytrace=False)
+    printed = "".join(o.get("text", "") for o in first.outputs if o.output_type == "stream")
+    assert "fast mode" in printed, f"{path.name} did not run in fast mode; its first cell printed {printed!r}"

@@ -1,0 +1,156 @@
+"""MNIST from the shipped IDX files: parsing, checksums, clear errors, and download from a local server."""
+
+import functools
+import gzip
+import hashlib
+import http.server
+import shutil
+import threading
+
+import numpy as np
+import pytest
+
+from minigan.data import MNIST, Digits, MNISTError
+from minigan.data import mnist as mnist_module
+from minigan.data.mnist import REPO_ROOT, parse_idx
+
+
+def _idx_bytes(array):
+    """Encode a uint8 array as IDX bytes (magic 0x00 0x00 0x08 ndim, big-endian dims, values)."""
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    return header + array.astype(np.uint8).tobytes()
+
+
+def test_parse_idx_round_trip(rng):
+    a = rng.integers(0, 256, size=(3, 5, 4)).astype(np.uint8)
+    np.testing.assert_array_equal(parse_idx(_idx_bytes(a)), a)
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"\x01\x00\x08\x01\x00\x00\x00\x01\x07", "magic number"),
+        (b"\x00\x00\x0d\x01\x00\x00\x00\x01\x07", "type code"),
+        (b"\x00\x00\x08\x03\x00\x00", "header"),
+        (b"\x00\x00\x08\x01\x00\x00\x00\x05\x07", "header says"),
+    ],
+)
+def test_parse_idx_rejects_bad_headers(raw, message):
+    with pytest.raises(MNISTError, match=message):
+        parse_idx(raw, "x.idx")
+
+
+def test_shipped_test_set_loads_scaled_and_verified():
+    test = MNIST(train=False)
+    assert test.images.shape == (10000, 1, 28, 28) and test.images.dtype == np.float32
+    assert test.labels.shape == (10000,) and test.labels.dtype == np.int64
+    assert test.images.min() == -1.0 and test.images.max() == 1.0
+    assert sorted(set(test.labels.tolist())) == list(range(10))
+    image, label = test[0]
+    assert image.shape == (1, 28, 28) and label == 7  # the famous first test digit
+
+
+def test_training_label_counts_match_the_readme():
+    train = MNIST(train=True)
+    counts = np.bincount(train.labels, minlength=10)
+    assert counts.tolist() == [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949]
+
+
+def test_missing_file_names_file_checksum_and_fix(tmp_path):
+    with pytest.raises(MNISTError) as info:
+        MNIST(root=tmp_path, train=False)
+    text = str(info.value)
+    assert "t10k-images-idx3-ubyte.gz" in text and "not found" in text
+    assert mnist_module.SHA256["t10k-images-idx3-ubyte"] in text and "download=True" in text
+
+
+def test_mismatched_file_gives_expected_and_actual_checksum(tmp_path):
+    shutil.copy(REPO_ROOT / "t10k-labels-idx1-ubyte.gz", tmp_path)
+    raw = bytearray(gzip.decompress((REPO_ROOT / "t10k-images-idx3-ubyte.gz").read_bytes()))
+    raw[5000] ^= 0xFF  # flip one pixel
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(raw), compresslevel=1))
+    with pytest.raises(MNISTError) as info:
+        MNIST(root=tmp_path, train=False)
+    text = str(info.value)
+    assert mnist_module.SHA256["t10k-images-idx3-ubyte"] in text
+    assert hashlib.sha256(bytes(raw)).hexdigest() in text
+    assert "t10k-images-idx3-ubyte.gz" in text
+
+
+def test_corrupt_gzip_is_a_clear_error(tmp_path):
+    data = (REPO_ROOT / "t10k-images-idx3-ubyte.gz").read_bytes()
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(data[: len(data) // 2])  # truncated
+    with pytest.raises(MNISTError, match="t10k-images-idx3-ubyte.gz: not a readable gzip"):
+        MNIST(root=tmp_path, train=False)
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def local_mirror(tmp_path, monkeypatch):
+    """A local HTTP server on 127.0.0.1 serving small, made-up MNIST files whose checksums we register."""
+    served = tmp_path / "served"
+    served.mkdir()
+    images = np.arange(3 * 28 * 28, dtype=np.uint8).reshape(3, 28, 28)
+    labels = np.array([1, 2, 3], dtype=np.uint8)
+    for name, array in [("t10k-images-idx3-ubyte", images), ("t10k-labels-idx1-ubyte", labels)]:
+        raw = _idx_bytes(array)
+        (served / f"{name}.gz").write_bytes(gzip.compress(raw))
+        monkeypatch.setitem(mnist_module.SHA256, name, hashlib.sha256(raw).hexdigest())
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/", images, labels, served
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_download_fetches_verifies_and_skips_a_broken_mirror(tmp_path, local_mirror):
+    url, images, labels, _ = local_mirror
+    root = tmp_path / "root"
+    dead = url + "no-such-folder/"  # answers 404: the next mirror is tried
+    data = MNIST(root=root, train=False, download=True, mirrors=[dead, url])
+    np.testing.assert_array_equal(data.labels, labels)
+    np.testing.assert_allclose(data.images[:, 0], images.astype(np.float32) / 127.5 - 1.0, atol=1e-6)
+    assert (root / "t10k-images-idx3-ubyte.gz").exists()
+    # the second time it reads the downloaded files, with no server needed
+    again = MNIST(root=root, train=False)
+    np.testing.assert_array_equal(again.images, data.images)
+
+
+def test_download_rejects_a_mirror_serving_wrong_bytes(tmp_path, local_mirror):
+    url, _, _, served = local_mirror
+    (served / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(_idx_bytes(np.zeros((3, 28, 28), np.uint8))))
+    with pytest.raises(MNISTError) as info:
+        MNIST(root=tmp_path / "root", train=False, download=True, mirrors=[url])
+    assert "checksum mismatch" in str(info.value) and "could not download t10k-images" in str(info.value)
+    assert not (tmp_path / "root" / "t10k-images-idx3-ubyte.gz").exists()
+
+
+def test_download_replaces_a_corrupt_local_file(tmp_path, local_mirror):
+    url, _, labels, _ = local_mirror
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "t10k-labels-idx1-ubyte.gz").write_bytes(b"garbage")
+    data = MNIST(root=root, train=False, download=True, mirrors=[url])
+    np.testing.assert_array_equal(data.labels, labels)
+
+
+def test_root_env_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIGAN_MNIST_ROOT", str(tmp_path))
+    with pytest.raises(MNISTError, match=str(tmp_path)):
+        MNIST(train=False)
+
+
+def test_digits_dataset():
+    digits = Digits()
+    assert digits.images.shape == (1797, 1, 8, 8) and digits.images.dtype == np.float32
+    assert digits.images.min() == -1.0 and digits.images.max() == 1.0
+    assert np.bincount(digits.labels).min() > 150
+    small = digits.subset(100)
+    assert len(small) == 100 and small.image_shape == (1, 8, 8)

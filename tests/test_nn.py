@@ -1,0 +1,203 @@
+"""minigan.nn: registration order, PyTorch names, state dicts, Linear, and a real training run."""
+
+import math
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import nn, optim
+
+
+class Block(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.zeta = nn.Linear(3, 4)  # defined first, though it sorts last
+        self.alpha = nn.Linear(4, 2, bias=False)
+        self.scale = nn.Parameter(mg.ones(2))
+        self.register_buffer("count", mg.zeros(1))
+
+    def forward(self, x):
+        return self.alpha(mg.relu(self.zeta(x))) * self.scale
+
+
+def test_parameters_come_in_definition_order_with_torch_names():
+    names = [n for n, _ in Block().named_parameters()]
+    assert names == ["scale", "zeta.weight", "zeta.bias", "alpha.weight"]
+    # own parameters first, then children in definition order -- the same on every run
+    assert names == [n for n, _ in Block().named_parameters()]
+    assert list(Block().state_dict()) == ["scale", "count", "zeta.weight", "zeta.bias", "alpha.weight"]
+
+
+def test_sequential_state_dict_keys():
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert [type(m).__name__ for m in model.children()] == ["Linear", "ReLU", "Linear"]
+    assert len(list(model.modules())) == 4
+    assert isinstance(model[2], nn.Linear) and len(model) == 3
+
+
+def test_sequential_with_ordered_dict_and_nested_names():
+    model = nn.Sequential(OrderedDict(body=nn.Sequential(nn.Linear(2, 2), nn.Tanh()), head=nn.Linear(2, 1)))
+    assert list(model.state_dict()) == ["body.0.weight", "body.0.bias", "head.weight", "head.bias"]
+
+
+def test_parameters_match_named_parameters_and_are_not_repeated():
+    shared = nn.Linear(2, 2)
+    model = nn.Sequential(shared, nn.ReLU(), shared)  # weight tying: the same layer twice
+    params = list(model.parameters())
+    assert len(params) == 2
+    assert [id(p) for p in params] == [id(p) for _, p in model.named_parameters()]
+
+
+def test_train_and_eval_reach_every_submodule():
+    model = nn.Sequential(nn.Linear(2, 2), nn.Sequential(nn.ReLU(), nn.Linear(2, 1)))
+    assert all(m.training for m in model.modules())
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+
+
+def test_module_needs_super_init():
+    class Bad(nn.Module):
+        def __init__(self):
+            self.layer = nn.Linear(1, 1)
+
+    with pytest.raises(AttributeError, match="super"):
+        Bad()
+
+
+def test_zero_grad_and_reassignment():
+    model = Block()
+    model(mg.randn(5, 3)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    model.zero_grad()
+    assert all(p.grad is None for p in model.parameters())
+    model.alpha = nn.Identity()  # replacing a child drops its parameters
+    assert [n for n, _ in model.named_parameters()] == ["scale", "zeta.weight", "zeta.bias"]
+
+
+def test_state_dict_round_trip_copies_values():
+    a, b = Block(), Block()
+    b.load_state_dict(a.state_dict())
+    for (na, pa), (nb, pb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert na == nb
+        np.testing.assert_array_equal(pa.numpy(), pb.numpy())
+    a.zeta.weight.data += 1.0  # b holds copies, not views
+    assert not np.array_equal(a.zeta.weight.numpy(), b.zeta.weight.numpy())
+
+
+def test_load_state_dict_names_missing_unexpected_and_misshaped_keys():
+    model = Block()
+    state = model.state_dict()
+    del state["zeta.bias"]
+    state["extra.weight"] = mg.zeros(3)
+    state["alpha.weight"] = mg.zeros(2, 5)
+    before = model.alpha.weight.numpy().copy()
+    with pytest.raises(ValueError) as err:
+        model.load_state_dict(state)
+    msg = str(err.value)
+    assert "missing keys: zeta.bias" in msg
+    assert "unexpected keys: extra.weight" in msg
+    assert "alpha.weight" in msg and "(2, 5)" in msg and "(2, 4)" in msg
+    np.testing.assert_array_equal(model.alpha.weight.numpy(), before)  # nothing changed
+
+
+def test_load_state_dict_not_strict_ignores_missing_and_extra():
+    model = Block()
+    state = {"zeta.bias": np.full(4, 3.0, dtype=np.float32), "other": np.zeros(1)}
+    model.load_state_dict(state, strict=False)
+    np.testing.assert_array_equal(model.zeta.bias.numpy(), np.full(4, 3.0))
+    with pytest.raises(ValueError, match=r"zeta.bias.*\(5,\).*\(4,\)"):
+        model.load_state_dict({"zeta.bias": np.zeros(5)}, strict=False)
+
+
+def test_linear_layout_and_init_bounds():
+    layer = nn.Linear(50, 20)
+    assert layer.weight.shape == (20, 50) and layer.bias.shape == (20,)
+    bound = 1 / math.sqrt(50)
+    w = layer.weight.numpy()
+    assert np.abs(w).max() <= bound and np.abs(layer.bias.numpy()).max() <= bound
+    assert np.abs(w).max() > 0.9 * bound  # uniform over the whole range, not squeezed
+    assert abs(w.mean()) < 0.1 * bound
+    assert layer.weight.dtype == np.float32 and layer.weight.requires_grad
+    x = mg.randn(7, 50)
+    expected = x.numpy() @ w.T + layer.bias.numpy()
+    np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-5, atol=1e-6)
+    assert nn.Linear(3, 2, bias=False).bias is None
+    assert [n for n, _ in nn.Linear(3, 2, bias=False).named_parameters()] == ["weight"]
+
+
+def test_linear_same_layout_as_torch():
+    torch = pytest.importorskip("torch")
+    ours = nn.Linear(4, 3)
+    theirs = torch.nn.Linear(4, 3)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
+    x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
+    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_linear_wrong_input_names_layer_and_shapes():
+    with pytest.raises(ValueError, match=r"Linear.*6 features.*\(2, 5\)"):
+        nn.Linear(6, 3)(mg.randn(2, 5))
+
+
+def test_seeded_init_is_reproducible():
+    mg.manual_seed(3)
+    a = nn.Linear(4, 4).weight.numpy().copy()
+    mg.manual_seed(3)
+    b = nn.Linear(4, 4).weight.numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_activation_modules_and_flatten():
+    x = mg.tensor([[-2.0, 0.5], [1.0, -0.25]])
+    np.testing.assert_allclose(nn.ReLU()(x).numpy(), [[0.0, 0.5], [1.0, 0.0]])
+    np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).numpy(), [[-0.2, 0.5], [1.0, -0.025]], rtol=1e-6)
+    np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp(-x.numpy())), rtol=1e-6)
+    np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh(x.numpy()), rtol=1e-6)
+    assert nn.Identity()(x) is x
+    assert nn.Flatten()(mg.zeros(2, 3, 4)).shape == (2, 12)
+
+
+def test_module_to_dtype_casts_parameters_and_buffers():
+    model = Block().to(dtype="float64")
+    assert all(p.dtype == np.float64 for p in model.parameters())
+    assert model.count.dtype == np.float64
+
+
+def test_mlp_learns_two_moons():
+    from sklearn.datasets import make_moons
+
+    mg.manual_seed(0)
+    x_np, y_np = make_moons(n_samples=256, noise=0.1, random_state=0)
+    x = mg.tensor(x_np.astype(np.float32))
+    y = mg.tensor(y_np.astype(np.float32).reshape(-1, 1))
+    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
+    before = {n: p.numpy().copy() for n, p in model.named_parameters()}
+    opt = optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(150):
+        loss = mg.binary_cross_entropy_with_logits(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    with mg.no_grad():
+        accuracy = float(((model(x).numpy() > 0) == (y_np.reshape(-1, 1) > 0.5)).mean())
+    assert accuracy >= 0.97
+    for name, p in model.named_parameters():
+        assert p.grad is not None and np.abs(p.grad.numpy()).max() > 0, f"{name} got no gradient"
+        assert not np.array_equal(p.numpy(), before[name]), f"{name} did not move"
+        assert p.dtype == np.float32 and p.grad.dtype == np.float32, f"{name} is no longer float32"
+
+
+def test_reassigning_keeps_order_and_buffers_stay_buffers():
+    model = Block()
+    model.zeta = nn.Linear(3, 4)  # re-initialise a child: it keeps its place
+    model.scale = nn.Parameter(mg.full((2,), 3.0))
+    model.count = model.count + 1.0  # how batch norm updates running statistics
+    assert list(model.state_dict()) == ["scale", "count", "zeta.weight", "zeta.bias", "alpha.weight"]
+    np.testing.assert_array_equal(model.state_dict()["count"].numpy(), [1.0])
+    model.count = None  # anything but a tensor unregisters it
+    assert "count" not in model.state_dict()

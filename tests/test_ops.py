@@ -1,0 +1,390 @@
+"""Every op in minigan.autograd: gradcheck, gradgradcheck, torch comparison, dtypes, stability.
+
+One table (CASES) describes each op once: a minigan function, the same function
+in torch, and how to draw its inputs (kept away from kinks: ReLU/abs at 0, max
+ties, clip edges). Every test below walks that table.
+"""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan.nn import functional as F
+
+
+def normal(*shape):
+    return lambda rng: rng.standard_normal(shape)
+
+
+def positive(*shape):
+    """Values in [0.5, 2]: safe for log, sqrt, division and fractional powers."""
+    return lambda rng: rng.uniform(0.5, 2.0, shape)
+
+
+def away_from_zero(*shape):
+    """|x| in [0.2, 1.5]: the kinks of relu, leaky_relu and abs are far."""
+    return lambda rng: rng.choice([-1.0, 1.0], shape) * rng.uniform(0.2, 1.5, shape)
+
+
+def away_from_clip_edges(*shape):
+    """Values inside (-0.4, 0.4) or outside (+-0.6..1.5): far from clip's edges at +-0.5."""
+    def draw(rng):
+        inside = rng.uniform(-0.4, 0.4, shape)
+        outside = rng.choice([-1.0, 1.0], shape) * rng.uniform(0.6, 1.5, shape)
+        return np.where(rng.random(shape) < 0.5, inside, outside)
+    return draw
+
+
+def distinct(*shape, offset=0.0):
+    """A permutation of well-separated values: no ties for max (use another offset for maximum's b)."""
+    def draw(rng):
+        n = int(np.prod(shape))
+        return rng.permutation(np.linspace(-2.0, 2.0, n) + offset).reshape(shape)
+    return draw
+
+
+def constant(array_fn):
+    """An input that gets no gradient (targets, conditions)."""
+    array_fn.constant = True
+    return array_fn
+
+
+def _torch():
+    import torch  # noqa: PLC0415 (only inside tests that importorskip'd it)
+    return torch
+
+
+COND = np.array([[True, False, True, False]] * 3)
+LABELS = np.array([2, 0, 3])
+TARGETS = np.array([[0.0, 1.0, 0.25], [1.0, 0.0, 0.75]])
+
+# name: (minigan fn, torch fn (None: no torch twin), input drawers)
+CASES = {
+    "add_broadcast": (lambda a, b: a + b, lambda a, b: a + b, [normal(3, 4), normal(4)]),
+    "add_outer_broadcast": (lambda a, b: a + b, lambda a, b: a + b, [normal(3, 1), normal(1, 4)]),
+    "add_scalar": (lambda a: 2.0 + a, lambda a: 2.0 + a, [normal(3)]),
+    "sub_broadcast": (lambda a, b: a - b, lambda a, b: a - b, [normal(2, 3, 4), normal(3, 1)]),
+    "rsub_scalar": (lambda a: 1.0 - a, lambda a: 1.0 - a, [normal(3)]),
+    "mul_broadcast": (lambda a, b: a * b, lambda a, b: a * b, [normal(3, 4), normal(3, 1)]),
+    "mul_same_tensor": (lambda a: a * a, lambda a: a * a, [normal(3, 2)]),
+    "div_broadcast": (lambda a, b: a / b, lambda a, b: a / b, [normal(3, 4), positive(4)]),
+    "rdiv_scalar": (lambda a: 1.0 / a, lambda a: 1.0 / a, [positive(3)]),
+    "neg": (lambda a: -a, lambda a: -a, [normal(3, 2)]),
+    "pow_2": (lambda a: a**2, lambda a: a**2, [normal(3, 2)]),
+    "pow_3": (lambda a: a**3, lambda a: a**3, [normal(3, 2)]),
+    "pow_half": (lambda a: a**0.5, lambda a: a**0.5, [positive(3, 2)]),
+    "pow_negative": (lambda a: mg.pow(a, -1.5), lambda a: a**-1.5, [positive(3, 2)]),
+    "exp": (mg.exp, lambda a: a.exp(), [normal(3, 2)]),
+    "log": (mg.log, lambda a: a.log(), [positive(3, 2)]),
+    "sqrt": (mg.sqrt, lambda a: a.sqrt(), [positive(3, 2)]),
+    "abs": (mg.abs, lambda a: a.abs(), [away_from_zero(3, 2)]),
+    "maximum_broadcast": (mg.maximum, lambda a, b: _torch().maximum(a, b), [distinct(3, 4), distinct(4, offset=0.05)]),
+    "minimum": (mg.minimum, lambda a, b: _torch().minimum(a, b), [distinct(3, 4), distinct(3, 4, offset=0.05)]),
+    "clip": (lambda a: mg.clip(a, -0.5, 0.5), lambda a: a.clamp(-0.5, 0.5), [away_from_clip_edges(4, 3)]),
+    "clip_min_only": (lambda a: mg.clip(a, min=-0.5), lambda a: a.clamp(min=-0.5), [away_from_clip_edges(4, 3)]),
+    "clip_max_only": (lambda a: mg.clamp(a, max=0.5), lambda a: a.clamp(max=0.5), [away_from_clip_edges(4, 3)]),
+    "where_broadcast": (
+        lambda a, b: mg.where(COND, a, b),
+        lambda a, b: _torch().where(_torch().tensor(COND), a, b),
+        [normal(3, 4), normal(4)],
+    ),
+    "matmul": (lambda a, b: a @ b, lambda a, b: a @ b, [normal(3, 4), normal(4, 5)]),
+    "matmul_batched_broadcast": (lambda a, b: a @ b, lambda a, b: a @ b, [normal(2, 3, 4), normal(4, 5)]),
+    "matmul_batched": (mg.matmul, lambda a, b: a @ b, [normal(2, 3, 4), normal(2, 4, 5)]),
+    "matmul_vector_left": (lambda a, b: a @ b, lambda a, b: a @ b, [normal(4), normal(4, 5)]),
+    "matmul_vector_right": (lambda a, b: a @ b, lambda a, b: a @ b, [normal(3, 4), normal(4)]),
+    "linear": (F.linear, lambda x, w, b: _torch().nn.functional.linear(x, w, b), [normal(3, 4), normal(5, 4), normal(5)]),
+    "linear_no_bias_3d": (F.linear, lambda x, w: _torch().nn.functional.linear(x, w), [normal(2, 3, 4), normal(5, 4)]),
+    "sum_all": (mg.sum, lambda a: a.sum(), [normal(3, 4)]),
+    "sum_axis": (lambda a: a.sum(axis=1), lambda a: a.sum(dim=1), [normal(3, 4)]),
+    "sum_axes_keepdims": (
+        lambda a: mg.sum(a, axis=(0, 2), keepdims=True),
+        lambda a: a.sum(dim=(0, 2), keepdim=True),
+        [normal(2, 3, 4)],
+    ),
+    "mean_all": (mg.mean, lambda a: a.mean(), [normal(3, 4)]),
+    "mean_last_keepdims": (lambda a: a.mean(axis=-1, keepdims=True), lambda a: a.mean(dim=-1, keepdim=True), [normal(3, 4)]),
+    "max_all": (mg.max, lambda a: a.max(), [distinct(3, 4)]),
+    "max_axis": (lambda a: a.max(axis=1), lambda a: a.amax(dim=1), [distinct(3, 4)]),
+    "max_axis_keepdims": (lambda a: mg.max(a, axis=0, keepdims=True), lambda a: a.amax(dim=0, keepdim=True), [distinct(3, 4)]),
+    "reshape": (lambda a: a.reshape(4, 3), lambda a: a.reshape(4, 3), [normal(3, 4)]),
+    "reshape_infer": (lambda a: mg.reshape(a, -1), lambda a: a.reshape(-1), [normal(2, 3, 2)]),
+    "transpose": (lambda a: a.T, lambda a: a.T, [normal(3, 4)]),
+    "permute": (lambda a: a.permute(2, 0, 1), lambda a: a.permute(2, 0, 1), [normal(2, 3, 4)]),
+    "transpose_axes": (lambda a: mg.transpose(a, (1, 0, 2)), lambda a: a.permute(1, 0, 2), [normal(2, 3, 4)]),
+    "index_slices": (lambda a: a[1:, ::2], lambda a: a[1:, ::2], [normal(4, 5)]),
+    "index_int_and_negative_slice": (lambda a: a[2, ::-1], lambda a: a[2].flip(0), [normal(4, 5)]),
+    "index_repeated_ints": (lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]], [normal(4, 3)]),
+    "index_two_int_arrays": (
+        lambda a: a[np.array([0, 1, 1, 0]), np.array([2, 0, 2, 2])],
+        lambda a: a[[0, 1, 1, 0], [2, 0, 2, 2]],
+        [normal(3, 4)],
+    ),
+    "index_repeated_then_square": (lambda a: a[[1, 1, 3]] ** 2, lambda a: a[[1, 1, 3]] ** 2, [normal(4, 2)]),
+    "index_bool_mask": (lambda a: a[COND], lambda a: a[_torch().tensor(COND)], [normal(3, 4)]),
+    "index_ellipsis_newaxis": (lambda a: a[..., None, 1], lambda a: a[..., None, 1], [normal(2, 3)]),
+    "cat_axis0": (lambda a, b: mg.cat([a, b]), lambda a, b: _torch().cat([a, b]), [normal(2, 3), normal(4, 3)]),
+    "cat_axis1": (lambda a, b: mg.cat([a, b], axis=1), lambda a, b: _torch().cat([a, b], 1), [normal(2, 3), normal(2, 1)]),
+    "cat_same_tensor_twice": (lambda a: mg.cat([a, a], dim=-1), lambda a: _torch().cat([a, a], -1), [normal(2, 3)]),
+    "stack": (lambda a, b: mg.stack([a, b]), lambda a, b: _torch().stack([a, b]), [normal(2, 3), normal(2, 3)]),
+    "stack_last": (lambda a, b: mg.stack([a, b], axis=-1), lambda a, b: _torch().stack([a, b], -1), [normal(2, 3), normal(2, 3)]),
+    "relu": (mg.relu, lambda a: a.relu(), [away_from_zero(3, 4)]),
+    "leaky_relu": (lambda a: mg.leaky_relu(a, 0.2), lambda a: _torch().nn.functional.leaky_relu(a, 0.2), [away_from_zero(3, 4)]),
+    "sigmoid": (mg.sigmoid, lambda a: a.sigmoid(), [normal(3, 4)]),
+    "tanh": (mg.tanh, lambda a: a.tanh(), [normal(3, 4)]),
+    "softplus": (mg.softplus, lambda a: _torch().nn.functional.softplus(a), [normal(3, 4)]),
+    "logsigmoid": (mg.logsigmoid, lambda a: _torch().nn.functional.logsigmoid(a), [normal(3, 4)]),
+    "bce_logits_mean": (
+        lambda l, t: mg.binary_cross_entropy_with_logits(l, t),
+        lambda l, t: _torch().nn.functional.binary_cross_entropy_with_logits(l, t),
+        [normal(2, 3), constant(lambda rng: TARGETS)],
+    ),
+    "bce_logits_none_target_grad": (
+        lambda l, t: F.binary_cross_entropy_with_logits(l, t, reduction="none"),
+        lambda l, t: _torch().nn.functional.binary_cross_entropy_with_logits(l, t, reduction="none"),
+        [normal(2, 3), positive(2, 3)],
+    ),
+    "bce_logits_sum": (
+        lambda l, t: mg.binary_cross_entropy_with_logits(l, t, reduction="sum"),
+        lambda l, t: _torch().nn.functional.binary_cross_entropy_with_logits(l, t, reduction="sum"),
+        [normal(2, 3), constant(lambda rng: TARGETS)],
+    ),
+    # composites in minigan.nn.functional
+    "mse_loss": (F.mse_loss, lambda a, b: _torch().nn.functional.mse_loss(a, b), [normal(3, 2), normal(3, 2)]),
+    "log_softmax": (lambda a: F.log_softmax(a, dim=1), lambda a: a.log_softmax(1), [normal(3, 4)]),
+    "softmax": (lambda a: F.softmax(a, dim=0), lambda a: a.softmax(0), [normal(3, 4)]),
+    "cross_entropy": (
+        lambda a: F.cross_entropy(a, LABELS),
+        lambda a: _torch().nn.functional.cross_entropy(a, _torch().tensor(LABELS)),
+        [normal(3, 4)],
+    ),
+    "binary_cross_entropy": (
+        F.binary_cross_entropy,
+        lambda p, t: _torch().nn.functional.binary_cross_entropy(p, t),
+        [lambda rng: rng.uniform(0.1, 0.9, (2, 3)), constant(lambda rng: TARGETS)],
+    ),
+    "sum_to": (lambda a: mg.sum_to(a, (3, 1)), lambda a: a.sum(dim=(0, 2), keepdim=True)[0], [normal(2, 3, 4)]),
+    "broadcast_to": (lambda a: mg.broadcast_to(a, (2, 3, 4)), lambda a: a.expand(2, 3, 4), [normal(3, 1)]),
+}
+
+# Ops whose second derivatives (double backprop) must be right.
+GRADGRAD = [
+    "add_broadcast", "sub_broadcast", "mul_broadcast", "mul_same_tensor", "div_broadcast", "rdiv_scalar",
+    "neg", "pow_2", "pow_3", "pow_half", "pow_negative", "exp", "log", "sqrt", "abs", "maximum_broadcast",
+    "clip", "where_broadcast", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "logsigmoid",
+    "matmul", "matmul_batched_broadcast", "matmul_vector_left", "linear", "linear_no_bias_3d",
+    "sum_all", "sum_axes_keepdims", "mean_all", "mean_last_keepdims", "max_axis", "max_all",
+    "bce_logits_mean", "bce_logits_none_target_grad", "index_repeated_ints", "index_slices",
+    "index_repeated_then_square", "index_two_int_arrays",
+    "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy",
+]
+
+
+def make_inputs(name, dtype="float64", seed=0):
+    """The case's inputs as minigan Tensors (plus the raw arrays, for torch)."""
+    rng = np.random.default_rng(seed)
+    arrays = [np.asarray(draw(rng), dtype=dtype) for draw in CASES[name][2]]
+    tensors = [
+        mg.tensor(a.copy(), dtype=dtype, requires_grad=not getattr(draw, "constant", False))
+        for a, draw in zip(arrays, CASES[name][2])
+    ]
+    return tensors, arrays
+
+
+def _functions_in_graph(roots):
+    seen, stack = set(), [t._ctx for t in roots if t._ctx is not None]
+    while stack:
+        fn = stack.pop()
+        if type(fn) not in seen:
+            seen.add(type(fn))
+            stack.extend(x._ctx for x in fn.inputs if x._ctx is not None)
+    return seen
+
+
+def test_every_op_class_is_exercised_by_the_cases():
+    # A new Function subclass in minigan.autograd must get a row in CASES.
+    import inspect
+
+    import minigan.autograd as ag
+
+    classes = {c for c in vars(ag).values() if inspect.isclass(c) and issubclass(c, ag.Function) and c is not ag.Function}
+    used = set()
+    for name in CASES:
+        inputs, _ = make_inputs(name)
+        out = CASES[name][0](*inputs)
+        used |= _functions_in_graph([out])
+        grads = mg.grad(out.sum(), [x for x in inputs if x.requires_grad], create_graph=True)
+        used |= _functions_in_graph([g for g in grads if g.requires_grad])
+    untested = {c.__name__ for c in classes - used} - {"Cast", "ToDevice"}  # moves: tested in test_autograd
+    assert not untested, f"ops without a gradcheck case: {sorted(untested)}"
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_gradcheck(name):
+    inputs, _ = make_inputs(name)
+    assert mg.gradcheck(CASES[name][0], inputs)
+
+
+@pytest.mark.parametrize("name", GRADGRAD)
+def test_gradgradcheck(name):
+    inputs, _ = make_inputs(name)
+    assert mg.gradgradcheck(CASES[name][0], inputs)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_forward_and_backward_match_torch(name):
+    torch = pytest.importorskip("torch")
+    fn, torch_fn, draws = CASES[name]
+    inputs, arrays = make_inputs(name)
+    tinputs = [torch.tensor(a, requires_grad=not getattr(d, "constant", False)) for a, d in zip(arrays, draws)]
+    out, tout = fn(*inputs), torch_fn(*tinputs)
+    assert out.shape == tuple(tout.shape)
+    np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
+    upstream = np.random.default_rng(7).standard_normal(out.shape)
+    out.backward(mg.tensor(upstream, dtype="float64"))
+    tout.backward(torch.tensor(upstream))
+    for x, tx in zip(inputs, tinputs):
+        if x.requires_grad:
+            np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_float32_in_float32_out_and_float32_grads(name):
+    inputs, _ = make_inputs(name, dtype="float32")
+    out = CASES[name][0](*inputs)
+    assert out.dtype == np.float32
+    (out * mg.ones_like(out)).sum().backward()
+    for x in inputs:
+        if x.requires_grad:
+            assert x.grad.dtype == np.float32, name
+
+
+NUMPY_SCALAR_OPS = {
+    "x * s": lambda x, s: x * s,
+    "s * x": lambda x, s: s * x,
+    "x + s": lambda x, s: x + s,
+    "s - x": lambda x, s: s - x,
+    "x / s": lambda x, s: x / s,
+    "s / x": lambda x, s: s / x,
+    "x ** s": lambda x, s: mg.abs(x) ** s,
+    "maximum": lambda x, s: mg.maximum(x, s),
+    "minimum": lambda x, s: mg.minimum(s, x),
+    "clip": lambda x, s: mg.clip(x, -s, s),
+    "leaky_relu": lambda x, s: mg.leaky_relu(x, s * 0.1),
+    "where": lambda x, s: mg.where(x > 0, x, s),
+    "mean": lambda x, s: mg.mean(x * s),
+}
+
+
+@pytest.mark.parametrize("op", list(NUMPY_SCALAR_OPS))
+def test_numpy_float64_scalars_do_not_promote_float32(op):
+    # NumPy 2: float32 array * np.float64 scalar -> float64. minigan must not follow.
+    x = mg.randn(3, 4, requires_grad=True)
+    out = NUMPY_SCALAR_OPS[op](x, np.float64(1.5))
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
+def test_mixing_float32_and_float64_tensors_raises():
+    a, b = mg.randn(3), mg.randn(3, dtype="float64")
+    for fn in (lambda a, b: a + b, lambda a, b: a * b, mg.div, mg.matmul, mg.maximum):
+        with pytest.raises(TypeError, match="float32 and float64"):
+            fn(a, b)
+    with pytest.raises(TypeError, match="float32 and float64"):
+        mg.cat([a, b])
+
+
+def test_stable_at_large_logits_float64():
+    l = mg.tensor([100.0, -100.0], dtype="float64", requires_grad=True)
+    sp = mg.softplus(l).numpy()
+    np.testing.assert_array_equal(sp, [100.0 + math.log1p(math.exp(-100.0)), math.log1p(math.exp(-100.0))])
+    ls = mg.logsigmoid(l).numpy()
+    np.testing.assert_array_equal(ls, [-math.log1p(math.exp(-100.0)), -(100.0 + math.log1p(math.exp(-100.0)))])
+    for target, expected in ((1.0, [math.log1p(math.exp(-100.0)), 100.0]), (0.0, [100.0, math.log1p(math.exp(-100.0))])):
+        t = mg.full((2,), target, dtype="float64")
+        loss = mg.binary_cross_entropy_with_logits(l, t, reduction="none")
+        np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-15, atol=0)
+        assert loss.numpy()[np.argmin(expected)] > 0  # the tiny loss is not rounded to 0
+    loss = mg.binary_cross_entropy_with_logits(l, mg.tensor([1.0, 0.0], dtype="float64"), reduction="sum")
+    loss.backward()
+    assert np.all(np.isfinite(l.grad.numpy()))
+    np.testing.assert_allclose(l.grad.numpy(), [0.0, 0.0], atol=1e-40)
+
+
+def test_stable_at_large_logits_float32():
+    l = mg.tensor([100.0, -100.0, 30.0, -30.0], requires_grad=True)
+    for out in (mg.softplus(l), mg.logsigmoid(l),
+                mg.binary_cross_entropy_with_logits(l, mg.tensor([0.0, 1.0, 0.0, 1.0]), reduction="none")):
+        values = out.numpy()
+        assert out.dtype == np.float32 and np.all(np.isfinite(values))
+    np.testing.assert_allclose(mg.softplus(l).numpy(), np.logaddexp(0, l.numpy().astype(np.float64)), rtol=1e-6, atol=1e-45)
+    bce = mg.binary_cross_entropy_with_logits(l, mg.tensor([0.0, 1.0, 0.0, 1.0]), reduction="none")
+    np.testing.assert_allclose(bce.numpy(), [100.0, 100.0, 30.0, 30.0], rtol=1e-6)
+    mg.logsigmoid(l).sum().backward()
+    assert np.all(np.isfinite(l.grad.numpy()))
+
+
+def test_naive_formulas_would_overflow_where_ours_do_not():
+    # the reason for the stable forms: log(1 + exp(100)) in float32 is inf
+    with np.errstate(over="ignore"):
+        assert np.isinf(np.log(1 + np.exp(np.float32(100.0))))
+    assert np.isfinite(mg.softplus(mg.tensor([100.0])).item())
+
+
+def test_max_splits_gradient_between_ties():
+    x = mg.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]], requires_grad=True)
+    x.max(axis=1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
+
+
+def test_matmul_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(3, 4\) and \(5, 2\)"):
+        mg.randn(3, 4) @ mg.randn(5, 2)
+
+
+def test_linear_bad_input_names_expected_and_actual():
+    with pytest.raises(ValueError, match=r"expected input with 4 features.*\(3, 5\)"):
+        F.linear(mg.randn(3, 5), mg.randn(2, 4))
+
+
+def test_reshape_bad_shape_names_both():
+    with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 2\)"):
+        mg.randn(2, 3).reshape(4, 2)
+
+
+def test_bce_refuses_to_broadcast_targets():
+    with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
+        mg.binary_cross_entropy_with_logits(mg.randn(4, 1), mg.zeros(4))
+
+
+def test_cat_shape_mismatch_names_both_shapes():
+    with pytest.raises(ValueError, match=r"\(2, 3\) and \(2, 4\)"):
+        mg.cat([mg.randn(2, 3), mg.randn(2, 4)], axis=0)
+
+
+def test_pow_rejects_tensor_exponent():
+    with pytest.raises(TypeError, match="exponent"):
+        mg.randn(2) ** mg.randn(2)
+
+
+def test_gradcheck_perturbs_non_contiguous_inputs():
+    base = np.random.default_rng(0).standard_normal((4, 3))
+    x = mg.Tensor(base.T, requires_grad=True)  # a transposed view: not C-contiguous
+    assert mg.gradcheck(lambda a: a * a, [x])
+
+
+def test_gradcheck_catches_a_wrong_rule():
+    class WrongSquare(mg.Function):
+        def forward(self, x):
+            return x * x
+
+        def backward(self, gy):
+            return gy * self.inputs[0]  # should be 2x
+
+    x = mg.randn(3, dtype="float64", requires_grad=True)
+    with pytest.raises(mg.GradcheckError, match="input 0"):
+        mg.gradcheck(lambda a: WrongSquare()(a), [x])
+    assert mg.gradcheck(lambda a: WrongSquare()(a), [x], raise_exception=False) is False

@@ -1,0 +1,217 @@
+"""SGD and Adam against a hand-written NumPy reference and against torch.optim."""
+
+import copy
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import optim
+
+STEPS = 5
+
+
+def _grads(shape, seed=0):
+    """A fixed sequence of gradients (the same for every implementation)."""
+    rng = np.random.default_rng(seed)
+    return [rng.standard_normal(shape) for _ in range(STEPS)]
+
+
+def _start(shape=(3, 2), seed=1):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+def _run_minigan(make_opt, p0, grads, dtype="float64"):
+    p = mg.nn.Parameter(mg.tensor(p0, dtype=dtype))
+    opt = make_opt([p])
+    for g in grads:
+        opt.zero_grad()
+        p.grad = mg.tensor(g, dtype=dtype)
+        opt.step()
+    return p
+
+
+def sgd_reference(p, grads, lr, momentum=0.0, weight_decay=0.0):
+    """torch.optim.SGD's rule (dampening 0, no Nesterov), step by step."""
+    p, buf = p.copy(), None
+    for g in grads:
+        g = g + weight_decay * p
+        if momentum:
+            buf = g.copy() if buf is None else momentum * buf + g
+            g = buf
+        p = p - lr * g
+    return p
+
+
+def adam_reference(p, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
+    """Adam (Kingma & Ba, Algorithm 1) with bias correction, as torch.optim.Adam."""
+    b1, b2 = betas
+    p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    for t, g in enumerate(grads, start=1):
+        g = g + weight_decay * p
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g * g
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
+        p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
+    return p
+
+
+SETTINGS = {
+    "sgd": (lambda ps: optim.SGD(ps, lr=0.1), lambda p, g: sgd_reference(p, g, 0.1)),
+    "sgd_momentum": (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda p, g: sgd_reference(p, g, 0.1, 0.9)),
+    "sgd_momentum_wd": (
+        lambda ps: optim.SGD(ps, lr=0.05, momentum=0.5, weight_decay=0.1),
+        lambda p, g: sgd_reference(p, g, 0.05, 0.5, 0.1),
+    ),
+    "adam": (lambda ps: optim.Adam(ps, lr=0.01), lambda p, g: adam_reference(p, g, 0.01)),
+    "adam_betas_wd": (
+        lambda ps: optim.Adam(ps, lr=0.002, betas=(0.5, 0.99), eps=1e-6, weight_decay=0.01),
+        lambda p, g: adam_reference(p, g, 0.002, (0.5, 0.99), 1e-6, 0.01),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_matches_numpy_reference_over_several_steps(name):
+    make_opt, reference = SETTINGS[name]
+    p0, grads = _start(), _grads((3, 2))
+    p = _run_minigan(make_opt, p0, grads)
+    np.testing.assert_allclose(p.numpy(), reference(p0, grads), rtol=1e-12, atol=1e-14)
+
+
+def test_adam_first_step_moves_each_weight_by_lr():
+    # bias correction makes step 1 exactly lr * sign(g) (up to eps): a hand check
+    p0 = np.array([1.0, -2.0, 3.0])
+    p = _run_minigan(lambda ps: optim.Adam(ps, lr=0.1), p0, [np.array([0.5, -3.0, 1e-3])])
+    np.testing.assert_allclose(p.numpy(), p0 - 0.1 * np.array([1.0, -1.0, 1.0]), rtol=1e-6)
+
+
+def test_sgd_momentum_by_hand():
+    # b1 = g1, b2 = 0.9 b1 + g2; p = p0 - lr (b1 + b2)
+    p = _run_minigan(lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9), np.array([1.0]), [np.array([2.0]), np.array([1.0])])
+    np.testing.assert_allclose(p.numpy(), [1.0 - 0.5 * (2.0 + (0.9 * 2.0 + 1.0))])
+
+
+TORCH_TWINS = {
+    "sgd": lambda torch, ps: torch.optim.SGD(ps, lr=0.1),
+    "sgd_momentum": lambda torch, ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
+    "sgd_momentum_wd": lambda torch, ps: torch.optim.SGD(ps, lr=0.05, momentum=0.5, weight_decay=0.1),
+    "adam": lambda torch, ps: torch.optim.Adam(ps, lr=0.01),
+    "adam_betas_wd": lambda torch, ps: torch.optim.Adam(ps, lr=0.002, betas=(0.5, 0.99), eps=1e-6, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_matches_torch_optim(name):
+    torch = pytest.importorskip("torch")
+    p0, grads = _start(), _grads((3, 2))
+    p = _run_minigan(SETTINGS[name][0], p0, grads)
+    tp = torch.nn.Parameter(torch.tensor(p0))
+    topt = TORCH_TWINS[name](torch, [tp])
+    for g in grads:
+        topt.zero_grad()
+        tp.grad = torch.tensor(g)
+        topt.step()
+    np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("name", list(SETTINGS))
+def test_float32_stays_float32(name):
+    p = _run_minigan(SETTINGS[name][0], _start(), _grads((3, 2)), dtype="float32")
+    assert p.dtype == np.float32
+    opt = SETTINGS[name][0]([p])
+    p.grad = mg.tensor(np.ones((3, 2), dtype=np.float32))
+    opt.step()
+    opt.step()
+    assert p.dtype == np.float32
+    for value in opt.state[id(p)].values():
+        assert not hasattr(value, "dtype") or value.dtype == np.float32
+
+
+@pytest.mark.parametrize("name", ["sgd_momentum_wd", "adam_betas_wd"])
+def test_state_dict_round_trip_through_a_file_continues_identically(name, tmp_path):
+    make_opt = SETTINGS[name][0]
+    grads = _grads((3, 2), seed=5)
+    p = mg.nn.Parameter(mg.tensor(_start(), dtype="float64"))
+    opt = make_opt([p])
+    for g in grads[:2]:
+        p.grad = mg.tensor(g, dtype="float64")
+        opt.step()
+    mg.save({"param": p, "optim": opt.state_dict()}, tmp_path / "ckpt.npz")
+    checkpoint = mg.load(tmp_path / "ckpt.npz")
+
+    q = mg.nn.Parameter(mg.tensor(checkpoint["param"]))
+    restored = make_opt([q])
+    restored.param_groups[0]["lr"] = 123.0  # must be overwritten by the loaded groups
+    restored.load_state_dict(checkpoint["optim"])
+    assert restored.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    for g in grads[2:]:
+        for param, o in ((p, opt), (q, restored)):
+            param.grad = mg.tensor(g, dtype="float64")
+            o.step()
+    np.testing.assert_array_equal(q.numpy(), p.numpy())
+
+
+def test_state_dict_uses_parameter_positions_like_torch():
+    a = mg.nn.Parameter(mg.zeros(2))
+    b = mg.nn.Parameter(mg.zeros(3))
+    opt = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}])
+    b.grad = mg.ones(3)
+    opt.step()
+    sd = copy.deepcopy(opt.state_dict())
+    assert list(sd["state"]) == ["1"]  # only b has state, and b is parameter 1
+    assert [g["params"] for g in sd["param_groups"]] == [[0], [1]]
+    assert sd["param_groups"][1]["lr"] == 0.5 and sd["param_groups"][0]["lr"] == 1e-3
+    assert sd["state"]["1"]["step"] == 1
+
+
+def test_load_state_dict_rejects_mismatched_groups_and_shapes():
+    a = mg.nn.Parameter(mg.zeros(2))
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    a.grad = mg.ones(2)
+    opt.step()
+    sd = opt.state_dict()
+    other = optim.SGD([mg.nn.Parameter(mg.zeros(2)), mg.nn.Parameter(mg.zeros(2))], lr=0.1)
+    with pytest.raises(ValueError, match="groups"):
+        other.load_state_dict(sd)
+    wrong = optim.SGD([mg.nn.Parameter(mg.zeros(5))], lr=0.1, momentum=0.9)
+    with pytest.raises(ValueError, match=r"\(2,\).*\(5,\)"):
+        wrong.load_state_dict(sd)
+
+
+def test_zero_grad_and_skipping_parameters_without_grad():
+    a, b = mg.nn.Parameter(mg.ones(2)), mg.nn.Parameter(mg.ones(2))
+    opt = optim.SGD([a, b], lr=1.0)
+    a.grad = mg.ones(2)
+    opt.step()
+    np.testing.assert_array_equal(a.numpy(), [0.0, 0.0])
+    np.testing.assert_array_equal(b.numpy(), [1.0, 1.0])  # no grad: left alone
+    opt.zero_grad()
+    assert a.grad is None
+
+
+def test_bad_arguments_raise():
+    with pytest.raises(ValueError, match="empty"):
+        optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="lr"):
+        optim.SGD([mg.nn.Parameter(mg.zeros(1))], lr=-1)
+    with pytest.raises(ValueError, match="betas"):
+        optim.Adam([mg.nn.Parameter(mg.zeros(1))], betas=(1.0, 0.999))
+
+
+def test_loading_another_optimizers_state_is_refused():
+    a = mg.nn.Parameter(mg.zeros(2))
+    sgd = optim.SGD([a], lr=0.1, momentum=0.9)
+    a.grad = mg.ones(2)
+    sgd.step()
+    with pytest.raises(ValueError, match="another kind of optimizer"):
+        optim.Adam([mg.nn.Parameter(mg.zeros(2))]).load_state_dict(sgd.state_dict())
+
+
+def test_numpy_float64_hyperparameters_keep_float32():
+    # NumPy 2 trap: lr=np.float64(0.1) times a float32 array would be float64
+    for make in (lambda ps: optim.SGD(ps, lr=np.float64(0.1), momentum=np.float64(0.9), weight_decay=np.float64(0.01)),
+                 lambda ps: optim.Adam(ps, lr=np.float64(0.1), betas=(np.float64(0.9), np.float64(0.99)))):
+        p = _run_minigan(make, _start(), _grads((3, 2)), dtype="float32")
+        assert p.dtype == np.float32

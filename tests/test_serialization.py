@@ -1,0 +1,158 @@
+"""minigan.save / minigan.load: round trips, atomic writes, and files that must be refused."""
+
+import os
+import pickle
+import zipfile
+
+import numpy as np
+import pytest
+
+import minigan as mg
+from minigan import nn
+
+
+def test_nested_round_trip(tmp_path):
+    obj = {
+        "model": {"0.weight": np.arange(6, dtype=np.float32).reshape(2, 3), "0.bias": mg.tensor([1.5, -2.0])},
+        "optim": {"state": {"0": {"step": 3, "exp_avg": np.ones((2, 3))}}, "param_groups": [{"lr": 1e-3, "betas": (0.5, 0.99)}]},
+        "meta": {"epoch": 7, "name": "dcgan", "done": False, "best": None, "scores": [0.5, 1, "x"]},
+        "ints": np.array([1, 2, 3], dtype=np.int64),
+        "scalar": np.float32(2.5),
+    }
+    path = tmp_path / "ckpt.npz"
+    mg.save(obj, path)
+    back = mg.load(path)
+    np.testing.assert_array_equal(back["model"]["0.weight"], obj["model"]["0.weight"])
+    assert back["model"]["0.weight"].dtype == np.float32
+    np.testing.assert_array_equal(back["model"]["0.bias"], [1.5, -2.0])
+    assert back["optim"]["state"]["0"]["step"] == 3
+    assert back["optim"]["state"]["0"]["exp_avg"].dtype == np.float64
+    assert back["optim"]["param_groups"] == [{"lr": 1e-3, "betas": (0.5, 0.99)}]
+    assert back["meta"] == obj["meta"]
+    assert back["ints"].dtype == np.int64 and back["ints"].tolist() == [1, 2, 3]
+    assert back["scalar"] == 2.5
+
+
+def test_module_state_dict_round_trip(tmp_path):
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    mg.save(model.state_dict(), tmp_path / "m.npz")
+    fresh = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    fresh.load_state_dict(mg.load(tmp_path / "m.npz"))
+    x = mg.randn(5, 3)
+    np.testing.assert_array_equal(fresh(x).numpy(), model(x).numpy())
+
+
+def test_save_overwrites_atomically_and_leaves_no_temp_files(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    mg.save({"a": np.zeros(2)}, path)
+    mg.save({"a": np.ones(2)}, path)
+    assert os.listdir(tmp_path) == ["ckpt.npz"]
+    np.testing.assert_array_equal(mg.load(path)["a"], [1.0, 1.0])
+
+
+def test_a_crash_mid_write_keeps_the_old_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.npz"
+    mg.save({"a": np.zeros(2)}, path)
+
+    def crash(f, **arrays):
+        f.write(b"PK\x03\x04 half a zip")
+        raise KeyboardInterrupt  # the worst case: interrupted while writing
+
+    monkeypatch.setattr(np, "savez", crash)
+    with pytest.raises(KeyboardInterrupt):
+        mg.save({"a": np.ones(2)}, path)
+    monkeypatch.undo()
+    assert os.listdir(tmp_path) == ["ckpt.npz"]  # the temp file was removed
+    np.testing.assert_array_equal(mg.load(path)["a"], [0.0, 0.0])
+
+
+def test_save_refuses_objects_it_cannot_store_without_pickle(tmp_path):
+    with pytest.raises(TypeError, match="cannot store"):
+        mg.save({"f": lambda: 0}, tmp_path / "x.npz")
+    with pytest.raises(TypeError, match="keys must be strings"):
+        mg.save({1: 2}, tmp_path / "x.npz")
+    assert os.listdir(tmp_path) == []
+
+
+def test_truncated_file_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    mg.save({"w": np.random.default_rng(0).standard_normal((50, 50))}, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(mg.CheckpointError, match="truncated or foreign"):
+        mg.load(path)
+
+
+def test_missing_and_non_zip_files_raise_checkpoint_error(tmp_path):
+    with pytest.raises(mg.CheckpointError, match="not found"):
+        mg.load(tmp_path / "nope.npz")
+    (tmp_path / "text.npz").write_text("hello")
+    with pytest.raises(mg.CheckpointError):
+        mg.load(tmp_path / "text.npz")
+
+
+def test_foreign_npz_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "foreign.npz"
+    np.savez(path, weights=np.zeros(3))
+    with pytest.raises(mg.CheckpointError, match="not a minigan checkpoint"):
+        mg.load(path)
+
+
+def test_other_format_version_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "future.npz"
+    np.savez(path, __minigan_meta__=np.array('{"format": "minigan-checkpoint-v99", "tree": {"value": 1}}'))
+    with pytest.raises(mg.CheckpointError, match="v99"):
+        mg.load(path)
+
+
+def test_damaged_tree_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "damaged.npz"
+    meta = '{"format": "minigan-checkpoint-v1", "tree": {"dict": {"w": {"array": "a7"}}}}'
+    np.savez(path, __minigan_meta__=np.array(meta))
+    with pytest.raises(mg.CheckpointError):
+        mg.load(path)
+
+
+class _Exploit:
+    """Unpickling this would run code (here: create a marker file)."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_pickle_inside_npz_is_refused_and_never_run(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.npz"
+    evil = np.empty(1, dtype=object)
+    evil[0] = _Exploit(str(marker))
+    meta = '{"format": "minigan-checkpoint-v1", "tree": {"dict": {"w": {"array": "a0"}}}}'
+    np.savez(path, __minigan_meta__=np.array(meta), a0=evil)
+    with pytest.raises(mg.CheckpointError):
+        mg.load(path)
+    assert not marker.exists()
+    # the same holds when the metadata entry itself is a pickle
+    with zipfile.ZipFile(tmp_path / "evil2.npz", "w") as z:
+        z.writestr("__minigan_meta__.npy", pickle.dumps(_Exploit(str(marker))))
+    with pytest.raises(mg.CheckpointError):
+        mg.load(tmp_path / "evil2.npz")
+    assert not marker.exists()
+
+
+def test_load_gives_numpy_arrays_and_save_keeps_model_on_its_device(tmp_path):
+    t = mg.randn(2, 2)
+    mg.save({"t": t}, tmp_path / "t.npz")
+    assert t.device == "cpu"
+    back = mg.load(tmp_path / "t.npz")["t"]
+    assert isinstance(back, np.ndarray)
+    np.testing.assert_array_equal(back, t.numpy())
+
+
+def test_plain_npy_file_raises_checkpoint_error(tmp_path):
+    path = tmp_path / "weights.npz"
+    with open(path, "wb") as f:
+        np.save(f, np.zeros(3))
+    with pytest.raises(mg.CheckpointError):
+        mg.load(path)

@@ -1,0 +1,105 @@
+"""Toy 2-D datasets, the mode-coverage metrics and the pictures."""
+
+import math
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan import nn
+from minigan.data import toy
+from minigan.metrics import mode_metrics
+
+
+def test_ring_and_grid_follow_the_published_setup():
+    ring, grid = minigan.data.ring(), minigan.data.grid()
+    assert ring.centers.shape == (8, 2) and ring.std == 0.01
+    assert np.allclose(np.linalg.norm(ring.centers, axis=1), 1.0)
+    assert grid.centers.shape == (25, 2) and grid.std == 0.05
+    assert sorted(set(grid.centers[:, 0])) == [-4, -2, 0, 2, 4]
+    for data in (ring, grid):
+        x = data.sample(4000).numpy()
+        assert x.shape == (4000, 2) and x.dtype == np.float32
+        d = np.linalg.norm(x[:, None] - data.centers[None], axis=2)
+        nearest, dist = d.argmin(axis=1), d.min(axis=1)
+        counts = np.bincount(nearest, minlength=len(data.centers))
+        assert counts.min() > 0.5 * 4000 / len(data.centers)  # every mode drawn, roughly equally
+        assert np.sqrt(np.mean(dist**2) / 2) == pytest.approx(data.std, rel=0.1)  # per-axis std
+
+
+@pytest.mark.parametrize("name", list(toy.TOY_DATASETS))
+def test_every_dataset_is_seeded_by_minigan(name):
+    data = toy.toy_dataset(name)
+    minigan.manual_seed(5)
+    a = data.sample(300).numpy()
+    minigan.manual_seed(5)
+    b = data.sample(300).numpy()
+    c = data.sample(300).numpy()
+    assert a.shape == (300, 2) and np.isfinite(a).all()
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+    lo, hi = data.extent
+    assert np.mean((a > lo) & (a < hi)) > 0.99  # the plotting window holds the data
+
+
+def test_unknown_dataset_is_named():
+    with pytest.raises(ValueError, match="unknown toy dataset 'spiral'"):
+        toy.toy_dataset("spiral")
+
+
+def test_metrics_on_hand_made_samples():
+    centers, std = minigan.data.ring().centers, 0.01
+    perfect = np.repeat(centers, 10, axis=0)
+    m = mode_metrics(perfect, centers, std)
+    assert (m["modes"], m["num_modes"], m["hq"], m["kl"]) == (8, 8, 1.0, 0.0)
+    # two modes only, plus two points far from every mode
+    two = np.concatenate([np.repeat(centers[:2], 5, axis=0), [[0.0, 0.0], [3.0, 3.0]]])
+    m = mode_metrics(two, centers, std)
+    assert m["modes"] == 2 and m["hq"] == pytest.approx(10 / 12)
+    assert m["kl"] == pytest.approx(math.log(4))  # uniform on 2 of 8 modes: log(8/2)
+    assert m["counts"] == [5, 5, 0, 0, 0, 0, 0, 0]
+    # 3 std is the high-quality boundary: just inside counts, just outside does not
+    near = centers[:1] + np.array([[2.9 * std, 0.0], [3.1 * std, 0.0]])
+    m = mode_metrics(near, centers, std)
+    assert m["hq"] == 0.5 and m["modes"] == 1
+    m = mode_metrics(np.array([[0.0, 0.0]]), centers, std)
+    assert (m["modes"], m["hq"], m["kl"]) == (0, 0.0, None)
+
+
+def test_metrics_reject_bad_shapes():
+    with pytest.raises(ValueError, match="samples"):
+        mode_metrics(np.zeros((5, 3)), np.zeros((8, 2)), 0.1)
+
+
+def test_pictures_have_titles_and_labels(tmp_path):
+    from minigan import plots
+
+    data = minigan.data.ring()
+    D = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 1))
+    real, fake = data.sample(200), minigan.randn(200, 2) * 0.5
+    figures = [
+        plots.plot_gan_lab(D, real, fake, data.extent, title="step 0"),
+        plots.plot_samples(real, fake, data.extent),
+        plots.plot_curves([{"step": s, "V": -1.4, "D_real": 0.5, "D_fake": 0.5} for s in (1, 2)],
+                          [{"step": 2, "modes": 3, "num_modes": 8, "hq": 0.5}]),
+    ]
+    for fig in figures:
+        for ax in fig.axes:
+            if ax.get_label() == "<colorbar>":
+                continue
+            assert ax.get_title() and ax.get_xlabel() and ax.get_ylabel()
+    frames = [plots.figure_to_image(f) for f in figures[:1]]
+    plots.save_figure(figures[1], tmp_path / "samples.png")
+    plots.save_gif(frames * 2, tmp_path / "run.gif")
+    assert (tmp_path / "samples.png").read_bytes()[:4] == b"\x89PNG"
+    assert (tmp_path / "run.gif").read_bytes()[:3] == b"GIF"
+
+
+def test_generator_arrows_point_up_the_discriminator():
+    from minigan.plots import generator_arrows
+
+    D = nn.Linear(2, 1)
+    D.weight.data[...] = np.array([[2.0, -1.0]], dtype=np.float32)
+    arrows = generator_arrows(D, minigan.randn(10, 2))
+    # the non-saturating loss -log D(x) falls fastest along +w
+    directions = arrows / np.linalg.norm(arrows, axis=1, keepdims=True)
+    assert np.allclose(directions, np.array([2.0, -1.0]) / math.sqrt(5.0), atol=1e-5)

@@ -1,0 +1,153 @@
+"""`minigan train mnist` on a tiny subset: exact resume, Ctrl-C, dry run, clear errors, sample and eval."""
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import minigan
+from minigan import cli
+from minigan.data import MNIST
+from minigan.experiments.mnist import read_checkpoint, train_mnist
+from minigan.models import dcgan
+from minigan.serialization import CheckpointError
+
+# 2 iterations per epoch; no GIF or loss plot (one test checks them)
+TINY = dict(batch_size=8, subset=16, progress=False, log=lambda *a: None, pictures=False)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return MNIST(train=False)  # smaller to load than the training set; the runs use 16 images of it
+
+
+@pytest.fixture(scope="module")
+def four_epochs(digits, tmp_path_factory):
+    out = tmp_path_factory.mktemp("straight")
+    train_mnist(epochs=4, out=out, dataset=digits, **TINY)
+    return out
+
+
+def _assert_same_state(a, b):
+    for part in ("G", "D"):
+        assert list(a[part]) == list(b[part])
+        for key in a[part]:
+            np.testing.assert_array_equal(a[part][key], b[part][key], err_msg=f"{part}.{key}")
+    for part in ("opt_g", "opt_d"):
+        for index, st in a[part]["state"].items():
+            for key, value in st.items():
+                np.testing.assert_array_equal(value, b[part]["state"][index][key], err_msg=f"{part}[{index}].{key}")
+    assert a["rng"] == b["rng"] and a["loader"] == b["loader"]
+    np.testing.assert_array_equal(a["history"]["loss_g"], b["history"]["loss_g"])
+
+
+def test_resume_after_two_epochs_is_bit_identical_to_four_in_one_go(four_epochs, digits, tmp_path):
+    train_mnist(epochs=2, out=tmp_path, dataset=digits, **TINY)
+    assert read_checkpoint(tmp_path)["epoch"] == 2
+    train_mnist(epochs=4, out=tmp_path, resume=tmp_path, dataset=digits, **dict(TINY, pictures=True))
+    straight, resumed = read_checkpoint(four_epochs), read_checkpoint(tmp_path)
+    assert straight["epoch"] == resumed["epoch"] == 4 and straight["step"] == 8
+    _assert_same_state(straight, resumed)
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
+    for name in ["samples_epoch_001.png", "samples_epoch_004.png", "samples.gif", "losses.png", "config.json"]:
+        assert (tmp_path / name).exists(), name
+    # the weights really moved away from their initial values
+    minigan.manual_seed(0)
+    G, D = dcgan()
+    assert not np.array_equal(G.net[0].weight.numpy(), straight["G"]["net.0.weight"])
+    assert not np.array_equal(D.net[2].weight.numpy(), straight["D"]["net.2.weight"])
+
+
+def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(digits, tmp_path):
+    conditional = dict(TINY, conditional=True)
+    train_mnist(epochs=2, out=tmp_path / "straight", dataset=digits, **conditional)
+
+    class PressCtrlC:
+        """The digits, but the third batch read also sends SIGINT to this process."""
+
+        def __init__(self, data):
+            self.data, self.reads = data, 0
+
+        def __len__(self):
+            return len(self.data)
+
+        def subset(self, n):
+            self.data = self.data.subset(n)
+            return self
+
+        def __getitem__(self, index):
+            self.reads += 1
+            if self.reads == 3:
+                os.kill(os.getpid(), signal.SIGINT)
+            return self.data[index]
+
+    interrupted = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        train_mnist(epochs=2, out=interrupted, dataset=PressCtrlC(digits), **conditional)
+    saved = read_checkpoint(interrupted)
+    assert saved["step"] == 3 and saved["epoch"] == 1 and saved["loader"]["in_epoch"]
+    train_mnist(epochs=2, out=interrupted, resume=interrupted, dataset=digits, **conditional)
+    _assert_same_state(read_checkpoint(tmp_path / "straight"), read_checkpoint(interrupted))
+
+
+def test_dry_run_trains_one_iteration_and_writes_nothing(digits, tmp_path):
+    lines = []
+    result = train_mnist(epochs=3, out=tmp_path / "run", dataset=digits, dry_run=True, **dict(TINY, log=lines.append))
+    assert result["iterations_per_epoch"] == 2 and result["iteration_seconds"] > 0
+    assert not (tmp_path / "run").exists()
+    assert "dry run" in lines[0] and "16 training images" in lines[0]
+
+
+@pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "must be positive"), (["--loss", "nope"], "invalid choice")])
+def test_argument_errors_from_the_parser(argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(["train", "mnist", "--dry-run"] + argv)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--subset", "4", "--batch-size", "8"], "smaller than one batch"),
+        (["--batch-size", "1", "--subset", "16"], "batch size must be at least 2"),
+    ],
+)
+def test_setting_errors_give_one_clear_line(argv, message, capsys, tmp_path):
+    assert cli.main(["train", "mnist", "--out", str(tmp_path / "x"), "--dry-run"] + argv) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_foreign_and_corrupt_checkpoints_are_clear_errors(tmp_path, capsys):
+    minigan.save({"kind": "toy", "step": 3}, tmp_path / "checkpoint.npz")
+    with pytest.raises(CheckpointError, match="not of the MNIST DCGAN"):
+        train_mnist(epochs=2, resume=tmp_path, **TINY)
+    assert cli.main(["train", "mnist", "--resume", str(tmp_path)]) == 2
+    assert "not of the MNIST DCGAN" in capsys.readouterr().err
+    assert cli.main(["train", "mnist", "--out", str(tmp_path), "--dry-run"]) == 2  # no silent overwrite
+    assert "already holds a run" in capsys.readouterr().err
+    (tmp_path / "checkpoint.npz").write_bytes(b"PK\x03\x04 truncated")
+    assert cli.main(["train", "mnist", "--resume", str(tmp_path)]) == 2
+    assert "not a readable minigan checkpoint" in capsys.readouterr().err
+    assert cli.main(["train", "mnist", "--resume", str(tmp_path / "missing")]) == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_sample_and_eval_commands_read_an_mnist_checkpoint(four_epochs, tmp_path, monkeypatch, capsys, digits):
+    checkpoint = str(four_epochs / "checkpoint.npz")
+    assert cli.main(["sample", "--checkpoint", checkpoint, "-n", "12", "--out", str(tmp_path / "s.npy")]) == 0
+    samples = np.load(tmp_path / "s.npy")
+    assert samples.shape == (12, 1, 28, 28) and samples.min() >= -1 and samples.max() <= 1
+    # a small judge stands in for the full one (which takes minutes to train the first time)
+    from minigan.judge import FULL_JUDGE, train_judge
+
+    judge = train_judge(digits.subset(1000), hidden=(16,), max_iter=5)
+    judge.info.update(FULL_JUDGE)
+    monkeypatch.setenv("MINIGAN_CACHE", str(tmp_path))
+    judge.save(tmp_path / "judge_mnist.npz")
+    assert cli.main(["eval", "--checkpoint", checkpoint, "-n", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "MNIST score" in out and "share of each digit" in out and "real test" in out
