@@ -394,8 +394,10 @@ def _as_tensor(x, like):
     """
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (numbers.Number, np.generic)) or _is_array(x) or isinstance(x, (list, tuple)):
-        dtype = like.dtype if like.dtype.kind == "f" else None
+    dtype = like.dtype if like.dtype.kind == "f" else None
+    if isinstance(x, (numbers.Number, np.generic)):
+        return Tensor(backend.scalar(x, dtype, like.device))
+    if _is_array(x) or isinstance(x, (list, tuple)):
         return Tensor(backend.asarray(x, dtype=dtype, device=like.device))
     raise TypeError(f"cannot combine a Tensor with {type(x).__name__}")
 
@@ -1280,7 +1282,7 @@ def full(shape, value, dtype=None, device=None, requires_grad=False):
 def randn(*shape, dtype=None, device=None, requires_grad=False):
     """Standard normal samples from the device's seeded generator."""
     def fill(xp, s, dt, d):
-        return backend.generator(d).standard_normal(s, dtype=dt)
+        return backend.standard_normal(d, s, dt)
     return _new(fill, shape, dtype, device, requires_grad)
 
 

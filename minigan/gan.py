@@ -92,10 +92,11 @@ def r1_penalty(D, real, labels=None):
 
     Returns (penalty, real_logits) so the logits can be reused for the loss.
     """
-    real = ag.Tensor(real.data, requires_grad=True)
-    logits = _call(D, real, labels)
-    (g,) = ag.grad(ag.sum(logits), real, create_graph=True)
-    return ag.mean(_squared_norm_per_sample(g)), logits
+    with ag.enable_grad():  # a penalty needs its graph even when called under no_grad
+        real = ag.Tensor(real.data, requires_grad=True)
+        logits = _call(D, real, labels)
+        (g,) = ag.grad(ag.sum(logits), real, create_graph=True)
+        return ag.mean(_squared_norm_per_sample(g)), logits
 
 
 def gradient_penalty(D, real, fake, labels=None, eps=None):
@@ -106,10 +107,11 @@ def gradient_penalty(D, real, fake, labels=None, eps=None):
     if eps is None:
         shape = (real.shape[0],) + (1,) * (real.ndim - 1)
         eps = ag.rand(*shape, dtype=real.dtype, device=real.device)
-    x_hat = ag.Tensor((eps * real + (1.0 - eps) * fake).data, requires_grad=True)
-    (g,) = ag.grad(ag.sum(_call(D, x_hat, labels)), x_hat, create_graph=True)
-    norm = ag.sqrt(_squared_norm_per_sample(g) + 1e-12)
-    return ag.mean((norm - 1.0) ** 2)
+    with ag.enable_grad():  # a penalty needs its graph even when called under no_grad
+        x_hat = ag.Tensor((eps * real + (1.0 - eps) * fake).data, requires_grad=True)
+        (g,) = ag.grad(ag.sum(_call(D, x_hat, labels)), x_hat, create_graph=True)
+        norm = ag.sqrt(_squared_norm_per_sample(g) + 1e-12)
+        return ag.mean((norm - 1.0) ** 2)
 
 
 def _call(model, x, labels):
@@ -124,12 +126,30 @@ def _split(batch):
 
 
 def grad_norm(params):
-    """sqrt(sum of squared gradients) over parameters (those without a grad count as 0)."""
-    total = 0.0
+    """sqrt(sum of squared gradients) over parameters, as a 0-d array on their device.
+
+    Parameters without a gradient count as 0. Nothing is copied to the host here.
+    """
+    total = None
     for p in params:
         if p.grad is not None:
-            total += float((p.grad.data * p.grad.data).sum())
-    return math.sqrt(total)
+            g = p.grad.data
+            total = (g * g).sum() if total is None else total + (g * g).sum()
+    if total is None:
+        return np.zeros((), dtype=np.float32)
+    return backend.xp_of(total).sqrt(total)
+
+
+def to_host(**values):
+    """Several one-element tensors/arrays as Python floats, in ONE device-to-host copy.
+
+    On a GPU every separate copy waits for the device; the loop logs its
+    numbers through this so each step pays one wait, not one per number.
+    """
+    arrays = [(v.data if isinstance(v, ag.Tensor) else v).reshape(()) for v in values.values()]
+    xp = backend.xp_of(arrays[0])
+    host = backend.to_numpy(xp.stack([a.astype(arrays[0].dtype) for a in arrays]))
+    return {name: float(x) for name, x in zip(values, host)}
 
 
 # ----------------------------------------------------------------- the loop
@@ -191,25 +211,24 @@ class GANTrainer:
         else:
             real_logits, penalty = _call(self.D, real, labels), None
         fake_logits = _call(self.D, fake, labels)
-        with ag.no_grad():
-            V = value_function(real_logits, fake_logits).item()  # the exact V(D, G) of this minibatch
         loss_d = discriminator_loss(self.loss, real_logits, fake_logits)
         if penalty is not None:
             loss_d = loss_d + (0.5 * self.r1) * penalty
         if self.loss == "wgan-gp":
             loss_d = loss_d + self.gp * gradient_penalty(self.D, real, fake, labels)
-        self._check("discriminator loss", loss_d.item())
         self.opt_d.zero_grad()
         loss_d.backward()
-        norm = grad_norm(self.D.parameters())
+        with ag.no_grad():
+            log = to_host(
+                V=value_function(real_logits, fake_logits),  # the exact V(D, G) of this minibatch
+                D_real=ag.mean(ag.sigmoid(real_logits)),
+                D_fake=ag.mean(ag.sigmoid(fake_logits)),
+                loss_d=loss_d,
+                grad_norm_d=grad_norm(self.D.parameters()),
+            )
+        self._check("discriminator loss", log["loss_d"])  # before the update: a NaN never reaches the weights
         self.opt_d.step()
-        return {
-            "V": V,
-            "D_real": float(ag.sigmoid(real_logits.detach()).data.mean()),
-            "D_fake": float(ag.sigmoid(fake_logits.detach()).data.mean()),
-            "loss_d": loss_d.item(),
-            "grad_norm_d": norm,
-        }
+        return log
 
     def generator_step(self, m, like, labels=None, z=None):
         """One G update (last line of Algorithm 1). Returns a dict of logged values."""
@@ -221,14 +240,14 @@ class GANTrainer:
         finally:
             self.D.requires_grad_(True)
         loss_g = generator_loss(self.loss, fake_logits)
-        self._check("generator loss", loss_g.item())
         self.opt_g.zero_grad()
         loss_g.backward()
-        norm = grad_norm(self.G.parameters())
+        log = to_host(loss_g=loss_g, grad_norm_g=grad_norm(self.G.parameters()))
+        self._check("generator loss", log["loss_g"])  # before the update: a NaN never reaches the weights
         self.opt_g.step()
         if self.G_ema is not None:
             self.update_ema()
-        return {"loss_g": loss_g.item(), "grad_norm_g": norm}
+        return log
 
     def update_ema(self):
         """G_ema <- beta G_ema + (1 - beta) G, in place (buffers are copied).

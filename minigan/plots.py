@@ -12,14 +12,18 @@ from . import backend
 from .gan import generator_loss
 
 
-def _pyplot():
-    import matplotlib
+def new_figure(**kwargs):
+    """A matplotlib Figure drawn by the Agg renderer, made without pyplot.
 
-    if matplotlib.get_backend().lower() != "agg":
-        matplotlib.use("Agg")  # draw into files only: no window, works on servers
-    import matplotlib.pyplot as plt
+    No global backend is switched and no window opens, so this works on
+    servers and leaves a notebook's inline figures alone.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    return plt
+    fig = Figure(**kwargs)
+    FigureCanvasAgg(fig)
+    return fig
 
 
 def _numpy(x):
@@ -49,8 +53,7 @@ def plot_gan_lab(D, real, fake, extent, loss="nonsaturating", title="", ax=None,
 
     Returns the matplotlib Figure.
     """
-    plt = _pyplot()
-    fig = ax.figure if ax is not None else plt.figure(figsize=(5.2, 4.6))
+    fig = ax.figure if ax is not None else new_figure(figsize=(5.2, 4.6))
     ax = ax or fig.add_subplot(1, 1, 1)
     xx, yy, probs = discriminator_grid(D, extent)
     mesh = ax.pcolormesh(xx, yy, probs, cmap="RdBu", vmin=0.0, vmax=1.0, shading="auto", alpha=0.55)
@@ -75,8 +78,8 @@ def plot_gan_lab(D, real, fake, extent, loss="nonsaturating", title="", ax=None,
 
 def plot_samples(real, fake, extent, title="real vs generated samples"):
     """Side-by-side scatter plots of real and generated points. Returns the Figure."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4.4), sharex=True, sharey=True)
+    fig = new_figure(figsize=(9, 4.4))
+    axes = fig.subplots(1, 2, sharex=True, sharey=True)
     for ax, pts, name, color in ((axes[0], real, "real", "tab:green"), (axes[1], fake, "generated", "tab:purple")):
         pts = _numpy(pts)
         ax.scatter(pts[:, 0], pts[:, 1], s=2, c=color, alpha=0.5)
@@ -96,9 +99,9 @@ def plot_curves(logs, evals=(), title="training curves"):
     logs: list of per-step dicts (keys step, V, D_real, D_fake, loss_d, loss_g).
     evals: list of dicts (keys step, modes, num_modes, hq). Returns the Figure.
     """
-    plt = _pyplot()
     panels = 3 if evals else 2
-    fig, axes = plt.subplots(1, panels, figsize=(5 * panels, 4))
+    fig = new_figure(figsize=(5 * panels, 4))
+    axes = fig.subplots(1, panels)
     steps = [r["step"] for r in logs]
     ax = axes[0]
     ax.plot(steps, [r["V"] for r in logs], label="V(D, G)")
@@ -132,21 +135,17 @@ def plot_curves(logs, evals=(), title="training curves"):
 
 
 def figure_to_image(fig):
-    """Render a Figure into a PIL image (and close it)."""
+    """Render a Figure into a PIL image."""
     from PIL import Image
 
-    plt = _pyplot()
     fig.canvas.draw()
     image = Image.fromarray(np.asarray(fig.canvas.buffer_rgba())[..., :3].copy())
-    plt.close(fig)
     return image
 
 
 def save_figure(fig, path):
-    """Save a Figure as PNG and close it."""
-    plt = _pyplot()
+    """Save a Figure as PNG."""
     fig.savefig(path, dpi=100, bbox_inches="tight")
-    plt.close(fig)
 
 
 def save_gif(frames, path, seconds_per_frame=0.25):

@@ -16,6 +16,7 @@ import time
 import numpy as np
 
 from .. import backend
+from .common import result_line
 from ..autograd import Tensor
 from ..nn import Conv2d, ConvTranspose2d
 
@@ -149,4 +150,9 @@ def main(device="cpu", repeats=None):
         summary += f" {'':8s} {'':7s} {total_torch_ms:9.2f} {total_torch_ms / total_ms:13.2f}x"
     print(summary)
     print("(torch/minigan > 1 means minigan is faster)")
+    big = rows[1]  # the 64 -> 128 conv: the yardstick (at least half of the matmul peak)
+    fields = {"device": device, "peak_gflops": peak, "conv64_128_peak_fraction": big["peak_fraction"]}
+    if torch is not None:
+        fields["torch_over_minigan"] = total_torch_ms / total_ms
+    result_line("conv", **fields)
     return rows

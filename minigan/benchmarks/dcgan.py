@@ -8,24 +8,13 @@ the same arithmetic. Prints both times, the ratio, the achieved GFLOP/s and
 the peak memory of each side.
 """
 
-import time
 import tracemalloc
 
 import numpy as np
 
+from .common import interleaved_medians, result_line, torch_device, torch_sync
+
 BATCH = 64
-
-
-def _median_time(step, repeats, warmup=2):
-    """Median seconds of `repeats` calls of step() after `warmup` untimed ones."""
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
 
 
 def _peak_bytes(step):
@@ -68,8 +57,7 @@ def minigan_step(device="cpu"):
 
     def step():
         trainer.train_step()
-        if device != "cpu":
-            minigan.backend.xp_for_device(device).cuda.Device().synchronize()
+        minigan.backend.synchronize(device)
 
     return step, G, D
 
@@ -95,67 +83,68 @@ def to_torch(model, torch):
     return net
 
 
-def torch_step(G, D):
-    """The same iteration in PyTorch CPU on copies of G and D; None when torch is not installed."""
-    try:
-        import torch
-        import torch.nn.functional as F
-    except ImportError:
-        return None
+def torch_step(torch, G, D, device="cpu"):
+    """The same iteration in PyTorch on `device`, on copies of G and D."""
+    import torch.nn.functional as F
+
     torch.manual_seed(0)
-    tG, tD = to_torch(G, torch), to_torch(D, torch)
+    tG, tD = to_torch(G, torch).to(device), to_torch(D, torch).to(device)
     opt_g = torch.optim.Adam(tG.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(tD.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (BATCH, 1, 28, 28)).astype(np.float32))
-    ones, zeros = torch.ones(BATCH, 1), torch.zeros(BATCH, 1)
+    real = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (BATCH, 1, 28, 28)).astype(np.float32)).to(device)
+    ones, zeros = torch.ones(BATCH, 1, device=device), torch.zeros(BATCH, 1, device=device)
 
     def step():
         with torch.no_grad():
-            fake = tG(torch.randn(BATCH, 100))
+            fake = tG(torch.randn(BATCH, 100, device=device))
         loss_d = (F.binary_cross_entropy_with_logits(tD(real), ones)
                   + F.binary_cross_entropy_with_logits(tD(fake), zeros))
         opt_d.zero_grad()
         loss_d.backward()
         opt_d.step()
         tD.requires_grad_(False)
-        loss_g = F.binary_cross_entropy_with_logits(tD(tG(torch.randn(BATCH, 100))), ones)
+        loss_g = F.binary_cross_entropy_with_logits(tD(tG(torch.randn(BATCH, 100, device=device))), ones)
         tD.requires_grad_(True)
         opt_g.zero_grad()
         loss_g.backward()
         opt_g.step()
+        torch_sync(torch, device)
 
     return step
 
 
 def main(device="cpu", repeats=None):
-    """Time one DCGAN iteration in minigan and (when installed) PyTorch CPU; print times, ratio, GFLOP/s, memory."""
+    """Time one DCGAN iteration in minigan and (when installed) PyTorch on the same device; print times,
+    ratio, GFLOP/s and memory."""
     import os
     import resource
 
-    repeats = repeats or 10
+    repeats = repeats or 20
     flops = iteration_flops()
     step, G, D = minigan_step(device)
-    ours = _median_time(step, repeats)
+    steps = {"minigan": step}
+    torch, why_not = torch_device(device)
+    if torch is not None:
+        steps["torch"] = torch_step(torch, G, D, device)
+    t = interleaved_medians(steps, repeats, warmup=2)
+    ours = t["minigan"]
     ours_peak = _peak_bytes(step)
     print(f"DCGAN iteration, batch {BATCH} (D step on real + fake, G step, Adam, BCE with logits); "
-          f"{flops / 1e9:.2f} GFLOP per iteration; median of {repeats}; "
-          f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f} (timings are only "
-          "comparable on an otherwise idle machine)")
+          f"{flops / 1e9:.2f} GFLOP per iteration; median of {repeats}, interleaved; "
+          f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f}")
     print(f"  minigan ({device}):  {ours * 1000:8.1f} ms   {flops / ours / 1e9:7.1f} GFLOP/s   "
           f"peak {ours_peak / 2**20:6.1f} MiB allocated in one iteration (tracemalloc)")
-    theirs_step = torch_step(G, D)
-    if theirs_step is None:
-        print("  PyTorch not installed: no comparison")
+    if torch is None:
+        print(f"  {why_not}")
+        result_line("dcgan", device=device, minigan_ms=ours * 1e3)
         return {"minigan_s": ours}
-    import torch
-
-    theirs = _median_time(theirs_step, repeats)
-    theirs_peak = _peak_bytes(theirs_step)  # tracemalloc does not see torch's allocator: shown for honesty
-    print(f"  PyTorch CPU:         {theirs * 1000:8.1f} ms   {flops / theirs / 1e9:7.1f} GFLOP/s   "
-          f"peak {theirs_peak / 2**20:6.1f} MiB through Python's allocator (torch's own allocations not seen); "
-          f"{torch.get_num_threads()} threads")
+    theirs = t["torch"]
+    threads = f"; {torch.get_num_threads()} threads" if device == "cpu" else ""
+    print(f"  PyTorch ({device}):    {theirs * 1000:8.1f} ms   {flops / theirs / 1e9:7.1f} GFLOP/s{threads}")
     peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
     print(f"  peak resident memory of this whole process (both models, both libraries): {peak_rss:.0f} MiB")
-    verdict = "faster than" if ours < theirs else "slower than"
-    print(f"  ratio minigan / PyTorch: {ours / theirs:.2f}  (minigan is {verdict} PyTorch; target <= 1.00)")
-    return {"minigan_s": ours, "torch_s": theirs, "ratio": ours / theirs}
+    ratio = ours / theirs
+    print(f"  ratio minigan / PyTorch: {ratio:.2f}  (minigan is {'faster' if ratio < 1 else 'slower'} than PyTorch; "
+          f"target <= {1.0 if device == 'cpu' else 2.0:.2f})")
+    result_line("dcgan", device=device, minigan_ms=ours * 1e3, torch_ms=theirs * 1e3, ratio=ratio)
+    return {"minigan_s": ours, "torch_s": theirs, "ratio": ratio}

@@ -95,10 +95,10 @@ def image_grid(images, columns=GRID, scale=2, pad=2):
 
 def plot_losses(history, path):
     """Both losses and both mean D outputs over the iterations (smoothed over 50 steps), saved as PNG."""
-    from ..plots import _pyplot, save_figure
+    from ..plots import new_figure, save_figure
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig = new_figure(figsize=(10, 3.8))
+    axes = fig.subplots(1, 2)
     window = 50
 
     def smooth(values):

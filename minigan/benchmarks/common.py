@@ -1,0 +1,53 @@
+"""Timing helpers shared by the benchmarks.
+
+Both sides of a comparison are timed in the same run, *interleaved* in short
+rounds (ours, theirs, ours, theirs, ...), so a background job or a change of
+CPU clock slows both alike instead of whichever ran second.
+"""
+
+import time
+
+import numpy as np
+
+
+def interleaved_medians(steps, repeats, warmup=3, rounds=5):
+    """Median seconds per call of each step function in `steps` (name -> fn).
+
+    Each function is warmed up, then called `repeats` times in total, spread
+    over `rounds` interleaved rounds.
+    """
+    for fn in steps.values():
+        for _ in range(warmup):
+            fn()
+    times = {name: [] for name in steps}
+    per_round = max(1, repeats // rounds)
+    for _ in range(rounds):
+        for name, fn in steps.items():
+            for _ in range(per_round):
+                start = time.perf_counter()
+                fn()
+                times[name].append(time.perf_counter() - start)
+    return {name: float(np.median(t)) for name, t in times.items()}
+
+
+def torch_device(device):
+    """The PyTorch module and device to compare against on `device`, or (None, reason)."""
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        return None, "PyTorch not installed: no comparison"
+    if device == "cuda" and not torch.cuda.is_available():
+        return None, "PyTorch is installed without CUDA: no comparison on cuda"
+    return torch, ""
+
+
+def torch_sync(torch, device):
+    """Wait for PyTorch's queued GPU work (no-op on the CPU)."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def result_line(name, **fields):
+    """One machine-readable summary line, `RESULT name key=value ...` (read by tests/gpu_check.sh)."""
+    body = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in fields.items())
+    print(f"RESULT {name} {body}")
