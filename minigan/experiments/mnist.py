@@ -18,6 +18,7 @@ The GAN loop itself is ``minigan.gan.GANTrainer`` (Algorithm 1); this file only
 feeds it one MNIST batch per iteration and does the bookkeeping around it.
 """
 
+import copy
 import json
 import resource
 import signal
@@ -41,8 +42,10 @@ GRID = 8  # the sample grid is GRID x GRID images
 
 
 def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, seed=0, subset=None,
-                lr=2e-4, beta1=0.5):
+                lr=2e-4, beta1=0.5, ema=0.0):
     """The settings of a run, validated; a ValueError names the bad one."""
+    if not 0.0 <= float(ema) < 1.0:
+        raise ValueError(f"ema (the decay of G's weight average) must be in [0, 1), got {ema}")
     if int(epochs) < 1:
         raise ValueError(f"epochs must be at least 1, got {epochs}")
     if int(batch_size) < 2:
@@ -55,7 +58,7 @@ def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         raise ValueError(f"subset ({subset}) is smaller than one batch ({batch_size}): no full batch to train on")
     return {"epochs": int(epochs), "batch_size": int(batch_size), "loss": loss, "conditional": bool(conditional),
             "seed": int(seed), "subset": None if subset is None else int(subset), "lr": float(lr),
-            "beta1": float(beta1)}
+            "beta1": float(beta1), "ema": float(ema)}
 
 
 def fixed_noise(config, device="cpu"):
@@ -165,7 +168,7 @@ def _history_lists(history):
 
 
 def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, device="cpu", seed=0,
-                out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5,
+                out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0,
                 progress=True, dataset=None, log=print, pictures=True):
     """Train the DCGAN on MNIST; returns {"G", "D", "trainer", "epoch", "out", "history"}.
 
@@ -182,7 +185,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         log(f"resuming {resume} at epoch {state['epoch']} (settings from the checkpoint: "
             f"loss={config['loss']}, batch size {config['batch_size']}, conditional={config['conditional']})")
     else:
-        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1)
+        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema)
 
     # -- everything the run is made of, built in a fixed order from the seed
     backend.manual_seed(config["seed"])
@@ -194,7 +197,11 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     if config["subset"] is not None:
         data = data.subset(config["subset"])
     loader = DataLoader(data, config["batch_size"], shuffle=True, drop_last=True, seed=config["seed"], device=device)
-    trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=None, z_dim=Z_DIM, loss=config["loss"])
+    # optional: sample from an exponential moving average of G's weights (G_ema), as in the toy recipe
+    G_ema = copy.deepcopy(G) if config.get("ema") else None
+    trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=None, z_dim=Z_DIM, loss=config["loss"],
+                         G_ema=G_ema, ema_decay=config.get("ema") or 0.999)
+    G_show = G_ema if G_ema is not None else G  # the generator whose samples we show and score
     z_grid, labels_grid = fixed_noise(config, device)
     history = {"loss_d": [], "loss_g": [], "D_real": [], "D_fake": [], "steps_per_epoch": len(loader)}
     epoch = 0
@@ -251,7 +258,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
                 raise KeyboardInterrupt
             epoch += 1
             seconds = time.perf_counter() - start
-            image_grid(generate(G, z_grid, labels_grid)).save(out / f"samples_epoch_{epoch:03d}.png")
+            image_grid(generate(G_show, z_grid, labels_grid)).save(out / f"samples_epoch_{epoch:03d}.png")
             save_checkpoint()
             summary = {"epoch": epoch, "step": trainer.step, "seconds": round(seconds, 2),
                        "peak_memory_mb": round(_peak_memory_mb(), 1)}
@@ -309,7 +316,7 @@ def load_generator(path, device="cpu"):
     """The generator stored in a checkpoint of this experiment, and the run's config."""
     state = read_checkpoint(path)
     G, _ = dcgan(state["config"]["conditional"], device=device)
-    G.load_state_dict(state["G"])
+    G.load_state_dict(state["G_ema"] if "G_ema" in state else state["G"])  # the weight average when kept
     return G, state["config"]
 
 
