@@ -624,6 +624,7 @@ class Add(Function):
 
 
 def add(a, b):
+    """a + b, with broadcasting."""
     return Add()(*_pair(a, b, "add"))
 
 
@@ -638,6 +639,7 @@ class Sub(Function):
 
 
 def sub(a, b):
+    """a - b, with broadcasting."""
     return Sub()(*_pair(a, b, "sub"))
 
 
@@ -654,6 +656,7 @@ class Mul(Function):
 
 
 def mul(a, b):
+    """a * b elementwise, with broadcasting."""
     return Mul()(*_pair(a, b, "mul"))
 
 
@@ -670,6 +673,7 @@ class Div(Function):
 
 
 def div(a, b):
+    """a / b elementwise, with broadcasting."""
     return Div()(*_pair(a, b, "div"))
 
 
@@ -683,6 +687,7 @@ class Neg(Function):
 
 
 def neg(x):
+    """-x."""
     return Neg()(x)
 
 
@@ -718,6 +723,7 @@ class Exp(Function):
 
 
 def exp(x):
+    """e^x elementwise."""
     return Exp()(x)
 
 
@@ -731,6 +737,7 @@ class Log(Function):
 
 
 def log(x):
+    """Natural logarithm, elementwise."""
     return Log()(x)
 
 
@@ -744,6 +751,7 @@ class Sqrt(Function):
 
 
 def sqrt(x):
+    """Square root, elementwise."""
     return Sqrt()(x)
 
 
@@ -758,6 +766,7 @@ class Abs(Function):
 
 
 def abs(x):
+    """|x| elementwise (gradient sign(x), 0 at 0)."""
     return Abs()(x)
 
 
@@ -931,6 +940,7 @@ class Sum(Function):
 
 
 def sum(x, axis=None, keepdims=False):
+    """Sum over `axis` (all axes when None), optionally keeping the summed axes as size 1."""
     axis = _norm_axes(axis, x.ndim) if axis is not None else None
     return Sum(axis, keepdims)(x)
 
@@ -962,6 +972,7 @@ class Max(Function):
 
 
 def max(x, axis=None, keepdims=False):
+    """Maximum over `axis` (all axes when None); ties share the gradient equally."""
     axis = _norm_axes(axis, x.ndim) if axis is not None else None
     return Max(axis, keepdims)(x)
 
@@ -980,6 +991,7 @@ class Reshape(Function):
 
 
 def reshape(x, *shape):
+    """The same values in a new shape (one axis may be -1)."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if tuple(shape) == x.shape:
@@ -1124,6 +1136,7 @@ class ReLU(Function):
 
 
 def relu(x):
+    """max(x, 0) elementwise."""
     return ReLU()(x)
 
 
@@ -1163,6 +1176,7 @@ class Sigmoid(Function):
 
 
 def sigmoid(x):
+    """1 / (1 + e^-x), computed without overflow."""
     return Sigmoid()(x)
 
 
@@ -1177,6 +1191,7 @@ class Tanh(Function):
 
 
 def tanh(x):
+    """Hyperbolic tangent, elementwise."""
     return Tanh()(x)
 
 
@@ -1192,6 +1207,7 @@ class Softplus(Function):
 
 
 def softplus(x):
+    """log(1 + e^x), computed stably as max(x, 0) + log1p(e^-|x|)."""
     return Softplus()(x)
 
 
@@ -1268,14 +1284,17 @@ def _new(fill, shape, dtype, device, requires_grad):
 
 
 def zeros(*shape, dtype=None, device=None, requires_grad=False):
+    """A tensor of zeros (float32 unless `dtype` says otherwise)."""
     return _new(lambda xp, s, dt, d: xp.zeros(s, dtype=dt), shape, dtype, device, requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad=False):
+    """A tensor of ones (float32 unless `dtype` says otherwise)."""
     return _new(lambda xp, s, dt, d: xp.ones(s, dtype=dt), shape, dtype, device, requires_grad)
 
 
 def full(shape, value, dtype=None, device=None, requires_grad=False):
+    """A tensor of `shape` filled with `value`."""
     return _new(lambda xp, s, dt, d: xp.full(s, value, dtype=dt), (shape,), dtype, device, requires_grad)
 
 
@@ -1302,6 +1321,7 @@ def uniform(shape, low, high, dtype=None, device=None):
 
 
 def randint(low, high, shape, device=None):
+    """Integers uniform on [low, high) from the device's seeded generator (int64)."""
     device = backend.check_device(device)
     data = backend.generator(device).integers(low, high, size=tuple(shape))
     return Tensor(data.astype(np.int64))
@@ -1312,22 +1332,27 @@ def _like(fn, x, dtype, device, requires_grad):
 
 
 def zeros_like(x, dtype=None, device=None, requires_grad=False):
+    """Zeros with x's shape, dtype and device."""
     return _like(zeros, x, dtype, device, requires_grad)
 
 
 def ones_like(x, dtype=None, device=None, requires_grad=False):
+    """Ones with x's shape, dtype and device."""
     return _like(ones, x, dtype, device, requires_grad)
 
 
 def randn_like(x, dtype=None, device=None, requires_grad=False):
+    """Standard normal samples with x's shape, dtype and device."""
     return _like(randn, x, dtype, device, requires_grad)
 
 
 def rand_like(x, dtype=None, device=None, requires_grad=False):
+    """Uniform [0, 1) samples with x's shape, dtype and device."""
     return _like(rand, x, dtype, device, requires_grad)
 
 
 def arange(*args, dtype=None, device=None):
+    """Evenly spaced values, like numpy.arange, on a device."""
     device = backend.check_device(device)
     data = backend.xp_for_device(device).arange(*args)
     return Tensor(data.astype(_resolve_dtype(dtype)) if dtype is not None else data)

@@ -246,6 +246,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
+    """The argparse parser of every `minigan` sub-command."""
     parser = _Parser(prog="minigan", description="minigan: GANs from scratch over NumPy")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_demo(sub)
@@ -257,6 +258,7 @@ def build_parser():
 
 
 def main(argv=None):
+    """Run the command line; returns the exit code (2 for a user mistake)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

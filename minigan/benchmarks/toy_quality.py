@@ -54,6 +54,7 @@ def run_cell(dataset, overrides, seeds):
 
 
 def format_cell(results):
+    """One table cell: the per-seed values and their mean."""
     modes = [r["modes"] for r in results]
     hq = [100 * r["hq"] for r in results]
     secs = np.mean([r["seconds"] for r in results])

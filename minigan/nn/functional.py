@@ -47,6 +47,7 @@ def log_softmax(x, dim=-1):
 
 
 def softmax(x, dim=-1):
+    """exp(x) normalised to sum to 1 along `dim`."""
     return _ag.exp(log_softmax(x, dim))
 
 
