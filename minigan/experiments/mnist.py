@@ -32,7 +32,7 @@ from .. import autograd as ag
 from .. import backend, optim
 from ..data.loader import DataLoader
 from ..data.mnist import MNIST
-from ..gan import LOSSES, GANTrainer
+from ..gan import LOSSES, GANTrainer, sample
 from ..models import Z_DIM, dcgan
 from ..serialization import CheckpointError, load
 
@@ -325,13 +325,9 @@ def sample_mnist(path, n=10000, seed=0, device="cpu", batch_size=500):
     G, config = load_generator(path, device)
     backend.manual_seed(seed)
     labels = np.arange(n) % 10 if config["conditional"] else None
-    images = []
-    for start in range(0, n, batch_size):
-        m = min(batch_size, n - start)
-        z = ag.randn(m, Z_DIM, device=device)
-        y = None if labels is None else ag.Tensor(labels[start: start + m], device=device)
-        images.append(generate(G, z, y))
-    return np.concatenate(images), labels
+    G.eval()  # batch norm uses its running statistics, as in the sample grids
+    y = None if labels is None else ag.Tensor(labels, device=device)
+    return sample(G, n, Z_DIM, batch_size=batch_size, device=device, labels=y), labels
 
 
 def sample_checkpoint(path, n=2500, seed=0):
