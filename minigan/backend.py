@@ -15,6 +15,8 @@ between the two libraries: scatter-add, padding, strided sliding windows,
 moving arrays between devices, and one seeded random generator per device.
 """
 
+from contextlib import contextmanager
+
 import numpy as np
 
 DEVICES = ("cpu", "cuda")
@@ -188,20 +190,78 @@ def standard_normal(device, shape, dtype):
     return out[:n].reshape(shape)
 
 
+@contextmanager
+def fork_rng(seed):
+    """Run a block with every generator seeded to `seed`, then put the old generators back.
+
+    Like torch.random.fork_rng: evaluations and pictures draw their own noise
+    without changing what training draws next. Nothing is copied.
+    """
+    global _seed
+    saved_seed, saved = _seed, dict(_generators)
+    manual_seed(seed)
+    try:
+        yield
+    finally:
+        _seed = saved_seed
+        _generators.clear()
+        _generators.update(saved)
+
+
 def get_rng_state():
-    """The CPU generator's state as plain Python values (saved in checkpoints)."""
-    state = generator("cpu").bit_generator.state
-    return {"seed": _seed, "cpu": _stringify_ints(state)}
+    """Every device generator's state (saved in checkpoints, for an exact resume).
+
+    The CPU generator's state is plain Python values. CuPy's generator has no
+    public state API: its state is one device buffer of cuRAND states (about
+    13 MB on an H100), which is copied to the host here, explicitly.
+    """
+    state = {"seed": _seed, "cpu": _stringify_ints(generator("cpu").bit_generator.state)}
+    buffer = _cuda_state_buffer(_generators.get("cuda"))
+    if buffer is not None:
+        state["cuda"] = to_numpy(buffer)
+    return state
 
 
 def set_rng_state(state):
-    """Restore what `get_rng_state` returned."""
+    """Restore what `get_rng_state` returned.
+
+    A CUDA state restores onto a GPU with the same number of multiprocessors
+    (the buffer's size depends on it); on another GPU the generator is
+    re-seeded instead, with a warning, and the run is no longer bit-identical.
+    On a machine without a GPU the CUDA state is not needed and is ignored.
+    """
     global _seed
     _seed = state.get("seed")
     gen = np.random.default_rng()
     gen.bit_generator.state = _unstringify_ints(state["cpu"])
     _generators.clear()
     _generators["cpu"] = gen
+    saved = state.get("cuda")
+    if saved is not None and cuda_is_available():
+        buffer = _cuda_state_buffer(generator("cuda"))
+        if buffer is not None and buffer.shape == saved.shape and buffer.dtype == saved.dtype:
+            buffer[...] = _cupy.asarray(saved)  # explicit host -> device copy
+        else:
+            import warnings  # noqa: PLC0415
+
+            warnings.warn(
+                "the checkpoint's CUDA random state comes from a different GPU (or CuPy version); "
+                "the CUDA generator was re-seeded, so this resume is not bit-identical",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+
+
+def _cuda_state_buffer(gen):
+    """The device array holding a CuPy generator's cuRAND states (None if not found).
+
+    CuPy keeps it in the bit generator's ``_state`` attribute (an int8 array);
+    it is private, so anything unexpected gives None rather than an error.
+    """
+    if gen is None or _cupy is None:
+        return None
+    buffer = getattr(getattr(gen, "bit_generator", None), "_state", None)
+    return buffer if isinstance(buffer, _cupy.ndarray) else None
 
 
 def _stringify_ints(obj):

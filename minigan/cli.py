@@ -98,6 +98,7 @@ def _add_train_toy(train_sub):
     p.add_argument("--lr", type=_positive_float, default=None)
     p.add_argument("--r1", type=float, default=None, help="weight of the R1 penalty on real data (0 = off)")
     p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--device", choices=["cpu", "cuda"], default=None, help="where to train (default cpu)")
     p.add_argument("--out", default=None, help="run folder (default runs/toy-DATASET-LOSS-sSEED)")
     p.add_argument("--resume", default=None, metavar="DIR",
                    help="continue the interrupted run in DIR (its saved settings are used)")
@@ -110,7 +111,8 @@ def _run_train_toy(args):
     from .gan import TrainingDiverged
     from .serialization import CheckpointError
 
-    names = {"loss": "loss", "k": "k", "steps": "steps", "batch_size": "batch_size", "lr": "lr", "r1": "r1", "seed": "seed"}
+    names = {"loss": "loss", "k": "k", "steps": "steps", "batch_size": "batch_size", "lr": "lr", "r1": "r1", "seed": "seed",
+             "device": "device"}
     settings = {key: getattr(args, name) for name, key in names.items() if getattr(args, name) is not None}
     settings["dataset"] = getattr(args, "dataset", "ring")
     out = args.resume or args.out or "runs/toy-{}-{}-s{}".format(

@@ -130,13 +130,14 @@ def grad_norm(params):
 
     Parameters without a gradient count as 0. Nothing is copied to the host here.
     """
+    params = list(params)
     total = None
     for p in params:
         if p.grad is not None:
             g = p.grad.data
             total = (g * g).sum() if total is None else total + (g * g).sum()
-    if total is None:
-        return np.zeros((), dtype=np.float32)
+    if total is None:  # no gradient anywhere: 0, on the parameters' device
+        return backend.scalar(0.0, "float32", params[0].device if params else "cpu")
     return backend.xp_of(total).sqrt(total)
 
 

@@ -20,6 +20,8 @@ ten extra channels, channel y all ones and the others zero. Everything else is
 the same, so a learner can diff the two.
 """
 
+import numpy as np
+
 from . import autograd as ag
 from . import backend
 from . import nn
@@ -34,9 +36,12 @@ def one_hot(labels, num_classes, dtype="float32"):
     if data.ndim != 1:
         raise ValueError(f"one_hot: expected labels of shape (N,), got {tuple(data.shape)}")
     xp = backend.xp_of(data)
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+    # The range check reads two numbers, so it runs on the CPU only: on a GPU it would
+    # wait for the device on every forward pass. There a label out of range gets a row
+    # of zeros (the comparison below), never another class's row.
+    if xp is np and data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise ValueError(f"one_hot: labels must be in 0..{num_classes - 1}, got {int(data.min())}..{int(data.max())}")
-    return ag.Tensor(xp.eye(num_classes, dtype=dtype)[data])
+    return ag.Tensor((data[:, None] == xp.arange(num_classes)).astype(dtype))
 
 
 def dcgan_init(model, std=0.02):

@@ -30,8 +30,14 @@ def _numpy(x):
     return backend.to_numpy(getattr(x, "data", x))
 
 
-def discriminator_grid(D, extent, resolution=80, device="cpu"):
+def _device_of(model):
+    """The device a model's parameters live on (inputs are put there explicitly)."""
+    return next(iter(model.parameters())).device
+
+
+def discriminator_grid(D, extent, resolution=80, device=None):
     """D(x) = sigmoid(logit) on a resolution x resolution grid over extent=(lo, hi)."""
+    device = device or _device_of(D)
     lo, hi = extent
     ticks = np.linspace(lo, hi, resolution, dtype=np.float32)
     xx, yy = np.meshgrid(ticks, ticks)
@@ -43,7 +49,7 @@ def discriminator_grid(D, extent, resolution=80, device="cpu"):
 
 def generator_arrows(D, fake, loss="nonsaturating"):
     """-dL_G/dx at each generated point x: where the generator's loss pushes its samples."""
-    x = ag.Tensor(_numpy(fake), requires_grad=True)
+    x = ag.Tensor(_numpy(fake), requires_grad=True, device=_device_of(D))
     (g,) = ag.grad(generator_loss(loss, D(x)) * float(len(x)), x)  # per-sample gradient (undo the mean)
     return -_numpy(g)
 

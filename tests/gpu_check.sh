@@ -1,54 +1,74 @@
 #!/usr/bin/env bash
 # Verify minigan on a real NVIDIA GPU in one go (issue 7):
-#   1. the whole device-parametrized test suite on "cuda",
-#   2. `minigan bench dcgan --device cuda` and `minigan bench toy --device cuda`
-#      (next to PyTorch CUDA when it is installed),
-# then print a short table last. Usage, from the repository root:
-#   bash tests/gpu_check.sh            # results also land in ${OUT:-gpu_check_out}/
+#   1. the whole test suite with every device test on "cuda" (MINIGAN_TEST_DEVICE=cuda),
+#   2. `minigan bench dcgan --device cuda`, `bench toy` and `bench conv` (next to PyTorch CUDA
+#      when it is installed),
+#   3. one epoch of `minigan train mnist --device cuda` (its time goes in the README),
+# then print a short table last. Usage, from the repository root of a checkout:
+#   bash tests/gpu_check.sh            # logs also land in ${OUT:-gpu_check_out}/
+# It runs from the checkout itself (PYTHONPATH), so it needs no `pip install`: numpy, cupy,
+# pytest and matplotlib must be importable; scikit-learn and torch are used when present.
 set -u
 cd "$(dirname "$0")/.."
 out="${OUT:-gpu_check_out}"
 mkdir -p "$out"
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 MPLBACKEND=Agg
+py="${PYTHON:-python3}"
 
-python - <<'PY' || { echo "no usable CUDA GPU: nothing to check"; exit 1; }
-import minigan, sys
+"$py" - <<'PY' || { echo "no usable CUDA GPU: nothing to check"; exit 1; }
+import minigan
 if not minigan.cuda_is_available():
     from minigan import backend
     backend.check_device("cuda")  # raises with the reason
 PY
-pip install -e . -q --no-deps >/dev/null 2>&1 || true
 
-MINIGAN_TEST_DEVICE=cuda timeout 420 python -m pytest -q -p no:cacheprovider tests \
-    --ignore=tests/test_lessons.py 2>&1 | tee "$out/pytest_cuda.txt" | tail -n 25
-tests_line=$(grep -E "passed|failed|error" "$out/pytest_cuda.txt" | tail -n 1)
+# the test suite on cuda (in parallel where pytest-xdist is installed: CuPy compiles kernels on first use)
+par=()
+"$py" -c "import xdist" 2>/dev/null && par=(-n "${GPU_CHECK_WORKERS:-8}")
+MINIGAN_TEST_DEVICE=cuda timeout "${GPU_CHECK_TEST_TIMEOUT:-330}" "$py" -m pytest -q -p no:cacheprovider tests \
+    --ignore=tests/test_lessons.py -rfE --tb=short "${par[@]}" 2>&1 | tee "$out/pytest_cuda.txt" | tail -n 40
+tests_line=$(grep -E "[0-9]+ (passed|failed|error)" "$out/pytest_cuda.txt" | tail -n 1)
 
-timeout 150 minigan bench dcgan --device cuda 2>&1 | tee "$out/bench_dcgan_cuda.txt"
-timeout 90 minigan bench toy --device cuda 2>&1 | tee "$out/bench_toy_cuda.txt"
+timeout 150 "$py" -m minigan bench dcgan --device cuda 2>&1 | tee "$out/bench_dcgan_cuda.txt"
+timeout 90 "$py" -m minigan bench toy --device cuda 2>&1 | tee "$out/bench_toy_cuda.txt"
+timeout 60 "$py" -m minigan bench conv --device cuda 2>&1 | tee "$out/bench_conv_cuda.txt"
+run_dir=$(mktemp -d)
+timeout 150 "$py" -m minigan train mnist --device cuda --epochs 1 --out "$run_dir/mnist" 2>&1 \
+    | tr '\r' '\n' | grep -v "it/s\]$" | tee "$out/train_mnist_cuda.txt" | tail -n 5
 
-python - "$out" "$tests_line" <<'PY'
+"$py" - "$out" "$tests_line" <<'PY'
 import re, sys, subprocess
 out, tests_line = sys.argv[1], sys.argv[2]
-def grab(path):
+def grab(path, name=None):
     try:
         text = open(path).read()
     except OSError:
         return "missing"
-    rows = [l for l in text.splitlines() if l.startswith("RESULT")]
+    rows = [l for l in text.splitlines() if l.startswith("RESULT") and (name is None or l.split()[1] == name)]
     return rows[-1][len("RESULT"):].strip() if rows else "no RESULT line (failed?)"
+def epoch_line(path):
+    try:
+        lines = [l for l in open(path).read().splitlines() if l.startswith(("epoch 1:", "done"))]
+    except OSError:
+        return "missing"
+    return lines[-1].strip() if lines else "no epoch line (failed?)"
 try:
     card = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
                           capture_output=True, text=True).stdout.strip()
 except OSError:
     card = "nvidia-smi not found"
-import numpy, cupy
+import platform, numpy, cupy
 try:
     import torch; tv = torch.__version__
 except Exception:
     tv = "not installed"
 print("\n==================== minigan GPU check ====================")
 print(f"card          {card}")
-print(f"versions      numpy {numpy.__version__}, cupy {cupy.__version__}, torch {tv}")
+print(f"versions      python {platform.python_version()}, numpy {numpy.__version__}, cupy {cupy.__version__}, "
+      f"CUDA runtime {cupy.cuda.runtime.runtimeGetVersion()}, torch {tv}")
 print(f"tests (cuda)  {tests_line}")
 print(f"bench dcgan   {grab(out + '/bench_dcgan_cuda.txt')}")
 print(f"bench toy     {grab(out + '/bench_toy_cuda.txt')}")
+print(f"bench conv    {grab(out + '/bench_conv_cuda.txt')}")
+print(f"mnist epoch   {epoch_line(out + '/train_mnist_cuda.txt')}")
 PY

@@ -1,14 +1,23 @@
-"""The graph engine: topological order, accumulation, freeing, grad(), no_grad, detach."""
+"""The graph engine: topological order, accumulation, freeing, grad(), no_grad, detach.
+
+Tests that compute take the `device` fixture (tests/conftest.py); random
+inputs are drawn on the host with NumPy's rng, then put on the device.
+"""
 
 import numpy as np
 import pytest
 
 import minigan as mg
-from minigan import nn
+from minigan import backend, nn
 
 
-def test_chain_of_20000_ops_backpropagates_without_recursion_error():
-    x = mg.tensor([1.0], dtype="float64", requires_grad=True)
+def randn(rng, *shape, device, dtype="float32", requires_grad=False):
+    """Normal samples drawn on the host (the same numbers on every device), then put on `device`."""
+    return mg.tensor(rng.standard_normal(shape), dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def test_chain_of_20000_ops_backpropagates_without_recursion_error(device):
+    x = mg.tensor([1.0], dtype="float64", device=device, requires_grad=True)
     y = x
     for _ in range(20_000):
         y = y * 1.0001
@@ -18,49 +27,50 @@ def test_chain_of_20000_ops_backpropagates_without_recursion_error():
     np.testing.assert_allclose(g.numpy(), [1.0001**20_000], rtol=1e-9)
 
 
-def test_gradient_accumulates_when_a_tensor_is_used_twice():
-    x = mg.tensor([2.0, -3.0], requires_grad=True)
+def test_gradient_accumulates_when_a_tensor_is_used_twice(device):
+    x = mg.tensor([2.0, -3.0], device=device, requires_grad=True)
     y = x * x + x  # x used three times: d/dx = 2x + 1
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [5.0, -5.0])
 
 
-def test_diamond_graph_visits_shared_node_after_all_its_users():
+def test_diamond_graph_visits_shared_node_after_all_its_users(device):
     # a is used by b and c, which meet again in d: a wrong order would lose a path
-    x = mg.tensor([1.5], requires_grad=True)
+    x = mg.tensor([1.5], device=device, requires_grad=True)
     a = mg.exp(x)
     b = a * 2.0
     c = a * a
     d = b + c
-    d.backward(mg.ones(1))
+    d.backward(mg.ones(1, device=device))
     expected = np.exp(1.5) * 2 + 2 * np.exp(1.5) ** 2
     np.testing.assert_allclose(x.grad.numpy(), [expected], rtol=1e-6)
 
 
-def test_backward_accumulates_across_calls_into_grad():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
+def test_backward_accumulates_across_calls_into_grad(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     (x * 3.0).sum().backward()
     (x * 4.0).sum().backward()  # a fresh graph: accumulates, like torch
     np.testing.assert_allclose(x.grad.numpy(), [7.0, 7.0])
 
 
-def test_broadcasting_is_undone_in_backward():
-    a = mg.randn(4, 3, requires_grad=True)
-    b = mg.randn(3, requires_grad=True)
-    c = mg.randn(4, 1, requires_grad=True)
-    d = mg.randn(1, 1, 1, requires_grad=True)  # broadcasting also adds a leading axis
+def test_broadcasting_is_undone_in_backward(device, rng):
+    a = randn(rng, 4, 3, device=device, requires_grad=True)
+    b = randn(rng, 3, device=device, requires_grad=True)
+    c = randn(rng, 4, 1, device=device, requires_grad=True)
+    d = randn(rng, 1, 1, 1, device=device, requires_grad=True)  # broadcasting also adds a leading axis
     ((a + b) * c - d).sum().backward()
     assert a.grad.shape == (4, 3)
     assert b.grad.shape == (3,)
     assert c.grad.shape == (4, 1)
     assert d.grad.shape == (1, 1, 1)
+    assert all(t.grad.device == device for t in (a, b, c, d))
     np.testing.assert_allclose(b.grad.numpy(), c.numpy().sum() * np.ones(3), rtol=1e-5)
     np.testing.assert_allclose(c.grad.numpy(), (a.numpy() + b.numpy()).sum(axis=1, keepdims=True), rtol=1e-5)
     np.testing.assert_allclose(d.grad.numpy(), [[[-12.0]]])
 
 
-def test_backward_twice_raises_a_clear_error_instead_of_doubling():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
+def test_backward_twice_raises_a_clear_error_instead_of_doubling(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     y = (mg.exp(x) * x).sum()
     y.backward()
     first = x.grad.numpy().copy()
@@ -69,16 +79,16 @@ def test_backward_twice_raises_a_clear_error_instead_of_doubling():
     np.testing.assert_allclose(x.grad.numpy(), first)  # unchanged: nothing doubled
 
 
-def test_backward_through_a_freed_subgraph_also_raises():
-    x = mg.tensor([1.0], requires_grad=True)
+def test_backward_through_a_freed_subgraph_also_raises(device):
+    x = mg.tensor([1.0], device=device, requires_grad=True)
     h = x * 2.0
     (h * 3.0).sum().backward()
     with pytest.raises(RuntimeError, match="second time"):
         (h * 5.0).sum().backward()
 
 
-def test_retain_graph_allows_a_second_backward():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
+def test_retain_graph_allows_a_second_backward(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     y = (mg.sigmoid(x) * mg.tanh(x)).sum()
     y.backward(retain_graph=True)
     first = x.grad.numpy().copy()
@@ -86,9 +96,9 @@ def test_retain_graph_allows_a_second_backward():
     np.testing.assert_allclose(x.grad.numpy(), 2 * first, rtol=1e-6)
 
 
-def test_ops_that_read_their_output_survive_graph_freeing():
+def test_ops_that_read_their_output_survive_graph_freeing(device):
     # exp/sigmoid/tanh/sqrt/max read their output by weakref while the graph is freed
-    x = mg.tensor([0.3, 1.2], dtype="float64", requires_grad=True)
+    x = mg.tensor([0.3, 1.2], dtype="float64", device=device, requires_grad=True)
     loss = (mg.sqrt(x) * 3.0).sum() + (mg.exp(x) * 2.0).sum() + (mg.tanh(x) * 1.0).sum() + mg.max(x) * 1.0
     loss.backward()
     xv = x.numpy()
@@ -96,19 +106,19 @@ def test_ops_that_read_their_output_survive_graph_freeing():
     np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-12)
 
 
-def test_backward_needs_grad_for_non_scalar_and_checks_its_shape():
-    x = mg.randn(3, requires_grad=True)
+def test_backward_needs_grad_for_non_scalar_and_checks_its_shape(device, rng):
+    x = randn(rng, 3, device=device, requires_grad=True)
     y = x * 2.0
     with pytest.raises(RuntimeError, match="one-element"):
         y.backward()
     with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
-        y.backward(mg.ones(2))
-    y.backward(mg.tensor([1.0, 2.0, 3.0]))
+        y.backward(mg.ones(2, device=device))
+    y.backward(mg.tensor([1.0, 2.0, 3.0], device=device))
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
 
 
-def test_no_grad_records_nothing_and_enable_grad_restores():
-    x = mg.randn(3, requires_grad=True)
+def test_no_grad_records_nothing_and_enable_grad_restores(device, rng):
+    x = randn(rng, 3, device=device, requires_grad=True)
     with mg.no_grad():
         y = x * 2.0
         assert not mg.is_grad_enabled()
@@ -128,28 +138,29 @@ def test_no_grad_restores_state_after_an_exception():
     assert mg.is_grad_enabled()
 
 
-def test_detach_cuts_the_graph_and_shares_values():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
+def test_detach_cuts_the_graph_and_shares_values(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     y = x * 3.0
     d = y.detach()
     assert not d.requires_grad and d.is_leaf
+    assert d.data is y.data and d.device == device
     np.testing.assert_array_equal(d.numpy(), y.numpy())
     (y.detach() * x).sum().backward()  # only the x path counts
     np.testing.assert_allclose(x.grad.numpy(), [3.0, 6.0])
 
 
-def test_grad_returns_gradients_without_touching_dot_grad():
-    x = mg.tensor([1.0, 2.0, 3.0], requires_grad=True)
-    w = mg.tensor([0.5, -1.0, 2.0], requires_grad=True)
+def test_grad_returns_gradients_without_touching_dot_grad(device):
+    x = mg.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    w = mg.tensor([0.5, -1.0, 2.0], device=device, requires_grad=True)
     y = (x * x * w).sum()
     gx, = mg.grad(y, [x])
     np.testing.assert_allclose(gx.numpy(), 2 * x.numpy() * w.numpy())
     assert x.grad is None and w.grad is None
-    assert not gx.requires_grad
+    assert not gx.requires_grad and gx.device == device
 
 
-def test_grad_with_create_graph_gives_second_derivatives():
-    x = mg.tensor([0.5, -1.0], dtype="float64", requires_grad=True)
+def test_grad_with_create_graph_gives_second_derivatives(device):
+    x = mg.tensor([0.5, -1.0], dtype="float64", device=device, requires_grad=True)
     y = (x**3).sum()
     g, = mg.grad(y, x, create_graph=True)  # 3x^2
     assert g.requires_grad
@@ -157,22 +168,23 @@ def test_grad_with_create_graph_gives_second_derivatives():
     np.testing.assert_allclose(gg.numpy(), 6 * x.numpy())
 
 
-def test_grad_without_create_graph_records_nothing():
-    x = mg.tensor([0.5, -1.0], requires_grad=True)
+def test_grad_without_create_graph_records_nothing(device):
+    x = mg.tensor([0.5, -1.0], device=device, requires_grad=True)
     g, = mg.grad((x**3).sum(), x)
     assert not g.requires_grad and g.is_leaf
 
 
-def test_gradient_penalty_then_backward_reaches_every_weight():
+def test_gradient_penalty_then_backward_reaches_every_weight(device):
     # The R1 pattern: grad(create_graph=True) w.r.t. the input, then backward of
     # loss + penalty through the same graph must still reach the weights.
     torch = pytest.importorskip("torch")
-    layer = nn.Linear(3, 4)
+    layer = nn.Linear(3, 4).to(device)
     xn = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
-    x = mg.tensor(xn, requires_grad=True)
+    x = mg.tensor(xn, device=device, requires_grad=True)
     out = mg.tanh(layer(x)).sum()
     g, = mg.grad(out, x, create_graph=True)
     (out + (g * g).sum()).backward()
+    assert layer.weight.grad.device == device and layer.bias.grad.device == device
 
     w = torch.tensor(layer.weight.numpy(), requires_grad=True)
     b = torch.tensor(layer.bias.numpy(), requires_grad=True)
@@ -184,9 +196,9 @@ def test_gradient_penalty_then_backward_reaches_every_weight():
     np.testing.assert_allclose(layer.bias.grad.numpy(), b.grad.numpy(), rtol=1e-4, atol=1e-5)
 
 
-def test_grad_of_unused_input_raises_unless_allowed():
-    x = mg.randn(2, requires_grad=True)
-    u = mg.randn(2, requires_grad=True)
+def test_grad_of_unused_input_raises_unless_allowed(device, rng):
+    x = randn(rng, 2, device=device, requires_grad=True)
+    u = randn(rng, 2, device=device, requires_grad=True)
     y = (x * 2.0).sum()
     with pytest.raises(RuntimeError, match="not used"):
         mg.grad(y, [x, u], retain_graph=True)
@@ -195,43 +207,46 @@ def test_grad_of_unused_input_raises_unless_allowed():
     np.testing.assert_allclose(gx.numpy(), [2.0, 2.0])
 
 
-def test_grad_does_not_modify_the_callers_grad_output():
-    x = mg.randn(3, requires_grad=True)
-    u = mg.randn(3, requires_grad=True)
+def test_grad_does_not_modify_the_callers_grad_output(device, rng):
+    x = randn(rng, 3, device=device, requires_grad=True)
+    u = randn(rng, 3, device=device, requires_grad=True)
     g, = mg.grad(x + 1.0, x, grad_outputs=u)
     assert u.requires_grad  # the caller's tensor is left alone
     np.testing.assert_array_equal(g.numpy(), u.numpy())
 
 
-def test_item_numpy_tolist_and_to():
-    t = mg.tensor([[1.5, 2.5]])
-    assert t.dtype == np.float32 and t.device == "cpu"
-    assert mg.tensor([[1.5]]).item() == 1.5
+def test_item_numpy_tolist_and_to(device):
+    t = mg.tensor([[1.5, 2.5]], device=device)
+    assert t.dtype == np.float32 and t.device == device
+    assert mg.tensor([[1.5]], device=device).item() == 1.5
     with pytest.raises(ValueError, match="one element"):
         t.item()
     assert isinstance(t.numpy(), np.ndarray)
     assert t.tolist() == [[1.5, 2.5]]
     assert t.to("cpu").device == "cpu"
+    assert isinstance(t.to("cpu").data, np.ndarray)
+    np.testing.assert_array_equal(t.to("cpu").numpy(), [[1.5, 2.5]])
     d = t.to(dtype="float64")
-    assert d.dtype == np.float64 and t.dtype == np.float32
-    assert mg.tensor([1, 2]).dtype == np.int64
+    assert d.dtype == np.float64 and t.dtype == np.float32 and d.device == device
+    assert mg.tensor([1, 2], device=device).dtype == np.int64
 
 
-def test_to_dtype_is_differentiable():
-    x = mg.tensor([1.0, 2.0], requires_grad=True)
+def test_to_dtype_is_differentiable(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
     y = (x.to(dtype="float64") * 2.0).sum()
     y.backward()
-    assert x.grad.dtype == np.float32
+    assert x.grad.dtype == np.float32 and x.grad.device == device
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
 
 
-def test_zero_dim_results_are_arrays_and_keep_float64():
-    x = mg.tensor(2.0, dtype="float64", requires_grad=True)
+def test_zero_dim_results_are_arrays_and_keep_float64(device, rng):
+    x = mg.tensor(2.0, dtype="float64", device=device, requires_grad=True)
     y = x * x
-    assert isinstance(y.data, np.ndarray)
+    assert isinstance(y.data, backend.xp_for_device(device).ndarray)  # NumPy on cpu, CuPy on cuda
     y.backward()
     assert x.grad.dtype == np.float64 and x.grad.item() == 4.0
-    loss = mg.randn(3).sum()
+    loss = randn(rng, 3, device=device).sum()
+    assert isinstance(loss.data, backend.xp_for_device(device).ndarray)
     loss.zero_()  # in place on a 0-d result works
     assert loss.item() == 0.0
 
@@ -241,23 +256,29 @@ def test_requires_grad_only_for_floats():
         mg.tensor([1, 2], requires_grad=True)
 
 
-def test_factories_shapes_dtypes_and_like():
-    assert mg.zeros(2, 3).shape == (2, 3) and mg.zeros(2, 3).dtype == np.float32
-    assert mg.ones((2, 3), dtype="float64").dtype == np.float64
-    x = mg.randn(4, 5, dtype="float64")
+def test_factories_shapes_dtypes_and_like(device):
+    assert mg.zeros(2, 3, device=device).shape == (2, 3) and mg.zeros(2, 3, device=device).dtype == np.float32
+    assert mg.ones((2, 3), dtype="float64", device=device).dtype == np.float64
+    x = mg.randn(4, 5, dtype="float64", device=device)
+    assert x.device == device and x.dtype == np.float64
     assert mg.zeros_like(x).dtype == np.float64 and mg.ones_like(x).shape == (4, 5)
     assert mg.randn_like(x).shape == (4, 5) and mg.rand_like(x).dtype == np.float64
-    r = mg.rand(1000).numpy()
+    assert all(t.device == device for t in (mg.zeros_like(x), mg.ones_like(x), mg.randn_like(x), mg.rand_like(x)))
+    assert mg.randn(3, device=device).dtype == np.float32  # float32 noise stays float32 on every device
+    r = mg.rand(1000, device=device).numpy()
     assert r.min() >= 0 and r.max() < 1
-    assert mg.full((2,), 7.0).tolist() == [7.0, 7.0]
-    assert mg.randint(0, 3, (50,)).numpy().max() <= 2
+    assert mg.full((2,), 7.0, device=device).tolist() == [7.0, 7.0]
+    ints = mg.randint(0, 3, (50,), device=device)
+    assert ints.device == device and ints.dtype == np.int64
+    assert ints.numpy().max() <= 2
 
 
-def test_tensor_copies_its_input_like_torch():
+def test_tensor_copies_its_input_like_torch(device):
     source = np.zeros(3, dtype=np.float32)
-    t = mg.tensor(source)
+    t = mg.tensor(source, device=device)
     t.data += 1.0
     np.testing.assert_array_equal(source, [0.0, 0.0, 0.0])
     u = mg.tensor(t)
+    assert u.device == device
     u.data += 1.0
     np.testing.assert_array_equal(t.numpy(), [1.0, 1.0, 1.0])

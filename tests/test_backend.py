@@ -82,35 +82,54 @@ def test_tensor_ops_stay_on_their_device(device):
     np.testing.assert_array_equal(back.numpy(), x.numpy())
 
 
-def test_manual_seed_makes_draws_reproducible():
+def test_manual_seed_makes_draws_reproducible(device):
     mg.manual_seed(42)
-    a = (mg.randn(5).numpy(), mg.rand(3).numpy(), mg.randint(0, 100, (4,)).numpy())
+    a = (mg.randn(5, device=device).numpy(), mg.rand(3, device=device).numpy(),
+         mg.randint(0, 100, (4,), device=device).numpy())
     mg.manual_seed(42)
-    b = (mg.randn(5).numpy(), mg.rand(3).numpy(), mg.randint(0, 100, (4,)).numpy())
+    b = (mg.randn(5, device=device).numpy(), mg.rand(3, device=device).numpy(),
+         mg.randint(0, 100, (4,), device=device).numpy())
     for u, v in zip(a, b):
         np.testing.assert_array_equal(u, v)
     mg.manual_seed(43)
-    assert not np.array_equal(mg.randn(5).numpy(), a[0])
+    assert not np.array_equal(mg.randn(5, device=device).numpy(), a[0])
 
 
-def test_successive_draws_differ():
+def test_successive_draws_differ(device):
     mg.manual_seed(0)
-    assert not np.array_equal(mg.randn(5).numpy(), mg.randn(5).numpy())
+    assert not np.array_equal(mg.randn(5, device=device).numpy(), mg.randn(5, device=device).numpy())
 
 
-def test_rng_state_round_trip_even_through_a_checkpoint(tmp_path):
+def test_rng_state_round_trip_even_through_a_checkpoint(device, tmp_path):
     mg.manual_seed(7)
-    mg.randn(10)
+    mg.randn(10, device=device)
     state = mg.get_rng_state()
-    expected = mg.randn(6).numpy()
-    mg.randn(100)  # move on
+    if device == "cuda":
+        assert "cuda" in state, "the CUDA generator's state must be saved too"
+    expected = mg.randn(6, device=device).numpy()
+    mg.randn(100, device=device)  # move on
     mg.set_rng_state(state)
-    np.testing.assert_array_equal(mg.randn(6).numpy(), expected)
+    np.testing.assert_array_equal(mg.randn(6, device=device).numpy(), expected)
 
     mg.save({"rng": state}, tmp_path / "rng.npz")
     mg.manual_seed(999)
+    mg.randn(3, device=device)
     mg.set_rng_state(mg.load(tmp_path / "rng.npz")["rng"])
-    np.testing.assert_array_equal(mg.randn(6).numpy(), expected)
+    np.testing.assert_array_equal(mg.randn(6, device=device).numpy(), expected)
+
+
+def test_fork_rng_draws_its_own_noise_and_leaves_training_noise_alone(device):
+    mg.manual_seed(3)
+    mg.randn(4, device=device)
+    expected = mg.randn(5, device=device).numpy()
+    mg.manual_seed(3)
+    mg.randn(4, device=device)
+    with backend.fork_rng(11):
+        inside = mg.randn(5, device=device).numpy()
+    with backend.fork_rng(11):
+        again = mg.randn(5, device=device).numpy()
+    np.testing.assert_array_equal(inside, again)  # seeded inside
+    np.testing.assert_array_equal(mg.randn(5, device=device).numpy(), expected)  # untouched outside
 
 
 def _imported_after(code):
@@ -134,24 +153,27 @@ def test_importing_minigan_imports_neither_cupy_nor_matplotlib():
         assert cupy_loaded == "False"
 
 
-def test_scatter_add_adds_repeated_indices():
-    target = np.zeros(4)
-    backend.scatter_add(target, np.array([0, 2, 0, 0]), np.array([1.0, 2.0, 3.0, 4.0]))
-    np.testing.assert_array_equal(target, [8.0, 0.0, 2.0, 0.0])
+def test_scatter_add_adds_repeated_indices(device):
+    target = backend.asarray(np.zeros(4), device=device)
+    index = backend.asarray(np.array([0, 2, 0, 0]), device=device)
+    backend.scatter_add(target, index, backend.asarray(np.array([1.0, 2.0, 3.0, 4.0]), device=device))
+    np.testing.assert_array_equal(backend.to_numpy(target), [8.0, 0.0, 2.0, 0.0])
 
 
-def test_pad2d_pads_only_the_last_two_axes():
-    x = np.ones((1, 2, 3, 4), dtype=np.float32)
+def test_pad2d_pads_only_the_last_two_axes(device):
+    x = backend.asarray(np.ones((1, 2, 3, 4), dtype=np.float32), device=device)
     y = backend.pad2d(x, 1, 2)
+    assert backend.device_of(y) == device
+    y = backend.to_numpy(y)
     assert y.shape == (1, 2, 5, 8) and y.dtype == np.float32
-    assert y.sum() == x.sum() and y[0, 0, 0].sum() == 0 and y[0, 0, :, :2].sum() == 0
+    assert y.sum() == 24 and y[0, 0, 0].sum() == 0 and y[0, 0, :, :2].sum() == 0
     assert backend.pad2d(x, 0, 0) is x
 
 
-def test_sliding_windows_match_a_naive_loop():
+def test_sliding_windows_match_a_naive_loop(device):
     x = np.arange(2 * 3 * 7 * 6, dtype=np.float32).reshape(2, 3, 7, 6)
     kh, kw, sh, sw = 3, 2, 2, 1
-    w = backend.sliding_windows(x, kh, kw, sh, sw)
+    w = backend.to_numpy(backend.sliding_windows(backend.asarray(x, device=device), kh, kw, sh, sw))
     oh, ow = (7 - kh) // sh + 1, (6 - kw) // sw + 1
     assert w.shape == (2, 3, oh, ow, kh, kw)
     for i in range(oh):

@@ -50,42 +50,46 @@ def test_train_and_eval_match_hand_computed_reference(device, rng, layer, shape,
     np.testing.assert_allclose(alone.numpy(), y.numpy()[:1], rtol=1e-12)
 
 
-def test_momentum_none_is_a_cumulative_average(rng):
-    bn = nn.BatchNorm1d(2, momentum=None).to(dtype="float64")
+def test_momentum_none_is_a_cumulative_average(device, rng):
+    bn = nn.BatchNorm1d(2, momentum=None).to(device, dtype="float64")
     batches = [rng.standard_normal((5, 2)) + i for i in range(4)]
     for x in batches:
-        bn(mg.tensor(x, dtype="float64"))
+        bn(mg.tensor(x, dtype="float64", device=device))
+    assert bn.running_mean.device == device and int(bn.num_batches_tracked.item()) == 4
     np.testing.assert_allclose(bn.running_mean.numpy(), np.mean([x.mean(0) for x in batches], axis=0), rtol=1e-12)
     np.testing.assert_allclose(bn.running_var.numpy(), np.mean([x.var(0, ddof=1) for x in batches], axis=0), rtol=1e-12)
 
 
-def test_matches_torch_in_train_and_eval():
-    torch = pytest.importorskip("torch")
+def test_matches_torch_in_train_and_eval(device):
+    torch = pytest.importorskip("torch")  # PyTorch on the CPU; ours on `device`, compared through .numpy()
     rng = np.random.default_rng(7)
     for ours, theirs, shape in [
-        (nn.BatchNorm2d(4), torch.nn.BatchNorm2d(4), (8, 4, 3, 3)),
-        (nn.BatchNorm1d(5, momentum=0.3, eps=1e-3), torch.nn.BatchNorm1d(5, momentum=0.3, eps=1e-3), (16, 5)),
+        (nn.BatchNorm2d(4).to(device), torch.nn.BatchNorm2d(4), (8, 4, 3, 3)),
+        (nn.BatchNorm1d(5, momentum=0.3, eps=1e-3).to(device), torch.nn.BatchNorm1d(5, momentum=0.3, eps=1e-3), (16, 5)),
     ]:
-        ours.weight.data[...] = rng.standard_normal(ours.weight.shape).astype(np.float32)
+        ours.weight.data[...] = mg.tensor(rng.standard_normal(ours.weight.shape), dtype="float32", device=device).data
         theirs.load_state_dict({k: torch.from_numpy(np.asarray(v.numpy())) for k, v in ours.state_dict().items()})
         for _ in range(3):
             x = rng.standard_normal(shape).astype(np.float32) * 2 + 1
-            xt = mg.tensor(x, requires_grad=True)
+            xt = mg.tensor(x, device=device, requires_grad=True)
             tx = torch.from_numpy(x).requires_grad_(True)
             y, ty = ours(xt), theirs(tx)
+            assert y.device == device
             np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-4, atol=1e-5)
             gy = rng.standard_normal(shape).astype(np.float32)
-            y.backward(mg.tensor(gy))
+            y.backward(mg.tensor(gy, device=device))
             ty.backward(torch.from_numpy(gy))
             np.testing.assert_allclose(xt.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-4)
         np.testing.assert_allclose(ours.bias.grad.numpy(), theirs.bias.grad.numpy(), rtol=1e-4, atol=1e-4)
         for key, value in theirs.state_dict().items():
             np.testing.assert_allclose(ours.state_dict()[key].numpy(), value.numpy(), rtol=1e-5, atol=1e-6)
+        assert xt.grad.device == device and ours.weight.grad.device == device
+        assert all(b.device == device for b in ours.buffers())
         ours.eval(), theirs.eval()
         x = rng.standard_normal(shape).astype(np.float32)
-        np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
-                                   rtol=1e-4, atol=1e-5)
+        y = ours(mg.tensor(x, device=device))
+        np.testing.assert_allclose(y.numpy(), theirs(torch.from_numpy(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("layer,shape", [(nn.BatchNorm1d, (4, 3)), (nn.BatchNorm2d, (3, 2, 2, 2))])
@@ -111,12 +115,13 @@ def test_affine_false_has_no_parameters(device):
     assert list(bn.state_dict()) == ["running_mean", "running_var", "num_batches_tracked"]
 
 
-def test_state_dict_has_torch_keys_and_float32_buffers():
-    bn = nn.BatchNorm2d(3)
+def test_state_dict_has_torch_keys_and_float32_buffers(device):
+    bn = nn.BatchNorm2d(3).to(device)
     assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
-    bn(mg.randn(4, 3, 2, 2))
+    bn(mg.randn(4, 3, 2, 2, device=device))
     assert bn.running_mean.dtype == np.float32 and bn.running_var.dtype == np.float32
     assert bn.num_batches_tracked.dtype == np.int64
+    assert all(t.device == device for t in bn.state_dict().values())  # the update stayed on the device
 
 
 def test_batchnorm_errors():
@@ -147,14 +152,14 @@ def test_dropout_train_and_eval(device):
     assert drop(x) is x
 
 
-def test_dropout_is_reproducible_with_manual_seed_and_checks_p():
+def test_dropout_is_reproducible_with_manual_seed_and_checks_p(device):
     mg.manual_seed(5)
-    a = nn.Dropout(0.5)(mg.ones(64)).numpy()
+    a = nn.Dropout(0.5)(mg.ones(64, device=device)).numpy()
     mg.manual_seed(5)
-    b = nn.Dropout(0.5)(mg.ones(64)).numpy()
+    b = nn.Dropout(0.5)(mg.ones(64, device=device)).numpy()
     np.testing.assert_array_equal(a, b)
-    assert not np.array_equal(a, nn.Dropout(0.5)(mg.ones(64)).numpy())
-    assert nn.Dropout(1.0)(mg.ones(5)).numpy().tolist() == [0.0] * 5
+    assert not np.array_equal(a, nn.Dropout(0.5)(mg.ones(64, device=device)).numpy())
+    assert nn.Dropout(1.0)(mg.ones(5, device=device)).numpy().tolist() == [0.0] * 5
     with pytest.raises(ValueError, match="p must be between 0 and 1, got 1.5"):
         nn.Dropout(1.5)
 
@@ -167,6 +172,6 @@ def test_unflatten_shape_gradient_and_error(device):
     np.testing.assert_array_equal(y.numpy().reshape(2, -1), x.numpy())
     (y * 2.0).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 6272), 2.0, dtype=np.float32))
-    assert nn.Unflatten(-1, (2, 3))(mg.zeros(4, 6)).shape == (4, 2, 3)
+    assert nn.Unflatten(-1, (2, 3))(mg.zeros(4, 6, device=device)).shape == (4, 2, 3)
     with pytest.raises(ValueError, match=r"Unflatten\(1, \(128, 7, 7\)\): axis 1 has size 6000"):
         nn.Unflatten(1, (128, 7, 7))(mg.zeros(2, 6000))

@@ -101,3 +101,16 @@ def test_plain_train_is_the_toy_ring_with_defaults(monkeypatch, capsys):
     assert cli.main(["train"]) == 0
     (out, settings), = calls
     assert settings == {"dataset": "ring"} and "toy-ring" in out  # everything else: toy.DEFAULTS
+
+
+def test_train_toy_on_a_device_resumes_and_its_checkpoint_reads_anywhere(device, tmp_path, capsys):
+    out = tmp_path / "run"
+    common = ["--dataset", "ring", "--steps", "4", "--batch-size", "32", "--seed", "2", "--device", device]
+    code, printed, err = run_cli(["train", "toy", *common, "--out", str(out)], capsys)
+    assert code == 0, err
+    assert json.loads((out / "config.json").read_text())["device"] == device
+    for name in ("gan_lab.png", "training.gif", "checkpoint.npz"):
+        assert (out / name).exists(), name
+    # sample and eval read the GPU run's checkpoint on the CPU
+    code, printed, err = run_cli(["eval", "--checkpoint", str(out / "checkpoint.npz")], capsys)
+    assert code == 0 and "modes covered: " in printed and "/8" in printed, err

@@ -237,16 +237,18 @@ def test_layers_have_torch_layouts_init_and_names():
     assert list(nn.Sequential(conv, deconv).state_dict()) == ["0.weight", "0.bias", "1.weight"]
 
 
-def test_layers_match_torch_modules_with_the_same_weights():
-    torch = pytest.importorskip("torch")
-    x = mg.randn(2, 3, 7, 7)
+def test_layers_match_torch_modules_with_the_same_weights(device, rng):
+    torch = pytest.importorskip("torch")  # PyTorch on the CPU; ours on `device`, compared through .numpy()
+    x = mg.tensor(rng.standard_normal((2, 3, 7, 7)), dtype="float32", device=device)
     for ours, theirs in [
-        (nn.Conv2d(3, 5, (3, 2), (2, 1), (1, 0)), torch.nn.Conv2d(3, 5, (3, 2), (2, 1), (1, 0))),
-        (nn.ConvTranspose2d(3, 5, 4, 2, 1, 1), torch.nn.ConvTranspose2d(3, 5, 4, 2, 1, 1)),
+        (nn.Conv2d(3, 5, (3, 2), (2, 1), (1, 0)).to(device), torch.nn.Conv2d(3, 5, (3, 2), (2, 1), (1, 0))),
+        (nn.ConvTranspose2d(3, 5, 4, 2, 1, 1).to(device), torch.nn.ConvTranspose2d(3, 5, 4, 2, 1, 1)),
     ]:
         theirs.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
         expected = theirs(torch.from_numpy(x.numpy())).detach().numpy()
-        np.testing.assert_allclose(ours(x).numpy(), expected, rtol=1e-5, atol=1e-5)
+        y = ours(x)
+        assert y.device == device and y.dtype == np.float32
+        np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
 # ----------------------------------------------------------------- errors
@@ -287,14 +289,14 @@ def test_dtype_mismatch_and_bad_arguments():
 # --------------------------------------------------- exhaustive (slow) sweep
 @pytest.mark.slow
 @pytest.mark.parametrize("k,s,p", list(itertools.product(range(1, 6), range(1, 4), range(0, 3))))
-def test_exhaustive_sweep(rng, k, s, p):
+def test_exhaustive_sweep(device, rng, k, s, p):
     case = (2, 2, 3, 7, 6, k, s, p, True)
-    x, w, b, s2, p2 = _conv_case(rng, "cpu", case)
+    x, w, b, s2, p2 = _conv_case(rng, device, case)
     if 7 + 2 * p >= k:
         np.testing.assert_allclose(F.conv2d(x, w, b, s2, p2).numpy(), ref_conv2d(x.numpy(), w.numpy(), b.numpy(), s2, p2),
                                    rtol=1e-10, atol=1e-10)
         assert mg.gradcheck(lambda x, w, b: F.conv2d(x, w, b, s2, p2), (x, w, b))
-    x, w, b, s2, p2, op = _transpose_case(rng, "cpu", case)
+    x, w, b, s2, p2, op = _transpose_case(rng, device, case)
     if (x.shape[2] - 1) * s - 2 * p + k >= 1:
         y = F.conv_transpose2d(x, w, b, s2, p2, op)
         np.testing.assert_allclose(y.numpy(), ref_conv_transpose2d(x.numpy(), w.numpy(), b.numpy(), s2, p2, op),

@@ -4,6 +4,9 @@ Run on a GPU with MINIGAN_TEST_DEVICE=cuda (tests/gpu_check.sh does); here the
 cuda cases skip with a reason.
 """
 
+import contextlib
+import warnings
+
 import numpy as np
 import pytest
 
@@ -46,6 +49,22 @@ def test_cpu_checkpoint_loads_onto_the_device(device, tmp_path):
     there.train_step()  # optimizer state landed on the device too
 
 
+def _syncs_forbidden(allow):
+    """CuPy's detector of implicit device synchronizations (every device->host copy is one).
+
+    ``cupyx.allow_synchronize(False)`` raises cupyx.DeviceSynchronized at a hidden
+    synchronization. It is deprecated in CuPy; where it is gone this is a no-op.
+    """
+    try:
+        import cupyx  # noqa: PLC0415
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return cupyx.allow_synchronize(allow)
+    except (ImportError, AttributeError):
+        return contextlib.nullcontext()
+
+
 def test_training_step_copies_only_the_logged_scalars(device, monkeypatch):
     if device == "cpu":
         pytest.skip("host<->device copies exist only on a GPU")
@@ -55,7 +74,8 @@ def test_training_step_copies_only_the_logged_scalars(device, monkeypatch):
     def counting_to_numpy(array):
         if backend.device_of(array) != "cpu":
             copies.append(("device->host", getattr(array, "shape", None)))
-        return real_to_numpy(array)
+        with _syncs_forbidden(True):  # the one allowed copy
+            return real_to_numpy(array)
 
     def counting_asarray(data, dtype=None, device="cpu"):
         if device != "cpu" and backend.device_of(data) == "cpu":
@@ -67,7 +87,38 @@ def test_training_step_copies_only_the_logged_scalars(device, monkeypatch):
     monkeypatch.setattr(backend, "to_numpy", counting_to_numpy)
     monkeypatch.setattr(backend, "asarray", counting_asarray)
     steps = 5
-    for _ in range(steps):
-        trainer.train_step()
+    with _syncs_forbidden(False):  # any other synchronization (a hidden copy) raises here
+        for _ in range(steps):
+            trainer.train_step()
     # one copy of the logged numbers after D's step and one after G's step
     assert len(copies) <= 2 * steps, copies
+
+
+def test_loader_copies_the_dataset_once_not_every_batch(device, monkeypatch):
+    if device == "cpu":
+        pytest.skip("host<->device copies exist only on a GPU")
+    from minigan.data import DataLoader
+    from minigan.data.mnist import ArrayDataset
+
+    rng = np.random.default_rng(0)
+    data = ArrayDataset(rng.standard_normal((40, 1, 4, 4)).astype(np.float32), rng.integers(0, 10, 40))
+    loader = DataLoader(data, batch_size=8, shuffle=True, seed=0, device=device)
+    expected = [(x.numpy(), y.numpy()) for x, y in DataLoader(data, batch_size=8, shuffle=True, seed=0)]
+    uploads = []
+    real_asarray = backend.asarray
+
+    def counting_asarray(data, dtype=None, device="cpu"):
+        if device != "cpu" and backend.device_of(data) == "cpu":
+            uploads.append(np.shape(data))
+        return real_asarray(data, dtype=dtype, device=device)
+
+    monkeypatch.setattr(backend, "asarray", counting_asarray)
+    for epoch in range(2):
+        got = [(x, y) for x, y in loader]
+        assert all(x.device == device and y.device == device for x, y in got)
+        if epoch == 0:  # the same batches as on the CPU
+            for (x, y), (ex, ey) in zip(got, expected):
+                np.testing.assert_array_equal(x.numpy(), ex)
+                np.testing.assert_array_equal(y.numpy(), ey)
+    # images and labels once, then the shuffled order once per epoch
+    assert len(uploads) == 2 + 2, uploads

@@ -1,18 +1,29 @@
 """The GAN loop (minigan.gan): exact V, exact minimax loss, every weight trains,
-double backprop in the penalties, NaN handling, determinism and exact resume."""
+double backprop in the penalties, NaN handling, determinism and exact resume.
+
+Every test that computes takes the `device` fixture (tests/conftest.py): models,
+real batches and noise live on that device; inputs are drawn on the host with
+NumPy and then moved, so every device sees the same numbers."""
 
 import numpy as np
 import pytest
 
 import minigan
 from minigan import gan, nn
+from minigan.data import ArrayDataset, DataLoader
 from minigan.experiments import toy
+from minigan.models import dcgan
 
 
-def small_pair(z_dim=4, hidden=8, dtype="float64"):
-    G = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2)).to(dtype=dtype)
-    D = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 1)).to(dtype=dtype)
+def small_pair(z_dim=4, hidden=8, dtype="float64", device="cpu"):
+    G = nn.Sequential(nn.Linear(z_dim, hidden), nn.ReLU(), nn.Linear(hidden, 2)).to(device, dtype=dtype)
+    D = nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 1)).to(device, dtype=dtype)
     return G, D
+
+
+def host_randn(rng, *shape, dtype="float64", device="cpu"):
+    """N(0, 1) numbers drawn on the host, then put on `device` (the same numbers on every device)."""
+    return minigan.tensor(rng.standard_normal(shape), dtype=dtype, device=device)
 
 
 def numpy_mlp(model, x):
@@ -25,17 +36,18 @@ def numpy_mlp(model, x):
     return x
 
 
-def make_trainer(loss="nonsaturating", r1=0.0, m=16, dtype="float64", lr=1e-2, scale=1.0):
-    G, D = small_pair(dtype=dtype)
-    real = minigan.randn(m, 2, dtype=dtype) * scale
+def make_trainer(device, loss="nonsaturating", r1=0.0, m=16, dtype="float64", lr=1e-2, scale=1.0, seed=0):
+    G, D = small_pair(dtype=dtype, device=device)
+    real = host_randn(np.random.default_rng(seed), m, 2, dtype=dtype, device=device) * scale
+    assert real.device == device and all(p.device == device for p in list(G.parameters()) + list(D.parameters()))
     trainer = gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters(), lr=lr), minigan.optim.Adam(D.parameters(), lr=lr),
                              real_batches=lambda: real, z_dim=4, loss=loss, r1=r1)
     return trainer, real
 
 
-def test_logged_value_function_is_exact():
-    trainer, real = make_trainer()
-    z = minigan.randn(16, 4, dtype="float64")
+def test_logged_value_function_is_exact(device, rng):
+    trainer, real = make_trainer(device)
+    z = host_randn(rng, 16, 4, device=device)
     fake = numpy_mlp(trainer.G, z.numpy())
     lr_, lf = numpy_mlp(trainer.D, real.numpy()), numpy_mlp(trainer.D, fake)  # before D's update
     sig = lambda v: 1 / (1 + np.exp(-v))  # noqa: E731
@@ -47,17 +59,17 @@ def test_logged_value_function_is_exact():
     assert log["D_fake"] == pytest.approx(sig(lf).mean(), rel=1e-12)
 
 
-def test_value_function_is_stable_for_extreme_logits():
-    logits = minigan.tensor([-200.0, -30.0, 0.0, 30.0, 200.0], dtype="float64")
+def test_value_function_is_stable_for_extreme_logits(device):
+    logits = minigan.tensor([-200.0, -30.0, 0.0, 30.0, 200.0], dtype="float64", device=device)
     # log D = -log(1 + e^-l) and log(1 - D) = -log(1 + e^l), with logaddexp as the reference
     assert np.allclose(gan.log_d(logits).numpy(), -np.logaddexp(0, -logits.numpy()))
     assert np.allclose(gan.log_one_minus_d(logits).numpy(), -np.logaddexp(0, logits.numpy()))
     assert np.isfinite(gan.value_function(logits, logits).item())
 
 
-def test_minimax_generator_loss_is_log_one_minus_d():
-    trainer, real = make_trainer(loss="minimax")
-    z = minigan.randn(16, 4, dtype="float64")
+def test_minimax_generator_loss_is_log_one_minus_d(device, rng):
+    trainer, real = make_trainer(device, loss="minimax")
+    z = host_randn(rng, 16, 4, device=device)
     lf = numpy_mlp(trainer.D, numpy_mlp(trainer.G, z.numpy()))
     expected = np.mean(np.log(1 - 1 / (1 + np.exp(-lf))))  # E_z[log(1 - D(G(z)))], which G descends
     log = trainer.generator_step(16, real, z=z)
@@ -65,10 +77,10 @@ def test_minimax_generator_loss_is_log_one_minus_d():
 
 
 @pytest.mark.parametrize("loss,r1", [(name, 0.0) for name in gan.LOSSES] + [("nonsaturating", 1.0)])
-def test_every_parameter_gets_a_gradient_and_moves(loss, r1):
+def test_every_parameter_gets_a_gradient_and_moves(device, loss, r1):
     # hinge: spread the real points so some logits leave the margin |l| < 1 (inside it the
     # output bias's gradient is exactly 1 - 1 = 0)
-    trainer, _ = make_trainer(loss=loss, r1=r1, scale=30.0 if loss == "hinge" else 1.0)
+    trainer, _ = make_trainer(device, loss=loss, r1=r1, scale=30.0 if loss == "hinge" else 1.0)
     before = {f"{name}.{k}": p.numpy().copy() for name, model in (("G", trainer.G), ("D", trainer.D))
               for k, p in model.named_parameters()}
     log = trainer.train_step()
@@ -78,9 +90,45 @@ def test_every_parameter_gets_a_gradient_and_moves(loss, r1):
                 continue  # the critic's output bias cancels in E[D(G(z))] - E[D(x)]: its gradient is 0 by design
             assert p.grad is not None and np.abs(p.grad.numpy()).max() > 0, f"{name}.{k} got no gradient ({loss})"
             assert p.grad.shape == p.shape
+            assert p.device == device and p.grad.device == device, f"{name}.{k} left the device ({loss})"
             assert not np.array_equal(p.numpy(), before[f"{name}.{k}"]), f"{name}.{k} did not move ({loss})"
     assert log["grad_norm_g"] > 0 and log["grad_norm_d"] > 0
     assert set(log) >= {"V", "D_real", "D_fake", "loss_d", "loss_g", "grad_norm_d", "grad_norm_g", "step"}
+    assert all(type(v) in (float, int) and np.isfinite(v) for v in log.values())  # plain host numbers
+
+
+def test_conditional_dcgan_trains_on_loader_batches(device, rng):
+    # the whole pipeline on one device: DataLoader batches (images, labels), a conditional DCGAN, R1 through
+    # its convolutions and batch norm, Adam; labels reach one_hot on the device
+    images = rng.uniform(-1, 1, (8, 1, 28, 28)).astype(np.float32)
+    loader = DataLoader(ArrayDataset(images, np.arange(8) % 10), batch_size=4, shuffle=True, seed=0, device=device)
+    batches = iter(loader)
+    seen = []
+
+    def real_batches():
+        batch = next(batches)
+        seen.append(batch)
+        return batch
+
+    G, D = dcgan(conditional=True, device=device)
+    opt_g = minigan.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = minigan.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    trainer = gan.GANTrainer(G, D, opt_g, opt_d, real_batches=real_batches, z_dim=100, k=2, r1=1.0)
+    models = (("G", G), ("D", D))
+    before = {f"{name}.{k}": p.numpy().copy() for name, model in models for k, p in model.named_parameters()}
+    log = trainer.train_step()
+    assert len(seen) == 2  # k = 2: one epoch of the loader
+    for real, labels in seen:
+        assert real.device == device and labels.device == device
+        assert real.shape == (4, 1, 28, 28) and real.dtype == np.float32 and labels.dtype == np.int64
+    seen_labels = np.concatenate([labels.numpy() for _, labels in seen])
+    np.testing.assert_array_equal(np.sort(seen_labels), np.sort(np.arange(8) % 10))
+    for name, model in models:
+        for k, p in model.named_parameters():
+            assert p.device == device and p.grad is not None and p.grad.device == device, f"{name}.{k}"
+            assert not np.array_equal(p.numpy(), before[f"{name}.{k}"]), f"{name}.{k} did not move"
+        assert all(b.device == device for b in model.buffers())
+    assert all(np.isfinite(v) for v in log.values()) and log["grad_norm_d"] > 0 and log["grad_norm_g"] > 0
 
 
 def _torch_mlp(model, torch):
@@ -101,11 +149,11 @@ def _grads(penalty, D):
     return [np.zeros(p.shape) if g is None else g.numpy() for p, g in zip(params, grads)]
 
 
-def test_gradient_penalty_reaches_discriminator_weights_like_torch():
+def test_gradient_penalty_reaches_discriminator_weights_like_torch(device, rng):
     torch = pytest.importorskip("torch")
-    _, D = small_pair()
-    real, fake = minigan.randn(16, 2, dtype="float64"), minigan.randn(16, 2, dtype="float64")
-    eps = minigan.rand(16, 1, dtype="float64")
+    _, D = small_pair(device=device)
+    real, fake = host_randn(rng, 16, 2, device=device), host_randn(rng, 16, 2, device=device)
+    eps = minigan.tensor(rng.random((16, 1)), dtype="float64", device=device)
     penalty = gan.gradient_penalty(D, real, fake, eps=eps)
     grads = _grads(penalty, D)  # double backprop: through grad_x D
     tD = _torch_mlp(D, torch)
@@ -120,10 +168,10 @@ def test_gradient_penalty_reaches_discriminator_weights_like_torch():
     assert np.abs(grads[0]).max() > 0 and np.abs(grads[2]).max() > 0  # W1 and W2 of D get the penalty's gradient
 
 
-def test_r1_penalty_matches_torch():
+def test_r1_penalty_matches_torch(device, rng):
     torch = pytest.importorskip("torch")
-    _, D = small_pair()
-    real = minigan.randn(16, 2, dtype="float64")
+    _, D = small_pair(device=device)
+    real = host_randn(rng, 16, 2, device=device)
     penalty, _ = gan.r1_penalty(D, real)
     grads = _grads(penalty, D)
     tD = _torch_mlp(D, torch)
@@ -136,8 +184,8 @@ def test_r1_penalty_matches_torch():
         assert np.allclose(mine, theirs.numpy(), rtol=1e-7, atol=1e-10)
 
 
-def test_nan_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(tmp_path):
-    trainer, _ = make_trainer()
+def test_nan_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(device, tmp_path):
+    trainer, _ = make_trainer(device)
     path = tmp_path / "ckpt.npz"
 
     def poison(tr, log):
@@ -146,6 +194,7 @@ def test_nan_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(tmp_path)
 
     with pytest.raises(gan.TrainingDiverged, match="step 4"):
         trainer.train(10, callback=poison, checkpoint=path, checkpoint_every=2)
+    assert trainer.step == 3  # step 4 was refused before any update
     saved = minigan.load(path)
     assert saved["step"] == 2
     assert all(np.isfinite(v).all() for v in saved["D"].values())
@@ -161,22 +210,41 @@ def _run_logs(config, steps):
     return [trainer.train_step() for _ in range(steps)], trainer
 
 
-def test_same_seed_gives_identical_logs():
-    a, _ = _run_logs(_tiny(seed=3), 4)
-    b, _ = _run_logs(_tiny(seed=3), 4)
-    c, _ = _run_logs(_tiny(seed=4), 4)
+def test_same_seed_gives_identical_logs(device):
+    a, trainer = _run_logs(_tiny(seed=3, device=device), 4)
+    b, _ = _run_logs(_tiny(seed=3, device=device), 4)
+    c, _ = _run_logs(_tiny(seed=4, device=device), 4)
+    assert all(p.device == device for p in trainer.G.parameters())
     assert a == b
     assert a != c
 
 
-def test_resume_is_bit_identical(tmp_path):
-    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1)
+def assert_same_tree(a, b, where="rng"):
+    """Nested dicts/lists of plain values and (host) arrays are exactly equal; arrays compared as arrays."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and set(a) == set(b), f"{where}: keys {sorted(a)} != {sorted(b)}"
+        for key in a:
+            assert_same_tree(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same_tree(x, y, f"{where}[{i}]")
+    elif isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        assert isinstance(a, np.ndarray) and isinstance(b, np.ndarray), where
+        assert a.dtype == b.dtype and np.array_equal(a, b), f"{where} differs"
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def test_resume_is_bit_identical(device, tmp_path):
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1, device=device)
     toy.run(tmp_path / "full", steps=6, progress=False, pictures=False, **settings)
     toy.run(tmp_path / "half", steps=6, stop_after=3, progress=False, pictures=False, **settings)
     assert minigan.load(tmp_path / "half" / "checkpoint.npz")["step"] == 3
     toy.run(tmp_path / "half", resume=True, progress=False, pictures=False)
     full, resumed = minigan.load(tmp_path / "full" / "checkpoint.npz"), minigan.load(tmp_path / "half" / "checkpoint.npz")
     assert full["step"] == resumed["step"] == 6
+    assert full["config"]["device"] == resumed["config"]["device"] == device
     for part in ("G", "D", "G_ema"):
         for key in full[part]:
             assert np.array_equal(full[part][key], resumed[part][key]), f"{part}.{key} differs after resume"
@@ -184,7 +252,7 @@ def test_resume_is_bit_identical(tmp_path):
         for index, st in full[part]["state"].items():
             for key in ("exp_avg", "exp_avg_sq"):
                 assert np.array_equal(st[key], resumed[part]["state"][index][key])
-    assert full["rng"] == resumed["rng"]
+    assert_same_tree(full["rng"], resumed["rng"])  # every device's generator state, arrays included
     lines = (tmp_path / "half" / "metrics.jsonl").read_text().splitlines()
     assert (tmp_path / "full" / "metrics.jsonl").read_text().splitlines() == lines
 
@@ -198,10 +266,10 @@ def test_trainer_rejects_bad_settings():
         gan.GANTrainer(G, D, opt, opt, lambda: None, 4, k=0)
 
 
-def test_weight_average_follows_the_generator():
-    G, D = small_pair()
-    G_ema = small_pair()[0]
-    real = minigan.randn(16, 2, dtype="float64")
+def test_weight_average_follows_the_generator(device, rng):
+    G, D = small_pair(device=device)
+    G_ema = small_pair(device=device)[0]
+    real = host_randn(rng, 16, 2, device=device)
     trainer = gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters(), lr=0.1), minigan.optim.Adam(D.parameters()),
                              real_batches=lambda: real, z_dim=4, G_ema=G_ema, ema_decay=0.9)
     start = [p.numpy().copy() for p in G.parameters()]
@@ -209,4 +277,5 @@ def test_weight_average_follows_the_generator():
     trainer.step = 1000  # past the warm-up, beta = min(0.9, 1001 / 1010) = 0.9
     trainer.train_step()
     for avg, p, p0 in zip(G_ema.parameters(), G.parameters(), start):
+        assert avg.device == device
         assert np.allclose(avg.numpy(), 0.9 * p0 + 0.1 * p.numpy(), rtol=0, atol=1e-15)

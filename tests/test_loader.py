@@ -1,4 +1,7 @@
-"""DataLoader: batching, shuffling, determinism and exact resume from its saved state."""
+"""DataLoader: batching, shuffling, determinism and exact resume from its saved state.
+
+The tests that iterate take the `device` fixture: batches must arrive on the loader's
+device, while the order (drawn by the loader's own NumPy generator) is the same everywhere."""
 
 import numpy as np
 import pytest
@@ -19,66 +22,76 @@ def _through_disk(state, folder):
 
 
 def _order(loader):
-    return [int(v) for real, _ in loader for v in real.numpy().ravel()]
+    """The image values (= dataset indices) of one epoch, in order; checks each batch is on the loader's device."""
+    order = []
+    for real, labels in loader:
+        assert real.device == loader.device and labels.device == loader.device
+        np.testing.assert_array_equal(labels.numpy(), real.numpy().ravel().astype(np.int64) % 3)  # pairs stay together
+        order += [int(v) for v in real.numpy().ravel()]
+    return order
 
 
-def test_batches_in_order_with_a_short_last_batch():
-    batches = list(DataLoader(_dataset(10), batch_size=4))
+def test_batches_in_order_with_a_short_last_batch(device):
+    batches = list(DataLoader(_dataset(10), batch_size=4, device=device))
     assert [tuple(real.shape) for real, _ in batches] == [(4, 1, 1, 1), (4, 1, 1, 1), (2, 1, 1, 1)]
     real, labels = batches[0]
     assert isinstance(real, minigan.Tensor) and real.dtype == np.float32 and labels.dtype == np.int64
+    assert all(r.device == device and y.device == device for r, y in batches)
     assert labels.tolist() == [0, 1, 2, 0]
-    assert len(DataLoader(_dataset(10), 4)) == 3
+    assert real.numpy().ravel().tolist() == [0.0, 1.0, 2.0, 3.0]
+    assert len(DataLoader(_dataset(10), 4, device=device)) == 3
 
 
-def test_drop_last():
-    loader = DataLoader(_dataset(10), batch_size=4, drop_last=True)
+def test_drop_last(device):
+    loader = DataLoader(_dataset(10), batch_size=4, drop_last=True, device=device)
     assert len(loader) == 2 and _order(loader) == list(range(8))
 
 
-def test_shuffle_is_a_permutation_deterministic_by_seed_and_new_each_epoch():
-    a = DataLoader(_dataset(50), 8, shuffle=True, seed=3)
-    b = DataLoader(_dataset(50), 8, shuffle=True, seed=3)
+def test_shuffle_is_a_permutation_deterministic_by_seed_and_new_each_epoch(device):
+    a = DataLoader(_dataset(50), 8, shuffle=True, seed=3, device=device)
+    b = DataLoader(_dataset(50), 8, shuffle=True, seed=3, device=device)
     first, second = _order(a), _order(a)
     assert sorted(first) == list(range(50)) and sorted(second) == list(range(50))
     assert first != second and first != list(range(50))
     assert _order(b) == first and _order(b) == second
-    assert _order(DataLoader(_dataset(50), 8, shuffle=True, seed=4)) != first
+    assert _order(DataLoader(_dataset(50), 8, shuffle=True, seed=4, device=device)) != first
+    # the order is the loader's own: the same on every device
+    assert _order(DataLoader(_dataset(50), 8, shuffle=True, seed=3)) == first
 
 
-def test_shuffling_ignores_the_global_generator():
-    a = DataLoader(_dataset(30), 5, shuffle=True, seed=0)
-    b = DataLoader(_dataset(30), 5, shuffle=True, seed=0)
+def test_shuffling_ignores_the_global_generator(device):
+    a = DataLoader(_dataset(30), 5, shuffle=True, seed=0, device=device)
+    b = DataLoader(_dataset(30), 5, shuffle=True, seed=0, device=device)
     first = _order(a)
-    minigan.randn(1000)  # the model drawing noise must not change the data order
+    minigan.randn(1000, device=device)  # the model drawing noise must not change the data order
     assert _order(b) == first
 
 
-def test_state_dict_resumes_between_epochs(tmp_path):
-    a = DataLoader(_dataset(40), 6, shuffle=True, seed=1)
+def test_state_dict_resumes_between_epochs(device, tmp_path):
+    a = DataLoader(_dataset(40), 6, shuffle=True, seed=1, device=device)
     _order(a)
     state = _through_disk(a.state_dict(), tmp_path)
     expected = [_order(a), _order(a)]
-    b = DataLoader(_dataset(40), 6, shuffle=True, seed=99)
+    b = DataLoader(_dataset(40), 6, shuffle=True, seed=99, device=device)
     b.load_state_dict(state)
     assert [_order(b), _order(b)] == expected
 
 
-def test_state_dict_resumes_in_the_middle_of_an_epoch(tmp_path):
-    a = DataLoader(_dataset(40), 6, shuffle=True, seed=1)
+def test_state_dict_resumes_in_the_middle_of_an_epoch(device, tmp_path):
+    a = DataLoader(_dataset(40), 6, shuffle=True, seed=1, device=device)
     full = [_order(a), _order(a)]
-    c = DataLoader(_dataset(40), 6, shuffle=True, seed=1)
+    c = DataLoader(_dataset(40), 6, shuffle=True, seed=1, device=device)
     it = iter(c)
     seen = [int(v) for _ in range(3) for v in next(it)[0].numpy().ravel()]
     state = _through_disk(c.state_dict(), tmp_path)
-    d = DataLoader(_dataset(40), 6, shuffle=True, seed=7)
+    d = DataLoader(_dataset(40), 6, shuffle=True, seed=7, device=device)
     d.load_state_dict(state)
     assert seen + _order(d) == full[0]
     assert _order(d) == full[1]
 
 
-def test_breaking_out_of_an_epoch_starts_a_fresh_one_next_time():
-    loader = DataLoader(_dataset(12), 4)
+def test_breaking_out_of_an_epoch_starts_a_fresh_one_next_time(device):
+    loader = DataLoader(_dataset(12), 4, device=device)
     for _ in loader:
         break
     assert _order(loader) == list(range(12))

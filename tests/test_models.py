@@ -1,4 +1,7 @@
-"""The reference DCGAN and its conditional variant: shapes, layer list, PyTorch equivalence, gradients."""
+"""The reference DCGAN and its conditional variant: shapes, layer list, PyTorch equivalence, gradients.
+
+Tests that compute take the `device` fixture; PyTorch stays on the CPU and is compared
+through `.numpy()` (inputs are drawn on the host, so every device sees the same numbers)."""
 
 import numpy as np
 import pytest
@@ -9,12 +12,19 @@ from minigan.benchmarks.dcgan import to_torch
 from minigan.models import Discriminator, Generator, dcgan, one_hot
 
 
-def _labels(n):
-    return minigan.Tensor(np.arange(n) % 10)
+def _labels(n, device="cpu"):
+    return minigan.Tensor(np.arange(n) % 10, device=device)
 
 
-def test_reference_layers_exactly_as_specified():
-    G, D = dcgan()
+def _randn(rng, *shape, device="cpu"):
+    """float32 N(0, 1) numbers drawn on the host, then put on the device."""
+    return minigan.tensor(rng.standard_normal(shape), dtype="float32", device=device)
+
+
+def test_reference_layers_exactly_as_specified(device):
+    G, D = dcgan(device=device)
+    for model in (G, D):  # dcgan(device=...) puts every weight and batch-norm statistic there
+        assert all(t.device == device for t in list(model.parameters()) + list(model.buffers()))
     assert [type(m).__name__ for m in G.net] == [
         "Linear", "BatchNorm1d", "ReLU", "Unflatten", "ConvTranspose2d", "BatchNorm2d", "ReLU", "ConvTranspose2d", "Tanh"]
     assert [type(m).__name__ for m in D.net] == [
@@ -28,64 +38,81 @@ def test_reference_layers_exactly_as_specified():
 
 
 @pytest.mark.parametrize("conditional", [False, True])
-def test_shapes_range_and_dtype(conditional):
-    G, D = dcgan(conditional)
-    z = minigan.randn(5, 100)
-    labels = _labels(5) if conditional else None
+def test_shapes_range_and_dtype(device, rng, conditional):
+    G, D = dcgan(conditional, device=device)
+    z = _randn(rng, 5, 100, device=device)
+    labels = _labels(5, device) if conditional else None
     x = G(z, labels) if conditional else G(z)
-    assert x.shape == (5, 1, 28, 28) and x.dtype == np.float32
+    assert x.shape == (5, 1, 28, 28) and x.dtype == np.float32 and x.device == device
     assert float(x.data.min()) >= -1.0 and float(x.data.max()) <= 1.0
     logits = D(x, labels) if conditional else D(x)
-    assert logits.shape == (5, 1) and logits.dtype == np.float32
+    assert logits.shape == (5, 1) and logits.dtype == np.float32 and logits.device == device
 
 
+@pytest.mark.parametrize("conditional", [False, True])
 @pytest.mark.parametrize("mode", ["train", "eval"])
-def test_forward_and_input_gradient_match_pytorch(mode):
+def test_forward_and_input_gradient_match_pytorch(device, rng, mode, conditional):
     torch = pytest.importorskip("torch")
-    G, D = dcgan()
-    tG, tD = to_torch(G, torch), to_torch(D, torch)  # the bench's PyTorch twin
+    G, D = dcgan(conditional, device=device)
+    tG, tD = to_torch(G, torch), to_torch(D, torch)  # the bench's PyTorch twin (on the CPU)
     for m in (G, D, tG, tD):
         m.train(mode == "train")
-    z = minigan.randn(8, 100)
-    x = G(z)
-    tx = tG(torch.from_numpy(z.numpy()))
+    n = 8
+    z = _randn(rng, n, 100, device=device)
+    labels = _labels(n, device) if conditional else None
+    # the conditional inputs, built by hand on the PyTorch side: [z, one_hot(y)] and the image plus 10 label maps
+    t_one_hot = torch.nn.functional.one_hot(torch.from_numpy(np.arange(n) % 10), 10).float()
+    x = G(z, labels) if conditional else G(z)
+    assert x.device == device
+    tz = torch.from_numpy(z.numpy())
+    tx = tG(torch.cat([tz, t_one_hot], 1) if conditional else tz)
     np.testing.assert_allclose(x.numpy(), tx.detach().numpy(), atol=2e-5)
-    images = minigan.Tensor(x.numpy(), requires_grad=True)
-    logits = D(images)
+    images = minigan.Tensor(x.numpy(), device=device, requires_grad=True)
+    logits = D(images, labels) if conditional else D(images)
     timages = torch.from_numpy(x.numpy()).requires_grad_(True)
-    tlogits = tD(timages)
+    maps = t_one_hot.reshape(n, 10, 1, 1).expand(n, 10, 28, 28)
+    tlogits = tD(torch.cat([timages, maps], 1) if conditional else timages)
     np.testing.assert_allclose(logits.numpy(), tlogits.detach().numpy(), atol=1e-4)
     logits.sum().backward()
     tlogits.sum().backward()
     np.testing.assert_allclose(images.grad.numpy(), timages.grad.numpy(), atol=1e-5)
     np.testing.assert_allclose(D.net[0].weight.grad.numpy(), tD[0].weight.grad.numpy(), rtol=1e-3, atol=1e-4)
+    assert images.grad.device == device and D.net[0].weight.grad.device == device
+    if mode == "train":  # batch norm's running statistics moved the same way
+        for ours, theirs in ((G, tG), (D, tD)):
+            for key, value in theirs.state_dict().items():
+                np.testing.assert_allclose(ours.state_dict()[f"net.{key}"].numpy(), value.numpy(), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("conditional", [False, True])
-def test_every_parameter_gets_a_gradient_and_moves(conditional):
-    G, D = dcgan(conditional)
-    labels = _labels(6) if conditional else None
+def test_every_parameter_gets_a_gradient_and_moves(device, rng, conditional):
+    G, D = dcgan(conditional, device=device)
+    labels = _labels(6, device) if conditional else None
     call = (lambda m, x: m(x, labels)) if conditional else (lambda m, x: m(x))
     opt = minigan.optim.Adam(list(G.parameters()) + list(D.parameters()), lr=1e-3)
     before = [p.numpy().copy() for p in list(G.parameters()) + list(D.parameters())]
-    loss = minigan.binary_cross_entropy_with_logits(call(D, call(G, minigan.randn(6, 100))), minigan.ones(6, 1))
+    z = _randn(rng, 6, 100, device=device)
+    loss = minigan.binary_cross_entropy_with_logits(call(D, call(G, z)), minigan.ones(6, 1, device=device))
     loss.backward()
     for name, p in list(G.named_parameters()) + list(D.named_parameters()):
         assert p.grad is not None and float(np.abs(p.grad.numpy()).max()) > 0, name
+        assert p.grad.device == device, name
     opt.step()
     for b, p in zip(before, list(G.parameters()) + list(D.parameters())):
         assert not np.array_equal(b, p.numpy())
+        assert p.device == device
 
 
-def test_conditional_models_use_the_label():
-    G, D = dcgan(conditional=True)
+def test_conditional_models_use_the_label(device, rng):
+    G, D = dcgan(conditional=True, device=device)
     G.eval()
-    z = minigan.randn(1, 100)
-    three, seven = minigan.Tensor(np.array([3])), minigan.Tensor(np.array([7]))
+    z = _randn(rng, 1, 100, device=device)
+    three, seven = minigan.Tensor(np.array([3]), device=device), minigan.Tensor(np.array([7]), device=device)
     assert not np.allclose(G(z, three).numpy(), G(z, seven).numpy())
-    x = minigan.randn(2, 1, 28, 28)
+    x = _randn(rng, 2, 1, 28, 28, device=device)
     D.eval()
-    assert not np.allclose(D(x, minigan.Tensor(np.array([3, 3]))).numpy(), D(x, minigan.Tensor(np.array([7, 7]))).numpy())
+    threes, sevens = minigan.Tensor(np.array([3, 3]), device=device), minigan.Tensor(np.array([7, 7]), device=device)
+    assert not np.allclose(D(x, threes).numpy(), D(x, sevens).numpy())
     assert G.net[0].in_features == 110 and D.net[0].in_channels == 11
 
 

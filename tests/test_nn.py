@@ -1,4 +1,10 @@
-"""minigan.nn: registration order, PyTorch names, state dicts, Linear, and a real training run."""
+"""minigan.nn: registration order, PyTorch names, state dicts, Linear, and a real training run.
+
+Tests that compute (forward, backward, loading values, training) take the
+`device` fixture (tests/conftest.py): modules are built as usual and moved
+with ``.to(device)``; inputs are drawn on the host, then put on the device.
+Naming and registration tests compute nothing and stay on the CPU.
+"""
 
 import math
 from collections import OrderedDict
@@ -69,21 +75,23 @@ def test_module_needs_super_init():
         Bad()
 
 
-def test_zero_grad_and_reassignment():
-    model = Block()
-    model(mg.randn(5, 3)).sum().backward()
+def test_zero_grad_and_reassignment(device, rng):
+    model = Block().to(device)
+    model(mg.tensor(rng.standard_normal((5, 3)), dtype="float32", device=device)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
+    assert all(p.grad.device == device for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     model.alpha = nn.Identity()  # replacing a child drops its parameters
     assert [n for n, _ in model.named_parameters()] == ["scale", "zeta.weight", "zeta.bias"]
 
 
-def test_state_dict_round_trip_copies_values():
-    a, b = Block(), Block()
+def test_state_dict_round_trip_copies_values(device):
+    a, b = Block().to(device), Block().to(device)
     b.load_state_dict(a.state_dict())
     for (na, pa), (nb, pb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert na == nb
+        assert pb.device == device
         np.testing.assert_array_equal(pa.numpy(), pb.numpy())
     a.zeta.weight.data += 1.0  # b holds copies, not views
     assert not np.array_equal(a.zeta.weight.numpy(), b.zeta.weight.numpy())
@@ -105,17 +113,19 @@ def test_load_state_dict_names_missing_unexpected_and_misshaped_keys():
     np.testing.assert_array_equal(model.alpha.weight.numpy(), before)  # nothing changed
 
 
-def test_load_state_dict_not_strict_ignores_missing_and_extra():
-    model = Block()
+def test_load_state_dict_not_strict_ignores_missing_and_extra(device):
+    model = Block().to(device)
     state = {"zeta.bias": np.full(4, 3.0, dtype=np.float32), "other": np.zeros(1)}
-    model.load_state_dict(state, strict=False)
+    model.load_state_dict(state, strict=False)  # host arrays land on the model's device
+    assert model.zeta.bias.device == device
     np.testing.assert_array_equal(model.zeta.bias.numpy(), np.full(4, 3.0))
     with pytest.raises(ValueError, match=r"zeta.bias.*\(5,\).*\(4,\)"):
         model.load_state_dict({"zeta.bias": np.zeros(5)}, strict=False)
 
 
-def test_linear_layout_and_init_bounds():
-    layer = nn.Linear(50, 20)
+def test_linear_layout_and_init_bounds(device, rng):
+    layer = nn.Linear(50, 20).to(device)
+    assert layer.weight.device == device and layer.bias.device == device
     assert layer.weight.shape == (20, 50) and layer.bias.shape == (20,)
     bound = 1 / math.sqrt(50)
     w = layer.weight.numpy()
@@ -123,20 +133,21 @@ def test_linear_layout_and_init_bounds():
     assert np.abs(w).max() > 0.9 * bound  # uniform over the whole range, not squeezed
     assert abs(w.mean()) < 0.1 * bound
     assert layer.weight.dtype == np.float32 and layer.weight.requires_grad
-    x = mg.randn(7, 50)
+    x = mg.tensor(rng.standard_normal((7, 50)), dtype="float32", device=device)
     expected = x.numpy() @ w.T + layer.bias.numpy()
     np.testing.assert_allclose(layer(x).numpy(), expected, rtol=1e-5, atol=1e-6)
     assert nn.Linear(3, 2, bias=False).bias is None
     assert [n for n, _ in nn.Linear(3, 2, bias=False).named_parameters()] == ["weight"]
 
 
-def test_linear_same_layout_as_torch():
+def test_linear_same_layout_as_torch(device):
     torch = pytest.importorskip("torch")
-    ours = nn.Linear(4, 3)
+    ours = nn.Linear(4, 3).to(device)
     theirs = torch.nn.Linear(4, 3)
     ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
-    np.testing.assert_allclose(ours(mg.tensor(x)).numpy(), theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ours(mg.tensor(x, device=device)).numpy(), theirs(torch.tensor(x)).detach().numpy(),
+                               rtol=1e-5, atol=1e-6)
 
 
 def test_linear_wrong_input_names_layer_and_shapes():
@@ -152,30 +163,31 @@ def test_seeded_init_is_reproducible():
     np.testing.assert_array_equal(a, b)
 
 
-def test_activation_modules_and_flatten():
-    x = mg.tensor([[-2.0, 0.5], [1.0, -0.25]])
+def test_activation_modules_and_flatten(device):
+    x = mg.tensor([[-2.0, 0.5], [1.0, -0.25]], device=device)
     np.testing.assert_allclose(nn.ReLU()(x).numpy(), [[0.0, 0.5], [1.0, 0.0]])
     np.testing.assert_allclose(nn.LeakyReLU(0.1)(x).numpy(), [[-0.2, 0.5], [1.0, -0.025]], rtol=1e-6)
     np.testing.assert_allclose(nn.Sigmoid()(x).numpy(), 1 / (1 + np.exp(-x.numpy())), rtol=1e-6)
     np.testing.assert_allclose(nn.Tanh()(x).numpy(), np.tanh(x.numpy()), rtol=1e-6)
     assert nn.Identity()(x) is x
-    assert nn.Flatten()(mg.zeros(2, 3, 4)).shape == (2, 12)
+    flat = nn.Flatten()(mg.zeros(2, 3, 4, device=device))
+    assert flat.shape == (2, 12) and flat.device == device
 
 
-def test_module_to_dtype_casts_parameters_and_buffers():
-    model = Block().to(dtype="float64")
-    assert all(p.dtype == np.float64 for p in model.parameters())
-    assert model.count.dtype == np.float64
+def test_module_to_dtype_casts_parameters_and_buffers(device):
+    model = Block().to(device, dtype="float64")
+    assert all(p.dtype == np.float64 and p.device == device for p in model.parameters())
+    assert model.count.dtype == np.float64 and model.count.device == device
 
 
-def test_mlp_learns_two_moons():
+def test_mlp_learns_two_moons(device):
     from sklearn.datasets import make_moons
 
     mg.manual_seed(0)
     x_np, y_np = make_moons(n_samples=256, noise=0.1, random_state=0)
-    x = mg.tensor(x_np.astype(np.float32))
-    y = mg.tensor(y_np.astype(np.float32).reshape(-1, 1))
-    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1))
+    x = mg.tensor(x_np.astype(np.float32), device=device)
+    y = mg.tensor(y_np.astype(np.float32).reshape(-1, 1), device=device)
+    model = nn.Sequential(nn.Linear(2, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 1)).to(device)
     before = {n: p.numpy().copy() for n, p in model.named_parameters()}
     opt = optim.Adam(model.parameters(), lr=0.02)
     for _ in range(150):
@@ -190,6 +202,7 @@ def test_mlp_learns_two_moons():
         assert p.grad is not None and np.abs(p.grad.numpy()).max() > 0, f"{name} got no gradient"
         assert not np.array_equal(p.numpy(), before[name]), f"{name} did not move"
         assert p.dtype == np.float32 and p.grad.dtype == np.float32, f"{name} is no longer float32"
+        assert p.device == device and p.grad.device == device, f"{name} left {device}"
 
 
 def test_reassigning_keeps_order_and_buffers_stay_buffers():

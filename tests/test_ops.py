@@ -3,6 +3,10 @@
 One table (CASES) describes each op once: a minigan function, the same function
 in torch, and how to draw its inputs (kept away from kinks: ReLU/abs at 0, max
 ties, clip edges). Every test below walks that table.
+
+Tests that compute take the `device` fixture (tests/conftest.py): inputs are
+drawn on the host with NumPy's rng and then put on the device, so the cpu and
+cuda cases see the same numbers; results come back through ``.numpy()``.
 """
 
 import math
@@ -60,6 +64,12 @@ COND = np.array([[True, False, True, False]] * 3)
 LABELS = np.array([2, 0, 3])
 TARGETS = np.array([[0.0, 1.0, 0.25], [1.0, 0.0, 0.75]])
 
+
+def on_device_of(array, like):
+    """A constant (condition, labels) as a Tensor on `like`'s device: cuda cases never mix in NumPy arrays."""
+    return mg.tensor(array, device=like.device)
+
+
 # name: (minigan fn, torch fn (None: no torch twin), input drawers)
 CASES = {
     "add_broadcast": (lambda a, b: a + b, lambda a, b: a + b, [normal(3, 4), normal(4)]),
@@ -86,7 +96,7 @@ CASES = {
     "clip_min_only": (lambda a: mg.clip(a, min=-0.5), lambda a: a.clamp(min=-0.5), [away_from_clip_edges(4, 3)]),
     "clip_max_only": (lambda a: mg.clamp(a, max=0.5), lambda a: a.clamp(max=0.5), [away_from_clip_edges(4, 3)]),
     "where_broadcast": (
-        lambda a, b: mg.where(COND, a, b),
+        lambda a, b: mg.where(on_device_of(COND, a), a, b),
         lambda a, b: _torch().where(_torch().tensor(COND), a, b),
         [normal(3, 4), normal(4)],
     ),
@@ -117,13 +127,13 @@ CASES = {
     "index_slices": (lambda a: a[1:, ::2], lambda a: a[1:, ::2], [normal(4, 5)]),
     "index_int_and_negative_slice": (lambda a: a[2, ::-1], lambda a: a[2].flip(0), [normal(4, 5)]),
     "index_repeated_ints": (lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]], [normal(4, 3)]),
-    "index_two_int_arrays": (
+    "index_two_int_arrays": (  # NumPy index arrays on purpose: getitem moves them to the tensor's device
         lambda a: a[np.array([0, 1, 1, 0]), np.array([2, 0, 2, 2])],
         lambda a: a[[0, 1, 1, 0], [2, 0, 2, 2]],
         [normal(3, 4)],
     ),
     "index_repeated_then_square": (lambda a: a[[1, 1, 3]] ** 2, lambda a: a[[1, 1, 3]] ** 2, [normal(4, 2)]),
-    "index_bool_mask": (lambda a: a[COND], lambda a: a[_torch().tensor(COND)], [normal(3, 4)]),
+    "index_bool_mask": (lambda a: a[on_device_of(COND, a)], lambda a: a[_torch().tensor(COND)], [normal(3, 4)]),
     "index_ellipsis_newaxis": (lambda a: a[..., None, 1], lambda a: a[..., None, 1], [normal(2, 3)]),
     "cat_axis0": (lambda a, b: mg.cat([a, b]), lambda a, b: _torch().cat([a, b]), [normal(2, 3), normal(4, 3)]),
     "cat_axis1": (lambda a, b: mg.cat([a, b], axis=1), lambda a, b: _torch().cat([a, b], 1), [normal(2, 3), normal(2, 1)]),
@@ -156,7 +166,7 @@ CASES = {
     "log_softmax": (lambda a: F.log_softmax(a, dim=1), lambda a: a.log_softmax(1), [normal(3, 4)]),
     "softmax": (lambda a: F.softmax(a, dim=0), lambda a: a.softmax(0), [normal(3, 4)]),
     "cross_entropy": (
-        lambda a: F.cross_entropy(a, LABELS),
+        lambda a: F.cross_entropy(a, on_device_of(LABELS, a)),
         lambda a: _torch().nn.functional.cross_entropy(a, _torch().tensor(LABELS)),
         [normal(3, 4)],
     ),
@@ -182,12 +192,15 @@ GRADGRAD = [
 ]
 
 
-def make_inputs(name, dtype="float64", seed=0):
-    """The case's inputs as minigan Tensors (plus the raw arrays, for torch)."""
+def make_inputs(name, dtype="float64", seed=0, device="cpu"):
+    """The case's inputs as minigan Tensors on `device` (plus the raw host arrays, for torch).
+
+    Drawn on the host, so every device gets the same numbers.
+    """
     rng = np.random.default_rng(seed)
     arrays = [np.asarray(draw(rng), dtype=dtype) for draw in CASES[name][2]]
     tensors = [
-        mg.tensor(a.copy(), dtype=dtype, requires_grad=not getattr(draw, "constant", False))
+        mg.tensor(a.copy(), dtype=dtype, device=device, requires_grad=not getattr(draw, "constant", False))
         for a, draw in zip(arrays, CASES[name][2])
     ]
     return tensors, arrays
@@ -222,37 +235,39 @@ def test_every_op_class_is_exercised_by_the_cases():
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_gradcheck(name):
-    inputs, _ = make_inputs(name)
+def test_gradcheck(name, device):
+    inputs, _ = make_inputs(name, device=device)
     assert mg.gradcheck(CASES[name][0], inputs)
 
 
 @pytest.mark.parametrize("name", GRADGRAD)
-def test_gradgradcheck(name):
-    inputs, _ = make_inputs(name)
+def test_gradgradcheck(name, device):
+    inputs, _ = make_inputs(name, device=device)
     assert mg.gradgradcheck(CASES[name][0], inputs)
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_forward_and_backward_match_torch(name):
+def test_forward_and_backward_match_torch(name, device):
     torch = pytest.importorskip("torch")
     fn, torch_fn, draws = CASES[name]
-    inputs, arrays = make_inputs(name)
+    inputs, arrays = make_inputs(name, device=device)
     tinputs = [torch.tensor(a, requires_grad=not getattr(d, "constant", False)) for a, d in zip(arrays, draws)]
     out, tout = fn(*inputs), torch_fn(*tinputs)
     assert out.shape == tuple(tout.shape)
+    assert out.device == device
     np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-10, atol=1e-12)
     upstream = np.random.default_rng(7).standard_normal(out.shape)
-    out.backward(mg.tensor(upstream, dtype="float64"))
+    out.backward(mg.tensor(upstream, dtype="float64", device=device))
     tout.backward(torch.tensor(upstream))
     for x, tx in zip(inputs, tinputs):
         if x.requires_grad:
+            assert x.grad.device == device
             np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_float32_in_float32_out_and_float32_grads(name):
-    inputs, _ = make_inputs(name, dtype="float32")
+def test_float32_in_float32_out_and_float32_grads(name, device):
+    inputs, _ = make_inputs(name, dtype="float32", device=device)
     out = CASES[name][0](*inputs)
     assert out.dtype == np.float32
     (out * mg.ones_like(out)).sum().backward()
@@ -279,9 +294,9 @@ NUMPY_SCALAR_OPS = {
 
 
 @pytest.mark.parametrize("op", list(NUMPY_SCALAR_OPS))
-def test_numpy_float64_scalars_do_not_promote_float32(op):
+def test_numpy_float64_scalars_do_not_promote_float32(op, device, rng):
     # NumPy 2: float32 array * np.float64 scalar -> float64. minigan must not follow.
-    x = mg.randn(3, 4, requires_grad=True)
+    x = mg.tensor(rng.standard_normal((3, 4)), dtype="float32", device=device, requires_grad=True)
     out = NUMPY_SCALAR_OPS[op](x, np.float64(1.5))
     assert out.dtype == np.float32
     out.sum().backward()
@@ -297,45 +312,48 @@ def test_mixing_float32_and_float64_tensors_raises():
         mg.cat([a, b])
 
 
-def test_stable_at_large_logits_float64():
-    l = mg.tensor([100.0, -100.0], dtype="float64", requires_grad=True)
+def test_stable_at_large_logits_float64(device):
+    l = mg.tensor([100.0, -100.0], dtype="float64", device=device, requires_grad=True)
     sp = mg.softplus(l).numpy()
     np.testing.assert_array_equal(sp, [100.0 + math.log1p(math.exp(-100.0)), math.log1p(math.exp(-100.0))])
     ls = mg.logsigmoid(l).numpy()
     np.testing.assert_array_equal(ls, [-math.log1p(math.exp(-100.0)), -(100.0 + math.log1p(math.exp(-100.0)))])
     for target, expected in ((1.0, [math.log1p(math.exp(-100.0)), 100.0]), (0.0, [100.0, math.log1p(math.exp(-100.0))])):
-        t = mg.full((2,), target, dtype="float64")
+        t = mg.full((2,), target, dtype="float64", device=device)
         loss = mg.binary_cross_entropy_with_logits(l, t, reduction="none")
         np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-15, atol=0)
         assert loss.numpy()[np.argmin(expected)] > 0  # the tiny loss is not rounded to 0
-    loss = mg.binary_cross_entropy_with_logits(l, mg.tensor([1.0, 0.0], dtype="float64"), reduction="sum")
+    loss = mg.binary_cross_entropy_with_logits(l, mg.tensor([1.0, 0.0], dtype="float64", device=device), reduction="sum")
     loss.backward()
     assert np.all(np.isfinite(l.grad.numpy()))
     np.testing.assert_allclose(l.grad.numpy(), [0.0, 0.0], atol=1e-40)
 
 
-def test_stable_at_large_logits_float32():
-    l = mg.tensor([100.0, -100.0, 30.0, -30.0], requires_grad=True)
+def test_stable_at_large_logits_float32(device):
+    l = mg.tensor([100.0, -100.0, 30.0, -30.0], device=device, requires_grad=True)
     for out in (mg.softplus(l), mg.logsigmoid(l),
-                mg.binary_cross_entropy_with_logits(l, mg.tensor([0.0, 1.0, 0.0, 1.0]), reduction="none")):
+                mg.binary_cross_entropy_with_logits(l, mg.tensor([0.0, 1.0, 0.0, 1.0], device=device), reduction="none")):
         values = out.numpy()
         assert out.dtype == np.float32 and np.all(np.isfinite(values))
-    np.testing.assert_allclose(mg.softplus(l).numpy(), np.logaddexp(0, l.numpy().astype(np.float64)), rtol=1e-6, atol=1e-45)
-    bce = mg.binary_cross_entropy_with_logits(l, mg.tensor([0.0, 1.0, 0.0, 1.0]), reduction="none")
+    # softplus(-100) = 3.7e-44 is a float32 *subnormal*: the CPU keeps it; GPUs flush
+    # subnormals to zero (CUDA's float32 exp does), so there the bound is the smallest normal.
+    tiny = 1e-45 if device == "cpu" else float(np.finfo(np.float32).tiny)
+    np.testing.assert_allclose(mg.softplus(l).numpy(), np.logaddexp(0, l.numpy().astype(np.float64)), rtol=1e-6, atol=tiny)
+    bce = mg.binary_cross_entropy_with_logits(l, mg.tensor([0.0, 1.0, 0.0, 1.0], device=device), reduction="none")
     np.testing.assert_allclose(bce.numpy(), [100.0, 100.0, 30.0, 30.0], rtol=1e-6)
     mg.logsigmoid(l).sum().backward()
     assert np.all(np.isfinite(l.grad.numpy()))
 
 
-def test_naive_formulas_would_overflow_where_ours_do_not():
+def test_naive_formulas_would_overflow_where_ours_do_not(device):
     # the reason for the stable forms: log(1 + exp(100)) in float32 is inf
     with np.errstate(over="ignore"):
         assert np.isinf(np.log(1 + np.exp(np.float32(100.0))))
-    assert np.isfinite(mg.softplus(mg.tensor([100.0])).item())
+    assert np.isfinite(mg.softplus(mg.tensor([100.0], device=device)).item())
 
 
-def test_max_splits_gradient_between_ties():
-    x = mg.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]], requires_grad=True)
+def test_max_splits_gradient_between_ties(device):
+    x = mg.tensor([[1.0, 3.0, 3.0], [2.0, 0.0, 1.0]], device=device, requires_grad=True)
     x.max(axis=1).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
 
@@ -350,9 +368,10 @@ def test_linear_bad_input_names_expected_and_actual():
         F.linear(mg.randn(3, 5), mg.randn(2, 4))
 
 
-def test_reshape_bad_shape_names_both():
+def test_reshape_bad_shape_names_both(device):
+    # the message is minigan's, but the error it rewrites comes from the array library
     with pytest.raises(ValueError, match=r"\(2, 3\).*\(4, 2\)"):
-        mg.randn(2, 3).reshape(4, 2)
+        mg.zeros(2, 3, device=device).reshape(4, 2)
 
 
 def test_bce_refuses_to_broadcast_targets():
@@ -370,13 +389,14 @@ def test_pow_rejects_tensor_exponent():
         mg.randn(2) ** mg.randn(2)
 
 
-def test_gradcheck_perturbs_non_contiguous_inputs():
-    base = np.random.default_rng(0).standard_normal((4, 3))
-    x = mg.Tensor(base.T, requires_grad=True)  # a transposed view: not C-contiguous
+def test_gradcheck_perturbs_non_contiguous_inputs(device):
+    base = mg.tensor(np.random.default_rng(0).standard_normal((4, 3)), dtype="float64", device=device)
+    x = mg.Tensor(base.data.T, requires_grad=True)  # a transposed view on the device: not C-contiguous
+    assert not x.data.flags.c_contiguous and x.device == device
     assert mg.gradcheck(lambda a: a * a, [x])
 
 
-def test_gradcheck_catches_a_wrong_rule():
+def test_gradcheck_catches_a_wrong_rule(device, rng):
     class WrongSquare(mg.Function):
         def forward(self, x):
             return x * x
@@ -384,7 +404,7 @@ def test_gradcheck_catches_a_wrong_rule():
         def backward(self, gy):
             return gy * self.inputs[0]  # should be 2x
 
-    x = mg.randn(3, dtype="float64", requires_grad=True)
+    x = mg.tensor(rng.standard_normal(3), dtype="float64", device=device, requires_grad=True)
     with pytest.raises(mg.GradcheckError, match="input 0"):
         mg.gradcheck(lambda a: WrongSquare()(a), [x])
     assert mg.gradcheck(lambda a: WrongSquare()(a), [x], raise_exception=False) is False

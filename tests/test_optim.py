@@ -1,4 +1,9 @@
-"""SGD and Adam against a hand-written NumPy reference and against torch.optim."""
+"""SGD and Adam against a hand-written NumPy reference and against torch.optim.
+
+Tests that step an optimizer take the `device` fixture (tests/conftest.py):
+starting points and gradients are drawn on the host, then put on the device.
+Argument and error checks compute nothing and stay on the CPU.
+"""
 
 import copy
 
@@ -6,7 +11,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan import optim
+from minigan import backend, optim
 
 STEPS = 5
 
@@ -21,13 +26,14 @@ def _start(shape=(3, 2), seed=1):
     return np.random.default_rng(seed).standard_normal(shape)
 
 
-def _run_minigan(make_opt, p0, grads, dtype="float64"):
-    p = mg.nn.Parameter(mg.tensor(p0, dtype=dtype))
+def _run_minigan(make_opt, p0, grads, dtype="float64", device="cpu"):
+    p = mg.nn.Parameter(mg.tensor(p0, dtype=dtype, device=device))
     opt = make_opt([p])
     for g in grads:
         opt.zero_grad()
-        p.grad = mg.tensor(g, dtype=dtype)
+        p.grad = mg.tensor(g, dtype=dtype, device=device)
         opt.step()
+    assert p.device == device
     return p
 
 
@@ -73,23 +79,24 @@ SETTINGS = {
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))
-def test_matches_numpy_reference_over_several_steps(name):
+def test_matches_numpy_reference_over_several_steps(name, device):
     make_opt, reference = SETTINGS[name]
     p0, grads = _start(), _grads((3, 2))
-    p = _run_minigan(make_opt, p0, grads)
+    p = _run_minigan(make_opt, p0, grads, device=device)
     np.testing.assert_allclose(p.numpy(), reference(p0, grads), rtol=1e-12, atol=1e-14)
 
 
-def test_adam_first_step_moves_each_weight_by_lr():
+def test_adam_first_step_moves_each_weight_by_lr(device):
     # bias correction makes step 1 exactly lr * sign(g) (up to eps): a hand check
     p0 = np.array([1.0, -2.0, 3.0])
-    p = _run_minigan(lambda ps: optim.Adam(ps, lr=0.1), p0, [np.array([0.5, -3.0, 1e-3])])
+    p = _run_minigan(lambda ps: optim.Adam(ps, lr=0.1), p0, [np.array([0.5, -3.0, 1e-3])], device=device)
     np.testing.assert_allclose(p.numpy(), p0 - 0.1 * np.array([1.0, -1.0, 1.0]), rtol=1e-6)
 
 
-def test_sgd_momentum_by_hand():
+def test_sgd_momentum_by_hand(device):
     # b1 = g1, b2 = 0.9 b1 + g2; p = p0 - lr (b1 + b2)
-    p = _run_minigan(lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9), np.array([1.0]), [np.array([2.0]), np.array([1.0])])
+    p = _run_minigan(lambda ps: optim.SGD(ps, lr=0.5, momentum=0.9), np.array([1.0]), [np.array([2.0]), np.array([1.0])],
+                     device=device)
     np.testing.assert_allclose(p.numpy(), [1.0 - 0.5 * (2.0 + (0.9 * 2.0 + 1.0))])
 
 
@@ -103,10 +110,10 @@ TORCH_TWINS = {
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))
-def test_matches_torch_optim(name):
+def test_matches_torch_optim(name, device):
     torch = pytest.importorskip("torch")
     p0, grads = _start(), _grads((3, 2))
-    p = _run_minigan(SETTINGS[name][0], p0, grads)
+    p = _run_minigan(SETTINGS[name][0], p0, grads, device=device)
     tp = torch.nn.Parameter(torch.tensor(p0))
     topt = TORCH_TWINS[name](torch, [tp])
     for g in grads:
@@ -117,47 +124,50 @@ def test_matches_torch_optim(name):
 
 
 @pytest.mark.parametrize("name", list(SETTINGS))
-def test_float32_stays_float32(name):
-    p = _run_minigan(SETTINGS[name][0], _start(), _grads((3, 2)), dtype="float32")
+def test_float32_stays_float32(name, device):
+    p = _run_minigan(SETTINGS[name][0], _start(), _grads((3, 2)), dtype="float32", device=device)
     assert p.dtype == np.float32
     opt = SETTINGS[name][0]([p])
-    p.grad = mg.tensor(np.ones((3, 2), dtype=np.float32))
+    p.grad = mg.tensor(np.ones((3, 2), dtype=np.float32), device=device)
     opt.step()
     opt.step()
-    assert p.dtype == np.float32
+    assert p.dtype == np.float32 and p.device == device
     for value in opt.state[id(p)].values():
         assert not hasattr(value, "dtype") or value.dtype == np.float32
+        assert not hasattr(value, "dtype") or backend.device_of(value) == device  # state lives by its parameter
 
 
 @pytest.mark.parametrize("name", ["sgd_momentum_wd", "adam_betas_wd"])
-def test_state_dict_round_trip_through_a_file_continues_identically(name, tmp_path):
+def test_state_dict_round_trip_through_a_file_continues_identically(name, device, tmp_path):
     make_opt = SETTINGS[name][0]
     grads = _grads((3, 2), seed=5)
-    p = mg.nn.Parameter(mg.tensor(_start(), dtype="float64"))
+    p = mg.nn.Parameter(mg.tensor(_start(), dtype="float64", device=device))
     opt = make_opt([p])
     for g in grads[:2]:
-        p.grad = mg.tensor(g, dtype="float64")
+        p.grad = mg.tensor(g, dtype="float64", device=device)
         opt.step()
     mg.save({"param": p, "optim": opt.state_dict()}, tmp_path / "ckpt.npz")
     checkpoint = mg.load(tmp_path / "ckpt.npz")
 
-    q = mg.nn.Parameter(mg.tensor(checkpoint["param"]))
+    q = mg.nn.Parameter(mg.tensor(checkpoint["param"], device=device))
     restored = make_opt([q])
     restored.param_groups[0]["lr"] = 123.0  # must be overwritten by the loaded groups
     restored.load_state_dict(checkpoint["optim"])
     assert restored.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    for value in restored.state[id(q)].values():  # the loaded state went to the parameter's device
+        assert not hasattr(value, "dtype") or backend.device_of(value) == device
     for g in grads[2:]:
         for param, o in ((p, opt), (q, restored)):
-            param.grad = mg.tensor(g, dtype="float64")
+            param.grad = mg.tensor(g, dtype="float64", device=device)
             o.step()
     np.testing.assert_array_equal(q.numpy(), p.numpy())
 
 
-def test_state_dict_uses_parameter_positions_like_torch():
-    a = mg.nn.Parameter(mg.zeros(2))
-    b = mg.nn.Parameter(mg.zeros(3))
+def test_state_dict_uses_parameter_positions_like_torch(device):
+    a = mg.nn.Parameter(mg.zeros(2, device=device))
+    b = mg.nn.Parameter(mg.zeros(3, device=device))
     opt = optim.Adam([{"params": [a]}, {"params": [b], "lr": 0.5}])
-    b.grad = mg.ones(3)
+    b.grad = mg.ones(3, device=device)
     opt.step()
     sd = copy.deepcopy(opt.state_dict())
     assert list(sd["state"]) == ["1"]  # only b has state, and b is parameter 1
@@ -180,10 +190,10 @@ def test_load_state_dict_rejects_mismatched_groups_and_shapes():
         wrong.load_state_dict(sd)
 
 
-def test_zero_grad_and_skipping_parameters_without_grad():
-    a, b = mg.nn.Parameter(mg.ones(2)), mg.nn.Parameter(mg.ones(2))
+def test_zero_grad_and_skipping_parameters_without_grad(device):
+    a, b = mg.nn.Parameter(mg.ones(2, device=device)), mg.nn.Parameter(mg.ones(2, device=device))
     opt = optim.SGD([a, b], lr=1.0)
-    a.grad = mg.ones(2)
+    a.grad = mg.ones(2, device=device)
     opt.step()
     np.testing.assert_array_equal(a.numpy(), [0.0, 0.0])
     np.testing.assert_array_equal(b.numpy(), [1.0, 1.0])  # no grad: left alone
@@ -209,9 +219,9 @@ def test_loading_another_optimizers_state_is_refused():
         optim.Adam([mg.nn.Parameter(mg.zeros(2))]).load_state_dict(sgd.state_dict())
 
 
-def test_numpy_float64_hyperparameters_keep_float32():
+def test_numpy_float64_hyperparameters_keep_float32(device):
     # NumPy 2 trap: lr=np.float64(0.1) times a float32 array would be float64
     for make in (lambda ps: optim.SGD(ps, lr=np.float64(0.1), momentum=np.float64(0.9), weight_decay=np.float64(0.01)),
                  lambda ps: optim.Adam(ps, lr=np.float64(0.1), betas=(np.float64(0.9), np.float64(0.99)))):
-        p = _run_minigan(make, _start(), _grads((3, 2)), dtype="float32")
+        p = _run_minigan(make, _start(), _grads((3, 2)), dtype="float32", device=device)
         assert p.dtype == np.float32

@@ -1,4 +1,7 @@
-"""minigan.save / minigan.load: round trips, atomic writes, and files that must be refused."""
+"""minigan.save / minigan.load: round trips, atomic writes, and files that must be refused.
+
+The round trips take the `device` fixture: tensors (and raw arrays) on any device are
+saved through an explicit copy to the host and always load back as NumPy arrays."""
 
 import os
 import pickle
@@ -11,20 +14,29 @@ import minigan as mg
 from minigan import nn
 
 
-def test_nested_round_trip(tmp_path):
+def test_nested_round_trip(device, tmp_path):
     obj = {
-        "model": {"0.weight": np.arange(6, dtype=np.float32).reshape(2, 3), "0.bias": mg.tensor([1.5, -2.0])},
+        "model": {"0.weight": np.arange(6, dtype=np.float32).reshape(2, 3),
+                  "0.bias": mg.tensor([1.5, -2.0], device=device)},
         "optim": {"state": {"0": {"step": 3, "exp_avg": np.ones((2, 3))}}, "param_groups": [{"lr": 1e-3, "betas": (0.5, 0.99)}]},
         "meta": {"epoch": 7, "name": "dcgan", "done": False, "best": None, "scores": [0.5, 1, "x"]},
         "ints": np.array([1, 2, 3], dtype=np.int64),
         "scalar": np.float32(2.5),
+        "raw": mg.arange(5, dtype="float64", device=device).data,  # a bare device array, not wrapped in a Tensor
+        "labels": mg.tensor([4, 0, 9], device=device),
     }
+    assert obj["model"]["0.bias"].device == device and mg.backend.device_of(obj["raw"]) == device
     path = tmp_path / "ckpt.npz"
     mg.save(obj, path)
     back = mg.load(path)
     np.testing.assert_array_equal(back["model"]["0.weight"], obj["model"]["0.weight"])
     assert back["model"]["0.weight"].dtype == np.float32
     np.testing.assert_array_equal(back["model"]["0.bias"], [1.5, -2.0])
+    assert isinstance(back["model"]["0.bias"], np.ndarray) and back["model"]["0.bias"].dtype == np.float32
+    assert isinstance(back["raw"], np.ndarray) and back["raw"].dtype == np.float64
+    np.testing.assert_array_equal(back["raw"], np.arange(5.0))
+    assert isinstance(back["labels"], np.ndarray) and back["labels"].dtype == np.int64
+    assert back["labels"].tolist() == [4, 0, 9]
     assert back["optim"]["state"]["0"]["step"] == 3
     assert back["optim"]["state"]["0"]["exp_avg"].dtype == np.float64
     assert back["optim"]["param_groups"] == [{"lr": 1e-3, "betas": (0.5, 0.99)}]
@@ -33,13 +45,50 @@ def test_nested_round_trip(tmp_path):
     assert back["scalar"] == 2.5
 
 
-def test_module_state_dict_round_trip(tmp_path):
-    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+def test_module_state_dict_round_trip(device, tmp_path):
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1)).to(device)
+    x = mg.randn(5, 3, device=device)
+    model(x)  # train mode: the batch-norm statistics move away from their initial values
+    model.eval()
     mg.save(model.state_dict(), tmp_path / "m.npz")
-    fresh = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    assert all(t.device == device for t in model.state_dict().values())  # saving moved nothing
+    fresh = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.ReLU(), nn.Linear(4, 1)).to(device).eval()
     fresh.load_state_dict(mg.load(tmp_path / "m.npz"))
-    x = mg.randn(5, 3)
+    for (key, a), b in zip(model.state_dict().items(), fresh.state_dict().values()):
+        assert b.device == device and b.dtype == a.dtype, key  # loaded onto the model's own device, dtype kept
+        np.testing.assert_array_equal(b.numpy(), a.numpy(), err_msg=key)
     np.testing.assert_array_equal(fresh(x).numpy(), model(x).numpy())
+
+
+def test_optimizer_state_round_trip_continues_identically(device, tmp_path, rng):
+    # Adam's moments are device arrays: saved to the host, loaded back onto the parameters' device
+    def setup():
+        mg.manual_seed(0)
+        model = nn.Linear(3, 2).to(device, dtype="float64")
+        return model, mg.optim.Adam(model.parameters(), lr=0.1)
+
+    x = mg.tensor(rng.standard_normal((6, 3)), dtype="float64", device=device)
+
+    def step(model, opt):
+        opt.zero_grad()
+        (model(x) ** 2).mean().backward()
+        opt.step()
+
+    model, opt = setup()
+    for _ in range(3):
+        step(model, opt)
+    mg.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "o.npz")
+    step(model, opt)
+    back = mg.load(tmp_path / "o.npz")
+    assert all(isinstance(st["exp_avg"], np.ndarray) and st["step"] == 3 for st in back["opt"]["state"].values())
+    other, other_opt = setup()
+    other.load_state_dict(back["model"])
+    other_opt.load_state_dict(back["opt"])
+    assert all(mg.backend.device_of(v) == device for st in other_opt.state.values() for k, v in st.items() if k != "step")
+    step(other, other_opt)
+    for a, b in zip(model.parameters(), other.parameters()):
+        assert b.device == device
+        np.testing.assert_array_equal(b.numpy(), a.numpy())  # the same step as the uninterrupted run
 
 
 def test_save_overwrites_atomically_and_leaves_no_temp_files(tmp_path):
@@ -141,10 +190,10 @@ def test_pickle_inside_npz_is_refused_and_never_run(tmp_path):
     assert not marker.exists()
 
 
-def test_load_gives_numpy_arrays_and_save_keeps_model_on_its_device(tmp_path):
-    t = mg.randn(2, 2)
+def test_load_gives_numpy_arrays_and_save_keeps_model_on_its_device(device, tmp_path):
+    t = mg.randn(2, 2, device=device)
     mg.save({"t": t}, tmp_path / "t.npz")
-    assert t.device == "cpu"
+    assert t.device == device
     back = mg.load(tmp_path / "t.npz")["t"]
     assert isinstance(back, np.ndarray)
     np.testing.assert_array_equal(back, t.numpy())

@@ -39,21 +39,28 @@ def _assert_same_state(a, b):
         for index, st in a[part]["state"].items():
             for key, value in st.items():
                 np.testing.assert_array_equal(value, b[part]["state"][index][key], err_msg=f"{part}[{index}].{key}")
-    assert a["rng"] == b["rng"] and a["loader"] == b["loader"]
+    rng_a, rng_b = dict(a["rng"]), dict(b["rng"])
+    cuda_a, cuda_b = rng_a.pop("cuda", None), rng_b.pop("cuda", None)  # the GPU generator's state, an array
+    assert rng_a == rng_b and a["loader"] == b["loader"]
+    assert (cuda_a is None) == (cuda_b is None)
+    if cuda_a is not None:
+        np.testing.assert_array_equal(cuda_a, cuda_b, err_msg="CUDA generator state")
     np.testing.assert_array_equal(a["history"]["loss_g"], b["history"]["loss_g"])
 
 
-def test_resume_after_two_epochs_is_bit_identical_to_four_in_one_go(four_epochs, digits, tmp_path):
-    train_mnist(epochs=2, out=tmp_path, dataset=digits, **TINY)
-    assert read_checkpoint(tmp_path)["epoch"] == 2
-    train_mnist(epochs=4, out=tmp_path, resume=tmp_path, dataset=digits, **dict(TINY, pictures=True))
-    straight, resumed = read_checkpoint(four_epochs), read_checkpoint(tmp_path)
+def test_resume_after_two_epochs_is_bit_identical_to_four_in_one_go(device, digits, tmp_path):
+    train_mnist(epochs=4, out=tmp_path / "straight", dataset=digits, device=device, **TINY)
+    run = tmp_path / "run"
+    train_mnist(epochs=2, out=run, dataset=digits, device=device, **TINY)
+    assert read_checkpoint(run)["epoch"] == 2
+    train_mnist(epochs=4, out=run, resume=run, dataset=digits, device=device, **dict(TINY, pictures=True))
+    straight, resumed = read_checkpoint(tmp_path / "straight"), read_checkpoint(run)
     assert straight["epoch"] == resumed["epoch"] == 4 and straight["step"] == 8
     _assert_same_state(straight, resumed)
-    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    lines = (run / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
     for name in ["samples_epoch_001.png", "samples_epoch_004.png", "samples.gif", "losses.png", "config.json"]:
-        assert (tmp_path / name).exists(), name
+        assert (run / name).exists(), name
     # the weights really moved away from their initial values
     minigan.manual_seed(0)
     G, D = dcgan()
@@ -61,8 +68,8 @@ def test_resume_after_two_epochs_is_bit_identical_to_four_in_one_go(four_epochs,
     assert not np.array_equal(D.net[2].weight.numpy(), straight["D"]["net.2.weight"])
 
 
-def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(digits, tmp_path):
-    conditional = dict(TINY, conditional=True)
+def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(device, digits, tmp_path):
+    conditional = dict(TINY, conditional=True, device=device)
     train_mnist(epochs=2, out=tmp_path / "straight", dataset=digits, **conditional)
 
     class PressCtrlC:
@@ -93,9 +100,10 @@ def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(digits, tmp_pat
     _assert_same_state(read_checkpoint(tmp_path / "straight"), read_checkpoint(interrupted))
 
 
-def test_dry_run_trains_one_iteration_and_writes_nothing(digits, tmp_path):
+def test_dry_run_trains_one_iteration_and_writes_nothing(device, digits, tmp_path):
     lines = []
-    result = train_mnist(epochs=3, out=tmp_path / "run", dataset=digits, dry_run=True, **dict(TINY, log=lines.append))
+    result = train_mnist(epochs=3, out=tmp_path / "run", dataset=digits, dry_run=True, device=device,
+                         **dict(TINY, log=lines.append))
     assert result["iterations_per_epoch"] == 2 and result["iteration_seconds"] > 0
     assert not (tmp_path / "run").exists()
     assert "dry run" in lines[0] and "16 training images" in lines[0]
@@ -153,12 +161,12 @@ def test_sample_and_eval_commands_read_an_mnist_checkpoint(four_epochs, tmp_path
     assert "MNIST score" in out and "share of each digit" in out and "real test" in out
 
 
-def test_weight_average_is_kept_resumed_exactly_and_sampled(digits, tmp_path):
+def test_weight_average_is_kept_resumed_exactly_and_sampled(device, digits, tmp_path):
     """--ema: G_ema is an average of G's weights, saved, resumed bit-identically, and what sample uses."""
     straight, split = tmp_path / "straight", tmp_path / "split"
-    train_mnist(epochs=2, out=straight, dataset=digits, ema=0.9, **TINY)
-    train_mnist(epochs=1, out=split, dataset=digits, ema=0.9, **TINY)
-    train_mnist(epochs=2, out=split, resume=split, dataset=digits, **TINY)
+    train_mnist(epochs=2, out=straight, dataset=digits, ema=0.9, device=device, **TINY)
+    train_mnist(epochs=1, out=split, dataset=digits, ema=0.9, device=device, **TINY)
+    train_mnist(epochs=2, out=split, resume=split, dataset=digits, device=device, **TINY)
     a, b = read_checkpoint(straight), read_checkpoint(split)
     for key in a["G_ema"]:
         np.testing.assert_array_equal(a["G_ema"][key], b["G_ema"][key], err_msg=key)

@@ -41,7 +41,7 @@ def iteration_flops(batch=BATCH):
     return batch * (d_step + g_step)
 
 
-def minigan_step(device="cpu"):
+def minigan_step(device="cpu", batch=BATCH):
     """The reference DCGAN in minigan; returns (one-iteration function, G, D)."""
     import minigan
     from minigan.gan import GANTrainer
@@ -49,7 +49,7 @@ def minigan_step(device="cpu"):
 
     minigan.manual_seed(0)
     G, D = dcgan(device=device)
-    real = minigan.Tensor(np.random.default_rng(0).uniform(-1, 1, (BATCH, 1, 28, 28)).astype(np.float32),
+    real = minigan.Tensor(np.random.default_rng(0).uniform(-1, 1, (batch, 1, 28, 28)).astype(np.float32),
                           device=device)
     opt_g = minigan.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = minigan.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -83,8 +83,9 @@ def to_torch(model, torch):
     return net
 
 
-def torch_step(torch, G, D, device="cpu"):
+def torch_step(torch, G, D, device="cpu", batch=BATCH):
     """The same iteration in PyTorch on `device`, on copies of G and D."""
+    BATCH = batch  # noqa: N806 (the module constant, overridable here)
     import torch.nn.functional as F
 
     torch.manual_seed(0)
@@ -146,5 +147,26 @@ def main(device="cpu", repeats=None):
     ratio = ours / theirs
     print(f"  ratio minigan / PyTorch: {ratio:.2f}  (minigan is {'faster' if ratio < 1 else 'slower'} than PyTorch; "
           f"target <= {1.0 if device == 'cpu' else 2.0:.2f})")
-    result_line("dcgan", device=device, minigan_ms=ours * 1e3, torch_ms=theirs * 1e3, ratio=ratio)
-    return {"minigan_s": ours, "torch_s": theirs, "ratio": ratio}
+    extra = {}
+    if device != "cpu":
+        extra = _overhead_report(torch, device, repeats, ours, theirs)
+    result_line("dcgan", device=device, minigan_ms=ours * 1e3, torch_ms=theirs * 1e3, ratio=ratio, **extra)
+    return {"minigan_s": ours, "torch_s": theirs, "ratio": ratio, **extra}
+
+
+def _overhead_report(torch, device, repeats, ours, theirs, small=2):
+    """On a GPU: the same iteration at batch `small`, where the arithmetic is nearly nothing.
+
+    What is left there is the cost of launching kernels and of Python: if the
+    batch-64 time is close to it, the GPU is waiting on the host, not computing.
+    """
+    import cupy
+
+    step, G, D = minigan_step(device, batch=small)
+    t = interleaved_medians({"minigan": step, "torch": torch_step(torch, G, D, device, batch=small)}, repeats, warmup=2)
+    pool = cupy.get_default_memory_pool()
+    print(f"  at batch {small} (almost no arithmetic: launch + Python overhead): minigan {t['minigan'] * 1e3:.1f} ms, "
+          f"PyTorch {t['torch'] * 1e3:.1f} ms")
+    print(f"  share of the batch-{BATCH} time that is overhead: minigan {min(1.0, t['minigan'] / ours):.0%}, "
+          f"PyTorch {min(1.0, t['torch'] / theirs):.0%}; CuPy memory pool holds {pool.total_bytes() / 2**20:.0f} MiB")
+    return {"minigan_small_ms": t["minigan"] * 1e3, "torch_small_ms": t["torch"] * 1e3}

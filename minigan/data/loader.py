@@ -48,6 +48,7 @@ class DataLoader:
         self._epoch_start_state = None  # generator state before this epoch's permutation
         self._batches_done = 0  # batches of the current epoch already handed out
         self._resume = False  # set by load_state_dict: the next epoch continues a saved one
+        self._on_device = None  # on a GPU: the whole in-memory dataset, copied there once
 
     def __len__(self):
         """Number of batches per epoch."""
@@ -64,13 +65,34 @@ class DataLoader:
             start = self._batches_done = 0
         n = len(self.dataset)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
+        source = self._device_arrays()
+        if source is not None:
+            order = backend.asarray(order, device=self.device)  # one small copy per epoch
         for i in range(start, len(self)):
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
-            images, labels = self.dataset[index]
+            if source is None:
+                images, labels = self.dataset[index]
+            else:  # cut the batch on the GPU: no host -> device copy per batch
+                images, labels = source[0][index], source[1][index]
             self._batches_done = i + 1
             yield Tensor(images, device=self.device), Tensor(labels, device=self.device)
         self._epoch_start_state = None  # the epoch is complete
         self._batches_done = 0
+
+    def _device_arrays(self):
+        """On a GPU, the dataset's ``images`` and ``labels`` arrays copied to the device once.
+
+        None on the CPU, or for a dataset that does not hold NumPy arrays (its
+        batches are then copied one at a time).
+        """
+        if self.device == "cpu":
+            return None
+        images, labels = getattr(self.dataset, "images", None), getattr(self.dataset, "labels", None)
+        if not (isinstance(images, np.ndarray) and isinstance(labels, np.ndarray)):
+            return None
+        if self._on_device is None:
+            self._on_device = (backend.asarray(images, device=self.device), backend.asarray(labels, device=self.device))
+        return self._on_device
 
     def state_dict(self):
         """Everything needed to continue with exactly the same batches (plain values)."""

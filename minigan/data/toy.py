@@ -32,13 +32,35 @@ class ToyDataset:
         self.centers = None if centers is None else np.asarray(centers, dtype=np.float64)
         self.std = std
         self.extent = extent  # (lo, hi) of a square that holds the data, for plots
+        self._centers_on = {}  # the centres copied to a GPU, per (device, dtype)
 
     def sample(self, n, device="cpu", dtype="float32"):
-        """n points as an (n, 2) Tensor, drawn from minigan's seeded CPU generator."""
+        """n points as an (n, 2) Tensor, drawn from minigan's seeded generator.
+
+        On the CPU every dataset draws from the CPU generator. On a GPU a
+        Gaussian mixture is drawn there, from the GPU's generator, so a
+        training step copies nothing to the device; the scikit-learn datasets
+        are drawn on the CPU and copied.
+        """
         if int(n) < 0:
             raise ValueError(f"{self.name}.sample: n must be >= 0, got {n}")
+        device = backend.check_device(device)
+        if device != "cpu" and self.centers is not None and self.std is not None:
+            return Tensor(self._mixture_on_device(int(n), device, dtype))
         points = self._sampler(backend.generator("cpu"), int(n))
         return Tensor(np.asarray(points, dtype=dtype), device=device)
+
+    def _mixture_on_device(self, n, device, dtype):
+        """x = centre[k] + std * e with k ~ uniform over modes, e ~ N(0, I), all on the device."""
+        key = (device, np.dtype(dtype).name)
+        if key not in self._centers_on:
+            self._centers_on[key] = backend.asarray(self.centers, dtype=dtype, device=device)  # once
+        centers = self._centers_on[key]
+        gen = backend.generator(device)
+        which = gen.integers(0, len(centers), size=n)
+        noise = backend.standard_normal(device, (n, 2), dtype)
+        noise *= backend.scalar(self.std, dtype, device)
+        return centers[which] + noise
 
     def __repr__(self):
         modes = f", {len(self.centers)} modes, std={self.std}" if self.centers is not None else ""

@@ -128,12 +128,8 @@ def own_randomness(seed):
 
     Evaluations and pictures use it, so they never change what training draws.
     """
-    saved = backend.get_rng_state()
-    backend.manual_seed(seed)
-    try:
+    with backend.fork_rng(seed):
         yield
-    finally:
-        backend.set_rng_state(saved)
 
 
 def evaluate(G, data, config, n=2500, seed=12345):
