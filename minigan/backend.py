@@ -309,6 +309,29 @@ def sliding_windows(x, kh, kw, sh, sw):
     return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
+# Adam's update as one CUDA kernel: the arithmetic of optim.Adam's NumPy lines, in the same
+# order, on each element (p, m, v are updated in place). Compiled by CuPy on first use.
+_ADAM_CUDA_SOURCE = """
+m = b1 * m + one_minus_b1 * g;
+v = b2 * v + one_minus_b2 * (g * g);
+p -= step_size * (m / (sqrt(v) * inv_sqrt_bias2 + eps));
+"""
+_adam_kernel = None
+
+
+def adam_update(p, g, m, v, b1, one_minus_b1, b2, one_minus_b2, step_size, inv_sqrt_bias2, eps):
+    """One Adam step on GPU arrays in a single fused kernel (optim.Adam calls it on CUDA)."""
+    global _adam_kernel
+    if _adam_kernel is None:
+        _adam_kernel = _import_cupy().ElementwiseKernel(
+            "T g, T b1, T one_minus_b1, T b2, T one_minus_b2, T step_size, T inv_sqrt_bias2, T eps",
+            "T p, T m, T v",
+            _ADAM_CUDA_SOURCE,
+            "minigan_adam_update",
+        )
+    _adam_kernel(g, b1, one_minus_b1, b2, one_minus_b2, step_size, inv_sqrt_bias2, eps, p, m, v)
+
+
 def synchronize(device):
     """Wait until the device has finished its queued work (no-op on the CPU); for timing."""
     if device != "cpu":

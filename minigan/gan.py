@@ -131,14 +131,12 @@ def grad_norm(params):
     Parameters without a gradient count as 0. Nothing is copied to the host here.
     """
     params = list(params)
-    total = None
-    for p in params:
-        if p.grad is not None:
-            g = p.grad.data
-            total = (g * g).sum() if total is None else total + (g * g).sum()
-    if total is None:  # no gradient anywhere: 0, on the parameters' device
+    grads = [p.grad.data for p in params if p.grad is not None]
+    if not grads:  # no gradient anywhere: 0, on the parameters' device
         return backend.scalar(0.0, "float32", params[0].device if params else "cpu")
-    return backend.xp_of(total).sqrt(total)
+    xp = backend.xp_of(grads[0])
+    squares = xp.stack([xp.vdot(g, g) for g in grads])  # ||g||^2 of each parameter (one dot product each)
+    return xp.sqrt(squares.sum())
 
 
 def to_host(**values):
@@ -149,7 +147,7 @@ def to_host(**values):
     """
     arrays = [(v.data if isinstance(v, ag.Tensor) else v).reshape(()) for v in values.values()]
     xp = backend.xp_of(arrays[0])
-    host = backend.to_numpy(xp.stack([a.astype(arrays[0].dtype) for a in arrays]))
+    host = backend.to_numpy(xp.stack([a.astype(arrays[0].dtype, copy=False) for a in arrays]))
     return {name: float(x) for name, x in zip(values, host)}
 
 

@@ -146,12 +146,18 @@ class Adam(Optimizer):
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        step_size = lr / (1.0 - b1**t)
+        inv_sqrt_bias2 = 1.0 / math.sqrt(1.0 - b2**t)
+        if backend.device_of(p.data) != "cpu":
+            # on a GPU the same arithmetic as below runs as ONE fused kernel: launching
+            # eleven small kernels per parameter would cost more than the arithmetic
+            backend.adam_update(p.data, g, m, v, b1, 1.0 - b1, b2, 1.0 - b2, step_size, inv_sqrt_bias2, eps)
+            return
         m *= b1
         m += (1.0 - b1) * g
         v *= b2
         v += (1.0 - b2) * (g * g)
-        step_size = lr / (1.0 - b1**t)
         denom = xp.sqrt(v)
-        denom *= 1.0 / math.sqrt(1.0 - b2**t)
+        denom *= inv_sqrt_bias2
         denom += eps
         p.data -= step_size * (m / denom)

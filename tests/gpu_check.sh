@@ -32,6 +32,32 @@ tests_line=$(grep -E "[0-9]+ (passed|failed|error)" "$out/pytest_cuda.txt" | tai
 timeout 150 "$py" -m minigan bench dcgan --device cuda 2>&1 | tee "$out/bench_dcgan_cuda.txt"
 timeout 90 "$py" -m minigan bench toy --device cuda 2>&1 | tee "$out/bench_toy_cuda.txt"
 timeout 60 "$py" -m minigan bench conv --device cuda 2>&1 | tee "$out/bench_conv_cuda.txt"
+# where the host time of a GPU iteration goes (for whoever speeds it up): a cProfile of 20 iterations
+timeout 90 "$py" - > "$out/profile_dcgan_cuda.txt" 2>&1 <<'PY'
+import cProfile, pstats, collections
+from minigan import autograd as ag
+from minigan.benchmarks.dcgan import minigan_step
+step, G, D = minigan_step("cuda")
+for _ in range(5):
+    step()
+calls = collections.Counter()
+plain_call = ag.Function.__call__
+def counted(self, *inputs):
+    calls[type(self).__name__] += 1
+    return plain_call(self, *inputs)
+ag.Function.__call__ = counted
+step()
+ag.Function.__call__ = plain_call
+print(f"autograd ops per iteration: {sum(calls.values())} {dict(calls.most_common())}")
+profile = cProfile.Profile()
+profile.enable()
+for _ in range(20):
+    step()
+profile.disable()
+pstats.Stats(profile).sort_stats("tottime").print_stats(30)
+pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
+PY
+head -n 45 "$out/profile_dcgan_cuda.txt" | tail -n 38
 run_dir=$(mktemp -d)
 timeout 150 "$py" -m minigan train mnist --device cuda --epochs 1 --out "$run_dir/mnist" 2>&1 \
     | tr '\r' '\n' | grep -v "it/s\]$" | tee "$out/train_mnist_cuda.txt" | tail -n 5

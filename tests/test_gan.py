@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import minigan
-from minigan import gan, nn
+from minigan import backend, gan, nn
 from minigan.data import ArrayDataset, DataLoader
 from minigan.experiments import toy
 from minigan.models import dcgan
@@ -279,3 +279,20 @@ def test_weight_average_follows_the_generator(device, rng):
     for avg, p, p0 in zip(G_ema.parameters(), G.parameters(), start):
         assert avg.device == device
         assert np.allclose(avg.numpy(), 0.9 * p0 + 0.1 * p.numpy(), rtol=0, atol=1e-15)
+
+
+def test_grad_norm_is_the_norm_of_all_gradients_together(device):
+    from minigan.gan import grad_norm
+
+    rng = np.random.default_rng(3)
+    params = [minigan.tensor(rng.standard_normal(s), dtype="float32", device=device, requires_grad=True)
+              for s in ((3, 4), (5,), (2, 1, 3))]
+    grads = [rng.standard_normal(p.shape).astype(np.float32) for p in params]
+    for p, g in zip(params, grads):
+        p.grad = minigan.tensor(g, device=device)
+    params.append(minigan.tensor(np.zeros(2, np.float32), device=device, requires_grad=True))  # no grad: counts 0
+    norm = grad_norm(params)
+    assert backend.device_of(norm) == device and norm.dtype == np.float32
+    expected = np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in grads))
+    np.testing.assert_allclose(float(backend.to_numpy(norm)), expected, rtol=1e-6)
+    assert float(backend.to_numpy(grad_norm(params[-1:]))) == 0.0
