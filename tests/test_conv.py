@@ -302,3 +302,21 @@ def test_exhaustive_sweep(device, rng, k, s, p):
         np.testing.assert_allclose(y.numpy(), ref_conv_transpose2d(x.numpy(), w.numpy(), b.numpy(), s2, p2, op),
                                    rtol=1e-10, atol=1e-10)
         assert mg.gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, s2, p2, op), (x, w, b))
+
+
+@pytest.mark.parametrize("k,s,p", list(itertools.product(range(1, 6), range(1, 4), range(0, 3))))
+def test_col2im_gather_equals_the_loop(device, rng, k, s, p):
+    # the GPU's col2im (a gather of a few large kernels) against the CPU's loop of strided +=,
+    # for every kernel/stride/padding of the sweep, with non-square shapes and a ragged edge
+    from minigan import backend
+    from minigan.conv import col2im, col2im_gather, conv_output_size
+
+    n, c, h, w = 2, 3, 9 + k, 7 + 2 * k
+    kernel, stride, padding = (k, max(1, k - 1)), (s, 1 + s % 3), (p, min(p, 1))
+    oh = conv_output_size(h, kernel[0], stride[0], padding[0])
+    ow = conv_output_size(w, kernel[1], stride[1], padding[1])
+    cols = rng.standard_normal((c * kernel[0] * kernel[1], oh * ow * n))
+    loop = col2im(cols, (n, c, h, w), kernel, stride, padding)  # on the CPU: the loop
+    gathered = col2im_gather(backend.asarray(cols, device=device), (n, c, h, w), kernel, stride, padding)
+    assert backend.device_of(gathered) == device and gathered.shape == (n, c, h, w)
+    np.testing.assert_allclose(backend.to_numpy(gathered), loop, rtol=1e-12, atol=1e-12)
