@@ -135,8 +135,8 @@ def grad_norm(params):
     if not grads:  # no gradient anywhere: 0, on the parameters' device
         return backend.scalar(0.0, "float32", params[0].device if params else "cpu")
     xp = backend.xp_of(grads[0])
-    squares = xp.stack([xp.vdot(g, g) for g in grads])  # ||g||^2 of each parameter (one dot product each)
-    return xp.sqrt(squares.sum())
+    flat = xp.concatenate([g.reshape(-1) for g in grads])  # one vector: a few kernels, not a few per parameter
+    return xp.sqrt(xp.vdot(flat, flat))
 
 
 def to_host(**values):

@@ -3,7 +3,7 @@
 #   1. the whole test suite with every device test on "cuda" (MINIGAN_TEST_DEVICE=cuda),
 #   2. `minigan bench dcgan --device cuda`, `bench toy` and `bench conv` (next to PyTorch CUDA
 #      when it is installed),
-#   3. one epoch of `minigan train mnist --device cuda` (its time goes in the README),
+#   3. lesson 10 (On a GPU) at full size, and one epoch of `minigan train mnist --device cuda`,
 # then print a short table last. Usage, from the repository root of a checkout:
 #   bash tests/gpu_check.sh            # logs also land in ${OUT:-gpu_check_out}/
 # It runs from the checkout itself (PYTHONPATH), so it needs no `pip install`: numpy, cupy,
@@ -58,6 +58,23 @@ pstats.Stats(profile).sort_stats("tottime").print_stats(30)
 pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
 PY
 head -n 45 "$out/profile_dcgan_cuda.txt" | tail -n 38
+# lesson 10 (On a GPU), full size, its code cells run in order in one namespace (no Jupyter needed)
+(cd lessons && timeout 240 "$py" - ../lessons/10_on_a_gpu.ipynb > "../$out/lesson10_cuda.txt" 2>&1 <<'PY'
+import json, sys, traceback
+cells = [c for c in json.load(open(sys.argv[1]))["cells"] if c["cell_type"] == "code"]
+scope = {"__name__": "__main__"}
+for i, cell in enumerate(cells):
+    source = "".join(line for line in "".join(cell["source"]).splitlines(True) if not line.lstrip().startswith("%"))
+    try:
+        exec(compile(source, f"lesson10 cell {i}", "exec"), scope)
+    except Exception:
+        traceback.print_exc()
+        print(f"LESSON10 FAILED in code cell {i}")
+        sys.exit(1)
+print("LESSON10 OK")
+PY
+)
+tail -n 12 "$out/lesson10_cuda.txt"
 run_dir=$(mktemp -d)
 timeout 150 "$py" -m minigan train mnist --device cuda --epochs 1 --out "$run_dir/mnist" 2>&1 \
     | tr '\r' '\n' | grep -v "it/s\]$" | tee "$out/train_mnist_cuda.txt" | tail -n 5
@@ -97,4 +114,9 @@ print(f"bench dcgan   {grab(out + '/bench_dcgan_cuda.txt')}")
 print(f"bench toy     {grab(out + '/bench_toy_cuda.txt')}")
 print(f"bench conv    {grab(out + '/bench_conv_cuda.txt')}")
 print(f"mnist epoch   {epoch_line(out + '/train_mnist_cuda.txt')}")
+try:
+    lesson = [l for l in open(out + "/lesson10_cuda.txt").read().splitlines() if l.startswith("LESSON10")]
+except OSError:
+    lesson = []
+print(f"lesson 10     {lesson[-1] if lesson else 'did not finish'}")
 PY
