@@ -12,6 +12,7 @@ set -u
 cd "$(dirname "$0")/.."
 out="${OUT:-gpu_check_out}"
 mkdir -p "$out"
+out="$(cd "$out" && pwd)"  # absolute: lesson 10 runs from lessons/
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}" PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 py="${PYTHON:-python3}"
 
@@ -59,7 +60,7 @@ pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
 PY
 head -n 45 "$out/profile_dcgan_cuda.txt" | tail -n 38
 # lesson 10 (On a GPU), full size, its code cells run in order in one namespace (no Jupyter needed)
-(cd lessons && timeout 150 "$py" - ../lessons/10_on_a_gpu.ipynb > "../$out/lesson10_cuda.txt" 2>&1 <<'PY'
+(cd lessons && timeout 150 "$py" - 10_on_a_gpu.ipynb > "$out/lesson10_cuda.txt" 2>&1 <<'PY'
 import json, sys, traceback
 cells = [c for c in json.load(open(sys.argv[1]))["cells"] if c["cell_type"] == "code"]
 scope = {"__name__": "__main__"}
