@@ -121,12 +121,20 @@ def test_argument_errors_from_the_parser(argv, message, capsys):
     [
         (["--subset", "4", "--batch-size", "8"], "smaller than one batch"),
         (["--batch-size", "1", "--subset", "16"], "batch size must be at least 2"),
+        (["--r1", "-1"], "must be >= 0"),
     ],
 )
 def test_setting_errors_give_one_clear_line(argv, message, capsys, tmp_path):
     assert cli.main(["train", "mnist", "--out", str(tmp_path / "x"), "--dry-run"] + argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_r1_penalty_is_a_setting_kept_across_a_resume(digits, tmp_path):
+    result = train_mnist(epochs=1, out=tmp_path, dataset=digits, r1=0.5, **TINY)
+    assert result["trainer"].r1 == 0.5 and read_checkpoint(tmp_path)["config"]["r1"] == 0.5
+    resumed = train_mnist(epochs=2, out=tmp_path, resume=tmp_path, dataset=digits, **TINY)
+    assert resumed["trainer"].r1 == 0.5  # from the checkpoint, not the default
 
 
 def test_foreign_and_corrupt_checkpoints_are_clear_errors(tmp_path, capsys):

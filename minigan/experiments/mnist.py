@@ -42,8 +42,10 @@ GRID = 8  # the sample grid is GRID x GRID images
 
 
 def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, seed=0, subset=None,
-                lr=2e-4, beta1=0.5, ema=0.0):
+                lr=2e-4, beta1=0.5, ema=0.0, r1=0.0):
     """The settings of a run, validated; a ValueError names the bad one."""
+    if not float(r1) >= 0.0:
+        raise ValueError(f"r1 (the weight of the R1 penalty) must be >= 0, got {r1}")
     if not 0.0 <= float(ema) < 1.0:
         raise ValueError(f"ema (the decay of G's weight average) must be in [0, 1), got {ema}")
     if int(epochs) < 1:
@@ -58,7 +60,7 @@ def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         raise ValueError(f"subset ({subset}) is smaller than one batch ({batch_size}): no full batch to train on")
     return {"epochs": int(epochs), "batch_size": int(batch_size), "loss": loss, "conditional": bool(conditional),
             "seed": int(seed), "subset": None if subset is None else int(subset), "lr": float(lr),
-            "beta1": float(beta1), "ema": float(ema)}
+            "beta1": float(beta1), "ema": float(ema), "r1": float(r1)}
 
 
 def fixed_noise(config, device="cpu"):
@@ -168,7 +170,7 @@ def _history_lists(history):
 
 
 def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, device="cpu", seed=0,
-                out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0,
+                out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0, r1=0.0,
                 progress=True, dataset=None, log=print, pictures=True):
     """Train the DCGAN on MNIST; returns {"G", "D", "trainer", "epoch", "out", "history"}.
 
@@ -185,7 +187,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         log(f"resuming {resume} at epoch {state['epoch']} (settings from the checkpoint: "
             f"loss={config['loss']}, batch size {config['batch_size']}, conditional={config['conditional']})")
     else:
-        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema)
+        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema, r1)
 
     # -- everything the run is made of, built in a fixed order from the seed
     backend.manual_seed(config["seed"])
@@ -200,7 +202,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     # optional: sample from an exponential moving average of G's weights (G_ema), as in the toy recipe
     G_ema = copy.deepcopy(G) if config.get("ema") else None
     trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=None, z_dim=Z_DIM, loss=config["loss"],
-                         G_ema=G_ema, ema_decay=config.get("ema") or 0.999)
+                         G_ema=G_ema, ema_decay=config.get("ema") or 0.999, r1=config.get("r1", 0.0))
     G_show = G_ema if G_ema is not None else G  # the generator whose samples we show and score
     z_grid, labels_grid = fixed_noise(config, device)
     history = {"loss_d": [], "loss_g": [], "D_real": [], "D_fake": [], "steps_per_epoch": len(loader)}
