@@ -16,6 +16,11 @@ bit-identical weights to 4 epochs in one go.
 
 The GAN loop itself is ``minigan.gan.GANTrainer`` (Algorithm 1); this file only
 feeds it one MNIST batch per iteration and does the bookkeeping around it.
+
+By default D is also regularised with an R1 penalty, gamma = 1 (``--r1 0`` turns
+it off): on seed 0 it lifted the judge's score from 80% to 85% of the real
+digits', halved the Frechet distance and brought every digit to 7-13% of the
+samples (docs/mnist_results.md), at about 30% more time per iteration.
 """
 
 import copy
@@ -42,7 +47,7 @@ GRID = 8  # the sample grid is GRID x GRID images
 
 
 def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, seed=0, subset=None,
-                lr=2e-4, beta1=0.5, ema=0.0, r1=0.0):
+                lr=2e-4, beta1=0.5, ema=0.0, r1=1.0):
     """The settings of a run, validated; a ValueError names the bad one."""
     if not float(r1) >= 0.0:
         raise ValueError(f"r1 (the weight of the R1 penalty) must be >= 0, got {r1}")
@@ -170,7 +175,7 @@ def _history_lists(history):
 
 
 def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, device="cpu", seed=0,
-                out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0, r1=0.0,
+                out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0, r1=1.0,
                 progress=True, dataset=None, log=print, pictures=True):
     """Train the DCGAN on MNIST; returns {"G", "D", "trainer", "epoch", "out", "history"}.
 
@@ -202,7 +207,8 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     # optional: sample from an exponential moving average of G's weights (G_ema), as in the toy recipe
     G_ema = copy.deepcopy(G) if config.get("ema") else None
     trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=None, z_dim=Z_DIM, loss=config["loss"],
-                         G_ema=G_ema, ema_decay=config.get("ema") or 0.999, r1=config.get("r1", 0.0))
+                         G_ema=G_ema, ema_decay=config.get("ema") or 0.999,
+                         r1=config.get("r1", 0.0))  # checkpoints from before --r1 existed trained without it
     G_show = G_ema if G_ema is not None else G  # the generator whose samples we show and score
     z_grid, labels_grid = fixed_noise(config, device)
     history = {"loss_d": [], "loss_g": [], "D_real": [], "D_fake": [], "steps_per_epoch": len(loader)}
