@@ -119,7 +119,7 @@ def col2im(cols, shape, kernel, stride, padding):
 
 
 def col2im_gather(cols, shape, kernel, stride, padding):
-    """``col2im`` written as a gather: each image pixel sums the few columns entries that touch it.
+    """``col2im`` written as a gather: each image pixel sums the few column entries that touch it.
 
     Split the kernel offset i = a + s*u (a = i mod s, the pixel's *phase*; u < T = ceil(k/s)).
     Padded pixel row s*q + a then receives column row i = a + s*u from output row oh = q - u,

@@ -85,26 +85,25 @@ def to_torch(model, torch):
 
 def torch_step(torch, G, D, device="cpu", batch=BATCH):
     """The same iteration in PyTorch on `device`, on copies of G and D."""
-    BATCH = batch  # noqa: N806 (the module constant, overridable here)
     import torch.nn.functional as F
 
     torch.manual_seed(0)
     tG, tD = to_torch(G, torch).to(device), to_torch(D, torch).to(device)
     opt_g = torch.optim.Adam(tG.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(tD.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    real = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (BATCH, 1, 28, 28)).astype(np.float32)).to(device)
-    ones, zeros = torch.ones(BATCH, 1, device=device), torch.zeros(BATCH, 1, device=device)
+    real = torch.from_numpy(np.random.default_rng(0).uniform(-1, 1, (batch, 1, 28, 28)).astype(np.float32)).to(device)
+    ones, zeros = torch.ones(batch, 1, device=device), torch.zeros(batch, 1, device=device)
 
     def step():
         with torch.no_grad():
-            fake = tG(torch.randn(BATCH, 100, device=device))
+            fake = tG(torch.randn(batch, 100, device=device))
         loss_d = (F.binary_cross_entropy_with_logits(tD(real), ones)
                   + F.binary_cross_entropy_with_logits(tD(fake), zeros))
         opt_d.zero_grad()
         loss_d.backward()
         opt_d.step()
         tD.requires_grad_(False)
-        loss_g = F.binary_cross_entropy_with_logits(tD(tG(torch.randn(BATCH, 100, device=device))), ones)
+        loss_g = F.binary_cross_entropy_with_logits(tD(tG(torch.randn(batch, 100, device=device))), ones)
         tD.requires_grad_(True)
         opt_g.zero_grad()
         loss_g.backward()
