@@ -143,9 +143,9 @@ def _add_train_mnist(train_sub):
     p.add_argument("--lr", type=_positive_float, default=2e-4, help="Adam learning rate (beta1 = 0.5)")
     p.add_argument("--ema", type=float, default=0.0,
                    help="sample from a moving average of G's weights with this decay, e.g. 0.999 (0 = off)")
-    p.add_argument("--r1", type=float, default=1.0,
+    p.add_argument("--r1", type=float, default=None,
                    help="weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real images "
-                        "(default 1: balanced digits; 0 = off, the plain reference DCGAN)")
+                        "(default 1 for the DCGAN: balanced digits; 0 for --conditional; 0 = off)")
     p.add_argument("--out", default=None, help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR up to --epochs epochs")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")

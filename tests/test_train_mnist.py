@@ -130,6 +130,13 @@ def test_setting_errors_give_one_clear_line(argv, message, capsys, tmp_path):
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_r1_defaults_to_1_for_the_dcgan_and_0_for_the_conditional_model():
+    from minigan.experiments.mnist import make_config
+
+    assert make_config()["r1"] == 1.0 and make_config(conditional=True)["r1"] == 0.0
+    assert make_config(r1=0.0)["r1"] == 0.0 and make_config(conditional=True, r1=2.0)["r1"] == 2.0
+
+
 def test_r1_penalty_is_a_setting_kept_across_a_resume(digits, tmp_path):
     result = train_mnist(epochs=1, out=tmp_path, dataset=digits, r1=0.5, **TINY)
     assert result["trainer"].r1 == 0.5 and read_checkpoint(tmp_path)["config"]["r1"] == 0.5
