@@ -320,8 +320,8 @@ def _dry_run(config, G, D, data, loader, trainer, device, out, log):
     trainer.train_step()
     seconds = time.perf_counter() - start
     log(f"dry run: {len(data)} training images, {len(loader)} iterations of batch {config['batch_size']} per epoch, "
-        f"{config['epochs']} epochs, loss {config['loss']}, {'conditional' if config['conditional'] else 'unconditional'} "
-        f"DCGAN on {device}")
+        f"{config['epochs']} epochs, loss {config['loss']}, R1 gamma {config.get('r1', 0.0):g}, "
+        f"{'conditional' if config['conditional'] else 'unconditional'} DCGAN on {device}")
     log(f"G has {count(G):,} parameters, D has {count(D):,}; one iteration took {seconds:.2f} s "
         f"(so about {seconds * len(loader):.0f} s per epoch); would write to {out}")
     return {"config": config, "iteration_seconds": seconds, "iterations_per_epoch": len(loader)}
