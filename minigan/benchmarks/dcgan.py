@@ -159,11 +159,11 @@ def _overhead_report(torch, device, repeats, ours, theirs, small=2):
     What is left there is the cost of launching kernels and of Python: if the
     batch-64 time is close to it, the GPU is waiting on the host, not computing.
     """
-    import cupy
+    from minigan import backend
 
     step, G, D = minigan_step(device, batch=small)
     t = interleaved_medians({"minigan": step, "torch": torch_step(torch, G, D, device, batch=small)}, repeats, warmup=2)
-    pool = cupy.get_default_memory_pool()
+    pool = backend.xp_for_device(device).get_default_memory_pool()  # CuPy's
     print(f"  at batch {small} (almost no arithmetic: launch + Python overhead): minigan {t['minigan'] * 1e3:.1f} ms, "
           f"PyTorch {t['torch'] * 1e3:.1f} ms")
     print(f"  share of the batch-{BATCH} time that is overhead: minigan {min(1.0, t['minigan'] / ours):.0%}, "

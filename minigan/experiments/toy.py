@@ -15,7 +15,6 @@ The run folder (--out DIR) gets:
 import json
 import os
 import time
-from contextlib import contextmanager
 
 from .. import autograd as ag
 from .. import backend, gan, nn, optim
@@ -122,21 +121,11 @@ def sampler(trainer):
     return trainer.G_ema if trainer.G_ema is not None else trainer.G
 
 
-@contextmanager
-def own_randomness(seed):
-    """Run a block with minigan's RNG seeded to `seed`, then put training's RNG state back.
-
-    Evaluations and pictures use it, so they never change what training draws.
-    """
-    with backend.fork_rng(seed):
-        yield
-
-
 def evaluate(G, data, config, n=2500, seed=12345):
     """Mode metrics of n generator samples (None for datasets without modes)."""
     if data.centers is None:
         return None
-    with own_randomness(seed):
+    with backend.fork_rng(seed):
         fake = gan.sample(G, n, config["z_dim"], device=config["device"])
     return mode_metrics(fake, data.centers, data.std)
 
@@ -180,7 +169,7 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     evals = [r for r in records if r.get("eval")]
     frames = []
     frame_every = max(1, -(-config["steps"] // max(config["frames"], 1)))  # ceil(steps / frames)
-    with own_randomness(config["seed"] + 1):  # fixed points for the pictures, drawn aside from training's RNG
+    with backend.fork_rng(config["seed"] + 1):  # fixed points for the pictures, drawn aside from training's RNG
         view_z = ag.randn(512, config["z_dim"], device=config["device"])
         view_real = data.sample(512)
 
@@ -251,7 +240,7 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
 def _save_pictures(out, trainer, data, config, logs, evals, frames, picture):
     from .. import plots
 
-    with own_randomness(config["seed"] + 2):
+    with backend.fork_rng(config["seed"] + 2):
         fake = gan.sample(sampler(trainer), 2500, config["z_dim"], device=config["device"])
         real = data.sample(2500)
     plots.save_figure(plots.plot_samples(real, fake, data.extent,
@@ -288,7 +277,7 @@ def load_generator(path):
 def sample_checkpoint(path, n=2500, seed=0):
     """n generator samples (an (n, 2) NumPy array) from a toy checkpoint."""
     G, config, _ = load_generator(path)
-    with own_randomness(seed):
+    with backend.fork_rng(seed):
         return gan.sample(G, n, config["z_dim"])
 
 
