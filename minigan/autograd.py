@@ -891,9 +891,13 @@ class Linear(Function):
         # y = x W^T + b:  dy/dx = W,  dy/dW = gy^T x,  dy/db = sum over the batch
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
+        if not _grad_enabled:  # the usual case: no graph needed, so the same products on plain arrays
+            x, w, gy = x.data, w.data, gy.data
         gx = gy @ w if need[0] else None
         gw = gy.T @ x if need[1] else None
         gb = gy.sum(axis=0) if len(self.inputs) == 3 and need[2] else None
+        if not _grad_enabled:
+            return tuple(None if g is None else Tensor(g) for g in (gx, gw, gb))
         return gx, gw, gb
 
 
@@ -1132,7 +1136,10 @@ class ReLU(Function):
 
     def backward(self, gy):
         # d relu(x)/dx = [x > 0]
-        return gy * Tensor((self.inputs[0].data > 0).astype(gy.dtype))
+        mask = self.inputs[0].data > 0
+        if not _grad_enabled:  # no graph needed: one multiply on plain arrays
+            return Tensor(gy.data * mask)
+        return gy * Tensor(mask.astype(gy.dtype))
 
 
 def relu(x):

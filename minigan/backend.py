@@ -336,3 +336,32 @@ def synchronize(device):
     """Wait until the device has finished its queued work (no-op on the CPU); for timing."""
     if device != "cpu":
         xp_for_device(device).cuda.Device().synchronize()
+
+
+def reuse_freed_memory():
+    """Ask glibc's malloc to keep freed memory for reuse; returns whether it could (Linux only).
+
+    By default glibc gives every buffer of more than about 128 KiB back to the
+    operating system as soon as it is freed, so the next training step's arrays,
+    the same sizes again, start as fresh pages that fault in one at a time (the
+    kernel zeroes each). Keeping freed memory makes a toy GAN iteration about 15%
+    faster and a DCGAN iteration about 10% (measured on the 2-core CPU machine).
+    It changes this process's allocator, so the library never does it on its own:
+    the `minigan` command calls it at start; a script or notebook may call it too.
+    """
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (musl, ...)
+        return False
+    m_trim_threshold, m_top_pad, m_mmap_threshold = -1, -2, -3  # from <malloc.h>
+    ok = mallopt(m_mmap_threshold, 32 << 20)  # buffers up to 32 MiB (glibc's maximum) come from the heap
+    ok = ok and mallopt(m_trim_threshold, 512 << 20)  # and freed heap memory is kept, up to 512 MiB
+    ok = ok and mallopt(m_top_pad, 64 << 20)  # grow the heap in 64 MiB steps
+    return bool(ok)
+

@@ -269,6 +269,9 @@ def main(argv=None):
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    from . import backend
+
+    backend.reuse_freed_memory()  # 10-30% faster training steps on Linux (see its docstring)
     try:
         args.func(args)
     except UsageError as e:

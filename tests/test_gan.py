@@ -210,6 +210,42 @@ def _run_logs(config, steps):
     return [trainer.train_step() for _ in range(steps)], trainer
 
 
+def test_toy_networks_work_at_the_grids_size_and_samples_stay_in_data_units():
+    from minigan.experiments.toy import Rescale, build_models, make_trainer, network_units
+
+    ring = _tiny(dataset="ring")
+    units = network_units(ring)
+    assert units == pytest.approx(4.0, rel=1e-3)  # ring size 1, grid size 4
+    assert network_units(_tiny(dataset="grid")) == pytest.approx(1.0, rel=1e-3)
+    assert network_units(_tiny(dataset="ring", rms_radius=0.0)) == 1.0
+    minigan.manual_seed(0)
+    G, D = build_models(ring)
+    assert isinstance(G[1], Rescale) and isinstance(D[0], Rescale)
+    x = minigan.randn(5, 2)
+    with minigan.no_grad():
+        assert np.allclose(D(x).numpy(), D[1](x * units).numpy(), rtol=1e-6)
+        z = minigan.randn(5, ring["z_dim"])
+        assert np.allclose(G(z).numpy(), G[0](z).numpy() / units, rtol=1e-6)
+    plain_G, plain_D = build_models(_tiny(dataset="ring", rms_radius=0.0))
+    assert not any(isinstance(m, Rescale) for m in list(plain_G.modules()) + list(plain_D.modules()))
+    trainer, _ = make_trainer(ring)  # R1's weight is given in network units
+    assert trainer.r1 == pytest.approx(ring["r1"] / units**2)
+
+
+def test_a_toy_checkpoint_from_before_rescaling_still_loads(tmp_path):
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2)
+    toy.run(tmp_path, steps=4, stop_after=2, progress=False, pictures=False, rms_radius=0.0, **settings)
+    path = tmp_path / "checkpoint.npz"
+    state = minigan.load(path)
+    del state["config"]["rms_radius"]  # what an older minigan wrote
+    minigan.save(state, path)
+    G, config, _ = toy.load_generator(path)
+    assert config["rms_radius"] == 0.0
+    assert toy.sample_checkpoint(path, n=10).shape == (10, 2)
+    toy.run(tmp_path, resume=True, progress=False, pictures=False)
+    assert minigan.load(path)["step"] == 4
+
+
 def test_same_seed_gives_identical_logs(device):
     a, trainer = _run_logs(_tiny(seed=3, device=device), 4)
     b, _ = _run_logs(_tiny(seed=3, device=device), 4)

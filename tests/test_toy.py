@@ -41,6 +41,22 @@ def test_every_dataset_is_seeded_by_minigan(name):
     assert np.mean((a > lo) & (a < hi)) > 0.99  # the plotting window holds the data
 
 
+@pytest.mark.parametrize("name", list(toy.TOY_DATASETS))
+def test_rms_radius_is_the_size_of_the_data_and_leaves_the_stream_alone(name):
+    data = toy.toy_dataset(name)
+    minigan.manual_seed(7)
+    before = data.sample(5).numpy()
+    minigan.manual_seed(7)
+    radius = data.rms_radius  # exact for a mixture, else estimated on its own generator
+    assert np.array_equal(data.sample(5).numpy(), before)
+    x = data.sample(20000).numpy().astype(np.float64)
+    assert radius == pytest.approx(np.sqrt(np.mean(np.sum(x**2, axis=1))), rel=0.03)
+    if name == "ring":
+        assert radius == pytest.approx(math.sqrt(1 + 2 * 0.01**2), rel=1e-12)
+    if name == "grid":
+        assert radius == pytest.approx(math.sqrt(16 + 2 * 0.05**2), rel=1e-12)
+
+
 def test_unknown_dataset_is_named():
     with pytest.raises(ValueError, match="unknown toy dataset 'spiral'"):
         toy.toy_dataset("spiral")

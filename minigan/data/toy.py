@@ -24,7 +24,8 @@ class ToyDataset:
 
     Attributes: ``name``; ``centers`` (a (K, 2) NumPy array of mode centres, or
     None when the distribution has no modes); ``std`` (the modes' standard
-    deviation, or None). ``sample(n)`` returns an (n, 2) float32 Tensor.
+    deviation, or None); ``rms_radius``, sqrt(E||x||^2), the size of the data.
+    ``sample(n)`` returns an (n, 2) float32 Tensor.
     """
 
     def __init__(self, name, sampler, centers=None, std=None, extent=None):
@@ -61,6 +62,17 @@ class ToyDataset:
         noise = backend.standard_normal(device, (n, 2), dtype)
         noise *= backend.scalar(self.std, dtype, device)
         return centers[which] + noise
+
+    @property
+    def rms_radius(self):
+        """sqrt(E||x||^2): exact for a mixture (mean ||centre||^2 + 2 std^2), else from 10,000 points.
+
+        The estimate uses its own fixed generator, so it never moves minigan's random stream.
+        """
+        if self.centers is not None and self.std is not None:
+            return math.sqrt(float(np.mean(np.sum(self.centers**2, axis=1))) + 2 * self.std**2)
+        points = np.asarray(self._sampler(np.random.default_rng(0), 10000), dtype=np.float64)
+        return math.sqrt(float(np.mean(np.sum(points**2, axis=1))))
 
     def __repr__(self):
         modes = f", {len(self.centers)} modes, std={self.std}" if self.centers is not None else ""

@@ -29,7 +29,7 @@ DEFAULTS = {
     "dataset": "ring",
     "loss": "nonsaturating",
     "k": 1,
-    "steps": 10000,
+    "steps": 20000,
     "batch_size": 512,
     "lr": 2e-3,  # both networks; constant, then linear decay to 0 over the last part of the run
     "lr_decay_start": 0.5,  # fraction of the run after which the decay starts (1 = no decay)
@@ -37,8 +37,9 @@ DEFAULTS = {
     "z_dim": 16,
     "hidden": 128,
     "depth": 2,  # hidden layers in G and in D
+    "rms_radius": 4.0,  # the networks see the data rescaled to this size, sqrt(E||x||^2) (0 = as it is)
     "r1": 0.1,
-    "ema": 0.99,  # decay of the moving average of G's weights that samples come from (0 = off)
+    "ema": 0.999,  # decay of the moving average of G's weights that samples come from (0 = off)
     "gp": 10.0,
     "seed": 0,
     "eval_every": 1000,
@@ -59,12 +60,52 @@ def mlp(sizes):
     return nn.Sequential(*layers)
 
 
+class Rescale(nn.Module):
+    """y = factor * x: a fixed change of units, with no parameters."""
+
+    def __init__(self, factor):
+        super().__init__()
+        self.factor = float(factor)
+
+    def forward(self, x):
+        return x * self.factor
+
+    def extra_repr(self):
+        return f"factor={self.factor:g}"
+
+
+def network_units(config):
+    """How many network units make one data unit: rms_radius / the dataset's own (1 = no rescaling).
+
+    The recipe was developed on the grid, whose size sqrt(E||x||^2) is 4. The ring
+    (size 1) is the same problem four times smaller, and Adam's steps are not
+    scale-free: in the data's own units the ring's D learns four times more slowly
+    relative to the data and G moves too far per step. So D first multiplies its
+    input by this factor and G divides its output by it: both networks work at the
+    grid's size, and samples still come out in the data's units.
+    """
+    if config["rms_radius"] == 0:
+        return 1.0
+    return config["rms_radius"] / toy_dataset(config["dataset"]).rms_radius
+
+
 def build_models(config):
-    """G: z -> hidden x depth -> 2, D: 2 -> hidden x depth -> 1 logit."""
+    """G: z -> hidden x depth -> 2, D: 2 -> hidden x depth -> 1 logit (rescaled to network units)."""
     hidden = [config["hidden"]] * config["depth"]
-    G = mlp([config["z_dim"], *hidden, 2]).to(config["device"])
-    D = mlp([2, *hidden, 1]).to(config["device"])
-    return G, D
+    G = mlp([config["z_dim"], *hidden, 2])
+    D = mlp([2, *hidden, 1])
+    if config["rms_radius"] != 0:
+        units = network_units(config)
+        G = nn.Sequential(G, Rescale(1.0 / units))
+        D = nn.Sequential(Rescale(units), D)
+    return G.to(config["device"]), D.to(config["device"])
+
+
+def saved_config(state):
+    """A checkpoint's config; runs saved before rescaling existed trained without it."""
+    config = dict(DEFAULTS, rms_radius=0.0)
+    config.update(state["config"])
+    return config
 
 
 def check_config(config):
@@ -79,6 +120,8 @@ def check_config(config):
     for key in ("steps", "r1", "gp"):
         if config[key] < 0:
             raise ValueError(f"{key} must be >= 0, got {config[key]}")
+    if config["rms_radius"] < 0:
+        raise ValueError(f"rms_radius must be >= 0 (0 = no rescaling), got {config['rms_radius']}")
     if not (0 <= config["ema"] < 1 and 0 <= config["lr_decay_start"] <= 1):
         raise ValueError(f"need 0 <= ema < 1 and 0 <= lr_decay_start <= 1, got {config['ema']}, {config['lr_decay_start']}")
     for key in ("k", "batch_size", "z_dim", "hidden", "depth", "eval_every", "log_every", "checkpoint_every"):
@@ -100,7 +143,9 @@ def make_trainer(config):
     trainer = gan.GANTrainer(
         G, D, opt_g, opt_d,
         real_batches=lambda: data.sample(config["batch_size"], device=config["device"]),
-        z_dim=config["z_dim"], loss=config["loss"], k=config["k"], r1=config["r1"], gp=config["gp"],
+        # R1 is weighed in network units: ||grad_x D||^2 = units^2 ||grad D in network units||^2
+        z_dim=config["z_dim"], loss=config["loss"], k=config["k"], r1=config["r1"] / network_units(config) ** 2,
+        gp=config["gp"],
         G_ema=G_ema, ema_decay=config["ema"] or 0.999,
     )
     trainer.checkpoint_info = {"kind": KIND, "config": config}
@@ -148,7 +193,7 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     metrics_path = os.path.join(out, "metrics.jsonl")
     if resume:
         state = read_checkpoint(ckpt_path)
-        config = dict(state["config"])
+        config = saved_config(state)
     else:
         config = dict(DEFAULTS, **settings)
     config["betas"] = list(config["betas"])
@@ -267,7 +312,7 @@ def read_checkpoint(path):
 def load_generator(path):
     """Rebuild G from a toy checkpoint (ValueError if the weights do not fit the saved config)."""
     state = read_checkpoint(path)
-    config = dict(DEFAULTS, **state["config"])
+    config = saved_config(state)
     config["device"] = "cpu"
     G, _ = build_models(config)
     G.load_state_dict(state["G_ema"] if "G_ema" in state else state["G"])  # sample from the average
