@@ -157,6 +157,10 @@ class Tensor:
         """The same values, cut off from the graph (shares memory)."""
         return Tensor(self.data)
 
+    def clone(self):
+        """A copy with its own memory that stays in the graph (gradients flow through it)."""
+        return clone(self)
+
     def to(self, device=None, dtype=None):
         """This tensor on another device and/or dtype (differentiable)."""
         out = self
@@ -497,7 +501,9 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
             if g.shape != t.shape:  # every backward rule must undo its broadcasting
                 raise RuntimeError(f"internal error: gradient shape {g.shape} for a tensor of shape {t.shape}")
             if create_graph:
-                t.grad = g if t.grad is None else t.grad + g
+                # a copy of its own: g may be a view shared with another tensor, and a later
+                # plain backward adds into .grad in place
+                t.grad = clone(g) if t.grad is None else t.grad + g
             elif t.grad is None:
                 t.grad = Tensor(g.data.copy())  # own copy: g may be a view shared with another tensor
             else:
@@ -675,6 +681,20 @@ class Div(Function):
 def div(a, b):
     """a / b elementwise, with broadcasting."""
     return Div()(*_pair(a, b, "div"))
+
+
+class Clone(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        # d copy(x)/dx = 1
+        return gy
+
+
+def clone(x):
+    """A copy of x in its own memory, still in the graph."""
+    return Clone()(x)
 
 
 class Neg(Function):

@@ -282,3 +282,17 @@ def test_tensor_copies_its_input_like_torch(device):
     assert u.device == device
     u.data += 1.0
     np.testing.assert_array_equal(t.numpy(), [1.0, 1.0, 1.0])
+
+
+def test_create_graph_gives_each_leaf_its_own_grad(device):
+    # An add hands the same gradient to both inputs; each leaf must still own its .grad,
+    # or a later backward (which adds into .grad in place) would change the other one too.
+    a = mg.randn(3, device=device, requires_grad=True)
+    b = mg.randn(3, device=device, requires_grad=True)
+    (a + b).sum().backward(create_graph=True)
+    assert a.grad is not b.grad
+    before = b.grad.numpy().copy()
+    (a * 2.0).sum().backward()
+    assert np.array_equal(a.grad.numpy(), np.full(3, 3.0, dtype=np.float32))
+    assert np.array_equal(b.grad.numpy(), before)
+

@@ -82,6 +82,7 @@ CASES = {
     "div_broadcast": (lambda a, b: a / b, lambda a, b: a / b, [normal(3, 4), positive(4)]),
     "rdiv_scalar": (lambda a: 1.0 / a, lambda a: 1.0 / a, [positive(3)]),
     "neg": (lambda a: -a, lambda a: -a, [normal(3, 2)]),
+    "clone_then_square": (lambda a: a.clone() * a, lambda a: a.clone() * a, [normal(3, 2)]),
     "pow_2": (lambda a: a**2, lambda a: a**2, [normal(3, 2)]),
     "pow_3": (lambda a: a**3, lambda a: a**3, [normal(3, 2)]),
     "pow_half": (lambda a: a**0.5, lambda a: a**0.5, [positive(3, 2)]),
@@ -182,7 +183,7 @@ CASES = {
 # Ops whose second derivatives (double backprop) must be right.
 GRADGRAD = [
     "add_broadcast", "sub_broadcast", "mul_broadcast", "mul_same_tensor", "div_broadcast", "rdiv_scalar",
-    "neg", "pow_2", "pow_3", "pow_half", "pow_negative", "exp", "log", "sqrt", "abs", "maximum_broadcast",
+    "neg", "clone_then_square", "pow_2", "pow_3", "pow_half", "pow_negative", "exp", "log", "sqrt", "abs", "maximum_broadcast",
     "clip", "where_broadcast", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "logsigmoid",
     "matmul", "matmul_batched_broadcast", "matmul_vector_left", "linear", "linear_no_bias_3d",
     "sum_all", "sum_axes_keepdims", "mean_all", "mean_last_keepdims", "max_axis", "max_all",
