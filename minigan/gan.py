@@ -186,6 +186,11 @@ class GANTrainer:
         self.step = 0  # completed iterations
         self.checkpoint_info = {}  # saved with every checkpoint, e.g. {"kind": "toy", "config": {...}}
 
+    @property
+    def G_sample(self):
+        """The generator to draw samples from: the weight average G_ema when there is one, else G."""
+        return self.G_ema if self.G_ema is not None else self.G
+
     def noise(self, m, like):
         """m noise vectors z ~ N(0, I) on the device and dtype of `like`."""
         return ag.randn(m, self.z_dim, dtype=like.dtype, device=like.device)

@@ -217,7 +217,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=None, z_dim=Z_DIM, loss=config["loss"],
                          G_ema=G_ema, ema_decay=config.get("ema") or 0.999,
                          r1=config.get("r1", 0.0))  # checkpoints from before --r1 existed trained without it
-    G_show = G_ema if G_ema is not None else G  # the generator whose samples we show and score
+    G_show = trainer.G_sample  # the generator whose samples we show and score
     z_grid, labels_grid = fixed_noise(config, device)
     history = {"loss_d": [], "loss_g": [], "D_real": [], "D_fake": [], "steps_per_epoch": len(loader)}
     epoch = 0

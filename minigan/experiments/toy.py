@@ -161,11 +161,6 @@ def learning_rate(config, step):
     return config["lr"] * min(1.0, remaining / (1.0 - start))
 
 
-def sampler(trainer):
-    """The generator to draw samples from: the weight average when there is one."""
-    return trainer.G_ema if trainer.G_ema is not None else trainer.G
-
-
 def evaluate(G, data, config, n=2500, seed=12345):
     """Mode metrics of n generator samples (None for datasets without modes)."""
     if data.centers is None:
@@ -235,7 +230,7 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
             logs.append(log)
             _append_jsonl(metrics_path, log)
         if step % config["eval_every"] == 0 or step == config["steps"]:
-            m = evaluate(sampler(tr), data, config) if data.centers is not None else None
+            m = evaluate(tr.G_sample, data, config) if data.centers is not None else None
             if m is not None:
                 record = {"step": step, "eval": True, **{k: m[k] for k in ("modes", "num_modes", "hq", "kl")}}
                 evals.append(record)
@@ -270,7 +265,7 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     if trainer.step < config["steps"]:
         return {"steps": trainer.step, "stopped": True}
 
-    final = evaluate(sampler(trainer), data, config)
+    final = evaluate(trainer.G_sample, data, config)
     summary = {"steps": trainer.step, "seconds": round(seconds, 2), "dataset": config["dataset"],
                "loss": config["loss"], "seed": config["seed"]}
     if final is not None:
@@ -286,7 +281,7 @@ def _save_pictures(out, trainer, data, config, logs, evals, frames, picture):
     from .. import plots
 
     with backend.fork_rng(config["seed"] + 2):
-        fake = gan.sample(sampler(trainer), 2500, config["z_dim"], device=config["device"])
+        fake = gan.sample(trainer.G_sample, 2500, config["z_dim"], device=config["device"])
         real = data.sample(2500)
     plots.save_figure(plots.plot_samples(real, fake, data.extent,
                                          title=f"{config['dataset']}: real vs generated after {trainer.step} steps"),
