@@ -315,6 +315,9 @@ def test_weight_average_follows_the_generator(device, rng):
     for avg, p, p0 in zip(G_ema.parameters(), G.parameters(), start):
         assert avg.device == device
         assert np.allclose(avg.numpy(), 0.9 * p0 + 0.1 * p.numpy(), rtol=0, atol=1e-15)
+    assert trainer.G_sample is G_ema  # samples come from the average when there is one
+    plain = gan.GANTrainer(G, D, trainer.opt_g, trainer.opt_d, real_batches=lambda: real, z_dim=4)
+    assert plain.G_sample is G
 
 
 def test_grad_norm_is_the_norm_of_all_gradients_together(device):
