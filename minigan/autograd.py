@@ -910,14 +910,16 @@ class Linear(Function):
     def backward(self, gy):
         # y = x W^T + b:  dy/dx = W,  dy/dW = gy^T x,  dy/db = sum over the batch
         x, w = self.inputs[0], self.inputs[1]
+        if _grad_enabled:  # double backward: Tensor ops, so the gradients carry a graph
+            return self._products(gy, x, w)
+        # the usual case: no graph needed, so the same products on plain arrays
+        return tuple(None if g is None else Tensor(g) for g in self._products(gy.data, x.data, w.data))
+
+    def _products(self, gy, x, w):
         need = self.needs_input_grad
-        if not _grad_enabled:  # the usual case: no graph needed, so the same products on plain arrays
-            x, w, gy = x.data, w.data, gy.data
         gx = gy @ w if need[0] else None
         gw = gy.T @ x if need[1] else None
         gb = gy.sum(axis=0) if len(self.inputs) == 3 and need[2] else None
-        if not _grad_enabled:
-            return tuple(None if g is None else Tensor(g) for g in (gx, gw, gb))
         return gx, gw, gb
 
 

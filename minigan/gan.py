@@ -216,11 +216,6 @@ class GANTrainer:
             real_logits, penalty = _call(self.D, real, labels), None
         fake_logits = _call(self.D, fake, labels)
         loss_d = discriminator_loss(self.loss, real_logits, fake_logits)
-        if self.loss in ("minimax", "nonsaturating"):
-            value = -loss_d.data  # D's loss is exactly -V(D, G) here: no need to compute it twice
-        else:
-            with ag.no_grad():
-                value = value_function(real_logits, fake_logits).data
         if penalty is not None:
             loss_d = loss_d + (0.5 * self.r1) * penalty
         if self.loss == "wgan-gp":
@@ -229,7 +224,7 @@ class GANTrainer:
         loss_d.backward()
         with ag.no_grad():
             log = to_host(
-                V=value,  # the exact V(D, G) of this minibatch
+                V=value_function(real_logits, fake_logits),  # the exact V(D, G) of this minibatch
                 D_real=ag.mean(ag.sigmoid(real_logits)),
                 D_fake=ag.mean(ag.sigmoid(fake_logits)),
                 loss_d=loss_d,
