@@ -917,8 +917,13 @@ class Linear(Function):
 
     def _products(self, gy, x, w):
         need = self.needs_input_grad
-        gx = gy @ w if need[0] else None
-        gw = gy.T @ x if need[1] else None
+        gx = gw = None
+        if need[0]:
+            # with one output feature (a discriminator's logit) gy @ w is an outer product:
+            # a broadcast multiply gives the same numbers, and BLAS is slow at a sum of one term
+            gx = gy * w if w.shape[0] == 1 else gy @ w
+        if need[1]:
+            gw = gy.T @ x
         gb = gy.sum(axis=0) if len(self.inputs) == 3 and need[2] else None
         return gx, gw, gb
 
@@ -1158,10 +1163,10 @@ class ReLU(Function):
 
     def backward(self, gy):
         # d relu(x)/dx = [x > 0]
-        mask = self.inputs[0].data > 0
+        mask = (self.inputs[0].data > 0).astype(gy.dtype)  # 0/1 in gy's dtype: a same-dtype multiply is fastest
         if not _grad_enabled:  # no graph needed: one multiply on plain arrays
             return Tensor(gy.data * mask)
-        return gy * Tensor(mask.astype(gy.dtype))
+        return gy * Tensor(mask)
 
 
 def relu(x):

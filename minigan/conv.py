@@ -25,10 +25,11 @@ forward pass keeps this buffer until backward, because the weight gradient
 needs exactly the same patches (trading memory for one fewer copy).
 
 ``col2im`` is the adjoint of ``im2col``: it adds every column back onto the
-pixels it came from. It loops over the kh*kw kernel offsets and adds a strided
-slice each time (``+=`` on a slice of the output). Overlapping patches simply
-add up; there is no scatter, so the result is deterministic and the same code
-runs on NumPy and CuPy.
+pixels it came from. It loops over the kh*kw kernel offsets and adds a slice
+each time (``+=`` on a slice of the output; the slices are laid out so that
+each is one contiguous block, see ``col2im``). Overlapping patches simply add
+up; there is no scatter, so the result is deterministic. (A GPU uses
+``col2im_gather``, the same sums in a few large kernels.)
 
 The transposed convolution is the adjoint of the convolution (with respect to
 its input): one matrix product followed by ``col2im``. The two are each other's
@@ -97,25 +98,68 @@ def im2col(x, kernel, stride, padding):
     return cols.reshape(c * kh * kw, oh * ow * n)
 
 
+def phase_grid(h, w, kernel, stride, padding):
+    """Rows and columns (QH, QW) of each *phase image* that ``col2im`` adds into.
+
+    Split the zero-padded image by pixel phase: pixel (s*q + a, s*r + b) is
+    pixel (q, r) of phase image (a, b), for a, b < s. Kernel offset i = s*u + a
+    sends output row oh to phase row q = oh + u, so a phase image needs
+    OH + ceil(kh/s) - 1 rows (and at least the padded image's), likewise for columns.
+    """
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
+    qh = max(oh + -(-kh // sh) - 1, -(-(h + 2 * ph) // sh))
+    qw = max(ow + -(-kw // sw) - 1, -(-(w + 2 * pw) // sw))
+    return qh, qw
+
+
 def col2im(cols, shape, kernel, stride, padding):
     """The adjoint of ``im2col``: add each column of `cols` back onto its patch of an (N, C, H, W) image.
 
-    One strided ``+=`` per kernel offset (i, j); overlapping patches add up.
+    `cols` is (C*kh*kw, OH*OW*N) as ``im2col`` makes it, or, faster, with every
+    row of OW output pixels padded with zeros to QW = ``phase_grid(...)[1]``
+    pixels: (C*kh*kw, OH*QW*N). The transposed convolution writes that layout
+    directly (``_to_channel_rows(x, width=QW)`` before its matrix product).
+
+    The definition is one strided ``+=`` per kernel offset (i, j) into the
+    padded image, ``image[:, i::s, j::s] += cols[:, i, j]`` (the loop in the
+    tests). Here the same sums, in the same order, go into the s*s *phase
+    images* of ``phase_grid``: kernel offset (i, j) = (s*u + a, s*v + b) adds
+    cols[:, i, j] at (u, v) of phase image (a, b), a stride-1 block. With rows
+    padded to the phase image's width QW, that block is one contiguous run of
+    memory per channel (a row that runs past the right edge spills into the
+    next row's first pixels, but the padding columns it spills are zeros).
+    NumPy adds one contiguous run several times faster than a strided slice.
     (On a GPU, ``col2im_gather`` computes the same sums with a few large kernels.)
     """
-    if backend.device_of(cols) != "cpu":
-        return col2im_gather(cols, shape, kernel, stride, padding)
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
+    qh, qw = phase_grid(h, w, kernel, stride, padding)
+    if backend.device_of(cols) != "cpu":
+        return col2im_gather(cols, shape, kernel, stride, padding)
     xp = backend.xp_of(cols)
-    cols = cols.reshape(c, kh, kw, oh, ow, n)
-    padded = xp.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)  # batch last, as in im2col
+    if cols.shape[1] == oh * ow * n and ow != qw:  # im2col's layout: pad each row with zeros (one copy)
+        wide = xp.zeros((c * kh * kw, oh, qw, n), dtype=cols.dtype)
+        wide[:, :, :ow, :] = cols.reshape(-1, oh, ow, n)
+        cols = wide
+    run = oh * qw * n  # one channel's block of one kernel offset: OH rows of QW pixels
+    cols = cols.reshape(c, kh, kw, run)
+    phases = xp.zeros((c, sh, sw, (qh + 1) * qw * n), dtype=cols.dtype)  # one spare row for the spill
     for i in range(kh):
         for j in range(kw):
-            # output pixel (oh, ow) saw input pixel (oh*sh + i, ow*sw + j) through kernel offset (i, j)
-            padded[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :] += cols[:, i, j]
-    return _to_batch_first(padded[:, ph : ph + h, pw : pw + w, :])
+            start = ((i // sh) * qw + j // sw) * n  # pixel (u, v) of phase image (i mod s, j mod s)
+            phases[:, i % sh, j % sw, start : start + run] += cols[:, i, j]
+    phases = phases.reshape(c, sh, sw, qh + 1, qw, n)
+    # back to one image without the zero padding: pixel y of the image is pixel y + p of the padded one
+    image = xp.empty((c, h, w, n), dtype=cols.dtype)
+    for a in range(sh):
+        for b in range(sw):
+            y0, x0 = (a - ph) % sh, (b - pw) % sw  # first image row (column) in phase a (b)
+            q0, r0 = (y0 + ph) // sh, (x0 + pw) // sw
+            rows, columns = len(range(y0, h, sh)), len(range(x0, w, sw))
+            image[:, y0::sh, x0::sw, :] = phases[:, a, b, q0 : q0 + rows, r0 : r0 + columns, :]
+    return _to_batch_first(image)
 
 
 def col2im_gather(cols, shape, kernel, stride, padding):
@@ -128,17 +172,18 @@ def col2im_gather(cols, shape, kernel, stride, padding):
     sums are one reduction over (u, v): 16 strided adds become about five large kernels.
     That matters on a GPU, where each small kernel costs more to launch than to run;
     on the CPU the loop in ``col2im`` is faster. Same numbers either way (tested).
+    `cols` comes in either layout of ``col2im``.
     """
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
     th, tw = -(-kh // sh), -(-kw // sw)  # kernel taps per phase
-    qh = max(oh + th - 1, -(-(h + 2 * ph) // sh))  # rows (columns) of each phase image
-    qw = max(ow + tw - 1, -(-(w + 2 * pw) // sw))
+    qh, qw = phase_grid(h, w, kernel, stride, padding)
     xp = backend.xp_of(cols)
     # zeros around the columns: kernel axes up to a multiple of the stride, output axes by th-1 (tw-1) in front
     big = xp.zeros((c, sh * th, sw * tw, qh + th - 1, qw + tw - 1, n), dtype=cols.dtype)
-    big[:, :kh, :kw, th - 1 : th - 1 + oh, tw - 1 : tw - 1 + ow, :] = cols.reshape(c, kh, kw, oh, ow, n)
+    given_width = cols.shape[1] // (oh * n)  # OW (im2col's layout) or QW (rows padded with zeros)
+    big[:, :kh, :kw, th - 1 : th - 1 + oh, tw - 1 : tw - 1 + ow, :] = cols.reshape(c, kh, kw, oh, given_width, n)[..., :ow, :]
     s_c, s_i, s_j, s_oh, s_ow, s_n = big.strides
     terms = xp.lib.stride_tricks.as_strided(  # terms[c, a, b, u, v, q, r, n] = big[c, a + s u, b + s v, q - u, r - v, n]
         big[:, :, :, th - 1 :, tw - 1 :, :],
@@ -150,28 +195,39 @@ def col2im_gather(cols, shape, kernel, stride, padding):
     return _to_batch_first(padded[:, ph : ph + h, pw : pw + w, :])
 
 
-def _to_channel_rows(a):
-    """(N, C, H, W) -> (C, H*W*N): channels as rows, pixels in im2col's column order (oh, ow, n)."""
-    return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
+def _to_channel_rows(a, width=None):
+    """(N, C, H, W) -> (C, H*W*N): channels as rows, pixels in im2col's column order (oh, ow, n).
+
+    With `width` > W, each image row is padded with zeros to `width` pixels:
+    (C, H*width*N), the layout ``col2im`` adds fastest.
+    """
+    n, c, h, w = a.shape
+    rows = a.transpose(1, 2, 3, 0)  # (C, H, W, N)
+    if width is None or width == w:
+        return rows.reshape(c, -1)
+    wide = backend.xp_of(a).zeros((c, h, width, n), dtype=a.dtype)
+    wide[:, :, :w, :] = rows
+    return wide.reshape(c, -1)
 
 
 def _to_batch_first(a):
-    """(C, H, W, N) -> a contiguous (N, C, H, W), copied a few channels at a time.
+    """(C, H, W, N) -> a contiguous (N, C, H, W): a transpose of the (C*H*W, N) matrix, in tiles.
 
     A single ``ascontiguousarray(a.transpose(3, 0, 1, 2))`` gives the same
-    result, but NumPy then writes numbers C*H*W apart and runs ~7x slower once
-    the array outgrows the CPU cache; blocks of about 64k numbers stay in cache.
-    On a GPU that single copy is the fast way (one kernel instead of C/blocks).
+    result, but NumPy then writes numbers C*H*W apart and runs up to 10x slower
+    once the array outgrows the CPU cache. Tiles of about 8k numbers stay in the
+    cache. On a GPU that single copy is the fast way (one kernel instead of many).
     """
     xp = backend.xp_of(a)
-    if backend.device_of(a) != "cpu":  # a GPU has no such cache problem, and each block would cost a kernel launch
+    if backend.device_of(a) != "cpu":  # a GPU has no such cache problem, and each tile would cost a kernel launch
         return xp.ascontiguousarray(a.transpose(3, 0, 1, 2))
     c, h, w, n = a.shape
-    out = xp.empty((n, c, h, w), dtype=a.dtype)
-    step = max(1, 65536 // (h * w * n))
-    for start in range(0, c, step):
-        out[:, start : start + step] = a[start : start + step].transpose(3, 0, 1, 2)
-    return out
+    matrix = a.reshape(c * h * w, n)  # (a copy if `a` is a strided view)
+    out = xp.empty((n, c * h * w), dtype=a.dtype)
+    step = max(1, 8192 // n)  # rows per tile
+    for start in range(0, c * h * w, step):
+        out[:, start : start + step] = matrix[start : start + step].T
+    return out.reshape(n, c, h, w)
 
 
 def _add_bias(y, b):
@@ -250,8 +306,12 @@ class ConvTranspose2dOp(Function):
             conv_transpose_output_size(s, self.kernel[d], self.stride[d], self.padding[d], self.output_padding[d])
             for d, s in enumerate((h, wd))
         )
-        cols = w.reshape(cin, -1).T @ _to_channel_rows(x)  # (Cout*kh*kw, H*W*N): each input pixel times the whole kernel
-        y = col2im(cols, (n, cout, out_h, out_w), self.kernel, self.stride, self.padding)
+        shape = (n, cout, out_h, out_w)
+        # each input pixel times the whole kernel: (Cout*kh*kw, H*W*N); on the CPU each row of W
+        # pixels is padded with zeros to the width QW that col2im adds fastest
+        qw = phase_grid(out_h, out_w, self.kernel, self.stride, self.padding)[1] if backend.device_of(x) == "cpu" else None
+        cols = w.reshape(cin, -1).T @ _to_channel_rows(x, width=qw)
+        y = col2im(cols, shape, self.kernel, self.stride, self.padding)
         return _add_bias(y, b)
 
     def backward(self, gy):

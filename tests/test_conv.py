@@ -304,19 +304,44 @@ def test_exhaustive_sweep(device, rng, k, s, p):
         assert mg.gradcheck(lambda x, w, b: F.conv_transpose2d(x, w, b, s2, p2, op), (x, w, b))
 
 
+def ref_col2im(cols, shape, kernel, stride, padding):
+    """col2im by its definition: one strided += per kernel offset into the zero-padded image."""
+    n, c, h, w = shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    oh, ow = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    cols = cols.reshape(c, kh, kw, oh, ow, n)
+    padded = np.zeros((c, h + 2 * ph, w + 2 * pw, n), dtype=cols.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            padded[:, i : i + sh * (oh - 1) + 1 : sh, j : j + sw * (ow - 1) + 1 : sw, :] += cols[:, i, j]
+    return padded[:, ph : ph + h, pw : pw + w, :].transpose(3, 0, 1, 2)
+
+
 @pytest.mark.parametrize("k,s,p", list(itertools.product(range(1, 6), range(1, 4), range(0, 3))))
-def test_col2im_gather_equals_the_loop(device, rng, k, s, p):
-    # the GPU's col2im (a gather of a few large kernels) against the CPU's loop of strided +=,
-    # for every kernel/stride/padding of the sweep, with non-square shapes and a ragged edge
+def test_col2im_equals_the_strided_loop_in_both_layouts(device, rng, k, s, p):
+    # col2im (phase images on the CPU, a gather on a GPU) against the definition, for every
+    # kernel/stride/padding of the sweep, with non-square shapes and a ragged edge; the columns come
+    # as im2col makes them and with rows padded with zeros to the phase width (the fast layout)
     from minigan import backend
-    from minigan.conv import col2im, col2im_gather, conv_output_size
+    from minigan.conv import col2im, col2im_gather, conv_output_size, phase_grid
 
     n, c, h, w = 2, 3, 9 + k, 7 + 2 * k
     kernel, stride, padding = (k, max(1, k - 1)), (s, 1 + s % 3), (p, min(p, 1))
     oh = conv_output_size(h, kernel[0], stride[0], padding[0])
     ow = conv_output_size(w, kernel[1], stride[1], padding[1])
-    cols = rng.standard_normal((c * kernel[0] * kernel[1], oh * ow * n))
-    loop = col2im(cols, (n, c, h, w), kernel, stride, padding)  # on the CPU: the loop
-    gathered = col2im_gather(backend.asarray(cols, device=device), (n, c, h, w), kernel, stride, padding)
-    assert backend.device_of(gathered) == device and gathered.shape == (n, c, h, w)
-    np.testing.assert_allclose(backend.to_numpy(gathered), loop, rtol=1e-12, atol=1e-12)
+    qw = phase_grid(h, w, kernel, stride, padding)[1]
+    assert qw >= ow
+    cols = rng.standard_normal((c * kernel[0] * kernel[1], oh, ow, n))
+    wide = np.zeros((c * kernel[0] * kernel[1], oh, qw, n))
+    wide[:, :, :ow, :] = cols
+    expected = ref_col2im(cols, (n, c, h, w), kernel, stride, padding)
+    for layout in (cols.reshape(len(cols), -1), wide.reshape(len(wide), -1)):
+        on_device = backend.asarray(layout, device=device)
+        for fn in (col2im, col2im_gather):
+            image = fn(on_device, (n, c, h, w), kernel, stride, padding)
+            assert backend.device_of(image) == device and image.shape == (n, c, h, w)
+            assert image.flags.c_contiguous
+            if fn is col2im and device == "cpu":  # the same additions in the same order: the same bits
+                np.testing.assert_array_equal(image, expected)
+            else:
+                np.testing.assert_allclose(backend.to_numpy(image), expected, rtol=1e-12, atol=1e-12)
