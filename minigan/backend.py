@@ -15,6 +15,7 @@ between the two libraries: scatter-add, padding, strided sliding windows,
 moving arrays between devices, and one seeded random generator per device.
 """
 
+import sys
 from contextlib import contextmanager
 
 import numpy as np
@@ -161,6 +162,26 @@ def generator(device):
     return gen
 
 
+def _uniform(gen, n, dtype):
+    """n uniforms in [0, 1) of `dtype`: exactly ``gen.random(n, dtype=dtype)``, drawn faster for float32.
+
+    NumPy makes a float32 uniform from 32 random bits, (bits >> 8) / 2^24,
+    taking the low half of each 64-bit word first. Doing that to a whole array
+    of words (``random_raw``) gives the same numbers and leaves the generator in
+    the same state, without NumPy's loop over single numbers: about 25% faster.
+    Any other case (float64, an odd count, a half-used word waiting in the
+    generator, a big-endian machine) simply asks NumPy.
+    """
+    bitgen = gen.bit_generator
+    if np.dtype(dtype) != np.float32 or n % 2 or sys.byteorder != "little" or bitgen.state["has_uint32"]:
+        return gen.random(n, dtype=dtype)
+    bits = bitgen.random_raw(n // 2).view(np.uint32)  # low half, high half, low half, ...
+    bits >>= 8
+    out = bits.astype(np.float32)
+    out *= np.float32(2.0**-24)
+    return out
+
+
 def standard_normal(device, shape, dtype):
     """N(0, 1) samples of a float dtype from the device's generator.
 
@@ -176,7 +197,7 @@ def standard_normal(device, shape, dtype):
         return gen.standard_normal(shape, dtype=dtype)
     n = int(np.prod(shape))
     half = (n + 1) // 2
-    u = gen.random((2, half), dtype=dtype)
+    u = _uniform(gen, 2 * half, dtype).reshape(2, half)
     r = np.log1p(-u[0])  # log(1 - u1): 1 - u1 is in (0, 1], so the log is finite
     r *= -2.0
     np.sqrt(r, out=r)

@@ -209,3 +209,25 @@ def test_reuse_freed_memory_is_up_to_the_caller_and_keeps_buffers_off_mmap():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert out == ["True", "True", "0"]  # importing minigan changes nothing; the call moves buffers to the heap
+
+
+@pytest.mark.parametrize("n", [2, 10, 131072, 7])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fast_uniforms_are_numpys_own_and_leave_the_same_state(n, dtype):
+    # backend._uniform builds float32 uniforms from raw 64-bit words; it must give exactly
+    # gen.random's numbers and leave the generator where gen.random would (next draws equal too)
+    ours, numpys = np.random.default_rng(5), np.random.default_rng(5)
+    for _ in range(3):
+        a, b = backend._uniform(ours, n, dtype), numpys.random(n, dtype=dtype)
+        assert a.dtype == b.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(ours.random(5, dtype=np.float32), numpys.random(5, dtype=np.float32))
+    np.testing.assert_array_equal(ours.standard_normal(3), numpys.standard_normal(3))
+
+
+def test_fast_uniforms_use_a_half_word_left_in_the_generator_first():
+    ours, numpys = np.random.default_rng(9), np.random.default_rng(9)
+    ours.random(3, dtype=np.float32), numpys.random(3, dtype=np.float32)  # leaves half a word waiting
+    assert ours.bit_generator.state["has_uint32"]
+    np.testing.assert_array_equal(backend._uniform(ours, 8, "float32"), numpys.random(8, dtype=np.float32))
+    np.testing.assert_array_equal(backend._uniform(ours, 8, "float32"), numpys.random(8, dtype=np.float32))
