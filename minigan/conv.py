@@ -280,7 +280,9 @@ class Conv2dWeightGrad(Function):
         cols = self.cols if self.cols is not None else im2col(x, self.kernel, self.stride, self.padding)
         self.cols = None  # not needed any more: free the patch buffer
         o, c = gy.shape[1], x.shape[1]
-        return (_to_channel_rows(gy) @ cols.T).reshape(o, c, *self.kernel)  # (O, OH*OW*N) @ (OH*OW*N, C*kh*kw)
+        # (O, OH*OW*N) @ (OH*OW*N, C*kh*kw), computed as its transpose: OpenBLAS is ~10% faster
+        # with the long patch buffer on the left (same numbers)
+        return (cols @ _to_channel_rows(gy).T).T.reshape(o, c, *self.kernel)
 
     def backward(self, ggw):
         # gw is bilinear in (x, gy):  d<ggw, gw>/dgy = conv2d(x, ggw),  d<ggw, gw>/dx = conv_transpose2d(gy, ggw)
