@@ -129,7 +129,8 @@ def col2im(cols, shape, kernel, stride, padding):
     padded to the phase image's width QW, that block is one contiguous run of
     memory per channel (a row that runs past the right edge spills into the
     next row's first pixels, but the padding columns it spills are zeros).
-    NumPy adds one contiguous run several times faster than a strided slice.
+    NumPy adds such runs about twice as fast as the strided slices (the padding
+    makes the matrix product before this QW/OW times as big, 8/7 in the DCGAN: still a net gain).
     (On a GPU, ``col2im_gather`` computes the same sums with a few large kernels.)
     """
     n, c, h, w = shape
