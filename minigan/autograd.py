@@ -1185,9 +1185,15 @@ class LeakyReLU(Function):
 
     def backward(self, gy):
         # d leaky(x)/dx = 1 if x > 0 else slope
-        factor = (self.inputs[0].data > 0).astype(gy.dtype)  # 1 or 0 ...
-        factor *= 1.0 - self.slope
-        factor += self.slope  # ... becomes 1 or slope
+        x = self.inputs[0].data
+        xp = backend.xp_of(x)
+        slope = backend.scalar(self.slope, x.dtype, backend.device_of(x))
+        if 0.0 <= self.slope <= 1.0:  # sign(x) is 1, 0 or -1, so max(sign(x), slope) is 1 or slope: two passes
+            factor = xp.maximum(xp.sign(x), slope)
+        else:
+            factor = xp.where(x > 0, xp.ones_like(x), slope)
+        if not _grad_enabled:  # no graph needed: one multiply on plain arrays
+            return Tensor(gy.data * factor)
         return gy * Tensor(factor)
 
 

@@ -143,6 +143,8 @@ CASES = {
     "stack_last": (lambda a, b: mg.stack([a, b], axis=-1), lambda a, b: _torch().stack([a, b], -1), [normal(2, 3), normal(2, 3)]),
     "relu": (mg.relu, lambda a: a.relu(), [away_from_zero(3, 4)]),
     "leaky_relu": (lambda a: mg.leaky_relu(a, 0.2), lambda a: _torch().nn.functional.leaky_relu(a, 0.2), [away_from_zero(3, 4)]),
+    "leaky_relu_steep": (lambda a: mg.leaky_relu(a, 1.5), lambda a: _torch().nn.functional.leaky_relu(a, 1.5), [away_from_zero(3, 4)]),
+    "leaky_relu_negative": (lambda a: mg.leaky_relu(a, -0.3), lambda a: _torch().nn.functional.leaky_relu(a, -0.3), [away_from_zero(3, 4)]),
     "sigmoid": (mg.sigmoid, lambda a: a.sigmoid(), [normal(3, 4)]),
     "tanh": (mg.tanh, lambda a: a.tanh(), [normal(3, 4)]),
     "softplus": (mg.softplus, lambda a: _torch().nn.functional.softplus(a), [normal(3, 4)]),
@@ -184,7 +186,7 @@ CASES = {
 GRADGRAD = [
     "add_broadcast", "sub_broadcast", "mul_broadcast", "mul_same_tensor", "div_broadcast", "rdiv_scalar",
     "neg", "clone_then_square", "pow_2", "pow_3", "pow_half", "pow_negative", "exp", "log", "sqrt", "abs", "maximum_broadcast",
-    "clip", "where_broadcast", "relu", "leaky_relu", "sigmoid", "tanh", "softplus", "logsigmoid",
+    "clip", "where_broadcast", "relu", "leaky_relu", "leaky_relu_negative", "sigmoid", "tanh", "softplus", "logsigmoid",
     "matmul", "matmul_batched_broadcast", "matmul_vector_left", "linear", "linear_no_bias_3d",
     "sum_all", "sum_axes_keepdims", "mean_all", "mean_last_keepdims", "max_axis", "max_all",
     "bce_logits_mean", "bce_logits_none_target_grad", "index_repeated_ints", "index_slices",
