@@ -4,9 +4,7 @@ For each layer of the reference DCGAN (batch 64, kernel 4, stride 2,
 padding 1) it times one forward and one backward pass and prints the achieved
 GFLOP/s next to this machine's float32 matrix-multiply speed measured in the
 same run (a convolution done by im2col can at best reach that speed), and next
-to PyTorch when it is installed. All times are medians over `repeats` runs; each
-layer, the 2048x2048 matmul and PyTorch are timed in interleaved rounds, so a
-busy moment of the machine slows all three alike.
+to PyTorch when it is installed. All times are medians over `repeats` runs.
 
 FLOP counts: a layer with M multiply-adds does 2M FLOPs forward, 2M for the
 weight gradient and 2M for the input gradient (skipped for the first layer,
@@ -35,13 +33,25 @@ def _sync(array):
     backend.to_numpy(array.reshape(-1)[:1])
 
 
-def _matmul_step(device, size=2048):
-    """One float32 (size x size) @ (size x size) product on `device`, waited for; returns its FLOP count too."""
+def _median_ms(fn, repeats, sync):
+    """Median milliseconds of sync(fn()) over `repeats` calls, after a warm-up.
+
+    Timed on its own, not interleaved with the other side as in the other
+    benchmarks: a 2048x2048 matmul evicts the caches, and PyTorch's OpenMP
+    threads keep spinning for a while after each call; either would slow the
+    convolution timed right after it.
+    """
+    return 1000.0 * interleaved_medians({"step": lambda: sync(fn())}, repeats, warmup=2, rounds=1)["step"]
+
+
+def matmul_peak_gflops(device="cpu", size=2048, repeats=5):
+    """Float32 matrix-multiply speed of this machine (GFLOP/s, median of `repeats`)."""
     xp = backend.xp_for_device(device)
     gen = backend.generator(device)
     a = gen.standard_normal((size, size), dtype=np.float32)
     b = gen.standard_normal((size, size), dtype=np.float32)
-    return (lambda: _sync(xp.matmul(a, b))), 2.0 * size**3
+    ms = _median_ms(lambda: xp.matmul(a, b), repeats, _sync)
+    return 2.0 * size**3 / (ms * 1e6)
 
 
 def _flops(transposed, cin, cout, size, input_grad):
@@ -104,9 +114,10 @@ def main(device="cpu", repeats=None):
         print("PyTorch is installed without CUDA: its column is left out")
         torch = None
 
+    peak = matmul_peak_gflops(device)
     print(f"minigan bench conv — device {device}, batch {BATCH}, kernel 4, stride 2, padding 1, "
-          f"median of {repeats} runs, each layer timed in interleaved rounds with the matmul peak"
-          + (" and PyTorch" if torch is not None else ""))
+          f"median of {repeats} runs")
+    print(f"float32 matmul peak (2048x2048, same run): {peak:.1f} GFLOP/s")
     if torch is not None:
         print(f"PyTorch {torch.__version__} ({'CUDA' if device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'})")
     elif device == "cpu":
@@ -116,23 +127,16 @@ def main(device="cpu", repeats=None):
         header += f" {'torch ms':>9s} {'torch/minigan':>14s}"
     print(header)
 
-    matmul, matmul_flops = _matmul_step(device)
-    rows, total_ms, total_torch_ms, peaks = [], 0.0, 0.0, []
+    rows, total_ms, total_torch_ms = [], 0.0, 0.0
     for name, transposed, cin, cout, size, input_grad in SHAPES:
         flops = _flops(transposed, cin, cout, size, input_grad)
-        mg_step = _minigan_step(transposed, cin, cout, size, input_grad, device)
-        steps = {"minigan": lambda: _sync(mg_step()), "peak": matmul}
-        if torch is not None:
-            t_step, t_sync = _torch_step(torch, transposed, cin, cout, size, input_grad, device), _torch_sync(device)
-            steps["torch"] = lambda: t_sync(t_step())
-        seconds = interleaved_medians(steps, repeats, warmup=2, rounds=4)
-        ms, peak = 1000.0 * seconds["minigan"], matmul_flops / (seconds["peak"] * 1e9)
-        peaks.append(peak)
+        ms = _median_ms(_minigan_step(transposed, cin, cout, size, input_grad, device), repeats, _sync)
         gflops = flops / (ms * 1e6)
-        row = {"layer": name.strip(), "ms": ms, "gflops": gflops, "peak_fraction": gflops / peak, "peak_gflops": peak}
+        row = {"layer": name.strip(), "ms": ms, "gflops": gflops, "peak_fraction": gflops / peak}
         line = f"{name:36s} {ms:7.2f} {gflops:8.1f} {100 * gflops / peak:6.0f}%"
         if torch is not None:
-            t_ms = 1000.0 * seconds["torch"]
+            t_ms = _median_ms(_torch_step(torch, transposed, cin, cout, size, input_grad, device), repeats,
+                              _torch_sync(device))
             row["torch_ms"] = t_ms
             total_torch_ms += t_ms
             line += f" {t_ms:9.2f} {t_ms / ms:13.2f}x"
@@ -144,9 +148,8 @@ def main(device="cpu", repeats=None):
         summary += f" {'':8s} {'':7s} {total_torch_ms:9.2f} {total_torch_ms / total_ms:13.2f}x"
     print(summary)
     print("(torch/minigan > 1 means minigan is faster)")
-    print(f"float32 matmul peak (2048x2048, timed with each layer): {', '.join(f'{p:.0f}' for p in peaks)} GFLOP/s")
     big = rows[1]  # the 64 -> 128 conv: the issue's yardstick (at least half of the matmul peak)
-    fields = {"device": device, "peak_gflops": big["peak_gflops"], "conv64_128_peak_fraction": big["peak_fraction"]}
+    fields = {"device": device, "peak_gflops": peak, "conv64_128_peak_fraction": big["peak_fraction"]}
     if torch is not None:
         fields["torch_over_minigan"] = total_torch_ms / total_ms
     result_line("conv", **fields)
