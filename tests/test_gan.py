@@ -335,3 +335,28 @@ def test_grad_norm_is_the_norm_of_all_gradients_together(device):
     expected = np.sqrt(sum(float((g.astype(np.float64) ** 2).sum()) for g in grads))
     np.testing.assert_allclose(float(backend.to_numpy(norm)), expected, rtol=1e-6)
     assert float(backend.to_numpy(grad_norm(params[-1:]))) == 0.0
+
+
+def test_lazy_r1_applies_the_penalty_every_r1_every_iterations_with_that_weight(device, rng):
+    # r1_every=3: in iteration 0 (and 3, 6, ...) D's step is that of R1 weight 3*gamma; otherwise of no R1
+    lazy, real = make_trainer(device, r1=0.5)
+    lazy.r1_every = 3
+    z = host_randn(rng, 16, 4, device=device)
+
+    def d_grads_and_log(trainer, step):
+        trainer.step = step
+        log = trainer.discriminator_step(real, z=z)
+        return [p.grad.numpy().copy() for p in trainer.D.parameters()], log["loss_d"]
+
+    for step, twin_r1 in [(0, 1.5), (1, 0.0), (2, 0.0), (3, 1.5)]:
+        twin, _ = make_trainer(device, r1=twin_r1)
+        twin.G.load_state_dict(lazy.G.state_dict())
+        twin.D.load_state_dict(lazy.D.state_dict())  # the same D as the lazy one has now
+        twin.opt_d.load_state_dict(lazy.opt_d.state_dict())
+        expected, expected_loss = d_grads_and_log(twin, step)
+        got, loss = d_grads_and_log(lazy, step)
+        assert loss == pytest.approx(expected_loss, rel=1e-12)
+        for g, e in zip(got, expected):
+            np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
+    with pytest.raises(ValueError, match="r1_every"):
+        gan.GANTrainer(lazy.G, lazy.D, lazy.opt_g, lazy.opt_d, real_batches=lambda: real, z_dim=4, r1=1.0, r1_every=0)

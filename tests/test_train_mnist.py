@@ -109,7 +109,8 @@ def test_dry_run_trains_one_iteration_and_writes_nothing(device, digits, tmp_pat
     assert "dry run" in lines[0] and "16 training images" in lines[0]
 
 
-@pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "must be positive"), (["--loss", "nope"], "invalid choice")])
+@pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "must be positive"), (["--loss", "nope"], "invalid choice"),
+                                           (["--r1-every", "0"], "must be positive")])
 def test_argument_errors_from_the_parser(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["train", "mnist", "--dry-run"] + argv)
@@ -135,6 +136,8 @@ def test_r1_defaults_to_1_for_the_dcgan_and_0_for_the_conditional_model():
 
     assert make_config()["r1"] == 1.0 and make_config(conditional=True)["r1"] == 0.0
     assert make_config(r1=0.0)["r1"] == 0.0 and make_config(conditional=True, r1=2.0)["r1"] == 2.0
+    with pytest.raises(ValueError, match="r1_every"):
+        make_config(r1_every=0)
 
 
 def test_r1_penalty_is_a_setting_kept_across_a_resume(digits, tmp_path):
@@ -142,6 +145,18 @@ def test_r1_penalty_is_a_setting_kept_across_a_resume(digits, tmp_path):
     assert result["trainer"].r1 == 0.5 and read_checkpoint(tmp_path)["config"]["r1"] == 0.5
     resumed = train_mnist(epochs=2, out=tmp_path, resume=tmp_path, dataset=digits, **TINY)
     assert resumed["trainer"].r1 == 0.5  # from the checkpoint, not the default
+
+
+def test_lazy_r1_is_a_setting_kept_across_a_resume_and_old_checkpoints_keep_r1_every_step(digits, tmp_path):
+    result = train_mnist(epochs=1, out=tmp_path / "lazy", dataset=digits, r1_every=4, **TINY)
+    assert result["trainer"].r1_every == 4 and read_checkpoint(tmp_path / "lazy")["config"]["r1_every"] == 4
+    resumed = train_mnist(epochs=2, out=tmp_path / "lazy", resume=tmp_path / "lazy", dataset=digits, **TINY)
+    assert resumed["trainer"].r1_every == 4
+    # a checkpoint written before the setting existed: R1 in every iteration, as it was trained
+    old = read_checkpoint(tmp_path / "lazy")
+    del old["config"]["r1_every"]
+    minigan.save(old, tmp_path / "old" / "checkpoint.npz")
+    assert train_mnist(epochs=2, out=tmp_path / "old", resume=tmp_path / "old", dataset=digits, **TINY)["trainer"].r1_every == 1
 
 
 def test_foreign_and_corrupt_checkpoints_are_clear_errors(tmp_path, capsys):

@@ -47,10 +47,11 @@ KIND = "mnist-dcgan"
 CHECKPOINT = "checkpoint.npz"
 GRID = 8  # the sample grid is GRID x GRID images
 DEFAULT_R1 = 1.0  # R1 weight of the unconditional DCGAN (the conditional one trains without)
+DEFAULT_R1_EVERY = 1  # iterations between R1 penalties (lazy regularisation; 1 = every iteration)
 
 
 def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, seed=0, subset=None,
-                lr=2e-4, beta1=0.5, ema=0.0, r1=None):
+                lr=2e-4, beta1=0.5, ema=0.0, r1=None, r1_every=DEFAULT_R1_EVERY):
     """The settings of a run, validated; a ValueError names the bad one.
 
     ``r1=None`` picks the default R1 weight: 1 for the DCGAN, 0 for the conditional one.
@@ -59,6 +60,8 @@ def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         r1 = 0.0 if conditional else DEFAULT_R1
     if not float(r1) >= 0.0:
         raise ValueError(f"r1 (the weight of the R1 penalty) must be >= 0, got {r1}")
+    if int(r1_every) < 1:
+        raise ValueError(f"r1_every (iterations between R1 penalties) must be at least 1, got {r1_every}")
     if not 0.0 <= float(ema) < 1.0:
         raise ValueError(f"ema (the decay of G's weight average) must be in [0, 1), got {ema}")
     if int(epochs) < 1:
@@ -73,7 +76,7 @@ def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         raise ValueError(f"subset ({subset}) is smaller than one batch ({batch_size}): no full batch to train on")
     return {"epochs": int(epochs), "batch_size": int(batch_size), "loss": loss, "conditional": bool(conditional),
             "seed": int(seed), "subset": None if subset is None else int(subset), "lr": float(lr),
-            "beta1": float(beta1), "ema": float(ema), "r1": float(r1)}
+            "beta1": float(beta1), "ema": float(ema), "r1": float(r1), "r1_every": int(r1_every)}
 
 
 def fixed_noise(config, device="cpu"):
@@ -184,7 +187,7 @@ def _history_lists(history):
 
 def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, device="cpu", seed=0,
                 out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0, r1=None,
-                progress=True, dataset=None, log=print, pictures=True):
+                r1_every=DEFAULT_R1_EVERY, progress=True, dataset=None, log=print, pictures=True):
     """Train the DCGAN on MNIST; returns {"G", "D", "trainer", "epoch", "out", "history"}.
 
     With ``resume`` (a run folder or checkpoint file) the model settings come from
@@ -200,7 +203,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         log(f"resuming {resume} at epoch {state['epoch']} (settings from the checkpoint: "
             f"loss={config['loss']}, batch size {config['batch_size']}, conditional={config['conditional']})")
     else:
-        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema, r1)
+        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema, r1, r1_every)
 
     # -- everything the run is made of, built in a fixed order from the seed
     backend.manual_seed(config["seed"])
@@ -216,7 +219,8 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     G_ema = copy.deepcopy(G) if config.get("ema") else None
     trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=None, z_dim=Z_DIM, loss=config["loss"],
                          G_ema=G_ema, ema_decay=config.get("ema") or 0.999,
-                         r1=config.get("r1", 0.0))  # checkpoints from before --r1 existed trained without it
+                         r1=config.get("r1", 0.0),  # checkpoints from before --r1 existed trained without it
+                         r1_every=config.get("r1_every", 1))  # ... and from before --r1-every, with R1 every step
     G_show = trainer.G_sample  # the generator whose samples we show and score
     z_grid, labels_grid = fixed_noise(config, device)
     history = {"loss_d": [], "loss_g": [], "D_real": [], "D_fake": [], "steps_per_epoch": len(loader)}
@@ -320,7 +324,7 @@ def _dry_run(config, G, D, data, loader, trainer, device, out, log):
     trainer.train_step()
     seconds = time.perf_counter() - start
     log(f"dry run: {len(data)} training images, {len(loader)} iterations of batch {config['batch_size']} per epoch, "
-        f"{config['epochs']} epochs, loss {config['loss']}, R1 gamma {config.get('r1', 0.0):g}, "
+        f"{config['epochs']} epochs, loss {config['loss']}, R1 gamma {config.get('r1', 0.0):g} every {config.get('r1_every', 1)} iteration(s), "
         f"{'conditional' if config['conditional'] else 'unconditional'} DCGAN on {device}")
     log(f"G has {count(G):,} parameters, D has {count(D):,}; one iteration took {seconds:.2f} s "
         f"(so about {seconds * len(loader):.0f} s per epoch); would write to {out}")
