@@ -148,7 +148,7 @@ def _add_train_mnist(train_sub):
                         "(default 1 for the DCGAN: balanced digits; 0 for --conditional; 0 = off)")
     p.add_argument("--r1-every", type=_positive_int, default=None, metavar="K",
                    help="compute the R1 penalty every K iterations only, weighted K times as much "
-                        "(lazy regularisation: less time per epoch; default 1)")
+                        "(lazy regularisation: less time per epoch; default 16; 1 = every iteration)")
     p.add_argument("--out", default=None, help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR up to --epochs epochs")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
