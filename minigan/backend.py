@@ -165,15 +165,17 @@ def generator(device):
 def _uniform(gen, n, dtype):
     """n uniforms in [0, 1) of `dtype`: exactly ``gen.random(n, dtype=dtype)``, drawn faster for float32.
 
-    NumPy makes a float32 uniform from 32 random bits, (bits >> 8) / 2^24,
-    taking the low half of each 64-bit word first. Doing that to a whole array
-    of words (``random_raw``) gives the same numbers and leaves the generator in
-    the same state, without NumPy's loop over single numbers: about 25% faster.
-    Any other case (float64, an odd count, a half-used word waiting in the
-    generator, a big-endian machine) simply asks NumPy.
+    NumPy makes a float32 uniform from 32 random bits, (bits >> 8) / 2^24; its
+    PCG64 generator (``default_rng``'s) hands out the low half of each 64-bit
+    word first. Doing that to a whole array of words (``random_raw``) gives the
+    same numbers and leaves the generator in the same state, without NumPy's
+    loop over single numbers: about 25% faster. Any other case (float64, an odd
+    count, a half-used word waiting in the generator, another bit generator, a
+    big-endian machine) simply asks NumPy.
     """
     bitgen = gen.bit_generator
-    if np.dtype(dtype) != np.float32 or n % 2 or sys.byteorder != "little" or bitgen.state["has_uint32"]:
+    if (np.dtype(dtype) != np.float32 or n % 2 or sys.byteorder != "little"
+            or not isinstance(bitgen, np.random.PCG64) or bitgen.state["has_uint32"]):
         return gen.random(n, dtype=dtype)
     bits = bitgen.random_raw(n // 2).view(np.uint32)  # low half, high half, low half, ...
     bits >>= 8

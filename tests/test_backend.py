@@ -225,6 +225,12 @@ def test_fast_uniforms_are_numpys_own_and_leave_the_same_state(n, dtype):
     np.testing.assert_array_equal(ours.standard_normal(3), numpys.standard_normal(3))
 
 
+@pytest.mark.parametrize("bitgen", [np.random.MT19937, np.random.Philox, np.random.SFC64])
+def test_other_bit_generators_get_numpys_own_uniforms(bitgen):
+    ours, numpys = np.random.Generator(bitgen(4)), np.random.Generator(bitgen(4))
+    np.testing.assert_array_equal(backend._uniform(ours, 10, "float32"), numpys.random(10, dtype=np.float32))
+
+
 def test_fast_uniforms_use_a_half_word_left_in_the_generator_first():
     ours, numpys = np.random.default_rng(9), np.random.default_rng(9)
     ours.random(3, dtype=np.float32), numpys.random(3, dtype=np.float32)  # leaves half a word waiting
