@@ -119,7 +119,7 @@ def col2im(cols, shape, kernel, stride, padding):
     `cols` is (C*kh*kw, OH*OW*N) as ``im2col`` makes it, or, faster, with every
     row of OW output pixels padded with zeros to QW = ``phase_grid(...)[1]``
     pixels: (C*kh*kw, OH*QW*N). The transposed convolution writes that layout
-    directly (``_to_channel_rows(x, width=QW)`` before its matrix product).
+    directly (``_widen`` before its matrix product).
 
     The definition is one strided ``+=`` per kernel offset (i, j) into the
     padded image, ``image[:, i::s, j::s] += cols[:, i, j]`` (the loop in the
@@ -196,18 +196,20 @@ def col2im_gather(cols, shape, kernel, stride, padding):
     return _to_batch_first(padded[:, ph : ph + h, pw : pw + w, :])
 
 
-def _to_channel_rows(a, width=None):
-    """(N, C, H, W) -> (C, H*W*N): channels as rows, pixels in im2col's column order (oh, ow, n).
+def _to_channel_rows(a):
+    """(N, C, H, W) -> (C, H*W*N): channels as rows, pixels in im2col's column order (oh, ow, n)."""
+    return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
 
-    With `width` > W, each image row is padded with zeros to `width` pixels:
-    (C, H*width*N), the layout ``col2im`` adds fastest.
+
+def _widen(rows, h, w, width):
+    """Channel rows (C, H*W*N) -> (C, H*width*N): each image row padded with zeros to `width` pixels.
+
+    The layout ``col2im`` adds fastest (see there).
     """
-    n, c, h, w = a.shape
-    rows = a.transpose(1, 2, 3, 0)  # (C, H, W, N)
-    if width is None or width == w:
-        return rows.reshape(c, -1)
-    wide = backend.xp_of(a).zeros((c, h, width, n), dtype=a.dtype)
-    wide[:, :, :w, :] = rows
+    c = rows.shape[0]
+    n = rows.shape[1] // (h * w)
+    wide = backend.xp_of(rows).zeros((c, h, width, n), dtype=rows.dtype)
+    wide[:, :, :w, :] = rows.reshape(c, h, w, n)
     return wide.reshape(c, -1)
 
 
@@ -257,11 +259,12 @@ class Conv2dOp(Function):
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
         cols, self.cols = self.cols, None  # hand the patch buffer over (a second backward recomputes it)
+        gy_rows = _to_channel_rows(gy.data) if need[0] or need[1] else None  # both products below use it: copy once
         gx = gw = gb = None
         if need[0]:
-            gx = _conv_input_grad(gy, w, x.shape, self.kernel, self.stride, self.padding)
+            gx = _conv_input_grad(gy, w, x.shape, self.kernel, self.stride, self.padding, gy_rows)
         if need[1]:
-            gw = Conv2dWeightGrad(self.kernel, self.stride, self.padding, cols)(x, gy)
+            gw = Conv2dWeightGrad(self.kernel, self.stride, self.padding, cols, gy_rows)(x, gy)
         if len(self.inputs) == 3 and need[2]:
             gb = gy.sum(axis=(0, 2, 3))
         return gx, gw, gb
@@ -271,19 +274,21 @@ class Conv2dWeightGrad(Function):
     """dL/dW of a convolution: gw[o, c, i, j] = sum over n, oh, ow of gy[n, o, oh, ow] * xpad[n, c, oh*s + i, ow*s + j].
 
     A function of both the conv input `x` and the output gradient `gy`, so it
-    can be differentiated again. `cols` may hand over im2col(x) from the forward pass.
+    can be differentiated again. `cols` may hand over im2col(x) from the forward pass,
+    `gy_rows` gy as channel rows (``_to_channel_rows(gy)``) when the caller has them.
     """
 
-    def __init__(self, kernel, stride, padding, cols=None):
-        self.kernel, self.stride, self.padding, self.cols = kernel, stride, padding, cols
+    def __init__(self, kernel, stride, padding, cols=None, gy_rows=None):
+        self.kernel, self.stride, self.padding, self.cols, self.gy_rows = kernel, stride, padding, cols, gy_rows
 
     def forward(self, x, gy):
         cols = self.cols if self.cols is not None else im2col(x, self.kernel, self.stride, self.padding)
-        self.cols = None  # not needed any more: free the patch buffer
+        gy_rows = self.gy_rows if self.gy_rows is not None else _to_channel_rows(gy)
+        self.cols = self.gy_rows = None  # not needed any more: free the buffers
         o, c = gy.shape[1], x.shape[1]
         # (O, OH*OW*N) @ (OH*OW*N, C*kh*kw), computed as its transpose: OpenBLAS is ~10% faster
         # with the long patch buffer on the left (same numbers)
-        return (cols @ _to_channel_rows(gy).T).T.reshape(o, c, *self.kernel)
+        return (cols @ gy_rows.T).T.reshape(o, c, *self.kernel)
 
     def backward(self, ggw):
         # gw is bilinear in (x, gy):  d<ggw, gw>/dgy = conv2d(x, ggw),  d<ggw, gw>/dx = conv_transpose2d(gy, ggw)
@@ -299,8 +304,9 @@ class Conv2dWeightGrad(Function):
 class ConvTranspose2dOp(Function):
     """y = conv_transpose2d(x, W) + b: the adjoint of conv2d(., W) with respect to its input."""
 
-    def __init__(self, kernel, stride, padding, output_padding):
+    def __init__(self, kernel, stride, padding, output_padding, x_rows=None):
         self.kernel, self.stride, self.padding, self.output_padding = kernel, stride, padding, output_padding
+        self.x_rows = x_rows  # x as channel rows, when the caller has them already
 
     def forward(self, x, w, b=None):
         n, cin, h, wd = x.shape
@@ -312,8 +318,11 @@ class ConvTranspose2dOp(Function):
         shape = (n, cout, out_h, out_w)
         # each input pixel times the whole kernel: (Cout*kh*kw, H*W*N); on the CPU each row of W
         # pixels is padded with zeros to the width QW that col2im adds fastest
-        qw = phase_grid(out_h, out_w, self.kernel, self.stride, self.padding)[1] if backend.device_of(x) == "cpu" else None
-        cols = w.reshape(cin, -1).T @ _to_channel_rows(x, width=qw)
+        rows = self.x_rows if self.x_rows is not None else _to_channel_rows(x)
+        self.x_rows = rows  # kept: the weight gradient needs x in this layout too
+        if backend.device_of(x) == "cpu":
+            rows = _widen(rows, h, wd, phase_grid(out_h, out_w, self.kernel, self.stride, self.padding)[1])
+        cols = w.reshape(cin, -1).T @ rows
         y = col2im(cols, shape, self.kernel, self.stride, self.padding)
         return _add_bias(y, b)
 
@@ -321,6 +330,7 @@ class ConvTranspose2dOp(Function):
         # dy/dx^T gy = conv2d(gy, W);  dL/dW = x (x) patches of gy;  dL/db = sum of gy over (N, H, W)
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
+        x_rows, self.x_rows = self.x_rows, None  # hand x's rows over (a second backward recomputes them)
         gx = gw = gb = cols = None
         if need[0]:
             conv = Conv2dOp(self.kernel, self.stride, self.padding)
@@ -328,14 +338,14 @@ class ConvTranspose2dOp(Function):
             cols = conv.cols  # the patches of gy: the weight gradient needs the same ones
         if need[1]:
             # the roles swap: gy is the "input" whose patches meet x, the "output gradient"
-            gw = Conv2dWeightGrad(self.kernel, self.stride, self.padding, cols)(gy, x)
+            gw = Conv2dWeightGrad(self.kernel, self.stride, self.padding, cols, x_rows)(gy, x)
         if len(self.inputs) == 3 and need[2]:
             gb = gy.sum(axis=(0, 2, 3))
         return gx, gw, gb
 
 
-def _conv_input_grad(gy, w, x_shape, kernel, stride, padding):
-    """conv_transpose2d(gy, w) sized like the conv's input x.
+def _conv_input_grad(gy, w, x_shape, kernel, stride, padding, gy_rows=None):
+    """conv_transpose2d(gy, w) sized like the conv's input x (`gy_rows`: gy as channel rows, if at hand).
 
     With stride > 1 several input sizes give the same output size; the
     output_padding restores the rows/columns the forward stride skipped at the far edge.
@@ -343,7 +353,7 @@ def _conv_input_grad(gy, w, x_shape, kernel, stride, padding):
     extra = tuple(
         x_shape[2 + d] - conv_transpose_output_size(gy.shape[2 + d], kernel[d], stride[d], padding[d]) for d in range(2)
     )
-    return ConvTranspose2dOp(kernel, stride, padding, extra)(gy, w)
+    return ConvTranspose2dOp(kernel, stride, padding, extra, gy_rows)(gy, w)
 
 
 # ---------------------------------------------------------- user functions
