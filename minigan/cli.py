@@ -152,7 +152,7 @@ def _add_train_mnist(train_sub):
     p.add_argument("--out", default=None, help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR up to --epochs epochs")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
-    p.add_argument("--dry-run", action="store_true", help="check settings, data and one iteration; write nothing")
+    p.add_argument("--dry-run", action="store_true", help="check settings, data and two iterations (the second timed); write nothing")
     p.set_defaults(func=_run_train_mnist)
 
 

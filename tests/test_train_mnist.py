@@ -100,13 +100,14 @@ def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(device, digits,
     _assert_same_state(read_checkpoint(tmp_path / "straight"), read_checkpoint(interrupted))
 
 
-def test_dry_run_trains_one_iteration_and_writes_nothing(device, digits, tmp_path):
+def test_dry_run_trains_two_iterations_and_writes_nothing(device, digits, tmp_path):
     lines = []
     result = train_mnist(epochs=3, out=tmp_path / "run", dataset=digits, dry_run=True, device=device,
                          **dict(TINY, log=lines.append))
     assert result["iterations_per_epoch"] == 2 and result["iteration_seconds"] > 0
     assert not (tmp_path / "run").exists()
     assert "dry run" in lines[0] and "16 training images" in lines[0]
+    assert "per epoch" in lines[1] and "the first, with start-up costs" in lines[1]
 
 
 @pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "must be positive"), (["--loss", "nope"], "invalid choice"),

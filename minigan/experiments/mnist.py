@@ -318,20 +318,26 @@ def _final_pictures(out, history):
 
 
 def _dry_run(config, G, D, data, loader, trainer, device, out, log):
-    """Check the settings, the data and one iteration, and say what a real run would do; writes nothing."""
+    """Check the settings, the data and two iterations, and say what a real run would do; writes nothing.
+
+    The second iteration is the one timed: the first pays one-off costs (memory, BLAS threads).
+    """
     def count(model):
         return sum(p.size for p in model.parameters())
 
     batch = next(iter(loader))
-    start = time.perf_counter()
     trainer.real_batches = lambda: batch if config["conditional"] else batch[0]
-    trainer.train_step()
-    seconds = time.perf_counter() - start
+    times = []
+    for _ in range(2):
+        start = time.perf_counter()
+        trainer.train_step()
+        times.append(time.perf_counter() - start)
+    first, seconds = times
     log(f"dry run: {len(data)} training images, {len(loader)} iterations of batch {config['batch_size']} per epoch, "
         f"{config['epochs']} epochs, loss {config['loss']}, R1 gamma {config.get('r1', 0.0):g} every {config.get('r1_every', 1)} iteration(s), "
         f"{'conditional' if config['conditional'] else 'unconditional'} DCGAN on {device}")
-    log(f"G has {count(G):,} parameters, D has {count(D):,}; one iteration took {seconds:.2f} s "
-        f"(so about {seconds * len(loader):.0f} s per epoch); would write to {out}")
+    log(f"G has {count(G):,} parameters, D has {count(D):,}; an iteration took {seconds:.2f} s (the first, with "
+        f"start-up costs, {first:.2f} s), so about {seconds * len(loader):.0f} s per epoch; would write to {out}")
     return {"config": config, "iteration_seconds": seconds, "iterations_per_epoch": len(loader)}
 
 
