@@ -133,17 +133,15 @@ def col2im(cols, shape, kernel, stride, padding):
     makes the matrix product before this QW/OW times as big, 8/7 in the DCGAN: still a net gain).
     (On a GPU, ``col2im_gather`` computes the same sums with a few large kernels.)
     """
+    if backend.device_of(cols) != "cpu":
+        return col2im_gather(cols, shape, kernel, stride, padding)
     n, c, h, w = shape
     (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
     oh, ow = conv_output_size(h, kh, sh, ph), conv_output_size(w, kw, sw, pw)
     qh, qw = phase_grid(h, w, kernel, stride, padding)
-    if backend.device_of(cols) != "cpu":
-        return col2im_gather(cols, shape, kernel, stride, padding)
     xp = backend.xp_of(cols)
     if cols.shape[1] == oh * ow * n and ow != qw:  # im2col's layout: pad each row with zeros (one copy)
-        wide = xp.zeros((c * kh * kw, oh, qw, n), dtype=cols.dtype)
-        wide[:, :, :ow, :] = cols.reshape(-1, oh, ow, n)
-        cols = wide
+        cols = _widen(cols, oh, ow, qw)
     run = oh * qw * n  # one channel's block of one kernel offset: OH rows of QW pixels
     cols = cols.reshape(c, kh, kw, run)
     phases = xp.zeros((c, sh, sw, (qh + 1) * qw * n), dtype=cols.dtype)  # one spare row for the spill
@@ -202,15 +200,14 @@ def _to_channel_rows(a):
 
 
 def _widen(rows, h, w, width):
-    """Channel rows (C, H*W*N) -> (C, H*width*N): each image row padded with zeros to `width` pixels.
+    """Rows of (H, W, N) pixels, (R, H*W*N) -> (R, H*width*N): each image row padded with zeros to `width` pixels.
 
     The layout ``col2im`` adds fastest (see there).
     """
-    c = rows.shape[0]
-    n = rows.shape[1] // (h * w)
-    wide = backend.xp_of(rows).zeros((c, h, width, n), dtype=rows.dtype)
-    wide[:, :, :w, :] = rows.reshape(c, h, w, n)
-    return wide.reshape(c, -1)
+    r, n = rows.shape[0], rows.shape[1] // (h * w)
+    wide = backend.xp_of(rows).zeros((r, h, width, n), dtype=rows.dtype)
+    wide[:, :, :w, :] = rows.reshape(r, h, w, n)
+    return wide.reshape(r, -1)
 
 
 def _to_batch_first(a):
