@@ -318,6 +318,37 @@ def ref_col2im(cols, shape, kernel, stride, padding):
 
 
 @pytest.mark.parametrize("k,s,p", list(itertools.product(range(1, 6), range(1, 4), range(0, 3))))
+def test_transposed_conv_is_a_product_then_col2im(device, rng, k, s, p):
+    # the definition of the transposed conv: every input pixel times the whole kernel (one matrix
+    # product), then col2im adds the stamps up. minigan computes it that way or phase by phase,
+    # whichever buffer is smaller: both, for every kernel/stride/padding of the sweep,
+    # non-square, with and without output_padding
+    from minigan import backend
+    from minigan.conv import _conv_transpose_phases, _conv_transpose_stamps, _to_channel_rows, conv_transpose_output_size
+
+    n, cin, cout, h, wd = 2, 3, 2, 4 + k % 3, 6 - s
+    kernel, stride, padding = (k, max(1, k - 1)), (s, 1 + s % 3), (p, min(p, 1))
+    for output_padding in {(0, 0), (stride[0] - 1, stride[1] - 1)}:
+        size = [conv_transpose_output_size(length, kernel[d], stride[d], padding[d], output_padding[d])
+                for d, length in enumerate((h, wd))]
+        if min(size) < 1:
+            continue
+        x = rng.standard_normal((n, cin, h, wd))
+        weight = rng.standard_normal((cin, cout, *kernel))
+        stamps = weight.reshape(cin, -1).T @ _to_channel_rows(x)  # (Cout*kh*kw, H*W*N)
+        expected = ref_col2im(stamps, (n, cout, *size), kernel, stride, padding)
+        y = F.conv_transpose2d(mg.tensor(x, device=device), mg.tensor(weight, device=device),
+                               stride=stride, padding=padding, output_padding=output_padding)
+        assert y.device == device and y.shape == expected.shape
+        np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
+        x_rows, w = backend.asarray(_to_channel_rows(x), device=device), backend.asarray(weight, device=device)
+        for way in (_conv_transpose_phases, _conv_transpose_stamps):  # each way, whichever the layer picks
+            y = way(x_rows, x.shape, w, tuple(size), kernel, stride, padding)
+            assert backend.device_of(y) == device and y.flags.c_contiguous
+            np.testing.assert_allclose(backend.to_numpy(y), expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("k,s,p", list(itertools.product(range(1, 6), range(1, 4), range(0, 3))))
 def test_col2im_equals_the_strided_loop_in_both_layouts(device, rng, k, s, p):
     # col2im (phase images on the CPU, a gather on a GPU) against the definition, for every
     # kernel/stride/padding of the sweep, with non-square shapes and a ragged edge; the columns come
