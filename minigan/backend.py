@@ -162,26 +162,29 @@ def generator(device):
     return gen
 
 
-def _uniform(gen, n, dtype):
-    """n uniforms in [0, 1) of `dtype`: exactly ``gen.random(n, dtype=dtype)``, drawn faster for float32.
+def _uniform(gen, n, dtype, scale=1.0):
+    """n uniforms in [0, 1) of `dtype`, times `scale`: exactly ``gen.random(n, dtype=dtype) * scale``.
 
     NumPy makes a float32 uniform from 32 random bits, (bits >> 8) / 2^24; its
     PCG64 generator (``default_rng``'s) hands out the low half of each 64-bit
     word first. Doing that to a whole array of words (``random_raw``) gives the
     same numbers and leaves the generator in the same state, without NumPy's
-    loop over single numbers: about 25% faster. Any other case (float64, an odd
-    count, a half-used word waiting in the generator, another bit generator, a
-    big-endian machine) simply asks NumPy.
+    loop over single numbers, and the integer-to-float conversion can multiply
+    by scale / 2^24 on the way (the same float32 product: scaling by 2^-24 is exact):
+    about 35% faster in all. Any other case (float64, an odd count, a half-used
+    word waiting in the generator, another bit generator, a big-endian machine)
+    simply asks NumPy.
     """
     bitgen = gen.bit_generator
     if (np.dtype(dtype) != np.float32 or n % 2 or sys.byteorder != "little"
             or not isinstance(bitgen, np.random.PCG64) or bitgen.state["has_uint32"]):
-        return gen.random(n, dtype=dtype)
+        out = gen.random(n, dtype=dtype)
+        if scale != 1.0:
+            out *= scale
+        return out
     bits = bitgen.random_raw(n // 2).view(np.uint32)  # low half, high half, low half, ...
     bits >>= 8
-    out = bits.astype(np.float32)
-    out *= np.float32(2.0**-24)
-    return out
+    return np.multiply(bits, np.float32(scale) * np.float32(2.0**-24), dtype=np.float32)
 
 
 def standard_normal(device, shape, dtype):
@@ -199,12 +202,11 @@ def standard_normal(device, shape, dtype):
         return gen.standard_normal(shape, dtype=dtype)
     n = int(np.prod(shape))
     half = (n + 1) // 2
-    u = _uniform(gen, 2 * half, dtype).reshape(2, half)
-    r = np.log1p(-u[0])  # log(1 - u1): 1 - u1 is in (0, 1], so the log is finite
+    r = _uniform(gen, half, dtype, scale=-1.0)  # -u1
+    np.log1p(r, out=r)  # log(1 - u1): 1 - u1 is in (0, 1], so the log is finite
     r *= -2.0
     np.sqrt(r, out=r)
-    angle = u[1]
-    angle *= 2.0 * np.pi
+    angle = _uniform(gen, half, dtype, scale=2.0 * np.pi)  # t = 2 pi u2
     out = np.empty(2 * half, dtype=dtype)
     np.cos(angle, out=out[:half])
     np.sin(angle, out=out[half:])

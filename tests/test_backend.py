@@ -225,6 +225,31 @@ def test_fast_uniforms_are_numpys_own_and_leave_the_same_state(n, dtype):
     np.testing.assert_array_equal(ours.standard_normal(3), numpys.standard_normal(3))
 
 
+@pytest.mark.parametrize("scale", [-1.0, 2.0 * np.pi, 0.37])
+@pytest.mark.parametrize("n", [2, 131072, 7])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_scaled_uniforms_are_numpys_uniforms_times_the_scale(scale, n, dtype):
+    # the scale is applied while converting bits to floats: the same numbers as multiplying afterwards
+    ours, numpys = np.random.default_rng(6), np.random.default_rng(6)
+    a, b = backend._uniform(ours, n, dtype, scale=scale), numpys.random(n, dtype=dtype) * scale
+    assert a.dtype == b.dtype == np.dtype(dtype)
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("shape", [(512, 256), (7, 3), (1,)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cpu_normals_are_box_muller_of_numpys_uniforms(shape, dtype):
+    # the documented runs depend on these exact numbers: r cos t, r sin t from NumPy's own uniforms
+    backend.manual_seed(11)
+    z = backend.standard_normal("cpu", shape, dtype)
+    n, half = int(np.prod(shape)), (int(np.prod(shape)) + 1) // 2
+    u = np.random.default_rng(11).random(2 * half, dtype=dtype)
+    r = np.sqrt(np.log1p(-u[:half]) * -2.0)
+    expected = np.concatenate([np.cos(u[half:] * (2.0 * np.pi)) * r, np.sin(u[half:] * (2.0 * np.pi)) * r])
+    assert z.dtype == np.dtype(dtype) and z.shape == shape
+    np.testing.assert_array_equal(z, expected[:n].reshape(shape))
+
+
 @pytest.mark.parametrize("bitgen", [np.random.MT19937, np.random.Philox, np.random.SFC64])
 def test_other_bit_generators_get_numpys_own_uniforms(bitgen):
     ours, numpys = np.random.Generator(bitgen(4)), np.random.Generator(bitgen(4))
