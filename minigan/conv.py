@@ -32,8 +32,14 @@ up; there is no scatter, so the result is deterministic. (A GPU uses
 ``col2im_gather``, the same sums in a few large kernels.)
 
 The transposed convolution is the adjoint of the convolution (with respect to
-its input): one matrix product followed by ``col2im``. The two are each other's
-backward pass:
+its input): one matrix product (every input pixel times the whole kernel, the
+*stamps*) followed by ``col2im``. When the input has many more channels than
+the output, the stamps buffer is large and adding it up costs more than the
+product; then the same sums are computed *by phase*: every s-th output row and
+column is an ordinary stride-1 convolution of the input with a subset of the
+taps, so one small patch buffer and a matrix product per phase do it, with the
+additions inside the product (``_conv_transpose_phases``; the layer picks the
+way with the smaller buffer). The two convolutions are each other's backward pass:
 
 * conv2d:            dL/dx = conv_transpose2d(dL/dy, W)
 * conv_transpose2d:  dL/dx = conv2d(dL/dy, W)
@@ -235,7 +241,7 @@ def _conv_transpose_phases(x_rows, x_shape, w, out_size, kernel, stride, padding
     (T = ceil(k/s)), so one patch buffer serves them all, and the matrix
     product does the adding. The phases are then interleaved into the image.
     Each output pixel is the same sum of products; no scatter, deterministic.
-    The buffer holds Cin*T*T numbers per phase pixel (about one per input pixel).
+    The buffer holds Cin*T*T numbers per phase pixel (about as many phase pixels as input pixels).
     """
     n, cin, h, wd = x_shape
     cout = w.shape[1]
