@@ -16,8 +16,16 @@ work on logits, stably)::
 
 Conditional variant (Mirza & Osindero 2014): the label, one-hot, is fed to
 both networks. G gets ``[z, one_hot(y)]`` (110 numbers); D gets the image with
-ten extra channels, channel y all ones and the others zero. Everything else is
-the same, so a learner can diff the two.
+ten extra channels, channel y all ones and the others zero. D's logit also gets
+a *projection* term (Miyato & Koyama 2018): the inner product of its last
+features h with a learned vector e_y for the requested class,
+
+    logit = w . h + b + e_y . h
+
+so D can score "is this a good image of class y" directly, not only through
+what the label channels did to the convolutions. (On MNIST it lifted the judge's
+accuracy on the requested labels from 96.4-96.7% to 97.6-98.0% over three seeds;
+see docs/mnist_results.md.) Everything else is the same, so a learner can diff the two.
 """
 
 import numpy as np
@@ -108,6 +116,8 @@ class Discriminator(nn.Module):
             nn.Flatten(),
             nn.Linear(128 * 7 * 7, 1),
         )
+        if num_classes:  # one learned vector e_y per class, for the projection term (no bias)
+            self.embed = nn.Linear(num_classes, 128 * 7 * 7, bias=False)
 
     def forward(self, x, labels=None):
         if x.ndim != 4 or x.shape[1:] != (1, 28, 28):
@@ -118,8 +128,12 @@ class Discriminator(nn.Module):
             y = one_hot(labels, self.num_classes, x.dtype)
             maps = ag.broadcast_to(ag.reshape(y, x.shape[0], self.num_classes, 1, 1),
                                    (x.shape[0], self.num_classes) + x.shape[2:])
-            x = ag.cat([x, maps], axis=1)
-        elif labels is not None:
+            h = ag.cat([x, maps], axis=1)
+            *body, head = self.net
+            for layer in body:
+                h = layer(h)  # the features h (N, 6272) before the last Linear
+            return head(h) + ag.sum(h * self.embed(y), axis=1, keepdims=True)  # w.h + b + e_y.h
+        if labels is not None:
             raise ValueError("Discriminator: this discriminator is unconditional; call it as D(x) without labels")
         return self.net(x)
 

@@ -71,7 +71,12 @@ def test_forward_and_input_gradient_match_pytorch(device, rng, mode, conditional
     logits = D(images, labels) if conditional else D(images)
     timages = torch.from_numpy(x.numpy()).requires_grad_(True)
     maps = t_one_hot.reshape(n, 10, 1, 1).expand(n, 10, 28, 28)
-    tlogits = tD(torch.cat([timages, maps], 1) if conditional else timages)
+    if conditional:  # w.h + b + e_y.h: the projection term by hand, with D's class vectors
+        features = tD[:-1](torch.cat([timages, maps], 1))
+        t_embed = torch.from_numpy(D.embed.weight.numpy())  # (6272, 10): column y is e_y
+        tlogits = tD[-1](features) + (features * (t_one_hot @ t_embed.T)).sum(1, keepdim=True)
+    else:
+        tlogits = tD(timages)
     np.testing.assert_allclose(logits.numpy(), tlogits.detach().numpy(), atol=1e-4)
     logits.sum().backward()
     tlogits.sum().backward()
@@ -114,6 +119,28 @@ def test_conditional_models_use_the_label(device, rng):
     threes, sevens = minigan.Tensor(np.array([3, 3]), device=device), minigan.Tensor(np.array([7, 7]), device=device)
     assert not np.allclose(D(x, threes).numpy(), D(x, sevens).numpy())
     assert G.net[0].in_features == 110 and D.net[0].in_channels == 11
+
+
+def test_conditional_discriminator_adds_the_projection_of_its_features(device, rng):
+    # logit = w.h + b + e_y.h: with the class vectors zeroed it is the plain head on the same features,
+    # and the difference between two labels is (e_y - e_y').h
+    _, D = dcgan(conditional=True, device=device)
+    D.eval()
+    x = _randn(rng, 4, 1, 28, 28, device=device)
+    labels = minigan.Tensor(np.array([0, 3, 3, 9]), device=device)
+    with_projection = D(x, labels).numpy()
+    embed = D.embed.weight.numpy().copy()  # (6272, 10)
+    D.embed.weight.data[...] = 0
+    without = D(x, labels).numpy()
+    inputs = minigan.cat([x, minigan.Tensor(np.broadcast_to(one_hot(labels, 10).numpy()[:, :, None, None],
+                                                            (4, 10, 28, 28)).copy(), device=device)], axis=1)
+    np.testing.assert_allclose(without, D.net(inputs).numpy(), rtol=1e-6, atol=1e-6)
+    h = inputs
+    for layer in list(D.net)[:-1]:
+        h = layer(h)
+    expected = without[:, 0] + (h.numpy() * embed[:, [0, 3, 3, 9]].T).sum(axis=1)
+    np.testing.assert_allclose(with_projection[:, 0], expected, rtol=1e-5, atol=1e-5)
+    assert D.embed.weight.shape == (6272, 10) and D.embed.bias is None
 
 
 def test_clear_errors():

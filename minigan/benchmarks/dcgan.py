@@ -63,7 +63,10 @@ def minigan_step(device="cpu", batch=BATCH):
 
 
 def to_torch(model, torch):
-    """A PyTorch copy of a minigan Generator or Discriminator (same layers, same weights)."""
+    """A PyTorch copy of a minigan Generator's or Discriminator's `net` (same layers, same weights).
+
+    A conditional discriminator's projection vectors (``D.embed``) are not part of it.
+    """
     from minigan.models import Generator
 
     tnn = torch.nn
@@ -76,7 +79,7 @@ def to_torch(model, torch):
         net = tnn.Sequential(
             tnn.Conv2d(model.net[0].in_channels, 64, 4, 2, 1), tnn.LeakyReLU(0.2), tnn.Conv2d(64, 128, 4, 2, 1),
             tnn.BatchNorm2d(128), tnn.LeakyReLU(0.2), tnn.Flatten(), tnn.Linear(6272, 1))
-    state = {k[len("net."):]: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items()}
+    state = {k[len("net."):]: torch.from_numpy(v.numpy().copy()) for k, v in model.state_dict().items() if k.startswith("net.")}
     missing, unexpected = net.load_state_dict(state, strict=False)
     if unexpected or any(not k.endswith("num_batches_tracked") for k in missing):
         raise RuntimeError(f"to_torch: layers do not line up (missing {missing}, unexpected {unexpected})")
