@@ -123,7 +123,7 @@ def test_conditional_models_use_the_label(device, rng):
 
 def test_conditional_discriminator_adds_the_projection_of_its_features(device, rng):
     # logit = w.h + b + e_y.h: with the class vectors zeroed it is the plain head on the same features,
-    # and the difference between two labels is (e_y - e_y').h
+    # and with them it adds e_y.h for each sample's own label y
     _, D = dcgan(conditional=True, device=device)
     D.eval()
     x = _randn(rng, 4, 1, 28, 28, device=device)
