@@ -505,7 +505,8 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
                 # plain backward adds into .grad in place
                 t.grad = clone(g) if t.grad is None else t.grad + g
             elif t.grad is None:
-                t.grad = Tensor(g.data.copy())  # own copy: g may be a view shared with another tensor
+                # own copy (g may be a view shared with another tensor), laid out in memory as g is
+                t.grad = Tensor(g.data.copy(order="K"))
             else:
                 t.grad.data += g.data
 
@@ -685,7 +686,7 @@ def div(a, b):
 
 class Clone(Function):
     def forward(self, x):
-        return x.copy()
+        return x.copy(order="K")  # the same layout in memory (a C-order copy of a transposed view is slow)
 
     def backward(self, gy):
         # d copy(x)/dx = 1
@@ -1010,25 +1011,27 @@ def max(x, axis=None, keepdims=False):
 
 # ------------------------------------------------------- shape operations
 class Reshape(Function):
-    def __init__(self, shape):
-        self.shape = shape
+    def __init__(self, shape, like=None):
+        self.shape, self.like = shape, like
 
     def forward(self, x):
-        return x.reshape(self.shape)
+        y = x.reshape(self.shape)
+        return y if self.like is None else backend.layout_like(y, self.like)
 
     def backward(self, gy):
-        # reshaping moves no values: reshape the gradient back
-        return reshape(gy, *self.inputs[0].shape)
+        # reshaping moves no values: reshape the gradient back, laid out in memory like the input
+        # (a convolution's batch-innermost output meeting a C-ordered gradient would slow every later step)
+        return reshape(gy, *self.inputs[0].shape, like=self.inputs[0].data)
 
 
-def reshape(x, *shape):
-    """The same values in a new shape (one axis may be -1)."""
+def reshape(x, *shape, like=None):
+    """The same values in a new shape (one axis may be -1); `like`: an array whose memory layout to give them."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if tuple(shape) == x.shape:
+    if tuple(shape) == x.shape and like is None:
         return x
     try:
-        return Reshape(tuple(shape))(x)
+        return Reshape(tuple(shape), like)(x)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} values) to {tuple(shape)}") from None
 

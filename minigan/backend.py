@@ -334,6 +334,74 @@ def sliding_windows(x, kh, kw, sh, sw):
     return xp.lib.stride_tricks.as_strided(x, shape=shape, strides=strides)
 
 
+# ------------------------------------------------------------ memory layouts
+# A convolution's output lies in memory as (C, H, W, N), batch axis innermost,
+# and is handed on as an (N, C, H, W) view of that memory: the values and
+# shape PyTorch gives, in another order in memory (see minigan.conv). NumPy's
+# elementwise operations lay their result out like their inputs, so a whole
+# stack of convolutions, batch norms and activations stays that way without a
+# copy. One elementwise operation on two arrays laid out differently is
+# correct but about 10x slower (one of them is read with a large stride), so
+# where the two layouts meet, at a reshape between a convolution and a Linear
+# layer, the gradient is laid out like the input (``layout_like``).
+def is_batch_innermost(a):
+    """Whether `a`'s first axis is innermost in memory, the others in order: (C, H, W, N) memory as (N, C, H, W)."""
+    return a.ndim >= 2 and a.transpose(*range(1, a.ndim), 0).flags.c_contiguous
+
+
+def transposed_copy(matrix):
+    """A contiguous copy of matrix.T for a 2-D array; on the CPU in tiles when that is faster.
+
+    NumPy copies the transpose of a wide matrix fast, but that of a tall one
+    (many short rows, such as (C*H*W, N)) up to 10x slower once it outgrows
+    the CPU cache, reading numbers a whole row apart. Tiles of about 8k
+    numbers stay in the cache. On a GPU the single copy is the fast way (one
+    kernel, not many).
+    """
+    xp = xp_of(matrix)
+    m, n = matrix.shape
+    if device_of(matrix) != "cpu" or m < n:
+        return xp.ascontiguousarray(matrix.T)
+    out = xp.empty((n, m), dtype=matrix.dtype)
+    step = max(1, 8192 // n)  # rows of `matrix` per tile
+    for start in range(0, m, step):
+        out[:, start : start + step] = matrix[start : start + step].T
+    return out
+
+
+def batch_innermost(a):
+    """`a` laid out with its first axis innermost (see ``is_batch_innermost``): a copy only if it is not already."""
+    if is_batch_innermost(a):
+        return a
+    rest = a.shape[1:]
+    rows = transposed_copy(a.reshape(a.shape[0], -1))  # (everything else, N)
+    return rows.reshape(*rest, a.shape[0]).transpose(a.ndim - 1, *range(a.ndim - 1))
+
+
+def c_contiguous(a):
+    """`a` as a C-contiguous array: a copy only if it is not already (in tiles if it is batch-innermost)."""
+    if a.flags.c_contiguous:
+        return a
+    if is_batch_innermost(a):
+        rows = a.transpose(*range(1, a.ndim), 0).reshape(-1, a.shape[0])  # a view: (everything else, N)
+        return transposed_copy(rows).reshape(a.shape)
+    return xp_of(a).ascontiguousarray(a)
+
+
+def layout_like(a, like):
+    """The values of `a` laid out in memory like `like` (same shape): batch-innermost or C-contiguous.
+
+    Any other layout of `like` leaves `a` as it is.
+    """
+    if a.ndim < 2 or (a.flags.c_contiguous and like.flags.c_contiguous):
+        return a
+    if is_batch_innermost(like):
+        return batch_innermost(a)
+    if like.flags.c_contiguous:
+        return c_contiguous(a)
+    return a
+
+
 # Adam's update as one CUDA kernel: the arithmetic of optim.Adam's NumPy lines, in the same
 # order, on each element (p, m, v are updated in place). Compiled by CuPy on first use.
 _ADAM_CUDA_SOURCE = """

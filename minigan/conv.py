@@ -50,7 +50,14 @@ gradients work (an R1 penalty differentiates through the discriminator's
 convolutions).
 
 Layouts are PyTorch's: inputs (N, C, H, W); conv weights (out, in, kh, kw);
-transposed-conv weights (in, out, kh, kw).
+transposed-conv weights (in, out, kh, kw). Only the order in memory of an
+output differs: on the CPU a convolution returns an (N, C, H, W) *view* of
+the (C, H, W, N) array its matrix product wrote, the batch axis innermost
+(``_batch_first``). Batch norm and activations keep that layout, and the next
+convolution reads it as channel rows without a copy (``_to_channel_rows``).
+Copying to the usual order and back at every layer took about a tenth of a
+DCGAN iteration. (PyTorch's ``channels_last`` is the same idea with the
+channel axis innermost.)
 """
 
 import numbers
@@ -173,7 +180,7 @@ def col2im(cols, shape, kernel, stride, padding):
             q0, r0 = (y0 + ph) // sh, (x0 + pw) // sw
             rows, columns = len(range(y0, h, sh)), len(range(x0, w, sw))
             image[:, y0::sh, x0::sw, :] = phases[:, a, b, q0 : q0 + rows, r0 : r0 + columns, :]
-    return _to_batch_first(image)
+    return _batch_first(image)
 
 
 def col2im_gather(cols, shape, kernel, stride, padding):
@@ -206,7 +213,7 @@ def col2im_gather(cols, shape, kernel, stride, padding):
     )
     phases = terms.sum(axis=(3, 4))  # (C, sh, sw, qh, qw, N)
     padded = phases.transpose(0, 3, 1, 4, 2, 5).reshape(c, qh * sh, qw * sw, n)  # interleave the phases
-    return _to_batch_first(padded[:, ph : ph + h, pw : pw + w, :])
+    return _batch_first(padded[:, ph : ph + h, pw : pw + w, :])
 
 
 def _phase_range(phase, stride, padding, size):
@@ -274,7 +281,7 @@ def _conv_transpose_phases(x_rows, x_shape, w, out_size, kernel, stride, padding
         out = (taps[a].T @ block).reshape(sw, cout, hi - lo, qw, n)  # every column phase b at once
         for b, (left_r, right_r) in enumerate(cols_of):
             image[:, sh * lo + a - ph :: sh, sw * left_r + b - pw :: sw, :] = out[b, :, :, left_r - r0 : right_r - r0, :]
-    return _to_batch_first(image)
+    return _batch_first(image)
 
 
 def _conv_transpose(x_rows, x_shape, w, out_size, kernel, stride, padding):
@@ -295,8 +302,11 @@ def _conv_transpose(x_rows, x_shape, w, out_size, kernel, stride, padding):
 
 
 def _to_channel_rows(a):
-    """(N, C, H, W) -> (C, H*W*N): channels as rows, pixels in im2col's column order (oh, ow, n)."""
-    return a.transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
+    """(N, C, H, W) -> (C, H*W*N): channels as rows, pixels in im2col's column order (oh, ow, n).
+
+    Free for a batch-innermost array (a convolution's output, see ``_batch_first``); otherwise one copy.
+    """
+    return backend.batch_innermost(a).transpose(1, 2, 3, 0).reshape(a.shape[1], -1)
 
 
 def _widen(rows, h, w, width):
@@ -310,24 +320,17 @@ def _widen(rows, h, w, width):
     return wide.reshape(r, -1)
 
 
-def _to_batch_first(a):
-    """(C, H, W, N) -> a contiguous (N, C, H, W): a transpose of the (C*H*W, N) matrix, in tiles.
+def _batch_first(a):
+    """(C, H, W, N) -> (N, C, H, W): on the CPU a view of the same memory, no copy.
 
-    A single ``ascontiguousarray(a.transpose(3, 0, 1, 2))`` gives the same
-    result, but NumPy then writes numbers C*H*W apart and runs up to 10x slower
-    once the array outgrows the CPU cache. Tiles of about 8k numbers stay in the
-    cache. On a GPU that single copy is the fast way (one kernel instead of many).
+    The result is *batch-innermost* (``backend.is_batch_innermost``): the
+    values and shape PyTorch gives, another order in memory. Batch norm and
+    activations keep that layout, and the next convolution reads it as channel
+    rows for free. On a GPU it is copied to the usual C order (one kernel).
     """
-    xp = backend.xp_of(a)
-    if backend.device_of(a) != "cpu":  # a GPU has no such cache problem, and each tile would cost a kernel launch
-        return xp.ascontiguousarray(a.transpose(3, 0, 1, 2))
-    c, h, w, n = a.shape
-    matrix = a.reshape(c * h * w, n)  # (a copy if `a` is a strided view)
-    out = xp.empty((n, c * h * w), dtype=a.dtype)
-    step = max(1, 8192 // n)  # rows per tile
-    for start in range(0, c * h * w, step):
-        out[:, start : start + step] = matrix[start : start + step].T
-    return out.reshape(n, c, h, w)
+    if backend.device_of(a) != "cpu":
+        return backend.xp_of(a).ascontiguousarray(a.transpose(3, 0, 1, 2))
+    return a.transpose(3, 0, 1, 2)
 
 
 def _add_bias(y, b):
@@ -349,7 +352,7 @@ class Conv2dOp(Function):
         ow = conv_output_size(x.shape[3], self.kernel[1], self.stride[1], self.padding[1])
         self.cols = im2col(x, self.kernel, self.stride, self.padding)  # kept for the weight gradient
         y = w.reshape(o, -1) @ self.cols  # (O, OH*OW*N): the one big matrix product
-        return _add_bias(_to_batch_first(y.reshape(o, oh, ow, n)), b)
+        return _add_bias(_batch_first(y.reshape(o, oh, ow, n)), b)
 
     def backward(self, gy):
         # dy/dx^T gy = conv_transpose2d(gy, W);  dL/dW = gy (x) patches of x;  dL/db = sum of gy over (N, OH, OW)
@@ -384,8 +387,9 @@ class Conv2dWeightGrad(Function):
         self.cols = self.gy_rows = None  # not needed any more: free the buffers
         o, c = gy.shape[1], x.shape[1]
         # (O, OH*OW*N) @ (OH*OW*N, C*kh*kw), computed as its transpose: OpenBLAS is ~10% faster
-        # with the long patch buffer on the left (same numbers)
-        return (cols @ gy_rows.T).T.reshape(o, c, *self.kernel)
+        # with the long patch buffer on the left (same numbers); transposed back into C order,
+        # the layout of the weight, so that the optimizer's passes read both alike
+        return backend.transposed_copy(cols @ gy_rows.T).reshape(o, c, *self.kernel)
 
     def backward(self, ggw):
         # gw is bilinear in (x, gy):  d<ggw, gw>/dgy = conv2d(x, ggw),  d<ggw, gw>/dx = conv_transpose2d(gy, ggw)

@@ -181,6 +181,37 @@ def test_sliding_windows_match_a_naive_loop(device):
             np.testing.assert_array_equal(w[:, :, i, j], x[:, :, i * sh:i * sh + kh, j * sw:j * sw + kw])
 
 
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4099, 3), (3, 4099), (1, 7), (7, 1)])
+def test_transposed_copy_is_a_contiguous_transpose(device, shape):
+    # tall matrices go through the tiled loop on the CPU (4099 rows: tiles with a ragged last one)
+    a = np.arange(np.prod(shape), dtype=np.float32).reshape(shape)
+    t = backend.transposed_copy(backend.asarray(a, device=device))
+    assert backend.device_of(t) == device and t.flags.c_contiguous and t.dtype == np.float32
+    np.testing.assert_array_equal(backend.to_numpy(t), a.T)
+
+
+def test_layouts_keep_the_values_and_copy_only_when_needed(device):
+    # batch-innermost: (C, H, W, N) memory seen as (N, C, H, W), the layout of a convolution's output
+    values = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    c_order = backend.asarray(values, device=device)
+    inner = backend.asarray(np.ascontiguousarray(values.transpose(1, 2, 3, 0)), device=device).transpose(3, 0, 1, 2)
+    assert backend.is_batch_innermost(inner) and not backend.is_batch_innermost(c_order)
+    assert not inner.flags.c_contiguous
+    for a in (c_order, inner):
+        b = backend.batch_innermost(a)
+        assert backend.is_batch_innermost(b) and (b is a) == (a is inner)
+        c = backend.c_contiguous(a)
+        assert c.flags.c_contiguous and (c is a) == (a is c_order)
+        for like in (c_order, inner):
+            d = backend.layout_like(a, like)
+            assert backend.is_batch_innermost(d) == backend.is_batch_innermost(like)
+            assert d.flags.c_contiguous == like.flags.c_contiguous
+            for result in (b, c, d):
+                np.testing.assert_array_equal(backend.to_numpy(result), values)
+    other = c_order.transpose(0, 2, 1, 3)  # neither layout: left as it is
+    assert backend.layout_like(c_order, other) is c_order
+
+
 def test_to_numpy_and_device_of_on_cpu():
     a = np.ones(3)
     assert backend.to_numpy(a) is a

@@ -223,6 +223,33 @@ def test_float32_stays_float32(device):
 
 
 # ----------------------------------------------------------------- layers
+def test_activations_stay_batch_innermost_and_gradients_come_back_in_their_layout(device, rng):
+    # on the CPU a convolution hands on a view of (C, H, W, N) memory; batch norm and LeakyReLU keep
+    # that layout, the next conv reads it without a copy, and Flatten's backward returns the gradient
+    # in the layout of its input (mixing layouts in one elementwise op is ~10x slower); a GPU keeps C order
+    from minigan import backend
+
+    def laid_out(a):
+        return backend.is_batch_innermost(a) if device == "cpu" else a.flags.c_contiguous
+
+    body = nn.Sequential(nn.Conv2d(2, 4, 3, 2, 1), nn.BatchNorm2d(4), nn.LeakyReLU(0.2),
+                         nn.ConvTranspose2d(4, 3, 4, 2, 1)).to(device)
+    x = mg.tensor(rng.standard_normal((5, 2, 8, 8)), dtype=mg.float32, device=device, requires_grad=True)
+    hidden = body[:3](x)
+    assert laid_out(hidden.data) and laid_out(body(x).data)
+    h = mg.Tensor(hidden.data, requires_grad=True)  # a leaf in that layout
+    flat = nn.Flatten()(h)
+    assert flat.shape == (5, 64)
+    (flat * mg.tensor(rng.standard_normal((5, 64)), dtype=mg.float32, device=device)).sum().backward()
+    assert laid_out(h.grad.data) and h.grad.shape == h.shape
+    np.testing.assert_array_equal(backend.to_numpy(nn.Flatten()(h).data), backend.to_numpy(hidden.data).reshape(5, 64))
+    z = mg.tensor(rng.standard_normal((5, 64)), dtype=mg.float32, device=device, requires_grad=True)
+    grid = nn.Unflatten(1, (4, 4, 4))(z)
+    (grid * hidden.detach()).sum().backward()  # a batch-innermost gradient reaches Unflatten
+    assert z.grad.data.flags.c_contiguous  # and leaves it in z's layout
+    np.testing.assert_allclose(z.grad.numpy(), backend.to_numpy(hidden.data).reshape(5, 64), rtol=0, atol=0)
+
+
 def test_layers_have_torch_layouts_init_and_names():
     conv = nn.Conv2d(3, 8, (3, 5), stride=(1, 2), padding=(1, 2))
     assert conv.weight.shape == (8, 3, 3, 5) and conv.bias.shape == (8,)
@@ -344,8 +371,15 @@ def test_transposed_conv_is_a_product_then_col2im(device, rng, k, s, p):
         x_rows, w = backend.asarray(_to_channel_rows(x), device=device), backend.asarray(weight, device=device)
         for way in (_conv_transpose_phases, _conv_transpose_stamps):  # each way, whichever the layer picks
             y = way(x_rows, x.shape, w, tuple(size), kernel, stride, padding)
-            assert backend.device_of(y) == device and y.flags.c_contiguous
+            assert backend.device_of(y) == device and _conv_layout(y, device)
             np.testing.assert_allclose(backend.to_numpy(y), expected, rtol=1e-12, atol=1e-12)
+
+
+def _conv_layout(a, device):
+    """A convolution's output layout: batch-innermost (C, H, W, N) memory on the CPU, C order on a GPU."""
+    from minigan import backend
+
+    return backend.is_batch_innermost(a) if device == "cpu" else a.flags.c_contiguous
 
 
 @pytest.mark.parametrize("k,s,p", list(itertools.product(range(1, 6), range(1, 4), range(0, 3))))
@@ -371,7 +405,8 @@ def test_col2im_equals_the_strided_loop_in_both_layouts(device, rng, k, s, p):
         for fn in (col2im, col2im_gather):
             image = fn(on_device, (n, c, h, w), kernel, stride, padding)
             assert backend.device_of(image) == device and image.shape == (n, c, h, w)
-            assert image.flags.c_contiguous
+            if fn is col2im or device != "cpu":  # (col2im_gather's CPU result is a strided view: only the GPU uses it)
+                assert _conv_layout(image, device)
             if fn is col2im and device == "cpu":  # the same additions in the same order: the same bits
                 np.testing.assert_array_equal(image, expected)
             else:

@@ -42,6 +42,11 @@ def test_sequential_state_dict_keys():
     assert [type(m).__name__ for m in model.children()] == ["Linear", "ReLU", "Linear"]
     assert len(list(model.modules())) == 4
     assert isinstance(model[2], nn.Linear) and len(model) == 3
+    tail = model[1:]  # a slice is a Sequential of the same layers, with their names, as in PyTorch
+    assert isinstance(tail, nn.Sequential) and tail[1] is model[2]
+    assert list(tail.state_dict()) == ["2.weight", "2.bias"]
+    x = mg.randn(4, 3)
+    np.testing.assert_array_equal(tail(x).numpy(), model[2](model[1](x)).numpy())
 
 
 def test_sequential_with_ordered_dict_and_nested_names():

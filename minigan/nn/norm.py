@@ -77,21 +77,28 @@ class BatchNormTrain(Function):
         return gx, ggamma, gbeta
 
     def _backward_arrays(self, gy):
-        """The backward above without building a graph (fewer, larger steps; the same numbers)."""
+        """The backward above without building a graph: the same formulas, regrouped into fewer passes.
+
+        With s = gamma/std per channel and the two sums every gradient needs,
+        sum(gy) (= dL/dbeta) and sum(gy x_hat) (= dL/dgamma):
+        dL/dx = s gy - s mean(gy) - x_hat s mean(gy x_hat).
+        """
         axes, shape, n = self.axes, self.mean.shape, len(self.inputs)
         need = self.needs_input_grad + (False, False)
-        g_hat = gy * self.inputs[1].data.reshape(shape) if n > 1 else gy  # dL/dx_hat
+        sum_gy = gy.sum(axis=axes, keepdims=True)
+        sum_gy_xhat = (gy * self.x_hat).sum(axis=axes, keepdims=True)
         gx = ggamma = gbeta = None
         if need[0]:
-            mean_gx = (g_hat * self.x_hat).mean(axis=axes, keepdims=True)
-            gx = g_hat - g_hat.mean(axis=axes, keepdims=True)
-            gx -= self.x_hat * mean_gx
-            gx *= self.inv_std
+            count = gy.size // gy.shape[1]  # values per channel
+            scale = self.inv_std * self.inputs[1].data.reshape(shape) if n > 1 else self.inv_std  # gamma / std
+            gx = gy * scale
+            gx -= self.x_hat * (scale * sum_gy_xhat / count)
+            gx -= scale * sum_gy / count
             gx = Tensor(gx)
         if n > 1 and need[1]:
-            ggamma = Tensor((gy * self.x_hat).sum(axis=axes))
+            ggamma = Tensor(sum_gy_xhat.reshape(-1))
         if n > 2 and need[2]:
-            gbeta = Tensor(gy.sum(axis=axes))
+            gbeta = Tensor(sum_gy.reshape(-1))
         return gx, ggamma, gbeta
 
 
