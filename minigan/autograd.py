@@ -506,7 +506,7 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
                 t.grad = clone(g) if t.grad is None else t.grad + g
             elif t.grad is None:
                 # own copy (g may be a view shared with another tensor), laid out in memory as g is
-                t.grad = Tensor(g.data.copy(order="K"))
+                t.grad = Tensor(backend.xp_of(g.data).copy(g.data, order="K"))
             else:
                 t.grad.data += g.data
 
@@ -686,7 +686,8 @@ def div(a, b):
 
 class Clone(Function):
     def forward(self, x):
-        return x.copy(order="K")  # the same layout in memory (a C-order copy of a transposed view is slow)
+        # order "K": the same layout in memory (a C-order copy of a transposed view is slow)
+        return backend.xp_of(x).copy(x, order="K")
 
     def backward(self, gy):
         # d copy(x)/dx = 1

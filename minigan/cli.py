@@ -7,6 +7,7 @@
     minigan eval --checkpoint PATH
     minigan bench conv|toy|dcgan speed benchmarks against PyTorch / the matmul peak
     minigan bench toy_quality    the mode-coverage table (ring and grid, 5 seeds; long)
+    minigan bench dcgan_torch    the default MNIST recipe trained in PyTorch, judged (needs PyTorch; long)
 
 Bad arguments give one clear line (and exit code 2), never a traceback.
 """
@@ -54,7 +55,7 @@ def _run_demo(args):
 
 def _add_bench(sub):
     p = sub.add_parser("bench", help="speed benchmarks (ratios against PyTorch or the matmul peak)")
-    p.add_argument("what", choices=["conv", "toy", "dcgan", "toy_quality"])
+    p.add_argument("what", choices=["conv", "toy", "dcgan", "toy_quality", "dcgan_torch"])
     p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     p.add_argument("--repeats", type=_positive_int, default=None, help="timed iterations (default: per benchmark)")
     p.set_defaults(func=_run_bench)

@@ -28,3 +28,26 @@ def test_bench_toy_reports_a_ratio_when_torch_is_installed(capsys):
         assert "ratio" not in result
     else:
         assert result["ratio"] == pytest.approx(result["minigan_ms"] / result["torch_ms"])
+
+
+def test_dcgan_torch_twin_trains_from_minigans_weights_and_samples_digits():
+    # the PyTorch twin of the default MNIST recipe (bench dcgan_torch) on a few batches, R1 included
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    import minigan
+    from minigan.benchmarks import dcgan_torch
+    from minigan.benchmarks.dcgan import to_torch
+    from minigan.models import dcgan
+
+    lines = []
+    G = dcgan_torch.train(torch, seed=3, epochs=1, r1_every=2, subset=4 * dcgan_torch.BATCH, log=lines.append)
+    assert len(lines) == 1 and "epoch 1/1" in lines[0]
+    minigan.manual_seed(3)
+    start = to_torch(dcgan()[0], torch)  # the weights it started from: minigan's for seed 3
+    moved = [not torch.equal(a, b) for a, b in zip(start.parameters(), G.parameters())]
+    assert all(moved) and not G.training
+    images = dcgan_torch.sample(torch, G, n=12, batch=5)
+    assert images.shape == (12, 1, 28, 28) and images.dtype == np.float32
+    assert np.isfinite(images).all() and np.abs(images).max() <= 1.0
+    np.testing.assert_array_equal(images, dcgan_torch.sample(torch, G, n=12, batch=5))  # seeded draws
