@@ -28,6 +28,20 @@ def test_bench_toy_reports_a_ratio_when_torch_is_installed(capsys):
         assert "ratio" not in result
     else:
         assert result["ratio"] == pytest.approx(result["minigan_ms"] / result["torch_ms"])
+        assert result["logging_ratio"] == pytest.approx(result["trainer_ms"] / result["torch_logging_ms"])
+        assert "logging_ratio=" in out
+
+
+def test_bench_toy_sides_do_the_same_work():
+    # the plain minigan step returns its two losses; PyTorch's logging step computes what
+    # GANTrainer.train_step logs: V = -loss_d, D(x) and D(G(z)) in (0, 1), the gradient norms
+    torch = pytest.importorskip("torch")
+    d_loss, g_loss = toy.minigan_step(trainer=False)()
+    assert 0.0 < d_loss < 5.0 and 0.0 < g_loss < 5.0
+    d_log, g_log = toy.torch_step(torch, log=True)()
+    v, d_real, d_fake, loss_d, norm_d = d_log
+    assert v == pytest.approx(-loss_d) and 0 < d_real < 1 and 0 < d_fake < 1 and norm_d > 0
+    assert len(g_log) == 2 and g_log[1] > 0
 
 
 def test_dcgan_torch_twin_trains_from_minigans_weights_and_samples_digits():

@@ -51,3 +51,34 @@ def result_line(name, **fields):
     """One machine-readable summary line, `RESULT name key=value ...` (read by tests/gpu_check.sh)."""
     body = " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in fields.items())
     print(f"RESULT {name} {body}")
+
+
+def plain_gan_step(G, D, opt_g, opt_d, real, z_dim, device="cpu"):
+    """One minigan GAN iteration written op for op as the benchmarks' PyTorch side is.
+
+    A D step on `real` and a generated batch, then a G step, with the
+    non-saturating loss; nothing else. ``GANTrainer.train_step`` does the same
+    and also logs V(D, G), D(x), D(G(z)), both gradient norms and checks for
+    NaN every step, which PyTorch's side does not: the benchmarks time both.
+    """
+    import minigan
+    from minigan.gan import discriminator_loss, generator_loss
+
+    m = real.shape[0]
+
+    def step():
+        with minigan.no_grad():
+            fake = G(minigan.randn(m, z_dim, device=device))
+        loss_d = discriminator_loss("nonsaturating", D(real), D(fake))
+        opt_d.zero_grad()
+        loss_d.backward()
+        opt_d.step()
+        D.requires_grad_(False)
+        loss_g = generator_loss("nonsaturating", D(G(minigan.randn(m, z_dim, device=device))))
+        D.requires_grad_(True)
+        opt_g.zero_grad()
+        loss_g.backward()
+        opt_g.step()
+        return loss_d.item(), loss_g.item()  # the losses on the host, as PyTorch's side reads them
+
+    return step
