@@ -4,9 +4,10 @@ G: z(256) -> 128 -> 128 -> 2, D: 2 -> 128 -> 128 -> 1, ReLU, batch 512, Adam,
 non-saturating loss; one iteration = one D step (real and fake) + one G step.
 At this size every op is small, so the time is mostly per-op overhead.
 
-minigan is timed twice: the same steps as the PyTorch side, op for op (the
-ratio), and ``GANTrainer.train_step``, which also logs V(D, G), D(x),
-D(G(z)) and both gradient norms every step (what that logging costs).
+Both sides do the same work, timed twice: the D and G steps alone (minigan's
+written op for op like PyTorch's; this is the ratio), and with what
+``GANTrainer.train_step`` logs every step, V(D, G), D(x), D(G(z)), both
+losses and both gradient norms (PyTorch's side computes and reads the same).
 """
 
 from .common import interleaved_medians, plain_gan_step, result_line, torch_device, torch_sync
@@ -30,10 +31,10 @@ def minigan_step(device="cpu", trainer=True):
     opt_g, opt_d = minigan.optim.Adam(G.parameters(), lr=1e-4), minigan.optim.Adam(D.parameters(), lr=1e-4)
     if not trainer:
         return plain_gan_step(G, D, opt_g, opt_d, real, Z, device)  # reads the losses: the GPU has finished
-    trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=lambda: real, z_dim=Z, loss="nonsaturating")
+    loop = GANTrainer(G, D, opt_g, opt_d, real_batches=lambda: real, z_dim=Z, loss="nonsaturating")
 
     def step():
-        trainer.train_step()  # its logged numbers are read on the host, so the GPU has finished too
+        loop.train_step()  # its logged numbers are read on the host, so the GPU has finished too
         minigan.backend.synchronize(device)
 
     return step
