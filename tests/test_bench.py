@@ -1,5 +1,6 @@
 """The benchmarks run and report sane numbers (their speed targets are not asserted here)."""
 
+import numpy as np
 import pytest
 
 from minigan.benchmarks import conv, toy
@@ -47,8 +48,6 @@ def test_bench_toy_sides_do_the_same_work():
 def test_dcgan_torch_twin_trains_from_minigans_weights_and_samples_digits():
     # the PyTorch twin of the default MNIST recipe (bench dcgan_torch) on a few batches, R1 included
     torch = pytest.importorskip("torch")
-    import numpy as np
-
     import minigan
     from minigan.benchmarks import dcgan_torch
     from minigan.benchmarks.dcgan import to_torch
@@ -65,3 +64,19 @@ def test_dcgan_torch_twin_trains_from_minigans_weights_and_samples_digits():
     assert images.shape == (12, 1, 28, 28) and images.dtype == np.float32
     assert np.isfinite(images).all() and np.abs(images).max() <= 1.0
     np.testing.assert_array_equal(images, dcgan_torch.sample(torch, G, n=12, batch=5))  # seeded draws
+
+
+def test_bench_dcgan_steps_run_both_ways():
+    # the plain steps (what the ratio times) and the trainer's, at batch 2 (cheap)
+    import math
+
+    from minigan.benchmarks import dcgan
+
+    plain, G, D = dcgan.minigan_step(batch=2, trainer=False)
+    before = G.net[0].weight.numpy().copy()
+    d_loss, g_loss = plain()
+    assert math.isfinite(d_loss) and math.isfinite(g_loss) and d_loss > 0 and g_loss > 0
+    assert (G.net[0].weight.numpy() != before).any()  # G was updated
+    step, G2, _ = dcgan.minigan_step(batch=2)
+    np.testing.assert_array_equal(G2.net[0].weight.numpy(), before)  # both start from the same weights
+    step()

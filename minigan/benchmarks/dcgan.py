@@ -5,14 +5,16 @@ a generated batch, then a G step, both with BCE on logits (the non-saturating
 loss) and Adam(2e-4, beta1 = 0.5). The PyTorch model is built with the same
 layers and gets minigan's initial weights copied in, so both sides do exactly
 the same arithmetic. Prints both times, the ratio, the achieved GFLOP/s and
-the peak memory of each side.
+the peak memory of each side. The ratio compares the same steps on both sides;
+``GANTrainer.train_step``, which also logs V(D, G), D(x), D(G(z)) and both
+gradient norms every step, is timed next to them.
 """
 
 import tracemalloc
 
 import numpy as np
 
-from .common import interleaved_medians, result_line, torch_device, torch_sync
+from .common import interleaved_medians, plain_gan_step, result_line, torch_device, torch_sync
 
 BATCH = 64
 
@@ -41,8 +43,12 @@ def iteration_flops(batch=BATCH):
     return batch * (d_step + g_step)
 
 
-def minigan_step(device="cpu", batch=BATCH):
-    """The reference DCGAN in minigan; returns (one-iteration function, G, D)."""
+def minigan_step(device="cpu", batch=BATCH, trainer=True):
+    """The reference DCGAN in minigan; returns (one-iteration function, G, D).
+
+    trainer=True: ``GANTrainer.train_step`` (which also logs V, D(x), D(G(z)) and gradient
+    norms every step); False: the same steps as ``torch_step``, op for op.
+    """
     import minigan
     from minigan.gan import GANTrainer
     from minigan.models import dcgan
@@ -53,10 +59,12 @@ def minigan_step(device="cpu", batch=BATCH):
                           device=device)
     opt_g = minigan.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = minigan.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=lambda: real, z_dim=100, loss="nonsaturating")
+    if not trainer:
+        return plain_gan_step(G, D, opt_g, opt_d, real, 100, device), G, D
+    loop = GANTrainer(G, D, opt_g, opt_d, real_batches=lambda: real, z_dim=100, loss="nonsaturating")
 
     def step():
-        trainer.train_step()
+        loop.train_step()
         minigan.backend.synchronize(device)
 
     return step, G, D
@@ -124,23 +132,25 @@ def main(device="cpu", repeats=None):
 
     repeats = repeats or 20
     flops = iteration_flops()
-    step, G, D = minigan_step(device)
-    steps = {"minigan": step}
+    step, G, D = minigan_step(device, trainer=False)
+    steps = {"minigan": step, "trainer": minigan_step(device)[0]}
     torch, why_not = torch_device(device)
     if torch is not None:
         steps["torch"] = torch_step(torch, G, D, device)
     t = interleaved_medians(steps, repeats, warmup=2)
-    ours = t["minigan"]
+    ours, trainer = t["minigan"], t["trainer"]
     ours_peak = _peak_bytes(step)
     print(f"DCGAN iteration, batch {BATCH} (D step on real + fake, G step, Adam, BCE with logits); "
           f"{flops / 1e9:.2f} GFLOP per iteration; median of {repeats}, interleaved; "
           f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f}")
     print(f"  minigan ({device}):  {ours * 1000:8.1f} ms   {flops / ours / 1e9:7.1f} GFLOP/s   "
-          f"peak {ours_peak / 2**20:6.1f} MiB allocated in one iteration (tracemalloc)")
+          f"peak {ours_peak / 2**20:6.1f} MiB allocated in one iteration (tracemalloc); the same steps as PyTorch's")
+    print(f"  {'':15s}{trainer * 1000:8.1f} ms   as GANTrainer.train_step, which also logs V, D(x), D(G(z)) "
+          "and both gradient norms")
     if torch is None:
         print(f"  {why_not}")
-        result_line("dcgan", device=device, minigan_ms=ours * 1e3)
-        return {"minigan_s": ours}
+        result_line("dcgan", device=device, minigan_ms=ours * 1e3, trainer_ms=trainer * 1e3)
+        return {"minigan_s": ours, "trainer_s": trainer}
     theirs = t["torch"]
     threads = f"; {torch.get_num_threads()} threads" if device == "cpu" else ""
     print(f"  PyTorch ({device}):    {theirs * 1000:8.1f} ms   {flops / theirs / 1e9:7.1f} GFLOP/s{threads}")
@@ -152,8 +162,9 @@ def main(device="cpu", repeats=None):
     extra = {}
     if device != "cpu":
         extra = _overhead_report(torch, device, repeats, ours, theirs)
-    result_line("dcgan", device=device, minigan_ms=ours * 1e3, torch_ms=theirs * 1e3, ratio=ratio, **extra)
-    return {"minigan_s": ours, "torch_s": theirs, "ratio": ratio, **extra}
+    result_line("dcgan", device=device, minigan_ms=ours * 1e3, torch_ms=theirs * 1e3, ratio=ratio,
+                trainer_ms=trainer * 1e3, **extra)
+    return {"minigan_s": ours, "torch_s": theirs, "ratio": ratio, "trainer_s": trainer, **extra}
 
 
 def _overhead_report(torch, device, repeats, ours, theirs, small=2):
