@@ -58,8 +58,8 @@ def plain_gan_step(G, D, opt_g, opt_d, real, z_dim, device="cpu"):
 
     A D step on `real` and a generated batch, then a G step, with the
     non-saturating loss; nothing else. ``GANTrainer.train_step`` does the same
-    and also logs V(D, G), D(x), D(G(z)), both gradient norms and checks for
-    NaN every step, which PyTorch's side does not: the benchmarks time both.
+    and also logs V(D, G), D(x), D(G(z)) and both gradient norms and checks for
+    NaN every step; the benchmarks time both.
     """
     import minigan
     from minigan.gan import discriminator_loss, generator_loss
