@@ -923,7 +923,10 @@ class Linear(Function):
         if need[0]:
             # with one output feature (a discriminator's logit) gy @ w is an outer product:
             # a broadcast multiply gives the same numbers, and BLAS is slow at a sum of one term
-            gx = gy * w if w.shape[0] == 1 else gy @ w
+            if backend.is_batch_innermost(_raw(x)):  # (a flattened convolution output): gx laid out like x,
+                gx = (w.T * gy.T).T if w.shape[0] == 1 else (w.T @ gy.T).T  # so Flatten's backward needs no copy
+            else:
+                gx = gy * w if w.shape[0] == 1 else gy @ w
         if need[1]:
             gw = gy.T @ x
         gb = gy.sum(axis=0) if len(self.inputs) == 3 and need[2] else None
@@ -1183,9 +1186,11 @@ class LeakyReLU(Function):
         self.slope = slope
 
     def forward(self, x):
+        xp = backend.xp_of(x)
         if 0.0 <= self.slope <= 1.0:  # then max(x, slope*x) is x for x > 0, slope*x otherwise
-            return backend.xp_of(x).maximum(x, x * self.slope)
-        return backend.xp_of(x).where(x > 0, x, x * self.slope)
+            y = xp.multiply(x, self.slope, out=xp.empty_like(x))
+            return xp.maximum(y, x, out=y)  # into y's memory: ~20% faster than a new array
+        return xp.where(x > 0, x, x * self.slope)
 
     def backward(self, gy):
         # d leaky(x)/dx = 1 if x > 0 else slope
@@ -1193,11 +1198,13 @@ class LeakyReLU(Function):
         xp = backend.xp_of(x)
         slope = backend.scalar(self.slope, x.dtype, backend.device_of(x))
         if 0.0 <= self.slope <= 1.0:  # sign(x) is 1, 0 or -1, so max(sign(x), slope) is 1 or slope: two passes
-            factor = xp.maximum(xp.sign(x), slope)
+            factor = xp.sign(x, out=xp.empty_like(x))
+            xp.maximum(factor, slope, out=factor)
         else:
             factor = xp.where(x > 0, xp.ones_like(x), slope)
-        if not _grad_enabled:  # no graph needed: one multiply on plain arrays
-            return Tensor(gy.data * factor)
+        if not _grad_enabled:  # no graph needed: one multiply on plain arrays, into factor's memory
+            factor *= gy.data
+            return Tensor(factor)
         return gy * Tensor(factor)
 
 

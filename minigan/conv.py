@@ -386,9 +386,12 @@ class Conv2dWeightGrad(Function):
         gy_rows = self.gy_rows if self.gy_rows is not None else _to_channel_rows(gy)
         self.cols = self.gy_rows = None  # not needed any more: free the buffers
         o, c = gy.shape[1], x.shape[1]
-        # (O, OH*OW*N) @ (OH*OW*N, C*kh*kw), computed as its transpose: OpenBLAS is ~10% faster
-        # with the long patch buffer on the left (same numbers); transposed back into C order,
-        # the layout of the weight, so that the optimizer's passes read both alike
+        # (O, OH*OW*N) @ (OH*OW*N, C*kh*kw). OpenBLAS is faster with the taller factor on the
+        # left (~10% for the DCGAN's 1024 patch rows against 128 channels, ~40% for 64 channels
+        # against 16 patch rows), so with more patch rows it computes the transpose and copies
+        # it back into C order, the weight's layout, which the optimizer's passes read alike
+        if o >= cols.shape[0]:
+            return (gy_rows @ cols.T).reshape(o, c, *self.kernel)
         return backend.transposed_copy(cols @ gy_rows.T).reshape(o, c, *self.kernel)
 
     def backward(self, ggw):

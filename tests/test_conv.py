@@ -250,6 +250,31 @@ def test_activations_stay_batch_innermost_and_gradients_come_back_in_their_layou
     np.testing.assert_allclose(z.grad.numpy(), backend.to_numpy(hidden.data).reshape(5, 64), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("out_features", [1, 3])
+def test_linear_hands_a_flattened_conv_output_its_gradient_in_that_layout(device, rng, out_features):
+    # Flatten of a batch-innermost conv output is an (N, F) view with the batch innermost; the Linear
+    # after it computes its input gradient in that layout (so Flatten's backward copies nothing), with
+    # the values it gives in C order; first and second derivatives pass gradcheck in that layout
+    from minigan import backend
+
+    def inputs(x_layout):
+        x = backend.asarray(x_layout(rng.standard_normal((4, 6))), device=device)
+        return (mg.Tensor(x, requires_grad=True),
+                mg.tensor(rng.standard_normal((out_features, 6)), dtype=mg.float64, device=device, requires_grad=True),
+                mg.tensor(rng.standard_normal(out_features), dtype=mg.float64, device=device, requires_grad=True))
+
+    x, w, b = inputs(lambda a: np.ascontiguousarray(a.T).T)
+    assert backend.is_batch_innermost(x.data) and not x.data.flags.c_contiguous
+    gy = mg.tensor(rng.standard_normal((4, out_features)), dtype=mg.float64, device=device)
+    F.linear(x, w, b).backward(gy)
+    assert backend.is_batch_innermost(x.grad.data)
+    x_c = mg.Tensor(backend.asarray(np.ascontiguousarray(x.numpy()), device=device), requires_grad=True)
+    F.linear(x_c, w, b).backward(gy)
+    assert x_c.grad.data.flags.c_contiguous
+    np.testing.assert_allclose(x.grad.numpy(), x_c.grad.numpy(), rtol=1e-12, atol=1e-12)
+    assert mg.gradcheck(F.linear, [x, w, b]) and mg.gradgradcheck(F.linear, [x, w, b])
+
+
 def test_layers_have_torch_layouts_init_and_names():
     conv = nn.Conv2d(3, 8, (3, 5), stride=(1, 2), padding=(1, 2))
     assert conv.weight.shape == (8, 3, 3, 5) and conv.bias.shape == (8,)

@@ -28,6 +28,20 @@ from ..autograd import Function, Tensor, is_grad_enabled
 from .module import Module, Parameter
 
 
+def _channel_sums(a, b=None):
+    """Sum of `a` (or of a*b) over every axis but the channel axis 1, kept as (1, C, 1, ...) axes.
+
+    On the CPU one ``einsum`` reads the arrays once, in whatever order they lie
+    in memory, with no temporary a*b: 2-4x faster than ``(a * b).sum(axes)``.
+    """
+    if backend.device_of(a) != "cpu":
+        axes = (0,) + tuple(range(2, a.ndim))
+        return (a if b is None else a * b).sum(axis=axes, keepdims=True)
+    letters = "nc" + "hwl"[: a.ndim - 2]  # "nc", "nch", "nchw"
+    sums = np.einsum(f"{letters}->c", a) if b is None else np.einsum(f"{letters},{letters}->c", a, b)
+    return sums.reshape((1, -1) + (1,) * (a.ndim - 2))
+
+
 class BatchNormTrain(Function):
     """y = (x - mean) / sqrt(var + eps) * gamma + beta, with the batch's per-channel mean and (biased) variance.
 
@@ -40,9 +54,10 @@ class BatchNormTrain(Function):
 
     def forward(self, x, gamma=None, beta=None):
         xp = backend.xp_of(x)
-        self.mean = x.mean(axis=self.axes, keepdims=True)
+        count = x.size // x.shape[1]  # values per channel
+        self.mean = _channel_sums(x) / count
         centered = x - self.mean
-        self.var = xp.mean(centered * centered, axis=self.axes, keepdims=True)
+        self.var = _channel_sums(centered, centered) / count
         self.inv_std = 1.0 / xp.sqrt(self.var + self.eps)
         centered *= self.inv_std  # in place: x_hat, without one more array
         self.x_hat = centered
@@ -83,10 +98,10 @@ class BatchNormTrain(Function):
         sum(gy) (= dL/dbeta) and sum(gy x_hat) (= dL/dgamma):
         dL/dx = s gy - s mean(gy) - x_hat s mean(gy x_hat).
         """
-        axes, shape, n = self.axes, self.mean.shape, len(self.inputs)
+        shape, n = self.mean.shape, len(self.inputs)
         need = self.needs_input_grad + (False, False)
-        sum_gy = gy.sum(axis=axes, keepdims=True)
-        sum_gy_xhat = (gy * self.x_hat).sum(axis=axes, keepdims=True)
+        sum_gy = _channel_sums(gy)
+        sum_gy_xhat = _channel_sums(gy, self.x_hat)
         gx = ggamma = gbeta = None
         if need[0]:
             count = gy.size // gy.shape[1]  # values per channel
