@@ -106,6 +106,33 @@ def test_gradcheck_and_gradgradcheck_in_train_mode(device, rng, layer, shape):
     assert mg.gradgradcheck(fn, inputs)
 
 
+@pytest.mark.parametrize("layer,shape", [(nn.BatchNorm1d, (16, 5)), (nn.BatchNorm1d, (8, 5, 3)),
+                                         (nn.BatchNorm2d, (8, 5, 6, 7))])
+def test_train_mode_gives_the_same_numbers_in_either_memory_layout(device, rng, layer, shape):
+    # a convolution hands on batch-innermost memory (minigan.conv): the per-channel sums read it in
+    # that order, so outputs, gradients and running statistics must agree with a C-ordered input's
+    # (float32, the dtype of training; float64 runs are covered by the gradchecks above)
+    from minigan import backend
+
+    data = (rng.standard_normal(shape) * 3 + 2).astype(np.float32)
+    gy = mg.tensor(rng.standard_normal(shape), dtype=mg.float32, device=device)
+    results, layouts = [], []
+    batch_last = backend.asarray(np.ascontiguousarray(np.moveaxis(data, 0, -1)), device=device)
+    for x_data in (backend.asarray(data, device=device), backend.xp_for_device(device).moveaxis(batch_last, -1, 0)):
+        bn = layer(shape[1]).to(device)
+        bn.weight.data[...] = mg.tensor(np.linspace(0.5, 1.5, shape[1]), device=device).data
+        x = mg.Tensor(x_data, requires_grad=True)
+        layouts.append((x.data.flags.c_contiguous, backend.is_batch_innermost(x.data)))
+        y = bn(x)
+        y.backward(gy)
+        results.append([t.numpy() for t in (y, x.grad, bn.weight.grad, bn.bias.grad, bn.running_mean, bn.running_var)])
+    assert layouts == [(True, False), (False, True)]  # C order, then batch-innermost
+    for c_order, innermost in zip(*results):
+        np.testing.assert_allclose(innermost, c_order, rtol=1e-5, atol=1e-5)
+    x_mean = data.astype(np.float64).mean(axis=(0,) + tuple(range(2, len(shape))))
+    np.testing.assert_allclose(results[1][4], 0.1 * x_mean, rtol=1e-5)  # running mean: momentum 0.1 from 0
+
+
 def test_affine_false_has_no_parameters(device):
     bn = nn.BatchNorm2d(3, affine=False).to(device)
     assert list(bn.parameters()) == [] and bn.weight is None
