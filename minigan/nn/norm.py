@@ -28,18 +28,18 @@ from ..autograd import Function, Tensor, is_grad_enabled
 from .module import Module, Parameter
 
 
-def _channel_sums(a, b=None):
-    """Sum of `a` (or of a*b) over every axis but the channel axis 1, kept as (1, C, 1, ...) axes.
+def _sums(a, axes, b=None):
+    """Sum of `a` (or of a*b) over `axes`, kept as length-1 axes (like ``sum(axes, keepdims=True)``).
 
     On the CPU one ``einsum`` reads the arrays once, in whatever order they lie
     in memory, with no temporary a*b: 2-4x faster than ``(a * b).sum(axes)``.
     """
     if backend.device_of(a) != "cpu":
-        axes = (0,) + tuple(range(2, a.ndim))
         return (a if b is None else a * b).sum(axis=axes, keepdims=True)
-    letters = "nc" + "hwl"[: a.ndim - 2]  # "nc", "nch", "nchw"
-    sums = np.einsum(f"{letters}->c", a) if b is None else np.einsum(f"{letters},{letters}->c", a, b)
-    return sums.reshape((1, -1) + (1,) * (a.ndim - 2))
+    letters = "abcdefgh"[: a.ndim]
+    kept = "".join(letter for axis, letter in enumerate(letters) if axis not in axes)
+    sums = np.einsum(f"{letters}->{kept}", a) if b is None else np.einsum(f"{letters},{letters}->{kept}", a, b)
+    return sums.reshape([1 if axis in axes else size for axis, size in enumerate(a.shape)])
 
 
 class BatchNormTrain(Function):
@@ -54,10 +54,11 @@ class BatchNormTrain(Function):
 
     def forward(self, x, gamma=None, beta=None):
         xp = backend.xp_of(x)
-        count = x.size // x.shape[1]  # values per channel
-        self.mean = _channel_sums(x) / count
+        sums = _sums(x, self.axes)
+        count = x.size // sums.size  # values per channel
+        self.mean = sums / count
         centered = x - self.mean
-        self.var = _channel_sums(centered, centered) / count
+        self.var = _sums(centered, self.axes, centered) / count
         self.inv_std = 1.0 / xp.sqrt(self.var + self.eps)
         centered *= self.inv_std  # in place: x_hat, without one more array
         self.x_hat = centered
@@ -98,13 +99,13 @@ class BatchNormTrain(Function):
         sum(gy) (= dL/dbeta) and sum(gy x_hat) (= dL/dgamma):
         dL/dx = s gy - s mean(gy) - x_hat s mean(gy x_hat).
         """
-        shape, n = self.mean.shape, len(self.inputs)
+        axes, shape, n = self.axes, self.mean.shape, len(self.inputs)
         need = self.needs_input_grad + (False, False)
-        sum_gy = _channel_sums(gy)
-        sum_gy_xhat = _channel_sums(gy, self.x_hat)
+        sum_gy = _sums(gy, axes)
+        sum_gy_xhat = _sums(gy, axes, self.x_hat)
         gx = ggamma = gbeta = None
         if need[0]:
-            count = gy.size // gy.shape[1]  # values per channel
+            count = gy.size // sum_gy.size  # values per channel
             scale = self.inv_std * self.inputs[1].data.reshape(shape) if n > 1 else self.inv_std  # gamma / std
             gx = gy * scale
             gx -= self.x_hat * (scale * sum_gy_xhat / count)
