@@ -145,6 +145,7 @@ CASES = {
     "leaky_relu": (lambda a: mg.leaky_relu(a, 0.2), lambda a: _torch().nn.functional.leaky_relu(a, 0.2), [away_from_zero(3, 4)]),
     "leaky_relu_steep": (lambda a: mg.leaky_relu(a, 1.5), lambda a: _torch().nn.functional.leaky_relu(a, 1.5), [away_from_zero(3, 4)]),
     "leaky_relu_negative": (lambda a: mg.leaky_relu(a, -0.3), lambda a: _torch().nn.functional.leaky_relu(a, -0.3), [away_from_zero(3, 4)]),
+    "leaky_relu_0d": (lambda a: mg.leaky_relu(a, 0.2), lambda a: _torch().nn.functional.leaky_relu(a, 0.2), [away_from_zero()]),
     "sigmoid": (mg.sigmoid, lambda a: a.sigmoid(), [normal(3, 4)]),
     "tanh": (mg.tanh, lambda a: a.tanh(), [normal(3, 4)]),
     "softplus": (mg.softplus, lambda a: _torch().nn.functional.softplus(a), [normal(3, 4)]),
