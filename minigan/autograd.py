@@ -923,8 +923,10 @@ class Linear(Function):
         if need[0]:
             # with one output feature (a discriminator's logit) gy @ w is an outer product:
             # a broadcast multiply gives the same numbers, and BLAS is slow at a sum of one term
-            if backend.is_batch_innermost(_raw(x)):  # (a flattened convolution output): gx laid out like x,
-                gx = (w.T * gy.T).T if w.shape[0] == 1 else (w.T @ gy.T).T  # so Flatten's backward needs no copy
+            # x batch-innermost (a flattened convolution output): gx = (W^T gy^T)^T, laid out like x,
+            # so that Flatten's backward needs no copy
+            if backend.is_batch_innermost(_raw(x)):
+                gx = (w.T * gy.T).T if w.shape[0] == 1 else (w.T @ gy.T).T
             else:
                 gx = gy * w if w.shape[0] == 1 else gy @ w
         if need[1]:

@@ -257,13 +257,9 @@ def test_linear_hands_a_flattened_conv_output_its_gradient_in_that_layout(device
     # the values it gives in C order; first and second derivatives pass gradcheck in that layout
     from minigan import backend
 
-    def inputs(x_layout):
-        x = backend.asarray(x_layout(rng.standard_normal((4, 6))), device=device)
-        return (mg.Tensor(x, requires_grad=True),
-                mg.tensor(rng.standard_normal((out_features, 6)), dtype=mg.float64, device=device, requires_grad=True),
-                mg.tensor(rng.standard_normal(out_features), dtype=mg.float64, device=device, requires_grad=True))
-
-    x, w, b = inputs(lambda a: np.ascontiguousarray(a.T).T)
+    x = mg.Tensor(backend.asarray(np.ascontiguousarray(rng.standard_normal((6, 4))), device=device).T, requires_grad=True)
+    w = mg.tensor(rng.standard_normal((out_features, 6)), dtype=mg.float64, device=device, requires_grad=True)
+    b = mg.tensor(rng.standard_normal(out_features), dtype=mg.float64, device=device, requires_grad=True)
     assert backend.is_batch_innermost(x.data) and not x.data.flags.c_contiguous
     gy = mg.tensor(rng.standard_normal((4, out_features)), dtype=mg.float64, device=device)
     F.linear(x, w, b).backward(gy)
