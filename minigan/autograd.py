@@ -358,14 +358,20 @@ class Function:
 
     def __call__(self, *inputs):
         first = inputs[0]
-        for x in inputs[1:]:
-            # comparing array classes is cheap; the device names are looked up only on a mismatch
-            if x.data.__class__ is not first.data.__class__ and x.device != first.device:
-                raise RuntimeError(
-                    f"{type(self).__name__}: tensors are on two devices, '{first.device}' and '{x.device}'; "
-                    f"move one with .to('{first.device}') or .to('{x.device}')"
-                )
-        y = self.forward(*[x.data for x in inputs])
+        for x in inputs:
+            # comparing array classes is cheap; the inputs are looked at closely only on a mismatch
+            if not isinstance(x, Tensor) or x.data.__class__ is not first.data.__class__:
+                self._reject(inputs)
+        try:
+            y = self.forward(*[x.data for x in inputs])
+        except ValueError as error:  # NumPy's own words, from deep inside: say which op and what to do
+            if "broadcast" not in str(error):
+                raise
+            shapes = ", ".join(str(tuple(x.shape)) for x in inputs)
+            raise ValueError(
+                f"{type(self).__name__} of inputs with shapes {shapes}: {str(error).strip()}. Aligned from the "
+                "last axis, each pair of sizes must be equal or 1: reshape an operand with .reshape(...)"
+            ) from None
         if isinstance(y, np.generic):  # NumPy reductions of 0-d results give scalars: keep arrays
             y = np.asarray(y)
         out = Tensor.__new__(Tensor)
@@ -382,6 +388,23 @@ class Function:
                 self.needs_input_grad = needs
                 self.output = weakref.ref(out)
         return out
+
+    def _reject(self, inputs):
+        """Raise a clear error for inputs that are not all Tensors on one device."""
+        name = type(self).__name__
+        for i, x in enumerate(inputs):
+            if not isinstance(x, Tensor):
+                raise TypeError(
+                    f"{name}: input {i} is a {type(x).__module__}.{type(x).__name__}, not a minigan Tensor; "
+                    "wrap it with minigan.tensor(...)"
+                )
+        devices = [x.device for x in inputs]
+        if len(set(devices)) > 1:
+            first, other = devices[0], next(d for d in devices if d != devices[0])
+            raise RuntimeError(
+                f"{name}: tensors are on two devices, '{first}' and '{other}'; "
+                f"move one with .to('{first}') or .to('{other}')"
+            )
 
     def forward(self, *xs):
         raise NotImplementedError

@@ -160,6 +160,63 @@ def test_linear_wrong_input_names_layer_and_shapes():
         nn.Linear(6, 3)(mg.randn(2, 5))
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda: nn.Linear(0, 3), "Linear: in_features must be a positive int, got 0"),
+    (lambda: nn.Linear(4, 2.5), "Linear: out_features must be a positive int, got 2.5"),
+    (lambda: nn.Conv2d(3, 0, 3), "Conv2d: out_channels must be a positive int, got 0"),
+    (lambda: nn.Conv2d(3, 8, 0), r"Conv2d: kernel_size and stride must be >= 1 and padding >= 0, got kernel_size=\(0, 0\)"),
+    (lambda: nn.Conv2d(3, 8, 3, stride=0), r"Conv2d: .* got .*stride=\(0, 0\)"),
+    (lambda: nn.ConvTranspose2d(3, 8, 4, padding=(1, -1)), r"ConvTranspose2d: .* padding=\(1, -1\)"),
+    (lambda: nn.BatchNorm2d(0), "BatchNorm2d: num_features must be a positive int, got 0"),
+    (lambda: nn.BatchNorm1d(4, momentum=1.5), "BatchNorm1d: need eps > 0 and 0 <= momentum <= 1"),
+    (lambda: nn.Embedding(10, 0), "Embedding: embedding_dim must be a positive int, got 0"),
+])
+def test_layer_sizes_are_checked_when_built(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_containers_take_modules_only():
+    with pytest.raises(TypeError, match=r"Sequential: child '1' must be a Module, got str 'relu'.*nn.ReLU\(\)"):
+        nn.Sequential(nn.Linear(2, 2), "relu")
+    with pytest.raises(TypeError, match=r"ModuleList: child '0' must be a Module, got function"):
+        nn.ModuleList([lambda x: x])
+    with pytest.raises(TypeError, match=r"Sequential: child 'act' must be a Module"):
+        nn.Sequential(OrderedDict(act=mg.relu))
+
+
+def test_inputs_that_are_not_tensors_or_do_not_broadcast_are_named():
+    with pytest.raises(TypeError, match=r"Linear: input 0 is a numpy.ndarray, not a minigan Tensor; wrap it with minigan.tensor"):
+        nn.Linear(4, 3)(np.ones((2, 4), dtype=np.float32))
+    with pytest.raises(TypeError, match=r"ReLU: input 0 is a numpy.ndarray"):
+        nn.ReLU()(np.ones(3))
+    with pytest.raises(ValueError, match=r"Add of inputs with shapes \(2, 3\), \(4, 5\): .*equal or 1"):
+        mg.randn(2, 3) + mg.randn(4, 5)
+    with pytest.raises(ValueError, match=r"Mul of inputs with shapes \(2, 3\), \(3, 2\)"):
+        mg.randn(2, 3) * mg.randn(3, 2)
+    with pytest.raises(ValueError, match=r"Flatten\(start_dim=1\): input shape \(3,\) has no axis 1"):
+        nn.Flatten()(mg.randn(3))
+
+
+def test_embedding_rows_gradient_and_bad_ids(device):
+    emb = nn.Embedding(5, 3).to(device)
+    ids = np.array([[0, 4], [4, 2]])
+    out = emb(mg.tensor(ids, device=device))
+    np.testing.assert_array_equal(out.numpy(), emb.weight.numpy()[ids])
+    gy = np.arange(12, dtype=np.float32).reshape(2, 2, 3)
+    out.backward(mg.tensor(gy, device=device))
+    expected = np.zeros((5, 3), dtype=np.float32)
+    np.add.at(expected, ids, gy)  # a repeated id collects the gradient of each of its uses
+    np.testing.assert_array_equal(emb.weight.grad.numpy(), expected)
+    with pytest.raises(TypeError, match=r"Embedding\(5, 3\): ids must be an integer array or Tensor, got float32"):
+        emb(mg.randn(2, device=device))
+    if device == "cpu":  # on a GPU the range check would copy the ids to the host at every call
+        with pytest.raises(IndexError, match=r"Embedding\(5, 3\): ids must lie in \[0, 5\), got ids from 1 to 5"):
+            emb(mg.tensor(np.array([1, 5])))
+        with pytest.raises(IndexError, match=r"got ids from -1 to 2"):
+            emb(np.array([-1, 2]))
+
+
 def test_seeded_init_is_reproducible():
     mg.manual_seed(3)
     a = nn.Linear(4, 4).weight.numpy().copy()

@@ -7,8 +7,18 @@ classes hold the weights and name themselves in error messages.
 import math
 
 from .. import conv as _conv
-from .layers import _init_uniform
+from .layers import _check_sizes, _init_uniform
 from .module import Module
+
+
+def _check_geometry(layer, in_channels, out_channels, kernel_size, stride, padding):
+    """Clear errors at construction for sizes that no input could fit (else they would surface at the first call)."""
+    _check_sizes(layer, in_channels=in_channels, out_channels=out_channels)
+    if min(kernel_size) < 1 or min(stride) < 1 or min(padding) < 0:
+        raise ValueError(
+            f"{layer}: kernel_size and stride must be >= 1 and padding >= 0, "
+            f"got kernel_size={kernel_size}, stride={stride}, padding={padding}"
+        )
 
 
 class Conv2d(Module):
@@ -26,6 +36,7 @@ class Conv2d(Module):
         self.kernel_size = _conv._pair(kernel_size, "kernel_size")
         self.stride = _conv._pair(stride, "stride")
         self.padding = _conv._pair(padding, "padding")
+        _check_geometry("Conv2d", in_channels, out_channels, self.kernel_size, self.stride, self.padding)
         kh, kw = self.kernel_size
         bound = 1.0 / math.sqrt(in_channels * kh * kw)
         self.weight = _init_uniform((out_channels, in_channels, kh, kw), bound)
@@ -57,6 +68,7 @@ class ConvTranspose2d(Module):
         self.kernel_size = _conv._pair(kernel_size, "kernel_size")
         self.stride = _conv._pair(stride, "stride")
         self.padding = _conv._pair(padding, "padding")
+        _check_geometry("ConvTranspose2d", in_channels, out_channels, self.kernel_size, self.stride, self.padding)
         self.output_padding = _conv._pair(output_padding, "output_padding")
         for op, s in zip(self.output_padding, self.stride):
             if not 0 <= op < s:

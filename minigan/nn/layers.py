@@ -1,15 +1,24 @@
 """Dense layers, activations and containers (PyTorch's names and layouts)."""
 
 import math
+import numbers
 from collections import OrderedDict
 
 from .. import autograd as ag
+from .. import backend
 from .module import Module, Parameter
 
 
 def _init_uniform(shape, bound):
     """U(-bound, bound) from the global seeded generator (PyTorch's default init)."""
     return Parameter(ag.uniform(shape, -bound, bound))
+
+
+def _check_sizes(layer, **sizes):
+    """Raise a clear error unless every given size (features, channels, ...) is a positive int."""
+    for what, value in sizes.items():
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{layer}: {what} must be a positive int, got {value!r}")
 
 
 class Linear(Module):
@@ -20,6 +29,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
+        _check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features)
         self.weight = _init_uniform((out_features, in_features), bound)
@@ -77,6 +87,11 @@ class Flatten(Module):
         self.start_dim = start_dim
 
     def forward(self, x):
+        if not -x.ndim <= self.start_dim < x.ndim:
+            raise ValueError(
+                f"Flatten(start_dim={self.start_dim}): input shape {tuple(x.shape)} has no axis {self.start_dim} "
+                "to flatten from; for one sample, add a batch axis with x.reshape(1, *x.shape)"
+            )
         return ag.reshape(x, *x.shape[: self.start_dim], -1)
 
 
@@ -87,10 +102,10 @@ class Sequential(Module):
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], OrderedDict):
             for name, m in modules[0].items():
-                setattr(self, name, m)
+                self.add_module(name, m)
         else:
             for i, m in enumerate(modules):
-                setattr(self, str(i), m)
+                self.add_module(str(i), m)
 
     def forward(self, x):
         for m in self._modules.values():
@@ -118,7 +133,7 @@ class ModuleList(Module):
             self.append(m)
 
     def append(self, m):
-        setattr(self, str(len(self._modules)), m)
+        self.add_module(str(len(self._modules)), m)
         return self
 
     def __getitem__(self, i):
@@ -136,8 +151,19 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim):
         super().__init__()
+        _check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = Parameter(ag.randn(num_embeddings, embedding_dim))
 
     def forward(self, ids):
+        raw = ids.data if isinstance(ids, ag.Tensor) else ids
+        name = f"Embedding({self.num_embeddings}, {self.embedding_dim})"
+        if getattr(raw, "dtype", None) is None or raw.dtype.kind not in "iu":
+            raise TypeError(f"{name}: ids must be an integer array or Tensor, got {getattr(raw, 'dtype', type(raw).__name__)}")
+        # checked on the CPU only: on a GPU the check would copy the ids to the host at every call
+        if backend.device_of(raw) == "cpu" and raw.size and not 0 <= raw.min() <= raw.max() < self.num_embeddings:
+            raise IndexError(
+                f"{name}: ids must lie in [0, {self.num_embeddings}), got ids from {raw.min()} to {raw.max()}; "
+                "are the labels numbered from 1, or is num_embeddings too small?"
+            )
         return ag.getitem(self.weight, ids)

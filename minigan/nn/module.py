@@ -54,6 +54,15 @@ class Module:
             store[name] = value  # an existing name keeps its place: the order never changes
         object.__setattr__(self, name, value)
 
+    def add_module(self, name, module):
+        """Register `module` as a child called `name` (what Sequential and ModuleList do with their layers)."""
+        if not isinstance(module, Module):
+            raise TypeError(
+                f"{type(self).__name__}: child {name!r} must be a Module, got {type(module).__name__} {module!r}; "
+                "pass a layer object such as nn.ReLU(), not its name or a function"
+            )
+        setattr(self, name, module)
+
     def register_buffer(self, name, tensor):
         """Keep a non-trained tensor (saved in state_dict, moved by .to())."""
         object.__setattr__(self, name, tensor)

@@ -25,6 +25,7 @@ import numpy as np
 from .. import autograd as ag
 from .. import backend
 from ..autograd import Function, Tensor, is_grad_enabled
+from .layers import _check_sizes
 from .module import Module, Parameter
 
 
@@ -178,6 +179,9 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
         super().__init__()
+        _check_sizes(type(self).__name__, num_features=num_features)
+        if not eps > 0 or not (momentum is None or 0 <= momentum <= 1):
+            raise ValueError(f"{type(self).__name__}: need eps > 0 and 0 <= momentum <= 1 (or None), got eps={eps}, momentum={momentum}")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(ag.ones(num_features)) if affine else None
