@@ -150,6 +150,21 @@ class Tensor:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
         return backend.to_numpy(self.data).reshape(()).item()  # one explicit device->host copy
 
+    def __bool__(self):
+        """`if x:` / `while x > 0:` for a one-element tensor; ambiguous (an error) for more, as in PyTorch."""
+        if self.data.size != 1:
+            raise ValueError(
+                f"the truth value of a tensor of shape {self.shape} is ambiguous: reduce it to one element "
+                "first, e.g. (x > 0).numpy().all(), or compare x.item() for a one-element tensor"
+            )
+        return bool(self.item())
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
     def tolist(self):
         return backend.to_numpy(self.data).tolist()
 
@@ -974,12 +989,22 @@ def linear(x, weight, bias=None):
 
 
 # ------------------------------------------------------------- reductions
-def _norm_axes(axis, ndim):
+def _axis(axis, shape, op):
+    """One axis as an index in [0, ndim); negative axes count from the end, as in NumPy."""
+    ndim = len(shape)
+    if not -ndim <= axis < ndim:
+        raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {tuple(shape)} ({ndim} axes)")
+    return int(axis) % ndim
+
+
+def _norm_axes(axis, shape, op="sum"):
+    """`axis` (None for all, an int, or a tuple of ints) as a tuple of distinct axes in [0, ndim)."""
     if axis is None:
-        return tuple(range(ndim))
-    if isinstance(axis, int):
-        axis = (axis,)
-    return tuple(a % ndim for a in axis)
+        return tuple(range(len(shape)))
+    axes = tuple(_axis(a, shape, op) for a in ((axis,) if isinstance(axis, numbers.Integral) else axis))
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"{op}: axis {axis} names an axis twice (tensor shape {tuple(shape)})")
+    return axes
 
 
 def _keepdims_shape(shape, axes):
@@ -996,19 +1021,19 @@ class Sum(Function):
     def backward(self, gy):
         # d sum(x)/dx_i = 1 -> broadcast gy back over the summed axes
         x = self.inputs[0]
-        shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.ndim))
+        shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.shape))
         return broadcast_to(reshape(gy, *shape), x.shape)
 
 
 def sum(x, axis=None, keepdims=False):
     """Sum over `axis` (all axes when None), optionally keeping the summed axes as size 1."""
-    axis = _norm_axes(axis, x.ndim) if axis is not None else None
+    axis = _norm_axes(axis, x.shape, "sum") if axis is not None else None
     return Sum(axis, keepdims)(x)
 
 
 def mean(x, axis=None, keepdims=False):
     """Arithmetic mean: sum / count (the count is a Python int: no float64 sneaks in)."""
-    axes = _norm_axes(axis, x.ndim)
+    axes = _norm_axes(axis, x.shape, "mean")
     count = 1
     for a in axes:
         count *= x.shape[a]
@@ -1025,7 +1050,7 @@ class Max(Function):
     def backward(self, gy):
         # d max(x)/dx_i = 1 where x_i is the max (split evenly between ties), else 0
         x = self.inputs[0]
-        shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.ndim))
+        shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.shape))
         y = self.output().data.reshape(shape)
         mask = (x.data == y).astype(x.dtype)
         mask /= mask.sum(axis=self.axis, keepdims=True)
@@ -1034,7 +1059,7 @@ class Max(Function):
 
 def max(x, axis=None, keepdims=False):
     """Maximum over `axis` (all axes when None); ties share the gradient equally."""
-    axis = _norm_axes(axis, x.ndim) if axis is not None else None
+    axis = _norm_axes(axis, x.shape, "max") if axis is not None else None
     return Max(axis, keepdims)(x)
 
 
@@ -1082,7 +1107,12 @@ def transpose(x, *axes):
     """Permute axes (reverse them when none are given), like ndarray.transpose."""
     if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
         axes = tuple(axes[0])
-    axes = tuple(int(a) % x.ndim for a in axes) if axes else None
+    if axes and len(axes) != x.ndim:
+        raise ValueError(
+            f"transpose: got axes {axes} for a tensor of shape {tuple(x.shape)}; give a permutation of all "
+            f"{x.ndim} axes (as NumPy's transpose and torch's permute take), or none to reverse them"
+        )
+    axes = _norm_axes(axes, x.shape, "transpose") if axes else None
     return Transpose(axes)(x)
 
 
@@ -1167,7 +1197,7 @@ def cat(tensors, axis=0, dim=None):
     """Join tensors along an existing axis (``dim`` is accepted as torch's name)."""
     axis = dim if dim is not None else axis
     tensors = list(tensors)
-    axis = axis % tensors[0].ndim
+    axis = _axis(axis, tensors[0].shape, "cat")
     for t in tensors[1:]:
         if t.ndim != tensors[0].ndim or any(
             a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != axis
@@ -1182,8 +1212,10 @@ def stack(tensors, axis=0, dim=None):
     """Join tensors along a new axis."""
     axis = dim if dim is not None else axis
     tensors = list(tensors)
-    nd = tensors[0].ndim + 1
-    axis = axis % nd
+    nd = tensors[0].ndim + 1  # the new axis may go anywhere, the end included
+    if not -nd <= axis < nd:
+        raise ValueError(f"stack: axis {axis} is out of range for stacking tensors of shape {tuple(tensors[0].shape)}")
+    axis %= nd
     expanded = [reshape(t, *(t.shape[:axis] + (1,) + t.shape[axis:])) for t in tensors]
     return cat(expanded, axis)
 
@@ -1355,6 +1387,8 @@ def _new(fill, shape, dtype, device, requires_grad):
     dtype = _resolve_dtype(dtype) or np.dtype(np.float32)
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if not all(isinstance(s, numbers.Integral) and not isinstance(s, bool) and s >= 0 for s in shape):
+        raise ValueError(f"a tensor's shape is made of ints >= 0, got {tuple(shape)}")
     data = fill(backend.xp_for_device(device), tuple(int(s) for s in shape), dtype, device)
     return Tensor(data, requires_grad=requires_grad)
 

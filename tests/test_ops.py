@@ -378,6 +378,44 @@ def test_reshape_bad_shape_names_both(device):
         mg.zeros(2, 3, device=device).reshape(4, 2)
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda x: x.sum(axis=2), r"sum: axis 2 is out of range for a tensor of shape \(2, 3\)"),
+    (lambda x: x.mean(axis=-3), r"mean: axis -3 is out of range"),
+    (lambda x: x.max(axis=(0, -2)), r"max: axis \(0, -2\) names an axis twice"),
+    (lambda x: x.transpose(1, 2), r"transpose: axis 2 is out of range"),
+    (lambda x: x.transpose(1), r"transpose: got axes \(1,\) .* give a permutation of all 2 axes"),
+    (lambda x: mg.cat([x, x], axis=2), r"cat: axis 2 is out of range"),
+    (lambda x: mg.stack([x, x], axis=3), r"stack: axis 3 is out of range"),
+])
+def test_axes_out_of_range_are_errors_not_wrapped_around(call, message):
+    # NumPy's rule: axis a of an n-d array needs -n <= a < n; (a % n) would silently pick another axis
+    with pytest.raises(ValueError, match=message):
+        call(mg.randn(2, 3))
+
+
+def test_axes_in_range_count_from_the_end_when_negative(device):
+    x = mg.randn(2, 3, device=device)
+    np.testing.assert_allclose(x.sum(axis=-1).numpy(), x.numpy().sum(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(x.mean(axis=(-2, 1)).numpy(), x.numpy().mean(), rtol=1e-6)
+    assert mg.cat([x, x], axis=-1).shape == (2, 6) and mg.stack([x, x], axis=-1).shape == (2, 3, 2)
+    assert x.transpose(-1, -2).shape == (3, 2)
+
+
+@pytest.mark.parametrize("make", [lambda: mg.randn(2.5), lambda: mg.zeros(-1, 2), lambda: mg.ones((2, True))])
+def test_shapes_must_be_non_negative_ints(make):
+    with pytest.raises(ValueError, match="a tensor's shape is made of ints >= 0"):
+        make()
+
+
+def test_truth_value_and_conversions_follow_pytorch(device):
+    one, two = mg.tensor([0.0], device=device), mg.tensor([1.0, 2.0], device=device)
+    assert not one and bool(one + 1) and float(two.sum()) == 3.0 and int(mg.tensor(7.9, device=device)) == 7
+    with pytest.raises(ValueError, match=r"truth value of a tensor of shape \(2,\) is ambiguous"):
+        bool(two > 0)
+    with pytest.raises(ValueError, match="item\\(\\) needs a tensor with one element"):
+        float(two)
+
+
 def test_bce_refuses_to_broadcast_targets():
     with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
         mg.binary_cross_entropy_with_logits(mg.randn(4, 1), mg.zeros(4))

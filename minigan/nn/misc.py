@@ -46,7 +46,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
-        dim = self.dim % x.ndim
+        dim = ag._axis(self.dim, x.shape, f"Unflatten({self.dim}, {self.unflattened_size})")
         size = 1
         for s in self.unflattened_size:
             size *= s
