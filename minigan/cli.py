@@ -282,6 +282,9 @@ def main(argv=None):
     except UsageError as e:
         print(f"minigan {args.command}: error: {e}", file=sys.stderr)
         return 2
+    except OSError as e:  # a folder that cannot be created, a file that cannot be read or written
+        print(f"minigan {args.command}: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

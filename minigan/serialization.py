@@ -84,6 +84,13 @@ def load(path):
     path = os.fspath(path)
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint not found: {path}")
+    if os.path.isdir(path):
+        raise CheckpointError(f"{path} is a folder, not a checkpoint file; point to the checkpoint.npz inside it")
+    with open(path, "rb") as f:
+        head = f.read(4)
+    if head != b"PK\x03\x04":  # every .npz is a zip archive, and every zip starts so
+        what = "it is empty" if not head else "it is not a .npz (zip) archive"
+        raise CheckpointError(f"{path} is not a minigan checkpoint: {what}; point to a checkpoint.npz that minigan wrote")
     try:
         with np.load(path, allow_pickle=False) as z:
             if _META not in z.files:
@@ -96,7 +103,10 @@ def load(path):
     except CheckpointError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError, json.JSONDecodeError) as e:
+        reason = f"{type(e).__name__}: {e}"
+        if "pickle" in str(e):  # NumPy's own message would suggest loading it unsafely
+            reason = "it holds pickled Python objects, which minigan never loads (unpickling can run code)"
         raise CheckpointError(
-            f"{path} is not a readable minigan checkpoint (truncated or foreign file: {type(e).__name__}: {e}); "
+            f"{path} is not a readable minigan checkpoint (truncated or foreign file: {reason}); "
             "re-create it, or point to another checkpoint"
         ) from None

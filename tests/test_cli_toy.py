@@ -68,6 +68,16 @@ def test_bad_arguments_give_one_line_and_code_2(argv, message, capsys):
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+def test_unwritable_output_folder_and_non_checkpoint_files_give_one_line(tmp_path, capsys):
+    (tmp_path / "file.txt").write_text("not a folder")
+    code, _, err = run_cli(["train", "toy", "--steps", "1", "--out", str(tmp_path / "file.txt" / "run")], capsys)
+    assert code == 2 and "Not a directory" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli(["eval", "--checkpoint", str(tmp_path / "file.txt")], capsys)
+    assert code == 2 and "not a .npz (zip) archive" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run_cli(["sample", "--checkpoint", str(tmp_path)], capsys)
+    assert code == 2 and "is a folder, not a checkpoint file" in err
+
+
 def test_checkpoint_from_another_model_is_refused(toy_run, tmp_path, capsys):
     foreign = tmp_path / "foreign.npz"
     minigan.save({"weights": np.zeros(3)}, foreign)

@@ -98,6 +98,17 @@ def test_breaking_out_of_an_epoch_starts_a_fresh_one_next_time(device):
 
 
 def test_bad_arguments():
+    with pytest.raises(TypeError, match=r"got a ndarray: wrap arrays with minigan.data.ArrayDataset\(images, labels\)"):
+        DataLoader(np.ones((5, 2), dtype=np.float32), 2)  # would hand out pairs of rows, not batches
+    with pytest.raises(TypeError, match=r"got a ToyDataset: a toy mixture has no fixed size.*sample\(n\)"):
+        DataLoader(minigan.data.ring(), 2)
+
+    class Images(ArrayDataset):  # a dataset whose batches have no labels
+        def __getitem__(self, index):
+            return self.images[index]
+
+    with pytest.raises(TypeError, match=r"must return an \(images, labels\) pair of arrays, got ndarray"):
+        next(iter(DataLoader(Images(np.ones((4, 2)), np.zeros(4)), 2)))
     with pytest.raises(ValueError, match="batch_size"):
         DataLoader(_dataset(), 0)
     with pytest.raises(ValueError, match="drop_last"):

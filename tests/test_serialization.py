@@ -203,5 +203,21 @@ def test_plain_npy_file_raises_checkpoint_error(tmp_path):
     path = tmp_path / "weights.npz"
     with open(path, "wb") as f:
         np.save(f, np.zeros(3))
-    with pytest.raises(mg.CheckpointError):
+    with pytest.raises(mg.CheckpointError, match="not a .npz \\(zip\\) archive"):
         mg.load(path)
+
+
+def test_pickles_and_empty_files_are_named_without_suggesting_to_unpickle(tmp_path):
+    path = tmp_path / "model.pkl"
+    path.write_bytes(pickle.dumps({"w": np.zeros(3)}))
+    with pytest.raises(mg.CheckpointError, match="not a .npz \\(zip\\) archive"):
+        mg.load(path)
+    (tmp_path / "empty.npz").write_bytes(b"")
+    with pytest.raises(mg.CheckpointError, match="it is empty"):
+        mg.load(tmp_path / "empty.npz")
+    evil = np.empty(1, dtype=object)
+    meta = '{"format": "minigan-checkpoint-v1", "tree": {"dict": {"w": {"array": "a0"}}}}'
+    np.savez(tmp_path / "objects.npz", __minigan_meta__=np.array(meta), a0=evil)
+    with pytest.raises(mg.CheckpointError, match="pickled Python objects, which minigan never loads") as err:
+        mg.load(tmp_path / "objects.npz")
+    assert "allow_pickle" not in str(err.value)

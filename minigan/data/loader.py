@@ -30,6 +30,13 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, drop_last=False, seed=None, device="cpu"):
+        if isinstance(dataset, (np.ndarray, Tensor, list, tuple)) or not hasattr(dataset, "__len__"):
+            hint = ("a toy mixture has no fixed size: draw a batch with dataset.sample(n)" if hasattr(dataset, "sample")
+                    else "wrap arrays with minigan.data.ArrayDataset(images, labels)")
+            raise TypeError(
+                f"DataLoader: the dataset must hand out (images, labels) batches, as MNIST, Digits and "
+                f"ArrayDataset do; got a {type(dataset).__name__}: {hint}"
+            )
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if len(dataset) == 0:
@@ -71,7 +78,13 @@ class DataLoader:
         for i in range(start, len(self)):
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
             if source is None:
-                images, labels = self.dataset[index]
+                batch = self.dataset[index]
+                if not (isinstance(batch, tuple) and len(batch) == 2):
+                    raise TypeError(
+                        f"DataLoader: dataset[index_array] must return an (images, labels) pair of arrays, "
+                        f"got {type(batch).__name__}; see minigan.data.ArrayDataset"
+                    )
+                images, labels = batch
             else:  # cut the batch on the GPU: no host -> device copy per batch
                 images, labels = source[0][index], source[1][index]
             self._batches_done = i + 1
