@@ -445,16 +445,26 @@ def _as_tensor(x, like):
 
 
 def _pair(a, b, opname):
-    """Both operands as Tensors, checked for a matching float dtype."""
+    """Both operands as Tensors of one float dtype when either is float (as PyTorch promotes).
+
+    Two different float dtypes are an error. An integer or boolean tensor
+    meeting a float one takes the float's dtype (NumPy would turn float32 times
+    int64 into float64); it is a constant, since integer tensors carry no gradient.
+    """
     if not isinstance(a, Tensor):
         a = _as_tensor(a, b)
     if not isinstance(b, Tensor):
         b = _as_tensor(b, a)
-    if a.dtype != b.dtype and a.dtype.kind == "f" and b.dtype.kind == "f":
-        raise TypeError(
-            f"{opname}: dtypes differ, {a.dtype} and {b.dtype}; convert one with .to(dtype=...) "
-            "(minigan never promotes float32 to float64 silently)"
-        )
+    if a.dtype != b.dtype:
+        if a.dtype.kind == "f" and b.dtype.kind == "f":
+            raise TypeError(
+                f"{opname}: dtypes differ, {a.dtype} and {b.dtype}; convert one with .to(dtype=...) "
+                "(minigan never promotes float32 to float64 silently)"
+            )
+        if a.dtype.kind == "f":
+            b = Tensor(b.data.astype(a.dtype))
+        elif b.dtype.kind == "f":
+            a = Tensor(a.data.astype(b.dtype))
     return a, b
 
 

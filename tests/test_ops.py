@@ -307,6 +307,21 @@ def test_numpy_float64_scalars_do_not_promote_float32(op, device, rng):
     assert x.grad.dtype == np.float32
 
 
+@pytest.mark.parametrize("int_dtype", [np.int64, np.int32, np.uint8, np.bool_])
+@pytest.mark.parametrize("op", ["mul", "rmul", "add", "sub", "div", "matmul", "maximum", "where"])
+def test_integer_tensors_take_the_float_dtype(op, int_dtype, device):
+    # NumPy: float32 * int64 -> float64. PyTorch, and minigan: float32
+    x = mg.randn(3, 2, device=device, requires_grad=True)
+    k = mg.tensor(np.array([[1, 0], [0, 1]]).astype(int_dtype), device=device)
+    calls = {"mul": lambda: x * k[0], "rmul": lambda: k[0] * x, "add": lambda: x + k[0], "sub": lambda: k[0] - x,
+             "div": lambda: x / (k[0] + 1 if int_dtype is not np.bool_ else 2), "matmul": lambda: x @ k,
+             "maximum": lambda: mg.maximum(x, k[0]), "where": lambda: mg.where(x > 0, x, k[0])}
+    out = calls[op]()
+    assert out.dtype == np.float32
+    out.sum().backward()
+    assert x.grad.dtype == np.float32
+
+
 def test_mixing_float32_and_float64_tensors_raises():
     a, b = mg.randn(3), mg.randn(3, dtype="float64")
     for fn in (lambda a, b: a + b, lambda a, b: a * b, mg.div, mg.matmul, mg.maximum):
