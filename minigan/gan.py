@@ -118,6 +118,27 @@ def _call(model, x, labels):
     return model(x) if labels is None else model(x, labels)
 
 
+def _one_logit_each(logits, m):
+    """D's output for m samples must be m logits, (m, 1) or (m,): anything else would train another objective."""
+    if tuple(logits.shape) not in ((m, 1), (m,)):
+        raise ValueError(
+            f"GANTrainer: D must give one logit per sample, shape ({m}, 1), got {tuple(logits.shape)}; "
+            "end D with a layer of one output, e.g. nn.Linear(..., 1)"
+        )
+    return logits
+
+
+def _check_optimizer(opt, net, opt_name, net_name):
+    """`opt` must update `net`'s parameters: swapping opt_g and opt_d is an easy slip that trains nothing right."""
+    own = {id(p) for p in net.parameters()}
+    strays = sum(id(p) not in own for group in opt.param_groups for p in group["params"])
+    if strays:
+        raise ValueError(
+            f"GANTrainer: {opt_name} holds {strays} parameters that are not {net_name}'s; "
+            f"pass an optimizer of {net_name}.parameters() as {opt_name} (were opt_g and opt_d swapped?)"
+        )
+
+
 def _split(batch):
     """A batch is a Tensor x or a pair (x, labels)."""
     if isinstance(batch, (tuple, list)):
@@ -185,6 +206,12 @@ class GANTrainer:
         if int(r1_every) < 1:
             raise ValueError(f"r1_every (iterations between R1 penalties) must be >= 1, got {r1_every}")
         self.r1, self.gp, self.r1_every = float(r1), float(gp), int(r1_every)
+        if self.r1 < 0 or self.gp < 0:
+            raise ValueError(f"r1 and gp (penalty weights) must be >= 0, got r1={r1}, gp={gp}")
+        if not 0 <= float(ema_decay) < 1:
+            raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}")
+        _check_optimizer(opt_g, G, "opt_g", "G")
+        _check_optimizer(opt_d, D, "opt_d", "D")
         self.G_ema, self.ema_decay = G_ema, float(ema_decay)
         if G_ema is not None:
             G_ema.load_state_dict(G.state_dict())  # the average starts at G
@@ -219,7 +246,8 @@ class GANTrainer:
             penalty, real_logits = r1_penalty(self.D, real, labels)
         else:
             real_logits, penalty = _call(self.D, real, labels), None
-        fake_logits = _call(self.D, fake, labels)
+        m = real.shape[0]
+        real_logits, fake_logits = _one_logit_each(real_logits, m), _one_logit_each(_call(self.D, fake, labels), m)
         loss_d = discriminator_loss(self.loss, real_logits, fake_logits)
         if penalty is not None:
             loss_d = loss_d + (0.5 * self.r1 * self.r1_every) * penalty
@@ -245,7 +273,7 @@ class GANTrainer:
             z = self.noise(m, like)
         self.D.requires_grad_(False)  # D is fixed during G's step: its weights need no gradient
         try:
-            fake_logits = _call(self.D, _call(self.G, z, labels), labels)
+            fake_logits = _one_logit_each(_call(self.D, _call(self.G, z, labels), labels), m)
         finally:
             self.D.requires_grad_(True)
         loss_g = generator_loss(self.loss, fake_logits)

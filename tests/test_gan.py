@@ -300,6 +300,22 @@ def test_trainer_rejects_bad_settings():
         gan.GANTrainer(G, D, opt, opt, lambda: None, 4, loss="wasserstein")
     with pytest.raises(ValueError, match="k"):
         gan.GANTrainer(G, D, opt, opt, lambda: None, 4, k=0)
+    opt_g, opt_d = minigan.optim.Adam(G.parameters()), minigan.optim.Adam(D.parameters())
+    with pytest.raises(ValueError, match=r"opt_g holds \d+ parameters that are not G's.*swapped"):
+        gan.GANTrainer(G, D, opt_d, opt_g, lambda: None, 4)
+    with pytest.raises(ValueError, match="r1 and gp .* must be >= 0"):
+        gan.GANTrainer(G, D, opt_g, opt_d, lambda: None, 4, r1=-1)
+    with pytest.raises(ValueError, match=r"ema_decay must be in \[0, 1\)"):
+        gan.GANTrainer(G, D, opt_g, opt_d, lambda: None, 4, G_ema=small_pair()[0], ema_decay=1.0)
+
+
+def test_trainer_wants_one_logit_per_sample():
+    G, _ = small_pair(dtype="float32")
+    D = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))  # two outputs: not a discriminator
+    trainer = gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters()), minigan.optim.Adam(D.parameters()),
+                             lambda: minigan.randn(16, 2), 4)
+    with pytest.raises(ValueError, match=r"D must give one logit per sample, shape \(16, 1\), got \(16, 2\)"):
+        trainer.train_step()
 
 
 def test_weight_average_follows_the_generator(device, rng):
