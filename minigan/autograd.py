@@ -436,12 +436,20 @@ def _as_tensor(x, like):
     """
     if isinstance(x, Tensor):
         return x
-    dtype = like.dtype if like.dtype.kind == "f" else None
+    if like.dtype.kind == "f":
+        dtype = like.dtype
+    else:  # an integer tensor and a float number: float32, PyTorch's default (NumPy would make float64)
+        dtype = np.dtype(np.float32) if isinstance(x, (float, np.floating)) else None
     if isinstance(x, (numbers.Number, np.generic)):
         return Tensor(backend.scalar(x, dtype, like.device))
     if _is_array(x) or isinstance(x, (list, tuple)):
         return Tensor(backend.asarray(x, dtype=dtype, device=like.device))
     raise TypeError(f"cannot combine a Tensor with {type(x).__name__}")
+
+
+def _floating(x):
+    """x itself if it holds floats, else a float32 copy: e^x, x / y, sqrt(x), ... of integers are float32, as in PyTorch."""
+    return x if x.dtype.kind == "f" else Tensor(x.data.astype(np.float32))
 
 
 def _pair(a, b, opname):
@@ -728,8 +736,9 @@ class Div(Function):
 
 
 def div(a, b):
-    """a / b elementwise, with broadcasting."""
-    return Div()(*_pair(a, b, "div"))
+    """a / b elementwise, with broadcasting (true division: integers give float32)."""
+    a, b = _pair(a, b, "div")
+    return Div()(_floating(a), _floating(b))
 
 
 class Clone(Function):
@@ -780,7 +789,9 @@ def pow(x, exponent):
     """x ** exponent for a constant (Python number) exponent."""
     if isinstance(exponent, Tensor):
         raise TypeError("pow: the exponent must be a Python number; for a tensor exponent use exp(b * log(a))")
-    return Pow(float(exponent) if not float(exponent).is_integer() else int(exponent))(x)
+    if not float(exponent).is_integer():
+        return Pow(float(exponent))(_floating(x))
+    return Pow(int(exponent))(x)
 
 
 class Exp(Function):
@@ -794,7 +805,7 @@ class Exp(Function):
 
 def exp(x):
     """e^x elementwise."""
-    return Exp()(x)
+    return Exp()(_floating(x))
 
 
 class Log(Function):
@@ -808,7 +819,7 @@ class Log(Function):
 
 def log(x):
     """Natural logarithm, elementwise."""
-    return Log()(x)
+    return Log()(_floating(x))
 
 
 class Sqrt(Function):
@@ -822,7 +833,7 @@ class Sqrt(Function):
 
 def sqrt(x):
     """Square root, elementwise."""
-    return Sqrt()(x)
+    return Sqrt()(_floating(x))
 
 
 class Abs(Function):
@@ -1295,7 +1306,7 @@ class Sigmoid(Function):
 
 def sigmoid(x):
     """1 / (1 + e^-x), computed without overflow."""
-    return Sigmoid()(x)
+    return Sigmoid()(_floating(x))
 
 
 class Tanh(Function):
@@ -1310,7 +1321,7 @@ class Tanh(Function):
 
 def tanh(x):
     """Hyperbolic tangent, elementwise."""
-    return Tanh()(x)
+    return Tanh()(_floating(x))
 
 
 class Softplus(Function):
@@ -1326,7 +1337,7 @@ class Softplus(Function):
 
 def softplus(x):
     """log(1 + e^x), computed stably as max(x, 0) + log1p(e^-|x|)."""
-    return Softplus()(x)
+    return Softplus()(_floating(x))
 
 
 def logsigmoid(x):

@@ -322,6 +322,23 @@ def test_integer_tensors_take_the_float_dtype(op, int_dtype, device):
     assert x.grad.dtype == np.float32
 
 
+@pytest.mark.parametrize("op", ["exp", "log", "sqrt", "sigmoid", "tanh", "softplus", "mean", "x / 2", "x / x", "2 / x",
+                                "x * 0.5", "x + np.float64(0.5)", "x ** 0.5"])
+def test_float_results_of_integer_tensors_are_float32(op, device):
+    # NumPy computes these in float64; PyTorch, and minigan, in float32 (the default float dtype)
+    x = mg.tensor(np.array([1, 2, 3]), device=device)
+    calls = {"x / 2": lambda: x / 2, "x / x": lambda: x / x, "2 / x": lambda: 2 / x, "x * 0.5": lambda: x * 0.5,
+             "x + np.float64(0.5)": lambda: x + np.float64(0.5), "x ** 0.5": lambda: x ** 0.5}
+    out = calls[op]() if op in calls else getattr(mg, op)(x)
+    assert out.dtype == np.float32
+    expected = {"exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sigmoid": lambda v: 1 / (1 + np.exp(-v)), "tanh": np.tanh,
+                "softplus": lambda v: np.log1p(np.exp(v)), "mean": np.mean, "x / 2": lambda v: v / 2, "x / x": lambda v: v / v,
+                "2 / x": lambda v: 2 / v, "x * 0.5": lambda v: v * 0.5, "x + np.float64(0.5)": lambda v: v + 0.5,
+                "x ** 0.5": lambda v: v ** 0.5}[op](np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    assert (x * 2).dtype == np.int64 and (x ** 2).dtype == np.int64  # integer arithmetic stays integer
+
+
 def test_mixing_float32_and_float64_tensors_raises():
     a, b = mg.randn(3), mg.randn(3, dtype="float64")
     for fn in (lambda a, b: a + b, lambda a, b: a * b, mg.div, mg.matmul, mg.maximum):
