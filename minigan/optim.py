@@ -5,9 +5,18 @@ only Python floats as scalars, so a float32 parameter stays float32.
 """
 
 import math
+import numbers
 
 from . import backend
 from .autograd import Tensor
+
+
+def _settings_are(optimizer, group, rules):
+    """Raise a clear error unless each setting named in `rules` is a real number meeting its rule."""
+    for name, (ok, rule) in rules.items():
+        value = group[name]
+        if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and ok(value)):
+            raise ValueError(f"{optimizer}: {name} must be a number {rule}, got {value!r}")
 
 
 class Optimizer:
@@ -24,11 +33,16 @@ class Optimizer:
         else:
             groups = [dict(defaults, params=params)]
         self.param_groups = groups
+        for g in groups:
+            self._check_settings(g)
         self.state = {}  # id(param) -> dict of arrays and the step count
         for g in groups:
             for p in g["params"]:
                 if not isinstance(p, Tensor):
                     raise TypeError(f"{type(self).__name__} expects Tensors/Parameters, got {type(p).__name__}")
+
+    def _check_settings(self, group):
+        """Raise a clear error for settings no update rule allows (each subclass knows its own)."""
 
     def zero_grad(self, set_to_none=True):
         for g in self.param_groups:
@@ -102,9 +116,11 @@ class SGD(Optimizer):
     """p -= lr * (g + wd p), with PyTorch's momentum buffer b = mu b + g."""
 
     def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
-        if lr < 0:
-            raise ValueError(f"SGD: lr must be >= 0, got {lr}")
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    def _check_settings(self, group):
+        at_least_0 = (lambda v: v >= 0, ">= 0")
+        _settings_are("SGD", group, {"lr": at_least_0, "momentum": at_least_0, "weight_decay": at_least_0})
 
     def _update(self, p, g, state, group):
         lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
@@ -129,9 +145,16 @@ class Adam(Optimizer):
     """
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        if lr < 0 or not 0 <= betas[0] < 1 or not 0 <= betas[1] < 1:
-            raise ValueError(f"Adam: need lr >= 0 and 0 <= betas < 1, got lr={lr}, betas={betas}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    def _check_settings(self, group):
+        betas = group["betas"]
+        if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
+            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+        group["betas"] = tuple(betas)
+        at_least_0, below_1 = (lambda v: v >= 0, ">= 0"), (lambda v: 0 <= v < 1, "in [0, 1)")
+        _settings_are("Adam", dict(group, **{"betas[0]": betas[0], "betas[1]": betas[1]}),
+                      {"lr": at_least_0, "betas[0]": below_1, "betas[1]": below_1, "eps": at_least_0, "weight_decay": at_least_0})
 
     def _update(self, p, g, state, group):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])

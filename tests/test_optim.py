@@ -208,6 +208,17 @@ def test_bad_arguments_raise():
         optim.SGD([mg.nn.Parameter(mg.zeros(1))], lr=-1)
     with pytest.raises(ValueError, match="betas"):
         optim.Adam([mg.nn.Parameter(mg.zeros(1))], betas=(1.0, 0.999))
+    p = [mg.nn.Parameter(mg.zeros(1))]
+    for make, message in [
+        (lambda: optim.SGD(p, lr=0.1, momentum=-0.9), "SGD: momentum must be a number >= 0, got -0.9"),
+        (lambda: optim.SGD(p, lr="0.1"), "SGD: lr must be a number >= 0, got '0.1'"),
+        (lambda: optim.Adam(p, eps=-1e-8), "Adam: eps must be a number >= 0, got -1e-08"),
+        (lambda: optim.Adam(p, weight_decay=-0.1), "Adam: weight_decay must be a number >= 0"),
+        (lambda: optim.Adam(p, betas=0.9), r"Adam: betas must be a pair \(beta1, beta2\), got 0.9"),
+        (lambda: optim.Adam([{"params": p, "lr": -1.0}]), "Adam: lr must be a number >= 0, got -1.0"),  # per group too
+    ]:
+        with pytest.raises(ValueError, match=message):
+            make()
 
 
 def test_loading_another_optimizers_state_is_refused():
