@@ -270,7 +270,13 @@ class Tensor:
     def __le__(self, other):
         return Tensor(self.data <= _raw(other))
 
-    __hash__ = object.__hash__
+    def __eq__(self, other):
+        return Tensor(self.data == _raw(other))
+
+    def __ne__(self, other):
+        return Tensor(self.data != _raw(other))
+
+    __hash__ = object.__hash__  # hashed by identity (usable in sets and as dict keys), as in PyTorch
 
     # -- method forms of ops ----------------------------------------------
     def exp(self):

@@ -439,6 +439,16 @@ def test_shapes_must_be_non_negative_ints(make):
         make()
 
 
+def test_comparisons_are_elementwise_boolean_tensors(device):
+    x = mg.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    y = mg.tensor([3.0, 2.0, 1.0], device=device)
+    for got, want in [(x == y, [False, True, False]), (x != y, [True, False, True]), (x > 2, [False, False, True]),
+                      (x >= 2, [False, True, True]), (x < y, [True, False, False]), (x <= 2.0, [True, True, False])]:
+        assert got.dtype == np.bool_ and not got.requires_grad and got.device == device
+        np.testing.assert_array_equal(got.numpy(), want)
+    assert ((x == y).sum().item(), len({x, y, x})) == (1, 2)  # counting matches; hashed by identity
+
+
 def test_truth_value_and_conversions_follow_pytorch(device):
     one, two = mg.tensor([0.0], device=device), mg.tensor([1.0, 2.0], device=device)
     assert not one and bool(one + 1) and float(two.sum()) == 3.0 and int(mg.tensor(7.9, device=device)) == 7
