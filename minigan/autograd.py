@@ -291,11 +291,11 @@ class Tensor:
     def abs(self):
         return abs(self)
 
-    def sum(self, axis=None, keepdims=False):
-        return sum(self, axis, keepdims)
+    def sum(self, axis=None, keepdims=False, dim=None, keepdim=None):
+        return sum(self, axis, keepdims, dim, keepdim)
 
-    def mean(self, axis=None, keepdims=False):
-        return mean(self, axis, keepdims)
+    def mean(self, axis=None, keepdims=False, dim=None, keepdim=None):
+        return mean(self, axis, keepdims, dim, keepdim)
 
     def max(self, axis=None, keepdims=False):
         return max(self, axis, keepdims)
@@ -1052,14 +1052,25 @@ class Sum(Function):
         return broadcast_to(reshape(gy, *shape), x.shape)
 
 
-def sum(x, axis=None, keepdims=False):
-    """Sum over `axis` (all axes when None), optionally keeping the summed axes as size 1."""
+def _axis_names(op, axis, keepdims, dim, keepdim):
+    """NumPy's names (axis, keepdims) or torch's (dim, keepdim), whichever the caller used."""
+    if dim is not None:
+        if axis is not None:
+            raise TypeError(f"{op}: give axis (NumPy's name) or dim (torch's), not both")
+        axis = dim
+    return axis, (keepdims if keepdim is None else keepdim)
+
+
+def sum(x, axis=None, keepdims=False, dim=None, keepdim=None):
+    """Sum over `axis` (all axes when None), optionally keeping the summed axes as size 1 (or torch's dim, keepdim)."""
+    axis, keepdims = _axis_names("sum", axis, keepdims, dim, keepdim)
     axis = _norm_axes(axis, x.shape, "sum") if axis is not None else None
     return Sum(axis, keepdims)(x)
 
 
-def mean(x, axis=None, keepdims=False):
+def mean(x, axis=None, keepdims=False, dim=None, keepdim=None):
     """Arithmetic mean: sum / count (the count is a Python int: no float64 sneaks in)."""
+    axis, keepdims = _axis_names("mean", axis, keepdims, dim, keepdim)
     axes = _norm_axes(axis, x.shape, "mean")
     count = 1
     for a in axes:

@@ -296,3 +296,31 @@ def test_create_graph_gives_each_leaf_its_own_grad(device):
     assert np.array_equal(a.grad.numpy(), np.full(3, 3.0, dtype=np.float32))
     assert np.array_equal(b.grad.numpy(), before)
 
+
+
+def test_method_forms_are_the_functions(device, rng):
+    x = mg.tensor(rng.uniform(0.5, 2.0, (3, 4)), device=device)
+    for method, function in [("exp", mg.exp), ("log", mg.log), ("sqrt", mg.sqrt), ("abs", mg.abs), ("relu", mg.relu),
+                             ("sigmoid", mg.sigmoid), ("tanh", mg.tanh)]:
+        np.testing.assert_array_equal(getattr(x, method)().numpy(), function(x).numpy())
+    np.testing.assert_array_equal(x.pow(3).numpy(), (x ** 3).numpy())
+    np.testing.assert_array_equal(x.clip(0.7, 1.5).numpy(), mg.clip(x, 0.7, 1.5).numpy())
+    np.testing.assert_array_equal(x.matmul(x.T).numpy(), (x @ x.T).numpy())
+    np.testing.assert_array_equal((x.numpy() @ x.T).numpy(), (x @ x.T).numpy())  # an array on the left
+    assert x.view(4, 3).shape == x.flatten().reshape(4, 3).shape == (4, 3) and x.permute(1, 0).shape == (4, 3)
+    assert (x.max(axis=1).shape, x.max().shape) == ((3,), ())
+    # torch's names for the axis arguments work too
+    np.testing.assert_array_equal(x.sum(dim=1, keepdim=True).numpy(), x.sum(axis=1, keepdims=True).numpy())
+    np.testing.assert_array_equal(mg.mean(x, dim=0).numpy(), x.mean(axis=0).numpy())
+    with pytest.raises(TypeError, match="give axis .* or dim .*, not both"):
+        x.sum(axis=0, dim=0)
+
+
+def test_dtype_and_requires_grad_helpers_and_repr(device):
+    x = mg.tensor([1.5, -2.0], device=device)
+    assert x.double().dtype == np.float64 and x.double().float().dtype == np.float32
+    assert x.requires_grad_() is x and x.requires_grad and not x.requires_grad_(False).requires_grad
+    text = repr(mg.tensor([1.5, -2.0], dtype="float64", device=device, requires_grad=True))
+    assert text.startswith("tensor([ 1.5, -2. ]") and "dtype=float64" in text and "requires_grad=True" in text
+    assert ("device='cuda'" in text) == (device == "cuda")
+    assert repr(mg.zeros(2)) == "tensor([0., 0.])"  # float32 on the CPU: nothing else to say

@@ -124,3 +124,10 @@ def test_train_toy_on_a_device_resumes_and_its_checkpoint_reads_anywhere(device,
     # sample and eval read the GPU run's checkpoint on the CPU
     code, printed, err = run_cli(["eval", "--checkpoint", str(out / "checkpoint.npz")], capsys)
     assert code == 0 and "modes covered: " in printed and "/8" in printed, err
+
+
+def test_demo_trains_the_moons_mlp(capsys):
+    code, out, _ = run_cli(["demo", "--steps", "200"], capsys)
+    assert code == 0 and "step    0" in out
+    accuracy = float(out.strip().splitlines()[-1].split()[-1])  # "final accuracy on the training moons: 0.9xx"
+    assert accuracy > 0.95
