@@ -20,6 +20,7 @@ from .autograd import (  # noqa: F401
     div,
     enable_grad,
     exp,
+    flatten,
     full,
     grad,
     is_grad_enabled,

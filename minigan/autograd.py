@@ -306,8 +306,8 @@ class Tensor:
     def view(self, *shape):
         return reshape(self, *shape)
 
-    def flatten(self, start_dim=0):
-        return reshape(self, self.shape[:start_dim] + (-1,))
+    def flatten(self, start_dim=0, end_dim=-1):
+        return flatten(self, start_dim, end_dim)
 
     def transpose(self, *axes):
         return transpose(self, *axes)
@@ -1139,6 +1139,21 @@ class Transpose(Function):
         # a permutation's gradient is the inverse permutation
         inverse = tuple(np.argsort(self.axes)) if self.axes is not None else None
         return transpose(gy, *inverse) if inverse is not None else transpose(gy)
+
+
+def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
+    """Merge axes start_dim..end_dim (both included) into one, as torch.flatten does."""
+    if x.ndim == 0:
+        return reshape(x, 1)
+    if not (-x.ndim <= start_dim < x.ndim and -x.ndim <= end_dim < x.ndim):
+        raise ValueError(
+            f"{name}: input shape {tuple(x.shape)} has no axes {start_dim}..{end_dim} to flatten; "
+            "for one sample, add a batch axis with x.reshape(1, *x.shape)"
+        )
+    start, end = start_dim % x.ndim, end_dim % x.ndim
+    if start > end:
+        raise ValueError(f"{name}: start_dim {start_dim} comes after end_dim {end_dim} for input shape {tuple(x.shape)}")
+    return reshape(x, *x.shape[:start], -1, *x.shape[end + 1:])
 
 
 def transpose(x, *axes):

@@ -21,6 +21,16 @@ def _check_geometry(layer, in_channels, out_channels, kernel_size, stride, paddi
         )
 
 
+def _describe(layer):
+    """The layer's settings as PyTorch prints them: the defaults (no padding, a bias) are left out."""
+    text = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
+    if layer.padding != (0, 0):
+        text += f", padding={layer.padding}"
+    if getattr(layer, "output_padding", (0, 0)) != (0, 0):
+        text += f", output_padding={layer.output_padding}"
+    return text + (", bias=False" if layer.bias is None else "")
+
+
 class Conv2d(Module):
     """2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
 
@@ -46,8 +56,7 @@ class Conv2d(Module):
         return _conv.conv2d(x, self.weight, self.bias, self.stride, self.padding, name=f"Conv2d({self.extra_repr()})")
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, bias={self.bias is not None}")
+        return _describe(self)
 
 
 class ConvTranspose2d(Module):
@@ -88,6 +97,4 @@ class ConvTranspose2d(Module):
         )
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-                f"stride={self.stride}, padding={self.padding}, output_padding={self.output_padding}, "
-                f"bias={self.bias is not None}")
+        return _describe(self)

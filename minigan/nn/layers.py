@@ -80,19 +80,17 @@ class Identity(Module):
 
 
 class Flatten(Module):
-    """Flatten all axes from `start_dim` on (default: keep the batch axis)."""
+    """Flatten axes `start_dim` to `end_dim` into one (default: all but the batch axis), as in PyTorch."""
 
-    def __init__(self, start_dim=1):
+    def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
-        self.start_dim = start_dim
+        self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
-        if not -x.ndim <= self.start_dim < x.ndim:
-            raise ValueError(
-                f"Flatten(start_dim={self.start_dim}): input shape {tuple(x.shape)} has no axis {self.start_dim} "
-                "to flatten from; for one sample, add a batch axis with x.reshape(1, *x.shape)"
-            )
-        return ag.reshape(x, *x.shape[: self.start_dim], -1)
+        return ag.flatten(x, self.start_dim, self.end_dim, name=f"Flatten({self.extra_repr()})")
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Sequential(Module):
@@ -167,3 +165,6 @@ class Embedding(Module):
                 "are the labels numbered from 1, or is num_embeddings too small?"
             )
         return ag.getitem(self.weight, ids)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"

@@ -58,4 +58,4 @@ class Unflatten(Module):
         return ag.reshape(x, *(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:]))
 
     def extra_repr(self):
-        return f"{self.dim}, {self.unflattened_size}"
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
