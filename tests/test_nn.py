@@ -86,10 +86,28 @@ def test_zero_grad_and_reassignment(device, rng):
     model(mg.tensor(rng.standard_normal((5, 3)), dtype="float32", device=device)).sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     assert all(p.grad.device == device for p in model.parameters())
+    grads = [p.grad for p in model.parameters()]
+    model.zero_grad(set_to_none=False)  # zeroed in place, as torch's zero_grad(set_to_none=False)
+    assert all(p.grad is g and not g.numpy().any() for p, g in zip(model.parameters(), grads))
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    model(mg.tensor(rng.standard_normal((5, 3)), dtype="float32", device=device)).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert all(p.grad is g and not g.numpy().any() for p, g in zip(model.parameters(), grads))
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     model.alpha = nn.Identity()  # replacing a child drops its parameters
     assert [n for n, _ in model.named_parameters()] == ["scale", "zeta.weight", "zeta.bias"]
+    del model.scale  # so does deleting one
+    assert [n for n, _ in model.named_parameters()] == ["zeta.weight", "zeta.bias"] and not hasattr(model, "scale")
+    assert [n for n, _ in model.named_children()] == ["zeta", "alpha"]
+
+
+def test_a_module_without_forward_says_so():
+    class Empty(nn.Module):
+        pass
+
+    with pytest.raises(NotImplementedError, match="Empty must define forward"):
+        Empty()(mg.zeros(1))
 
 
 def test_state_dict_round_trip_copies_values(device):
