@@ -458,6 +458,25 @@ def test_truth_value_and_conversions_follow_pytorch(device):
         float(two)
 
 
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_mse_loss_reductions_match_torch(reduction, device, rng):
+    a = mg.tensor(rng.standard_normal((3, 2)), dtype="float64", device=device, requires_grad=True)
+    b = mg.tensor(rng.standard_normal((3, 2)), dtype="float64", device=device)
+    assert mg.gradcheck(lambda x: F.mse_loss(x, b, reduction=reduction), [a])
+    torch = pytest.importorskip("torch")
+    want = torch.nn.functional.mse_loss(torch.tensor(a.numpy()), torch.tensor(b.numpy()), reduction=reduction)
+    np.testing.assert_allclose(F.mse_loss(a, b, reduction=reduction).numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_loss_arguments_are_checked():
+    with pytest.raises(ValueError, match=r"mse_loss: input shape \(3, 1\) and target shape \(3,\) must be equal"):
+        F.mse_loss(mg.zeros(3, 1), mg.zeros(3))
+    with pytest.raises(ValueError, match="mse_loss: reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+        F.mse_loss(mg.zeros(3), mg.zeros(3), reduction="avg")
+    with pytest.raises(ValueError, match="reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+        mg.binary_cross_entropy_with_logits(mg.zeros(3), mg.zeros(3), reduction="avg")
+
+
 def test_bce_refuses_to_broadcast_targets():
     with pytest.raises(ValueError, match=r"\(4, 1\).*\(4,\)"):
         mg.binary_cross_entropy_with_logits(mg.randn(4, 1), mg.zeros(4))

@@ -30,7 +30,9 @@ def mse_loss(input, target, reduction="mean"):
         return _ag.mean(loss)
     if reduction == "sum":
         return _ag.sum(loss)
-    return loss
+    if reduction == "none":
+        return loss
+    raise ValueError(f"mse_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
 
 
 def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
