@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
+import minigan.nn.functional as F
 from minigan import nn
 
 
@@ -142,6 +143,19 @@ def test_affine_false_has_no_parameters(device):
     assert list(bn.state_dict()) == ["running_mean", "running_var", "num_batches_tracked"]
 
 
+def test_without_running_statistics_eval_uses_the_batch_as_in_torch(device, rng):
+    x = rng.standard_normal((5, 3)).astype(np.float32) * 2 + 1
+    bn = nn.BatchNorm1d(3, track_running_stats=False).to(device)
+    assert list(bn.state_dict()) == ["weight", "bias"] and bn.running_mean is None
+    train = bn(mg.tensor(x, device=device)).numpy()
+    evaluated = bn.eval()(mg.tensor(x, device=device)).numpy()
+    np.testing.assert_array_equal(train, evaluated)  # nothing else to normalise with
+    np.testing.assert_allclose(evaluated, (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-5), rtol=1e-5, atol=1e-6)
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.BatchNorm1d(3, track_running_stats=False).eval()
+    np.testing.assert_allclose(evaluated, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_state_dict_has_torch_keys_and_float32_buffers(device):
     bn = nn.BatchNorm2d(3).to(device)
     assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var", "num_batches_tracked"]
@@ -161,6 +175,12 @@ def test_batchnorm_errors():
     with pytest.raises(ValueError, match="more than one value per channel"):
         nn.BatchNorm1d(8)(mg.zeros(1, 8))
     nn.BatchNorm1d(8).eval()(mg.zeros(1, 8))  # a single sample is fine in eval mode
+    with pytest.raises(ValueError, match="batch_norm: pass both weight and bias, or neither"):
+        F.batch_norm(mg.zeros(2, 8), None, None, weight=mg.ones(8), training=True)
+    with pytest.raises(ValueError, match="batch_norm: evaluation mode needs running statistics"):
+        F.batch_norm(mg.zeros(2, 8), None, None)
+    with pytest.raises(TypeError, match="batch_norm: input dtype float64 but weight dtype float32"):
+        F.batch_norm(mg.zeros(2, 8, dtype="float64"), None, None, mg.ones(8), mg.zeros(8), training=True)
 
 
 # ------------------------------------------------------------------ Dropout
