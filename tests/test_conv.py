@@ -332,6 +332,19 @@ def test_dtype_mismatch_and_bad_arguments():
         nn.Conv2d(1, 1, 3)(mg.zeros(1, 1, 5, 5, dtype="float64"))
     with pytest.raises(TypeError, match="kernel_size must be an int or an \\(h, w\\) pair"):
         nn.Conv2d(1, 1, (3, 3, 3))
+    x, w = mg.zeros(1, 2, 5, 5), mg.zeros(3, 2, 3, 3)
+    for call, error, message in [
+        (lambda: F.conv2d(x, mg.zeros(3, 2, 3)), ValueError, r"conv2d: expected a 4-D weight, got shape \(3, 2, 3\)"),
+        (lambda: F.conv2d(x, w, mg.zeros(4)), ValueError, r"conv2d: bias must have shape \(3,\), got \(4,\)"),
+        (lambda: F.conv2d(x, w, mg.zeros(3, dtype="float64")), TypeError, "conv2d: bias dtype float64 but weight dtype float32"),
+        (lambda: F.conv2d(x, w, stride=0), ValueError, r"conv2d: stride must be >= 1 and padding >= 0, got stride=\(0, 0\)"),
+        (lambda: F.conv_transpose2d(x, mg.zeros(2, 3, 3, 3), padding=-1), ValueError,
+         r"conv_transpose2d: stride must be >= 1 and padding >= 0, got stride=\(1, 1\), padding=\(-1, -1\)"),
+        (lambda: F.conv_transpose2d(mg.zeros(1, 2, 1, 1), mg.zeros(2, 3, 1, 1), padding=1), ValueError,
+         "conv_transpose2d: the output would have size -1 along axis 2"),
+    ]:
+        with pytest.raises(error, match=message):
+            call()
 
 
 # --------------------------------------------------- exhaustive (slow) sweep
