@@ -300,6 +300,21 @@ class Tensor:
     def max(self, axis=None, keepdims=False):
         return max(self, axis, keepdims)
 
+    def min(self, axis=None, keepdims=False):
+        return min(self, axis, keepdims)
+
+    def argmax(self, axis=None, keepdims=False, dim=None, keepdim=None):
+        return argmax(self, axis, keepdims, dim, keepdim)
+
+    def unsqueeze(self, dim):
+        return unsqueeze(self, dim)
+
+    def squeeze(self, dim=None):
+        return squeeze(self, dim)
+
+    def numel(self):
+        return int(self.data.size)
+
     def reshape(self, *shape):
         return reshape(self, *shape)
 
@@ -1101,6 +1116,20 @@ def max(x, axis=None, keepdims=False):
     return Max(axis, keepdims)(x)
 
 
+def min(x, axis=None, keepdims=False):
+    """Minimum over `axis` (all axes when None): -max(-x), so ties share the gradient equally."""
+    return -max(-x, axis, keepdims)
+
+
+def argmax(x, axis=None, keepdims=False, dim=None, keepdim=None):
+    """Index of the maximum over `axis` (of the flattened tensor when None), as an int64 tensor with no gradient."""
+    axis, keepdims = _axis_names("argmax", axis, keepdims, dim, keepdim)
+    if axis is None:
+        return Tensor(backend.xp_of(x.data).argmax(x.data).astype(np.int64))
+    axis = _axis(axis, x.shape, "argmax")
+    return Tensor(backend.xp_of(x.data).argmax(x.data, axis=axis, keepdims=keepdims).astype(np.int64))
+
+
 # ------------------------------------------------------- shape operations
 class Reshape(Function):
     def __init__(self, shape, like=None):
@@ -1139,6 +1168,23 @@ class Transpose(Function):
         # a permutation's gradient is the inverse permutation
         inverse = tuple(np.argsort(self.axes)) if self.axes is not None else None
         return transpose(gy, *inverse) if inverse is not None else transpose(gy)
+
+
+def unsqueeze(x, dim):
+    """x with a new axis of size 1 at `dim` (counted in the result, as torch.unsqueeze)."""
+    nd = x.ndim + 1
+    if not -nd <= dim < nd:
+        raise ValueError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {tuple(x.shape)}")
+    dim %= nd
+    return reshape(x, *x.shape[:dim], 1, *x.shape[dim:])
+
+
+def squeeze(x, dim=None):
+    """x without its axes of size 1 (only axis `dim` when given, if it has size 1), as torch.squeeze."""
+    if dim is None:
+        return reshape(x, *[n for n in x.shape if n != 1])
+    dim = _axis(dim, x.shape, "squeeze")
+    return reshape(x, *x.shape[:dim], *x.shape[dim + 1:]) if x.shape[dim] == 1 else x
 
 
 def flatten(x, start_dim=0, end_dim=-1, name="flatten"):

@@ -120,7 +120,14 @@ CASES = {
     "max_all": (mg.max, lambda a: a.max(), [distinct(3, 4)]),
     "max_axis": (lambda a: a.max(axis=1), lambda a: a.amax(dim=1), [distinct(3, 4)]),
     "max_axis_keepdims": (lambda a: mg.max(a, axis=0, keepdims=True), lambda a: a.amax(dim=0, keepdim=True), [distinct(3, 4)]),
+    "min_all": (mg.min, lambda a: a.min(), [distinct(3, 4)]),
+    "min_axis_keepdims": (lambda a: a.min(axis=-1, keepdims=True), lambda a: a.amin(dim=-1, keepdim=True), [distinct(3, 4)]),
     "reshape": (lambda a: a.reshape(4, 3), lambda a: a.reshape(4, 3), [normal(3, 4)]),
+    "unsqueeze": (lambda a: a.unsqueeze(1), lambda a: a.unsqueeze(1), [normal(3, 4)]),
+    "unsqueeze_end": (lambda a: mg.unsqueeze(a, -1), lambda a: a.unsqueeze(-1), [normal(3, 4)]),
+    "squeeze_all": (mg.squeeze, lambda a: a.squeeze(), [normal(3, 1, 4, 1)]),
+    "squeeze_one": (lambda a: a.squeeze(-1), lambda a: a.squeeze(-1), [normal(3, 1, 4, 1)]),
+    "flatten_middle": (lambda a: mg.flatten(a, 1, 2), lambda a: a.flatten(1, 2), [normal(2, 3, 4, 2)]),
     "reshape_infer": (lambda a: mg.reshape(a, -1), lambda a: a.reshape(-1), [normal(2, 3, 2)]),
     "transpose": (lambda a: a.T, lambda a: a.T, [normal(3, 4)]),
     "permute": (lambda a: a.permute(2, 0, 1), lambda a: a.permute(2, 0, 1), [normal(2, 3, 4)]),
@@ -447,6 +454,18 @@ def test_comparisons_are_elementwise_boolean_tensors(device):
         assert got.dtype == np.bool_ and not got.requires_grad and got.device == device
         np.testing.assert_array_equal(got.numpy(), want)
     assert ((x == y).sum().item(), len({x, y, x})) == (1, 2)  # counting matches; hashed by identity
+
+
+def test_argmax_and_numel_as_in_torch(device, rng):
+    x = mg.tensor(rng.permutation(12).reshape(3, 4).astype(np.float32), device=device)
+    assert x.argmax().dtype == np.int64 and x.argmax().item() == int(np.argmax(x.numpy())) and x.numel() == 12
+    np.testing.assert_array_equal(x.argmax(dim=1).numpy(), x.numpy().argmax(axis=1))
+    np.testing.assert_array_equal(mg.argmax(x, axis=0, keepdims=True).numpy(), x.numpy().argmax(axis=0)[None])
+    assert not x.argmax(1).requires_grad and mg.squeeze(x, 0) is x  # an axis that is not 1 stays
+    with pytest.raises(ValueError, match="argmax: axis 2 is out of range"):
+        x.argmax(2)
+    with pytest.raises(ValueError, match="unsqueeze: dim 3 is out of range"):
+        x.unsqueeze(3)
 
 
 def test_truth_value_and_conversions_follow_pytorch(device):
