@@ -1041,8 +1041,11 @@ def _axis(axis, shape, op):
 
 def _norm_axes(axis, shape, op="sum"):
     """`axis` (None for all, an int, or a tuple of ints) as a tuple of distinct axes in [0, ndim)."""
+    ndim = len(shape)
     if axis is None:
-        return tuple(range(len(shape)))
+        return tuple(range(ndim))
+    if type(axis) is int and -ndim <= axis < ndim:  # the common case, kept cheap: ops call this every step
+        return (axis % ndim,)
     axes = tuple(_axis(a, shape, op) for a in ((axis,) if isinstance(axis, numbers.Integral) else axis))
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: axis {axis} names an axis twice (tensor shape {tuple(shape)})")
