@@ -549,6 +549,11 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
             g = _as_tensor(g, out)
         if g.shape != out.shape:
             raise ValueError(f"grad shape {g.shape} does not match output shape {out.shape}")
+        if g.dtype != out.dtype or g.device != out.device:
+            raise TypeError(
+                f"the grad given for an output of dtype {out.dtype} on '{out.device}' is {g.dtype} on '{g.device}'; "
+                "make it like the output, e.g. with minigan.ones_like(output)"
+            )
         seeds.append((out, g))
 
     order = _topological_order([o for o, _ in seeds])

@@ -113,6 +113,8 @@ def test_backward_needs_grad_for_non_scalar_and_checks_its_shape(device, rng):
         y.backward()
     with pytest.raises(ValueError, match=r"\(2,\).*\(3,\)"):
         y.backward(mg.ones(2, device=device))
+    with pytest.raises(TypeError, match="output of dtype float32 .* is float64 .* minigan.ones_like"):
+        y.backward(mg.ones(3, dtype="float64", device=device))
     y.backward(mg.tensor([1.0, 2.0, 3.0], device=device))
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0, 6.0])
 
