@@ -469,7 +469,7 @@ def _as_tensor(x, like):
 
 
 def _floating(x):
-    """x itself if it holds floats, else a float32 copy: e^x, x / y, sqrt(x), ... of integers are float32, as in PyTorch."""
+    """x itself if it holds floats, else a float32 copy: e^x, x / y, sqrt(x), ... of integers are float32 (as in PyTorch)."""
     return x if x.dtype.kind == "f" else Tensor(x.data.astype(np.float32))
 
 
@@ -1206,7 +1206,9 @@ def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
         )
     start, end = start_dim % x.ndim, end_dim % x.ndim
     if start > end:
-        raise ValueError(f"{name}: start_dim {start_dim} comes after end_dim {end_dim} for input shape {tuple(x.shape)}")
+        raise ValueError(
+            f"{name}: start_dim {start_dim} comes after end_dim {end_dim} for input shape {tuple(x.shape)}"
+        )
     return reshape(x, *x.shape[:start], -1, *x.shape[end + 1:])
 
 

@@ -153,8 +153,8 @@ class Adam(Optimizer):
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
         group["betas"] = tuple(betas)
         at_least_0, below_1 = (lambda v: v >= 0, ">= 0"), (lambda v: 0 <= v < 1, "in [0, 1)")
-        _settings_are("Adam", dict(group, **{"betas[0]": betas[0], "betas[1]": betas[1]}),
-                      {"lr": at_least_0, "betas[0]": below_1, "betas[1]": below_1, "eps": at_least_0, "weight_decay": at_least_0})
+        rules = {"lr": at_least_0, "betas[0]": below_1, "betas[1]": below_1, "eps": at_least_0, "weight_decay": at_least_0}
+        _settings_are("Adam", dict(group, **{"betas[0]": betas[0], "betas[1]": betas[1]}), rules)
 
     def _update(self, p, g, state, group):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])

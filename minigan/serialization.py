@@ -90,7 +90,9 @@ def load(path):
         head = f.read(4)
     if head != b"PK\x03\x04":  # every .npz is a zip archive, and every zip starts so
         what = "it is empty" if not head else "it is not a .npz (zip) archive"
-        raise CheckpointError(f"{path} is not a minigan checkpoint: {what}; point to a checkpoint.npz that minigan wrote")
+        raise CheckpointError(
+            f"{path} is not a minigan checkpoint: {what}; point to a checkpoint.npz that minigan wrote"
+        )
     try:
         with np.load(path, allow_pickle=False) as z:
             if _META not in z.files:

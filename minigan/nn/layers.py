@@ -157,7 +157,8 @@ class Embedding(Module):
         raw = ids.data if isinstance(ids, ag.Tensor) else ids
         name = f"Embedding({self.num_embeddings}, {self.embedding_dim})"
         if getattr(raw, "dtype", None) is None or raw.dtype.kind not in "iu":
-            raise TypeError(f"{name}: ids must be an integer array or Tensor, got {getattr(raw, 'dtype', type(raw).__name__)}")
+            got = getattr(raw, "dtype", type(raw).__name__)
+            raise TypeError(f"{name}: ids must be an integer array or Tensor, got {got}")
         # checked on the CPU only: on a GPU the check would copy the ids to the host at every call
         if backend.device_of(raw) == "cpu" and raw.size and not 0 <= raw.min() <= raw.max() < self.num_embeddings:
             raise IndexError(

@@ -181,7 +181,9 @@ class _BatchNorm(Module):
         super().__init__()
         _check_sizes(type(self).__name__, num_features=num_features)
         if not eps > 0 or not (momentum is None or 0 <= momentum <= 1):
-            raise ValueError(f"{type(self).__name__}: need eps > 0 and 0 <= momentum <= 1 (or None), got eps={eps}, momentum={momentum}")
+            raise ValueError(
+                f"{type(self).__name__}: need eps > 0 and 0 <= momentum <= 1 (or None), got eps={eps}, momentum={momentum}"
+            )
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(ag.ones(num_features)) if affine else None
