@@ -1,11 +1,11 @@
 """Dense layers, activations and containers (PyTorch's names and layouts)."""
 
 import math
-import numbers
 from collections import OrderedDict
 
 from .. import autograd as ag
 from .. import backend
+from ..conv import _is_int
 from .module import Module, Parameter
 
 
@@ -17,7 +17,7 @@ def _init_uniform(shape, bound):
 def _check_sizes(layer, **sizes):
     """Raise a clear error unless every given size (features, channels, ...) is a positive int."""
     for what, value in sizes.items():
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+        if not _is_int(value) or value < 1:
             raise ValueError(f"{layer}: {what} must be a positive int, got {value!r}")
 
 
