@@ -117,9 +117,9 @@ class Tensor:
     def ndim(self):
         return self.data.ndim
 
-    @property
-    def size(self):
-        return self.data.size
+    def size(self, dim=None):
+        """The shape, or the length of axis `dim`, as torch's ``size()`` (``numel()`` counts the elements)."""
+        return self.shape if dim is None else self.shape[dim]
 
     @property
     def device(self):
@@ -542,7 +542,7 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
                 "no_grad(), detach it, or forget requires_grad=True on the inputs?"
             )
         if g is None:
-            if out.size != 1:
+            if out.numel() != 1:
                 raise RuntimeError(f"grad can be implicit only for a one-element output; got shape {out.shape}")
             g = Tensor(backend.xp_of(out.data).ones_like(out.data))
         elif not isinstance(g, Tensor):
@@ -1162,7 +1162,7 @@ def reshape(x, *shape, like=None):
     try:
         return Reshape(tuple(shape), like)(x)
     except ValueError:
-        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} values) to {tuple(shape)}") from None
+        raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} values) to {tuple(shape)}") from None
 
 
 class Transpose(Function):

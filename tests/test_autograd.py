@@ -311,6 +311,7 @@ def test_method_forms_are_the_functions(device, rng):
     np.testing.assert_array_equal((x.numpy() @ x.T).numpy(), (x @ x.T).numpy())  # an array on the left
     assert x.view(4, 3).shape == x.flatten().reshape(4, 3).shape == (4, 3) and x.permute(1, 0).shape == (4, 3)
     assert (x.max(axis=1).shape, x.max().shape) == ((3,), ())
+    assert (x.size(), x.size(1), x.size(-2), x.numel()) == ((3, 4), 4, 3, 12)  # torch's size(); numel() counts
     # torch's names for the axis arguments work too
     np.testing.assert_array_equal(x.sum(dim=1, keepdim=True).numpy(), x.sum(axis=1, keepdims=True).numpy())
     np.testing.assert_array_equal(mg.mean(x, dim=0).numpy(), x.mean(axis=0).numpy())

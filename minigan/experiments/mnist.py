@@ -323,7 +323,7 @@ def _dry_run(config, G, D, data, loader, trainer, device, out, log):
     The second iteration is the one timed: the first pays one-off costs (memory, BLAS threads).
     """
     def count(model):
-        return sum(p.size for p in model.parameters())
+        return sum(p.numel() for p in model.parameters())
 
     batch = next(iter(loader))
     trainer.real_batches = lambda: batch if config["conditional"] else batch[0]

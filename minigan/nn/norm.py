@@ -129,7 +129,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     """
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
-    count = x.size // x.shape[1]  # values per channel
+    count = x.numel() // x.shape[1]  # values per channel
     if weight is not None and weight.dtype != x.dtype:
         raise TypeError(f"{name}: input dtype {x.dtype} but weight dtype {weight.dtype}; convert with .to(dtype=...)")
     if (weight is None) != (bias is None):
