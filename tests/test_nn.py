@@ -323,3 +323,31 @@ def test_reassigning_keeps_order_and_buffers_stay_buffers():
     np.testing.assert_array_equal(model.state_dict()["count"].numpy(), [1.0])
     model.count = None  # anything but a tensor unregisters it
     assert "count" not in model.state_dict()
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_loss_modules_match_torch(reduction, device, rng):
+    logits = mg.tensor(rng.standard_normal((4, 3)), dtype="float64", device=device, requires_grad=True)
+    probs = mg.tensor(rng.uniform(0.1, 0.9, (4, 3)), dtype="float64", device=device, requires_grad=True)
+    target = mg.tensor(rng.uniform(0, 1, (4, 3)), dtype="float64", device=device)
+    labels = mg.tensor(np.array([2, 0, 1, 2]), device=device)
+    cases = [(nn.BCEWithLogitsLoss, logits, target), (nn.BCELoss, probs, target), (nn.MSELoss, logits, target),
+             (nn.CrossEntropyLoss, logits, labels)]
+    for make, x, y in cases:
+        criterion = make(reduction=reduction)
+        assert mg.gradcheck(lambda v: criterion(v, y), [x]), make.__name__
+    torch = pytest.importorskip("torch")
+    for make, x, y in cases:
+        ours = make(reduction=reduction)(x, y).numpy()
+        theirs = getattr(torch.nn, make.__name__)(reduction=reduction)(torch.tensor(x.numpy()), torch.tensor(y.numpy()))
+        np.testing.assert_allclose(ours, theirs.detach().numpy(), rtol=1e-10, err_msg=make.__name__)
+        assert repr(make(reduction=reduction)) == repr(getattr(torch.nn, make.__name__)(reduction=reduction))
+
+
+def test_loss_modules_check_their_arguments():
+    with pytest.raises(ValueError, match="BCEWithLogitsLoss: reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+        nn.BCEWithLogitsLoss(reduction="avg")
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: input shape \(3, 1\) and target shape \(3,\) must be equal"):
+        nn.BCELoss()(mg.full((3, 1), 0.5), mg.ones(3))
+    with pytest.raises(ValueError, match="cross_entropy: reduction must be"):
+        mg.nn.functional.cross_entropy(mg.zeros(2, 3), mg.tensor(np.array([0, 1])), reduction="avg")

@@ -15,6 +15,7 @@ from .layers import (  # noqa: F401
     Tanh,
 )
 from .conv import Conv2d, ConvTranspose2d  # noqa: F401
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss  # noqa: F401
 from .misc import Dropout, Unflatten  # noqa: F401
 from .module import Module, Parameter  # noqa: F401
 from .norm import BatchNorm1d, BatchNorm2d  # noqa: F401
