@@ -57,12 +57,12 @@ def dcgan_init(model, std=0.02):
     for module in model.modules():
         name = type(module).__name__
         if name in ("Conv2d", "ConvTranspose2d", "Linear"):
-            module.weight.data = ag.randn(*module.weight.shape, device=module.weight.device).data * std
+            nn.init.normal_(module.weight, 0.0, std)
             if module.bias is not None:
-                module.bias.data[...] = 0
+                nn.init.zeros_(module.bias)
         elif name.startswith("BatchNorm"):
-            module.weight.data = 1.0 + ag.randn(*module.weight.shape, device=module.weight.device).data * std
-            module.bias.data[...] = 0
+            nn.init.normal_(module.weight, 1.0, std)
+            nn.init.zeros_(module.bias)
     return model
 
 

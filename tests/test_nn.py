@@ -351,3 +351,23 @@ def test_loss_modules_check_their_arguments():
         nn.BCELoss()(mg.full((3, 1), 0.5), mg.ones(3))
     with pytest.raises(ValueError, match="cross_entropy: reduction must be"):
         mg.nn.functional.cross_entropy(mg.zeros(2, 3), mg.tensor(np.array([0, 1])), reduction="avg")
+
+
+def test_init_fills_in_place_like_torch_nn_init(device):
+    layer = nn.Linear(200, 300).to(device)
+    weight = layer.weight.data
+    mg.manual_seed(1)
+    assert nn.init.normal_(layer.weight, 0.5, 0.02) is layer.weight and layer.weight.data is weight  # in place
+    values = layer.weight.numpy()
+    assert abs(values.mean() - 0.5) < 1e-3 and abs(values.std() - 0.02) < 1e-3 and values.dtype == np.float32
+    mg.manual_seed(1)
+    nn.init.normal_(layer.weight.data, 0.5, 0.02)  # the array itself, as torch code passes m.weight.data
+    np.testing.assert_array_equal(layer.weight.numpy(), values)  # the same seed, the same draws
+    nn.init.uniform_(layer.weight, -0.1, 0.3)
+    assert -0.1 <= layer.weight.numpy().min() and layer.weight.numpy().max() < 0.3
+    assert abs(layer.weight.numpy().mean() - 0.1) < 2e-3
+    nn.init.zeros_(layer.bias)
+    assert not layer.bias.numpy().any() and (nn.init.ones_(layer.bias).numpy() == 1).all()
+    assert (nn.init.constant_(layer.bias, 0.25).numpy() == 0.25).all()
+    with pytest.raises(TypeError, match="only float tensors can be initialised, got dtype int64"):
+        nn.init.zeros_(mg.tensor(np.array([1, 2])))

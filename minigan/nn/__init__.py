@@ -1,6 +1,6 @@
 """Layers with PyTorch's names, signatures and parameter layouts."""
 
-from . import functional  # noqa: F401
+from . import functional, init  # noqa: F401
 from .layers import (  # noqa: F401
     Embedding,
     Flatten,
