@@ -371,3 +371,30 @@ def test_init_fills_in_place_like_torch_nn_init(device):
     assert (nn.init.constant_(layer.bias, 0.25).numpy() == 0.25).all()
     with pytest.raises(TypeError, match="only float tensors can be initialised, got dtype int64"):
         nn.init.zeros_(mg.tensor(np.array([1, 2])))
+
+
+def test_apply_visits_like_torch_and_runs_the_dcgan_tutorial_init():
+    model = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.BatchNorm2d(8), nn.Sequential(nn.Linear(3, 1)))
+    order = []
+    assert model.apply(lambda m: order.append(type(m).__name__)) is model
+    assert order == ["Conv2d", "BatchNorm2d", "Linear", "Sequential", "Sequential"]  # children before parents
+
+    def weights_init(m):  # word for word from the PyTorch DCGAN tutorial
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            nn.init.normal_(m.weight.data, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            nn.init.normal_(m.weight.data, 1.0, 0.02)
+            nn.init.constant_(m.bias.data, 0)
+
+    model.apply(weights_init)
+    conv, bn = model[0].weight.numpy(), model[1].weight.numpy()
+    assert abs(conv.std() - 0.02) < 0.005 and abs(bn.mean() - 1.0) < 0.03 and not model[1].bias.numpy().any()
+    assert model.double()[0].weight.dtype == np.float64 and model.float()[0].weight.dtype == np.float32
+    assert model.cpu() is model
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 4, 2, 1), torch.nn.BatchNorm2d(8),
+                                 torch.nn.Sequential(torch.nn.Linear(3, 1)))
+    torch_order = []
+    theirs.apply(lambda m: torch_order.append(type(m).__name__))
+    assert torch_order == order

@@ -143,6 +143,28 @@ class Module:
                     t.grad = Tensor(backend.to_device(t.grad.data, t.device).astype(t.data.dtype))
         return self
 
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    def float(self):
+        return self.to(dtype="float32")
+
+    def double(self):
+        return self.to(dtype="float64")
+
+    def apply(self, fn):
+        """Call fn(module) on every submodule, children before their parent, as torch's ``apply``; returns self.
+
+        The PyTorch DCGAN tutorial's ``G.apply(weights_init)`` idiom (with ``nn.init``) works as written.
+        """
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
     def zero_grad(self, set_to_none=True):
         for p in self.parameters():
             if set_to_none:
