@@ -313,6 +313,7 @@ class Tensor:
         return squeeze(self, dim)
 
     def numel(self):
+        """The number of elements (the product of the shape), as torch's ``numel()``."""
         return int(self.data.size)
 
     def reshape(self, *shape):
@@ -1447,6 +1448,21 @@ class BCEWithLogits(Function):
         return gl, gt
 
 
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(name, reduction):
+    """Raise a clear error unless `reduction` is one of REDUCTIONS (PyTorch's names)."""
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def reduce_loss(loss, reduction, name):
+    """The per-element `loss` averaged ('mean'), summed ('sum') or left as it is ('none')."""
+    check_reduction(name, reduction)
+    return mean(loss) if reduction == "mean" else sum(loss) if reduction == "sum" else loss
+
+
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     """BCE on logits, computed stably; reduction 'mean', 'sum' or 'none'."""
     logits, target = _pair(logits, target, "binary_cross_entropy_with_logits")
@@ -1455,14 +1471,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
             f"binary_cross_entropy_with_logits: logits shape {logits.shape} and target shape "
             f"{target.shape} must be equal (no silent broadcasting of targets)"
         )
-    loss = BCEWithLogits()(logits, target)
-    if reduction == "mean":
-        return mean(loss)
-    if reduction == "sum":
-        return sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return reduce_loss(BCEWithLogits()(logits, target), reduction, "binary_cross_entropy_with_logits")
 
 
 # --------------------------------------------------- dtype and device moves

@@ -6,6 +6,7 @@ gathers what layers use under PyTorch's names.
 
 from ..autograd import (  # noqa: F401  (re-exported)
     binary_cross_entropy_with_logits,
+    check_reduction,
     leaky_relu,
     linear,
     logsigmoid,
@@ -20,27 +21,12 @@ from .misc import dropout  # noqa: F401
 from .norm import batch_norm  # noqa: F401
 
 
-REDUCTIONS = ("mean", "sum", "none")
-
-
-def check_reduction(name, reduction):
-    """Raise a clear error unless `reduction` is one of REDUCTIONS."""
-    if reduction not in REDUCTIONS:
-        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-
-
-def _reduce(loss, reduction, name):
-    """The per-element `loss` averaged, summed or left as it is."""
-    check_reduction(name, reduction)
-    return _ag.mean(loss) if reduction == "mean" else _ag.sum(loss) if reduction == "sum" else loss
-
-
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error (input - target)^2, shapes must match."""
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must be equal")
     d = input - target
-    return _reduce(d * d, reduction, "mse_loss")
+    return _ag.reduce_loss(d * d, reduction, "mse_loss")
 
 
 def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
@@ -49,7 +35,7 @@ def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
         raise ValueError(f"binary_cross_entropy: input shape {probs.shape} and target shape {target.shape} must be equal")
     p = _ag.clip(probs, eps, 1 - eps)
     loss = -(target * _ag.log(p) + (1.0 - target) * _ag.log(1.0 - p))
-    return _reduce(loss, reduction, "binary_cross_entropy")
+    return _ag.reduce_loss(loss, reduction, "binary_cross_entropy")
 
 
 def log_softmax(x, dim=-1):
@@ -69,5 +55,4 @@ def cross_entropy(logits, labels, reduction="mean"):
     n = logits.shape[0]
     idx = labels.data if isinstance(labels, _ag.Tensor) else labels
     picked = _ag.getitem(logp, (_ag.arange(n, device=logits.device).data, idx))
-    check_reduction("cross_entropy", reduction)
-    return -_ag.mean(picked) if reduction == "mean" else -_ag.sum(picked) if reduction == "sum" else -picked
+    return _ag.reduce_loss(-picked, reduction, "cross_entropy")

@@ -144,15 +144,19 @@ class Module:
         return self
 
     def cpu(self):
+        """Move every parameter and buffer to the CPU; returns self."""
         return self.to("cpu")
 
     def cuda(self):
+        """Move every parameter and buffer to the GPU; returns self."""
         return self.to("cuda")
 
     def float(self):
+        """Cast every float parameter and buffer to float32; returns self."""
         return self.to(dtype="float32")
 
     def double(self):
+        """Cast every float parameter and buffer to float64; returns self."""
         return self.to(dtype="float64")
 
     def apply(self, fn):
