@@ -1133,9 +1133,7 @@ def min(x, axis=None, keepdims=False):
 def argmax(x, axis=None, keepdims=False, dim=None, keepdim=None):
     """Index of the maximum over `axis` (of the flattened tensor when None), as an int64 tensor with no gradient."""
     axis, keepdims = _axis_names("argmax", axis, keepdims, dim, keepdim)
-    if axis is None:
-        return Tensor(backend.xp_of(x.data).argmax(x.data).astype(np.int64))
-    axis = _axis(axis, x.shape, "argmax")
+    axis = _axis(axis, x.shape, "argmax") if axis is not None else None
     return Tensor(backend.xp_of(x.data).argmax(x.data, axis=axis, keepdims=keepdims).astype(np.int64))
 
 
@@ -1326,8 +1324,7 @@ def stack(tensors, axis=0, dim=None):
     if not -nd <= axis < nd:
         raise ValueError(f"stack: axis {axis} is out of range for stacking tensors of shape {tuple(tensors[0].shape)}")
     axis %= nd
-    expanded = [reshape(t, *(t.shape[:axis] + (1,) + t.shape[axis:])) for t in tensors]
-    return cat(expanded, axis)
+    return cat([unsqueeze(t, axis) for t in tensors], axis)
 
 
 # ------------------------------------------------------------ activations
