@@ -13,6 +13,7 @@ from .autograd import (  # noqa: F401
     abs,
     arange,
     argmax,
+    argmin,
     binary_cross_entropy_with_logits,
     broadcast_to,
     cat,

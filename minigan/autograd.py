@@ -19,6 +19,7 @@ gradient) and `gx` = dL/dx. Broadcasting in forward is undone in backward by
 ``sum_to`` (sum the gradient back down to the input's shape).
 """
 
+import collections
 import numbers
 import weakref
 from contextlib import contextmanager
@@ -69,6 +70,11 @@ def _resolve_dtype(dtype):
             raise TypeError(f"unknown dtype {dtype!r}: use 'float32' or 'float64'")
         return np.dtype(dtype)
     return np.dtype(dtype)
+
+
+def _names_dtype(value):
+    """Whether `value` (the first argument of ``to``) names a dtype rather than a device."""
+    return not isinstance(value, str) or value in _FLOAT_DTYPES or value in ("int64", "int32", "bool", "uint8")
 
 
 # ===================================================================== Tensor
@@ -177,7 +183,9 @@ class Tensor:
         return clone(self)
 
     def to(self, device=None, dtype=None):
-        """This tensor on another device and/or dtype (differentiable)."""
+        """This tensor on another device and/or dtype (differentiable): ``x.to("cuda")``, ``x.to(minigan.float64)``."""
+        if dtype is None and device is not None and _names_dtype(device):
+            device, dtype = None, device
         out = self
         if dtype is not None and np.dtype(_resolve_dtype(dtype)) != self.dtype:
             out = Cast(_resolve_dtype(dtype))(out)
@@ -197,24 +205,39 @@ class Tensor:
     def double(self):
         return self.to(dtype="float64")
 
-    def requires_grad_(self, flag=True):
-        self.requires_grad = bool(flag)
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = bool(requires_grad)
         return self
 
     def zero_(self):
-        self.data[...] = 0
+        """Fill with zeros, in place (see ``fill_``)."""
+        return self.fill_(0)
+
+    def fill_(self, value):
+        """Fill with `value`, in place, as torch's ``fill_`` (``label.fill_(0.0)`` in a training loop).
+
+        An in-place change is not recorded in the graph: on a tensor that
+        requires grad it would silently corrupt the gradients of whatever used
+        it, so there it is refused unless gradients are off (``no_grad``).
+        """
+        if self.requires_grad and _grad_enabled:
+            raise RuntimeError(
+                "an in-place fill of a tensor that requires grad would corrupt its gradients; "
+                "do it inside `with minigan.no_grad():`, or on a tensor without requires_grad"
+            )
+        self.data[...] = value
         return self
 
     # -- autograd entry point ---------------------------------------------
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, gradient=None, retain_graph=False, create_graph=False):
         """Backpropagate from this tensor; leaf tensors accumulate into ``.grad``.
 
-        ``grad`` is dL/dself; it may be omitted for a one-element tensor (then 1).
+        ``gradient`` is dL/dself; it may be omitted for a one-element tensor (then 1).
         The graph is freed afterwards unless ``retain_graph`` (or
         ``create_graph``) is set: a second ``backward`` through a freed graph
         raises an error instead of silently doubling gradients.
         """
-        _run_backward([self], [grad], inputs=None, retain_graph=retain_graph or create_graph,
+        _run_backward([self], [gradient], inputs=None, retain_graph=retain_graph or create_graph,
                       create_graph=create_graph)
 
     # -- operators (all defined as ops below) ------------------------------
@@ -297,14 +320,17 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, dim=None, keepdim=None):
         return mean(self, axis, keepdims, dim, keepdim)
 
-    def max(self, axis=None, keepdims=False):
-        return max(self, axis, keepdims)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return max(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
-    def min(self, axis=None, keepdims=False):
-        return min(self, axis, keepdims)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return min(self, dim, keepdim, axis=axis, keepdims=keepdims)
 
     def argmax(self, axis=None, keepdims=False, dim=None, keepdim=None):
         return argmax(self, axis, keepdims, dim, keepdim)
+
+    def argmin(self, axis=None, keepdims=False, dim=None, keepdim=None):
+        return argmin(self, axis, keepdims, dim, keepdim)
 
     def unsqueeze(self, dim):
         return unsqueeze(self, dim)
@@ -325,15 +351,20 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1):
         return flatten(self, start_dim, end_dim)
 
-    def transpose(self, *axes):
-        return transpose(self, *axes)
+    def transpose(self, *dims):
+        return transpose(self, *dims)
 
-    def permute(self, *axes):
-        return transpose(self, *axes)
+    def permute(self, *dims):
+        return permute(self, *dims)
 
     @property
     def T(self):
-        return transpose(self)
+        """All axes reversed (the matrix transpose of a 2-D tensor)."""
+        return permute(self, *reversed(range(self.ndim)))
+
+    def dim(self):
+        """The number of axes, as torch's ``dim()`` (also ``ndim``)."""
+        return self.ndim
 
     def relu(self):
         return relu(self)
@@ -965,9 +996,7 @@ class MatMul(Function):
 
 
 def _swap_last(x):
-    axes = list(range(x.ndim))
-    axes[-1], axes[-2] = axes[-2], axes[-1]
-    return transpose(x, *axes)
+    return transpose(x, -1, -2)
 
 
 def matmul(a, b):
@@ -1119,22 +1148,61 @@ class Max(Function):
         return broadcast_to(reshape(gy, *shape), x.shape) * Tensor(mask)
 
 
-def max(x, axis=None, keepdims=False):
-    """Maximum over `axis` (all axes when None); ties share the gradient equally."""
+MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])  # what torch.max(x, dim) returns
+
+
+def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """The maximum, in torch.max's three forms; ties share the gradient equally.
+
+    max(x) is the largest element (a 0-d tensor); max(x, dim, keepdim=False)
+    is the pair (values, indices) along one axis, as torch returns it
+    (``x.max(1).values``, ``values, indices = x.max(1)``); max(x, other) of two
+    tensors is ``maximum(x, other)``. NumPy's names, max(x, axis=..., keepdims=...),
+    give the values only, over one axis or several.
+    """
+    if isinstance(dim, Tensor):
+        return maximum(x, dim)
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("max: give dim (torch's name: values and indices) or axis (NumPy's: values only), not both")
+        if not isinstance(dim, numbers.Integral):
+            raise TypeError(f"max: dim must be one axis (an int), got {dim!r}; for the values over several "
+                            "axes use axis=..., as NumPy's max")
+        dim = _axis(dim, x.shape, "max")
+        return MaxMin(Max((dim,), keepdim)(x), argmax(x, dim=dim, keepdim=keepdim))
     axis = _norm_axes(axis, x.shape, "max") if axis is not None else None
     return Max(axis, keepdims)(x)
 
 
-def min(x, axis=None, keepdims=False):
-    """Minimum over `axis` (all axes when None): -max(-x), so ties share the gradient equally."""
-    return -max(-x, axis, keepdims)
+def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
+    """The minimum, in the same three forms as ``max``: -max(-x), so ties share the gradient equally."""
+    if isinstance(dim, Tensor):
+        return minimum(x, dim)
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("min: give dim (torch's name: values and indices) or axis (NumPy's: values only), not both")
+        if not isinstance(dim, numbers.Integral):
+            raise TypeError(f"min: dim must be one axis (an int), got {dim!r}; for the values over several "
+                            "axes use axis=..., as NumPy's min")
+        return MaxMin(-max(-x, axis=dim, keepdims=keepdim), argmin(x, dim=dim, keepdim=keepdim))
+    return -max(-x, axis=axis, keepdims=keepdims)
 
 
 def argmax(x, axis=None, keepdims=False, dim=None, keepdim=None):
     """Index of the maximum over `axis` (of the flattened tensor when None), as an int64 tensor with no gradient."""
-    axis, keepdims = _axis_names("argmax", axis, keepdims, dim, keepdim)
-    axis = _axis(axis, x.shape, "argmax") if axis is not None else None
-    return Tensor(backend.xp_of(x.data).argmax(x.data, axis=axis, keepdims=keepdims).astype(np.int64))
+    return _arg("argmax", x, axis, keepdims, dim, keepdim)
+
+
+def argmin(x, axis=None, keepdims=False, dim=None, keepdim=None):
+    """Index of the minimum over `axis` (of the flattened tensor when None), as an int64 tensor with no gradient."""
+    return _arg("argmin", x, axis, keepdims, dim, keepdim)
+
+
+def _arg(op, x, axis, keepdims, dim, keepdim):
+    axis, keepdims = _axis_names(op, axis, keepdims, dim, keepdim)
+    axis = _axis(axis, x.shape, op) if axis is not None else None
+    find = getattr(backend.xp_of(x.data), op)
+    return Tensor(find(x.data, axis=axis, keepdims=keepdims).astype(np.int64))
 
 
 # ------------------------------------------------------- shape operations
@@ -1164,7 +1232,7 @@ def reshape(x, *shape, like=None):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} values) to {tuple(shape)}") from None
 
 
-class Transpose(Function):
+class Permute(Function):
     def __init__(self, axes):
         self.axes = axes
 
@@ -1173,8 +1241,32 @@ class Transpose(Function):
 
     def backward(self, gy):
         # a permutation's gradient is the inverse permutation
-        inverse = tuple(np.argsort(self.axes)) if self.axes is not None else None
-        return transpose(gy, *inverse) if inverse is not None else transpose(gy)
+        return permute(gy, *np.argsort(self.axes).tolist())
+
+
+def permute(x, *dims):
+    """Reorder all axes: axis i of the result is axis dims[i] of x (torch's permute, NumPy's transpose)."""
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        dims = tuple(dims[0])
+    if len(dims) != x.ndim:
+        raise ValueError(f"permute: got dims {dims} for a tensor of shape {tuple(x.shape)}; give an order of "
+                         f"all {x.ndim} axes (to swap two axes use transpose(dim0, dim1))")
+    return Permute(_norm_axes(dims, x.shape, "permute"))(x)
+
+
+def transpose(x, *dims):
+    """Swap two axes, as torch.transpose(x, dim0, dim1): ``x.transpose(0, 1)`` of a matrix is its transpose.
+
+    NumPy's ``transpose`` reorders all axes instead; here that is ``permute``
+    (and ``.T`` reverses them all).
+    """
+    if len(dims) != 2 or not all(isinstance(d, numbers.Integral) for d in dims):
+        raise TypeError(f"transpose: got {dims}; it swaps two axes, as torch's (x.transpose(0, 1)). To reorder "
+                        "all axes as NumPy's transpose does use permute(...), or .T to reverse them")
+    a, b = _axis(dims[0], x.shape, "transpose"), _axis(dims[1], x.shape, "transpose")
+    order = list(range(x.ndim))
+    order[a], order[b] = b, a
+    return Permute(tuple(order))(x)
 
 
 def unsqueeze(x, dim):
@@ -1209,22 +1301,6 @@ def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
             f"{name}: start_dim {start_dim} comes after end_dim {end_dim} for input shape {tuple(x.shape)}"
         )
     return reshape(x, *x.shape[:start], -1, *x.shape[end + 1:])
-
-
-def transpose(x, *axes):
-    """Permute axes (reverse them when none are given), like ndarray.transpose."""
-    if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-        axes = tuple(axes[0])
-    if axes and len(axes) != x.ndim:
-        raise ValueError(
-            f"transpose: got axes {axes} for a tensor of shape {tuple(x.shape)}; give a permutation of all "
-            f"{x.ndim} axes (as NumPy's transpose and torch's permute take), or none to reverse them"
-        )
-    axes = _norm_axes(axes, x.shape, "transpose") if axes else None
-    return Transpose(axes)(x)
-
-
-permute = transpose
 
 
 class GetItem(Function):
@@ -1577,8 +1653,10 @@ def rand_like(x, dtype=None, device=None, requires_grad=False):
 
 
 def arange(*args, dtype=None, device=None):
-    """Evenly spaced values, like numpy.arange, on a device."""
+    """Evenly spaced values, as torch.arange: int64 for integer arguments, float32 if any is a float."""
     device = backend.check_device(device)
     data = backend.xp_for_device(device).arange(*args)
-    return Tensor(data.astype(_resolve_dtype(dtype)) if dtype is not None else data)
+    if dtype is None:
+        dtype = "float32" if data.dtype.kind == "f" else "int64"
+    return Tensor(data.astype(_resolve_dtype(dtype), copy=False))
 

@@ -258,6 +258,8 @@ def test_layers_print_like_torch():
         (nn.Flatten(), tnn.Flatten()), (nn.Unflatten(1, (128, 7, 7)), tnn.Unflatten(1, (128, 7, 7))),
         (nn.Embedding(10, 3), tnn.Embedding(10, 3)), (nn.ModuleList([nn.Linear(1, 1)]), tnn.ModuleList([tnn.Linear(1, 1)])),
         (nn.BatchNorm2d(64), tnn.BatchNorm2d(64)), (nn.BatchNorm1d(6, affine=False), tnn.BatchNorm1d(6, affine=False)),
+        (nn.Sequential(nn.ReLU(True), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(0.3)),
+         tnn.Sequential(tnn.ReLU(True), tnn.LeakyReLU(0.2, inplace=True), tnn.Dropout(0.3))),
     ]
     for ours, theirs in pairs:
         # newer torch versions also print batch norm's bias flag, which minigan ties to `affine`
@@ -398,3 +400,93 @@ def test_apply_visits_like_torch_and_runs_the_dcgan_tutorial_init():
     torch_order = []
     theirs.apply(lambda m: torch_order.append(type(m).__name__))
     assert torch_order == order
+
+
+def _tutorial_dcgan(nn, nz=8, ngf=4, ndf=4, nc=1):
+    """A DCGAN for 64x64 images in the style of PyTorch's DCGAN tutorial, with its idioms
+    (``super(Generator, self)``, ``nn.ReLU(True)``, ``nn.LeakyReLU(0.2, inplace=True)``, ``bias=False``)."""
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super(Generator, self).__init__()
+            layers = [nn.ConvTranspose2d(nz, ngf * 8, 4, 1, 0, bias=False), nn.BatchNorm2d(ngf * 8), nn.ReLU(True)]
+            for mult in (8, 4, 2):
+                layers += [nn.ConvTranspose2d(ngf * mult, ngf * mult // 2, 4, 2, 1, bias=False),
+                           nn.BatchNorm2d(ngf * mult // 2), nn.ReLU(True)]
+            self.main = nn.Sequential(*layers, nn.ConvTranspose2d(ngf, nc, 4, 2, 1, bias=False), nn.Tanh())
+
+        def forward(self, input):
+            return self.main(input)
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super(Discriminator, self).__init__()
+            layers = [nn.Conv2d(nc, ndf, 4, 2, 1, bias=False), nn.LeakyReLU(0.2, inplace=True)]
+            for mult in (1, 2, 4):
+                layers += [nn.Conv2d(ndf * mult, ndf * mult * 2, 4, 2, 1, bias=False),
+                           nn.BatchNorm2d(ndf * mult * 2), nn.LeakyReLU(0.2, inplace=True)]
+            self.main = nn.Sequential(*layers, nn.Conv2d(ndf * 8, 1, 4, 1, 0, bias=False), nn.Sigmoid())
+
+        def forward(self, input):
+            return self.main(input)
+
+    return Generator(), Discriminator()
+
+
+def _tutorial_iteration(lib, netG, netD, optimizerG, optimizerD, real, noise):
+    """One iteration of the tutorial's training loop, line for line (the noise is passed in)."""
+    criterion = lib.nn.BCELoss()
+    real_label, fake_label = 1.0, 0.0
+    netD.zero_grad()
+    b_size = real.size(0)
+    label = lib.full((b_size,), real_label, dtype=lib.float32)
+    output = netD(real).view(-1)
+    errD_real = criterion(output, label)
+    errD_real.backward()
+    D_x = output.mean().item()
+    fake = netG(noise)
+    label.fill_(fake_label)
+    output = netD(fake.detach()).view(-1)
+    errD_fake = criterion(output, label)
+    errD_fake.backward()
+    D_G_z1 = output.mean().item()
+    errD = errD_real + errD_fake
+    optimizerD.step()
+    netG.zero_grad()
+    label.fill_(real_label)
+    output = netD(fake).view(-1)
+    errG = criterion(output, label)
+    errG.backward()
+    D_G_z2 = output.mean().item()
+    optimizerG.step()
+    return [errD.item(), errG.item(), D_x, D_G_z1, D_G_z2]
+
+
+def test_the_pytorch_dcgan_tutorials_code_runs_and_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    mg.manual_seed(0)
+    ours, theirs = _tutorial_dcgan(nn), _tutorial_dcgan(torch.nn)
+    for a, b in zip(ours, theirs):
+        b.load_state_dict({k: torch.tensor(v.numpy()) for k, v in a.state_dict().items()})
+    real = rng.uniform(-1, 1, (4, 1, 64, 64)).astype(np.float32)
+    noise = rng.standard_normal((4, 8, 1, 1)).astype(np.float32)
+    logs = []
+    for lib, (netG, netD), make in [(mg, ours, mg.tensor), (torch, theirs, torch.tensor)]:
+        opt_d = lib.optim.Adam(netD.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        opt_g = lib.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
+        logs.append(_tutorial_iteration(lib, netG, netD, opt_g, opt_d, make(real), make(noise)))
+    np.testing.assert_allclose(logs[0], logs[1], rtol=1e-4)
+    for a, b in zip(ours, theirs):  # every weight and running statistic after the two Adam steps
+        want = b.state_dict()
+        for name, value in a.state_dict().items():
+            np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+def test_fill_in_place_refuses_tensors_that_require_grad():
+    label = mg.zeros(3)
+    assert label.fill_(0.9) is label and np.allclose(label.numpy(), 0.9)
+    w = mg.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place fill of a tensor that requires grad"):
+        w.fill_(1.0)
+    with mg.no_grad():
+        w.zero_()

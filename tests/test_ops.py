@@ -122,6 +122,9 @@ CASES = {
     "max_axis_keepdims": (lambda a: mg.max(a, axis=0, keepdims=True), lambda a: a.amax(dim=0, keepdim=True), [distinct(3, 4)]),
     "min_all": (mg.min, lambda a: a.min(), [distinct(3, 4)]),
     "min_axis_keepdims": (lambda a: a.min(axis=-1, keepdims=True), lambda a: a.amin(dim=-1, keepdim=True), [distinct(3, 4)]),
+    "max_dim_values": (lambda a: a.max(1).values, lambda a: a.max(1).values, [distinct(3, 4)]),  # torch's (values, indices)
+    "min_dim_keepdim_values": (lambda a: mg.min(a, dim=0, keepdim=True)[0], lambda a: a.min(dim=0, keepdim=True)[0],
+                               [distinct(3, 4)]),
     "reshape": (lambda a: a.reshape(4, 3), lambda a: a.reshape(4, 3), [normal(3, 4)]),
     "unsqueeze": (lambda a: a.unsqueeze(1), lambda a: a.unsqueeze(1), [normal(3, 4)]),
     "unsqueeze_end": (lambda a: mg.unsqueeze(a, -1), lambda a: a.unsqueeze(-1), [normal(3, 4)]),
@@ -131,7 +134,9 @@ CASES = {
     "reshape_infer": (lambda a: mg.reshape(a, -1), lambda a: a.reshape(-1), [normal(2, 3, 2)]),
     "transpose": (lambda a: a.T, lambda a: a.T, [normal(3, 4)]),
     "permute": (lambda a: a.permute(2, 0, 1), lambda a: a.permute(2, 0, 1), [normal(2, 3, 4)]),
-    "transpose_axes": (lambda a: mg.transpose(a, (1, 0, 2)), lambda a: a.permute(1, 0, 2), [normal(2, 3, 4)]),
+    "permute_tuple": (lambda a: mg.permute(a, (1, 0, 2)), lambda a: a.permute(1, 0, 2), [normal(2, 3, 4)]),
+    "transpose_two_axes": (lambda a: mg.transpose(a, 0, 2), lambda a: a.transpose(0, 2), [normal(2, 3, 4)]),
+    "transpose_matrix": (lambda a: a.transpose(0, 1), lambda a: a.transpose(0, 1), [normal(3, 4)]),
     "index_slices": (lambda a: a[1:, ::2], lambda a: a[1:, ::2], [normal(4, 5)]),
     "index_int_and_negative_slice": (lambda a: a[2, ::-1], lambda a: a[2].flip(0), [normal(4, 5)]),
     "index_repeated_ints": (lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]], [normal(4, 3)]),
@@ -422,7 +427,7 @@ def test_reshape_bad_shape_names_both(device):
     (lambda x: x.mean(axis=-3), r"mean: axis -3 is out of range"),
     (lambda x: x.max(axis=(0, -2)), r"max: axis \(0, -2\) names an axis twice"),
     (lambda x: x.transpose(1, 2), r"transpose: axis 2 is out of range"),
-    (lambda x: x.transpose(1), r"transpose: got axes \(1,\) .* give a permutation of all 2 axes"),
+    (lambda x: x.permute(1), r"permute: got dims \(1,\) .* give an order of all 2 axes"),
     (lambda x: mg.cat([x, x], axis=2), r"cat: axis 2 is out of range"),
     (lambda x: mg.stack([x, x], axis=3), r"stack: axis 3 is out of range"),
 ])
@@ -430,6 +435,38 @@ def test_axes_out_of_range_are_errors_not_wrapped_around(call, message):
     # NumPy's rule: axis a of an n-d array needs -n <= a < n; (a % n) would silently pick another axis
     with pytest.raises(ValueError, match=message):
         call(mg.randn(2, 3))
+
+
+@pytest.mark.parametrize("call", [lambda x: x.transpose(), lambda x: x.transpose(1), lambda x: x.transpose(1, 0, 2),
+                                  lambda x: mg.transpose(x, (1, 0, 2))])
+def test_transpose_swaps_two_axes_and_points_numpy_habits_to_permute(call):
+    with pytest.raises(TypeError, match=r"transpose: .* swaps two axes, as torch's .* use permute"):
+        call(mg.randn(2, 3, 4))
+
+
+def test_torch_forms_transpose_max_min_arange_and_to(device):
+    # each of these silently differed from torch: x.transpose(0, 1) of a matrix returned x itself (NumPy's
+    # permutation meaning), x.max(1)[0] was the first row's maximum, arange(0, 1, 0.25) was float64
+    a = np.arange(12.0, dtype=np.float32).reshape(3, 4) ** 1.5 % 7
+    x = mg.tensor(a, device=device)
+    np.testing.assert_array_equal(x.transpose(0, 1).numpy(), a.T)
+    np.testing.assert_array_equal(mg.randn(2, 3, 4).transpose(0, 2).shape, (4, 3, 2))
+    values, indices = x.max(1)
+    np.testing.assert_array_equal(values.numpy(), a.max(axis=1))
+    np.testing.assert_array_equal(indices.numpy(), a.argmax(axis=1))
+    assert x.max(1)[0].shape == (3,) and x.max(dim=1).values.shape == (3,) and x.max(1, keepdim=True).values.shape == (3, 1)
+    low = x.min(0)
+    np.testing.assert_array_equal(low.values.numpy(), a.min(axis=0))
+    np.testing.assert_array_equal(low.indices.numpy(), a.argmin(axis=0))
+    assert low.indices.dtype == np.int64 and x.argmin().numpy() == a.argmin()
+    np.testing.assert_array_equal(x.max(axis=1).numpy(), a.max(axis=1))  # NumPy's name: the values only
+    other = mg.tensor(a[::-1].copy(), device=device)
+    np.testing.assert_array_equal(mg.max(x, other).numpy(), np.maximum(a, a[::-1]))  # two tensors: elementwise
+    np.testing.assert_array_equal(x.min(other).numpy(), np.minimum(a, a[::-1]))
+    assert mg.arange(0, 1, 0.25, device=device).dtype == np.float32 and mg.arange(5, device=device).dtype == np.int64
+    assert x.to(mg.float64).dtype == np.float64 and x.to("float64").device == device and x.dim() == 2
+    with pytest.raises(TypeError, match=r"max: dim must be one axis .* use axis=..."):
+        x.max((0, 1))
 
 
 def test_axes_in_range_count_from_the_end_when_negative(device):

@@ -43,20 +43,32 @@ class Linear(Module):
 
 
 class ReLU(Module):
+    """max(x, 0). ``inplace`` is accepted so that PyTorch code (``nn.ReLU(True)``) runs; minigan
+    always computes out of place, which gives the same values."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
     def forward(self, x):
         return ag.relu(x)
 
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
 
 class LeakyReLU(Module):
-    def __init__(self, negative_slope=0.01):
+    """x for x > 0, negative_slope * x otherwise (``inplace`` as in ``ReLU``: accepted, out of place)."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, bool(inplace)
 
     def forward(self, x):
         return ag.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):

@@ -25,17 +25,17 @@ def dropout(x, p=0.5, training=True):
 class Dropout(Module):
     """Randomly zero values with probability p during training; does nothing in eval mode."""
 
-    def __init__(self, p=0.5):
+    def __init__(self, p=0.5, inplace=False):  # inplace: accepted for PyTorch code, computed out of place
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
-        self.p = p
+        self.p, self.inplace = p, bool(inplace)
 
     def forward(self, x):
         return dropout(x, self.p, self.training)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Unflatten(Module):

@@ -176,9 +176,9 @@ class Module:
             elif p.grad is not None:
                 p.grad.data[...] = 0
 
-    def requires_grad_(self, flag=True):
+    def requires_grad_(self, requires_grad=True):
         for p in self.parameters():
-            p.requires_grad = bool(flag)
+            p.requires_grad = bool(requires_grad)
         return self
 
     # -- saving -----------------------------------------------------------
