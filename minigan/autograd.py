@@ -280,6 +280,18 @@ class Tensor:
     def __getitem__(self, index):
         return getitem(self, index)
 
+    def __setitem__(self, index, value):
+        """``x[index] = value`` in place, like ``fill_`` (so refused on a tensor that requires grad)."""
+        if self.requires_grad and _grad_enabled:
+            raise RuntimeError(
+                "an in-place assignment to a tensor that requires grad would corrupt its gradients; build the "
+                "new tensor with minigan.where(mask, value, x) instead, or assign inside `with minigan.no_grad():`"
+            )
+        if isinstance(value, Tensor) and value.device != self.device:
+            raise RuntimeError(f"x[...] = value: x is on {self.device}, value on {value.device}; move one with .to()")
+        index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
+        self.data[index] = _raw(value)
+
     # Comparisons give plain boolean tensors (no gradient).
     def __gt__(self, other):
         return Tensor(self.data > _raw(other))

@@ -327,3 +327,19 @@ def test_dtype_and_requires_grad_helpers_and_repr(device):
     assert text.startswith("tensor([ 1.5, -2. ]") and "dtype=float64" in text and "requires_grad=True" in text
     assert ("device='cuda'" in text) == (device == "cuda")
     assert repr(mg.zeros(2)) == "tensor([0., 0.])"  # float32 on the CPU: nothing else to say
+
+
+def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(device):
+    x = mg.zeros(2, 3, device=device)
+    x[0] = 1.0
+    x[x > 0.5] = 2.0  # a boolean mask tensor, as in torch
+    x[1, 1:] = mg.ones(2, device=device) * 3
+    x[(mg.tensor(np.array([1]), device=device), 0)] = 4.0
+    np.testing.assert_array_equal(x.numpy(), [[2, 2, 2], [4, 3, 3]])
+    assert x.dtype == np.float32
+    w = mg.zeros(2, requires_grad=True, device=device)
+    with pytest.raises(RuntimeError, match=r"in-place assignment to a tensor that requires grad .* minigan.where"):
+        w[0] = 1.0
+    with mg.no_grad():
+        w[0] = 1.0
+    assert w.numpy()[0] == 1.0
