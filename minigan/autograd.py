@@ -1533,6 +1533,22 @@ class BCEWithLogits(Function):
         return gl, gt
 
 
+class BCE(Function):
+    def forward(self, p, target):
+        # -(y log p + (1 - y) log(1 - p)), each log clamped at -100 as torch does: p = 0 or 1 gives a finite loss
+        xp = backend.xp_of(p)
+        with np.errstate(divide="ignore"):  # log(0) = -inf before the clamp
+            log_p, log_q = xp.maximum(xp.log(p), -100.0), xp.maximum(xp.log1p(-p), -100.0)
+        return -(target * log_p + (1 - target) * log_q)
+
+    def backward(self, gy):
+        # d/dp = (p - y) / (p (1 - p)), the denominator kept >= 1e-12 as torch does;  d/dy = log(1 - p) - log p
+        p, target = self.inputs
+        gp = gy * (p - target) / maximum(p * (1.0 - p), 1e-12) if self.needs_input_grad[0] else None
+        gt = gy * (maximum(log(1.0 - p), -100.0) - maximum(log(p), -100.0)) if self.needs_input_grad[1] else None
+        return gp, gt
+
+
 REDUCTIONS = ("mean", "sum", "none")
 
 
@@ -1557,6 +1573,25 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
             f"{target.shape} must be equal (no silent broadcasting of targets)"
         )
     return reduce_loss(BCEWithLogits()(logits, target), reduction, "binary_cross_entropy_with_logits")
+
+
+def binary_cross_entropy(probs, target, reduction="mean"):
+    """BCE on probabilities, as torch computes it (each log clamped at -100); shapes must match.
+
+    Prefer the logits form, ``binary_cross_entropy_with_logits``: a sigmoid
+    rounds to exactly 0 or 1 in float32 beyond a logit of about 17, and there
+    the loss and gradient of probabilities are clamped, those of logits exact.
+    """
+    probs, target = _pair(probs, target, "binary_cross_entropy")
+    if probs.shape != target.shape:
+        raise ValueError(f"binary_cross_entropy: input shape {probs.shape} and target shape {target.shape} "
+                         "must be equal (no silent broadcasting of targets)")
+    raw = probs.data
+    if backend.device_of(raw) == "cpu" and raw.size and not 0 <= raw.min() <= raw.max() <= 1:
+        raise ValueError(f"binary_cross_entropy: the input must be probabilities in [0, 1], got values from "
+                         f"{raw.min():.4g} to {raw.max():.4g}; for logits use binary_cross_entropy_with_logits "
+                         "(nn.BCEWithLogitsLoss)")
+    return reduce_loss(BCE()(probs, target), reduction, "binary_cross_entropy")
 
 
 # --------------------------------------------------- dtype and device moves

@@ -204,7 +204,7 @@ GRADGRAD = [
     "sum_all", "sum_axes_keepdims", "mean_all", "mean_last_keepdims", "max_axis", "max_all",
     "bce_logits_mean", "bce_logits_none_target_grad", "index_repeated_ints", "index_slices",
     "index_repeated_then_square", "index_two_int_arrays",
-    "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy",
+    "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy", "binary_cross_entropy",
 ]
 
 
@@ -522,6 +522,31 @@ def test_mse_loss_reductions_match_torch(reduction, device, rng):
     torch = pytest.importorskip("torch")
     want = torch.nn.functional.mse_loss(torch.tensor(a.numpy()), torch.tensor(b.numpy()), reduction=reduction)
     np.testing.assert_allclose(F.mse_loss(a, b, reduction=reduction).numpy(), want.numpy(), rtol=1e-12)
+
+
+def test_bce_on_saturated_probabilities_is_torchs(device):
+    # a float32 sigmoid rounds to exactly 0 or 1 beyond a logit of about 17; torch clamps each log at -100 and
+    # keeps the gradient's denominator >= 1e-12. minigan clipped p to [1e-7, 1 - 1e-7] instead: a loss of 16
+    # and a zero gradient there, so a D (or G) trained with nn.Sigmoid + nn.BCELoss stalled where torch's does not
+    p = np.array([1.0, 0.0, 0.5, 1e-45, 0.99999994, 1e-9], dtype=np.float32)
+    y = np.array([0.0, 1.0, 1.0, 1.0, 0.0, 1.0], dtype=np.float32)
+    probs = mg.tensor(p, device=device, requires_grad=True)
+    loss = F.binary_cross_entropy(probs, mg.tensor(y, device=device), reduction="none")
+    np.testing.assert_allclose(loss.numpy(), [100, 100, np.log(2), 100, -np.log(np.float32(6e-8)), -np.log(1e-9)],
+                               rtol=2e-2)
+    loss.sum().backward()
+    np.testing.assert_allclose(probs.grad.numpy(), [1e12, -1e12, -2, -1e12, 1 / (1 - 0.99999994), -1e9], rtol=1e-2)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(p, requires_grad=True)
+    want = torch.nn.functional.binary_cross_entropy(t, torch.tensor(y), reduction="none")
+    want.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), want.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(probs.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+
+
+def test_bce_on_probabilities_refuses_logits():
+    with pytest.raises(ValueError, match=r"must be probabilities in \[0, 1\], got values from -1 to 2; for logits use"):
+        mg.nn.BCELoss()(mg.tensor([2.0, -1.0]), mg.tensor([1.0, 0.0]))
 
 
 def test_loss_arguments_are_checked():

@@ -5,6 +5,7 @@ gathers what layers use under PyTorch's names.
 """
 
 from ..autograd import (  # noqa: F401  (re-exported)
+    binary_cross_entropy,
     binary_cross_entropy_with_logits,
     check_reduction,
     leaky_relu,
@@ -27,15 +28,6 @@ def mse_loss(input, target, reduction="mean"):
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must be equal")
     d = input - target
     return _ag.reduce_loss(d * d, reduction, "mse_loss")
-
-
-def binary_cross_entropy(probs, target, reduction="mean", eps=1e-7):
-    """BCE on probabilities, shapes must match (prefer the logits form: it is stable)."""
-    if probs.shape != target.shape:
-        raise ValueError(f"binary_cross_entropy: input shape {probs.shape} and target shape {target.shape} must be equal")
-    p = _ag.clip(probs, eps, 1 - eps)
-    loss = -(target * _ag.log(p) + (1.0 - target) * _ag.log(1.0 - p))
-    return _ag.reduce_loss(loss, reduction, "binary_cross_entropy")
 
 
 def log_softmax(x, dim=-1):
