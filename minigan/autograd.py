@@ -848,10 +848,12 @@ class Pow(Function):
         return x**self.c
 
     def backward(self, gy):
-        # d(x^c)/dx = c x^(c-1)
+        # d(x^c)/dx = c x^(c-1)  (0 for c = 0, also at x = 0, where x^(c-1) is infinite)
         (x,) = self.inputs
         if self.c == 2:
             return gy * x * 2.0
+        if self.c == 0:
+            return gy * 0.0
         return gy * self.c * x ** (self.c - 1)
 
 
@@ -926,16 +928,16 @@ class Maximum(Function):
         return backend.xp_of(a).maximum(a, b)
 
     def backward(self, gy):
-        # d max(a,b)/da = [a >= b], d max(a,b)/db = [a < b]
+        # d max(a,b)/da = [a > b], d max(a,b)/db = [a < b]; on ties each gets half, as in torch
         a, b = self.inputs
-        mask = (a.data >= b.data).astype(a.dtype)
+        mask = (a.data > b.data).astype(a.dtype) + 0.5 * (a.data == b.data).astype(a.dtype)
         ga = sum_to(gy * Tensor(mask), a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * Tensor(1 - mask), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
 def maximum(a, b):
-    """Elementwise maximum (the gradient goes to `a` on ties)."""
+    """Elementwise maximum (on ties the gradient is split equally between `a` and `b`, as in torch)."""
     return Maximum()(*_pair(a, b, "maximum"))
 
 

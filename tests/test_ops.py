@@ -406,6 +406,22 @@ def test_max_splits_gradient_between_ties(device):
     np.testing.assert_allclose(x.grad.numpy(), [[0.0, 0.5, 0.5], [1.0, 0.0, 0.0]])
 
 
+def test_gradients_at_ties_and_edges_are_torchs(device):
+    # maximum/minimum split a tie equally (torch does; minigan gave it all to the first operand), and
+    # x ** 0 has gradient 0 at x = 0 (it was 0 * inf = nan)
+    a = mg.tensor([0.0, 1.0, -1.0, 1.0], device=device, requires_grad=True)
+    b = mg.tensor([0.0, 1.0, 0.5, -2.0], device=device, requires_grad=True)
+    (mg.maximum(a, b).sum() + (mg.minimum(a, b) * 2.0).sum() + (a ** 0).sum()).backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [0.5 + 1.0, 0.5 + 1.0, 0.0 + 2.0, 1.0 + 0.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.5 + 1.0, 0.5 + 1.0, 1.0 + 0.0, 0.0 + 2.0])
+    torch = pytest.importorskip("torch")
+    ta = torch.tensor([0.0, 1.0, -1.0, 1.0], requires_grad=True)
+    tb = torch.tensor([0.0, 1.0, 0.5, -2.0], requires_grad=True)
+    (torch.maximum(ta, tb).sum() + (torch.minimum(ta, tb) * 2.0).sum() + (ta ** 0).sum()).backward()
+    np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+
+
 def test_matmul_shape_mismatch_names_both_shapes():
     with pytest.raises(ValueError, match=r"\(3, 4\) and \(5, 2\)"):
         mg.randn(3, 4) @ mg.randn(5, 2)
