@@ -23,9 +23,19 @@ class Optimizer:
     """Holds parameter groups and per-parameter state; subclasses define `_update`."""
 
     def __init__(self, params, defaults):
+        name = type(self).__name__
+        if isinstance(params, Tensor):  # list() would iterate over its rows: copies, never the parameter
+            raise TypeError(f"{name}: params must be an iterable of Tensors (or of dicts), got one Tensor; "
+                            f"pass a list, {name}([w], ...), or model.parameters()")
+        if hasattr(params, "parameters") and hasattr(params, "named_modules"):
+            raise TypeError(f"{name}: got the module {type(params).__name__} itself; "
+                            f"pass its parameters, {name}(model.parameters(), ...)")
+        if callable(params):
+            raise TypeError(f"{name}: got the method {getattr(params, '__name__', params)!r} itself; "
+                            "call it, model.parameters() with the parentheses")
         params = list(params)
         if not params:
-            raise ValueError(f"{type(self).__name__} got an empty parameter list")
+            raise ValueError(f"{name} got an empty parameter list")
         if isinstance(params[0], dict):
             groups = [dict(defaults, **g) for g in params]
             for g in groups:
@@ -36,10 +46,15 @@ class Optimizer:
         for g in groups:
             self._check_settings(g)
         self.state = {}  # id(param) -> dict of arrays and the step count
+        seen = set()
         for g in groups:
             for p in g["params"]:
                 if not isinstance(p, Tensor):
-                    raise TypeError(f"{type(self).__name__} expects Tensors/Parameters, got {type(p).__name__}")
+                    raise TypeError(f"{name} expects Tensors/Parameters, got {type(p).__name__}")
+                if id(p) in seen:  # it would be stepped twice per step()
+                    raise ValueError(f"{name}: a parameter of shape {tuple(p.shape)} is given twice; "
+                                     "each parameter may appear in one group, once")
+                seen.add(id(p))
 
     def _check_settings(self, group):
         """Raise a clear error for settings no update rule allows (each subclass knows its own)."""

@@ -221,6 +221,20 @@ def test_bad_arguments_raise():
             make()
 
 
+def test_params_given_the_wrong_way_are_named():
+    model = mg.nn.Linear(2, 2)
+    for make, error, message in [
+        (lambda: optim.Adam(model), TypeError, r"Adam: got the module Linear itself; pass its parameters"),
+        (lambda: optim.Adam(model.parameters), TypeError, r"got the method 'parameters' itself; call it"),
+        # list(tensor) would hand over its rows, copies the optimizer would update instead of the weight
+        (lambda: optim.SGD(model.weight, lr=0.1), TypeError, r"SGD: params must be an iterable .* got one Tensor"),
+        (lambda: optim.Adam([model.weight, model.weight]), ValueError, r"shape \(2, 2\) is given twice"),
+        (lambda: optim.Adam([{"params": [model.bias]}, {"params": model.parameters()}]), ValueError, "given twice"),
+    ]:
+        with pytest.raises(error, match=message):
+            make()
+
+
 def test_loading_another_optimizers_state_is_refused():
     a = mg.nn.Parameter(mg.zeros(2))
     sgd = optim.SGD([a], lr=0.1, momentum=0.9)
