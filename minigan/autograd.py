@@ -240,6 +240,50 @@ class Tensor:
         _run_backward([self], [gradient], inputs=None, retain_graph=retain_graph or create_graph,
                       create_graph=create_graph)
 
+    # -- in-place operators: x += y changes x itself, as in torch ------------
+    def __iadd__(self, other):
+        return self._in_place(other, add, "add", "+=")
+
+    def __isub__(self, other):
+        return self._in_place(other, sub, "subtract", "-=")
+
+    def __imul__(self, other):
+        return self._in_place(other, mul, "multiply", "*=")
+
+    def __itruediv__(self, other):
+        return self._in_place(other, div, "true_divide", "/=")
+
+    def _in_place(self, other, op, ufunc, symbol):
+        """``x op= y``: the same tensor changes, so ``p -= lr * p.grad`` in a loop updates the model.
+
+        Without these, Python would rebind x to a new tensor and leave the
+        parameter untouched. An in-place change is not recorded in the graph,
+        so where one is being built (an operand requires grad and gradients
+        are on) x is rebound to the recorded result instead, like
+        ``x = x op y``; a parameter (a leaf that requires grad) is refused there.
+        """
+        if _grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            if self.requires_grad and self._ctx is None:
+                raise RuntimeError(
+                    f"x {symbol} ...: x is a leaf tensor that requires grad (a parameter); an in-place change "
+                    "would not be in the graph. Update it inside `with minigan.no_grad():`, as an optimizer does"
+                )
+            return op(self, other)
+        a, b = _pair(self, other, symbol)
+        if a is not self:  # an integer x cannot hold a float result
+            raise TypeError(f"x {symbol} ...: x is {self.dtype} and the result would be {b.dtype}; "
+                            f"convert x first, x = x.to(dtype='{b.dtype}')")
+        if b.device != self.device:
+            raise RuntimeError(f"x {symbol} y: x is on {self.device}, y on {b.device}; move one with .to()")
+        try:
+            fits = np.broadcast_shapes(self.shape, b.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"x {symbol} y: y of shape {b.shape} does not broadcast to x's shape {self.shape}")
+        getattr(backend.xp_of(self.data), ufunc)(self.data, b.data, out=self.data)
+        return self
+
     # -- operators (all defined as ops below) ------------------------------
     def __add__(self, other):
         return add(self, other)

@@ -343,3 +343,40 @@ def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(d
     with mg.no_grad():
         w[0] = 1.0
     assert w.numpy()[0] == 1.0
+
+
+def test_in_place_operators_change_the_tensor_itself_as_in_torch(device):
+    # the classic hand-written SGD step; Python's fallback for -= rebound p to a new tensor and
+    # left the model's weights untouched: training silently did nothing
+    model = mg.nn.Linear(2, 1).to(device)
+    before = model.weight.numpy().copy()
+    model(mg.randn(4, 2, device=device)).sum().backward()
+    with mg.no_grad():
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    np.testing.assert_allclose(model.weight.numpy(), before - 0.1 * model.weight.grad.numpy(), rtol=1e-6)
+    z = mg.zeros(2, 3, device=device)
+    alias = z
+    z += mg.ones(3, device=device)
+    z *= 4.0
+    z /= 2
+    z -= 0.5
+    assert z is alias and z.dtype == np.float32
+    np.testing.assert_array_equal(alias.numpy(), np.full((2, 3), 1.5))
+    with pytest.raises(RuntimeError, match=r"x -= ...: x is a leaf tensor that requires grad .*minigan.no_grad"):
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    with pytest.raises(TypeError, match=r"x \+= ...: x is int64 and the result would be float32"):
+        ids = mg.tensor(np.array([1, 2]), device=device)
+        ids += 0.5
+    with pytest.raises(ValueError, match=r"y of shape \(2, 2, 3\) does not broadcast to x's shape \(2, 3\)"):
+        z += mg.ones(2, 2, 3, device=device)
+
+
+def test_in_place_operators_inside_a_graph_are_recorded_like_x_equals_x_op_y(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = x * 3.0
+    y += x  # y = 4x, recorded in the graph (y is rebound, as in x = x + ...)
+    y *= x  # y = 4x^2
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
