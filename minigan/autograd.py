@@ -1221,12 +1221,7 @@ def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
     if isinstance(dim, Tensor):
         return maximum(x, dim)
     if dim is not None:
-        if axis is not None:
-            raise TypeError("max: give dim (torch's name: values and indices) or axis (NumPy's: values only), not both")
-        if not isinstance(dim, numbers.Integral):
-            raise TypeError(f"max: dim must be one axis (an int), got {dim!r}; for the values over several "
-                            "axes use axis=..., as NumPy's max")
-        dim = _axis(dim, x.shape, "max")
+        dim = _torch_dim("max", dim, axis, x.shape)
         return MaxMin(Max((dim,), keepdim)(x), argmax(x, dim=dim, keepdim=keepdim))
     axis = _norm_axes(axis, x.shape, "max") if axis is not None else None
     return Max(axis, keepdims)(x)
@@ -1237,13 +1232,19 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
     if isinstance(dim, Tensor):
         return minimum(x, dim)
     if dim is not None:
-        if axis is not None:
-            raise TypeError("min: give dim (torch's name: values and indices) or axis (NumPy's: values only), not both")
-        if not isinstance(dim, numbers.Integral):
-            raise TypeError(f"min: dim must be one axis (an int), got {dim!r}; for the values over several "
-                            "axes use axis=..., as NumPy's min")
+        dim = _torch_dim("min", dim, axis, x.shape)
         return MaxMin(-max(-x, axis=dim, keepdims=keepdim), argmin(x, dim=dim, keepdim=keepdim))
     return -max(-x, axis=axis, keepdims=keepdims)
+
+
+def _torch_dim(op, dim, axis, shape):
+    """The one axis of torch's max(x, dim) or min(x, dim), checked, in [0, ndim)."""
+    if axis is not None:
+        raise TypeError(f"{op}: give dim (torch's name: values and indices) or axis (NumPy's: values only), not both")
+    if not isinstance(dim, numbers.Integral):
+        raise TypeError(f"{op}: dim must be one axis (an int), got {dim!r}; for the values over several "
+                        f"axes use axis=..., as NumPy's {op}")
+    return _axis(dim, shape, op)
 
 
 def argmax(x, axis=None, keepdims=False, dim=None, keepdim=None):
