@@ -86,7 +86,8 @@ class Tensor:
     (the Function that produced it, None for leaves).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    # _version counts in-place changes (fill_, x[...] = v, x += y); see _check_versions
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "__weakref__")
     # Make NumPy hand `ndarray * Tensor` over to Tensor.__rmul__.
     __array_ufunc__ = None
 
@@ -109,6 +110,7 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
+        self._version = 0
 
     # -- plain properties -------------------------------------------------
     @property
@@ -226,6 +228,7 @@ class Tensor:
                 "do it inside `with minigan.no_grad():`, or on a tensor without requires_grad"
             )
         self.data[...] = value
+        self._version += 1
         return self
 
     # -- autograd entry point ---------------------------------------------
@@ -282,6 +285,7 @@ class Tensor:
         if not fits:
             raise ValueError(f"x {symbol} y: y of shape {b.shape} does not broadcast to x's shape {self.shape}")
         getattr(backend.xp_of(self.data), ufunc)(self.data, b.data, out=self.data)
+        self._version += 1
         return self
 
     # -- operators (all defined as ops below) ------------------------------
@@ -335,6 +339,7 @@ class Tensor:
             raise RuntimeError(f"x[...] = value: x is on {self.device}, value on {value.device}; move one with .to()")
         index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
         self.data[index] = _raw(value)
+        self._version += 1
 
     # Comparisons give plain boolean tensors (no gradient).
     def __gt__(self, other):
@@ -478,6 +483,7 @@ class Function:
 
     inputs = ()
     needs_input_grad = ()
+    versions = ()  # the inputs' in-place change counts when recorded (see _check_versions)
     freed = False
 
     def __call__(self, *inputs):
@@ -502,6 +508,7 @@ class Function:
         out.data = y
         out.grad = None
         out._ctx = None
+        out._version = 0
         out.requires_grad = False
         if _grad_enabled:
             needs = tuple([x.requires_grad for x in inputs])
@@ -510,6 +517,7 @@ class Function:
                 out._ctx = self
                 self.inputs = inputs
                 self.needs_input_grad = needs
+                self.versions = tuple([x._version for x in inputs])
                 self.output = weakref.ref(out)
         return out
 
@@ -693,6 +701,7 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
                 # skip the gradients that lead to no wanted input
                 needs = tuple(x.requires_grad and (id(x) in wanted or x._ctx in relevant) for x in fn.inputs)
             fn.needs_input_grad = needs
+            _check_versions(fn)
             try:
                 gxs = fn.backward(gy)
             finally:
@@ -714,6 +723,24 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
         # handed straight back: detach it rather than change the caller's tensor.
         results = [r.detach() if r is not None and r.requires_grad else r for r in results]
     return results
+
+
+def _check_versions(fn):
+    """Refuse to backpropagate through values changed in place after the forward pass used them.
+
+    ``fn.backward`` reads its inputs (and some its output): if ``x += 1``,
+    ``x[...] = v`` or ``fill_`` changed one since, the gradient would be wrong
+    without a word. Each in-place change counts up the tensor's ``_version``;
+    the counts recorded at the forward pass must still hold (torch checks the same).
+    """
+    out = fn.output()
+    for x, version in zip(fn.inputs + ((out,) if out is not None else ()), fn.versions + (0,)):
+        if x._version != version:
+            raise RuntimeError(
+                f"{type(fn).__name__}: a tensor of shape {tuple(x.shape)} that it used was changed in place "
+                "(+=, x[...] = ..., fill_) after the forward pass, so its gradient would be wrong; change a "
+                "copy instead (y = x.clone()), or make the change before x is used"
+            )
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):

@@ -380,3 +380,32 @@ def test_in_place_operators_inside_a_graph_are_recorded_like_x_equals_x_op_y(dev
     y *= x  # y = 4x^2
     y.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+
+
+@pytest.mark.parametrize("change", [
+    lambda x: x.__iadd__(1.0),
+    lambda x: x.fill_(0.5),
+    lambda x: x.__setitem__(0, 2.0),
+])
+def test_backward_refuses_values_changed_in_place_after_use(change, device):
+    # Mul's backward reads x: changed in place after the forward pass, w's gradient would silently be wrong
+    w = mg.randn(3, device=device, requires_grad=True)
+    x = mg.randn(3, device=device)
+    loss = (w * x).sum()
+    change(x)
+    with pytest.raises(RuntimeError, match=r"Mul: a tensor of shape \(3,\) that it used was changed in place"):
+        loss.backward()
+    # an output read by its backward (sigmoid's) counts too
+    a = mg.randn(3, device=device, requires_grad=True)
+    s = a.sigmoid()
+    loss = (s * 2.0).sum()
+    with mg.no_grad():
+        change(s)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    # changed before use: fine
+    w.grad = None
+    x = mg.randn(3, device=device)
+    change(x)
+    (w * x).sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), x.numpy())
