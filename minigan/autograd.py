@@ -733,14 +733,20 @@ def _check_versions(fn):
     without a word. Each in-place change counts up the tensor's ``_version``;
     the counts recorded at the forward pass must still hold (torch checks the same).
     """
-    out = fn.output()
-    for x, version in zip(fn.inputs + ((out,) if out is not None else ()), fn.versions + (0,)):
+    for x, version in zip(fn.inputs, fn.versions):
         if x._version != version:
-            raise RuntimeError(
-                f"{type(fn).__name__}: a tensor of shape {tuple(x.shape)} that it used was changed in place "
-                "(+=, x[...] = ..., fill_) after the forward pass, so its gradient would be wrong; change a "
-                "copy instead (y = x.clone()), or make the change before x is used"
-            )
+            _changed_in_place(fn, x)
+    out = fn.output()
+    if out is not None and out._version:
+        _changed_in_place(fn, out)
+
+
+def _changed_in_place(fn, x):
+    raise RuntimeError(
+        f"{type(fn).__name__}: a tensor of shape {tuple(x.shape)} that it used was changed in place "
+        "(+=, x[...] = ..., fill_) after the forward pass, so its gradient would be wrong; change a "
+        "copy instead (y = x.clone()), or make the change before x is used"
+    )
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
