@@ -99,12 +99,19 @@ class Tensor:
             device = backend.device_of(data) if _is_array(data) else backend.get_default_device()
         else:
             device = backend.check_device(device)
-        if dtype is None and not _is_array(data):
-            # Python floats default to float32 and ints to int64, like torch;
-            # arrays keep their own dtype.
-            kind = np.asarray(data).dtype.kind
-            dtype = np.dtype(np.float32) if kind == "f" else np.dtype(np.int64) if kind in "iu" else None
-        self.data = backend.asarray(data, dtype=dtype, device=device)
+        if not _is_array(data):
+            if isinstance(data, (list, tuple)):
+                data = _numbers(data)  # one-element tensors inside become numbers
+            try:
+                host = np.asarray(data)
+            except ValueError as error:  # NumPy's "inhomogeneous shape": rows of different lengths
+                raise ValueError(f"tensor: nested lists must form a grid of numbers ({error})") from None
+            if dtype is None:  # Python floats default to float32 and ints to int64, like torch
+                kind = host.dtype.kind
+                dtype = np.dtype(np.float32) if kind == "f" else np.dtype(np.int64) if kind in "iu" else None
+        self.data = backend.asarray(data, dtype=dtype, device=device)  # arrays keep their own dtype
+        if self.data.dtype.kind not in "biuf":
+            raise TypeError(f"tensor: cannot hold {self.data.dtype} data ({type(data).__name__}); give numbers")
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
         self.grad = None
@@ -452,6 +459,21 @@ def _is_array(x):
 
 def _raw(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _numbers(items):
+    """Nested lists with one-element Tensors turned into Python numbers, as torch.tensor takes them."""
+    out = []
+    for item in items:
+        if isinstance(item, Tensor):
+            if item.numel() != 1:
+                raise TypeError(f"tensor: a list holding a tensor of shape {tuple(item.shape)}; join tensors "
+                                "with minigan.stack(...) or minigan.cat(...)")
+            item = item.item()
+        elif isinstance(item, (list, tuple)):
+            item = _numbers(item)
+        out.append(item)
+    return out
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -1472,7 +1494,7 @@ class Cat(Function):
 def cat(tensors, axis=0, dim=None):
     """Join tensors along an existing axis (``dim`` is accepted as torch's name)."""
     axis = dim if dim is not None else axis
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "cat")
     axis = _axis(axis, tensors[0].shape, "cat")
     for t in tensors[1:]:
         if t.ndim != tensors[0].ndim or any(
@@ -1484,10 +1506,23 @@ def cat(tensors, axis=0, dim=None):
     return Cat(axis)(*tensors)
 
 
+def _tensor_list(tensors, op):
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: expected a list of tensors, got one tensor; {op}([a, b], ...)")
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError(f"{op}: expected a non-empty list of tensors")
+    return tensors
+
+
 def stack(tensors, axis=0, dim=None):
     """Join tensors along a new axis."""
     axis = dim if dim is not None else axis
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
+    for t in tensors[1:]:
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: every tensor must have the same shape, got {tuple(tensors[0].shape)} "
+                             f"and {tuple(t.shape)}")
     nd = tensors[0].ndim + 1  # the new axis may go anywhere, the end included
     if not -nd <= axis < nd:
         raise ValueError(f"stack: axis {axis} is out of range for stacking tensors of shape {tuple(tensors[0].shape)}")

@@ -409,3 +409,23 @@ def test_backward_refuses_values_changed_in_place_after_use(change, device):
     change(x)
     (w * x).sum().backward()
     np.testing.assert_array_equal(w.grad.numpy(), x.numpy())
+
+
+@pytest.mark.parametrize("make, error, message", [
+    # these made tensors of dtype object or <U3, which failed later, far from the mistake
+    (lambda: mg.tensor([mg.ones(2), mg.ones(2)]), TypeError, r"a list holding a tensor of shape \(2,\); join .*stack"),
+    (lambda: mg.tensor("abc"), TypeError, r"tensor: cannot hold <U3 data \(str\); give numbers"),
+    (lambda: mg.tensor(None), TypeError, r"tensor: cannot hold object data"),
+    (lambda: mg.tensor([[1, 2], [3]]), ValueError, r"tensor: nested lists must form a grid of numbers"),
+    (lambda: mg.cat([]), ValueError, r"cat: expected a non-empty list of tensors"),  # was an IndexError
+    (lambda: mg.cat(mg.ones(2)), TypeError, r"cat: expected a list of tensors, got one tensor"),
+    (lambda: mg.stack([mg.ones(2), mg.ones(3)]), ValueError, r"stack: every tensor must have the same shape, got \(2,\) and \(3,\)"),
+])
+def test_making_and_joining_tensors_from_the_wrong_things_is_named(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_one_element_tensors_in_a_list_become_numbers_as_in_torch():
+    t = mg.tensor([mg.tensor(1.0), [2.5][0], mg.tensor([3.0])])
+    assert t.dtype == np.float32 and t.tolist() == [1.0, 2.5, 3.0]
