@@ -490,3 +490,26 @@ def test_fill_in_place_refuses_tensors_that_require_grad():
         w.fill_(1.0)
     with mg.no_grad():
         w.zero_()
+
+
+@pytest.mark.parametrize("container", [list, tuple, lambda layers: dict(enumerate(layers))])
+def test_a_plain_container_of_new_layers_is_refused_with_a_pointer_to_modulelist(container):
+    # torch accepts it silently, and the layers are then never trained, saved or moved
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layers = container([nn.Linear(2, 2), nn.Linear(2, 2)])
+
+    with pytest.raises(TypeError, match=r"Net.layers: a plain (list|tuple|dict) of layers registers none .*nn.ModuleList"):
+        Net()
+
+
+def test_a_list_of_registered_children_and_plain_lists_are_fine():
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.act = nn.Linear(2, 2), nn.ReLU()
+            self.order = [self.fc, self.act]  # a convenience view of children
+            self.sizes = [2, 2]
+
+    assert len(list(Net().parameters())) == 2

@@ -47,12 +47,30 @@ class Module:
             store = self._buffers  # assigning a new tensor to a buffer keeps it a buffer, as in torch
         else:
             store = None
+            if isinstance(value, (list, tuple, dict)):
+                self._refuse_unregistered(name, value)
         for other in (self._parameters, self._buffers, self._modules):
             if other is not store:
                 other.pop(name, None)
         if store is not None:
             store[name] = value  # an existing name keeps its place: the order never changes
         object.__setattr__(self, name, value)
+
+    def _refuse_unregistered(self, name, items):
+        """A plain list of new layers registers nothing: they would never be trained, saved or moved.
+
+        torch accepts it silently; minigan points to ModuleList. A list of
+        layers that are already children (a convenience view) is fine.
+        """
+        kind = type(items).__name__
+        items = items.values() if isinstance(items, dict) else items
+        children = [id(m) for m in self._modules.values()]
+        if any(isinstance(m, Module) and id(m) not in children for m in items):
+            raise TypeError(
+                f"{type(self).__name__}.{name}: a plain {kind} of layers registers none of them, "
+                "so their weights would be missing from parameters(), state_dict() and .to(); "
+                f"use self.{name} = nn.ModuleList([...]) (or nn.Sequential(...))"
+            )
 
     def add_module(self, name, module):
         """Register `module` as a child called `name` (what Sequential and ModuleList do with their layers)."""
