@@ -371,6 +371,8 @@ def test_in_place_operators_change_the_tensor_itself_as_in_torch(device):
         ids += 0.5
     with pytest.raises(ValueError, match=r"y of shape \(2, 2, 3\) does not broadcast to x's shape \(2, 3\)"):
         z += mg.ones(2, 2, 3, device=device)
+    with pytest.raises(ValueError, match=r"y of shape \(4,\) does not broadcast to x's shape \(2, 3\)"):
+        z += mg.ones(4, device=device)
 
 
 def test_in_place_operators_inside_a_graph_are_recorded_like_x_equals_x_op_y(device):
