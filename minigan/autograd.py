@@ -434,6 +434,32 @@ class Tensor:
         """The number of axes, as torch's ``dim()`` (also ``ndim``)."""
         return self.ndim
 
+    def t(self):
+        """The transpose of a matrix, as torch's ``t()`` (a vector comes back as it is)."""
+        if self.ndim > 2:
+            raise ValueError(f"t: expects a tensor of at most 2 axes, got shape {tuple(self.shape)}; use transpose(d0, d1)")
+        return self.T
+
+    def expand(self, *sizes):
+        """``broadcast_to`` with torch's name; -1 keeps an axis's size (``x[:1].expand(4, -1)``)."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        lead = len(sizes) - self.ndim
+        if lead < 0:
+            raise ValueError(f"expand: {len(sizes)} sizes for a tensor of shape {tuple(self.shape)}")
+        shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+        return broadcast_to(self, shape)
+
+    def masked_fill(self, mask, value):
+        """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``, torch's name)."""
+        return where(mask, value, self)
+
+    def var(self, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+        return var(self, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+
+    def std(self, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+        return std(self, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+
     def relu(self):
         return relu(self)
 
@@ -1242,6 +1268,28 @@ def mean(x, axis=None, keepdims=False, dim=None, keepdim=None):
     for a in axes:
         count *= x.shape[a]
     return sum(x, axis, keepdims) * (1.0 / count)
+
+
+def var(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+    """Variance over `dim` (all axes when None): sum((x - mean)^2) / (count - correction).
+
+    ``correction=1`` (the default, as torch's ``var``) is the unbiased sample
+    variance; ``correction=0`` is NumPy's ``var``, the one batch norm uses.
+    """
+    axis, keepdims = _axis_names("var", axis, keepdims if keepdims is not None else keepdim, dim, None)
+    axes = _norm_axes(axis, x.shape, "var")
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    if count - correction <= 0:
+        raise ValueError(f"var: {count} value(s) per result and correction={correction} leave nothing to divide by")
+    centered = x - mean(x, axis, keepdims=True)
+    return sum(centered * centered, axis, keepdims) * (1.0 / (count - correction))
+
+
+def std(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+    """Standard deviation, sqrt(var(...)), with torch's default correction=1 (see ``var``)."""
+    return sqrt(var(x, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
 
 class Max(Function):

@@ -193,6 +193,13 @@ CASES = {
     ),
     "sum_to": (lambda a: mg.sum_to(a, (3, 1)), lambda a: a.sum(dim=(0, 2), keepdim=True)[0], [normal(2, 3, 4)]),
     "broadcast_to": (lambda a: mg.broadcast_to(a, (2, 3, 4)), lambda a: a.expand(2, 3, 4), [normal(3, 1)]),
+    # composed of the ops above, with torch's names and defaults (var/std: correction=1)
+    "var_all": (lambda a: a.var(), lambda a: a.var(), [normal(3, 4)]),
+    "var_dim_uncorrected": (lambda a: mg.var(a, dim=0, correction=0), lambda a: a.var(dim=0, correction=0), [normal(3, 4)]),
+    "std_dim_keepdim": (lambda a: a.std(1, keepdim=True), lambda a: a.std(1, keepdim=True), [normal(3, 4)]),
+    "expand": (lambda a: a.expand(2, -1, 4), lambda a: a.expand(2, -1, 4), [normal(3, 1)]),
+    "t_matrix": (lambda a: a.t(), lambda a: a.t(), [normal(3, 4)]),
+    "masked_fill": (lambda a: a.masked_fill(a > 0, 0.5), lambda a: a.masked_fill(a > 0, 0.5), [normal(3, 4)]),
 }
 
 # Ops whose second derivatives (double backprop) must be right.
@@ -483,6 +490,16 @@ def test_torch_forms_transpose_max_min_arange_and_to(device):
     assert x.to(mg.float64).dtype == np.float64 and x.to("float64").device == device and x.dim() == 2
     with pytest.raises(TypeError, match=r"max: dim must be one axis .* use axis=..."):
         x.max((0, 1))
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: mg.ones(1).var(), r"var: 1 value\(s\) per result and correction=1 leave nothing to divide by"),
+    (lambda: mg.ones(2, 3, 4).t(), r"t: expects a tensor of at most 2 axes, got shape \(2, 3, 4\)"),
+    (lambda: mg.ones(2, 3).expand(3), r"expand: 1 sizes for a tensor of shape \(2, 3\)"),
+])
+def test_torch_named_helpers_name_their_mistakes(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
 
 
 def test_axes_in_range_count_from_the_end_when_negative(device):
