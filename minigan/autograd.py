@@ -229,14 +229,16 @@ class Tensor:
         requires grad it would silently corrupt the gradients of whatever used
         it, so there it is refused unless gradients are off (``no_grad``).
         """
-        if self.requires_grad and _grad_enabled:
-            raise RuntimeError(
-                "an in-place fill of a tensor that requires grad would corrupt its gradients; "
-                "do it inside `with minigan.no_grad():`, or on a tensor without requires_grad"
-            )
+        self._check_fill("fill_")
         self.data[...] = value
         self._version += 1
         return self
+
+    def _check_fill(self, what, hint=""):
+        """An in-place change is not in the graph: on a tensor that requires grad, only under no_grad."""
+        if self.requires_grad and _grad_enabled:
+            raise RuntimeError(f"{what}: an in-place change of a tensor that requires grad would corrupt its "
+                               f"gradients; {hint}do it inside `with minigan.no_grad():`")
 
     # -- autograd entry point ---------------------------------------------
     def backward(self, gradient=None, retain_graph=False, create_graph=False):
@@ -278,6 +280,9 @@ class Tensor:
                     f"x {symbol} ...: x is a leaf tensor that requires grad (a parameter); an in-place change "
                     "would not be in the graph. Update it inside `with minigan.no_grad():`, as an optimizer does"
                 )
+            if symbol.endswith("_"):  # a method cannot rebind the caller's name
+                raise RuntimeError(f"x.{symbol}(...) in place inside a graph is not supported; write "
+                                   "x = x + y (or x * y), or call it under no_grad()")
             return op(self, other)
         a, b = _pair(self, other, symbol)
         if a is not self:  # an integer x cannot hold a float result
@@ -293,6 +298,28 @@ class Tensor:
             raise ValueError(f"x {symbol} y: y of shape {b.shape} does not broadcast to x's shape {self.shape}")
         getattr(backend.xp_of(self.data), ufunc)(self.data, b.data, out=self.data)
         self._version += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        """x += alpha * other, in place (torch's ``add_``; see ``_in_place``)."""
+        return self._in_place(other if alpha == 1 else other * alpha, add, "add", "add_")
+
+    def mul_(self, other):
+        """x *= other, in place (torch's ``mul_``)."""
+        return self._in_place(other, mul, "multiply", "mul_")
+
+    def clamp_(self, min=None, max=None):
+        """Clamp to [min, max] in place (torch's ``clamp_``: WGAN's weight clipping), like ``fill_``."""
+        if min is None and max is None:
+            raise ValueError("clamp_: give min, max or both")
+        self._check_fill("clamp_")
+        backend.xp_of(self.data).clip(self.data, min, max, out=self.data)
+        self._version += 1
+        return self
+
+    def copy_(self, src):
+        """Copy `src`'s values (broadcast to this shape) in, as torch's ``copy_``; like ``x[...] = src``."""
+        self[...] = src
         return self
 
     # -- operators (all defined as ops below) ------------------------------
@@ -337,11 +364,7 @@ class Tensor:
 
     def __setitem__(self, index, value):
         """``x[index] = value`` in place, like ``fill_`` (so refused on a tensor that requires grad)."""
-        if self.requires_grad and _grad_enabled:
-            raise RuntimeError(
-                "an in-place assignment to a tensor that requires grad would corrupt its gradients; build the "
-                "new tensor with minigan.where(mask, value, x) instead, or assign inside `with minigan.no_grad():`"
-            )
+        self._check_fill("x[...] = value", "build the new tensor with minigan.where(mask, value, x) instead, or ")
         if isinstance(value, Tensor) and value.device != self.device:
             raise RuntimeError(f"x[...] = value: x is on {self.device}, value on {value.device}; move one with .to()")
         index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)

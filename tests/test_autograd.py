@@ -338,7 +338,7 @@ def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(d
     np.testing.assert_array_equal(x.numpy(), [[2, 2, 2], [4, 3, 3]])
     assert x.dtype == np.float32
     w = mg.zeros(2, requires_grad=True, device=device)
-    with pytest.raises(RuntimeError, match=r"in-place assignment to a tensor that requires grad .* minigan.where"):
+    with pytest.raises(RuntimeError, match=r"x\[...\] = value: an in-place change of a tensor that requires grad .* minigan.where"):
         w[0] = 1.0
     with mg.no_grad():
         w[0] = 1.0
@@ -431,3 +431,19 @@ def test_making_and_joining_tensors_from_the_wrong_things_is_named(make, error, 
 def test_one_element_tensors_in_a_list_become_numbers_as_in_torch():
     t = mg.tensor([mg.tensor(1.0), [2.5][0], mg.tensor([3.0])])
     assert t.dtype == np.float32 and t.tolist() == [1.0, 2.5, 3.0]
+
+
+def test_in_place_methods_with_torchs_names(device):
+    # WGAN's weight clipping and an EMA written the PyTorch way, under no_grad
+    w = mg.tensor([-2.0, 0.005, 3.0], device=device, requires_grad=True)
+    avg = mg.zeros(3, device=device)
+    with mg.no_grad():
+        assert w.clamp_(-0.01, 0.01) is w
+        avg.mul_(0.9).add_(w, alpha=0.1)
+        ema = mg.zeros(3, device=device).copy_(avg)
+    np.testing.assert_allclose(w.numpy(), [-0.01, 0.005, 0.01])
+    np.testing.assert_allclose(ema.numpy(), [-0.001, 0.0005, 0.001], rtol=1e-6)
+    with pytest.raises(RuntimeError, match="clamp_: an in-place change of a tensor that requires grad"):
+        w.clamp_(-1.0, 1.0)
+    with pytest.raises(RuntimeError, match=r"x.add_\(...\) in place inside a graph is not supported"):
+        (w * 2.0).add_(1.0)

@@ -486,7 +486,7 @@ def test_fill_in_place_refuses_tensors_that_require_grad():
     label = mg.zeros(3)
     assert label.fill_(0.9) is label and np.allclose(label.numpy(), 0.9)
     w = mg.zeros(3, requires_grad=True)
-    with pytest.raises(RuntimeError, match="in-place fill of a tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="fill_: an in-place change of a tensor that requires grad"):
         w.fill_(1.0)
     with mg.no_grad():
         w.zero_()
