@@ -460,7 +460,8 @@ class Tensor:
     def t(self):
         """The transpose of a matrix, as torch's ``t()`` (a vector comes back as it is)."""
         if self.ndim > 2:
-            raise ValueError(f"t: expects a tensor of at most 2 axes, got shape {tuple(self.shape)}; use transpose(d0, d1)")
+            raise ValueError(f"t: expects a tensor of at most 2 axes, got shape {tuple(self.shape)}; "
+                             "use transpose(d0, d1)")
         return self.T
 
     def expand(self, *sizes):

@@ -338,7 +338,7 @@ def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(d
     np.testing.assert_array_equal(x.numpy(), [[2, 2, 2], [4, 3, 3]])
     assert x.dtype == np.float32
     w = mg.zeros(2, requires_grad=True, device=device)
-    with pytest.raises(RuntimeError, match=r"x\[...\] = value: an in-place change of a tensor that requires grad .* minigan.where"):
+    with pytest.raises(RuntimeError, match=r"x\[...\] = value: an in-place change of a tensor that requires grad"):
         w[0] = 1.0
     with mg.no_grad():
         w[0] = 1.0
