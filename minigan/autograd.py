@@ -148,7 +148,8 @@ class Tensor:
         return len(self.data)
 
     def __repr__(self):
-        body = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ", threshold=20)
+        body = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ", threshold=20,
+                               prefix="tensor(")  # later rows line up under the first, as torch prints them
         extra = f", device='{self.device}'" if self.device != "cpu" else ""
         extra += f", dtype={self.dtype}" if self.dtype != np.float32 else ""
         extra += ", requires_grad=True" if self.requires_grad else ""

@@ -327,6 +327,7 @@ def test_dtype_and_requires_grad_helpers_and_repr(device):
     assert text.startswith("tensor([ 1.5, -2. ]") and "dtype=float64" in text and "requires_grad=True" in text
     assert ("device='cuda'" in text) == (device == "cuda")
     assert repr(mg.zeros(2)) == "tensor([0., 0.])"  # float32 on the CPU: nothing else to say
+    assert repr(mg.ones(2, 2)) == "tensor([[1., 1.],\n        [1., 1.]])"  # rows aligned, as torch prints them
 
 
 def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(device):
