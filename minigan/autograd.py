@@ -475,6 +475,43 @@ class Tensor:
         shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
         return broadcast_to(self, shape)
 
+    def repeat(self, *sizes):
+        """Tile the tensor `sizes[i]` times along each axis, as torch's ``repeat`` (NumPy's ``tile``)."""
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = tuple(sizes[0])
+        if len(sizes) < self.ndim:
+            raise ValueError(f"repeat: {len(sizes)} counts for a tensor of shape {tuple(self.shape)}; "
+                             "give one per axis")
+        shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
+        # (.., n, ..) -> (.., 1, n, ..) broadcast to (.., r, n, ..) -> (.., r * n, ..): the copies' gradients add up
+        spread = reshape(self, *[k for n in shape for k in (1, n)])
+        tiled = broadcast_to(spread, tuple(k for r, n in zip(sizes, shape) for k in (r, n)))
+        return reshape(tiled, *[r * n for r, n in zip(sizes, shape)])
+
+    def chunk(self, chunks, dim=0):
+        """`chunks` pieces along `dim`, the last one smaller if the size does not divide (torch's ``chunk``)."""
+        size = self.shape[_axis(dim, self.shape, "chunk")]
+        return self.split(-(-size // chunks), dim)
+
+    def split(self, split_size, dim=0):
+        """Pieces of `split_size` along `dim` (the last may be smaller), or of a list's sizes (torch's ``split``)."""
+        axis = _axis(dim, self.shape, "split")
+        size = self.shape[axis]
+        if isinstance(split_size, (list, tuple)):
+            sizes = list(split_size)
+        elif split_size > 0:
+            sizes = [split_size] * (size // split_size) + ([size % split_size] if size % split_size else [])
+        else:
+            raise ValueError(f"split: split_size must be > 0, got {split_size}")
+        if int(np.sum(sizes)) != size:
+            raise ValueError(f"split: sizes {sizes} do not add up to {size}, the length of axis {axis}")
+        pieces, start = [], 0
+        for n in sizes:
+            index = (slice(None),) * axis + (slice(start, start + n),)
+            pieces.append(self[index])
+            start += n
+        return tuple(pieces)
+
     def masked_fill(self, mask, value):
         """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``, torch's name)."""
         return where(mask, value, self)
@@ -1822,6 +1859,16 @@ def _new(fill, shape, dtype, device, requires_grad):
 def zeros(*shape, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros (float32 unless `dtype` says otherwise)."""
     return _new(lambda xp, s, dt, d: xp.zeros(s, dtype=dt), shape, dtype, device, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+    """The n x m identity matrix (m = n when not given)."""
+    return _new(lambda xp, s, dt, d: xp.eye(*s, dtype=dt), (n, n if m is None else m), dtype, device, requires_grad)
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+    """`steps` evenly spaced values from start to end, both included (float32): for interpolating between z's."""
+    return _new(lambda xp, s, dt, d: xp.linspace(start, end, *s).astype(dt), (steps,), dtype, device, requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad=False):

@@ -200,6 +200,9 @@ CASES = {
     "expand": (lambda a: a.expand(2, -1, 4), lambda a: a.expand(2, -1, 4), [normal(3, 1)]),
     "t_matrix": (lambda a: a.t(), lambda a: a.t(), [normal(3, 4)]),
     "masked_fill": (lambda a: a.masked_fill(a > 0, 0.5), lambda a: a.masked_fill(a > 0, 0.5), [normal(3, 4)]),
+    "repeat": (lambda a: a.repeat(2, 1, 3), lambda a: a.repeat(2, 1, 3), [normal(3, 2)]),
+    "split_sizes": (lambda a: a.split([1, 3], 1)[1], lambda a: a.split([1, 3], 1)[1], [normal(2, 4)]),
+    "chunk_uneven": (lambda a: a.chunk(2, 0)[1], lambda a: a.chunk(2, 0)[1], [normal(3, 2)]),
 }
 
 # Ops whose second derivatives (double backprop) must be right.
@@ -487,6 +490,8 @@ def test_torch_forms_transpose_max_min_arange_and_to(device):
     np.testing.assert_array_equal(mg.max(x, other).numpy(), np.maximum(a, a[::-1]))  # two tensors: elementwise
     np.testing.assert_array_equal(x.min(other).numpy(), np.minimum(a, a[::-1]))
     assert mg.arange(0, 1, 0.25, device=device).dtype == np.float32 and mg.arange(5, device=device).dtype == np.int64
+    np.testing.assert_allclose(mg.linspace(-1, 1, 5, device=device).numpy(), [-1, -0.5, 0, 0.5, 1])
+    assert mg.linspace(0, 1, 3).dtype == np.float32 and (mg.eye(2, 3, device=device).numpy() == np.eye(2, 3)).all()
     assert x.to(mg.float64).dtype == np.float64 and x.to("float64").device == device and x.dim() == 2
     with pytest.raises(TypeError, match=r"max: dim must be one axis .* use axis=..."):
         x.max((0, 1))
@@ -496,6 +501,9 @@ def test_torch_forms_transpose_max_min_arange_and_to(device):
     (lambda: mg.ones(1).var(), r"var: 1 value\(s\) per result and correction=1 leave nothing to divide by"),
     (lambda: mg.ones(2, 3, 4).t(), r"t: expects a tensor of at most 2 axes, got shape \(2, 3, 4\)"),
     (lambda: mg.ones(2, 3).expand(3), r"expand: 1 sizes for a tensor of shape \(2, 3\)"),
+    (lambda: mg.ones(2, 3).repeat(2), r"repeat: 1 counts for a tensor of shape \(2, 3\); give one per axis"),
+    (lambda: mg.ones(4).split([1, 2]), r"split: sizes \[1, 2\] do not add up to 4"),
+    (lambda: mg.ones(4).split(0), r"split: split_size must be > 0, got 0"),
 ])
 def test_torch_named_helpers_name_their_mistakes(call, message):
     with pytest.raises(ValueError, match=message):
