@@ -512,6 +512,9 @@ class Tensor:
             start += n
         return tuple(pieces)
 
+    def norm(self, p=2, dim=None, keepdim=False):
+        return norm(self, p, dim, keepdim)
+
     def masked_fill(self, mask, value):
         """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``, torch's name)."""
         return where(mask, value, self)
@@ -1354,6 +1357,36 @@ def std(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
     return sqrt(var(x, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
 
+class Norm(Function):
+    def __init__(self, axis, keepdims):
+        self.axis, self.keepdims = axis, keepdims
+
+    def forward(self, x):
+        xp = backend.xp_of(x)
+        return xp.sqrt(xp.sum(x * x, axis=self.axis, keepdims=self.keepdims))
+
+    def backward(self, gy):
+        # d||x||/dx = x / ||x||, taken as 0 where ||x|| = 0 (as torch does; sqrt's rule would give nan there)
+        x = self.inputs[0]
+        shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.shape))
+        y = reshape(self.output(), *shape)
+        safe = where(y.data == 0, 1.0, y)
+        return broadcast_to(reshape(gy, *shape), x.shape) * x / safe
+
+
+def norm(x, p=2, dim=None, keepdim=False):
+    """The p-norm over `dim` (all axes when None), p = 2 (Euclidean, also "fro") or 1, as torch's ``norm``.
+
+    WGAN-GP's penalty by hand is ``((g.norm(2, dim=1) - 1) ** 2).mean()``.
+    """
+    axis = _norm_axes(dim, x.shape, "norm") if dim is not None else None
+    if p in (2, "fro"):
+        return Norm(axis, keepdim)(_floating(x))
+    if p == 1:
+        return sum(abs(x), axis, keepdim)
+    raise ValueError(f"norm: p must be 2 (or 'fro') or 1, got {p!r}")
+
+
 class Max(Function):
     def __init__(self, axis, keepdims):
         self.axis, self.keepdims = axis, keepdims
@@ -1859,6 +1892,11 @@ def _new(fill, shape, dtype, device, requires_grad):
 def zeros(*shape, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros (float32 unless `dtype` says otherwise)."""
     return _new(lambda xp, s, dt, d: xp.zeros(s, dtype=dt), shape, dtype, device, requires_grad)
+
+
+def empty(*shape, dtype=None, device=None, requires_grad=False):
+    """A tensor to be filled (zeros here: an uninitialised array would make runs differ)."""
+    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):

@@ -200,6 +200,9 @@ CASES = {
     "expand": (lambda a: a.expand(2, -1, 4), lambda a: a.expand(2, -1, 4), [normal(3, 1)]),
     "t_matrix": (lambda a: a.t(), lambda a: a.t(), [normal(3, 4)]),
     "masked_fill": (lambda a: a.masked_fill(a > 0, 0.5), lambda a: a.masked_fill(a > 0, 0.5), [normal(3, 4)]),
+    "norm_all": (mg.norm, lambda a: a.norm(), [normal(3, 4)]),
+    "norm_dim": (lambda a: a.norm(2, dim=1), lambda a: a.norm(2, dim=1), [normal(3, 4)]),  # WGAN-GP's
+    "norm_1_keepdim": (lambda a: a.norm(1, dim=0, keepdim=True), lambda a: a.norm(1, dim=0, keepdim=True), [normal(3, 4)]),
     "repeat": (lambda a: a.repeat(2, 1, 3), lambda a: a.repeat(2, 1, 3), [normal(3, 2)]),
     "split_sizes": (lambda a: a.split([1, 3], 1)[1], lambda a: a.split([1, 3], 1)[1], [normal(2, 4)]),
     "chunk_uneven": (lambda a: a.chunk(2, 0)[1], lambda a: a.chunk(2, 0)[1], [normal(3, 2)]),
@@ -215,6 +218,7 @@ GRADGRAD = [
     "bce_logits_mean", "bce_logits_none_target_grad", "index_repeated_ints", "index_slices",
     "index_repeated_then_square", "index_two_int_arrays",
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy", "binary_cross_entropy",
+    "norm_dim",
 ]
 
 
@@ -430,6 +434,15 @@ def test_gradients_at_ties_and_edges_are_torchs(device):
     (torch.maximum(ta, tb).sum() + (torch.minimum(ta, tb) * 2.0).sum() + (ta ** 0).sum()).backward()
     np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
     np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+
+
+def test_norm_of_zeros_has_gradient_zero_as_in_torch(device):
+    # sqrt's rule would give 0 / 0 = nan: a zero gradient row (a dead D input) would poison a penalty
+    z = mg.zeros(2, 3, device=device, requires_grad=True)
+    z.norm(dim=1).sum().backward()
+    assert np.array_equal(z.grad.numpy(), np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=r"norm: p must be 2 \(or 'fro'\) or 1, got 3"):
+        z.norm(3)
 
 
 def test_matmul_shape_mismatch_names_both_shapes():
