@@ -603,6 +603,19 @@ def test_bce_on_probabilities_refuses_logits():
         mg.nn.BCELoss()(mg.tensor([2.0, -1.0]), mg.tensor([1.0, 0.0]))
 
 
+def test_one_hot_is_torchs(device):
+    labels = np.array([[0, 2], [1, 1]])
+    hot = F.one_hot(mg.tensor(labels, device=device))
+    assert hot.dtype == np.int64 and hot.shape == (2, 2, 3) and F.one_hot(mg.tensor(labels), 5).shape == (2, 2, 5)
+    np.testing.assert_array_equal(hot.numpy(), np.eye(3, dtype=np.int64)[labels])
+    with pytest.raises(TypeError, match="one_hot: labels must be integers, got dtype float32"):
+        F.one_hot(mg.tensor([0.5]))
+    with pytest.raises(ValueError, match=r"one_hot: labels must be in 0..1, got 3..3"):
+        F.one_hot(mg.tensor([3]), 2)
+    torch = pytest.importorskip("torch")
+    np.testing.assert_array_equal(hot.numpy(), torch.nn.functional.one_hot(torch.tensor(labels)).numpy())
+
+
 def test_loss_arguments_are_checked():
     with pytest.raises(ValueError, match=r"mse_loss: input shape \(3, 1\) and target shape \(3,\) must be equal"):
         F.mse_loss(mg.zeros(3, 1), mg.zeros(3))

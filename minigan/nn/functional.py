@@ -17,6 +17,7 @@ from ..autograd import (  # noqa: F401  (re-exported)
     tanh,
 )
 from .. import autograd as _ag
+from .. import backend
 from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .misc import dropout  # noqa: F401
 from .norm import batch_norm  # noqa: F401
@@ -48,3 +49,20 @@ def cross_entropy(logits, labels, reduction="mean"):
     idx = labels.data if isinstance(labels, _ag.Tensor) else labels
     picked = _ag.getitem(logp, (_ag.arange(n, device=logits.device).data, idx))
     return _ag.reduce_loss(-picked, reduction, "cross_entropy")
+
+
+def one_hot(labels, num_classes=-1):
+    """torch's ``F.one_hot``: integer labels of any shape -> an int64 tensor (..., num_classes) of 0s and 1s.
+
+    ``num_classes=-1`` takes the largest label + 1. (The GAN models use
+    ``minigan.models.one_hot``, which gives floats for the networks directly.)
+    """
+    data = labels.data if isinstance(labels, _ag.Tensor) else labels
+    if data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
+    if num_classes < 0:
+        num_classes = int(data.max()) + 1 if data.size else 0
+    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        raise ValueError(f"one_hot: labels must be in 0..{num_classes - 1}, got {int(data.min())}..{int(data.max())}")
+    xp = backend.xp_of(data)
+    return _ag.Tensor((data[..., None] == xp.arange(num_classes)).astype("int64"))
