@@ -4,6 +4,8 @@ The elementwise and reduction ops live in ``minigan.autograd``; this module
 gathers what layers use under PyTorch's names.
 """
 
+import numpy as np
+
 from ..autograd import (  # noqa: F401  (re-exported)
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -51,18 +53,22 @@ def cross_entropy(logits, labels, reduction="mean"):
     return _ag.reduce_loss(-picked, reduction, "cross_entropy")
 
 
-def one_hot(labels, num_classes=-1):
-    """torch's ``F.one_hot``: integer labels of any shape -> an int64 tensor (..., num_classes) of 0s and 1s.
+def one_hot(labels, num_classes=-1, *, dtype="int64"):
+    """torch's ``F.one_hot``: integer labels of any shape -> a (..., num_classes) tensor of 0s and 1s.
 
-    ``num_classes=-1`` takes the largest label + 1. (The GAN models use
-    ``minigan.models.one_hot``, which gives floats for the networks directly.)
+    int64 as in torch, or the `dtype` given (the conditional GAN's networks
+    take float32 rows, ``minigan.models.one_hot``). ``num_classes=-1`` takes
+    the largest label + 1. The range check reads two numbers, so it runs on
+    the CPU only: on a GPU it would wait for the device on every call. There a
+    label out of range gets a row of zeros (the comparison below), never
+    another class's row.
     """
     data = labels.data if isinstance(labels, _ag.Tensor) else labels
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
+    xp = backend.xp_of(data)
     if num_classes < 0:
         num_classes = int(data.max()) + 1 if data.size else 0
-    if data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+    if xp is np and data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise ValueError(f"one_hot: labels must be in 0..{num_classes - 1}, got {int(data.min())}..{int(data.max())}")
-    xp = backend.xp_of(data)
-    return _ag.Tensor((data[..., None] == xp.arange(num_classes)).astype("int64"))
+    return _ag.Tensor((data[..., None] == xp.arange(num_classes)).astype(dtype))
