@@ -60,21 +60,28 @@ def is_grad_enabled():
 
 
 _FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16}
+_OTHER_DTYPES = ("int64", "int32", "bool", "uint8")
 
 
 def _resolve_dtype(dtype):
     if dtype is None:
         return None
     if isinstance(dtype, str):
-        if dtype not in _FLOAT_DTYPES and dtype not in ("int64", "int32", "bool", "uint8"):
+        if dtype not in _FLOAT_DTYPES and dtype not in _OTHER_DTYPES:
             raise TypeError(f"unknown dtype {dtype!r}: use 'float32' or 'float64'")
         return np.dtype(dtype)
     return np.dtype(dtype)
 
 
-def _names_dtype(value):
-    """Whether `value` (the first argument of ``to``) names a dtype rather than a device."""
-    return not isinstance(value, str) or value in _FLOAT_DTYPES or value in ("int64", "int32", "bool", "uint8")
+def device_and_dtype(device, dtype):
+    """The arguments of ``to`` (a Tensor's or a Module's): a lone first argument naming a dtype is the dtype.
+
+    So ``x.to("cuda")``, ``x.to(minigan.float64)`` and ``x.to("cuda", "float64")`` all work, as in torch.
+    """
+    names_dtype = not isinstance(device, str) or device in _FLOAT_DTYPES or device in _OTHER_DTYPES
+    if dtype is None and device is not None and names_dtype:
+        return None, device
+    return device, dtype
 
 
 # ===================================================================== Tensor
@@ -194,8 +201,7 @@ class Tensor:
 
     def to(self, device=None, dtype=None):
         """This tensor on another device and/or dtype (differentiable): ``x.to("cuda")``, ``x.to(minigan.float64)``."""
-        if dtype is None and device is not None and _names_dtype(device):
-            device, dtype = None, device
+        device, dtype = device_and_dtype(device, dtype)
         out = self
         if dtype is not None and np.dtype(_resolve_dtype(dtype)) != self.dtype:
             out = Cast(_resolve_dtype(dtype))(out)

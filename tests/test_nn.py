@@ -393,6 +393,7 @@ def test_apply_visits_like_torch_and_runs_the_dcgan_tutorial_init():
     conv, bn = model[0].weight.numpy(), model[1].weight.numpy()
     assert abs(conv.std() - 0.02) < 0.005 and abs(bn.mean() - 1.0) < 0.03 and not model[1].bias.numpy().any()
     assert model.double()[0].weight.dtype == np.float64 and model.float()[0].weight.dtype == np.float32
+    assert model.to(mg.float64)[0].weight.dtype == np.float64 and model.to("cpu", "float32")[0].weight.dtype == np.float32
     assert model.cpu() is model
     torch = pytest.importorskip("torch")
     theirs = torch.nn.Sequential(torch.nn.Conv2d(1, 8, 4, 2, 1), torch.nn.BatchNorm2d(8),

@@ -11,7 +11,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Tensor, device_and_dtype
 
 
 class Parameter(Tensor):
@@ -148,7 +148,8 @@ class Module:
         return self.train(False)
 
     def to(self, device=None, dtype=None):
-        """Move (and/or cast) every parameter and buffer in place; returns self."""
+        """Move (and/or cast) every parameter and buffer in place; returns self (``model.to(minigan.float64)`` too)."""
+        device, dtype = device_and_dtype(device, dtype)
         if device is not None:
             device = backend.check_device(device)
         for m in self.modules():
