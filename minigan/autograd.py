@@ -374,6 +374,8 @@ class Tensor:
         self._check_fill("x[...] = value", "build the new tensor with minigan.where(mask, value, x) instead, or ")
         if isinstance(value, Tensor) and value.device != self.device:
             raise RuntimeError(f"x[...] = value: x is on {self.device}, value on {value.device}; move one with .to()")
+        if _is_array(value) and backend.device_of(value) != self.device:  # a NumPy array into a GPU tensor
+            value = backend.asarray(value, device=self.device)  # the copy the assignment asks for
         index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
         self.data[index] = _raw(value)
         self._version += 1

@@ -337,6 +337,8 @@ def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(d
     x[1, 1:] = mg.ones(2, device=device) * 3
     x[(mg.tensor(np.array([1]), device=device), 0)] = 4.0
     np.testing.assert_array_equal(x.numpy(), [[2, 2, 2], [4, 3, 3]])
+    x[0] = np.array([5.0, 6.0, 7.0])  # a NumPy array goes to x's device (on a GPU: the copy asked for)
+    np.testing.assert_array_equal(x.numpy()[0], [5, 6, 7])
     assert x.dtype == np.float32
     w = mg.zeros(2, requires_grad=True, device=device)
     with pytest.raises(RuntimeError, match=r"x\[...\] = value: an in-place change of a tensor that requires grad"):
