@@ -204,7 +204,8 @@ class Tensor:
         device, dtype = device_and_dtype(device, dtype)
         out = self
         if dtype is not None and np.dtype(_resolve_dtype(dtype)) != self.dtype:
-            out = Cast(_resolve_dtype(dtype))(out)
+            target = np.dtype(_resolve_dtype(dtype))  # to integers or booleans: no gradient, as in torch
+            out = Cast(target)(out) if target.kind == "f" else Tensor(out.data.astype(target))
         if device is not None and backend.check_device(device) != out.device:
             out = ToDevice(backend.check_device(device))(out)
         return out
@@ -522,6 +523,42 @@ class Tensor:
 
     def norm(self, p=2, dim=None, keepdim=False):
         return norm(self, p, dim, keepdim)
+
+    def clamp(self, min=None, max=None):
+        return clip(self, min, max)
+
+    def softmax(self, dim=-1):
+        return softmax(self, dim)
+
+    def log_softmax(self, dim=-1):
+        return log_softmax(self, dim)
+
+    def square(self):
+        return self * self
+
+    def neg(self):
+        return neg(self)
+
+    def long(self):
+        return self.to(dtype="int64")
+
+    def int(self):
+        return self.to(dtype="int32")
+
+    def bool(self):
+        return self.to(dtype="bool")
+
+    def any(self):
+        """Whether any element is true (non-zero), as a boolean 0-d tensor."""
+        return Tensor(self.data.any())
+
+    def all(self):
+        """Whether every element is true (non-zero), as a boolean 0-d tensor."""
+        return Tensor(self.data.all())
+
+    @property
+    def is_cuda(self):
+        return self.device == "cuda"
 
     def masked_fill(self, mask, value):
         """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``, torch's name)."""
@@ -1778,6 +1815,17 @@ class Softplus(Function):
 def softplus(x):
     """log(1 + e^x), computed stably as max(x, 0) + log1p(e^-|x|)."""
     return Softplus()(_floating(x))
+
+
+def log_softmax(x, dim=-1):
+    """log softmax along `dim`, shifted by the max for stability (the shift is a constant: no gradient needed)."""
+    shift = x - Tensor(x.data.max(axis=dim, keepdims=True))
+    return shift - log(sum(exp(shift), axis=dim, keepdims=True))
+
+
+def softmax(x, dim=-1):
+    """exp(x) normalised to sum to 1 along `dim`."""
+    return exp(log_softmax(x, dim))
 
 
 def logsigmoid(x):

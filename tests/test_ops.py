@@ -204,6 +204,10 @@ CASES = {
     "norm_dim": (lambda a: a.norm(2, dim=1), lambda a: a.norm(2, dim=1), [normal(3, 4)]),  # WGAN-GP's
     "norm_1_keepdim": (lambda a: a.norm(1, dim=0, keepdim=True), lambda a: a.norm(1, dim=0, keepdim=True), [normal(3, 4)]),
     "repeat": (lambda a: a.repeat(2, 1, 3), lambda a: a.repeat(2, 1, 3), [normal(3, 2)]),
+    "clamp_method": (lambda a: a.clamp(min=-0.5), lambda a: a.clamp(min=-0.5), [normal(3, 4)]),
+    "softmax_method": (lambda a: a.softmax(1), lambda a: a.softmax(1), [normal(3, 4)]),
+    "log_softmax_method": (lambda a: a.log_softmax(0), lambda a: a.log_softmax(0), [normal(3, 4)]),
+    "square": (lambda a: a.square(), lambda a: a.square(), [normal(3, 4)]),
     "split_sizes": (lambda a: a.split([1, 3], 1)[1], lambda a: a.split([1, 3], 1)[1], [normal(2, 4)]),
     "chunk_uneven": (lambda a: a.chunk(2, 0)[1], lambda a: a.chunk(2, 0)[1], [normal(3, 2)]),
 }
@@ -434,6 +438,13 @@ def test_gradients_at_ties_and_edges_are_torchs(device):
     (torch.maximum(ta, tb).sum() + (torch.minimum(ta, tb) * 2.0).sum() + (ta ** 0).sum()).backward()
     np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())
     np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+
+
+def test_casts_to_integers_and_booleans_carry_no_gradient_as_in_torch(device):
+    x = mg.tensor([-1.5, 0.0, 2.7], device=device, requires_grad=True)
+    assert x.long().tolist() == [-1, 0, 2] and x.int().dtype == np.int32 and x.bool().tolist() == [True, False, True]
+    assert not x.long().requires_grad and x.to(dtype="float64").requires_grad  # float casts stay in the graph
+    assert bool(x.bool().any()) and not bool(x.bool().all()) and x.is_cuda == (device == "cuda")
 
 
 def test_norm_of_zeros_has_gradient_zero_as_in_torch(device):

@@ -12,9 +12,11 @@ from ..autograd import (  # noqa: F401  (re-exported)
     check_reduction,
     leaky_relu,
     linear,
+    log_softmax,
     logsigmoid,
     relu,
     sigmoid,
+    softmax,
     softplus,
     tanh,
 )
@@ -31,17 +33,6 @@ def mse_loss(input, target, reduction="mean"):
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must be equal")
     d = input - target
     return _ag.reduce_loss(d * d, reduction, "mse_loss")
-
-
-def log_softmax(x, dim=-1):
-    """log softmax along `dim`, shifted by the max for stability."""
-    shift = x - _ag.Tensor(x.data.max(axis=dim, keepdims=True))
-    return shift - _ag.log(_ag.sum(_ag.exp(shift), axis=dim, keepdims=True))
-
-
-def softmax(x, dim=-1):
-    """exp(x) normalised to sum to 1 along `dim`."""
-    return _ag.exp(log_softmax(x, dim))
 
 
 def cross_entropy(logits, labels, reduction="mean"):
