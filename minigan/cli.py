@@ -150,6 +150,9 @@ def _add_train_mnist(train_sub):
     p.add_argument("--r1-every", type=_positive_int, default=None, metavar="K",
                    help="compute the R1 penalty every K iterations only, weighted K times as much "
                         "(lazy regularisation: less time per epoch; default 16; 1 = every iteration)")
+    p.add_argument("--g-steps", type=_positive_int, default=1, metavar="N",
+                   help="generator steps per iteration, each on fresh noise (default 1, as Algorithm 1; "
+                        "2 scores higher on MNIST and takes about 45%% longer)")
     p.add_argument("--out", default=None, help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR up to --epochs epochs")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
@@ -168,7 +171,7 @@ def _run_train_mnist(args):
         result = train_mnist(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss,
                              conditional=args.conditional, device=args.device, seed=args.seed, out=out,
                              resume=args.resume, subset=args.subset, dry_run=args.dry_run, lr=args.lr,
-                             ema=args.ema, r1=args.r1,
+                             ema=args.ema, r1=args.r1, g_steps=args.g_steps,
                              **({} if args.r1_every is None else {"r1_every": args.r1_every}))
     except (ValueError, RuntimeError, CheckpointError, MNISTError, TrainingDiverged) as e:
         raise UsageError(str(e)) from None

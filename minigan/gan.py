@@ -184,6 +184,8 @@ class GANTrainer:
         z_dim: noise size; z ~ N(0, I) from minigan's seeded generator.
         loss: one of LOSSES.
         k: discriminator steps per generator step.
+        g_steps: generator steps per iteration, each on fresh noise (1 in Algorithm 1; 2 lifted the
+            MNIST DCGAN's score, see docs/mnist_results.md).
         r1: weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real data (0 = off).
         r1_every: compute the R1 penalty only in every r1_every-th iteration, weighted r1_every
             times as much ("lazy regularisation", Karras et al. 2020): about the same pull on D
@@ -195,11 +197,14 @@ class GANTrainer:
     """
 
     def __init__(self, G, D, opt_g, opt_d, real_batches, z_dim, loss="nonsaturating", k=1, r1=0.0, gp=10.0,
-                 G_ema=None, ema_decay=0.999, r1_every=1):
+                 G_ema=None, ema_decay=0.999, r1_every=1, g_steps=1):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
         if int(k) < 1:
             raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {k}")
+        if int(g_steps) < 1:
+            raise ValueError(f"g_steps (generator steps per iteration) must be >= 1, got {g_steps}")
+        self.g_steps = int(g_steps)
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
         self.real_batches = real_batches
         self.z_dim, self.loss, self.k = int(z_dim), loss, int(k)
@@ -301,12 +306,13 @@ class GANTrainer:
             avg.data[...] = b.data
 
     def train_step(self):
-        """One iteration: k discriminator steps, then one generator step. Returns the log."""
+        """One iteration: k discriminator steps, then g_steps generator steps (one each in Algorithm 1). Returns the log."""
         for _ in range(self.k):
             batch = self.real_batches()
             log = self.discriminator_step(batch)
         real, labels = _split(batch)
-        log.update(self.generator_step(real.shape[0], real, labels))
+        for _ in range(self.g_steps):
+            log.update(self.generator_step(real.shape[0], real, labels))
         self.step += 1
         log["step"] = self.step
         return log

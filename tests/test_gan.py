@@ -376,3 +376,24 @@ def test_lazy_r1_applies_the_penalty_every_r1_every_iterations_with_that_weight(
             np.testing.assert_allclose(g, e, rtol=1e-12, atol=1e-14)
     with pytest.raises(ValueError, match="r1_every"):
         gan.GANTrainer(lazy.G, lazy.D, lazy.opt_g, lazy.opt_d, real_batches=lambda: real, z_dim=4, r1=1.0, r1_every=0)
+
+
+def test_g_steps_gives_g_that_many_steps_on_fresh_noise_per_iteration(device):
+    # g_steps=2 is one D step, then exactly what two generator_step calls do (same seed, same draws)
+    two, real = make_trainer(device)
+    two.g_steps = 2
+    twin, _ = make_trainer(device)
+    twin.G.load_state_dict(two.G.state_dict())
+    twin.D.load_state_dict(two.D.state_dict())
+    minigan.manual_seed(5)
+    two.train_step()
+    minigan.manual_seed(5)
+    twin.discriminator_step(real)
+    twin.generator_step(real.shape[0], real)
+    twin.generator_step(real.shape[0], real)
+    for a, b in zip(list(two.G.parameters()) + list(two.D.parameters()),
+                    list(twin.G.parameters()) + list(twin.D.parameters())):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert two.step == 1 and two.opt_g.state[id(two.G[0].weight)]["step"] == 2
+    with pytest.raises(ValueError, match="g_steps"):
+        gan.GANTrainer(two.G, two.D, two.opt_g, two.opt_d, real_batches=lambda: real, z_dim=4, g_steps=0)

@@ -10,7 +10,7 @@ import pytest
 import minigan
 from minigan import cli
 from minigan.data import MNIST
-from minigan.experiments.mnist import read_checkpoint, train_mnist
+from minigan.experiments.mnist import make_config, read_checkpoint, train_mnist
 from minigan.models import dcgan
 from minigan.serialization import CheckpointError
 
@@ -111,7 +111,7 @@ def test_dry_run_trains_two_iterations_and_writes_nothing(device, digits, tmp_pa
 
 
 @pytest.mark.parametrize("argv, message", [(["--epochs", "0"], "must be positive"), (["--loss", "nope"], "invalid choice"),
-                                           (["--r1-every", "0"], "must be positive")])
+                                           (["--r1-every", "0"], "must be positive"), (["--g-steps", "0"], "must be positive")])
 def test_argument_errors_from_the_parser(argv, message, capsys):
     with pytest.raises(SystemExit) as info:
         cli.main(["train", "mnist", "--dry-run"] + argv)
@@ -133,8 +133,6 @@ def test_setting_errors_give_one_clear_line(argv, message, capsys, tmp_path):
 
 
 def test_r1_defaults_to_1_for_the_dcgan_and_0_for_the_conditional_model():
-    from minigan.experiments.mnist import make_config
-
     assert make_config()["r1"] == 1.0 and make_config(conditional=True)["r1"] == 0.0
     assert make_config(r1=0.0)["r1"] == 0.0 and make_config(conditional=True, r1=2.0)["r1"] == 2.0
     with pytest.raises(ValueError, match="r1_every"):
@@ -158,6 +156,18 @@ def test_lazy_r1_is_a_setting_kept_across_a_resume_and_old_checkpoints_keep_r1_e
     del old["config"]["r1_every"]
     minigan.save(old, tmp_path / "old" / "checkpoint.npz")
     assert train_mnist(epochs=2, out=tmp_path / "old", resume=tmp_path / "old", dataset=digits, **TINY)["trainer"].r1_every == 1
+
+
+def test_g_steps_is_a_setting_kept_across_a_resume_and_old_checkpoints_keep_one(digits, tmp_path):
+    result = train_mnist(epochs=1, out=tmp_path / "g2", dataset=digits, g_steps=2, **TINY)
+    assert result["trainer"].g_steps == 2 and read_checkpoint(tmp_path / "g2")["config"]["g_steps"] == 2
+    assert train_mnist(epochs=2, out=tmp_path / "g2", resume=tmp_path / "g2", dataset=digits, **TINY)["trainer"].g_steps == 2
+    old = read_checkpoint(tmp_path / "g2")
+    del old["config"]["g_steps"]  # written before the setting existed: one G step, as it was trained
+    minigan.save(old, tmp_path / "old" / "checkpoint.npz")
+    assert train_mnist(epochs=2, out=tmp_path / "old", resume=tmp_path / "old", dataset=digits, **TINY)["trainer"].g_steps == 1
+    with pytest.raises(ValueError, match="g_steps"):
+        make_config(g_steps=0)
 
 
 def test_foreign_and_corrupt_checkpoints_are_clear_errors(tmp_path, capsys):

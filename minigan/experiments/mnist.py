@@ -55,7 +55,7 @@ DEFAULT_R1_EVERY = 16  # R1 only every 16th iteration, weighted 16 times (lazy r
 
 
 def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, seed=0, subset=None,
-                lr=2e-4, beta1=0.5, ema=0.0, r1=None, r1_every=DEFAULT_R1_EVERY):
+                lr=2e-4, beta1=0.5, ema=0.0, r1=None, r1_every=DEFAULT_R1_EVERY, g_steps=1):
     """The settings of a run, validated; a ValueError names the bad one.
 
     ``r1=None`` picks the default R1 weight: 1 for the DCGAN, 0 for the conditional one.
@@ -66,6 +66,8 @@ def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         raise ValueError(f"r1 (the weight of the R1 penalty) must be >= 0, got {r1}")
     if int(r1_every) < 1:
         raise ValueError(f"r1_every (iterations between R1 penalties) must be at least 1, got {r1_every}")
+    if int(g_steps) < 1:
+        raise ValueError(f"g_steps (generator steps per iteration) must be at least 1, got {g_steps}")
     if not 0.0 <= float(ema) < 1.0:
         raise ValueError(f"ema (the decay of G's weight average) must be in [0, 1), got {ema}")
     if int(epochs) < 1:
@@ -80,7 +82,8 @@ def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         raise ValueError(f"subset ({subset}) is smaller than one batch ({batch_size}): no full batch to train on")
     return {"epochs": int(epochs), "batch_size": int(batch_size), "loss": loss, "conditional": bool(conditional),
             "seed": int(seed), "subset": None if subset is None else int(subset), "lr": float(lr),
-            "beta1": float(beta1), "ema": float(ema), "r1": float(r1), "r1_every": int(r1_every)}
+            "beta1": float(beta1), "ema": float(ema), "r1": float(r1), "r1_every": int(r1_every),
+            "g_steps": int(g_steps)}
 
 
 def fixed_noise(config, device="cpu"):
@@ -191,7 +194,7 @@ def _history_lists(history):
 
 def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, device="cpu", seed=0,
                 out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0, r1=None,
-                r1_every=DEFAULT_R1_EVERY, progress=True, dataset=None, log=print, pictures=True):
+                r1_every=DEFAULT_R1_EVERY, g_steps=1, progress=True, dataset=None, log=print, pictures=True):
     """Train the DCGAN on MNIST; returns {"G", "D", "trainer", "epoch", "out", "history"}.
 
     With ``resume`` (a run folder or checkpoint file) the model settings come from
@@ -207,7 +210,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         log(f"resuming {resume} at epoch {state['epoch']} (settings from the checkpoint: "
             f"loss={config['loss']}, batch size {config['batch_size']}, conditional={config['conditional']})")
     else:
-        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema, r1, r1_every)
+        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema, r1, r1_every, g_steps)
 
     # -- everything the run is made of, built in a fixed order from the seed
     backend.manual_seed(config["seed"])
@@ -224,7 +227,8 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     trainer = GANTrainer(G, D, opt_g, opt_d, real_batches=None, z_dim=Z_DIM, loss=config["loss"],
                          G_ema=G_ema, ema_decay=config.get("ema") or 0.999,
                          r1=config.get("r1", 0.0),  # checkpoints from before --r1 existed trained without it
-                         r1_every=config.get("r1_every", 1))  # ... and from before --r1-every, with R1 every step
+                         r1_every=config.get("r1_every", 1),  # ... and from before --r1-every, with R1 every step
+                         g_steps=config.get("g_steps", 1))
     G_show = trainer.G_sample  # the generator whose samples we show and score
     z_grid, labels_grid = fixed_noise(config, device)
     history = {"loss_d": [], "loss_g": [], "D_real": [], "D_fake": [], "steps_per_epoch": len(loader)}
@@ -334,7 +338,8 @@ def _dry_run(config, G, D, data, loader, trainer, device, out, log):
         times.append(time.perf_counter() - start)
     first, seconds = times
     log(f"dry run: {len(data)} training images, {len(loader)} iterations of batch {config['batch_size']} per epoch, "
-        f"{config['epochs']} epochs, loss {config['loss']}, R1 gamma {config.get('r1', 0.0):g} every {config.get('r1_every', 1)} iteration(s), "
+        f"{config['epochs']} epochs, loss {config['loss']}, R1 gamma {config.get('r1', 0.0):g} every "
+        f"{config.get('r1_every', 1)} iteration(s), {config.get('g_steps', 1)} G step(s) per iteration, "
         f"{'conditional' if config['conditional'] else 'unconditional'} DCGAN on {device}")
     log(f"G has {count(G):,} parameters, D has {count(D):,}; an iteration took {seconds:.2f} s (the first, with "
         f"start-up costs, {first:.2f} s), so about {seconds * len(loader):.0f} s per epoch; would write to {out}")
