@@ -152,7 +152,7 @@ def _add_train_mnist(train_sub):
                         "(lazy regularisation: less time per epoch; default 16; 1 = every iteration)")
     p.add_argument("--g-steps", type=_positive_int, default=1, metavar="N",
                    help="generator steps per iteration, each on fresh noise (default 1, as Algorithm 1; "
-                        "2 scores higher on MNIST and takes about 45%% longer)")
+                        "2 scores higher on MNIST and takes about 40%% longer)")
     p.add_argument("--out", default=None, help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
     p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR up to --epochs epochs")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")

@@ -185,7 +185,7 @@ class GANTrainer:
         loss: one of LOSSES.
         k: discriminator steps per generator step.
         g_steps: generator steps per iteration, each on fresh noise (1 in Algorithm 1; 2 lifted the
-            MNIST DCGAN's judged score by 2-3 points for 45% more time, see docs/mnist_results.md).
+            MNIST DCGAN's judged score by 2-3 points for about 40% more time, see docs/mnist_results.md).
         r1: weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real data (0 = off).
         r1_every: compute the R1 penalty only in every r1_every-th iteration, weighted r1_every
             times as much ("lazy regularisation", Karras et al. 2020): about the same pull on D
