@@ -116,7 +116,8 @@ class Tensor:
             if dtype is None:  # Python floats default to float32 and ints to int64, like torch
                 kind = host.dtype.kind
                 dtype = np.dtype(np.float32) if kind == "f" else np.dtype(np.int64) if kind in "iu" else None
-        self.data = backend.asarray(data, dtype=dtype, device=device)  # arrays keep their own dtype
+        # arrays keep their own dtype; other data goes over as the host array made above (converted once)
+        self.data = backend.asarray(data if _is_array(data) else host, dtype=dtype, device=device)
         if self.data.dtype.kind not in "biuf":
             raise TypeError(f"tensor: cannot hold {self.data.dtype} data ({type(data).__name__}); give numbers")
         if requires_grad and self.data.dtype.kind != "f":
@@ -564,10 +565,10 @@ class Tensor:
         """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``, torch's name)."""
         return where(mask, value, self)
 
-    def var(self, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+    def var(self, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
         return var(self, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+    def std(self, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
         return std(self, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
     def relu(self):
@@ -1380,13 +1381,13 @@ def mean(x, axis=None, keepdims=False, dim=None, keepdim=None):
     return sum(x, axis, keepdims) * (1.0 / count)
 
 
-def var(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+def var(x, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
     """Variance over `dim` (all axes when None): sum((x - mean)^2) / (count - correction).
 
     ``correction=1`` (the default, as torch's ``var``) is the unbiased sample
     variance; ``correction=0`` is NumPy's ``var``, the one batch norm uses.
     """
-    axis, keepdims = _axis_names("var", axis, keepdims if keepdims is not None else keepdim, dim, None)
+    axis, keepdims = _axis_names("var", axis, keepdims, dim, keepdim)
     axes = _norm_axes(axis, x.shape, "var")
     count = 1
     for a in axes:
@@ -1397,7 +1398,7 @@ def var(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
     return sum(centered * centered, axis, keepdims) * (1.0 / (count - correction))
 
 
-def std(x, dim=None, keepdim=False, *, correction=1, axis=None, keepdims=None):
+def std(x, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
     """Standard deviation, sqrt(var(...)), with torch's default correction=1 (see ``var``)."""
     return sqrt(var(x, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims))
 
