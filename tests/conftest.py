@@ -3,17 +3,25 @@
     python -m pytest                         # cpu, plus cuda cases (skipped without a GPU)
     MINIGAN_TEST_DEVICE=cuda python -m pytest   # the whole device-parametrized suite on cuda
     python -m pytest --device cpu            # same switch as a pytest option
+    MINIGAN_FAKE_CUPY=1 MINIGAN_TEST_DEVICE=cuda python -m pytest
+                                             # the cuda cases through tests/fake_cupy, a NumPy
+                                             # stand-in that keeps CuPy's rules (no GPU needed)
 
 Tests that take the `device` fixture are parametrized over the chosen devices;
 they are never copied per device.
 """
 
 import os
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-import minigan
+if os.environ.get("MINIGAN_FAKE_CUPY") == "1":  # before minigan first imports cupy (it does so lazily)
+    sys.path.insert(0, str(Path(__file__).parent / "fake_cupy"))
+
+import minigan  # noqa: E402
 
 
 def pytest_addoption(parser):
