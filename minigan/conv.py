@@ -477,16 +477,48 @@ def _check(x, weight, bias, name, channel_axis):
         raise TypeError(f"{name}: bias dtype {bias.dtype} but weight dtype {weight.dtype}; convert with .to(dtype=...)")
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, name="conv2d"):
+def torch_only_defaults(name, dilation=1, groups=1, padding_mode="zeros"):
+    """PyTorch's conv arguments that minigan takes only at their defaults: a clear error for any other value."""
+    for what, value, default, instead in (
+        ("dilation", dilation, 1, "spread the taps by hand: a kernel with zeros between them"),
+        ("groups", groups, 1, "split the channels and run one convolution per group, then minigan.cat"),
+    ):
+        if _pair(value, what) != (default, default):
+            raise NotImplementedError(f"{name}: {what}={value!r} is not supported (only {what}={default}); {instead}")
+    if padding_mode != "zeros":
+        raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+
+
+def conv_padding(padding, kernel, stride, name):
+    """`padding` as an (h, w) pair; PyTorch's 'valid' is no padding, 'same' keeps the size (stride 1, odd kernels)."""
+    if padding == "valid":
+        return (0, 0)
+    if padding == "same":
+        if _pair(stride, "stride") != (1, 1):
+            raise ValueError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got stride={stride!r}")
+        if any(k % 2 == 0 for k in kernel):
+            raise NotImplementedError(
+                f"{name}: padding='same' with the even kernel size {tuple(kernel)} needs one more row or column of "
+                "padding on one side, which minigan does not do; use an odd kernel size, or pad explicitly"
+            )
+        return (kernel[0] // 2, kernel[1] // 2)
+    if isinstance(padding, str):
+        raise ValueError(f"{name}: padding must be an int, an (h, w) pair, 'valid' or 'same', got {padding!r}")
+    return _pair(padding, "padding")
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
     """2-D convolution (PyTorch's cross-correlation) of x (N, C, H, W) with weight (O, C, kh, kw).
 
-    `stride` and `padding` are ints or (h, w) pairs; the output is
-    (N, O, (H + 2p - kh)//s + 1, (W + 2p - kw)//s + 1). `name` is used in
-    error messages (layers pass their own description).
+    `stride` and `padding` are ints or (h, w) pairs (or 'valid' / 'same'); the output is
+    (N, O, (H + 2p - kh)//s + 1, (W + 2p - kw)//s + 1). `dilation` and `groups`
+    take PyTorch's defaults only. `name` is used in error messages (layers
+    pass their own description).
     """
+    torch_only_defaults(name, dilation, groups)
     _check(x, weight, bias, name, channel_axis=1)
     kernel = tuple(weight.shape[2:])
-    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+    stride, padding = _pair(stride, "stride"), conv_padding(padding, kernel, stride, name)
     if min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, got stride={stride}, padding={padding}")
     for d, axis in enumerate(("height", "width")):
@@ -499,13 +531,16 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, name="conv2d"):
     return op(x, weight, bias) if bias is not None else op(x, weight)
 
 
-def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, name="conv_transpose2d"):
+def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     name="conv_transpose2d"):
     """Transposed 2-D convolution of x (N, Cin, H, W) with weight (Cin, Cout, kh, kw), as in PyTorch.
 
     The output is (N, Cout, (H - 1) s - 2p + kh + output_padding, ...).
     `output_padding` (< stride) adds rows/columns at the far edge; it picks
     one of the input sizes that a stride-s conv2d maps to the same output size.
+    `groups` and `dilation` (in PyTorch's order) take their defaults only.
     """
+    torch_only_defaults(name, dilation, groups)
     _check(x, weight, bias, name, channel_axis=0)
     kernel = tuple(weight.shape[2:])
     stride, padding = _pair(stride, "stride"), _pair(padding, "padding")

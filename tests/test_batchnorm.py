@@ -175,8 +175,6 @@ def test_batchnorm_errors():
     with pytest.raises(ValueError, match="more than one value per channel"):
         nn.BatchNorm1d(8)(mg.zeros(1, 8))
     nn.BatchNorm1d(8).eval()(mg.zeros(1, 8))  # a single sample is fine in eval mode
-    with pytest.raises(ValueError, match="batch_norm: pass both weight and bias, or neither"):
-        F.batch_norm(mg.zeros(2, 8), None, None, weight=mg.ones(8), training=True)
     with pytest.raises(ValueError, match="batch_norm: evaluation mode needs running statistics"):
         F.batch_norm(mg.zeros(2, 8), None, None)
     with pytest.raises(TypeError, match="batch_norm: input dtype float64 but weight dtype float32"):
@@ -222,3 +220,21 @@ def test_unflatten_shape_gradient_and_error(device):
     assert nn.Unflatten(-1, (2, 3))(mg.zeros(4, 6, device=device)).shape == (4, 2, 3)
     with pytest.raises(ValueError, match=r"Unflatten\(1, \(128, 7, 7\)\): axis 1 has size 6000"):
         nn.Unflatten(1, (128, 7, 7))(mg.zeros(2, 6000))
+
+
+def test_scale_without_shift_and_shift_without_scale_as_in_torch(device, rng):
+    """PyTorch's F.batch_norm takes a weight or a bias alone, and BatchNorm2d(bias=False) has no bias."""
+    torch = pytest.importorskip("torch")
+    x = rng.standard_normal((4, 3, 2, 5))
+    gamma, beta = rng.standard_normal(3) + 1.0, rng.standard_normal(3)
+    for weight, bias in ((gamma, None), (None, beta)):
+        args = [mg.tensor(a, dtype="float64", device=device, requires_grad=True) for a in (x, weight, bias) if a is not None]
+        call = (lambda xx, w: F.batch_norm(xx, None, None, w, None, training=True)) if weight is not None else \
+            (lambda xx, b: F.batch_norm(xx, None, None, None, b, training=True))
+        assert mg.gradcheck(call, args)
+        t = [torch.tensor(a) if a is not None else None for a in (x, weight, bias)]
+        expected = torch.nn.functional.batch_norm(t[0], None, None, t[1], t[2], training=True).numpy()
+        np.testing.assert_allclose(call(*args).numpy(), expected, rtol=1e-10, atol=1e-10)
+    bn = nn.BatchNorm2d(3, bias=False, device=device)
+    assert bn.bias is None and list(bn.state_dict()) == list(torch.nn.BatchNorm2d(3, bias=False).state_dict())
+    assert bn(mg.randn(4, 3, 2, 2, device=device)).shape == (4, 3, 2, 2)

@@ -15,6 +15,7 @@ import pytest
 
 import minigan as mg
 from minigan import nn, optim
+from minigan.nn import functional as F
 
 
 class Block(nn.Module):
@@ -258,12 +259,17 @@ def test_layers_print_like_torch():
         (nn.Flatten(), tnn.Flatten()), (nn.Unflatten(1, (128, 7, 7)), tnn.Unflatten(1, (128, 7, 7))),
         (nn.Embedding(10, 3), tnn.Embedding(10, 3)), (nn.ModuleList([nn.Linear(1, 1)]), tnn.ModuleList([tnn.Linear(1, 1)])),
         (nn.BatchNorm2d(64), tnn.BatchNorm2d(64)), (nn.BatchNorm1d(6, affine=False), tnn.BatchNorm1d(6, affine=False)),
+        (nn.BatchNorm2d(3, bias=False), tnn.BatchNorm2d(3, bias=False)),
+        (nn.Conv2d(3, 4, 3, padding="same"), tnn.Conv2d(3, 4, 3, padding="same")),
+        (nn.Conv2d(3, 4, 3, padding="valid"), tnn.Conv2d(3, 4, 3, padding="valid")),
         (nn.Sequential(nn.ReLU(True), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(0.3)),
          tnn.Sequential(tnn.ReLU(True), tnn.LeakyReLU(0.2, inplace=True), tnn.Dropout(0.3))),
     ]
     for ours, theirs in pairs:
-        # newer torch versions also print batch norm's bias flag, which minigan ties to `affine`
-        assert repr(ours) == re.sub(r", bias=(True|False)(?=, track_running_stats)", "", repr(theirs))
+        if "track_running_stats" in repr(theirs) and ", bias=" not in repr(theirs):  # torch before batch norm's bias flag
+            assert re.sub(r", bias=(True|False)(?=, track_running_stats)", "", repr(ours)) == repr(theirs)
+        else:
+            assert repr(ours) == repr(theirs)
 
 
 def test_seeded_init_is_reproducible():
@@ -514,3 +520,69 @@ def test_a_list_of_registered_children_and_plain_lists_are_fine():
             self.sizes = [2, 2]
 
     assert len(list(Net().parameters())) == 2
+
+
+# ------------------------------------------------ PyTorch's constructor signatures
+LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d"]
+
+
+@pytest.mark.parametrize("name", LAYERS_WITH_TORCH_SIGNATURES)
+def test_layer_constructors_take_torchs_arguments_in_torchs_order(name):
+    import inspect
+
+    torch = pytest.importorskip("torch")
+    ours = list(inspect.signature(getattr(nn, name).__init__).parameters)
+    theirs = list(inspect.signature(getattr(torch.nn, name).__init__).parameters)
+    assert ours == theirs  # so positional calls copied from PyTorch code mean the same here
+
+
+def test_conv_arguments_minigan_lacks_are_accepted_at_their_defaults_only():
+    conv = nn.Conv2d(3, 4, 3, 1, 1, 1, 1, False, "zeros")  # PyTorch's positional order: ..., dilation, groups, bias
+    assert conv.bias is None and conv.padding == (1, 1)
+    convt = nn.ConvTranspose2d(3, 4, 4, 2, 1, 0, 1, False, 1)  # ..., output_padding, groups, bias, dilation
+    assert convt.bias is None
+    for build in (lambda: nn.Conv2d(3, 4, 3, dilation=2), lambda: nn.Conv2d(4, 4, 3, groups=2),
+                  lambda: nn.Conv2d(3, 4, 3, padding_mode="reflect"), lambda: nn.ConvTranspose2d(3, 4, 3, groups=3),
+                  lambda: nn.ConvTranspose2d(3, 4, 3, dilation=(1, 2))):
+        with pytest.raises(NotImplementedError, match="is not supported") as err:
+            build()
+        assert "Conv" in str(err.value)
+    x, w = mg.zeros(1, 3, 5, 5), mg.zeros(4, 3, 3, 3)
+    assert F.conv2d(x, w, None, 1, 0, 1, 1).shape == (1, 4, 3, 3)
+    with pytest.raises(NotImplementedError, match="dilation=2"):
+        F.conv2d(x, w, dilation=2)
+    with pytest.raises(NotImplementedError, match="groups=3"):
+        F.conv_transpose2d(x, mg.zeros(3, 4, 3, 3), groups=3)
+
+
+def test_conv_padding_same_and_valid_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    x = mg.randn(2, 3, 9, 8, device=device)
+    for kernel in (3, (5, 1), 1):
+        same, valid = nn.Conv2d(3, 4, kernel, padding="same", device=device), nn.Conv2d(3, 4, kernel, padding="valid", device=device)
+        for ours, padding in ((same, "same"), (valid, "valid")):
+            ref = torch.nn.Conv2d(3, 4, kernel, padding=padding)
+            ref.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
+            expected = ref(torch.from_numpy(x.numpy())).detach().numpy()
+            np.testing.assert_allclose(ours(x).numpy(), expected, rtol=1e-5, atol=1e-5)
+        assert same(x).shape == x.shape[:1] + (4,) + x.shape[2:]
+    with pytest.raises(NotImplementedError, match="even kernel size"):
+        nn.Conv2d(3, 4, 4, padding="same")
+    with pytest.raises(ValueError, match="needs stride 1"):
+        nn.Conv2d(3, 4, 3, stride=2, padding="same")
+    with pytest.raises(ValueError, match="'valid' or 'same'"):
+        F.conv2d(x, mg.zeros(4, 3, 3, 3, device=device), padding="full")
+
+
+def test_layers_take_device_and_dtype_as_factory_arguments(device):
+    for layer in (nn.Linear(3, 4, device=device, dtype=mg.float64), nn.Conv2d(2, 3, 3, device=device, dtype="float64"),
+                  nn.ConvTranspose2d(2, 3, 4, 2, 1, device=device, dtype="float64"),
+                  nn.BatchNorm2d(3, device=device, dtype="float64"), nn.BatchNorm1d(3, device=device, dtype="float64")):
+        tensors = list(layer.parameters()) + list(layer.buffers())
+        assert all(t.device == device for t in tensors)
+        assert {str(t.dtype) for t in tensors} <= {"float64", "int64"}  # the batch counter stays an integer
+    mg.manual_seed(0)
+    a = nn.Linear(3, 4, dtype="float64")
+    mg.manual_seed(0)
+    b = nn.Linear(3, 4)
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy().astype(np.float64))  # the same draws, cast

@@ -7,7 +7,7 @@ classes hold the weights and name themselves in error messages.
 import math
 
 from .. import conv as _conv
-from .layers import _check_sizes, _init_uniform
+from .layers import _check_sizes, _init_uniform, _place
 from .module import Module
 
 
@@ -24,7 +24,9 @@ def _check_geometry(layer, in_channels, out_channels, kernel_size, stride, paddi
 def _describe(layer):
     """The layer's settings as PyTorch prints them: the defaults (no padding, a bias) are left out."""
     text = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
-    if layer.padding != (0, 0):
+    if getattr(layer, "padding_name", None) is not None:  # 'same' or 'valid', printed as PyTorch prints it
+        text += f", padding={layer.padding_name}"
+    elif layer.padding != (0, 0):
         text += f", padding={layer.padding}"
     if getattr(layer, "output_padding", (0, 0)) != (0, 0):
         text += f", output_padding={layer.output_padding}"
@@ -35,22 +37,29 @@ class Conv2d(Module):
     """2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
 
     ``weight`` has PyTorch's layout (out_channels, in_channels, kh, kw).
-    `kernel_size`, `stride` and `padding` are ints or (h, w) pairs, and
-    OH = (H + 2 padding - kh) // stride + 1. Initialised like PyTorch: weight
+    `kernel_size`, `stride` and `padding` are ints or (h, w) pairs (padding
+    also 'valid' or, for odd kernels at stride 1, 'same'), and
+    OH = (H + 2 padding - kh) // stride + 1. PyTorch's other arguments are
+    accepted at their defaults (dilation=1, groups=1, padding_mode='zeros');
+    `device` and `dtype` place the new weights. Initialised like PyTorch: weight
     and bias ~ U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in_channels*kh*kw.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, bias=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        _conv.torch_only_defaults("Conv2d", dilation, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _conv._pair(kernel_size, "kernel_size")
         self.stride = _conv._pair(stride, "stride")
-        self.padding = _conv._pair(padding, "padding")
+        self.padding = _conv.conv_padding(padding, self.kernel_size, self.stride, "Conv2d")  # as (h, w)
+        self.padding_name = padding if isinstance(padding, str) else None
         _check_geometry("Conv2d", in_channels, out_channels, self.kernel_size, self.stride, self.padding)
         kh, kw = self.kernel_size
         bound = 1.0 / math.sqrt(in_channels * kh * kw)
         self.weight = _init_uniform((out_channels, in_channels, kh, kw), bound)
         self.bias = _init_uniform((out_channels,), bound) if bias else None
+        _place(self, device, dtype)
 
     def forward(self, x):
         return _conv.conv2d(x, self.weight, self.bias, self.stride, self.padding, name=f"Conv2d({self.extra_repr()})")
@@ -71,8 +80,10 @@ class ConvTranspose2d(Module):
     weight's second axis: out_channels*kh*kw.
     """
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, bias=True):
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
         super().__init__()
+        _conv.torch_only_defaults("ConvTranspose2d", dilation, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _conv._pair(kernel_size, "kernel_size")
         self.stride = _conv._pair(stride, "stride")
@@ -89,6 +100,7 @@ class ConvTranspose2d(Module):
         bound = 1.0 / math.sqrt(out_channels * kh * kw)
         self.weight = _init_uniform((in_channels, out_channels, kh, kw), bound)
         self.bias = _init_uniform((out_channels,), bound) if bias else None
+        _place(self, device, dtype)
 
     def forward(self, x):
         return _conv.conv_transpose2d(

@@ -14,6 +14,12 @@ def _init_uniform(shape, bound):
     return Parameter(ag.uniform(shape, -bound, bound))
 
 
+def _place(module, device, dtype):
+    """PyTorch's factory arguments of a layer: move or cast its freshly initialised weights (and buffers)."""
+    if device is not None or dtype is not None:
+        module.to(device=device, dtype=dtype)
+
+
 def _check_sizes(layer, **sizes):
     """Raise a clear error unless every given size (features, channels, ...) is a positive int."""
     for what, value in sizes.items():
@@ -27,13 +33,14 @@ class Linear(Module):
     Initialised like PyTorch: W and b ~ U(-1/sqrt(in), 1/sqrt(in)).
     """
 
-    def __init__(self, in_features, out_features, bias=True):
+    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None):
         super().__init__()
         _check_sizes("Linear", in_features=in_features, out_features=out_features)
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features)
         self.weight = _init_uniform((out_features, in_features), bound)
         self.bias = _init_uniform((out_features,), bound) if bias else None
+        _place(self, device, dtype)
 
     def forward(self, x):
         return ag.linear(x, self.weight, self.bias)

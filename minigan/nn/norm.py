@@ -25,7 +25,7 @@ import numpy as np
 from .. import autograd as ag
 from .. import backend
 from ..autograd import Function, Tensor, is_grad_enabled
-from .layers import _check_sizes
+from .layers import _check_sizes, _place
 from .module import Module, Parameter
 
 
@@ -46,7 +46,7 @@ def _sums(a, axes, b=None):
 class BatchNormTrain(Function):
     """y = (x - mean) / sqrt(var + eps) * gamma + beta, with the batch's per-channel mean and (biased) variance.
 
-    gamma and beta are optional (affine=False). After the call, ``mean`` and
+    gamma and beta are optional (affine=False; or beta alone, bias=False). After the call, ``mean`` and
     ``var`` hold the batch statistics (arrays) for the running averages.
     """
 
@@ -66,7 +66,8 @@ class BatchNormTrain(Function):
         if gamma is None:
             return self.x_hat
         y = self.x_hat * gamma.reshape(self.mean.shape)  # mean.shape = (1, C, 1, ...)
-        y += beta.reshape(self.mean.shape)
+        if beta is not None:
+            y += beta.reshape(self.mean.shape)
         return y
 
     def backward(self, gy):
@@ -130,10 +131,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
     count = x.numel() // x.shape[1]  # values per channel
-    if weight is not None and weight.dtype != x.dtype:
-        raise TypeError(f"{name}: input dtype {x.dtype} but weight dtype {weight.dtype}; convert with .to(dtype=...)")
-    if (weight is None) != (bias is None):
-        raise ValueError(f"{name}: pass both weight and bias, or neither")
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(f"{name}: input dtype {x.dtype} but {what} dtype {t.dtype}; convert with .to(dtype=...)")
     if training:
         if count < 2:
             raise ValueError(
@@ -141,7 +141,9 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
                 f"got input shape {tuple(x.shape)}; use a batch of at least 2 or call .eval()"
             )
         op = BatchNormTrain(axes, eps)
-        y = op(x, weight, bias) if weight is not None else op(x)
+        y = op(x) if weight is None else op(x, weight) if bias is None else op(x, weight, bias)
+        if weight is None and bias is not None:  # a shift without a scale
+            y = y + ag.reshape(bias, *shape)
         if running_mean is not None:
             _update_running(running_mean, running_var, op.mean, op.var, count, momentum, num_batches_tracked)
         return y
@@ -177,7 +179,8 @@ class _BatchNorm(Module):
     _ndims = ()  # accepted input ranks
     _shape_text = ""
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True):
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True, device=None,
+                 dtype=None, *, bias=True):
         super().__init__()
         _check_sizes(type(self).__name__, num_features=num_features)
         if not eps > 0 or not (momentum is None or 0 <= momentum <= 1):
@@ -187,13 +190,14 @@ class _BatchNorm(Module):
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(ag.ones(num_features)) if affine else None
-        self.bias = Parameter(ag.zeros(num_features)) if affine else None
+        self.bias = Parameter(ag.zeros(num_features)) if affine and bias else None  # bias=False: a scale only
         if track_running_stats:
             self.register_buffer("running_mean", ag.zeros(num_features))
             self.register_buffer("running_var", ag.ones(num_features))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
+        _place(self, device, dtype)
 
     def forward(self, x):
         name = f"{type(self).__name__}({self.num_features})"
@@ -212,7 +216,7 @@ class _BatchNorm(Module):
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
