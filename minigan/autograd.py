@@ -1637,6 +1637,26 @@ class GetItemGrad(Function):
         return getitem(ggx, self.index)
 
 
+class Pad(Function):
+    """y = x in the middle of a block of `value`s: constant padding (``F.pad``), widths (before, after) per axis."""
+
+    def __init__(self, widths, value=0.0):
+        self.widths, self.value = widths, value
+
+    def forward(self, x):
+        shape = tuple(n + before + after for n, (before, after) in zip(x.shape, self.widths))
+        y = backend.xp_of(x).full(shape, self.value, dtype=x.dtype)
+        y[self._inner(x.shape)] = x
+        return y
+
+    def backward(self, gy):
+        # y's middle block is x, the border is constant:  dL/dx = gy[middle]
+        return getitem(gy, self._inner(self.inputs[0].shape))
+
+    def _inner(self, shape):
+        return tuple(slice(before, before + n) for n, (before, _) in zip(shape, self.widths))
+
+
 def _has_array_index(index):
     items = index if isinstance(index, tuple) else (index,)
     return any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in items)

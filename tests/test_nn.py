@@ -586,3 +586,22 @@ def test_layers_take_device_and_dtype_as_factory_arguments(device):
     mg.manual_seed(0)
     b = nn.Linear(3, 4)
     np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy().astype(np.float64))  # the same draws, cast
+
+
+def test_module_dict_registers_its_modules_like_torch():
+    torch = pytest.importorskip("torch")
+    ours = nn.ModuleDict({"gen": nn.Linear(2, 3), "head": nn.Linear(3, 1)})
+    ours["disc"] = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
+    theirs = torch.nn.ModuleDict({"gen": torch.nn.Linear(2, 3), "head": torch.nn.Linear(3, 1)})
+    theirs["disc"] = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert list(ours.keys()) == ["gen", "head", "disc"] and "gen" in ours and len(ours) == 3
+    assert ours.gen is ours["gen"] and len(list(ours.parameters())) == 6 and repr(ours) == repr(theirs)
+    del ours["head"]
+    assert list(ours) == ["gen", "disc"] and len(list(ours.parameters())) == 4
+    with pytest.raises(TypeError, match="must be a Module"):
+        ours["x"] = lambda t: t
+    with pytest.raises(TypeError, match="without dots"):
+        ours["a.b"] = nn.ReLU()
+    with pytest.raises(KeyError, match="name of an attribute or method"):  # torch refuses it too
+        ours["keys"] = nn.ReLU()

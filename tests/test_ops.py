@@ -138,6 +138,10 @@ CASES = {
     "transpose_two_axes": (lambda a: mg.transpose(a, 0, 2), lambda a: a.transpose(0, 2), [normal(2, 3, 4)]),
     "transpose_matrix": (lambda a: a.transpose(0, 1), lambda a: a.transpose(0, 1), [normal(3, 4)]),
     "index_slices": (lambda a: a[1:, ::2], lambda a: a[1:, ::2], [normal(4, 5)]),
+    "pad_last_two_axes": (lambda a: F.pad(a, (1, 2, 0, 3)), lambda a: _torch().nn.functional.pad(a, (1, 2, 0, 3)),
+                          [normal(2, 3, 4)]),
+    "pad_value_and_crop": (lambda a: F.pad(a, (-1, 2, 1, -2), value=0.5),
+                           lambda a: _torch().nn.functional.pad(a, (-1, 2, 1, -2), value=0.5), [normal(4, 5)]),
     "index_int_and_negative_slice": (lambda a: a[2, ::-1], lambda a: a[2].flip(0), [normal(4, 5)]),
     "index_repeated_ints": (lambda a: a[[0, 2, 0, 0]], lambda a: a[[0, 2, 0, 0]], [normal(4, 3)]),
     "index_two_int_arrays": (  # NumPy index arrays on purpose: getitem moves them to the tensor's device
@@ -222,7 +226,7 @@ GRADGRAD = [
     "bce_logits_mean", "bce_logits_none_target_grad", "index_repeated_ints", "index_slices",
     "index_repeated_then_square", "index_two_int_arrays",
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy", "binary_cross_entropy",
-    "norm_dim",
+    "norm_dim", "pad_last_two_axes", "pad_value_and_crop",
 ]
 
 
@@ -670,3 +674,17 @@ def test_gradcheck_catches_a_wrong_rule(device, rng):
     with pytest.raises(mg.GradcheckError, match="input 0"):
         mg.gradcheck(lambda a: WrongSquare()(a), [x])
     assert mg.gradcheck(lambda a: WrongSquare()(a), [x], raise_exception=False) is False
+
+
+def test_pad_as_in_torch_and_its_mistakes_named(device):
+    x = mg.ones(1, 2, 3, 3, device=device)
+    assert F.pad(x, (1, 1, 2, 2)).shape == (1, 2, 7, 5) and F.pad(x, (1, 1, 1, 1, 1, 1)).shape == (1, 4, 5, 5)
+    assert float(F.pad(x, (1, 1), value=-1.0).sum()) == 18.0 - 12.0
+    with pytest.raises(NotImplementedError, match="mode='reflect' is not supported"):
+        F.pad(x, (1, 1), mode="reflect")
+    with pytest.raises(TypeError, match="even length"):
+        F.pad(x, (1, 1, 1))
+    with pytest.raises(ValueError, match="pad 5 axes, but the input has 4"):
+        F.pad(x, (1,) * 10)
+    with pytest.raises(ValueError, match="cut more than"):
+        F.pad(x, (-2, -2))

@@ -250,3 +250,71 @@ def test_numpy_float64_hyperparameters_keep_float32(device):
                  lambda ps: optim.Adam(ps, lr=np.float64(0.1), betas=(np.float64(0.9), np.float64(0.99)))):
         p = _run_minigan(make, _start(), _grads((3, 2)), dtype="float32", device=device)
         assert p.dtype == np.float32
+
+
+# ------------------------------------------------ learning-rate schedulers, against PyTorch's
+SCHEDULES = {
+    "StepLR": dict(step_size=3, gamma=0.5),
+    "MultiStepLR": dict(milestones=[2, 5, 5, 9], gamma=0.3),
+    "ExponentialLR": dict(gamma=0.9),
+    "LambdaLR": dict(lr_lambda=lambda epoch: 1.0 - epoch / 30.0),
+    "LinearLR": dict(start_factor=0.25, end_factor=0.9, total_iters=7),
+    "CosineAnnealingLR": dict(T_max=6, eta_min=1e-5),
+}
+
+
+def _two_groups(lib, opt_name):
+    a, b = lib.zeros(3, requires_grad=True), lib.zeros(2, requires_grad=True)
+    return getattr(lib.optim, opt_name)([{"params": [a]}, {"params": [b], "lr": 0.03}], lr=0.1)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_schedulers_give_pytorchs_rates_to_the_last_bit(name):
+    torch = pytest.importorskip("torch")
+    ours_opt, theirs_opt = _two_groups(mg, "SGD"), _two_groups(torch, "SGD")
+    ours = getattr(optim.lr_scheduler, name)(ours_opt, **SCHEDULES[name])
+    theirs = getattr(torch.optim.lr_scheduler, name)(theirs_opt, **SCHEDULES[name])
+    assert ours.get_last_lr() == theirs.get_last_lr()
+    for _ in range(25):  # past every milestone, and twice around the cosine
+        ours_opt.step(), theirs_opt.step()
+        ours.step(), theirs.step()
+        assert ours.get_last_lr() == theirs.get_last_lr()
+        assert [g["lr"] for g in ours_opt.param_groups] == [g["lr"] for g in theirs_opt.param_groups]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_a_resumed_schedule_continues_where_it_stopped(name, tmp_path):
+    opt = _two_groups(mg, "Adam")
+    sched = getattr(optim.lr_scheduler, name)(opt, **SCHEDULES[name])
+    for _ in range(4):
+        sched.step()
+    mg.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "ckpt.npz")
+    expected = []
+    for _ in range(8):
+        sched.step()
+        expected.append(sched.get_last_lr())
+
+    state = mg.load(tmp_path / "ckpt.npz")
+    opt2 = _two_groups(mg, "Adam")
+    sched2 = getattr(optim.lr_scheduler, name)(opt2, **SCHEDULES[name])  # made first: it sets the rates of epoch 0
+    opt2.load_state_dict(state["opt"])  # then the saved rates replace them, as PyTorch's docs prescribe
+    sched2.load_state_dict(state["sched"])
+    for want in expected:
+        sched2.step()
+        assert sched2.get_last_lr() == want
+
+
+def test_scheduler_errors_name_the_fix():
+    opt = _two_groups(mg, "SGD")
+    with pytest.raises(TypeError, match="StepLR: expected an optimizer"):
+        optim.lr_scheduler.StepLR([mg.zeros(1)], step_size=1)
+    with pytest.raises(KeyError, match="load the optimizer's state_dict"):
+        optim.lr_scheduler.StepLR(opt, step_size=1, last_epoch=4)
+    with pytest.raises(ValueError, match="expected 2 lr_lambdas"):
+        optim.lr_scheduler.LambdaLR(opt, [lambda e: 1.0])
+    with pytest.raises(ValueError, match="start_factor must be in"):
+        optim.lr_scheduler.LinearLR(opt, start_factor=0.0)
+    # an optimizer state saved before any scheduler still loads into one that has a scheduler
+    plain = _two_groups(mg, "SGD").state_dict()
+    optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    opt.load_state_dict(plain)

@@ -7,6 +7,7 @@ from .layers import (  # noqa: F401
     Identity,
     LeakyReLU,
     Linear,
+    ModuleDict,
     ModuleList,
     ReLU,
     Sequential,

@@ -163,6 +163,59 @@ class ModuleList(Module):
         return iter(self._modules.values())
 
 
+class ModuleDict(Module):
+    """A dict of modules, registered as children under their keys (in insertion order)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for key, m in items:
+            self[key] = m
+
+    def __setitem__(self, key, m):
+        if not isinstance(key, str) or not key or "." in key:
+            raise TypeError(f"ModuleDict: keys must be non-empty strings without dots (they name the parameters), got {key!r}")
+        if not isinstance(m, Module):
+            raise TypeError(f"ModuleDict: {key!r} must be a Module, got {type(m).__name__}; pass a layer object such as nn.ReLU()")
+        if key not in self._modules and (hasattr(type(self), key) or key in self.__dict__):
+            raise KeyError(f"ModuleDict: the key {key!r} is the name of an attribute or method; choose another")
+        self._modules[key] = m
+
+    def __getattr__(self, name):  # d.key as well as d["key"]; only reached when no attribute has the name
+        modules = self.__dict__.get("_modules", {})
+        if name in modules:
+            return modules[name]
+        raise AttributeError(f"ModuleDict has no attribute or key {name!r}")
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+
 class Embedding(Module):
     """A lookup table: integer ids (any shape) -> rows of a (num, dim) weight ~ N(0, 1)."""
 

@@ -1,4 +1,4 @@
-"""Optimizers with PyTorch's update rules: SGD (with momentum) and Adam.
+"""Optimizers with PyTorch's update rules: SGD (with momentum) and Adam; learning-rate schedulers in ``lr_scheduler``.
 
 The updates work in place on the raw arrays (no graph is recorded) and use
 only Python floats as scalars, so a float32 parameter stays float32.
@@ -7,8 +7,8 @@ only Python floats as scalars, so a float32 parameter stays float32.
 import math
 import numbers
 
-from . import backend
-from .autograd import Tensor
+from .. import backend
+from ..autograd import Tensor
 
 
 def _settings_are(optimizer, group, rules):
@@ -102,8 +102,9 @@ class Optimizer:
             len(g["params"]) for g in self.param_groups
         ]:
             raise ValueError(f"{type(self).__name__}.load_state_dict: parameter groups do not match this optimizer")
-        theirs_keys = set(groups[0]) - {"params"}
-        mine_keys = set(self.param_groups[0]) - {"params"}
+        # "initial_lr" is what a learning-rate scheduler adds to each group: it may be on one side only
+        theirs_keys = set(groups[0]) - {"params", "initial_lr"}
+        mine_keys = set(self.param_groups[0]) - {"params", "initial_lr"}
         if theirs_keys != mine_keys:
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: the state has settings {sorted(theirs_keys)} but this "
@@ -199,3 +200,6 @@ class Adam(Optimizer):
         denom *= inv_sqrt_bias2
         denom += eps
         p.data -= step_size * (m / denom)
+
+
+from . import lr_scheduler  # noqa: E402  (minigan.optim.lr_scheduler, as torch.optim.lr_scheduler)
