@@ -110,6 +110,23 @@ def kernel_specs(tmp_path_factory):
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_lesson_runs_in_fast_mode(path, kernel_specs, monkeypatch):
+    _run_fast(path, kernel_specs, monkeypatch)
+
+
+def test_lesson_10_runs_its_gpu_part_through_the_cupy_stand_in(kernel_specs, monkeypatch):
+    """Without a GPU lesson 10 only prints why; with tests/fake_cupy (see test_fake_cupy.py) its cuda cells run."""
+    import os
+
+    fake = str(Path(__file__).resolve().parent / "fake_cupy")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [fake, os.environ.get("PYTHONPATH")])))
+    nb = _run_fast(LESSONS / "10_on_a_gpu.ipynb", kernel_specs, monkeypatch)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                      if o.output_type == "stream")
+    assert "Found a CUDA GPU: NumPy stand-in for CuPy" in printed and "is on cuda" in printed, printed[-2000:]
+
+
+def _run_fast(path, kernel_specs, monkeypatch):
+    """Run a lesson top to bottom in fast mode, with every figure checked; returns the executed notebook."""
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -137,3 +154,4 @@ def test_lesson_runs_in_fast_mode(path, kernel_specs, monkeypatch):
         pytest.fail(f"{path.name} failed in fast mode:\n{failure}", pytrace=False)
     printed = "".join(o.get("text", "") for o in first.outputs if o.output_type == "stream")
     assert "fast mode" in printed, f"{path.name} did not run in fast mode; its first cell printed {printed!r}"
+    return nb
