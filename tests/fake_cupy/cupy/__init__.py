@@ -45,8 +45,9 @@ def _synchronize(what):
         raise _DeviceSynchronized(f"device synchronization detected ({what})")
 
 
-def _unsupported(value):
-    return TypeError(f"Unsupported type {type(value)}")
+def _unsupported(value, where=None):
+    """CuPy's error for a host array where a device array belongs (the stand-in also says where)."""
+    return TypeError(f"Unsupported type {type(value)}" + (f" (a NumPy array given to {where})" if where else ""))
 
 
 def _unwrap(obj, where):
@@ -54,7 +55,7 @@ def _unwrap(obj, where):
     if isinstance(obj, ndarray):
         return obj._a
     if isinstance(obj, _np.ndarray):
-        raise _unsupported(obj)
+        raise _unsupported(obj, where)
     if isinstance(obj, (list, tuple)):
         return type(obj)(_unwrap(o, where) for o in obj)
     return obj
@@ -207,7 +208,7 @@ class ndarray:
     def __setitem__(self, key, value):
         if isinstance(value, _np.ndarray):
             if not (key is Ellipsis or key == slice(None)):
-                raise _unsupported(value)  # CuPy copies a host array only into a whole array
+                raise _unsupported(value, "__setitem__")  # CuPy copies a host array only into a whole array
             self._a[key] = value
             return
         self._a[_index(key)] = _unwrap(value, "__setitem__")
