@@ -82,3 +82,11 @@ from .serialization import CheckpointError, load, save  # noqa: F401
 
 float32 = "float32"
 float64 = "float64"
+# PyTorch's other dtype names: minigan.float is float32 and minigan.long int64, as in torch
+float = float32  # noqa: A001
+double = float64
+float16 = half = "float16"
+int64 = long = "int64"
+int32 = int = "int32"  # noqa: A001
+bool = "bool"  # noqa: A001
+uint8 = "uint8"

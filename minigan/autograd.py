@@ -485,6 +485,20 @@ class Tensor:
         shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
         return broadcast_to(self, shape)
 
+    def expand_as(self, other):
+        """``expand`` to `other`'s shape."""
+        return self.expand(*other.shape)
+
+    def view_as(self, other):
+        """``view`` (reshape) to `other`'s shape."""
+        return reshape(self, *other.shape)
+
+    reshape_as = view_as
+
+    def type_as(self, other):
+        """This tensor in `other`'s dtype (and on its device), as torch's ``type_as``."""
+        return self.to(device=other.device, dtype=other.dtype)
+
     def repeat(self, *sizes):
         """Tile the tensor `sizes[i]` times along each axis, as torch's ``repeat`` (NumPy's ``tile``)."""
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -908,13 +922,18 @@ def _changed_in_place(fn, x):
     )
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, materialize_grads=False):
     """Gradients of `outputs` with respect to `inputs`, like ``torch.autograd.grad``.
 
     Returns a tuple with one Tensor per input. Nothing is accumulated into
     ``.grad``. With ``create_graph=True`` the returned gradients are themselves
-    part of a graph and can be differentiated again (double backprop).
+    part of a graph and can be differentiated again (double backprop). An
+    input the outputs do not depend on is an error, or None with
+    ``allow_unused=True``, or zeros with ``materialize_grads=True``.
+    ``only_inputs`` is accepted and ignored, as PyTorch (which deprecated it) does.
     """
+    allow_unused = materialize_grads if allow_unused is None else allow_unused
     single_out = isinstance(outputs, Tensor)
     outputs = [outputs] if single_out else list(outputs)
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
@@ -933,8 +952,10 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if not allow_unused:
                 raise RuntimeError(
                     f"grad: input {i} (shape {inputs[i].shape}) was not used to compute the outputs; "
-                    "pass allow_unused=True to get None for it"
+                    "pass allow_unused=True to get None for it (or materialize_grads=True for zeros)"
                 )
+            if materialize_grads:
+                results[i] = zeros_like(inputs[i])
     return tuple(results)
 
 

@@ -450,3 +450,26 @@ def test_in_place_methods_with_torchs_names(device):
         w.clamp_(-1.0, 1.0)
     with pytest.raises(RuntimeError, match=r"x.add_\(...\) in place inside a graph is not supported"):
         (w * 2.0).add_(1.0)
+
+
+def test_grad_takes_torchs_keywords(device):
+    """torch.autograd.grad(..., only_inputs=True) as WGAN-GP code writes it; materialize_grads gives zeros."""
+    a = mg.randn(3, requires_grad=True, device=device)
+    b = mg.randn(3, requires_grad=True, device=device)
+    (ga,) = mg.autograd.grad(outputs=(a * a).sum(), inputs=a, grad_outputs=None, retain_graph=True,
+                             create_graph=True, only_inputs=True)
+    np.testing.assert_allclose(ga.numpy(), 2 * a.numpy(), rtol=1e-6)
+    ga2, gb = mg.grad((a * 2).sum(), [a, b], materialize_grads=True)
+    assert gb.device == device and np.all(gb.numpy() == 0) and np.all(ga2.numpy() == 2)
+    assert mg.grad((a * 2).sum(), [a, b], allow_unused=True)[1] is None
+    with pytest.raises(RuntimeError, match="materialize_grads=True for zeros"):
+        mg.grad((a * 2).sum(), [a, b])
+
+
+def test_torchs_dtype_names_and_shape_helpers(device):
+    assert mg.full((2,), 1.0, dtype=mg.float).dtype == np.float32 and mg.double == mg.float64 == "float64"
+    assert mg.tensor([1, 2], dtype=mg.long).dtype == np.int64 and mg.zeros(2, dtype=mg.bool).dtype == np.bool_
+    x, like = mg.randn(4, 1, device=device), mg.zeros(2, 4, 3, dtype="float64", device=device)
+    assert x.expand_as(like).shape == (2, 4, 3) and x.view_as(mg.zeros(2, 2)).shape == (2, 2)
+    assert x.reshape_as(mg.zeros(1, 4)).shape == (1, 4)
+    assert x.type_as(like).dtype == np.float64 and x.type_as(like).device == device
