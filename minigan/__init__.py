@@ -90,3 +90,6 @@ int64 = long = "int64"
 int32 = int = "int32"  # noqa: A001
 bool = "bool"  # noqa: A001
 uint8 = "uint8"
+
+# `from minigan import *` exports every public name but these three, which would shadow Python's builtins
+__all__ = sorted(name for name in globals() if not name.startswith("_") and name not in ("float", "int", "bool"))

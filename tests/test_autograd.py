@@ -473,3 +473,9 @@ def test_torchs_dtype_names_and_shape_helpers(device):
     assert x.expand_as(like).shape == (2, 4, 3) and x.view_as(mg.zeros(2, 2)).shape == (2, 2)
     assert x.reshape_as(mg.zeros(1, 4)).shape == (1, 4)
     assert x.type_as(like).dtype == np.float64 and x.type_as(like).device == device
+
+
+def test_star_import_leaves_pythons_float_int_and_bool_alone():
+    namespace = {}
+    exec("from minigan import *", namespace)  # noqa: S102
+    assert not {"float", "int", "bool"} & set(namespace) and "tensor" in namespace and "float32" in namespace
