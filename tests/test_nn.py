@@ -605,3 +605,50 @@ def test_module_dict_registers_its_modules_like_torch():
         ours["a.b"] = nn.ReLU()
     with pytest.raises(KeyError, match="name of an attribute or method"):  # torch refuses it too
         ours["keys"] = nn.ReLU()
+
+
+def test_upsample_zeropad_softmax_modules_match_torch(device):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((2, 3, 4, 5)).astype(np.float32)
+    pairs = [(nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
+             (nn.Upsample(size=(8, 10)), torch.nn.Upsample(size=(8, 10))),
+             (nn.ZeroPad2d(1), torch.nn.ZeroPad2d(1)), (nn.ZeroPad2d((1, 2, 0, 3)), torch.nn.ZeroPad2d((1, 2, 0, 3))),
+             (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)), (nn.LogSoftmax(dim=-1), torch.nn.LogSoftmax(dim=-1))]
+    for ours, theirs in pairs:
+        assert repr(ours) == repr(theirs)
+        np.testing.assert_allclose(ours(mg.tensor(x, device=device)).numpy(), theirs(torch.from_numpy(x)).numpy(),
+                                   rtol=1e-5, atol=1e-6)
+    # the usual cure for checkerboards: Upsample + Conv2d in place of a strided ConvTranspose2d
+    G = nn.Sequential(nn.Upsample(scale_factor=2), nn.Conv2d(3, 1, 3, padding=1)).to(device)
+    assert G(mg.tensor(x, device=device)).shape == (2, 1, 8, 10)
+
+
+def test_clip_grad_norm_and_value_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    grads = [rng.standard_normal(s).astype(np.float32) * 3 for s in [(4, 3), (3,), (2, 2, 2)]]
+    for max_norm, norm_type in [(1.0, 2.0), (100.0, 2.0), (0.5, 1.0), (0.5, float("inf"))]:
+        ours = [mg.zeros(*g.shape, requires_grad=True, device=device) for g in grads]
+        theirs = [torch.zeros(*g.shape, requires_grad=True) for g in grads]
+        for p, tp, g in zip(ours, theirs, grads):
+            p.grad, tp.grad = mg.tensor(g, device=device), torch.from_numpy(g.copy())
+        total = nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+        ttotal = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+        np.testing.assert_allclose(float(total), float(ttotal), rtol=1e-5)
+        for p, tp in zip(ours, theirs):
+            assert p.grad.dtype == np.float32
+            np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=1e-5, atol=1e-7)
+    p = mg.zeros(3, requires_grad=True, device=device)
+    p.grad = mg.tensor([-2.0, 0.1, 5.0], device=device)
+    nn.utils.clip_grad_value_([p], 1.0)
+    np.testing.assert_array_equal(p.grad.numpy(), np.array([-1.0, 0.1, 1.0], dtype=np.float32))
+    p.grad = mg.tensor([np.inf, 0.0, 0.0], device=device)
+    with pytest.raises(RuntimeError, match="error_if_nonfinite=False"):
+        nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_new_tensor_helpers_take_dtype_and_device_from_the_tensor(device):
+    x = mg.zeros(2, dtype="float64", device=device)
+    for made in (x.new_zeros(3, 2), x.new_ones((3, 2)), x.new_full((3, 2), 7.0), x.new_tensor([[1, 2]] * 3)):
+        assert made.dtype == np.float64 and made.device == device and made.numel() == 6
+    assert x.new_zeros(2, dtype="float32").dtype == np.float32

@@ -140,6 +140,10 @@ CASES = {
     "index_slices": (lambda a: a[1:, ::2], lambda a: a[1:, ::2], [normal(4, 5)]),
     "pad_last_two_axes": (lambda a: F.pad(a, (1, 2, 0, 3)), lambda a: _torch().nn.functional.pad(a, (1, 2, 0, 3)),
                           [normal(2, 3, 4)]),
+    "interpolate_nearest_2x": (lambda a: F.interpolate(a, scale_factor=2),
+                               lambda a: _torch().nn.functional.interpolate(a, scale_factor=2), [normal(2, 3, 3, 4)]),
+    "interpolate_size_1d": (lambda a: F.interpolate(a, size=9), lambda a: _torch().nn.functional.interpolate(a, size=9),
+                            [normal(2, 2, 3)]),
     "pad_value_and_crop": (lambda a: F.pad(a, (-1, 2, 1, -2), value=0.5),
                            lambda a: _torch().nn.functional.pad(a, (-1, 2, 1, -2), value=0.5), [normal(4, 5)]),
     "index_int_and_negative_slice": (lambda a: a[2, ::-1], lambda a: a[2].flip(0), [normal(4, 5)]),
@@ -226,7 +230,7 @@ GRADGRAD = [
     "bce_logits_mean", "bce_logits_none_target_grad", "index_repeated_ints", "index_slices",
     "index_repeated_then_square", "index_two_int_arrays",
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy", "binary_cross_entropy",
-    "norm_dim", "pad_last_two_axes", "pad_value_and_crop",
+    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x",
 ]
 
 
@@ -688,3 +692,14 @@ def test_pad_as_in_torch_and_its_mistakes_named(device):
         F.pad(x, (1,) * 10)
     with pytest.raises(ValueError, match="cut more than"):
         F.pad(x, (-2, -2))
+
+
+def test_interpolate_supports_whole_factors_and_names_the_rest(device):
+    x = mg.randn(1, 2, 3, 4, device=device)
+    assert F.interpolate(x, scale_factor=(2, 3)).shape == (1, 2, 6, 12) and F.interpolate(x, size=(6, 8)).shape == (1, 2, 6, 8)
+    for call, message in [(lambda: F.interpolate(x, scale_factor=1.5), "only whole factors"),
+                          (lambda: F.interpolate(x, size=(5, 8)), "not a whole multiple"),
+                          (lambda: F.interpolate(x, scale_factor=2, mode="bilinear"), "only 'nearest'"),
+                          (lambda: F.interpolate(x), "exactly one of size and scale_factor")]:
+        with pytest.raises((ValueError, NotImplementedError), match=message):
+            call()

@@ -1,6 +1,6 @@
 """Layers with PyTorch's names, signatures and parameter layouts."""
 
-from . import functional, init  # noqa: F401
+from . import functional, init, utils  # noqa: F401
 from .layers import (  # noqa: F401
     Embedding,
     Flatten,
@@ -17,6 +17,6 @@ from .layers import (  # noqa: F401
 )
 from .conv import Conv2d, ConvTranspose2d  # noqa: F401
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss  # noqa: F401
-from .misc import Dropout, Unflatten  # noqa: F401
+from .misc import Dropout, LogSoftmax, Softmax, Unflatten, Upsample, ZeroPad2d  # noqa: F401
 from .module import Module, Parameter  # noqa: F401
 from .norm import BatchNorm1d, BatchNorm2d  # noqa: F401

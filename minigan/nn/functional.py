@@ -23,34 +23,8 @@ from ..autograd import (  # noqa: F401  (re-exported)
 from .. import autograd as _ag
 from .. import backend
 from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
-from .misc import dropout  # noqa: F401
+from .misc import dropout, interpolate, pad  # noqa: F401
 from .norm import batch_norm  # noqa: F401
-
-
-def pad(input, pad, mode="constant", value=None):
-    """torch's ``F.pad``: `pad` = (left, right, top, bottom, ...) widths, from the last axis backwards.
-
-    Positive widths add rows of `value` (0 by default), negative ones cut
-    rows off; ``F.pad(x, (1, 1, 2, 2))`` pads the width by 1 and the height
-    by 2 on each side. Only the constant mode is there.
-    """
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode={mode!r} is not supported (only 'constant'); "
-                                  "for 'reflect' or 'replicate', build the border with indexing and minigan.cat")
-    if not isinstance(pad, (tuple, list)) or len(pad) % 2 or not all(isinstance(w, (int, np.integer)) for w in pad):
-        raise TypeError(f"pad: widths must be a tuple of ints of even length (left, right, top, bottom, ...), got {pad!r}")
-    if len(pad) // 2 > input.ndim:
-        raise ValueError(f"pad: {len(pad)} widths pad {len(pad) // 2} axes, but the input has {input.ndim} (shape {tuple(input.shape)})")
-    widths = [(0, 0)] * input.ndim
-    for i in range(len(pad) // 2):  # pad[0:2] is the last axis
-        widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
-    sizes = [n + a + b for n, (a, b) in zip(input.shape, widths)]
-    if min(sizes, default=1) < 0:
-        raise ValueError(f"pad: widths {tuple(pad)} cut more than the input's shape {tuple(input.shape)} holds")
-    if any(a < 0 or b < 0 for a, b in widths):  # negative widths crop first
-        input = _ag.getitem(input, tuple(slice(max(0, -a), n - max(0, -b)) for n, (a, b) in zip(input.shape, widths)))
-        widths = [(max(0, a), max(0, b)) for a, b in widths]
-    return _ag.Pad(widths, 0.0 if value is None else float(value))(input)
 
 
 def mse_loss(input, target, reduction="mean"):
