@@ -652,3 +652,76 @@ def test_new_tensor_helpers_take_dtype_and_device_from_the_tensor(device):
     for made in (x.new_zeros(3, 2), x.new_ones((3, 2)), x.new_full((3, 2), 7.0), x.new_tensor([[1, 2]] * 3)):
         assert made.dtype == np.float64 and made.device == device and made.numel() == 6
     assert x.new_zeros(2, dtype="float32").dtype == np.float32
+
+
+@pytest.mark.parametrize("make", ["linear", "conv", "conv_transpose"])
+def test_spectral_norm_as_in_torch(make, device):
+    torch = pytest.importorskip("torch")
+    build = {"linear": (lambda lib: lib.nn.Linear(6, 4), (3, 6)),
+             "conv": (lambda lib: lib.nn.Conv2d(3, 5, 3, 2, 1), (2, 3, 6, 6)),
+             "conv_transpose": (lambda lib: lib.nn.ConvTranspose2d(3, 5, 4, 2, 1), (2, 3, 3, 3))}[make]
+    theirs = torch.nn.utils.spectral_norm(build[0](torch)).double()
+    ours = nn.utils.spectral_norm(build[0](mg)).to(device, "float64")
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # bias, weight_orig, weight_u, weight_v
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    rng = np.random.default_rng(0)
+    for step in range(3):  # training mode: every call refines u and v by one power iteration
+        x = rng.standard_normal(build[1])
+        out, tout = ours(mg.tensor(x, dtype="float64", device=device)), theirs(torch.tensor(x))
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-9, atol=1e-12)
+        out.sum().backward(), tout.sum().backward()
+        np.testing.assert_allclose(ours.weight_orig.grad.numpy(), theirs.weight_orig.grad.numpy(), rtol=1e-8, atol=1e-12)
+        for key in ("weight_u", "weight_v"):
+            np.testing.assert_allclose(ours.state_dict()[key].numpy(), theirs.state_dict()[key].numpy(), rtol=1e-9)
+    ours.eval(), theirs.eval()  # eval mode: u and v stay
+    u = ours.weight_u.numpy().copy()
+    np.testing.assert_allclose(ours(mg.tensor(x, dtype="float64", device=device)).numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(ours.weight_u.numpy(), u)
+    # its gradient, and second derivatives (an R1 penalty through a spectrally normalised D), in eval mode
+    w = ours.weight_orig
+    assert mg.gradgradcheck(lambda xx, ww: _call_with_weight(ours, xx, ww),
+                            [mg.tensor(x, dtype="float64", device=device, requires_grad=True), w])
+
+
+def _call_with_weight(module, x, weight_orig):
+    """The spectrally normalised layer as a function of its input and weight_orig (for gradcheck)."""
+    saved = module.weight_orig
+    object.__setattr__(module, "weight_orig", weight_orig)
+    try:
+        return module(x)
+    finally:
+        object.__setattr__(module, "weight_orig", saved)
+
+
+def test_spectral_norm_keeps_the_parameter_and_can_be_removed():
+    layer = nn.Linear(4, 3)
+    w = layer.weight
+    opt = optim.Adam(layer.parameters(), lr=0.1)  # made before: it must still step the weight
+    nn.utils.spectral_norm(layer)
+    assert layer.weight_orig is w and len(list(layer.parameters())) == 2
+    layer(mg.randn(2, 4)).sum().backward()
+    opt.step()
+    assert w.grad is not None
+    sigma = np.linalg.svd(w.numpy(), compute_uv=False)[0]
+    for _ in range(30):  # power iteration converges: the normalised weight's largest singular value is 1
+        layer(mg.randn(2, 4))
+    assert abs(np.linalg.svd(layer.weight.numpy(), compute_uv=False)[0] - 1.0) < 1e-3 and sigma != 1.0
+    with pytest.raises(RuntimeError, match="already has spectral norm"):
+        nn.utils.spectral_norm(layer)
+    nn.utils.remove_spectral_norm(layer)
+    assert list(dict(layer.named_parameters())) == ["bias", "weight"] and not layer._forward_pre_hooks
+    assert "weight_u" not in layer.state_dict()
+    with pytest.raises(ValueError, match="has no parameter 'kernel'"):
+        nn.utils.spectral_norm(nn.Linear(2, 2), name="kernel")
+
+
+def test_forward_hooks_run_around_forward_and_can_be_removed():
+    layer, seen = nn.Linear(2, 2), []
+    pre = layer.register_forward_pre_hook(lambda m, args: (args[0] * 0.0,))
+    post = layer.register_forward_hook(lambda m, args, out: seen.append(out.shape) or out + 1.0)
+    out = layer(mg.ones(3, 2))
+    np.testing.assert_allclose(out.numpy(), np.broadcast_to(layer.bias.numpy() + 1.0, (3, 2)), rtol=1e-6)
+    assert seen == [(3, 2)]
+    pre.remove(), post.remove()
+    assert not np.allclose(layer(mg.ones(3, 2)).numpy(), out.numpy()) and seen == [(3, 2)]

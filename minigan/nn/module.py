@@ -26,6 +26,17 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+class _HookHandle:
+    """What register_forward_hook returns: ``handle.remove()`` unregisters the hook (the handle is its key)."""
+
+    def __init__(self, hooks, hook):
+        self.hooks = hooks
+        hooks[self] = hook
+
+    def remove(self):
+        self.hooks.pop(self, None)
+
+
 class Module:
     """Base class of every layer and model, with PyTorch's interface."""
 
@@ -33,6 +44,8 @@ class Module:
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_modules", OrderedDict())
+        object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "training", True)
 
     # -- registration -----------------------------------------------------
@@ -96,7 +109,24 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        for hook in list(self._forward_pre_hooks.values()):
+            changed = hook(self, args)  # may hand back new inputs
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        output = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            changed = hook(self, args, output)  # may hand back a new output
+            if changed is not None:
+                output = changed
+        return output
+
+    def register_forward_pre_hook(self, hook):
+        """Call hook(module, inputs) before every forward; it may return new inputs. Returns a handle with .remove()."""
+        return _HookHandle(self._forward_pre_hooks, hook)
+
+    def register_forward_hook(self, hook):
+        """Call hook(module, inputs, output) after every forward; it may return a new output. Returns a handle."""
+        return _HookHandle(self._forward_hooks, hook)
 
     # -- traversal --------------------------------------------------------
     def children(self):

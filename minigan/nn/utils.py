@@ -1,10 +1,12 @@
-"""``minigan.nn.utils``: gradient clipping, as ``torch.nn.utils`` does it."""
+"""``minigan.nn.utils``: gradient clipping and spectral normalisation, as ``torch.nn.utils`` does them."""
 
 import math
 
 from .. import autograd as ag
 from .. import backend
 from ..autograd import Tensor
+from .conv import ConvTranspose2d
+from .module import Parameter
 
 
 def _grads(parameters):
@@ -44,3 +46,91 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for g in _grads(parameters):
         backend.xp_of(g.data).clip(g.data, -clip_value, clip_value, out=g.data)
+
+
+# ------------------------------------------------------------- spectral normalisation
+def _normalize(v, eps):
+    """v / max(||v||, eps), on raw arrays (on the device: no copy to the host)."""
+    xp = backend.xp_of(v)
+    return v / xp.maximum(xp.sqrt((v * v).sum()), eps)
+
+
+class _SpectralNorm:
+    """The forward pre-hook of ``spectral_norm``: weight = weight_orig / sigma before every forward.
+
+    sigma, the largest singular value of the weight (as a matrix, `dim` first),
+    is estimated by power iteration: v <- W^T u / |W^T u|, u <- W v / |W v|,
+    then sigma = u . W v. In training mode each forward refines u and v by
+    `n_power_iterations` steps (kept in the buffers weight_u, weight_v); in eval
+    mode they stay. The gradient flows through W in sigma, not through u and v.
+    """
+
+    def __init__(self, name, n_power_iterations, dim, eps):
+        self.name, self.n_power_iterations, self.dim, self.eps = name, n_power_iterations, dim, eps
+
+    def weight_matrix(self, weight):
+        if self.dim != 0:  # the axis of the outputs first
+            weight = ag.permute(weight, self.dim, *[d for d in range(weight.ndim) if d != self.dim])
+        return ag.reshape(weight, weight.shape[0], -1)
+
+    def compute_weight(self, module, do_power_iteration):
+        weight = getattr(module, self.name + "_orig")
+        u, v = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
+        w = self.weight_matrix(weight)
+        if do_power_iteration:
+            with ag.no_grad():
+                for _ in range(self.n_power_iterations):
+                    v.data[...] = _normalize(w.data.T @ u.data, self.eps)
+                    u.data[...] = _normalize(w.data @ v.data, self.eps)
+        u_now, v_now = Tensor(u.data.copy()), Tensor(v.data.copy())  # constants of this forward's graph
+        sigma = ag.sum(u_now * ag.matmul(w, v_now))
+        return weight / sigma
+
+    def __call__(self, module, inputs):
+        setattr(module, self.name, self.compute_weight(module, do_power_iteration=module.training))
+
+
+def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=None):
+    """Divide `module`'s weight by its largest singular value before every forward (Miyato et al. 2018).
+
+    As ``torch.nn.utils.spectral_norm``: the trained parameter becomes
+    ``weight_orig``, the power-iteration vectors the buffers ``weight_u`` and
+    ``weight_v`` (all three in ``state_dict``), and ``module.weight`` is
+    recomputed at each call. SN-GAN puts it on every layer of D, which then
+    stays 1-Lipschitz per layer. Returns the module.
+    """
+    if any(isinstance(h, _SpectralNorm) and h.name == name for h in module._forward_pre_hooks.values()):
+        raise RuntimeError(f"spectral_norm: {type(module).__name__}.{name} already has spectral norm")
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+    if dim is None:
+        dim = 1 if isinstance(module, ConvTranspose2d) else 0  # the axis of a transposed conv's outputs
+    hook = _SpectralNorm(name, n_power_iterations, dim, eps)
+    with ag.no_grad():
+        w = hook.weight_matrix(weight)
+        gen = backend.generator(weight.device)
+        u = _normalize(gen.standard_normal(w.shape[0], dtype=weight.dtype), eps)
+        v = _normalize(gen.standard_normal(w.shape[1], dtype=weight.dtype), eps)
+    delattr(module, name)
+    setattr(module, name + "_orig", weight)  # the same Parameter object: an optimizer made earlier still steps it
+    module.register_buffer(name + "_u", Tensor(u))
+    module.register_buffer(name + "_v", Tensor(v))
+    object.__setattr__(module, name, Tensor(weight.data))  # a plain attribute, recomputed by the hook
+    module.register_forward_pre_hook(hook)
+    return module
+
+
+def remove_spectral_norm(module, name="weight"):
+    """Undo ``spectral_norm``: the current normalised weight becomes the parameter again."""
+    for handle, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, _SpectralNorm) and hook.name == name:
+            with ag.no_grad():
+                weight = hook.compute_weight(module, do_power_iteration=False)
+            handle.remove()
+            for suffix in ("_orig", "_u", "_v"):
+                delattr(module, name + suffix)
+            object.__delattr__(module, name)
+            setattr(module, name, Parameter(weight.data))
+            return module
+    raise ValueError(f"spectral_norm of {name!r} not found in {type(module).__name__}")
