@@ -523,7 +523,7 @@ def test_a_list_of_registered_children_and_plain_lists_are_fine():
 
 
 # ------------------------------------------------ PyTorch's constructor signatures
-LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d"]
+LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
 @pytest.mark.parametrize("name", LAYERS_WITH_TORCH_SIGNATURES)
@@ -725,3 +725,19 @@ def test_forward_hooks_run_around_forward_and_can_be_removed():
     assert seen == [(3, 2)]
     pre.remove(), post.remove()
     assert not np.allclose(layer(mg.ones(3, 2)).numpy(), out.numpy()) and seen == [(3, 2)]
+
+
+def test_layer_norm_module_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(2).standard_normal((4, 3, 5)).astype(np.float32)
+    for args in [(5,), ((3, 5),), ((3, 5), 1e-3, False), (5, 1e-5, True, False)]:
+        ours, theirs = nn.LayerNorm(*args, device=device), torch.nn.LayerNorm(*args)
+        assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
+        with torch.no_grad():
+            for p in theirs.parameters():
+                p.uniform_(0.5, 1.5)
+        ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+        np.testing.assert_allclose(ours(mg.tensor(x, device=device)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
+                                   rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError, match=r"LayerNorm\(\(4,\)\): expected an input whose last axes are \(4,\)"):
+        nn.LayerNorm(4)(mg.zeros(2, 5))

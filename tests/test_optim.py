@@ -318,3 +318,26 @@ def test_scheduler_errors_name_the_fix():
     plain = _two_groups(mg, "SGD").state_dict()
     optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
     opt.load_state_dict(plain)
+
+
+@pytest.mark.parametrize("settings", [dict(lr=0.01), dict(lr=5e-3, alpha=0.9, eps=1e-6, weight_decay=0.1),
+                                      dict(lr=0.01, momentum=0.9), dict(lr=0.01, centered=True, momentum=0.5)])
+def test_rmsprop_matches_torch(settings, device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    w0 = rng.standard_normal((3, 4)).astype(np.float32)
+    ours = mg.tensor(w0, requires_grad=True, device=device)
+    theirs = torch.tensor(w0, requires_grad=True)
+    opt, topt = optim.RMSprop([ours], **settings), torch.optim.RMSprop([theirs], **settings)
+    for _ in range(6):
+        g = rng.standard_normal((3, 4)).astype(np.float32)
+        ours.grad, theirs.grad = mg.tensor(g, device=device), torch.from_numpy(g)
+        opt.step(), topt.step()
+        np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6)
+    assert ours.dtype == np.float32
+    saved = opt.state_dict()
+    again = optim.RMSprop([mg.tensor(w0, requires_grad=True, device=device)], **settings)
+    again.load_state_dict(saved)
+    assert set(again.state_dict()["state"]["0"]) == set(saved["state"]["0"])
+    with pytest.raises(ValueError, match="alpha must be a number >= 0"):
+        optim.RMSprop([ours], alpha=-1)

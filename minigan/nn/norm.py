@@ -231,3 +231,47 @@ class BatchNorm2d(_BatchNorm):
 
     _ndims = (4,)
     _shape_text = "(N, C, H, W)"
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="layer_norm"):
+    """Normalise each sample over its last axes (``normalized_shape``), like ``torch.nn.functional.layer_norm``.
+
+    y = (x - mean) / sqrt(var + eps) * weight + bias, with the mean and the
+    (biased) variance of each sample's last len(normalized_shape) axes. Unlike
+    batch norm, no sample's output depends on another's: the per-sample
+    gradient penalties of WGAN-GP stay per sample. Built from Tensor ops, so it
+    differentiates twice.
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
+        raise ValueError(f"{name}: expected an input whose last axes are {shape}, got shape {tuple(x.shape)}")
+    axes = tuple(range(x.ndim - len(shape), x.ndim))
+    centered = x - ag.mean(x, axis=axes, keepdims=True)
+    var = ag.mean(centered * centered, axis=axes, keepdims=True)
+    y = centered / ag.sqrt(var + eps)
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+
+
+class LayerNorm(Module):
+    """Layer norm (Ba et al. 2016) over the last axes, with a learned scale and shift of that shape."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        _check_sizes("LayerNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(self.normalized_shape)})
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.weight = Parameter(ag.ones(*self.normalized_shape)) if elementwise_affine else None
+        self.bias = Parameter(ag.zeros(*self.normalized_shape)) if elementwise_affine and bias else None
+        _place(self, device, dtype)
+
+    def forward(self, x):
+        return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
+                          name=f"LayerNorm({self.normalized_shape})")
+
+    def extra_repr(self):
+        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+                f"bias={self.bias is not None}")

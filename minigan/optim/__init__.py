@@ -1,4 +1,4 @@
-"""Optimizers with PyTorch's update rules: SGD (with momentum) and Adam; learning-rate schedulers in ``lr_scheduler``.
+"""Optimizers with PyTorch's update rules: SGD (with momentum), Adam and RMSprop; learning-rate schedulers in ``lr_scheduler``.
 
 The updates work in place on the raw arrays (no graph is recorded) and use
 only Python floats as scalars, so a float32 parameter stays float32.
@@ -79,6 +79,13 @@ class Optimizer:
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
+
+    @staticmethod
+    def _start(state, p, *buffers):
+        """A parameter's first step: a step count of 0 and zero `buffers` shaped like it."""
+        state["step"] = 0
+        for name in buffers:
+            state[name] = backend.xp_of(p.data).zeros_like(p.data)
 
     # -- saving: state is indexed by parameter position, like PyTorch -------
     def _all_params(self):
@@ -179,9 +186,7 @@ class Adam(Optimizer):
         if wd:
             g = g + wd * p.data
         if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p.data)
-            state["exp_avg_sq"] = xp.zeros_like(p.data)
+            self._start(state, p, "exp_avg", "exp_avg_sq")
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -201,5 +206,50 @@ class Adam(Optimizer):
         denom += eps
         p.data -= step_size * (m / denom)
 
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Tieleman & Hinton) exactly as torch.optim.RMSprop; the original WGAN's optimizer.
+
+    s = alpha s + (1-alpha) g^2;  p -= lr * g / (sqrt(s) + eps)
+    (centered: sqrt(s - gbar^2) with gbar = alpha gbar + (1-alpha) g; momentum: b = mu b + g / (...), p -= lr b)
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=bool(centered)))
+
+    def _check_settings(self, group):
+        at_least_0 = (lambda v: v >= 0, ">= 0")
+        _settings_are("RMSprop", group, {"lr": at_least_0, "alpha": at_least_0, "eps": at_least_0,
+                                         "weight_decay": at_least_0, "momentum": at_least_0})
+
+    def _update(self, p, g, state, group):
+        lr, alpha, eps = float(group["lr"]), float(group["alpha"]), float(group["eps"])
+        wd, mu = float(group["weight_decay"]), float(group["momentum"])
+        xp = backend.xp_of(p.data)
+        if wd:
+            g = g + wd * p.data
+        if not state:
+            self._start(state, p, "square_avg", *(["momentum_buffer"] if mu else []),
+                        *(["grad_avg"] if group["centered"] else []))
+        state["step"] += 1
+        square_avg = state["square_avg"]
+        square_avg *= alpha
+        square_avg += (1.0 - alpha) * (g * g)
+        if group["centered"]:
+            grad_avg = state["grad_avg"]
+            grad_avg += (1.0 - alpha) * (g - grad_avg)  # torch's lerp
+            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+        else:
+            avg = xp.sqrt(square_avg)
+        avg += eps
+        if mu:
+            buf = state["momentum_buffer"]
+            buf *= mu
+            buf += g / avg
+            p.data -= lr * buf
+        else:
+            p.data -= lr * (g / avg)
 
 from . import lr_scheduler  # noqa: E402  (minigan.optim.lr_scheduler, as torch.optim.lr_scheduler)
