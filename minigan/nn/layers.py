@@ -172,6 +172,7 @@ class ModuleDict(Module):
             self.update(modules)
 
     def update(self, modules):
+        """Add (or replace) the modules of a dict or of (key, module) pairs."""
         items = modules.items() if hasattr(modules, "items") else modules
         for key, m in items:
             self[key] = m
@@ -207,12 +208,15 @@ class ModuleDict(Module):
         return iter(self._modules)
 
     def keys(self):
+        """The keys, in insertion order."""
         return self._modules.keys()
 
     def values(self):
+        """The modules, in insertion order."""
         return self._modules.values()
 
     def items(self):
+        """(key, module) pairs, in insertion order."""
         return self._modules.items()
 
 

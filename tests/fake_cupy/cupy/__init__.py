@@ -119,47 +119,11 @@ class ndarray:
     def set(self, array, stream=None):
         self._a[...] = array
 
-    def item(self):
-        _synchronize("item")
-        return self._a.item()
-
-    def tolist(self):
-        _synchronize("tolist")
-        return self._a.tolist()
-
-    def __float__(self):
-        _synchronize("float")
-        return float(self._a)
-
-    def __int__(self):
-        _synchronize("int")
-        return int(self._a)
-
-    def __index__(self):
-        _synchronize("index")
-        return self._a.__index__()
-
-    def __bool__(self):
-        _synchronize("bool")
-        return bool(self._a)
-
-    def __complex__(self):
-        _synchronize("complex")
-        return complex(self._a)
-
     def __len__(self):
         return len(self._a)
 
     def __iter__(self):
         return (_wrap(v) for v in self._a)
-
-    def __repr__(self):
-        _synchronize("repr")
-        return repr(self._a)
-
-    def __str__(self):
-        _synchronize("str")
-        return str(self._a)
 
     def __format__(self, spec):
         _synchronize("format")
@@ -212,6 +176,22 @@ class ndarray:
             self._a[key] = value
             return
         self._a[_index(key)] = _unwrap(value, "__setitem__")
+
+
+def _host_read(name, convert):
+    """A method that reads device memory on the host (CuPy synchronises there): refused where syncs are forbidden."""
+    def method(self):
+        _synchronize(name)
+        return convert(self._a)
+
+    method.__name__ = name
+    return method
+
+
+for _name, _convert in [("item", _np.ndarray.item), ("tolist", _np.ndarray.tolist), ("__float__", float),
+                        ("__int__", int), ("__index__", _np.ndarray.__index__), ("__bool__", bool),
+                        ("__complex__", complex), ("__repr__", repr), ("__str__", str)]:
+    setattr(ndarray, _name, _host_read(_name, _convert))
 
 
 def _binary(ufunc):
