@@ -113,3 +113,10 @@ def test_bad_arguments():
         DataLoader(_dataset(), 0)
     with pytest.raises(ValueError, match="drop_last"):
         DataLoader(_dataset(3), 4, drop_last=True)
+
+
+def test_torchs_worker_arguments_are_accepted_at_their_defaults_only():
+    data = ArrayDataset(np.zeros((6, 1, 2, 2), dtype=np.float32), np.arange(6))
+    assert len(DataLoader(data, num_workers=0, pin_memory=False)) == 6  # batch_size 1 by default, as in torch
+    with pytest.raises(NotImplementedError, match="num_workers=2"):
+        DataLoader(data, 2, num_workers=2)

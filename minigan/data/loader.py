@@ -26,10 +26,19 @@ class DataLoader:
     pair of arrays (images, labels) — e.g. ``MNIST`` or ``Digits``.
     ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
     smaller batch; ``seed``: seed of the shuffling generator (None: random);
-    ``device``: where the batches are put ("cpu" or "cuda").
+    ``device``: where the batches are put ("cpu" or "cuda"). PyTorch's
+    ``num_workers=0`` and ``pin_memory=False`` are accepted (batches are cut
+    from memory in this process; there are no worker processes to start).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, drop_last=False, seed=None, device="cpu"):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device="cpu", *,
+                 num_workers=0, pin_memory=False):
+        if num_workers != 0 or pin_memory:
+            raise NotImplementedError(
+                f"DataLoader: num_workers={num_workers!r}, pin_memory={pin_memory!r} are not supported (only 0 and "
+                "False): batches are cut from the in-memory dataset in this process, which is fast enough for "
+                "MNIST; drop the arguments"
+            )
         if isinstance(dataset, (np.ndarray, Tensor, list, tuple)) or not hasattr(dataset, "__len__"):
             hint = ("a toy mixture has no fixed size: draw a batch with dataset.sample(n)" if hasattr(dataset, "sample")
                     else "wrap arrays with minigan.data.ArrayDataset(images, labels)")
