@@ -523,7 +523,8 @@ def test_a_list_of_registered_children_and_plain_lists_are_fine():
 
 
 # ------------------------------------------------ PyTorch's constructor signatures
-LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm"]
+LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+                                "InstanceNorm2d"]
 
 
 @pytest.mark.parametrize("name", LAYERS_WITH_TORCH_SIGNATURES)
@@ -727,11 +728,19 @@ def test_forward_hooks_run_around_forward_and_can_be_removed():
     assert not np.allclose(layer(mg.ones(3, 2)).numpy(), out.numpy()) and seen == [(3, 2)]
 
 
-def test_layer_norm_module_as_in_torch(device):
+NORM_LAYERS = {  # name: (input shape, constructor arguments to try)
+    "LayerNorm": ((4, 3, 5), [((5,), {}), (((3, 5),), {}), (((3, 5), 1e-3, False), {}), ((5, 1e-5, True, False), {})]),
+    "InstanceNorm2d": ((3, 4, 5, 6), [((4,), {}), ((4,), {"affine": True}), ((4,), {"affine": True, "bias": False})]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(NORM_LAYERS))
+def test_layer_and_instance_norm_as_in_torch(name, device):
     torch = pytest.importorskip("torch")
-    x = np.random.default_rng(2).standard_normal((4, 3, 5)).astype(np.float32)
-    for args in [(5,), ((3, 5),), ((3, 5), 1e-3, False), (5, 1e-5, True, False)]:
-        ours, theirs = nn.LayerNorm(*args, device=device), torch.nn.LayerNorm(*args)
+    shape, tries = NORM_LAYERS[name]
+    x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
+    for args, kwargs in tries:
+        ours, theirs = getattr(nn, name)(*args, device=device, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
         assert repr(ours) == repr(theirs) and list(ours.state_dict()) == list(theirs.state_dict())
         with torch.no_grad():
             for p in theirs.parameters():
@@ -739,5 +748,12 @@ def test_layer_norm_module_as_in_torch(device):
         ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
         np.testing.assert_allclose(ours(mg.tensor(x, device=device)).numpy(), theirs(torch.from_numpy(x)).detach().numpy(),
                                    rtol=1e-5, atol=1e-5)
+
+
+def test_layer_and_instance_norm_name_their_mistakes():
     with pytest.raises(ValueError, match=r"LayerNorm\(\(4,\)\): expected an input whose last axes are \(4,\)"):
         nn.LayerNorm(4)(mg.zeros(2, 5))
+    with pytest.raises(ValueError, match=r"InstanceNorm2d\(4\): expected input of shape \(N, 4, H, W\)"):
+        nn.InstanceNorm2d(4)(mg.zeros(2, 3, 5, 5))
+    with pytest.raises(NotImplementedError, match="track_running_stats=True"):
+        nn.InstanceNorm2d(4, track_running_stats=True)

@@ -147,6 +147,9 @@ CASES = {
     "layer_norm_affine": (lambda a, w, b: F.layer_norm(a, (3, 4), w, b),
                           lambda a, w, b: _torch().nn.functional.layer_norm(a, (3, 4), w, b),
                           [normal(2, 3, 4), normal(3, 4), normal(3, 4)]),
+    "instance_norm_affine": (lambda a, w, b: F.instance_norm(a, None, None, w, b),
+                             lambda a, w, b: _torch().nn.functional.instance_norm(a, weight=w, bias=b),
+                             [normal(2, 3, 4, 5), normal(3), normal(3)]),
     "pad_value_and_crop": (lambda a: F.pad(a, (-1, 2, 1, -2), value=0.5),
                            lambda a: _torch().nn.functional.pad(a, (-1, 2, 1, -2), value=0.5), [normal(4, 5)]),
     "index_int_and_negative_slice": (lambda a: a[2, ::-1], lambda a: a[2].flip(0), [normal(4, 5)]),
@@ -234,6 +237,7 @@ GRADGRAD = [
     "index_repeated_then_square", "index_two_int_arrays",
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy", "binary_cross_entropy",
     "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "layer_norm_affine",
+    "instance_norm_affine",
 ]
 
 

@@ -19,4 +19,4 @@ from .conv import Conv2d, ConvTranspose2d  # noqa: F401
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss  # noqa: F401
 from .misc import Dropout, LogSoftmax, Softmax, Unflatten, Upsample, ZeroPad2d  # noqa: F401
 from .module import Module, Parameter  # noqa: F401
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from .norm import BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm  # noqa: F401

@@ -24,7 +24,7 @@ from .. import autograd as _ag
 from .. import backend
 from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .misc import dropout, interpolate, pad  # noqa: F401
-from .norm import batch_norm, layer_norm  # noqa: F401
+from .norm import batch_norm, instance_norm, layer_norm  # noqa: F401
 
 
 def mse_loss(input, target, reduction="mean"):

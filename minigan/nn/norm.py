@@ -275,3 +275,54 @@ class LayerNorm(Module):
     def extra_repr(self):
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")
+
+
+def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1,
+                  eps=1e-5, name="instance_norm"):
+    """Normalise each image's channels over their own pixels (``F.instance_norm`` with the input's statistics).
+
+    y[n, c] = (x[n, c] - mean) / sqrt(var + eps) * weight[c] + bias[c], mean and
+    (biased) variance over the spatial axes of that one image and channel: the
+    normalisation of pix2pix's and CycleGAN's generators. Built from Tensor ops.
+    Running statistics (PyTorch's rarely used option) are not supported.
+    """
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError(f"{name}: running statistics are not supported; use each input's own statistics")
+    if x.ndim < 3:
+        raise ValueError(f"{name}: expected (N, C, ...) with spatial axes, got shape {tuple(x.shape)}")
+    axes = tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    centered = x - ag.mean(x, axis=axes, keepdims=True)
+    y = centered / ag.sqrt(ag.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    if weight is not None:
+        y = y * ag.reshape(weight, *shape)
+    if bias is not None:
+        y = y + ag.reshape(bias, *shape)
+    return y
+
+
+class InstanceNorm2d(Module):
+    """Instance norm of (N, C, H, W) images: each image's channels normalised over their own pixels."""
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None, *, bias=True):
+        super().__init__()
+        _check_sizes("InstanceNorm2d", num_features=num_features)
+        if track_running_stats:
+            raise NotImplementedError("InstanceNorm2d: track_running_stats=True is not supported; "
+                                      "instance norm normalises with each image's own statistics in both modes")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        self.weight = Parameter(ag.ones(num_features)) if affine else None
+        self.bias = Parameter(ag.zeros(num_features)) if affine and bias else None
+        _place(self, device, dtype)
+
+    def forward(self, x):
+        name = f"InstanceNorm2d({self.num_features})"
+        if x.ndim != 4 or x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input of shape (N, {self.num_features}, H, W), got {tuple(x.shape)}")
+        return instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps, name=name)
+
+    def extra_repr(self):
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
