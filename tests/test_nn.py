@@ -757,3 +757,27 @@ def test_layer_and_instance_norm_name_their_mistakes():
         nn.InstanceNorm2d(4)(mg.zeros(2, 3, 5, 5))
     with pytest.raises(NotImplementedError, match="track_running_stats=True"):
         nn.InstanceNorm2d(4, track_running_stats=True)
+
+
+def test_xavier_and_kaiming_init_follow_torchs_formulas(device):
+    torch = pytest.importorskip("torch")
+    for args in [("linear",), ("tanh",), ("relu",), ("leaky_relu",), ("leaky_relu", 0.2), ("selu",), ("conv_transpose2d",)]:
+        assert nn.init.calculate_gain(*args) == torch.nn.init.calculate_gain(*args)
+    shape = (64, 32, 3, 3)  # fan_in 288, fan_out 576
+    cases = [("xavier_uniform_", {"gain": 2.0}, "uniform", 2.0 * np.sqrt(6 / (288 + 576))),
+             ("xavier_normal_", {}, "normal", np.sqrt(2 / (288 + 576))),
+             ("kaiming_uniform_", {"a": 0.2}, "uniform", np.sqrt(3) * np.sqrt(2 / 1.04) / np.sqrt(288)),
+             ("kaiming_normal_", {"mode": "fan_out", "nonlinearity": "relu"}, "normal", np.sqrt(2) / np.sqrt(576))]
+    for name, kwargs, kind, scale in cases:
+        w = getattr(nn.init, name)(mg.zeros(*shape, device=device), **kwargs).numpy()
+        t = getattr(torch.nn.init, name)(torch.zeros(*shape), **kwargs).numpy()
+        if kind == "uniform":  # the bound, and the std of U(-b, b): b / sqrt(3)
+            assert np.abs(w).max() <= scale and np.abs(t).max() <= scale
+            np.testing.assert_allclose(w.std(), scale / np.sqrt(3), rtol=0.03)
+        else:
+            np.testing.assert_allclose(w.std(), scale, rtol=0.03)
+        np.testing.assert_allclose(w.std(), t.std(), rtol=0.05)  # the same spread as torch's draws
+    with pytest.raises(ValueError, match="at least 2 axes"):
+        nn.init.xavier_uniform_(mg.zeros(5))
+    with pytest.raises(ValueError, match="mode must be"):
+        nn.init.kaiming_normal_(mg.zeros(3, 3), mode="fan_avg")

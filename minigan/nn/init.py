@@ -6,6 +6,8 @@ minigan's seeded generator for the tensor's device, so ``manual_seed`` makes the
 No graph is recorded: initialising is not part of the model's computation.
 """
 
+import math
+
 import numpy as np
 
 from .. import backend
@@ -57,3 +59,75 @@ def zeros_(tensor):
 def ones_(tensor):
     """Fill with ones."""
     return constant_(tensor, 1.0)
+
+
+def calculate_gain(nonlinearity, param=None):
+    """The gain that keeps activations' scale through `nonlinearity`, as ``torch.nn.init.calculate_gain``.
+
+    1 for linear layers and sigmoid, 5/3 for tanh, sqrt(2) for relu,
+    sqrt(2 / (1 + slope^2)) for leaky_relu (slope `param`, 0.01 by default), 3/4 for selu.
+    """
+    if nonlinearity in ("linear", "identity", "sigmoid", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
+                        "conv_transpose2d", "conv_transpose3d"):
+        return 1.0
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        if isinstance(slope, bool) or not isinstance(slope, (int, float)):
+            raise ValueError(f"calculate_gain: negative_slope {slope!r} is not a number")
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
+
+
+def _fans(tensor):
+    """(fan_in, fan_out) of a weight: input and output channels times the kernel's size, as in torch."""
+    shape = _array(tensor).shape
+    if len(shape) < 2:
+        raise ValueError(f"init: fan in and fan out need a weight of at least 2 axes, got shape {tuple(shape)}")
+    receptive = math.prod(shape[2:])
+    return shape[1] * receptive, shape[0] * receptive
+
+
+def _no_generator(generator, name):
+    if generator is not None:
+        raise NotImplementedError(f"{name}: generator= is not supported; seed with minigan.manual_seed")
+
+
+def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """U(-b, b) with b = gain sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010)."""
+    _no_generator(generator, "xavier_uniform_")
+    fan_in, fan_out = _fans(tensor)
+    bound = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -bound, bound)
+
+
+def xavier_normal_(tensor, gain=1.0, generator=None):
+    """N(0, std^2) with std = gain sqrt(2 / (fan_in + fan_out))."""
+    _no_generator(generator, "xavier_normal_")
+    fan_in, fan_out = _fans(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan_in, fan_out = _fans(tensor)
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+
+
+def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """U(-b, b) with b = sqrt(3) gain / sqrt(fan) (He et al. 2015)."""
+    _no_generator(generator, "kaiming_uniform_")
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound)
+
+
+def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """N(0, std^2) with std = gain / sqrt(fan) (He et al. 2015)."""
+    _no_generator(generator, "kaiming_normal_")
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
