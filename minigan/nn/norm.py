@@ -233,6 +233,12 @@ class BatchNorm2d(_BatchNorm):
     _shape_text = "(N, C, H, W)"
 
 
+def _standardize(x, axes, eps):
+    """(x - mean) / sqrt(var + eps) over `axes` (biased variance), with Tensor ops: differentiable twice."""
+    centered = x - ag.mean(x, axis=axes, keepdims=True)
+    return centered / ag.sqrt(ag.mean(centered * centered, axis=axes, keepdims=True) + eps)
+
+
 def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="layer_norm"):
     """Normalise each sample over its last axes (``normalized_shape``), like ``torch.nn.functional.layer_norm``.
 
@@ -243,12 +249,9 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="laye
     differentiates twice.
     """
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    if tuple(x.shape[x.ndim - len(shape):]) != shape or x.ndim < len(shape):
+    if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ValueError(f"{name}: expected an input whose last axes are {shape}, got shape {tuple(x.shape)}")
-    axes = tuple(range(x.ndim - len(shape), x.ndim))
-    centered = x - ag.mean(x, axis=axes, keepdims=True)
-    var = ag.mean(centered * centered, axis=axes, keepdims=True)
-    y = centered / ag.sqrt(var + eps)
+    y = _standardize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
     if weight is not None:
         y = y * weight
     if bias is not None:
@@ -290,10 +293,8 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
         raise NotImplementedError(f"{name}: running statistics are not supported; use each input's own statistics")
     if x.ndim < 3:
         raise ValueError(f"{name}: expected (N, C, ...) with spatial axes, got shape {tuple(x.shape)}")
-    axes = tuple(range(2, x.ndim))
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
-    centered = x - ag.mean(x, axis=axes, keepdims=True)
-    y = centered / ag.sqrt(ag.mean(centered * centered, axis=axes, keepdims=True) + eps)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
+    y = _standardize(x, tuple(range(2, x.ndim)), eps)
     if weight is not None:
         y = y * ag.reshape(weight, *shape)
     if bias is not None:
