@@ -68,7 +68,8 @@ def _resolve_dtype(dtype):
         return None
     if isinstance(dtype, str):
         if dtype not in _FLOAT_DTYPES and dtype not in _OTHER_DTYPES:
-            raise TypeError(f"unknown dtype {dtype!r}: use 'float32' or 'float64'")
+            names = ", ".join(repr(name) for name in (*_FLOAT_DTYPES, *_OTHER_DTYPES))
+            raise TypeError(f"unknown dtype {dtype!r}: use one of {names} (or minigan.float32, minigan.long, ...)")
         return np.dtype(dtype)
     return np.dtype(dtype)
 

@@ -473,6 +473,8 @@ def test_torchs_dtype_names_and_shape_helpers(device):
     assert x.expand_as(like).shape == (2, 4, 3) and x.view_as(mg.zeros(2, 2)).shape == (2, 2)
     assert x.reshape_as(mg.zeros(1, 4)).shape == (1, 4)
     assert x.type_as(like).dtype == np.float64 and x.type_as(like).device == device
+    with pytest.raises(TypeError, match=r"unknown dtype 'int7': use one of 'float32', .*'int64'.*'uint8'"):
+        mg.zeros(2, dtype="int7")
 
 
 def test_star_import_leaves_pythons_float_int_and_bool_alone():

@@ -608,6 +608,19 @@ def test_module_dict_registers_its_modules_like_torch():
         ours["keys"] = nn.ReLU()
 
 
+def test_module_list_indexes_slices_and_extends_like_torch():
+    torch = pytest.importorskip("torch")
+    ours = nn.ModuleList([nn.Linear(2, 3), nn.ReLU()]).extend([nn.Linear(3, 1), nn.Sigmoid()])
+    theirs = torch.nn.ModuleList([torch.nn.Linear(2, 3), torch.nn.ReLU()]).extend([torch.nn.Linear(3, 1), torch.nn.Sigmoid()])
+    assert len(ours) == len(theirs) == 4 and repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert [type(m).__name__ for m in ours] == ["Linear", "ReLU", "Linear", "Sigmoid"]
+    assert ours[-1] is list(ours)[3] and ours[2] is ours._modules["2"]
+    head = ours[2:]  # the same modules, in a ModuleList of their own (numbered from 0), as torch's slice
+    assert isinstance(head, nn.ModuleList) and head[0] is ours[2] and list(head._modules) == ["0", "1"]
+    assert repr(head) == repr(theirs[2:])
+
+
 def test_upsample_zeropad_softmax_modules_match_torch(device):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(3).standard_normal((2, 3, 4, 5)).astype(np.float32)

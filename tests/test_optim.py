@@ -304,6 +304,49 @@ def test_a_resumed_schedule_continues_where_it_stopped(name, tmp_path):
         assert sched2.get_last_lr() == want
 
 
+class _Warmup:
+    """A learning-rate rule with state of its own: LambdaLR saves such an object's attributes."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, epoch):
+        return min(1.0, (epoch + 1) / self.steps)
+
+
+def test_lambda_lr_per_group_saves_a_callable_objects_state_as_pytorch_does():
+    torch = pytest.importorskip("torch")
+    ours_opt, theirs_opt = _two_groups(mg, "SGD"), _two_groups(torch, "SGD")
+    ours = optim.lr_scheduler.LambdaLR(ours_opt, [_Warmup(4), lambda e: 0.9**e])
+    theirs = torch.optim.lr_scheduler.LambdaLR(theirs_opt, [_Warmup(4), lambda e: 0.9**e])
+    for _ in range(6):
+        ours_opt.step(), theirs_opt.step()
+        ours.step(), theirs.step()
+        assert [g["lr"] for g in ours_opt.param_groups] == [g["lr"] for g in theirs_opt.param_groups]
+    state = ours.state_dict()
+    assert state["lr_lambdas"] == theirs.state_dict()["lr_lambdas"] == [{"steps": 4}, None]
+    fresh = optim.lr_scheduler.LambdaLR(_two_groups(mg, "SGD"), [_Warmup(99), lambda e: 1.0])
+    fresh.load_state_dict(state)
+    assert fresh.lr_lambdas[0].steps == 4 and fresh.last_epoch == ours.last_epoch
+
+
+def test_cosine_schedule_started_mid_way_with_last_epoch_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    rates = []
+    for lib in (mg, torch):
+        opt = _two_groups(lib, "SGD")
+        for group in opt.param_groups:
+            group["initial_lr"] = group["lr"]  # what a scheduler made earlier would have left there
+        sched = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10, eta_min=0.01, last_epoch=3)
+        seen = []
+        for _ in range(14):  # down to eta_min and up again
+            opt.step()
+            sched.step()
+            seen.append([g["lr"] for g in opt.param_groups])
+        rates.append(seen)
+    assert rates[0] == rates[1]
+
+
 def test_scheduler_errors_name_the_fix():
     opt = _two_groups(mg, "SGD")
     with pytest.raises(TypeError, match="StepLR: expected an optimizer"):

@@ -153,7 +153,14 @@ class ModuleList(Module):
         self.add_module(str(len(self._modules)), m)
         return self
 
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
     def __getitem__(self, i):
+        if isinstance(i, slice):  # a ModuleList of those modules (the same ones, not copies), as in PyTorch
+            return ModuleList(list(self._modules.values())[i])
         return list(self._modules.values())[i]
 
     def __len__(self):

@@ -182,8 +182,6 @@ class CosineAnnealingLR(LRScheduler):
         t, T, low = self.last_epoch, self.T_max, self.eta_min  # noqa: N806
         if self._initial:
             return self._current()
-        if self._step_count == 1 and t > 0:  # resumed mid-schedule: the closed formula
-            return [low + (base - low) * (1 + math.cos(t * math.pi / T)) / 2 for base in self.base_lrs]
         if (t - 1 - T) % (2 * T) == 0:  # past the bottom, the cosine climbs again
             return [lr + (base - low) * (1 - math.cos(math.pi / T)) / 2
                     for lr, base in zip(self._current(), self.base_lrs)]
