@@ -5,6 +5,9 @@ Every test that computes takes the `device` fixture (tests/conftest.py): models,
 real batches and noise live on that device; inputs are drawn on the host with
 NumPy and then moved, so every device sees the same numbers."""
 
+import os
+import signal
+
 import numpy as np
 import pytest
 
@@ -270,6 +273,54 @@ def assert_same_tree(a, b, where="rng"):
         assert a.dtype == b.dtype and np.array_equal(a, b), f"{where} differs"
     else:
         assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+def _toy_trainer_that(monkeypatch, at_step, action):
+    """Make toy.run's trainer call action(trainer) inside its D step once `at_step` iterations are done."""
+    make = toy.make_trainer
+
+    def make_with_hook(config):
+        trainer, data = make(config)
+        d_step = trainer.discriminator_step
+
+        def hooked(batch, z=None):
+            if trainer.step == at_step:
+                action(trainer)
+            return d_step(batch, z)
+
+        trainer.discriminator_step = hooked
+        return trainer, data
+
+    monkeypatch.setattr(toy, "make_trainer", make_with_hook)
+
+
+def test_ctrl_c_in_the_middle_of_a_toy_iteration_stops_after_it_and_resume_is_exact(tmp_path, monkeypatch):
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1)
+    toy.run(tmp_path / "full", steps=6, progress=False, pictures=False, **settings)
+    # Ctrl-C arrives during iteration 4, after its real batch was drawn and before D's update
+    _toy_trainer_that(monkeypatch, 3, lambda trainer: os.kill(os.getpid(), signal.SIGINT))
+    with pytest.raises(KeyboardInterrupt):
+        toy.run(tmp_path / "half", steps=6, progress=False, pictures=False, **settings)
+    assert minigan.load(tmp_path / "half" / "checkpoint.npz")["step"] == 4  # iteration 4 was finished first
+    monkeypatch.undo()
+    toy.run(tmp_path / "half", resume=True, progress=False, pictures=False)
+    assert_same_tree(minigan.load(tmp_path / "full" / "checkpoint.npz"), minigan.load(tmp_path / "half" / "checkpoint.npz"),
+                     where="checkpoint")
+
+
+def test_a_toy_run_that_diverges_names_its_last_good_checkpoint(tmp_path, monkeypatch):
+    def poison(trainer):
+        next(trainer.D.parameters()).data[...] = np.nan
+
+    _toy_trainer_that(monkeypatch, 3, poison)
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2)
+    path = tmp_path / "checkpoint.npz"
+    with pytest.raises(gan.TrainingDiverged, match=rf"at step 4: .* In this run the last good checkpoint is {path} \(step 2\)"):
+        toy.run(tmp_path, steps=6, progress=False, pictures=False, **settings)
+    assert minigan.load(path)["step"] == 2
+    _toy_trainer_that(monkeypatch, 0, poison)
+    with pytest.raises(gan.TrainingDiverged, match="at step 1: .* no checkpoint had been written yet"):
+        toy.run(tmp_path / "early", steps=6, progress=False, pictures=False, **settings)
 
 
 def test_resume_is_bit_identical(device, tmp_path):

@@ -100,6 +100,41 @@ def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(device, digits,
     _assert_same_state(read_checkpoint(tmp_path / "straight"), read_checkpoint(interrupted))
 
 
+class _PoisonedDigits:
+    """The digits, but from the `bad`-th batch read on every image is NaN (a loss becomes NaN)."""
+
+    def __init__(self, data, bad):
+        self.data, self.bad, self.reads = data, bad, 0
+
+    def __len__(self):
+        return len(self.data)
+
+    def subset(self, n):
+        self.data = self.data.subset(n)
+        return self
+
+    def __getitem__(self, index):
+        self.reads += 1
+        images, labels = self.data[index]
+        return (np.full_like(images, np.nan) if self.reads >= self.bad else images), labels
+
+
+def test_a_nan_loss_stops_the_run_naming_the_step_and_the_checkpoint_it_keeps(device, digits, tmp_path):
+    good = tmp_path / "good"
+    train_mnist(epochs=1, out=good, dataset=digits, device=device, **TINY)
+    run = tmp_path / "run"
+    with pytest.raises(minigan.gan.TrainingDiverged) as info:  # 2 batches per epoch: the 4th read is epoch 2's last
+        train_mnist(epochs=3, out=run, dataset=_PoisonedDigits(digits, bad=4), device=device, **TINY)
+    message = str(info.value)
+    assert "training diverged at step 4: the discriminator loss is nan" in message
+    assert f"the last good checkpoint is {run / 'checkpoint.npz'} (epoch 1, step 2)" in message
+    kept = read_checkpoint(run)  # the state after epoch 1, the same as a run that stopped there
+    assert kept["epoch"] == 1
+    _assert_same_state(read_checkpoint(good), kept)
+    with pytest.raises(minigan.gan.TrainingDiverged, match="no checkpoint had been written yet"):
+        train_mnist(epochs=1, out=tmp_path / "early", dataset=_PoisonedDigits(digits, bad=2), device=device, **TINY)
+
+
 def test_dry_run_trains_two_iterations_and_writes_nothing(device, digits, tmp_path):
     lines = []
     result = train_mnist(epochs=3, out=tmp_path / "run", dataset=digits, dry_run=True, device=device,

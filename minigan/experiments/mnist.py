@@ -32,8 +32,6 @@ lowered the judge's accuracy on the requested labels from 97.6% to 93.7%
 import copy
 import json
 import resource
-import signal
-import threading
 import time
 from pathlib import Path
 
@@ -43,9 +41,10 @@ from .. import autograd as ag
 from .. import backend, optim
 from ..data.loader import DataLoader
 from ..data.mnist import MNIST
-from ..gan import LOSSES, GANTrainer, sample
+from ..gan import LOSSES, GANTrainer, TrainingDiverged, sample
 from ..models import Z_DIM, dcgan
 from ..serialization import CheckpointError, load
+from .interrupt import CtrlC
 
 KIND = "mnist-dcgan"
 CHECKPOINT = "checkpoint.npz"
@@ -149,26 +148,6 @@ def plot_losses(history, path):
     save_figure(fig, path)
 
 
-class _CtrlC:
-    """While active, Ctrl-C only raises a flag; the loop checks it between iterations."""
-
-    def __init__(self):
-        self.pressed = False
-        self._previous = None
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handler)
-        return self
-
-    def _handler(self, signum, frame):
-        self.pressed = True
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
-
-
 def _peak_memory_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
@@ -266,12 +245,22 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         return step_log
 
     bar_factory = _progress_bar if progress else None
-    with _CtrlC() as ctrl_c:
+    with CtrlC() as ctrl_c:
         while epoch < config["epochs"]:
             start, first_step = time.perf_counter(), len(history["loss_d"])
             bar = bar_factory(len(loader), f"epoch {epoch + 1}/{config['epochs']}") if bar_factory else None
             for real, labels in loader:
-                step_log = one_iteration(real, labels)
+                try:
+                    step_log = one_iteration(real, labels)
+                except TrainingDiverged as e:  # nothing was updated with the bad loss; say what is kept
+                    if bar is not None:
+                        bar.close()
+                    if (out / CHECKPOINT).exists():
+                        kept = load(out / CHECKPOINT)
+                        where = f"the last good checkpoint is {out / CHECKPOINT} (epoch {kept['epoch']}, step {kept['step']})"
+                    else:
+                        where = "no checkpoint had been written yet"
+                    raise TrainingDiverged(f"{e} In this run {where}.") from None
                 if bar is not None:
                     bar.update(1)
                     if trainer.step % 20 == 0:

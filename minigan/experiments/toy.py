@@ -21,6 +21,7 @@ from .. import backend, gan, nn, optim
 from ..data.toy import TOY_DATASETS, toy_dataset
 from ..metrics import mode_metrics
 from ..serialization import CheckpointError, load
+from .interrupt import CtrlC
 
 KIND = "toy"
 
@@ -239,6 +240,8 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
             from ..plots import figure_to_image
 
             frames.append(figure_to_image(picture(step)))
+        if ctrl_c.pressed:  # Ctrl-C during this iteration: stop now that it is complete
+            raise KeyboardInterrupt
 
     bar = None
     if progress:
@@ -247,14 +250,16 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
         bar = tqdm(total=config["steps"], initial=trainer.step, desc=f"toy {config['dataset']}", unit="step")
     start = time.perf_counter()
     try:
-        trainer.train(config["steps"] if stop_after is None else min(stop_after, config["steps"]),
-                      callback=callback, checkpoint=ckpt_path, checkpoint_every=config["checkpoint_every"], progress=bar)
+        with CtrlC() as ctrl_c:
+            trainer.train(config["steps"] if stop_after is None else min(stop_after, config["steps"]),
+                          callback=callback, checkpoint=ckpt_path, checkpoint_every=config["checkpoint_every"],
+                          progress=bar)
     except gan.TrainingDiverged as e:
         where = (f"the last good checkpoint is {ckpt_path} (step {load(ckpt_path)['step']})"
                  if os.path.exists(ckpt_path) else "no checkpoint had been written yet")
         raise gan.TrainingDiverged(f"{e} In this run {where}.") from None
     except KeyboardInterrupt:
-        trainer.save_checkpoint(ckpt_path)  # the state after the last finished iteration
+        trainer.save_checkpoint(ckpt_path)  # the state after the last finished iteration (CtrlC waits for its end)
         print(f"interrupted at step {trainer.step}: checkpoint saved; continue with "
               f"`minigan train toy --resume {out}`")
         raise

@@ -1,0 +1,32 @@
+"""Ctrl-C during a training run: stop between iterations, never in the middle of one.
+
+Python turns Ctrl-C (SIGINT) into a KeyboardInterrupt wherever the program
+happens to be, for instance after D's update and before G's. A checkpoint
+saved there would hold half an iteration, and resuming from it would not give
+the weights of a run that was never stopped. While a ``CtrlC`` block is active,
+Ctrl-C only raises a flag; the training loop checks it after each iteration,
+saves a checkpoint and stops.
+"""
+
+import signal
+import threading
+
+
+class CtrlC:
+    """While active, Ctrl-C only sets ``pressed``; the loop checks it between iterations."""
+
+    def __init__(self):
+        self.pressed = False
+        self._previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread only
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def _handler(self, signum, frame):
+        self.pressed = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
