@@ -91,7 +91,7 @@ def _add_train_toy(train_sub):
     from .gan import LOSSES
 
     p = train_sub.add_parser("toy", help="a GAN on 2-D toy data (ring, grid, ...); about a minute on a laptop CPU")
-    p.add_argument("--dataset", choices=list(TOY_DATASETS), default="ring")
+    p.add_argument("--dataset", choices=list(TOY_DATASETS), default=None, help="the 2-D data (default ring)")
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="generator/discriminator objective")
     p.add_argument("--k", type=_positive_int, default=None, help="discriminator steps per generator step")
     p.add_argument("--steps", type=_non_negative_int, default=None)
@@ -115,7 +115,13 @@ def _run_train_toy(args):
     names = {"loss": "loss", "k": "k", "steps": "steps", "batch_size": "batch_size", "lr": "lr", "r1": "r1", "seed": "seed",
              "device": "device"}
     settings = {key: getattr(args, name) for name, key in names.items() if getattr(args, name) is not None}
-    settings["dataset"] = getattr(args, "dataset", "ring")
+    if args.resume and (settings or args.dataset or args.out):
+        given = ", ".join(f"--{name.replace('_', '-')}" for name in [*names, "dataset", "out"]
+                          if getattr(args, name) is not None)
+        raise UsageError(f"--resume continues the run in {args.resume} with its saved settings, so {given} cannot "
+                         "change it (the learning rate's decay is laid out over the run's --steps); drop them, "
+                         "or start a new run with another --out")
+    settings["dataset"] = args.dataset or "ring"
     out = args.resume or args.out or "runs/toy-{}-{}-s{}".format(
         settings["dataset"], settings.get("loss", toy.DEFAULTS["loss"]), settings.get("seed", toy.DEFAULTS["seed"]))
     try:
@@ -136,25 +142,27 @@ def _add_train_mnist(train_sub):
 
     p = train_sub.add_parser("mnist", help="the reference DCGAN (or --conditional) on MNIST")
     p.add_argument("--epochs", type=_positive_int, default=5)
-    p.add_argument("--batch-size", type=_positive_int, default=64)
-    p.add_argument("--loss", choices=list(LOSSES), default="nonsaturating")
-    p.add_argument("--conditional", action="store_true", help="class-conditional GAN (labels into G and D)")
+    # the run's settings default to None here, so that --resume can tell which ones were given
+    p.add_argument("--batch-size", type=_positive_int, default=None, help="(default 64)")
+    p.add_argument("--loss", choices=list(LOSSES), default=None, help="(default nonsaturating)")
+    p.add_argument("--conditional", action="store_true", default=None, help="class-conditional GAN (labels into G and D)")
     p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--lr", type=_positive_float, default=2e-4, help="Adam learning rate (beta1 = 0.5)")
-    p.add_argument("--ema", type=float, default=0.0,
-                   help="sample from a moving average of G's weights with this decay, e.g. 0.999 (0 = off)")
+    p.add_argument("--seed", type=int, default=None, help="(default 0)")
+    p.add_argument("--lr", type=_positive_float, default=None, help="Adam learning rate (default 2e-4; beta1 = 0.5)")
+    p.add_argument("--ema", type=float, default=None,
+                   help="sample from a moving average of G's weights with this decay, e.g. 0.999 (default 0 = off)")
     p.add_argument("--r1", type=float, default=None,
                    help="weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real images "
                         "(default 1 for the DCGAN: balanced digits; 0 for --conditional; 0 = off)")
     p.add_argument("--r1-every", type=_positive_int, default=None, metavar="K",
                    help="compute the R1 penalty every K iterations only, weighted K times as much "
                         "(lazy regularisation: less time per epoch; default 16; 1 = every iteration)")
-    p.add_argument("--g-steps", type=_positive_int, default=1, metavar="N",
+    p.add_argument("--g-steps", type=_positive_int, default=None, metavar="N",
                    help="generator steps per iteration, each on fresh noise (default 1, as Algorithm 1; "
                         "2 scores higher on MNIST and takes about 40%% longer)")
     p.add_argument("--out", default=None, help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
-    p.add_argument("--resume", default=None, metavar="DIR", help="continue the run in DIR up to --epochs epochs")
+    p.add_argument("--resume", default=None, metavar="DIR",
+                   help="continue the run in DIR up to --epochs epochs, with its saved settings")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
     p.add_argument("--dry-run", action="store_true", help="check settings, data and two iterations (the second timed); write nothing")
     p.set_defaults(func=_run_train_mnist)
@@ -166,13 +174,16 @@ def _run_train_mnist(args):
     from .gan import TrainingDiverged
     from .serialization import CheckpointError
 
-    out = args.out or args.resume or f"runs/mnist{'-conditional' if args.conditional else ''}-s{args.seed}"
+    names = ("batch_size", "loss", "conditional", "seed", "lr", "ema", "r1", "r1_every", "g_steps", "subset")
+    settings = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
+    if args.resume and settings:
+        given = ", ".join(f"--{name.replace('_', '-')}" for name in settings)
+        raise UsageError(f"--resume continues the run in {args.resume} with its saved settings, so {given} cannot "
+                         "change it; drop them (--epochs, --device and --out may be given), or start a new run")
+    out = args.out or args.resume or f"runs/mnist{'-conditional' if args.conditional else ''}-s{settings.get('seed', 0)}"
     try:
-        result = train_mnist(epochs=args.epochs, batch_size=args.batch_size, loss=args.loss,
-                             conditional=args.conditional, device=args.device, seed=args.seed, out=out,
-                             resume=args.resume, subset=args.subset, dry_run=args.dry_run, lr=args.lr,
-                             ema=args.ema, r1=args.r1, g_steps=args.g_steps,
-                             **({} if args.r1_every is None else {"r1_every": args.r1_every}))
+        result = train_mnist(epochs=args.epochs, device=args.device, out=out, resume=args.resume,
+                             dry_run=args.dry_run, **settings)
     except (ValueError, RuntimeError, CheckpointError, MNISTError, TrainingDiverged) as e:
         raise UsageError(str(e)) from None
     if not args.dry_run:

@@ -126,6 +126,18 @@ def test_train_toy_on_a_device_resumes_and_its_checkpoint_reads_anywhere(device,
     assert code == 0 and "modes covered: " in printed and "/8" in printed, err
 
 
+def test_a_run_folder_is_never_overwritten_and_resume_keeps_the_saved_settings(toy_run, tmp_path, capsys):
+    before = (toy_run / "checkpoint.npz").read_bytes()
+    code, _, err = run_cli(["train", "toy", "--steps", "4", "--out", str(toy_run)], capsys)
+    assert code == 2 and f"{toy_run} already holds a run" in err and f"--resume {toy_run}" in err
+    assert (toy_run / "checkpoint.npz").read_bytes() == before  # nothing lost
+    code, _, err = run_cli(["train", "toy", "--resume", str(toy_run), "--steps", "100", "--lr", "0.01"], capsys)
+    assert code == 2 and "with its saved settings, so --steps, --lr cannot change it" in err
+    code, _, err = run_cli(["train", "toy", "--resume", str(toy_run), "--dataset", "ring"], capsys)
+    assert code == 2 and "--dataset cannot change it" in err
+    assert (toy_run / "checkpoint.npz").read_bytes() == before
+
+
 def test_demo_trains_the_moons_mlp(capsys):
     code, out, _ = run_cli(["demo", "--steps", "200"], capsys)
     assert code == 0 and "step    0" in out

@@ -235,6 +235,16 @@ def test_foreign_and_corrupt_checkpoints_are_clear_errors(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+def test_resume_refuses_settings_it_would_ignore(four_epochs, capsys):
+    before = (four_epochs / "checkpoint.npz").read_bytes()
+    assert cli.main(["train", "mnist", "--resume", str(four_epochs), "--epochs", "5", "--lr", "1e-4", "--g-steps", "2"]) == 2
+    err = capsys.readouterr().err
+    assert "with its saved settings, so --lr, --g-steps cannot change it" in err and "--epochs, --device and --out" in err
+    assert cli.main(["train", "mnist", "--resume", str(four_epochs), "--conditional"]) == 2
+    assert "--conditional cannot change it" in capsys.readouterr().err
+    assert (four_epochs / "checkpoint.npz").read_bytes() == before
+
+
 def test_sample_and_eval_commands_read_an_mnist_checkpoint(four_epochs, tmp_path, monkeypatch, capsys, digits):
     checkpoint = str(four_epochs / "checkpoint.npz")
     assert cli.main(["sample", "--checkpoint", checkpoint, "-n", "12", "--out", str(tmp_path / "s.npy")]) == 0

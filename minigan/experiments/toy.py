@@ -184,9 +184,12 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     was never interrupted. `stop_after` stops early with a checkpoint, as
     Ctrl-C does (used to test resuming).
     """
-    os.makedirs(out, exist_ok=True)
     ckpt_path = os.path.join(out, "checkpoint.npz")
     metrics_path = os.path.join(out, "metrics.jsonl")
+    if not resume and os.path.exists(ckpt_path):  # never overwrite a run: nothing is lost
+        raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
+                         "or choose another --out")
+    os.makedirs(out, exist_ok=True)
     if resume:
         state = read_checkpoint(ckpt_path)
         config = saved_config(state)
