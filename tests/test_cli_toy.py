@@ -135,6 +135,8 @@ def test_a_run_folder_is_never_overwritten_and_resume_keeps_the_saved_settings(t
     assert code == 2 and "with its saved settings, so --steps, --lr cannot change it" in err
     code, _, err = run_cli(["train", "toy", "--resume", str(toy_run), "--dataset", "ring"], capsys)
     assert code == 2 and "--dataset cannot change it" in err
+    code, printed, _ = run_cli(["train", "toy", "--resume", str(toy_run), "--no-pictures"], capsys)
+    assert code == 0 and f"the run in {toy_run} is complete (6 steps): nothing to train" in printed
     assert (toy_run / "checkpoint.npz").read_bytes() == before
 
 

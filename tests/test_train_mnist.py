@@ -235,6 +235,18 @@ def test_foreign_and_corrupt_checkpoints_are_clear_errors(tmp_path, capsys):
     assert "not found" in capsys.readouterr().err
 
 
+def test_resume_continues_in_the_runs_own_folder_and_says_when_there_is_nothing_to_train(digits, tmp_path):
+    run = tmp_path / "run"
+    train_mnist(epochs=1, out=run, dataset=digits, **TINY)
+    lines = []
+    result = train_mnist(epochs=2, resume=run / "checkpoint.npz", dataset=digits, **dict(TINY, log=lines.append))
+    assert result["out"] == run and read_checkpoint(run)["epoch"] == 2  # no out given: the run's own folder
+    lines.clear()
+    train_mnist(epochs=2, resume=run, dataset=digits, **dict(TINY, log=lines.append))
+    assert any("has trained 2 epochs already: nothing to train up to --epochs 2" in line for line in lines)
+    assert read_checkpoint(run)["epoch"] == 2
+
+
 def test_resume_refuses_settings_it_would_ignore(four_epochs, capsys):
     before = (four_epochs / "checkpoint.npz").read_bytes()
     assert cli.main(["train", "mnist", "--resume", str(four_epochs), "--epochs", "5", "--lr", "1e-4", "--g-steps", "2"]) == 2

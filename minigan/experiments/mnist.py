@@ -172,22 +172,28 @@ def _history_lists(history):
 
 
 def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, device="cpu", seed=0,
-                out="runs/mnist", resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0, r1=None,
+                out=None, resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0, r1=None,
                 r1_every=DEFAULT_R1_EVERY, g_steps=1, progress=True, dataset=None, log=print, pictures=True):
     """Train the DCGAN on MNIST; returns {"G", "D", "trainer", "epoch", "out", "history"}.
 
     With ``resume`` (a run folder or checkpoint file) the model settings come from
-    the checkpoint and training continues up to ``epochs`` epochs in total.
+    the checkpoint and training continues up to ``epochs`` epochs in total, in
+    that run's folder unless ``out`` names another (default without resume: runs/mnist).
     ``dataset`` replaces MNIST's training set (tests use tiny ones); ``pictures=False``
     skips the end-of-run GIF and loss plot.
     """
     device = backend.check_device(device)
+    if out is None:
+        out = "runs/mnist" if resume is None else (Path(resume) if Path(resume).is_dir() else Path(resume).parent)
     state = None
     if resume is not None:
         state = read_checkpoint(resume)
         config = dict(state["config"], epochs=int(epochs))
         log(f"resuming {resume} at epoch {state['epoch']} (settings from the checkpoint: "
             f"loss={config['loss']}, batch size {config['batch_size']}, conditional={config['conditional']})")
+        if int(state["epoch"]) >= config["epochs"]:
+            log(f"{resume} has trained {state['epoch']} epochs already: nothing to train up to --epochs {epochs}; "
+                f"give a larger --epochs to continue")
     else:
         config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema, r1, r1_every, g_steps)
 

@@ -201,6 +201,9 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     records = []
     if resume:
         trainer.load_state_dict(state)
+        if trainer.step >= config["steps"]:
+            print(f"the run in {out} is complete ({trainer.step} steps): nothing to train. Its length is part of "
+                  "its learning-rate schedule, so train longer in a new run with more --steps")
         if os.path.exists(metrics_path):  # keep what was logged up to the checkpoint, drop the rest
             with open(metrics_path) as f:
                 records = [r for r in map(json.loads, f) if r["step"] <= trainer.step]
