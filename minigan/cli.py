@@ -205,6 +205,14 @@ def _run_train_default(args):
     _run_train_toy(defaults)
 
 
+def _checkpoint_file(path):
+    """`path`, or the checkpoint.npz inside it when it is a run folder."""
+    from pathlib import Path
+
+    inside = Path(path) / "checkpoint.npz"
+    return str(inside) if Path(path).is_dir() and inside.is_file() else path
+
+
 def _read_checkpoint(path):
     """The experiment module that wrote the checkpoint at `path` (by its "kind"), or a UsageError."""
     import importlib
@@ -224,7 +232,7 @@ def _read_checkpoint(path):
 
 def _add_sample(sub):
     p = sub.add_parser("sample", help="write generator samples from a checkpoint to a .npy file")
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=2500)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", default="samples.npy")
@@ -234,6 +242,7 @@ def _add_sample(sub):
 def _run_sample(args):
     import numpy as np
 
+    args.checkpoint = _checkpoint_file(args.checkpoint)
     module = _read_checkpoint(args.checkpoint)
     try:
         samples = module.sample_checkpoint(args.checkpoint, n=args.n, seed=args.seed)
@@ -245,13 +254,14 @@ def _run_sample(args):
 
 def _add_eval(sub):
     p = sub.add_parser("eval", help="print the quality metrics of a checkpoint")
-    p.add_argument("--checkpoint", required=True)
+    p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=None, help="samples to score (default: the experiment's protocol)")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=_run_eval)
 
 
 def _run_eval(args):
+    args.checkpoint = _checkpoint_file(args.checkpoint)
     module = _read_checkpoint(args.checkpoint)
     extra = {"n": args.n} if args.n else {}
     try:

@@ -53,6 +53,10 @@ def test_sample_and_eval(toy_run, tmp_path, capsys):
     code, out, _ = run_cli(["eval", "--checkpoint", str(toy_run / "checkpoint.npz")], capsys)
     assert code == 0
     assert "modes covered: " in out and "/25" in out and "high-quality samples" in out
+    code, from_folder, _ = run_cli(["eval", "--checkpoint", str(toy_run)], capsys)  # the run folder will do
+    assert code == 0 and from_folder == out
+    code, _, _ = run_cli(["sample", "--checkpoint", str(toy_run), "-n", "50", "--out", str(tmp_path / "t.npy")], capsys)
+    assert code == 0 and np.array_equal(np.load(tmp_path / "t.npy"), samples)
 
 
 @pytest.mark.parametrize("argv,message", [
