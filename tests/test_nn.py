@@ -141,11 +141,26 @@ def test_load_state_dict_names_missing_unexpected_and_misshaped_keys():
 def test_load_state_dict_not_strict_ignores_missing_and_extra(device):
     model = Block().to(device)
     state = {"zeta.bias": np.full(4, 3.0, dtype=np.float32), "other": np.zeros(1)}
-    model.load_state_dict(state, strict=False)  # host arrays land on the model's device
+    result = model.load_state_dict(state, strict=False)  # host arrays land on the model's device
+    missing, unexpected = result  # PyTorch's return value: what was not found, what was not used
+    assert result.unexpected_keys == unexpected == ["other"] and "zeta.bias" not in missing
+    assert set(missing) == set(model.state_dict()) - {"zeta.bias"} and model.load_state_dict(model.state_dict()) == ([], [])
     assert model.zeta.bias.device == device
     np.testing.assert_array_equal(model.zeta.bias.numpy(), np.full(4, 3.0))
     with pytest.raises(ValueError, match=r"zeta.bias.*\(5,\).*\(4,\)"):
         model.load_state_dict({"zeta.bias": np.zeros(5)}, strict=False)
+
+
+def test_load_state_dict_returns_the_keys_pytorch_returns():
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    state = {k: v for k, v in theirs.state_dict().items() if k != "2.bias"}
+    state["head.weight"] = torch.zeros(1)
+    got, want = ours.load_state_dict(state, strict=False), theirs.load_state_dict(state, strict=False)
+    assert got.missing_keys == want.missing_keys == ["2.bias"]
+    assert got.unexpected_keys == want.unexpected_keys == ["head.weight"]
+    np.testing.assert_array_equal(ours[0].weight.numpy(), theirs[0].weight.detach().numpy())  # torch tensors load too
 
 
 def test_linear_layout_and_init_bounds(device, rng):

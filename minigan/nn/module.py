@@ -6,12 +6,15 @@ running statistics) and child modules in *definition order*, so
 with PyTorch's key names (``"0.weight"``, ``"block.1.bias"``, ...).
 """
 
-from collections import OrderedDict
+from collections import OrderedDict, namedtuple
 
 import numpy as np
 
 from .. import backend
 from ..autograd import Tensor, device_and_dtype
+
+# what load_state_dict returns: the keys it did not find, and the keys it did not use (PyTorch's fields)
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
 
 class Parameter(Tensor):
@@ -244,6 +247,8 @@ class Module:
 
         Accepts Tensors or arrays (NumPy or CuPy). Every missing, unexpected
         and mis-shaped key is named in one error; nothing is changed then.
+        With strict=False, missing and unexpected keys are allowed (mis-shaped
+        ones are not). Returns (missing_keys, unexpected_keys), as PyTorch does.
         """
         own = OrderedDict()
         for mod_name, mod in self.named_modules():
@@ -275,7 +280,7 @@ class Module:
                 v = state_dict[k]
                 v = v.data if isinstance(v, Tensor) else v
                 t.data = backend.asarray(v, dtype=t.data.dtype, device=t.device).copy()
-        return self
+        return IncompatibleKeys(missing, unexpected)
 
     # -- printing ---------------------------------------------------------
     def extra_repr(self):
