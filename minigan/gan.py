@@ -206,6 +206,13 @@ class GANTrainer:
             raise ValueError(f"g_steps (generator steps per iteration) must be >= 1, got {g_steps}")
         self.g_steps = int(g_steps)
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
+        if real_batches is not None and not callable(real_batches):
+            raise TypeError(
+                f"GANTrainer: real_batches must be a function that returns the next real batch, got a "
+                f"{type(real_batches).__name__}. For a DataLoader, make a stream that runs epoch after epoch: "
+                "def stream(): while True: for x, _ in loader: yield x   then   batches = stream(); "
+                "real_batches=lambda: next(batches)   (yield (x, labels) for a conditional GAN)"
+            )
         self.real_batches = real_batches
         self.z_dim, self.loss, self.k = int(z_dim), loss, int(k)
         if int(r1_every) < 1:

@@ -358,6 +358,9 @@ def test_trainer_rejects_bad_settings():
         gan.GANTrainer(G, D, opt_g, opt_d, lambda: None, 4, r1=-1)
     with pytest.raises(ValueError, match=r"ema_decay must be in \[0, 1\)"):
         gan.GANTrainer(G, D, opt_g, opt_d, lambda: None, 4, G_ema=small_pair()[0], ema_decay=1.0)
+    loader = DataLoader(ArrayDataset(np.zeros((8, 2), np.float32), np.zeros(8, np.int64)), 4)
+    with pytest.raises(TypeError, match=r"real_batches must be a function .* got a DataLoader.*lambda: next\(batches\)"):
+        gan.GANTrainer(G, D, opt_g, opt_d, loader, 4)
 
 
 def test_trainer_wants_one_logit_per_sample():
