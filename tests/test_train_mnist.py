@@ -48,6 +48,24 @@ def _assert_same_state(a, b):
     np.testing.assert_array_equal(a["history"]["loss_g"], b["history"]["loss_g"])
 
 
+class _DigitsWithAHook:
+    """The digits, with hook(read, batch) called on every batch read (counted from 1); it returns the batch."""
+
+    def __init__(self, data, hook):
+        self.data, self.hook, self.reads = data, hook, 0
+
+    def __len__(self):
+        return len(self.data)
+
+    def subset(self, n):
+        self.data = self.data.subset(n)
+        return self
+
+    def __getitem__(self, index):
+        self.reads += 1
+        return self.hook(self.reads, self.data[index])
+
+
 def test_resume_after_two_epochs_is_bit_identical_to_four_in_one_go(device, digits, tmp_path):
     train_mnist(epochs=4, out=tmp_path / "straight", dataset=digits, device=device, **TINY)
     run = tmp_path / "run"
@@ -72,51 +90,28 @@ def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(device, digits,
     conditional = dict(TINY, conditional=True, device=device)
     train_mnist(epochs=2, out=tmp_path / "straight", dataset=digits, **conditional)
 
-    class PressCtrlC:
-        """The digits, but the third batch read also sends SIGINT to this process."""
-
-        def __init__(self, data):
-            self.data, self.reads = data, 0
-
-        def __len__(self):
-            return len(self.data)
-
-        def subset(self, n):
-            self.data = self.data.subset(n)
-            return self
-
-        def __getitem__(self, index):
-            self.reads += 1
-            if self.reads == 3:
-                os.kill(os.getpid(), signal.SIGINT)
-            return self.data[index]
+    def press_ctrl_c(read, batch):  # the third batch read also sends SIGINT to this process
+        if read == 3:
+            os.kill(os.getpid(), signal.SIGINT)
+        return batch
 
     interrupted = tmp_path / "interrupted"
     with pytest.raises(KeyboardInterrupt):
-        train_mnist(epochs=2, out=interrupted, dataset=PressCtrlC(digits), **conditional)
+        train_mnist(epochs=2, out=interrupted, dataset=_DigitsWithAHook(digits, press_ctrl_c), **conditional)
     saved = read_checkpoint(interrupted)
     assert saved["step"] == 3 and saved["epoch"] == 1 and saved["loader"]["in_epoch"]
     train_mnist(epochs=2, out=interrupted, resume=interrupted, dataset=digits, **conditional)
     _assert_same_state(read_checkpoint(tmp_path / "straight"), read_checkpoint(interrupted))
 
 
-class _PoisonedDigits:
+def _poisoned(digits, bad):
     """The digits, but from the `bad`-th batch read on every image is NaN (a loss becomes NaN)."""
 
-    def __init__(self, data, bad):
-        self.data, self.bad, self.reads = data, bad, 0
+    def poison(read, batch):
+        images, labels = batch
+        return (np.full_like(images, np.nan) if read >= bad else images), labels
 
-    def __len__(self):
-        return len(self.data)
-
-    def subset(self, n):
-        self.data = self.data.subset(n)
-        return self
-
-    def __getitem__(self, index):
-        self.reads += 1
-        images, labels = self.data[index]
-        return (np.full_like(images, np.nan) if self.reads >= self.bad else images), labels
+    return _DigitsWithAHook(digits, poison)
 
 
 def test_a_nan_loss_stops_the_run_naming_the_step_and_the_checkpoint_it_keeps(device, digits, tmp_path):
@@ -124,7 +119,7 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_the_checkpoint_it_keeps(de
     train_mnist(epochs=1, out=good, dataset=digits, device=device, **TINY)
     run = tmp_path / "run"
     with pytest.raises(minigan.gan.TrainingDiverged) as info:  # 2 batches per epoch: the 4th read is epoch 2's last
-        train_mnist(epochs=3, out=run, dataset=_PoisonedDigits(digits, bad=4), device=device, **TINY)
+        train_mnist(epochs=3, out=run, dataset=_poisoned(digits, bad=4), device=device, **TINY)
     message = str(info.value)
     assert "training diverged at step 4: the discriminator loss is nan" in message
     assert f"the last good checkpoint is {run / 'checkpoint.npz'} (epoch 1, step 2)" in message
@@ -132,7 +127,7 @@ def test_a_nan_loss_stops_the_run_naming_the_step_and_the_checkpoint_it_keeps(de
     assert kept["epoch"] == 1
     _assert_same_state(read_checkpoint(good), kept)
     with pytest.raises(minigan.gan.TrainingDiverged, match="no checkpoint had been written yet"):
-        train_mnist(epochs=1, out=tmp_path / "early", dataset=_PoisonedDigits(digits, bad=2), device=device, **TINY)
+        train_mnist(epochs=1, out=tmp_path / "early", dataset=_poisoned(digits, bad=2), device=device, **TINY)
 
 
 def test_dry_run_trains_two_iterations_and_writes_nothing(device, digits, tmp_path):
