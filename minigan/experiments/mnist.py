@@ -261,12 +261,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
                 except TrainingDiverged as e:  # nothing was updated with the bad loss; say what is kept
                     if bar is not None:
                         bar.close()
-                    if (out / CHECKPOINT).exists():
-                        kept = load(out / CHECKPOINT)
-                        where = f"the last good checkpoint is {out / CHECKPOINT} (epoch {kept['epoch']}, step {kept['step']})"
-                    else:
-                        where = "no checkpoint had been written yet"
-                    raise TrainingDiverged(f"{e} In this run {where}.") from None
+                    raise _naming_the_kept_checkpoint(e, out / CHECKPOINT) from None
                 if bar is not None:
                     bar.update(1)
                     if trainer.step % 20 == 0:
@@ -295,6 +290,16 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     if pictures:
         _final_pictures(out, history)
     return {"G": G, "D": D, "trainer": trainer, "epoch": epoch, "out": out, "history": history, "config": config}
+
+
+def _naming_the_kept_checkpoint(error, path):
+    """The TrainingDiverged `error` again, saying which checkpoint of this run is kept (or that none is yet)."""
+    if path.exists():
+        kept = load(path)
+        where = f"the last good checkpoint is {path} (epoch {kept['epoch']}, step {kept['step']})"
+    else:
+        where = "no checkpoint had been written yet"
+    return TrainingDiverged(f"{error} In this run {where}.")
 
 
 def _progress_bar(total, description):
