@@ -1791,8 +1791,8 @@ class ReLU(Function):
         return gy * Tensor(mask)
 
 
-def relu(x):
-    """max(x, 0) elementwise."""
+def relu(x, inplace=False):
+    """max(x, 0) elementwise. ``inplace`` is accepted for PyTorch code; the result is a new tensor (same values)."""
     return ReLU()(x)
 
 
@@ -1823,8 +1823,8 @@ class LeakyReLU(Function):
         return gy * Tensor(factor)
 
 
-def leaky_relu(x, negative_slope=0.01):
-    """x where x > 0, else negative_slope * x."""
+def leaky_relu(x, negative_slope=0.01, inplace=False):
+    """x where x > 0, else negative_slope * x. ``inplace``: accepted, computed out of place (as ``relu``)."""
     # float(): a NumPy float64 slope would promote a float32 tensor (NumPy 2)
     return LeakyReLU(float(negative_slope))(x)
 

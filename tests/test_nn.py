@@ -636,6 +636,17 @@ def test_module_list_indexes_slices_and_extends_like_torch():
     assert repr(head) == repr(theirs[2:])
 
 
+def test_functional_activations_and_dropout_accept_torchs_inplace_flag(device):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(5).standard_normal((3, 4)).astype(np.float32)
+    ours, theirs = mg.tensor(x, device=device), torch.from_numpy(x.copy())
+    np.testing.assert_array_equal(F.leaky_relu(ours, 0.2, inplace=True).numpy(),
+                                  torch.nn.functional.leaky_relu(theirs.clone(), 0.2, inplace=True).numpy())
+    np.testing.assert_array_equal(F.relu(ours, inplace=True).numpy(), torch.nn.functional.relu(theirs.clone(), inplace=True).numpy())
+    assert F.dropout(ours, 0.3, training=False, inplace=True) is ours
+    np.testing.assert_array_equal(ours.numpy(), x)  # computed out of place: the input is unchanged
+
+
 def test_upsample_zeropad_softmax_modules_match_torch(device):
     torch = pytest.importorskip("torch")
     x = np.random.default_rng(3).standard_normal((2, 3, 4, 5)).astype(np.float32)

@@ -8,10 +8,11 @@ from ..autograd import Tensor
 from .module import Module
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x, p=0.5, training=True, inplace=False):
     """Zero each value with probability p and scale the rest by 1/(1 - p) (identity when not training).
 
     The mask comes from the device's seeded generator (``minigan.manual_seed``).
+    ``inplace`` is accepted for PyTorch code; the result is a new tensor.
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
