@@ -154,6 +154,7 @@ class ModuleList(Module):
         return self
 
     def extend(self, modules):
+        """Append each module of an iterable, in order (as ``list.extend``); returns self."""
         for m in modules:
             self.append(m)
         return self
