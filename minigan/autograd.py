@@ -322,6 +322,7 @@ class Tensor:
         """Clamp to [min, max] in place (torch's ``clamp_``: WGAN's weight clipping), like ``fill_``."""
         if min is None and max is None:
             raise ValueError("clamp_: give min, max or both")
+        _number_bounds(min, max, "clamp_")
         self._check_fill("clamp_")
         backend.xp_of(self.data).clip(self.data, min, max, out=self.data)
         self._version += 1
@@ -363,6 +364,9 @@ class Tensor:
     def __neg__(self):
         return neg(self)
 
+    def __abs__(self):
+        return abs(self)
+
     def __matmul__(self, other):
         return matmul(self, other)
 
@@ -403,6 +407,29 @@ class Tensor:
         return Tensor(self.data != _raw(other))
 
     __hash__ = object.__hash__  # hashed by identity (usable in sets and as dict keys), as in PyTorch
+
+    # Logic on boolean masks, ``(x > 0) & (x < 1)``, ``~mask`` (bitwise on integers, as in torch); no gradient.
+    def _logic(self, other, ufunc, symbol):
+        operands = (self.data,) if other is None else (self.data, _raw(other))
+        kinds = [np.asarray(a).dtype if not hasattr(a, "dtype") else a.dtype for a in operands]
+        if any(k.kind not in "biu" for k in kinds):
+            raise TypeError(f"x {symbol} y: works on boolean masks (or integers), got {', '.join(map(str, kinds))}; "
+                            f"compare first, e.g. (x > 0) {symbol} (y < 1)")
+        return Tensor(getattr(backend.xp_of(self.data), ufunc)(*operands))
+
+    def __and__(self, other):
+        return self._logic(other, "bitwise_and", "&")
+
+    def __or__(self, other):
+        return self._logic(other, "bitwise_or", "|")
+
+    def __xor__(self, other):
+        return self._logic(other, "bitwise_xor", "^")
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        return self._logic(None, "invert", "~")
 
     # -- method forms of ops ----------------------------------------------
     def exp(self):
@@ -484,6 +511,9 @@ class Tensor:
         if lead < 0:
             raise ValueError(f"expand: {len(sizes)} sizes for a tensor of shape {tuple(self.shape)}")
         shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+        if any(n != m and n != 1 for n, m in zip(self.shape, shape[lead:])):
+            raise ValueError(f"expand: cannot expand shape {tuple(self.shape)} to {shape}: only axes of size 1 "
+                             "can grow (new axes go in front); to copy the values along an axis use repeat")
         return broadcast_to(self, shape)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
@@ -532,8 +562,10 @@ class Tensor:
 
     def chunk(self, chunks, dim=0):
         """`chunks` pieces along `dim`, the last one smaller if the size does not divide (torch's ``chunk``)."""
+        if not isinstance(chunks, numbers.Integral) or chunks < 1:
+            raise ValueError(f"chunk: the number of chunks must be an int >= 1, got {chunks!r}")
         size = self.shape[_axis(dim, self.shape, "chunk")]
-        return self.split(-(-size // chunks), dim)
+        return self.split(-(-size // chunks) or 1, dim)  # pieces of ceil(size / chunks)
 
     def split(self, split_size, dim=0):
         """Pieces of `split_size` along `dim` (the last may be smaller), or of a list's sizes (torch's ``split``)."""
@@ -581,13 +613,15 @@ class Tensor:
     def bool(self):
         return self.to(dtype="bool")
 
-    def any(self):
-        """Whether any element is true (non-zero), as a boolean 0-d tensor."""
-        return Tensor(self.data.any())
+    def any(self, dim=None, keepdim=False):
+        """Whether any element (along `dim`, when given) is true (non-zero), as a boolean tensor."""
+        axis = None if dim is None else _norm_axes(dim, self.shape, "any")
+        return Tensor(self.data.any(axis=axis, keepdims=keepdim))
 
-    def all(self):
-        """Whether every element is true (non-zero), as a boolean 0-d tensor."""
-        return Tensor(self.data.all())
+    def all(self, dim=None, keepdim=False):
+        """Whether every element (along `dim`, when given) is true (non-zero), as a boolean tensor."""
+        axis = None if dim is None else _norm_axes(dim, self.shape, "all")
+        return Tensor(self.data.all(axis=axis, keepdims=keepdim))
 
     @property
     def is_cuda(self):
@@ -597,11 +631,11 @@ class Tensor:
         """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``, torch's name)."""
         return where(mask, value, self)
 
-    def var(self, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
-        return var(self, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    def var(self, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
+        return var(self, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
-        return std(self, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims)
+    def std(self, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
+        return std(self, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis, keepdims=keepdims)
 
     def relu(self):
         return relu(self)
@@ -1244,11 +1278,20 @@ def clip(x, min=None, max=None):
     """Clamp values to [min, max] (either may be None)."""
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
+    _number_bounds(min, max, "clamp")
     # float(): a NumPy float64 bound would promote a float32 tensor (NumPy 2)
     return Clip(None if min is None else float(min), None if max is None else float(max))(x)
 
 
 clamp = clip
+
+
+def _number_bounds(lo, hi, name):
+    """clamp's bounds are numbers; a tensor bound (allowed in torch) gets a clear error saying what to write."""
+    for bound, which, fn in ((lo, "min", "maximum"), (hi, "max", "minimum")):
+        if bound is not None and not isinstance(bound, numbers.Real):
+            raise TypeError(f"{name}: {which} must be a number, got {type(bound).__name__}; "
+                            f"for a bound per element use minigan.{fn}(x, {which})")
 
 
 class Where(Function):
@@ -1299,8 +1342,8 @@ def matmul(a, b):
             f"({a.shape[-1]}) must equal the {'second-to-last' if b.ndim > 1 else 'only'} axis of the second "
             f"({b.shape[-2] if b.ndim > 1 else b.shape[0]})"
         )
-    if a.ndim == 1:
-        return reshape(matmul(reshape(a, 1, -1), b), *(b.shape[:-2] + b.shape[-1:]))
+    if a.ndim == 1:  # a row vector, whose axis is dropped again (with b's, if b is 1-D too: a dot product)
+        return reshape(matmul(reshape(a, 1, -1), b), *(b.shape[:-2] + b.shape[-1:] if b.ndim > 1 else ()))
     if b.ndim == 1:
         return reshape(matmul(a, reshape(b, -1, 1)), *a.shape[:-1])
     return MatMul()(a, b)
@@ -1420,12 +1463,15 @@ def mean(x, axis=None, keepdims=False, dim=None, keepdim=None):
     return sum(x, axis, keepdims) * (1.0 / count)
 
 
-def var(x, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
+def var(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
     """Variance over `dim` (all axes when None): sum((x - mean)^2) / (count - correction).
 
     ``correction=1`` (the default, as torch's ``var``) is the unbiased sample
     variance; ``correction=0`` is NumPy's ``var``, the one batch norm uses.
+    torch's older flag ``unbiased=False`` means ``correction=0``.
     """
+    if unbiased is not None:
+        correction = 1 if unbiased else 0
     axis, keepdims = _axis_names("var", axis, keepdims, dim, keepdim)
     axes = _norm_axes(axis, x.shape, "var")
     count = 1
@@ -1437,9 +1483,9 @@ def var(x, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
     return sum(centered * centered, axis, keepdims) * (1.0 / (count - correction))
 
 
-def std(x, dim=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
+def std(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
     """Standard deviation, sqrt(var(...)), with torch's default correction=1 (see ``var``)."""
-    return sqrt(var(x, dim, keepdim, correction=correction, axis=axis, keepdims=keepdims))
+    return sqrt(var(x, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis, keepdims=keepdims))
 
 
 class Norm(Function):
@@ -1621,11 +1667,12 @@ def unsqueeze(x, dim):
 
 
 def squeeze(x, dim=None):
-    """x without its axes of size 1 (only axis `dim` when given, if it has size 1), as torch.squeeze."""
+    """x without its axes of size 1 (only those of `dim`, an int or a tuple, when given), as torch.squeeze."""
     if dim is None:
         return reshape(x, *[n for n in x.shape if n != 1])
-    dim = _axis(dim, x.shape, "squeeze")
-    return reshape(x, *x.shape[:dim], *x.shape[dim + 1:]) if x.shape[dim] == 1 else x
+    dims = {_axis(d, x.shape, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+    shape = [n for i, n in enumerate(x.shape) if not (i in dims and n == 1)]
+    return reshape(x, *shape) if len(shape) < x.ndim else x
 
 
 def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
@@ -1879,13 +1926,14 @@ def softplus(x):
 
 def log_softmax(x, dim=-1):
     """log softmax along `dim`, shifted by the max for stability (the shift is a constant: no gradient needed)."""
+    dim = _axis(dim, x.shape, "log_softmax")
     shift = x - Tensor(x.data.max(axis=dim, keepdims=True))
     return shift - log(sum(exp(shift), axis=dim, keepdims=True))
 
 
 def softmax(x, dim=-1):
     """exp(x) normalised to sum to 1 along `dim`."""
-    return exp(log_softmax(x, dim))
+    return exp(log_softmax(x, _axis(dim, x.shape, "softmax")))
 
 
 def logsigmoid(x):
@@ -2031,7 +2079,11 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 
 
 def full(shape, value, dtype=None, device=None, requires_grad=False):
-    """A tensor of `shape` filled with `value`."""
+    """A tensor of `shape` filled with `value`; without `dtype`, as torch: bool, int64 or float32 by value."""
+    if dtype is None and isinstance(value, (bool, np.bool_)):
+        dtype = "bool"
+    elif dtype is None and isinstance(value, numbers.Integral):
+        dtype = "int64"
     return _new(lambda xp, s, dt, d: xp.full(s, value, dtype=dt), (shape,), dtype, device, requires_grad)
 
 

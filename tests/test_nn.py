@@ -376,6 +376,26 @@ def test_loss_modules_check_their_arguments():
         mg.nn.functional.cross_entropy(mg.zeros(2, 3), mg.tensor(np.array([0, 1])), reduction="avg")
 
 
+@pytest.mark.parametrize("logits, labels, error, message", [
+    # a negative label used to pick a class from the end without a word
+    ((2, 3), [0, -1], ValueError, r"cross_entropy: labels must lie in 0..2 for 3 classes, got -1..0"),
+    ((2, 3), [0, 3], ValueError, r"labels must lie in 0..2 for 3 classes, got 0..3"),
+    ((2, 3), np.array([0.0, 1.0], dtype=np.float32), TypeError,
+     r"labels must be integer class indices of shape \(2,\), or class probabilities of the logits' shape "
+     r"\(2, 3\); got float32 of shape \(2,\); convert float labels with .long\(\)"),
+    ((2, 3), [[0, 1]], ValueError, r"integer class indices of shape \(2,\).*got int64 of shape \(1, 2\)$"),
+    ((2, 3, 4, 4), np.zeros((2, 4, 4), dtype=np.int64), ValueError,
+     r"expected logits of shape \(N, C\), got \(2, 3, 4, 4\).*logits.permute\(0, 2, 3, 1\).reshape\(-1, C\)"),
+    ((3,), [1], ValueError, r"expected logits of shape \(N, C\), got \(3,\); for one sample add a batch axis"),
+])
+def test_cross_entropy_names_wrong_labels_and_logits(logits, labels, error, message, device):
+    if "lie in" in message:
+        device = "cpu"  # the range check reads the labels, so it runs on the CPU only (as one_hot's)
+    x = mg.zeros(*logits, device=device)
+    with pytest.raises(error, match=message):
+        nn.CrossEntropyLoss()(x, mg.tensor(np.asarray(labels), device=device))
+
+
 def test_init_fills_in_place_like_torch_nn_init(device):
     layer = nn.Linear(200, 300).to(device)
     weight = layer.weight.data
@@ -634,6 +654,11 @@ def test_module_list_indexes_slices_and_extends_like_torch():
     head = ours[2:]  # the same modules, in a ModuleList of their own (numbered from 0), as torch's slice
     assert isinstance(head, nn.ModuleList) and head[0] is ours[2] and list(head._modules) == ["0", "1"]
     assert repr(head) == repr(theirs[2:])
+    for container in (ours, nn.Sequential(nn.ReLU(), nn.Tanh())):
+        with pytest.raises(IndexError, match=rf"{type(container).__name__}: index 4 is out of range for its "
+                                             rf"{len(container)} modules"):
+            container[4]
+        assert container[-len(container)] is list(container)[0]
 
 
 def test_functional_activations_and_dropout_accept_torchs_inplace_flag(device):

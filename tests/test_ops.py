@@ -106,6 +106,7 @@ CASES = {
     "matmul_batched": (mg.matmul, lambda a, b: a @ b, [normal(2, 3, 4), normal(2, 4, 5)]),
     "matmul_vector_left": (lambda a, b: a @ b, lambda a, b: a @ b, [normal(4), normal(4, 5)]),
     "matmul_vector_right": (lambda a, b: a @ b, lambda a, b: a @ b, [normal(3, 4), normal(4)]),
+    "matmul_vectors": (lambda a, b: a @ b, lambda a, b: a @ b, [normal(4), normal(4)]),  # a dot product, 0-d
     "linear": (F.linear, lambda x, w, b: _torch().nn.functional.linear(x, w, b), [normal(3, 4), normal(5, 4), normal(5)]),
     "linear_no_bias_3d": (F.linear, lambda x, w: _torch().nn.functional.linear(x, w), [normal(2, 3, 4), normal(5, 4)]),
     "sum_all": (mg.sum, lambda a: a.sum(), [normal(3, 4)]),
@@ -130,6 +131,7 @@ CASES = {
     "unsqueeze_end": (lambda a: mg.unsqueeze(a, -1), lambda a: a.unsqueeze(-1), [normal(3, 4)]),
     "squeeze_all": (mg.squeeze, lambda a: a.squeeze(), [normal(3, 1, 4, 1)]),
     "squeeze_one": (lambda a: a.squeeze(-1), lambda a: a.squeeze(-1), [normal(3, 1, 4, 1)]),
+    "squeeze_tuple": (lambda a: a.squeeze((0, 1, -1)), lambda a: a.squeeze((0, 1, -1)), [normal(3, 1, 4, 1)]),
     "flatten_middle": (lambda a: mg.flatten(a, 1, 2), lambda a: a.flatten(1, 2), [normal(2, 3, 4, 2)]),
     "reshape_infer": (lambda a: mg.reshape(a, -1), lambda a: a.reshape(-1), [normal(2, 3, 2)]),
     "transpose": (lambda a: a.T, lambda a: a.T, [normal(3, 4)]),
@@ -200,6 +202,11 @@ CASES = {
         lambda a: _torch().nn.functional.cross_entropy(a, _torch().tensor(LABELS)),
         [normal(3, 4)],
     ),
+    "cross_entropy_probabilities": (
+        F.cross_entropy,
+        lambda a, p: _torch().nn.functional.cross_entropy(a, p),
+        [normal(3, 4), constant(lambda rng: rng.dirichlet(np.ones(4), 3))],
+    ),
     "binary_cross_entropy": (
         F.binary_cross_entropy,
         lambda p, t: _torch().nn.functional.binary_cross_entropy(p, t),
@@ -211,6 +218,7 @@ CASES = {
     "var_all": (lambda a: a.var(), lambda a: a.var(), [normal(3, 4)]),
     "var_dim_uncorrected": (lambda a: mg.var(a, dim=0, correction=0), lambda a: a.var(dim=0, correction=0), [normal(3, 4)]),
     "std_dim_keepdim": (lambda a: a.std(1, keepdim=True), lambda a: a.std(1, keepdim=True), [normal(3, 4)]),
+    "std_unbiased_false": (lambda a: a.std(0, unbiased=False), lambda a: a.std(0, unbiased=False), [normal(3, 4)]),
     "expand": (lambda a: a.expand(2, -1, 4), lambda a: a.expand(2, -1, 4), [normal(3, 1)]),
     "t_matrix": (lambda a: a.t(), lambda a: a.t(), [normal(3, 4)]),
     "masked_fill": (lambda a: a.masked_fill(a > 0, 0.5), lambda a: a.masked_fill(a > 0, 0.5), [normal(3, 4)]),
@@ -231,11 +239,12 @@ GRADGRAD = [
     "add_broadcast", "sub_broadcast", "mul_broadcast", "mul_same_tensor", "div_broadcast", "rdiv_scalar",
     "neg", "clone_then_square", "pow_2", "pow_3", "pow_half", "pow_negative", "exp", "log", "sqrt", "abs", "maximum_broadcast",
     "clip", "where_broadcast", "relu", "leaky_relu", "leaky_relu_negative", "sigmoid", "tanh", "softplus", "logsigmoid",
-    "matmul", "matmul_batched_broadcast", "matmul_vector_left", "linear", "linear_no_bias_3d",
+    "matmul", "matmul_batched_broadcast", "matmul_vector_left", "matmul_vectors", "linear", "linear_no_bias_3d",
     "sum_all", "sum_axes_keepdims", "mean_all", "mean_last_keepdims", "max_axis", "max_all",
     "bce_logits_mean", "bce_logits_none_target_grad", "index_repeated_ints", "index_slices",
     "index_repeated_then_square", "index_two_int_arrays",
-    "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy", "binary_cross_entropy",
+    "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy",
+    "cross_entropy_probabilities", "binary_cross_entropy",
     "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "layer_norm_affine",
     "instance_norm_affine",
 ]
@@ -543,10 +552,56 @@ def test_torch_forms_transpose_max_min_arange_and_to(device):
     (lambda: mg.ones(2, 3).repeat(2), r"repeat: 1 counts for a tensor of shape \(2, 3\); give one per axis"),
     (lambda: mg.ones(4).split([1, 2]), r"split: sizes \[1, 2\] do not add up to 4"),
     (lambda: mg.ones(4).split(0), r"split: split_size must be > 0, got 0"),
+    (lambda: mg.ones(4).chunk(0), r"chunk: the number of chunks must be an int >= 1, got 0"),
+    (lambda: mg.ones(2, 3).expand(4, 3), r"expand: cannot expand shape \(2, 3\) to \(4, 3\): only axes of size 1"),
+    (lambda: mg.ones(2, 3).softmax(2), r"softmax: axis 2 is out of range for a tensor of shape \(2, 3\)"),
+    (lambda: mg.ones(2, 3).log_softmax(-3), r"log_softmax: axis -3 is out of range"),
+    (lambda: mg.ones(2, 1).squeeze((1, 2)), r"squeeze: axis 2 is out of range"),
 ])
 def test_torch_named_helpers_name_their_mistakes(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_masks_combine_with_logic_operators_as_in_torch(device):
+    x = mg.tensor([-1.0, 0.5, 2.0], device=device)
+    for got, want in [((x > 0) & (x < 1), [False, True, False]), ((x < 0) | (x > 1), [True, False, True]),
+                      (~(x > 0), [True, False, False]), ((x > 0) ^ True, [True, False, False])]:
+        assert got.dtype == np.bool_ and got.device == device and not got.requires_grad
+        np.testing.assert_array_equal(got.numpy(), want)
+    np.testing.assert_array_equal((mg.tensor([6, 3], device=device) & 3).numpy(), [2, 3])  # bitwise on integers
+    np.testing.assert_array_equal(abs(x).numpy(), [1.0, 0.5, 2.0])
+    with pytest.raises(TypeError, match=r"x & y: works on boolean masks \(or integers\), got float32, bool; "
+                                        r"compare first, e.g. \(x > 0\) & \(y < 1\)"):
+        x & (x > 0)
+    with pytest.raises(TypeError, match="x ~ y: works on boolean masks"):
+        ~x
+
+
+def test_any_and_all_along_a_dim_as_in_torch(device):
+    m = mg.tensor([[True, False], [True, True]], device=device)
+    assert m.any().item() and not m.all().item()
+    np.testing.assert_array_equal(m.all(1).numpy(), [False, True])
+    np.testing.assert_array_equal(m.any(dim=0, keepdim=True).numpy(), [[True, True]])
+    np.testing.assert_array_equal(m.all(dim=(0, 1)).numpy(), False)
+
+
+def test_full_takes_its_dtype_from_the_value_as_in_torch(device):
+    assert mg.full((2,), 7, device=device).dtype == np.int64  # labels for "draw me sevens" stay integers
+    assert mg.full((2,), True, device=device).dtype == np.bool_
+    assert mg.full((2,), 0.5, device=device).dtype == np.float32
+    assert mg.full((2,), 7, dtype="float32", device=device).dtype == np.float32
+
+
+@pytest.mark.parametrize("bound", ["min", "max"])
+def test_clamp_bounds_are_numbers_and_a_tensor_bound_says_what_to_write(bound, device):
+    x = mg.randn(3, device=device)
+    per_element = mg.zeros(3, device=device)
+    fn = "maximum" if bound == "min" else "minimum"
+    for call in (lambda: x.clamp(**{bound: per_element}), lambda: x.detach().clamp_(**{bound: per_element})):
+        with pytest.raises(TypeError, match=rf"clamp_?: {bound} must be a number, got Tensor; for a bound per "
+                                            rf"element use minigan.{fn}\(x, {bound}\)"):
+            call()
 
 
 def test_axes_in_range_count_from_the_end_when_negative(device):

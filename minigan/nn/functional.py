@@ -36,10 +36,34 @@ def mse_loss(input, target, reduction="mean"):
 
 
 def cross_entropy(logits, labels, reduction="mean"):
-    """Softmax cross-entropy of (N, C) logits against integer labels (N,)."""
+    """Softmax cross-entropy of (N, C) logits against integer labels (N,) in 0..C-1.
+
+    As in torch, the target may instead be class probabilities of the logits'
+    shape (N, C): the loss of a row is then -sum_c p_c log softmax(logits)_c.
+    """
+    if logits.ndim != 2:
+        raise ValueError(
+            f"cross_entropy: expected logits of shape (N, C), got {tuple(logits.shape)}; for one sample add a "
+            "batch axis (logits.reshape(1, -1)); for one score per pixel (N, C, H, W) flatten the pixels into "
+            "the batch: logits.permute(0, 2, 3, 1).reshape(-1, C) and labels.reshape(-1)")
+    if isinstance(labels, _ag.Tensor) and labels.device != logits.device:
+        raise RuntimeError(f"cross_entropy: logits are on {logits.device}, labels on {labels.device}; "
+                           f"move the labels with labels.to('{logits.device}')")
+    idx = labels.data if isinstance(labels, _ag.Tensor) else backend.asarray(labels, device=logits.device)
     logp = log_softmax(logits, dim=1)
-    n = logits.shape[0]
-    idx = labels.data if isinstance(labels, _ag.Tensor) else labels
+    if idx.dtype.kind == "f" and tuple(idx.shape) == tuple(logits.shape):  # class probabilities
+        return _ag.reduce_loss(-_ag.sum(logp * labels, dim=1), reduction, "cross_entropy")
+    n, c = logits.shape
+    if idx.dtype.kind not in "iu" or tuple(idx.shape) != (n,):
+        wrong_type = idx.dtype.kind not in "iu"
+        raise (TypeError if wrong_type else ValueError)(
+            f"cross_entropy: labels must be integer class indices of shape ({n},), or class probabilities of "
+            f"the logits' shape {tuple(logits.shape)}; got {idx.dtype} of shape {tuple(idx.shape)}"
+            + ("; convert float labels with .long()" if wrong_type and tuple(idx.shape) == (n,) else ""))
+    # the range check reads two numbers, so on a GPU (where that waits for the device) it is skipped, as in one_hot
+    if backend.xp_of(idx) is np and n and (int(idx.min()) < 0 or int(idx.max()) >= c):
+        raise ValueError(f"cross_entropy: labels must lie in 0..{c - 1} for {c} classes, "
+                         f"got {int(idx.min())}..{int(idx.max())}")
     picked = _ag.getitem(logp, (_ag.arange(n, device=logits.device).data, idx))
     return _ag.reduce_loss(-picked, reduction, "cross_entropy")
 

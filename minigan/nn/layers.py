@@ -112,6 +112,14 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+def _nth(container, i):
+    """Module number `i` of a Sequential or ModuleList (negative counts from the end), with a clear error."""
+    modules = list(container._modules.values())
+    if not -len(modules) <= i < len(modules):
+        raise IndexError(f"{type(container).__name__}: index {i} is out of range for its {len(modules)} modules")
+    return modules[i]
+
+
 class Sequential(Module):
     """Run modules in order; children are named "0", "1", ... (or by an OrderedDict)."""
 
@@ -132,7 +140,7 @@ class Sequential(Module):
     def __getitem__(self, i):
         if isinstance(i, slice):  # a Sequential of those layers (the same modules, not copies), as in PyTorch
             return Sequential(OrderedDict(list(self._modules.items())[i]))
-        return list(self._modules.values())[i]
+        return _nth(self, i)
 
     def __len__(self):
         return len(self._modules)
@@ -162,7 +170,7 @@ class ModuleList(Module):
     def __getitem__(self, i):
         if isinstance(i, slice):  # a ModuleList of those modules (the same ones, not copies), as in PyTorch
             return ModuleList(list(self._modules.values())[i])
-        return list(self._modules.values())[i]
+        return _nth(self, i)
 
     def __len__(self):
         return len(self._modules)

@@ -39,7 +39,7 @@ class MSELoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of (N, C) logits against integer labels (N,): F.cross_entropy."""
+    """Softmax cross-entropy of (N, C) logits against integer labels (N,) or class probabilities (N, C)."""
 
     def forward(self, logits, labels):
         return F.cross_entropy(logits, labels, reduction=self.reduction)
