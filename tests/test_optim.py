@@ -37,28 +37,29 @@ def _run_minigan(make_opt, p0, grads, dtype="float64", device="cpu"):
     return p
 
 
-def sgd_reference(p, grads, lr, momentum=0.0, weight_decay=0.0):
-    """torch.optim.SGD's rule (dampening 0, no Nesterov), step by step."""
+def sgd_reference(p, grads, lr, momentum=0.0, weight_decay=0.0, dampening=0.0, nesterov=False):
+    """torch.optim.SGD's rule, step by step (the first buffer is g itself, undamped)."""
     p, buf = p.copy(), None
     for g in grads:
         g = g + weight_decay * p
         if momentum:
-            buf = g.copy() if buf is None else momentum * buf + g
-            g = buf
+            buf = g.copy() if buf is None else momentum * buf + (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
         p = p - lr * g
     return p
 
 
-def adam_reference(p, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-    """Adam (Kingma & Ba, Algorithm 1) with bias correction, as torch.optim.Adam."""
+def adam_reference(p, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    """Adam (Kingma & Ba, Algorithm 1) with bias correction, as torch.optim.Adam (AMSGrad: the largest v so far)."""
     b1, b2 = betas
-    p, m, v = p.copy(), np.zeros_like(p), np.zeros_like(p)
+    p, m, v, v_max = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
     for t, g in enumerate(grads, start=1):
         g = g + weight_decay * p
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
+        v_max = np.maximum(v_max, v)
         m_hat = m / (1 - b1**t)
-        v_hat = v / (1 - b2**t)
+        v_hat = (v_max if amsgrad else v) / (1 - b2**t)
         p = p - lr * m_hat / (np.sqrt(v_hat) + eps)
     return p
 
@@ -70,7 +71,19 @@ SETTINGS = {
         lambda ps: optim.SGD(ps, lr=0.05, momentum=0.5, weight_decay=0.1),
         lambda p, g: sgd_reference(p, g, 0.05, 0.5, 0.1),
     ),
+    "sgd_nesterov": (
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+        lambda p, g: sgd_reference(p, g, 0.1, 0.9, nesterov=True),
+    ),
+    "sgd_dampening_positional": (  # torch's positional order: lr, momentum, dampening, weight_decay, nesterov
+        lambda ps: optim.SGD(ps, 0.05, 0.5, 0.3, 0.1),
+        lambda p, g: sgd_reference(p, g, 0.05, 0.5, weight_decay=0.1, dampening=0.3),
+    ),
     "adam": (lambda ps: optim.Adam(ps, lr=0.01), lambda p, g: adam_reference(p, g, 0.01)),
+    "adam_amsgrad": (
+        lambda ps: optim.Adam(ps, lr=0.01, betas=(0.5, 0.9), amsgrad=True),
+        lambda p, g: adam_reference(p, g, 0.01, (0.5, 0.9), amsgrad=True),
+    ),
     "adam_betas_wd": (
         lambda ps: optim.Adam(ps, lr=0.002, betas=(0.5, 0.99), eps=1e-6, weight_decay=0.01),
         lambda p, g: adam_reference(p, g, 0.002, (0.5, 0.99), 1e-6, 0.01),
@@ -104,7 +117,10 @@ TORCH_TWINS = {
     "sgd": lambda torch, ps: torch.optim.SGD(ps, lr=0.1),
     "sgd_momentum": lambda torch, ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
     "sgd_momentum_wd": lambda torch, ps: torch.optim.SGD(ps, lr=0.05, momentum=0.5, weight_decay=0.1),
+    "sgd_nesterov": lambda torch, ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
+    "sgd_dampening_positional": lambda torch, ps: torch.optim.SGD(ps, 0.05, 0.5, 0.3, 0.1),
     "adam": lambda torch, ps: torch.optim.Adam(ps, lr=0.01),
+    "adam_amsgrad": lambda torch, ps: torch.optim.Adam(ps, lr=0.01, betas=(0.5, 0.9), amsgrad=True),
     "adam_betas_wd": lambda torch, ps: torch.optim.Adam(ps, lr=0.002, betas=(0.5, 0.99), eps=1e-6, weight_decay=0.01),
 }
 
@@ -216,6 +232,10 @@ def test_bad_arguments_raise():
         (lambda: optim.Adam(p, weight_decay=-0.1), "Adam: weight_decay must be a number >= 0"),
         (lambda: optim.Adam(p, betas=0.9), r"Adam: betas must be a pair \(beta1, beta2\), got 0.9"),
         (lambda: optim.Adam([{"params": p, "lr": -1.0}]), "Adam: lr must be a number >= 0, got -1.0"),  # per group too
+        (lambda: optim.SGD(p, lr=0.1, nesterov=True), "SGD: nesterov=True needs momentum > 0 and dampening 0, "
+                                                       "got momentum 0.0 and dampening 0.0"),
+        (lambda: optim.SGD(p, 0.1, 0.9, 0.1, nesterov=True), "needs momentum > 0 and dampening 0, got momentum 0.9 "
+                                                             "and dampening 0.1"),
     ]:
         with pytest.raises(ValueError, match=message):
             make()
@@ -242,6 +262,23 @@ def test_loading_another_optimizers_state_is_refused():
     sgd.step()
     with pytest.raises(ValueError, match="another kind of optimizer"):
         optim.Adam([mg.nn.Parameter(mg.zeros(2))]).load_state_dict(sgd.state_dict())
+    old_sgd = {"state": {}, "param_groups": [{"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0, "params": [0]}]}
+    with pytest.raises(ValueError, match="another kind of optimizer"):  # fewer settings, but not SGD's later ones
+        optim.RMSprop([mg.nn.Parameter(mg.zeros(2))]).load_state_dict(old_sgd)
+
+
+@pytest.mark.parametrize("make, saved", [
+    (lambda ps: optim.SGD(ps, lr=0.5, momentum=0.5, nesterov=True),
+     {"lr": 0.1, "momentum": 0.9, "weight_decay": 0.0}),
+    (lambda ps: optim.Adam(ps, amsgrad=True), {"lr": 0.1, "betas": [0.5, 0.999], "eps": 1e-8, "weight_decay": 0.0}),
+])
+def test_a_state_saved_before_nesterov_dampening_and_amsgrad_loads_with_their_defaults(make, saved):
+    # checkpoints written before SGD had dampening and nesterov, and Adam amsgrad, still resume
+    opt = make([mg.nn.Parameter(mg.zeros(2))])
+    opt.load_state_dict({"state": {}, "param_groups": [dict(saved, params=[0])]})
+    group = opt.param_groups[0]
+    assert group["lr"] == 0.1 and group.get("nesterov", False) is False and group.get("amsgrad", False) is False
+    assert group.get("dampening", 0.0) == 0.0 and set(group) == set(make([mg.zeros(1)]).param_groups[0])
 
 
 def test_numpy_float64_hyperparameters_keep_float32(device):

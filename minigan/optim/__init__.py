@@ -1,4 +1,4 @@
-"""Optimizers with PyTorch's update rules: SGD (with momentum), Adam and RMSprop; learning-rate schedulers in ``lr_scheduler``.
+"""Optimizers with PyTorch's update rules: SGD (momentum, Nesterov), Adam (AMSGrad) and RMSprop; learning-rate schedulers in ``lr_scheduler``.
 
 The updates work in place on the raw arrays (no graph is recorded) and use
 only Python floats as scalars, so a float32 parameter stays float32.
@@ -21,6 +21,9 @@ def _settings_are(optimizer, group, rules):
 
 class Optimizer:
     """Holds parameter groups and per-parameter state; subclasses define `_update`."""
+
+    # settings added after checkpoints were first written: a saved state without them loads with their defaults
+    _later_settings = {}
 
     def __init__(self, params, defaults):
         name = type(self).__name__
@@ -112,7 +115,8 @@ class Optimizer:
         # "initial_lr" is what a learning-rate scheduler adds to each group: it may be on one side only
         theirs_keys = set(groups[0]) - {"params", "initial_lr"}
         mine_keys = set(self.param_groups[0]) - {"params", "initial_lr"}
-        if theirs_keys != mine_keys:
+        groups = [{**{k: v for k, v in self._later_settings.items() if k not in g}, **g} for g in groups]
+        if theirs_keys | set(self._later_settings) != mine_keys and theirs_keys != mine_keys:
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: the state has settings {sorted(theirs_keys)} but this "
                 f"optimizer has {sorted(mine_keys)}; was it saved from another kind of optimizer?"
@@ -136,14 +140,24 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """p -= lr * (g + wd p), with PyTorch's momentum buffer b = mu b + g."""
+    """p -= lr * (g + wd p), with PyTorch's momentum buffer b = mu b + (1 - dampening) g (b = g at first).
 
-    def __init__(self, params, lr, momentum=0.0, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+    Nesterov's variant steps along g + mu b instead of b (it needs momentum > 0 and no dampening).
+    """
+
+    _later_settings = {"dampening": 0.0, "nesterov": False}
+
+    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=bool(nesterov)))
 
     def _check_settings(self, group):
         at_least_0 = (lambda v: v >= 0, ">= 0")
-        _settings_are("SGD", group, {"lr": at_least_0, "momentum": at_least_0, "weight_decay": at_least_0})
+        _settings_are("SGD", group, {"lr": at_least_0, "momentum": at_least_0, "dampening": at_least_0,
+                                     "weight_decay": at_least_0})
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0 and dampening 0, got momentum "
+                             f"{group['momentum']!r} and dampening {group['dampening']!r}")
 
     def _update(self, p, g, state, group):
         lr, mu, wd = float(group["lr"]), float(group["momentum"]), float(group["weight_decay"])
@@ -155,8 +169,8 @@ class SGD(Optimizer):
                 buf = state["momentum_buffer"] = g.copy()
             else:
                 buf *= mu
-                buf += g
-            g = buf
+                buf += (1.0 - float(group["dampening"])) * g
+            g = g + mu * buf if group["nesterov"] else buf
         p.data -= lr * g
 
 
@@ -165,10 +179,14 @@ class Adam(Optimizer):
 
     m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
     p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
+
+    amsgrad=True (Reddi et al.) divides by the largest v seen so far instead of v.
     """
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+    _later_settings = {"amsgrad": False}
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad)))
 
     def _check_settings(self, group):
         betas = group["betas"]
@@ -186,13 +204,13 @@ class Adam(Optimizer):
         if wd:
             g = g + wd * p.data
         if not state:
-            self._start(state, p, "exp_avg", "exp_avg_sq")
+            self._start(state, p, "exp_avg", "exp_avg_sq", *(["max_exp_avg_sq"] if group["amsgrad"] else []))
         state["step"] += 1
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         step_size = lr / (1.0 - b1**t)
         inv_sqrt_bias2 = 1.0 / math.sqrt(1.0 - b2**t)
-        if backend.device_of(p.data) != "cpu":
+        if backend.device_of(p.data) != "cpu" and not group["amsgrad"]:
             # on a GPU the same arithmetic as below runs as ONE fused kernel: launching
             # eleven small kernels per parameter would cost more than the arithmetic
             backend.adam_update(p.data, g, m, v, b1, 1.0 - b1, b2, 1.0 - b2, step_size, inv_sqrt_bias2, eps)
@@ -201,6 +219,8 @@ class Adam(Optimizer):
         m += (1.0 - b1) * g
         v *= b2
         v += (1.0 - b2) * (g * g)
+        if group["amsgrad"]:
+            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         denom = xp.sqrt(v)
         denom *= inv_sqrt_bias2
         denom += eps
