@@ -1909,19 +1909,32 @@ def tanh(x):
 
 
 class Softplus(Function):
+    def __init__(self, beta, threshold):
+        self.beta, self.threshold = beta, threshold
+
     def forward(self, x):
-        # log(1 + e^x) = max(x, 0) + log1p(e^-|x|): stable for any x
+        # log(1 + e^(bx)) / b = (max(bx, 0) + log1p(e^-|bx|)) / b: stable for any x; x itself where bx > threshold
         xp = backend.xp_of(x)
-        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+        z = x * self.beta if self.beta != 1 else x
+        y = xp.maximum(z, 0) + xp.log1p(xp.exp(-xp.abs(z)))
+        if self.beta != 1:
+            y /= self.beta
+        return xp.where(z > self.threshold, x, y) if self.threshold is not None else y
 
     def backward(self, gy):
-        # d softplus(x)/dx = sigmoid(x)
-        return gy * sigmoid(self.inputs[0])
+        # d softplus(x)/dx = sigmoid(b x)  (1 where b x > threshold, where the output is x itself)
+        x = self.inputs[0]
+        slope = sigmoid(x * self.beta if self.beta != 1 else x)
+        if self.threshold is not None:
+            slope = where(x.data * self.beta > self.threshold, 1.0, slope)
+        return gy * slope
 
 
-def softplus(x):
-    """log(1 + e^x), computed stably as max(x, 0) + log1p(e^-|x|)."""
-    return Softplus()(_floating(x))
+def softplus(x, beta=1.0, threshold=20.0):
+    """log(1 + e^(beta x)) / beta, computed stably; x itself where beta x > threshold, as in torch."""
+    if not (isinstance(beta, numbers.Real) and beta > 0):
+        raise ValueError(f"softplus: beta must be a number > 0, got {beta!r}")
+    return Softplus(float(beta), None if threshold is None else float(threshold))(_floating(x))
 
 
 def log_softmax(x, dim=-1):

@@ -38,6 +38,56 @@ def test_parameters_come_in_definition_order_with_torch_names():
     assert list(Block().state_dict()) == ["scale", "count", "zeta.weight", "zeta.bias", "alpha.weight"]
 
 
+def test_submodules_parameters_and_buffers_by_dotted_path_as_in_torch():
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.BatchNorm1d(3), nn.ReLU()))
+    theirs = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Sequential(torch.nn.BatchNorm1d(3), torch.nn.ReLU()))
+    for path in ["", "0", "1", "1.1"]:
+        assert type(ours.get_submodule(path)).__name__ == type(theirs.get_submodule(path)).__name__
+    assert ours.get_parameter("1.0.weight") is ours[1][0].weight and ours.get_buffer("1.0.running_var") is ours[1][0].running_var
+    for recurse in (True, False):
+        for method in ("named_parameters", "named_buffers"):
+            assert [n for n, _ in getattr(ours[1], method)(recurse=recurse)] == \
+                   [n for n, _ in getattr(theirs[1], method)(recurse=recurse)]
+        assert len(list(ours.parameters(recurse))) == len(list(theirs.parameters(recurse)))
+    for call, message in [
+        (lambda: ours.get_submodule("1.2"), r"get_submodule\('1.2'\): '1' \(Sequential\) has no child '2'; its "
+                                            r"children are 0, 1"),
+        (lambda: ours.get_submodule("x"), r"Sequential has no child 'x'; its children are 0, 1"),
+        (lambda: ours.get_parameter("1.0.running_mean"), r"BatchNorm1d has no parameter 'running_mean'; its "
+                                                          r"parameters are weight, bias"),
+        (lambda: ours.get_buffer("0.weight"), r"get_buffer\('0.weight'\): Linear has no buffer 'weight'; its "
+                                              r"buffers are none"),
+    ]:
+        with pytest.raises(AttributeError, match=message):
+            call()
+
+
+def test_register_parameter_and_register_module_as_in_torch():
+    m = nn.Module()
+    m.register_parameter("w", nn.Parameter(mg.ones(2)))
+    m.register_module("body", nn.Linear(2, 1))
+    assert [n for n, _ in m.named_parameters()] == ["w", "body.weight", "body.bias"]
+    with pytest.raises(TypeError, match=r"Module.register_parameter\('v'\): expected an nn.Parameter, got Tensor; "
+                                        r"wrap a tensor as nn.Parameter\(t\)"):
+        m.register_parameter("v", mg.ones(2))
+
+
+def test_a_buffer_registered_not_persistent_is_moved_but_not_saved_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    ours, theirs = Block(), torch.nn.Module()
+    ours.register_buffer("mask", mg.ones(2), persistent=False)
+    theirs.register_buffer("count", torch.zeros(1))
+    theirs.register_buffer("mask", torch.ones(2), persistent=False)
+    assert "mask" not in ours.state_dict() and list(theirs.state_dict()) == ["count"]
+    assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()] == ["count", "mask"]
+    assert ours.to(device).mask.device == device  # still a buffer: .to() moves it
+    missing, unexpected = Block().load_state_dict(ours.state_dict())  # and loading does not ask for it
+    assert missing == unexpected == []
+    ours.register_buffer("mask", mg.ones(2))  # registered again, persistent: saved again
+    assert "mask" in ours.state_dict()
+
+
 def test_sequential_state_dict_keys():
     model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
     assert list(model.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
@@ -279,6 +329,7 @@ def test_layers_print_like_torch():
         (nn.Conv2d(3, 4, 3, padding="valid"), tnn.Conv2d(3, 4, 3, padding="valid")),
         (nn.Sequential(nn.ReLU(True), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(0.3)),
          tnn.Sequential(tnn.ReLU(True), tnn.LeakyReLU(0.2, inplace=True), tnn.Dropout(0.3))),
+        (nn.Sequential(nn.Softplus(), nn.Softplus(2, 5)), tnn.Sequential(tnn.Softplus(), tnn.Softplus(2, 5))),
     ]
     for ours, theirs in pairs:
         if "track_running_stats" in repr(theirs) and ", bias=" not in repr(theirs):  # torch before batch norm's bias flag

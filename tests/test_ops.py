@@ -177,6 +177,11 @@ CASES = {
     "sigmoid": (mg.sigmoid, lambda a: a.sigmoid(), [normal(3, 4)]),
     "tanh": (mg.tanh, lambda a: a.tanh(), [normal(3, 4)]),
     "softplus": (mg.softplus, lambda a: _torch().nn.functional.softplus(a), [normal(3, 4)]),
+    # beta x > threshold gives x itself: a jump at x = 0.5 here, so the inputs keep 0.2 away from it
+    "softplus_beta_threshold": (lambda a: F.softplus(a, beta=2, threshold=1), lambda a: _torch().nn.functional.softplus(
+        a, beta=2, threshold=1), [lambda rng: rng.choice([-0.5, 1.2], (3, 4)) + rng.uniform(-0.5, 0.5, (3, 4))]),
+    "softplus_module_past_20": (mg.nn.Softplus(), lambda a: _torch().nn.Softplus()(a),
+                                [lambda rng: rng.uniform(15.0, 25.0, (3, 4))]),
     "logsigmoid": (mg.logsigmoid, lambda a: _torch().nn.functional.logsigmoid(a), [normal(3, 4)]),
     "bce_logits_mean": (
         lambda l, t: mg.binary_cross_entropy_with_logits(l, t),
@@ -238,7 +243,7 @@ CASES = {
 GRADGRAD = [
     "add_broadcast", "sub_broadcast", "mul_broadcast", "mul_same_tensor", "div_broadcast", "rdiv_scalar",
     "neg", "clone_then_square", "pow_2", "pow_3", "pow_half", "pow_negative", "exp", "log", "sqrt", "abs", "maximum_broadcast",
-    "clip", "where_broadcast", "relu", "leaky_relu", "leaky_relu_negative", "sigmoid", "tanh", "softplus", "logsigmoid",
+    "clip", "where_broadcast", "relu", "leaky_relu", "leaky_relu_negative", "sigmoid", "tanh", "softplus", "softplus_beta_threshold", "logsigmoid",
     "matmul", "matmul_batched_broadcast", "matmul_vector_left", "matmul_vectors", "linear", "linear_no_bias_3d",
     "sum_all", "sum_axes_keepdims", "mean_all", "mean_last_keepdims", "max_axis", "max_all",
     "bce_logits_mean", "bce_logits_none_target_grad", "index_repeated_ints", "index_slices",

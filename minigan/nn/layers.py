@@ -89,8 +89,17 @@ class Tanh(Module):
 
 
 class Softplus(Module):
+    """log(1 + e^(beta x)) / beta, and x itself where beta x > threshold (torch's nn.Softplus)."""
+
+    def __init__(self, beta=1.0, threshold=20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
     def forward(self, x):
-        return ag.softplus(x)
+        return ag.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
 
 
 class Identity(Module):

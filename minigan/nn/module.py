@@ -46,6 +46,7 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
         object.__setattr__(self, "_buffers", OrderedDict())
+        object.__setattr__(self, "_non_persistent", set())  # names of buffers left out of state_dict
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
@@ -97,10 +98,22 @@ class Module:
             )
         setattr(self, name, module)
 
-    def register_buffer(self, name, tensor):
-        """Keep a non-trained tensor (saved in state_dict, moved by .to())."""
+    def register_parameter(self, name, param):
+        """Register `param` (a Parameter) under `name`, as ``self.name = param`` does."""
+        if not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter({name!r}): expected an nn.Parameter, got "
+                            f"{type(param).__name__}; wrap a tensor as nn.Parameter(t)")
+        setattr(self, name, param)
+
+    def register_module(self, name, module):
+        """Another name for ``add_module``, as in torch."""
+        self.add_module(name, module)
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep a non-trained tensor: moved by .to(), and saved in state_dict unless persistent=False."""
         object.__setattr__(self, name, tensor)
         self._buffers[name] = tensor
+        (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
 
     def __delattr__(self, name):
         for store in (self._parameters, self._buffers, self._modules):
@@ -147,27 +160,58 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    def named_parameters(self, prefix=""):
-        """(name, parameter) pairs in definition order; a shared parameter comes once (like torch)."""
+    def named_parameters(self, prefix="", recurse=True):
+        """(name, parameter) pairs in definition order; a shared parameter comes once (like torch).
+
+        recurse=False: this module's own parameters only, not its children's.
+        """
         seen = set()
-        for mod_name, mod in self.named_modules(prefix):
+        for mod_name, mod in self.named_modules(prefix) if recurse else [(prefix, self)]:
             for name, p in mod._parameters.items():
                 if id(p) not in seen:  # else an optimizer would step a tied weight twice
                     seen.add(id(p))
                     yield (f"{mod_name}.{name}" if mod_name else name), p
 
-    def parameters(self):
-        for _, p in self.named_parameters():
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self):
-        for mod_name, mod in self.named_modules():
+    def named_buffers(self, prefix="", recurse=True):
+        for mod_name, mod in self.named_modules(prefix) if recurse else [(prefix, self)]:
             for name, b in mod._buffers.items():
                 yield (f"{mod_name}.{name}" if mod_name else name), b
 
-    def buffers(self):
-        for _, b in self.named_buffers():
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
             yield b
+
+    def get_submodule(self, target):
+        """The submodule at a dotted path such as "net.3" ("" is this module), as torch's ``get_submodule``."""
+        module, walked = self, []
+        for name in target.split(".") if target else []:
+            if name not in module._modules:
+                where = f"{'.'.join(walked)!r} ({type(module).__name__})" if walked else type(self).__name__
+                raise AttributeError(f"get_submodule({target!r}): {where} has no child {name!r}; its children are "
+                                     f"{', '.join(module._modules) or 'none'}")
+            module = module._modules[name]
+            walked.append(name)
+        return module
+
+    def get_parameter(self, target):
+        """The parameter at a dotted path such as "net.0.weight"."""
+        return self._get_tensor(target, "_parameters", "parameter")
+
+    def get_buffer(self, target):
+        """The buffer at a dotted path such as "net.1.running_mean"."""
+        return self._get_tensor(target, "_buffers", "buffer")
+
+    def _get_tensor(self, target, store, kind):
+        path, _, name = target.rpartition(".")
+        module = self.get_submodule(path)
+        if name not in getattr(module, store):
+            raise AttributeError(f"get_{kind}({target!r}): {type(module).__name__} has no {kind} {name!r}; its "
+                                 f"{kind}s are {', '.join(getattr(module, store)) or 'none'}")
+        return getattr(module, store)[name]
 
     # -- modes and devices -------------------------------------------------
     def train(self, mode=True):
@@ -234,13 +278,18 @@ class Module:
         return self
 
     # -- saving -----------------------------------------------------------
-    def state_dict(self):
-        """Ordered name -> Tensor of every parameter and buffer (shares memory, like torch)."""
+    def _saved(self):
+        """Ordered dotted name -> the tensor itself, for every parameter and persistent buffer."""
         out = OrderedDict()
         for mod_name, mod in self.named_modules():
-            for name, t in list(mod._parameters.items()) + list(mod._buffers.items()):
-                out[f"{mod_name}.{name}" if mod_name else name] = Tensor(t.data)
+            buffers = [(n, b) for n, b in mod._buffers.items() if n not in mod._non_persistent]
+            for name, t in list(mod._parameters.items()) + buffers:
+                out[f"{mod_name}.{name}" if mod_name else name] = t
         return out
+
+    def state_dict(self):
+        """Ordered name -> Tensor of every parameter and persistent buffer (shares memory, like torch)."""
+        return OrderedDict((k, Tensor(t.data)) for k, t in self._saved().items())
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into this module's parameters and buffers (on their current device).
@@ -250,10 +299,7 @@ class Module:
         With strict=False, missing and unexpected keys are allowed (mis-shaped
         ones are not). Returns (missing_keys, unexpected_keys), as PyTorch does.
         """
-        own = OrderedDict()
-        for mod_name, mod in self.named_modules():
-            for name, t in list(mod._parameters.items()) + list(mod._buffers.items()):
-                own[f"{mod_name}.{name}" if mod_name else name] = t
+        own = self._saved()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         wrong = []
