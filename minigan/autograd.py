@@ -153,6 +153,22 @@ class Tensor:
     def is_leaf(self):
         return self._ctx is None
 
+    @property
+    def grad_fn(self):
+        """The Function that computed this tensor (None for a leaf): the graph, read from the output back."""
+        return self._ctx
+
+    def retain_grad(self):
+        """Keep this intermediate tensor's gradient in ``.grad`` after ``backward()`` (leaves keep theirs anyway)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad: this tensor does not require grad, so it gets no gradient")
+        if self._ctx is not None:
+            self._ctx.retains_grad = True  # the Function that made it hands its output's gradient over
+
+    @property
+    def retains_grad(self):
+        return self._ctx is not None and self._ctx.retains_grad
+
     def __len__(self):
         return len(self.data)
 
@@ -161,7 +177,8 @@ class Tensor:
                                prefix="tensor(")  # later rows line up under the first, as torch prints them
         extra = f", device='{self.device}'" if self.device != "cpu" else ""
         extra += f", dtype={self.dtype}" if self.dtype != np.float32 else ""
-        extra += ", requires_grad=True" if self.requires_grad else ""
+        if self.requires_grad:  # as torch: a leaf says it requires grad, a computed tensor names its op
+            extra += f", grad_fn={self._ctx!r}" if self._ctx is not None else ", requires_grad=True"
         return f"tensor({body}{extra})"
 
     # -- conversion -------------------------------------------------------
@@ -710,6 +727,10 @@ class Function:
     needs_input_grad = ()
     versions = ()  # the inputs' in-place change counts when recorded (see _check_versions)
     freed = False
+    retains_grad = False  # set by retain_grad() on the output: backward() then fills the output's .grad
+
+    def __repr__(self):
+        return f"<{type(self).__name__}>"
 
     def __call__(self, *inputs):
         first = inputs[0]
@@ -848,6 +869,21 @@ def _topological_order(roots):
     return order
 
 
+def _accumulate(t, g, create_graph):
+    """t.grad += g: a leaf's gradient, or an intermediate tensor's that asked for it (retain_grad)."""
+    if t is None:  # a retained output that is gone: nobody can read its .grad
+        return
+    if create_graph:
+        # a copy of its own: g may be a view shared with another tensor, and a later
+        # plain backward adds into .grad in place
+        t.grad = clone(g) if t.grad is None else t.grad + g
+    elif t.grad is None:
+        # own copy (g may be a view shared with another tensor), laid out in memory as g is
+        t.grad = Tensor(backend.xp_of(g.data).copy(g.data, order="K"))
+    else:
+        t.grad.data += g.data
+
+
 def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
     """The chain rule over the graph. Returns grads of `inputs` when given.
 
@@ -903,15 +939,7 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
         elif wanted is None and t.requires_grad:
             if g.shape != t.shape:  # every backward rule must undo its broadcasting
                 raise RuntimeError(f"internal error: gradient shape {g.shape} for a tensor of shape {t.shape}")
-            if create_graph:
-                # a copy of its own: g may be a view shared with another tensor, and a later
-                # plain backward adds into .grad in place
-                t.grad = clone(g) if t.grad is None else t.grad + g
-            elif t.grad is None:
-                # own copy (g may be a view shared with another tensor), laid out in memory as g is
-                t.grad = Tensor(backend.xp_of(g.data).copy(g.data, order="K"))
-            else:
-                t.grad.data += g.data
+            _accumulate(t, g, create_graph)
 
     context = enable_grad() if create_graph else no_grad()
     with context:
@@ -921,6 +949,8 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
             gy = fn_grads.pop(fn, None)
             if gy is None:
                 continue
+            if fn.retains_grad and wanted is None:  # gy is complete here: every user of the output has added to it
+                _accumulate(fn.output(), gy, create_graph)
             recorded = needs = fn.needs_input_grad
             if wanted is not None:
                 # skip the gradients that lead to no wanted input

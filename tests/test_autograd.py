@@ -328,6 +328,31 @@ def test_dtype_and_requires_grad_helpers_and_repr(device):
     assert ("device='cuda'" in text) == (device == "cuda")
     assert repr(mg.zeros(2)) == "tensor([0., 0.])"  # float32 on the CPU: nothing else to say
     assert repr(mg.ones(2, 2)) == "tensor([[1., 1.],\n        [1., 1.]])"  # rows aligned, as torch prints them
+    assert repr(mg.ones(2, requires_grad=True) * 2) == "tensor([2., 2.], grad_fn=<Mul>)"  # as torch: the op
+
+
+def test_retain_grad_keeps_an_intermediate_gradient_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib, dev in ((mg, device), (torch, "cpu")):
+        x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True, device=dev)
+        h = x * 3
+        h.retain_grad()
+        used_twice = (h * h).sum() + h.tanh().sum()  # h's gradient gathers both uses before it is kept
+        used_twice.backward(retain_graph=True)
+        first = h.grad.cpu().numpy().copy()
+        used_twice.backward()  # and accumulates, as a leaf's does
+        results.append((first, h.grad.cpu().numpy(), x.grad.cpu().numpy(), h.retains_grad, x.retains_grad,
+                        h.is_leaf, type(used_twice.grad_fn).__name__.startswith("Add"), x.grad_fn is None))
+    ours, theirs = results
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    h = mg.ones(2, requires_grad=True, device=device) * 2
+    h.retain_grad()
+    mg.grad((h * h).sum(), [h])  # minigan.grad, like torch.autograd.grad, fills no .grad, not even a retained one
+    assert h.grad is None and h.retains_grad
+    with pytest.raises(RuntimeError, match="retain_grad: this tensor does not require grad"):
+        mg.ones(2).retain_grad()
 
 
 def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(device):
