@@ -672,6 +672,100 @@ class Tensor:
     def pow(self, exponent):
         return pow(self, exponent)
 
+    # -- torch's method names for the operators and ops above --------------
+    def add(self, other, alpha=1):
+        return add(self, other if alpha == 1 else other * alpha)
+
+    def sub(self, other, alpha=1):
+        return sub(self, other if alpha == 1 else other * alpha)
+
+    def mul(self, other):
+        return mul(self, other)
+
+    def div(self, other):
+        return div(self, other)
+
+    def maximum(self, other):
+        return maximum(self, other)
+
+    def minimum(self, other):
+        return minimum(self, other)
+
+    def eq(self, other):
+        return self == other
+
+    def ne(self, other):
+        return self != other
+
+    def gt(self, other):
+        return self > other
+
+    def ge(self, other):
+        return self >= other
+
+    def lt(self, other):
+        return self < other
+
+    def le(self, other):
+        return self <= other
+
+    def isnan(self):
+        return isnan(self)
+
+    def isinf(self):
+        return isinf(self)
+
+    def isfinite(self):
+        return isfinite(self)
+
+    def is_floating_point(self):
+        return self.dtype.kind == "f"
+
+    def nelement(self):
+        return self.numel()
+
+    def ndimension(self):
+        return self.ndim
+
+    def contiguous(self):
+        """This tensor: minigan's ops accept any memory layout, so there is nothing to rearrange (torch may copy)."""
+        return self
+
+    def mm(self, other):
+        """The product of two matrices (2-D only, as torch's ``mm``; ``@`` also takes batches and vectors)."""
+        if self.ndim != 2 or other.ndim != 2:
+            raise ValueError(f"mm: expects two matrices, got shapes {tuple(self.shape)} and {tuple(other.shape)}; "
+                             "use matmul or @ for batches and vectors")
+        return matmul(self, other)
+
+    def bmm(self, other):
+        """Batched matrix products of two (b, n, m) and (b, m, p) tensors, as torch's ``bmm``."""
+        if self.ndim != 3 or other.ndim != 3 or self.shape[0] != other.shape[0]:
+            raise ValueError(f"bmm: expects two 3-D tensors with the same batch size, got shapes {tuple(self.shape)} "
+                             f"and {tuple(other.shape)}")
+        return matmul(self, other)
+
+    def dot(self, other):
+        """The dot product of two vectors, as torch's ``dot``."""
+        if self.ndim != 1 or other.ndim != 1:
+            raise ValueError(f"dot: expects two vectors, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
+        return matmul(self, other)
+
+    @property
+    def mT(self):
+        """The last two axes swapped (a batch of matrices transposed), as torch's ``mT``."""
+        return transpose(self, -2, -1)
+
+    def unflatten(self, dim, sizes):
+        """Axis `dim` split into `sizes` (one may be -1), as torch's ``unflatten`` (``nn.Unflatten``'s op)."""
+        axis = _axis(dim, self.shape, "unflatten")
+        return reshape(self, *self.shape[:axis], *sizes, *self.shape[axis + 1:])
+
+    def unbind(self, dim=0):
+        """The slices along `dim`, each without that axis, as torch's ``unbind``."""
+        axis = _axis(dim, self.shape, "unbind")
+        return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
+
 
 def _is_array(x):
     return isinstance(x, np.ndarray) or (backend._cupy is not None and isinstance(x, backend._cupy.ndarray))
@@ -1260,6 +1354,21 @@ class Abs(Function):
 def abs(x):
     """|x| elementwise (gradient sign(x), 0 at 0)."""
     return Abs()(x)
+
+
+def isnan(x):
+    """Where x is NaN, as a boolean tensor (no gradient)."""
+    return Tensor(backend.xp_of(x.data).isnan(x.data))
+
+
+def isinf(x):
+    """Where x is +inf or -inf, as a boolean tensor (no gradient)."""
+    return Tensor(backend.xp_of(x.data).isinf(x.data))
+
+
+def isfinite(x):
+    """Where x is neither NaN nor infinite, as a boolean tensor (no gradient): a diverged loss fails it."""
+    return Tensor(backend.xp_of(x.data).isfinite(x.data))
 
 
 class Maximum(Function):

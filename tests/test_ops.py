@@ -770,3 +770,58 @@ def test_interpolate_supports_whole_factors_and_names_the_rest(device):
                           (lambda: F.interpolate(x), "exactly one of size and scale_factor")]:
         with pytest.raises((ValueError, NotImplementedError), match=message):
             call()
+
+
+# torch's method names for ops minigan has as operators or functions: the same call runs on both libraries
+METHOD_NAMES = {
+    "add_alpha": lambda a, b: a.add(b, alpha=2.0),
+    "sub_alpha": lambda a, b: a.sub(b, alpha=0.5),
+    "mul": lambda a, b: a.mul(b),
+    "div": lambda a, b: a.div(b.abs() + 1),
+    "maximum": lambda a, b: a.maximum(b),
+    "minimum": lambda a, b: a.minimum(b),
+    "mm": lambda a, b: a.mm(b.t()),
+    "bmm": lambda a, b: a.unsqueeze(0).bmm(b.t().unsqueeze(0)),
+    "dot": lambda a, b: a[0].dot(b[1]),
+    "mT": lambda a, b: (a.unsqueeze(0) * b).mT,
+    "unflatten": lambda a, b: (a * b).unflatten(1, (2, -1)),
+    "unbind": lambda a, b: (a * b).unbind(1)[2],
+    "contiguous": lambda a, b: (a * b).t().contiguous().reshape(-1),
+}
+
+
+@pytest.mark.parametrize("name", list(METHOD_NAMES))
+def test_torchs_method_names_give_torchs_values_and_gradients(name, device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    ours = [mg.tensor(v, dtype="float64", device=device, requires_grad=True) for v in (a, b)]
+    theirs = [torch.tensor(v, requires_grad=True) for v in (a, b)]
+    y, ty = METHOD_NAMES[name](*ours), METHOD_NAMES[name](*theirs)
+    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-12)
+    up = rng.standard_normal(ty.shape)
+    (y * mg.tensor(up, dtype="float64", device=device)).sum().backward()
+    (ty * torch.tensor(up)).sum().backward()
+    for x, tx in zip(ours, theirs):
+        np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12)
+    assert mg.gradcheck(METHOD_NAMES[name], [mg.tensor(v, dtype="float64", device=device, requires_grad=True)
+                                             for v in (a, b)])
+
+
+def test_comparison_and_finiteness_method_names_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    values = np.array([1.0, np.nan, np.inf, -np.inf, -2.0], dtype=np.float32)
+    x, tx = mg.tensor(values, device=device), torch.tensor(values)
+    for name in ("isnan", "isinf", "isfinite"):
+        np.testing.assert_array_equal(getattr(x, name)().numpy(), getattr(tx, name)().numpy())
+        np.testing.assert_array_equal(getattr(mg, name)(x).numpy(), getattr(torch, name)(tx).numpy())
+    for name in ("eq", "ne", "gt", "ge", "lt", "le"):
+        np.testing.assert_array_equal(getattr(x, name)(1.0).numpy(), getattr(tx, name)(1.0).numpy())
+    assert x.is_floating_point() and not mg.tensor([1], device=device).is_floating_point()
+    assert (x.nelement(), x.ndimension()) == (tx.nelement(), tx.ndimension())
+    for call, message in [(lambda: x.mm(x), r"mm: expects two matrices, got shapes \(5,\) and \(5,\)"),
+                          (lambda: x.dot(x.reshape(5, 1)), r"dot: expects two vectors"),
+                          (lambda: x.reshape(1, 5, 1).bmm(x.reshape(5, 1, 1)), r"bmm: expects two 3-D tensors "
+                                                                              r"with the same batch size")]:
+        with pytest.raises(ValueError, match=message):
+            call()
