@@ -43,6 +43,10 @@ def _encode(obj, arrays):
         return {"list" if isinstance(obj, list) else "tuple": [_encode(v, arrays) for v in obj]}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
+    if hasattr(obj, "state_dict"):  # a model, an optimizer, a scheduler: torch pickles the object, minigan never does
+        raise TypeError(f"save: cannot store a {type(obj).__name__} object itself (that would need pickle, which "
+                        f"minigan never loads); save its weights and settings: minigan.save(obj.state_dict(), path), "
+                        f"and later obj.load_state_dict(minigan.load(path))")
     raise TypeError(f"save: cannot store a {type(obj).__name__}; use arrays, tensors, numbers, strings, lists and dicts")
 
 

@@ -120,6 +120,11 @@ def test_save_refuses_objects_it_cannot_store_without_pickle(tmp_path):
         mg.save({"f": lambda: 0}, tmp_path / "x.npz")
     with pytest.raises(TypeError, match="keys must be strings"):
         mg.save({1: 2}, tmp_path / "x.npz")
+    model = mg.nn.Linear(2, 1)
+    for whole in (model, mg.optim.Adam(model.parameters())):  # torch.save(model) pickles it; here: its state_dict
+        with pytest.raises(TypeError, match=rf"save: cannot store a {type(whole).__name__} object itself .* "
+                                            r"minigan.save\(obj.state_dict\(\), path\)"):
+            mg.save({"model": whole}, tmp_path / "x.npz")
     assert os.listdir(tmp_path) == []
 
 
