@@ -896,3 +896,18 @@ def test_xavier_and_kaiming_init_follow_torchs_formulas(device):
         nn.init.xavier_uniform_(mg.zeros(5))
     with pytest.raises(ValueError, match="mode must be"):
         nn.init.kaiming_normal_(mg.zeros(3, 3), mode="fan_avg")
+
+
+def test_numpy_float64_settings_of_layers_keep_a_float32_model_float32(device):
+    # NumPy 2 trap: a setting read from a NumPy array (np.float64) times a float32 array makes float64;
+    # each layer turns its settings into Python floats first
+    s = np.float64
+    x = mg.randn(4, 3, device=device)
+    layers = [nn.Dropout(s(0.5)), nn.LeakyReLU(s(0.2)), nn.Softplus(s(2.0), s(10.0)),
+              nn.BatchNorm1d(3, eps=s(1e-5), momentum=s(0.1)), nn.LayerNorm(3, eps=s(1e-5)),
+              nn.utils.spectral_norm(nn.Linear(3, 3), eps=s(1e-12))]
+    for layer in layers:
+        layer.to(device)
+        assert layer(x).dtype == np.float32, layer
+        assert all(t.dtype in (np.float32, np.int64) for t in layer.state_dict().values()), layer  # int: a count
+    assert F.dropout(x, s(0.3)).dtype == np.float32

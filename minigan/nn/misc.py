@@ -16,6 +16,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     """
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
+    p = float(p)  # a NumPy float64 p would make the scale, and with it the result, float64 (NumPy 2)
     if not training or p == 0.0:
         return x
     if p == 1.0:

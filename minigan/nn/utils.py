@@ -106,6 +106,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
     if dim is None:
         dim = 1 if isinstance(module, ConvTranspose2d) else 0  # the axis of a transposed conv's outputs
+    eps = float(eps)  # a NumPy float64 eps would make u and v float64 (NumPy 2's promotion)
     hook = _SpectralNorm(name, n_power_iterations, dim, eps)
     with ag.no_grad():
         w = hook.weight_matrix(weight)
