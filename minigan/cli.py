@@ -104,7 +104,7 @@ def _add_train_toy(train_sub):
     p.add_argument("--resume", default=None, metavar="DIR",
                    help="continue the interrupted run in DIR (its saved settings are used)")
     p.add_argument("--no-pictures", action="store_true", help="skip plots and the GIF")
-    p.set_defaults(func=_run_train_toy)
+    p.set_defaults(func=_run_train_toy, name=p.prog.removeprefix("minigan "))  # "train toy" in messages
 
 
 def _run_train_toy(args):
@@ -165,7 +165,7 @@ def _add_train_mnist(train_sub):
                    help="continue the run in DIR up to --epochs epochs, with its saved settings")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
     p.add_argument("--dry-run", action="store_true", help="check settings, data and two iterations (the second timed); write nothing")
-    p.set_defaults(func=_run_train_mnist)
+    p.set_defaults(func=_run_train_mnist, name=p.prog.removeprefix("minigan "))  # "train toy" in messages
 
 
 def _run_train_mnist(args):
@@ -231,11 +231,13 @@ def _read_checkpoint(path):
 
 
 def _add_sample(sub):
-    p = sub.add_parser("sample", help="write generator samples from a checkpoint to a .npy file")
+    p = sub.add_parser("sample", help="write generator samples from a checkpoint to a .npy file or a .png picture")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=2500)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", default="samples.npy")
+    p.add_argument("--out", default="samples.npy",
+                   help="X.npy: the samples as a NumPy array; X.png: a picture of them (a grid of digits, or the "
+                        "points over real ones)")
     p.set_defaults(func=_run_sample)
 
 
@@ -248,8 +250,13 @@ def _run_sample(args):
         samples = module.sample_checkpoint(args.checkpoint, n=args.n, seed=args.seed)
     except ValueError as e:
         raise UsageError(f"{args.checkpoint}: {e}") from None
-    np.save(args.out, samples)
-    print(f"wrote {len(samples)} samples of shape {samples.shape[1:]} to {args.out}")
+    if args.out.lower().endswith(".png"):
+        module.save_sample_picture(args.checkpoint, samples, args.out, seed=args.seed)
+        print(f"wrote a picture of {len(samples)} samples to {args.out}")
+        return
+    out = args.out if args.out.endswith(".npy") else args.out + ".npy"  # the name np.save writes to
+    np.save(out, samples)
+    print(f"wrote {len(samples)} samples of shape {samples.shape[1:]} to {out}")
 
 
 def _add_eval(sub):
@@ -303,11 +310,8 @@ def main(argv=None):
     backend.reuse_freed_memory()  # 10-30% faster training steps on Linux (see its docstring)
     try:
         args.func(args)
-    except UsageError as e:
-        print(f"minigan {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:  # a folder that cannot be created, a file that cannot be read or written
-        print(f"minigan {args.command}: error: {e}", file=sys.stderr)
+    except (UsageError, OSError) as e:  # OSError: a folder that cannot be created, a file that cannot be read
+        print(f"minigan {getattr(args, 'name', args.command)}: error: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

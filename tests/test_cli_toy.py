@@ -57,6 +57,19 @@ def test_sample_and_eval(toy_run, tmp_path, capsys):
     assert code == 0 and from_folder == out
     code, _, _ = run_cli(["sample", "--checkpoint", str(toy_run), "-n", "50", "--out", str(tmp_path / "t.npy")], capsys)
     assert code == 0 and np.array_equal(np.load(tmp_path / "t.npy"), samples)
+    # a name without .npy gets it, as np.save adds it, and the message names the file really written
+    code, out, _ = run_cli(["sample", "--checkpoint", str(toy_run), "-n", "50", "--out", str(tmp_path / "u")], capsys)
+    assert code == 0 and f"to {tmp_path / 'u.npy'}" in out and np.array_equal(np.load(tmp_path / "u.npy"), samples)
+
+
+def test_sample_as_a_picture(toy_run, tmp_path, capsys):
+    from PIL import Image
+
+    code, out, _ = run_cli(["sample", "--checkpoint", str(toy_run), "-n", "300", "--out", str(tmp_path / "s.png")],
+                           capsys)
+    assert code == 0 and "picture of 300 samples" in out and not (tmp_path / "s.png.npy").exists()
+    with Image.open(tmp_path / "s.png") as image:  # a real PNG: real and generated points side by side
+        assert image.format == "PNG" and image.size[0] > image.size[1] > 200
 
 
 @pytest.mark.parametrize("argv,message", [
@@ -76,6 +89,7 @@ def test_unwritable_output_folder_and_non_checkpoint_files_give_one_line(tmp_pat
     (tmp_path / "file.txt").write_text("not a folder")
     code, _, err = run_cli(["train", "toy", "--steps", "1", "--out", str(tmp_path / "file.txt" / "run")], capsys)
     assert code == 2 and "Not a directory" in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("minigan train toy: error: ")  # the command as typed, as argparse's own errors say it
     code, _, err = run_cli(["eval", "--checkpoint", str(tmp_path / "file.txt")], capsys)
     assert code == 2 and "not a .npz (zip) archive" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli(["sample", "--checkpoint", str(tmp_path)], capsys)

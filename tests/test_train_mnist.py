@@ -160,6 +160,7 @@ def test_setting_errors_give_one_clear_line(argv, message, capsys, tmp_path):
     assert cli.main(["train", "mnist", "--out", str(tmp_path / "x"), "--dry-run"] + argv) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert err.startswith("minigan train mnist: error: ")
 
 
 def test_r1_defaults_to_1_for_the_dcgan_and_0_for_the_conditional_model():
@@ -257,6 +258,11 @@ def test_sample_and_eval_commands_read_an_mnist_checkpoint(four_epochs, tmp_path
     assert cli.main(["sample", "--checkpoint", checkpoint, "-n", "12", "--out", str(tmp_path / "s.npy")]) == 0
     samples = np.load(tmp_path / "s.npy")
     assert samples.shape == (12, 1, 28, 28) and samples.min() >= -1 and samples.max() <= 1
+    assert cli.main(["sample", "--checkpoint", checkpoint, "-n", "12", "--out", str(tmp_path / "s.png")]) == 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "s.png") as grid:  # 12 digits: 4 per row, 3 rows, each 28 px + 2 px lines, doubled
+        assert grid.format == "PNG" and grid.size == (2 * (4 * 30 + 2), 2 * (3 * 30 + 2))
     # a small judge stands in for the full one (which takes minutes to train the first time)
     from minigan.judge import FULL_JUDGE, train_judge
 

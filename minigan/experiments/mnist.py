@@ -370,6 +370,11 @@ def sample_checkpoint(path, n=2500, seed=0):
     return sample_mnist(path, n, seed)[0]
 
 
+def save_sample_picture(path, samples, out, seed=0):
+    """`minigan sample --out X.png`: the generated digits as one grid image, about square."""
+    image_grid(samples, columns=int(np.ceil(np.sqrt(len(samples))))).save(out)
+
+
 def evaluate_mnist(path, n=10000, seed=0, device="cpu", judge=None):
     """Judge n generated digits against the real test set (see minigan.judge); returns the report dict."""
     from ..judge import evaluate

@@ -332,6 +332,18 @@ def sample_checkpoint(path, n=2500, seed=0):
         return gan.sample(G, n, config["z_dim"])
 
 
+def save_sample_picture(path, samples, out, seed=0):
+    """`minigan sample --out X.png`: the samples drawn over as many real points, as the run's samples.png."""
+    from .. import plots
+
+    config = saved_config(read_checkpoint(path))
+    data = toy_dataset(config["dataset"])
+    with backend.fork_rng(seed + 1):
+        real = data.sample(len(samples))
+    plots.save_figure(plots.plot_samples(real, samples, data.extent,
+                                         title=f"{config['dataset']}: real vs {len(samples)} generated samples"), out)
+
+
 def evaluate_checkpoint(path, n=2500, seed=0):
     """Mode metrics of n samples from a toy checkpoint, as lines to print."""
     G, config, state = load_generator(path)
