@@ -1523,6 +1523,12 @@ class Linear(Function):
 
 def linear(x, weight, bias=None):
     """y = x @ weight.T + bias, with weight of shape (out_features, in_features)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"Linear: input 0 is a {type(x).__module__}.{type(x).__name__}, not a minigan Tensor; "
+                        "wrap it with minigan.tensor(...)")
+    if x.ndim == 0:
+        raise ValueError(f"Linear: expected input of shape (N, {weight.shape[1]}) or ({weight.shape[1]},), "
+                         "got a single number (shape ())")
     if x.ndim != 2:
         lead = x.shape[:-1]
         return reshape(linear(reshape(x, -1, x.shape[-1]), weight, bias), *lead, weight.shape[0])
@@ -2012,7 +2018,7 @@ class LeakyReLU(Function):
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x. ``inplace``: accepted, computed out of place (as ``relu``)."""
     # float(): a NumPy float64 slope would promote a float32 tensor (NumPy 2)
-    return LeakyReLU(float(negative_slope))(x)
+    return LeakyReLU(float(negative_slope))(_floating(x))
 
 
 class Sigmoid(Function):

@@ -281,6 +281,17 @@ def test_inputs_that_are_not_tensors_or_do_not_broadcast_are_named():
         mg.randn(2, 3) * mg.randn(3, 2)
     with pytest.raises(ValueError, match=r"Flatten\(start_dim=1, end_dim=-1\): input shape \(3,\) has no axes 1..-1"):
         nn.Flatten()(mg.randn(3))
+    with pytest.raises(TypeError, match=r"Linear: input 0 is a builtins.list, not a minigan Tensor"):
+        nn.Linear(3, 2)([[1.0, 2.0, 3.0]])
+    with pytest.raises(ValueError, match=r"Linear: expected input of shape \(N, 3\) or \(3,\), got a single number"):
+        nn.Linear(3, 2)(mg.tensor(1.0))
+
+
+def test_integer_inputs_to_float_activations_become_float32_as_tanh_makes_them():
+    x = mg.tensor([3, -2])
+    for layer in (nn.LeakyReLU(0.5), nn.Dropout(0.5), nn.Tanh(), nn.Sigmoid()):
+        assert layer(x).dtype == np.float32, layer
+    np.testing.assert_array_equal(nn.LeakyReLU(0.5)(x).numpy(), [3.0, -1.0])
 
 
 def test_embedding_rows_gradient_and_bad_ids(device):

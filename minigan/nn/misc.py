@@ -19,6 +19,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     p = float(p)  # a NumPy float64 p would make the scale, and with it the result, float64 (NumPy 2)
     if not training or p == 0.0:
         return x
+    x = ag._floating(x)  # integers are scaled by 1/(1 - p): float32, as leaky_relu and tanh make them
     if p == 1.0:
         return x * 0.0
     keep = backend.generator(x.device).random(x.shape, dtype=x.dtype) >= p
