@@ -866,10 +866,7 @@ class Function:
         name = type(self).__name__
         for i, x in enumerate(inputs):
             if not isinstance(x, Tensor):
-                raise TypeError(
-                    f"{name}: input {i} is a {type(x).__module__}.{type(x).__name__}, not a minigan Tensor; "
-                    "wrap it with minigan.tensor(...)"
-                )
+                raise TypeError(f"{name}: input {i} is not a minigan Tensor but {_what(x)}")
         devices = [x.device for x in inputs]
         if len(set(devices)) > 1:
             first, other = devices[0], next(d for d in devices if d != devices[0])
@@ -905,8 +902,24 @@ def _as_tensor(x, like):
 
 
 def _floating(x):
-    """x itself if it holds floats, else a float32 copy: e^x, x / y, sqrt(x), ... of integers are float32 (as in PyTorch)."""
-    return x if x.dtype.kind == "f" else Tensor(x.data.astype(np.float32))
+    """x itself if it holds floats, else a float32 copy: e^x, x / y, sqrt(x), ... of integers are float32 (as in PyTorch).
+
+    Anything but a Tensor passes through, for the op's own clear error (``Function._reject``).
+    """
+    return x if not isinstance(x, Tensor) or x.dtype.kind == "f" else Tensor(x.data.astype(np.float32))
+
+
+def _expect_tensor(x, op):
+    """A clear TypeError unless x is a Tensor (None is most often a forward() that forgot its return)."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a minigan Tensor, got {_what(x)}")
+
+
+def _what(x):
+    """How an input that is not a Tensor is described in errors, with what to do about it."""
+    if x is None:
+        return "None; did a forward() forget to `return` its result?"
+    return f"a {type(x).__module__}.{type(x).__name__}; wrap it with minigan.tensor(...)"
 
 
 def _pair(a, b, opname):
@@ -1117,7 +1130,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
-    for t in inputs:
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: input {i} is not a minigan Tensor but {_what(t)}")
         if not t.requires_grad:
             raise RuntimeError("grad: every input must have requires_grad=True")
     if retain_graph is None:
@@ -1138,6 +1153,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 # ======================================================================= ops
 def sum_to(x, shape):
     """Sum `x` down to `shape` (undoes broadcasting); a no-op if shapes match."""
+    _expect_tensor(x, "sum_to")
     if x.shape == tuple(shape):
         return x
     return SumTo(tuple(shape))(x)
@@ -1162,6 +1178,7 @@ class SumTo(Function):
 
 def broadcast_to(x, shape):
     """`x` repeated to `shape` by broadcasting (a view in forward)."""
+    _expect_tensor(x, "broadcast_to")
     if x.shape == tuple(shape):
         return x
     return BroadcastTo(tuple(shape))(x)
@@ -1358,16 +1375,19 @@ def abs(x):
 
 def isnan(x):
     """Where x is NaN, as a boolean tensor (no gradient)."""
+    _expect_tensor(x, "isnan")
     return Tensor(backend.xp_of(x.data).isnan(x.data))
 
 
 def isinf(x):
     """Where x is +inf or -inf, as a boolean tensor (no gradient)."""
+    _expect_tensor(x, "isinf")
     return Tensor(backend.xp_of(x.data).isinf(x.data))
 
 
 def isfinite(x):
     """Where x is neither NaN nor infinite, as a boolean tensor (no gradient): a diverged loss fails it."""
+    _expect_tensor(x, "isfinite")
     return Tensor(backend.xp_of(x.data).isfinite(x.data))
 
 
@@ -1523,9 +1543,7 @@ class Linear(Function):
 
 def linear(x, weight, bias=None):
     """y = x @ weight.T + bias, with weight of shape (out_features, in_features)."""
-    if not isinstance(x, Tensor):
-        raise TypeError(f"Linear: input 0 is a {type(x).__module__}.{type(x).__name__}, not a minigan Tensor; "
-                        "wrap it with minigan.tensor(...)")
+    _expect_tensor(x, "Linear")
     if x.ndim == 0:
         raise ValueError(f"Linear: expected input of shape (N, {weight.shape[1]}) or ({weight.shape[1]},), "
                          "got a single number (shape ())")
@@ -1593,6 +1611,7 @@ def _axis_names(op, axis, keepdims, dim, keepdim):
 
 def sum(x, axis=None, keepdims=False, dim=None, keepdim=None):
     """Sum over `axis` (all axes when None), optionally keeping the summed axes as size 1 (or torch's dim, keepdim)."""
+    _expect_tensor(x, "sum")
     axis, keepdims = _axis_names("sum", axis, keepdims, dim, keepdim)
     axis = _norm_axes(axis, x.shape, "sum") if axis is not None else None
     return Sum(axis, keepdims)(x)
@@ -1600,11 +1619,14 @@ def sum(x, axis=None, keepdims=False, dim=None, keepdim=None):
 
 def mean(x, axis=None, keepdims=False, dim=None, keepdim=None):
     """Arithmetic mean: sum / count (the count is a Python int: no float64 sneaks in)."""
+    _expect_tensor(x, "mean")
     axis, keepdims = _axis_names("mean", axis, keepdims, dim, keepdim)
     axes = _norm_axes(axis, x.shape, "mean")
     count = 1
     for a in axes:
         count *= x.shape[a]
+    if count == 0:
+        raise ValueError(f"mean: nothing to average over axes {axes} of a tensor of shape {tuple(x.shape)}")
     return sum(x, axis, keepdims) * (1.0 / count)
 
 
@@ -1615,6 +1637,7 @@ def var(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, ke
     variance; ``correction=0`` is NumPy's ``var``, the one batch norm uses.
     torch's older flag ``unbiased=False`` means ``correction=0``.
     """
+    _expect_tensor(x, "var")
     if unbiased is not None:
         correction = 1 if unbiased else 0
     axis, keepdims = _axis_names("var", axis, keepdims, dim, keepdim)
@@ -1655,6 +1678,7 @@ def norm(x, p=2, dim=None, keepdim=False):
 
     WGAN-GP's penalty by hand is ``((g.norm(2, dim=1) - 1) ** 2).mean()``.
     """
+    _expect_tensor(x, "norm")
     axis = _norm_axes(dim, x.shape, "norm") if dim is not None else None
     if p in (2, "fro"):
         return Norm(axis, keepdim)(_floating(x))
@@ -1692,17 +1716,27 @@ def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
     tensors is ``maximum(x, other)``. NumPy's names, max(x, axis=..., keepdims=...),
     give the values only, over one axis or several.
     """
+    _expect_tensor(x, "max")
     if isinstance(dim, Tensor):
         return maximum(x, dim)
     if dim is not None:
         dim = _torch_dim("max", dim, axis, x.shape)
+        _nonempty(x, (dim,), "max")
         return MaxMin(Max((dim,), keepdim)(x), argmax(x, dim=dim, keepdim=keepdim))
     axis = _norm_axes(axis, x.shape, "max") if axis is not None else None
+    _nonempty(x, axis, "max")
     return Max(axis, keepdims)(x)
+
+
+def _nonempty(x, axes, op):
+    """A clear error for a max, min or arg over an axis of length 0 (axes None: all of them)."""
+    if any(x.shape[a] == 0 for a in (range(x.ndim) if axes is None else axes)):
+        raise ValueError(f"{op}: the tensor of shape {tuple(x.shape)} has no values along the axes to reduce")
 
 
 def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
     """The minimum, in the same three forms as ``max``: -max(-x), so ties share the gradient equally."""
+    _expect_tensor(x, "min")
     if isinstance(dim, Tensor):
         return minimum(x, dim)
     if dim is not None:
@@ -1732,8 +1766,10 @@ def argmin(x, axis=None, keepdims=False, dim=None, keepdim=None):
 
 
 def _arg(op, x, axis, keepdims, dim, keepdim):
+    _expect_tensor(x, op)
     axis, keepdims = _axis_names(op, axis, keepdims, dim, keepdim)
     axis = _axis(axis, x.shape, op) if axis is not None else None
+    _nonempty(x, None if axis is None else (axis,), op)
     find = getattr(backend.xp_of(x.data), op)
     return Tensor(find(x.data, axis=axis, keepdims=keepdims).astype(np.int64))
 
@@ -1755,6 +1791,7 @@ class Reshape(Function):
 
 def reshape(x, *shape, like=None):
     """The same values in a new shape (one axis may be -1); `like`: an array whose memory layout to give them."""
+    _expect_tensor(x, "reshape")
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
     if tuple(shape) == x.shape and like is None:
@@ -1779,6 +1816,7 @@ class Permute(Function):
 
 def permute(x, *dims):
     """Reorder all axes: axis i of the result is axis dims[i] of x (torch's permute, NumPy's transpose)."""
+    _expect_tensor(x, "permute")
     if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
         dims = tuple(dims[0])
     if len(dims) != x.ndim:
@@ -1793,6 +1831,7 @@ def transpose(x, *dims):
     NumPy's ``transpose`` reorders all axes instead; here that is ``permute``
     (and ``.T`` reverses them all).
     """
+    _expect_tensor(x, "transpose")
     if len(dims) != 2 or not all(isinstance(d, numbers.Integral) for d in dims):
         raise TypeError(f"transpose: got {dims}; it swaps two axes, as torch's (x.transpose(0, 1)). To reorder "
                         "all axes as NumPy's transpose does use permute(...), or .T to reverse them")
@@ -1804,6 +1843,7 @@ def transpose(x, *dims):
 
 def unsqueeze(x, dim):
     """x with a new axis of size 1 at `dim` (counted in the result, as torch.unsqueeze)."""
+    _expect_tensor(x, "unsqueeze")
     nd = x.ndim + 1
     if not -nd <= dim < nd:
         raise ValueError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {tuple(x.shape)}")
@@ -1813,6 +1853,7 @@ def unsqueeze(x, dim):
 
 def squeeze(x, dim=None):
     """x without its axes of size 1 (only those of `dim`, an int or a tuple, when given), as torch.squeeze."""
+    _expect_tensor(x, "squeeze")
     if dim is None:
         return reshape(x, *[n for n in x.shape if n != 1])
     dims = {_axis(d, x.shape, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
@@ -1822,6 +1863,7 @@ def squeeze(x, dim=None):
 
 def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
     """Merge axes start_dim..end_dim (both included) into one, as torch.flatten does."""
+    _expect_tensor(x, "flatten")
     if x.ndim == 0:
         return reshape(x, 1)
     if not (-x.ndim <= start_dim < x.ndim and -x.ndim <= end_dim < x.ndim):
@@ -1952,6 +1994,9 @@ def _tensor_list(tensors, op):
     tensors = list(tensors)
     if not tensors:
         raise ValueError(f"{op}: expected a non-empty list of tensors")
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: item {i} of the list is not a minigan Tensor but {_what(t)}")
     return tensors
 
 
@@ -2084,6 +2129,7 @@ def softplus(x, beta=1.0, threshold=20.0):
 
 def log_softmax(x, dim=-1):
     """log softmax along `dim`, shifted by the max for stability (the shift is a constant: no gradient needed)."""
+    _expect_tensor(x, "log_softmax")
     dim = _axis(dim, x.shape, "log_softmax")
     shift = x - Tensor(x.data.max(axis=dim, keepdims=True))
     return shift - log(sum(exp(shift), axis=dim, keepdims=True))
@@ -2091,6 +2137,7 @@ def log_softmax(x, dim=-1):
 
 def softmax(x, dim=-1):
     """exp(x) normalised to sum to 1 along `dim`."""
+    _expect_tensor(x, "softmax")
     return exp(log_softmax(x, _axis(dim, x.shape, "softmax")))
 
 
@@ -2248,6 +2295,7 @@ def full(shape, value, dtype=None, device=None, requires_grad=False):
 def randn(*shape, dtype=None, device=None, requires_grad=False):
     """Standard normal samples from the device's seeded generator."""
     def fill(xp, s, dt, d):
+        _float_draws(dt, "randn")
         return backend.standard_normal(d, s, dt)
     return _new(fill, shape, dtype, device, requires_grad)
 
@@ -2255,6 +2303,7 @@ def randn(*shape, dtype=None, device=None, requires_grad=False):
 def rand(*shape, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1) from the device's seeded generator."""
     def fill(xp, s, dt, d):
+        _float_draws(dt, "rand")
         return backend.generator(d).random(s, dtype=dt)
     return _new(fill, shape, dtype, device, requires_grad)
 
@@ -2267,14 +2316,25 @@ def uniform(shape, low, high, dtype=None, device=None):
     return t
 
 
+def _float_draws(dtype, op):
+    if dtype.kind != "f":
+        raise TypeError(f"{op}: draws floats, so the dtype must be float32 or float64, got {dtype}; "
+                        "for integers use minigan.randint(low, high, shape)")
+
+
 def randint(low, high, shape, device=None):
     """Integers uniform on [low, high) from the device's seeded generator (int64)."""
+    if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (low, high)) or low >= high:
+        raise ValueError(f"randint: low and high must be ints with low < high, got {low!r} and {high!r}")
+    if isinstance(shape, numbers.Integral):
+        shape = (shape,)
     device = backend.check_device(device)
     data = backend.generator(device).integers(low, high, size=tuple(shape))
     return Tensor(data.astype(np.int64))
 
 
 def _like(fn, x, dtype, device, requires_grad):
+    _expect_tensor(x, fn.__name__ + "_like")
     return fn(*x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
 
 

@@ -63,7 +63,7 @@ channel axis innermost.)
 import numbers
 
 from . import backend
-from .autograd import Function
+from .autograd import Function, _expect_tensor
 
 
 # ----------------------------------------------------------------- helpers
@@ -455,6 +455,7 @@ def _conv_input_grad(gy, w, x_shape, kernel, stride, padding, gy_rows=None):
 # ---------------------------------------------------------- user functions
 def _check(x, weight, bias, name, channel_axis):
     """Shape, dtype and bias checks shared by conv2d and conv_transpose2d."""
+    _expect_tensor(x, name)
     if x.ndim != 4:
         raise ValueError(
             f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}; "

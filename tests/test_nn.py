@@ -271,9 +271,9 @@ def test_containers_take_modules_only():
 
 
 def test_inputs_that_are_not_tensors_or_do_not_broadcast_are_named():
-    with pytest.raises(TypeError, match=r"Linear: input 0 is a numpy.ndarray, not a minigan Tensor; wrap it with minigan.tensor"):
+    with pytest.raises(TypeError, match=r"Linear: expected a minigan Tensor, got a numpy.ndarray; wrap it with minigan.tensor"):
         nn.Linear(4, 3)(np.ones((2, 4), dtype=np.float32))
-    with pytest.raises(TypeError, match=r"ReLU: input 0 is a numpy.ndarray"):
+    with pytest.raises(TypeError, match=r"ReLU: input 0 is not a minigan Tensor but a numpy.ndarray; wrap it with"):
         nn.ReLU()(np.ones(3))
     with pytest.raises(ValueError, match=r"Add of inputs with shapes \(2, 3\), \(4, 5\): .*equal or 1"):
         mg.randn(2, 3) + mg.randn(4, 5)
@@ -281,10 +281,45 @@ def test_inputs_that_are_not_tensors_or_do_not_broadcast_are_named():
         mg.randn(2, 3) * mg.randn(3, 2)
     with pytest.raises(ValueError, match=r"Flatten\(start_dim=1, end_dim=-1\): input shape \(3,\) has no axes 1..-1"):
         nn.Flatten()(mg.randn(3))
-    with pytest.raises(TypeError, match=r"Linear: input 0 is a builtins.list, not a minigan Tensor"):
+    with pytest.raises(TypeError, match=r"Linear: expected a minigan Tensor, got a builtins.list"):
         nn.Linear(3, 2)([[1.0, 2.0, 3.0]])
     with pytest.raises(ValueError, match=r"Linear: expected input of shape \(N, 3\) or \(3,\), got a single number"):
         nn.Linear(3, 2)(mg.tensor(1.0))
+
+
+class _ForgetsItsReturn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        self.fc(x)  # the classic slip: no return, so the next layer gets None
+
+
+@pytest.mark.parametrize("after", [nn.Linear(4, 2), nn.ReLU(), nn.Tanh(), nn.LeakyReLU(0.2), nn.BatchNorm1d(4),
+                                   nn.Flatten(), nn.Dropout(0.5), nn.LayerNorm(4), nn.Softmax(dim=1),
+                                   nn.Unflatten(1, (2, 2))])
+def test_a_forward_without_return_is_named_by_the_next_layer(after):
+    model = nn.Sequential(_ForgetsItsReturn(), after)
+    with pytest.raises(TypeError, match=r"got None; did a forward\(\) forget to `return` its result\?|is not a "
+                                        r"minigan Tensor but None; did a forward\(\) forget"):
+        model(mg.randn(3, 4))
+
+
+@pytest.mark.parametrize("call", [
+    lambda: mg.reshape([1.0, 2.0], 2), lambda: mg.tanh([1.0]), lambda: mg.exp("1"), lambda: mg.sum(None),
+    lambda: mg.mean([1.0]), lambda: mg.var([1.0, 2.0]), lambda: mg.zeros_like([1.0]), lambda: mg.squeeze(None),
+    lambda: mg.cat([mg.ones(1), [2.0]]), lambda: mg.stack([None]), lambda: mg.argmax([1, 2]), lambda: mg.isnan(1.0),
+    lambda: F.conv2d(None, mg.ones(1, 1, 1, 1)), lambda: F.batch_norm(None, None, None, training=True),
+    lambda: F.softmax([1.0], dim=0), lambda: F.mse_loss([1.0], mg.ones(1)), lambda: F.interpolate(None, scale_factor=2),
+    lambda: F.layer_norm(None, (2,)), lambda: F.instance_norm(None), lambda: F.cross_entropy(None, [0]),
+    lambda: F.pad(None, (1, 1)), lambda: nn.InstanceNorm2d(2)(None), lambda: nn.Conv2d(1, 1, 1)(None),
+    lambda: nn.ConvTranspose2d(1, 1, 1)(None),
+])
+def test_functions_given_something_else_than_a_tensor_say_so(call):
+    with pytest.raises(TypeError, match=r"expected a minigan Tensor, got|is not a minigan Tensor but|item \d of the "
+                                        r"list is not a minigan Tensor but"):
+        call()
 
 
 def test_integer_inputs_to_float_activations_become_float32_as_tanh_makes_them():

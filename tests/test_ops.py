@@ -558,6 +558,11 @@ def test_torch_forms_transpose_max_min_arange_and_to(device):
     (lambda: mg.ones(4).split([1, 2]), r"split: sizes \[1, 2\] do not add up to 4"),
     (lambda: mg.ones(4).split(0), r"split: split_size must be > 0, got 0"),
     (lambda: mg.ones(4).chunk(0), r"chunk: the number of chunks must be an int >= 1, got 0"),
+    (lambda: mg.zeros(0).mean(), r"mean: nothing to average over axes \(0,\) of a tensor of shape \(0,\)"),
+    (lambda: mg.zeros(0).max(), r"max: the tensor of shape \(0,\) has no values along the axes to reduce"),
+    (lambda: mg.zeros(3, 0).min(1), r"max: the tensor of shape \(3, 0\) has no values"),  # min is -max(-x)
+    (lambda: mg.zeros(2, 0).argmax(1), r"argmax: the tensor of shape \(2, 0\) has no values"),
+    (lambda: mg.randint(5, 2, (3,)), r"randint: low and high must be ints with low < high, got 5 and 2"),
     (lambda: mg.ones(2, 3).expand(4, 3), r"expand: cannot expand shape \(2, 3\) to \(4, 3\): only axes of size 1"),
     (lambda: mg.ones(2, 3).softmax(2), r"softmax: axis 2 is out of range for a tensor of shape \(2, 3\)"),
     (lambda: mg.ones(2, 3).log_softmax(-3), r"log_softmax: axis -3 is out of range"),
@@ -566,6 +571,17 @@ def test_torch_forms_transpose_max_min_arange_and_to(device):
 def test_torch_named_helpers_name_their_mistakes(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_an_empty_axis_elsewhere_still_reduces_and_random_floats_need_a_float_dtype():
+    assert [t.shape for t in mg.zeros(0, 3).max(1)] == [(0,), (0,)]  # nothing to reduce over 0 rows: fine
+    with pytest.raises(TypeError, match=r"randn: draws floats, so the dtype must be float32 or float64, got int64"):
+        mg.randn_like(mg.tensor([1, 2]))
+    with pytest.raises(TypeError, match=r"rand: draws floats"):
+        mg.rand(2, dtype="int64")
+    with pytest.raises(TypeError, match=r"grad: input 0 is not a minigan Tensor but a numpy.ndarray"):
+        mg.grad(mg.ones(1, requires_grad=True).sum(), [np.ones(1)])
+    assert mg.randint(0, 3, 4).shape == (4,)
 
 
 def test_masks_combine_with_logic_operators_as_in_torch(device):

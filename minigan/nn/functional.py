@@ -29,6 +29,8 @@ from .norm import batch_norm, instance_norm, layer_norm  # noqa: F401
 
 def mse_loss(input, target, reduction="mean"):
     """Mean squared error (input - target)^2, shapes must match."""
+    _ag._expect_tensor(input, "mse_loss")
+    _ag._expect_tensor(target, "mse_loss")
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must be equal")
     d = input - target
@@ -41,6 +43,7 @@ def cross_entropy(logits, labels, reduction="mean"):
     As in torch, the target may instead be class probabilities of the logits'
     shape (N, C): the loss of a row is then -sum_c p_c log softmax(logits)_c.
     """
+    _ag._expect_tensor(logits, "cross_entropy")
     if logits.ndim != 2:
         raise ValueError(
             f"cross_entropy: expected logits of shape (N, C), got {tuple(logits.shape)}; for one sample add a "
@@ -78,7 +81,7 @@ def one_hot(labels, num_classes=-1, *, dtype="int64"):
     label out of range gets a row of zeros (the comparison below), never
     another class's row.
     """
-    data = labels.data if isinstance(labels, _ag.Tensor) else labels
+    data = labels.data if isinstance(labels, _ag.Tensor) else labels if _ag._is_array(labels) else np.asarray(labels)
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
     xp = backend.xp_of(data)

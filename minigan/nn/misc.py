@@ -14,6 +14,7 @@ def dropout(x, p=0.5, training=True, inplace=False):
     The mask comes from the device's seeded generator (``minigan.manual_seed``).
     ``inplace`` is accepted for PyTorch code; the result is a new tensor.
     """
+    ag._expect_tensor(x, "dropout")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
     p = float(p)  # a NumPy float64 p would make the scale, and with it the result, float64 (NumPy 2)
@@ -51,6 +52,7 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
+        ag._expect_tensor(x, f"Unflatten({self.dim}, {self.unflattened_size})")
         dim = ag._axis(self.dim, x.shape, f"Unflatten({self.dim}, {self.unflattened_size})")
         size = 1
         for s in self.unflattened_size:
@@ -73,6 +75,7 @@ def pad(input, pad, mode="constant", value=None):
     rows off; ``F.pad(x, (1, 1, 2, 2))`` pads the width by 1 and the height
     by 2 on each side. Only the constant mode is there.
     """
+    ag._expect_tensor(input, "pad")
     if mode != "constant":
         raise NotImplementedError(f"pad: mode={mode!r} is not supported (only 'constant'); "
                                   "for 'reflect' or 'replicate', build the border with indexing and minigan.cat")
@@ -102,6 +105,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     of strided transposed convolutions (Odena et al. 2016; see lesson 7).
     Built from reshape and broadcast, so the gradient sums each block.
     """
+    ag._expect_tensor(input, "interpolate")
     if mode != "nearest":
         raise NotImplementedError(f"interpolate: mode={mode!r} is not supported (only 'nearest')")
     if align_corners is not None or antialias:

@@ -128,6 +128,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     running_var are given (Tensors), they are updated in place. `momentum=None`
     means a cumulative average over the `num_batches_tracked` batches seen.
     """
+    ag._expect_tensor(x, name)
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
     count = x.numel() // x.shape[1]  # values per channel
@@ -201,6 +202,7 @@ class _BatchNorm(Module):
 
     def forward(self, x):
         name = f"{type(self).__name__}({self.num_features})"
+        ag._expect_tensor(x, name)
         if x.ndim not in self._ndims:
             raise ValueError(f"{name}: expected input of shape {self._shape_text}, got shape {tuple(x.shape)}")
         if x.shape[1] != self.num_features:
@@ -248,6 +250,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="laye
     gradient penalties of WGAN-GP stay per sample. Built from Tensor ops, so it
     differentiates twice.
     """
+    ag._expect_tensor(x, name)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ValueError(f"{name}: expected an input whose last axes are {shape}, got shape {tuple(x.shape)}")
@@ -289,6 +292,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
     normalisation of pix2pix's and CycleGAN's generators. Built from Tensor ops.
     Running statistics (PyTorch's rarely used option) are not supported.
     """
+    ag._expect_tensor(x, name)
     if running_mean is not None or running_var is not None or not use_input_stats:
         raise NotImplementedError(f"{name}: running statistics are not supported; use each input's own statistics")
     if x.ndim < 3:
@@ -320,6 +324,7 @@ class InstanceNorm2d(Module):
 
     def forward(self, x):
         name = f"InstanceNorm2d({self.num_features})"
+        ag._expect_tensor(x, name)
         if x.ndim != 4 or x.shape[1] != self.num_features:
             raise ValueError(f"{name}: expected input of shape (N, {self.num_features}, H, W), got {tuple(x.shape)}")
         return instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps, name=name)
