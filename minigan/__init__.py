@@ -6,7 +6,7 @@ is put on "cuda", matplotlib only by the plotting helpers.
 
 __version__ = "0.1.0"
 
-from . import nn, optim  # noqa: F401
+from . import data, nn, optim  # noqa: F401  (minigan.data.MNIST after `import minigan`, as torch.utils.data)
 from .autograd import (  # noqa: F401
     Function,
     Tensor,

@@ -421,3 +421,31 @@ def test_rmsprop_matches_torch(settings, device):
     assert set(again.state_dict()["state"]["0"]) == set(saved["state"]["0"])
     with pytest.raises(ValueError, match="alpha must be a number >= 0"):
         optim.RMSprop([ours], alpha=-1)
+
+
+def test_add_param_group_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    a0, b0, ga, gb = (rng.standard_normal(3) for _ in range(4))
+    ours = [mg.nn.Parameter(mg.tensor(v, dtype="float64", device=device)) for v in (a0, b0)]
+    theirs = [torch.nn.Parameter(torch.tensor(v)) for v in (a0, b0)]
+    results = []
+    for (a, b), lib in ((ours, mg), (theirs, torch)):
+        opt = lib.optim.Adam([a], lr=0.1, betas=(0.5, 0.9))
+        opt.add_param_group({"params": b, "lr": 0.01})  # one tensor, as torch allows; the other settings inherited
+        for _ in range(2):
+            a.grad, b.grad = (lib.tensor(g, dtype=lib.float64, device=device) if lib is mg else torch.tensor(g)
+                              for g in (ga, gb))
+            opt.step()
+        results.append(([p.detach().cpu().numpy() if lib is torch else p.numpy() for p in (a, b)],
+                        [g["lr"] for g in opt.param_groups], [g["betas"] for g in opt.param_groups]))
+    (ours_values, ours_lr, ours_betas), (their_values, their_lr, their_betas) = results
+    for x, y in zip(ours_values, their_values):
+        np.testing.assert_allclose(x, y, rtol=1e-12)
+    assert ours_lr == their_lr == [0.1, 0.01] and ours_betas == list(their_betas) == [(0.5, 0.9)] * 2
+    opt = optim.SGD(ours[:1], lr=0.1)
+    with pytest.raises(ValueError, match="given twice"):
+        opt.add_param_group({"params": ours[:1]})
+    with pytest.raises(ValueError, match="SGD: lr must be a number >= 0, got -1"):
+        opt.add_param_group({"params": ours[1:], "lr": -1})
+    assert len(opt.param_groups) == 1  # a refused group is not added

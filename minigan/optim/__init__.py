@@ -39,25 +39,27 @@ class Optimizer:
         params = list(params)
         if not params:
             raise ValueError(f"{name} got an empty parameter list")
-        if isinstance(params[0], dict):
-            groups = [dict(defaults, **g) for g in params]
-            for g in groups:
-                g["params"] = list(g["params"])
-        else:
-            groups = [dict(defaults, params=params)]
-        self.param_groups = groups
-        for g in groups:
-            self._check_settings(g)
+        self.defaults = defaults
+        self.param_groups = []
         self.state = {}  # id(param) -> dict of arrays and the step count
-        seen = set()
-        for g in groups:
-            for p in g["params"]:
-                if not isinstance(p, Tensor):
-                    raise TypeError(f"{name} expects Tensors/Parameters, got {type(p).__name__}")
-                if id(p) in seen:  # it would be stepped twice per step()
-                    raise ValueError(f"{name}: a parameter of shape {tuple(p.shape)} is given twice; "
-                                     "each parameter may appear in one group, once")
-                seen.add(id(p))
+        for group in params if isinstance(params[0], dict) else [{"params": params}]:
+            self.add_param_group(group)
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters, with settings of its own or the optimizer's (fine-tuning, a new head...)."""
+        name = type(self).__name__
+        group = dict(self.defaults, **param_group)
+        group["params"] = [group["params"]] if isinstance(group["params"], Tensor) else list(group["params"])
+        self._check_settings(group)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{name} expects Tensors/Parameters, got {type(p).__name__}")
+            if id(p) in seen:  # it would be stepped twice per step()
+                raise ValueError(f"{name}: a parameter of shape {tuple(p.shape)} is given twice; "
+                                 "each parameter may appear in one group, once")
+            seen.add(id(p))
+        self.param_groups.append(group)
 
     def _check_settings(self, group):
         """Raise a clear error for settings no update rule allows (each subclass knows its own)."""
