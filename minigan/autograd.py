@@ -176,10 +176,20 @@ class Tensor:
         body = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ", threshold=20,
                                prefix="tensor(")  # later rows line up under the first, as torch prints them
         extra = f", device='{self.device}'" if self.device != "cpu" else ""
-        extra += f", dtype={self.dtype}" if self.dtype != np.float32 else ""
+        # as torch: the dtype is said when the printed values do not tell it (float32, int64 and bool do)
+        extra += f", dtype={self.dtype}" if self.dtype not in (np.float32, np.int64, np.bool_) else ""
         if self.requires_grad:  # as torch: a leaf says it requires grad, a computed tensor names its op
             extra += f", grad_fn={self._ctx!r}" if self._ctx is not None else ", requires_grad=True"
         return f"tensor({body}{extra})"
+
+    def __format__(self, spec):
+        """f"{loss:.4f}" formats a 0-d tensor's value, as torch does; other tensors print as str(x)."""
+        if self.data.ndim == 0:
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"format '{spec}' needs one number, but this tensor has shape {tuple(self.shape)}; "
+                            "format x.item() of a 0-d tensor, or the values of x.tolist()")
+        return str(self)
 
     # -- conversion -------------------------------------------------------
     def numpy(self):

@@ -329,6 +329,18 @@ def test_dtype_and_requires_grad_helpers_and_repr(device):
     assert repr(mg.zeros(2)) == "tensor([0., 0.])"  # float32 on the CPU: nothing else to say
     assert repr(mg.ones(2, 2)) == "tensor([[1., 1.],\n        [1., 1.]])"  # rows aligned, as torch prints them
     assert repr(mg.ones(2, requires_grad=True) * 2) == "tensor([2., 2.], grad_fn=<Mul>)"  # as torch: the op
+    # as torch, the dtype is printed only where the values do not show it
+    assert (repr(mg.tensor([1, 2])), repr(mg.tensor([True])), repr(mg.tensor([1], dtype="int32"))) == \
+        ("tensor([1, 2])", "tensor([ True])", "tensor([1], dtype=int32)")
+
+
+def test_a_one_value_tensor_formats_like_its_number_as_in_torch():
+    torch = pytest.importorskip("torch")
+    for spec in (".3f", "8.2e", "", "+.1%"):
+        assert format(mg.tensor(1.23456), spec) == format(torch.tensor(1.23456), spec)
+    assert f"{mg.tensor(7)}" == "7" and f"{mg.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
+    with pytest.raises(TypeError, match=r"format '.3f' needs one number, but this tensor has shape \(2,\)"):
+        f"{mg.tensor([1.0, 2.0]):.3f}"
 
 
 def test_retain_grad_keeps_an_intermediate_gradient_as_in_torch(device):
