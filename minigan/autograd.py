@@ -59,6 +59,27 @@ def is_grad_enabled():
     return _grad_enabled
 
 
+class set_grad_enabled:
+    """Recording on or off by `mode`, as torch's: ``with set_grad_enabled(training):`` for a block, or
+    a plain call ``set_grad_enabled(False)`` that stays in force (the block form restores the previous state)."""
+
+    def __init__(self, mode):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, bool(mode)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+
+def inference_mode(mode=True):
+    """torch's ``inference_mode``: here the same as ``no_grad()`` (``enable_grad()`` with mode=False)."""
+    return no_grad() if mode else enable_grad()
+
+
 _FLOAT_DTYPES = {"float32": np.float32, "float64": np.float64, "float16": np.float16}
 _OTHER_DTYPES = ("int64", "int32", "bool", "uint8")
 
@@ -2366,6 +2387,81 @@ def randn_like(x, dtype=None, device=None, requires_grad=False):
 def rand_like(x, dtype=None, device=None, requires_grad=False):
     """Uniform [0, 1) samples with x's shape, dtype and device."""
     return _like(rand, x, dtype, device, requires_grad)
+
+
+def full_like(x, value, dtype=None, device=None, requires_grad=False):
+    """`value` everywhere, with x's shape, dtype and device."""
+    _expect_tensor(x, "full_like")
+    return full(x.shape, value, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
+
+
+def empty_like(x, dtype=None, device=None, requires_grad=False):
+    """A tensor like x to be filled (zeros here, as ``empty``)."""
+    return _like(zeros, x, dtype, device, requires_grad)
+
+
+def randperm(n, device=None):
+    """A random order of 0..n-1 (int64) from the device's seeded generator, as torch's ``randperm``."""
+    device = backend.check_device(device)
+    return Tensor(backend.generator(device).permutation(int(n)).astype(np.int64))
+
+
+# -------------------------------------------------- torch's other names for the above
+def from_numpy(array):
+    """A tensor that shares the NumPy array's memory (``minigan.tensor`` copies), as torch's ``from_numpy``."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a NumPy array, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """`data` as a tensor, sharing its memory where dtype and device allow (torch's ``as_tensor``)."""
+    if isinstance(data, Tensor):
+        return data.to(device=device, dtype=dtype)
+    return Tensor(data, dtype=dtype, device=device)
+
+
+def is_tensor(x):
+    return isinstance(x, Tensor)
+
+
+def numel(x):
+    return x.numel()
+
+
+def detach(x):
+    return x.detach()
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether a and b agree elementwise within atol + rtol * |b| (a Python bool, as torch's)."""
+    return bool(backend.xp_of(_raw(a)).allclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    """Whether a and b have the same shape and the same values (a Python bool, as torch's)."""
+    return tuple(a.shape) == tuple(b.shape) and bool((_raw(a) == _raw(b)).all())
+
+
+def chunk(x, chunks, dim=0):
+    return x.chunk(chunks, dim)
+
+
+def split(x, split_size_or_sections, dim=0):
+    return x.split(split_size_or_sections, dim)
+
+
+def mm(a, b):
+    return a.mm(b)
+
+
+def bmm(a, b):
+    return a.bmm(b)
+
+
+def get_default_dtype():
+    """float32: minigan's floating-point default (it cannot be changed, so no model becomes float64 by accident)."""
+    return "float32"
 
 
 def arange(*args, dtype=None, device=None):

@@ -518,3 +518,36 @@ def test_star_import_leaves_pythons_float_int_and_bool_alone():
     namespace = {}
     exec("from minigan import *", namespace)  # noqa: S102
     assert not {"float", "int", "bool"} & set(namespace) and "tensor" in namespace and "float32" in namespace
+
+
+def test_torchs_top_level_helpers_behave_as_torchs():
+    torch = pytest.importorskip("torch")
+    for lib in (mg, torch):
+        with lib.set_grad_enabled(False):
+            assert not lib.is_grad_enabled()
+        assert lib.is_grad_enabled()
+        lib.set_grad_enabled(False)  # a plain call stays in force
+        assert not lib.is_grad_enabled()
+        lib.set_grad_enabled(True)
+        with lib.inference_mode():
+            assert not (lib.ones(1, requires_grad=True) * 2).requires_grad
+        array = np.ones(3, dtype=np.float32)
+        shared = lib.from_numpy(array)
+        array[0] = 5.0
+        assert shared.tolist() == [5.0, 1.0, 1.0]  # from_numpy shares the memory, tensor() copies
+        assert lib.as_tensor([1, 2]).tolist() == [1, 2] and lib.is_tensor(shared) and not lib.is_tensor(array)
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]])
+        assert lib.numel(x) == 4 and lib.equal(x, lib.clone(x)) and not lib.equal(x, x[:1])
+        assert lib.allclose(x, x + 1e-9) and not lib.allclose(x, x + 1e-3)
+        assert lib.full_like(x, 7).tolist() == [[7.0, 7.0], [7.0, 7.0]] and lib.empty_like(x).shape == x.shape
+        assert [c.tolist() for c in lib.chunk(x, 2, 1)] == [[[1.0], [3.0]], [[2.0], [4.0]]]
+        assert [s.shape[0] for s in lib.split(x, 1)] == [1, 1]
+        assert lib.mm(x, x).tolist() == [[7.0, 10.0], [15.0, 22.0]]
+        assert lib.bmm(x[None], x[None]).tolist() == [[[7.0, 10.0], [15.0, 22.0]]]
+        assert sorted(lib.randperm(6).tolist()) == list(range(6)) and lib.randperm(6).dtype == lib.int64
+        assert lib.softmax(x, 1).shape == lib.log_softmax(x, 0).shape == (2, 2)
+        assert not lib.detach(x.requires_grad_()).requires_grad
+    assert mg.get_default_dtype() == "float32" and torch.get_default_dtype() == torch.float32
+    assert mg.cuda.is_available() == mg.cuda_is_available()
+    with pytest.raises(TypeError, match="from_numpy: expected a NumPy array, got list"):
+        mg.from_numpy([1.0])
