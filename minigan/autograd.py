@@ -292,6 +292,24 @@ class Tensor:
         self._version += 1
         return self
 
+    def normal_(self, mean=0.0, std=1.0):
+        """Fill with draws from N(mean, std^2) of the seeded generator, in place (torch's ``normal_``; see ``fill_``)."""
+        self._check_fill("normal_")
+        _float_draws(self.dtype, "normal_")
+        draws = backend.standard_normal(self.device, self.shape, self.dtype)
+        draws *= float(std)
+        draws += float(mean)
+        return self.copy_(Tensor(draws))
+
+    def uniform_(self, a=0.0, b=1.0):
+        """Fill with draws from U(a, b) of the seeded generator, in place (torch's ``uniform_``)."""
+        self._check_fill("uniform_")
+        _float_draws(self.dtype, "uniform_")
+        draws = backend.generator(self.device).random(self.shape, dtype=self.dtype)
+        draws *= float(b) - float(a)
+        draws += float(a)
+        return self.copy_(Tensor(draws))
+
     def _check_fill(self, what, hint=""):
         """An in-place change is not in the graph: on a tensor that requires grad, only under no_grad."""
         if self.requires_grad and _grad_enabled:

@@ -551,3 +551,22 @@ def test_torchs_top_level_helpers_behave_as_torchs():
     assert mg.cuda.is_available() == mg.cuda_is_available()
     with pytest.raises(TypeError, match="from_numpy: expected a NumPy array, got list"):
         mg.from_numpy([1.0])
+
+
+def test_normal_and_uniform_fill_in_place_from_the_seeded_generator(device):
+    w = mg.nn.Linear(200, 300).to(device).weight
+    with pytest.raises(RuntimeError, match="normal_: an in-place change of a tensor that requires grad"):
+        w.normal_(0.0, 0.02)  # as torch refuses it on a leaf that requires grad, outside no_grad
+    memory = w.data
+    mg.manual_seed(4)
+    with mg.no_grad():
+        assert w.normal_(0.5, 0.02) is w and w.data is memory  # in place, like the DCGAN paper's init
+    values = w.numpy()
+    assert values.dtype == np.float32 and abs(values.mean() - 0.5) < 1e-3 and abs(values.std() - 0.02) < 1e-3
+    mg.manual_seed(4)
+    again = mg.zeros(300, 200, device=device).normal_(0.5, 0.02).numpy()
+    np.testing.assert_array_equal(again, values)  # seeded: the same draws
+    u = mg.zeros(20000, dtype="float64", device=device).uniform_(-2.0, 3.0).numpy()
+    assert u.dtype == np.float64 and -2.0 <= u.min() and u.max() < 3.0 and abs(u.mean() - 0.5) < 0.05
+    with pytest.raises(TypeError, match="uniform_: draws floats"):
+        mg.zeros(2, dtype="int64", device=device).uniform_()
