@@ -761,6 +761,18 @@ class Tensor:
     def isnan(self):
         return isnan(self)
 
+    def log1p(self):
+        return log1p(self)
+
+    def logsumexp(self, dim, keepdim=False):
+        return logsumexp(self, dim, keepdim)
+
+    def flip(self, dims):
+        return flip(self, dims)
+
+    def sign(self):
+        return sign(self)
+
     def isinf(self):
         return isinf(self)
 
@@ -1391,6 +1403,43 @@ class Log(Function):
 def log(x):
     """Natural logarithm, elementwise."""
     return Log()(_floating(x))
+
+
+class Log1p(Function):
+    def forward(self, x):
+        return backend.xp_of(x).log1p(x)
+
+    def backward(self, gy):
+        # d log(1 + x)/dx = 1/(1 + x)
+        return gy / (1.0 + self.inputs[0])
+
+
+def log1p(x):
+    """log(1 + x), accurate for small x (where 1 + x would round away x's digits)."""
+    return Log1p()(_floating(x))
+
+
+def logsumexp(x, dim, keepdim=False):
+    """log(sum(exp(x))) along `dim`, shifted by the max so nothing overflows (its gradient is softmax(x))."""
+    _expect_tensor(x, "logsumexp")
+    axes = _norm_axes(dim, x.shape, "logsumexp")
+    shift = Tensor(x.data.max(axis=axes, keepdims=True))  # a constant: the result does not depend on it
+    out = log(sum(exp(x - shift), axis=axes, keepdims=True)) + shift
+    return out if keepdim else reshape(out, *[n for i, n in enumerate(x.shape) if i not in axes])
+
+
+def flip(x, dims):
+    """x with the order along each axis in `dims` reversed (a horizontal flip of images: dims=(3,))."""
+    _expect_tensor(x, "flip")
+    axes = _norm_axes(dims, x.shape, "flip")
+    return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))]
+
+
+def sign(x):
+    """-1, 0 or 1 by the sign of each value, 0 for NaN as in torch (no gradient: it is 0 wherever it exists)."""
+    _expect_tensor(x, "sign")
+    xp = backend.xp_of(x.data)
+    return Tensor(xp.where(x.data == x.data, xp.sign(x.data), 0).astype(x.dtype))  # NaN != NaN: NumPy's sign keeps it
 
 
 class Sqrt(Function):

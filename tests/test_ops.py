@@ -89,6 +89,11 @@ CASES = {
     "pow_negative": (lambda a: mg.pow(a, -1.5), lambda a: a**-1.5, [positive(3, 2)]),
     "exp": (mg.exp, lambda a: a.exp(), [normal(3, 2)]),
     "log": (mg.log, lambda a: a.log(), [positive(3, 2)]),
+    "log1p": (mg.log1p, lambda a: a.log1p(), [lambda rng: rng.uniform(-0.5, 2.0, (3, 2))]),
+    "logsumexp": (lambda a: a.logsumexp(1), lambda a: a.logsumexp(1), [normal(3, 4)]),
+    "logsumexp_keepdim_large": (lambda a: mg.logsumexp(a * 100, (0, 1), keepdim=True),  # no overflow at e^300
+                                lambda a: (a * 100).logsumexp((0, 1), keepdim=True), [normal(3, 4)]),
+    "flip": (lambda a: a.flip((0, 2)), lambda a: a.flip((0, 2)), [normal(2, 3, 4)]),
     "sqrt": (mg.sqrt, lambda a: a.sqrt(), [positive(3, 2)]),
     "abs": (mg.abs, lambda a: a.abs(), [away_from_zero(3, 2)]),
     "maximum_broadcast": (mg.maximum, lambda a, b: _torch().maximum(a, b), [distinct(3, 4), distinct(4, offset=0.05)]),
@@ -242,7 +247,8 @@ CASES = {
 # Ops whose second derivatives (double backprop) must be right.
 GRADGRAD = [
     "add_broadcast", "sub_broadcast", "mul_broadcast", "mul_same_tensor", "div_broadcast", "rdiv_scalar",
-    "neg", "clone_then_square", "pow_2", "pow_3", "pow_half", "pow_negative", "exp", "log", "sqrt", "abs", "maximum_broadcast",
+    "neg", "clone_then_square", "pow_2", "pow_3", "pow_half", "pow_negative", "exp", "log", "log1p", "logsumexp",
+    "flip", "sqrt", "abs", "maximum_broadcast",
     "clip", "where_broadcast", "relu", "leaky_relu", "leaky_relu_negative", "sigmoid", "tanh", "softplus", "softplus_beta_threshold", "logsigmoid",
     "matmul", "matmul_batched_broadcast", "matmul_vector_left", "matmul_vectors", "linear", "linear_no_bias_3d",
     "sum_all", "sum_axes_keepdims", "mean_all", "mean_last_keepdims", "max_axis", "max_all",
@@ -828,7 +834,7 @@ def test_comparison_and_finiteness_method_names_as_in_torch(device):
     torch = pytest.importorskip("torch")
     values = np.array([1.0, np.nan, np.inf, -np.inf, -2.0], dtype=np.float32)
     x, tx = mg.tensor(values, device=device), torch.tensor(values)
-    for name in ("isnan", "isinf", "isfinite"):
+    for name in ("isnan", "isinf", "isfinite", "sign"):
         np.testing.assert_array_equal(getattr(x, name)().numpy(), getattr(tx, name)().numpy())
         np.testing.assert_array_equal(getattr(mg, name)(x).numpy(), getattr(torch, name)(tx).numpy())
     for name in ("eq", "ne", "gt", "ge", "lt", "le"):
