@@ -120,3 +120,11 @@ def test_torchs_worker_arguments_are_accepted_at_their_defaults_only():
     assert len(DataLoader(data, num_workers=0, pin_memory=False)) == 6  # batch_size 1 by default, as in torch
     with pytest.raises(NotImplementedError, match="num_workers=2"):
         DataLoader(data, 2, num_workers=2)
+
+
+def test_images_without_labels_get_label_0_and_tensors_may_be_given():
+    images = np.arange(12, dtype=np.float32).reshape(6, 2)
+    real, labels = next(iter(DataLoader(ArrayDataset(images), 4)))  # an unconditional GAN's data
+    assert real.shape == (4, 2) and labels.tolist() == [0, 0, 0, 0] and labels.dtype == np.int64
+    real, labels = next(iter(DataLoader(ArrayDataset(minigan.tensor(images), minigan.tensor(np.arange(6))), 4)))
+    assert real.tolist() == images[:4].tolist() and labels.tolist() == [0, 1, 2, 3]

@@ -41,7 +41,7 @@ class DataLoader:
             )
         if isinstance(dataset, (np.ndarray, Tensor, list, tuple)) or not hasattr(dataset, "__len__"):
             hint = ("a toy mixture has no fixed size: draw a batch with dataset.sample(n)" if hasattr(dataset, "sample")
-                    else "wrap arrays with minigan.data.ArrayDataset(images, labels)")
+                    else "wrap arrays with minigan.data.ArrayDataset(images, labels) (labels may be left out)")
             raise TypeError(
                 f"DataLoader: the dataset must hand out (images, labels) batches, as MNIST, Digits and "
                 f"ArrayDataset do; got a {type(dataset).__name__}: {hint}"

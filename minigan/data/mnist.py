@@ -127,10 +127,12 @@ class ArrayDataset:
     """Images and integer labels held in memory; ``dataset[i]`` -> (image, label).
 
     ``dataset[index_array]`` returns a whole batch at once, which is what the
-    DataLoader uses.
+    DataLoader uses. Without labels (an unconditional GAN's data) every label is 0.
     """
 
-    def __init__(self, images, labels, num_classes=10):
+    def __init__(self, images, labels=None, num_classes=10):
+        if labels is None:
+            labels = np.zeros(len(images), dtype=np.int64)
         if len(images) != len(labels):
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
         self.images = images
