@@ -293,7 +293,7 @@ class Tensor:
         return self
 
     def normal_(self, mean=0.0, std=1.0):
-        """Fill with draws from N(mean, std^2) of the seeded generator, in place (torch's ``normal_``; see ``fill_``)."""
+        """Fill with draws from N(mean, std^2) of the seeded generator, in place (torch's ``normal_``)."""
         self._check_fill("normal_")
         _float_draws(self.dtype, "normal_")
         draws = backend.standard_normal(self.device, self.shape, self.dtype)
@@ -761,6 +761,12 @@ class Tensor:
     def isnan(self):
         return isnan(self)
 
+    def isinf(self):
+        return isinf(self)
+
+    def isfinite(self):
+        return isfinite(self)
+
     def log1p(self):
         return log1p(self)
 
@@ -772,12 +778,6 @@ class Tensor:
 
     def sign(self):
         return sign(self)
-
-    def isinf(self):
-        return isinf(self)
-
-    def isfinite(self):
-        return isfinite(self)
 
     def is_floating_point(self):
         return self.dtype.kind == "f"

@@ -1,4 +1,6 @@
-"""Optimizers with PyTorch's update rules: SGD (momentum, Nesterov), Adam (AMSGrad) and RMSprop; learning-rate schedulers in ``lr_scheduler``.
+"""Optimizers with PyTorch's update rules: SGD (momentum, Nesterov), Adam (AMSGrad) and RMSprop.
+
+Learning-rate schedulers are in ``lr_scheduler``.
 
 The updates work in place on the raw arrays (no graph is recorded) and use
 only Python floats as scalars, so a float32 parameter stays float32.
