@@ -621,6 +621,39 @@ def test_the_pytorch_dcgan_tutorials_code_runs_and_matches_torch(rng):
             np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
 
 
+def _wgan_gp_critic_step(lib, D, optimizer, real, fake, alpha):
+    """A WGAN-GP critic step as PyTorch code writes it by hand (the idioms of the common implementations)."""
+    interpolates = (alpha * real + ((1 - alpha) * fake)).requires_grad_(True)
+    d_interpolates = D(interpolates)
+    ones = lib.ones(real.size(0), 1)
+    gradients = lib.autograd.grad(outputs=d_interpolates, inputs=interpolates, grad_outputs=ones,
+                                  create_graph=True, retain_graph=True, only_inputs=True)[0]
+    gradients = gradients.view(gradients.size(0), -1)
+    gradient_penalty = ((gradients.norm(2, dim=1) - 1) ** 2).mean()
+    optimizer.zero_grad()
+    loss = -D(real).mean() + D(fake).mean() + 10 * gradient_penalty
+    loss.backward()
+    optimizer.step()
+    return gradient_penalty.item(), loss.item()
+
+
+def test_a_wgan_gp_critic_step_written_the_pytorch_way_runs_and_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    ours = nn.Sequential(nn.Linear(4, 16), nn.LeakyReLU(0.2), nn.LayerNorm(16), nn.Linear(16, 1))
+    theirs = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.LeakyReLU(0.2), torch.nn.LayerNorm(16),
+                                 torch.nn.Linear(16, 1))
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    real, fake = (rng.standard_normal((6, 4)).astype(np.float32) for _ in range(2))
+    alpha = rng.random((6, 1)).astype(np.float32)
+    logs = [_wgan_gp_critic_step(lib, D, lib.optim.Adam(D.parameters(), lr=1e-3, betas=(0.0, 0.9)),
+                                 *(lib.tensor(a) for a in (real, fake, alpha)))
+            for lib, D in ((mg, ours), (torch, theirs))]
+    np.testing.assert_allclose(logs[0], logs[1], rtol=1e-5)
+    assert logs[0][0] > 0.01  # a penalty that matters, so its second derivatives moved the weights below
+    for name, value in ours.state_dict().items():
+        np.testing.assert_allclose(value.numpy(), theirs.state_dict()[name].numpy(), rtol=1e-4, atol=1e-6)
+
+
 def test_fill_in_place_refuses_tensors_that_require_grad():
     label = mg.zeros(3)
     assert label.fill_(0.9) is label and np.allclose(label.numpy(), 0.9)
