@@ -2164,6 +2164,32 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
     return LeakyReLU(float(negative_slope))(_floating(x))
 
 
+class ELU(Function):
+    def __init__(self, alpha):
+        self.alpha = alpha
+
+    def forward(self, x):
+        # x where x > 0, else alpha (e^x - 1); e^x of min(x, 0) so the unused side never overflows
+        xp = backend.xp_of(x)
+        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+
+    def backward(self, gy):
+        # d elu(x)/dx = 1 where x > 0, else alpha e^x = elu(x) + alpha
+        positive = Tensor((self.inputs[0].data > 0).astype(gy.dtype))
+        return gy * (positive + (1.0 - positive) * (self.output() + self.alpha))
+
+
+def elu(x, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha (e^x - 1): smooth at 0 for alpha = 1. ``inplace``: accepted, out of place."""
+    return ELU(float(alpha))(_floating(x))
+
+
+def silu(x, inplace=False):
+    """x sigmoid(x) (also called swish); its gradient comes from those two ops. ``inplace``: accepted."""
+    x = _floating(x)
+    return x * sigmoid(x)
+
+
 class Sigmoid(Function):
     def forward(self, x):
         # 1/(1+e^-x) written as tanh: never overflows, stays in x's dtype

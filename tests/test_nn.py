@@ -376,6 +376,10 @@ def test_layers_print_like_torch():
         (nn.Sequential(nn.ReLU(True), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(0.3)),
          tnn.Sequential(tnn.ReLU(True), tnn.LeakyReLU(0.2, inplace=True), tnn.Dropout(0.3))),
         (nn.Sequential(nn.Softplus(), nn.Softplus(2, 5)), tnn.Sequential(tnn.Softplus(), tnn.Softplus(2, 5))),
+        (nn.Sequential(nn.ELU(0.5), nn.SiLU(), nn.PixelShuffle(2), nn.AvgPool2d(2), nn.AvgPool2d(3, 1, 1)),
+         tnn.Sequential(tnn.ELU(0.5), tnn.SiLU(), tnn.PixelShuffle(2), tnn.AvgPool2d(2), tnn.AvgPool2d(3, 1, 1))),
+        (nn.Sequential(nn.L1Loss(), nn.NLLLoss(), nn.CrossEntropyLoss()),
+         tnn.Sequential(tnn.L1Loss(), tnn.NLLLoss(), tnn.CrossEntropyLoss())),
     ]
     for ours, theirs in pairs:
         if "track_running_stats" in repr(theirs) and ", bias=" not in repr(theirs):  # torch before batch norm's bias flag
@@ -689,7 +693,8 @@ def test_a_list_of_registered_children_and_plain_lists_are_fine():
 
 # ------------------------------------------------ PyTorch's constructor signatures
 LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
-                                "InstanceNorm2d"]
+                                "InstanceNorm2d", "ELU", "SiLU", "PixelShuffle", "AvgPool2d", "Softplus", "LeakyReLU",
+                                "ReLU", "Dropout", "Upsample", "Embedding"]
 
 
 @pytest.mark.parametrize("name", LAYERS_WITH_TORCH_SIGNATURES)
@@ -990,3 +995,21 @@ def test_numpy_float64_settings_of_layers_keep_a_float32_model_float32(device):
         assert layer(x).dtype == np.float32, layer
         assert all(t.dtype in (np.float32, np.int64) for t in layer.state_dict().values()), layer  # int: a count
     assert F.dropout(x, s(0.3)).dtype == np.float32
+
+
+def test_embedding_padding_idx_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Embedding(5, 3, padding_idx=-1, device=device), torch.nn.Embedding(5, 3, padding_idx=-1)
+    assert repr(ours) == repr(theirs) and ours.padding_idx == theirs.padding_idx == 4
+    assert not ours.weight.numpy()[4].any()  # the padding row starts at zero
+    theirs.load_state_dict({"weight": torch.tensor(ours.weight.numpy())})
+    ids = np.array([[4, 1], [2, 4]])
+    up = np.random.default_rng(0).standard_normal((2, 2, 3)).astype(np.float32)
+    (ours(mg.tensor(ids, device=device)) * mg.tensor(up, device=device)).sum().backward()
+    (theirs(torch.tensor(ids)) * torch.tensor(up)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6)
+    assert not ours.weight.grad.numpy()[4].any()  # no gradient for the padding row
+    frozen = nn.Embedding(2, 2, _weight=np.eye(2, dtype=np.float32), _freeze=True)
+    assert not frozen.weight.requires_grad and frozen.weight.numpy().tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    with pytest.raises(NotImplementedError, match="max_norm"):
+        nn.Embedding(5, 3, max_norm=1.0)

@@ -147,6 +147,12 @@ CASES = {
     "index_slices": (lambda a: a[1:, ::2], lambda a: a[1:, ::2], [normal(4, 5)]),
     "pad_last_two_axes": (lambda a: F.pad(a, (1, 2, 0, 3)), lambda a: _torch().nn.functional.pad(a, (1, 2, 0, 3)),
                           [normal(2, 3, 4)]),
+    "pixel_shuffle": (lambda a: F.pixel_shuffle(a, 2), lambda a: _torch().nn.functional.pixel_shuffle(a, 2),
+                      [normal(2, 8, 3, 2)]),
+    "avg_pool2d_2": (lambda a: F.avg_pool2d(a, 2), lambda a: _torch().nn.functional.avg_pool2d(a, 2),
+                     [normal(2, 3, 5, 4)]),
+    "avg_pool2d_3_stride_2_padding_1": (lambda a: F.avg_pool2d(a, 3, 2, 1),
+                                        lambda a: _torch().nn.functional.avg_pool2d(a, 3, 2, 1), [normal(2, 2, 5, 6)]),
     "interpolate_nearest_2x": (lambda a: F.interpolate(a, scale_factor=2),
                                lambda a: _torch().nn.functional.interpolate(a, scale_factor=2), [normal(2, 3, 3, 4)]),
     "interpolate_size_1d": (lambda a: F.interpolate(a, size=9), lambda a: _torch().nn.functional.interpolate(a, size=9),
@@ -182,6 +188,8 @@ CASES = {
     "sigmoid": (mg.sigmoid, lambda a: a.sigmoid(), [normal(3, 4)]),
     "tanh": (mg.tanh, lambda a: a.tanh(), [normal(3, 4)]),
     "softplus": (mg.softplus, lambda a: _torch().nn.functional.softplus(a), [normal(3, 4)]),
+    "elu": (lambda a: F.elu(a, alpha=0.7), lambda a: _torch().nn.functional.elu(a, alpha=0.7), [away_from_zero(3, 4)]),
+    "silu": (F.silu, lambda a: _torch().nn.functional.silu(a), [normal(3, 4)]),
     # beta x > threshold gives x itself: a jump at x = 0.5 here, so the inputs keep 0.2 away from it
     "softplus_beta_threshold": (lambda a: F.softplus(a, beta=2, threshold=1), lambda a: _torch().nn.functional.softplus(
         a, beta=2, threshold=1), [lambda rng: rng.choice([-0.5, 1.2], (3, 4)) + rng.uniform(-0.5, 0.5, (3, 4))]),
@@ -205,6 +213,12 @@ CASES = {
     ),
     # composites in minigan.nn.functional
     "mse_loss": (F.mse_loss, lambda a, b: _torch().nn.functional.mse_loss(a, b), [normal(3, 2), normal(3, 2)]),
+    # |a - b| has its kink where a = b: the two inputs are drawn a whole unit apart
+    "l1_loss": (F.l1_loss, lambda a, b: _torch().nn.functional.l1_loss(a, b),
+                [normal(3, 2), lambda rng: rng.standard_normal((3, 2)) + rng.choice([-1.5, 1.5], (3, 2))]),
+    "nll_loss_of_log_softmax": (lambda a: F.nll_loss(F.log_softmax(a, dim=1), on_device_of(LABELS, a), reduction="sum"),
+                                lambda a: _torch().nn.functional.nll_loss(a.log_softmax(1), _torch().tensor(LABELS),
+                                                                          reduction="sum"), [normal(3, 4)]),
     "log_softmax": (lambda a: F.log_softmax(a, dim=1), lambda a: a.log_softmax(1), [normal(3, 4)]),
     "softmax": (lambda a: F.softmax(a, dim=0), lambda a: a.softmax(0), [normal(3, 4)]),
     "cross_entropy": (
@@ -256,7 +270,8 @@ GRADGRAD = [
     "index_repeated_then_square", "index_two_int_arrays",
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy",
     "cross_entropy_probabilities", "binary_cross_entropy",
-    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "layer_norm_affine",
+    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "layer_norm_affine", "elu",
+    "silu", "l1_loss", "pixel_shuffle", "avg_pool2d_3_stride_2_padding_1",
     "instance_norm_affine",
 ]
 

@@ -2,6 +2,7 @@
 
 from . import functional, init, utils  # noqa: F401
 from .layers import (  # noqa: F401
+    ELU,
     Embedding,
     Flatten,
     Identity,
@@ -11,12 +12,13 @@ from .layers import (  # noqa: F401
     ModuleList,
     ReLU,
     Sequential,
+    SiLU,
     Sigmoid,
     Softplus,
     Tanh,
 )
 from .conv import Conv2d, ConvTranspose2d  # noqa: F401
-from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, MSELoss  # noqa: F401
-from .misc import Dropout, LogSoftmax, Softmax, Unflatten, Upsample, ZeroPad2d  # noqa: F401
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
+from .misc import AvgPool2d, Dropout, LogSoftmax, PixelShuffle, Softmax, Unflatten, Upsample, ZeroPad2d  # noqa: F401
 from .module import Module, Parameter  # noqa: F401
 from .norm import BatchNorm1d, BatchNorm2d, InstanceNorm2d, LayerNorm  # noqa: F401

@@ -83,6 +83,34 @@ class Sigmoid(Module):
         return ag.sigmoid(x)
 
 
+class ELU(Module):
+    """x for x > 0, alpha (e^x - 1) otherwise (``inplace`` as in ``ReLU``: accepted, out of place)."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, bool(inplace)
+
+    def forward(self, x):
+        return ag.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class SiLU(Module):
+    """x sigmoid(x) (swish); ``inplace`` accepted, out of place."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return ag.silu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
 class Tanh(Module):
     def forward(self, x):
         return ag.tanh(x)
@@ -246,13 +274,30 @@ class ModuleDict(Module):
 
 
 class Embedding(Module):
-    """A lookup table: integer ids (any shape) -> rows of a (num, dim) weight ~ N(0, 1)."""
+    """A lookup table: integer ids (any shape) -> rows of a (num, dim) weight ~ N(0, 1).
 
-    def __init__(self, num_embeddings, embedding_dim):
+    ``padding_idx``: that row starts at zero and gets no gradient, as in torch. torch's
+    ``max_norm``, ``scale_grad_by_freq`` and ``sparse`` are accepted at their defaults only.
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
+                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None):
         super().__init__()
         _check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
-        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.weight = Parameter(ag.randn(num_embeddings, embedding_dim))
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported "
+                                      "(only their defaults None, False, False)")
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(f"Embedding: padding_idx must lie in [-{num_embeddings}, {num_embeddings}), "
+                                 f"got {padding_idx}")
+            padding_idx %= num_embeddings
+        self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
+        self.weight = Parameter(ag.randn(num_embeddings, embedding_dim) if _weight is None else ag.tensor(_weight),
+                                requires_grad=not _freeze)
+        if padding_idx is not None and _weight is None:
+            self.weight.data[padding_idx] = 0
+        _place(self, device, dtype)
 
     def forward(self, ids):
         raw = ids.data if isinstance(ids, ag.Tensor) else ids
@@ -266,7 +311,13 @@ class Embedding(Module):
                 f"{name}: ids must lie in [0, {self.num_embeddings}), got ids from {raw.min()} to {raw.max()}; "
                 "are the labels numbered from 1, or is num_embeddings too small?"
             )
-        return ag.getitem(self.weight, ids)
+        rows = ag.getitem(self.weight, ids)
+        if self.padding_idx is None:
+            return rows
+        # the same values, but the padding rows come from a detached copy: their gradient stops here
+        is_padding = (raw == self.padding_idx)[..., None]
+        return ag.where(is_padding, rows.detach(), rows)
 
     def extra_repr(self):
-        return f"{self.num_embeddings}, {self.embedding_dim}"
+        return f"{self.num_embeddings}, {self.embedding_dim}" + (
+            f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")

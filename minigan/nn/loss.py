@@ -43,3 +43,17 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, logits, labels):
         return F.cross_entropy(logits, labels, reduction=self.reduction)
+
+
+class L1Loss(_Loss):
+    """Mean absolute error: F.l1_loss (pix2pix adds it to the GAN loss)."""
+
+    def forward(self, input, target):
+        return F.l1_loss(input, target, reduction=self.reduction)
+
+
+class NLLLoss(_Loss):
+    """Negative log-likelihood of integer labels under (N, C) log-probabilities: F.nll_loss (after LogSoftmax)."""
+
+    def forward(self, log_probs, labels):
+        return F.nll_loss(log_probs, labels, reduction=self.reduction)

@@ -1,10 +1,11 @@
-"""Dropout, Unflatten, padding and upsampling (pad, interpolate, ZeroPad2d, Upsample), Softmax and LogSoftmax."""
+"""Dropout, Unflatten, padding, resizing (pad, interpolate, ZeroPad2d, Upsample, PixelShuffle, AvgPool2d), Softmax."""
 
 import numpy as np
 
 from .. import autograd as ag
 from .. import backend
 from ..autograd import Tensor
+from ..conv import _pair, conv2d
 from .module import Module
 
 
@@ -149,6 +150,71 @@ class Upsample(Module):
     def extra_repr(self):
         what = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
         return f"{what}, mode={self.mode!r}"
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(N, C r^2, H, W) -> (N, C, H r, W r): each group of r^2 channels becomes an r x r block of pixels (SRGAN's
+    upsampling). Only a reshape, a permute and a reshape, so the gradient is the same shuffle backwards."""
+    ag._expect_tensor(input, "pixel_shuffle")
+    r = int(upscale_factor)
+    if input.ndim != 4 or r < 1 or input.shape[1] % (r * r):
+        raise ValueError(f"pixel_shuffle: expected (N, C * {r}^2, H, W) with r = {r}, got shape {tuple(input.shape)}")
+    n, c, h, w = input.shape
+    blocks = ag.reshape(input, n, c // (r * r), r, r, h, w)
+    return ag.reshape(ag.permute(blocks, 0, 1, 4, 2, 5, 3), n, c // (r * r), h * r, w * r)
+
+
+class PixelShuffle(Module):
+    """(N, C r^2, H, W) -> (N, C, H r, W r), as torch's (``F.pixel_shuffle``)."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, x):
+        return pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self):
+        return f"upscale_factor={self.upscale_factor}"
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """The mean of each kernel_size window, every `stride` pixels (stride = kernel_size when None), as torch's.
+
+    Computed as a convolution of each channel on its own with a kernel of 1 / (kh kw), so the
+    padding zeros count in the mean (torch's default). ``ceil_mode=True`` and
+    ``count_include_pad=False`` are not supported.
+    """
+    ag._expect_tensor(input, "avg_pool2d")
+    if ceil_mode or (not count_include_pad and padding):
+        raise NotImplementedError("avg_pool2d: ceil_mode=True and count_include_pad=False are not supported")
+    kernel = _pair(kernel_size, "avg_pool2d: kernel_size")
+    stride = kernel if stride is None else _pair(stride, "avg_pool2d: stride")
+    if input.ndim != 4:
+        raise ValueError(f"avg_pool2d: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+    n, c, h, w = input.shape
+    divisor = divisor_override or kernel[0] * kernel[1]
+    weight = ag.full((1, 1, *kernel), 1.0 / divisor, dtype=input.dtype, device=input.device)
+    pooled = conv2d(ag.reshape(input, n * c, 1, h, w), weight, stride=stride, padding=padding, name="avg_pool2d")
+    return ag.reshape(pooled, n, c, *pooled.shape[2:])
+
+
+class AvgPool2d(Module):
+    """The mean over windows (``F.avg_pool2d``): AvgPool2d(2) halves H and W, as in ProGAN's discriminator."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+        self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+
+    def forward(self, x):
+        return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
+                          self.divisor_override)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class ZeroPad2d(Module):
