@@ -378,6 +378,8 @@ def test_layers_print_like_torch():
         (nn.Sequential(nn.Softplus(), nn.Softplus(2, 5)), tnn.Sequential(tnn.Softplus(), tnn.Softplus(2, 5))),
         (nn.Sequential(nn.ELU(0.5), nn.SiLU(), nn.PixelShuffle(2), nn.AvgPool2d(2), nn.AvgPool2d(3, 1, 1)),
          tnn.Sequential(tnn.ELU(0.5), tnn.SiLU(), tnn.PixelShuffle(2), tnn.AvgPool2d(2), tnn.AvgPool2d(3, 1, 1))),
+        (nn.Sequential(nn.GroupNorm(2, 4), nn.GroupNorm(1, 3, affine=False)),
+         tnn.Sequential(tnn.GroupNorm(2, 4), tnn.GroupNorm(1, 3, affine=False))),
         (nn.Sequential(nn.L1Loss(), nn.NLLLoss(), nn.CrossEntropyLoss()),
          tnn.Sequential(tnn.L1Loss(), tnn.NLLLoss(), tnn.CrossEntropyLoss())),
     ]
@@ -694,7 +696,7 @@ def test_a_list_of_registered_children_and_plain_lists_are_fine():
 # ------------------------------------------------ PyTorch's constructor signatures
 LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
                                 "InstanceNorm2d", "ELU", "SiLU", "PixelShuffle", "AvgPool2d", "Softplus", "LeakyReLU",
-                                "ReLU", "Dropout", "Upsample", "Embedding"]
+                                "ReLU", "Dropout", "Upsample", "Embedding", "GroupNorm"]
 
 
 @pytest.mark.parametrize("name", LAYERS_WITH_TORCH_SIGNATURES)

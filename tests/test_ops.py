@@ -157,6 +157,9 @@ CASES = {
                                lambda a: _torch().nn.functional.interpolate(a, scale_factor=2), [normal(2, 3, 3, 4)]),
     "interpolate_size_1d": (lambda a: F.interpolate(a, size=9), lambda a: _torch().nn.functional.interpolate(a, size=9),
                             [normal(2, 2, 3)]),
+    "group_norm_affine": (lambda a, w, b: F.group_norm(a, 2, w, b),
+                          lambda a, w, b: _torch().nn.functional.group_norm(a, 2, w, b),
+                          [normal(2, 4, 3, 2), normal(4), normal(4)]),
     "layer_norm_affine": (lambda a, w, b: F.layer_norm(a, (3, 4), w, b),
                           lambda a, w, b: _torch().nn.functional.layer_norm(a, (3, 4), w, b),
                           [normal(2, 3, 4), normal(3, 4), normal(3, 4)]),
@@ -270,7 +273,7 @@ GRADGRAD = [
     "index_repeated_then_square", "index_two_int_arrays",
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy",
     "cross_entropy_probabilities", "binary_cross_entropy",
-    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "layer_norm_affine", "elu",
+    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "layer_norm_affine", "group_norm_affine", "elu",
     "silu", "l1_loss", "pixel_shuffle", "avg_pool2d_3_stride_2_padding_1",
     "instance_norm_affine",
 ]

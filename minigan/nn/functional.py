@@ -26,7 +26,7 @@ from .. import autograd as _ag
 from .. import backend
 from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .misc import avg_pool2d, dropout, interpolate, pad, pixel_shuffle  # noqa: F401
-from .norm import batch_norm, instance_norm, layer_norm  # noqa: F401
+from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 
 
 def mse_loss(input, target, reduction="mean"):

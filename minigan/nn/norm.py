@@ -332,3 +332,48 @@ class InstanceNorm2d(Module):
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm"):
+    """Normalise each sample's channels in `num_groups` groups, over the group's channels and pixels (Wu & He 2018).
+
+    Between layer norm (one group) and instance norm (one channel per group); like
+    them, no sample's output depends on another's. Built from Tensor ops, so it
+    differentiates twice.
+    """
+    ag._expect_tensor(x, name)
+    if x.ndim < 2 or x.shape[1] % num_groups:
+        raise ValueError(f"{name}: expected (N, C, ...) with C divisible by num_groups={num_groups}, "
+                         f"got shape {tuple(x.shape)}")
+    grouped = ag.reshape(x, x.shape[0], num_groups, -1)
+    y = ag.reshape(_standardize(grouped, (2,), eps), *x.shape)
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
+    if weight is not None:
+        y = y * ag.reshape(weight, *shape)
+    if bias is not None:
+        y = y + ag.reshape(bias, *shape)
+    return y
+
+
+class GroupNorm(Module):
+    """Group norm: channels in groups, each group normalised per sample, with a learned scale and shift per channel."""
+
+    def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
+        super().__init__()
+        _check_sizes("GroupNorm", num_groups=num_groups, num_channels=num_channels)
+        if num_channels % num_groups:
+            raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
+        self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
+        self.weight = Parameter(ag.ones(num_channels)) if affine else None
+        self.bias = Parameter(ag.zeros(num_channels)) if affine and bias else None
+        _place(self, device, dtype)
+
+    def forward(self, x):
+        name = f"GroupNorm({self.num_groups}, {self.num_channels})"
+        ag._expect_tensor(x, name)
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"{name}: expected input of shape (N, {self.num_channels}, ...), got {tuple(x.shape)}")
+        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps, name=name)
+
+    def extra_repr(self):
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
