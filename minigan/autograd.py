@@ -2496,7 +2496,8 @@ def empty_like(x, dtype=None, device=None, requires_grad=False):
 def randperm(n, device=None):
     """A random order of 0..n-1 (int64) from the device's seeded generator, as torch's ``randperm``."""
     device = backend.check_device(device)
-    return Tensor(backend.generator(device).permutation(int(n)).astype(np.int64))
+    # the order of n uniform draws: CuPy's generators have random() on every version, not always permutation()
+    return Tensor(backend.generator(device).random(int(n)).argsort().astype(np.int64))
 
 
 # -------------------------------------------------- torch's other names for the above
