@@ -30,6 +30,18 @@ def _positive_int(text):
     return value
 
 
+def _device(text):
+    """--device: 'cpu', or 'cuda' where CuPy and a GPU answer (else the reason and what to do, before any work)."""
+    from .backend import check_device
+
+    if text not in ("cpu", "cuda"):
+        raise argparse.ArgumentTypeError(f"choose 'cpu' or 'cuda', got {text!r}")
+    try:
+        return check_device(text)
+    except RuntimeError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _positive_float(text):
     try:
         value = float(text)
@@ -56,7 +68,7 @@ def _run_demo(args):
 def _add_bench(sub):
     p = sub.add_parser("bench", help="speed benchmarks (ratios against PyTorch or the matmul peak)")
     p.add_argument("what", choices=["conv", "toy", "dcgan", "toy_quality", "dcgan_torch"])
-    p.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    p.add_argument("--device", default="cpu", type=_device, help="cpu or cuda")
     p.add_argument("--repeats", type=_positive_int, default=None, help="timed iterations (default: per benchmark)")
     p.set_defaults(func=_run_bench)
 
@@ -99,7 +111,7 @@ def _add_train_toy(train_sub):
     p.add_argument("--lr", type=_positive_float, default=None)
     p.add_argument("--r1", type=float, default=None, help="weight of the R1 penalty on real data (0 = off)")
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--device", choices=["cpu", "cuda"], default=None, help="where to train (default cpu)")
+    p.add_argument("--device", type=_device, default=None, help="where to train: cpu (the default) or cuda")
     p.add_argument("--out", default=None, help="run folder (default runs/toy-DATASET-LOSS-sSEED)")
     p.add_argument("--resume", default=None, metavar="DIR",
                    help="continue the interrupted run in DIR (its saved settings are used)")
@@ -146,7 +158,7 @@ def _add_train_mnist(train_sub):
     p.add_argument("--batch-size", type=_positive_int, default=None, help="(default 64)")
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="(default nonsaturating)")
     p.add_argument("--conditional", action="store_true", default=None, help="class-conditional GAN (labels into G and D)")
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda")
     p.add_argument("--seed", type=int, default=None, help="(default 0)")
     p.add_argument("--lr", type=_positive_float, default=None, help="Adam learning rate (default 2e-4; beta1 = 0.5)")
     p.add_argument("--ema", type=float, default=None,

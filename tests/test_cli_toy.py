@@ -76,6 +76,7 @@ def test_sample_as_a_picture(toy_run, tmp_path, capsys):
     (["train", "toy", "--dataset", "spiral"], "invalid choice: 'spiral'"),
     (["train", "toy", "--loss", "wasserstein"], "invalid choice: 'wasserstein'"),
     (["train", "toy", "--steps", "-5"], "must be >= 0"),
+    (["train", "toy", "--device", "gpu"], "argument --device: choose 'cpu' or 'cuda', got 'gpu'"),
     (["sample", "--checkpoint", "no/such/file.npz"], "checkpoint not found"),
     (["eval", "--checkpoint", "no/such/file.npz"], "checkpoint not found"),
 ])
@@ -163,3 +164,14 @@ def test_demo_trains_the_moons_mlp(capsys):
     assert code == 0 and "step    0" in out
     accuracy = float(out.strip().splitlines()[-1].split()[-1])  # "final accuracy on the training moons: 0.9xx"
     assert accuracy > 0.95
+
+
+def test_asking_for_cuda_without_a_gpu_is_one_line_before_any_work(tmp_path, capsys):
+    if minigan.cuda_is_available():
+        pytest.skip("a GPU is usable here")
+    for argv in (["train", "toy", "--device", "cuda", "--out", str(tmp_path / "run")], ["bench", "dcgan", "--device", "cuda"],
+                 ["train", "mnist", "--device", "cuda", "--out", str(tmp_path / "run")]):
+        code, _, err = run_cli(argv, capsys)
+        assert code == 2 and "argument --device: device 'cuda' is not usable here" in err and "Traceback" not in err
+        assert "run on device='cpu'" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()  # refused before a folder was made
