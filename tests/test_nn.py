@@ -1015,3 +1015,21 @@ def test_embedding_padding_idx_as_in_torch(device):
     assert not frozen.weight.requires_grad and frozen.weight.numpy().tolist() == [[1.0, 0.0], [0.0, 1.0]]
     with pytest.raises(NotImplementedError, match="max_norm"):
         nn.Embedding(5, 3, max_norm=1.0)
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: nn.AvgPool2d(0)(mg.zeros(1, 1, 4, 4)), r"avg_pool2d: kernel_size and stride must be >= 1"),
+    (lambda: nn.AvgPool2d(2, padding=2)(mg.zeros(1, 1, 4, 4)), r"padding at most half the kernel"),  # torch refuses too
+    (lambda: mg.optim.lr_scheduler.StepLR(mg.optim.SGD(nn.Linear(2, 2).parameters(), 0.1), 0),
+     r"StepLR: step_size must be a whole number >= 1, got 0"),  # torch divides by it at the first step
+    (lambda: mg.optim.lr_scheduler.CosineAnnealingLR(mg.optim.SGD(nn.Linear(2, 2).parameters(), 0.1), 0),
+     r"CosineAnnealingLR: T_max must be a number > 0"),
+    (lambda: mg.optim.lr_scheduler.ExponentialLR(mg.optim.SGD(nn.Linear(2, 2).parameters(), 0.1), -0.5),
+     r"ExponentialLR: gamma must be a number >= 0"),  # a negative rate: ascent
+    (lambda: nn.utils.clip_grad_norm_(nn.Linear(2, 2).parameters(), -1.0),
+     r"clip_grad_norm_: max_norm must be a number >= 0, got -1.0"),  # torch flips every gradient's sign
+])
+def test_settings_that_would_divide_by_zero_or_flip_signs_are_refused(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+    assert nn.AvgPool2d(2, padding=(0, 0), count_include_pad=False)(mg.ones(1, 1, 4, 4)).shape == (1, 1, 2, 2)

@@ -187,10 +187,14 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     ``count_include_pad=False`` are not supported.
     """
     ag._expect_tensor(input, "avg_pool2d")
-    if ceil_mode or (not count_include_pad and padding):
-        raise NotImplementedError("avg_pool2d: ceil_mode=True and count_include_pad=False are not supported")
     kernel = _pair(kernel_size, "avg_pool2d: kernel_size")
     stride = kernel if stride is None else _pair(stride, "avg_pool2d: stride")
+    padding = _pair(padding, "avg_pool2d: padding")
+    if ceil_mode or (not count_include_pad and any(padding)):
+        raise NotImplementedError("avg_pool2d: ceil_mode=True and count_include_pad=False are not supported")
+    if min(kernel + stride) < 1 or not all(0 <= p <= k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"avg_pool2d: kernel_size and stride must be >= 1 and padding at most half the kernel, "
+                         f"got kernel_size={kernel}, stride={stride}, padding={padding}")
     if input.ndim != 4:
         raise ValueError(f"avg_pool2d: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
     n, c, h, w = input.shape

@@ -1,6 +1,7 @@
 """``minigan.nn.utils``: gradient clipping and spectral normalisation, as ``torch.nn.utils`` does them."""
 
 import math
+import numbers
 
 from .. import autograd as ag
 from .. import backend
@@ -20,6 +21,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     total = ||(||g_1||, ||g_2||, ...)||  (the norm of all gradients as one vector);
     every g is multiplied by min(1, max_norm / (total + 1e-6)), in place, as in PyTorch.
     """
+    if not (isinstance(max_norm, numbers.Real) and max_norm >= 0):  # a negative bound would flip every gradient
+        raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
     grads = _grads(parameters)
     norm_type = float(norm_type)
     if not grads:

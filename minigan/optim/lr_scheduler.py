@@ -21,6 +21,12 @@ import types
 from collections import Counter
 
 
+def _check(scheduler, name, value, ok, rule):
+    """A clear error for a setting that would divide by zero or make a negative rate (torch finds out later, or not)."""
+    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and ok(value)):
+        raise ValueError(f"{scheduler}: {name} must be {rule}, got {value!r}")
+
+
 class LRScheduler:
     """Base class: keeps the epoch count and each group's starting rate; subclasses give `get_lr`."""
 
@@ -76,6 +82,8 @@ class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size): multiplied by gamma every step_size epochs."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+        _check("StepLR", "step_size", step_size, lambda v: v >= 1 and v == int(v), "a whole number >= 1")
+        _check("StepLR", "gamma", gamma, lambda v: v >= 0, "a number >= 0")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
 
@@ -89,6 +97,7 @@ class MultiStepLR(LRScheduler):
     """lr = base_lr * gamma ** (number of milestones <= epoch): multiplied by gamma at each milestone."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+        _check("MultiStepLR", "gamma", gamma, lambda v: v >= 0, "a number >= 0")
         self.milestones, self.gamma = Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -110,6 +119,7 @@ class ExponentialLR(LRScheduler):
     """lr = base_lr * gamma ** epoch."""
 
     def __init__(self, optimizer, gamma, last_epoch=-1):
+        _check("ExponentialLR", "gamma", gamma, lambda v: v >= 0, "a number >= 0")
         self.gamma = gamma
         super().__init__(optimizer, last_epoch)
 
@@ -175,6 +185,7 @@ class CosineAnnealingLR(LRScheduler):
     """lr = eta_min + (base_lr - eta_min) (1 + cos(pi epoch / T_max)) / 2: half a cosine from base_lr to eta_min."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803 (PyTorch's name)
+        _check("CosineAnnealingLR", "T_max", T_max, lambda v: v > 0, "a number > 0 (the epochs of a half cosine)")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
