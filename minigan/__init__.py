@@ -97,6 +97,7 @@ from .autograd import (  # noqa: F401
 )
 from .backend import (  # noqa: F401
     cuda_is_available,
+    device,
     fork_rng,
     get_default_device,
     get_rng_state,

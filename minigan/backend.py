@@ -52,15 +52,23 @@ def cuda_is_available():
         return False
 
 
-def check_device(device):
-    """Normalise a device name ("cpu", "cuda", "cuda:0") and check it is usable."""
-    if device is None:
+def device(name):
+    """torch.device's role: a device name checked and normalised ("cuda:0" -> "cuda"); minigan's devices are strings.
+
+    ``device = minigan.device("cuda" if minigan.cuda.is_available() else "cpu")``, then ``.to(device)``.
+    Whether a GPU is usable is checked when a tensor goes there, as in torch.
+    """
+    kind = str(name).split(":")[0]
+    if kind not in DEVICES:
+        raise ValueError(f"unknown device {name!r}: use 'cpu' or 'cuda'")
+    return kind
+
+
+def check_device(name):
+    """Normalise a device name ("cpu", "cuda", "cuda:0"; None: the default device) and check it is usable."""
+    if name is None:
         return _default_device
-    if not isinstance(device, str):
-        device = str(device)
-    name = device.split(":")[0]
-    if name not in DEVICES:
-        raise ValueError(f"unknown device {device!r}: use 'cpu' or 'cuda'")
+    name = device(name)
     if name == "cuda" and _import_cupy() is None:
         raise RuntimeError(
             f"device 'cuda' is not usable here ({_cupy_error}); "

@@ -294,3 +294,11 @@ def test_fast_uniforms_use_a_half_word_left_in_the_generator_first():
     assert ours.bit_generator.state["has_uint32"]
     np.testing.assert_array_equal(backend._uniform(ours, 8, "float32"), numpys.random(8, dtype=np.float32))
     np.testing.assert_array_equal(backend._uniform(ours, 8, "float32"), numpys.random(8, dtype=np.float32))
+
+
+def test_minigan_device_normalises_a_name_as_torch_device_does():
+    assert mg.device("cuda" if mg.cuda.is_available() else "cpu") in ("cpu", "cuda")
+    assert mg.device("cuda:0") == "cuda" and mg.device("cpu") == "cpu"  # minigan has one GPU: cuda:0 is cuda
+    assert mg.zeros(2).to(mg.device("cpu")).device == "cpu"
+    with pytest.raises(ValueError, match="unknown device 'tpu': use 'cpu' or 'cuda'"):
+        mg.device("tpu")
