@@ -249,8 +249,12 @@ class Tensor:
         """A copy with its own memory that stays in the graph (gradients flow through it)."""
         return clone(self)
 
-    def to(self, device=None, dtype=None):
-        """This tensor on another device and/or dtype (differentiable): ``x.to("cuda")``, ``x.to(minigan.float64)``."""
+    def to(self, device=None, dtype=None, non_blocking=False, copy=False):
+        """This tensor on another device and/or dtype (differentiable): ``x.to("cuda")``, ``x.to(minigan.float64)``.
+
+        As in torch, it is this very tensor when nothing changes, unless ``copy=True``; ``non_blocking``
+        is accepted (a copy to or from the GPU here always completes before it returns).
+        """
         device, dtype = device_and_dtype(device, dtype)
         out = self
         if dtype is not None and np.dtype(_resolve_dtype(dtype)) != self.dtype:
@@ -258,7 +262,7 @@ class Tensor:
             out = Cast(target)(out) if target.kind == "f" else Tensor(out.data.astype(target))
         if device is not None and backend.check_device(device) != out.device:
             out = ToDevice(backend.check_device(device))(out)
-        return out
+        return clone(out) if copy and out is self else out
 
     def cpu(self):
         return self.to("cpu")

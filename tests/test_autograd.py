@@ -570,3 +570,14 @@ def test_normal_and_uniform_fill_in_place_from_the_seeded_generator(device):
     assert u.dtype == np.float64 and -2.0 <= u.min() and u.max() < 3.0 and abs(u.mean() - 0.5) < 0.05
     with pytest.raises(TypeError, match="uniform_: draws floats"):
         mg.zeros(2, dtype="int64", device=device).uniform_()
+
+
+def test_to_takes_torchs_non_blocking_and_copy(device):
+    x = mg.ones(2, device=device, requires_grad=True)
+    assert x.to(device, non_blocking=True) is x and x.to(dtype="float32") is x  # nothing to change: x itself
+    copied = x.to(device, copy=True)
+    assert copied is not x and copied.data is not x.data and copied.tolist() == [1.0, 1.0]
+    copied.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]  # a copy in the graph, as torch's
+    model = mg.nn.Linear(2, 1)
+    assert model.to(device, non_blocking=True) is model and model.weight.device == device

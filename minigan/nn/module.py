@@ -224,7 +224,7 @@ class Module:
         """Evaluation mode (batch norm uses running statistics, dropout is off)."""
         return self.train(False)
 
-    def to(self, device=None, dtype=None):
+    def to(self, device=None, dtype=None, non_blocking=False):
         """Move (and/or cast) every parameter and buffer in place; returns self (``model.to(minigan.float64)`` too)."""
         device, dtype = device_and_dtype(device, dtype)
         if device is not None:
