@@ -1033,3 +1033,18 @@ def test_settings_that_would_divide_by_zero_or_flip_signs_are_refused(build, mes
     with pytest.raises(ValueError, match=message):
         build()
     assert nn.AvgPool2d(2, padding=(0, 0), count_include_pad=False)(mg.ones(1, 1, 4, 4)).shape == (1, 1, 2, 2)
+
+
+def test_a_layer_used_twice_is_visited_once_and_saved_under_both_names_as_in_torch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (mg, torch):
+        shared = lib.nn.Linear(2, 2)
+        model = lib.nn.Sequential(shared, lib.nn.ReLU(), shared)  # tied: one layer, two places
+        visited = []
+        model.apply(lambda m: visited.append(type(m).__name__))  # an init applied once, not twice
+        results.append(([n for n, _ in model.named_modules()], [n for n, _ in model.named_modules(remove_duplicate=False)],
+                        [n for n, _ in model.named_children()], visited, list(model.state_dict()),
+                        [n for n, _ in model.named_parameters()]))
+    assert results[0] == results[1]
+    assert results[0][0] == ["", "0", "1"] and results[0][4] == ["0.weight", "0.bias", "2.weight", "2.bias"]

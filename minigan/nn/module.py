@@ -146,15 +146,28 @@ class Module:
 
     # -- traversal --------------------------------------------------------
     def children(self):
-        return iter(self._modules.values())
+        for _, child in self.named_children():
+            yield child
 
     def named_children(self):
-        return iter(self._modules.items())
+        """(name, child) pairs; a child registered under two names comes once, as in torch."""
+        seen = set()
+        for name, child in self._modules.items():
+            if child not in seen:
+                seen.add(child)
+                yield name, child
 
-    def named_modules(self, prefix=""):
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and all below it, depth first, each module once (as torch's:
+        a layer used twice, tied weights, is visited once unless remove_duplicate=False)."""
+        memo = set() if memo is None else memo
+        if remove_duplicate:
+            if self in memo:
+                return
+            memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
+            yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         for _, m in self.named_modules():
@@ -166,7 +179,7 @@ class Module:
         recurse=False: this module's own parameters only, not its children's.
         """
         seen = set()
-        for mod_name, mod in self.named_modules(prefix) if recurse else [(prefix, self)]:
+        for mod_name, mod in self.named_modules(prefix=prefix) if recurse else [(prefix, self)]:
             for name, p in mod._parameters.items():
                 if id(p) not in seen:  # else an optimizer would step a tied weight twice
                     seen.add(id(p))
@@ -177,7 +190,7 @@ class Module:
             yield p
 
     def named_buffers(self, prefix="", recurse=True):
-        for mod_name, mod in self.named_modules(prefix) if recurse else [(prefix, self)]:
+        for mod_name, mod in self.named_modules(prefix=prefix) if recurse else [(prefix, self)]:
             for name, b in mod._buffers.items():
                 yield (f"{mod_name}.{name}" if mod_name else name), b
 
@@ -279,9 +292,12 @@ class Module:
 
     # -- saving -----------------------------------------------------------
     def _saved(self):
-        """Ordered dotted name -> the tensor itself, for every parameter and persistent buffer."""
+        """Ordered dotted name -> the tensor itself, for every parameter and persistent buffer.
+
+        A layer used twice is saved under both its names, as torch saves it.
+        """
         out = OrderedDict()
-        for mod_name, mod in self.named_modules():
+        for mod_name, mod in self.named_modules(remove_duplicate=False):
             buffers = [(n, b) for n, b in mod._buffers.items() if n not in mod._non_persistent]
             for name, t in list(mod._parameters.items()) + buffers:
                 out[f"{mod_name}.{name}" if mod_name else name] = t
