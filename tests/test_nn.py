@@ -1048,3 +1048,21 @@ def test_a_layer_used_twice_is_visited_once_and_saved_under_both_names_as_in_tor
                         [n for n, _ in model.named_parameters()]))
     assert results[0] == results[1]
     assert results[0][0] == ["", "0", "1"] and results[0][4] == ["0.weight", "0.bias", "2.weight", "2.bias"]
+
+
+def test_orthogonal_trunc_normal_and_eye_initialisers(device):
+    for shape, gain in (((3, 5), 2.0), ((8, 3, 3, 3), 1.0), ((6, 2), 0.5)):  # wide, a conv kernel, tall
+        w = mg.zeros(*shape, device=device)
+        assert nn.init.orthogonal_(w, gain=gain) is w and w.dtype == np.float32
+        flat = w.numpy().reshape(shape[0], -1).astype(np.float64)
+        small = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
+        np.testing.assert_allclose(small, gain**2 * np.eye(len(small)), atol=1e-5)  # orthonormal rows or columns
+    stats = pytest.importorskip("scipy.stats")  # scikit-learn's dependency: an independent reference
+    t = mg.zeros(200_000, device=device)
+    values = nn.init.trunc_normal_(t, mean=1.0, std=2.0, a=-1.0, b=2.5).numpy()
+    expected = stats.truncnorm((-1.0 - 1.0) / 2.0, (2.5 - 1.0) / 2.0, loc=1.0, scale=2.0)
+    assert -1.0 <= values.min() and values.max() <= 2.5 and values.dtype == np.float32
+    assert abs(values.mean() - expected.mean()) < 0.01 and abs(values.std() - expected.std()) < 0.01
+    np.testing.assert_array_equal(nn.init.eye_(mg.zeros(2, 3, device=device)).numpy(), np.eye(2, 3))
+    with pytest.raises(ValueError, match="orthogonal_: needs a weight of at least 2 axes"):
+        nn.init.orthogonal_(mg.zeros(3))

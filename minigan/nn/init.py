@@ -131,3 +131,50 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gener
     """N(0, std^2) with std = gain / sqrt(fan) (He et al. 2015)."""
     _no_generator(generator, "kaiming_normal_")
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity))
+
+
+def eye_(tensor):
+    """The identity matrix (a 2-D weight), as torch's ``eye_``."""
+    array = _array(tensor)
+    if array.ndim != 2:
+        raise ValueError(f"eye_: needs a 2-D weight, got shape {tuple(array.shape)}")
+    array[...] = backend.xp_of(array).eye(*array.shape, dtype=array.dtype)
+    return tensor
+
+
+def orthogonal_(tensor, gain=1.0, generator=None):
+    """A (semi-)orthogonal weight times `gain` (Saxe et al. 2014; BigGAN's init), as torch's ``orthogonal_``.
+
+    The weight is seen as a (rows, everything else) matrix: the Q of the QR factorisation of a
+    Gaussian matrix, each column's sign set by R's diagonal so that Q is uniformly distributed.
+    Its rows (or columns, whichever are fewer) are orthonormal: W W^T = gain^2 I for a wide W.
+    """
+    _no_generator(generator, "orthogonal_")
+    array = _array(tensor)
+    if array.ndim < 2:
+        raise ValueError(f"orthogonal_: needs a weight of at least 2 axes, got shape {tuple(array.shape)}")
+    xp = backend.xp_of(array)
+    rows, cols = array.shape[0], array.size // array.shape[0]
+    gaussian = backend.standard_normal(backend.device_of(array), (rows, cols), array.dtype)
+    tall = gaussian if rows >= cols else gaussian.T
+    q, r = xp.linalg.qr(tall)
+    q *= xp.sign(xp.diagonal(r))  # QR's signs are arbitrary; this choice makes Q uniform over orthogonal matrices
+    array[...] = (q if rows >= cols else q.T).reshape(array.shape) * float(gain)
+    return tensor
+
+
+def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+    """N(mean, std^2) conditioned on [a, b] (absolute bounds, as torch's ``trunc_normal_``): draws outside are redrawn."""
+    _no_generator(generator, "trunc_normal_")
+    if not a < b:
+        raise ValueError(f"trunc_normal_: the bounds must satisfy a < b, got a={a}, b={b}")
+    array = _array(tensor)
+    device = backend.device_of(array)
+    values = backend.standard_normal(device, array.shape, array.dtype) * float(std) + float(mean)
+    outside = (values < a) | (values > b)
+    while bool(outside.any()):  # each round keeps the draws inside: the survivors follow the truncated law
+        redraw = backend.standard_normal(device, (int(outside.sum()),), array.dtype) * float(std) + float(mean)
+        values[outside] = redraw
+        outside = (values < a) | (values > b)
+    array[...] = values
+    return tensor
