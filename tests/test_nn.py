@@ -376,8 +376,10 @@ def test_layers_print_like_torch():
         (nn.Sequential(nn.ReLU(True), nn.LeakyReLU(0.2, inplace=True), nn.Dropout(0.3)),
          tnn.Sequential(tnn.ReLU(True), tnn.LeakyReLU(0.2, inplace=True), tnn.Dropout(0.3))),
         (nn.Sequential(nn.Softplus(), nn.Softplus(2, 5)), tnn.Sequential(tnn.Softplus(), tnn.Softplus(2, 5))),
-        (nn.Sequential(nn.ELU(0.5), nn.SiLU(), nn.PixelShuffle(2), nn.AvgPool2d(2), nn.AvgPool2d(3, 1, 1)),
-         tnn.Sequential(tnn.ELU(0.5), tnn.SiLU(), tnn.PixelShuffle(2), tnn.AvgPool2d(2), tnn.AvgPool2d(3, 1, 1))),
+        (nn.Sequential(nn.ELU(0.5), nn.SiLU(), nn.PixelShuffle(2), nn.AvgPool2d(2), nn.AvgPool2d(3, 1, 1),
+                       nn.MaxPool2d(2), nn.MaxPool2d(3, 2, 1)),
+         tnn.Sequential(tnn.ELU(0.5), tnn.SiLU(), tnn.PixelShuffle(2), tnn.AvgPool2d(2), tnn.AvgPool2d(3, 1, 1),
+                        tnn.MaxPool2d(2), tnn.MaxPool2d(3, 2, 1))),
         (nn.Sequential(nn.GroupNorm(2, 4), nn.GroupNorm(1, 3, affine=False)),
          tnn.Sequential(tnn.GroupNorm(2, 4), tnn.GroupNorm(1, 3, affine=False))),
         (nn.Sequential(nn.L1Loss(), nn.NLLLoss(), nn.CrossEntropyLoss()),
@@ -696,7 +698,7 @@ def test_a_list_of_registered_children_and_plain_lists_are_fine():
 # ------------------------------------------------ PyTorch's constructor signatures
 LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
                                 "InstanceNorm2d", "ELU", "SiLU", "PixelShuffle", "AvgPool2d", "Softplus", "LeakyReLU",
-                                "ReLU", "Dropout", "Upsample", "Embedding", "GroupNorm"]
+                                "ReLU", "Dropout", "Upsample", "Embedding", "GroupNorm", "MaxPool2d"]
 
 
 @pytest.mark.parametrize("name", LAYERS_WITH_TORCH_SIGNATURES)
@@ -1066,3 +1068,18 @@ def test_orthogonal_trunc_normal_and_eye_initialisers(device):
     np.testing.assert_array_equal(nn.init.eye_(mg.zeros(2, 3, device=device)).numpy(), np.eye(2, 3))
     with pytest.raises(ValueError, match="orthogonal_: needs a weight of at least 2 axes"):
         nn.init.orthogonal_(mg.zeros(3))
+
+
+def test_max_pool_gives_a_tied_windows_gradient_to_its_first_max_as_torch(device):
+    torch = pytest.importorskip("torch")
+    values = np.zeros((1, 2, 4, 6), dtype=np.float32)  # a ReLU's zeros: every window tied
+    values[0, 1, 1, 1] = 2.0
+    x = mg.tensor(values, device=device, requires_grad=True)
+    t = torch.tensor(values, requires_grad=True)
+    nn.MaxPool2d(2)(x).sum().backward()
+    torch.nn.MaxPool2d(2)(t).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    with pytest.raises(NotImplementedError, match="max_pool2d: dilation, ceil_mode and return_indices"):
+        nn.MaxPool2d(2, ceil_mode=True)(x)
+    with pytest.raises(ValueError, match=r"max_pool2d: input shape \(1, 2, 4, 6\) is smaller than the kernel \(5, 5\)"):
+        nn.MaxPool2d(5)(x)

@@ -149,6 +149,11 @@ CASES = {
                           [normal(2, 3, 4)]),
     "pixel_shuffle": (lambda a: F.pixel_shuffle(a, 2), lambda a: _torch().nn.functional.pixel_shuffle(a, 2),
                       [normal(2, 8, 3, 2)]),
+    # distinct values: no ties for a window's max
+    "max_pool2d_2": (lambda a: F.max_pool2d(a, 2), lambda a: _torch().nn.functional.max_pool2d(a, 2),
+                     [distinct(2, 3, 5, 4)]),
+    "max_pool2d_3_stride_2_padding_1": (lambda a: F.max_pool2d(a, 3, 2, 1),
+                                        lambda a: _torch().nn.functional.max_pool2d(a, 3, 2, 1), [distinct(2, 2, 5, 6)]),
     "avg_pool2d_2": (lambda a: F.avg_pool2d(a, 2), lambda a: _torch().nn.functional.avg_pool2d(a, 2),
                      [normal(2, 3, 5, 4)]),
     "avg_pool2d_3_stride_2_padding_1": (lambda a: F.avg_pool2d(a, 3, 2, 1),
@@ -274,7 +279,7 @@ GRADGRAD = [
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy",
     "cross_entropy_probabilities", "binary_cross_entropy",
     "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "layer_norm_affine", "group_norm_affine", "elu",
-    "silu", "l1_loss", "pixel_shuffle", "avg_pool2d_3_stride_2_padding_1",
+    "silu", "l1_loss", "pixel_shuffle", "avg_pool2d_3_stride_2_padding_1", "max_pool2d_3_stride_2_padding_1",
     "instance_norm_affine",
 ]
 

@@ -19,6 +19,16 @@ from .layers import (  # noqa: F401
 )
 from .conv import Conv2d, ConvTranspose2d  # noqa: F401
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss  # noqa: F401
-from .misc import AvgPool2d, Dropout, LogSoftmax, PixelShuffle, Softmax, Unflatten, Upsample, ZeroPad2d  # noqa: F401
+from .misc import (  # noqa: F401
+    AvgPool2d,
+    Dropout,
+    LogSoftmax,
+    MaxPool2d,
+    PixelShuffle,
+    Softmax,
+    Unflatten,
+    Upsample,
+    ZeroPad2d,
+)
 from .module import Module, Parameter  # noqa: F401
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, InstanceNorm2d, LayerNorm  # noqa: F401

@@ -1,11 +1,11 @@
-"""Dropout, Unflatten, padding, resizing (pad, interpolate, ZeroPad2d, Upsample, PixelShuffle, AvgPool2d), Softmax."""
+"""Dropout, Unflatten, padding, resizing and pooling (pad, interpolate, Upsample, PixelShuffle, AvgPool2d, MaxPool2d), Softmax."""
 
 import numpy as np
 
 from .. import autograd as ag
 from .. import backend
-from ..autograd import Tensor
-from ..conv import _pair, conv2d
+from ..autograd import Function, Tensor
+from ..conv import _pair, col2im, conv2d, conv_output_size
 from .module import Module
 
 
@@ -219,6 +219,112 @@ class AvgPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxPool2dOp(Function):
+    """max over each window; the gradient goes to the window's largest value (the first one on ties, as torch).
+
+    The forward finds, for every window, which of its kh*kw offsets holds the max (``self.argmax``);
+    the gradient is then linear in the upstream gradient: a scatter of it to those positions
+    (``MaxPoolScatter``), whose own derivative is the gather of the same positions (``MaxPoolGather``), and so
+    on, so a penalty on D's input gradient differentiates through max pooling twice.
+    """
+
+    def __init__(self, kernel, stride, padding):
+        self.kernel, self.stride, self.padding = kernel, stride, padding
+
+    def windows(self, x, fill):
+        """(N, C, OH, OW, kh*kw): every window of x padded with `fill`, its offsets on the last axis (a copy)."""
+        xp = backend.xp_of(x)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
+        n, c, h, w = x.shape
+        padded = xp.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+        padded[:, :, ph : ph + h, pw : pw + w] = x
+        view = backend.sliding_windows(padded, kh, kw, sh, sw)
+        return view.reshape(*view.shape[:4], kh * kw)
+
+    def forward(self, x):
+        self.image_shape = x.shape
+        windows = self.windows(x, -backend.xp_of(x).inf)  # padding never wins a max
+        self.argmax = windows.argmax(axis=-1)  # the first largest, as torch picks it
+        return backend.xp_of(x).take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
+
+    def gather(self, x):
+        return backend.xp_of(x).take_along_axis(self.windows(x, 0), self.argmax[..., None], axis=-1)[..., 0]
+
+    def scatter(self, gy):
+        """gy into the position each window took its max from, summed where windows overlap (col2im)."""
+        xp = backend.xp_of(gy)
+        (kh, kw), (ph, pw) = self.kernel, self.padding
+        n, c, h, w = self.image_shape
+        oh, ow = gy.shape[2:]
+        spread = (xp.arange(kh * kw) == self.argmax[..., None]) * gy[..., None]  # (N, C, OH, OW, kh*kw)
+        cols = spread.reshape(n, c, oh, ow, kh, kw).transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)
+        image = col2im(xp.ascontiguousarray(cols), (n, c, h + 2 * ph, w + 2 * pw), self.kernel, self.stride, (0, 0))
+        return xp.ascontiguousarray(image[:, :, ph : ph + h, pw : pw + w])
+
+    def backward(self, gy):
+        # d max(window)/dx_i = 1 for the window's (first) largest x_i, 0 for the others
+        return MaxPoolScatter(self)(gy)
+
+
+class MaxPoolScatter(Function):
+    def __init__(self, pool):
+        self.pool = pool
+
+    def forward(self, gy):
+        return self.pool.scatter(gy)
+
+    def backward(self, g):
+        # a scatter is linear: its derivative is the gather of the same positions
+        return MaxPoolGather(self.pool)(g)
+
+
+class MaxPoolGather(Function):
+    def __init__(self, pool):
+        self.pool = pool
+
+    def forward(self, x):
+        return self.pool.gather(x)
+
+    def backward(self, gy):
+        # a gather is linear: its derivative is the scatter to the same positions
+        return MaxPoolScatter(self.pool)(gy)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """The largest value of each kernel_size window, every `stride` pixels (stride = kernel_size when None)."""
+    ag._expect_tensor(input, "max_pool2d")
+    if dilation != 1 or ceil_mode or return_indices:
+        raise NotImplementedError("max_pool2d: dilation, ceil_mode and return_indices are not supported")
+    kernel = _pair(kernel_size, "max_pool2d: kernel_size")
+    stride = kernel if stride is None else _pair(stride, "max_pool2d: stride")
+    padding = _pair(padding, "max_pool2d: padding")
+    if min(kernel + stride) < 1 or not all(0 <= p <= k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"max_pool2d: kernel_size and stride must be >= 1 and padding at most half the kernel, "
+                         f"got kernel_size={kernel}, stride={stride}, padding={padding}")
+    if input.ndim != 4:
+        raise ValueError(f"max_pool2d: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+    if any(conv_output_size(input.shape[2 + d], kernel[d], stride[d], padding[d]) < 1 for d in range(2)):
+        raise ValueError(f"max_pool2d: input shape {tuple(input.shape)} is smaller than the kernel {kernel}")
+    return MaxPool2dOp(kernel, stride, padding)(ag._floating(input))
+
+
+class MaxPool2d(Module):
+    """The largest value of each window (``F.max_pool2d``): MaxPool2d(2) halves H and W."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__()
+        self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
+        self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+
+    def forward(self, x):
+        return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class ZeroPad2d(Module):
