@@ -527,8 +527,10 @@ def test_torchs_top_level_helpers_behave_as_torchs():
             assert not lib.is_grad_enabled()
         assert lib.is_grad_enabled()
         lib.set_grad_enabled(False)  # a plain call stays in force
-        assert not lib.is_grad_enabled()
-        lib.set_grad_enabled(True)
+        try:
+            assert not lib.is_grad_enabled()
+        finally:
+            lib.set_grad_enabled(True)
         with lib.inference_mode():
             assert not (lib.ones(1, requires_grad=True) * 2).requires_grad
         array = np.ones(3, dtype=np.float32)
