@@ -2520,14 +2520,17 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def is_tensor(x):
+    """Whether x is a minigan Tensor (a Parameter is one)."""
     return isinstance(x, Tensor)
 
 
 def numel(x):
+    """The number of elements of x, as ``x.numel()``."""
     return x.numel()
 
 
 def detach(x):
+    """x's values cut off from the graph, as ``x.detach()``."""
     return x.detach()
 
 
@@ -2542,18 +2545,22 @@ def equal(a, b):
 
 
 def chunk(x, chunks, dim=0):
+    """x in `chunks` pieces along `dim`, as ``x.chunk``."""
     return x.chunk(chunks, dim)
 
 
 def split(x, split_size_or_sections, dim=0):
+    """x in pieces of a size, or of a list's sizes, along `dim`, as ``x.split``."""
     return x.split(split_size_or_sections, dim)
 
 
 def mm(a, b):
+    """The product of two matrices, as ``a.mm(b)``."""
     return a.mm(b)
 
 
 def bmm(a, b):
+    """Batched matrix products, as ``a.bmm(b)``."""
     return a.bmm(b)
 
 

@@ -269,6 +269,8 @@ class MaxPool2dOp(Function):
 
 
 class MaxPoolScatter(Function):
+    """Max pooling's gradient: the upstream gradient put where each window's max came from."""
+
     def __init__(self, pool):
         self.pool = pool
 
@@ -281,6 +283,8 @@ class MaxPoolScatter(Function):
 
 
 class MaxPoolGather(Function):
+    """The values where each window's max came from (the derivative of MaxPoolScatter)."""
+
     def __init__(self, pool):
         self.pool = pool
 
