@@ -178,6 +178,22 @@ class PixelShuffle(Module):
         return f"upscale_factor={self.upscale_factor}"
 
 
+def _pool_window(name, input, kernel_size, stride, padding):
+    """A pool's (kernel, stride, padding) as (h, w) pairs (stride = kernel when None), checked as torch checks them."""
+    ag._expect_tensor(input, name)
+    kernel = _pair(kernel_size, f"{name}: kernel_size")
+    stride = kernel if stride is None else _pair(stride, f"{name}: stride")
+    padding = _pair(padding, f"{name}: padding")
+    if min(kernel + stride) < 1 or not all(0 <= p <= k // 2 for p, k in zip(padding, kernel)):
+        raise ValueError(f"{name}: kernel_size and stride must be >= 1 and padding at most half the kernel, "
+                         f"got kernel_size={kernel}, stride={stride}, padding={padding}")
+    if input.ndim != 4:
+        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+    if any(conv_output_size(input.shape[2 + d], kernel[d], stride[d], padding[d]) < 1 for d in range(2)):
+        raise ValueError(f"{name}: input shape {tuple(input.shape)} is smaller than the kernel {kernel}")
+    return kernel, stride, padding
+
+
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """The mean of each kernel_size window, every `stride` pixels (stride = kernel_size when None), as torch's.
@@ -186,17 +202,9 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     padding zeros count in the mean (torch's default). ``ceil_mode=True`` and
     ``count_include_pad=False`` are not supported.
     """
-    ag._expect_tensor(input, "avg_pool2d")
-    kernel = _pair(kernel_size, "avg_pool2d: kernel_size")
-    stride = kernel if stride is None else _pair(stride, "avg_pool2d: stride")
-    padding = _pair(padding, "avg_pool2d: padding")
+    kernel, stride, padding = _pool_window("avg_pool2d", input, kernel_size, stride, padding)
     if ceil_mode or (not count_include_pad and any(padding)):
         raise NotImplementedError("avg_pool2d: ceil_mode=True and count_include_pad=False are not supported")
-    if min(kernel + stride) < 1 or not all(0 <= p <= k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"avg_pool2d: kernel_size and stride must be >= 1 and padding at most half the kernel, "
-                         f"got kernel_size={kernel}, stride={stride}, padding={padding}")
-    if input.ndim != 4:
-        raise ValueError(f"avg_pool2d: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
     n, c, h, w = input.shape
     divisor = divisor_override or kernel[0] * kernel[1]
     weight = ag.full((1, 1, *kernel), 1.0 / divisor, dtype=input.dtype, device=input.device)
@@ -298,19 +306,9 @@ class MaxPoolGather(Function):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each kernel_size window, every `stride` pixels (stride = kernel_size when None)."""
-    ag._expect_tensor(input, "max_pool2d")
     if dilation != 1 or ceil_mode or return_indices:
         raise NotImplementedError("max_pool2d: dilation, ceil_mode and return_indices are not supported")
-    kernel = _pair(kernel_size, "max_pool2d: kernel_size")
-    stride = kernel if stride is None else _pair(stride, "max_pool2d: stride")
-    padding = _pair(padding, "max_pool2d: padding")
-    if min(kernel + stride) < 1 or not all(0 <= p <= k // 2 for p, k in zip(padding, kernel)):
-        raise ValueError(f"max_pool2d: kernel_size and stride must be >= 1 and padding at most half the kernel, "
-                         f"got kernel_size={kernel}, stride={stride}, padding={padding}")
-    if input.ndim != 4:
-        raise ValueError(f"max_pool2d: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
-    if any(conv_output_size(input.shape[2 + d], kernel[d], stride[d], padding[d]) < 1 for d in range(2)):
-        raise ValueError(f"max_pool2d: input shape {tuple(input.shape)} is smaller than the kernel {kernel}")
+    kernel, stride, padding = _pool_window("max_pool2d", input, kernel_size, stride, padding)
     return MaxPool2dOp(kernel, stride, padding)(ag._floating(input))
 
 
