@@ -177,7 +177,7 @@ def _add_train_mnist(train_sub):
                    help="continue the run in DIR up to --epochs epochs, with its saved settings")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
     p.add_argument("--dry-run", action="store_true", help="check settings, data and two iterations (the second timed); write nothing")
-    p.set_defaults(func=_run_train_mnist, name=p.prog.removeprefix("minigan "))  # "train toy" in messages
+    p.set_defaults(func=_run_train_mnist, name=p.prog.removeprefix("minigan "))  # "train mnist" in messages
 
 
 def _run_train_mnist(args):

@@ -371,7 +371,10 @@ def sample_checkpoint(path, n=2500, seed=0):
 
 
 def save_sample_picture(path, samples, out, seed=0):
-    """`minigan sample --out X.png`: the generated digits as one grid image, about square."""
+    """`minigan sample --out X.png`: the generated digits as one grid image, about square.
+
+    (`path` and `seed` are for the toy version, which draws real points to show next to the samples.)
+    """
     image_grid(samples, columns=int(np.ceil(np.sqrt(len(samples))))).save(out)
 
 
