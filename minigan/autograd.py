@@ -191,7 +191,15 @@ class Tensor:
         return self._ctx is not None and self._ctx.retains_grad
 
     def __len__(self):
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor: it holds one number, x.item()")
         return len(self.data)
+
+    def __iter__(self):
+        """The slices along the first axis, as torch iterates (a 0-d tensor is an error, not an empty loop)."""
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor: it holds one number, x.item()")
+        return (self[i] for i in range(len(self.data)))
 
     def __repr__(self):
         body = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ", threshold=20,

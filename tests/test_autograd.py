@@ -583,3 +583,16 @@ def test_to_takes_torchs_non_blocking_and_copy(device):
     assert x.grad.tolist() == [1.0, 1.0]  # a copy in the graph, as torch's
     model = mg.nn.Linear(2, 1)
     assert model.to(device, non_blocking=True) is model and model.weight.device == device
+
+
+def test_iterating_a_tensor_gives_its_rows_and_a_0d_tensor_refuses_as_in_torch(device):
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device, requires_grad=True)
+    rows = list(x)
+    assert len(rows) == 2 and rows[1].tolist() == [3.0, 4.0]
+    sum(r.sum() for r in rows).backward()  # the rows stay in the graph
+    assert x.grad.tolist() == [[1.0, 1.0], [1.0, 1.0]]
+    one = mg.tensor(1.0, device=device)
+    with pytest.raises(TypeError, match="iteration over a 0-d tensor"):
+        list(one)  # Python's fallback used to give [] here, silently
+    with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
+        len(one)
