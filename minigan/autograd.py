@@ -195,6 +195,10 @@ class Tensor:
             raise TypeError("len() of a 0-d tensor: it holds one number, x.item()")
         return len(self.data)
 
+    def __contains__(self, value):
+        """`v in x`: whether any element equals v, as in torch."""
+        return bool((self.data == _raw(value)).any())
+
     def __iter__(self):
         """The slices along the first axis, as torch iterates (a 0-d tensor is an error, not an empty loop)."""
         if self.data.ndim == 0:

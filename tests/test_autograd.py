@@ -596,3 +596,4 @@ def test_iterating_a_tensor_gives_its_rows_and_a_0d_tensor_refuses_as_in_torch(d
         list(one)  # Python's fallback used to give [] here, silently
     with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
         len(one)
+    assert 4.0 in x and 5.0 not in x and 1.0 in one  # any element, as torch's `in`
