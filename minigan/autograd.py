@@ -250,6 +250,12 @@ class Tensor:
     def __int__(self):
         return int(self.item())
 
+    def __index__(self):
+        """A one-element integer tensor used as an index or a count (``range(n)``, ``a[i]``), as in torch."""
+        if self.data.dtype.kind not in "iu":
+            raise TypeError(f"only integer tensors of one element can be used as an index, this one is {self.dtype}")
+        return int(self.item())
+
     def tolist(self):
         return backend.to_numpy(self.data).tolist()
 

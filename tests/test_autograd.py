@@ -597,3 +597,7 @@ def test_iterating_a_tensor_gives_its_rows_and_a_0d_tensor_refuses_as_in_torch(d
     with pytest.raises(TypeError, match="len\\(\\) of a 0-d tensor"):
         len(one)
     assert 4.0 in x and 5.0 not in x and 1.0 in one  # any element, as torch's `in`
+    n = mg.tensor(3)
+    assert list(range(n)) == [0, 1, 2] and [10, 11, 12, 13][n] == 13  # an integer tensor as an index
+    with pytest.raises(TypeError, match="only integer tensors of one element can be used as an index"):
+        range(mg.tensor(2.0))
