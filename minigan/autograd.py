@@ -20,6 +20,7 @@ gradient) and `gx` = dL/dx. Broadcasting in forward is undone in backward by
 """
 
 import collections
+import math
 import numbers
 import weakref
 from contextlib import contextmanager
@@ -448,6 +449,14 @@ class Tensor:
 
     def __pow__(self, exponent):
         return pow(self, exponent)
+
+    def __rpow__(self, base):
+        """``2 ** x`` for a positive number base: e^(x log base), whose gradient is base^x log(base)."""
+        if not (isinstance(base, numbers.Real) and base > 0):
+            raise TypeError(f"base ** x: the base must be a positive number, got {base!r}")
+        if isinstance(base, numbers.Integral) and self.dtype.kind in "iu":  # integers stay exact integers, as in torch
+            return Tensor(backend.xp_of(self.data).power(int(base), self.data))
+        return exp(_floating(self) * math.log(base))
 
     def __neg__(self):
         return neg(self)

@@ -88,6 +88,7 @@ CASES = {
     "pow_half": (lambda a: a**0.5, lambda a: a**0.5, [positive(3, 2)]),
     "pow_negative": (lambda a: mg.pow(a, -1.5), lambda a: a**-1.5, [positive(3, 2)]),
     "exp": (mg.exp, lambda a: a.exp(), [normal(3, 2)]),
+    "rpow": (lambda a: 2.5 ** a, lambda a: 2.5 ** a, [normal(3, 2)]),
     "log": (mg.log, lambda a: a.log(), [positive(3, 2)]),
     "log1p": (mg.log1p, lambda a: a.log1p(), [lambda rng: rng.uniform(-0.5, 2.0, (3, 2))]),
     "logsumexp": (lambda a: a.logsumexp(1), lambda a: a.logsumexp(1), [normal(3, 4)]),
@@ -611,6 +612,15 @@ def test_an_empty_axis_elsewhere_still_reduces_and_random_floats_need_a_float_dt
     with pytest.raises(TypeError, match=r"grad: input 0 is not a minigan Tensor but a numpy.ndarray"):
         mg.grad(mg.ones(1, requires_grad=True).sum(), [np.ones(1)])
     assert mg.randint(0, 3, 4).shape == (4,)
+
+
+def test_a_number_to_a_tensor_power_as_in_torch(device):
+    torch = pytest.importorskip("torch")
+    ints = [0, 3, 10]
+    ours, theirs = 2 ** mg.tensor(ints, device=device), 2 ** torch.tensor(ints)
+    assert ours.tolist() == theirs.tolist() == [1, 8, 1024] and ours.dtype == np.int64  # exact integers
+    with pytest.raises(TypeError, match="base \\*\\* x: the base must be a positive number, got -2"):
+        (-2) ** mg.ones(2, device=device)
 
 
 def test_masks_combine_with_logic_operators_as_in_torch(device):
