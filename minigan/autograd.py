@@ -825,6 +825,7 @@ class Tensor:
 
     def mm(self, other):
         """The product of two matrices (2-D only, as torch's ``mm``; ``@`` also takes batches and vectors)."""
+        _expect_tensor(other, "mm")
         if self.ndim != 2 or other.ndim != 2:
             raise ValueError(f"mm: expects two matrices, got shapes {tuple(self.shape)} and {tuple(other.shape)}; "
                              "use matmul or @ for batches and vectors")
@@ -832,6 +833,7 @@ class Tensor:
 
     def bmm(self, other):
         """Batched matrix products of two (b, n, m) and (b, m, p) tensors, as torch's ``bmm``."""
+        _expect_tensor(other, "bmm")
         if self.ndim != 3 or other.ndim != 3 or self.shape[0] != other.shape[0]:
             raise ValueError(f"bmm: expects two 3-D tensors with the same batch size, got shapes {tuple(self.shape)} "
                              f"and {tuple(other.shape)}")
@@ -839,6 +841,7 @@ class Tensor:
 
     def dot(self, other):
         """The dot product of two vectors, as torch's ``dot``."""
+        _expect_tensor(other, "dot")
         if self.ndim != 1 or other.ndim != 1:
             raise ValueError(f"dot: expects two vectors, got shapes {tuple(self.shape)} and {tuple(other.shape)}")
         return matmul(self, other)
@@ -2553,41 +2556,51 @@ def is_tensor(x):
 
 def numel(x):
     """The number of elements of x, as ``x.numel()``."""
+    _expect_tensor(x, "numel")
     return x.numel()
 
 
 def detach(x):
     """x's values cut off from the graph, as ``x.detach()``."""
+    _expect_tensor(x, "detach")
     return x.detach()
 
 
 def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Whether a and b agree elementwise within atol + rtol * |b| (a Python bool, as torch's)."""
+    _expect_tensor(a, "allclose")
+    _expect_tensor(b, "allclose")
     return bool(backend.xp_of(_raw(a)).allclose(_raw(a), _raw(b), rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def equal(a, b):
     """Whether a and b have the same shape and the same values (a Python bool, as torch's)."""
+    _expect_tensor(a, "equal")
+    _expect_tensor(b, "equal")
     return tuple(a.shape) == tuple(b.shape) and bool((_raw(a) == _raw(b)).all())
 
 
 def chunk(x, chunks, dim=0):
     """x in `chunks` pieces along `dim`, as ``x.chunk``."""
+    _expect_tensor(x, "chunk")
     return x.chunk(chunks, dim)
 
 
 def split(x, split_size_or_sections, dim=0):
     """x in pieces of a size, or of a list's sizes, along `dim`, as ``x.split``."""
+    _expect_tensor(x, "split")
     return x.split(split_size_or_sections, dim)
 
 
 def mm(a, b):
     """The product of two matrices, as ``a.mm(b)``."""
+    _expect_tensor(a, "mm")
     return a.mm(b)
 
 
 def bmm(a, b):
     """Batched matrix products, as ``a.bmm(b)``."""
+    _expect_tensor(a, "bmm")
     return a.bmm(b)
 
 

@@ -314,6 +314,8 @@ def test_a_forward_without_return_is_named_by_the_next_layer(after):
     lambda: F.softmax([1.0], dim=0), lambda: F.mse_loss([1.0], mg.ones(1)), lambda: F.interpolate(None, scale_factor=2),
     lambda: F.layer_norm(None, (2,)), lambda: F.instance_norm(None), lambda: F.cross_entropy(None, [0]),
     lambda: F.pad(None, (1, 1)), lambda: nn.InstanceNorm2d(2)(None), lambda: nn.Conv2d(1, 1, 1)(None),
+    lambda: mg.split([1.0, 2.0], 1), lambda: mg.mm(mg.ones(2, 2), [[1.0]]), lambda: mg.equal(mg.ones(1), [1.0]),
+    lambda: mg.allclose(None, mg.ones(1)), lambda: mg.numel(np.ones(2)), lambda: mg.ones(2).dot([1.0, 2.0]),
     lambda: nn.ConvTranspose2d(1, 1, 1)(None),
 ])
 def test_functions_given_something_else_than_a_tensor_say_so(call):
