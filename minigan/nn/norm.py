@@ -297,8 +297,12 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
         raise NotImplementedError(f"{name}: running statistics are not supported; use each input's own statistics")
     if x.ndim < 3:
         raise ValueError(f"{name}: expected (N, C, ...) with spatial axes, got shape {tuple(x.shape)}")
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
-    y = _standardize(x, tuple(range(2, x.ndim)), eps)
+    return _per_channel_affine(_standardize(x, tuple(range(2, x.ndim)), eps), weight, bias)
+
+
+def _per_channel_affine(y, weight, bias):
+    """y * weight[c] + bias[c] over the channel axis 1 of (N, C, ...), either one left out when None."""
+    shape = (1, y.shape[1]) + (1,) * (y.ndim - 2)  # broadcasts per channel
     if weight is not None:
         y = y * ag.reshape(weight, *shape)
     if bias is not None:
@@ -346,13 +350,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm
         raise ValueError(f"{name}: expected (N, C, ...) with C divisible by num_groups={num_groups}, "
                          f"got shape {tuple(x.shape)}")
     grouped = ag.reshape(x, x.shape[0], num_groups, -1)
-    y = ag.reshape(_standardize(grouped, (2,), eps), *x.shape)
-    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
-    if weight is not None:
-        y = y * ag.reshape(weight, *shape)
-    if bias is not None:
-        y = y + ag.reshape(bias, *shape)
-    return y
+    return _per_channel_affine(ag.reshape(_standardize(grouped, (2,), eps), *x.shape), weight, bias)
 
 
 class GroupNorm(Module):
