@@ -39,6 +39,12 @@ def mse_loss(input, target, reduction="mean"):
     return _ag.reduce_loss(d * d, reduction, "mse_loss")
 
 
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """input / max(||input||_p, eps) along `dim`: vectors of length 1 (p = 2 or 1), as torch's ``F.normalize``."""
+    _ag._expect_tensor(input, "normalize")
+    return input / _ag.maximum(_ag.norm(input, p, dim=dim, keepdim=True), float(eps))
+
+
 def l1_loss(input, target, reduction="mean"):
     """Mean absolute error |input - target| (pix2pix's reconstruction term), shapes must match."""
     _ag._expect_tensor(input, "l1_loss")
