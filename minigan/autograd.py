@@ -1014,6 +1014,9 @@ def _what(x):
     """How an input that is not a Tensor is described in errors, with what to do about it."""
     if x is None:
         return "None; did a forward() forget to `return` its result?"
+    if isinstance(x, (tuple, list)) and x and all(isinstance(t, Tensor) for t in x):
+        return (f"a {type(x).__name__} of {len(x)} tensors; a DataLoader's batch is an (images, labels) pair: "
+                "unpack it, `for real, labels in loader:`")
     return f"a {type(x).__module__}.{type(x).__name__}; wrap it with minigan.tensor(...)"
 
 

@@ -306,6 +306,16 @@ def test_a_forward_without_return_is_named_by_the_next_layer(after):
         model(mg.randn(3, 4))
 
 
+def test_a_batch_not_unpacked_is_named_as_the_loaders_pair():
+    loader = mg.data.DataLoader(mg.data.ArrayDataset(np.zeros((4, 1, 28, 28), dtype=np.float32)), batch_size=2)
+    D = nn.Sequential(nn.Conv2d(1, 4, 4, 2, 1), nn.Flatten(), nn.Linear(4 * 14 * 14, 1))
+    for real in loader:  # the slip: `for real, labels in loader:` was meant
+        with pytest.raises(TypeError, match=r"Conv2d\(1, 4, .*\): expected a minigan Tensor, got a tuple of 2 "
+                                            r"tensors; a DataLoader's batch is an \(images, labels\) pair: unpack it"):
+            D(real)
+        break
+
+
 @pytest.mark.parametrize("call", [
     lambda: mg.reshape([1.0, 2.0], 2), lambda: mg.tanh([1.0]), lambda: mg.exp("1"), lambda: mg.sum(None),
     lambda: mg.mean([1.0]), lambda: mg.var([1.0, 2.0]), lambda: mg.zeros_like([1.0]), lambda: mg.squeeze(None),
