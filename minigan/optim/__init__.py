@@ -120,7 +120,7 @@ class Optimizer:
         theirs_keys = set(groups[0]) - {"params", "initial_lr"}
         mine_keys = set(self.param_groups[0]) - {"params", "initial_lr"}
         groups = [{**{k: v for k, v in self._later_settings.items() if k not in g}, **g} for g in groups]
-        if theirs_keys | set(self._later_settings) != mine_keys and theirs_keys != mine_keys:
+        if theirs_keys | set(self._later_settings) != mine_keys:  # only settings added later may be missing
             raise ValueError(
                 f"{type(self).__name__}.load_state_dict: the state has settings {sorted(theirs_keys)} but this "
                 f"optimizer has {sorted(mine_keys)}; was it saved from another kind of optimizer?"
