@@ -61,6 +61,7 @@ from .autograd import (  # noqa: F401
     mm,
     no_grad,
     norm,
+    normal,
     numel,
     ones,
     ones_like,

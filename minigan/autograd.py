@@ -93,7 +93,10 @@ def _resolve_dtype(dtype):
             names = ", ".join(repr(name) for name in (*_FLOAT_DTYPES, *_OTHER_DTYPES))
             raise TypeError(f"unknown dtype {dtype!r}: use one of {names} (or minigan.float32, minigan.long, ...)")
         return np.dtype(dtype)
-    return np.dtype(dtype)
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"unknown dtype {dtype!r}: use minigan.float32, minigan.long, ... or a NumPy dtype") from None
 
 
 def device_and_dtype(device, dtype):
@@ -122,6 +125,12 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, data, dtype=None, device=None, requires_grad=False):
+        if isinstance(data, numbers.Integral) and isinstance(dtype, numbers.Integral):  # torch.Tensor(64, 1)
+            raise TypeError(
+                f"Tensor({data}, {dtype}, ...): minigan.Tensor takes data, not a shape (that is PyTorch's legacy "
+                f"constructor); write minigan.zeros({data}, {dtype}), minigan.ones({data}, {dtype}) or "
+                f"minigan.full(({data}, {dtype}), value) for a new tensor, minigan.tensor(data) for given numbers"
+            )
         if isinstance(data, Tensor):
             data = data.data
         dtype = _resolve_dtype(dtype)
@@ -2459,6 +2468,42 @@ def randn(*shape, dtype=None, device=None, requires_grad=False):
         _float_draws(dt, "randn")
         return backend.standard_normal(d, s, dt)
     return _new(fill, shape, dtype, device, requires_grad)
+
+
+def normal(mean, std=1.0, size=None, *, dtype=None, device=None, requires_grad=False):
+    """Draws from N(mean, std^2), as torch.normal: numbers with a `size`, or tensors broadcast together.
+
+    ``normal(0.0, 0.02, size=(64, 100))``, ``normal(means)``, ``normal(means, stds)``. The
+    draw is not differentiable in mean and std (PyTorch gives them zero gradients): for a
+    gradient through it write ``mean + std * randn_like(mean)``, the reparameterisation trick.
+    """
+    if any(not isinstance(v, (Tensor, numbers.Real)) or isinstance(v, bool) for v in (mean, std)):
+        raise TypeError(f"normal: mean and std must be numbers or tensors, got {type(mean).__name__} and "
+                        f"{type(std).__name__}; wrap an array with minigan.tensor(...)")
+    tensors = [v for v in (mean, std) if isinstance(v, Tensor)]
+    if size is None:
+        if not tensors:
+            raise TypeError("normal: give a size for number mean and std, e.g. normal(0.0, 1.0, size=(64, 100)), "
+                            "or a tensor mean or std")
+        try:
+            size = np.broadcast_shapes(*(v.shape for v in tensors))
+        except ValueError:
+            raise ValueError(f"normal: mean and std shapes {tuple(mean.shape)} and {tuple(std.shape)} "
+                             "do not broadcast") from None
+    elif tensors:
+        raise TypeError("normal: a size goes with number mean and std; with a tensor mean or std the shape is theirs")
+    if isinstance(std, numbers.Real) and not std >= 0.0:
+        raise ValueError(f"normal: std must be >= 0, got {std}")
+    if tensors:
+        dtype = dtype if dtype is not None else tensors[0].dtype
+        device = device if device is not None else tensors[0].device
+    if isinstance(size, numbers.Integral):
+        size = (size,)
+    z = randn(*size, dtype=dtype, device=device)
+    with no_grad():  # the draw is a new leaf, whatever mean and std were computed from
+        out = z * (std.detach() if isinstance(std, Tensor) else float(std))
+        out = out + (mean.detach() if isinstance(mean, Tensor) else float(mean))
+    return out.requires_grad_(requires_grad)
 
 
 def rand(*shape, dtype=None, device=None, requires_grad=False):

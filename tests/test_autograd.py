@@ -574,6 +574,46 @@ def test_normal_and_uniform_fill_in_place_from_the_seeded_generator(device):
         mg.zeros(2, dtype="int64", device=device).uniform_()
 
 
+def test_normal_draws_as_torchs_overloads_from_the_seeded_generator(device):
+    torch = pytest.importorskip("torch")
+    for lib in (mg, torch):
+        dev = {"device": device} if lib is mg else {}
+        assert lib.normal(0.0, 0.02, size=(64, 100), **dev).shape == (64, 100)
+        assert lib.normal(0.0, 0.02, (3,), **dev).dtype == lib.float32
+        means = lib.zeros(2, 3, **dev)
+        assert lib.normal(means, 2.0).shape == (2, 3) and lib.normal(1.0, lib.ones(4, **dev)).shape == (4,)
+        assert lib.normal(means, lib.ones(3, **dev)).shape == (2, 3)  # mean and std broadcast together
+        with pytest.raises(TypeError):
+            lib.normal(0.0, 1.0)  # numbers need a size
+    mg.manual_seed(3)
+    draws = mg.normal(mg.tensor([[-5.0], [5.0]], device=device), mg.tensor([0.5, 2.0, 0.0], device=device)).numpy()
+    mg.manual_seed(3)
+    z = mg.randn(2, 3, device=device).numpy()
+    np.testing.assert_allclose(draws, np.array([[-5.0], [5.0]]) + np.array([0.5, 2.0, 0.0]) * z, rtol=1e-6)
+    big = mg.normal(1.5, 0.25, size=(200, 500), dtype="float64", device=device).numpy()
+    assert big.dtype == np.float64 and abs(big.mean() - 1.5) < 3e-3 and abs(big.std() - 0.25) < 3e-3
+    mean = mg.zeros(3, device=device, requires_grad=True)
+    assert not mg.normal(mean * 2.0).requires_grad  # a new leaf: for a gradient, mean + std * randn_like(mean)
+    assert mg.normal(0.0, 1.0, 3, device=device, requires_grad=True).requires_grad
+    with pytest.raises(TypeError, match="normal: give a size for number mean and std"):
+        mg.normal(0.0, 1.0)
+    with pytest.raises(ValueError, match="normal: std must be >= 0, got -1.0"):
+        mg.normal(0.0, -1.0, size=(2,))
+    with pytest.raises(ValueError, match=r"normal: mean and std shapes \(2,\) and \(3,\) do not broadcast"):
+        mg.normal(mg.zeros(2), mg.ones(3))
+    with pytest.raises(TypeError, match="normal: mean and std must be numbers or tensors, got ndarray"):
+        mg.normal(np.zeros(2), 1.0, size=(2,))
+
+
+def test_pytorchs_legacy_shape_constructor_and_a_bad_dtype_are_named():
+    with pytest.raises(TypeError, match=r"Tensor\(64, 1, ...\): minigan.Tensor takes data, not a shape .* "
+                                        r"minigan.zeros\(64, 1\)"):
+        mg.Tensor(64, 1)  # torch.Tensor(64, 1).fill_(1.0), as older GAN code makes its labels
+    with pytest.raises(TypeError, match="unknown dtype 1: use minigan.float32"):
+        mg.zeros(3, dtype=1)
+    assert mg.Tensor(3).tolist() == 3 and mg.Tensor(np.ones((64, 1), dtype=np.float32)).shape == (64, 1)
+
+
 def test_to_takes_torchs_non_blocking_and_copy(device):
     x = mg.ones(2, device=device, requires_grad=True)
     assert x.to(device, non_blocking=True) is x and x.to(dtype="float32") is x  # nothing to change: x itself

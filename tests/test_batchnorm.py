@@ -209,6 +209,36 @@ def test_dropout_is_reproducible_with_manual_seed_and_checks_p(device):
         nn.Dropout(1.5)
 
 
+def test_dropout2d_drops_whole_channels_in_training_only(device):
+    mg.manual_seed(0)
+    drop = nn.Dropout2d(0.25)
+    x = mg.ones(64, 32, 5, 6, device=device, requires_grad=True)
+    y = drop(x)
+    values = y.numpy()
+    per_channel = values.reshape(64, 32, -1)
+    assert (per_channel == per_channel[:, :, :1]).all()  # one draw per (sample, channel), all its pixels alike
+    zero = per_channel[:, :, 0] == 0
+    assert abs(zero.mean() - 0.25) < 0.03  # about p of the 2,048 channels are dropped
+    assert zero.any(axis=0).all() and not zero.all(axis=0).any()  # ... independently in each sample
+    np.testing.assert_allclose(per_channel[:, :, 0][~zero], 1 / 0.75, rtol=1e-6)
+    g = mg.randn(*x.shape, device=device)
+    y.backward(g)
+    np.testing.assert_allclose(x.grad.numpy(), g.numpy() * values, rtol=1e-6)  # the gradient takes the same mask
+    mg.manual_seed(0)
+    np.testing.assert_array_equal(nn.Dropout2d(0.25)(x).numpy(), values)  # reproducible with the seed
+    drop.eval()
+    assert drop(x) is x and F.dropout2d(x, 0.5, training=False) is x
+    assert repr(drop) == "Dropout2d(p=0.25, inplace=False)"
+
+
+def test_dropout2d_names_a_wrong_input_and_p():
+    with pytest.raises(ValueError, match=r"dropout2d: expected a 4-D input \(N, C, H, W\), got shape \(3, 4, 5\)"):
+        nn.Dropout2d(0.5)(mg.ones(3, 4, 5))
+    with pytest.raises(ValueError, match="Dropout2d: p must be between 0 and 1, got -0.1"):
+        nn.Dropout2d(-0.1)
+    assert F.dropout2d(mg.ones(2, 3, 4, 4, dtype="int64"), 0.5).dtype == np.float32  # integers computed in float32
+
+
 # ---------------------------------------------------------------- Unflatten
 def test_unflatten_shape_gradient_and_error(device):
     x = mg.randn(2, 6272, device=device, requires_grad=True)

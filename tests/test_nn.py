@@ -674,6 +674,100 @@ def test_a_wgan_gp_critic_step_written_the_pytorch_way_runs_and_matches_torch(rn
         np.testing.assert_allclose(value.numpy(), theirs.state_dict()[name].numpy(), rtol=1e-4, atol=1e-6)
 
 
+def _collection_style_cgan(lib, latent_dim=6, n_classes=3, img_shape=(1, 8, 8)):
+    """A conditional DCGAN in the style of the popular PyTorch GAN collections: the label's embedding
+    concatenated to the noise (``torch.cat((self.label_emb(labels), noise), -1)``), Upsample + Conv2d
+    blocks with ``nn.BatchNorm2d(n, 0.8)`` (eps given positionally), ``out.view(out.shape[0], ...)``,
+    ``int(np.prod(img_shape))``, and weights initialised by class name through ``apply``."""
+    nn, init_size = lib.nn, img_shape[1] // 4
+
+    class Generator(nn.Module):
+        def __init__(self):
+            super(Generator, self).__init__()
+            self.label_emb = nn.Embedding(n_classes, n_classes)
+            self.l1 = nn.Sequential(nn.Linear(latent_dim + n_classes, 8 * init_size ** 2))
+            self.conv_blocks = nn.Sequential(
+                nn.BatchNorm2d(8), nn.Upsample(scale_factor=2), nn.Conv2d(8, 8, 3, stride=1, padding=1),
+                nn.BatchNorm2d(8, 0.8), nn.LeakyReLU(0.2, inplace=True), nn.Upsample(scale_factor=2),
+                nn.Conv2d(8, img_shape[0], 3, stride=1, padding=1), nn.Tanh())
+
+        def forward(self, noise, labels):
+            out = self.l1(lib.cat((self.label_emb(labels), noise), -1))
+            return self.conv_blocks(out.view(out.shape[0], 8, init_size, init_size))
+
+    class Discriminator(nn.Module):
+        def __init__(self):
+            super(Discriminator, self).__init__()
+
+            def block(in_filters, out_filters, bn=True):
+                layers = [nn.Conv2d(in_filters, out_filters, 3, 2, 1), nn.LeakyReLU(0.2, inplace=True)]
+                return layers + [nn.BatchNorm2d(out_filters, 0.8)] if bn else layers
+
+            self.label_embedding = nn.Embedding(n_classes, n_classes)
+            self.model = nn.Sequential(*block(img_shape[0], 4, bn=False), *block(4, 8))
+            self.adv_layer = nn.Linear(8 * (img_shape[1] // 4) ** 2 + n_classes, 1)
+
+        def forward(self, img, labels):
+            out = self.model(img)
+            return self.adv_layer(lib.cat((out.view(out.size(0), -1), self.label_embedding(labels)), -1))
+
+    def weights_init_normal(m):
+        classname = m.__class__.__name__
+        if classname.find("Conv") != -1:
+            nn.init.normal_(m.weight.data, 0.0, 0.02)
+        elif classname.find("BatchNorm") != -1:
+            nn.init.normal_(m.weight.data, 1.0, 0.02)
+            nn.init.constant_(m.bias.data, 0.0)
+
+    G, D = Generator(), Discriminator()
+    G.apply(weights_init_normal)
+    D.apply(weights_init_normal)
+    assert int(np.prod(img_shape)) == 64 and G(lib.zeros(2, latent_dim), lib.tensor([0, 2])).shape == (2, *img_shape)
+    return G, D
+
+
+def _collection_style_iteration(lib, G, D, real, labels, z, gen_labels):
+    """One LSGAN iteration as those collections write it: G step first, then D on real and detached fakes."""
+    adversarial_loss = lib.nn.MSELoss()
+    optimizer_G = lib.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    optimizer_D = lib.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    valid, fake = lib.ones(real.shape[0], 1), lib.zeros(real.shape[0], 1)
+    optimizer_G.zero_grad()
+    gen_imgs = G(z, gen_labels)
+    g_loss = adversarial_loss(D(gen_imgs, gen_labels), valid)
+    g_loss.backward()
+    optimizer_G.step()
+    optimizer_D.zero_grad()
+    d_real_loss = adversarial_loss(D(real, labels), valid)
+    d_fake_loss = adversarial_loss(D(gen_imgs.detach(), gen_labels), fake)
+    d_loss = (d_real_loss + d_fake_loss) / 2
+    d_loss.backward()
+    optimizer_D.step()
+    return [g_loss.item(), d_loss.item()]
+
+
+def test_a_conditional_gan_written_as_the_pytorch_gan_collections_write_it_runs_and_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    mg.manual_seed(0)
+    ours, theirs = _collection_style_cgan(mg), _collection_style_cgan(torch)
+    for a, b in zip(ours, theirs):
+        b.load_state_dict({k: torch.tensor(v.numpy()) for k, v in a.state_dict().items()})
+    real = rng.uniform(-1, 1, (5, 1, 8, 8)).astype(np.float32)
+    z = rng.standard_normal((5, 6)).astype(np.float32)
+    labels, gen_labels = rng.integers(0, 3, 5), rng.integers(0, 3, 5)
+    logs = [_collection_style_iteration(lib, *models, *(lib.tensor(a) for a in (real, labels, z, gen_labels)))
+            for lib, models in ((mg, ours), (torch, theirs))]
+    np.testing.assert_allclose(logs[0], logs[1], rtol=1e-5)
+    # A bias just before batch norm gets a zero gradient (the norm subtracts the mean) up to rounding,
+    # and Adam turns that rounding noise into a step of anything up to lr in either library
+    before_norm = {"conv_blocks.2.bias", "model.2.bias"}
+    for a, b in zip(ours, theirs):  # every other weight (embeddings included) and running statistic after the steps
+        want = b.state_dict()
+        for name, value in a.state_dict().items():
+            atol = 2 * 2e-4 if name in before_norm else 1e-6
+            np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=1e-4, atol=atol, err_msg=name)
+
+
 def test_fill_in_place_refuses_tensors_that_require_grad():
     label = mg.zeros(3)
     assert label.fill_(0.9) is label and np.allclose(label.numpy(), 0.9)
@@ -710,7 +804,7 @@ def test_a_list_of_registered_children_and_plain_lists_are_fine():
 # ------------------------------------------------ PyTorch's constructor signatures
 LAYERS_WITH_TORCH_SIGNATURES = ["Linear", "Conv2d", "ConvTranspose2d", "BatchNorm1d", "BatchNorm2d", "LayerNorm",
                                 "InstanceNorm2d", "ELU", "SiLU", "PixelShuffle", "AvgPool2d", "Softplus", "LeakyReLU",
-                                "ReLU", "Dropout", "Upsample", "Embedding", "GroupNorm", "MaxPool2d"]
+                                "ReLU", "Dropout", "Dropout2d", "Upsample", "Embedding", "GroupNorm", "MaxPool2d"]
 
 
 @pytest.mark.parametrize("name", LAYERS_WITH_TORCH_SIGNATURES)

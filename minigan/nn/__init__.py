@@ -22,6 +22,7 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
 from .misc import (  # noqa: F401
     AvgPool2d,
     Dropout,
+    Dropout2d,
     LogSoftmax,
     MaxPool2d,
     PixelShuffle,

@@ -25,7 +25,7 @@ from ..autograd import (  # noqa: F401  (re-exported)
 from .. import autograd as _ag
 from .. import backend
 from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
-from .misc import avg_pool2d, dropout, interpolate, max_pool2d, pad, pixel_shuffle  # noqa: F401
+from .misc import avg_pool2d, dropout, dropout2d, interpolate, max_pool2d, pad, pixel_shuffle  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 
 

@@ -1,4 +1,4 @@
-"""Dropout, Unflatten, padding, resizing and pooling (pad, interpolate, Upsample, PixelShuffle, AvgPool2d, MaxPool2d), Softmax."""
+"""Dropout, Dropout2d, Unflatten, padding, resizing and pooling (pad, interpolate, Upsample, PixelShuffle, AvgPool2d, MaxPool2d), Softmax."""
 
 import numpy as np
 
@@ -9,6 +9,22 @@ from ..conv import _pair, col2im, conv2d, conv_output_size
 from .module import Module
 
 
+def _check_p(p, name):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: p must be between 0 and 1, got {p}")
+    return float(p)  # a NumPy float64 p would make the scale, and with it the result, float64 (NumPy 2)
+
+
+def _drop(x, p, mask_shape):
+    """x times a random mask of `mask_shape` (broadcast over x): 0 with probability p, else 1/(1 - p)."""
+    x = ag._floating(x)  # integers are scaled by 1/(1 - p): float32, as leaky_relu and tanh make them
+    if p == 1.0:
+        return x * 0.0
+    keep = backend.generator(x.device).random(mask_shape, dtype=x.dtype) >= p
+    scale = keep.astype(x.dtype) * (1.0 / (1.0 - p))  # E[scale] = 1: eval mode needs no rescaling
+    return x * Tensor(scale)
+
+
 def dropout(x, p=0.5, training=True, inplace=False):
     """Zero each value with probability p and scale the rest by 1/(1 - p) (identity when not training).
 
@@ -16,17 +32,28 @@ def dropout(x, p=0.5, training=True, inplace=False):
     ``inplace`` is accepted for PyTorch code; the result is a new tensor.
     """
     ag._expect_tensor(x, "dropout")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout: p must be between 0 and 1, got {p}")
-    p = float(p)  # a NumPy float64 p would make the scale, and with it the result, float64 (NumPy 2)
+    p = _check_p(p, "dropout")
     if not training or p == 0.0:
         return x
-    x = ag._floating(x)  # integers are scaled by 1/(1 - p): float32, as leaky_relu and tanh make them
-    if p == 1.0:
-        return x * 0.0
-    keep = backend.generator(x.device).random(x.shape, dtype=x.dtype) >= p
-    scale = keep.astype(x.dtype) * (1.0 / (1.0 - p))  # E[scale] = 1: eval mode needs no rescaling
-    return x * Tensor(scale)
+    return _drop(x, p, x.shape)
+
+
+def dropout2d(x, p=0.5, training=True, inplace=False):
+    """Zero whole channels of an (N, C, H, W) input with probability p, scale the rest by 1/(1 - p).
+
+    Neighbouring pixels of a feature map are strongly correlated, so dropping
+    single values barely regularises a convolution; dropping a channel for one
+    sample does (Tompson et al. 2015). One draw per (sample, channel), broadcast
+    over the pixels. Identity when not training; ``inplace`` as in ``dropout``.
+    """
+    ag._expect_tensor(x, "dropout2d")
+    if x.ndim != 4:
+        raise ValueError(f"dropout2d: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}; "
+                         "for any other shape use dropout")
+    p = _check_p(p, "dropout2d")
+    if not training or p == 0.0:
+        return x
+    return _drop(x, p, (x.shape[0], x.shape[1], 1, 1))
 
 
 class Dropout(Module):
@@ -34,15 +61,20 @@ class Dropout(Module):
 
     def __init__(self, p=0.5, inplace=False):  # inplace: accepted for PyTorch code, computed out of place
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be between 0 and 1, got {p}")
-        self.p, self.inplace = p, bool(inplace)
+        self.p, self.inplace = _check_p(p, type(self).__name__), bool(inplace)
 
     def forward(self, x):
         return dropout(x, self.p, self.training)
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Randomly zero whole channels of (N, C, H, W) inputs with probability p during training (``dropout2d``)."""
+
+    def forward(self, x):
+        return dropout2d(x, self.p, self.training)
 
 
 class Unflatten(Module):
