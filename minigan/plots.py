@@ -1,4 +1,4 @@
-"""Pictures of a 2-D GAN in the style of GAN Lab, training curves, and GIFs.
+"""Pictures of a 2-D GAN in the style of GAN Lab, training curves, GIFs, and image grids (torchvision.utils' make_grid and save_image).
 
 matplotlib is imported inside the functions (with the file-only "Agg"
 backend), so ``import minigan`` never pulls it in. Every figure has a title
@@ -159,3 +159,82 @@ def save_gif(frames, path, seconds_per_frame=0.25):
     if not frames:
         raise ValueError("save_gif: no frames")
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(seconds_per_frame * 1000), loop=0)
+
+
+# -------------------------------------------- image grids, as torchvision.utils
+def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scale_each=False, pad_value=0.0):
+    """Images side by side in one image tensor (C, H', W'), as ``torchvision.utils.make_grid``.
+
+    `tensor` holds (N, C, H, W) images, or is a list of (C, H, W) ones, or one
+    (C, H, W) or (H, W) image. Rows of `nrow` images, `padding` pixels of
+    `pad_value` around each; one-channel images are repeated into three (RGB).
+    ``normalize=True`` maps `value_range` (low, high) to [0, 1], clipping values
+    outside it; without a range it takes the images' own min and max (each
+    image's own with ``scale_each=True``). A generator's tanh output is
+    ``make_grid(fake, normalize=True, value_range=(-1, 1))``. As in torchvision,
+    a single image comes back without padding. The result is a new tensor on
+    the images' device, outside any graph.
+    """
+    images = _image_batch(tensor, "make_grid")
+    xp = backend.xp_of(images)
+    if images.shape[1] == 1:  # grey -> RGB
+        images = xp.concatenate([images] * 3, axis=1)
+    if normalize:
+        if value_range is not None and not (isinstance(value_range, (tuple, list)) and len(value_range) == 2):
+            raise TypeError(f"make_grid: value_range must be a (low, high) pair of numbers, got {value_range!r}")
+        groups = images if scale_each else images[None]  # the images one by one, or all together
+        images = xp.stack([_to_unit_range(g, value_range) for g in groups]).reshape(images.shape)
+    if images.shape[0] == 1:
+        return ag.Tensor(images[0])
+    n, c, h, w = images.shape
+    columns = min(int(nrow), n)
+    rows = -(-n // columns)
+    cell_h, cell_w = h + padding, w + padding  # an image and the padding above (left of) it
+    grid = xp.full((c, rows * cell_h + padding, columns * cell_w + padding), pad_value, dtype=images.dtype)
+    for k in range(n):
+        top, left = (k // columns) * cell_h + padding, (k % columns) * cell_w + padding
+        grid[:, top : top + h, left : left + w] = images[k]
+    return ag.Tensor(grid)
+
+
+def save_image(tensor, fp, format=None, **kwargs):
+    """Write images as one PNG (or `format`) picture, as ``torchvision.utils.save_image``.
+
+    The keyword arguments are ``make_grid``'s. The grid's values in [0, 1]
+    become bytes round(255 v), clipped, so images in [-1, 1] need
+    ``normalize=True, value_range=(-1, 1)``: ``save_image(G(z), "fake.png",
+    nrow=8, normalize=True, value_range=(-1, 1))``.
+    """
+    from PIL import Image
+
+    grid = make_grid(tensor, **kwargs)
+    if grid.ndim != 3 or grid.shape[0] not in (3, 4):
+        raise ValueError(f"save_image: a picture needs 1, 3 or 4 channels, got images of shape {tuple(grid.shape)}")
+    pixels = backend.to_numpy(grid.data).transpose(1, 2, 0) * 255.0 + 0.5
+    Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(fp, format=format)
+
+
+def _image_batch(tensor, op):
+    """The images of make_grid's argument as one (N, C, H, W) float array (a copy: the caller's tensor is left alone)."""
+    if isinstance(tensor, (list, tuple)):
+        if not tensor or not all(isinstance(t, ag.Tensor) for t in tensor):
+            raise TypeError(f"{op}: expected a tensor of images or a non-empty list of image tensors, "
+                            f"got a {type(tensor).__name__} of {', '.join(sorted({type(t).__name__ for t in tensor}))}")
+        tensor = ag.stack(list(tensor))
+    if not isinstance(tensor, ag.Tensor):
+        raise TypeError(f"{op}: expected a tensor of images (N, C, H, W), got {type(tensor).__name__}")
+    images = tensor.data
+    if images.ndim not in (2, 3, 4):
+        raise ValueError(f"{op}: expected images (N, C, H, W), one image (C, H, W) or (H, W), got shape {images.shape}")
+    if images.ndim == 2:
+        images = images[None]
+    if images.ndim == 3:
+        images = images[None]
+    return images.astype(np.float32 if images.dtype.kind != "f" else images.dtype)  # astype copies
+
+
+def _to_unit_range(images, value_range):
+    """(x - low) / (high - low), x clipped to [low, high]; low and high the images' own without a range."""
+    xp = backend.xp_of(images)
+    low, high = (float(images.min()), float(images.max())) if value_range is None else map(float, value_range)
+    return (xp.clip(images, low, high) - low) / max(high - low, 1e-5)

@@ -1,0 +1,80 @@
+"""make_grid and save_image (minigan.plots), with torchvision.utils' signatures and results."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import minigan as mg
+from minigan.plots import make_grid, save_image
+
+
+def _expected_grid(images, nrow, padding, pad_value):
+    """The grid built another way: each image with `padding` above and left of it, the cells put
+    together row by row with np.block, missing cells filled, then `padding` below and right."""
+    n, c, h, w = images.shape
+    columns = min(nrow, n)
+    cells = [np.pad(im, ((0, 0), (padding, 0), (padding, 0)), constant_values=pad_value) for im in images]
+    cells += [np.full_like(cells[0], pad_value)] * (-n % columns)
+    rows = [np.concatenate(cells[i : i + columns], axis=2) for i in range(0, len(cells), columns)]
+    grid = np.concatenate(rows, axis=1)
+    return np.pad(grid, ((0, 0), (0, padding), (0, padding)), constant_values=pad_value)
+
+
+def test_images_are_laid_out_in_rows_with_padding_and_grey_becomes_rgb(device, rng):
+    images = rng.uniform(-1, 1, (5, 1, 2, 3)).astype(np.float32)
+    grid = make_grid(mg.tensor(images, device=device), nrow=3, padding=1, pad_value=0.25)
+    assert isinstance(grid, mg.Tensor) and grid.device == device and grid.dtype == np.float32
+    assert grid.shape == (3, 2 * (2 + 1) + 1, 3 * (3 + 1) + 1)  # two rows of three cells, padding all round
+    expected = _expected_grid(np.concatenate([images] * 3, axis=1), 3, 1, 0.25)
+    np.testing.assert_array_equal(grid.numpy(), expected)
+    colour = rng.uniform(0, 1, (9, 3, 4, 4)).astype(np.float32)
+    np.testing.assert_array_equal(make_grid(mg.tensor(colour)).numpy(), _expected_grid(colour, 8, 2, 0.0))
+    as_list = make_grid([mg.tensor(im) for im in colour], nrow=4)  # a list of (C, H, W) images
+    np.testing.assert_array_equal(as_list.numpy(), _expected_grid(colour, 4, 2, 0.0))
+
+
+def test_one_image_comes_back_without_padding_as_in_torchvision(rng):
+    image = rng.uniform(0, 1, (4, 5)).astype(np.float32)
+    for given in (image, image[None], image[None, None]):  # (H, W), (1, H, W) and (1, 1, H, W)
+        np.testing.assert_array_equal(make_grid(mg.tensor(given), padding=2).numpy(), np.stack([image] * 3))
+
+
+def test_normalize_maps_the_range_to_0_1_over_all_images_or_each(rng):
+    images = rng.uniform(-3, 5, (4, 1, 3, 3)).astype(np.float32)
+    x = mg.tensor(images)
+    grid = make_grid(x, nrow=4, padding=0, normalize=True).numpy()[0]
+    lo, hi = images.min(), images.max()
+    np.testing.assert_allclose(grid, np.concatenate(list((images[:, 0] - lo) / (hi - lo)), axis=1), rtol=1e-5)
+    np.testing.assert_array_equal(x.numpy(), images)  # the caller's images are left alone
+    tanh_range = make_grid(x, nrow=4, padding=0, normalize=True, value_range=(-1, 1)).numpy()[0]
+    np.testing.assert_allclose(tanh_range, np.concatenate(list((np.clip(images[:, 0], -1, 1) + 1) / 2), axis=1))
+    each = make_grid(x, nrow=4, padding=0, normalize=True, scale_each=True).numpy()[0].reshape(3, 4, 3)
+    assert np.allclose(each.min(axis=(0, 2)), 0.0) and np.allclose(each.max(axis=(0, 2)), 1.0)  # every image spans [0, 1]
+    flat = make_grid(mg.full((2, 1, 2, 2), 0.7), normalize=True).numpy()  # a constant image: no division by zero
+    assert np.isfinite(flat).all() and flat.max() == 0.0
+
+
+def test_save_image_writes_the_grid_rounded_to_bytes(device, rng, tmp_path):
+    images = rng.uniform(-1.2, 1.2, (6, 1, 5, 4)).astype(np.float32)
+    path = tmp_path / "fake.png"
+    save_image(mg.tensor(images, device=device), path, nrow=3, normalize=True, value_range=(-1, 1))
+    picture = np.asarray(Image.open(path))
+    unit = make_grid(mg.tensor(images), nrow=3, normalize=True, value_range=(-1, 1)).numpy()
+    assert picture.shape == (unit.shape[1], unit.shape[2], 3) and picture.dtype == np.uint8
+    np.testing.assert_array_equal(picture, np.floor(unit.transpose(1, 2, 0) * 255 + 0.5).astype(np.uint8))
+    assert picture.min() == 0 and picture.max() == 255  # values beyond the range are clipped
+    save_image(mg.tensor(images), tmp_path / "raw.jpg", format="png")  # an explicit format wins over the name
+    assert Image.open(tmp_path / "raw.jpg").format == "PNG"
+
+
+def test_wrong_inputs_are_named():
+    with pytest.raises(TypeError, match="make_grid: expected a tensor of images .*, got ndarray"):
+        make_grid(np.zeros((2, 1, 3, 3)))
+    with pytest.raises(TypeError, match="make_grid: expected a tensor of images or a non-empty list of image tensors"):
+        make_grid([np.zeros((1, 3, 3))])
+    with pytest.raises(ValueError, match=r"make_grid: expected images \(N, C, H, W\).*got shape \(1, 2, 1, 3, 3\)"):
+        make_grid(mg.zeros(1, 2, 1, 3, 3))
+    with pytest.raises(TypeError, match="make_grid: value_range must be a \\(low, high\\) pair"):
+        make_grid(mg.zeros(2, 1, 3, 3), normalize=True, value_range=1.0)
+    with pytest.raises(ValueError, match="save_image: a picture needs 1, 3 or 4 channels, got images of shape"):
+        save_image(mg.zeros(4, 2, 3, 3), "never-written.png")
