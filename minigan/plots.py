@@ -1,4 +1,5 @@
-"""Pictures of a 2-D GAN in the style of GAN Lab, training curves, GIFs, and image grids (torchvision.utils' make_grid and save_image).
+"""Pictures of a 2-D GAN in the style of GAN Lab, training curves, GIFs, and image grids
+(``make_grid`` and ``save_image``, as torchvision.utils has them).
 
 matplotlib is imported inside the functions (with the file-only "Agg"
 backend), so ``import minigan`` never pulls it in. Every figure has a title
