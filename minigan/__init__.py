@@ -46,6 +46,7 @@ from .autograd import (  # noqa: F401
     isinf,
     isnan,
     leaky_relu,
+    lerp,
     linspace,
     log,
     log1p,

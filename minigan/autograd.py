@@ -426,6 +426,11 @@ class Tensor:
         self._version += 1
         return self
 
+    def lerp_(self, end, weight):
+        """x += weight * (end - x), in place (torch's ``lerp_``): a weight average's update, ``avg.lerp_(p, 1 - beta)``."""
+        _expect_tensor(end, "lerp_")
+        return self._in_place((end - self) * weight, add, "add", "lerp_")
+
     def copy_(self, src):
         """Copy `src`'s values (broadcast to this shape) in, as torch's ``copy_``; like ``x[...] = src``."""
         self[...] = src
@@ -697,6 +702,9 @@ class Tensor:
 
     def clamp(self, min=None, max=None):
         return clip(self, min, max)
+
+    def lerp(self, end, weight):
+        return lerp(self, end, weight)
 
     def softmax(self, dim=-1):
         return softmax(self, dim)
@@ -1615,6 +1623,16 @@ def where(cond, a, b):
     """Pick `a` where `cond` is true, else `b` (cond gets no gradient)."""
     a, b = _pair(a, b, "where")
     return Where(_raw(cond))(a, b)
+
+
+def lerp(start, end, weight):
+    """start + weight (end - start): the straight line from start (weight 0) to end (weight 1), as torch.lerp.
+
+    A composition, so both ends (and a tensor weight) get their gradients: (1 - w) and w.
+    """
+    _expect_tensor(start, "lerp")
+    _expect_tensor(end, "lerp")
+    return start + weight * (end - start)
 
 
 # ----------------------------------------------------------------- matmul

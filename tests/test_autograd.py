@@ -614,6 +614,32 @@ def test_pytorchs_legacy_shape_constructor_and_a_bad_dtype_are_named():
     assert mg.Tensor(3).tolist() == 3 and mg.Tensor(np.ones((64, 1), dtype=np.float32)).shape == (64, 1)
 
 
+def test_lerp_and_lerp_in_place_as_torchs(device, rng):
+    torch = pytest.importorskip("torch")
+    a, b, w = (rng.standard_normal((3, 4)) for _ in range(3))
+    x, y = (mg.tensor(v, device=device, requires_grad=True) for v in (a, b))
+    assert mg.gradcheck(lambda s, e: mg.lerp(s, e, 0.3), [x, y])  # float64, central differences
+    assert mg.gradcheck(lambda s, e, weight: s.lerp(e, weight), [x, y, mg.tensor(w, device=device, requires_grad=True)])
+    upstream = rng.standard_normal((3, 4))
+    grads = []
+    for lib in (mg, torch):
+        s, e = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        out = lib.lerp(s, e, 0.3)
+        out.backward(lib.tensor(upstream))
+        grads.append([out.detach().numpy(), s.grad.numpy(), e.grad.numpy()])
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    avg, p = mg.tensor(a, device=device, requires_grad=True), mg.tensor(b, device=device, requires_grad=True)
+    memory = avg.data
+    with mg.no_grad():  # a weight average's update, as G_ema code writes it
+        assert avg.lerp_(p, 0.25) is avg and avg.data is memory
+    np.testing.assert_allclose(avg.numpy(), a + 0.25 * (b - a), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
+        avg.lerp_(p, 0.25)  # outside no_grad, as torch refuses it too
+    with pytest.raises(TypeError, match="lerp: expected a minigan Tensor, got a numpy.ndarray"):
+        mg.lerp(a, p, 0.5)
+
+
 def test_to_takes_torchs_non_blocking_and_copy(device):
     x = mg.ones(2, device=device, requires_grad=True)
     assert x.to(device, non_blocking=True) is x and x.to(dtype="float32") is x  # nothing to change: x itself

@@ -107,7 +107,7 @@ def test_bad_arguments():
         def __getitem__(self, index):
             return self.images[index]
 
-    with pytest.raises(TypeError, match=r"must return an \(images, labels\) pair of arrays, got ndarray"):
+    with pytest.raises(TypeError, match=r"must return an \(images, labels\) pair of arrays \(or a tuple of them\), got ndarray"):
         next(iter(DataLoader(Images(np.ones((4, 2)), np.zeros(4)), 2)))
     with pytest.raises(ValueError, match="batch_size"):
         DataLoader(_dataset(), 0)
@@ -128,3 +128,26 @@ def test_images_without_labels_get_label_0_and_tensors_may_be_given():
     assert real.shape == (4, 2) and labels.tolist() == [0, 0, 0, 0] and labels.dtype == np.int64
     real, labels = next(iter(DataLoader(ArrayDataset(minigan.tensor(images), minigan.tensor(np.arange(6))), 4)))
     assert real.tolist() == images[:4].tolist() and labels.tolist() == [0, 1, 2, 3]
+
+
+def test_tensor_dataset_batches_one_tensor_per_tensor_given_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    points = np.arange(14, dtype=np.float32).reshape(7, 2)
+    classes = np.arange(7) % 3
+    ours = minigan.data.TensorDataset(minigan.tensor(points, device=device), minigan.tensor(classes, device=device))
+    theirs = torch.utils.data.TensorDataset(torch.tensor(points), torch.tensor(classes))
+    assert len(ours) == len(theirs) == 7
+    assert [t.tolist() for t in ours[5]] == [t.tolist() for t in theirs[5]]  # one row of each tensor
+    for drop_last in (False, True):
+        mine = [[t.tolist() for t in b] for b in DataLoader(ours, 3, drop_last=drop_last, device=device)]
+        torchs = [[t.tolist() for t in b] for b in torch.utils.data.DataLoader(theirs, 3, drop_last=drop_last)]
+        assert mine == torchs
+    for (batch,) in DataLoader(minigan.data.TensorDataset(minigan.tensor(points)), 4, shuffle=True, seed=0,
+                               device=device):  # a single tensor: batches of one, as `for (x,) in loader`
+        assert batch.shape[1:] == (2,) and batch.device == device and batch.dtype == np.float32
+    with pytest.raises(ValueError, match=r"TensorDataset: the tensors must have the same length .* \(7, 2\), \(3,\)"):
+        minigan.data.TensorDataset(minigan.tensor(points), minigan.zeros(3))
+    with pytest.raises(TypeError, match=r"TensorDataset: expected one or more tensors, got \(ndarray\)"):
+        minigan.data.TensorDataset(points)
+    with pytest.raises(TypeError, match=r"got a Tensor: .* or tensors with minigan.data.TensorDataset"):
+        DataLoader(minigan.tensor(points), 2)

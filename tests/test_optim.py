@@ -49,12 +49,18 @@ def sgd_reference(p, grads, lr, momentum=0.0, weight_decay=0.0, dampening=0.0, n
     return p
 
 
-def adam_reference(p, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-    """Adam (Kingma & Ba, Algorithm 1) with bias correction, as torch.optim.Adam (AMSGrad: the largest v so far)."""
+def adam_reference(p, grads, lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, decoupled=False):
+    """Adam (Kingma & Ba, Algorithm 1) with bias correction, as torch.optim.Adam (AMSGrad: the largest v so far).
+
+    decoupled=True is AdamW (Loshchilov & Hutter): p shrinks by lr * weight_decay instead of g growing by weight_decay * p.
+    """
     b1, b2 = betas
     p, m, v, v_max = p.copy(), np.zeros_like(p), np.zeros_like(p), np.zeros_like(p)
     for t, g in enumerate(grads, start=1):
-        g = g + weight_decay * p
+        if decoupled:
+            p = p * (1 - lr * weight_decay)
+        else:
+            g = g + weight_decay * p
         m = b1 * m + (1 - b1) * g
         v = b2 * v + (1 - b2) * g * g
         v_max = np.maximum(v_max, v)
@@ -87,6 +93,12 @@ SETTINGS = {
     "adam_betas_wd": (
         lambda ps: optim.Adam(ps, lr=0.002, betas=(0.5, 0.99), eps=1e-6, weight_decay=0.01),
         lambda p, g: adam_reference(p, g, 0.002, (0.5, 0.99), 1e-6, 0.01),
+    ),
+    "adamw": (lambda ps: optim.AdamW(ps, lr=0.01), lambda p, g: adam_reference(p, g, 0.01, weight_decay=1e-2,
+                                                                                 decoupled=True)),
+    "adamw_amsgrad_positional": (  # torch's positional order: lr, betas, eps, weight_decay, amsgrad
+        lambda ps: optim.AdamW(ps, 0.02, (0.5, 0.9), 1e-6, 0.3, True),
+        lambda p, g: adam_reference(p, g, 0.02, (0.5, 0.9), 1e-6, 0.3, amsgrad=True, decoupled=True),
     ),
 }
 
@@ -122,6 +134,8 @@ TORCH_TWINS = {
     "adam": lambda torch, ps: torch.optim.Adam(ps, lr=0.01),
     "adam_amsgrad": lambda torch, ps: torch.optim.Adam(ps, lr=0.01, betas=(0.5, 0.9), amsgrad=True),
     "adam_betas_wd": lambda torch, ps: torch.optim.Adam(ps, lr=0.002, betas=(0.5, 0.99), eps=1e-6, weight_decay=0.01),
+    "adamw": lambda torch, ps: torch.optim.AdamW(ps, lr=0.01),
+    "adamw_amsgrad_positional": lambda torch, ps: torch.optim.AdamW(ps, 0.02, (0.5, 0.9), 1e-6, 0.3, True),
 }
 
 

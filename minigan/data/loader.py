@@ -1,4 +1,4 @@
-"""`DataLoader`: batches of (images, labels) as Tensors, like PyTorch's.
+"""`DataLoader`: batches of (images, labels) as Tensors, like PyTorch's; `TensorDataset`.
 
     loader = DataLoader(MNIST(), batch_size=64, shuffle=True, seed=0)
     for real, labels in loader:
@@ -19,11 +19,37 @@ from .. import backend
 from ..autograd import Tensor
 
 
+class TensorDataset:
+    """Tensors cut together along their first axis, as ``torch.utils.data.TensorDataset``.
+
+    ``TensorDataset(points)`` or ``TensorDataset(images, labels)``: ``dataset[i]``
+    is the tuple of the i-th rows (``dataset[index_array]`` a batch of rows), and a
+    DataLoader over it hands out one tensor per tensor given, so
+    ``for (real,) in DataLoader(TensorDataset(points), 64)`` works as in PyTorch.
+    """
+
+    def __init__(self, *tensors):
+        if not tensors or not all(isinstance(t, Tensor) for t in tensors):
+            raise TypeError("TensorDataset: expected one or more tensors, got "
+                            f"({', '.join(type(t).__name__ for t in tensors)}); wrap arrays with minigan.tensor(...)")
+        if any(t.ndim == 0 for t in tensors) or len({t.shape[0] for t in tensors}) > 1:
+            raise ValueError("TensorDataset: the tensors must have the same length along their first axis, got shapes "
+                             f"{', '.join(str(tuple(t.shape)) for t in tensors)}")
+        self.tensors = tensors
+
+    def __len__(self):
+        return self.tensors[0].shape[0]
+
+    def __getitem__(self, index):
+        return tuple(Tensor(t.data[index]) for t in self.tensors)  # rows as new tensors, outside any graph
+
+
 class DataLoader:
     """Iterate over a dataset in batches of ``(real, labels)`` Tensors.
 
     ``dataset``: anything with ``len()`` whose ``dataset[index_array]`` returns a
-    pair of arrays (images, labels) — e.g. ``MNIST`` or ``Digits``.
+    pair of arrays (images, labels) — e.g. ``MNIST`` or ``Digits`` — or a tuple of
+    any length, as ``TensorDataset`` does (then each batch is a tuple as long).
     ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
     smaller batch; ``seed``: seed of the shuffling generator (None: random);
     ``device``: where the batches are put ("cpu" or "cuda"). PyTorch's
@@ -41,10 +67,11 @@ class DataLoader:
             )
         if isinstance(dataset, (np.ndarray, Tensor, list, tuple)) or not hasattr(dataset, "__len__"):
             hint = ("a toy mixture has no fixed size: draw a batch with dataset.sample(n)" if hasattr(dataset, "sample")
-                    else "wrap arrays with minigan.data.ArrayDataset(images, labels) (labels may be left out)")
+                    else "wrap arrays with minigan.data.ArrayDataset(images, labels) (labels may be left out), "
+                         "or tensors with minigan.data.TensorDataset(x, ...)")
             raise TypeError(
                 f"DataLoader: the dataset must hand out (images, labels) batches, as MNIST, Digits and "
-                f"ArrayDataset do; got a {type(dataset).__name__}: {hint}"
+                f"ArrayDataset do, or tuples of rows, as TensorDataset does; got a {type(dataset).__name__}: {hint}"
             )
         if not isinstance(batch_size, int) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
@@ -88,16 +115,15 @@ class DataLoader:
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
             if source is None:
                 batch = self.dataset[index]
-                if not (isinstance(batch, tuple) and len(batch) == 2):
+                if not (isinstance(batch, tuple) and len(batch) >= 1):
                     raise TypeError(
-                        f"DataLoader: dataset[index_array] must return an (images, labels) pair of arrays, "
-                        f"got {type(batch).__name__}; see minigan.data.ArrayDataset"
+                        f"DataLoader: dataset[index_array] must return an (images, labels) pair of arrays "
+                        f"(or a tuple of them), got {type(batch).__name__}; see minigan.data.ArrayDataset"
                     )
-                images, labels = batch
             else:  # cut the batch on the GPU: no host -> device copy per batch
-                images, labels = source[0][index], source[1][index]
+                batch = (source[0][index], source[1][index])
             self._batches_done = i + 1
-            yield Tensor(images, device=self.device), Tensor(labels, device=self.device)
+            yield tuple(Tensor(part, device=self.device) for part in batch)
         self._epoch_start_state = None  # the epoch is complete
         self._batches_done = 0
 

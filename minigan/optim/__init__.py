@@ -1,4 +1,4 @@
-"""Optimizers with PyTorch's update rules: SGD (momentum, Nesterov), Adam (AMSGrad) and RMSprop.
+"""Optimizers with PyTorch's update rules: SGD (momentum, Nesterov), Adam (AMSGrad), AdamW and RMSprop.
 
 Learning-rate schedulers are in ``lr_scheduler``.
 
@@ -195,11 +195,11 @@ class Adam(Optimizer):
     def _check_settings(self, group):
         betas = group["betas"]
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+            raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
         group["betas"] = tuple(betas)
         at_least_0, below_1 = (lambda v: v >= 0, ">= 0"), (lambda v: 0 <= v < 1, "in [0, 1)")
         rules = {"lr": at_least_0, "betas[0]": below_1, "betas[1]": below_1, "eps": at_least_0, "weight_decay": at_least_0}
-        _settings_are("Adam", dict(group, **{"betas[0]": betas[0], "betas[1]": betas[1]}), rules)
+        _settings_are(type(self).__name__, dict(group, **{"betas[0]": betas[0], "betas[1]": betas[1]}), rules)
 
     def _update(self, p, g, state, group):
         lr, eps, wd = float(group["lr"]), float(group["eps"]), float(group["weight_decay"])
@@ -230,6 +230,22 @@ class Adam(Optimizer):
         denom += eps
         p.data -= step_size * (m / denom)
 
+
+class AdamW(Adam):
+    """AdamW (Loshchilov & Hutter): Adam with *decoupled* weight decay, exactly as torch.optim.AdamW:
+
+    p -= lr * weight_decay * p;  then Adam's step with the plain gradient
+
+    (Adam's own weight_decay adds weight_decay * p to the gradient instead, which
+    Adam's division by sqrt(v) then rescales). Note the default weight_decay=1e-2.
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+    def _update(self, p, g, state, group):
+        p.data *= 1.0 - float(group["lr"]) * float(group["weight_decay"])
+        super()._update(p, g, state, dict(group, weight_decay=0.0))
 
 
 class RMSprop(Optimizer):
