@@ -57,6 +57,7 @@ from .autograd import (  # noqa: F401
     max,
     maximum,
     mean,
+    meshgrid,
     min,
     minimum,
     mm,

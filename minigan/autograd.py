@@ -2177,6 +2177,34 @@ def stack(tensors, axis=0, dim=None):
     return cat([unsqueeze(t, axis) for t in tensors], axis)
 
 
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors, as torch.meshgrid: one tensor per input, all of shape (n1, n2, ...).
+
+    ``xs, ys = meshgrid(x, y, indexing="xy")`` gives (len(y), len(x)) grids, the layout
+    of an image (matplotlib's), for drawing D(x) over the plane; "ij" (torch's
+    default) gives (len(x), len(y)). Each is a broadcast view in the graph.
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    tensors = _tensor_list(tensors, "meshgrid")
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    if any(t.ndim != 1 for t in tensors):
+        raise ValueError(f"meshgrid: expected 1-D tensors, got shapes {', '.join(str(tuple(t.shape)) for t in tensors)}")
+    axes = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) >= 2:  # the first two grids swap axes: rows follow the second input
+        axes[0], axes[1] = 1, 0
+    shape = [0] * len(tensors)
+    for t, axis in zip(tensors, axes):
+        shape[axis] = t.shape[0]
+    grids = []
+    for t, axis in zip(tensors, axes):
+        along = [1] * len(tensors)
+        along[axis] = t.shape[0]
+        grids.append(broadcast_to(reshape(t, *along), tuple(shape)))
+    return tuple(grids)
+
+
 # ------------------------------------------------------------ activations
 class ReLU(Function):
     def forward(self, x):

@@ -640,6 +640,32 @@ def test_lerp_and_lerp_in_place_as_torchs(device, rng):
         mg.lerp(a, p, 0.5)
 
 
+@pytest.mark.parametrize("indexing", ["ij", "xy"])
+def test_meshgrid_gives_torchs_grids_and_gradients(indexing, rng):
+    torch = pytest.importorskip("torch")
+    values = [rng.standard_normal(n) for n in (3, 4, 2)]
+    for count in (1, 2, 3):
+        shape = [3, 4, 2][:count]
+        if indexing == "xy" and count > 1:
+            shape[:2] = shape[1::-1]
+        upstream = [rng.standard_normal(shape) for _ in range(count)]  # a random gradient for each grid
+        results = []
+        for lib in (mg, torch):
+            inputs = [lib.tensor(v, requires_grad=True) for v in values[:count]]
+            grids = lib.meshgrid(*inputs, indexing=indexing)
+            sum((g * lib.tensor(u)).sum() for g, u in zip(grids, upstream)).backward()
+            results.append([g.detach().numpy() for g in grids] + [t.grad.numpy() for t in inputs])
+        for ours, theirs in zip(*results):
+            assert ours.shape == theirs.shape
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+    xs, ys = mg.meshgrid(mg.linspace(0, 1, 5), mg.linspace(0, 1, 3), indexing="xy")
+    assert xs.shape == ys.shape == (3, 5)  # an image's layout: rows follow y
+    with pytest.raises(ValueError, match=r"meshgrid: expected 1-D tensors, got shapes \(2, 2\)"):
+        mg.meshgrid(mg.zeros(2, 2))
+    with pytest.raises(ValueError, match="meshgrid: indexing must be 'ij' or 'xy', got 'ji'"):
+        mg.meshgrid(mg.zeros(2), indexing="ji")
+
+
 def test_to_takes_torchs_non_blocking_and_copy(device):
     x = mg.ones(2, device=device, requires_grad=True)
     assert x.to(device, non_blocking=True) is x and x.to(dtype="float32") is x  # nothing to change: x itself
