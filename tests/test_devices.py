@@ -94,16 +94,21 @@ def test_training_step_copies_only_the_logged_scalars(device, monkeypatch):
     assert len(copies) <= 2 * steps, copies
 
 
-def test_loader_copies_the_dataset_once_not_every_batch(device, monkeypatch):
+@pytest.mark.parametrize("kind", ["arrays", "tensors"])
+def test_loader_copies_the_dataset_once_not_every_batch(kind, device, monkeypatch):
     if device == "cpu":
         pytest.skip("host<->device copies exist only on a GPU")
-    from minigan.data import DataLoader
+    from minigan.data import DataLoader, TensorDataset
     from minigan.data.mnist import ArrayDataset
 
     rng = np.random.default_rng(0)
-    data = ArrayDataset(rng.standard_normal((40, 1, 4, 4)).astype(np.float32), rng.integers(0, 10, 40))
+    images, labels = rng.standard_normal((40, 1, 4, 4)).astype(np.float32), rng.integers(0, 10, 40)
+    on_host = ArrayDataset(images, labels)
+    expected = [(x.numpy(), y.numpy()) for x, y in DataLoader(on_host, batch_size=8, shuffle=True, seed=0)]
+    # host arrays, or tensors already on the device (a TensorDataset of them: nothing to copy)
+    data = on_host if kind == "arrays" else TensorDataset(minigan.tensor(images, device=device),
+                                                          minigan.tensor(labels, device=device))
     loader = DataLoader(data, batch_size=8, shuffle=True, seed=0, device=device)
-    expected = [(x.numpy(), y.numpy()) for x, y in DataLoader(data, batch_size=8, shuffle=True, seed=0)]
     uploads = []
     real_asarray = backend.asarray
 
@@ -120,5 +125,5 @@ def test_loader_copies_the_dataset_once_not_every_batch(device, monkeypatch):
             for (x, y), (ex, ey) in zip(got, expected):
                 np.testing.assert_array_equal(x.numpy(), ex)
                 np.testing.assert_array_equal(y.numpy(), ey)
-    # images and labels once, then the shuffled order once per epoch
-    assert len(uploads) == 2 + 2, uploads
+    # host images and labels once (none for device tensors), then the shuffled order once per epoch
+    assert len(uploads) == (2 if kind == "arrays" else 0) + 2, uploads

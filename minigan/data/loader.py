@@ -121,25 +121,29 @@ class DataLoader:
                         f"(or a tuple of them), got {type(batch).__name__}; see minigan.data.ArrayDataset"
                     )
             else:  # cut the batch on the GPU: no host -> device copy per batch
-                batch = (source[0][index], source[1][index])
+                batch = tuple(array[index] for array in source)
             self._batches_done = i + 1
             yield tuple(Tensor(part, device=self.device) for part in batch)
         self._epoch_start_state = None  # the epoch is complete
         self._batches_done = 0
 
     def _device_arrays(self):
-        """On a GPU, the dataset's ``images`` and ``labels`` arrays copied to the device once.
+        """On a GPU, the dataset's arrays copied to the device once: the ``images`` and ``labels`` of
+        MNIST or an ArrayDataset, a TensorDataset's tensors.
 
-        None on the CPU, or for a dataset that does not hold NumPy arrays (its
-        batches are then copied one at a time).
+        None on the CPU, or for a dataset that holds neither (its batches are
+        then copied one at a time).
         """
         if self.device == "cpu":
             return None
-        images, labels = getattr(self.dataset, "images", None), getattr(self.dataset, "labels", None)
-        if not (isinstance(images, np.ndarray) and isinstance(labels, np.ndarray)):
-            return None
         if self._on_device is None:
-            self._on_device = (backend.asarray(images, device=self.device), backend.asarray(labels, device=self.device))
+            if isinstance(self.dataset, TensorDataset):
+                arrays = tuple(t.data for t in self.dataset.tensors)
+            else:
+                arrays = (getattr(self.dataset, "images", None), getattr(self.dataset, "labels", None))
+                if not all(isinstance(a, np.ndarray) for a in arrays):
+                    return None
+            self._on_device = tuple(backend.asarray(a, device=self.device) for a in arrays)
         return self._on_device
 
     def state_dict(self):
