@@ -427,7 +427,7 @@ class Tensor:
         return self
 
     def lerp_(self, end, weight):
-        """x += weight * (end - x), in place (torch's ``lerp_``): a weight average's update, ``avg.lerp_(p, 1 - beta)``."""
+        """x += weight * (end - x), in place (torch's ``lerp_``): a weight average's ``avg.lerp_(p, 1 - beta)``."""
         _expect_tensor(end, "lerp_")
         return self._in_place((end - self) * weight, add, "add", "lerp_")
 
@@ -2190,7 +2190,8 @@ def meshgrid(*tensors, indexing="ij"):
     if indexing not in ("ij", "xy"):
         raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
     if any(t.ndim != 1 for t in tensors):
-        raise ValueError(f"meshgrid: expected 1-D tensors, got shapes {', '.join(str(tuple(t.shape)) for t in tensors)}")
+        shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
+        raise ValueError(f"meshgrid: expected 1-D tensors, got shapes {shapes}")
     axes = list(range(len(tensors)))
     if indexing == "xy" and len(tensors) >= 2:  # the first two grids swap axes: rows follow the second input
         axes[0], axes[1] = 1, 0

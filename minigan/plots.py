@@ -216,7 +216,7 @@ def save_image(tensor, fp, format=None, **kwargs):
 
 
 def _image_batch(tensor, op):
-    """The images of make_grid's argument as one (N, C, H, W) float array (a copy: the caller's tensor is left alone)."""
+    """make_grid's argument as one (N, C, H, W) float array (a copy: the caller's tensor is left alone)."""
     if isinstance(tensor, (list, tuple)):
         if not tensor or not all(isinstance(t, ag.Tensor) for t in tensor):
             raise TypeError(f"{op}: expected a tensor of images or a non-empty list of image tensors, "

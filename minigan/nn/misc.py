@@ -1,4 +1,5 @@
-"""Dropout, Dropout2d, Unflatten, padding, resizing and pooling (pad, interpolate, Upsample, PixelShuffle, AvgPool2d, MaxPool2d), Softmax."""
+"""Dropout, Dropout2d, Unflatten, padding, resizing and pooling (pad, interpolate, Upsample, PixelShuffle,
+AvgPool2d, MaxPool2d), Softmax."""
 
 import numpy as np
 
