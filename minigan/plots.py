@@ -187,15 +187,21 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
         images = xp.stack([_to_unit_range(g, value_range) for g in groups]).reshape(images.shape)
     if images.shape[0] == 1:
         return ag.Tensor(images[0])
+    return ag.Tensor(tile(images, min(int(nrow), images.shape[0]), padding, pad_value))
+
+
+def tile(images, columns, padding, pad_value):
+    """(N, C, H, W) images as one (C, H', W') array: rows of `columns` images, `padding` pixels of
+    `pad_value` around each (the array module, dtype and device of `images`)."""
     n, c, h, w = images.shape
-    columns = min(int(nrow), n)
     rows = -(-n // columns)
     cell_h, cell_w = h + padding, w + padding  # an image and the padding above (left of) it
-    grid = xp.full((c, rows * cell_h + padding, columns * cell_w + padding), pad_value, dtype=images.dtype)
+    grid = backend.xp_of(images).full((c, rows * cell_h + padding, columns * cell_w + padding), pad_value,
+                                      dtype=images.dtype)
     for k in range(n):
         top, left = (k // columns) * cell_h + padding, (k % columns) * cell_w + padding
         grid[:, top : top + h, left : left + w] = images[k]
-    return ag.Tensor(grid)
+    return grid
 
 
 def save_image(tensor, fp, format=None, **kwargs):

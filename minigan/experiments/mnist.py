@@ -109,14 +109,10 @@ def image_grid(images, columns=GRID, scale=2, pad=2):
     """Images (N, 1, H, W) in [-1, 1] -> one PIL image, `columns` per row, separated by grey lines."""
     from PIL import Image
 
-    images = np.asarray(images)
-    n, _, h, w = images.shape
-    rows = -(-n // columns)
-    canvas = np.full((rows * (h + pad) + pad, columns * (w + pad) + pad), 96, dtype=np.uint8)
-    pixels = np.clip((images[:, 0] + 1.0) * 127.5, 0, 255).astype(np.uint8)
-    for i in range(n):
-        r, c = divmod(i, columns)
-        canvas[pad + r * (h + pad): pad + r * (h + pad) + h, pad + c * (w + pad): pad + c * (w + pad) + w] = pixels[i]
+    from ..plots import tile
+
+    pixels = np.clip((np.asarray(images)[:, :1] + 1.0) * 127.5, 0, 255).astype(np.uint8)
+    canvas = tile(pixels, columns, pad, 96)[0]
     return Image.fromarray(canvas).resize((canvas.shape[1] * scale, canvas.shape[0] * scale), Image.NEAREST)
 
 
