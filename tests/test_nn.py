@@ -621,12 +621,27 @@ def _tutorial_iteration(lib, netG, netD, optimizerG, optimizerD, real, noise):
     return [errD.item(), errG.item(), D_x, D_G_z1, D_G_z2]
 
 
+def _to_torch(torch, ours, theirs):
+    """Give each torch model its minigan twin's weights and buffers."""
+    for a, b in zip(ours, theirs):
+        b.load_state_dict({k: torch.tensor(v.numpy()) for k, v in a.state_dict().items()})
+
+
+def _assert_same_state(ours, theirs, loose=(), loose_atol=0.0):
+    """Every weight and running statistic of each minigan model equals its torch twin's (the `loose`
+    ones to `loose_atol`)."""
+    for a, b in zip(ours, theirs):
+        want = b.state_dict()
+        for name, value in a.state_dict().items():
+            atol = loose_atol if name in loose else 1e-6
+            np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=1e-4, atol=atol, err_msg=name)
+
+
 def test_the_pytorch_dcgan_tutorials_code_runs_and_matches_torch(rng):
     torch = pytest.importorskip("torch")
     mg.manual_seed(0)
     ours, theirs = _tutorial_dcgan(nn), _tutorial_dcgan(torch.nn)
-    for a, b in zip(ours, theirs):
-        b.load_state_dict({k: torch.tensor(v.numpy()) for k, v in a.state_dict().items()})
+    _to_torch(torch, ours, theirs)
     real = rng.uniform(-1, 1, (4, 1, 64, 64)).astype(np.float32)
     noise = rng.standard_normal((4, 8, 1, 1)).astype(np.float32)
     logs = []
@@ -635,10 +650,7 @@ def test_the_pytorch_dcgan_tutorials_code_runs_and_matches_torch(rng):
         opt_g = lib.optim.Adam(netG.parameters(), lr=2e-4, betas=(0.5, 0.999))
         logs.append(_tutorial_iteration(lib, netG, netD, opt_g, opt_d, make(real), make(noise)))
     np.testing.assert_allclose(logs[0], logs[1], rtol=1e-4)
-    for a, b in zip(ours, theirs):  # every weight and running statistic after the two Adam steps
-        want = b.state_dict()
-        for name, value in a.state_dict().items():
-            np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=1e-4, atol=1e-6, err_msg=name)
+    _assert_same_state(ours, theirs)  # after the two Adam steps
 
 
 def _wgan_gp_critic_step(lib, D, optimizer, real, fake, alpha):
@@ -662,7 +674,7 @@ def test_a_wgan_gp_critic_step_written_the_pytorch_way_runs_and_matches_torch(rn
     ours = nn.Sequential(nn.Linear(4, 16), nn.LeakyReLU(0.2), nn.LayerNorm(16), nn.Linear(16, 1))
     theirs = torch.nn.Sequential(torch.nn.Linear(4, 16), torch.nn.LeakyReLU(0.2), torch.nn.LayerNorm(16),
                                  torch.nn.Linear(16, 1))
-    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    _to_torch(torch, [ours], [theirs])
     real, fake = (rng.standard_normal((6, 4)).astype(np.float32) for _ in range(2))
     alpha = rng.random((6, 1)).astype(np.float32)
     logs = [_wgan_gp_critic_step(lib, D, lib.optim.Adam(D.parameters(), lr=1e-3, betas=(0.0, 0.9)),
@@ -670,8 +682,7 @@ def test_a_wgan_gp_critic_step_written_the_pytorch_way_runs_and_matches_torch(rn
             for lib, D in ((mg, ours), (torch, theirs))]
     np.testing.assert_allclose(logs[0], logs[1], rtol=1e-5)
     assert logs[0][0] > 0.01  # a penalty that matters, so its second derivatives moved the weights below
-    for name, value in ours.state_dict().items():
-        np.testing.assert_allclose(value.numpy(), theirs.state_dict()[name].numpy(), rtol=1e-4, atol=1e-6)
+    _assert_same_state([ours], [theirs])
 
 
 def _collection_style_cgan(lib, latent_dim=6, n_classes=3, img_shape=(1, 8, 8)):
@@ -750,8 +761,7 @@ def test_a_conditional_gan_written_as_the_pytorch_gan_collections_write_it_runs_
     torch = pytest.importorskip("torch")
     mg.manual_seed(0)
     ours, theirs = _collection_style_cgan(mg), _collection_style_cgan(torch)
-    for a, b in zip(ours, theirs):
-        b.load_state_dict({k: torch.tensor(v.numpy()) for k, v in a.state_dict().items()})
+    _to_torch(torch, ours, theirs)
     real = rng.uniform(-1, 1, (5, 1, 8, 8)).astype(np.float32)
     z = rng.standard_normal((5, 6)).astype(np.float32)
     labels, gen_labels = rng.integers(0, 3, 5), rng.integers(0, 3, 5)
@@ -760,12 +770,7 @@ def test_a_conditional_gan_written_as_the_pytorch_gan_collections_write_it_runs_
     np.testing.assert_allclose(logs[0], logs[1], rtol=1e-5)
     # A bias just before batch norm gets a zero gradient (the norm subtracts the mean) up to rounding,
     # and Adam turns that rounding noise into a step of anything up to lr in either library
-    before_norm = {"conv_blocks.2.bias", "model.2.bias"}
-    for a, b in zip(ours, theirs):  # every other weight (embeddings included) and running statistic after the steps
-        want = b.state_dict()
-        for name, value in a.state_dict().items():
-            atol = 2 * 2e-4 if name in before_norm else 1e-6
-            np.testing.assert_allclose(value.numpy(), want[name].numpy(), rtol=1e-4, atol=atol, err_msg=name)
+    _assert_same_state(ours, theirs, loose={"conv_blocks.2.bias", "model.2.bias"}, loose_atol=2 * 2e-4)
 
 
 def test_fill_in_place_refuses_tensors_that_require_grad():
