@@ -167,7 +167,7 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     """Images side by side in one image tensor (C, H', W'), as ``torchvision.utils.make_grid``.
 
     `tensor` holds (N, C, H, W) images, or is a list of (C, H, W) ones, or one
-    (C, H, W) or (H, W) image. Rows of `nrow` images, `padding` pixels of
+    (C, H, W) or (H, W) image (a tensor or its ``.data`` array). Rows of `nrow` images, `padding` pixels of
     `pad_value` around each; one-channel images are repeated into three (RGB).
     ``normalize=True`` maps `value_range` (low, high) to [0, 1], clipping values
     outside it; without a range it takes the images' own min and max (each
@@ -222,15 +222,19 @@ def save_image(tensor, fp, format=None, **kwargs):
 
 
 def _image_batch(tensor, op):
-    """make_grid's argument as one (N, C, H, W) float array (a copy: the caller's tensor is left alone)."""
+    """make_grid's argument as one (N, C, H, W) float array (a copy: the caller's tensor is left alone).
+
+    Besides tensors it takes their arrays, so PyTorch's ``save_image(fake.data[:25], ...)`` works
+    (``x.data`` is the NumPy or CuPy array in minigan).
+    """
     if isinstance(tensor, (list, tuple)):
-        if not tensor or not all(isinstance(t, ag.Tensor) for t in tensor):
+        if not tensor or not all(isinstance(t, ag.Tensor) or ag._is_array(t) for t in tensor):
             raise TypeError(f"{op}: expected a tensor of images or a non-empty list of image tensors, "
                             f"got a {type(tensor).__name__} of {', '.join(sorted({type(t).__name__ for t in tensor}))}")
-        tensor = ag.stack(list(tensor))
-    if not isinstance(tensor, ag.Tensor):
+        tensor = ag.stack([ag.Tensor(t) for t in tensor])
+    if not (isinstance(tensor, ag.Tensor) or ag._is_array(tensor)):
         raise TypeError(f"{op}: expected a tensor of images (N, C, H, W), got {type(tensor).__name__}")
-    images = tensor.data
+    images = tensor.data if isinstance(tensor, ag.Tensor) else tensor
     if images.ndim not in (2, 3, 4):
         raise ValueError(f"{op}: expected images (N, C, H, W), one image (C, H, W) or (H, W), got shape {images.shape}")
     if images.ndim == 2:

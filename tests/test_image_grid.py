@@ -67,11 +67,23 @@ def test_save_image_writes_the_grid_rounded_to_bytes(device, rng, tmp_path):
     assert Image.open(tmp_path / "raw.jpg").format == "PNG"
 
 
+def test_a_tensors_data_array_is_taken_too(device, rng, tmp_path):
+    fake = mg.tensor(rng.uniform(-1, 1, (30, 1, 4, 4)).astype(np.float32), device=device)
+    # PyTorch GAN scripts save `fake.data[:25]`; in minigan `.data` is the NumPy (or CuPy) array
+    np.testing.assert_array_equal(make_grid(fake.data[:25], nrow=5).numpy(), make_grid(fake[:25], nrow=5).numpy())
+    save_image(fake.data[:25], tmp_path / "a.png", nrow=5, normalize=True)
+    save_image(fake[:25], tmp_path / "b.png", nrow=5, normalize=True)
+    assert (tmp_path / "a.png").read_bytes() == (tmp_path / "b.png").read_bytes()
+    assert make_grid([fake.data[0], fake[1]]).shape == (3, 8, 14)  # a list may mix them
+
+
 def test_wrong_inputs_are_named():
-    with pytest.raises(TypeError, match="make_grid: expected a tensor of images .*, got ndarray"):
-        make_grid(np.zeros((2, 1, 3, 3)))
+    with pytest.raises(TypeError, match=r"make_grid: expected a tensor of images \(N, C, H, W\), got float"):
+        make_grid(0.5)
+    with pytest.raises(TypeError, match="make_grid: expected a tensor of images or a non-empty list .*, got a list of list"):
+        make_grid([[0.0, 1.0]])
     with pytest.raises(TypeError, match="make_grid: expected a tensor of images or a non-empty list of image tensors"):
-        make_grid([np.zeros((1, 3, 3))])
+        make_grid([])
     with pytest.raises(ValueError, match=r"make_grid: expected images \(N, C, H, W\).*got shape \(1, 2, 1, 3, 3\)"):
         make_grid(mg.zeros(1, 2, 1, 3, 3))
     with pytest.raises(TypeError, match="make_grid: value_range must be a \\(low, high\\) pair"):
