@@ -533,6 +533,18 @@ def test_init_fills_in_place_like_torch_nn_init(device):
         nn.init.zeros_(mg.tensor(np.array([1, 2])))
 
 
+def test_apply_says_what_to_write_for_the_older_data_normal_init():
+    def weights_init(m):  # the older PyTorch idiom: `.data` is a tensor there, the NumPy array here
+        if type(m).__name__.find("Conv") != -1:
+            m.weight.data.normal_(0.0, 0.02)
+
+    with pytest.raises(AttributeError, match=r"no attribute 'normal_' \(applied to Conv2d\): in minigan `.data` is "
+                                             r"the raw NumPy/CuPy array.*nn.init.normal_\(m.weight, 0.0, 0.02\)"):
+        nn.Sequential(nn.Linear(2, 2), nn.Conv2d(1, 2, 3)).apply(weights_init)
+    with pytest.raises(AttributeError, match="^'Linear' object has no attribute 'nothing'$"):  # other errors pass through
+        nn.Linear(2, 2).apply(lambda m: m.nothing)
+
+
 def test_apply_visits_like_torch_and_runs_the_dcgan_tutorial_init():
     model = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.BatchNorm2d(8), nn.Sequential(nn.Linear(3, 1)))
     order = []

@@ -271,11 +271,21 @@ class Module:
     def apply(self, fn):
         """Call fn(module) on every submodule, children before their parent, as torch's ``apply``; returns self.
 
-        The PyTorch DCGAN tutorial's ``G.apply(weights_init)`` idiom (with ``nn.init``) works as written.
+        The PyTorch DCGAN tutorial's ``G.apply(weights_init)`` idiom (with ``nn.init``) works as written;
+        the older ``m.weight.data.normal_(0.0, 0.02)`` gets an error that says what to write instead.
         """
         for child in self.children():
             child.apply(fn)
-        fn(self)
+        try:
+            fn(self)
+        except AttributeError as error:
+            if "ndarray' object has no attribute" not in str(error):
+                raise
+            raise AttributeError(
+                f"{error} (applied to {type(self).__name__}): in minigan `.data` is the raw NumPy/CuPy array, not "
+                "a tensor; use nn.init on the parameter (nn.init.normal_(m.weight, 0.0, 0.02), "
+                "nn.init.zeros_(m.bias)), or its method inside `with minigan.no_grad():` (m.weight.normal_(0.0, 0.02))"
+            ) from None
         return self
 
     def zero_grad(self, set_to_none=True):
