@@ -138,6 +138,8 @@ def test_tensor_dataset_batches_one_tensor_per_tensor_given_as_torchs(device):
     theirs = torch.utils.data.TensorDataset(torch.tensor(points), torch.tensor(classes))
     assert len(ours) == len(theirs) == 7
     assert [t.tolist() for t in ours[5]] == [t.tolist() for t in theirs[5]]  # one row of each tensor
+    rows = ours[np.array([4, 1])]  # a batch of rows, cut where the tensors are
+    assert [r.device for r in rows] == [device, device] and rows[1].tolist() == [1, 1]
     for drop_last in (False, True):
         mine = [[t.tolist() for t in b] for b in DataLoader(ours, 3, drop_last=drop_last, device=device)]
         torchs = [[t.tolist() for t in b] for b in torch.utils.data.DataLoader(theirs, 3, drop_last=drop_last)]

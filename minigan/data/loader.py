@@ -41,7 +41,11 @@ class TensorDataset:
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index):
-        return tuple(Tensor(t.data[index]) for t in self.tensors)  # rows as new tensors, outside any graph
+        rows = []
+        for t in self.tensors:
+            on_device = isinstance(index, np.ndarray) and t.device != "cpu"  # an index array goes over explicitly
+            rows.append(Tensor(t.data[backend.asarray(index, device=t.device) if on_device else index]))
+        return tuple(rows)  # rows as new tensors, outside any graph
 
 
 class DataLoader:
