@@ -939,6 +939,9 @@ def test_upsample_zeropad_softmax_modules_match_torch(device):
     x = np.random.default_rng(3).standard_normal((2, 3, 4, 5)).astype(np.float32)
     pairs = [(nn.Upsample(scale_factor=2), torch.nn.Upsample(scale_factor=2)),
              (nn.Upsample(size=(8, 10)), torch.nn.Upsample(size=(8, 10))),
+             (nn.Upsample(scale_factor=2, mode="bilinear"), torch.nn.Upsample(scale_factor=2, mode="bilinear")),
+             (nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True),
+              torch.nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True)),
              (nn.ZeroPad2d(1), torch.nn.ZeroPad2d(1)), (nn.ZeroPad2d((1, 2, 0, 3)), torch.nn.ZeroPad2d((1, 2, 0, 3))),
              (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)), (nn.LogSoftmax(dim=-1), torch.nn.LogSoftmax(dim=-1))]
     for ours, theirs in pairs:

@@ -167,6 +167,19 @@ CASES = {
                                lambda a: _torch().nn.functional.interpolate(a, scale_factor=2), [normal(2, 3, 3, 4)]),
     "interpolate_size_1d": (lambda a: F.interpolate(a, size=9), lambda a: _torch().nn.functional.interpolate(a, size=9),
                             [normal(2, 2, 3)]),
+    "interpolate_bilinear_2x": (lambda a: F.interpolate(a, scale_factor=2, mode="bilinear"),
+                                lambda a: _torch().nn.functional.interpolate(a, scale_factor=2, mode="bilinear"),
+                                [normal(2, 3, 3, 4)]),
+    "interpolate_bilinear_0_6x": (lambda a: F.interpolate(a, scale_factor=0.6, mode="bilinear"),  # torch's 1/factor step
+                                  lambda a: _torch().nn.functional.interpolate(a, scale_factor=0.6, mode="bilinear"),
+                                  [normal(1, 2, 7, 5)]),
+    "interpolate_bilinear_size_align_corners": (
+        lambda a: F.interpolate(a, size=(5, 7), mode="bilinear", align_corners=True),
+        lambda a: _torch().nn.functional.interpolate(a, size=(5, 7), mode="bilinear", align_corners=True),
+        [normal(2, 1, 3, 4)]),
+    "interpolate_linear_size": (lambda a: F.interpolate(a, size=7, mode="linear"),
+                                lambda a: _torch().nn.functional.interpolate(a, size=7, mode="linear"),
+                                [normal(2, 2, 3)]),
     "group_norm_affine": (lambda a, w, b: F.group_norm(a, 2, w, b),
                           lambda a, w, b: _torch().nn.functional.group_norm(a, 2, w, b),
                           [normal(2, 4, 3, 2), normal(4), normal(4)]),
@@ -283,7 +296,7 @@ GRADGRAD = [
     "index_repeated_then_square", "index_two_int_arrays",
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy",
     "cross_entropy_probabilities", "binary_cross_entropy",
-    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "layer_norm_affine", "group_norm_affine", "elu",
+    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "interpolate_bilinear_0_6x", "layer_norm_affine", "group_norm_affine", "elu",
     "silu", "l1_loss", "pixel_shuffle", "avg_pool2d_3_stride_2_padding_1", "max_pool2d_3_stride_2_padding_1",
     "instance_norm_affine",
 ]
@@ -825,7 +838,9 @@ def test_interpolate_supports_whole_factors_and_names_the_rest(device):
     assert F.interpolate(x, scale_factor=(2, 3)).shape == (1, 2, 6, 12) and F.interpolate(x, size=(6, 8)).shape == (1, 2, 6, 8)
     for call, message in [(lambda: F.interpolate(x, scale_factor=1.5), "only whole factors"),
                           (lambda: F.interpolate(x, size=(5, 8)), "not a whole multiple"),
-                          (lambda: F.interpolate(x, scale_factor=2, mode="bilinear"), "only 'nearest'"),
+                          (lambda: F.interpolate(x, scale_factor=2, mode="bicubic"), "mode='bicubic' is not supported"),
+                          (lambda: F.interpolate(x, scale_factor=2, mode="linear"), r"mode='linear' expects \(N, C, L\)"),
+                          (lambda: F.interpolate(x, size=(0, 3), mode="bilinear"), "size must give 2 positive lengths"),
                           (lambda: F.interpolate(x), "exactly one of size and scale_factor")]:
         with pytest.raises((ValueError, NotImplementedError), match=message):
             call()

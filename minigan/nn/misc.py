@@ -131,36 +131,83 @@ def pad(input, pad, mode="constant", value=None):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """torch's ``F.interpolate`` in its 'nearest' mode, by whole factors: each pixel becomes a block of copies.
+    """torch's ``F.interpolate``: 'nearest' by whole factors, 'linear' (N, C, L) and 'bilinear' (N, C, H, W).
 
-    (N, C, H, W) -> (N, C, H*s, W*s) (or (N, C, L) -> (N, C, L*s)), with the
-    factors from `scale_factor` or from a `size` that is a whole multiple of the
-    input's. Upsample + Conv2d is the usual cure for the checkerboard pattern
-    of strided transposed convolutions (Odena et al. 2016; see lesson 7).
-    Built from reshape and broadcast, so the gradient sums each block.
+    The output size comes from `size` or from `scale_factor`. 'nearest' makes each
+    pixel a block of copies (whole factors only; built from reshape and broadcast,
+    so the gradient sums each block). 'linear' and 'bilinear' are linear maps
+    along each axis: a (out, in) matrix whose rows hold the two weights of the
+    neighbouring input pixels, so y = A_h x A_w^T, and the gradient is the same
+    matrices transposed. Upsample + Conv2d is the usual cure for the checkerboard
+    pattern of strided transposed convolutions (Odena et al. 2016; see lesson 7).
     """
     ag._expect_tensor(input, "interpolate")
-    if mode != "nearest":
-        raise NotImplementedError(f"interpolate: mode={mode!r} is not supported (only 'nearest')")
-    if align_corners is not None or antialias:
-        raise ValueError("interpolate: align_corners and antialias do not apply to mode='nearest'")
-    spatial = input.shape[2:]
-    if input.ndim not in (3, 4):
-        raise ValueError(f"interpolate: expected (N, C, L) or (N, C, H, W), got shape {tuple(input.shape)}")
+    if mode not in ("nearest", "linear", "bilinear"):
+        raise NotImplementedError(f"interpolate: mode={mode!r} is not supported ('nearest', 'linear', 'bilinear')")
+    wanted = {"nearest": (3, 4), "linear": (3,), "bilinear": (4,)}[mode]
+    if input.ndim not in wanted:
+        shapes = " or ".join({3: "(N, C, L)", 4: "(N, C, H, W)"}[n] for n in wanted)
+        raise ValueError(f"interpolate: mode={mode!r} expects {shapes}, got shape {tuple(input.shape)}")
+    if antialias or recompute_scale_factor:
+        raise NotImplementedError("interpolate: antialias and recompute_scale_factor are not supported")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
+    spatial = input.shape[2:]
     if size is not None:
         size = (size,) * len(spatial) if isinstance(size, (int, np.integer)) else tuple(size)
-        if len(size) != len(spatial) or any(o % i for o, i in zip(size, spatial)):
-            raise NotImplementedError(f"interpolate: size {size} is not a whole multiple of the input's {spatial}; "
-                                      "only whole factors are supported")
-        factors = tuple(o // i for o, i in zip(size, spatial))
     else:
         factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
-        if len(factors) != len(spatial) or any(f != int(f) or f < 1 for f in factors):
-            raise NotImplementedError(f"interpolate: scale_factor {scale_factor} is not supported; "
-                                      "only whole factors >= 1 (2, 3, ...)")
-        factors = tuple(int(f) for f in factors)
+    if mode == "nearest":
+        if align_corners is not None:
+            raise ValueError("interpolate: align_corners does not apply to mode='nearest'")
+        return _nearest(input, spatial, size, None if size is not None else factors)
+    if size is None:
+        if len(factors) != len(spatial) or any(not f > 0 for f in factors):
+            raise ValueError(f"interpolate: scale_factor must be positive, one per axis, got {scale_factor}")
+        size = tuple(int(n * f) for n, f in zip(spatial, factors))
+    if len(size) != len(spatial) or min(size) < 1:
+        raise ValueError(f"interpolate: size must give {len(spatial)} positive lengths, got {size}")
+    out = ag._floating(input)  # integers are interpolated in float32, as tanh and dropout compute them
+    for axis, (n_in, n_out) in enumerate(zip(spatial, size)):
+        # torch maps output pixel d to input position (d + 1/2) / factor - 1/2 (its factor, if given, else the sizes')
+        step = 1.0 / float(factors[axis]) if scale_factor is not None else n_in / n_out
+        weights = _linear_weights(backend.xp_of(out.data), n_in, n_out, step, bool(align_corners), out.dtype)
+        a = ag.Tensor(weights)  # (out, in): a constant, the same for every image
+        moved = ag.transpose(out, 2 + axis, -1)  # the axis to resample last
+        out = ag.transpose(ag.matmul(moved, ag.transpose(a, 0, 1)), 2 + axis, -1)
+    return out
+
+
+def _linear_weights(xp, n_in, n_out, step, align_corners, dtype):
+    """The (n_out, n_in) matrix of linear interpolation: row d weights the two input pixels around
+    d's source position by 1 - t and t (as torch computes it, clamped at the first pixel).
+
+    Built with the input's array module, so on a GPU nothing is copied from the host.
+    """
+    d = xp.arange(n_out, dtype=np.float64)
+    if align_corners:  # the corner pixels' centres line up: position d (n_in - 1) / (n_out - 1)
+        source = d * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        source = xp.maximum((d + 0.5) * step - 0.5, 0.0)
+    left = xp.minimum(xp.floor(source), n_in - 1)
+    right = xp.minimum(left + 1, n_in - 1)  # the last pixel is its own right neighbour: its weights add to 1
+    t = (source - left)[:, None]
+    pixels = xp.arange(n_in, dtype=np.float64)
+    weights = (pixels == left[:, None]) * (1.0 - t) + (pixels == right[:, None]) * t
+    return weights.astype(dtype)
+
+
+def _nearest(input, spatial, size, factors):
+    """'nearest' by whole factors: (N, C, H, W) -> (N, C, H*sh, W*sw), each pixel a block of copies."""
+    if size is not None:
+        if len(size) != len(spatial) or any(o % i for o, i in zip(size, spatial)):
+            raise NotImplementedError(f"interpolate: size {size} is not a whole multiple of the input's {spatial}; "
+                                      "mode='nearest' supports whole factors only")
+        factors = tuple(o // i for o, i in zip(size, spatial))
+    elif len(factors) != len(spatial) or any(f != int(f) or f < 1 for f in factors):
+        raise NotImplementedError(f"interpolate: scale_factor {factors} is not supported by mode='nearest'; "
+                                  "only whole factors >= 1 (2, 3, ...)")
+    factors = tuple(int(f) for f in factors)
     # (N, C, H, W) -> (N, C, H, 1, W, 1) -> broadcast (N, C, H, sh, W, sw) -> (N, C, H*sh, W*sw)
     spread = ag.reshape(input, *input.shape[:2], *[k for n in spatial for k in (n, 1)])
     copies = ag.broadcast_to(spread, (*input.shape[:2], *[k for n, f in zip(spatial, factors) for k in (n, f)]))
@@ -168,12 +215,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
 
 
 class Upsample(Module):
-    """Nearest-neighbour upsampling by whole factors (``F.interpolate``): Upsample(scale_factor=2) doubles H and W."""
+    """Upsampling by ``F.interpolate``: Upsample(scale_factor=2) doubles H and W ('nearest' copies pixels,
+    'bilinear' interpolates them)."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
-        if mode != "nearest":
-            raise NotImplementedError(f"Upsample: mode={mode!r} is not supported (only 'nearest')")
+        if mode not in ("nearest", "linear", "bilinear"):
+            raise NotImplementedError(f"Upsample: mode={mode!r} is not supported ('nearest', 'linear', 'bilinear')")
         self.size, self.mode, self.align_corners = size, mode, align_corners
         self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) else scale_factor
 
