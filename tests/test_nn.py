@@ -943,6 +943,8 @@ def test_upsample_zeropad_softmax_modules_match_torch(device):
              (nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True),
               torch.nn.Upsample(size=(7, 9), mode="bilinear", align_corners=True)),
              (nn.ZeroPad2d(1), torch.nn.ZeroPad2d(1)), (nn.ZeroPad2d((1, 2, 0, 3)), torch.nn.ZeroPad2d((1, 2, 0, 3))),
+             (nn.ReflectionPad2d(3), torch.nn.ReflectionPad2d(3)),
+             (nn.ReplicationPad2d((1, 2, 0, 3)), torch.nn.ReplicationPad2d((1, 2, 0, 3))),
              (nn.Softmax(dim=1), torch.nn.Softmax(dim=1)), (nn.LogSoftmax(dim=-1), torch.nn.LogSoftmax(dim=-1))]
     for ours, theirs in pairs:
         assert repr(ours) == repr(theirs)

@@ -152,6 +152,12 @@ CASES = {
     "index_slices": (lambda a: a[1:, ::2], lambda a: a[1:, ::2], [normal(4, 5)]),
     "pad_last_two_axes": (lambda a: F.pad(a, (1, 2, 0, 3)), lambda a: _torch().nn.functional.pad(a, (1, 2, 0, 3)),
                           [normal(2, 3, 4)]),
+    "pad_reflect": (lambda a: F.pad(a, (2, 1, 1, 2), mode="reflect"),
+                    lambda a: _torch().nn.functional.pad(a, (2, 1, 1, 2), mode="reflect"), [normal(2, 3, 4, 5)]),
+    "pad_replicate": (lambda a: F.pad(a, (1, 3, 2, 0), mode="replicate"),
+                      lambda a: _torch().nn.functional.pad(a, (1, 3, 2, 0), mode="replicate"), [normal(2, 2, 3, 4)]),
+    "pad_circular": (lambda a: F.pad(a, (2, 2, 1, 0), mode="circular"),
+                     lambda a: _torch().nn.functional.pad(a, (2, 2, 1, 0), mode="circular"), [normal(1, 2, 3, 4)]),
     "pixel_shuffle": (lambda a: F.pixel_shuffle(a, 2), lambda a: _torch().nn.functional.pixel_shuffle(a, 2),
                       [normal(2, 8, 3, 2)]),
     # distinct values: no ties for a window's max
@@ -296,7 +302,7 @@ GRADGRAD = [
     "index_repeated_then_square", "index_two_int_arrays",
     "cat_axis1", "stack", "transpose", "sum_to", "broadcast_to", "log_softmax", "cross_entropy",
     "cross_entropy_probabilities", "binary_cross_entropy",
-    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "interpolate_nearest_2x", "interpolate_bilinear_0_6x", "layer_norm_affine", "group_norm_affine", "elu",
+    "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "pad_reflect", "interpolate_nearest_2x", "interpolate_bilinear_0_6x", "layer_norm_affine", "group_norm_affine", "elu",
     "silu", "l1_loss", "pixel_shuffle", "avg_pool2d_3_stride_2_padding_1", "max_pool2d_3_stride_2_padding_1",
     "instance_norm_affine",
 ]
@@ -823,8 +829,18 @@ def test_pad_as_in_torch_and_its_mistakes_named(device):
     x = mg.ones(1, 2, 3, 3, device=device)
     assert F.pad(x, (1, 1, 2, 2)).shape == (1, 2, 7, 5) and F.pad(x, (1, 1, 1, 1, 1, 1)).shape == (1, 4, 5, 5)
     assert float(F.pad(x, (1, 1), value=-1.0).sum()) == 18.0 - 12.0
-    with pytest.raises(NotImplementedError, match="mode='reflect' is not supported"):
-        F.pad(x, (1, 1), mode="reflect")
+    with pytest.raises(NotImplementedError, match="mode='symmetric' is not supported"):
+        F.pad(x, (1, 1), mode="symmetric")
+    with pytest.raises(ValueError, match=r"mode='reflect' needs widths >= 0 and at most 2 for an axis of size 3, got \(3, 0\)"):
+        F.pad(x, (3, 0), mode="reflect")  # reflect never repeats the edge pixel, so 2 is all a size-3 axis has
+    with pytest.raises(ValueError, match="mode='replicate' needs widths >= 0 for an axis"):
+        F.pad(x, (-1, 0), mode="replicate")
+    with pytest.raises(ValueError, match="value applies to mode='constant' only"):
+        F.pad(x, (1, 1), mode="reflect", value=1.0)
+    row = mg.tensor([[[1.0, 2.0, 3.0]]], device=device)
+    assert F.pad(row, (2, 2), mode="reflect").tolist() == [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]]
+    assert F.pad(row, (2, 2), mode="replicate").tolist() == [[[1.0, 1.0, 1.0, 2.0, 3.0, 3.0, 3.0]]]
+    assert F.pad(row, (2, 3), mode="circular").tolist() == [[[2.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0, 3.0]]]
     with pytest.raises(TypeError, match="even length"):
         F.pad(x, (1, 1, 1))
     with pytest.raises(ValueError, match="pad 5 axes, but the input has 4"):

@@ -26,6 +26,8 @@ from .misc import (  # noqa: F401
     LogSoftmax,
     MaxPool2d,
     PixelShuffle,
+    ReflectionPad2d,
+    ReplicationPad2d,
     Softmax,
     Unflatten,
     Upsample,

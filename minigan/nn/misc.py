@@ -1,5 +1,5 @@
-"""Dropout, Dropout2d, Unflatten, padding, resizing and pooling (pad, interpolate, Upsample, PixelShuffle,
-AvgPool2d, MaxPool2d), Softmax."""
+"""Dropout, Dropout2d, Unflatten, padding (ZeroPad2d, ReflectionPad2d, ReplicationPad2d), resizing and pooling
+(pad, interpolate, Upsample, PixelShuffle, AvgPool2d, MaxPool2d), Softmax."""
 
 import numpy as np
 
@@ -105,14 +105,16 @@ class Unflatten(Module):
 def pad(input, pad, mode="constant", value=None):
     """torch's ``F.pad``: `pad` = (left, right, top, bottom, ...) widths, from the last axis backwards.
 
-    Positive widths add rows of `value` (0 by default), negative ones cut
-    rows off; ``F.pad(x, (1, 1, 2, 2))`` pads the width by 1 and the height
-    by 2 on each side. Only the constant mode is there.
+    ``F.pad(x, (1, 1, 2, 2))`` pads the width by 1 and the height by 2 on each
+    side. mode='constant' adds rows of `value` (0 by default), and negative
+    widths cut rows off; 'reflect' mirrors the image at its edge pixels (a
+    width below the axis' size), 'replicate' repeats the edge pixels, and
+    'circular' wraps around (CycleGAN's generators pad with 'reflect').
     """
     ag._expect_tensor(input, "pad")
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode={mode!r} is not supported (only 'constant'); "
-                                  "for 'reflect' or 'replicate', build the border with indexing and minigan.cat")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise NotImplementedError(f"pad: mode={mode!r} is not supported ('constant', 'reflect', 'replicate', "
+                                  "'circular')")
     if not isinstance(pad, (tuple, list)) or len(pad) % 2 or not all(isinstance(w, (int, np.integer)) for w in pad):
         raise TypeError(f"pad: widths must be a tuple of ints of even length (left, right, top, bottom, ...), got {pad!r}")
     if len(pad) // 2 > input.ndim:
@@ -120,6 +122,10 @@ def pad(input, pad, mode="constant", value=None):
     widths = [(0, 0)] * input.ndim
     for i in range(len(pad) // 2):  # pad[0:2] is the last axis
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
+    if mode != "constant":
+        if value is not None:
+            raise ValueError(f"pad: value applies to mode='constant' only, not {mode!r}")
+        return _border_pad(input, widths, mode)
     sizes = [n + a + b for n, (a, b) in zip(input.shape, widths)]
     if min(sizes, default=1) < 0:
         raise ValueError(f"pad: widths {tuple(pad)} cut more than the input's shape {tuple(input.shape)} holds")
@@ -127,6 +133,32 @@ def pad(input, pad, mode="constant", value=None):
         input = ag.getitem(input, tuple(slice(max(0, -a), n - max(0, -b)) for n, (a, b) in zip(input.shape, widths)))
         widths = [(max(0, a), max(0, b)) for a, b in widths]
     return ag.Pad(widths, 0.0 if value is None else float(value))(input)
+
+
+def _border_pad(input, widths, mode):
+    """'reflect', 'replicate' or 'circular' padding: each padded axis re-indexed with an integer array,
+    so the gradient (indexing's: scatter-add) adds each copy's gradient onto the pixel it came from."""
+    xp = backend.xp_of(input.data)
+    out = input
+    for axis, (before, after) in enumerate(widths):
+        if before == after == 0:
+            continue
+        n = input.shape[axis]
+        most = {"reflect": n - 1, "circular": n, "replicate": None}[mode]  # reflect never repeats the edge pixel
+        if min(before, after) < 0 or (most is not None and max(before, after) > most):
+            limit = "" if most is None else f" and at most {most}"
+            raise ValueError(f"pad: mode={mode!r} needs widths >= 0{limit} for an axis of size {n}, "
+                             f"got {(before, after)}")
+        i = xp.arange(-before, n + after)  # the source pixel of each output pixel, before folding it in
+        if mode == "replicate":
+            i = xp.clip(i, 0, n - 1)
+        elif mode == "circular":
+            i = i % n
+        else:  # mirror at pixel 0 and at pixel n - 1
+            i = xp.abs(i)
+            i = xp.where(i > n - 1, 2 * (n - 1) - i, i)
+        out = ag.getitem(out, (slice(None),) * axis + (i,))
+    return out
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
@@ -413,17 +445,32 @@ class MaxPool2d(Module):
 class ZeroPad2d(Module):
     """Zeros around the image: padding = p, or (left, right, top, bottom)."""
 
+    mode = "constant"
+
     def __init__(self, padding):
         super().__init__()
         self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
         if len(self.padding) != 4:
-            raise ValueError(f"ZeroPad2d: padding must be an int or (left, right, top, bottom), got {padding!r}")
+            raise ValueError(f"{type(self).__name__}: padding must be an int or (left, right, top, bottom), "
+                             f"got {padding!r}")
 
     def forward(self, x):
-        return pad(x, self.padding)
+        return pad(x, self.padding, self.mode)
 
     def extra_repr(self):
         return f"{self.padding}"
+
+
+class ReflectionPad2d(ZeroPad2d):
+    """The image mirrored at its edge pixels (``F.pad(mode='reflect')``): no hard border for the next convolution."""
+
+    mode = "reflect"
+
+
+class ReplicationPad2d(ZeroPad2d):
+    """The edge pixels repeated outwards (``F.pad(mode='replicate')``)."""
+
+    mode = "replicate"
 
 
 class Softmax(Module):
