@@ -153,3 +153,75 @@ def test_tensor_dataset_batches_one_tensor_per_tensor_given_as_torchs(device):
         minigan.data.TensorDataset(points)
     with pytest.raises(TypeError, match=r"got a Tensor: .* or tensors with minigan.data.TensorDataset"):
         DataLoader(minigan.tensor(points), 2)
+
+
+class _Examples(minigan.data.Dataset):
+    """A dataset read one example at a time, as PyTorch code writes its own: (point, label) pairs."""
+
+    def __init__(self, n=7, fields=2):
+        self.points = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+        self.fields = fields
+
+    def __len__(self):
+        return len(self.points)
+
+    def __getitem__(self, i):
+        point = minigan.tensor(self.points[i])
+        return (point, i % 3) if self.fields == 2 else point
+
+
+def test_a_dataset_read_one_example_at_a_time_is_collated_as_torchs(device):
+    torch = pytest.importorskip("torch")
+
+    class TorchExamples(torch.utils.data.Dataset):
+        def __init__(self, n=7):
+            self.points = np.arange(2 * n, dtype=np.float32).reshape(n, 2)
+
+        def __len__(self):
+            return len(self.points)
+
+        def __getitem__(self, i):
+            return torch.tensor(self.points[i]), i % 3
+
+    for drop_last in (False, True):
+        mine = [[t.tolist() for t in b] for b in DataLoader(_Examples(), 3, drop_last=drop_last, device=device)]
+        torchs = [[t.tolist() for t in b] for b in torch.utils.data.DataLoader(TorchExamples(), 3, drop_last=drop_last)]
+        assert mine == torchs
+    points, labels = next(iter(DataLoader(_Examples(), 4, shuffle=True, seed=0, device=device)))
+    assert points.dtype == np.float32 and labels.dtype == np.int64 and points.device == labels.device == device
+    np.testing.assert_array_equal(labels.numpy(), (points.numpy()[:, 0] // 2).astype(np.int64) % 3)  # pairs kept
+    single = next(iter(DataLoader(_Examples(fields=1), 4, device=device)))  # examples that are not tuples
+    assert isinstance(single, minigan.Tensor) and single.shape == (4, 2)
+
+
+def test_a_dataset_read_one_example_at_a_time_resumes_exactly(tmp_path):
+    def firsts(batches):  # the first coordinate of every point, batch by batch
+        return [points.numpy()[:, 0].tolist() for points, _ in batches]
+
+    uninterrupted = firsts(DataLoader(_Examples(10), 3, shuffle=True, seed=4))
+    loader = DataLoader(_Examples(10), 3, shuffle=True, seed=4)
+    batches = iter(loader)
+    seen = firsts([next(batches)])
+    state = _through_disk(loader.state_dict(), tmp_path)
+    resumed = DataLoader(_Examples(10), 3, shuffle=True, seed=99)
+    resumed.load_state_dict(state)
+    assert seen + firsts(resumed) == uninterrupted and len(uninterrupted) == 4
+
+
+def test_a_dataset_whose_examples_do_not_stack_is_named():
+    class Ragged(minigan.data.Dataset):
+        def __len__(self):
+            return 4
+
+        def __getitem__(self, i):
+            return (np.zeros(i + 1), 0) if i < 3 else (np.zeros(1),)
+
+    with pytest.raises(TypeError, match="DataLoader: cannot stack the examples' fields into a batch"):
+        next(iter(DataLoader(Ragged(), 2)))
+    with pytest.raises(TypeError, match="every example of a Dataset must have the same number of fields"):
+        list(DataLoader(Ragged(), 4))
+    with pytest.raises(NotImplementedError, match="a Dataset subclass must define __getitem__"):
+        minigan.data.Dataset()[0]
+    floats = next(iter(DataLoader(type("Floats", (minigan.data.Dataset,), {
+        "__len__": lambda self: 3, "__getitem__": lambda self, i: 0.5 * i})(), 3)))
+    assert floats.dtype == np.float32 and floats.tolist() == [0.0, 0.5, 1.0]  # PyTorch's collate gives float64

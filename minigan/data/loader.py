@@ -1,4 +1,4 @@
-"""`DataLoader`: batches of (images, labels) as Tensors, like PyTorch's; `TensorDataset`.
+"""`DataLoader`: batches of (images, labels) as Tensors, like PyTorch's; `TensorDataset` and `Dataset`.
 
     loader = DataLoader(MNIST(), batch_size=64, shuffle=True, seed=0)
     for real, labels in loader:
@@ -13,10 +13,57 @@ skips those batches. Saving it in a checkpoint makes a resumed run see exactly
 the batches an uninterrupted run would have seen — even in the middle of an epoch.
 """
 
+import numbers
+
 import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
+
+
+class Dataset:
+    """Base class of a dataset read one example at a time, as ``torch.utils.data.Dataset``.
+
+    A subclass gives ``__len__`` and ``__getitem__(i)`` for example i: a tensor, an
+    array or a number, or a tuple of them (an image and its label). A DataLoader
+    over it calls ``__getitem__`` batch_size times per batch and stacks the
+    examples field by field, as PyTorch's default collate does (Python floats
+    become float32 here, where PyTorch makes float64). minigan's own datasets
+    (MNIST, ArrayDataset, TensorDataset) instead cut a whole batch with one
+    index array, which is much faster for data held in memory.
+    """
+
+    def __len__(self):
+        raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must define __len__")
+
+    def __getitem__(self, index):
+        raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must define __getitem__(i)")
+
+
+def _collate(examples):
+    """Stack a list of examples field by field: a tuple of batches, or one batch if the examples are not tuples."""
+    first = examples[0]
+    if isinstance(first, (tuple, list)):
+        if any(not isinstance(e, (tuple, list)) or len(e) != len(first) for e in examples):
+            raise TypeError("DataLoader: every example of a Dataset must have the same number of fields")
+        return tuple(_stack([e[k] for e in examples]) for k in range(len(first)))
+    return _stack(examples)
+
+
+def _stack(values):
+    """One field of a batch: tensors or arrays stacked on a new first axis; numbers as int64 or float32 arrays."""
+    values = [v.data if isinstance(v, Tensor) else v for v in values]
+    if all(isinstance(v, (bool, np.bool_)) for v in values):
+        return np.array(values)
+    if all(isinstance(v, numbers.Integral) for v in values):
+        return np.array(values, dtype=np.int64)
+    if all(isinstance(v, numbers.Real) for v in values):
+        return np.array(values, dtype=np.float32)  # no silent float64 (PyTorch's collate makes float64)
+    try:
+        return backend.xp_of(values[0]).stack(values)
+    except (TypeError, ValueError, AttributeError) as error:
+        raise TypeError(f"DataLoader: cannot stack the examples' fields into a batch ({error}); every example must "
+                        "give tensors or arrays of one shape, or numbers") from None
 
 
 class TensorDataset:
@@ -53,7 +100,8 @@ class DataLoader:
 
     ``dataset``: anything with ``len()`` whose ``dataset[index_array]`` returns a
     pair of arrays (images, labels) — e.g. ``MNIST`` or ``Digits`` — or a tuple of
-    any length, as ``TensorDataset`` does (then each batch is a tuple as long).
+    any length, as ``TensorDataset`` does (then each batch is a tuple as long); or
+    a ``Dataset`` subclass, read one example at a time as in PyTorch and stacked.
     ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
     smaller batch; ``seed``: seed of the shuffling generator (None: random);
     ``device``: where the batches are put ("cpu" or "cuda"). PyTorch's
@@ -117,7 +165,13 @@ class DataLoader:
             order = backend.asarray(order, device=self.device)  # one small copy per epoch
         for i in range(start, len(self)):
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
-            if source is None:
+            if isinstance(self.dataset, Dataset):  # one example at a time, stacked (PyTorch's default collate)
+                batch = _collate([self.dataset[int(k)] for k in index])
+                if not isinstance(batch, tuple):  # examples that are not tuples: the batch is one tensor
+                    self._batches_done = i + 1
+                    yield Tensor(batch, device=self.device)
+                    continue
+            elif source is None:
                 batch = self.dataset[index]
                 if not (isinstance(batch, tuple) and len(batch) >= 1):
                     raise TypeError(
@@ -138,7 +192,7 @@ class DataLoader:
         None on the CPU, or for a dataset that holds neither (its batches are
         then copied one at a time).
         """
-        if self.device == "cpu":
+        if self.device == "cpu" or isinstance(self.dataset, Dataset):  # a Dataset is read one example at a time
             return None
         if self._on_device is None:
             if isinstance(self.dataset, TensorDataset):
