@@ -167,10 +167,6 @@ class DataLoader:
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
             if isinstance(self.dataset, Dataset):  # one example at a time, stacked (PyTorch's default collate)
                 batch = _collate([self.dataset[int(k)] for k in index])
-                if not isinstance(batch, tuple):  # examples that are not tuples: the batch is one tensor
-                    self._batches_done = i + 1
-                    yield Tensor(batch, device=self.device)
-                    continue
             elif source is None:
                 batch = self.dataset[index]
                 if not (isinstance(batch, tuple) and len(batch) >= 1):
@@ -181,7 +177,10 @@ class DataLoader:
             else:  # cut the batch on the GPU: no host -> device copy per batch
                 batch = tuple(array[index] for array in source)
             self._batches_done = i + 1
-            yield tuple(Tensor(part, device=self.device) for part in batch)
+            if isinstance(batch, tuple):
+                yield tuple(Tensor(part, device=self.device) for part in batch)
+            else:  # a Dataset whose examples are not tuples: the batch is one tensor
+                yield Tensor(batch, device=self.device)
         self._epoch_start_state = None  # the epoch is complete
         self._batches_done = 0
 
