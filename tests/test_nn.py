@@ -545,13 +545,10 @@ def test_apply_says_what_to_write_for_the_older_data_normal_init():
         nn.Linear(2, 2).apply(lambda m: m.nothing)
 
 
-def test_apply_visits_like_torch_and_runs_the_dcgan_tutorial_init():
-    model = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.BatchNorm2d(8), nn.Sequential(nn.Linear(3, 1)))
-    order = []
-    assert model.apply(lambda m: order.append(type(m).__name__)) is model
-    assert order == ["Conv2d", "BatchNorm2d", "Linear", "Sequential", "Sequential"]  # children before parents
+def _dcgan_init(nn):
+    """The DCGAN init as PyTorch code writes it, word for word (the tutorial and the GAN collections alike)."""
 
-    def weights_init(m):  # word for word from the PyTorch DCGAN tutorial
+    def weights_init(m):
         classname = m.__class__.__name__
         if classname.find("Conv") != -1:
             nn.init.normal_(m.weight.data, 0.0, 0.02)
@@ -559,7 +556,16 @@ def test_apply_visits_like_torch_and_runs_the_dcgan_tutorial_init():
             nn.init.normal_(m.weight.data, 1.0, 0.02)
             nn.init.constant_(m.bias.data, 0)
 
-    model.apply(weights_init)
+    return weights_init
+
+
+def test_apply_visits_like_torch_and_runs_the_dcgan_tutorial_init():
+    model = nn.Sequential(nn.Conv2d(1, 8, 4, 2, 1), nn.BatchNorm2d(8), nn.Sequential(nn.Linear(3, 1)))
+    order = []
+    assert model.apply(lambda m: order.append(type(m).__name__)) is model
+    assert order == ["Conv2d", "BatchNorm2d", "Linear", "Sequential", "Sequential"]  # children before parents
+
+    model.apply(_dcgan_init(nn))
     conv, bn = model[0].weight.numpy(), model[1].weight.numpy()
     assert abs(conv.std() - 0.02) < 0.005 and abs(bn.mean() - 1.0) < 0.03 and not model[1].bias.numpy().any()
     assert model.double()[0].weight.dtype == np.float64 and model.float()[0].weight.dtype == np.float32
@@ -701,7 +707,7 @@ def _collection_style_cgan(lib, latent_dim=6, n_classes=3, img_shape=(1, 8, 8)):
     """A conditional DCGAN in the style of the popular PyTorch GAN collections: the label's embedding
     concatenated to the noise (``torch.cat((self.label_emb(labels), noise), -1)``), Upsample + Conv2d
     blocks with ``nn.BatchNorm2d(n, 0.8)`` (eps given positionally), ``out.view(out.shape[0], ...)``,
-    ``int(np.prod(img_shape))``, and weights initialised by class name through ``apply``."""
+    ``int(np.prod(img_shape))``, and weights initialised by class name through ``apply`` (``_dcgan_init``)."""
     nn, init_size = lib.nn, img_shape[1] // 4
 
     class Generator(nn.Module):
@@ -734,17 +740,9 @@ def _collection_style_cgan(lib, latent_dim=6, n_classes=3, img_shape=(1, 8, 8)):
             out = self.model(img)
             return self.adv_layer(lib.cat((out.view(out.size(0), -1), self.label_embedding(labels)), -1))
 
-    def weights_init_normal(m):
-        classname = m.__class__.__name__
-        if classname.find("Conv") != -1:
-            nn.init.normal_(m.weight.data, 0.0, 0.02)
-        elif classname.find("BatchNorm") != -1:
-            nn.init.normal_(m.weight.data, 1.0, 0.02)
-            nn.init.constant_(m.bias.data, 0.0)
-
     G, D = Generator(), Discriminator()
-    G.apply(weights_init_normal)
-    D.apply(weights_init_normal)
+    G.apply(_dcgan_init(nn))
+    D.apply(_dcgan_init(nn))
     assert int(np.prod(img_shape)) == 64 and G(lib.zeros(2, latent_dim), lib.tensor([0, 2])).shape == (2, *img_shape)
     return G, D
 
