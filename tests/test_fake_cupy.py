@@ -104,7 +104,7 @@ def test_every_cuda_test_passes_through_the_stand_in():
     tail = run.stdout[-3000:] + run.stderr[-2000:]
     assert run.returncode == 0, tail
     passed = int(re.search(r"(\d+) passed", run.stdout).group(1))
-    assert passed >= 900, tail  # 914 cuda cases on 3 Dec; fewer means they stopped being collected
+    assert passed >= 920, tail  # 940 cuda cases on 3 Dec; fewer means they stopped being collected
     skips = [line for line in run.stdout.splitlines() if line.startswith("SKIPPED")]
     # none may skip but the check of the no-GPU error, which needs a machine without CUDA
     assert all("a GPU is usable here" in line for line in skips), tail
