@@ -2548,8 +2548,7 @@ def normal(mean, std=1.0, size=None, *, dtype=None, device=None, requires_grad=F
         size = (size,)
     z = randn(*size, dtype=dtype, device=device)
     with no_grad():  # the draw is a new leaf, whatever mean and std were computed from
-        out = z * (std.detach() if isinstance(std, Tensor) else float(std))
-        out = out + (mean.detach() if isinstance(mean, Tensor) else float(mean))
+        out = z * std + mean
     return out.requires_grad_(requires_grad)
 
 

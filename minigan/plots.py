@@ -167,8 +167,9 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     """Images side by side in one image tensor (C, H', W'), as ``torchvision.utils.make_grid``.
 
     `tensor` holds (N, C, H, W) images, or is a list of (C, H, W) ones, or one
-    (C, H, W) or (H, W) image (a tensor or its ``.data`` array). Rows of `nrow` images, `padding` pixels of
-    `pad_value` around each; one-channel images are repeated into three (RGB).
+    (C, H, W) or (H, W) image (a tensor or its ``.data`` array). Rows of `nrow`
+    images, `padding` pixels of `pad_value` around each; one-channel images are
+    repeated into three (RGB).
     ``normalize=True`` maps `value_range` (low, high) to [0, 1], clipping values
     outside it; without a range it takes the images' own min and max (each
     image's own with ``scale_each=True``). A generator's tanh output is
