@@ -80,3 +80,22 @@ def test_bench_dcgan_steps_run_both_ways():
     step, G2, _ = dcgan.minigan_step(batch=2)
     np.testing.assert_array_equal(G2.net[0].weight.numpy(), before)  # both start from the same weights
     step()
+
+
+def test_numpy_blas_names_the_kernel_and_whether_the_environment_forced_it():
+    from minigan.benchmarks.common import numpy_blas
+
+    info = [  # as threadpoolctl reports them, PyTorch's libraries loaded too
+        {"user_api": "openmp", "internal_api": "openmp", "filepath": "/x/torch/lib/libgomp.so", "num_threads": 2},
+        {"user_api": "blas", "internal_api": "mkl", "filepath": "/x/torch/lib/libmkl.so", "version": "2025",
+         "num_threads": 2},
+        {"user_api": "blas", "internal_api": "openblas", "filepath": "/x/numpy.libs/libscipy_openblas64_.so",
+         "version": "0.3.31", "architecture": "Haswell", "num_threads": 2},
+    ]
+    forced = numpy_blas(info, {"OPENBLAS_CORETYPE": "Haswell"})
+    assert forced.startswith("NumPy's BLAS: OpenBLAS 0.3.31, Haswell kernel, 2 threads")
+    assert "OPENBLAS_CORETYPE=Haswell" in forced and "env -u OPENBLAS_CORETYPE" in forced
+    chosen = numpy_blas(info, {})
+    assert chosen == "NumPy's BLAS: OpenBLAS 0.3.31, Haswell kernel, 2 threads"
+    assert numpy_blas(info[:1], {}) == "NumPy's BLAS: not found by threadpoolctl"
+    assert numpy_blas().startswith("NumPy's BLAS: ")  # this machine's, whatever it is
