@@ -61,8 +61,8 @@ def numpy_blas(info=None, environ=None):
     forced = environ.get("OPENBLAS_CORETYPE")
     if name == "OpenBLAS" and forced:
         line += (f" (chosen by OPENBLAS_CORETYPE={forced} in the environment, not by OpenBLAS for this CPU; "
-                 "its own choice may be faster: compare with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "
-                 "minigan bench ...`)")
+                 "its own choice may be faster: to compare, run the command as `env -u OPENBLAS_CORETYPE "
+                 "-u OPENBLAS_L2_SIZE minigan ...`)")
     return line
 
 
