@@ -38,6 +38,9 @@ def test_train_writes_the_run_folder(toy_run):
     config = json.loads((toy_run / "config.json").read_text())
     assert (config["dataset"], config["loss"], config["k"], config["steps"], config["batch_size"], config["seed"]) == (
         "grid", "minimax", 2, 6, 32, 1)
+    ran_on = config["environment"]  # what the numbers depend on besides the settings
+    assert ran_on["device"] == "cpu" and ran_on["numpy"] == np.__version__ and ran_on["minigan"] == minigan.__version__
+    assert ran_on["blas"] and not ran_on["blas"].startswith("NumPy's BLAS")
     steps = [json.loads(line) for line in (toy_run / "metrics.jsonl").read_text().splitlines()]
     assert any(r.get("eval") and r["num_modes"] == 25 for r in steps)
     assert all(set(r) >= {"V", "D_real", "D_fake", "loss_d", "loss_g"} for r in steps if not r.get("eval"))

@@ -79,6 +79,8 @@ def test_resume_after_two_epochs_is_bit_identical_to_four_in_one_go(device, digi
     assert [json.loads(line)["epoch"] for line in lines] == [1, 2, 3, 4]
     for name in ["samples_epoch_001.png", "samples_epoch_004.png", "samples.gif", "losses.png", "config.json"]:
         assert (run / name).exists(), name
+    ran_on = json.loads((run / "config.json").read_text())["environment"]
+    assert ran_on["device"] == device and ran_on["numpy"] == np.__version__ and "blas" in ran_on
     # the weights really moved away from their initial values
     minigan.manual_seed(0)
     G, D = dcgan()

@@ -4,3 +4,27 @@ Each module writes a run folder and checkpoints with a ``kind`` entry, and
 offers ``sample_checkpoint(path, n, seed)`` and ``evaluate_checkpoint(path, n, seed)``
 for `minigan sample` and `minigan eval`.
 """
+
+
+def environment(device):
+    """What a run computed with, for its ``config.json``.
+
+    The same seed repeats a run's numbers only with the same device, libraries
+    and BLAS kernel: OpenBLAS's kernels round some products differently (see
+    docs/speed.md). Written next to the settings, never read back.
+    """
+    import os
+    import platform
+
+    import numpy as np
+
+    from .. import __version__, backend
+    from ..benchmarks.common import numpy_blas
+
+    env = {"device": device, "minigan": __version__, "python": platform.python_version(), "numpy": np.__version__,
+           "blas": numpy_blas(environ={}).removeprefix("NumPy's BLAS: ")}
+    if os.environ.get("OPENBLAS_CORETYPE"):
+        env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
+    if device != "cpu":
+        env["cupy"] = backend.xp_for_device(device).__version__
+    return env

@@ -2,7 +2,7 @@
 
 The run folder holds:
 
-* ``config.json``            the settings of the run
+* ``config.json``            the settings of the run, and what it ran on (``environment``)
 * ``checkpoint.npz``          models, optimizers, RNG states, data-loader state, epoch
                               (rewritten atomically after every epoch, and on Ctrl-C)
 * ``metrics.jsonl``           one line per epoch: mean losses, D outputs, seconds, peak memory
@@ -44,6 +44,7 @@ from ..data.mnist import MNIST
 from ..gan import LOSSES, GANTrainer, TrainingDiverged, sample
 from ..models import Z_DIM, dcgan
 from ..serialization import CheckpointError, load
+from . import environment
 from .interrupt import CtrlC
 
 KIND = "mnist-dcgan"
@@ -231,7 +232,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         return _dry_run(config, G, D, data, loader, trainer, device, out, log)
 
     out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (out / "config.json").write_text(json.dumps({**config, "environment": environment(device)}, indent=2) + "\n")
     if state is None:
         (out / "metrics.jsonl").write_text("")  # a fresh run starts a fresh log
 

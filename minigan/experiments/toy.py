@@ -2,7 +2,7 @@
 
 The run folder (--out DIR) gets:
 
-    config.json      the settings of the run
+    config.json      the settings of the run, and what it ran on ("environment")
     metrics.jsonl    one JSON line per logged step (V, D(x), D(G(z)), losses, grad norms)
                      and per evaluation (modes covered, high-quality fraction, KL)
     checkpoint.npz   models, optimizers, RNG state and step (exact resume)
@@ -21,6 +21,7 @@ from .. import backend, gan, nn, optim
 from ..data.toy import TOY_DATASETS, toy_dataset
 from ..metrics import mode_metrics
 from ..serialization import CheckpointError, load
+from . import environment
 from .interrupt import CtrlC
 
 KIND = "toy"
@@ -210,7 +211,7 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     with open(metrics_path, "w") as f:
         f.writelines(json.dumps(r) + "\n" for r in records)
     with open(os.path.join(out, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
+        json.dump({**config, "environment": environment(config["device"])}, f, indent=2)
 
     logs = [r for r in records if not r.get("eval")]
     evals = [r for r in records if r.get("eval")]
