@@ -296,3 +296,14 @@ def test_weight_average_is_kept_resumed_exactly_and_sampled(device, digits, tmp_
 
     G, _ = load_generator(straight / "checkpoint.npz")
     np.testing.assert_array_equal(G.net[0].weight.numpy(), avg)
+
+
+def test_the_run_environment_names_a_blas_kernel_forced_by_the_environment(monkeypatch):
+    from minigan.experiments import environment
+
+    monkeypatch.setenv("OPENBLAS_CORETYPE", "Haswell")
+    assert environment("cpu")["OPENBLAS_CORETYPE"] == "Haswell"
+    monkeypatch.delenv("OPENBLAS_CORETYPE")
+    ran_on = environment("cpu")
+    assert "OPENBLAS_CORETYPE" not in ran_on and "cupy" not in ran_on
+    assert set(ran_on) == {"device", "minigan", "python", "numpy", "blas"}
