@@ -57,7 +57,8 @@ def numpy_blas(info=None, environ=None):
     lib = ours[0]
     name = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}.get(lib.get("internal_api"), lib.get("internal_api"))
     kernel = f", {lib['architecture']} kernel" if lib.get("architecture") else ""
-    line = f"NumPy's BLAS: {name} {lib.get('version') or ''}{kernel}, {lib.get('num_threads')} threads"
+    version = f" {lib['version']}" if lib.get("version") else ""
+    line = f"NumPy's BLAS: {name}{version}{kernel}, {lib.get('num_threads')} threads"
     forced = environ.get("OPENBLAS_CORETYPE")
     if name == "OpenBLAS" and forced:
         line += (f" (chosen by OPENBLAS_CORETYPE={forced} in the environment, not by OpenBLAS for this CPU; "
