@@ -83,7 +83,7 @@ def test_bench_dcgan_steps_run_both_ways():
 
 
 def test_numpy_blas_names_the_kernel_and_whether_the_environment_forced_it():
-    from minigan.benchmarks.common import numpy_blas
+    from minigan.backend import numpy_blas
 
     info = [  # as threadpoolctl reports them, PyTorch's libraries loaded too
         {"user_api": "openmp", "internal_api": "openmp", "filepath": "/x/torch/lib/libgomp.so", "num_threads": 2},

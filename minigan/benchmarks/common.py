@@ -5,7 +5,6 @@ rounds (ours, theirs, ours, theirs, ...), so a background job or a change of
 CPU clock slows both alike instead of whichever ran second.
 """
 
-import os
 import time
 
 import numpy as np
@@ -29,42 +28,6 @@ def interleaved_medians(steps, repeats, warmup=3, rounds=5):
                 fn()
                 times[name].append(time.perf_counter() - start)
     return {name: float(np.median(t)) for name, t in times.items()}
-
-
-def numpy_blas(info=None, environ=None):
-    """What runs NumPy's matrix products, in words: e.g. "OpenBLAS 0.3.31, SkylakeX kernel, 2 threads".
-
-    OpenBLAS picks a kernel (the inner loop of its matrix product) for the CPU
-    it finds; the environment variable OPENBLAS_CORETYPE overrides that choice
-    (some machines set it because older OpenBLAS builds misbehave on new CPUs).
-    A forced older kernel can leave the CPU's widest vector units idle: on this
-    project's 2-core AVX-512 machine, OPENBLAS_CORETYPE=Haswell halves the speed
-    of every float32 matrix product. So the benchmarks say which kernel ran and
-    whether the environment chose it. `info` and `environ` stand in for
-    threadpoolctl's report and ``os.environ`` (tests).
-    """
-    environ = os.environ if environ is None else environ
-    if info is None:
-        try:
-            from threadpoolctl import threadpool_info  # noqa: PLC0415 (scikit-learn's dependency)
-        except ImportError:
-            return "NumPy's BLAS: unknown (threadpoolctl is not installed)"
-        info = threadpool_info()
-    blas = [lib for lib in info if lib.get("user_api") == "blas"]
-    ours = [lib for lib in blas if "numpy" in str(lib.get("filepath", ""))] or blas  # not PyTorch's
-    if not ours:
-        return "NumPy's BLAS: not found by threadpoolctl"
-    lib = ours[0]
-    name = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}.get(lib.get("internal_api"), lib.get("internal_api"))
-    kernel = f", {lib['architecture']} kernel" if lib.get("architecture") else ""
-    version = f" {lib['version']}" if lib.get("version") else ""
-    line = f"NumPy's BLAS: {name}{version}{kernel}, {lib.get('num_threads')} threads"
-    forced = environ.get("OPENBLAS_CORETYPE")
-    if name == "OpenBLAS" and forced:
-        line += (f" (chosen by OPENBLAS_CORETYPE={forced} in the environment, not by OpenBLAS for this CPU; "
-                 "its own choice may be faster: to compare, run the command as `env -u OPENBLAS_CORETYPE "
-                 "-u OPENBLAS_L2_SIZE minigan ...`)")
-    return line
 
 
 def torch_device(device):

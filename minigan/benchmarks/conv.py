@@ -14,7 +14,7 @@ whose input is data).
 import numpy as np
 
 from .. import backend
-from .common import interleaved_medians, numpy_blas, result_line
+from .common import interleaved_medians, result_line
 from ..autograd import Tensor
 from ..nn import Conv2d, ConvTranspose2d
 
@@ -119,7 +119,7 @@ def main(device="cpu", repeats=None):
           f"median of {repeats} runs")
     print(f"float32 matmul peak (2048x2048, same run): {peak:.1f} GFLOP/s")
     if device == "cpu":
-        print(numpy_blas())
+        print(backend.numpy_blas())
     if torch is not None:
         print(f"PyTorch {torch.__version__} ({'CUDA' if device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'})")
     elif device == "cpu":

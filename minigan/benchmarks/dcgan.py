@@ -14,7 +14,8 @@ import tracemalloc
 
 import numpy as np
 
-from .common import interleaved_medians, numpy_blas, plain_gan_step, result_line, torch_device, torch_sync
+from .. import backend
+from .common import interleaved_medians, plain_gan_step, result_line, torch_device, torch_sync
 
 BATCH = 64
 
@@ -144,7 +145,7 @@ def main(device="cpu", repeats=None):
           f"{flops / 1e9:.2f} GFLOP per iteration; median of {repeats}, interleaved; "
           f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f}")
     if device == "cpu":
-        print(f"  {numpy_blas()}")
+        print(f"  {backend.numpy_blas()}")
     print(f"  minigan ({device}):  {ours * 1000:8.1f} ms   {flops / ours / 1e9:7.1f} GFLOP/s   "
           f"peak {ours_peak / 2**20:6.1f} MiB allocated in one iteration (tracemalloc); the same steps as PyTorch's")
     print(f"  {'':15s}{trainer * 1000:8.1f} ms   as GANTrainer.train_step, which also logs V, D(x), D(G(z)) "

@@ -10,7 +10,8 @@ written op for op like PyTorch's; this is the ratio), and with what
 losses and both gradient norms (PyTorch's side computes and reads the same).
 """
 
-from .common import interleaved_medians, numpy_blas, plain_gan_step, result_line, torch_device, torch_sync
+from .. import backend
+from .common import interleaved_medians, plain_gan_step, result_line, torch_device, torch_sync
 
 Z, H, BATCH = 256, 128, 512
 
@@ -102,7 +103,7 @@ def main(device="cpu", repeats=None):
     print(f"toy GAN iteration (G {Z}-{H}-{H}-2, D 2-{H}-{H}-1, batch {BATCH}, Adam), ms, median of {repeats}, "
           "interleaved:")
     if device == "cpu":
-        print(f"  {numpy_blas()}")
+        print(f"  {backend.numpy_blas()}")
     if torch is None:
         print(f"  minigan ({device}): the steps alone {t['minigan']:.2f}, GANTrainer.train_step {t['trainer']:.2f} "
               f"(with its logging)\n  {why_not}")

@@ -19,10 +19,9 @@ def environment(device):
     import numpy as np
 
     from .. import __version__, backend
-    from ..benchmarks.common import numpy_blas
 
     env = {"device": device, "minigan": __version__, "python": platform.python_version(), "numpy": np.__version__,
-           "blas": numpy_blas(environ={}).removeprefix("NumPy's BLAS: ")}
+           "blas": backend.numpy_blas(environ={}).removeprefix("NumPy's BLAS: ")}
     if os.environ.get("OPENBLAS_CORETYPE"):
         env["OPENBLAS_CORETYPE"] = os.environ["OPENBLAS_CORETYPE"]
     if device != "cpu":

@@ -341,9 +341,7 @@ def _dry_run(config, G, D, data, loader, trainer, device, out, log):
     log(f"G has {count(G):,} parameters, D has {count(D):,}; an iteration took {seconds:.2f} s (the first, with "
         f"start-up costs, {first:.2f} s), so about {seconds * len(loader):.0f} s per epoch; would write to {out}")
     if device == "cpu":  # most of an iteration is matrix products: say what runs them
-        from ..benchmarks.common import numpy_blas
-
-        log(numpy_blas())
+        log(backend.numpy_blas())
     return {"config": config, "iteration_seconds": seconds, "iterations_per_epoch": len(loader)}
 
 
