@@ -503,6 +503,6 @@ def numpy_blas(info=None, environ=None):
     forced = environ.get("OPENBLAS_CORETYPE")
     if name == "OpenBLAS" and forced:
         line += (f" (chosen by OPENBLAS_CORETYPE={forced} in the environment, not by OpenBLAS for this CPU; "
-                 "its own choice may be faster: to compare, unset both OPENBLAS_ variables before Python starts, "
+                 "its own choice may be faster: to compare, unset it (and OPENBLAS_L2_SIZE) before Python starts, "
                  "e.g. `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE minigan ...`)")
     return line
