@@ -8,7 +8,7 @@ crash mid-write never leaves a half-written checkpoint behind.
 
 import json
 import os
-import tempfile
+import secrets
 import zipfile
 
 import numpy as np
@@ -24,23 +24,33 @@ class CheckpointError(ValueError):
     """A checkpoint file that is missing, truncated, foreign or does not fit."""
 
 
-def _encode(obj, arrays):
-    """Describe `obj` as JSON; arrays go to `arrays` under generated names."""
+def _encode(obj, arrays, inside=()):
+    """Describe `obj` as JSON; arrays go to `arrays` under generated names.
+
+    `inside` holds the ids of the containers being encoded around `obj`, to catch one that holds itself.
+    """
     if isinstance(obj, Tensor):
         obj = obj.data
     if hasattr(obj, "shape") and hasattr(obj, "dtype") and not isinstance(obj, np.generic):
+        if obj.dtype.hasobject:  # NumPy would pickle it, and load (rightly) refuses pickles
+            raise TypeError(f"save: cannot store an array of Python objects (dtype {obj.dtype}); "
+                            "convert it to numbers or strings, or store a list instead")
         key = f"a{len(arrays)}"
         arrays[key] = backend.to_numpy(obj)  # explicit device -> host copy; the model stays put
         return {"array": key}
     if isinstance(obj, np.generic):
         obj = obj.item()
+    if isinstance(obj, (dict, list, tuple)):
+        if id(obj) in inside:
+            raise ValueError(f"save: a {type(obj).__name__} that contains itself cannot be stored")
+        inside = (*inside, id(obj))
     if isinstance(obj, dict):
         for k in obj:
             if not isinstance(k, str):
                 raise TypeError(f"save: dict keys must be strings, got {k!r}")
-        return {"dict": {k: _encode(v, arrays) for k, v in obj.items()}}
+        return {"dict": {k: _encode(v, arrays, inside) for k, v in obj.items()}}
     if isinstance(obj, (list, tuple)):
-        return {"list" if isinstance(obj, list) else "tuple": [_encode(v, arrays) for v in obj]}
+        return {"list" if isinstance(obj, list) else "tuple": [_encode(v, arrays, inside) for v in obj]}
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
     if hasattr(obj, "state_dict"):  # a model, an optimizer, a scheduler: torch pickles the object, minigan never does
@@ -51,6 +61,8 @@ def _encode(obj, arrays):
 
 
 def _decode(node, arrays):
+    if not isinstance(node, dict) or len(node) != 1:
+        raise ValueError(f"a malformed entry in the description: {str(node)[:60]}")
     if "array" in node:
         return arrays[node["array"]]
     if "dict" in node:
@@ -63,14 +75,20 @@ def _decode(node, arrays):
 
 
 def save(obj, path):
-    """Write `obj` (nested dicts/lists of arrays, tensors and plain values) atomically."""
+    """Write `obj` (nested dicts/lists of arrays, tensors and plain values) atomically.
+
+    The bytes go to a new file next to the target, which then replaces the
+    target in one step (a symbolic link is followed: the file it points to is
+    replaced). The new file gets the usual permissions (0o666 less the umask).
+    """
     arrays = {}
     meta = {"format": FORMAT, "tree": _encode(obj, arrays)}
     arrays[_META] = np.array(json.dumps(meta))
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
+    path = os.path.realpath(os.fspath(path))
+    folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
+    tmp = os.path.join(folder, f".tmp-{os.getpid()}-{secrets.token_hex(6)}.npz")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # O_EXCL: never someone else's file
     try:
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
@@ -83,8 +101,21 @@ def save(obj, path):
         raise
 
 
-def load(path):
-    """Read what `save` wrote. Arrays come back as NumPy arrays; no code is run."""
+def load(path, map_location=None, weights_only=True):
+    """Read what `save` wrote. Arrays come back as NumPy arrays; no code is run.
+
+    `map_location` and `weights_only` are there so that PyTorch code runs:
+    arrays always load on the host, and ``load_state_dict`` moves them to the
+    model's device; nothing is ever unpickled, so ``weights_only=False`` is refused.
+    """
+    if not weights_only:
+        raise ValueError("load: weights_only=False would allow unpickling, which can run code; "
+                         "minigan checkpoints hold only arrays and plain values, so leave it at True")
+    if map_location is not None:
+        if not isinstance(map_location, str):
+            raise TypeError(f"load: map_location must be a device name such as 'cpu', got {type(map_location).__name__} "
+                            "(arrays load on the host either way; model.to(device) moves the model)")
+        backend.device(map_location)  # a known device name; where the arrays end up is up to load_state_dict
     path = os.fspath(path)
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint not found: {path}")
@@ -108,7 +139,7 @@ def load(path):
             return _decode(meta["tree"], arrays)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError, json.JSONDecodeError) as e:
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError, AttributeError, RecursionError) as e:
         reason = f"{type(e).__name__}: {e}"
         if "pickle" in str(e):  # NumPy's own message would suggest loading it unsafely
             reason = "it holds pickled Python objects, which minigan never loads (unpickling can run code)"

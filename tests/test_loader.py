@@ -67,6 +67,28 @@ def test_shuffling_ignores_the_global_generator(device):
     assert _order(b) == first
 
 
+def test_without_a_seed_the_global_seed_decides_the_order_as_in_torch(device):
+    def epochs(**kwargs):
+        loader = DataLoader(_dataset(30), 5, shuffle=True, device=device, **kwargs)
+        return _order(loader), _order(loader)
+
+    minigan.manual_seed(0)
+    first = epochs()
+    minigan.manual_seed(0)
+    assert epochs() == first and first[0] != first[1]  # torch.manual_seed(0) repeats the order too
+    minigan.manual_seed(1)
+    assert epochs() != first
+    minigan.manual_seed(0)
+    minigan.randn(3)  # the loader takes its seed from where the global generator stands when it is made
+    assert epochs() != first
+    minigan.manual_seed(0)
+    unshuffled = DataLoader(_dataset(30), 5)  # draws nothing: the model's numbers after it stay the same
+    after = minigan.randn(3).numpy()
+    minigan.manual_seed(0)
+    np.testing.assert_array_equal(after, minigan.randn(3).numpy())
+    assert _order(unshuffled) == list(range(30))
+
+
 def test_state_dict_resumes_between_epochs(device, tmp_path):
     a = DataLoader(_dataset(40), 6, shuffle=True, seed=1, device=device)
     _order(a)
@@ -206,6 +228,43 @@ def test_a_dataset_read_one_example_at_a_time_resumes_exactly(tmp_path):
     resumed = DataLoader(_Examples(10), 3, shuffle=True, seed=99)
     resumed.load_state_dict(state)
     assert seen + firsts(resumed) == uninterrupted and len(uninterrupted) == 4
+
+
+def test_a_dataset_of_dict_examples_gives_dict_batches_as_torchs(device):
+    torch = pytest.importorskip("torch")
+
+    class Named(minigan.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return {"image": np.full(2, i, dtype=np.float32), "label": i % 2}
+
+    mine = [{k: v.tolist() for k, v in b.items()} for b in DataLoader(Named(), 2, device=device)]
+    torchs = [{k: v.tolist() for k, v in b.items()} for b in torch.utils.data.DataLoader(Named(), 2)]
+    assert mine == torchs and len(mine) == 3
+    batch = next(iter(DataLoader(Named(), 2, device=device)))
+    assert batch["image"].dtype == np.float32 and batch["label"].dtype == np.int64 and batch["image"].device == device
+
+    class Mixed(Named):
+        def __getitem__(self, i):
+            return {"image": np.zeros(2)} if i else {"image": np.zeros(2), "label": 0}
+
+    with pytest.raises(TypeError, match="must be a dict with the same keys"):
+        next(iter(DataLoader(Mixed(), 2)))
+
+
+def test_a_map_style_dataset_without_the_base_class_is_told_to_subclass_it():
+    class OneAtATime:  # torch's DataLoader takes any object with __len__ and __getitem__(i)
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            return np.ones(2, np.float32) * i, i
+
+    for batch_size in (3, 4):  # np.ones(2) * index fails to broadcast (3), or gives 2 rows for 4 examples (4)
+        with pytest.raises(TypeError, match=r"OneAtATime\[index_array\] .* must subclass minigan.data.Dataset"):
+            next(iter(DataLoader(OneAtATime(), batch_size)))
 
 
 def test_a_dataset_whose_examples_do_not_stack_is_named():

@@ -128,6 +128,62 @@ def test_save_refuses_objects_it_cannot_store_without_pickle(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+def test_save_refuses_object_arrays_and_self_containing_lists_and_keeps_the_old_file(tmp_path):
+    path = tmp_path / "ckpt.npz"
+    mg.save({"w": np.ones(2)}, path)
+    with pytest.raises(TypeError, match="array of Python objects"):  # NumPy would pickle it, and load refuses pickles
+        mg.save({"names": np.array(["a", None], dtype=object)}, path)
+    loop = [1]
+    loop.append(loop)
+    with pytest.raises(ValueError, match="contains itself"):
+        mg.save({"loop": loop}, path)
+    shared = [1.0]  # the same list twice, side by side, is no loop: stored twice
+    mg.save({"a": shared, "b": shared}, tmp_path / "shared.npz")
+    assert mg.load(tmp_path / "shared.npz") == {"a": [1.0], "b": [1.0]}
+    assert sorted(os.listdir(tmp_path)) == ["ckpt.npz", "shared.npz"]
+    np.testing.assert_array_equal(mg.load(path)["w"], [1.0, 1.0])
+
+
+def test_saved_files_get_the_usual_permissions_and_links_are_followed(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        mg.save({"v": 1}, tmp_path / "a.npz")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o644  # as open(..., "w") makes it, not a temp file's 0o600
+    (tmp_path / "latest.npz").symlink_to(tmp_path / "a.npz")
+    mg.save({"v": 2}, tmp_path / "latest.npz")
+    assert (tmp_path / "latest.npz").is_symlink() and mg.load(tmp_path / "a.npz") == {"v": 2}
+
+
+def test_load_takes_pytorchs_map_location_and_weights_only(tmp_path):
+    path = tmp_path / "a.npz"
+    mg.save({"w": np.ones(2, dtype=np.float32)}, path)
+    for kwargs in ({"map_location": "cpu"}, {"map_location": "cuda:0"}, {"weights_only": True}):
+        w = mg.load(path, **kwargs)["w"]
+        assert isinstance(w, np.ndarray) and w.dtype == np.float32  # arrays load on the host either way
+    with pytest.raises(ValueError, match="unknown device 'tpu'"):
+        mg.load(path, map_location="tpu")
+    with pytest.raises(TypeError, match="map_location must be a device name"):
+        mg.load(path, map_location={"cuda:0": "cpu"})
+    with pytest.raises(ValueError, match="weights_only=False would allow unpickling"):
+        mg.load(path, weights_only=False)
+
+
+@pytest.mark.parametrize("meta", [
+    "5",  # not a description at all
+    '{"format": "minigan-checkpoint-v1", "tree": {"dict": [1]}}',  # a dict entry that is a list
+    '{"format": "minigan-checkpoint-v1", "tree": {"list": 3}}',
+    '{"format": "minigan-checkpoint-v1", "tree": [1, 2]}',
+    '{"format": "minigan-checkpoint-v1", "tree": ' + '{"list": [' * 5000 + '{"value": 1}' + "]}" * 5000 + "}",
+])
+def test_crafted_descriptions_raise_checkpoint_error(tmp_path, meta):
+    path = tmp_path / "crafted.npz"
+    np.savez(path, __minigan_meta__=np.array(meta))
+    with pytest.raises(mg.CheckpointError, match="not a readable minigan checkpoint"):
+        mg.load(path)
+
+
 def test_truncated_file_raises_checkpoint_error(tmp_path):
     path = tmp_path / "ckpt.npz"
     mg.save({"w": np.random.default_rng(0).standard_normal((50, 50))}, path)

@@ -25,7 +25,7 @@ class Dataset:
     """Base class of a dataset read one example at a time, as ``torch.utils.data.Dataset``.
 
     A subclass gives ``__len__`` and ``__getitem__(i)`` for example i: a tensor, an
-    array or a number, or a tuple of them (an image and its label). A DataLoader
+    array or a number, or a tuple or dict of them (an image and its label). A DataLoader
     over it calls ``__getitem__`` batch_size times per batch and stacks the
     examples field by field, as PyTorch's default collate does (Python floats
     become float32 here, where PyTorch makes float64). minigan's own datasets
@@ -41,8 +41,12 @@ class Dataset:
 
 
 def _collate(examples):
-    """Stack a list of examples field by field: a tuple of batches, or one batch if the examples are not tuples."""
+    """Stack a list of examples field by field: a tuple (or dict) of batches, or one batch if the examples are neither."""
     first = examples[0]
+    if isinstance(first, dict):
+        if any(not isinstance(e, dict) or e.keys() != first.keys() for e in examples):
+            raise TypeError("DataLoader: every example of a Dataset must be a dict with the same keys")
+        return {key: _stack([e[key] for e in examples]) for key in first}
     if isinstance(first, (tuple, list)):
         if any(not isinstance(e, (tuple, list)) or len(e) != len(first) for e in examples):
             raise TypeError("DataLoader: every example of a Dataset must have the same number of fields")
@@ -103,7 +107,9 @@ class DataLoader:
     any length, as ``TensorDataset`` does (then each batch is a tuple as long); or
     a ``Dataset`` subclass, read one example at a time as in PyTorch and stacked.
     ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
-    smaller batch; ``seed``: seed of the shuffling generator (None: random);
+    smaller batch; ``seed``: seed of the shuffling generator (None: drawn from
+    minigan's generator when the loader is made, so that ``minigan.manual_seed``
+    makes the order repeat, as ``torch.manual_seed`` does);
     ``device``: where the batches are put ("cpu" or "cuda"). PyTorch's
     ``num_workers=0`` and ``pin_memory=False`` are accepted (batches are cut
     from memory in this process; there are no worker processes to start).
@@ -139,6 +145,8 @@ class DataLoader:
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.device = backend.check_device(device)
+        if seed is None and shuffle:  # as in PyTorch, the global seed decides the order
+            seed = int(backend.generator("cpu").integers(2**63))
         self.rng = np.random.default_rng(seed)
         self._epoch_start_state = None  # generator state before this epoch's permutation
         self._batches_done = 0  # batches of the current epoch already handed out
@@ -168,17 +176,33 @@ class DataLoader:
             if isinstance(self.dataset, Dataset):  # one example at a time, stacked (PyTorch's default collate)
                 batch = _collate([self.dataset[int(k)] for k in index])
             elif source is None:
-                batch = self.dataset[index]
+                try:
+                    batch = self.dataset[index]
+                except (TypeError, IndexError, ValueError, KeyError) as error:
+                    raise TypeError(
+                        f"DataLoader: {type(self.dataset).__name__}[index_array] failed ({type(error).__name__}: "
+                        f"{error}); a dataset that returns one example per index, as a PyTorch map-style dataset "
+                        "does, must subclass minigan.data.Dataset (then the loader stacks its examples)"
+                    ) from error
                 if not (isinstance(batch, tuple) and len(batch) >= 1):
                     raise TypeError(
                         f"DataLoader: dataset[index_array] must return an (images, labels) pair of arrays "
                         f"(or a tuple of them), got {type(batch).__name__}; see minigan.data.ArrayDataset"
+                    )
+                if any(getattr(part, "shape", ())[:1] != (len(index),) for part in batch):
+                    raise TypeError(
+                        f"DataLoader: {type(self.dataset).__name__}[index_array] for {len(index)} examples returned "
+                        f"shapes {[getattr(part, 'shape', None) for part in batch]}, not {len(index)} rows each; a "
+                        "dataset that returns one example per index, as a PyTorch map-style dataset does, must "
+                        "subclass minigan.data.Dataset (then the loader stacks its examples)"
                     )
             else:  # cut the batch on the GPU: no host -> device copy per batch
                 batch = tuple(array[index] for array in source)
             self._batches_done = i + 1
             if isinstance(batch, tuple):
                 yield tuple(Tensor(part, device=self.device) for part in batch)
+            elif isinstance(batch, dict):  # a Dataset of dict examples: a dict of batches, as PyTorch's collate makes
+                yield {key: Tensor(part, device=self.device) for key, part in batch.items()}
             else:  # a Dataset whose examples are not tuples: the batch is one tensor
                 yield Tensor(batch, device=self.device)
         self._epoch_start_state = None  # the epoch is complete
