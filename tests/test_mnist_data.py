@@ -84,6 +84,25 @@ def test_corrupt_gzip_is_a_clear_error(tmp_path):
         MNIST(root=tmp_path, train=False)
 
 
+def test_an_empty_file_or_a_folder_in_its_place_is_named(tmp_path):
+    (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(b"")
+    with pytest.raises(MNISTError, match="t10k-images-idx3-ubyte.gz: the file is empty"):
+        MNIST(root=tmp_path, train=False)
+    (tmp_path / "t10k-images-idx3-ubyte.gz").unlink()
+    (tmp_path / "t10k-images-idx3-ubyte.gz").mkdir()
+    with pytest.raises(MNISTError, match="t10k-images-idx3-ubyte.gz: a folder, not the gzip file"):
+        MNIST(root=tmp_path, train=False)
+
+
+def test_a_root_under_the_home_folder_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    (tmp_path / "mnist").mkdir()
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(REPO_ROOT / name, tmp_path / "mnist")
+    data = MNIST(root="~/mnist", train=False)
+    assert len(data) == 10_000 and data.root == tmp_path / "mnist"
+
+
 class _Quiet(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass

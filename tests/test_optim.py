@@ -220,6 +220,31 @@ def test_load_state_dict_rejects_mismatched_groups_and_shapes():
         wrong.load_state_dict(sd)
 
 
+def test_load_state_dict_names_a_state_for_a_parameter_it_does_not_have():
+    a = mg.nn.Parameter(mg.zeros(2))
+    opt = optim.SGD([a], lr=0.1, momentum=0.9)
+    groups = opt.state_dict()["param_groups"]
+    for key in ("-1", "1", "w"):  # "-1" would silently be the last parameter, "1" past the end
+        with pytest.raises(ValueError, match=rf"names parameter '{key}', but this optimizer has parameters 0..0"):
+            opt.load_state_dict({"state": {key: {"momentum_buffer": np.ones(2, np.float32)}}, "param_groups": groups})
+
+
+def test_torchs_conveniences_named_parameters_default_lr_and_no_empty_state(device):
+    torch = pytest.importorskip("torch")
+    model = mg.nn.Linear(3, 2).to(device)
+    opt = optim.SGD(model.named_parameters())  # torch 2.13 takes (name, parameter) pairs and lr=1e-3 by default
+    assert opt.param_groups[0]["lr"] == torch.optim.SGD([torch.zeros(1)]).defaults["lr"] == 1e-3
+    assert opt.param_groups[0]["params"] == list(model.parameters())
+    model(mg.ones(4, 3, device=device)).sum().backward()
+    opt.step()
+    assert opt.state_dict()["state"] == {}  # plain SGD keeps nothing per parameter, as torch's state_dict shows
+    t = torch.nn.Parameter(torch.zeros(2))
+    t_opt = torch.optim.SGD([t])
+    t.grad = torch.ones(2)
+    t_opt.step()
+    assert t_opt.state_dict()["state"] == {}
+
+
 def test_zero_grad_and_skipping_parameters_without_grad(device):
     a, b = mg.nn.Parameter(mg.ones(2, device=device)), mg.nn.Parameter(mg.ones(2, device=device))
     opt = optim.SGD([a, b], lr=1.0)

@@ -62,6 +62,21 @@ def test_unknown_dataset_is_named():
         toy.toy_dataset("spiral")
 
 
+@pytest.mark.parametrize("name", list(toy.TOY_DATASETS))
+def test_every_dataset_samples_nothing_alike_and_refuses_counts_that_are_not_whole(name):
+    data = toy.toy_dataset(name)
+    assert data.sample(0).shape == (0, 2) and data.sample(0).dtype == np.float32  # scikit-learn refuses n = 0 itself
+    for n in (-1, 2.7, "5"):
+        with pytest.raises(ValueError, match=rf"{name}.sample: n must be a whole number >= 0, got {n!r}"):
+            data.sample(n)
+    assert data.sample(np.int64(3)).shape == (3, 2)
+
+
+def test_a_ring_needs_a_mode():
+    with pytest.raises(ValueError, match="ring: modes must be a whole number >= 1, got 0"):
+        toy.ring(modes=0)
+
+
 def test_metrics_on_hand_made_samples():
     centers, std = minigan.data.ring().centers, 0.01
     perfect = np.repeat(centers, 10, axis=0)

@@ -96,7 +96,14 @@ def read_mnist_file(root, name):
             f"Pass download=True to fetch it from a public mirror, or copy data/mnist/ from the "
             f"minigan repository (root={str(root)!r}; default is {REPO_ROOT})"
         )
-    raw = _decompress(path.read_bytes(), path)
+    if not path.is_file():
+        raise MNISTError(f"{path}: a folder, not the gzip file {name}.gz; remove it and copy the file from the "
+                         "repository's data/mnist/ (or pass download=True)")
+    data = path.read_bytes()
+    if not data:
+        raise MNISTError(f"{path}: the file is empty (an interrupted copy or download?); delete it and copy it "
+                         "again from the repository's data/mnist/, or pass download=True")
+    raw = _decompress(data, path)
     _check_sha256(raw, name, path)
     return parse_idx(raw, str(path))
 
@@ -172,7 +179,7 @@ class MNIST(ArrayDataset):
     """
 
     def __init__(self, root=None, train=True, download=False, mirrors=None):
-        self.root = Path(root) if root is not None else default_root()
+        self.root = Path(root).expanduser() if root is not None else default_root()  # "~/data/mnist" as torchvision
         prefix = "train" if train else "t10k"
         names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
         arrays = []

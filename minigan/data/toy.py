@@ -12,6 +12,7 @@ minigan's seeded generator (minigan.manual_seed makes runs repeatable).
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -43,9 +44,11 @@ class ToyDataset:
         training step copies nothing to the device; the scikit-learn datasets
         are drawn on the CPU and copied.
         """
-        if int(n) < 0:
-            raise ValueError(f"{self.name}.sample: n must be >= 0, got {n}")
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+            raise ValueError(f"{self.name}.sample: n must be a whole number >= 0, got {n!r}")
         device = backend.check_device(device)
+        if n == 0:  # scikit-learn refuses to make no samples
+            return Tensor(backend.xp_for_device(device).zeros((0, 2), dtype=dtype))
         if device != "cpu" and self.centers is not None and self.std is not None:
             return Tensor(self._mixture_on_device(int(n), device, dtype))
         points = self._sampler(backend.generator("cpu"), int(n))
@@ -92,6 +95,8 @@ def mixture(name, centers, std, extent):
 
 def ring(modes=8, radius=1.0, std=0.01):
     """`modes` Gaussians evenly spaced on a circle (default: 8, radius 1, std 0.01)."""
+    if not isinstance(modes, numbers.Integral) or modes < 1:
+        raise ValueError(f"ring: modes must be a whole number >= 1, got {modes!r}")
     angles = 2 * math.pi * np.arange(modes) / modes
     centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
     r = 1.5 * radius

@@ -41,6 +41,8 @@ class Optimizer:
         params = list(params)
         if not params:
             raise ValueError(f"{name} got an empty parameter list")
+        if all(isinstance(p, tuple) and len(p) == 2 and isinstance(p[0], str) for p in params):
+            params = [p for _, p in params]  # model.named_parameters(), as PyTorch takes it: the names are not kept
         self.defaults = defaults
         self.param_groups = []
         self.state = {}  # id(param) -> dict of arrays and the step count
@@ -101,7 +103,7 @@ class Optimizer:
     def state_dict(self):
         """{'state': {index: {...}}, 'param_groups': [...]} with arrays, like torch."""
         index = {id(p): i for i, p in enumerate(self._all_params())}
-        state = {str(index[k]): dict(v) for k, v in self.state.items() if k in index}
+        state = {str(index[k]): dict(v) for k, v in self.state.items() if k in index and v}  # SGD without momentum: none
         groups, start = [], 0
         for g in self.param_groups:
             n = len(g["params"])
@@ -131,6 +133,9 @@ class Optimizer:
                     mine[k] = tuple(v) if isinstance(v, list) else v
         self.state = {}
         for key, st in state_dict["state"].items():
+            if not str(key).isdigit() or int(key) >= len(params):
+                raise ValueError(f"{type(self).__name__}.load_state_dict: the state names parameter {key!r}, but this "
+                                 f"optimizer has parameters 0..{len(params) - 1}; was it saved from another model?")
             p = params[int(key)]
             new = {}
             for k, v in st.items():
@@ -151,7 +156,7 @@ class SGD(Optimizer):
 
     _later_settings = {"dampening": 0.0, "nesterov": False}
 
-    def __init__(self, params, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=bool(nesterov)))
 
