@@ -119,8 +119,9 @@ class Tensor:
     (the Function that produced it, None for leaves).
     """
 
-    # _version counts in-place changes (fill_, x[...] = v, x += y); see _check_versions
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "__weakref__")
+    # _counter: a one-element list counting in-place changes (fill_, x[...] = v, x += y), shared by
+    # every tensor that views the same memory (detach(), reshape, slices...); see _check_versions
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_counter", "__weakref__")
     # Make NumPy hand `ndarray * Tensor` over to Tensor.__rmul__.
     __array_ufunc__ = None
 
@@ -157,9 +158,18 @@ class Tensor:
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
-        self._version = 0
+        self._counter = [0]
 
     # -- plain properties -------------------------------------------------
+    @property
+    def _version(self):
+        """How many in-place changes this tensor's memory has seen (any tensor viewing it counts them too)."""
+        return self._counter[0]
+
+    @_version.setter
+    def _version(self, value):
+        self._counter[0] = value
+
     @property
     def shape(self):
         return self.data.shape
@@ -270,8 +280,10 @@ class Tensor:
         return backend.to_numpy(self.data).tolist()
 
     def detach(self):
-        """The same values, cut off from the graph (shares memory)."""
-        return Tensor(self.data)
+        """The same values, cut off from the graph (shares memory, and so the count of in-place changes)."""
+        out = Tensor(self.data)
+        out._counter = self._counter
+        return out
 
     def clone(self):
         """A copy with its own memory that stays in the graph (gradients flow through it)."""
@@ -932,6 +944,7 @@ class Function:
     inputs = ()
     needs_input_grad = ()
     versions = ()  # the inputs' in-place change counts when recorded (see _check_versions)
+    output_version = 0  # and the output's (a view of an input shares its count)
     freed = False
     retains_grad = False  # set by retain_grad() on the output: backward() then fills the output's .grad
 
@@ -960,7 +973,7 @@ class Function:
         out.data = y
         out.grad = None
         out._ctx = None
-        out._version = 0
+        out._counter = _shared_counter(y, inputs)
         out.requires_grad = False
         if _grad_enabled:
             needs = tuple([x.requires_grad for x in inputs])
@@ -970,6 +983,7 @@ class Function:
                 self.inputs = inputs
                 self.needs_input_grad = needs
                 self.versions = tuple([x._version for x in inputs])
+                self.output_version = out._version
                 self.output = weakref.ref(out)
         return out
 
@@ -1214,8 +1228,26 @@ def _check_versions(fn):
         if x._version != version:
             _changed_in_place(fn, x)
     out = fn.output()
-    if out is not None and out._version:
+    if out is not None and out._version != fn.output_version:
         _changed_in_place(fn, out)
+
+
+def _shared_counter(y, inputs):
+    """The in-place change counter for an op's output array `y`: an input's, if `y` views its memory.
+
+    A reshape, a slice or a transpose of x is a view: changing it changes x,
+    so both must count the change (as torch's views share their base's version counter).
+    """
+    root = y.base
+    if root is None:  # y owns its memory, or is an input's very array handed back
+        for x in inputs:
+            if y is x.data:
+                return x._counter
+    else:
+        for x in inputs:
+            if root is x.data or root is x.data.base:
+                return x._counter
+    return [0]
 
 
 def _changed_in_place(fn, x):

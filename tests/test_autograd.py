@@ -453,6 +453,69 @@ def test_backward_refuses_values_changed_in_place_after_use(change, device):
     np.testing.assert_array_equal(w.grad.numpy(), x.numpy())
 
 
+@pytest.mark.parametrize("view", [
+    lambda x: x.detach(),
+    lambda x: x[1:],
+    lambda x: x.reshape(3, 1),
+    lambda x: x.reshape(3, 1).transpose(0, 1),
+    lambda x: x.unsqueeze(0)[0],
+])
+def test_a_change_through_a_view_counts_as_a_change_of_what_it_views(view, device):
+    # torch's views share their base's version counter: the same memory, one count
+    w = mg.randn(3, device=device, requires_grad=True)
+    x = mg.randn(3, device=device)
+    loss = (w * x).sum()
+    v = view(x)
+    v[...] = 100.0  # writes into x's memory
+    with pytest.raises(RuntimeError, match=r"Mul: a tensor of shape \(3,\) that it used was changed in place"):
+        loss.backward()
+    # and the other way round: a view used in the graph, its base changed afterwards
+    x = mg.randn(3, device=device)
+    loss = (w * view(x).reshape(-1)[-1:]).sum()
+    x.fill_(2.0)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+    # a copy is its own memory: changing it is fine
+    x = mg.randn(3, device=device)
+    w.grad = None
+    loss = (w * x).sum()
+    c = x.clone()
+    c.fill_(7.0)
+    loss.backward()
+    np.testing.assert_array_equal(w.grad.numpy(), x.numpy())
+
+
+def test_a_view_of_a_tensor_changed_before_the_graph_was_built_is_fine(device):
+    x = mg.randn(2, 3, device=device, requires_grad=True)
+    buf = mg.zeros(2, 3, device=device)
+    buf.fill_(1.0)  # a count of 1 before any graph uses buf
+    loss = (x * buf.reshape(3, 2).reshape(2, 3)).sum()
+    loss.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((2, 3)))
+
+
+def test_an_optimizer_step_is_an_in_place_change_as_in_torch(device):
+    # the GAN bug torch refuses: a loss through D, D stepped, then backpropagated through the old D
+    torch = pytest.importorskip("torch")
+    D = mg.nn.Linear(2, 1).to(device)
+    opt = mg.optim.SGD(D.parameters(), lr=0.1)
+    z = mg.randn(4, 2, device=device, requires_grad=True)
+    loss_d = D(z.detach()).sum()
+    loss_g = D(z).sum()  # uses D's weight as it is now
+    loss_d.backward()
+    opt.step()
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss_g.backward()
+    tD = torch.nn.Linear(2, 1)
+    t_opt = torch.optim.SGD(tD.parameters(), lr=0.1)
+    tz = torch.randn(4, 2, requires_grad=True)
+    t_loss_d, t_loss_g = tD(tz.detach()).sum(), tD(tz).sum()
+    t_loss_d.backward()
+    t_opt.step()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        t_loss_g.backward()
+
+
 @pytest.mark.parametrize("make, error, message", [
     # these made tensors of dtype object or <U3, which failed later, far from the mistake
     (lambda: mg.tensor([mg.ones(2), mg.ones(2)]), TypeError, r"a list holding a tensor of shape \(2,\); join .*stack"),

@@ -85,6 +85,7 @@ class Optimizer:
                 if p.grad.device != p.device:
                     raise RuntimeError(f"{type(self).__name__}: parameter on '{p.device}' but its grad on '{p.grad.device}'")
                 self._update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
+                p._version += 1  # an in-place change: a graph that used the old value can no longer backpropagate
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
