@@ -20,10 +20,10 @@ gradient) and `gx` = dL/dx. Broadcasting in forward is undone in backward by
 """
 
 import collections
+import functools
 import math
 import numbers
 import weakref
-from contextlib import contextmanager
 
 import numpy as np
 
@@ -33,26 +33,37 @@ from . import backend
 _grad_enabled = True
 
 
-@contextmanager
-def no_grad():
-    """Context manager: ops inside it record no graph (like torch.no_grad)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+class no_grad:
+    """Ops inside record no graph, as torch.no_grad: ``with no_grad():``, or a decorator, ``@no_grad()`` or ``@no_grad``."""
+
+    _mode = False
+
+    def __new__(cls, func=None):
+        if func is None:
+            return super().__new__(cls)
+        return cls()(func)  # @no_grad without the parentheses, as torch allows
+
+    def __enter__(self):
+        global _grad_enabled
+        self.previous, _grad_enabled = _grad_enabled, self._mode
+
+    def __exit__(self, *exc):
+        global _grad_enabled
+        _grad_enabled = self.previous
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def without_graph(*args, **kwargs):
+            with type(self)():  # a fresh one per call: calls may nest
+                return func(*args, **kwargs)
+
+        return without_graph
 
 
-@contextmanager
-def enable_grad():
-    """Context manager: turn recording back on inside a ``no_grad`` block."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, True
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+class enable_grad(no_grad):
+    """Turn recording back on inside a ``no_grad`` block (also a decorator)."""
+
+    _mode = True
 
 
 def is_grad_enabled():
@@ -61,12 +72,14 @@ def is_grad_enabled():
 
 
 class set_grad_enabled:
-    """Recording on or off by `mode`, as torch's: ``with set_grad_enabled(training):`` for a block, or
-    a plain call ``set_grad_enabled(False)`` that stays in force (the block form restores the previous state)."""
+    """Recording on or off by `mode`, as torch's: ``with set_grad_enabled(training):`` for a block, a
+    decorator ``@set_grad_enabled(False)``, or a plain call ``set_grad_enabled(False)`` that stays in
+    force (the block form restores the previous state)."""
 
     def __init__(self, mode):
         global _grad_enabled
-        self.previous, _grad_enabled = _grad_enabled, bool(mode)
+        self.mode = bool(mode)
+        self.previous, _grad_enabled = _grad_enabled, self.mode
 
     def __enter__(self):
         return self
@@ -74,6 +87,18 @@ class set_grad_enabled:
     def __exit__(self, *exc):
         global _grad_enabled
         _grad_enabled = self.previous
+
+    def __call__(self, func):
+        global _grad_enabled
+        _grad_enabled = self.previous  # as a decorator it switches per call, not from now on
+        mode = self.mode
+
+        @functools.wraps(func)
+        def switched(*args, **kwargs):
+            with set_grad_enabled(mode):
+                return func(*args, **kwargs)
+
+        return switched
 
 
 def inference_mode(mode=True):
@@ -134,6 +159,8 @@ class Tensor:
             )
         if isinstance(data, Tensor):
             data = data.data
+        elif isinstance(data, np.generic):  # a NumPy number keeps its dtype, as torch.tensor(np.float64(1.5)) does
+            data = np.asarray(data)  # (NumPy's reductions and ufuncs of 0-d arrays hand back such numbers)
         dtype = _resolve_dtype(dtype)
         if device is None:
             device = backend.device_of(data) if _is_array(data) else backend.get_default_device()
@@ -317,6 +344,9 @@ class Tensor:
         return self.to(dtype="float64")
 
     def requires_grad_(self, requires_grad=True):
+        if requires_grad and self.data.dtype.kind != "f":
+            raise TypeError(f"requires_grad_: only floating-point tensors can require gradients, this one is "
+                            f"{self.dtype}; convert it first, x = x.float()")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -482,7 +512,7 @@ class Tensor:
             raise TypeError(f"base ** x: the base must be a positive number, got {base!r}")
         if isinstance(base, numbers.Integral) and self.dtype.kind in "iu":  # integers stay exact integers, as in torch
             return Tensor(backend.xp_of(self.data).power(int(base), self.data))
-        return exp(_floating(self) * math.log(base))
+        return Exponential(float(base))(_floating(self))
 
     def __neg__(self):
         return neg(self)
@@ -502,6 +532,12 @@ class Tensor:
     def __setitem__(self, index, value):
         """``x[index] = value`` in place, like ``fill_`` (so refused on a tensor that requires grad)."""
         self._check_fill("x[...] = value", "build the new tensor with minigan.where(mask, value, x) instead, or ")
+        if isinstance(value, Tensor) and value.requires_grad and _grad_enabled:  # torch records it; minigan would not
+            raise RuntimeError(
+                "x[...] = value: value requires grad, and an assignment is not recorded in the graph, so its "
+                "gradient would be lost without a word; build the new tensor from differentiable ops instead "
+                "(minigan.cat, minigan.stack or minigan.where(mask, value, x)), or assign value.detach()"
+            )
         if isinstance(value, Tensor) and value.device != self.device:
             raise RuntimeError(f"x[...] = value: x is on {self.device}, value on {value.device}; move one with .to()")
         if _is_array(value) and backend.device_of(value) != self.device:  # a NumPy array into a GPU tensor
@@ -1472,6 +1508,20 @@ class Exp(Function):
         return gy * self.output()
 
 
+class Exponential(Function):
+    """base ** x for a positive number base (``2 ** x``): computed as a power, exact where it can be."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def forward(self, x):
+        return backend.xp_of(x).power(x.dtype.type(self.base), x)
+
+    def backward(self, gy):
+        # d(b^x)/dx = b^x ln b = y ln b
+        return gy * self.output() * math.log(self.base)
+
+
 def exp(x):
     """e^x elementwise."""
     return Exp()(_floating(x))
@@ -1509,7 +1559,10 @@ def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) along `dim`, shifted by the max so nothing overflows (its gradient is softmax(x))."""
     _expect_tensor(x, "logsumexp")
     axes = _norm_axes(dim, x.shape, "logsumexp")
-    shift = Tensor(x.data.max(axis=axes, keepdims=True))  # a constant: the result does not depend on it
+    _nonempty(x, axes, "logsumexp")
+    top = x.data.max(axis=axes, keepdims=True)
+    # a constant: the result does not depend on it (0 where the max is infinite: all -inf gives -inf, +inf gives +inf)
+    shift = Tensor(backend.xp_of(top).where(backend.xp_of(top).isfinite(top), top, 0).astype(x.dtype))
     out = log(sum(exp(x - shift), axis=axes, keepdims=True)) + shift
     return out if keepdim else reshape(out, *[n for i, n in enumerate(x.shape) if i not in axes])
 
@@ -1576,13 +1629,20 @@ def isfinite(x):
 
 
 class Maximum(Function):
+    """max(a, b) elementwise, or min(a, b) with ``smallest=True``."""
+
+    def __init__(self, smallest=False):
+        self.smallest = smallest
+
     def forward(self, a, b):
-        return backend.xp_of(a).maximum(a, b)
+        xp = backend.xp_of(a)
+        return (xp.minimum if self.smallest else xp.maximum)(a, b)
 
     def backward(self, gy):
-        # d max(a,b)/da = [a > b], d max(a,b)/db = [a < b]; on ties each gets half, as in torch
+        # d max(a,b)/da = [a > b], d max(a,b)/db = [a < b]; on ties each gets half, as in torch (min: [a < b], [a > b])
         a, b = self.inputs
-        mask = (a.data > b.data).astype(a.dtype) + 0.5 * (a.data == b.data).astype(a.dtype)
+        wins = (a.data < b.data) if self.smallest else (a.data > b.data)
+        mask = wins.astype(gy.dtype) + 0.5 * (a.data == b.data).astype(gy.dtype)
         ga = sum_to(gy * Tensor(mask), a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(gy * Tensor(1 - mask), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
@@ -1594,9 +1654,8 @@ def maximum(a, b):
 
 
 def minimum(a, b):
-    """Elementwise minimum, as -max(-a, -b)."""
-    a, b = _pair(a, b, "minimum")
-    return -maximum(-a, -b)
+    """Elementwise minimum (on ties the gradient is split equally, as in torch)."""
+    return Maximum(smallest=True)(*_pair(a, b, "minimum"))
 
 
 class Clip(Function):
@@ -1622,6 +1681,11 @@ def clip(x, min=None, max=None):
     if min is None and max is None:
         raise ValueError("clip: give min, max or both")
     _number_bounds(min, max, "clamp")
+    bounds = [b for b in (min, max) if b is not None]
+    if isinstance(x, Tensor) and x.dtype.kind in "biu":
+        if all(isinstance(b, numbers.Integral) for b in bounds):  # integers clamped to integers stay integers
+            return Clip(None if min is None else int(min), None if max is None else int(max))(x)
+        x = _floating(x)  # a float bound makes float32, as in torch
     # float(): a NumPy float64 bound would promote a float32 tensor (NumPy 2)
     return Clip(None if min is None else float(min), None if max is None else float(max))(x)
 
@@ -1653,6 +1717,9 @@ class Where(Function):
 
 def where(cond, a, b):
     """Pick `a` where `cond` is true, else `b` (cond gets no gradient)."""
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: a float32 (or int64) tensor, as torch's
+        device = cond.device if isinstance(cond, Tensor) else None
+        a = Tensor(a, device=device)
     a, b = _pair(a, b, "where")
     return Where(_raw(cond))(a, b)
 
@@ -1882,44 +1949,83 @@ def norm(x, p=2, dim=None, keepdim=False):
 
 
 class Max(Function):
-    def __init__(self, axis, keepdims):
-        self.axis, self.keepdims = axis, keepdims
+    """max(x) over `axis` (all axes when None), or min(x) with ``smallest=True``."""
+
+    def __init__(self, axis, keepdims, smallest=False):
+        self.axis, self.keepdims, self.smallest = axis, keepdims, smallest
 
     def forward(self, x):
-        return x.max(axis=self.axis, keepdims=self.keepdims)
+        return (x.min if self.smallest else x.max)(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy):
-        # d max(x)/dx_i = 1 where x_i is the max (split evenly between ties), else 0
+        # d max(x)/dx_i = 1 where x_i is the max (split evenly between ties; a NaN is the max), else 0
         x = self.inputs[0]
         shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.shape))
         y = self.output().data.reshape(shape)
-        mask = (x.data == y).astype(x.dtype)
+        mask = x.data == y
+        if x.dtype.kind == "f":
+            xp = backend.xp_of(x.data)
+            mask |= xp.isnan(x.data) & xp.isnan(y)
+        mask = mask.astype(x.dtype)
         mask /= mask.sum(axis=self.axis, keepdims=True)
         return broadcast_to(reshape(gy, *shape), x.shape) * Tensor(mask)
+
+
+class MaxAlong(Function):
+    """The values of torch's max(x, dim) (or min): the gradient goes to the returned index alone, as in torch."""
+
+    def __init__(self, axis, keepdims, index, smallest=False):
+        self.axis, self.keepdims, self.smallest = axis, keepdims, smallest
+        self.index = index  # argmax (argmin) along the axis, which kept its length 1
+
+    def forward(self, x):
+        return (x.min if self.smallest else x.max)(axis=self.axis, keepdims=self.keepdims)
+
+    def backward(self, gy):
+        # d max_j x_ij / dx_ik = [k = argmax_j x_ij]: one 1 per row, at the index returned (first among ties)
+        x = self.inputs[0]
+        xp = backend.xp_of(x.data)
+        positions = xp.arange(x.shape[self.axis]).reshape([-1 if i == self.axis else 1 for i in range(x.ndim)])
+        onehot = (positions == self.index).astype(x.dtype)
+        shape = _keepdims_shape(x.shape, (self.axis,))
+        return broadcast_to(reshape(gy, *shape), x.shape) * Tensor(onehot)
+
+
+def _along(x, dim, keepdim, op):
+    """torch's max(x, dim) / min(x, dim): (values, indices), the first extreme of each row (a NaN first)."""
+    find = backend.xp_of(x.data).argmin if op == "min" else backend.xp_of(x.data).argmax
+    index = find(x.data, axis=dim, keepdims=True)  # NumPy's argmax/argmin stop at the first NaN, as torch's
+    values = MaxAlong(dim, keepdim, index, smallest=op == "min")(x)
+    return MaxMin(values, Tensor((index if keepdim else index.squeeze(dim)).astype(np.int64)))
 
 
 MaxMin = collections.namedtuple("MaxMin", ["values", "indices"])  # what torch.max(x, dim) returns
 
 
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
-    """The maximum, in torch.max's three forms; ties share the gradient equally.
+    """The maximum, in torch.max's three forms.
 
-    max(x) is the largest element (a 0-d tensor); max(x, dim, keepdim=False)
-    is the pair (values, indices) along one axis, as torch returns it
-    (``x.max(1).values``, ``values, indices = x.max(1)``); max(x, other) of two
+    max(x) is the largest element (a 0-d tensor; ties share the gradient
+    equally); max(x, dim, keepdim=False) is the pair (values, indices) along
+    one axis, as torch returns it (``x.max(1).values``, ``values, indices =
+    x.max(1)``), the gradient going to the index returned; max(x, other) of two
     tensors is ``maximum(x, other)``. NumPy's names, max(x, axis=..., keepdims=...),
-    give the values only, over one axis or several.
+    give the values only, over one axis or several (ties share the gradient).
     """
-    _expect_tensor(x, "max")
+    return _extreme("max", x, dim, keepdim, axis, keepdims)
+
+
+def _extreme(op, x, dim, keepdim, axis, keepdims):
+    _expect_tensor(x, op)
     if isinstance(dim, Tensor):
-        return maximum(x, dim)
+        return (minimum if op == "min" else maximum)(x, dim)
     if dim is not None:
-        dim = _torch_dim("max", dim, axis, x.shape)
-        _nonempty(x, (dim,), "max")
-        return MaxMin(Max((dim,), keepdim)(x), argmax(x, dim=dim, keepdim=keepdim))
-    axis = _norm_axes(axis, x.shape, "max") if axis is not None else None
-    _nonempty(x, axis, "max")
-    return Max(axis, keepdims)(x)
+        dim = _torch_dim(op, dim, axis, x.shape)
+        _nonempty(x, (dim,), op)
+        return _along(x, dim, keepdim, op)
+    axis = _norm_axes(axis, x.shape, op) if axis is not None else None
+    _nonempty(x, axis, op)
+    return Max(axis, keepdims, smallest=op == "min")(x)
 
 
 def _nonempty(x, axes, op):
@@ -1929,14 +2035,8 @@ def _nonempty(x, axes, op):
 
 
 def min(x, dim=None, keepdim=False, *, axis=None, keepdims=False):
-    """The minimum, in the same three forms as ``max``: -max(-x), so ties share the gradient equally."""
-    _expect_tensor(x, "min")
-    if isinstance(dim, Tensor):
-        return minimum(x, dim)
-    if dim is not None:
-        dim = _torch_dim("min", dim, axis, x.shape)
-        return MaxMin(-max(-x, axis=dim, keepdims=keepdim), argmin(x, dim=dim, keepdim=keepdim))
-    return -max(-x, axis=axis, keepdims=keepdims)
+    """The minimum, in the same three forms as ``max``."""
+    return _extreme("min", x, dim, keepdim, axis, keepdims)
 
 
 def _torch_dim(op, dim, axis, shape):

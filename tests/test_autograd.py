@@ -756,3 +756,47 @@ def test_iterating_a_tensor_gives_its_rows_and_a_0d_tensor_refuses_as_in_torch(d
     assert list(range(n)) == [0, 1, 2] and [10, 11, 12, 13][n] == 13  # an integer tensor as an index
     with pytest.raises(TypeError, match="only integer tensors of one element can be used as an index"):
         range(mg.tensor(2.0))
+
+
+def test_assigning_a_value_that_requires_grad_is_refused_rather_than_losing_its_gradient(device):
+    w = mg.randn(3, device=device, requires_grad=True)
+    x = mg.zeros(3, device=device)
+    for assign in (lambda: x.__setitem__(0, (w * 3.0)[0]), lambda: x.copy_(w * 3.0)):
+        with pytest.raises(RuntimeError, match="value requires grad, and an assignment is not recorded in the graph"):
+            assign()  # torch records it; minigan would have dropped w's gradient without a word
+    x[0] = (w * 3.0)[0].detach()  # what the message offers
+    with mg.no_grad():
+        x.copy_(w)  # copying weights under no_grad (an EMA, a checkpoint) is fine
+    np.testing.assert_array_equal(x.numpy(), w.numpy())
+
+
+def test_no_grad_and_set_grad_enabled_as_decorators_as_in_torch():
+    x = mg.ones(2, requires_grad=True)
+
+    @mg.no_grad
+    def bare(t):
+        return t * 2
+
+    @mg.no_grad()
+    def called(t):
+        return t * 2
+
+    @mg.set_grad_enabled(False)
+    def switched_off(t):
+        return t * 2
+
+    @mg.enable_grad()
+    def switched_on(t):
+        return t * 2
+
+    assert mg.is_grad_enabled()  # making the decorator did not switch recording off from then on
+    assert not bare(x).requires_grad and not called(x).requires_grad and not switched_off(x).requires_grad
+    with mg.no_grad():
+        assert switched_on(x).requires_grad and not (x * 2).requires_grad
+    assert mg.is_grad_enabled() and (x * 2).requires_grad
+    mg.set_grad_enabled(False)  # the plain call stays in force, as torch's
+    try:
+        assert not (x * 2).requires_grad
+    finally:
+        mg.set_grad_enabled(True)
+    assert bare.__name__ == "bare"

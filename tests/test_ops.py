@@ -613,7 +613,7 @@ def test_torch_forms_transpose_max_min_arange_and_to(device):
     (lambda: mg.ones(4).chunk(0), r"chunk: the number of chunks must be an int >= 1, got 0"),
     (lambda: mg.zeros(0).mean(), r"mean: nothing to average over axes \(0,\) of a tensor of shape \(0,\)"),
     (lambda: mg.zeros(0).max(), r"max: the tensor of shape \(0,\) has no values along the axes to reduce"),
-    (lambda: mg.zeros(3, 0).min(1), r"max: the tensor of shape \(3, 0\) has no values"),  # min is -max(-x)
+    (lambda: mg.zeros(3, 0).min(1), r"min: the tensor of shape \(3, 0\) has no values"),
     (lambda: mg.zeros(2, 0).argmax(1), r"argmax: the tensor of shape \(2, 0\) has no values"),
     (lambda: mg.randint(5, 2, (3,)), r"randint: low and high must be ints with low < high, got 5 and 2"),
     (lambda: mg.ones(2, 3).expand(4, 3), r"expand: cannot expand shape \(2, 3\) to \(4, 3\): only axes of size 1"),
@@ -915,3 +915,89 @@ def test_comparison_and_finiteness_method_names_as_in_torch(device):
                                                                               r"with the same batch size")]:
         with pytest.raises(ValueError, match=message):
             call()
+
+
+def test_max_and_min_along_a_dim_send_the_gradient_to_the_returned_index_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    values = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.0], [np.nan, 1.0, np.nan]])
+    up = np.array([1.0, 2.0, 3.0])
+    for op in ("max", "min"):
+        for keepdim in (False, True):
+            x = mg.tensor(values, dtype="float64", device=device, requires_grad=True)
+            tx = torch.tensor(values, requires_grad=True)
+            (v, i), (tv, ti) = getattr(x, op)(1, keepdim=keepdim), getattr(tx, op)(1, keepdim=keepdim)
+            np.testing.assert_array_equal(v.numpy(), tv.detach().numpy())  # NaN where the row has one
+            np.testing.assert_array_equal(i.numpy(), ti.numpy())
+            (v.reshape(3) * mg.tensor(up, dtype="float64", device=device)).sum().backward()
+            (tv.reshape(3) * torch.tensor(up)).sum().backward()
+            np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())  # one index per row, even on ties
+    x = mg.tensor([[1.0, 3.0, 3.0]], dtype="float64", device=device, requires_grad=True)
+    x.max().backward()  # the full reduction splits a tie, as torch's max() and amax do
+    np.testing.assert_array_equal(x.grad.numpy(), [[0.0, 0.5, 0.5]])
+    x = mg.tensor([1.0, np.nan, 2.0], dtype="float64", device=device, requires_grad=True)
+    x.max().backward()  # a NaN is the maximum, and gets the gradient, as in torch
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
+
+
+def test_min_and_minimum_of_integers_are_exact(device):
+    small = mg.tensor(np.array([0, 5], dtype=np.uint8), device=device)
+    assert small.min().tolist() == 0 and small.min().dtype == np.uint8  # -max(-x) wrapped around: 5
+    assert mg.minimum(small, mg.tensor(np.array([3, 3], dtype=np.uint8), device=device)).tolist() == [0, 3]
+    assert mg.tensor([-2**63, 0], device=device).min().tolist() == -2**63  # -(-2**63) overflows
+    flags = mg.tensor([True, False], device=device)
+    assert flags.min().tolist() is False and flags.max().tolist() is True
+    a = mg.tensor([1.0, 2.0, 3.0], dtype="float64", device=device, requires_grad=True)
+    b = mg.tensor([2.0, 2.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    mg.minimum(a, b).sum().backward()
+    assert a.grad.tolist() == [1.0, 0.5, 0.0] and b.grad.tolist() == [0.0, 0.5, 1.0]
+    assert mg.gradcheck(mg.minimum, [mg.tensor([[0.3, -1.2]], dtype="float64", device=device, requires_grad=True),
+                                     mg.tensor([[0.1], [0.5]], dtype="float64", device=device, requires_grad=True)])
+
+
+def test_zero_d_float64_stays_float64_through_backward(device):
+    for op in (lambda t: t.abs(), lambda t: t.relu(), lambda t: t.clamp(0.0, 1.0), lambda t: t.max(),
+               lambda t: mg.maximum(t, t * 0.5), lambda t: F.elu(t), lambda t: t.sigmoid()):
+        x = mg.tensor(1.5, dtype="float64", device=device, requires_grad=True)
+        op(x).backward()  # NumPy hands back numbers, not 0-d arrays, from 0-d ufuncs: those kept their dtype
+        assert x.grad.dtype == np.float64
+    y = mg.randn(2, 3, dtype="float64", device=device, requires_grad=True)
+    y[0, 1].abs().backward()
+    assert y.grad.dtype == np.float64
+    assert mg.tensor(np.float64(1.5)).dtype == np.float64 and mg.tensor(np.float32(1.5)).dtype == np.float32
+    assert mg.tensor(np.int32(3)).dtype == np.int32 and mg.tensor(1.5).dtype == np.float32
+
+
+def test_clamp_of_integers_where_of_numbers_and_powers_of_a_number_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    ints, t_ints = mg.tensor([1, 5, 9], device=device), torch.tensor([1, 5, 9])
+    for lo, hi in ((2, 6), (2.5, 6), (None, 4)):
+        ours, theirs = ints.clamp(lo, hi), t_ints.clamp(lo, hi)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "") and ours.tolist() == theirs.tolist()
+    cond = mg.tensor([True, False], device=device)
+    for a, b in ((1.0, 0.0), (1, 0)):
+        ours, theirs = mg.where(cond, a, b), torch.where(torch.tensor([True, False]), a, b)
+        assert ours.device == device and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        assert ours.tolist() == theirs.tolist()
+    x = mg.tensor([3.0, 30.0, -1.5], device=device)
+    for base in (10, 2, 0.5):
+        np.testing.assert_array_equal((base ** x).numpy(), (base ** torch.tensor([3.0, 30.0, -1.5])).numpy())
+    assert (10 ** x).tolist()[0] == 1000.0  # e^(x ln 10) gave 1000.0001
+    assert mg.gradgradcheck(lambda t: 3.0 ** t, [mg.tensor([0.5, -1.5], dtype="float64", device=device,
+                                                            requires_grad=True)])
+
+
+def test_logsumexp_of_infinities_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    values = np.array([[-np.inf, -np.inf], [1.0, np.inf], [0.5, -np.inf]], dtype=np.float32)
+    with np.errstate(divide="ignore"):  # log(0) for the row of -inf
+        ours = mg.logsumexp(mg.tensor(values, device=device), 1).numpy()
+    np.testing.assert_array_equal(ours, torch.logsumexp(torch.tensor(values), 1).numpy())  # was NaN, NaN
+    with pytest.raises(ValueError, match=r"logsumexp: the tensor of shape \(2, 0\) has no values"):
+        mg.logsumexp(mg.zeros(2, 0, device=device), 1)
+
+
+def test_int_tensors_cannot_be_made_to_require_grad_later():
+    with pytest.raises(TypeError, match="requires_grad_: only floating-point tensors can require gradients, "
+                                        "this one is int64"):
+        mg.tensor([1, 2]).requires_grad_()
+    assert mg.tensor([1, 2]).requires_grad_(False).requires_grad is False

@@ -24,6 +24,7 @@ acceptance check. What it does check is what CuPy refuses:
 
 import sys as _sys
 import types as _types
+import weakref as _weakref
 
 import numpy as _np
 
@@ -82,16 +83,29 @@ def _index(key):
     return key
 
 
+_wrappers = _weakref.WeakValueDictionary()  # id of a NumPy array -> the device array wrapping it (for .base)
+
+
 class ndarray:
     """A device array: a NumPy array that refuses to be read as one."""
 
-    __slots__ = ("_a",)
+    __slots__ = ("_a", "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, array):
         if not isinstance(array, _np.ndarray):
             raise TypeError("the stand-in's ndarray wraps a NumPy array; use cupy.asarray")
         self._a = array
+        _wrappers[id(array)] = self
+
+    @property
+    def base(self):
+        """The device array whose memory this one views, as CuPy's (and NumPy's): the same object each time."""
+        base = self._a.base
+        if not isinstance(base, _np.ndarray):
+            return None
+        owner = _wrappers.get(id(base))
+        return owner if owner is not None and owner._a is base else ndarray(base)
 
     # -- what CuPy forbids
     def __array__(self, dtype=None, copy=None):
