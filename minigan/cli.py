@@ -55,7 +55,7 @@ def _positive_float(text):
 def _add_demo(sub):
     p = sub.add_parser("demo", help="train a small MLP on scikit-learn's two moons")
     p.add_argument("--steps", type=_positive_int, default=300)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.set_defaults(func=_run_demo)
 
 
@@ -102,7 +102,7 @@ def _add_train_toy(train_sub):
     from .data.toy import TOY_DATASETS
     from .gan import LOSSES
 
-    p = train_sub.add_parser("toy", help="a GAN on 2-D toy data (ring, grid, ...); about a minute on a laptop CPU")
+    p = train_sub.add_parser("toy", help="a GAN on 2-D toy data (ring, grid, ...); about 2 minutes on a laptop CPU")
     p.add_argument("--dataset", choices=list(TOY_DATASETS), default=None, help="the 2-D data (default ring)")
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="generator/discriminator objective")
     p.add_argument("--k", type=_positive_int, default=None, help="discriminator steps per generator step")
@@ -110,7 +110,7 @@ def _add_train_toy(train_sub):
     p.add_argument("--batch-size", type=_positive_int, default=None)
     p.add_argument("--lr", type=_positive_float, default=None)
     p.add_argument("--r1", type=float, default=None, help="weight of the R1 penalty on real data (0 = off)")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=_non_negative_int, default=None)
     p.add_argument("--device", type=_device, default=None, help="where to train: cpu (the default) or cuda")
     p.add_argument("--out", default=None, help="run folder (default runs/toy-DATASET-LOSS-sSEED)")
     p.add_argument("--resume", default=None, metavar="DIR",
@@ -159,7 +159,7 @@ def _add_train_mnist(train_sub):
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="(default nonsaturating)")
     p.add_argument("--conditional", action="store_true", default=None, help="class-conditional GAN (labels into G and D)")
     p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda")
-    p.add_argument("--seed", type=int, default=None, help="(default 0)")
+    p.add_argument("--seed", type=_non_negative_int, default=None, help="(default 0)")
     p.add_argument("--lr", type=_positive_float, default=None, help="Adam learning rate (default 2e-4; beta1 = 0.5)")
     p.add_argument("--ema", type=float, default=None,
                    help="sample from a moving average of G's weights with this decay, e.g. 0.999 (default 0 = off)")
@@ -198,7 +198,7 @@ def _run_train_mnist(args):
                              dry_run=args.dry_run, **settings)
     except (ValueError, RuntimeError, CheckpointError, MNISTError, TrainingDiverged) as e:
         raise UsageError(str(e)) from None
-    if not args.dry_run:
+    if not args.dry_run and result["new_epochs"]:  # (with none, train_mnist has said why)
         print(f"done: {result['epoch']} epochs; samples, checkpoint and plots in {out}; "
               f"score it with: minigan eval --checkpoint {out}/checkpoint.npz")
 
@@ -246,7 +246,7 @@ def _add_sample(sub):
     p = sub.add_parser("sample", help="write generator samples from a checkpoint to a .npy file or a .png picture")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=2500)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.add_argument("--out", default="samples.npy",
                    help="X.npy: the samples as a NumPy array; X.png: a picture of them (a grid of digits, or the "
                         "points over real ones)")
@@ -262,6 +262,10 @@ def _run_sample(args):
         samples = module.sample_checkpoint(args.checkpoint, n=args.n, seed=args.seed)
     except ValueError as e:
         raise UsageError(f"{args.checkpoint}: {e}") from None
+    from pathlib import Path
+
+    if Path(args.out).suffix.lower() not in ("", ".npy", ".png"):  # np.save would quietly write X.txt.npy
+        raise UsageError(f"--out must name a .npy file (the array) or a .png file (a picture), got {args.out!r}")
     if args.out.lower().endswith(".png"):
         module.save_sample_picture(args.checkpoint, samples, args.out, seed=args.seed)
         print(f"wrote a picture of {len(samples)} samples to {args.out}")
@@ -275,7 +279,7 @@ def _add_eval(sub):
     p = sub.add_parser("eval", help="print the quality metrics of a checkpoint")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=None, help="samples to score (default: the experiment's protocol)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0)
     p.set_defaults(func=_run_eval)
 
 
@@ -313,7 +317,11 @@ def build_parser():
 def main(argv=None):
     """Run the command line; returns the exit code (2 for a user mistake)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    command = f"minigan {getattr(args, 'name', None) or args.command}" if getattr(args, "command", None) else "minigan"
+    if unknown:  # named by the sub-command they were given to, as every other mistake
+        print(f"{command}: error: unrecognized arguments: {' '.join(unknown)} (see {command} --help)", file=sys.stderr)
+        return 2
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -322,8 +330,14 @@ def main(argv=None):
     backend.reuse_freed_memory()  # 10-30% faster training steps on Linux (see its docstring)
     try:
         args.func(args)
-    except (UsageError, OSError) as e:  # OSError: a folder that cannot be created, a file that cannot be read
-        print(f"minigan {getattr(args, 'name', args.command)}: error: {e}", file=sys.stderr)
+    except UsageError as e:
+        print(f"{command}: error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:  # a folder that cannot be created, a file that cannot be read or written
+        what = f"{e.strerror}: {e.filename}" if e.strerror and e.filename else str(e)
+        if isinstance(e, (FileExistsError, NotADirectoryError)):
+            what += " (a file is in the way of a folder: choose another --out)"
+        print(f"{command}: error: {what}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

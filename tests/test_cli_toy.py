@@ -63,6 +63,10 @@ def test_sample_and_eval(toy_run, tmp_path, capsys):
     # a name without .npy gets it, as np.save adds it, and the message names the file really written
     code, out, _ = run_cli(["sample", "--checkpoint", str(toy_run), "-n", "50", "--out", str(tmp_path / "u")], capsys)
     assert code == 0 and f"to {tmp_path / 'u.npy'}" in out and np.array_equal(np.load(tmp_path / "u.npy"), samples)
+    # another kind of file is refused rather than written as s.txt.npy
+    code, _, err = run_cli(["sample", "--checkpoint", str(toy_run), "--out", str(tmp_path / "s.txt")], capsys)
+    assert code == 2 and "--out must name a .npy file (the array) or a .png file (a picture)" in err
+    assert not (tmp_path / "s.txt.npy").exists()
 
 
 def test_sample_as_a_picture(toy_run, tmp_path, capsys):
@@ -82,6 +86,12 @@ def test_sample_as_a_picture(toy_run, tmp_path, capsys):
     (["train", "toy", "--device", "gpu"], "argument --device: choose 'cpu' or 'cuda', got 'gpu'"),
     (["sample", "--checkpoint", "no/such/file.npz"], "checkpoint not found"),
     (["eval", "--checkpoint", "no/such/file.npz"], "checkpoint not found"),
+    (["train", "toy", "--seed", "-1"], "minigan train toy: error: argument --seed: must be >= 0, got -1"),
+    (["train", "mnist", "--seed", "-3"], "minigan train mnist: error: argument --seed: must be >= 0, got -3"),
+    (["train", "toy", "--stepz", "10"], "minigan train toy: error: unrecognized arguments: --stepz 10 "
+                                        "(see minigan train toy --help)"),
+    (["sample", "--checkpoint", "x.npz", "--bogus"], "minigan sample: error: unrecognized arguments: --bogus"),
+    (["--bogus"], "minigan: error: unrecognized arguments: --bogus (see minigan --help)"),
 ])
 def test_bad_arguments_give_one_line_and_code_2(argv, message, capsys):
     code, out, err = run_cli(argv, capsys)
@@ -94,6 +104,9 @@ def test_unwritable_output_folder_and_non_checkpoint_files_give_one_line(tmp_pat
     code, _, err = run_cli(["train", "toy", "--steps", "1", "--out", str(tmp_path / "file.txt" / "run")], capsys)
     assert code == 2 and "Not a directory" in err and len(err.strip().splitlines()) == 1
     assert err.startswith("minigan train toy: error: ")  # the command as typed, as argparse's own errors say it
+    assert "(a file is in the way of a folder: choose another --out)" in err and "[Errno" not in err
+    code, _, err = run_cli(["train", "toy", "--steps", "1", "--out", str(tmp_path / "file.txt")], capsys)
+    assert code == 2 and f"File exists: {tmp_path / 'file.txt'} (a file is in the way of a folder" in err
     code, _, err = run_cli(["eval", "--checkpoint", str(tmp_path / "file.txt")], capsys)
     assert code == 2 and "not a .npz (zip) archive" in err and len(err.strip().splitlines()) == 1
     code, _, err = run_cli(["sample", "--checkpoint", str(tmp_path)], capsys)

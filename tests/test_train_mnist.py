@@ -249,6 +249,32 @@ def test_resume_continues_in_the_runs_own_folder_and_says_when_there_is_nothing_
     assert read_checkpoint(run)["epoch"] == 2
 
 
+def test_resuming_into_another_folder_keeps_the_history_and_never_overwrites_a_run(digits, tmp_path, capsys):
+    run, copy = tmp_path / "run", tmp_path / "copy"
+    train_mnist(epochs=1, out=run, dataset=digits, **TINY)
+    (run / "samples_epoch_001.png").write_bytes(b"grid 1")  # TINY draws no pictures: stand-ins to follow
+    other = tmp_path / "other"
+    train_mnist(epochs=1, out=other, dataset=digits, **dict(TINY, seed=3))
+    before = (other / "checkpoint.npz").read_bytes()
+    assert cli.main(["train", "mnist", "--resume", str(run), "--epochs", "2", "--out", str(other)]) == 2
+    assert f"{other} already holds a run" in capsys.readouterr().err
+    assert (other / "checkpoint.npz").read_bytes() == before  # left as it was
+    train_mnist(epochs=2, resume=run, out=copy, dataset=digits, **TINY)
+    lines = [json.loads(line) for line in (copy / "metrics.jsonl").read_text().splitlines()]
+    assert [line["epoch"] for line in lines] == [1, 2]  # epoch 1's line came along
+    assert (copy / "samples_epoch_001.png").read_bytes() == b"grid 1"
+    assert read_checkpoint(run)["epoch"] == 1 and read_checkpoint(copy)["epoch"] == 2  # the source run is untouched
+
+
+def test_resuming_a_finished_run_trains_nothing_and_does_not_say_done(digits, tmp_path, capsys, monkeypatch):
+    run = tmp_path / "run"
+    train_mnist(epochs=1, out=run, dataset=digits, **TINY)
+    monkeypatch.setattr("minigan.experiments.mnist.MNIST", lambda train=True: digits)
+    assert cli.main(["train", "mnist", "--resume", str(run), "--epochs", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "nothing to train up to --epochs 1" in printed and "done:" not in printed
+
+
 def test_resume_refuses_settings_it_would_ignore(four_epochs, capsys):
     before = (four_epochs / "checkpoint.npz").read_bytes()
     assert cli.main(["train", "mnist", "--resume", str(four_epochs), "--epochs", "5", "--lr", "1e-4", "--g-steps", "2"]) == 2

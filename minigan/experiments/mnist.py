@@ -32,6 +32,7 @@ lowered the judge's accuracy on the requested labels from 97.6% to 93.7%
 import copy
 import json
 import resource
+import shutil
 import time
 from pathlib import Path
 
@@ -225,13 +226,20 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         epoch = int(state["epoch"])
 
     out = Path(out)
-    if state is None and (out / CHECKPOINT).exists():
+    source = None if resume is None else (Path(resume) if Path(resume).is_dir() else Path(resume).parent)
+    elsewhere = source is not None and out.resolve() != source.resolve()  # resumed into a folder of its own
+    if (state is None or elsewhere) and (out / CHECKPOINT).exists():
         raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
                          "or choose another --out")
     if dry_run:
         return _dry_run(config, G, D, data, loader, trainer, device, out, log)
 
     out.mkdir(parents=True, exist_ok=True)
+    if elsewhere:  # the new folder gets the run's history so far: its log and its grids, for the GIF at the end
+        if (source / "metrics.jsonl").exists():
+            shutil.copy2(source / "metrics.jsonl", out / "metrics.jsonl")
+        for grid in sorted(source.glob("samples_epoch_*.png"))[:epoch]:
+            shutil.copy2(grid, out / grid.name)
     (out / "config.json").write_text(json.dumps({**config, "environment": environment(device)}, indent=2) + "\n")
     if state is None:
         (out / "metrics.jsonl").write_text("")  # a fresh run starts a fresh log
@@ -286,7 +294,8 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
 
     if pictures:
         _final_pictures(out, history)
-    return {"G": G, "D": D, "trainer": trainer, "epoch": epoch, "out": out, "history": history, "config": config}
+    return {"G": G, "D": D, "trainer": trainer, "epoch": epoch, "out": out, "history": history, "config": config,
+            "new_epochs": epoch - (int(state["epoch"]) if state is not None else 0)}
 
 
 def _naming_the_kept_checkpoint(error, path):
