@@ -1777,7 +1777,7 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
-        # y = x W^T + b:  dy/dx = W,  dy/dW = gy^T x,  dy/db = sum over the batch
+        # y = x W^T + b:  gx = gy W,  gW = gy^T x,  gb = gy summed over the batch
         x, w = self.inputs[0], self.inputs[1]
         if _grad_enabled:  # double backward: Tensor ops, so the gradients carry a graph
             return self._products(gy, x, w)

@@ -18,8 +18,8 @@ copying rows of a handful of pixels.)
 Memory cost of the patch buffer: it holds every input pixel once per kernel
 position that covers it, i.e. C*kh*kw * N*OH*OW numbers. With stride s each
 pixel is copied about kh*kw/s^2 times: a 4x4 kernel with stride 2 makes the
-buffer 4x the size of the (padded) input, a 3x3 kernel with stride 1 makes it
-9x. For the DCGAN discriminator's Conv2d(64, 128, 4, 2, 1) on a batch of 64
+buffer about 4x the size of the input, a 3x3 kernel with stride 1 about 9x.
+For the DCGAN discriminator's Conv2d(64, 128, 4, 2, 1) on a batch of 64
 14x14 images that is 1024 x 3136 float32 = 12.8 MB (the input is 3.2 MB). The
 forward pass keeps this buffer until backward, because the weight gradient
 needs exactly the same patches (trading memory for one fewer copy).

@@ -461,7 +461,7 @@ def test_reassigning_keeps_order_and_buffers_stay_buffers():
     model.count = model.count + 1.0  # how batch norm updates running statistics
     assert list(model.state_dict()) == ["scale", "count", "zeta.weight", "zeta.bias", "alpha.weight"]
     np.testing.assert_array_equal(model.state_dict()["count"].numpy(), [1.0])
-    model.count = None  # anything but a tensor unregisters it
+    model.count = None  # None empties the slot: not saved, as in torch (anything else but a tensor is refused)
     assert "count" not in model.state_dict()
 
 

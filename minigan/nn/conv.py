@@ -50,8 +50,8 @@ class Conv2d(Module):
         super().__init__()
         _conv.torch_only_defaults("Conv2d", dilation, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _conv._pair(kernel_size, "kernel_size")
-        self.stride = _conv._pair(stride, "stride")
+        self.kernel_size = _conv._pair(kernel_size, "Conv2d: kernel_size")
+        self.stride = _conv._pair(stride, "Conv2d: stride")
         self.padding = _conv.conv_padding(padding, self.kernel_size, self.stride, "Conv2d")  # as (h, w)
         self.padding_name = padding if isinstance(padding, str) else None
         _check_geometry("Conv2d", in_channels, out_channels, self.kernel_size, self.stride, self.padding)
@@ -85,11 +85,15 @@ class ConvTranspose2d(Module):
         super().__init__()
         _conv.torch_only_defaults("ConvTranspose2d", dilation, groups, padding_mode)
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size = _conv._pair(kernel_size, "kernel_size")
-        self.stride = _conv._pair(stride, "stride")
-        self.padding = _conv._pair(padding, "padding")
+        self.kernel_size = _conv._pair(kernel_size, "ConvTranspose2d: kernel_size")
+        self.stride = _conv._pair(stride, "ConvTranspose2d: stride")
+        if isinstance(padding, str):
+            raise TypeError(f"ConvTranspose2d: padding={padding!r} is not supported (PyTorch's refuses it too); "
+                            "give an int or an (h, w) pair (padding=(kernel_size - stride) // 2 makes the output "
+                            "stride times the input's size when kernel_size - stride is even)")
+        self.padding = _conv._pair(padding, "ConvTranspose2d: padding")
         _check_geometry("ConvTranspose2d", in_channels, out_channels, self.kernel_size, self.stride, self.padding)
-        self.output_padding = _conv._pair(output_padding, "output_padding")
+        self.output_padding = _conv._pair(output_padding, "ConvTranspose2d: output_padding")
         for op, s in zip(self.output_padding, self.stride):
             if not 0 <= op < s:
                 raise ValueError(

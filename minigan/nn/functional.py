@@ -7,8 +7,6 @@ gathers what layers use under PyTorch's names.
 import numpy as np
 
 from ..autograd import (  # noqa: F401  (re-exported)
-    binary_cross_entropy,
-    binary_cross_entropy_with_logits,
     check_reduction,
     elu,
     leaky_relu,
@@ -29,14 +27,93 @@ from .misc import avg_pool2d, dropout, dropout2d, interpolate, max_pool2d, pad, 
 from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 
 
-def mse_loss(input, target, reduction="mean"):
-    """Mean squared error (input - target)^2, shapes must match."""
+def no_legacy_reduction(name, size_average, reduce):
+    """PyTorch's deprecated `size_average` and `reduce` are refused, with the `reduction` that says the same."""
+    if size_average is not None or reduce is not None:
+        same = "none" if reduce is False else "sum" if size_average is False else "mean"
+        raise NotImplementedError(f"{name}: size_average and reduce (deprecated in PyTorch) are not supported; "
+                                  f"use reduction={same!r}, which is what size_average={size_average}, "
+                                  f"reduce={reduce} mean")
+
+
+def _check_weight(name, what, weight, input):
+    """A loss's `weight` (or `pos_weight`) must be a tensor of the input's dtype (no silent float64)."""
+    _ag._expect_tensor(weight, f"{name}: {what}")
+    if weight.dtype != input.dtype:
+        raise TypeError(f"{name}: input dtype {input.dtype} but {what} dtype {weight.dtype}; convert the {what} "
+                        f"with .to(minigan.{input.dtype})")
+
+
+def _broadcast_weight(name, what, weight, input):
+    """BCE's `weight` and `pos_weight`: a tensor of the input's dtype that broadcasts to the input's shape."""
+    _check_weight(name, what, weight, input)
+    try:
+        fits = np.broadcast_shapes(tuple(weight.shape), tuple(input.shape)) == tuple(input.shape)
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(f"{name}: {what} of shape {tuple(weight.shape)} does not broadcast to the input's shape "
+                         f"{tuple(input.shape)}")
+    return weight
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """BCE on probabilities (``minigan.autograd.binary_cross_entropy``), each element's loss times `weight`
+    (broadcast to the input's shape) when given; 'mean' then averages over the elements, as torch's."""
+    no_legacy_reduction("binary_cross_entropy", size_average, reduce)
+    if weight is None:
+        return _ag.binary_cross_entropy(input, target, reduction)
+    loss = _ag.binary_cross_entropy(input, target, "none")
+    return _ag.reduce_loss(loss * _broadcast_weight("binary_cross_entropy", "weight", weight, loss), reduction,
+                           "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """BCE on logits, computed stably (``minigan.binary_cross_entropy_with_logits``), with torch's options.
+
+    `pos_weight` (broadcast over the input; usually one value per class) weights the positive term:
+    loss = -[pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], the plain loss plus
+    (pos_weight - 1) y softplus(-x), since log sigmoid(x) = -softplus(-x). `weight` rescales each
+    element's loss, as in ``binary_cross_entropy``. Built from differentiable ops: gradients of
+    gradients work.
+    """
+    name = "binary_cross_entropy_with_logits"
+    no_legacy_reduction(name, size_average, reduce)
+    if weight is None and pos_weight is None:
+        return _ag.binary_cross_entropy_with_logits(input, target, reduction)
+    _ag._expect_tensor(input, name)
+    loss = _ag.binary_cross_entropy_with_logits(input, target, "none")  # checks the shapes and dtypes
+    if pos_weight is not None:
+        _broadcast_weight(name, "pos_weight", pos_weight, loss)
+        loss = loss + (pos_weight - 1.0) * target * softplus(-input, threshold=None)
+    if weight is not None:
+        loss = loss * _broadcast_weight(name, "weight", weight, loss)
+    return _ag.reduce_loss(loss, reduction, name)
+
+
+def _pointwise_loss(name, loss, input, weight, reduction):
+    """mse_loss and l1_loss: reduce `loss`, weighted first when `weight` (of the input's shape) is given; then
+    'mean' divides by the sum of the weights, as torch's."""
+    if weight is None:
+        return _ag.reduce_loss(loss, reduction, name)
+    _check_weight(name, "weight", weight, input)
+    if weight.shape != input.shape:
+        raise ValueError(f"{name}: weight shape {weight.shape} and input shape {input.shape} must be equal")
+    check_reduction(name, reduction)
+    loss = loss * weight
+    return _ag.sum(loss) / _ag.sum(weight) if reduction == "mean" else _ag.reduce_loss(loss, reduction, name)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean squared error (input - target)^2, shapes must match; `weight` as in torch (see _pointwise_loss)."""
+    no_legacy_reduction("mse_loss", size_average, reduce)
     _ag._expect_tensor(input, "mse_loss")
     _ag._expect_tensor(target, "mse_loss")
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must be equal")
     d = input - target
-    return _ag.reduce_loss(d * d, reduction, "mse_loss")
+    return _pointwise_loss("mse_loss", d * d, input, weight, reduction)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
@@ -45,31 +122,63 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
     return input / _ag.maximum(_ag.norm(input, p, dim=dim, keepdim=True), float(eps))
 
 
-def l1_loss(input, target, reduction="mean"):
-    """Mean absolute error |input - target| (pix2pix's reconstruction term), shapes must match."""
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    """Mean absolute error |input - target| (pix2pix's reconstruction term), shapes must match; `weight` as in
+    mse_loss."""
+    no_legacy_reduction("l1_loss", size_average, reduce)
     _ag._expect_tensor(input, "l1_loss")
     _ag._expect_tensor(target, "l1_loss")
     if input.shape != target.shape:
         raise ValueError(f"l1_loss: input shape {input.shape} and target shape {target.shape} must be equal")
-    return _ag.reduce_loss(_ag.abs(input - target), reduction, "l1_loss")
+    return _pointwise_loss("l1_loss", _ag.abs(input - target), input, weight, reduction)
 
 
-def cross_entropy(logits, labels, reduction="mean"):
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                  label_smoothing=0.0):
     """Softmax cross-entropy of (N, C) logits against integer labels (N,) in 0..C-1: nll_loss(log_softmax(logits)).
 
     As in torch, the target may instead be class probabilities of the logits'
-    shape (N, C): the loss of a row is then -sum_c p_c log softmax(logits)_c.
+    shape (N, C): the loss of a row is then -sum_c weight_c p_c log softmax(logits)_c.
+    `weight`, `ignore_index` and 'mean' as in ``nll_loss``. `label_smoothing` = e mixes
+    each target with the uniform distribution: (1 - e) times the loss of the label plus
+    e/C times -sum_c weight_c log softmax(logits)_c (torch's formula).
     """
-    idx = _labels(logits, labels, "cross_entropy", "logits")
-    logp = log_softmax(logits, dim=1)
-    if idx.dtype.kind == "f" and tuple(idx.shape) == tuple(logits.shape):  # class probabilities
-        return _ag.reduce_loss(-_ag.sum(logp * labels, dim=1), reduction, "cross_entropy")
-    return _nll(logp, idx, reduction, "cross_entropy", "logits")
+    no_legacy_reduction("cross_entropy", size_average, reduce)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be between 0 and 1, got {label_smoothing!r}")
+    idx = _labels(input, target, "cross_entropy", "logits")
+    logp = log_softmax(input, dim=1)
+    weight = _class_weight("cross_entropy", weight, logp)
+    if idx.dtype.kind == "f" and tuple(idx.shape) == tuple(logp.shape):  # class probabilities
+        n_classes = logp.shape[1]
+        probs = target if not label_smoothing else target * (1.0 - label_smoothing) + label_smoothing / n_classes
+        per_class = logp * probs if weight is None else logp * probs * _ag.Tensor(weight)
+        return _ag.reduce_loss(-_ag.sum(per_class, dim=1), reduction, "cross_entropy")
+    return _nll(logp, idx, reduction, "cross_entropy", "logits", weight, ignore_index, label_smoothing)
 
 
-def nll_loss(log_probs, labels, reduction="mean"):
-    """-log p of each sample's label, from (N, C) log-probabilities (``LogSoftmax``'s output), as torch's."""
-    return _nll(log_probs, _labels(log_probs, labels, "nll_loss", "log_probs"), reduction, "nll_loss", "log_probs")
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """-log p of each sample's label, from (N, C) log-probabilities (``LogSoftmax``'s output), as torch's.
+
+    `weight` (one per class) scales each sample's loss by its label's weight, and 'mean' then
+    divides by the sum of those weights; samples labelled `ignore_index` count for nothing
+    (their loss is 0, and they are left out of the mean).
+    """
+    no_legacy_reduction("nll_loss", size_average, reduce)
+    labels = _labels(input, target, "nll_loss", "log_probs")
+    return _nll(input, labels, reduction, "nll_loss", "log_probs", _class_weight("nll_loss", weight, input),
+                ignore_index)
+
+
+def _class_weight(name, weight, scores):
+    """cross_entropy's and nll_loss's `weight` as an array: one value per class, of the scores' dtype (or None)."""
+    if weight is None:
+        return None
+    _check_weight(name, "weight", weight, scores)
+    if tuple(weight.shape) != (scores.shape[1],):
+        raise ValueError(f"{name}: weight must hold one value per class, shape ({scores.shape[1]},), "
+                         f"got shape {tuple(weight.shape)}")
+    return weight.data
 
 
 def _labels(scores, labels, name, what):
@@ -86,8 +195,12 @@ def _labels(scores, labels, name, what):
     return labels.data if isinstance(labels, _ag.Tensor) else backend.asarray(labels, device=scores.device)
 
 
-def _nll(logp, idx, reduction, name, what):
-    """-logp[i, label_i] for each row i, reduced: the part cross_entropy and nll_loss share."""
+def _nll(logp, idx, reduction, name, what, weight=None, ignore_index=-100, label_smoothing=0.0):
+    """-weight[label_i] logp[i, label_i] for each row i, reduced: the part cross_entropy and nll_loss share.
+
+    Rows labelled `ignore_index` get 0; 'mean' divides by the sum of the rows' weights (their
+    count without `weight`), as torch's.
+    """
     n, c = logp.shape
     if idx.dtype.kind not in "iu" or tuple(idx.shape) != (n,):
         wrong_type = idx.dtype.kind not in "iu"
@@ -96,12 +209,25 @@ def _nll(logp, idx, reduction, name, what):
             + (f", or class probabilities of the {what}' shape {tuple(logp.shape)}" if name == "cross_entropy" else "")
             + f"; got {idx.dtype} of shape {tuple(idx.shape)}"
             + ("; convert float labels with .long()" if wrong_type and tuple(idx.shape) == (n,) else ""))
+    xp = backend.xp_of(idx)
+    keep = idx != ignore_index
     # the range check reads two numbers, so on a GPU (where that waits for the device) it is skipped, as in one_hot
-    if backend.xp_of(idx) is np and n and (int(idx.min()) < 0 or int(idx.max()) >= c):
-        raise ValueError(f"{name}: labels must lie in 0..{c - 1} for {c} classes, "
-                         f"got {int(idx.min())}..{int(idx.max())}")
-    picked = _ag.getitem(logp, (_ag.arange(n, device=logp.device).data, idx))
-    return _ag.reduce_loss(-picked, reduction, name)
+    used = idx[keep] if xp is np else idx[:0]
+    if used.size and (int(used.min()) < 0 or int(used.max()) >= c):
+        raise ValueError(f"{name}: labels must lie in 0..{c - 1} for {c} classes, got {int(used.min())}.."
+                         f"{int(used.max())} (labels equal to ignore_index={ignore_index} are skipped)")
+    safe = xp.where(keep, idx, 0)  # any class for the ignored rows: their weight is 0
+    picked = _ag.getitem(logp, (_ag.arange(n, device=logp.device).data, safe))
+    row_weight = keep.astype(logp.dtype) if weight is None else weight[safe] * keep
+    loss = -picked * _ag.Tensor(row_weight)
+    if label_smoothing:
+        scaled = logp if weight is None else logp * _ag.Tensor(weight)
+        smooth = -_ag.sum(scaled, dim=1) * _ag.Tensor(keep.astype(logp.dtype))
+        loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
+    check_reduction(name, reduction)
+    if reduction == "mean":
+        return _ag.sum(loss) / _ag.Tensor(xp.asarray(row_weight.sum()))
+    return _ag.reduce_loss(loss, reduction, name)
 
 
 def one_hot(labels, num_classes=-1, *, dtype="int64"):

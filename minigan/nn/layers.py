@@ -43,6 +43,13 @@ class Linear(Module):
         _place(self, device, dtype)
 
     def forward(self, x):
+        ag._expect_tensor(x, "Linear")
+        if x.ndim > 2 and x.shape[-1] != self.in_features:  # checked here: F.linear would report the flattened shape
+            raise ValueError(
+                f"Linear({self.extra_repr()}): expected input with {self.in_features} features in its last axis "
+                f"(shape (..., {self.in_features})), got shape {tuple(x.shape)}; check in_features or the previous "
+                "layer's output size"
+            )
         return ag.linear(x, self.weight, self.bias)
 
     def extra_repr(self):
@@ -151,10 +158,44 @@ class Flatten(Module):
 
 def _nth(container, i):
     """Module number `i` of a Sequential or ModuleList (negative counts from the end), with a clear error."""
+    return container._modules[_nth_name(container, i)]
+
+
+def _nth_name(container, i):
+    """The name of module number `i` (negative counts from the end), with a clear error."""
+    names = list(container._modules)
+    if not _is_int(i):
+        raise TypeError(f"{type(container).__name__}: an index must be an int here, got {type(i).__name__} {i!r}")
+    if not -len(names) <= i < len(names):
+        raise IndexError(f"{type(container).__name__}: index {i} is out of range for its {len(names)} modules")
+    return names[i]
+
+
+def _renumber(container, modules):
+    """Make `modules` the container's children, named "0", "1", ... in order (as torch renumbers them
+    after a deletion or an insertion)."""
+    modules = list(modules)
+    for name in list(container._modules):
+        delattr(container, name)
+    for i, m in enumerate(modules):
+        container.add_module(str(i), m)
+
+
+def _delete(container, index):
+    """``del container[index]`` (an int or a slice) of a Sequential or ModuleList: the rest renumbered, as in torch."""
+    names = list(container._modules)
+    gone = set(names[index]) if isinstance(index, slice) else {_nth_name(container, index)}
+    _renumber(container, [m for name, m in container._modules.items() if name not in gone])
+
+
+def _insert(container, index, module):
+    """``container.insert(index, module)``: `module` placed before number `index`, as ``list.insert``; renumbered."""
+    if not isinstance(module, Module):  # checked first: a failed insert leaves the container as it was
+        raise TypeError(f"{type(container).__name__}.insert: expected a Module, got {type(module).__name__} "
+                        f"{module!r}; pass a layer object such as nn.ReLU()")
     modules = list(container._modules.values())
-    if not -len(modules) <= i < len(modules):
-        raise IndexError(f"{type(container).__name__}: index {i} is out of range for its {len(modules)} modules")
-    return modules[i]
+    modules.insert(index, module)
+    _renumber(container, modules)
 
 
 class Sequential(Module):
@@ -179,11 +220,43 @@ class Sequential(Module):
             return Sequential(OrderedDict(list(self._modules.items())[i]))
         return _nth(self, i)
 
+    def __setitem__(self, i, module):
+        """Replace layer number `i`; it keeps its name (and place in state_dict), as in torch."""
+        self.add_module(_nth_name(self, i), module)
+
+    def __delitem__(self, i):
+        """Remove layer `i` (an int or a slice); the rest are renumbered "0", "1", ..., as in torch."""
+        _delete(self, i)
+
     def __len__(self):
         return len(self._modules)
 
     def __iter__(self):
         return iter(self._modules.values())
+
+    def append(self, module):
+        """Add `module` at the end, named by its position (``str(len(self))``), as torch does; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def insert(self, index, module):
+        """Put `module` before layer `index` (-len <= index <= len, as in torch); the layers are renumbered."""
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"Sequential.insert: index {index} is out of range for its {len(self)} modules")
+        _insert(self, index, module)
+        return self
+
+    def extend(self, modules):
+        """Append each module of an iterable (a Sequential, a list, ...), in order; returns self."""
+        for m in modules:
+            self.append(m)
+        return self
+
+    def __add__(self, other):
+        """A new Sequential of this one's layers then `other`'s (the same modules, renumbered), as torch's ``+``."""
+        if not isinstance(other, Sequential):
+            raise ValueError(f"Sequential + {type(other).__name__}: only a Sequential can be added to a Sequential")
+        return Sequential().extend(self).extend(other)
 
 
 class ModuleList(Module):
@@ -204,10 +277,29 @@ class ModuleList(Module):
             self.append(m)
         return self
 
+    def insert(self, index, module):
+        """Put `module` before module `index`, as ``list.insert``; the modules are renumbered."""
+        _insert(self, index, module)
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def __add__(self, other):
+        """A new ModuleList of this one's modules then those of `other` (any iterable of modules)."""
+        return ModuleList(list(self) + list(other))
+
     def __getitem__(self, i):
         if isinstance(i, slice):  # a ModuleList of those modules (the same ones, not copies), as in PyTorch
             return ModuleList(list(self._modules.values())[i])
         return _nth(self, i)
+
+    def __setitem__(self, i, module):
+        """Replace module number `i`; it keeps its name."""
+        self.add_module(_nth_name(self, i), module)
+
+    def __delitem__(self, i):
+        """Remove module `i` (an int or a slice); the rest are renumbered "0", "1", ..., as in torch."""
+        _delete(self, i)
 
     def __len__(self):
         return len(self._modules)
@@ -250,6 +342,16 @@ class ModuleDict(Module):
 
     def __delitem__(self, key):
         del self._modules[key]
+
+    def pop(self, key):
+        """Remove the module under `key` and return it (a KeyError if there is none), as ``dict.pop``."""
+        module = self._modules[key]
+        del self[key]
+        return module
+
+    def clear(self):
+        """Remove every module."""
+        self._modules.clear()
 
     def __contains__(self, key):
         return key in self._modules

@@ -1,7 +1,9 @@
 """Loss modules, PyTorch's criterion classes: ``criterion = nn.BCEWithLogitsLoss(); loss = criterion(logits, target)``.
 
 Each is a thin Module over its function in ``minigan.nn.functional``, where the
-arithmetic (and its derivative) lives.
+arithmetic (and its derivative) lives. The constructors take PyTorch's
+arguments in PyTorch's order; `weight` and `pos_weight` are buffers, as in
+torch, so ``.to()`` moves them with the model.
 """
 
 from . import functional as F
@@ -9,26 +11,48 @@ from .module import Module
 
 
 class _Loss(Module):
-    """A loss with PyTorch's `reduction` ('mean', 'sum' or 'none'), checked when the module is built."""
+    """A loss with PyTorch's `reduction` ('mean', 'sum' or 'none'), checked when the module is built.
 
-    def __init__(self, reduction="mean"):
+    PyTorch's deprecated `size_average` and `reduce` are refused, with the `reduction` to use instead.
+    """
+
+    def __init__(self, size_average=None, reduce=None, reduction="mean"):
         super().__init__()
+        F.no_legacy_reduction(type(self).__name__, size_average, reduce)
         F.check_reduction(type(self).__name__, reduction)
         self.reduction = reduction
 
 
+class _WeightedLoss(_Loss):
+    """A loss with an optional `weight` tensor (a buffer, None by default)."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+
+
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy on logits, computed stably: F.binary_cross_entropy_with_logits."""
+    """Binary cross-entropy on logits, computed stably: F.binary_cross_entropy_with_logits.
 
-    def forward(self, logits, target):
-        return F.binary_cross_entropy_with_logits(logits, target, reduction=self.reduction)
+    `weight` rescales each element's loss (broadcast); `pos_weight` weights the positive
+    term, usually one value per class (negatives / positives to balance the classes).
+    """
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
-class BCELoss(_Loss):
-    """Binary cross-entropy on probabilities: F.binary_cross_entropy (prefer BCEWithLogitsLoss)."""
+class BCELoss(_WeightedLoss):
+    """Binary cross-entropy on probabilities: F.binary_cross_entropy (prefer BCEWithLogitsLoss); `weight` as there."""
 
-    def forward(self, probs, target):
-        return F.binary_cross_entropy(probs, target, reduction=self.reduction)
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class MSELoss(_Loss):
@@ -38,11 +62,22 @@ class MSELoss(_Loss):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
-    """Softmax cross-entropy of (N, C) logits against integer labels (N,) or class probabilities (N, C)."""
+class CrossEntropyLoss(_WeightedLoss):
+    """Softmax cross-entropy of (N, C) logits against integer labels (N,) or class probabilities (N, C).
 
-    def forward(self, logits, labels):
-        return F.cross_entropy(logits, labels, reduction=self.reduction)
+    `weight` (one per class), `ignore_index` and `label_smoothing` as in F.cross_entropy.
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
+                 label_smoothing=0.0):
+        super().__init__(weight, size_average, reduce, reduction)
+        if not 0.0 <= label_smoothing <= 1.0:
+            raise ValueError(f"CrossEntropyLoss: label_smoothing must be between 0 and 1, got {label_smoothing!r}")
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction,
+                               label_smoothing=self.label_smoothing)
 
 
 class L1Loss(_Loss):
@@ -52,8 +87,15 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
-class NLLLoss(_Loss):
-    """Negative log-likelihood of integer labels under (N, C) log-probabilities: F.nll_loss (after LogSoftmax)."""
+class NLLLoss(_WeightedLoss):
+    """Negative log-likelihood of integer labels under (N, C) log-probabilities: F.nll_loss (after LogSoftmax).
 
-    def forward(self, log_probs, labels):
-        return F.nll_loss(log_probs, labels, reduction=self.reduction)
+    `weight` (one per class) and `ignore_index` as in F.nll_loss.
+    """
+
+    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
+
+    def forward(self, input, target):
+        return F.nll_loss(input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction)

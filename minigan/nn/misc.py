@@ -87,16 +87,18 @@ class Unflatten(Module):
 
     def forward(self, x):
         ag._expect_tensor(x, f"Unflatten({self.dim}, {self.unflattened_size})")
-        dim = ag._axis(self.dim, x.shape, f"Unflatten({self.dim}, {self.unflattened_size})")
-        size = 1
-        for s in self.unflattened_size:
-            size *= s
-        if x.shape[dim] != size:
-            raise ValueError(
-                f"Unflatten({self.dim}, {self.unflattened_size}): axis {dim} has size {x.shape[dim]}, "
-                f"but {self.unflattened_size} holds {size} values (input shape {tuple(x.shape)})"
-            )
-        return ag.reshape(x, *(x.shape[:dim] + self.unflattened_size + x.shape[dim + 1:]))
+        name = f"Unflatten({self.dim}, {self.unflattened_size})"
+        dim = ag._axis(self.dim, x.shape, name)
+        sizes, size = list(self.unflattened_size), 1
+        for s in sizes:
+            size *= s if s != -1 else 1
+        if sizes.count(-1) == 1 and size and x.shape[dim] % size == 0:  # one -1: the size that fits, as in torch
+            sizes[sizes.index(-1)] = x.shape[dim] // size
+        elif sizes.count(-1) or x.shape[dim] != size:
+            holds = "cannot hold" if sizes.count(-1) else f"holds {size} values, not"
+            raise ValueError(f"{name}: axis {dim} has size {x.shape[dim]}, but {self.unflattened_size} {holds} "
+                             f"{x.shape[dim]} (input shape {tuple(x.shape)}); at most one size may be -1")
+        return ag.reshape(x, *(x.shape[:dim] + tuple(sizes) + x.shape[dim + 1:]))
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
@@ -312,10 +314,11 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     """The mean of each kernel_size window, every `stride` pixels (stride = kernel_size when None), as torch's.
 
     Computed as a convolution of each channel on its own with a kernel of 1 / (kh kw), so the
-    padding zeros count in the mean (torch's default). ``ceil_mode=True`` and
+    padding zeros count in the mean (torch's default); integer inputs give float32. ``ceil_mode=True`` and
     ``count_include_pad=False`` are not supported.
     """
     kernel, stride, padding = _pool_window("avg_pool2d", input, kernel_size, stride, padding)
+    input = ag._floating(input)  # integers are averaged in float32 (a 1/(kh kw) kernel of integers would be 0)
     if ceil_mode or (not count_include_pad and any(padding)):
         raise NotImplementedError("avg_pool2d: ceil_mode=True and count_include_pad=False are not supported")
     n, c, h, w = input.shape

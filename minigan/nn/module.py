@@ -58,10 +58,20 @@ class Module:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting attributes")
         if isinstance(value, Parameter):
             store = self._parameters
+        elif name in self._parameters:  # None empties the slot (left out of parameters() and state_dict()), as in torch
+            if value is not None:
+                raise TypeError(
+                    f"{type(self).__name__}.{name} is a parameter: cannot assign a {type(value).__name__} to it "
+                    "(nn.Parameter or None expected): it would silently stop being trained and saved; for a new "
+                    f"weight wrap it, module.{name} = nn.Parameter(t); to change this one's values, "
+                    f"`with minigan.no_grad(): module.{name}.copy_(t)`"
+                )
+            store = self._parameters
         elif isinstance(value, Module):
             store = self._modules
-        elif isinstance(value, Tensor) and name in self._buffers:
-            store = self._buffers  # assigning a new tensor to a buffer keeps it a buffer, as in torch
+        elif name in self._buffers:  # a new tensor keeps it a buffer; None empties it (not saved), as in torch
+            self._check_buffer(name, value)
+            store = self._buffers
         else:
             store = None
             if isinstance(value, (list, tuple, dict)):
@@ -99,7 +109,11 @@ class Module:
         setattr(self, name, module)
 
     def register_parameter(self, name, param):
-        """Register `param` (a Parameter) under `name`, as ``self.name = param`` does."""
+        """Register `param` (a Parameter, or None for an empty slot) under `name`, as ``self.name = param`` does."""
+        if param is None:  # an empty slot, as in torch (a layer built without a bias)
+            self._parameters[name] = None
+            object.__setattr__(self, name, None)
+            return
         if not isinstance(param, Parameter):
             raise TypeError(f"{type(self).__name__}.register_parameter({name!r}): expected an nn.Parameter, got "
                             f"{type(param).__name__}; wrap a tensor as nn.Parameter(t)")
@@ -110,10 +124,24 @@ class Module:
         self.add_module(name, module)
 
     def register_buffer(self, name, tensor, persistent=True):
-        """Keep a non-trained tensor: moved by .to(), and saved in state_dict unless persistent=False."""
+        """Keep a non-trained tensor: moved by .to(), and saved in state_dict unless persistent=False.
+
+        `tensor` may be None, as in torch: the name is kept, and left out of state_dict(), buffers() and .to().
+        """
+        if hasattr(self, name) and name not in self._buffers:
+            kind = "parameter" if name in self._parameters else type(getattr(self, name)).__name__
+            raise KeyError(f"{type(self).__name__}.register_buffer({name!r}): the module already has an attribute "
+                           f"{name!r} (a {kind}); choose another name")
+        self._check_buffer(name, tensor)
         object.__setattr__(self, name, tensor)
         self._buffers[name] = tensor
         (self._non_persistent.discard if persistent else self._non_persistent.add)(name)
+
+    def _check_buffer(self, name, value):
+        """A buffer holds a minigan Tensor or None; anything else (a NumPy array: never moved) is refused."""
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"{type(self).__name__}: buffer {name!r} must be a minigan Tensor or None, got "
+                            f"{type(value).__module__}.{type(value).__name__}; wrap it with minigan.tensor(...)")
 
     def __delattr__(self, name):
         for store in (self._parameters, self._buffers, self._modules):
@@ -181,7 +209,7 @@ class Module:
         seen = set()
         for mod_name, mod in self.named_modules(prefix=prefix) if recurse else [(prefix, self)]:
             for name, p in mod._parameters.items():
-                if id(p) not in seen:  # else an optimizer would step a tied weight twice
+                if p is not None and id(p) not in seen:  # else an optimizer would step a tied weight twice
                     seen.add(id(p))
                     yield (f"{mod_name}.{name}" if mod_name else name), p
 
@@ -192,7 +220,8 @@ class Module:
     def named_buffers(self, prefix="", recurse=True):
         for mod_name, mod in self.named_modules(prefix=prefix) if recurse else [(prefix, self)]:
             for name, b in mod._buffers.items():
-                yield (f"{mod_name}.{name}" if mod_name else name), b
+                if b is not None:
+                    yield (f"{mod_name}.{name}" if mod_name else name), b
 
     def buffers(self, recurse=True):
         for _, b in self.named_buffers(recurse=recurse):
@@ -243,7 +272,7 @@ class Module:
         if device is not None:
             device = backend.check_device(device)
         for m in self.modules():
-            for t in list(m._parameters.values()) + list(m._buffers.values()):
+            for t in [t for t in list(m._parameters.values()) + list(m._buffers.values()) if t is not None]:
                 if device is not None:
                     t.data = backend.to_device(t.data, device)
                 if dtype is not None and t.data.dtype.kind == "f":
@@ -310,12 +339,20 @@ class Module:
         for mod_name, mod in self.named_modules(remove_duplicate=False):
             buffers = [(n, b) for n, b in mod._buffers.items() if n not in mod._non_persistent]
             for name, t in list(mod._parameters.items()) + buffers:
-                out[f"{mod_name}.{name}" if mod_name else name] = t
+                if t is not None:  # an empty slot is not saved, as in torch
+                    out[f"{mod_name}.{name}" if mod_name else name] = t
         return out
 
     def state_dict(self):
         """Ordered name -> Tensor of every parameter and persistent buffer (shares memory, like torch)."""
         return OrderedDict((k, Tensor(t.data)) for k, t in self._saved().items())
+
+    def _fill_state_dict(self, state_dict, prefix):
+        """Add to `state_dict` (in place) what an older checkpoint of this layer lacks; its keys start with `prefix`.
+
+        Called by load_state_dict for every submodule before the keys are checked (torch's
+        ``_load_from_state_dict`` upgrades old checkpoints there too). Nothing to add by default.
+        """
 
     def load_state_dict(self, state_dict, strict=True):
         """Copy values into this module's parameters and buffers (on their current device).
@@ -325,6 +362,9 @@ class Module:
         With strict=False, missing and unexpected keys are allowed (mis-shaped
         ones are not). Returns (missing_keys, unexpected_keys), as PyTorch does.
         """
+        state_dict = OrderedDict(state_dict)  # a copy: what _fill_state_dict adds stays out of the caller's dict
+        for mod_name, mod in self.named_modules(remove_duplicate=False):
+            mod._fill_state_dict(state_dict, f"{mod_name}." if mod_name else "")
         own = self._saved()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -120,6 +120,17 @@ class BatchNormTrain(Function):
         return gx, ggamma, gbeta
 
 
+def _check_dtypes(name, x, **tensors):
+    """A clear error naming the layer unless each given tensor (weight, bias, running statistics) has x's dtype."""
+    for what, t in tensors.items():
+        if t is not None and t.dtype != x.dtype:
+            fix = f"convert the input with .to(minigan.{t.dtype})"
+            if x.dtype.kind == "f":
+                fix += ", or the layer with " + {"float64": "model.double()", "float32": "model.float()"}.get(
+                    str(x.dtype), f"model.to(minigan.{x.dtype})")
+            raise TypeError(f"{name}: input dtype {x.dtype} but {what} dtype {t.dtype}; {fix}")
+
+
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
                num_batches_tracked=None, name="batch_norm"):
     """Normalise x (N, C, ...) per channel (axis 1), like ``torch.nn.functional.batch_norm``.
@@ -132,9 +143,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
     count = x.numel() // x.shape[1]  # values per channel
-    for what, t in (("weight", weight), ("bias", bias)):
-        if t is not None and t.dtype != x.dtype:
-            raise TypeError(f"{name}: input dtype {x.dtype} but {what} dtype {t.dtype}; convert with .to(dtype=...)")
+    _check_dtypes(name, x, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     if training:
         if count < 2:
             raise ValueError(
@@ -216,6 +225,12 @@ class _BatchNorm(Module):
             momentum=self.momentum, eps=self.eps, num_batches_tracked=self.num_batches_tracked, name=name,
         )
 
+    def _fill_state_dict(self, state_dict, prefix):
+        """A checkpoint without num_batches_tracked (PyTorch before 0.4.1, or made by hand) loads with it at 0,
+        as in torch."""
+        if self.track_running_stats and prefix + "num_batches_tracked" not in state_dict:
+            state_dict[prefix + "num_batches_tracked"] = np.array(0, dtype=np.int64)
+
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
@@ -254,6 +269,7 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="laye
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ValueError(f"{name}: expected an input whose last axes are {shape}, got shape {tuple(x.shape)}")
+    _check_dtypes(name, x, weight=weight, bias=bias)
     y = _standardize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
     if weight is not None:
         y = y * weight
@@ -297,6 +313,7 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
         raise NotImplementedError(f"{name}: running statistics are not supported; use each input's own statistics")
     if x.ndim < 3:
         raise ValueError(f"{name}: expected (N, C, ...) with spatial axes, got shape {tuple(x.shape)}")
+    _check_dtypes(name, x, weight=weight, bias=bias)
     return _per_channel_affine(_standardize(x, tuple(range(2, x.ndim)), eps), weight, bias)
 
 
@@ -349,6 +366,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise ValueError(f"{name}: expected (N, C, ...) with C divisible by num_groups={num_groups}, "
                          f"got shape {tuple(x.shape)}")
+    _check_dtypes(name, x, weight=weight, bias=bias)
     grouped = ag.reshape(x, x.shape[0], num_groups, -1)
     return _per_channel_affine(ag.reshape(_standardize(grouped, (2,), eps), *x.shape), weight, bias)
 

@@ -19,7 +19,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """Scale all gradients together so that their joint norm is at most `max_norm`; returns that norm before clipping.
 
     total = ||(||g_1||, ||g_2||, ...)||  (the norm of all gradients as one vector);
-    every g is multiplied by min(1, max_norm / (total + 1e-6)), in place, as in PyTorch.
+    every g is multiplied by min(1, max_norm / (total + 1e-6)), in place, as in PyTorch. The norm has
+    the gradients' dtype. norm_type=0 gives torch's value: the number of gradients with a nonzero entry.
     """
     if not (isinstance(max_norm, numbers.Real) and max_norm >= 0):  # a negative bound would flip every gradient
         raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
@@ -32,6 +33,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         if norm_type == math.inf:
             norms = [xp.abs(g.data).max() for g in grads]
             total = xp.stack(norms).max()
+        elif norm_type == 0:  # torch's: the 0-"norm" (count of nonzeros) of each gradient, then of those counts,
+            norms = [xp.count_nonzero(g.data).astype(g.dtype) for g in grads]  # so the number of nonzero gradients
+            total = xp.count_nonzero(xp.stack(norms)).astype(norms[0].dtype)
         else:
             norms = [(xp.abs(g.data) ** norm_type).sum() ** (1.0 / norm_type) for g in grads]
             total = (xp.stack(norms) ** norm_type).sum() ** (1.0 / norm_type)
@@ -41,7 +45,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         scale = xp.minimum(max_norm / (total + 1e-6), 1.0).astype(grads[0].dtype)
         for g in grads:
             g.data *= scale
-    return Tensor(total)
+    return Tensor(xp.asarray(total))  # an array keeps the gradients' dtype (a NumPy float64 scalar is a Python float)
 
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
