@@ -211,7 +211,7 @@ class Tensor:
 
     def size(self, dim=None):
         """The shape, or the length of axis `dim`, as torch's ``size()`` (``numel()`` counts the elements)."""
-        return self.shape if dim is None else self.shape[dim]
+        return self.shape if dim is None else self.shape[_axis(dim, self.shape, "size")]
 
     @property
     def device(self):
@@ -435,7 +435,9 @@ class Tensor:
                                    "x = x + y (or x * y), or call it under no_grad()")
             return op(self, other)
         a, b = _pair(self, other, symbol)
-        if a is not self:  # an integer x cannot hold a float result
+        if ufunc == "true_divide" and self.dtype.kind != "f":  # integers divided are floats: float32
+            b = _floating(b)
+        if b.dtype.kind == "f" and self.dtype.kind != "f":  # an integer x cannot hold a float result
             raise TypeError(f"x {symbol} ...: x is {self.dtype} and the result would be {b.dtype}; "
                             f"convert x first, x = x.to(dtype='{b.dtype}')")
         if b.device != self.device:
@@ -464,6 +466,9 @@ class Tensor:
             raise ValueError("clamp_: give min, max or both")
         _number_bounds(min, max, "clamp_")
         self._check_fill("clamp_")
+        if self.dtype.kind != "f" and not all(isinstance(b, numbers.Integral) for b in (min, max) if b is not None):
+            raise TypeError(f"clamp_: x is {self.dtype} and a float bound would make the result float32; "
+                            "convert x first, x = x.float(), or clamp to whole numbers")
         backend.xp_of(self.data).clip(self.data, min, max, out=self.data)
         self._version += 1
         return self
@@ -1054,8 +1059,12 @@ def _as_tensor(x, like):
         return x
     if like.dtype.kind == "f":
         dtype = like.dtype
-    else:  # an integer tensor and a float number: float32, PyTorch's default (NumPy would make float64)
-        dtype = np.dtype(np.float32) if isinstance(x, (float, np.floating)) else None
+    elif isinstance(x, (float, np.floating)):  # an integer tensor and a float: float32, PyTorch's default, not float64
+        dtype = np.dtype(np.float32)
+    elif type(x) is int and like.dtype.kind in "iu":  # a Python int takes the tensor's: int32 + 5 stays int32, as in torch
+        dtype = like.dtype
+    else:
+        dtype = None
     if isinstance(x, (numbers.Number, np.generic)):
         return Tensor(backend.scalar(x, dtype, like.device))
     if _is_array(x) or isinstance(x, (list, tuple)):
@@ -1494,6 +1503,10 @@ def pow(x, exponent):
     """x ** exponent for a constant (Python number) exponent."""
     if isinstance(exponent, Tensor):
         raise TypeError("pow: the exponent must be a Python number; for a tensor exponent use exp(b * log(a))")
+    if not isinstance(exponent, numbers.Real):
+        raise TypeError(f"x ** exponent: the exponent must be a number, got {type(exponent).__name__}")
+    if isinstance(exponent, (float, np.floating)):  # a float exponent gives floats, as in torch: int ** 2.0 is float32
+        x = _floating(x)
     if not float(exponent).is_integer():
         return Pow(float(exponent))(_floating(x))
     return Pow(int(exponent))(x)
@@ -1825,6 +1838,8 @@ def linear(x, weight, bias=None):
 def _axis(axis, shape, op):
     """One axis as an index in [0, ndim); negative axes count from the end, as in NumPy."""
     ndim = len(shape)
+    if not isinstance(axis, numbers.Integral) or isinstance(axis, bool):
+        raise TypeError(f"{op}: an axis must be an int, got {type(axis).__name__} {axis!r}")
     if not -ndim <= axis < ndim:
         raise ValueError(f"{op}: axis {axis} is out of range for a tensor of shape {tuple(shape)} ({ndim} axes)")
     return int(axis) % ndim
@@ -1837,6 +1852,8 @@ def _norm_axes(axis, shape, op="sum"):
         return tuple(range(ndim))
     if type(axis) is int and -ndim <= axis < ndim:  # the common case, kept cheap: ops call this every step
         return (axis % ndim,)
+    if not isinstance(axis, (numbers.Integral, tuple, list)):
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(axis).__name__} {axis!r}")
     axes = tuple(_axis(a, shape, op) for a in ((axis,) if isinstance(axis, numbers.Integral) else axis))
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: axis {axis} names an axis twice (tensor shape {tuple(shape)})")
@@ -1852,7 +1869,8 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
+        # integers (and booleans) add up as int64, as in torch (NumPy: uint64 for unsigned ones)
+        return x.sum(axis=self.axis, keepdims=self.keepdims, dtype=None if x.dtype.kind == "f" else np.int64)
 
     def backward(self, gy):
         # d sum(x)/dx_i = 1 -> broadcast gy back over the summed axes
@@ -2139,6 +2157,8 @@ def unsqueeze(x, dim):
     """x with a new axis of size 1 at `dim` (counted in the result, as torch.unsqueeze)."""
     _expect_tensor(x, "unsqueeze")
     nd = x.ndim + 1
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool):
+        raise TypeError(f"unsqueeze: dim must be an int, got {type(dim).__name__} {dim!r}")
     if not -nd <= dim < nd:
         raise ValueError(f"unsqueeze: dim {dim} is out of range for a tensor of shape {tuple(x.shape)}")
     dim %= nd
@@ -2838,6 +2858,8 @@ def get_default_dtype():
 def arange(*args, dtype=None, device=None):
     """Evenly spaced values, as torch.arange: int64 for integer arguments, float32 if any is a float."""
     device = backend.check_device(device)
+    if len(args) == 3 and args[2] == 0:
+        raise ValueError("arange: step must be nonzero")
     data = backend.xp_for_device(device).arange(*args)
     if dtype is None:
         dtype = "float32" if data.dtype.kind == "f" else "int64"

@@ -1001,3 +1001,35 @@ def test_int_tensors_cannot_be_made_to_require_grad_later():
                                         "this one is int64"):
         mg.tensor([1, 2]).requires_grad_()
     assert mg.tensor([1, 2]).requires_grad_(False).requires_grad is False
+
+
+def test_integer_dtypes_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    cases = [
+        (lambda m: m.tensor([2, 3], device=device) ** 2.0, lambda t: t.tensor([2, 3]) ** 2.0),  # float32, not int64
+        (lambda m: m.tensor([2, 3], device=device) ** 2, lambda t: t.tensor([2, 3]) ** 2),
+        (lambda m: m.tensor([1, 2], dtype=m.int32, device=device) + 5, lambda t: t.tensor([1, 2], dtype=t.int32) + 5),
+        (lambda m: m.tensor([1, 2], dtype=m.uint8, device=device).sum(), lambda t: t.tensor([1, 2], dtype=t.uint8).sum()),
+        (lambda m: m.tensor([True, True], device=device).sum(), lambda t: t.tensor([True, True]).sum()),
+        (lambda m: m.tensor([1, 2], dtype=m.int32, device=device).sum(), lambda t: t.tensor([1, 2], dtype=t.int32).sum()),
+    ]
+    for ours, theirs in cases:
+        a, b = ours(mg), theirs(torch)
+        assert str(a.dtype) == str(b.dtype).replace("torch.", "") and a.tolist() == b.tolist()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: mg.tensor([1, 2]).__itruediv__(2), TypeError, r"x /= \.\.\.: x is int64 and the result would be float32"),
+    (lambda: mg.tensor([1, 2]).__imul__(2.5), TypeError, r"x \*= \.\.\.: x is int64 and the result would be float32"),
+    (lambda: mg.tensor([1, 2]).clamp_(min=1.5), TypeError, r"clamp_: x is int64 and a float bound would make"),
+    (lambda: mg.arange(0, 5, 0), ValueError, r"arange: step must be nonzero"),
+    (lambda: mg.ones(2, 3).sum(dim=1.0), TypeError, r"sum: dim must be an int or a tuple of ints, got float 1.0"),
+    (lambda: mg.ones(2, 3).sum(dim=(0, "a")), TypeError, r"sum: an axis must be an int, got str 'a'"),
+    (lambda: mg.ones(2).unsqueeze(1.0), TypeError, r"unsqueeze: dim must be an int, got float 1.0"),
+    (lambda: mg.ones(2) ** None, TypeError, r"x \*\* exponent: the exponent must be a number, got NoneType"),
+    (lambda: mg.ones(2).size(5), ValueError, r"size: axis 5 is out of range for a tensor of shape \(2,\)"),
+])
+def test_wrong_arguments_are_named_not_numpys(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
+    assert mg.tensor([1, 2]).__iadd__(1).tolist() == [2, 3]  # integers stay integers in place
