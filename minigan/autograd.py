@@ -2256,8 +2256,8 @@ def _clean_index(index, device):
     for i in items:
         if isinstance(i, Tensor):
             i = i.data
-        elif isinstance(i, list):
-            i = backend.asarray(i, device=device)
+        elif isinstance(i, list):  # an empty list picks nothing (NumPy would make it a float index)
+            i = backend.asarray(i, dtype=np.int64 if not i else None, device=device)
         if _is_array(i) and backend.device_of(i) != device:
             i = backend.to_device(i, device)
         out.append(i)

@@ -1033,3 +1033,11 @@ def test_wrong_arguments_are_named_not_numpys(call, error, message):
     with pytest.raises(error, match=message):
         call()
     assert mg.tensor([1, 2]).__iadd__(1).tolist() == [2, 3]  # integers stay integers in place
+
+
+def test_an_empty_list_index_picks_nothing_as_in_torch(device):
+    x = mg.ones(3, 2, device=device, requires_grad=True)
+    y = x[[]]
+    assert y.shape == (0, 2) and y.dtype == np.float32
+    (y.sum() + x.sum()).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 2)))
