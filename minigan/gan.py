@@ -25,6 +25,7 @@ next real batch, and the noise size. A batch is a Tensor ``x`` or a pair
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -42,12 +43,12 @@ class TrainingDiverged(RuntimeError):
 # ----------------------------------------------------- the value function
 def log_d(logits):
     """log D(x) = log sigmoid(l) = -softplus(-l)  (stable for any logit l)."""
-    return -ag.softplus(-logits)
+    return -ag.softplus(-logits, threshold=None)  # exact for every l, as torch's logsigmoid
 
 
 def log_one_minus_d(logits):
     """log(1 - D(x)) = log sigmoid(-l) = -softplus(l)  (stable for any logit l)."""
-    return -ag.softplus(logits)
+    return -ag.softplus(logits, threshold=None)
 
 
 def value_function(real_logits, fake_logits):
@@ -200,10 +201,10 @@ class GANTrainer:
                  G_ema=None, ema_decay=0.999, r1_every=1, g_steps=1):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
-        if int(k) < 1:
-            raise ValueError(f"k (discriminator steps per generator step) must be >= 1, got {k}")
-        if int(g_steps) < 1:
-            raise ValueError(f"g_steps (generator steps per iteration) must be >= 1, got {g_steps}")
+        for name, value in (("k", k), ("g_steps", g_steps), ("r1_every", r1_every)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a whole number >= 1, got {value!r} (k: discriminator steps per "
+                                 "iteration, g_steps: generator steps, r1_every: iterations between R1 penalties)")
         self.g_steps = int(g_steps)
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
         if real_batches is not None and not callable(real_batches):
@@ -215,10 +216,8 @@ class GANTrainer:
             )
         self.real_batches = real_batches
         self.z_dim, self.loss, self.k = int(z_dim), loss, int(k)
-        if int(r1_every) < 1:
-            raise ValueError(f"r1_every (iterations between R1 penalties) must be >= 1, got {r1_every}")
         self.r1, self.gp, self.r1_every = float(r1), float(gp), int(r1_every)
-        if self.r1 < 0 or self.gp < 0:
+        if not (0 <= self.r1 < math.inf and 0 <= self.gp < math.inf):  # NaN fails both comparisons
             raise ValueError(f"r1 and gp (penalty weights) must be >= 0, got r1={r1}, gp={gp}")
         if not 0 <= float(ema_decay) < 1:
             raise ValueError(f"ema_decay must be in [0, 1), got {ema_decay}")
@@ -276,6 +275,7 @@ class GANTrainer:
                 grad_norm_d=grad_norm(self.D.parameters()),
             )
         self._check("discriminator loss", log["loss_d"])  # before the update: a NaN never reaches the weights
+        self._check("discriminator's gradient norm", log["grad_norm_d"])  # (a finite loss can have a NaN gradient)
         self.opt_d.step()
         return log
 
@@ -283,16 +283,20 @@ class GANTrainer:
         """One G update (last line of Algorithm 1). Returns a dict of logged values."""
         if z is None:
             z = self.noise(m, like)
-        self.D.requires_grad_(False)  # D is fixed during G's step: its weights need no gradient
+        trainable = [p for p in self.D.parameters() if p.requires_grad]
+        for p in trainable:  # D is fixed during G's step: its weights need no gradient
+            p.requires_grad = False
         try:
             fake_logits = _one_logit_each(_call(self.D, _call(self.G, z, labels), labels), m)
         finally:
-            self.D.requires_grad_(True)
+            for p in trainable:  # (a weight the user froze stays frozen)
+                p.requires_grad = True
         loss_g = generator_loss(self.loss, fake_logits)
         self.opt_g.zero_grad()
         loss_g.backward()
         log = to_host(loss_g=loss_g, grad_norm_g=grad_norm(self.G.parameters()))
         self._check("generator loss", log["loss_g"])  # before the update: a NaN never reaches the weights
+        self._check("generator's gradient norm", log["grad_norm_g"])
         self.opt_g.step()
         if self.G_ema is not None:
             self.update_ema()
@@ -301,8 +305,9 @@ class GANTrainer:
     def update_ema(self):
         """G_ema <- beta G_ema + (1 - beta) G, in place (buffers are copied).
 
-        beta = min(ema_decay, (1 + t) / (10 + t)) at G step t: a short memory at
-        first, so the average does not drag the random initial weights along.
+        beta = min(ema_decay, (1 + t) / (10 + t)) in iteration t (every G step of
+        the iteration uses the same beta): a short memory at first, so the average
+        does not drag the random initial weights along.
         """
         t = self.step
         beta = min(self.ema_decay, (1.0 + t) / (10.0 + t))
@@ -359,7 +364,18 @@ class GANTrainer:
         }
 
     def load_state_dict(self, state):
-        """Restore what state_dict returned (raises ValueError when it does not fit)."""
+        """Restore what state_dict returned (raises ValueError when it does not fit, before changing anything)."""
+        missing = [key for key in ("step", "G", "D", "opt_g", "opt_d", "rng") if key not in state]
+        if missing:
+            raise ValueError(f"the checkpoint lacks {', '.join(missing)}: it was not written by GANTrainer")
+        if state.get("loss", self.loss) != self.loss:
+            raise ValueError(f"the checkpoint was trained with loss={state['loss']!r}, this trainer uses "
+                             f"loss={self.loss!r}; build the trainer with loss={state['loss']!r} to continue it")
+        if ("G_ema" in state) != (self.G_ema is not None):
+            has = "has" if "G_ema" in state else "has no"
+            wants = "has" if self.G_ema is not None else "has no"
+            raise ValueError(f"the checkpoint {has} weight average G_ema but this trainer {wants}; build the "
+                             "trainer the way the run was built (G_ema=copy.deepcopy(G) for a run with one)")
         self.G.load_state_dict(state["G"])
         self.D.load_state_dict(state["D"])
         self.opt_g.load_state_dict(state["opt_g"])
@@ -381,12 +397,15 @@ class GANTrainer:
 
 
 def sample(G, n, z_dim, batch_size=2500, device="cpu", labels=None):
-    """n samples from G as a NumPy array (no graph recorded)."""
+    """n samples from G as a NumPy array (no graph recorded); the noise in G's own dtype."""
+    if not isinstance(n, numbers.Integral) or n < 1:
+        raise ValueError(f"sample: n must be a whole number >= 1, got {n!r}")
+    dtype = next(iter(G.parameters())).dtype if list(G.parameters()) else "float32"
     out = []
     with ag.no_grad():
         for start in range(0, n, batch_size):
             m = min(batch_size, n - start)
-            z = ag.randn(m, z_dim, device=device)
+            z = ag.randn(m, z_dim, dtype=dtype, device=device)
             y = None if labels is None else labels[start : start + m]
             out.append(backend.to_numpy(_call(G, z, y).data))
     return np.concatenate(out, axis=0)

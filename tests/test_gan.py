@@ -354,8 +354,12 @@ def test_trainer_rejects_bad_settings():
     opt_g, opt_d = minigan.optim.Adam(G.parameters()), minigan.optim.Adam(D.parameters())
     with pytest.raises(ValueError, match=r"opt_g holds \d+ parameters that are not G's.*swapped"):
         gan.GANTrainer(G, D, opt_d, opt_g, lambda: None, 4)
-    with pytest.raises(ValueError, match="r1 and gp .* must be >= 0"):
-        gan.GANTrainer(G, D, opt_g, opt_d, lambda: None, 4, r1=-1)
+    for bad in ({"r1": -1}, {"r1": float("nan")}, {"gp": float("inf")}):
+        with pytest.raises(ValueError, match="r1 and gp .* must be >= 0"):  # a NaN weight would turn R1 off silently
+            gan.GANTrainer(G, D, opt_g, opt_d, lambda: None, 4, **bad)
+    for bad in ({"k": 1.7}, {"g_steps": 0}, {"r1_every": "2"}):
+        with pytest.raises(ValueError, match=rf"{next(iter(bad))} must be a whole number >= 1"):
+            gan.GANTrainer(G, D, opt_g, opt_d, lambda: None, 4, **bad)
     with pytest.raises(ValueError, match=r"ema_decay must be in \[0, 1\)"):
         gan.GANTrainer(G, D, opt_g, opt_d, lambda: None, 4, G_ema=small_pair()[0], ema_decay=1.0)
     loader = DataLoader(ArrayDataset(np.zeros((8, 2), np.float32), np.zeros(8, np.int64)), 4)
@@ -451,3 +455,71 @@ def test_g_steps_gives_g_that_many_steps_on_fresh_noise_per_iteration(device):
     assert two.step == 1 and two.opt_g.state[id(two.G[0].weight)]["step"] == 2
     with pytest.raises(ValueError, match="g_steps"):
         gan.GANTrainer(two.G, two.D, two.opt_g, two.opt_d, real_batches=lambda: real, z_dim=4, g_steps=0)
+
+
+def test_a_nan_gradient_with_a_finite_loss_never_reaches_the_weights(device):
+    trainer, _ = make_trainer(device)
+    before = [p.numpy().copy() for p in trainer.D.parameters()]
+
+    class NaNGrad(minigan.autograd.Function):  # the identity, with a NaN gradient (sqrt(relu(h)) at 0 does this)
+        def forward(self, x):
+            return x
+
+        def backward(self, gy):
+            return gy * float("nan")
+
+    class Poisoned(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            return NaNGrad()(self.inner(x))
+
+    D = trainer.D
+    trainer.D = Poisoned(D)  # the same weights (opt_d holds them), a NaN gradient behind them
+    with pytest.raises(gan.TrainingDiverged, match="the discriminator's gradient norm is nan"):
+        trainer.train_step()
+    assert all(np.array_equal(p.numpy(), b) for p, b in zip(D.parameters(), before))
+
+
+def test_a_frozen_weight_of_d_stays_frozen_after_the_generator_step(device):
+    trainer, _ = make_trainer(device)
+    frozen = trainer.D[0].weight
+    frozen.requires_grad_(False)  # a fixed feature layer
+    value = frozen.numpy().copy()
+    for _ in range(3):
+        trainer.train_step()
+    assert not frozen.requires_grad and np.array_equal(frozen.numpy(), value)
+    assert all(p.requires_grad for p in trainer.D.parameters() if p is not frozen)
+
+
+def test_loading_a_checkpoint_that_does_not_fit_changes_nothing(device, tmp_path):
+    trainer, _ = make_trainer(device)
+    trainer.train_step()
+    state = trainer.state_dict()
+    other, _ = make_trainer(device, loss="hinge", seed=1)
+    before = [p.numpy().copy() for p in other.G.parameters()]
+    with pytest.raises(ValueError, match="trained with loss='nonsaturating', this trainer uses loss='hinge'"):
+        other.load_state_dict(state)
+    with_ema, _ = make_trainer(device)
+    with_ema.G_ema = small_pair(device=device)[0]
+    with pytest.raises(ValueError, match="the checkpoint has no weight average G_ema but this trainer has"):
+        with_ema.load_state_dict(state)
+    with pytest.raises(ValueError, match="the checkpoint lacks opt_d, rng"):
+        other.load_state_dict({k: v for k, v in state.items() if k not in ("opt_d", "rng")})
+    assert all(np.array_equal(p.numpy(), b) for p, b in zip(other.G.parameters(), before))
+
+
+def test_log_d_is_exact_beyond_softplus_threshold_and_sample_follows_gs_dtype(device):
+    torch = pytest.importorskip("torch")
+    logits = np.array([-40.0, -25.0, -21.0, 21.0, 25.0, 40.0])
+    ours = minigan.tensor(logits, dtype="float64", device=device)
+    np.testing.assert_allclose(gan.log_d(ours).numpy(), torch.nn.functional.logsigmoid(torch.tensor(logits)).numpy(),
+                               rtol=1e-15, atol=0)
+    np.testing.assert_allclose(gan.log_one_minus_d(ours).numpy(),
+                               torch.nn.functional.logsigmoid(-torch.tensor(logits)).numpy(), rtol=1e-15, atol=0)
+    G, _ = small_pair(dtype="float64", device=device)
+    assert gan.sample(G, 5, 4, device=device).dtype == np.float64  # the noise in G's dtype
+    with pytest.raises(ValueError, match="sample: n must be a whole number >= 1, got 0"):
+        gan.sample(G, 0, 4, device=device)
