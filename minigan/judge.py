@@ -134,6 +134,8 @@ def get_judge(cache_path=None, verbose=True):
 def mnist_score(probs, eps=1e-12):
     """exp(mean over images of KL(p(y|x) || p(y))): 1 (useless) .. 10 (ten sharp, balanced digits)."""
     probs = np.asarray(probs, dtype=np.float64)
+    if probs.ndim != 2 or not len(probs):
+        raise ValueError(f"mnist_score: expected class probabilities of shape (N, classes) with N >= 1, got {probs.shape}")
     marginal = probs.mean(axis=0, keepdims=True)
     kl = (probs * (np.log(probs + eps) - np.log(marginal + eps))).sum(axis=1)
     return float(np.exp(kl.mean()))
@@ -154,6 +156,9 @@ def frechet_distance(features_a, features_b):
     """Fréchet distance between Gaussians fitted to two sets of feature vectors (rows)."""
     a = np.asarray(features_a, dtype=np.float64)
     b = np.asarray(features_b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) < 2 or len(b) < 2:
+        raise ValueError(f"frechet_distance: expected two sets of feature rows of one width, at least 2 rows each "
+                         f"(a covariance needs two), got shapes {a.shape} and {b.shape}")
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     # tr((Sa Sb)^(1/2)) = tr((Sa^(1/2) Sb Sa^(1/2))^(1/2)), and the latter is symmetric PSD
@@ -191,8 +196,8 @@ def evaluate(images, requested_labels=None, judge=None, test_set=None, train_sam
     """
     from .data.mnist import MNIST
 
-    judge = judge or get_judge()
-    test_set = test_set or MNIST(train=False)
+    judge = judge if judge is not None else get_judge()
+    test_set = test_set if test_set is not None else MNIST(train=False)
     if train_sample is None:
         train = MNIST(train=True)
         train_sample = train.images[np.random.default_rng(0).choice(len(train), 10000, replace=False)]

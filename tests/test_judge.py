@@ -42,6 +42,16 @@ def test_frechet_distance_against_the_closed_form(rng):
     assert frechet_distance(a2, b) == pytest.approx(5.0 + 3.0, rel=0.1)
 
 
+def test_scores_of_sets_too_small_or_misshapen_are_named(rng):
+    with pytest.raises(ValueError, match=r"mnist_score: expected class probabilities of shape \(N, classes\) with N >= 1"):
+        mnist_score(np.zeros((0, 10)))
+    for a, b in [(rng.standard_normal((1, 3)), rng.standard_normal((5, 3))),  # one row has no covariance
+                 (rng.standard_normal(5), rng.standard_normal(5)),
+                 (rng.standard_normal((5, 3)), rng.standard_normal((5, 4)))]:
+        with pytest.raises(ValueError, match="frechet_distance: expected two sets of feature rows of one width"):
+            frechet_distance(a, b)
+
+
 @pytest.fixture(scope="module")
 def test_set():
     return MNIST(train=False)
