@@ -21,6 +21,7 @@ gradient) and `gx` = dL/dx. Broadcasting in forward is undone in backward by
 
 import collections
 import functools
+import inspect
 import math
 import numbers
 import weakref
@@ -33,6 +34,20 @@ from . import backend
 _grad_enabled = True
 
 
+def _switching(make_mode, func):
+    """`func`, run inside a fresh ``make_mode()`` block at every call: what the decorator forms below return."""
+    if inspect.isgeneratorfunction(func):  # its body runs after the call returns, outside the block
+        raise TypeError(f"{func.__name__} is a generator function: a grad-mode decorator would not cover its body; "
+                        "write `with minigan.no_grad():` (or enable_grad) inside it instead")
+
+    @functools.wraps(func)
+    def switched(*args, **kwargs):
+        with make_mode():  # a fresh one per call: calls may nest
+            return func(*args, **kwargs)
+
+    return switched
+
+
 class no_grad:
     """Ops inside record no graph, as torch.no_grad: ``with no_grad():``, or a decorator, ``@no_grad()`` or ``@no_grad``."""
 
@@ -41,7 +56,7 @@ class no_grad:
     def __new__(cls, func=None):
         if func is None:
             return super().__new__(cls)
-        return cls()(func)  # @no_grad without the parentheses, as torch allows
+        return _switching(cls, func)  # @no_grad without the parentheses: Python hands the function to the class
 
     def __enter__(self):
         global _grad_enabled
@@ -52,12 +67,8 @@ class no_grad:
         _grad_enabled = self.previous
 
     def __call__(self, func):
-        @functools.wraps(func)
-        def without_graph(*args, **kwargs):
-            with type(self)():  # a fresh one per call: calls may nest
-                return func(*args, **kwargs)
-
-        return without_graph
+        """``@no_grad()``: the instance decorates `func`."""
+        return _switching(type(self), func)
 
 
 class enable_grad(no_grad):
@@ -79,7 +90,7 @@ class set_grad_enabled:
     def __init__(self, mode):
         global _grad_enabled
         self.mode = bool(mode)
-        self.previous, _grad_enabled = _grad_enabled, self.mode
+        self.previous, _grad_enabled = _grad_enabled, self.mode  # switched now: the plain call's meaning
 
     def __enter__(self):
         return self
@@ -89,20 +100,17 @@ class set_grad_enabled:
         _grad_enabled = self.previous
 
     def __call__(self, func):
+        """``@set_grad_enabled(mode)``: the constructor has already switched; undo that, and switch at each call."""
         global _grad_enabled
-        _grad_enabled = self.previous  # as a decorator it switches per call, not from now on
+        _grad_enabled = self.previous
         mode = self.mode
-
-        @functools.wraps(func)
-        def switched(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return func(*args, **kwargs)
-
-        return switched
+        return _switching(lambda: set_grad_enabled(mode), func)
 
 
 def inference_mode(mode=True):
-    """torch's ``inference_mode``: here the same as ``no_grad()`` (``enable_grad()`` with mode=False)."""
+    """torch's ``inference_mode``: here the same as ``no_grad()`` (``enable_grad()`` with mode=False); also a decorator."""
+    if callable(mode):  # @inference_mode without the parentheses
+        return _switching(no_grad, mode)
     return no_grad() if mode else enable_grad()
 
 
@@ -1054,6 +1062,9 @@ def _as_tensor(x, like):
 
     This is where NumPy 2's promotion trap is closed: a float32 tensor times
     ``np.float64(0.5)`` stays float32, because the scalar is cast here first.
+    With an integer tensor, a float number gives float32 and a Python int that
+    fits keeps the tensor's dtype (int32 + 5 is int32, as in torch); a NumPy
+    integer, or an int out of range, makes int64.
     """
     if isinstance(x, Tensor):
         return x
@@ -1061,8 +1072,8 @@ def _as_tensor(x, like):
         dtype = like.dtype
     elif isinstance(x, (float, np.floating)):  # an integer tensor and a float: float32, PyTorch's default, not float64
         dtype = np.dtype(np.float32)
-    elif type(x) is int and like.dtype.kind in "iu":  # a Python int takes the tensor's: int32 + 5 stays int32, as in torch
-        dtype = like.dtype
+    elif type(x) is int and like.dtype.kind in "iu" and np.iinfo(like.dtype).min <= x <= np.iinfo(like.dtype).max:
+        dtype = like.dtype  # a Python int that fits takes the tensor's dtype: int32 + 5 stays int32, as in torch
     else:
         dtype = None
     if isinstance(x, (numbers.Number, np.generic)):
@@ -1572,11 +1583,13 @@ def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) along `dim`, shifted by the max so nothing overflows (its gradient is softmax(x))."""
     _expect_tensor(x, "logsumexp")
     axes = _norm_axes(dim, x.shape, "logsumexp")
-    _nonempty(x, axes, "logsumexp")
-    top = x.data.max(axis=axes, keepdims=True)
+    xp = backend.xp_of(x.data)
+    # an empty axis sums to 0, whose log is -inf (as torch's); max() of nothing would fail, so no shift there
+    top = x.data.max(axis=axes, keepdims=True) if x.data.size else xp.zeros(_keepdims_shape(x.shape, axes), x.dtype)
     # a constant: the result does not depend on it (0 where the max is infinite: all -inf gives -inf, +inf gives +inf)
-    shift = Tensor(backend.xp_of(top).where(backend.xp_of(top).isfinite(top), top, 0).astype(x.dtype))
-    out = log(sum(exp(x - shift), axis=axes, keepdims=True)) + shift
+    shift = Tensor(xp.where(xp.isfinite(top), top, 0).astype(x.dtype))
+    with np.errstate(divide="ignore"):  # log(0) = -inf is the answer for an empty or all -inf row
+        out = log(sum(exp(x - shift), axis=axes, keepdims=True)) + shift
     return out if keepdim else reshape(out, *[n for i, n in enumerate(x.shape) if i not in axes])
 
 
@@ -1732,7 +1745,7 @@ def where(cond, a, b):
     """Pick `a` where `cond` is true, else `b` (cond gets no gradient)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: a float32 (or int64) tensor, as torch's
         device = cond.device if isinstance(cond, Tensor) else None
-        a = Tensor(a, device=device)
+        a = Tensor(a.item() if isinstance(a, np.generic) else a, device=device)  # (np.float64(1.0) too: float32)
     a, b = _pair(a, b, "where")
     return Where(_raw(cond))(a, b)
 

@@ -9,6 +9,7 @@ crash mid-write never leaves a half-written checkpoint behind.
 import json
 import os
 import secrets
+import stat
 import zipfile
 
 import numpy as np
@@ -79,7 +80,8 @@ def save(obj, path):
 
     The bytes go to a new file next to the target, which then replaces the
     target in one step (a symbolic link is followed: the file it points to is
-    replaced). The new file gets the usual permissions (0o666 less the umask).
+    replaced). A new file gets the usual permissions (0o666 less the umask), a
+    replaced one keeps its own.
     """
     arrays = {}
     meta = {"format": FORMAT, "tree": _encode(obj, arrays)}
@@ -90,6 +92,8 @@ def save(obj, path):
     tmp = os.path.join(folder, f".tmp-{os.getpid()}-{secrets.token_hex(6)}.npz")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # O_EXCL: never someone else's file
     try:
+        if os.path.exists(path):  # replacing a file keeps its permissions (a private checkpoint stays private)
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         with os.fdopen(fd, "wb") as f:
             np.savez(f, **arrays)
             f.flush()

@@ -800,3 +800,23 @@ def test_no_grad_and_set_grad_enabled_as_decorators_as_in_torch():
     finally:
         mg.set_grad_enabled(True)
     assert bare.__name__ == "bare"
+
+    @mg.inference_mode
+    def inferred(t):
+        return t * 2
+
+    assert not inferred(x).requires_grad
+    for decorate in (mg.no_grad, mg.no_grad(), mg.set_grad_enabled(False), mg.enable_grad()):
+        with pytest.raises(TypeError, match="is a generator function: a grad-mode decorator would not cover its body"):
+            @decorate
+            def numbers(t):
+                yield t * 2
+    assert mg.is_grad_enabled()
+
+
+def test_small_integer_tensors_with_python_ints_that_do_not_fit(device):
+    small = mg.tensor(np.array([1, 2], dtype=np.uint8), device=device)
+    assert (small + 3).dtype == np.uint8  # fits: the tensor's dtype, as in torch
+    assert (small * -1).dtype == np.int64 and (small * -1).tolist() == [-1, -2]  # does not fit: int64, not an error
+    assert (small + 256).tolist() == [257, 258]
+    assert mg.where(mg.tensor([True, False], device=device), np.float64(1.0), 2.0).dtype == np.float32

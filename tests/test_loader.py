@@ -263,7 +263,7 @@ def test_a_map_style_dataset_without_the_base_class_is_told_to_subclass_it():
             return np.ones(2, np.float32) * i, i
 
     for batch_size in (3, 4):  # np.ones(2) * index fails to broadcast (3), or gives 2 rows for 4 examples (4)
-        with pytest.raises(TypeError, match=r"OneAtATime\[index_array\] .* must subclass minigan.data.Dataset"):
+        with pytest.raises(TypeError, match=r"OneAtATime\[index_array\] .* make it subclass minigan.data.Dataset"):
             next(iter(DataLoader(OneAtATime(), batch_size)))
 
 

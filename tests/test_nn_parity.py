@@ -10,7 +10,7 @@
 - errors that name the layer, the dtypes and the fix (Linear, the norms, ConvTranspose2d);
 - Sequential, ModuleList and ModuleDict editing (append, insert, del, ...), with torch's state_dict keys;
 - ``clip_grad_norm_``'s dtype and its ``norm_type=0``;
-- a BatchNorm checkpoint without ``num_batches_tracked``.
+- a BatchNorm checkpoint without ``num_batches_tracked`` (the layer keeps its own count, as torch's).
 
 Where torch is installed (``pytest.importorskip("torch")``) results are compared with its own;
 the other tests check hand-computed values.
@@ -235,6 +235,17 @@ def test_nll_loss_weight_and_ignore_index_match_torch(reduction, rng):
              dict(lp=logp, w=np.array([0.5, 1.0, 3.0])), ["lp"])
 
 
+def test_every_row_ignored_gives_nan_as_torchs_without_a_warning():
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((3, 4))
+    labels = np.full(3, -100)
+    with np.errstate(all="raise"):  # NumPy's "invalid value" would be an error here
+        ours = F.cross_entropy(mg.tensor(x), mg.tensor(labels)).item()
+    theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(labels)).item()
+    assert math.isnan(ours) and math.isnan(theirs)
+    assert F.cross_entropy(mg.tensor(x), mg.tensor(labels), reduction="sum").item() == 0.0
+
+
 def test_ignored_labels_and_class_weights_by_hand():
     logp = mg.log(mg.tensor([[0.5, 0.5], [0.25, 0.75], [0.9, 0.1]]))
     labels = mg.tensor([0, 1, -100])  # the last is ignored: left out of the mean
@@ -403,18 +414,21 @@ def test_clip_grad_norm_of_order_zero_as_torch():
 
 
 # ------------------------------------------------------------------ 8. old batch norm checkpoints
-def test_batch_norm_checkpoint_without_num_batches_tracked_loads_with_it_at_zero():
+def test_batch_norm_checkpoint_without_num_batches_tracked_keeps_the_layers_count():
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
     model(mg.randn(4, 2))  # one training step: num_batches_tracked = 1
     saved = {k: _np(v).copy() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     saved["1.running_mean"] = np.full(3, 0.5, dtype=np.float32)
+    model(mg.randn(4, 2))  # a second step: the layer's own count is 2 now
     assert model.load_state_dict(saved) == ([], [])
     assert "1.num_batches_tracked" not in saved  # the caller's dict is left as it was
-    assert int(model[1].num_batches_tracked) == 0 and model[1].num_batches_tracked.dtype == np.int64
+    assert int(model[1].num_batches_tracked) == 2 and model[1].num_batches_tracked.dtype == np.int64
     np.testing.assert_array_equal(_np(model[1].running_mean), 0.5)
     with pytest.raises(ValueError, match=r"missing keys: 1.running_var"):  # other keys are still required
         model.load_state_dict({k: v for k, v in saved.items() if k != "1.running_var"})
     torch = pytest.importorskip("torch")
     theirs = torch.nn.BatchNorm1d(3)
+    for _ in range(2):
+        theirs(torch.randn(4, 3))
     theirs.load_state_dict({k[2:]: torch.tensor(v) for k, v in saved.items() if k.startswith("1.")})
-    assert int(theirs.num_batches_tracked) == 0
+    assert int(theirs.num_batches_tracked) == 2  # torch keeps the layer's count too

@@ -151,6 +151,10 @@ def test_saved_files_get_the_usual_permissions_and_links_are_followed(tmp_path):
     finally:
         os.umask(umask)
     assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o644  # as open(..., "w") makes it, not a temp file's 0o600
+    (tmp_path / "a.npz").chmod(0o600)
+    mg.save({"v": 1}, tmp_path / "a.npz")
+    assert (tmp_path / "a.npz").stat().st_mode & 0o777 == 0o600  # replacing a private checkpoint keeps it private
+    (tmp_path / "a.npz").chmod(0o644)
     (tmp_path / "latest.npz").symlink_to(tmp_path / "a.npz")
     mg.save({"v": 2}, tmp_path / "latest.npz")
     assert (tmp_path / "latest.npz").is_symlink() and mg.load(tmp_path / "a.npz") == {"v": 2}

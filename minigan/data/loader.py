@@ -181,8 +181,8 @@ class DataLoader:
                 except (TypeError, IndexError, ValueError, KeyError) as error:
                     raise TypeError(
                         f"DataLoader: {type(self.dataset).__name__}[index_array] failed ({type(error).__name__}: "
-                        f"{error}); a dataset that returns one example per index, as a PyTorch map-style dataset "
-                        "does, must subclass minigan.data.Dataset (then the loader stacks its examples)"
+                        f"{error}); if the dataset returns one example per index, as a PyTorch map-style dataset "
+                        "does, make it subclass minigan.data.Dataset (then the loader stacks its examples)"
                     ) from error
                 if not (isinstance(batch, tuple) and len(batch) >= 1):
                     raise TypeError(
@@ -192,8 +192,8 @@ class DataLoader:
                 if any(getattr(part, "shape", ())[:1] != (len(index),) for part in batch):
                     raise TypeError(
                         f"DataLoader: {type(self.dataset).__name__}[index_array] for {len(index)} examples returned "
-                        f"shapes {[getattr(part, 'shape', None) for part in batch]}, not {len(index)} rows each; a "
-                        "dataset that returns one example per index, as a PyTorch map-style dataset does, must "
+                        f"shapes {[getattr(part, 'shape', None) for part in batch]}, not {len(index)} rows each; if "
+                        "the dataset returns one example per index, as a PyTorch map-style dataset does, make it "
                         "subclass minigan.data.Dataset (then the loader stacks its examples)"
                     )
             else:  # cut the batch on the GPU: no host -> device copy per batch

@@ -211,11 +211,11 @@ def _nll(logp, idx, reduction, name, what, weight=None, ignore_index=-100, label
             + ("; convert float labels with .long()" if wrong_type and tuple(idx.shape) == (n,) else ""))
     xp = backend.xp_of(idx)
     keep = idx != ignore_index
-    # the range check reads two numbers, so on a GPU (where that waits for the device) it is skipped, as in one_hot
-    used = idx[keep] if xp is np else idx[:0]
-    if used.size and (int(used.min()) < 0 or int(used.max()) >= c):
-        raise ValueError(f"{name}: labels must lie in 0..{c - 1} for {c} classes, got {int(used.min())}.."
-                         f"{int(used.max())} (labels equal to ignore_index={ignore_index} are skipped)")
+    if xp is np:  # the range check reads two numbers: on a GPU, where that waits for the device, it is skipped
+        used = idx[keep]
+        if used.size and (int(used.min()) < 0 or int(used.max()) >= c):
+            raise ValueError(f"{name}: labels must lie in 0..{c - 1} for {c} classes, got {int(used.min())}.."
+                             f"{int(used.max())} (labels equal to ignore_index={ignore_index} are skipped)")
     safe = xp.where(keep, idx, 0)  # any class for the ignored rows: their weight is 0
     picked = _ag.getitem(logp, (_ag.arange(n, device=logp.device).data, safe))
     row_weight = keep.astype(logp.dtype) if weight is None else weight[safe] * keep
@@ -225,8 +225,9 @@ def _nll(logp, idx, reduction, name, what, weight=None, ignore_index=-100, label
         smooth = -_ag.sum(scaled, dim=1) * _ag.Tensor(keep.astype(logp.dtype))
         loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
     check_reduction(name, reduction)
-    if reduction == "mean":
-        return _ag.sum(loss) / _ag.Tensor(xp.asarray(row_weight.sum()))
+    if reduction == "mean":  # no rows counted: 0 / 0 = NaN, as torch gives (without NumPy's warning)
+        with np.errstate(invalid="ignore"):
+            return _ag.sum(loss) / _ag.Tensor(xp.asarray(row_weight.sum()))
     return _ag.reduce_loss(loss, reduction, name)
 
 

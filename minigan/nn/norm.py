@@ -226,10 +226,10 @@ class _BatchNorm(Module):
         )
 
     def _fill_state_dict(self, state_dict, prefix):
-        """A checkpoint without num_batches_tracked (PyTorch before 0.4.1, or made by hand) loads with it at 0,
-        as in torch."""
+        """A checkpoint without num_batches_tracked (PyTorch before 0.4.1, or made by hand) loads keeping the
+        layer's own count, as in torch."""
         if self.track_running_stats and prefix + "num_batches_tracked" not in state_dict:
-            state_dict[prefix + "num_batches_tracked"] = np.array(0, dtype=np.int64)
+            state_dict[prefix + "num_batches_tracked"] = backend.to_numpy(self.num_batches_tracked.data).copy()
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
