@@ -1078,7 +1078,11 @@ def _as_tensor(x, like):
         dtype = None
     if isinstance(x, (numbers.Number, np.generic)):
         return Tensor(backend.scalar(x, dtype, like.device))
-    if _is_array(x) or isinstance(x, (list, tuple)):
+    if isinstance(x, (list, tuple)):  # numbers written out: floats are float32, as torch.tensor makes them
+        x = np.asarray(_numbers(x))
+        if dtype is None and x.dtype.kind == "f":
+            dtype = np.dtype(np.float32)
+    if _is_array(x):
         return Tensor(backend.asarray(x, dtype=dtype, device=like.device))
     raise TypeError(f"cannot combine a Tensor with {type(x).__name__}")
 

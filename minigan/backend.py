@@ -60,9 +60,9 @@ def device(name):
     ``device = minigan.device("cuda" if minigan.cuda.is_available() else "cpu")``, then ``.to(device)``.
     Whether a GPU is usable is checked when a tensor goes there, as in torch.
     """
-    kind = str(name).split(":")[0]
-    if kind not in DEVICES:
-        raise ValueError(f"unknown device {name!r}: use 'cpu' or 'cuda'")
+    kind, _, index = str(name).partition(":")
+    if kind not in DEVICES or index not in ("", "0"):  # one GPU: "cuda:1" would quietly be GPU 0
+        raise ValueError(f"unknown device {name!r}: use 'cpu' or 'cuda' (minigan uses one GPU, 'cuda' = 'cuda:0')")
     return kind
 
 
@@ -370,7 +370,7 @@ def transposed_copy(matrix):
     """
     xp = xp_of(matrix)
     m, n = matrix.shape
-    if device_of(matrix) != "cpu" or m < n:
+    if device_of(matrix) != "cpu" or m < n or n == 0:
         return xp.ascontiguousarray(matrix.T)
     out = xp.empty((n, m), dtype=matrix.dtype)
     step = max(1, 8192 // n)  # rows of `matrix` per tile
@@ -499,7 +499,8 @@ def numpy_blas(info=None, environ=None):
     name = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}.get(lib.get("internal_api"), lib.get("internal_api"))
     kernel = f", {lib['architecture']} kernel" if lib.get("architecture") else ""
     version = f" {lib['version']}" if lib.get("version") else ""
-    line = f"NumPy's BLAS: {name}{version}{kernel}, {lib.get('num_threads')} threads"
+    threads = lib.get("num_threads")
+    line = f"NumPy's BLAS: {name}{version}{kernel}, {threads} thread{'' if threads == 1 else 's'}"
     forced = environ.get("OPENBLAS_CORETYPE")
     if name == "OpenBLAS" and forced:
         line += (f" (chosen by OPENBLAS_CORETYPE={forced} in the environment, not by OpenBLAS for this CPU; "

@@ -310,3 +310,22 @@ def test_minigan_device_normalises_a_name_as_torch_device_does():
     assert mg.zeros(2).to(mg.device("cpu")).device == "cpu"
     with pytest.raises(ValueError, match="unknown device 'tpu': use 'cpu' or 'cuda'"):
         mg.device("tpu")
+
+
+def test_device_names_beyond_one_gpu_are_refused_not_mapped_to_gpu_0():
+    assert mg.device("cuda:0") == "cuda" and mg.device("cpu:0") == "cpu"
+    for name in ("cuda:1", "cpu:abc", "gpu"):
+        with pytest.raises(ValueError, match=rf"unknown device '{name}': use 'cpu' or 'cuda' \(minigan uses one GPU"):
+            mg.device(name)
+
+
+def test_transposed_copy_of_empty_matrices():
+    for shape in ((0, 0), (5, 0), (0, 5)):
+        a = np.zeros(shape, dtype=np.float32)
+        out = backend.transposed_copy(a)
+        assert out.shape == shape[::-1] and out.flags.c_contiguous
+
+
+def test_an_int_tensor_and_a_list_of_floats_make_float32():
+    assert (mg.tensor([1, 2]) + [0.5, 0.5]).dtype == np.float32  # NumPy would make float64
+    assert (mg.tensor([1, 2]) + (1, 2)).dtype == np.int64

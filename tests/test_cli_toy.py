@@ -191,3 +191,10 @@ def test_asking_for_cuda_without_a_gpu_is_one_line_before_any_work(tmp_path, cap
         assert code == 2 and "argument --device: device 'cuda' is not usable here" in err and "Traceback" not in err
         assert "run on device='cpu'" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "run").exists()  # refused before a folder was made
+
+
+def test_the_library_refuses_settings_it_would_ignore_on_resume(toy_run):
+    from minigan.experiments import toy
+
+    with pytest.raises(ValueError, match=r"continues the run in .* with its saved settings, so lr, steps cannot change it"):
+        toy.run(str(toy_run), resume=True, steps=60, lr=1e-3)

@@ -104,6 +104,57 @@ def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(device, digits,
     assert saved["step"] == 3 and saved["epoch"] == 1 and saved["loader"]["in_epoch"]
     train_mnist(epochs=2, out=interrupted, resume=interrupted, dataset=digits, **conditional)
     _assert_same_state(read_checkpoint(tmp_path / "straight"), read_checkpoint(interrupted))
+    # the resumed epoch's log line averages all of that epoch's iterations, as the uninterrupted run's does
+    lines = {name: [json.loads(line) for line in (tmp_path / name / "metrics.jsonl").read_text().splitlines()]
+             for name in ("straight", "interrupted")}
+    for key in ("loss_d", "loss_g", "D_real", "D_fake"):
+        assert [line[key] for line in lines["interrupted"]] == [line[key] for line in lines["straight"]]
+
+
+def test_ctrl_c_in_an_epochs_last_iteration_ends_the_epoch_first(digits, tmp_path):
+    train_mnist(epochs=2, out=tmp_path / "straight", dataset=digits, **TINY)
+
+    def press_ctrl_c(read, batch):  # TINY has two batches per epoch: the second read is epoch 1's last
+        if read == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+        return batch
+
+    interrupted = tmp_path / "interrupted"
+    with pytest.raises(KeyboardInterrupt):
+        train_mnist(epochs=2, out=interrupted, dataset=_DigitsWithAHook(digits, press_ctrl_c), **TINY)
+    saved = read_checkpoint(interrupted)
+    assert saved["epoch"] == 1 and saved["step"] == 2 and not saved["loader"]["in_epoch"]  # a complete epoch
+    first = json.loads((interrupted / "metrics.jsonl").read_text().splitlines()[0])
+    assert first["epoch"] == 1 and first["loss_d"] is not None
+    train_mnist(epochs=2, out=interrupted, resume=interrupted, dataset=digits, **TINY)
+    _assert_same_state(read_checkpoint(tmp_path / "straight"), read_checkpoint(interrupted))
+
+
+def test_a_second_ctrl_c_stops_at_once_and_the_handler_is_restored():
+    from minigan.experiments.interrupt import CtrlC
+
+    before = signal.getsignal(signal.SIGINT)
+    with pytest.raises(KeyboardInterrupt):
+        with CtrlC() as ctrl_c:
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(1000):  # let the handler run
+                if ctrl_c.pressed:
+                    break
+            assert ctrl_c.pressed  # the first press only raises the flag
+            os.kill(os.getpid(), signal.SIGINT)  # the second stops at once
+            for _ in range(1000):
+                pass
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_resuming_with_zero_epochs_is_refused_and_a_finished_run_keeps_its_config(digits, tmp_path):
+    run = tmp_path / "run"
+    train_mnist(epochs=2, out=run, dataset=digits, **TINY)
+    config = (run / "config.json").read_text()
+    with pytest.raises(ValueError, match="epochs must be a whole number >= 1, got 0"):
+        train_mnist(epochs=0, resume=run, dataset=digits, **TINY)
+    train_mnist(epochs=1, resume=run, dataset=digits, **TINY)  # nothing to train
+    assert (run / "config.json").read_text() == config and read_checkpoint(run)["epoch"] == 2
 
 
 def _poisoned(digits, bad):

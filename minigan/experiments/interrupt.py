@@ -9,24 +9,35 @@ saves a checkpoint and stops.
 """
 
 import signal
+import sys
 import threading
 
 
 class CtrlC:
-    """While active, Ctrl-C only sets ``pressed``; the loop checks it between iterations."""
+    """While active, Ctrl-C only sets ``pressed``; the loop checks it between iterations.
+
+    A second Ctrl-C, for an iteration that does not end, stops at once (KeyboardInterrupt, no checkpoint).
+    """
 
     def __init__(self):
         self.pressed = False
+        self._installed = False
         self._previous = None
 
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():  # signal handlers live in the main thread only
             self._previous = signal.signal(signal.SIGINT, self._handler)
+            self._installed = True
         return self
 
     def _handler(self, signum, frame):
+        if self.pressed:
+            raise KeyboardInterrupt
         self.pressed = True
+        print("Ctrl-C: stopping after this iteration, with a checkpoint (press it again to stop at once)",
+              file=sys.stderr)
 
     def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        if self._installed:  # (None: a handler installed from C; Python's default is the nearest we can restore)
+            signal.signal(signal.SIGINT, self._previous if self._previous is not None else signal.default_int_handler)
+            self._installed = False

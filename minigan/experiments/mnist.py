@@ -181,6 +181,8 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     skips the end-of-run GIF and loss plot.
     """
     device = backend.check_device(device)
+    if not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
     if out is None:
         out = "runs/mnist" if resume is None else (Path(resume) if Path(resume).is_dir() else Path(resume).parent)
     state = None
@@ -234,6 +236,9 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     if dry_run:
         return _dry_run(config, G, D, data, loader, trainer, device, out, log)
 
+    if epoch >= config["epochs"]:  # nothing to train (said above): leave the run's files as they are
+        return {"G": G, "D": D, "trainer": trainer, "epoch": epoch, "out": out, "history": history, "config": config,
+                "new_epochs": 0}
     out.mkdir(parents=True, exist_ok=True)
     if elsewhere:  # the new folder gets the run's history so far: its log and its grids, for the GIF at the end
         if (source / "metrics.jsonl").exists():
@@ -258,7 +263,8 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     bar_factory = _progress_bar if progress else None
     with CtrlC() as ctrl_c:
         while epoch < config["epochs"]:
-            start, first_step = time.perf_counter(), len(history["loss_d"])
+            start = time.perf_counter()
+            first_step = epoch * len(loader)  # the epoch's first iteration (a resumed epoch averages all of its own)
             bar = bar_factory(len(loader), f"epoch {epoch + 1}/{config['epochs']}") if bar_factory else None
             for real, labels in loader:
                 try:
@@ -271,11 +277,11 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
                     bar.update(1)
                     if trainer.step % 20 == 0:
                         bar.set_postfix(loss_d=f"{step_log['loss_d']:.3f}", loss_g=f"{step_log['loss_g']:.3f}")
-                if ctrl_c.pressed:
-                    break
+                if ctrl_c.pressed and loader.state_dict()["batches_done"] < len(loader):
+                    break  # (after the epoch's last batch the epoch ends as usual, then the run stops)
             if bar is not None:
                 bar.close()
-            if ctrl_c.pressed:
+            if ctrl_c.pressed and loader.state_dict()["in_epoch"]:
                 save_checkpoint()  # mid-epoch: the loader state records the position
                 log(f"interrupted: checkpoint saved in {out / CHECKPOINT}; continue with --resume {out}")
                 raise KeyboardInterrupt
@@ -291,6 +297,10 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
                 f.write(json.dumps(summary) + "\n")
             log(f"epoch {epoch}: loss_d {summary['loss_d']:.3f}  loss_g {summary['loss_g']:.3f}  "
                 f"D(x) {summary['D_real']:.2f}  D(G(z)) {summary['D_fake']:.2f}  {seconds:.1f} s")
+            if ctrl_c.pressed:  # pressed during the epoch's last iteration: the epoch is complete and saved
+                log(f"interrupted: checkpoint saved in {out / CHECKPOINT} after epoch {epoch}; continue with "
+                    f"--resume {out}")
+                raise KeyboardInterrupt
 
     if pictures:
         _final_pictures(out, history)

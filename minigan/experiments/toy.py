@@ -187,6 +187,9 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     """
     ckpt_path = os.path.join(out, "checkpoint.npz")
     metrics_path = os.path.join(out, "metrics.jsonl")
+    if resume and settings:  # the saved config wins: a setting given here would be ignored without a word
+        raise ValueError(f"resume=True continues the run in {out} with its saved settings, so "
+                         f"{', '.join(sorted(settings))} cannot change it; drop them, or start a new run")
     if not resume and os.path.exists(ckpt_path):  # never overwrite a run: nothing is lost
         raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
                          "or choose another --out")
