@@ -686,7 +686,7 @@ class Tensor:
         if any(n != m and n != 1 for n, m in zip(self.shape, shape[lead:])):
             raise ValueError(f"expand: cannot expand shape {tuple(self.shape)} to {shape}: only axes of size 1 "
                              "can grow (new axes go in front); to copy the values along an axis use repeat")
-        return broadcast_to(self, shape)
+        return broadcast_to(self, shape) if shape != self.shape else reshape(self, shape)  # a new tensor, as torch's
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         """Zeros of `size` with this tensor's dtype and device (unless given), as torch's ``new_zeros``."""
@@ -1213,7 +1213,9 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
 
     wanted = None
     if inputs is not None:
-        wanted = {id(t): i for i, t in enumerate(inputs)}
+        wanted = {}  # id of an input -> its positions in `inputs` (the same tensor may be listed twice)
+        for i, t in enumerate(inputs):
+            wanted.setdefault(id(t), []).append(i)
         # Keep only functions that lead to a wanted input (others are wasted work).
         relevant = set()
         for fn in reversed(order):  # inputs-first order
@@ -1226,8 +1228,8 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
 
     def deliver(t, g):
         if wanted is not None and id(t) in wanted:
-            i = wanted[id(t)]
-            results[i] = g if results[i] is None else results[i] + g
+            for i in wanted[id(t)]:
+                results[i] = g if results[i] is None else results[i] + g
         if t._ctx is not None:
             if wanted is None or t._ctx in relevant:
                 prev = fn_grads.get(t._ctx)
@@ -2123,9 +2125,7 @@ def reshape(x, *shape, like=None):
     _expect_tensor(x, "reshape")
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    if tuple(shape) == x.shape and like is None:
-        return x
-    try:
+    try:  # a new tensor even for the same shape (a view, as torch's): grad() and retain_grad() may ask for it
         return Reshape(tuple(shape), like)(x)
     except ValueError:
         raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.numel()} values) to {tuple(shape)}") from None
@@ -2189,7 +2189,7 @@ def squeeze(x, dim=None):
         return reshape(x, *[n for n in x.shape if n != 1])
     dims = {_axis(d, x.shape, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
     shape = [n for i, n in enumerate(x.shape) if not (i in dims and n == 1)]
-    return reshape(x, *shape) if len(shape) < x.ndim else x
+    return reshape(x, *shape)
 
 
 def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
@@ -2207,6 +2207,8 @@ def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
         raise ValueError(
             f"{name}: start_dim {start_dim} comes after end_dim {end_dim} for input shape {tuple(x.shape)}"
         )
+    if start == end:  # no axes merged: x itself, as torch.flatten returns it
+        return x
     return reshape(x, *x.shape[:start], -1, *x.shape[end + 1:])
 
 
@@ -2517,6 +2519,8 @@ def log_softmax(x, dim=-1):
     """log softmax along `dim`, shifted by the max for stability (the shift is a constant: no gradient needed)."""
     _expect_tensor(x, "log_softmax")
     dim = _axis(dim, x.shape, "log_softmax")
+    if x.shape[dim] == 0:  # nothing to normalise: an empty result, as torch's (the max below would fail)
+        return _floating(x) * 1.0
     shift = x - Tensor(x.data.max(axis=dim, keepdims=True))
     return shift - log(sum(exp(shift), axis=dim, keepdims=True))
 

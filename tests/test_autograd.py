@@ -820,3 +820,28 @@ def test_small_integer_tensors_with_python_ints_that_do_not_fit(device):
     assert (small * -1).dtype == np.int64 and (small * -1).tolist() == [-1, -2]  # does not fit: int64, not an error
     assert (small + 256).tolist() == [257, 258]
     assert mg.where(mg.tensor([True, False], device=device), np.float64(1.0), 2.0).dtype == np.float32
+
+
+def test_shape_ops_that_change_nothing_still_give_a_new_tensor_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    x = mg.tensor([1.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    tx = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    assert x.flatten() is x and tx.flatten() is tx  # torch.flatten hands back the tensor when it merges nothing
+    for same in (lambda t: t.reshape(2), lambda t: t.view(2), lambda t: t.squeeze(), lambda t: t.expand(2),
+                 lambda t: t.repeat(1)):
+        y, ty = same(x), same(tx)
+        assert y is not x and not y.is_leaf and not ty.is_leaf
+        out, t_out = (x * 3.0).sum() + (y * y).sum(), (tx * 3.0).sum() + (ty * ty).sum()
+        (g,), (tg,) = mg.grad(out, [y]), torch.autograd.grad(t_out, [ty])
+        np.testing.assert_array_equal(g.numpy(), tg.numpy())  # 2y, not 2y + 3 through x's own path
+
+
+def test_grad_with_an_input_listed_twice_gives_it_in_both_places(device):
+    x = mg.tensor([1.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    a, b = mg.grad((x * x).sum(), [x, x])
+    assert a.tolist() == b.tolist() == [2.0, 4.0]
+
+
+def test_softmax_along_an_empty_axis_is_empty_as_torchs(device):
+    x = mg.zeros(3, 0, device=device)
+    assert mg.softmax(x, 1).shape == (3, 0) and mg.log_softmax(x, 1).shape == (3, 0)
