@@ -1904,6 +1904,8 @@ def _axis_names(op, axis, keepdims, dim, keepdim):
         if axis is not None:
             raise TypeError(f"{op}: give axis (NumPy's name) or dim (torch's), not both")
         axis = dim
+    if isinstance(axis, (tuple, list)) and not axis:  # torch reads an empty dim as every axis (NumPy: none)
+        axis = None
     return axis, (keepdims if keepdim is None else keepdim)
 
 

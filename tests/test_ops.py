@@ -1042,3 +1042,8 @@ def test_an_empty_list_index_picks_nothing_as_in_torch(device):
     assert y.shape == (0, 2) and y.dtype == np.float32
     (y.sum() + x.sum()).backward()
     np.testing.assert_array_equal(x.grad.numpy(), np.ones((3, 2)))
+
+
+def test_an_empty_dim_reduces_every_axis_as_in_torch(device):
+    x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    assert x.sum(dim=()).tolist() == 10.0 and x.mean(dim=[]).tolist() == 2.5  # NumPy would reduce nothing
