@@ -25,6 +25,7 @@ import inspect
 import math
 import numbers
 import weakref
+from builtins import type as builtins_type
 
 import numpy as np
 
@@ -344,6 +345,16 @@ class Tensor:
 
     def cuda(self):
         return self.to("cuda")
+
+    def type(self, dtype=None):
+        """torch's ``x.type()``: with no argument the dtype's name ("minigan.float32"), with a dtype the
+        tensor converted to it (``x.type(minigan.float32)``, as ``x.to(dtype)``; not torch's tensor classes)."""
+        if dtype is None:
+            return f"minigan.{self.dtype}"
+        if isinstance(dtype, builtins_type) and not issubclass(dtype, np.generic):
+            raise TypeError(f"type: give a dtype such as minigan.float32 or 'int64', got the class {dtype.__name__} "
+                            "(torch's FloatTensor-style classes are not in minigan: x.float(), x.long())")
+        return self.to(dtype=dtype)
 
     def float(self):
         return self.to(dtype="float32")
@@ -2827,6 +2838,16 @@ def numel(x):
     """The number of elements of x, as ``x.numel()``."""
     _expect_tensor(x, "numel")
     return x.numel()
+
+
+def Variable(data, requires_grad=False):
+    """PyTorch's wrapper from before version 0.4, kept there (and here) for old code: a tensor is
+    already everything a Variable was, so this hands back the tensor itself (requires_grad set when
+    asked for). New code writes the tensor alone: ``x`` for ``Variable(x)``."""
+    t = data if isinstance(data, Tensor) else Tensor(data)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def detach(x):

@@ -134,6 +134,10 @@ def load(path, map_location=None, weights_only=True):
         )
     try:
         with np.load(path, allow_pickle=False) as z:
+            if _META not in z.files and any(name.endswith("data.pkl") for name in z.files):
+                raise CheckpointError(f"{path} is a PyTorch checkpoint (torch.save's zip of pickles), which minigan "
+                                      "never unpickles; in PyTorch, save the state_dict's tensors as NumPy arrays "
+                                      "(np.savez) and load those with load_state_dict")
             if _META not in z.files:
                 raise CheckpointError(f"{path} is an .npz file but not a minigan checkpoint (no {_META} entry)")
             meta = json.loads(str(z[_META]))

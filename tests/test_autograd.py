@@ -845,3 +845,18 @@ def test_grad_with_an_input_listed_twice_gives_it_in_both_places(device):
 def test_softmax_along_an_empty_axis_is_empty_as_torchs(device):
     x = mg.zeros(3, 0, device=device)
     assert mg.softmax(x, 1).shape == (3, 0) and mg.log_softmax(x, 1).shape == (3, 0)
+
+
+def test_old_pytorch_idioms_variable_type_and_the_operator_functions(device):
+    torch = pytest.importorskip("torch")
+    from minigan.autograd import Variable
+
+    x = mg.tensor([1, 2], device=device)
+    assert Variable(x) is x and Variable(mg.ones(2, device=device), requires_grad=True).requires_grad
+    assert x.type() == "minigan.int64" and x.type(mg.float32).dtype == np.float32
+    assert torch.tensor([1, 2]).type(torch.float32).dtype == torch.float32  # the same call in torch
+    with pytest.raises(TypeError, match="give a dtype such as minigan.float32"):
+        x.type(int)
+    for name in ("add", "sub", "mul"):
+        assert getattr(mg, name)(x, 3).tolist() == getattr(torch, name)(torch.tensor([1, 2]), 3).tolist()
+    assert mg.neg(x).tolist() == [-1, -2]

@@ -286,3 +286,10 @@ def test_pickles_and_empty_files_are_named_without_suggesting_to_unpickle(tmp_pa
     with pytest.raises(mg.CheckpointError, match="pickled Python objects, which minigan never loads") as err:
         mg.load(tmp_path / "objects.npz")
     assert "allow_pickle" not in str(err.value)
+
+
+def test_a_pytorch_checkpoint_is_named_as_one(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"w": torch.zeros(2)}, tmp_path / "model.pth")
+    with pytest.raises(mg.CheckpointError, match="is a PyTorch checkpoint .* minigan never unpickles"):
+        mg.load(tmp_path / "model.pth")
