@@ -25,7 +25,6 @@ import inspect
 import math
 import numbers
 import weakref
-from builtins import type as builtins_type
 
 import numpy as np
 
@@ -351,7 +350,7 @@ class Tensor:
         tensor converted to it (``x.type(minigan.float32)``, as ``x.to(dtype)``; not torch's tensor classes)."""
         if dtype is None:
             return f"minigan.{self.dtype}"
-        if isinstance(dtype, builtins_type) and not issubclass(dtype, np.generic):
+        if isinstance(dtype, type) and not issubclass(dtype, np.generic):
             raise TypeError(f"type: give a dtype such as minigan.float32 or 'int64', got the class {dtype.__name__} "
                             "(torch's FloatTensor-style classes are not in minigan: x.float(), x.long())")
         return self.to(dtype=dtype)
