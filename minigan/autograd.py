@@ -1325,8 +1325,9 @@ def _shared_counter(y, inputs):
 def _changed_in_place(fn, x):
     raise RuntimeError(
         f"{type(fn).__name__}: a tensor of shape {tuple(x.shape)} that it used was changed in place "
-        "(+=, x[...] = ..., fill_) after the forward pass, so its gradient would be wrong; change a "
-        "copy instead (y = x.clone()), or make the change before x is used"
+        "(+=, x[...] = ..., fill_, or an optimizer's step) after the forward pass, so its gradient would be "
+        "wrong; change a copy instead (y = x.clone()), make the change before x is used, or, after "
+        "optimizer.step(), compute the loss again with the new weights"
     )
 
 
@@ -1913,9 +1914,7 @@ def _axis_names(op, axis, keepdims, dim, keepdim):
     if dim is not None:
         if axis is not None:
             raise TypeError(f"{op}: give axis (NumPy's name) or dim (torch's), not both")
-        axis = dim
-    if isinstance(axis, (tuple, list)) and not axis:  # torch reads an empty dim as every axis (NumPy: none)
-        axis = None
+        axis = None if isinstance(dim, (tuple, list)) and not dim else dim  # torch reads dim=() as every axis
     return axis, (keepdims if keepdim is None else keepdim)
 
 
@@ -2840,13 +2839,11 @@ def numel(x):
 
 
 def Variable(data, requires_grad=False):
-    """PyTorch's wrapper from before version 0.4, kept there (and here) for old code: a tensor is
-    already everything a Variable was, so this hands back the tensor itself (requires_grad set when
-    asked for). New code writes the tensor alone: ``x`` for ``Variable(x)``."""
-    t = data if isinstance(data, Tensor) else Tensor(data)
-    if requires_grad:
-        t.requires_grad_(True)
-    return t
+    """PyTorch's wrapper from before version 0.4, kept there (and here) for old code: a new tensor on
+    the same memory, cut from the graph, that requires grad if asked (as ``x.detach().requires_grad_()``,
+    what PyTorch's Variable gives today). New code writes that, or the tensor alone."""
+    t = (data if isinstance(data, Tensor) else Tensor(data)).detach()
+    return t.requires_grad_(True) if requires_grad else t
 
 
 def detach(x):

@@ -852,7 +852,14 @@ def test_old_pytorch_idioms_variable_type_and_the_operator_functions(device):
     from minigan.autograd import Variable
 
     x = mg.tensor([1, 2], device=device)
-    assert Variable(x) is x and Variable(mg.ones(2, device=device), requires_grad=True).requires_grad
+    w = mg.ones(2, device=device, requires_grad=True)
+    y = w * 2.0
+    v, tv = Variable(y, requires_grad=True), torch.autograd.Variable(torch.ones(2, requires_grad=True) * 2.0,
+                                                                   requires_grad=True)
+    assert v is not y and v.is_leaf and v.requires_grad and tv.is_leaf  # a new leaf on the same memory, as torch's
+    (v * v).sum().backward()
+    assert w.grad is None and v.grad.tolist() == [4.0, 4.0]  # cut from the graph: WGAN-GP's old interpolation idiom
+    assert not Variable(x).requires_grad and Variable(x).tolist() == [1, 2]
     assert x.type() == "minigan.int64" and x.type(mg.float32).dtype == np.float32
     assert torch.tensor([1, 2]).type(torch.float32).dtype == torch.float32  # the same call in torch
     with pytest.raises(TypeError, match="give a dtype such as minigan.float32"):

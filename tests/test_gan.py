@@ -308,6 +308,21 @@ def test_ctrl_c_in_the_middle_of_a_toy_iteration_stops_after_it_and_resume_is_ex
                      where="checkpoint")
 
 
+def test_a_second_ctrl_c_in_the_middle_of_a_toy_iteration_keeps_the_last_checkpoint_as_it_was(tmp_path, monkeypatch):
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1)
+
+    def press_twice(trainer):  # the second press raises at once, here in the middle of iteration 4
+        os.kill(os.getpid(), signal.SIGINT)
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(1000):  # let the handler run
+            pass
+
+    _toy_trainer_that(monkeypatch, 3, press_twice)
+    with pytest.raises(KeyboardInterrupt):
+        toy.run(tmp_path / "run", steps=6, progress=False, pictures=False, **settings)
+    assert minigan.load(tmp_path / "run" / "checkpoint.npz")["step"] == 2  # the last one written, not half of step 4
+
+
 def test_a_toy_run_that_diverges_names_its_last_good_checkpoint(tmp_path, monkeypatch):
     def poison(trainer):
         next(trainer.D.parameters()).data[...] = np.nan

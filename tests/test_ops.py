@@ -1046,4 +1046,5 @@ def test_an_empty_list_index_picks_nothing_as_in_torch(device):
 
 def test_an_empty_dim_reduces_every_axis_as_in_torch(device):
     x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
-    assert x.sum(dim=()).tolist() == 10.0 and x.mean(dim=[]).tolist() == 2.5  # NumPy would reduce nothing
+    assert x.sum(dim=()).tolist() == 10.0 and x.mean(dim=[]).tolist() == 2.5  # torch's name, torch's meaning
+    assert x.sum(axis=()).shape == (2, 2)  # NumPy's name, NumPy's meaning: no axis reduced

@@ -13,6 +13,13 @@ import sys
 import threading
 
 
+class StopBetweenIterations(KeyboardInterrupt):
+    """What a training loop raises after a Ctrl-C, at the end of a complete iteration: safe to checkpoint.
+
+    (A plain KeyboardInterrupt, from a second Ctrl-C, may come in the middle of one: then nothing is saved.)
+    """
+
+
 class CtrlC:
     """While active, Ctrl-C only sets ``pressed``; the loop checks it between iterations.
 

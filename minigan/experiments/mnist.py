@@ -46,7 +46,7 @@ from ..gan import LOSSES, GANTrainer, TrainingDiverged, sample
 from ..models import Z_DIM, dcgan
 from ..serialization import CheckpointError, load
 from . import environment
-from .interrupt import CtrlC
+from .interrupt import CtrlC, StopBetweenIterations
 
 KIND = "mnist-dcgan"
 CHECKPOINT = "checkpoint.npz"
@@ -284,7 +284,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
             if ctrl_c.pressed and loader.state_dict()["in_epoch"]:
                 save_checkpoint()  # mid-epoch: the loader state records the position
                 log(f"interrupted: checkpoint saved in {out / CHECKPOINT}; continue with --resume {out}")
-                raise KeyboardInterrupt
+                raise StopBetweenIterations
             epoch += 1
             seconds = time.perf_counter() - start
             image_grid(generate(G_show, z_grid, labels_grid)).save(out / f"samples_epoch_{epoch:03d}.png")
@@ -300,7 +300,7 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
             if ctrl_c.pressed:  # pressed during the epoch's last iteration: the epoch is complete and saved
                 log(f"interrupted: checkpoint saved in {out / CHECKPOINT} after epoch {epoch}; continue with "
                     f"--resume {out}")
-                raise KeyboardInterrupt
+                raise StopBetweenIterations
 
     if pictures:
         _final_pictures(out, history)

@@ -22,7 +22,7 @@ from ..data.toy import TOY_DATASETS, toy_dataset
 from ..metrics import mode_metrics
 from ..serialization import CheckpointError, load
 from . import environment
-from .interrupt import CtrlC
+from .interrupt import CtrlC, StopBetweenIterations
 
 KIND = "toy"
 
@@ -251,7 +251,7 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
 
             frames.append(figure_to_image(picture(step)))
         if ctrl_c.pressed:  # Ctrl-C during this iteration: stop now that it is complete
-            raise KeyboardInterrupt
+            raise StopBetweenIterations
 
     bar = None
     if progress:
@@ -268,10 +268,13 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
         where = (f"the last good checkpoint is {ckpt_path} (step {load(ckpt_path)['step']})"
                  if os.path.exists(ckpt_path) else "no checkpoint had been written yet")
         raise gan.TrainingDiverged(f"{e} In this run {where}.") from None
-    except KeyboardInterrupt:
+    except StopBetweenIterations:
         trainer.save_checkpoint(ckpt_path)  # the state after the last finished iteration (CtrlC waits for its end)
         print(f"interrupted at step {trainer.step}: checkpoint saved; continue with "
               f"`minigan train toy --resume {out}`")
+        raise
+    except KeyboardInterrupt:  # a second Ctrl-C, maybe mid-iteration: the last checkpoint on disk is kept as it is
+        print(f"stopped at once: {ckpt_path} is kept as last written; continue with `minigan train toy --resume {out}`")
         raise
     finally:
         if bar is not None:

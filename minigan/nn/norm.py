@@ -1,4 +1,5 @@
-"""Batch normalisation (BatchNorm1d, BatchNorm2d), as in PyTorch.
+"""Normalisation layers as in PyTorch: batch norm (BatchNorm1d, BatchNorm2d), and below it LayerNorm,
+GroupNorm and InstanceNorm2d.
 
 In training mode each channel is normalised with the mean and (biased)
 variance of the current batch, then scaled and shifted by the learned
