@@ -31,7 +31,7 @@ class _WeightedLoss(_Loss):
         self.register_buffer("weight", weight)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """Binary cross-entropy on logits, computed stably: F.binary_cross_entropy_with_logits.
 
     `weight` rescales each element's loss (broadcast); `pos_weight` weights the positive
@@ -39,8 +39,7 @@ class BCEWithLogitsLoss(_Loss):
     """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
-        super().__init__(size_average, reduce, reduction)
-        self.register_buffer("weight", weight)
+        super().__init__(weight, size_average, reduce, reduction)
         self.register_buffer("pos_weight", pos_weight)
 
     def forward(self, input, target):
