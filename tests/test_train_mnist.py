@@ -88,18 +88,24 @@ def test_resume_after_two_epochs_is_bit_identical_to_four_in_one_go(device, digi
     assert not np.array_equal(D.net[2].weight.numpy(), straight["D"]["net.2.weight"])
 
 
+def _ctrl_c_on_read(digits, n):
+    """The digits, whose n-th batch read also sends SIGINT to this process (Ctrl-C during that iteration)."""
+
+    def press_ctrl_c(read, batch):
+        if read == n:
+            os.kill(os.getpid(), signal.SIGINT)
+        return batch
+
+    return _DigitsWithAHook(digits, press_ctrl_c)
+
+
 def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(device, digits, tmp_path):
     conditional = dict(TINY, conditional=True, device=device)
     train_mnist(epochs=2, out=tmp_path / "straight", dataset=digits, **conditional)
 
-    def press_ctrl_c(read, batch):  # the third batch read also sends SIGINT to this process
-        if read == 3:
-            os.kill(os.getpid(), signal.SIGINT)
-        return batch
-
     interrupted = tmp_path / "interrupted"
-    with pytest.raises(KeyboardInterrupt):
-        train_mnist(epochs=2, out=interrupted, dataset=_DigitsWithAHook(digits, press_ctrl_c), **conditional)
+    with pytest.raises(KeyboardInterrupt):  # the third batch read sends SIGINT: mid-epoch 2
+        train_mnist(epochs=2, out=interrupted, dataset=_ctrl_c_on_read(digits, 3), **conditional)
     saved = read_checkpoint(interrupted)
     assert saved["step"] == 3 and saved["epoch"] == 1 and saved["loader"]["in_epoch"]
     train_mnist(epochs=2, out=interrupted, resume=interrupted, dataset=digits, **conditional)
@@ -114,14 +120,9 @@ def test_ctrl_c_saves_a_checkpoint_mid_epoch_and_resume_is_exact(device, digits,
 def test_ctrl_c_in_an_epochs_last_iteration_ends_the_epoch_first(digits, tmp_path):
     train_mnist(epochs=2, out=tmp_path / "straight", dataset=digits, **TINY)
 
-    def press_ctrl_c(read, batch):  # TINY has two batches per epoch: the second read is epoch 1's last
-        if read == 2:
-            os.kill(os.getpid(), signal.SIGINT)
-        return batch
-
     interrupted = tmp_path / "interrupted"
-    with pytest.raises(KeyboardInterrupt):
-        train_mnist(epochs=2, out=interrupted, dataset=_DigitsWithAHook(digits, press_ctrl_c), **TINY)
+    with pytest.raises(KeyboardInterrupt):  # TINY has two batches per epoch: the second read is epoch 1's last
+        train_mnist(epochs=2, out=interrupted, dataset=_ctrl_c_on_read(digits, 2), **TINY)
     saved = read_checkpoint(interrupted)
     assert saved["epoch"] == 1 and saved["step"] == 2 and not saved["loader"]["in_epoch"]  # a complete epoch
     first = json.loads((interrupted / "metrics.jsonl").read_text().splitlines()[0])
