@@ -8,11 +8,15 @@ Read this file top to bottom:
    trick behind higher-order gradients: when ``create_graph=True`` the backward
    pass is recorded like any forward pass, so it can be differentiated again
    (the R1 and WGAN-GP gradient penalties need this). When ``create_graph`` is
-   off, the backward pass runs under ``no_grad`` and records nothing.
+   off, the backward pass runs under ``no_grad`` and records nothing (and a few
+   hot ops -- Linear, LeakyReLU, batch norm -- then do the same arithmetic on
+   plain arrays, skipping the Tensor bookkeeping).
 3. The engine: one iterative topological sort, then one reversed loop that
    applies the chain rule. No recursion, so a chain of 20,000 ops is fine.
-4. The ops, one class each: ``forward`` right above ``backward``, with the
-   derivative in a one-line comment.
+4. The elementary ops, one class each: ``forward`` right above ``backward``,
+   with the derivative in a one-line comment. Composite ops (mean, var,
+   softmax, logsumexp, ...) are functions of elementary ones and get their
+   gradients from them.
 
 Conventions: `x` is the op's input, `y` its output, `gy` = dL/dy (the upstream
 gradient) and `gx` = dL/dx. Broadcasting in forward is undone in backward by
@@ -24,6 +28,7 @@ import functools
 import inspect
 import math
 import numbers
+import operator
 import weakref
 
 import numpy as np
@@ -154,7 +159,7 @@ class Tensor:
 
     # _counter: a one-element list counting in-place changes (fill_, x[...] = v, x += y), shared by
     # every tensor that views the same memory (detach(), reshape, slices...); see _check_versions
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_counter", "__weakref__")
+    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_counter", "__weakref__")
     # Make NumPy hand `ndarray * Tensor` over to Tensor.__rmul__.
     __array_ufunc__ = None
 
@@ -190,10 +195,30 @@ class Tensor:
             raise TypeError(f"tensor: cannot hold {self.data.dtype} data ({type(data).__name__}); give numbers")
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
-        self.grad = None
+        self._grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
         self._counter = [0]
+
+    @property
+    def grad(self):
+        """dL/d(this tensor): filled by ``backward`` on leaves (and on tensors that called ``retain_grad``)."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        # an optimizer reads .grad as the gradient of this very tensor: refuse one that cannot be
+        # (torch refuses the same), rather than let a step broadcast it or turn the weights float64
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"x.grad = {_what(value)}: a gradient must be a minigan Tensor (or None); "
+                                "wrap an array with minigan.tensor(...)")
+            if value.shape != self.shape or value.dtype != self.dtype or value.device != self.device:
+                raise ValueError(
+                    f"x.grad: assigned a gradient of shape {value.shape}, {value.dtype} on '{value.device}' to a "
+                    f"tensor of shape {self.shape}, {self.dtype} on '{self.device}'; they must match"
+                )
+        self._grad = value
 
     # -- plain properties -------------------------------------------------
     @property
@@ -365,6 +390,9 @@ class Tensor:
         if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(f"requires_grad_: only floating-point tensors can require gradients, this one is "
                             f"{self.dtype}; convert it first, x = x.float()")
+        if not requires_grad and self._ctx is not None:  # would cut the graph without a word
+            raise RuntimeError("requires_grad_(False): only a leaf tensor's flag can be changed, this one is the "
+                               f"result of {self._ctx!r}; use y = x.detach() for a copy outside the graph")
         self.requires_grad = bool(requires_grad)
         return self
 
@@ -380,8 +408,10 @@ class Tensor:
         it, so there it is refused unless gradients are off (``no_grad``).
         """
         self._check_fill("fill_")
-        self.data[...] = value
-        self._version += 1
+        if isinstance(value, Tensor) and value.numel() != 1:
+            raise ValueError(f"fill_: value must be a number or a one-element tensor, got a tensor of shape "
+                             f"{value.shape}; to copy a whole tensor in, use x.copy_(src)")
+        self._assign(..., value, "fill_")
         return self
 
     def normal_(self, mean=0.0, std=1.0):
@@ -494,6 +524,12 @@ class Tensor:
     def lerp_(self, end, weight):
         """x += weight * (end - x), in place (torch's ``lerp_``): a weight average's ``avg.lerp_(p, 1 - beta)``."""
         _expect_tensor(end, "lerp_")
+        try:
+            fits = np.broadcast_shapes(end.shape, self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"lerp_: end has shape {end.shape}, this tensor {self.shape}; end must broadcast to it")
         return self._in_place((end - self) * weight, add, "add", "lerp_")
 
     def copy_(self, src):
@@ -566,27 +602,52 @@ class Tensor:
         if _is_array(value) and backend.device_of(value) != self.device:  # a NumPy array into a GPU tensor
             value = backend.asarray(value, device=self.device)  # the copy the assignment asks for
         index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
-        self.data[index] = _raw(value)
+        self._assign(index, value, "x[...] = value")
+
+    def _assign(self, index, value, what):
+        """self.data[index] = value, with NumPy's errors put in minigan's words; counts as an in-place change."""
+        if value is None or isinstance(value, (str, bytes)):  # NumPy would write NaN or try to parse it
+            raise TypeError(f"{what}: value must be a number, a tensor or an array of numbers, got {_what(value)}")
+        try:
+            self.data[index] = _raw(value)
+        except ValueError as error:  # shapes that do not broadcast
+            shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
+            raise ValueError(f"{what}: a value of shape {shape} does not fit the target of shape "
+                             f"{tuple(self.data[index].shape)} in a tensor of shape {self.shape} ({error}); "
+                             "its shape must broadcast to the target's") from None
         self._version += 1
 
     # Comparisons give plain boolean tensors (no gradient).
+    def _compare(self, other, compare, symbol):
+        if other is None and symbol in ("==", "!="):
+            return NotImplemented  # Python then compares identities: x == None is False, as in torch
+        if isinstance(other, (str, bytes)) or other is None:
+            raise TypeError(f"x {symbol} y: y must be a number or a tensor, got {other!r}")
+        if isinstance(other, Tensor) and other.device != self.device:
+            raise RuntimeError(f"x {symbol} y: x is on '{self.device}', y on '{other.device}'; move one with .to()")
+        try:
+            return Tensor(compare(self.data, _raw(other)))
+        except ValueError:  # shapes that do not broadcast
+            raise ValueError(f"x {symbol} y: shapes {self.shape} and {tuple(np.shape(_raw(other)))} do not broadcast; "
+                             "aligned from the last axis, each pair of sizes must be equal or 1") from None
+
     def __gt__(self, other):
-        return Tensor(self.data > _raw(other))
+        return self._compare(other, operator.gt, ">")
 
     def __ge__(self, other):
-        return Tensor(self.data >= _raw(other))
+        return self._compare(other, operator.ge, ">=")
 
     def __lt__(self, other):
-        return Tensor(self.data < _raw(other))
+        return self._compare(other, operator.lt, "<")
 
     def __le__(self, other):
-        return Tensor(self.data <= _raw(other))
+        return self._compare(other, operator.le, "<=")
 
     def __eq__(self, other):
-        return Tensor(self.data == _raw(other))
+        return self._compare(other, operator.eq, "==")
 
     def __ne__(self, other):
-        return Tensor(self.data != _raw(other))
+        return self._compare(other, operator.ne, "!=")
 
     __hash__ = object.__hash__  # hashed by identity (usable in sets and as dict keys), as in PyTorch
 
@@ -693,6 +754,9 @@ class Tensor:
         if lead < 0:
             raise ValueError(f"expand: {len(sizes)} sizes for a tensor of shape {tuple(self.shape)}")
         shape = tuple(self.shape[i - lead] if n == -1 and i >= lead else n for i, n in enumerate(sizes))
+        if any(not isinstance(n, numbers.Integral) or n < 0 for n in shape):
+            raise ValueError(f"expand: sizes must be ints >= 0 (-1 only for an existing axis, to keep its size), "
+                             f"got {tuple(sizes)} for a tensor of shape {tuple(self.shape)}")
         if any(n != m and n != 1 for n, m in zip(self.shape, shape[lead:])):
             raise ValueError(f"expand: cannot expand shape {tuple(self.shape)} to {shape}: only axes of size 1 "
                              "can grow (new axes go in front); to copy the values along an axis use repeat")
@@ -736,6 +800,8 @@ class Tensor:
         if len(sizes) < self.ndim:
             raise ValueError(f"repeat: {len(sizes)} counts for a tensor of shape {tuple(self.shape)}; "
                              "give one per axis")
+        if any(not isinstance(r, numbers.Integral) or r < 0 for r in sizes):
+            raise ValueError(f"repeat: counts must be ints >= 0, got {tuple(sizes)}")
         shape = (1,) * (len(sizes) - self.ndim) + tuple(self.shape)
         # (.., n, ..) -> (.., 1, n, ..) broadcast to (.., r, n, ..) -> (.., r * n, ..): the copies' gradients add up
         spread = reshape(self, *[k for n in shape for k in (1, n)])
@@ -743,7 +809,10 @@ class Tensor:
         return reshape(tiled, *[r * n for r, n in zip(sizes, shape)])
 
     def chunk(self, chunks, dim=0):
-        """`chunks` pieces along `dim`, the last one smaller if the size does not divide (torch's ``chunk``)."""
+        """At most `chunks` pieces of ceil(size / chunks) along `dim`, the last maybe smaller (torch's ``chunk``).
+
+        Fewer pieces when the size runs out first: 6 values in 4 chunks are 3 pieces of 2, as in torch.
+        """
         if not isinstance(chunks, numbers.Integral) or chunks < 1:
             raise ValueError(f"chunk: the number of chunks must be an int >= 1, got {chunks!r}")
         size = self.shape[_axis(dim, self.shape, "chunk")]
@@ -974,7 +1043,10 @@ def _numbers(items):
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
-    """Make a Tensor from a list, number, array or Tensor (float32 unless told otherwise).
+    """Make a Tensor from a list, number, array or Tensor.
+
+    Without `dtype`, as torch.tensor: Python floats become float32, ints int64, bools
+    bool; an array or Tensor keeps its dtype (a float64 NumPy array stays float64).
 
     Always copies, like torch.tensor: an optimizer step on the result never
     changes the NumPy array it was made from.
@@ -1011,13 +1083,22 @@ class Function:
         return f"<{type(self).__name__}>"
 
     def __call__(self, *inputs):
+        if not inputs:
+            raise TypeError(f"{type(self).__name__}: called without inputs; call it on tensors, {type(self).__name__}()(x)")
+        if "output" in self.__dict__:  # the graph remembers this object: a second call would overwrite its inputs
+            name = type(self).__name__
+            raise RuntimeError(f"{name}: this op object is already part of a graph; make a new one for each "
+                               f"call, {name}()(x), as the built-in functions do")
         first = inputs[0]
         for x in inputs:
             # comparing array classes is cheap; the inputs are looked at closely only on a mismatch
             if not isinstance(x, Tensor) or x.data.__class__ is not first.data.__class__:
                 self._reject(inputs)
         try:
-            y = self.forward(*[x.data for x in inputs])
+            # NumPy's warnings (overflow in exp, 0/0, ...) are left out, as torch and CuPy leave them out:
+            # an inf or NaN shows in the values, and training stops on a NaN loss with its own message
+            with np.errstate(all="ignore"):
+                y = self.forward(*[x.data for x in inputs])
         except ValueError as error:  # NumPy's own words, from deep inside: say which op and what to do
             if "broadcast" not in str(error):
                 raise
@@ -1030,7 +1111,7 @@ class Function:
             y = np.asarray(y)
         out = Tensor.__new__(Tensor)
         out.data = y
-        out.grad = None
+        out._grad = None
         out._ctx = None
         out._counter = _shared_counter(y, inputs)
         out.requires_grad = False
@@ -1245,47 +1326,70 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
                 prev = fn_grads.get(t._ctx)
                 fn_grads[t._ctx] = g if prev is None else prev + g
         elif wanted is None and t.requires_grad:
-            if g.shape != t.shape:  # every backward rule must undo its broadcasting
-                raise RuntimeError(f"internal error: gradient shape {g.shape} for a tensor of shape {t.shape}")
             _accumulate(t, g, create_graph)
 
     context = enable_grad() if create_graph else no_grad()
-    with context:
-        for out, g in seeds:
-            deliver(out, g)
-        for fn in order:
-            gy = fn_grads.pop(fn, None)
-            if gy is None:
-                continue
-            if fn.retains_grad and wanted is None:  # gy is complete here: every user of the output has added to it
-                _accumulate(fn.output(), gy, create_graph)
-            recorded = needs = fn.needs_input_grad
-            if wanted is not None:
-                # skip the gradients that lead to no wanted input
-                needs = tuple(x.requires_grad and (id(x) in wanted or x._ctx in relevant) for x in fn.inputs)
-            fn.needs_input_grad = needs
-            _check_versions(fn)
-            try:
-                gxs = fn.backward(gy)
-            finally:
-                # for this call only: a retained graph (a gradient penalty's) is backpropagated again
-                fn.needs_input_grad = recorded
-            if not isinstance(gxs, tuple):
-                gxs = (gxs,)
-            for x, gx, need in zip(fn.inputs, gxs, needs):
-                if gx is not None and need:
-                    deliver(x, gx)
-    if not retain_graph:
-        # Free the graph only now: until the loop ends, each function's inputs keep the
-        # outputs of earlier functions alive (Exp, Sigmoid, ... read theirs by weakref).
-        for fn in order:
-            fn.inputs = ()
-            fn.freed = True
+    try:
+        with context, np.errstate(all="ignore"):  # no NumPy warnings, as in the forward pass (Function.__call__)
+            for out, g in seeds:
+                deliver(out, g)
+            for fn in order:
+                gy = fn_grads.pop(fn, None)
+                if gy is None:
+                    continue
+                if fn.retains_grad and wanted is None:  # gy is complete: every user of the output has added to it
+                    _accumulate(fn.output(), gy, create_graph)
+                recorded = needs = fn.needs_input_grad
+                if wanted is not None:
+                    # skip the gradients that lead to no wanted input
+                    needs = tuple(r and (id(x) in wanted or x._ctx in relevant) for x, r in zip(fn.inputs, recorded))
+                fn.needs_input_grad = needs
+                _check_versions(fn)
+                try:
+                    gxs = fn.backward(gy)
+                finally:
+                    # for this call only: a retained graph (a gradient penalty's) is backpropagated again
+                    fn.needs_input_grad = recorded
+                if not isinstance(gxs, tuple):
+                    gxs = (gxs,)
+                _check_gradients(fn, gxs, needs)
+                for x, gx, need in zip(fn.inputs, gxs, needs):
+                    if gx is not None and need:
+                        deliver(x, gx)
+    finally:
+        if not retain_graph:
+            # Free the graph only now (until the loop ends, each function's inputs keep the outputs
+            # of earlier functions alive: Exp, Sigmoid, ... read theirs by weakref), and also when the
+            # loop stopped on an error: a second try would add to the .grad the first left half-filled
+            for fn in order:
+                fn.inputs = ()
+                fn.freed = True
     if not create_graph:
         # Computed under no_grad, so without a graph -- except a caller's own grad_output
         # handed straight back: detach it rather than change the caller's tensor.
         results = [r.detach() if r is not None and r.requires_grad else r for r in results]
     return results
+
+
+def _check_gradients(fn, gxs, needs):
+    """One gradient per input, each a Tensor shaped like its input, or None: a clear error for a mistake in a backward.
+
+    (Extra Nones are fine: an op with an optional bias may return a None for it when called without one.)
+    """
+    name = type(fn).__name__
+    if len(gxs) < len(fn.inputs) or any(g is not None for g in gxs[len(fn.inputs):]):
+        raise RuntimeError(f"{name}.backward returned {len(gxs)} gradients for {len(fn.inputs)} inputs; "
+                           "return one per input, None for an input without one")
+    for i, (x, g, need) in enumerate(zip(fn.inputs, gxs, needs)):
+        if g is None or not need:
+            continue
+        if not isinstance(g, Tensor):
+            raise TypeError(f"{name}.backward: the gradient for input {i} is {_what(g)}, not a minigan Tensor; "
+                            "wrap an array with Tensor(...) (or write the backward with minigan's ops)")
+        if g.shape != x.shape or g.dtype != x.dtype:  # each rule must undo its broadcasting, and keep the dtype
+            raise RuntimeError(f"{name}.backward: the gradient for input {i} has shape {g.shape} and dtype {g.dtype}, "
+                               f"the input shape {x.shape} and dtype {x.dtype}; they must match (sum_to(g, x.shape) "
+                               "undoes broadcasting)")
 
 
 def _check_versions(fn):
@@ -1350,6 +1454,13 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         grad_outputs = [None] * len(outputs)
     elif isinstance(grad_outputs, Tensor):
         grad_outputs = [grad_outputs]
+    grad_outputs = list(grad_outputs)
+    for i, t in enumerate(outputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: output {i} is not a minigan Tensor but {_what(t)}")
+    if len(grad_outputs) != len(outputs):  # zip() would drop the outputs without one
+        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; give one per output "
+                         "(None for a one-element output)")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: input {i} is not a minigan Tensor but {_what(t)}")
@@ -1357,7 +1468,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("grad: every input must have requires_grad=True")
     if retain_graph is None:
         retain_graph = create_graph
-    results = _run_backward(outputs, list(grad_outputs), inputs, retain_graph, create_graph)
+    results = _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph)
     for i, r in enumerate(results):
         if r is None:
             if not allow_unused:
@@ -1518,7 +1629,7 @@ class Pow(Function):
         return x**self.c
 
     def backward(self, gy):
-        # d(x^c)/dx = c x^(c-1)  (0 for c = 0, also at x = 0, where x^(c-1) is infinite)
+        # d(x^c)/dx = c x^(c-1)  (for c = 0 the gradient is 0, even at x = 0 where x^(c-1) would be infinite)
         (x,) = self.inputs
         if self.c == 2:
             return gy * x * 2.0
@@ -1617,11 +1728,20 @@ def flip(x, dims):
     return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))]
 
 
+class Sign(Function):
+    def forward(self, x):
+        xp = backend.xp_of(x)
+        return xp.where(x == x, xp.sign(x), 0).astype(x.dtype)  # NaN != NaN: NumPy's sign keeps NaN, torch gives 0
+
+    def backward(self, gy):
+        # d sign(x)/dx = 0 (wherever it exists; torch takes 0 at x = 0 too)
+        return zeros_like(self.inputs[0])
+
+
 def sign(x):
-    """-1, 0 or 1 by the sign of each value, 0 for NaN as in torch (no gradient: it is 0 wherever it exists)."""
+    """-1, 0 or 1 by the sign of each value, 0 for NaN as in torch (its gradient is 0)."""
     _expect_tensor(x, "sign")
-    xp = backend.xp_of(x.data)
-    return Tensor(xp.where(x.data == x.data, xp.sign(x.data), 0).astype(x.dtype))  # NaN != NaN: NumPy's sign keeps it
+    return Sign()(x)
 
 
 class Sqrt(Function):
@@ -1643,9 +1763,8 @@ class Abs(Function):
         return backend.xp_of(x).abs(x)
 
     def backward(self, gy):
-        # d|x|/dx = sign(x)
-        x = self.inputs[0].data
-        return gy * Tensor(backend.xp_of(x).sign(x))
+        # d|x|/dx = sign(x)  (0 at x = 0, and at NaN as in torch)
+        return gy * sign(self.inputs[0])
 
 
 def abs(x):
@@ -1764,7 +1883,22 @@ def where(cond, a, b):
         device = cond.device if isinstance(cond, Tensor) else None
         a = Tensor(a.item() if isinstance(a, np.generic) else a, device=device)  # (np.float64(1.0) too: float32)
     a, b = _pair(a, b, "where")
-    return Where(_raw(cond))(a, b)
+    cond = _raw(cond)
+    if not _is_array(cond):
+        cond = backend.asarray(np.asarray(cond), device=a.device)
+    if cond.dtype != np.bool_:  # torch's rule too: a float mask with 0.5 in it means nothing definite
+        raise TypeError(f"where: the condition (mask) must be boolean, got {cond.dtype}; compare to make one, "
+                        "e.g. x > 0, or convert with mask.bool()")
+    if backend.device_of(cond) != a.device:
+        raise RuntimeError(f"where: the condition is on '{backend.device_of(cond)}' and the values on '{a.device}'; "
+                           f"move the mask with mask.to('{a.device}')")
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: the condition's shape {tuple(cond.shape)} and the values' shapes {a.shape} and "
+                         f"{b.shape} do not broadcast together; aligned from the last axis, each size must be "
+                         "equal or 1") from None
+    return Where(cond)(a, b)
 
 
 def lerp(start, end, weight):
@@ -1783,7 +1917,7 @@ class MatMul(Function):
         return a @ b
 
     def backward(self, gy):
-        # d(AB)/dA = gy B^T, d(AB)/dB = A^T gy  (batched over leading axes)
+        # y = a b:  dL/da = gy b^T,  dL/db = a^T gy  (batched over leading axes)
         a, b = self.inputs
         ga = sum_to(gy @ _swap_last(b), a.shape) if self.needs_input_grad[0] else None
         gb = sum_to(_swap_last(a) @ gy, b.shape) if self.needs_input_grad[1] else None
@@ -1820,7 +1954,7 @@ class Linear(Function):
         return y
 
     def backward(self, gy):
-        # y = x W^T + b:  gx = gy W,  gW = gy^T x,  gb = gy summed over the batch
+        # y = x w^T + b:  gx = gy w,  gw = gy^T x,  gb = gy summed over the batch
         x, w = self.inputs[0], self.inputs[1]
         if _grad_enabled:  # double backward: Tensor ops, so the gradients carry a graph
             return self._products(gy, x, w)
@@ -1848,6 +1982,10 @@ class Linear(Function):
 def linear(x, weight, bias=None):
     """y = x @ weight.T + bias, with weight of shape (out_features, in_features)."""
     _expect_tensor(x, "Linear")
+    _expect_tensor(weight, "Linear (weight)")
+    if weight.ndim != 2:  # (torch also takes a 1-D weight, as x @ w: write that instead)
+        raise ValueError(f"Linear: the weight must be 2-D, (out_features, in_features), got shape {weight.shape}; "
+                         "for a product with a vector write x @ w")
     if x.ndim == 0:
         raise ValueError(f"Linear: expected input of shape (N, {weight.shape[1]}) or ({weight.shape[1]},), "
                          "got a single number (shape ())")
@@ -1861,6 +1999,9 @@ def linear(x, weight, bias=None):
         )
     if x.dtype != weight.dtype:
         raise TypeError(f"Linear: input dtype {x.dtype} but weight dtype {weight.dtype}; convert the input with .to(dtype=...)")
+    if bias is not None and (tuple(bias.shape) != (weight.shape[0],) or bias.dtype != weight.dtype):
+        raise ValueError(f"Linear: the bias must have shape ({weight.shape[0]},) and the weight's dtype {weight.dtype}, "
+                         f"got shape {tuple(bias.shape)} and dtype {bias.dtype}")
     return Linear()(x, weight, bias) if bias is not None else Linear()(x, weight)
 
 
@@ -1946,23 +2087,33 @@ def var(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, ke
     variance; ``correction=0`` is NumPy's ``var``, the one batch norm uses.
     torch's older flag ``unbiased=False`` means ``correction=0``.
     """
-    _expect_tensor(x, "var")
+    centered, axes, keepdims, dof = _centered("var", x, dim, keepdim, correction, unbiased, axis, keepdims)
+    return sum(centered * centered, axes, keepdims) * (1.0 / dof)
+
+
+def std(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
+    """Standard deviation, sqrt(var(...)), with torch's default correction=1 (see ``var``).
+
+    Computed as ||x - mean|| / sqrt(count - correction), so that where all values are
+    equal the gradient is 0 (as torch's), not the NaN of sqrt's rule at 0.
+    """
+    centered, axes, keepdims, dof = _centered("std", x, dim, keepdim, correction, unbiased, axis, keepdims)
+    return Norm(axes, keepdims)(centered) * (1.0 / math.sqrt(dof))
+
+
+def _centered(name, x, dim, keepdim, correction, unbiased, axis, keepdims):
+    """x - mean(x) over the axes of var/std, the axes, keepdims, and the divisor count - correction."""
+    _expect_tensor(x, name)
     if unbiased is not None:
         correction = 1 if unbiased else 0
-    axis, keepdims = _axis_names("var", axis, keepdims, dim, keepdim)
-    axes = _norm_axes(axis, x.shape, "var")
+    axis, keepdims = _axis_names(name, axis, keepdims, dim, keepdim)
+    axes = _norm_axes(axis, x.shape, name)
     count = 1
     for a in axes:
         count *= x.shape[a]
     if count - correction <= 0:
-        raise ValueError(f"var: {count} value(s) per result and correction={correction} leave nothing to divide by")
-    centered = x - mean(x, axis, keepdims=True)
-    return sum(centered * centered, axis, keepdims) * (1.0 / (count - correction))
-
-
-def std(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
-    """Standard deviation, sqrt(var(...)), with torch's default correction=1 (see ``var``)."""
-    return sqrt(var(x, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis, keepdims=keepdims))
+        raise ValueError(f"{name}: {count} value(s) per result and correction={correction} leave nothing to divide by")
+    return x - mean(x, axes, keepdims=True), axes, keepdims, count - correction
 
 
 class Norm(Function):
@@ -2136,6 +2287,8 @@ def reshape(x, *shape, like=None):
     _expect_tensor(x, "reshape")
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
+    if any(not isinstance(n, numbers.Integral) or n < -1 for n in shape):  # NumPy takes any negative size as -1
+        raise ValueError(f"reshape: sizes must be ints >= 0, or -1 for the one axis to infer, got {tuple(shape)}")
     try:  # a new tensor even for the same shape (a view, as torch's): grad() and retain_grad() may ask for it
         return Reshape(tuple(shape), like)(x)
     except ValueError:
@@ -2436,7 +2589,14 @@ class LeakyReLU(Function):
 def leaky_relu(x, negative_slope=0.01, inplace=False):
     """x where x > 0, else negative_slope * x. ``inplace``: accepted, computed out of place (as ``relu``)."""
     # float(): a NumPy float64 slope would promote a float32 tensor (NumPy 2)
-    return LeakyReLU(float(negative_slope))(_floating(x))
+    return LeakyReLU(_real("leaky_relu", "negative_slope", negative_slope))(_floating(x))
+
+
+def _real(op, what, value):
+    """`value` as a Python float, or a clear error naming the op's argument."""
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{op}: {what} must be a number, got {_what(value)}")
+    return float(value)
 
 
 class ELU(Function):
@@ -2449,14 +2609,14 @@ class ELU(Function):
         return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
 
     def backward(self, gy):
-        # d elu(x)/dx = 1 where x > 0, else alpha e^x = elu(x) + alpha
-        positive = Tensor((self.inputs[0].data > 0).astype(gy.dtype))
-        return gy * (positive + (1.0 - positive) * (self.output() + self.alpha))
+        # d elu(x)/dx = 1 where x > 0, else alpha e^x  (e^x of min(x, 0): no overflow on the unused side)
+        x = self.inputs[0]
+        return gy * where(x.data > 0, 1.0, exp(minimum(x, 0.0)) * self.alpha)
 
 
 def elu(x, alpha=1.0, inplace=False):
     """x where x > 0, else alpha (e^x - 1): smooth at 0 for alpha = 1. ``inplace``: accepted, out of place."""
-    return ELU(float(alpha))(_floating(x))
+    return ELU(_real("elu", "alpha", alpha))(_floating(x))
 
 
 def silu(x, inplace=False):
@@ -2467,9 +2627,12 @@ def silu(x, inplace=False):
 
 class Sigmoid(Function):
     def forward(self, x):
-        # 1/(1+e^-x) written as tanh: never overflows, stays in x's dtype
+        # 1/(1+e^-x), with e = e^-|x| so that nothing overflows: 1/(1+e) for x >= 0, e/(1+e) below.
+        # (Not 0.5 tanh(x/2) + 0.5: that subtracts two numbers near 1 and gives exactly 0 from x = -17 in float32.)
         xp = backend.xp_of(x)
-        return xp.tanh(x * 0.5) * 0.5 + 0.5
+        e = xp.exp(-xp.abs(x))
+        r = 1.0 / (1.0 + e)
+        return xp.where(x >= 0, r, e * r)
 
     def backward(self, gy):
         # d sigmoid(x)/dx = y (1 - y)
@@ -2543,18 +2706,18 @@ def softmax(x, dim=-1):
 
 
 def logsigmoid(x):
-    """log(sigmoid(x)) = -softplus(-x), stable for any x."""
-    return -softplus(-x)
+    """log(sigmoid(x)) = -softplus(-x), stable for any x (exact: softplus without its linear shortcut)."""
+    return -softplus(-x, threshold=None)
 
 
 class BCEWithLogits(Function):
     def forward(self, logits, target):
-        # softplus(l) - y l = max(l, 0) - y l + log1p(e^-|l|)
+        # with t the target: softplus(l) - t l = max(l, 0) - t l + log1p(e^-|l|)
         xp = backend.xp_of(logits)
         return xp.maximum(logits, 0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
 
     def backward(self, gy):
-        # d/dl = sigmoid(l) - y,  d/dy = -l
+        # d/dl = sigmoid(l) - t,  d/dt = -l
         logits, target = self.inputs
         gl = gy * (sigmoid(logits) - target) if self.needs_input_grad[0] else None
         gt = -gy * logits if self.needs_input_grad[1] else None
@@ -2563,14 +2726,14 @@ class BCEWithLogits(Function):
 
 class BCE(Function):
     def forward(self, p, target):
-        # -(y log p + (1 - y) log(1 - p)), each log clamped at -100 as torch does: p = 0 or 1 gives a finite loss
+        # with t the target: -(t log p + (1 - t) log(1 - p)), each log clamped at -100 as torch does (p = 0 or 1: finite)
         xp = backend.xp_of(p)
         with np.errstate(divide="ignore"):  # log(0) = -inf before the clamp
             log_p, log_q = xp.maximum(xp.log(p), -100.0), xp.maximum(xp.log1p(-p), -100.0)
         return -(target * log_p + (1 - target) * log_q)
 
     def backward(self, gy):
-        # d/dp = (p - y) / (p (1 - p)), the denominator kept >= 1e-12 as torch does;  d/dy = log(1 - p) - log p
+        # d/dp = (p - t) / (p (1 - p)), the denominator kept >= 1e-12 as torch does;  d/dt = log(1 - p) - log p
         p, target = self.inputs
         gp = gy * (p - target) / maximum(p * (1.0 - p), 1e-12) if self.needs_input_grad[0] else None
         gt = gy * (maximum(log(1.0 - p), -100.0) - maximum(log(p), -100.0)) if self.needs_input_grad[1] else None
@@ -2606,9 +2769,9 @@ def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
 def binary_cross_entropy(probs, target, reduction="mean"):
     """BCE on probabilities, as torch computes it (each log clamped at -100); shapes must match.
 
-    Prefer the logits form, ``binary_cross_entropy_with_logits``: a sigmoid
-    rounds to exactly 0 or 1 in float32 beyond a logit of about 17, and there
-    the loss and gradient of probabilities are clamped, those of logits exact.
+    Prefer the logits form, ``binary_cross_entropy_with_logits``: in float32 a
+    sigmoid rounds to exactly 1 beyond a logit of about 17 (and to 0 below about
+    -104), and there the loss and gradient of probabilities are clamped, those of logits exact.
     """
     probs, target = _pair(probs, target, "binary_cross_entropy")
     if probs.shape != target.shape:
@@ -2619,6 +2782,10 @@ def binary_cross_entropy(probs, target, reduction="mean"):
         raise ValueError(f"binary_cross_entropy: the input must be probabilities in [0, 1], got values from "
                          f"{raw.min():.4g} to {raw.max():.4g}; for logits use binary_cross_entropy_with_logits "
                          "(nn.BCEWithLogitsLoss)")
+    t = target.data
+    if backend.device_of(t) == "cpu" and t.size and not 0 <= t.min() <= t.max() <= 1:  # torch refuses them too
+        raise ValueError(f"binary_cross_entropy: the targets must be in [0, 1], got values from {t.min():.4g} to "
+                         f"{t.max():.4g}; labels of -1/+1 or pixels of 0..255 need rescaling first")
     return reduce_loss(BCE()(probs, target), reduction, "binary_cross_entropy")
 
 
@@ -2686,6 +2853,10 @@ def ones(*shape, dtype=None, device=None, requires_grad=False):
 
 def full(shape, value, dtype=None, device=None, requires_grad=False):
     """A tensor of `shape` filled with `value`; without `dtype`, as torch: bool, int64 or float32 by value."""
+    if isinstance(value, Tensor) and value.numel() == 1:
+        value = value.item()
+    if not isinstance(value, (numbers.Number, np.generic)):  # None would become NaN, a string fail in NumPy
+        raise TypeError(f"full: value must be a number, got {_what(value)}")
     if dtype is None and isinstance(value, (bool, np.bool_)):
         dtype = "bool"
     elif dtype is None and isinstance(value, numbers.Integral):
@@ -2725,6 +2896,8 @@ def normal(mean, std=1.0, size=None, *, dtype=None, device=None, requires_grad=F
         raise TypeError("normal: a size goes with number mean and std; with a tensor mean or std the shape is theirs")
     if isinstance(std, numbers.Real) and not std >= 0.0:
         raise ValueError(f"normal: std must be >= 0, got {std}")
+    if isinstance(std, Tensor) and std.device == "cpu" and not (std.data >= 0).all():  # (a GPU would have to sync)
+        raise ValueError(f"normal: every std must be >= 0, got a smallest std of {float(std.data.min())}")
     if tensors:
         dtype = dtype if dtype is not None else tensors[0].dtype
         device = device if device is not None else tensors[0].device

@@ -11,12 +11,13 @@ the import is guarded against *any* exception: CuPy can be installed and still
 unusable (no driver, no GPU, wrong CUDA version).
 
 Besides picking ``xp`` this module holds the few operations that differ
-between the two libraries: scatter-add, padding, strided sliding windows,
+between the two libraries: scatter-add, strided sliding windows,
 moving arrays between devices, and one seeded random generator per device;
 and, for the CPU, what runs NumPy's matrix products (``numpy_blas``) and an
 allocator setting for speed (``reuse_freed_memory``).
 """
 
+import numbers
 import sys
 from contextlib import contextmanager
 
@@ -157,6 +158,8 @@ _seed = None
 def manual_seed(seed):
     """Seed every device's random generator (like torch.manual_seed)."""
     global _seed
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"manual_seed: the seed must be a whole number >= 0, got {seed!r}")
     _seed = int(seed)
     _generators.clear()
 
@@ -170,31 +173,6 @@ def generator(device):
         gen = xp.random.default_rng(seed)
         _generators[device] = gen
     return gen
-
-
-def _uniform(gen, n, dtype, scale=1.0):
-    """n uniforms in [0, 1) of `dtype`, times `scale`: exactly ``gen.random(n, dtype=dtype) * scale``.
-
-    NumPy makes a float32 uniform from 32 random bits, (bits >> 8) / 2^24; its
-    PCG64 generator (``default_rng``'s) hands out the low half of each 64-bit
-    word first. Doing that to a whole array of words (``random_raw``) gives the
-    same numbers and leaves the generator in the same state, without NumPy's
-    loop over single numbers, and the integer-to-float conversion can multiply
-    by scale / 2^24 on the way (the same float32 product: scaling by 2^-24 is exact):
-    about 35% faster in all. Any other case (float64, an odd count, a half-used
-    word waiting in the generator, another bit generator, a big-endian machine)
-    simply asks NumPy.
-    """
-    bitgen = gen.bit_generator
-    if (np.dtype(dtype) != np.float32 or n % 2 or sys.byteorder != "little"
-            or not isinstance(bitgen, np.random.PCG64) or bitgen.state["has_uint32"]):
-        out = gen.random(n, dtype=dtype)
-        if scale != 1.0:
-            out *= scale
-        return out
-    bits = bitgen.random_raw(n // 2).view(np.uint32)  # low half, high half, low half, ...
-    bits >>= 8
-    return np.multiply(bits, np.float32(scale) * np.float32(2.0**-24), dtype=np.float32)
 
 
 def standard_normal(device, shape, dtype):
@@ -212,11 +190,13 @@ def standard_normal(device, shape, dtype):
         return gen.standard_normal(shape, dtype=dtype)
     n = int(np.prod(shape))
     half = (n + 1) // 2
-    r = _uniform(gen, half, dtype, scale=-1.0)  # -u1
+    r = gen.random(half, dtype=dtype)  # u1
+    np.negative(r, out=r)
     np.log1p(r, out=r)  # log(1 - u1): 1 - u1 is in (0, 1], so the log is finite
     r *= -2.0
     np.sqrt(r, out=r)
-    angle = _uniform(gen, half, dtype, scale=2.0 * np.pi)  # t = 2 pi u2
+    angle = gen.random(half, dtype=dtype)
+    angle *= 2.0 * np.pi  # t = 2 pi u2
     out = np.empty(2 * half, dtype=dtype)
     np.cos(angle, out=out[:half])
     np.sin(angle, out=out[half:])
@@ -229,8 +209,9 @@ def standard_normal(device, shape, dtype):
 def fork_rng(seed):
     """Run a block with every generator seeded to `seed`, then put the old generators back.
 
-    Like torch.random.fork_rng: evaluations and pictures draw their own noise
-    without changing what training draws next. Nothing is copied.
+    Like torch.random.fork_rng followed by a manual_seed inside it: evaluations
+    and pictures draw their own noise without changing what training draws next.
+    Nothing is copied.
     """
     global _seed
     saved_seed, saved = _seed, dict(_generators)
@@ -323,13 +304,6 @@ def scatter_add(target, index, values):
     return target
 
 
-def pad2d(x, ph, pw):
-    """Zero-pad the last two axes of a 4-D array by (ph, pw) on each side."""
-    if ph == 0 and pw == 0:
-        return x
-    return xp_of(x).pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-
-
 def sliding_windows(x, kh, kw, sh, sw):
     """A strided, zero-copy view of every (kh, kw) window of a 4-D array.
 
@@ -416,7 +390,7 @@ def layout_like(a, like):
 # order, on each element (p, m, v are updated in place). Compiled by CuPy on first use.
 _ADAM_CUDA_SOURCE = """
 m = b1 * m + one_minus_b1 * g;
-v = b2 * v + one_minus_b2 * (g * g);
+v = b2 * v + one_minus_b2 * g * g;
 p -= step_size * (m / (sqrt(v) * inv_sqrt_bias2 + eps));
 """
 _adam_kernel = None
@@ -444,8 +418,9 @@ def synchronize(device):
 def reuse_freed_memory():
     """Ask glibc's malloc to keep freed memory for reuse; returns whether it could (Linux only).
 
-    By default glibc gives every buffer of more than about 128 KiB back to the
-    operating system as soon as it is freed, so the next training step's arrays,
+    By default glibc gives buffers of more than about 128 KiB back to the
+    operating system as soon as they are freed (its threshold then adapts, but
+    only up to 32 MiB and only after such a buffer was freed), so the next training step's arrays,
     the same sizes again, start as fresh pages that fault in one at a time (the
     kernel zeroes each). Keeping freed memory makes a toy GAN iteration about 15%
     faster and a DCGAN iteration about 10% (measured on the 2-core CPU machine).

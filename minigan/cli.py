@@ -54,8 +54,8 @@ def _positive_float(text):
 
 def _add_demo(sub):
     p = sub.add_parser("demo", help="train a small MLP on scikit-learn's two moons")
-    p.add_argument("--steps", type=_positive_int, default=300)
-    p.add_argument("--seed", type=_non_negative_int, default=0)
+    p.add_argument("--steps", type=_positive_int, default=300, help="(default 300)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="(default 0)")
     p.set_defaults(func=_run_demo)
 
 
@@ -104,13 +104,13 @@ def _add_train_toy(train_sub):
 
     p = train_sub.add_parser("toy", help="a GAN on 2-D toy data (ring, grid, ...); about 2 minutes on a laptop CPU")
     p.add_argument("--dataset", choices=list(TOY_DATASETS), default=None, help="the 2-D data (default ring)")
-    p.add_argument("--loss", choices=list(LOSSES), default=None, help="generator/discriminator objective")
-    p.add_argument("--k", type=_positive_int, default=None, help="discriminator steps per generator step")
-    p.add_argument("--steps", type=_non_negative_int, default=None)
-    p.add_argument("--batch-size", type=_positive_int, default=None)
-    p.add_argument("--lr", type=_positive_float, default=None)
-    p.add_argument("--r1", type=float, default=None, help="weight of the R1 penalty on real data (0 = off)")
-    p.add_argument("--seed", type=_non_negative_int, default=None)
+    p.add_argument("--loss", choices=list(LOSSES), default=None, help="generator/discriminator objective (default nonsaturating)")
+    p.add_argument("--k", type=_positive_int, default=None, help="discriminator steps per generator step (default 1)")
+    p.add_argument("--steps", type=_non_negative_int, default=None, help="(default 20000)")
+    p.add_argument("--batch-size", type=_positive_int, default=None, help="(default 512)")
+    p.add_argument("--lr", type=_positive_float, default=None, help="Adam learning rate of both networks (default 0.002)")
+    p.add_argument("--r1", type=float, default=None, help="weight of the R1 penalty on real data (0 = off; default 0.1)")
+    p.add_argument("--seed", type=_non_negative_int, default=None, help="(default 0)")
     p.add_argument("--device", type=_device, default=None, help="where to train: cpu (the default) or cuda")
     p.add_argument("--out", default=None, help="run folder (default runs/toy-DATASET-LOSS-sSEED)")
     p.add_argument("--resume", default=None, metavar="DIR",
@@ -120,6 +120,8 @@ def _add_train_toy(train_sub):
 
 
 def _run_train_toy(args):
+    from pathlib import Path
+
     from .experiments import toy
     from .gan import TrainingDiverged
     from .serialization import CheckpointError
@@ -133,6 +135,11 @@ def _run_train_toy(args):
         raise UsageError(f"--resume continues the run in {args.resume} with its saved settings, so {given} cannot "
                          "change it (the learning rate's decay is laid out over the run's --steps); drop them, "
                          "or start a new run with another --out")
+    if args.resume and Path(args.resume).is_file():  # a run's checkpoint.npz names its folder
+        if Path(args.resume).name != "checkpoint.npz":
+            raise UsageError(f"train toy continues a run folder's checkpoint.npz, and {args.resume} is another file; "
+                             "to continue it, copy it as checkpoint.npz into a new folder NEW and give --resume NEW")
+        args.resume = str(Path(args.resume).parent)
     settings["dataset"] = args.dataset or "ring"
     out = args.resume or args.out or "runs/toy-{}-{}-s{}".format(
         settings["dataset"], settings.get("loss", toy.DEFAULTS["loss"]), settings.get("seed", toy.DEFAULTS["seed"]))
@@ -153,7 +160,7 @@ def _add_train_mnist(train_sub):
     from .gan import LOSSES
 
     p = train_sub.add_parser("mnist", help="the reference DCGAN (or --conditional) on MNIST")
-    p.add_argument("--epochs", type=_positive_int, default=5)
+    p.add_argument("--epochs", type=_positive_int, default=5, help="(default 5)")
     # the run's settings default to None here, so that --resume can tell which ones were given
     p.add_argument("--batch-size", type=_positive_int, default=None, help="(default 64)")
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="(default nonsaturating)")
@@ -192,15 +199,17 @@ def _run_train_mnist(args):
         given = ", ".join(f"--{name.replace('_', '-')}" for name in settings)
         raise UsageError(f"--resume continues the run in {args.resume} with its saved settings, so {given} cannot "
                          "change it; drop them (--epochs, --device and --out may be given), or start a new run")
-    out = args.out or args.resume or f"runs/mnist{'-conditional' if args.conditional else ''}-s{settings.get('seed', 0)}"
+    out = args.out  # with --resume and no --out: the checkpoint's own folder, which train_mnist finds
+    if not args.resume and not out:
+        out = f"runs/mnist{'-conditional' if args.conditional else ''}-s{settings.get('seed', 0)}"
     try:
         result = train_mnist(epochs=args.epochs, device=args.device, out=out, resume=args.resume,
                              dry_run=args.dry_run, **settings)
     except (ValueError, RuntimeError, CheckpointError, MNISTError, TrainingDiverged) as e:
         raise UsageError(str(e)) from None
     if not args.dry_run and result["new_epochs"]:  # (with none, train_mnist has said why)
-        print(f"done: {result['epoch']} epochs; samples, checkpoint and plots in {out}; "
-              f"score it with: minigan eval --checkpoint {out}/checkpoint.npz")
+        print(f"done: {result['epoch']} epochs; samples, checkpoint and plots in {result['out']}; "
+              f"score it with: minigan eval --checkpoint {result['out'] / 'checkpoint.npz'}")
 
 
 def _add_train(sub):
@@ -245,8 +254,8 @@ def _read_checkpoint(path):
 def _add_sample(sub):
     p = sub.add_parser("sample", help="write generator samples from a checkpoint to a .npy file or a .png picture")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
-    p.add_argument("-n", type=_positive_int, default=2500)
-    p.add_argument("--seed", type=_non_negative_int, default=0)
+    p.add_argument("-n", type=_positive_int, default=2500, help="how many samples (default 2500)")
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="(default 0)")
     p.add_argument("--out", default="samples.npy",
                    help="X.npy: the samples as a NumPy array; X.png: a picture of them (a grid of digits, or the "
                         "points over real ones)")
@@ -256,10 +265,14 @@ def _add_sample(sub):
 def _run_sample(args):
     import numpy as np
 
+    from .serialization import CheckpointError
+
     args.checkpoint = _checkpoint_file(args.checkpoint)
     module = _read_checkpoint(args.checkpoint)
     try:
         samples = module.sample_checkpoint(args.checkpoint, n=args.n, seed=args.seed)
+    except CheckpointError as e:  # (its message names the file)
+        raise UsageError(str(e)) from None
     except ValueError as e:
         raise UsageError(f"{args.checkpoint}: {e}") from None
     from pathlib import Path
@@ -279,16 +292,20 @@ def _add_eval(sub):
     p = sub.add_parser("eval", help="print the quality metrics of a checkpoint")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=None, help="samples to score (default: the experiment's protocol)")
-    p.add_argument("--seed", type=_non_negative_int, default=0)
+    p.add_argument("--seed", type=_non_negative_int, default=0, help="(default 0)")
     p.set_defaults(func=_run_eval)
 
 
 def _run_eval(args):
+    from .serialization import CheckpointError
+
     args.checkpoint = _checkpoint_file(args.checkpoint)
     module = _read_checkpoint(args.checkpoint)
     extra = {"n": args.n} if args.n else {}
     try:
         lines = module.evaluate_checkpoint(args.checkpoint, seed=args.seed, **extra)
+    except CheckpointError as e:  # (its message names the file)
+        raise UsageError(str(e)) from None
     except ValueError as e:
         raise UsageError(f"{args.checkpoint}: {e}") from None
     for line in lines or ():
@@ -327,7 +344,7 @@ def main(argv=None):
         return 2
     from . import backend
 
-    backend.reuse_freed_memory()  # 10-30% faster training steps on Linux (see its docstring)
+    backend.reuse_freed_memory()  # about 10-15% faster training steps on Linux (see its docstring)
     try:
         args.func(args)
     except UsageError as e:

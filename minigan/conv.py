@@ -33,8 +33,9 @@ up; there is no scatter, so the result is deterministic. (A GPU uses
 
 The transposed convolution is the adjoint of the convolution (with respect to
 its input): one matrix product (every input pixel times the whole kernel, the
-*stamps*) followed by ``col2im``. When the input has many more channels than
-the output, the stamps buffer is large and adding it up costs more than the
+*stamps*) followed by ``col2im``. The stamps hold Cout*kh*kw numbers per input
+pixel; when the output has about as many channels as the input or more (roughly
+Cin < s*s*Cout), that buffer is large and adding it up costs more than the
 product; then the same sums are computed *by phase*: every s-th output row and
 column is an ordinary stride-1 convolution of the input with a subset of the
 taps, so one small patch buffer and a matrix product per phase do it, with the
@@ -152,7 +153,8 @@ def col2im(cols, shape, kernel, stride, padding):
     memory per channel (a row that runs past the right edge spills into the
     next row's first pixels, but the padding columns it spills are zeros).
     NumPy adds such runs about twice as fast as the strided slices (the padding
-    makes the matrix product before this QW/OW times as big, 8/7 in the DCGAN: still a net gain).
+    makes the matrix product before this QW/OW times as big, 15/14 for the DCGAN's
+    ConvTranspose2d(64, 1): still a net gain).
     (On a GPU, ``col2im_gather`` computes the same sums with a few large kernels.)
     """
     if backend.device_of(cols) != "cpu":
@@ -456,6 +458,9 @@ def _conv_input_grad(gy, w, x_shape, kernel, stride, padding, gy_rows=None):
 def _check(x, weight, bias, name, channel_axis):
     """Shape, dtype and bias checks shared by conv2d and conv_transpose2d."""
     _expect_tensor(x, name)
+    _expect_tensor(weight, f"{name} (weight)")
+    if bias is not None:
+        _expect_tensor(bias, f"{name} (bias)")
     if x.ndim != 4:
         raise ValueError(
             f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}; "

@@ -24,6 +24,8 @@ next real batch, and the noise size. A batch is a Tensor ``x`` or a pair
 ``D(x, labels)`` (a conditional GAN, fake samples get the real batch's labels).
 """
 
+import copy
+import inspect
 import math
 import numbers
 
@@ -31,6 +33,8 @@ import numpy as np
 
 from . import autograd as ag
 from . import backend
+from .nn.module import Module
+from .optim import Optimizer
 from .serialization import load, save
 
 LOSSES = ("minimax", "nonsaturating", "lsgan", "hinge", "wgan-gp")
@@ -140,11 +144,38 @@ def _check_optimizer(opt, net, opt_name, net_name):
         )
 
 
-def _split(batch):
-    """A batch is a Tensor x or a pair (x, labels)."""
-    if isinstance(batch, (tuple, list)):
-        return batch[0], batch[1]
-    return batch, None
+def _takes_labels(model):
+    """Whether model(x, labels) can be called: its forward takes a second argument (True when we cannot tell)."""
+    try:
+        inspect.signature(model.forward).bind(None, None)
+    except TypeError:
+        return False
+    except (AttributeError, ValueError):  # no forward, or no readable signature: let the call decide
+        pass
+    return True
+
+
+def _split(batch, G, D):
+    """A batch is a Tensor x, a pair (x, labels), or (x,) as DataLoader(TensorDataset(x)) gives it."""
+    if isinstance(batch, (tuple, list)) and len(batch) in (1, 2) and isinstance(batch[0], ag.Tensor):
+        x, labels = batch[0], (batch[1] if len(batch) == 2 else None)
+    elif isinstance(batch, ag.Tensor):
+        x, labels = batch, None
+    else:
+        what = f"a {type(batch).__name__} of length {len(batch)}" if isinstance(batch, (tuple, list)) else (
+            f"a dict with keys {sorted(batch)}" if isinstance(batch, dict) else f"a {type(batch).__name__}")
+        raise TypeError(f"GANTrainer: real_batches() must return a Tensor x or a pair (x, labels) of Tensors, got "
+                        f"{what}; e.g. real_batches=lambda: minigan.tensor(array), or for a DataLoader of "
+                        "(images, labels): def stream(): while True: for x, _ in loader: yield x")
+    if labels is not None:
+        for name, model in (("G", G), ("D", D)):
+            if not _takes_labels(model):
+                raise TypeError(
+                    f"GANTrainer: real_batches returned (x, labels), so G and D are called as G(z, labels) and "
+                    f"D(x, labels), but {name} ({type(model).__name__}) takes one input; for an unconditional GAN "
+                    "return x only (def stream(): while True: for x, _ in loader: yield x)"
+                )
+    return x, labels
 
 
 def grad_norm(params):
@@ -201,6 +232,17 @@ class GANTrainer:
                  G_ema=None, ema_decay=0.999, r1_every=1, g_steps=1):
         if loss not in LOSSES:
             raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
+        for name, net in (("G", G), ("D", D), ("G_ema", G_ema)):
+            if not isinstance(net, Module) and not (name == "G_ema" and net is None):
+                raise TypeError(f"GANTrainer: {name} must be an nn.Module (a network), got {type(net).__name__}")
+        for name, opt, net in (("opt_g", opt_g, "G"), ("opt_d", opt_d, "D")):
+            if not isinstance(opt, Optimizer):
+                raise TypeError(f"GANTrainer: {name} must be an optimizer of {net}'s parameters, e.g. "
+                                f"optim.Adam({net}.parameters()), got {type(opt).__name__}")
+        for name, value in (("r1", r1), ("gp", gp), ("ema_decay", ema_decay)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"GANTrainer: {name} must be a number, got {value!r} "
+                                "(r1, gp: penalty weights >= 0; ema_decay: in [0, 1))")
         for name, value in (("k", k), ("g_steps", g_steps), ("r1_every", r1_every)):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number >= 1, got {value!r} (k: discriminator steps per "
@@ -248,7 +290,7 @@ class GANTrainer:
 
     def discriminator_step(self, batch, z=None):
         """One D update (inner loop of Algorithm 1). Returns a dict of logged values."""
-        real, labels = _split(batch)
+        real, labels = _split(batch, self.G, self.D)
         if z is None:
             z = self.noise(real.shape[0], real)
         with ag.no_grad():  # G is fixed during D's step: no graph through G
@@ -322,7 +364,7 @@ class GANTrainer:
         for _ in range(self.k):
             batch = self.real_batches()
             log = self.discriminator_step(batch)
-        real, labels = _split(batch)
+        real, labels = _split(batch, self.G, self.D)
         for _ in range(self.g_steps):
             log.update(self.generator_step(real.shape[0], real, labels))
         self.step += 1
@@ -350,11 +392,27 @@ class GANTrainer:
             self.save_checkpoint(checkpoint)
 
     # -- checkpoints: models, optimizers, RNG state and step -> exact resume
+    def hyperparameters(self):
+        """The settings besides `loss` that shape training; saved with the state, and checked when it is loaded."""
+        return {"z_dim": self.z_dim, "k": self.k, "g_steps": self.g_steps, "r1": self.r1, "r1_every": self.r1_every,
+                "gp": self.gp, "ema_decay": self.ema_decay}
+
     def state_dict(self):
-        """Everything needed to continue bit-identically."""
+        """The trainer's own state: continuing from it repeats the trainer's part of the run bit-identically.
+
+        Saved: the step count, the loss and the hyperparameters (load_state_dict refuses a trainer built
+        with others), G's and D's weights and buffers, both optimizers' state, G_ema, and minigan's random
+        generators (the noise z). Not saved: what lives outside the trainer, such as the DataLoader behind
+        real_batches (its shuffling generator and position), a learning-rate scheduler, or what a callback
+        keeps. For an exact resume save those too, through `checkpoint_info` (written with every checkpoint):
+        in the callback, ``trainer.checkpoint_info.update(loader=loader.state_dict(), sched=sched.state_dict())``;
+        after ``state = trainer.load_checkpoint(path)``, ``loader.load_state_dict(state["loader"])`` and
+        ``sched.load_state_dict(state["sched"])`` (as minigan/experiments/mnist.py does with its loader).
+        """
         return {
             "step": self.step,
             "loss": self.loss,
+            "hyperparameters": self.hyperparameters(),
             "G": self.G.state_dict(),
             "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
@@ -364,25 +422,47 @@ class GANTrainer:
         }
 
     def load_state_dict(self, state):
-        """Restore what state_dict returned (raises ValueError when it does not fit, before changing anything)."""
+        """Restore what state_dict returned. Every part is checked first: when one does not fit, a ValueError
+        names it (``checkpoint['D']: ...``) and the trainer, its models and optimizers are left as they were."""
+        if not isinstance(state, dict):
+            raise TypeError(f"GANTrainer.load_state_dict: expected the dict that state_dict() returns, got a "
+                            f"{type(state).__name__}; to read a file, call trainer.load_checkpoint(path)")
         missing = [key for key in ("step", "G", "D", "opt_g", "opt_d", "rng") if key not in state]
         if missing:
             raise ValueError(f"the checkpoint lacks {', '.join(missing)}: it was not written by GANTrainer")
         if state.get("loss", self.loss) != self.loss:
             raise ValueError(f"the checkpoint was trained with loss={state['loss']!r}, this trainer uses "
                              f"loss={self.loss!r}; build the trainer with loss={state['loss']!r} to continue it")
+        saved = state.get("hyperparameters", {})  # (checkpoints written before they were saved have none)
+        differ = [f"{key}={saved[key]!r} (this trainer: {value!r})" for key, value in self.hyperparameters().items()
+                  if key in saved and not math.isclose(saved[key], value, rel_tol=1e-9)]
+        if differ:
+            raise ValueError(f"the checkpoint was trained with {', '.join(differ)}; build the trainer with the "
+                             "checkpoint's settings to continue it")
         if ("G_ema" in state) != (self.G_ema is not None):
             has = "has" if "G_ema" in state else "has no"
             wants = "has" if self.G_ema is not None else "has no"
             raise ValueError(f"the checkpoint {has} weight average G_ema but this trainer {wants}; build the "
                              "trainer the way the run was built (G_ema=copy.deepcopy(G) for a run with one)")
-        self.G.load_state_dict(state["G"])
-        self.D.load_state_dict(state["D"])
-        self.opt_g.load_state_dict(state["opt_g"])
-        self.opt_d.load_state_dict(state["opt_d"])
+        if not isinstance(state["step"], numbers.Integral) or state["step"] < 0:
+            raise ValueError(f"checkpoint['step']: expected a whole number >= 0, got {state['step']!r}")
+        parts = [("G", self.G), ("D", self.D), ("opt_g", self.opt_g), ("opt_d", self.opt_d)]
         if self.G_ema is not None:
-            self.G_ema.load_state_dict(state["G_ema"])
-        backend.set_rng_state(state["rng"])
+            parts.append(("G_ema", self.G_ema))
+        for name, target in parts:  # first a trial on copies: any error comes before anything is changed
+            if isinstance(target, Optimizer):  # the copy shares the parameters, which loading only reads
+                trial = copy.deepcopy(target, {id(p): p for group in target.param_groups for p in group["params"]})
+            else:
+                trial = copy.deepcopy(target)
+            _load_part(name, trial, state[name])
+        previous = backend.get_rng_state()
+        try:
+            backend.set_rng_state(state["rng"])
+        except Exception as e:  # a malformed generator state: put the one we had back
+            backend.set_rng_state(previous)
+            raise ValueError(f"checkpoint['rng']: not a random generator state ({type(e).__name__}: {e})") from None
+        for name, target in parts:
+            _load_part(name, target, state[name])
         self.step = int(state["step"])
 
     def save_checkpoint(self, path, **extra):
@@ -396,10 +476,28 @@ class GANTrainer:
         return state
 
 
+def _load_part(name, target, saved):
+    """target.load_state_dict(saved), its error prefixed with the checkpoint entry it came from."""
+    try:
+        target.load_state_dict(saved)
+    except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
+        reason = f"lacks the entry {e}" if isinstance(e, KeyError) else str(e)
+        raise ValueError(f"checkpoint[{name!r}]: {reason}") from None
+
+
 def sample(G, n, z_dim, batch_size=2500, device="cpu", labels=None):
     """n samples from G as a NumPy array (no graph recorded); the noise in G's own dtype."""
-    if not isinstance(n, numbers.Integral) or n < 1:
-        raise ValueError(f"sample: n must be a whole number >= 1, got {n!r}")
+    if not isinstance(G, Module):
+        raise TypeError(f"sample: G must be an nn.Module (the generator), got {type(G).__name__}")
+    for name, value in (("n", n), ("batch_size", batch_size)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"sample: {name} must be a whole number >= 1, got {value!r}")
+    if labels is not None:
+        if not _takes_labels(G):
+            raise TypeError(f"sample: labels were given, but G ({type(G).__name__}) takes one input (the noise); "
+                            "leave labels out for an unconditional generator")
+        if len(labels) != n:
+            raise ValueError(f"sample: labels must hold one label per sample, {n}, got {len(labels)}")
     dtype = next(iter(G.parameters())).dtype if list(G.parameters()) else "float32"
     out = []
     with ag.no_grad():

@@ -7,6 +7,8 @@ mis-summed rules). `gradgradcheck` does the same for the gradient itself,
 which is what double backprop (R1, WGAN-GP) relies on.
 """
 
+import numbers
+
 import numpy as np
 
 from . import backend
@@ -21,32 +23,55 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _check_inputs(inputs):
+def _check_call(fn, inputs, eps, op):
+    """Clear errors for what gradcheck is given: a function, float64 Tensors (some requiring grad), eps > 0."""
+    if not callable(fn):
+        raise TypeError(f"{op}: fn must be a function of the inputs, got {type(fn).__name__}")
     for i, x in enumerate(inputs):
         if not isinstance(x, Tensor):
-            raise TypeError(f"gradcheck: input {i} must be a Tensor")
+            raise TypeError(f"{op}: input {i} must be a Tensor, got {type(x).__name__}; make it with "
+                            "minigan.tensor(..., dtype='float64', requires_grad=True)")
         if x.requires_grad and x.dtype != np.float64:
             raise TypeError(
-                f"gradcheck: input {i} is {x.dtype}; finite differences need float64 "
+                f"{op}: input {i} is {x.dtype}; finite differences need float64 "
                 "(make inputs with dtype='float64' and the model with .to(dtype='float64'))"
             )
+    if not any(x.requires_grad for x in inputs):
+        raise ValueError(f"{op}: no input has requires_grad=True; make the inputs to check with requires_grad=True")
+    if not isinstance(eps, numbers.Real) or not eps > 0:
+        raise ValueError(f"{op}: eps is the finite-difference step, a number > 0 (such as 1e-6), got {eps!r}")
+
+
+def _outputs(fn, inputs, op):
+    """fn(*inputs) as a tuple of float64 Tensors, or a clear error about what fn returned."""
+    outs = _as_tuple(fn(*inputs))
+    for i, o in enumerate(outs):
+        if o is None:
+            raise TypeError(f"{op}: fn returned None; did it forget to `return` its result?")
+        if not isinstance(o, Tensor):
+            raise TypeError(f"{op}: output {i} of fn is of type {type(o).__name__}, not a Tensor; compute it with "
+                            "minigan ops on the input Tensors (x.data and x.numpy() leave the graph)")
+        if o.dtype != np.float64:
+            raise TypeError(f"{op}: output {i} of fn is {o.dtype}; finite differences need float64 outputs "
+                            "(a float32 layer or constant inside fn? convert it with .to(dtype='float64'); "
+                            "an integer or bool output has no gradient: leave it out)")
+    return outs
 
 
 def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exception=True):
     """Compare autograd gradients of `fn(*inputs)` with central differences.
 
     `inputs`: Tensors; those with ``requires_grad=True`` (float64) are checked.
+    `fn` returns a float64 Tensor or a tuple (or list) of them.
     Returns True, or raises GradcheckError naming the input, the worst element
     and both values (returns False instead with ``raise_exception=False``).
     """
     inputs = _as_tuple(inputs)
-    _check_inputs(inputs)
+    _check_call(fn, inputs, eps, "gradcheck")
     rng = np.random.default_rng(seed)
-    outs = _as_tuple(fn(*inputs))
+    outs = _outputs(fn, inputs, "gradcheck")
     ups = [Tensor(backend.asarray(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device)) for o in outs]
     checked = [x for x in inputs if x.requires_grad]
-    if not checked:
-        raise ValueError("gradcheck: no input has requires_grad=True")
     # An output that does not depend on any checked input has no graph: it adds nothing.
     live = [(o, u) for o, u in zip(outs, ups) if o.requires_grad]
     analytic = (
@@ -95,17 +120,21 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exce
     u, then gradchecks g.
     """
     inputs = _as_tuple(inputs)
-    _check_inputs(inputs)
+    _check_call(fn, inputs, eps, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
-    outs = _as_tuple(fn(*inputs))
+    outs = _outputs(fn, inputs, "gradgradcheck")
     ups = [Tensor(backend.asarray(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device)) for o in outs]
-    checked = [x for x in inputs if x.requires_grad]
 
     def first_grads(*xs):
         with enable_grad():  # gradcheck evaluates under no_grad; this needs a graph
-            values = _as_tuple(fn(*xs))
-            gs = grad(values, [x for x in xs if x.requires_grad], grad_outputs=ups, create_graph=True, allow_unused=True)
+            # as in gradcheck, an output that depends on no checked input adds nothing
+            live = [(v, u) for v, u in zip(_as_tuple(fn(*xs)), ups) if v.requires_grad]
+            wrt = [x for x in xs if x.requires_grad]
+            gs = [None] * len(wrt)
+            if live:
+                gs = grad([v for v, _ in live], wrt, grad_outputs=[u for _, u in live], create_graph=True,
+                          allow_unused=True)
             # an unused input has gradient 0; keep it in the graph as x * 0
-            return tuple(g if g is not None else x * 0.0 for g, x in zip(gs, checked))
+            return tuple(g if g is not None else x * 0.0 for g, x in zip(gs, wrt))
 
     return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed + 2, raise_exception=raise_exception)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import backend
+from .autograd import Tensor
 from .serialization import CheckpointError, load, save
 
 JUDGE_FORMAT = "minigan-judge-v1"
@@ -51,12 +53,25 @@ class Judge:
         self.info = dict(info or {})
 
     def forward(self, images, batch_size=2000):
-        """Images (N, 1, 28, 28) in [-1, 1] -> (class probabilities (N, 10), last hidden features)."""
-        x = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
-        if x.shape[1] != self.weights[0].shape[0]:
-            raise ValueError(
-                f"Judge: expected images with {self.weights[0].shape[0]} pixels, got shape {np.shape(images)}"
-            )
+        """Images (N, 1, 28, 28) in [-1, 1] -> (class probabilities (N, 10), last hidden features).
+
+        The images may be a NumPy array or a Tensor (on any device). Values outside [-1, 1]
+        (0..255 pixels, a generator without a final tanh) are refused; images in [0, 1] cannot be
+        told apart from [-1, 1] ones and are scored as given, wrongly.
+        """
+        x = _host(images, "Judge")
+        pixels = self.weights[0].shape[0]
+        if x.ndim < 2 or len(x) == 0 or x[0].size != pixels:
+            raise ValueError(f"Judge: expected N >= 1 images of {pixels} pixels each, such as (N, 1, 28, 28), "
+                             f"got shape {x.shape}")
+        if not np.isfinite(x).all():
+            raise ValueError(f"Judge: {int((~np.isfinite(x)).sum())} of the {x.size} pixels are NaN or inf "
+                             "(a generator that diverged?)")
+        if x.min() < -1.001 or x.max() > 1.001:  # a little slack for rounding
+            raise ValueError(f"Judge: expected images in [-1, 1] (a tanh generator's, and MNIST's), got values in "
+                             f"[{x.min():g}, {x.max():g}]; rescale 0..255 pixels with x / 127.5 - 1, or clamp the "
+                             "output of a generator without a final tanh with .clamp(-1, 1)")
+        x = np.asarray(x, dtype=np.float32).reshape(len(x), -1)
         probs, features = [], []
         for start in range(0, len(x), batch_size):
             h = x[start: start + batch_size]
@@ -86,6 +101,15 @@ class Judge:
         return cls(state["weights"], state["biases"], state["info"])
 
 
+def _host(values, op):
+    """An array, a Tensor (on any device) or a list as a NumPy array of numbers."""
+    x = np.asarray(backend.to_numpy(values.data if isinstance(values, Tensor) else values))
+    if x.dtype.kind not in "biuf":
+        raise TypeError(f"{op}: expected a NumPy array or a Tensor of numbers, got {type(values).__name__}"
+                        + (f" of {x.dtype}" if x.dtype.kind != "O" else ""))
+    return x
+
+
 def train_judge(train_set, hidden=DEFAULT_HIDDEN, max_iter=DEFAULT_EPOCHS, seed=0, verbose=False):
     """Fit scikit-learn's MLPClassifier on a dataset (images, labels) and wrap its weights."""
     import warnings
@@ -113,6 +137,9 @@ def get_judge(cache_path=None, verbose=True):
     from .data.mnist import MNIST
 
     path = Path(cache_path) if cache_path is not None else default_cache_path()
+    if path.is_dir():  # found before minutes of training, not after
+        raise ValueError(f"get_judge: cache_path {path} is a folder; give a file in it, "
+                         f"such as {path / 'judge_mnist.npz'}")
     if path.exists():
         try:
             judge = Judge.load(path)
@@ -133,9 +160,14 @@ def get_judge(cache_path=None, verbose=True):
 # ------------------------------------------------------------------ metrics
 def mnist_score(probs, eps=1e-12):
     """exp(mean over images of KL(p(y|x) || p(y))): 1 (useless) .. 10 (ten sharp, balanced digits)."""
-    probs = np.asarray(probs, dtype=np.float64)
+    probs = _host(probs, "mnist_score").astype(np.float64)
     if probs.ndim != 2 or not len(probs):
         raise ValueError(f"mnist_score: expected class probabilities of shape (N, classes) with N >= 1, got {probs.shape}")
+    sums = probs.sum(axis=1)
+    if not (probs.min() >= 0 and np.allclose(sums, 1.0, atol=1e-3)):  # logits would give NaN or a meaningless score
+        raise ValueError(f"mnist_score: expected class probabilities (each row >= 0, summing to 1), got values in "
+                         f"[{probs.min():g}, {probs.max():g}] and row sums in [{sums.min():g}, {sums.max():g}]; "
+                         "turn logits into probabilities with a softmax")
     marginal = probs.mean(axis=0, keepdims=True)
     kl = (probs * (np.log(probs + eps) - np.log(marginal + eps))).sum(axis=1)
     return float(np.exp(kl.mean()))
@@ -143,7 +175,12 @@ def mnist_score(probs, eps=1e-12):
 
 def digit_shares(predictions, num_classes=10):
     """Fraction of images the judge reads as each digit (sums to 1)."""
-    return np.bincount(np.asarray(predictions), minlength=num_classes) / len(predictions)
+    p = _host(predictions, "digit_shares")
+    if p.ndim != 1 or not p.size or p.dtype.kind not in "iu" or p.min() < 0 or p.max() >= num_classes:
+        got = f"values in [{p.min()}, {p.max()}]" if p.size else "no values"
+        raise ValueError(f"digit_shares: expected predicted classes of shape (N,), N >= 1, whole numbers in "
+                         f"0..{num_classes - 1}, got {p.dtype} of shape {p.shape}, {got}")
+    return np.bincount(p, minlength=num_classes) / len(p)
 
 
 def _sqrtm_psd(matrix):
@@ -154,11 +191,15 @@ def _sqrtm_psd(matrix):
 
 def frechet_distance(features_a, features_b):
     """Fréchet distance between Gaussians fitted to two sets of feature vectors (rows)."""
-    a = np.asarray(features_a, dtype=np.float64)
-    b = np.asarray(features_b, dtype=np.float64)
+    a = _host(features_a, "frechet_distance").astype(np.float64)
+    b = _host(features_b, "frechet_distance").astype(np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or len(a) < 2 or len(b) < 2:
         raise ValueError(f"frechet_distance: expected two sets of feature rows of one width, at least 2 rows each "
                          f"(a covariance needs two), got shapes {a.shape} and {b.shape}")
+    for name, f in (("features_a", a), ("features_b", b)):
+        if not np.isfinite(f).all():  # else NumPy's eigensolver fails ("did not converge")
+            raise ValueError(f"frechet_distance: {int((~np.isfinite(f)).sum())} of the {f.size} values of {name} "
+                             "are NaN or inf; features of NaN images (a generator that diverged?) are NaN")
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     # tr((Sa Sb)^(1/2)) = tr((Sa^(1/2) Sb Sa^(1/2))^(1/2)), and the latter is symmetric PSD
@@ -180,7 +221,11 @@ def judge_images(judge, images, reference_features, requested_labels=None):
         "frechet_distance": frechet_distance(features, reference_features),
     }
     if requested_labels is not None:
-        report["accuracy"] = float((predictions == np.asarray(requested_labels)).mean())
+        labels = _host(requested_labels, "judge_images")
+        if labels.shape != predictions.shape:
+            raise ValueError(f"judge_images: expected one requested label per image, shape {predictions.shape}, "
+                             f"got labels of shape {labels.shape}")
+        report["accuracy"] = float((predictions == labels).mean())
     return report
 
 

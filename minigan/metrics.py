@@ -10,10 +10,12 @@ On generated samples (2,500 in the published tables):
 """
 
 import math
+import numbers
 
 import numpy as np
 
 from . import backend
+from .autograd import Tensor
 
 
 def mode_metrics(samples, centers, std):
@@ -26,12 +28,14 @@ def mode_metrics(samples, centers, std):
     of high-quality samples), ``kl`` (KL of the HQ mode histogram to uniform;
     None when no sample is high quality) and ``counts`` (HQ samples per mode).
     """
-    x = np.asarray(backend.to_numpy(getattr(samples, "data", samples)), dtype=np.float64)
+    x = np.asarray(backend.to_numpy(samples.data if isinstance(samples, Tensor) else samples), dtype=np.float64)
     c = np.asarray(centers, dtype=np.float64)
     if x.ndim != 2 or c.ndim != 2 or x.shape[1] != c.shape[1]:
         raise ValueError(f"mode_metrics: samples {x.shape} and centers {c.shape} must be (n, d) and (K, d)")
     if len(x) == 0:
         raise ValueError("mode_metrics: no samples")
+    if not isinstance(std, numbers.Real) or not std > 0:  # else no sample is high quality, without a word
+        raise ValueError(f"mode_metrics: std is the modes' standard deviation, a number > 0, got {std!r}")
     dist = np.sqrt(((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))  # (n, K)
     nearest = dist.argmin(axis=1)
     hq = dist[np.arange(len(x)), nearest] <= 3.0 * std

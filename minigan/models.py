@@ -43,6 +43,16 @@ def one_hot(labels, num_classes, dtype="float32"):
     return nn.functional.one_hot(data, num_classes, dtype=dtype)
 
 
+def _check_labels(who, labels, n, per):
+    """A conditional network's labels: one per noise vector or image, shape (n,), or a clear error naming them."""
+    if not hasattr(labels, "shape"):
+        raise TypeError(f"{who}: expected labels as an integer Tensor of shape ({n},), got {type(labels).__name__}; "
+                        "make one with minigan.tensor(labels)")
+    if tuple(labels.shape) != (n,):
+        raise ValueError(f"{who}: expected labels of shape ({n},), one per {per}, got labels of shape "
+                         f"{tuple(labels.shape)}")
+
+
 def dcgan_init(model, std=0.02):
     """DCGAN initialisation: conv and linear weights ~ N(0, 0.02), biases 0, batch-norm scale ~ N(1, 0.02)."""
     for module in model.modules():
@@ -82,9 +92,11 @@ class Generator(nn.Module):
         if self.num_classes:
             if labels is None:
                 raise ValueError("Generator: this is a conditional generator; call it as G(z, labels)")
+            _check_labels("Generator", labels, z.shape[0], "noise vector")
             z = ag.cat([z, one_hot(labels, self.num_classes, z.dtype)], axis=1)
         elif labels is not None:
-            raise ValueError("Generator: this generator is unconditional; call it as G(z) without labels")
+            raise ValueError("Generator: this generator is unconditional; call it as G(z) without labels (in a "
+                             "GANTrainer, real_batches that yield (x, labels) make it pass labels: yield x only)")
         return self.net(z)
 
     def extra_repr(self):
@@ -116,6 +128,7 @@ class Discriminator(nn.Module):
         if self.num_classes:
             if labels is None:
                 raise ValueError("Discriminator: this is a conditional discriminator; call it as D(x, labels)")
+            _check_labels("Discriminator", labels, x.shape[0], "image")
             y = one_hot(labels, self.num_classes, x.dtype)
             maps = ag.broadcast_to(ag.reshape(y, x.shape[0], self.num_classes, 1, 1),
                                    (x.shape[0], self.num_classes) + x.shape[2:])
@@ -125,7 +138,8 @@ class Discriminator(nn.Module):
                 h = layer(h)  # the features h (N, 6272) before the last Linear
             return head(h) + ag.sum(h * self.embed(y), axis=1, keepdims=True)  # w.h + b + e_y.h
         if labels is not None:
-            raise ValueError("Discriminator: this discriminator is unconditional; call it as D(x) without labels")
+            raise ValueError("Discriminator: this discriminator is unconditional; call it as D(x) without labels (in a "
+                             "GANTrainer, real_batches that yield (x, labels) make it pass labels: yield x only)")
         return self.net(x)
 
     def extra_repr(self):

@@ -6,6 +6,8 @@ backend), so ``import minigan`` never pulls it in. Every figure has a title
 and labelled axes.
 """
 
+import numbers
+
 import numpy as np
 
 from . import autograd as ag
@@ -28,7 +30,8 @@ def new_figure(**kwargs):
 
 
 def _numpy(x):
-    return backend.to_numpy(getattr(x, "data", x))
+    """A Tensor's or a device array's values as a NumPy array (a CuPy array's ``.data`` is a pointer)."""
+    return backend.to_numpy(x.data if isinstance(x, ag.Tensor) else x)
 
 
 def _device_of(model):
@@ -151,7 +154,7 @@ def figure_to_image(fig):
 
 
 def save_figure(fig, path):
-    """Save a Figure as PNG."""
+    """Save a Figure in the format its file name's extension names (PNG for ``.png``)."""
     fig.savefig(path, dpi=100, bbox_inches="tight")
 
 
@@ -173,22 +176,23 @@ def make_grid(tensor, nrow=8, padding=2, normalize=False, value_range=None, scal
     ``normalize=True`` maps `value_range` (low, high) to [0, 1], clipping values
     outside it; without a range it takes the images' own min and max (each
     image's own with ``scale_each=True``). A generator's tanh output is
-    ``make_grid(fake, normalize=True, value_range=(-1, 1))``. As in torchvision,
+    ``make_grid(fake, normalize=True, value_range=(-1, 1))``; a `value_range`
+    without ``normalize=True`` is refused (torchvision ignores it). As in torchvision,
     a single image comes back without padding. The result is a new tensor on
     the images' device, outside any graph.
     """
     images = _image_batch(tensor, "make_grid")
+    _check_layout(nrow, padding, pad_value, "make_grid")
+    _check_value_range(value_range, normalize, "make_grid")
     xp = backend.xp_of(images)
     if images.shape[1] == 1:  # grey -> RGB
         images = xp.concatenate([images] * 3, axis=1)
     if normalize:
-        if value_range is not None and not (isinstance(value_range, (tuple, list)) and len(value_range) == 2):
-            raise TypeError(f"make_grid: value_range must be a (low, high) pair of numbers, got {value_range!r}")
         groups = images if scale_each else images[None]  # the images one by one, or all together
         images = xp.stack([_to_unit_range(g, value_range) for g in groups]).reshape(images.shape)
     if images.shape[0] == 1:
         return ag.Tensor(images[0])
-    return ag.Tensor(tile(images, min(int(nrow), images.shape[0]), padding, pad_value))
+    return ag.Tensor(tile(images, min(nrow, images.shape[0]), padding, pad_value))
 
 
 def tile(images, columns, padding, pad_value):
@@ -215,9 +219,15 @@ def save_image(tensor, fp, format=None, **kwargs):
     """
     from PIL import Image
 
-    grid = make_grid(tensor, **kwargs)
-    if grid.ndim != 3 or grid.shape[0] not in (3, 4):
-        raise ValueError(f"save_image: a picture needs 1, 3 or 4 channels, got images of shape {tuple(grid.shape)}")
+    try:
+        grid = make_grid(tensor, **kwargs)
+    except (TypeError, ValueError) as e:  # name the function the caller called too
+        raise type(e)(f"save_image: {e}") from None
+    if grid.shape[0] not in (3, 4):  # make_grid turned 1 channel into 3; any other count is the images' own
+        given = tuple(tensor.shape) if hasattr(tensor, "shape") else f"a list of {len(tensor)} images"
+        raise ValueError(f"save_image: a picture needs images with 1, 3 or 4 channels (N, C, H, W), got "
+                         f"{grid.shape[0]} channels in {given}; images (N, H, W) need a channel axis, x[:, None], "
+                         "and images (N, H, W, C) need their channels moved, x.permute(0, 3, 1, 2)")
     pixels = backend.to_numpy(grid.data).transpose(1, 2, 0) * 255.0 + 0.5
     Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(fp, format=format)
 
@@ -232,6 +242,9 @@ def _image_batch(tensor, op):
         if not tensor or not all(isinstance(t, ag.Tensor) or ag._is_array(t) for t in tensor):
             raise TypeError(f"{op}: expected a tensor of images or a non-empty list of image tensors, "
                             f"got a {type(tensor).__name__} of {', '.join(sorted({type(t).__name__ for t in tensor}))}")
+        if len(tensor) > 1 and tensor[0].ndim == 2:  # stacked, they would read as one image of N channels
+            raise ValueError(f"{op}: a list holds (C, H, W) images, got (H, W) ones of shape {tuple(tensor[0].shape)}; "
+                             "give each a channel axis, x[None]")
         tensor = ag.stack([ag.Tensor(t) for t in tensor])
     if not (isinstance(tensor, ag.Tensor) or ag._is_array(tensor)):
         raise TypeError(f"{op}: expected a tensor of images (N, C, H, W), got {type(tensor).__name__}")
@@ -242,7 +255,37 @@ def _image_batch(tensor, op):
         images = images[None]
     if images.ndim == 3:
         images = images[None]
+    if images.shape[0] == 0:
+        raise ValueError(f"{op}: no images to lay out, got shape {images.shape}")
     return images.astype(np.float32 if images.dtype.kind != "f" else images.dtype)  # astype copies
+
+
+def _is_whole(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _check_layout(nrow, padding, pad_value, op):
+    """Clear errors for a grid's layout arguments (else a ZeroDivisionError or a NumPy error from tile)."""
+    if not _is_whole(nrow) or nrow < 1:
+        raise ValueError(f"{op}: nrow is the number of images per row, a whole number >= 1, got {nrow!r}")
+    if not _is_whole(padding) or padding < 0:
+        raise ValueError(f"{op}: padding is a number of pixels, a whole number >= 0, got {padding!r}")
+    if not isinstance(pad_value, numbers.Real) or isinstance(pad_value, bool):
+        raise TypeError(f"{op}: pad_value is the padding's value, a number such as 0.0 or 1.0, got {pad_value!r}")
+
+
+def _check_value_range(value_range, normalize, op):
+    """value_range is None or a (low, high) pair of numbers with low < high, used with normalize=True."""
+    if value_range is None:
+        return
+    if not (isinstance(value_range, (tuple, list)) and len(value_range) == 2
+            and all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in value_range)):
+        raise TypeError(f"{op}: value_range must be a (low, high) pair of numbers, got {value_range!r}")
+    if not value_range[0] < value_range[1]:
+        raise ValueError(f"{op}: value_range must be (low, high) with low < high, got {value_range!r}")
+    if not normalize:  # torchvision ignores it then, and [-1, 1] images come out half black
+        raise ValueError(f"{op}: value_range={value_range!r} is used only with normalize=True; pass both, "
+                         "e.g. normalize=True, value_range=(-1, 1) for a tanh generator's images")
 
 
 def _to_unit_range(images, value_range):

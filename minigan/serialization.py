@@ -7,6 +7,7 @@ crash mid-write never leaves a half-written checkpoint behind.
 """
 
 import json
+import math
 import os
 import secrets
 import stat
@@ -87,6 +88,8 @@ def save(obj, path):
     meta = {"format": FORMAT, "tree": _encode(obj, arrays)}
     arrays[_META] = np.array(json.dumps(meta))
     path = os.path.realpath(os.fspath(path))
+    if os.path.isdir(path):  # checked first: the temporary file would go to the folder above
+        raise IsADirectoryError(f"save: {path} is a folder; give a file name, e.g. {os.path.join(path, 'checkpoint.npz')}")
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".tmp-{os.getpid()}-{secrets.token_hex(6)}.npz")
@@ -133,6 +136,7 @@ def load(path, map_location=None, weights_only=True):
             f"{path} is not a minigan checkpoint: {what}; point to a checkpoint.npz that minigan wrote"
         )
     try:
+        _check_array_sizes(path)
         with np.load(path, allow_pickle=False) as z:
             if _META not in z.files and any(name.endswith("data.pkl") for name in z.files):
                 raise CheckpointError(f"{path} is a PyTorch checkpoint (torch.save's zip of pickles), which minigan "
@@ -155,3 +159,42 @@ def load(path, map_location=None, weights_only=True):
             f"{path} is not a readable minigan checkpoint (truncated or foreign file: {reason}); "
             "re-create it, or point to another checkpoint"
         ) from None
+
+
+def _check_array_sizes(path):
+    """Each array's header must not declare more bytes than the file stores for it.
+
+    A crafted header could declare a shape of 10^11 elements in a file of a few hundred
+    bytes, and NumPy would try to allocate it all before reading; here only the headers are read.
+    """
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.filename.endswith(".npy"):  # (np.load reads only these as arrays)
+                continue
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                    np.lib.format.read_array_header_2_0  # (2.0 and 3.0 headers differ only in their text's encoding)
+                shape, _, dtype = read_header(f)
+                declared = math.prod(shape) * dtype.itemsize
+                stored = info.file_size - f.tell()
+                if not dtype.hasobject and declared > stored:  # (object arrays are pickles: refused by np.load)
+                    raise CheckpointError(
+                        f"{path} is not a readable minigan checkpoint: its entry {info.filename} declares an array of "
+                        f"shape {shape} ({declared:,} bytes) but holds {stored:,} bytes (a damaged or crafted file); "
+                        "re-create it, or point to another checkpoint"
+                    )
+
+
+def require_entries(state, path, names):
+    """A CheckpointError naming the first of `names` that the checkpoint dict `state` lacks.
+
+    A name may look inside a dict entry: "config.conditional" is state["config"]["conditional"].
+    """
+    for name in names:
+        node, keys = state, name.split(".")
+        for i, key in enumerate(keys):
+            if not isinstance(node, dict) or key not in node:
+                raise CheckpointError(f"{path}: the checkpoint lacks its {'.'.join(keys[:i + 1])!r} entry (a damaged "
+                                      "or hand-edited file); re-create it, or point to another checkpoint")
+            node = node[key]

@@ -867,3 +867,181 @@ def test_old_pytorch_idioms_variable_type_and_the_operator_functions(device):
     for name in ("add", "sub", "mul"):
         assert getattr(mg, name)(x, 3).tolist() == getattr(torch, name)(torch.tensor([1, 2]), 3).tolist()
     assert mg.neg(x).tolist() == [-1, -2]
+
+
+# -- mistakes in a graph or in a hand-written op: clear errors, never silently wrong gradients
+class _Cube(mg.autograd.Function):
+    """x^3, as lesson 02 writes a custom op."""
+
+    def forward(self, x):
+        return x**3
+
+    def backward(self, gy):
+        # d(x^3)/dx = 3 x^2
+        x = self.inputs[0]
+        return gy * 3.0 * x * x
+
+
+def test_an_op_object_called_twice_is_refused_instead_of_mixing_up_gradients(device):
+    a = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    cube = _Cube()
+    y1 = cube(a)
+    with pytest.raises(RuntimeError, match=r"_Cube: this op object is already part of a graph; make a new one"):
+        cube(a * 2.0)  # would overwrite the inputs y1's backward needs
+    y1.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), [3.0, 12.0])  # 3 a^2, untouched by the refused call
+    with pytest.raises(TypeError, match=r"_Cube: called without inputs"):
+        _Cube()()
+
+
+class _TwoInputs(mg.autograd.Function):
+    def __init__(self, grads):
+        self.grads = grads
+
+    def forward(self, a, b):
+        return a * b
+
+    def backward(self, gy):
+        # d(ab)/da = b, d(ab)/db = a  -- here replaced by whatever the test hands back
+        return self.grads(gy, *self.inputs)
+
+
+@pytest.mark.parametrize("grads, error, message", [
+    (lambda gy, a, b: (gy * b,), RuntimeError, r"_TwoInputs.backward returned 1 gradients for 2 inputs"),
+    (lambda gy, a, b: (gy * b, 2.0), TypeError, r"the gradient for input 1 is a builtins.float|the gradient for input 1 is"),
+    (lambda gy, a, b: (gy * b, (gy * a).reshape(1, 2)), RuntimeError, r"gradient for input 1 has shape \(1, 2\)"),
+    (lambda gy, a, b: (gy * b, (gy * a).to(dtype="float64")), RuntimeError, r"input 1 has shape \(2,\) and dtype float64"),
+])
+def test_a_backward_with_missing_or_misshapen_gradients_gets_a_clear_error(device, grads, error, message):
+    a = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    b = mg.tensor([3.0, 4.0], device=device, requires_grad=True)
+    with pytest.raises(error, match=message):
+        _TwoInputs(grads)(a, b).sum().backward()
+    assert b.grad is None  # nothing half-delivered to b
+
+
+def test_a_backward_may_return_a_none_for_an_optional_input_it_was_not_given(device):
+    a = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    b = mg.tensor([3.0, 4.0], device=device, requires_grad=True)
+    _TwoInputs(lambda gy, a, b: (gy * b, gy * a, None))(a, b).sum().backward()  # (like Linear's bias)
+    np.testing.assert_allclose(a.grad.numpy(), [3.0, 4.0])
+
+
+def test_requires_grad_false_on_a_computed_tensor_is_refused_not_a_silent_cut(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    h = x * 2.0
+    with pytest.raises(RuntimeError, match=r"only a leaf tensor's flag can be changed.*detach\(\)"):
+        h.requires_grad_(False)
+    (h * h).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [8.0, 16.0])
+    assert x.detach().requires_grad_(False).requires_grad is False  # a leaf's flag may change
+
+
+def test_an_error_inside_backward_frees_the_graph_so_a_retry_cannot_double_gradients(device):
+    w1 = mg.tensor([5.0, 6.0], device=device, requires_grad=True)
+    fail = [True]
+
+    def once(gy, a, b):  # raises the first time, like a Ctrl-C in the middle of a notebook cell
+        if fail.pop():
+            raise KeyboardInterrupt
+        return gy * b, gy * a
+
+    w2 = mg.tensor([1.0, 1.0], device=device, requires_grad=True)
+    loss = (_TwoInputs(once)(w1 * 1.0, w2) + w1).sum()  # w1 reaches the loss twice: directly and through the op
+    with pytest.raises(KeyboardInterrupt):
+        loss.backward()
+    partial = None if w1.grad is None else w1.grad.numpy().copy()
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()
+    assert (w1.grad is None and partial is None) or np.array_equal(w1.grad.numpy(), partial)  # not added twice
+
+
+def test_assigning_grad_checks_type_shape_dtype_and_device(device):
+    w = mg.zeros(2, device=device, requires_grad=True)
+    w.grad = mg.ones(2, device=device)
+    np.testing.assert_array_equal(w.grad.numpy(), [1.0, 1.0])
+    with pytest.raises(ValueError, match=r"assigned a gradient of shape \(3, 2\).*to a tensor of shape \(2,\)"):
+        w.grad = mg.zeros(3, 2, device=device)  # an optimizer step would broadcast it
+    with pytest.raises(ValueError, match="float64"):
+        w.grad = mg.zeros(2, dtype="float64", device=device)  # would turn the weights float64
+    with pytest.raises(TypeError, match="a gradient must be a minigan Tensor"):
+        w.grad = np.zeros(2, dtype=np.float32)
+    w.grad = None
+    assert w.grad is None
+
+
+def test_grad_wants_one_grad_output_per_output(device):
+    x = mg.tensor([1.0], device=device, requires_grad=True)
+    a, b = (x * 2.0).sum(), (x * 3.0).sum()
+    with pytest.raises(ValueError, match=r"grad: 2 outputs but 1 grad_outputs"):
+        mg.grad([a, b], [x], grad_outputs=[mg.ones((), device=device)], retain_graph=True)
+    g, = mg.grad([a, b], [x])
+    np.testing.assert_allclose(g.numpy(), [5.0])
+
+
+def test_grad_follows_the_flags_recorded_at_the_forward_pass(device):
+    w = mg.tensor([2.0], device=device, requires_grad=True)
+    x = mg.tensor([3.0], device=device)
+    y = (w * x).sum()
+    x.requires_grad_()  # after the forward pass: y was not computed from a differentiable x
+    assert mg.grad(y, [w, x], allow_unused=True)[1] is None  # as torch
+
+
+def test_ops_and_backward_print_no_numpy_warnings(device):
+    import warnings  # noqa: PLC0415
+
+    x = mg.tensor([100.0, 0.0, -1.0], device=device, requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any NumPy RuntimeWarning would raise here
+        y = mg.exp(x * 10.0) + mg.log(x) + mg.sqrt(x) + 1.0 / x  # overflow, log(0), sqrt(-1), 1/0
+        y.sum().backward()
+    values = y.numpy()
+    assert np.isinf(values[0]) and np.isnan(values[2])  # the values still say what happened
+
+
+def test_assignments_and_fills_refuse_none_and_name_a_shape_mismatch(device):
+    x = mg.zeros(3, device=device)
+    for call, what in [(lambda: x.fill_(None), "fill_"), (lambda: x.__setitem__(0, None), r"x\[...\] = value"),
+                       (lambda: x.copy_(None), r"x\[...\] = value"), (lambda: x.fill_("a"), "fill_")]:
+        with pytest.raises(TypeError, match=rf"{what}: value must be a number, a tensor or an array of numbers"):
+            call()
+    with pytest.raises(ValueError, match=r"x\[...\] = value: a value of shape \(4,\) does not fit the target of shape \(3,\)"):
+        x.copy_(mg.ones(4, device=device))
+    with pytest.raises(ValueError, match=r"fill_: value must be a number or a one-element tensor"):
+        x.fill_(mg.ones(2, device=device))
+    with pytest.raises(TypeError, match="full: value must be a number, got None"):
+        mg.full((2,), None)
+    assert not np.isnan(x.numpy()).any()  # nothing was written
+    x.fill_(mg.tensor(2.0, device=device))
+    np.testing.assert_array_equal(x.numpy(), [2.0, 2.0, 2.0])
+
+
+def test_where_and_masked_fill_want_a_boolean_mask_that_broadcasts(device):
+    x = mg.tensor([1.0, -2.0, 3.0], device=device)
+    np.testing.assert_array_equal(x.masked_fill(x < 0, 0.0).numpy(), [1.0, 0.0, 3.0])
+    with pytest.raises(TypeError, match=r"where: the condition \(mask\) must be boolean, got float32"):
+        x.masked_fill(mg.tensor([1.0, 0.0, 0.5], device=device), 0.0)  # torch refuses too
+    with pytest.raises(ValueError, match=r"where: the condition's shape \(2,\) and the values' shapes"):
+        x.masked_fill(mg.tensor([True, False], device=device), 0.0)
+
+
+def test_comparisons_name_the_operator_for_shapes_and_types_that_do_not_fit(device):
+    x = mg.tensor([1.0, 2.0, 3.0], device=device)
+    with pytest.raises(ValueError, match=r"x > y: shapes \(3,\) and \(4,\) do not broadcast"):
+        x > mg.zeros(4, device=device)
+    with pytest.raises(TypeError, match=r"x <= y: y must be a number or a tensor, got 'a'"):
+        x <= "a"
+    assert (x == None) is False and (x != None) is True  # noqa: E711 -- Python's identity rule, as torch
+
+
+def test_shape_arguments_refuse_negative_sizes_other_than_minus_one(device):
+    x = mg.zeros(2, 3, device=device)
+    assert x.view(-1, 3).shape == (2, 3) and x[:1].expand(4, -1).shape == (4, 3)
+    with pytest.raises(ValueError, match="reshape: sizes must be ints >= 0, or -1"):
+        x.view(-2, 3)  # NumPy would read it as -1
+    with pytest.raises(ValueError, match=r"expand: sizes must be ints >= 0 \(-1 only for an existing axis"):
+        x.expand(-1, 2, 3)
+    with pytest.raises(ValueError, match="repeat: counts must be ints >= 0"):
+        x.repeat(-1, 1)
+    with pytest.raises(ValueError, match=r"lerp_: end has shape \(4,\), this tensor \(2, 3\)"):
+        x.lerp_(mg.zeros(4, device=device), 0.5)

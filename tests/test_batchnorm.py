@@ -181,6 +181,25 @@ def test_batchnorm_errors():
         F.batch_norm(mg.zeros(2, 8, dtype="float64"), None, None, mg.ones(8), mg.zeros(8), training=True)
 
 
+def test_batch_norm_names_statistics_of_the_wrong_length_or_device(device):
+    """They reached NumPy's broadcast error (after counting the batch) or CuPy's host-array error."""
+    x = mg.randn(4, 3, device=device)
+    for training in (True, False):
+        with pytest.raises(ValueError, match=r"batch_norm: running_mean must hold one value per channel, shape \(3,\) "
+                                             r"for input shape \(4, 3\), got shape \(2,\)"):
+            F.batch_norm(x, mg.zeros(2, device=device), mg.ones(2, device=device), training=training)
+    count = mg.tensor(np.array(0), device=device)
+    with pytest.raises(ValueError, match=r"running_var must hold one value per channel.*got shape \(3, 1\)"):
+        F.batch_norm(x, mg.zeros(3, device=device), mg.ones(3, 1, device=device), training=True, num_batches_tracked=count)
+    assert count.item() == 0  # refused before anything changed
+    with pytest.raises(ValueError, match=r"batch_norm: weight must hold one value per channel.*got shape \(2,\)"):
+        F.batch_norm(x, None, None, mg.ones(2, device=device), training=True)
+    if device != "cpu":  # running statistics left on the host (CuPy: "Unsupported type numpy.ndarray")
+        with pytest.raises(RuntimeError, match=r"batch_norm: tensors are on two devices, the input on 'cuda' and "
+                                               r"running_mean on 'cpu'; move running_mean with .to\('cuda'\)"):
+            F.batch_norm(x, mg.zeros(3), mg.ones(3), training=True)
+
+
 # ------------------------------------------------------------------ Dropout
 def test_dropout_train_and_eval(device):
     mg.manual_seed(0)

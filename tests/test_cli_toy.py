@@ -198,3 +198,45 @@ def test_the_library_refuses_settings_it_would_ignore_on_resume(toy_run):
 
     with pytest.raises(ValueError, match=r"continues the run in .* with its saved settings, so lr, steps cannot change it"):
         toy.run(str(toy_run), resume=True, steps=60, lr=1e-3)
+
+
+@pytest.mark.parametrize("entry", ["config", "config.dataset", "G", "step", "D"])
+def test_a_toy_checkpoint_missing_an_entry_is_one_line_naming_it(toy_run, tmp_path, entry, capsys):
+    state = minigan.load(toy_run / "checkpoint.npz")
+    *parents, key = entry.split(".")
+    del (state[parents[0]] if parents else state)[key]
+    minigan.save(state, tmp_path / "checkpoint.npz")
+    commands = [["train", "toy", "--resume", str(tmp_path), "--no-pictures"]]
+    if entry != "D":  # what sample and eval need
+        commands += [["sample", "--checkpoint", str(tmp_path), "-n", "5", "--out", str(tmp_path / "s.npy")],
+                     ["eval", "--checkpoint", str(tmp_path)]]
+    for argv in commands:
+        code, _, err = run_cli(argv, capsys)
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, (argv, err)
+        assert err.count(str(tmp_path / "checkpoint.npz")) == 1, err  # the file, named once
+        if entry == "D":  # the trainer's own entries are named by GANTrainer
+            assert "the checkpoint does not fit its toy GAN (the checkpoint lacks D" in err
+        else:
+            assert f"the checkpoint lacks its {entry!r} entry" in err, (argv, err)
+
+
+def test_resume_takes_the_runs_checkpoint_file_and_a_mistyped_one_leaves_no_folder(toy_run, tmp_path, capsys):
+    code, printed, err = run_cli(["train", "toy", "--resume", str(toy_run / "checkpoint.npz"), "--no-pictures"], capsys)
+    assert code == 0 and f"the run in {toy_run} is complete (6 steps)" in printed, err
+    (tmp_path / "epoch.npz").write_bytes((toy_run / "checkpoint.npz").read_bytes())
+    code, _, err = run_cli(["train", "toy", "--resume", str(tmp_path / "epoch.npz")], capsys)
+    assert code == 2 and "copy it as checkpoint.npz into a new folder NEW and give --resume NEW" in err
+    code, _, err = run_cli(["train", "toy", "--resume", str(tmp_path / "missing")], capsys)
+    assert code == 2 and "checkpoint not found" in err
+    assert not (tmp_path / "missing").exists()
+
+
+def test_the_toy_help_states_the_recipes_defaults():
+    from minigan.experiments.toy import DEFAULTS  # noqa: PLC0415
+
+    toy = next(a for a in cli.build_parser()._subparsers._group_actions[0].choices["train"]._subparsers
+               ._group_actions[0].choices.items() if a[0] == "toy")[1]
+    text = " ".join(toy.format_help().split())
+    for option, key in [("--loss", "loss"), ("--k", "k"), ("--steps", "steps"), ("--batch-size", "batch_size"),
+                        ("--lr", "lr"), ("--r1", "r1"), ("--seed", "seed")]:
+        assert f"default {DEFAULTS[key]}" in text.split(option, 1)[1], option

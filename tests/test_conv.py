@@ -445,3 +445,11 @@ def test_col2im_equals_the_strided_loop_in_both_layouts(device, rng, k, s, p):
                 np.testing.assert_array_equal(image, expected)
             else:
                 np.testing.assert_allclose(backend.to_numpy(image), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_functions_name_a_missing_weight_or_bias():
+    x = mg.randn(1, 1, 4, 4)
+    with pytest.raises(TypeError, match=r"conv2d \(weight\): expected a minigan Tensor, got None"):
+        F.conv2d(x, None)
+    with pytest.raises(TypeError, match=r"conv_transpose2d \(bias\): expected a minigan Tensor"):
+        F.conv_transpose2d(x, mg.randn(1, 2, 3, 3), bias=[0.0, 0.0])

@@ -13,7 +13,7 @@ import pytest
 
 import minigan
 from minigan import backend, gan, nn
-from minigan.data import ArrayDataset, DataLoader
+from minigan.data import ArrayDataset, DataLoader, TensorDataset
 from minigan.experiments import toy
 from minigan.models import dcgan
 
@@ -308,6 +308,15 @@ def test_ctrl_c_in_the_middle_of_a_toy_iteration_stops_after_it_and_resume_is_ex
                      where="checkpoint")
 
 
+def test_ctrl_c_in_the_last_toy_iteration_lets_the_run_finish(tmp_path, monkeypatch):
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, frames=2)
+    _toy_trainer_that(monkeypatch, 5, lambda trainer: os.kill(os.getpid(), signal.SIGINT))  # during iteration 6 of 6
+    summary = toy.run(tmp_path, steps=6, progress=False, **settings)
+    assert summary["steps"] == 6 and "stopped" not in summary and minigan.load(tmp_path / "checkpoint.npz")["step"] == 6
+    for name in ("summary.json", "training.gif", "samples.png"):
+        assert (tmp_path / name).exists(), name
+
+
 def test_a_second_ctrl_c_in_the_middle_of_a_toy_iteration_keeps_the_last_checkpoint_as_it_was(tmp_path, monkeypatch):
     settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1)
 
@@ -538,3 +547,135 @@ def test_log_d_is_exact_beyond_softplus_threshold_and_sample_follows_gs_dtype(de
     assert gan.sample(G, 5, 4, device=device).dtype == np.float64  # the noise in G's dtype
     with pytest.raises(ValueError, match="sample: n must be a whole number >= 1, got 0"):
         gan.sample(G, 0, 4, device=device)
+
+
+def test_a_checkpoint_that_does_not_fit_is_checked_whole_before_anything_changes(device, tmp_path):
+    trainer, _ = make_trainer(device)
+    trainer.train_step()
+    state = trainer.state_dict()
+
+    def snapshot(tr):  # everything the trainer holds, as host arrays (through a file)
+        minigan.save({k: v for k, v in tr.state_dict().items() if k != "rng"}, tmp_path / "snapshot.npz")
+        return minigan.load(tmp_path / "snapshot.npz")
+
+    other, _ = make_trainer(device, seed=1)
+    other.train_step()  # optimizer state of its own, to see it kept
+    wide = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1)).to(device, dtype="float64")  # D of another size
+    cases = [
+        (dict(D=wide.state_dict()), r"checkpoint\['D'\]: Sequential.load_state_dict: .* mis-shaped keys"),
+        (dict(opt_g=minigan.optim.SGD(other.G.parameters(), lr=0.1).state_dict()),
+         r"checkpoint\['opt_g'\]: Adam.load_state_dict: the state has settings"),
+        (dict(opt_d={"state": {}}), r"checkpoint\['opt_d'\]: .*'param_groups'"),  # (no param_groups)
+        (dict(rng={"seed": 0}), r"checkpoint\['rng'\]: not a random generator state"),
+    ]
+    for change, message in cases:  # G, and each part before the broken one, would have loaded fine
+        before, rng = snapshot(other), backend.get_rng_state()
+        with pytest.raises(ValueError, match=message):
+            other.load_state_dict({**state, **change})
+        assert_same_tree(snapshot(other), before, where="trainer")
+        assert_same_tree(backend.get_rng_state(), rng)
+    with pytest.raises(TypeError, match=r"expected the dict that state_dict\(\) returns, got a str; .*load_checkpoint"):
+        other.load_state_dict("ckpt.npz")
+    other.load_state_dict(state)  # the whole checkpoint loads
+    minigan.save(state, tmp_path / "a.npz")
+    minigan.save(other.state_dict(), tmp_path / "b.npz")
+    assert_same_tree(minigan.load(tmp_path / "a.npz"), minigan.load(tmp_path / "b.npz"), where="state")
+
+
+def test_the_trainers_hyperparameters_are_saved_and_a_trainer_built_with_others_is_refused(device):
+    trainer, _ = make_trainer(device, r1=0.5)
+    trainer.train_step()
+    state = trainer.state_dict()
+    assert state["hyperparameters"] == {"z_dim": 4, "k": 1, "g_steps": 1, "r1": 0.5, "r1_every": 1, "gp": 10.0,
+                                        "ema_decay": 0.999}
+    G, D = small_pair(device=device)
+    other = gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters(), lr=1e-2), minigan.optim.Adam(D.parameters(), lr=1e-2),
+                           real_batches=None, z_dim=4, r1=1.0, k=2, r1_every=4)
+    before = [p.numpy().copy() for p in G.parameters()]
+    with pytest.raises(ValueError, match=r"trained with k=1 \(this trainer: 2\), r1=0.5 \(this trainer: 1.0\), "
+                                         r"r1_every=1 \(this trainer: 4\); build the trainer with the checkpoint's"):
+        other.load_state_dict(state)
+    assert all(np.array_equal(p.numpy(), b) for p, b in zip(G.parameters(), before))
+    del state["hyperparameters"]  # a checkpoint from before they were saved still loads
+    other.load_state_dict(state)
+    assert other.step == 1
+
+
+def test_a_dataloader_and_a_scheduler_saved_through_checkpoint_info_resume_exactly(tmp_path):
+    """What the state_dict docstring says to do; the loader's (x,) batches from TensorDataset(x) feed the trainer as x."""
+    points = minigan.tensor(np.random.default_rng(0).standard_normal((12, 2)), dtype="float64")
+
+    def build():
+        minigan.manual_seed(0)
+        G, D = small_pair()
+        opt_g, opt_d = minigan.optim.Adam(G.parameters(), lr=1e-2), minigan.optim.Adam(D.parameters(), lr=1e-2)
+        loader = DataLoader(TensorDataset(points), 4, shuffle=True, seed=0)  # 3 batches per epoch
+        sched = minigan.optim.lr_scheduler.StepLR(opt_g, step_size=2, gamma=0.5)
+
+        def stream():
+            while True:
+                yield from loader
+
+        batches = stream()
+        trainer = gan.GANTrainer(G, D, opt_g, opt_d, real_batches=lambda: next(batches), z_dim=4)
+
+        def callback(tr, log):
+            sched.step()
+            tr.checkpoint_info.update(loader=loader.state_dict(), sched=sched.state_dict())
+
+        return trainer, loader, sched, callback
+
+    trainer, _, _, callback = build()
+    trainer.train(7, callback=callback, checkpoint=tmp_path / "straight.npz")
+    for stop in (3, 4):  # at the end of an epoch, and inside one
+        trainer, _, _, callback = build()
+        trainer.train(stop, callback=callback, checkpoint=tmp_path / "split.npz")
+        trainer, loader, sched, callback = build()
+        state = trainer.load_checkpoint(tmp_path / "split.npz")
+        loader.load_state_dict(state["loader"])
+        sched.load_state_dict(state["sched"])
+        trainer.train(7, callback=callback, checkpoint=tmp_path / "split.npz")
+        assert_same_tree(minigan.load(tmp_path / "straight.npz"), minigan.load(tmp_path / "split.npz"), where="checkpoint")
+
+
+def test_batches_of_the_wrong_structure_are_named(device):
+    G, D = small_pair(device=device)
+    x = minigan.randn(16, 2, dtype="float64", device=device)
+
+    def trainer_of(batch):
+        return gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters()), minigan.optim.Adam(D.parameters()),
+                              real_batches=lambda: batch, z_dim=4)
+
+    assert trainer_of((x,)).train_step()["step"] == 1  # DataLoader(TensorDataset(x)) gives (x,)
+    with pytest.raises(TypeError, match=r"returned \(x, labels\), so G and D are called as G\(z, labels\) .* but G "
+                                        r"\(Sequential\) takes one input; for an unconditional GAN return x only"):
+        trainer_of((x, minigan.zeros(16, dtype="int64", device=device))).train_step()
+    for batch, what in [(None, "a NoneType"), ([0.5] * 16, "a list of length 16"), ({"x": x}, r"a dict with keys \['x'\]"),
+                        ((x, x, x), "a tuple of length 3")]:
+        with pytest.raises(TypeError, match=rf"real_batches\(\) must return a Tensor x or a pair \(x, labels\) of "
+                                            rf"Tensors, got {what}; "):
+            trainer_of(batch).train_step()
+
+
+def test_trainer_and_sample_name_arguments_of_the_wrong_kind():
+    G, D = small_pair()
+    opt_g, opt_d = minigan.optim.Adam(G.parameters()), minigan.optim.Adam(D.parameters())
+    with pytest.raises(TypeError, match="GANTrainer: G must be an nn.Module .*, got NoneType"):
+        gan.GANTrainer(None, D, opt_g, opt_d, None, 4)
+    with pytest.raises(TypeError, match=r"GANTrainer: opt_g must be an optimizer of G's parameters, e.g. "
+                                        r"optim.Adam\(G.parameters\(\)\), got NoneType"):
+        gan.GANTrainer(G, D, None, opt_d, None, 4)
+    with pytest.raises(TypeError, match="GANTrainer: r1 must be a number, got 'a'"):
+        gan.GANTrainer(G, D, opt_g, opt_d, None, 4, r1="a")
+    with pytest.raises(TypeError, match="GANTrainer: ema_decay must be a number, got None"):
+        gan.GANTrainer(G, D, opt_g, opt_d, None, 4, ema_decay=None)
+    with pytest.raises(ValueError, match="sample: batch_size must be a whole number >= 1, got 0"):
+        gan.sample(G, 5, 4, batch_size=0)
+    with pytest.raises(TypeError, match="sample: G must be an nn.Module"):
+        gan.sample(None, 5, 4)
+    with pytest.raises(TypeError, match=r"sample: labels were given, but G \(Sequential\) takes one input"):
+        gan.sample(G, 5, 4, labels=minigan.zeros(5, dtype="int64"))
+    G_cond, _ = dcgan(conditional=True)
+    with pytest.raises(ValueError, match="sample: labels must hold one label per sample, 5, got 2"):
+        gan.sample(G_cond, 5, 100, labels=minigan.zeros(2, dtype="int64"))
+    assert gan.sample(G_cond.eval(), 3, 100, labels=minigan.tensor([1, 2, 3])).shape == (3, 1, 28, 28)

@@ -88,5 +88,48 @@ def test_wrong_inputs_are_named():
         make_grid(mg.zeros(1, 2, 1, 3, 3))
     with pytest.raises(TypeError, match="make_grid: value_range must be a \\(low, high\\) pair"):
         make_grid(mg.zeros(2, 1, 3, 3), normalize=True, value_range=1.0)
-    with pytest.raises(ValueError, match="save_image: a picture needs 1, 3 or 4 channels, got images of shape"):
+    with pytest.raises(ValueError, match=r"save_image: a picture needs images with 1, 3 or 4 channels \(N, C, H, W\), "
+                                         r"got 2 channels in \(4, 2, 3, 3\)"):
         save_image(mg.zeros(4, 2, 3, 3), "never-written.png")
+    # images (N, H, W, C), as NumPy and PIL keep them: the hint says how to move the channels
+    with pytest.raises(ValueError, match=r"got 28 channels in \(4, 28, 28, 1\).*x\.permute\(0, 3, 1, 2\)"):
+        save_image(mg.zeros(4, 28, 28, 1), "never-written.png")
+    with pytest.raises(ValueError, match=r"got 2 channels in a list of 2 images"):
+        save_image([mg.zeros(2, 3, 3)] * 2, "never-written.png")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(nrow=0), "nrow is the number of images per row, a whole number >= 1, got 0"),  # was a ZeroDivisionError
+    (dict(nrow=-2), "nrow is the number of images per row, a whole number >= 1, got -2"),  # was a NumPy error
+    (dict(nrow=2.0), "nrow is the number of images per row, a whole number >= 1, got 2.0"),
+    (dict(nrow=True), "nrow is the number of images per row, a whole number >= 1, got True"),
+    (dict(padding=-1), "padding is a number of pixels, a whole number >= 0, got -1"),
+    (dict(padding=1.5), "padding is a number of pixels, a whole number >= 0, got 1.5"),
+    (dict(pad_value=None), "pad_value is the padding's value, a number such as 0.0 or 1.0, got None"),  # was NaN
+    (dict(normalize=True, value_range=(1, -1)), r"value_range must be \(low, high\) with low < high, got \(1, -1\)"),
+    (dict(normalize=True, value_range=("a", "b")), r"value_range must be a \(low, high\) pair of numbers, got \('a', 'b'\)"),
+    # torchvision ignores a range without normalize=True, and tanh images come out half black
+    (dict(value_range=(-1, 1)), r"value_range=\(-1, 1\) is used only with normalize=True"),
+])
+def test_layout_arguments_are_checked(kwargs, message, tmp_path):
+    images = mg.zeros(4, 1, 3, 3)
+    with pytest.raises((ValueError, TypeError), match="make_grid: " + message):
+        make_grid(images, **kwargs)
+    with pytest.raises((ValueError, TypeError), match="save_image: make_grid: " + message):  # names both
+        save_image(images, tmp_path / "never.png", **kwargs)
+    assert not (tmp_path / "never.png").exists()
+
+
+def test_layout_arguments_may_be_numpy_numbers(rng):
+    images = rng.uniform(0, 1, (5, 3, 2, 2)).astype(np.float32)
+    grid = make_grid(mg.tensor(images), nrow=np.int64(2), padding=np.int32(1), pad_value=np.float32(0.5))
+    np.testing.assert_array_equal(grid.numpy(), _expected_grid(images, 2, 1, 0.5))
+
+
+def test_an_empty_batch_and_a_list_of_2d_images_are_refused():
+    with pytest.raises(ValueError, match=r"make_grid: no images to lay out, got shape \(0, 1, 4, 4\)"):
+        make_grid(mg.zeros(0, 1, 4, 4))  # was a ZeroDivisionError
+    # stacked, five (H, W) images would silently become one image of five channels
+    with pytest.raises(ValueError, match=r"make_grid: a list holds \(C, H, W\) images, got \(H, W\) ones of shape "
+                                         r"\(4, 4\); give each a channel axis, x\[None\]"):
+        make_grid([mg.zeros(4, 4)] * 5)

@@ -1,5 +1,7 @@
 """The independent judge: metrics on known inputs, and a small judge trained, cached and rebuilt in NumPy."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -120,3 +122,74 @@ def test_evaluate_real_digits_near_ceiling_and_collapse_is_caught(small_judge, t
     assert evaluate(noise, **kw)["generated"]["frechet_distance"] > collapsed["frechet_distance"]
     text = format_report(real)
     assert "MNIST score" in text and "accuracy" in text
+
+
+def test_features_with_nan_or_inf_are_named(rng):
+    good = rng.standard_normal((50, 3))
+    bad = good.copy()
+    bad[7, 1] = np.nan
+    with pytest.raises(ValueError, match="frechet_distance: 1 of the 150 values of features_b are NaN or inf"):
+        frechet_distance(good, bad)  # was NumPy's LinAlgError "Eigenvalues did not converge"
+    with pytest.raises(ValueError, match="frechet_distance: 150 of the 150 values of features_a are NaN or inf"):
+        frechet_distance(np.full((50, 3), np.inf), good)
+    with pytest.raises(TypeError, match="frechet_distance: expected a NumPy array or a Tensor of numbers, got NoneType"):
+        frechet_distance(None, good)
+
+
+def test_scores_of_wrong_kinds_of_input_are_named(rng):
+    # logits instead of probabilities gave NaN or a meaningless score without a word
+    with pytest.raises(ValueError, match=r"mnist_score: expected class probabilities \(each row >= 0, summing to 1\).*"
+                                         "turn logits into probabilities with a softmax"):
+        mnist_score(rng.standard_normal((20, 10)))
+    for predictions, got in [(np.array([0.5, 1.2]), r"got float64 of shape \(2,\), values in \[0.5, 1.2\]"),
+                             (np.array([-1, 2]), r"got int64 of shape \(2,\), values in \[-1, 2\]"),
+                             (np.array([2, 12]), r"got int64 of shape \(2,\), values in \[2, 12\]"),
+                             (np.array([], dtype=np.int64), r"got int64 of shape \(0,\), no values")]:
+        with pytest.raises(ValueError, match=r"digit_shares: expected predicted classes of shape \(N,\), N >= 1, "
+                                             "whole numbers in 0..9, " + got):
+            digit_shares(predictions)
+
+
+def test_the_judge_refuses_images_it_cannot_score(small_judge, test_set):
+    images = test_set.images[:20]
+    for given, message in [
+        (images * 127.5 + 127.5, r"expected images in \[-1, 1\] .*got values in \[0, 255\]; rescale 0..255 pixels"),
+        (np.where(images > 0.9, np.nan, images), r"\d+ of the 15680 pixels are NaN or inf"),
+        (images[:0], r"expected N >= 1 images of 784 pixels each, such as \(N, 1, 28, 28\), got shape \(0, 1, 28, 28\)"),
+        (images[0].reshape(-1), r"expected N >= 1 images of 784 pixels each, .*got shape \(784,\)"),
+    ]:
+        with pytest.raises(ValueError, match="Judge: " + message):
+            small_judge.forward(given)
+    with pytest.raises(TypeError, match="Judge: expected a NumPy array or a Tensor of numbers, got NoneType"):
+        small_judge.forward(None)
+    with pytest.raises(ValueError, match=r"judge_images: expected one requested label per image, shape \(20,\), "
+                                         r"got labels of shape \(19,\)"):
+        evaluate(images, test_set.labels[:19], judge=small_judge, test_set=test_set.subset(100),
+                 train_sample=test_set.images[100:200])
+
+
+def test_the_judge_takes_a_generators_tensor_on_its_device(small_judge, test_set, device, monkeypatch):
+    import minigan as mg
+
+    def element_by_element(*args):
+        raise AssertionError("the judge read a Tensor element by element (a minute for 10,000 images)")
+
+    monkeypatch.setattr(mg.Tensor, "__getitem__", element_by_element)  # np.asarray(tensor) would do that
+    images = test_set.images[5000:5100]
+    probs, features = small_judge.forward(mg.tensor(images, device=device))
+    expected = small_judge.forward(images)
+    np.testing.assert_array_equal(probs, expected[0])
+    np.testing.assert_array_equal(features, expected[1])
+    labels = mg.tensor(test_set.labels[5000:5100], device=device)
+    kw = dict(judge=small_judge, test_set=test_set.subset(200), train_sample=test_set.images[200:400])
+    report = evaluate(mg.tensor(images, device=device), labels, **kw)["generated"]
+    assert report == evaluate(images, test_set.labels[5000:5100], **kw)["generated"]
+
+
+def test_a_folder_as_judge_cache_is_refused_before_training(tmp_path, monkeypatch):
+    def no_training(*args, **kwargs):
+        raise AssertionError("get_judge trained a judge (minutes) before finding it cannot save it")
+
+    monkeypatch.setattr("minigan.judge.train_judge", no_training)
+    with pytest.raises(ValueError, match=re.escape(f"get_judge: cache_path {tmp_path} is a folder; give a file in it, such as ")):
+        get_judge(tmp_path, verbose=False)

@@ -284,3 +284,32 @@ def test_a_dataset_whose_examples_do_not_stack_is_named():
     floats = next(iter(DataLoader(type("Floats", (minigan.data.Dataset,), {
         "__len__": lambda self: 3, "__getitem__": lambda self, i: 0.5 * i})(), 3)))
     assert floats.dtype == np.float32 and floats.tolist() == [0.0, 0.5, 1.0]  # PyTorch's collate gives float64
+
+
+def test_a_state_saved_for_another_dataset_is_refused_and_old_states_still_load(tmp_path):
+    loader = DataLoader(_dataset(40), 6, shuffle=True, seed=1)
+    next(iter(loader))
+    state = _through_disk(loader.state_dict(), tmp_path)
+    assert state["dataset_len"] == 40
+    with pytest.raises(ValueError, match=r"DataLoader.load_state_dict: the state was saved for a dataset of 40 "
+                                         r"examples, this loader's has 30; resume with the same dataset"):
+        DataLoader(_dataset(30), 6, shuffle=True, seed=1).load_state_dict(state)
+    old = {k: v for k, v in state.items() if k != "dataset_len"}  # written before the length was recorded
+    resumed = DataLoader(_dataset(40), 6, shuffle=True, seed=5)
+    resumed.load_state_dict(old)
+    uninterrupted = DataLoader(_dataset(40), 6, shuffle=True, seed=1)
+    assert _order(resumed) == _order(uninterrupted)[6:]
+
+
+def test_load_state_dict_of_the_wrong_kind_and_bad_seeds_are_named():
+    loader = DataLoader(_dataset(), 2)
+    for wrong, got in (({}, "an empty dict"), (None, "NoneType"), ({"state": {}, "param_groups": []}, "a dict with "
+                                                                    "keys state, param_groups")):
+        with pytest.raises(TypeError, match=rf"DataLoader.load_state_dict expects what DataLoader.state_dict\(\) "
+                                            rf"returns, a dict with 'rng', 'batches_done' and 'in_epoch'; got {got}"):
+            loader.load_state_dict(wrong)
+    for seed in ("a", -1, 1.5, True):
+        with pytest.raises(ValueError, match=rf"DataLoader: seed must be a whole number >= 0 .*got {seed!r}"):
+            DataLoader(_dataset(), 2, shuffle=True, seed=seed)
+    assert _order(DataLoader(_dataset(), 2, shuffle=True, seed=np.int64(3))) == _order(
+        DataLoader(_dataset(), 2, shuffle=True, seed=3))

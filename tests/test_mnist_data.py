@@ -173,3 +173,10 @@ def test_digits_dataset():
     assert np.bincount(digits.labels).min() > 150
     small = digits.subset(100)
     assert len(small) == 100 and small.image_shape == (1, 8, 8)
+
+
+def test_a_root_that_is_not_a_path_is_named():
+    for root in (3, ["data/mnist"]):
+        with pytest.raises(TypeError, match=rf"MNIST: root must be a folder's path \(a str or pathlib.Path\) .*got "
+                                            rf"{type(root).__name__}"):
+            MNIST(root=root, train=False)

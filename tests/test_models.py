@@ -156,6 +156,15 @@ def test_clear_errors():
         D(minigan.randn(3, 1, 28, 28), _labels(3))
     with pytest.raises(ValueError, match="labels must be in 0..9"):
         one_hot(minigan.Tensor(np.array([10])), 10)
+    # labels of another length used to reach "reshape: cannot reshape a tensor of shape (3, 10)..."
+    with pytest.raises(ValueError, match=r"Discriminator: expected labels of shape \(5,\), one per image, got labels "
+                                         r"of shape \(3,\)"):
+        Dc(minigan.randn(5, 1, 28, 28), _labels(3))
+    with pytest.raises(ValueError, match=r"Generator: expected labels of shape \(4,\), one per noise vector, got "
+                                         r"labels of shape \(4, 1\)"):
+        Gc(minigan.randn(4, 100), minigan.Tensor(np.zeros((4, 1), dtype=np.int64)))
+    with pytest.raises(TypeError, match=r"Generator: expected labels as an integer Tensor of shape \(2,\), got list"):
+        Gc(minigan.randn(2, 100), [1, 2])
 
 
 def test_state_dict_names_are_stable():

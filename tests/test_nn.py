@@ -6,8 +6,10 @@ with ``.to(device)``; inputs are drawn on the host, then put on the device.
 Naming and registration tests compute nothing and stay on the CPU.
 """
 
+import contextlib
 import math
 import re
+import warnings
 from collections import OrderedDict
 
 import numpy as np
@@ -1209,3 +1211,124 @@ def test_max_pool_gives_a_tied_windows_gradient_to_its_first_max_as_torch(device
         nn.MaxPool2d(2, ceil_mode=True)(x)
     with pytest.raises(ValueError, match=r"max_pool2d: input shape \(1, 2, 4, 6\) is smaller than the kernel \(5, 5\)"):
         nn.MaxPool2d(5)(x)
+
+
+@pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "smoothed", "weighted"])
+def test_a_batch_whose_labels_are_all_ignored_gives_a_nan_mean_and_zero_gradients_as_torch(loss, device):
+    """0 / 0 in the forward was NaN as in torch, but the backward divided by 0 too: NaN gradients, then NaN weights."""
+    x = mg.randn(3, 4, device=device, requires_grad=True)
+    labels = mg.tensor(np.array([-100, -100, -100]), device=device)
+    call = {"cross_entropy": lambda: F.cross_entropy(x, labels),
+            "nll_loss": lambda: F.nll_loss(F.log_softmax(x, dim=1), labels),
+            "smoothed": lambda: F.cross_entropy(x, labels, label_smoothing=0.1),
+            "weighted": lambda: nn.CrossEntropyLoss(weight=mg.ones(4, device=device))(x, labels)}[loss]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and without NumPy's divide-by-zero warnings
+        value = call()
+        value.backward()
+    assert np.isnan(value.item())
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((3, 4)))
+
+
+def _no_host_reads(device):
+    """CuPy's detector of device synchronizations (the stand-in's too), where there is one: a check that reads the
+    labels on the host would raise inside it."""
+    if device == "cpu":
+        return contextlib.nullcontext()
+    try:
+        import cupyx  # noqa: PLC0415
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # deprecated in CuPy
+            return cupyx.allow_synchronize(False)
+    except (ImportError, AttributeError):
+        return contextlib.nullcontext()
+
+
+def test_labels_and_ids_out_of_range_are_an_error_on_the_cpu_and_a_nan_on_a_gpu(device):
+    """CuPy wraps an index out of range around without a word, and a range check would wait for the device: on a
+    GPU a bad label makes its row NaN instead (never another class's value), so GANTrainer's NaN guard stops."""
+    x = mg.randn(3, 4, device=device, requires_grad=True)
+    emb = nn.Embedding(4, 2).to(device)
+    for bad in ([0, 4, 1], [0, -1, 1]):
+        labels = mg.tensor(np.array(bad), device=device)
+        if device == "cpu":
+            with pytest.raises(ValueError, match="labels must lie in 0..3 for 4 classes"):
+                F.cross_entropy(x, labels)
+            with pytest.raises(IndexError, match=r"Embedding\(4, 2\): ids must lie in \[0, 4\)"):
+                emb(labels)
+            continue
+        with _no_host_reads(device):
+            mean = F.cross_entropy(x, labels)
+            rows = F.nll_loss(F.log_softmax(x, dim=1), labels, reduction="none")
+            total = F.cross_entropy(x, labels, weight=mg.ones(4, device=device), label_smoothing=0.1, reduction="sum")
+            vectors = emb(labels)
+        assert np.isnan(mean.item()) and np.isnan(total.item())
+        assert np.isnan(rows.numpy()).tolist() == [False, True, False]  # only the bad row
+        assert np.isnan(vectors.numpy()).any(axis=1).tolist() == [False, True, False]
+        np.testing.assert_array_equal(vectors.numpy()[[0, 2]], emb.weight.numpy()[[0, 1]])
+
+
+@pytest.mark.parametrize("make", [
+    lambda dtype: nn.Linear(2, 3, dtype=dtype), lambda dtype: nn.Conv2d(1, 2, 3, dtype=dtype),
+    lambda dtype: nn.BatchNorm1d(3, dtype=dtype), lambda dtype: nn.LayerNorm(3, dtype=dtype),
+    lambda dtype: nn.Embedding(3, 2, dtype=dtype),
+])
+def test_layers_built_with_an_integer_or_bool_dtype_are_refused_as_in_torch(make):
+    for dtype in ("int64", mg.long, "bool", np.int32):  # the weights were truncated to 0 and still required grad
+        with pytest.raises(TypeError, match=r": dtype must be a floating type \(minigan.float32, float64 or float16\)"):
+            make(dtype)
+    assert make(mg.float64).weight.dtype == np.float64
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: nn.Dropout("a"), TypeError, r"Dropout: p must be a number between 0 and 1 .*got str 'a'"),
+    (lambda: nn.Dropout(None), TypeError, r"Dropout: p must be a number between 0 and 1 .*got NoneType None"),
+    (lambda: nn.BatchNorm1d(3, momentum="a"), TypeError,
+     r"BatchNorm1d: eps and momentum must be numbers \(momentum may be None\), got eps=1e-05, momentum='a'"),
+    (lambda: nn.CrossEntropyLoss(label_smoothing="a"), TypeError,
+     r"CrossEntropyLoss: label_smoothing must be a number between 0 and 1, got str 'a'"),
+    (lambda: nn.ModuleList(nn.Linear(2, 3)), TypeError,
+     r"ModuleList.extend should be called with an iterable, but got Linear; .*nn.ModuleList\(\[layer\]\)"),
+    (lambda: nn.LeakyReLU("a"), TypeError, r"LeakyReLU: negative_slope must be a number, got str 'a'"),
+    (lambda: nn.LeakyReLU(True), TypeError, r"LeakyReLU: negative_slope must be a number, got bool True; .*inplace=True"),
+    (lambda: nn.ELU("a"), TypeError, r"ELU: alpha must be a number, got str 'a'"),
+    (lambda: nn.PixelShuffle(1.5), ValueError, r"PixelShuffle: upscale_factor must be a positive int, got 1.5"),
+    (lambda: F.pixel_shuffle(mg.zeros(1, 4, 2, 2), 1.5), ValueError, "pixel_shuffle: upscale_factor must be a positive"),
+    (lambda: nn.Upsample(size=(0, 4))(mg.zeros(1, 1, 2, 2)), ValueError,
+     r"interpolate: size must give 2 positive int lengths, one per spatial axis of the input shape \(1, 1, 2, 2\), "
+     r"got \(0, 4\)"),
+    (lambda: nn.Upsample(size=0, mode="bilinear")(mg.zeros(1, 1, 2, 2)), ValueError, "size must give 2 positive"),
+    (lambda: nn.LayerNorm(()), ValueError, r"LayerNorm: normalized_shape must name at least one axis, got \(\)"),
+    (lambda: F.layer_norm(mg.zeros(2, 3), ()), ValueError, "layer_norm: normalized_shape must name at least one"),
+    (lambda: nn.ReplicationPad2d(1)(mg.zeros(1, 1, 0, 3)), ValueError,
+     r"pad: mode='replicate' copies the edge pixels of axis 2, but it has size 0 \(input shape \(1, 1, 0, 3\)\)"),
+])
+def test_settings_of_the_wrong_type_or_size_are_named_when_built_or_called(build, error, message):
+    """They used to fail inside a Python comparison or NumPy, or (PixelShuffle(1.5): int(1.5) = 1, Upsample to
+    size 0, LayerNorm(()): all zeros) not at all."""
+    with pytest.raises(error, match=message):
+        build()
+
+
+def test_instance_norm_of_a_single_pixel_is_refused_as_in_torch(device):
+    """One pixel normalised by itself is 0: the layer would output its bias alone and pass no gradient."""
+    norm = nn.InstanceNorm2d(3, affine=True).to(device)
+    for mode in (norm.train, norm.eval):  # the input's own statistics in both modes
+        mode()
+        with pytest.raises(ValueError, match=r"InstanceNorm2d\(3\): expected more than 1 spatial element, got input "
+                                             r"shape \(2, 3, 1, 1\)"):
+            norm(mg.randn(2, 3, 1, 1, device=device))
+    with pytest.raises(ValueError, match=r"instance_norm: expected more than 1 spatial element"):
+        F.instance_norm(mg.randn(2, 3, 1, device=device))
+    assert norm(mg.randn(2, 3, 1, 2, device=device)).shape == (2, 3, 1, 2)
+
+
+def test_a_loss_weight_on_another_device_is_named(device):
+    if device == "cpu":
+        pytest.skip("two devices exist only with a GPU")
+    criterion = nn.CrossEntropyLoss(weight=mg.ones(4))  # a criterion is not moved by model.to("cuda")
+    with pytest.raises(RuntimeError, match=r"cross_entropy: tensors are on two devices, the input on 'cuda' and the "
+                                           r"weight on 'cpu'; move the weight with .to\('cuda'\).*criterion.to"):
+        criterion(mg.randn(2, 4, device=device), mg.tensor(np.array([0, 1]), device=device))
+    assert criterion.to(device)(mg.randn(2, 4, device=device), mg.tensor(np.array([0, 1]), device=device)).shape == ()

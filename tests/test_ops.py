@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
+from minigan import nn
 from minigan.nn import functional as F
 
 
@@ -856,7 +857,7 @@ def test_interpolate_supports_whole_factors_and_names_the_rest(device):
                           (lambda: F.interpolate(x, size=(5, 8)), "not a whole multiple"),
                           (lambda: F.interpolate(x, scale_factor=2, mode="bicubic"), "mode='bicubic' is not supported"),
                           (lambda: F.interpolate(x, scale_factor=2, mode="linear"), r"mode='linear' expects \(N, C, L\)"),
-                          (lambda: F.interpolate(x, size=(0, 3), mode="bilinear"), "size must give 2 positive lengths"),
+                          (lambda: F.interpolate(x, size=(0, 3), mode="bilinear"), "size must give 2 positive int lengths"),
                           (lambda: F.interpolate(x), "exactly one of size and scale_factor")]:
         with pytest.raises((ValueError, NotImplementedError), match=message):
             call()
@@ -1048,3 +1049,87 @@ def test_an_empty_dim_reduces_every_axis_as_in_torch(device):
     x = mg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
     assert x.sum(dim=()).tolist() == 10.0 and x.mean(dim=[]).tolist() == 2.5  # torch's name, torch's meaning
     assert x.sum(axis=()).shape == (2, 2)  # NumPy's name, NumPy's meaning: no axis reduced
+
+
+# -- accuracy at the extremes (3 Dec 2026 audit)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_sigmoid_is_accurate_relative_to_its_value_for_very_negative_inputs(device, dtype):
+    x = np.array([-100.0, -80.0, -30.0, -20.0, -17.0, -10.0, -1.0, 0.0, 1.0, 10.0, 30.0, 100.0])
+    exact = 1.0 / (1.0 + np.exp(-x))  # float64: good to 1e-16 relative over this range
+    got = mg.sigmoid(mg.tensor(x, dtype=dtype, device=device)).numpy()
+    tol = 1e-6 if dtype == "float32" else 1e-14
+    np.testing.assert_allclose(got, exact.astype(dtype), rtol=tol, atol=0)  # 0.5 tanh(x/2) + 0.5 gave 0 at -20
+
+
+def test_bce_of_a_sigmoid_keeps_its_gradient_for_confidently_wrong_logits(device):
+    # the PyTorch DCGAN tutorial's nn.Sigmoid + nn.BCELoss: a real image that D scores at logit -20
+    logits = mg.tensor([-20.0, -10.0], device=device, requires_grad=True)
+    loss = nn.BCELoss(reduction="sum")(nn.Sigmoid()(logits), mg.ones(2, device=device))
+    loss.backward()
+    np.testing.assert_allclose(loss.item(), 20.0 + 10.0, rtol=1e-4)  # -log sigmoid(l) = softplus(-l) ~ -l
+    np.testing.assert_allclose(logits.grad.numpy(), [-1.0, -1.0], rtol=1e-4)  # sigmoid(l) - 1
+
+
+def test_std_of_equal_values_has_gradient_zero_not_nan(device):
+    x = mg.tensor([[3.0, 3.0, 3.0], [1.0, 2.0, 4.0]], dtype="float64", device=device, requires_grad=True)
+    x.std(dim=1).sum().backward()
+    g = x.grad.numpy()
+    np.testing.assert_array_equal(g[0], [0.0, 0.0, 0.0])  # as torch's
+    centered = np.array([1.0, 2.0, 4.0]) - 7.0 / 3.0
+    np.testing.assert_allclose(g[1], centered / (2.0 * np.sqrt((centered**2).sum() / 2.0)), rtol=1e-12)
+
+
+def test_sign_has_a_zero_gradient_and_abs_a_zero_gradient_at_nan(device):
+    x = mg.tensor([-2.0, 0.0, 3.0, np.nan], device=device, requires_grad=True)
+    x.sign().sum().backward()  # torch: zeros, not "does not require grad"
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0, 0.0])
+    x.grad = None
+    mg.abs(x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [-1.0, 0.0, 1.0, 0.0])
+
+
+def test_elu_gradient_is_accurate_far_below_zero_and_one_at_infinity(device):
+    x = mg.tensor([-30.0, -20.0, -1.0, 2.0, np.inf], device=device, requires_grad=True)
+    F.elu(x, alpha=1.5).sum().backward()
+    expected = [1.5 * np.exp(-30.0), 1.5 * np.exp(-20.0), 1.5 * np.exp(-1.0), 1.0, 1.0]
+    np.testing.assert_allclose(x.grad.numpy(), np.float32(expected), rtol=1e-5)  # elu(x) + alpha cancelled to 0
+
+
+def test_logsigmoid_is_exact_below_minus_twenty(device):
+    x = mg.tensor([-25.0, -40.0], dtype="float64", device=device, requires_grad=True)
+    y = F.logsigmoid(x)
+    np.testing.assert_allclose(y.numpy(), -np.log1p(np.exp([25.0, 40.0])), rtol=1e-15)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 1.0 / (1.0 + np.exp([-25.0, -40.0])), rtol=1e-15)
+
+
+def test_linear_refuses_a_bias_of_another_dtype_or_size(device):
+    x, w = mg.randn(2, 3, device=device), mg.randn(4, 3, device=device)
+    with pytest.raises(ValueError, match=r"Linear: the bias must have shape \(4,\) and the weight's dtype float32"):
+        F.linear(x, w, mg.zeros(4, dtype="float64", device=device))
+    with pytest.raises(ValueError, match=r"got shape \(3,\)"):
+        F.linear(x, w, mg.zeros(3, device=device))
+
+
+def test_bce_refuses_targets_outside_zero_one():
+    p = mg.tensor([0.2, 0.7])
+    with pytest.raises(ValueError, match=r"binary_cross_entropy: the targets must be in \[0, 1\], got values from -1 to 1"):
+        F.binary_cross_entropy(p, mg.tensor([-1.0, 1.0]))
+
+
+def test_normal_refuses_a_negative_std_tensor_as_it_refuses_a_negative_number():
+    with pytest.raises(ValueError, match="normal: every std must be >= 0"):
+        mg.normal(mg.zeros(3), mg.tensor([1.0, -0.5, 1.0]))
+
+
+def test_leaky_relu_and_elu_name_a_setting_that_is_not_a_number(device):
+    x = mg.randn(2, device=device)
+    with pytest.raises(TypeError, match="leaky_relu: negative_slope must be a number"):
+        F.leaky_relu(x, "a")
+    with pytest.raises(TypeError, match="elu: alpha must be a number"):
+        F.elu(x, None)
+
+
+def test_linear_names_a_weight_that_is_not_a_matrix():
+    with pytest.raises(ValueError, match=r"Linear: the weight must be 2-D, \(out_features, in_features\), got shape \(3,\)"):
+        F.linear(mg.randn(2, 3), mg.randn(3))

@@ -6,6 +6,8 @@ Argument and error checks compute nothing and stay on the CPU.
 """
 
 import copy
+import gc
+import weakref
 
 import numpy as np
 import pytest
@@ -488,3 +490,114 @@ def test_add_param_group_as_in_torch(device):
     with pytest.raises(ValueError, match="SGD: lr must be a number >= 0, got -1"):
         opt.add_param_group({"params": ours[1:], "lr": -1})
     assert len(opt.param_groups) == 1  # a refused group is not added
+
+
+# ------------------------------------------------ mistakes and edge cases (bug-fix round)
+def test_a_non_leaf_tensor_is_refused_as_torch_refuses_it():
+    torch = pytest.importorskip("torch")
+    w = mg.randn(3, 1, requires_grad=True) * 0.1  # a classic slip: w is the product, its .grad never filled
+    with pytest.raises(ValueError, match=r"SGD: can't optimize a non-leaf Tensor: the tensor of shape \(3, 1\) .*"
+                                         r"grad_fn=<Mul>.*\(minigan.randn\(3, 1\) \* 0.1\).requires_grad_\(\)"):
+        optim.SGD([w], lr=0.1)
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.Adam([mg.nn.Parameter(mg.zeros(2))]).add_param_group({"params": [w]})
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        torch.optim.SGD([torch.randn(3, 1, requires_grad=True) * 0.1], lr=0.1)
+    leaf = (mg.randn(3, 1) * 0.1).requires_grad_()  # what the message suggests trains
+    optim.SGD([leaf], lr=0.1)
+
+
+OVERFLOWING = {  # g * g = 1e40 is inf in float32: m / sqrt(inf) froze the weight
+    "adam": lambda lib, ps: lib.optim.Adam(ps, lr=1.0),
+    "adamw": lambda lib, ps: lib.optim.AdamW(ps, lr=1.0),
+    "adam_amsgrad": lambda lib, ps: lib.optim.Adam(ps, lr=1.0, amsgrad=True),
+    "rmsprop": lambda lib, ps: lib.optim.RMSprop(ps, lr=1.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OVERFLOWING))
+def test_a_gradient_whose_square_overflows_float32_still_steps_as_in_torch(name, device):
+    # v += (1 - b2) * g * g, left to right as torch's addcmul: (1 - b2) * g first (also in the fused GPU kernel)
+    torch = pytest.importorskip("torch")
+    p = mg.zeros(2, requires_grad=True, device=device)
+    opt = OVERFLOWING[name](mg, [p])
+    p.grad = mg.tensor([1e20, -1e20], device=device)
+    opt.step()
+    t = torch.zeros(2, requires_grad=True)
+    t_opt = OVERFLOWING[name](torch, [t])
+    t.grad = torch.tensor([1e20, -1e20])
+    t_opt.step()
+    np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-6)  # Adam: [-1, 1], one step of lr; RMSprop: 10
+    assert np.isfinite(p.numpy()).all() and p.dtype == np.float32
+
+
+def test_adam_and_adamw_refuse_each_others_state_and_old_states_still_load():
+    def saved(make):
+        p = mg.nn.Parameter(mg.zeros(2))
+        opt = make([p], weight_decay=0.5)
+        p.grad = mg.ones(2)
+        opt.step()
+        return opt.state_dict()
+
+    adam, adamw = saved(optim.Adam), saved(optim.AdamW)
+    # torch 2.13 records the rule in the groups too
+    assert adam["param_groups"][0]["decoupled_weight_decay"] is False
+    assert adamw["param_groups"][0]["decoupled_weight_decay"] is True
+    with pytest.raises(ValueError, match=r"Adam.load_state_dict: the state has decoupled_weight_decay=True, this "
+                                         r"Adam False: it was saved from another kind of optimizer"):
+        optim.Adam([mg.nn.Parameter(mg.zeros(2))]).load_state_dict(adamw)
+    with pytest.raises(ValueError, match="AdamW.load_state_dict: the state has decoupled_weight_decay=False"):
+        optim.AdamW([mg.nn.Parameter(mg.zeros(2))]).load_state_dict(adam)
+    with pytest.raises(ValueError, match=r"Adam: decoupled_weight_decay=True is AdamW's rule; use optim.AdamW"):
+        optim.Adam([{"params": [mg.nn.Parameter(mg.zeros(2))], "decoupled_weight_decay": True}])
+    for make, state in ((optim.Adam, adam), (optim.AdamW, adamw)):  # written before the marker: either loads
+        for other in (optim.Adam, optim.AdamW):
+            old = copy.deepcopy(state)
+            del old["param_groups"][0]["decoupled_weight_decay"]
+            opt = other([mg.nn.Parameter(mg.zeros(2))])
+            opt.load_state_dict(old)
+            assert opt.param_groups[0]["decoupled_weight_decay"] is (other is optim.AdamW)
+            assert opt.param_groups[0]["weight_decay"] == 0.5 and opt.state_dict()["state"]["0"]["step"] == 1
+
+
+def test_load_state_dict_of_the_wrong_kind_of_object_says_what_it_expects():
+    model = mg.nn.Linear(2, 2)
+    opt = optim.Adam(model.parameters())
+    scheduler = optim.lr_scheduler.StepLR(opt, step_size=2)
+    for wrong, got in ((model.state_dict(), "got a dict with keys weight, bias"), (None, "got NoneType"),
+                       ("ckpt.npz", "got str"), ({}, "got an empty dict")):
+        with pytest.raises(TypeError, match=rf"Adam.load_state_dict expects an optimizer's state_dict, a dict with "
+                                            rf"'state' and 'param_groups' .*{got}"):
+            opt.load_state_dict(wrong)
+    with pytest.raises(TypeError, match=r"StepLR.load_state_dict expects what scheduler.state_dict\(\) returns .*got "
+                                        r"a dict with keys state, param_groups. An optimizer's state_dict goes to"):
+        scheduler.load_state_dict(opt.state_dict())  # it used to set .state and .param_groups on the scheduler
+    for make in (lambda o: optim.lr_scheduler.MultiStepLR(o, [2]), lambda o: optim.lr_scheduler.LambdaLR(o, abs)):
+        with pytest.raises(TypeError, match="load_state_dict expects what scheduler.state_dict"):
+            make(opt).load_state_dict(None)
+    assert not hasattr(scheduler, "state") and scheduler.last_epoch == 0
+
+
+def test_zero_grad_without_set_to_none_lets_a_create_graph_gradient_go(device):
+    model = mg.nn.Linear(3, 1).to(device)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    (model(mg.ones(4, 3, device=device)) ** 2).sum().backward(create_graph=True)
+    assert model.weight.grad.grad_fn is not None  # the gradient is itself in a graph
+    graph = weakref.ref(model.weight.grad.grad_fn)
+    opt.zero_grad(set_to_none=False)
+    gc.collect()
+    assert graph() is None  # kept alive by the zeroed gradient, the graph grew each iteration
+    for p in model.parameters():
+        assert p.grad.grad_fn is None and not p.grad.requires_grad and p.grad.device == device
+        np.testing.assert_array_equal(p.grad.numpy(), np.zeros(p.shape))
+
+
+def test_a_gradient_of_another_shape_is_refused_not_broadcast(device):
+    p = mg.nn.Parameter(mg.zeros(3, 1, device=device))
+    opt = optim.SGD([p], lr=0.1)
+    p.grad = mg.zeros(3, 1, device=device)
+    p.grad.data = backend.asarray(np.ones(1, np.float32), device=device)  # its array replaced behind its back
+    with pytest.raises(RuntimeError, match=r"SGD.step: a parameter of shape \(3, 1\) has a grad of shape \(1,\); a "
+                                           "gradient must have its parameter's shape"):
+        opt.step()
+    np.testing.assert_array_equal(p.numpy(), np.zeros((3, 1)))

@@ -3,6 +3,7 @@
 The round trips take the `device` fixture: tensors (and raw arrays) on any device are
 saved through an explicit copy to the host and always load back as NumPy arrays."""
 
+import io
 import os
 import pickle
 import zipfile
@@ -293,3 +294,40 @@ def test_a_pytorch_checkpoint_is_named_as_one(tmp_path):
     torch.save({"w": torch.zeros(2)}, tmp_path / "model.pth")
     with pytest.raises(mg.CheckpointError, match="is a PyTorch checkpoint .* minigan never unpickles"):
         mg.load(tmp_path / "model.pth")
+
+
+@pytest.mark.parametrize("version", [(1, 0), (2, 0)])
+def test_a_header_declaring_more_than_the_file_holds_is_refused_before_anything_is_allocated(tmp_path, version):
+    path = tmp_path / "huge.npz"
+    mg.save({"w": np.zeros(4, np.float32)}, path)
+    with zipfile.ZipFile(path) as z:
+        entries = {name: z.read(name) for name in z.namelist()}
+    header = io.BytesIO()  # a header that claims 10^11 float32 (400 GB), followed by 16 bytes of data
+    write = np.lib.format.write_array_header_1_0 if version == (1, 0) else np.lib.format.write_array_header_2_0
+    write(header, {"descr": "<f4", "fortran_order": False, "shape": (10**11,)})
+    entries["a0.npy"] = header.getvalue() + bytes(16)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in entries.items():
+            z.writestr(name, data)
+    with pytest.raises(mg.CheckpointError, match=r"its entry a0.npy declares an array of shape \(100000000000,\) "
+                                                 r"\(400,000,000,000 bytes\) but holds 16 bytes"):
+        mg.load(path)
+
+
+def test_require_entries_names_the_first_missing_one(tmp_path):
+    from minigan.serialization import require_entries
+
+    state = {"config": {"conditional": False}, "G": {}}
+    require_entries(state, "x.npz", ("config.conditional", "G"))
+    with pytest.raises(mg.CheckpointError, match=r"x.npz: the checkpoint lacks its 'config.seed' entry"):
+        require_entries(state, "x.npz", ("G", "config.seed", "epoch"))
+    with pytest.raises(mg.CheckpointError, match=r"lacks its 'G.weight' entry"):
+        require_entries({"G": "not a dict"}, "x.npz", ("G.weight",))
+
+
+def test_saving_to_a_folder_is_refused_and_leaves_nothing_in_the_folder_above(tmp_path):
+    target = tmp_path / "runs"
+    target.mkdir()
+    with pytest.raises(IsADirectoryError, match=r"save: .*runs is a folder; give a file name, e\.g\. .*checkpoint\.npz"):
+        mg.save({"w": np.zeros(2, np.float32)}, target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"] and not any(target.iterdir())

@@ -134,3 +134,31 @@ def test_generator_arrows_point_up_the_discriminator():
     # the non-saturating loss -log D(x) falls fastest along +w
     directions = arrows / np.linalg.norm(arrows, axis=1, keepdims=True)
     assert np.allclose(directions, np.array([2.0, -1.0]) / math.sqrt(5.0), atol=1e-5)
+
+
+def _gif_frames(path):
+    from PIL import Image, ImageSequence
+
+    with Image.open(path) as gif:
+        return [np.asarray(frame.convert("RGB")) for frame in ImageSequence.Iterator(gif)]
+
+
+def test_the_gif_of_a_resumed_toy_run_has_every_frame_and_old_run_folders_still_resume(tmp_path):
+    from minigan.experiments import toy as experiment
+
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, frames=6, progress=False)
+    experiment.run(tmp_path / "full", steps=6, **settings)
+    experiment.run(tmp_path / "half", steps=6, stop_after=3, **settings)
+    experiment.run(tmp_path / "half", resume=True, progress=False)
+    full = _gif_frames(tmp_path / "full" / "training.gif")
+    assert len(full) == 6
+    resumed = _gif_frames(tmp_path / "half" / "training.gif")
+    assert len(resumed) == 6 and all(np.array_equal(a, b) for a, b in zip(full, resumed))
+    # a run folder from before the frames were kept as files resumes; its GIF has the frames drawn after the resume
+    experiment.run(tmp_path / "old", steps=6, stop_after=3, **settings)
+    for frame in (tmp_path / "old" / "frames").iterdir():
+        frame.unlink()
+    (tmp_path / "old" / "frames").rmdir()
+    experiment.run(tmp_path / "old", resume=True, progress=False)
+    old = _gif_frames(tmp_path / "old" / "training.gif")
+    assert len(old) == 3 and all(np.array_equal(a, b) for a, b in zip(full[3:], old))

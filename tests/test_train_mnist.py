@@ -242,7 +242,7 @@ def test_lazy_r1_is_a_setting_kept_across_a_resume_and_old_checkpoints_keep_r1_e
     assert resumed["trainer"].r1_every == 4
     # a checkpoint written before the setting existed: R1 in every iteration, as it was trained
     old = read_checkpoint(tmp_path / "lazy")
-    del old["config"]["r1_every"]
+    del old["config"]["r1_every"], old["hyperparameters"]  # the trainer's settings were not saved either
     minigan.save(old, tmp_path / "old" / "checkpoint.npz")
     assert train_mnist(epochs=2, out=tmp_path / "old", resume=tmp_path / "old", dataset=digits, **TINY)["trainer"].r1_every == 1
 
@@ -252,7 +252,7 @@ def test_g_steps_is_a_setting_kept_across_a_resume_and_old_checkpoints_keep_one(
     assert result["trainer"].g_steps == 2 and read_checkpoint(tmp_path / "g2")["config"]["g_steps"] == 2
     assert train_mnist(epochs=2, out=tmp_path / "g2", resume=tmp_path / "g2", dataset=digits, **TINY)["trainer"].g_steps == 2
     old = read_checkpoint(tmp_path / "g2")
-    del old["config"]["g_steps"]  # written before the setting existed: one G step, as it was trained
+    del old["config"]["g_steps"], old["hyperparameters"]  # written before the setting existed: one G step, as trained
     minigan.save(old, tmp_path / "old" / "checkpoint.npz")
     assert train_mnist(epochs=2, out=tmp_path / "old", resume=tmp_path / "old", dataset=digits, **TINY)["trainer"].g_steps == 1
     with pytest.raises(ValueError, match="g_steps"):
@@ -385,3 +385,90 @@ def test_the_run_environment_names_a_blas_kernel_forced_by_the_environment(monke
     ran_on = environment("cpu")
     assert "OPENBLAS_CORETYPE" not in ran_on and "cupy" not in ran_on
     assert set(ran_on) == {"device", "minigan", "python", "numpy", "blas"}
+
+
+def _epochs_logged(folder):
+    return [json.loads(line)["epoch"] for line in (folder / "metrics.jsonl").read_text().splitlines()]
+
+
+def test_an_older_checkpoint_of_a_run_never_overwrites_the_run_and_the_log_keeps_epochs_up_to_it(digits, tmp_path, capsys):
+    run = tmp_path / "run"
+    train_mnist(epochs=1, out=run, dataset=digits, **TINY)
+    backup = run / "epoch1.npz"
+    backup.write_bytes((run / "checkpoint.npz").read_bytes())  # a learner's copy of epoch 1
+    train_mnist(epochs=3, resume=run, dataset=digits, **TINY)
+    newest = (run / "checkpoint.npz").read_bytes()
+    with pytest.raises(ValueError, match=rf"{run} already holds a run \(checkpoint.npz\) other than {backup}, which "
+                                         rf"continuing there would overwrite; continue {backup} in a new folder with --out NEW"):
+        train_mnist(epochs=2, resume=backup, dataset=digits, **TINY)
+    assert cli.main(["train", "mnist", "--resume", str(backup), "--epochs", "2"]) == 2
+    assert "--out NEW" in capsys.readouterr().err
+    assert (run / "checkpoint.npz").read_bytes() == newest and _epochs_logged(run) == [1, 2, 3]  # epoch 3 kept
+    train_mnist(epochs=2, resume=backup, out=tmp_path / "copy", dataset=digits, **TINY)
+    assert _epochs_logged(tmp_path / "copy") == [1, 2]  # epoch 1 from the run's log, then its own epoch 2
+    # continuing in place from a checkpoint older than the log: the log keeps the lines up to the checkpoint's epoch
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    (alone / "checkpoint.npz").write_bytes(backup.read_bytes())
+    (alone / "metrics.jsonl").write_text((run / "metrics.jsonl").read_text())
+    train_mnist(epochs=2, resume=alone, dataset=digits, **TINY)
+    assert _epochs_logged(alone) == [1, 2]
+
+
+def test_resume_refuses_settings_given_to_the_api_that_differ_from_the_saved_ones(four_epochs, digits):
+    before = (four_epochs / "checkpoint.npz").read_bytes()
+    with pytest.raises(ValueError, match=r"resume continues .* with the settings saved in its checkpoint, so "
+                                         r"loss='hinge' \(saved: 'nonsaturating'\), lr=1.0 \(saved: 0.0002\), ema=0.999 "
+                                         r"\(saved: 0.0\), g_steps=3 \(saved: 1\) cannot change it"):
+        train_mnist(epochs=5, resume=four_epochs, dataset=digits, loss="hinge", lr=1.0, ema=0.999, g_steps=3, **TINY)
+    assert (four_epochs / "checkpoint.npz").read_bytes() == before
+    # the saved values themselves may be given (TINY gives batch_size and subset): nothing to train up to 4 epochs
+    assert train_mnist(epochs=4, resume=four_epochs, dataset=digits, loss="nonsaturating", seed=0, **TINY)["new_epochs"] == 0
+
+
+def test_ctrl_c_in_the_very_last_iteration_finishes_the_run(digits, tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    monkeypatch.setattr("minigan.experiments.mnist._progress_bar", lambda *args: None)
+    # two batches per epoch: the 4th batch read is the last iteration of epoch 2, the last epoch
+    monkeypatch.setattr("minigan.experiments.mnist.MNIST", lambda train=True: _ctrl_c_on_read(digits, 4))
+    assert cli.main(["train", "mnist", "--subset", "16", "--batch-size", "8", "--epochs", "2", "--out", str(run)]) == 0
+    printed = capsys.readouterr()
+    assert "done: 2 epochs" in printed.out and "interrupted" not in printed.out + printed.err
+    assert read_checkpoint(run)["epoch"] == 2 and _epochs_logged(run) == [1, 2]
+    for name in ("samples.gif", "losses.png"):
+        assert (run / name).exists(), name
+
+
+def test_resuming_a_checkpoint_file_from_the_command_line_continues_in_its_folder(digits, tmp_path, monkeypatch, capsys):
+    run = tmp_path / "run"
+    train_mnist(epochs=1, out=run, dataset=digits, **TINY)
+    monkeypatch.setattr("minigan.experiments.mnist._progress_bar", lambda *args: None)
+    monkeypatch.setattr("minigan.experiments.mnist.MNIST", lambda train=True: digits)
+    assert cli.main(["train", "mnist", "--resume", str(run / "checkpoint.npz"), "--epochs", "2"]) == 0
+    assert f"done: 2 epochs; samples, checkpoint and plots in {run};" in capsys.readouterr().out
+    assert read_checkpoint(run)["epoch"] == 2 and _epochs_logged(run) == [1, 2]
+
+
+@pytest.mark.parametrize("entry", ["config", "config.conditional", "G", "loader", "history", "epoch", "config.batch_size",
+                                   "loader.rng", "history.loss_d", "opt_d"])
+def test_a_checkpoint_missing_an_entry_is_one_line_naming_it(four_epochs, tmp_path, entry, capsys):
+    state = read_checkpoint(four_epochs)
+    *parents, key = entry.split(".")
+    node = state
+    for parent in parents:
+        node = node[parent]
+    del node[key]
+    minigan.save(state, tmp_path / "checkpoint.npz")
+    commands = [["train", "mnist", "--resume", str(tmp_path), "--epochs", "5"]]
+    if entry in ("config", "config.conditional", "G"):  # what sampling needs
+        commands += [["sample", "--checkpoint", str(tmp_path), "-n", "4", "--out", str(tmp_path / "s.npy")],
+                     ["eval", "--checkpoint", str(tmp_path), "-n", "4"]]
+    for argv in commands:
+        assert cli.main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert err.count(str(tmp_path)) == 1, err  # the file, named once
+        if entry == "opt_d":  # the trainer's own entries are named by GANTrainer
+            assert "the checkpoint does not fit the MNIST DCGAN (the checkpoint lacks opt_d" in err
+        else:
+            assert f"the checkpoint lacks its {entry!r} entry" in err, err

@@ -135,6 +135,9 @@ class DataLoader:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if len(dataset) == 0:
             raise ValueError("DataLoader: the dataset is empty")
+        if seed is not None and not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
+            raise ValueError(f"DataLoader: seed must be a whole number >= 0 (or None: drawn from minigan's "
+                             f"generator), got {seed!r}")
         if drop_last and batch_size > len(dataset):
             raise ValueError(
                 f"DataLoader: batch_size {batch_size} is larger than the dataset ({len(dataset)} examples) "
@@ -234,10 +237,20 @@ class DataLoader:
             "rng": backend._stringify_ints(state),
             "batches_done": self._batches_done,
             "in_epoch": self._epoch_start_state is not None,
+            "dataset_len": len(self.dataset),  # another dataset would be cut into other batches
         }
 
     def load_state_dict(self, state):
         """Restore what ``state_dict`` returned: the next ``for`` loop continues from there."""
+        if not (isinstance(state, dict) and {"rng", "batches_done", "in_epoch"} <= set(state)):
+            got = (type(state).__name__ if not isinstance(state, dict) else "an empty dict" if not state
+                   else f"a dict with keys {', '.join(map(str, list(state)[:4]))}")
+            raise TypeError("DataLoader.load_state_dict expects what DataLoader.state_dict() returns, a dict with "
+                            f"'rng', 'batches_done' and 'in_epoch'; got {got}")
+        if "dataset_len" in state and state["dataset_len"] != len(self.dataset):  # states saved before have none
+            raise ValueError(f"DataLoader.load_state_dict: the state was saved for a dataset of {state['dataset_len']} "
+                             f"examples, this loader's has {len(self.dataset)}; resume with the same dataset "
+                             "(the same subset), or start a new epoch without loading the state")
         self.rng.bit_generator.state = backend._unstringify_ints(state["rng"])
         self._resume = bool(state["in_epoch"])
         self._epoch_start_state = self.rng.bit_generator.state if self._resume else None

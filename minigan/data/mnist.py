@@ -179,6 +179,9 @@ class MNIST(ArrayDataset):
     """
 
     def __init__(self, root=None, train=True, download=False, mirrors=None):
+        if root is not None and not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"MNIST: root must be a folder's path (a str or pathlib.Path) or None for the checkout's "
+                            f"data/mnist, got {type(root).__name__} {root!r}")
         self.root = Path(root).expanduser() if root is not None else default_root()  # "~/data/mnist" as torchvision
         prefix = "train" if train else "t10k"
         names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")

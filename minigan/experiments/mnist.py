@@ -44,7 +44,7 @@ from ..data.loader import DataLoader
 from ..data.mnist import MNIST
 from ..gan import LOSSES, GANTrainer, TrainingDiverged, sample
 from ..models import Z_DIM, dcgan
-from ..serialization import CheckpointError, load
+from ..serialization import CheckpointError, load, require_entries
 from . import environment
 from .interrupt import CtrlC, StopBetweenIterations
 
@@ -53,6 +53,12 @@ CHECKPOINT = "checkpoint.npz"
 GRID = 8  # the sample grid is GRID x GRID images
 DEFAULT_R1 = 1.0  # R1 weight of the unconditional DCGAN (the conditional one trains without)
 DEFAULT_R1_EVERY = 16  # R1 only every 16th iteration, weighted 16 times (lazy regularisation): same score, faster
+# settings that checkpoints written before they existed lack, with what those runs trained with
+OLD_RUNS = {"ema": 0.0, "r1": 0.0, "r1_every": 1, "g_steps": 1}
+# what resuming reads from a checkpoint besides the trainer's own entries (which GANTrainer checks)
+RESUME_ENTRIES = ("config.batch_size", "config.loss", "config.seed", "config.subset", "config.lr", "config.beta1",
+                  "epoch", "loader.rng", "loader.in_epoch", "loader.batches_done", "history.loss_d", "history.loss_g",
+                  "history.D_real", "history.D_fake", "history.steps_per_epoch")
 
 
 def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, seed=0, subset=None,
@@ -150,11 +156,14 @@ def _peak_memory_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
 
 
+def _checkpoint_file(path):
+    """The checkpoint file a run folder or a checkpoint path names."""
+    return Path(path) / CHECKPOINT if Path(path).is_dir() else Path(path)
+
+
 def read_checkpoint(path):
-    """Load a checkpoint of this experiment; a clear CheckpointError for a foreign or corrupt file."""
-    path = Path(path)
-    if path.is_dir():
-        path = path / CHECKPOINT
+    """Load a checkpoint of this experiment; a clear CheckpointError for a foreign, corrupt or incomplete file."""
+    path = _checkpoint_file(path)
     state = load(path)  # raises CheckpointError for missing / corrupt / non-minigan files
     if not isinstance(state, dict) or state.get("kind") != KIND:
         kind = state.get("kind") if isinstance(state, dict) else None
@@ -162,6 +171,7 @@ def read_checkpoint(path):
             f"{path} is a checkpoint of {kind!r}, not of the MNIST DCGAN ({KIND!r}); "
             "point --resume/--checkpoint to a folder written by `minigan train mnist`"
         )
+    require_entries(state, path, ("config.conditional", "G"))  # what sampling needs
     return state
 
 
@@ -169,33 +179,43 @@ def _history_lists(history):
     return {k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in history.items()}
 
 
-def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False, device="cpu", seed=0,
-                out=None, resume=None, subset=None, dry_run=False, lr=2e-4, beta1=0.5, ema=0.0, r1=None,
-                r1_every=DEFAULT_R1_EVERY, g_steps=1, progress=True, dataset=None, log=print, pictures=True):
+def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="cpu", seed=None,
+                out=None, resume=None, subset=None, dry_run=False, lr=None, beta1=None, ema=None, r1=None,
+                r1_every=None, g_steps=None, progress=True, dataset=None, log=print, pictures=True):
     """Train the DCGAN on MNIST; returns {"G", "D", "trainer", "epoch", "out", "history"}.
 
-    With ``resume`` (a run folder or checkpoint file) the model settings come from
-    the checkpoint and training continues up to ``epochs`` epochs in total, in
-    that run's folder unless ``out`` names another (default without resume: runs/mnist).
+    The run's settings (batch_size to g_steps) left at None take make_config's defaults. With
+    ``resume`` (a run folder or checkpoint file) they come from the checkpoint (one given with
+    another value is refused) and training continues up to ``epochs`` epochs in total, in the
+    checkpoint's folder unless ``out`` names another (default without resume: runs/mnist).
     ``dataset`` replaces MNIST's training set (tests use tiny ones); ``pictures=False``
     skips the end-of-run GIF and loss plot.
     """
     device = backend.check_device(device)
     if not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
+    settings = {name: value for name, value in dict(
+        batch_size=batch_size, loss=loss, conditional=conditional, seed=seed, subset=subset, lr=lr, beta1=beta1,
+        ema=ema, r1=r1, r1_every=r1_every, g_steps=g_steps).items() if value is not None}
     if out is None:
-        out = "runs/mnist" if resume is None else (Path(resume) if Path(resume).is_dir() else Path(resume).parent)
+        out = "runs/mnist" if resume is None else _checkpoint_file(resume).parent
     state = None
     if resume is not None:
         state = read_checkpoint(resume)
+        require_entries(state, _checkpoint_file(resume), RESUME_ENTRIES)
         config = dict(state["config"], epochs=int(epochs))
+        changed = [f"{name}={value!r} (saved: {config.get(name, OLD_RUNS.get(name))!r})"
+                   for name, value in settings.items() if value != config.get(name, OLD_RUNS.get(name))]
+        if changed:  # the saved settings win: one given here would be ignored without a word
+            raise ValueError(f"resume continues {resume} with the settings saved in its checkpoint, so "
+                             f"{', '.join(changed)} cannot change it; drop them, or start a new run")
         log(f"resuming {resume} at epoch {state['epoch']} (settings from the checkpoint: "
             f"loss={config['loss']}, batch size {config['batch_size']}, conditional={config['conditional']})")
         if int(state["epoch"]) >= config["epochs"]:
             log(f"{resume} has trained {state['epoch']} epochs already: nothing to train up to --epochs {epochs}; "
                 f"give a larger --epochs to continue")
     else:
-        config = make_config(epochs, batch_size, loss, conditional, seed, subset, lr, beta1, ema, r1, r1_every, g_steps)
+        config = make_config(epochs, **settings)
 
     # -- everything the run is made of, built in a fixed order from the seed
     backend.manual_seed(config["seed"])
@@ -228,11 +248,16 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         epoch = int(state["epoch"])
 
     out = Path(out)
-    source = None if resume is None else (Path(resume) if Path(resume).is_dir() else Path(resume).parent)
+    source = None if resume is None else _checkpoint_file(resume).parent
     elsewhere = source is not None and out.resolve() != source.resolve()  # resumed into a folder of its own
-    if (state is None or elsewhere) and (out / CHECKPOINT).exists():
-        raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
-                         "or choose another --out")
+    in_the_way = out / CHECKPOINT  # a run's checkpoint, unless it is the very file being continued
+    if in_the_way.exists() and (state is None or in_the_way.resolve() != _checkpoint_file(resume).resolve()):
+        if state is None:
+            raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
+                             "or choose another --out")
+        raise ValueError(f"{out} already holds a run (checkpoint.npz) other than {resume}, which continuing there "
+                         f"would overwrite; continue {resume} in a new folder with --out NEW, or continue "
+                         f"{out}'s own run with --resume {out}")
     if dry_run:
         return _dry_run(config, G, D, data, loader, trainer, device, out, log)
 
@@ -240,14 +265,15 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
         return {"G": G, "D": D, "trainer": trainer, "epoch": epoch, "out": out, "history": history, "config": config,
                 "new_epochs": 0}
     out.mkdir(parents=True, exist_ok=True)
-    if elsewhere:  # the new folder gets the run's history so far: its log and its grids, for the GIF at the end
-        if (source / "metrics.jsonl").exists():
-            shutil.copy2(source / "metrics.jsonl", out / "metrics.jsonl")
-        for grid in sorted(source.glob("samples_epoch_*.png"))[:epoch]:
+    if elsewhere:  # the new folder gets the run's grids so far, for the GIF at the end
+        for grid in _grids(source, epoch):
             shutil.copy2(grid, out / grid.name)
     (out / "config.json").write_text(json.dumps({**config, "environment": environment(device)}, indent=2) + "\n")
-    if state is None:
-        (out / "metrics.jsonl").write_text("")  # a fresh run starts a fresh log
+    logged = []  # a fresh run starts a fresh log; a resumed one keeps its lines up to the checkpoint's epoch
+    if state is not None and (source / "metrics.jsonl").exists():
+        lines = (source / "metrics.jsonl").read_text().splitlines()
+        logged = [line + "\n" for line in lines if line.strip() and json.loads(line)["epoch"] <= epoch]
+    (out / "metrics.jsonl").write_text("".join(logged))
 
     def save_checkpoint():
         trainer.save_checkpoint(out / CHECKPOINT, kind=KIND, config=config, epoch=epoch, loader=loader.state_dict(),
@@ -297,13 +323,13 @@ def train_mnist(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
                 f.write(json.dumps(summary) + "\n")
             log(f"epoch {epoch}: loss_d {summary['loss_d']:.3f}  loss_g {summary['loss_g']:.3f}  "
                 f"D(x) {summary['D_real']:.2f}  D(G(z)) {summary['D_fake']:.2f}  {seconds:.1f} s")
-            if ctrl_c.pressed:  # pressed during the epoch's last iteration: the epoch is complete and saved
+            if ctrl_c.pressed and epoch < config["epochs"]:  # pressed in the epoch's last iteration: it is saved
                 log(f"interrupted: checkpoint saved in {out / CHECKPOINT} after epoch {epoch}; continue with "
                     f"--resume {out}")
                 raise StopBetweenIterations
 
-    if pictures:
-        _final_pictures(out, history)
+    if pictures:  # (also after a Ctrl-C in the run's very last iteration: every epoch is done)
+        _final_pictures(out, history, epoch)
     return {"G": G, "D": D, "trainer": trainer, "epoch": epoch, "out": out, "history": history, "config": config,
             "new_epochs": epoch - (int(state["epoch"]) if state is not None else 0)}
 
@@ -324,13 +350,19 @@ def _progress_bar(total, description):
     return tqdm(total=total, desc=description, unit="it", leave=False)
 
 
-def _final_pictures(out, history):
+def _grids(folder, epochs):
+    """The sample grids of epochs 1..epochs in `folder` (those that are there)."""
+    grids = [folder / f"samples_epoch_{epoch:03d}.png" for epoch in range(1, epochs + 1)]
+    return [grid for grid in grids if grid.exists()]
+
+
+def _final_pictures(out, history, epochs):
     """The GIF of every epoch's grid and the loss plot."""
     from PIL import Image
 
     from ..plots import save_gif
 
-    grids = sorted(out.glob("samples_epoch_*.png"))
+    grids = _grids(out, epochs)
     if grids:
         save_gif([Image.open(p).convert("L") for p in grids], out / "samples.gif", seconds_per_frame=0.5)
     if history["loss_d"]:

@@ -6,10 +6,12 @@ The run folder (--out DIR) gets:
     metrics.jsonl    one JSON line per logged step (V, D(x), D(G(z)), losses, grad norms)
                      and per evaluation (modes covered, high-quality fraction, KL)
     checkpoint.npz   models, optimizers, RNG state and step (exact resume)
+    summary.json     the final evaluation (modes covered, high-quality fraction, KL) and the time taken
     samples.png      real vs generated points
     gan_lab.png      D(x) heatmap, samples and the generator's gradient arrows
     curves.png       V, D(x), D(G(z)) and the mode metrics over training
-    training.gif     the GAN Lab picture over the whole run
+    frames/          the GAN Lab picture at steps/frames-step intervals, one PNG each
+    training.gif     those pictures as one animation, over the whole run (resumes included)
 """
 
 import json
@@ -20,7 +22,7 @@ from .. import autograd as ag
 from .. import backend, gan, nn, optim
 from ..data.toy import TOY_DATASETS, toy_dataset
 from ..metrics import mode_metrics
-from ..serialization import CheckpointError, load
+from ..serialization import CheckpointError, load, require_entries
 from . import environment
 from .interrupt import CtrlC, StopBetweenIterations
 
@@ -193,18 +195,21 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     if not resume and os.path.exists(ckpt_path):  # never overwrite a run: nothing is lost
         raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
                          "or choose another --out")
-    os.makedirs(out, exist_ok=True)
     if resume:
-        state = read_checkpoint(ckpt_path)
+        state = read_checkpoint(ckpt_path)  # (before the folder is made: a mistyped --resume leaves nothing behind)
         config = saved_config(state)
     else:
         config = dict(DEFAULTS, **settings)
+    os.makedirs(out, exist_ok=True)
     config["betas"] = list(config["betas"])
     check_config(config)
     trainer, data = make_trainer(config)
     records = []
     if resume:
-        trainer.load_state_dict(state)
+        try:
+            trainer.load_state_dict(state)
+        except ValueError as e:
+            raise CheckpointError(f"{ckpt_path}: the checkpoint does not fit its toy GAN ({e})") from None
         if trainer.step >= config["steps"]:
             print(f"the run in {out} is complete ({trainer.step} steps): nothing to train. Its length is part of "
                   "its learning-rate schedule, so train longer in a new run with more --steps")
@@ -218,8 +223,10 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
 
     logs = [r for r in records if not r.get("eval")]
     evals = [r for r in records if r.get("eval")]
-    frames = []
+    frames = os.path.join(out, "frames")  # one PNG per picture, so that a resumed run's GIF has them all
     frame_every = max(1, -(-config["steps"] // max(config["frames"], 1)))  # ceil(steps / frames)
+    if pictures:
+        os.makedirs(frames, exist_ok=True)
     with backend.fork_rng(config["seed"] + 1):  # fixed points for the pictures, drawn aside from training's RNG
         view_z = ag.randn(512, config["z_dim"], device=config["device"])
         view_real = data.sample(512)
@@ -249,9 +256,9 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
         if pictures and (step % frame_every == 0 or step == config["steps"]):
             from ..plots import figure_to_image
 
-            frames.append(figure_to_image(picture(step)))
-        if ctrl_c.pressed:  # Ctrl-C during this iteration: stop now that it is complete
-            raise StopBetweenIterations
+            figure_to_image(picture(step)).save(_frame_path(frames, step))
+        if ctrl_c.pressed and step < config["steps"]:  # Ctrl-C during this iteration: stop now that it is complete
+            raise StopBetweenIterations  # (in the last one the run is complete: it ends as usual, pictures and all)
 
     bar = None
     if progress:
@@ -291,11 +298,18 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     with open(os.path.join(out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     if pictures:
-        _save_pictures(out, trainer, data, config, logs, evals, frames, picture)
+        frame_steps = sorted({*range(frame_every, config["steps"] + 1, frame_every), config["steps"]})
+        _save_pictures(out, trainer, data, config, logs, evals, [_frame_path(frames, s) for s in frame_steps], picture)
     return summary
 
 
-def _save_pictures(out, trainer, data, config, logs, evals, frames, picture):
+def _frame_path(folder, step):
+    return os.path.join(folder, f"step_{step:06d}.png")
+
+
+def _save_pictures(out, trainer, data, config, logs, evals, frame_paths, picture):
+    from PIL import Image
+
     from .. import plots
 
     with backend.fork_rng(config["seed"] + 2):
@@ -308,17 +322,23 @@ def _save_pictures(out, trainer, data, config, logs, evals, frames, picture):
     if logs:
         plots.save_figure(plots.plot_curves(logs, evals, title=f"{config['dataset']}, loss {config['loss']}"),
                           os.path.join(out, "curves.png"))
+    frames = []
+    for path in frame_paths:
+        if os.path.exists(path):  # (a run from before frames were kept has those of its last part only)
+            with Image.open(path) as image:
+                frames.append(image.convert("RGB"))
     if frames:
         plots.save_gif(frames, os.path.join(out, "training.gif"))
 
 
 # ------------------------------------------------- checkpoints for the CLI
 def read_checkpoint(path):
-    """Load a toy-run checkpoint; CheckpointError for a missing, foreign or corrupt file."""
+    """Load a toy-run checkpoint; CheckpointError for a missing, foreign, corrupt or incomplete file."""
     state = load(path)
     if not isinstance(state, dict) or state.get("kind") != KIND:
         kind = state.get("kind") if isinstance(state, dict) else None
         raise CheckpointError(f"{path} is a checkpoint of {kind!r}, not of a toy GAN run ({KIND!r})")
+    require_entries(state, path, ("config.dataset", "G", "step"))
     return state
 
 

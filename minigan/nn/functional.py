@@ -4,6 +4,8 @@ The elementwise and reduction ops live in ``minigan.autograd``; this module
 gathers what layers use under PyTorch's names.
 """
 
+import numbers
+
 import numpy as np
 
 from ..autograd import (  # noqa: F401  (re-exported)
@@ -37,8 +39,12 @@ def no_legacy_reduction(name, size_average, reduce):
 
 
 def _check_weight(name, what, weight, input):
-    """A loss's `weight` (or `pos_weight`) must be a tensor of the input's dtype (no silent float64)."""
+    """A loss's `weight` (or `pos_weight`) must be a tensor of the input's dtype (no silent float64) and device."""
     _ag._expect_tensor(weight, f"{name}: {what}")
+    if weight.device != input.device:  # a criterion is not moved by model.to(...): its buffers stay where they were
+        raise RuntimeError(f"{name}: tensors are on two devices, the input on '{input.device}' and the {what} on "
+                           f"'{weight.device}'; move the {what} with .to('{input.device}') (or the loss module "
+                           f"with criterion.to('{input.device}'))")
     if weight.dtype != input.dtype:
         raise TypeError(f"{name}: input dtype {input.dtype} but {what} dtype {weight.dtype}; convert the {what} "
                         f"with .to(minigan.{input.dtype})")
@@ -139,13 +145,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
     As in torch, the target may instead be class probabilities of the logits'
     shape (N, C): the loss of a row is then -sum_c weight_c p_c log softmax(logits)_c.
-    `weight`, `ignore_index` and 'mean' as in ``nll_loss``. `label_smoothing` = e mixes
-    each target with the uniform distribution: (1 - e) times the loss of the label plus
-    e/C times -sum_c weight_c log softmax(logits)_c (torch's formula).
+    `weight`, `ignore_index`, 'mean' and labels out of range (an error on the CPU, a NaN
+    loss on a GPU) as in ``nll_loss``. `label_smoothing` = e mixes each target with the
+    uniform distribution: (1 - e) times the loss of the label plus e/C times
+    -sum_c weight_c log softmax(logits)_c (torch's formula).
     """
     no_legacy_reduction("cross_entropy", size_average, reduce)
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be between 0 and 1, got {label_smoothing!r}")
+    check_label_smoothing("cross_entropy", label_smoothing)
     idx = _labels(input, target, "cross_entropy", "logits")
     logp = log_softmax(input, dim=1)
     weight = _class_weight("cross_entropy", weight, logp)
@@ -162,12 +168,25 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
     `weight` (one per class) scales each sample's loss by its label's weight, and 'mean' then
     divides by the sum of those weights; samples labelled `ignore_index` count for nothing
-    (their loss is 0, and they are left out of the mean).
+    (their loss is 0, and they are left out of the mean; when every sample is, the mean is
+    NaN, with zero gradients, as torch's). A label outside 0..C-1 is an error on the CPU;
+    on a GPU checking it would wait for the device at every call, so such a sample's loss
+    (and with it the mean or sum) is NaN instead, which stops GANTrainer at that step
+    (CuPy's indexing would otherwise wrap the label around to another class without a word).
     """
     no_legacy_reduction("nll_loss", size_average, reduce)
     labels = _labels(input, target, "nll_loss", "log_probs")
     return _nll(input, labels, reduction, "nll_loss", "log_probs", _class_weight("nll_loss", weight, input),
                 ignore_index)
+
+
+def check_label_smoothing(name, label_smoothing):
+    """A clear error unless `label_smoothing` is a number between 0 and 1."""
+    if not isinstance(label_smoothing, numbers.Real):
+        raise TypeError(f"{name}: label_smoothing must be a number between 0 and 1, got "
+                        f"{type(label_smoothing).__name__} {label_smoothing!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be between 0 and 1, got {label_smoothing!r}")
 
 
 def _class_weight(name, weight, scores):
@@ -199,7 +218,7 @@ def _nll(logp, idx, reduction, name, what, weight=None, ignore_index=-100, label
     """-weight[label_i] logp[i, label_i] for each row i, reduced: the part cross_entropy and nll_loss share.
 
     Rows labelled `ignore_index` get 0; 'mean' divides by the sum of the rows' weights (their
-    count without `weight`), as torch's.
+    count without `weight`), as torch's. On a GPU a label out of range gets a NaN weight.
     """
     n, c = logp.shape
     if idx.dtype.kind not in "iu" or tuple(idx.shape) != (n,):
@@ -211,23 +230,33 @@ def _nll(logp, idx, reduction, name, what, weight=None, ignore_index=-100, label
             + ("; convert float labels with .long()" if wrong_type and tuple(idx.shape) == (n,) else ""))
     xp = backend.xp_of(idx)
     keep = idx != ignore_index
+    bad = None
     if xp is np:  # the range check reads two numbers: on a GPU, where that waits for the device, it is skipped
         used = idx[keep]
         if used.size and (int(used.min()) < 0 or int(used.max()) >= c):
             raise ValueError(f"{name}: labels must lie in 0..{c - 1} for {c} classes, got {int(used.min())}.."
                              f"{int(used.max())} (labels equal to ignore_index={ignore_index} are skipped)")
-    safe = xp.where(keep, idx, 0)  # any class for the ignored rows: their weight is 0
+    else:  # ...so a label out of range is marked on the device, and its row's weight made NaN below
+        bad = keep & ((idx < 0) | (idx >= c))
+    # any class for the ignored rows (their weight is 0); clipped, since CuPy wraps an index out of range around
+    safe = xp.clip(xp.where(keep, idx, 0), 0, c - 1)
     picked = _ag.getitem(logp, (_ag.arange(n, device=logp.device).data, safe))
     row_weight = keep.astype(logp.dtype) if weight is None else weight[safe] * keep
+    if bad is not None:
+        row_weight = xp.where(bad, np.nan, row_weight).astype(logp.dtype)  # a NaN loss, never another class's
     loss = -picked * _ag.Tensor(row_weight)
     if label_smoothing:
         scaled = logp if weight is None else logp * _ag.Tensor(weight)
         smooth = -_ag.sum(scaled, dim=1) * _ag.Tensor(keep.astype(logp.dtype))
         loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
     check_reduction(name, reduction)
-    if reduction == "mean":  # no rows counted: 0 / 0 = NaN, as torch gives (without NumPy's warning)
-        with np.errstate(invalid="ignore"):
-            return _ag.sum(loss) / _ag.Tensor(xp.asarray(row_weight.sum()))
+    if reduction == "mean":
+        # no rows counted (all ignored): NaN, as torch gives, but gradients 0, not 0 / 0; decided on the device
+        total = row_weight.sum()
+        none = total == 0
+        divisor = xp.where(none, 1, total).astype(logp.dtype)
+        nan_if_none = xp.where(none, np.nan, 0).astype(logp.dtype)
+        return _ag.sum(loss) / _ag.Tensor(divisor) + _ag.Tensor(nan_if_none)
     return _ag.reduce_loss(loss, reduction, name)
 
 

@@ -3,10 +3,13 @@
 Each fills a tensor in place (a Tensor or Parameter, or its ``.data`` array, which is
 what PyTorch code passes as ``m.weight.data``) and returns it. Random fills draw from
 minigan's seeded generator for the tensor's device, so ``manual_seed`` makes them repeatable.
-No graph is recorded: initialising is not part of the model's computation.
+No graph is recorded: initialising is not part of the model's computation. A fill counts as an
+in-place change of the tensor (as ``x[...] = v`` does), so a graph that used the old values refuses to
+backpropagate instead of giving gradients of values that are no longer there.
 """
 
 import math
+import numbers
 
 import numpy as np
 
@@ -24,31 +27,49 @@ def _array(tensor):
     return array
 
 
+def _numbers(function, **values):
+    """A clear error unless every value is a number (None would fill with NaN, a string fail inside NumPy)."""
+    for name, value in values.items():
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"{function}: {name} must be a number, got {type(value).__name__} {value!r}")
+
+
+def _filled(tensor):
+    """Count the fill as an in-place change of a Tensor (an array has no count) and hand the tensor back."""
+    if isinstance(tensor, Tensor):
+        tensor._version += 1
+    return tensor
+
+
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with draws from N(mean, std^2)."""
+    _numbers("normal_", mean=mean, std=std)
     array = _array(tensor)
     draws = backend.standard_normal(backend.device_of(array), array.shape, array.dtype)
     draws *= std
     if mean:
         draws += mean
     array[...] = draws
-    return tensor
+    return _filled(tensor)
 
 
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with draws from U(a, b)."""
+    _numbers("uniform_", a=a, b=b)
     array = _array(tensor)
     draws = backend.generator(backend.device_of(array)).random(array.shape, dtype=array.dtype)
     draws *= b - a
     draws += a
     array[...] = draws
-    return tensor
+    return _filled(tensor)
 
 
 def constant_(tensor, val):
-    """Fill with the value `val`."""
+    """Fill with the value `val` (a number, or a tensor of one element)."""
+    if not (isinstance(val, Tensor) and val.data.size == 1):
+        _numbers("constant_", val=val)
     _array(tensor)[...] = val
-    return tensor
+    return _filled(tensor)
 
 
 def zeros_(tensor):
@@ -139,7 +160,7 @@ def eye_(tensor):
     if array.ndim != 2:
         raise ValueError(f"eye_: needs a 2-D weight, got shape {tuple(array.shape)}")
     array[...] = backend.xp_of(array).eye(*array.shape, dtype=array.dtype)
-    return tensor
+    return _filled(tensor)
 
 
 def orthogonal_(tensor, gain=1.0, generator=None):
@@ -160,12 +181,13 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     q, r = xp.linalg.qr(tall)
     q *= xp.sign(xp.diagonal(r))  # QR's signs are arbitrary; this choice makes Q uniform over orthogonal matrices
     array[...] = (q if rows >= cols else q.T).reshape(array.shape) * float(gain)
-    return tensor
+    return _filled(tensor)
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     """N(mean, std^2) conditioned on [a, b] (absolute bounds, as torch's ``trunc_normal_``): draws outside are redrawn."""
     _no_generator(generator, "trunc_normal_")
+    _numbers("trunc_normal_", mean=mean, std=std, a=a, b=b)
     if not a < b:
         raise ValueError(f"trunc_normal_: the bounds must satisfy a < b, got a={a}, b={b}")
     array = _array(tensor)
@@ -177,4 +199,4 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
         values[outside] = redraw
         outside = (values < a) | (values > b)
     array[...] = values
-    return tensor
+    return _filled(tensor)

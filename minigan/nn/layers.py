@@ -1,7 +1,9 @@
 """Dense layers, activations and containers (PyTorch's names and layouts)."""
 
 import math
+import numbers
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from .. import autograd as ag
 from .. import backend
@@ -16,8 +18,20 @@ def _init_uniform(shape, bound):
 
 def _place(module, device, dtype):
     """PyTorch's factory arguments of a layer: move or cast its freshly initialised weights (and buffers)."""
+    if dtype is not None and ag._resolve_dtype(dtype).name not in ag._FLOAT_DTYPES:
+        raise TypeError(f"{type(module).__name__}: dtype must be a floating type (minigan.float32, float64 or "
+                        f"float16), got {dtype}; weights are learned from gradients, and an integer or bool weight "
+                        "has none (its values would be truncated)")
     if device is not None or dtype is not None:
         module.to(device=device, dtype=dtype)
+
+
+def _check_numbers(layer, **values):
+    """Raise a clear error at construction unless every given setting (a slope, a scale, ...) is a number."""
+    for what, value in values.items():
+        if not isinstance(value, numbers.Real) or isinstance(value, bool):
+            hint = "; for the inplace flag write inplace=True" if isinstance(value, bool) else ""
+            raise TypeError(f"{layer}: {what} must be a number, got {type(value).__name__} {value!r}{hint}")
 
 
 def _check_sizes(layer, **sizes):
@@ -76,6 +90,7 @@ class LeakyReLU(Module):
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
+        _check_numbers("LeakyReLU", negative_slope=negative_slope)
         self.negative_slope, self.inplace = negative_slope, bool(inplace)
 
     def forward(self, x):
@@ -95,6 +110,7 @@ class ELU(Module):
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
+        _check_numbers("ELU", alpha=alpha)
         self.alpha, self.inplace = alpha, bool(inplace)
 
     def forward(self, x):
@@ -264,8 +280,7 @@ class ModuleList(Module):
 
     def __init__(self, modules=()):
         super().__init__()
-        for m in modules:
-            self.append(m)
+        self.extend(modules)
 
     def append(self, m):
         self.add_module(str(len(self._modules)), m)
@@ -273,6 +288,9 @@ class ModuleList(Module):
 
     def extend(self, modules):
         """Append each module of an iterable, in order (as ``list.extend``); returns self."""
+        if not isinstance(modules, Iterable):  # ModuleList(layer) for ModuleList([layer])
+            raise TypeError(f"ModuleList.extend should be called with an iterable, but got {type(modules).__name__}; "
+                            "put the modules in a list: nn.ModuleList([layer])")
         for m in modules:
             self.append(m)
         return self
@@ -380,6 +398,9 @@ class Embedding(Module):
 
     ``padding_idx``: that row starts at zero and gets no gradient, as in torch. torch's
     ``max_norm``, ``scale_grad_by_freq`` and ``sparse`` are accepted at their defaults only.
+    An id out of range is an error on the CPU; on a GPU checking it would copy the ids to the
+    host at every call, and CuPy would silently wrap it around to another row, so its row
+    comes out NaN instead (a NaN loss, which stops GANTrainer at that step).
     """
 
     def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
@@ -407,13 +428,19 @@ class Embedding(Module):
         if getattr(raw, "dtype", None) is None or raw.dtype.kind not in "iu":
             got = getattr(raw, "dtype", type(raw).__name__)
             raise TypeError(f"{name}: ids must be an integer array or Tensor, got {got}")
-        # checked on the CPU only: on a GPU the check would copy the ids to the host at every call
-        if backend.device_of(raw) == "cpu" and raw.size and not 0 <= raw.min() <= raw.max() < self.num_embeddings:
-            raise IndexError(
-                f"{name}: ids must lie in [0, {self.num_embeddings}), got ids from {raw.min()} to {raw.max()}; "
-                "are the labels numbered from 1, or is num_embeddings too small?"
-            )
+        bad = None
+        if backend.device_of(raw) == "cpu":
+            if raw.size and not 0 <= raw.min() <= raw.max() < self.num_embeddings:
+                raise IndexError(
+                    f"{name}: ids must lie in [0, {self.num_embeddings}), got ids from {raw.min()} to {raw.max()}; "
+                    "are the labels numbered from 1, or is num_embeddings too small?"
+                )
+        else:  # on a GPU the check would copy the ids to the host: bad ids are clipped, and their rows made NaN
+            bad = (raw < 0) | (raw >= self.num_embeddings)
+            ids = backend.xp_of(raw).clip(raw, 0, self.num_embeddings - 1)
         rows = ag.getitem(self.weight, ids)
+        if bad is not None:
+            rows = ag.where(bad[..., None], float("nan"), rows)
         if self.padding_idx is None:
             return rows
         # the same values, but the padding rows come from a detached copy: their gradient stops here

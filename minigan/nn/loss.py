@@ -64,14 +64,14 @@ class MSELoss(_Loss):
 class CrossEntropyLoss(_WeightedLoss):
     """Softmax cross-entropy of (N, C) logits against integer labels (N,) or class probabilities (N, C).
 
-    `weight` (one per class), `ignore_index` and `label_smoothing` as in F.cross_entropy.
+    `weight` (one per class), `ignore_index` and `label_smoothing` as in F.cross_entropy; a label
+    out of range is an error on the CPU and a NaN loss on a GPU (see F.nll_loss).
     """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):
         super().__init__(weight, size_average, reduce, reduction)
-        if not 0.0 <= label_smoothing <= 1.0:
-            raise ValueError(f"CrossEntropyLoss: label_smoothing must be between 0 and 1, got {label_smoothing!r}")
+        F.check_label_smoothing("CrossEntropyLoss", label_smoothing)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
@@ -89,7 +89,7 @@ class L1Loss(_Loss):
 class NLLLoss(_WeightedLoss):
     """Negative log-likelihood of integer labels under (N, C) log-probabilities: F.nll_loss (after LogSoftmax).
 
-    `weight` (one per class) and `ignore_index` as in F.nll_loss.
+    `weight` (one per class), `ignore_index` and labels out of range (a NaN loss on a GPU) as in F.nll_loss.
     """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):

@@ -1,16 +1,22 @@
 """Dropout, Dropout2d, Unflatten, padding (ZeroPad2d, ReflectionPad2d, ReplicationPad2d), resizing and pooling
 (pad, interpolate, Upsample, PixelShuffle, AvgPool2d, MaxPool2d), Softmax."""
 
+import numbers
+
 import numpy as np
 
 from .. import autograd as ag
 from .. import backend
 from ..autograd import Function, Tensor
-from ..conv import _pair, col2im, conv2d, conv_output_size
+from ..conv import _is_int, _pair, col2im, conv2d, conv_output_size
+from .layers import _check_sizes
 from .module import Module
 
 
 def _check_p(p, name):
+    if not isinstance(p, numbers.Real):
+        raise TypeError(f"{name}: p must be a number between 0 and 1 (the probability of zeroing a value), "
+                        f"got {type(p).__name__} {p!r}")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: p must be between 0 and 1, got {p}")
     return float(p)  # a NumPy float64 p would make the scale, and with it the result, float64 (NumPy 2)
@@ -146,6 +152,9 @@ def _border_pad(input, widths, mode):
         if before == after == 0:
             continue
         n = input.shape[axis]
+        if n == 0:  # no edge pixel to copy (torch refuses it too)
+            raise ValueError(f"pad: mode={mode!r} copies the edge pixels of axis {axis}, but it has size 0 "
+                             f"(input shape {tuple(input.shape)}); an empty map has none (mode='constant' pads it)")
         most = {"reflect": n - 1, "circular": n, "replicate": None}[mode]  # reflect never repeats the edge pixel
         if min(before, after) < 0 or (most is not None and max(before, after) > most):
             limit = "" if most is None else f" and at most {most}"
@@ -189,6 +198,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     spatial = input.shape[2:]
     if size is not None:
         size = (size,) * len(spatial) if isinstance(size, (int, np.integer)) else tuple(size)
+        if len(size) != len(spatial) or not all(_is_int(n) and n >= 1 for n in size):
+            raise ValueError(f"interpolate: size must give {len(spatial)} positive int lengths, one per spatial axis "
+                             f"of the input shape {tuple(input.shape)}, got {size}")
     else:
         factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
     if mode == "nearest":
@@ -271,8 +283,9 @@ def pixel_shuffle(input, upscale_factor):
     """(N, C r^2, H, W) -> (N, C, H r, W r): each group of r^2 channels becomes an r x r block of pixels (SRGAN's
     upsampling). Only a reshape, a permute and a reshape, so the gradient is the same shuffle backwards."""
     ag._expect_tensor(input, "pixel_shuffle")
+    _check_sizes("pixel_shuffle", upscale_factor=upscale_factor)  # int(1.5) would quietly shuffle by 1
     r = int(upscale_factor)
-    if input.ndim != 4 or r < 1 or input.shape[1] % (r * r):
+    if input.ndim != 4 or input.shape[1] % (r * r):
         raise ValueError(f"pixel_shuffle: expected (N, C * {r}^2, H, W) with r = {r}, got shape {tuple(input.shape)}")
     n, c, h, w = input.shape
     blocks = ag.reshape(input, n, c // (r * r), r, r, h, w)
@@ -284,6 +297,7 @@ class PixelShuffle(Module):
 
     def __init__(self, upscale_factor):
         super().__init__()
+        _check_sizes("PixelShuffle", upscale_factor=upscale_factor)
         self.upscale_factor = upscale_factor
 
     def forward(self, x):

@@ -7,11 +7,13 @@ with PyTorch's key names (``"0.weight"``, ``"block.1.bias"``, ...).
 """
 
 from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+from pathlib import PurePath
 
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor, device_and_dtype
+from ..autograd import _FLOAT_DTYPES, Tensor, device_and_dtype
 
 # what load_state_dict returns: the keys it did not find, and the keys it did not use (PyTorch's fields)
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -267,16 +269,36 @@ class Module:
         return self.train(False)
 
     def to(self, device=None, dtype=None, non_blocking=False):
-        """Move (and/or cast) every parameter and buffer in place; returns self (``model.to(minigan.float64)`` too)."""
+        """Move (and/or cast) every parameter and buffer in place; returns self (``model.to(minigan.float64)`` too).
+
+        `dtype` must be a float dtype; integer buffers (batch norm's count) keep theirs, as in torch. A tensor
+        given new memory counts an in-place change: a graph that used it can no longer backpropagate.
+        """
         device, dtype = device_and_dtype(device, dtype)
+        if isinstance(device, str) and device.startswith(("float", "int", "uint", "bool", "complex")):
+            device, dtype = None, device  # a dtype minigan does not know ("float128"), refused below
+        if dtype is not None:
+            try:
+                dtype = np.dtype(dtype)
+            except TypeError:
+                pass
+            if getattr(dtype, "name", None) not in _FLOAT_DTYPES:
+                raise TypeError(
+                    f"{type(self).__name__}.to: a module only takes floating dtypes (minigan.float32, float64 or "
+                    f"float16), got {dtype}; an integer or bool weight would be truncated and has no gradient "
+                    "(torch refuses it too). To convert a tensor, use x.to(dtype) or x.long()"
+                )
         if device is not None:
             device = backend.check_device(device)
         for m in self.modules():
             for t in [t for t in list(m._parameters.values()) + list(m._buffers.values()) if t is not None]:
+                before = t.data
                 if device is not None:
                     t.data = backend.to_device(t.data, device)
-                if dtype is not None and t.data.dtype.kind == "f":
+                if dtype is not None and t.data.dtype.kind == "f" and t.data.dtype != dtype:
                     t.data = t.data.astype(dtype)
+                if t.data is not before:  # new memory (a no-op move or cast keeps the old)
+                    t._version += 1
                 if t.grad is not None:
                     t.grad = Tensor(backend.to_device(t.grad.data, t.device).astype(t.data.dtype))
         return self
@@ -321,6 +343,10 @@ class Module:
         for p in self.parameters():
             if set_to_none:
                 p.grad = None
+            elif p.grad is not None and (p.grad.grad_fn is not None or p.grad.requires_grad):
+                # a grad from backward(create_graph=True) holds its graph: a fresh zero tensor lets it go
+                # (as torch's zero_grad detaches it), where zeroing in place would keep it for ever
+                p.grad = Tensor(backend.xp_of(p.grad.data).zeros_like(p.grad.data))
             elif p.grad is not None:
                 p.grad.data[...] = 0
 
@@ -344,8 +370,11 @@ class Module:
         return out
 
     def state_dict(self):
-        """Ordered name -> Tensor of every parameter and persistent buffer (shares memory, like torch)."""
-        return OrderedDict((k, Tensor(t.data)) for k, t in self._saved().items())
+        """Ordered name -> Tensor of every parameter and persistent buffer (shares memory, like torch).
+
+        Each is ``t.detach()``: it shares the count of in-place changes too, so a change made through it is seen.
+        """
+        return OrderedDict((k, t.detach()) for k, t in self._saved().items())
 
     def _fill_state_dict(self, state_dict, prefix):
         """Add to `state_dict` (in place) what an older checkpoint of this layer lacks; its keys start with `prefix`.
@@ -362,6 +391,14 @@ class Module:
         With strict=False, missing and unexpected keys are allowed (mis-shaped
         ones are not). Returns (missing_keys, unexpected_keys), as PyTorch does.
         """
+        if not isinstance(state_dict, Mapping):
+            hint = ("as model.state_dict() or minigan.load(path) returns" if not isinstance(state_dict, (str, PurePath))
+                    else f"load the file first, model.load_state_dict(minigan.load({str(state_dict)!r}))")
+            raise TypeError(f"{type(self).__name__}.load_state_dict expects a dict of name -> tensor or array; "
+                            f"got {type(state_dict).__name__}: {hint}")
+        if {"state", "param_groups"} <= set(state_dict):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: got an optimizer's state_dict (keys 'state' and "
+                            "'param_groups'); give it to optimizer.load_state_dict, and this model its own state_dict")
         state_dict = OrderedDict(state_dict)  # a copy: what _fill_state_dict adds stays out of the caller's dict
         for mod_name, mod in self.named_modules(remove_duplicate=False):
             mod._fill_state_dict(state_dict, f"{mod_name}." if mod_name else "")
@@ -391,7 +428,8 @@ class Module:
             if k in state_dict:
                 v = state_dict[k]
                 v = v.data if isinstance(v, Tensor) else v
-                t.data = backend.asarray(v, dtype=t.data.dtype, device=t.device).copy()
+                t.data[...] = backend.asarray(v, dtype=t.data.dtype, device=t.device)  # into the same memory, as torch
+                t._version += 1  # an in-place change: a graph that used the old values can no longer backpropagate
         return IncompatibleKeys(missing, unexpected)
 
     # -- printing ---------------------------------------------------------

@@ -21,6 +21,9 @@ same layer composed from ~10 elementary ops gives the same numbers, but its
 backward makes about three times as many passes over the data.
 """
 
+import math
+import numbers
+
 import numpy as np
 
 from .. import autograd as ag
@@ -47,7 +50,7 @@ def _sums(a, axes, b=None):
 class BatchNormTrain(Function):
     """y = (x - mean) / sqrt(var + eps) * gamma + beta, with the batch's per-channel mean and (biased) variance.
 
-    gamma and beta are optional (affine=False; or beta alone, bias=False). After the call, ``mean`` and
+    gamma and beta are optional (affine=False; or gamma alone, bias=False). After the call, ``mean`` and
     ``var`` hold the batch statistics (arrays) for the running averages.
     """
 
@@ -121,10 +124,17 @@ class BatchNormTrain(Function):
         return gx, ggamma, gbeta
 
 
-def _check_dtypes(name, x, **tensors):
-    """A clear error naming the layer unless each given tensor (weight, bias, running statistics) has x's dtype."""
+def _check_params(name, x, **tensors):
+    """A clear error naming the layer unless each given tensor (weight, bias, running statistics) is a Tensor on
+    x's device, of x's dtype."""
     for what, t in tensors.items():
-        if t is not None and t.dtype != x.dtype:
+        if t is None:
+            continue
+        ag._expect_tensor(t, f"{name}: {what}")
+        if t.device != x.device:  # the running statistics are raw arrays inside: CuPy's error would not say which
+            raise RuntimeError(f"{name}: tensors are on two devices, the input on '{x.device}' and {what} on "
+                               f"'{t.device}'; move {what} with .to('{x.device}') (a layer: model.to('{x.device}'))")
+        if t.dtype != x.dtype:
             fix = f"convert the input with .to(minigan.{t.dtype})"
             if x.dtype.kind == "f":
                 fix += ", or the layer with " + {"float64": "model.double()", "float32": "model.float()"}.get(
@@ -144,7 +154,12 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
     count = x.numel() // x.shape[1]  # values per channel
-    _check_dtypes(name, x, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
+    per_channel = dict(weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
+    _check_params(name, x, **per_channel)
+    for what, t in per_channel.items():
+        if t is not None and tuple(t.shape) != (x.shape[1],):
+            raise ValueError(f"{name}: {what} must hold one value per channel, shape ({x.shape[1]},) for input shape "
+                             f"{tuple(x.shape)}, got shape {tuple(t.shape)}")
     if training:
         if count < 2:
             raise ValueError(
@@ -194,6 +209,9 @@ class _BatchNorm(Module):
                  dtype=None, *, bias=True):
         super().__init__()
         _check_sizes(type(self).__name__, num_features=num_features)
+        if not isinstance(eps, numbers.Real) or not (momentum is None or isinstance(momentum, numbers.Real)):
+            raise TypeError(f"{type(self).__name__}: eps and momentum must be numbers (momentum may be None), "
+                            f"got eps={eps!r}, momentum={momentum!r}")
         if not eps > 0 or not (momentum is None or 0 <= momentum <= 1):
             raise ValueError(
                 f"{type(self).__name__}: need eps > 0 and 0 <= momentum <= 1 (or None), got eps={eps}, momentum={momentum}"
@@ -268,9 +286,10 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="laye
     """
     ag._expect_tensor(x, name)
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    _check_normalized_shape(name, shape)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ValueError(f"{name}: expected an input whose last axes are {shape}, got shape {tuple(x.shape)}")
-    _check_dtypes(name, x, weight=weight, bias=bias)
+    _check_params(name, x, weight=weight, bias=bias)
     y = _standardize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
     if weight is not None:
         y = y * weight
@@ -279,12 +298,20 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="laye
     return y
 
 
+def _check_normalized_shape(name, shape):
+    """Layer norm over no axes would normalise each value by itself (all zeros): refused, as torch refuses it."""
+    if not shape:
+        raise ValueError(f"{name}: normalized_shape must name at least one axis, got (); LayerNorm(C) normalises "
+                         "the last axis of size C, LayerNorm((C, H, W)) the last three")
+
+
 class LayerNorm(Module):
     """Layer norm (Ba et al. 2016) over the last axes, with a learned scale and shift of that shape."""
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
         self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        _check_normalized_shape("LayerNorm", self.normalized_shape)
         _check_sizes("LayerNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(self.normalized_shape)})
         self.eps, self.elementwise_affine = eps, elementwise_affine
         self.weight = Parameter(ag.ones(*self.normalized_shape)) if elementwise_affine else None
@@ -314,7 +341,12 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
         raise NotImplementedError(f"{name}: running statistics are not supported; use each input's own statistics")
     if x.ndim < 3:
         raise ValueError(f"{name}: expected (N, C, ...) with spatial axes, got shape {tuple(x.shape)}")
-    _check_dtypes(name, x, weight=weight, bias=bias)
+    if math.prod(x.shape[2:]) < 2:  # torch's check: one pixel normalised by itself is 0, whatever the input
+        raise ValueError(f"{name}: expected more than 1 spatial element, got input shape {tuple(x.shape)}; each "
+                         "channel of each image is normalised over its own pixels (in training and eval mode), so "
+                         "one pixel would become 0, the output the bias alone, with no gradient: feed a larger map, "
+                         "or leave the norm out at this layer (pix2pix's innermost layer has none)")
+    _check_params(name, x, weight=weight, bias=bias)
     return _per_channel_affine(_standardize(x, tuple(range(2, x.ndim)), eps), weight, bias)
 
 
@@ -367,7 +399,7 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise ValueError(f"{name}: expected (N, C, ...) with C divisible by num_groups={num_groups}, "
                          f"got shape {tuple(x.shape)}")
-    _check_dtypes(name, x, weight=weight, bias=bias)
+    _check_params(name, x, weight=weight, bias=bias)
     grouped = ag.reshape(x, x.shape[0], num_groups, -1)
     return _per_channel_affine(ag.reshape(_standardize(grouped, (2,), eps), *x.shape), weight, bias)
 

@@ -10,7 +10,14 @@ from .conv import ConvTranspose2d
 from .module import Parameter
 
 
-def _grads(parameters):
+def _grads(parameters, function):
+    """The gradients of `parameters` (a Tensor or an iterable of them), with Adam's hints for a model passed whole."""
+    if hasattr(parameters, "parameters") and hasattr(parameters, "named_modules"):
+        raise TypeError(f"{function}: got the module {type(parameters).__name__} itself; pass its parameters, "
+                        f"{function}(model.parameters(), ...)")
+    if callable(parameters):
+        raise TypeError(f"{function}: got the method {getattr(parameters, '__name__', parameters)!r} itself; "
+                        "call it, model.parameters() with the parentheses")
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     return [p.grad for p in parameters if p.grad is not None]
 
@@ -24,10 +31,14 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     """
     if not (isinstance(max_norm, numbers.Real) and max_norm >= 0):  # a negative bound would flip every gradient
         raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
-    grads = _grads(parameters)
+    grads = _grads(parameters, "clip_grad_norm_")
     norm_type = float(norm_type)
     if not grads:
         return ag.tensor(0.0)
+    devices = sorted({g.device for g in grads})
+    if len(devices) > 1:  # one norm over all of them: the arrays must meet on one device
+        raise RuntimeError(f"clip_grad_norm_: the gradients are on several devices ({', '.join(devices)}); "
+                           "move the whole model to one device first, model.to(device)")
     with ag.no_grad():
         xp = backend.xp_of(grads[0].data)
         if norm_type == math.inf:
@@ -50,8 +61,10 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient entry to [-clip_value, clip_value], in place."""
+    if not (isinstance(clip_value, numbers.Real) and clip_value >= 0):  # a negative bound would flip gradients' signs
+        raise ValueError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
     clip_value = float(clip_value)
-    for g in _grads(parameters):
+    for g in _grads(parameters, "clip_grad_value_"):
         backend.xp_of(g.data).clip(g.data, -clip_value, clip_value, out=g.data)
 
 
@@ -111,6 +124,8 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     weight = module._parameters.get(name)
     if weight is None:
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter {name!r}")
+    if not (isinstance(n_power_iterations, numbers.Integral) and n_power_iterations > 0):  # 0: sigma never refined
+        raise ValueError(f"spectral_norm: n_power_iterations must be a whole number > 0, got {n_power_iterations!r}")
     if dim is None:
         dim = 1 if isinstance(module, ConvTranspose2d) else 0  # the axis of a transposed conv's outputs
     eps = float(eps)  # a NumPy float64 eps would make u and v float64 (NumPy 2's promotion)

@@ -26,6 +26,8 @@ class Optimizer:
 
     # settings added after checkpoints were first written: a saved state without them loads with their defaults
     _later_settings = {}
+    # settings that name the update rule itself (AdamW's decoupled decay): a saved state must agree
+    _rule = {}
 
     def __init__(self, params, defaults):
         name = type(self).__name__
@@ -59,6 +61,13 @@ class Optimizer:
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name} expects Tensors/Parameters, got {type(p).__name__}")
+            if not p.is_leaf:  # backward fills the .grad of leaves only: it would never be stepped
+                raise ValueError(
+                    f"{name}: can't optimize a non-leaf Tensor: the tensor of shape {tuple(p.shape)} is the result of "
+                    f"an op (grad_fn={p.grad_fn!r}), so backward never fills its .grad and it would not train; make "
+                    "it a leaf: compute the value first, then ask for gradients, "
+                    "w = (minigan.randn(3, 1) * 0.1).requires_grad_(), or wrap it, nn.Parameter(...)"
+                )
             if id(p) in seen:  # it would be stepped twice per step()
                 raise ValueError(f"{name}: a parameter of shape {tuple(p.shape)} is given twice; "
                                  "each parameter may appear in one group, once")
@@ -73,6 +82,10 @@ class Optimizer:
             for p in g["params"]:
                 if set_to_none:
                     p.grad = None
+                elif p.grad is not None and (p.grad.grad_fn is not None or p.grad.requires_grad):
+                    # a grad from backward(create_graph=True) holds its graph: a fresh zero tensor lets it go
+                    # (as torch's zero_grad detaches it), where zeroing in place would keep it for ever
+                    p.grad = Tensor(backend.xp_of(p.grad.data).zeros_like(p.grad.data))
                 elif p.grad is not None:
                     p.grad.data[...] = 0
 
@@ -84,6 +97,9 @@ class Optimizer:
                     continue
                 if p.grad.device != p.device:
                     raise RuntimeError(f"{type(self).__name__}: parameter on '{p.device}' but its grad on '{p.grad.device}'")
+                if p.grad.shape != p.shape:  # the update would broadcast it without a word
+                    raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape {p.shape} has a grad of "
+                                       f"shape {p.grad.shape}; a gradient must have its parameter's shape")
                 self._update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
                 p._version += 1  # an in-place change: a graph that used the old value can no longer backpropagate
 
@@ -113,6 +129,14 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
+        name = type(self).__name__
+        if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+            got = (type(state_dict).__name__ if not isinstance(state_dict, dict) else "an empty dict" if not state_dict
+                   else f"a dict with keys {', '.join(map(str, list(state_dict)[:4]))}")
+            raise TypeError(f"{name}.load_state_dict expects an optimizer's state_dict, a dict with 'state' and "
+                            f"'param_groups' as optimizer.state_dict() returns (or minigan.load(path)[key] of a "
+                            f"checkpoint that saved one); got {got}. A model's state_dict goes to "
+                            "model.load_state_dict")
         params = self._all_params()
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or [len(g["params"]) for g in groups] != [
@@ -128,6 +152,12 @@ class Optimizer:
                 f"{type(self).__name__}.load_state_dict: the state has settings {sorted(theirs_keys)} but this "
                 f"optimizer has {sorted(mine_keys)}; was it saved from another kind of optimizer?"
             )
+        for theirs in groups:
+            for k, ours in self._rule.items():
+                if theirs[k] != ours:
+                    raise ValueError(f"{name}.load_state_dict: the state has {k}={theirs[k]!r}, this {name} "
+                                     f"{ours!r}: it was saved from another kind of optimizer (decoupled_weight_decay "
+                                     "is True for AdamW, False for Adam); load it into the kind that saved it")
         for mine, theirs in zip(self.param_groups, groups):
             for k, v in theirs.items():
                 if k != "params":
@@ -193,16 +223,23 @@ class Adam(Optimizer):
     amsgrad=True (Reddi et al.) divides by the largest v seen so far instead of v.
     """
 
-    _later_settings = {"amsgrad": False}
+    # torch records the rule in each group as decoupled_weight_decay (False here, True for AdamW)
+    _rule = {"decoupled_weight_decay": False}
+    _later_settings = {"amsgrad": False, **_rule}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad)))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad),
+                                      **self._rule))
 
     def _check_settings(self, group):
         betas = group["betas"]
         if not (isinstance(betas, (tuple, list)) and len(betas) == 2):
             raise ValueError(f"{type(self).__name__}: betas must be a pair (beta1, beta2), got {betas!r}")
         group["betas"] = tuple(betas)
+        decoupled = group["decoupled_weight_decay"]
+        if decoupled != self._rule["decoupled_weight_decay"]:  # the class decides the rule
+            raise ValueError(f"{type(self).__name__}: decoupled_weight_decay={decoupled!r} is "
+                             f"{'AdamW' if decoupled else 'Adam'}'s rule; use optim.{'AdamW' if decoupled else 'Adam'}")
         at_least_0, below_1 = (lambda v: v >= 0, ">= 0"), (lambda v: 0 <= v < 1, "in [0, 1)")
         rules = {"lr": at_least_0, "betas[0]": below_1, "betas[1]": below_1, "eps": at_least_0, "weight_decay": at_least_0}
         _settings_are(type(self).__name__, dict(group, **{"betas[0]": betas[0], "betas[1]": betas[1]}), rules)
@@ -228,7 +265,7 @@ class Adam(Optimizer):
         m *= b1
         m += (1.0 - b1) * g
         v *= b2
-        v += (1.0 - b2) * (g * g)
+        v += (1.0 - b2) * g * g  # left to right, as torch: (1 - b2) * g first, so g near 1e19 does not overflow
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         denom = xp.sqrt(v)
@@ -245,6 +282,9 @@ class AdamW(Adam):
     (Adam's own weight_decay adds weight_decay * p to the gradient instead, which
     Adam's division by sqrt(v) then rescales). Note the default weight_decay=1e-2.
     """
+
+    _rule = {"decoupled_weight_decay": True}
+    _later_settings = {"amsgrad": False, **_rule}
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
@@ -282,7 +322,7 @@ class RMSprop(Optimizer):
         state["step"] += 1
         square_avg = state["square_avg"]
         square_avg *= alpha
-        square_avg += (1.0 - alpha) * (g * g)
+        square_avg += (1.0 - alpha) * g * g  # left to right, as torch (see Adam)
         if group["centered"]:
             grad_avg = state["grad_avg"]
             grad_avg += (1.0 - alpha) * (g - grad_avg)  # torch's lerp

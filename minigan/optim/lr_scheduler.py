@@ -21,6 +21,16 @@ import types
 from collections import Counter
 
 
+def _check_state(scheduler, state_dict):
+    """A clear error for anything but a scheduler's state_dict (updating attributes from it would go unnoticed)."""
+    if not (isinstance(state_dict, dict) and {"last_epoch", "base_lrs"} <= set(state_dict)):
+        got = (type(state_dict).__name__ if not isinstance(state_dict, dict) else "an empty dict" if not state_dict
+               else f"a dict with keys {', '.join(map(str, list(state_dict)[:4]))}")
+        raise TypeError(f"{type(scheduler).__name__}.load_state_dict expects what scheduler.state_dict() returns "
+                        f"(with 'last_epoch' and 'base_lrs'); got {got}. An optimizer's state_dict goes to "
+                        "optimizer.load_state_dict")
+
+
 def _check(scheduler, name, value, ok, rule):
     """A clear error for a setting that would divide by zero or make a negative rate (torch finds out later, or not)."""
     if not (isinstance(value, (int, float)) and not isinstance(value, bool) and ok(value)):
@@ -75,6 +85,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        _check_state(self, state_dict)
         self.__dict__.update(state_dict)
 
 
@@ -112,6 +123,7 @@ class MultiStepLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        _check_state(self, state_dict)
         super().load_state_dict(dict(state_dict, milestones=Counter(state_dict["milestones"])))
 
 
@@ -152,6 +164,7 @@ class LambdaLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict):
+        _check_state(self, state_dict)
         state = dict(state_dict)
         for rule, saved in zip(self.lr_lambdas, state.pop("lr_lambdas")):
             if saved is not None:

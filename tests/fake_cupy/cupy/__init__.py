@@ -86,6 +86,10 @@ def _index(key):
 _wrappers = _weakref.WeakValueDictionary()  # id of a NumPy array -> the device array wrapping it (for .base)
 
 
+class _MemoryPointer:
+    """Stands in for cupy.cuda.MemoryPointer: nothing a host library can read values from."""
+
+
 class ndarray:
     """A device array: a NumPy array that refuses to be read as one."""
 
@@ -106,6 +110,11 @@ class ndarray:
             return None
         owner = _wrappers.get(id(base))
         return owner if owner is not None and owner._a is base else ndarray(base)
+
+    @property
+    def data(self):
+        """CuPy's ``.data`` is a pointer to device memory, not the values (so ``getattr(x, "data", x)`` misreads one)."""
+        return _MemoryPointer()
 
     # -- what CuPy forbids
     def __array__(self, dtype=None, copy=None):
