@@ -601,3 +601,32 @@ def test_a_gradient_of_another_shape_is_refused_not_broadcast(device):
                                            "gradient must have its parameter's shape"):
         opt.step()
     np.testing.assert_array_equal(p.numpy(), np.zeros((3, 1)))
+
+
+def test_an_optimizer_state_that_does_not_fit_changes_nothing():
+    w = mg.zeros(3, requires_grad=True)
+    opt = optim.Adam([w], lr=1e-3)
+    w.grad = mg.ones(3)
+    opt.step()
+    other = optim.Adam([mg.zeros(4, requires_grad=True)], lr=0.5)
+    other.param_groups[0]["params"][0].grad = mg.ones(4)
+    other.step()
+    before = opt.state_dict()
+    with pytest.raises(ValueError, match=r"state 'exp_avg' of parameter 0 has shape \(4,\), parameter has \(3,\)"):
+        opt.load_state_dict(other.state_dict())
+    assert opt.param_groups[0]["lr"] == 1e-3  # not the refused state's 0.5
+    np.testing.assert_array_equal(opt.state_dict()["state"]["0"]["exp_avg"], before["state"]["0"]["exp_avg"])
+
+
+def test_steps_and_clipping_with_inf_or_nan_gradients_print_no_numpy_warnings(device):
+    import warnings  # noqa: PLC0415
+
+    for make in (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps), lambda ps: optim.RMSprop(ps)):
+        p = mg.ones(3, requires_grad=True, device=device)
+        opt = make([p])
+        p.grad = mg.tensor([np.inf, np.nan, 1e30], device=device)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            mg.nn.utils.clip_grad_norm_([p], 1.0)
+            opt.step()
+        assert np.isnan(p.numpy()[1])  # NaN in, NaN out, as in torch: the values still tell

@@ -9,6 +9,8 @@ only Python floats as scalars, so a float32 parameter stays float32.
 import math
 import numbers
 
+import numpy as np
+
 from .. import backend
 from ..autograd import Tensor
 
@@ -100,7 +102,8 @@ class Optimizer:
                 if p.grad.shape != p.shape:  # the update would broadcast it without a word
                     raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape {p.shape} has a grad of "
                                        f"shape {p.grad.shape}; a gradient must have its parameter's shape")
-                self._update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
+                with np.errstate(all="ignore"):  # no NumPy warnings for inf/NaN gradients, as in the ops
+                    self._update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
                 p._version += 1  # an in-place change: a graph that used the old value can no longer backpropagate
 
     def _update(self, p, g, state, group):
@@ -158,11 +161,7 @@ class Optimizer:
                     raise ValueError(f"{name}.load_state_dict: the state has {k}={theirs[k]!r}, this {name} "
                                      f"{ours!r}: it was saved from another kind of optimizer (decoupled_weight_decay "
                                      "is True for AdamW, False for Adam); load it into the kind that saved it")
-        for mine, theirs in zip(self.param_groups, groups):
-            for k, v in theirs.items():
-                if k != "params":
-                    mine[k] = tuple(v) if isinstance(v, list) else v
-        self.state = {}
+        state = {}  # built and checked whole before anything changes
         for key, st in state_dict["state"].items():
             if not str(key).isdigit() or int(key) >= len(params):
                 raise ValueError(f"{type(self).__name__}.load_state_dict: the state names parameter {key!r}, but this "
@@ -176,7 +175,12 @@ class Optimizer:
                 if tuple(v.shape) != p.shape:
                     raise ValueError(f"optimizer state '{k}' of parameter {key} has shape {tuple(v.shape)}, parameter has {p.shape}")
                 new[k] = backend.asarray(v, dtype=p.dtype, device=p.device).copy()
-            self.state[id(p)] = new
+            state[id(p)] = new
+        for mine, theirs in zip(self.param_groups, groups):
+            for k, v in theirs.items():
+                if k != "params":
+                    mine[k] = tuple(v) if isinstance(v, list) else v
+        self.state = state
 
 
 class SGD(Optimizer):
