@@ -313,3 +313,18 @@ def test_load_state_dict_of_the_wrong_kind_and_bad_seeds_are_named():
             DataLoader(_dataset(), 2, shuffle=True, seed=seed)
     assert _order(DataLoader(_dataset(), 2, shuffle=True, seed=np.int64(3))) == _order(
         DataLoader(_dataset(), 2, shuffle=True, seed=3))
+
+
+@pytest.mark.parametrize("change", [dict(batch_size=8), dict(shuffle=False), dict(drop_last=True)])
+def test_a_state_saved_with_other_batch_settings_is_refused(change):
+    data = ArrayDataset(np.arange(20, dtype=np.float32).reshape(20, 1), np.arange(20) % 10)
+    settings = dict(batch_size=4, shuffle=True, drop_last=False, seed=0)
+    a = DataLoader(data, **settings)
+    batches = iter(a)
+    next(batches), next(batches)  # 8 examples seen
+    b = DataLoader(data, **{**settings, **change})
+    key = next(iter(change))
+    with pytest.raises(ValueError, match=rf"saved by a loader with {key}=.*this one has {key}="):
+        b.load_state_dict(a.state_dict())  # would count batches in other units, skipping examples
+    old = {k: v for k, v in a.state_dict().items() if k not in ("batch_size", "shuffle", "drop_last")}
+    DataLoader(data, **settings).load_state_dict(old)  # a state saved before 3 Dec still loads

@@ -80,8 +80,10 @@ def test_mismatched_file_gives_expected_and_actual_checksum(tmp_path):
 def test_corrupt_gzip_is_a_clear_error(tmp_path):
     data = (REPO_ROOT / "t10k-images-idx3-ubyte.gz").read_bytes()
     (tmp_path / "t10k-images-idx3-ubyte.gz").write_bytes(data[: len(data) // 2])  # truncated
-    with pytest.raises(MNISTError, match="t10k-images-idx3-ubyte.gz: not a readable gzip"):
+    with pytest.raises(MNISTError, match="t10k-images-idx3-ubyte.gz: not a readable gzip") as info:
         MNIST(root=tmp_path, train=False)
+    text = str(info.value)  # the promise: the file, the expected checksum and how to fix it
+    assert mnist_module.SHA256["t10k-images-idx3-ubyte"] in text and "download=True" in text
 
 
 def test_an_empty_file_or_a_folder_in_its_place_is_named(tmp_path):
@@ -180,3 +182,76 @@ def test_a_root_that_is_not_a_path_is_named():
         with pytest.raises(TypeError, match=rf"MNIST: root must be a folder's path \(a str or pathlib.Path\) .*got "
                                             rf"{type(root).__name__}"):
             MNIST(root=root, train=False)
+
+
+def test_decompressed_copies_are_read_and_verified_like_the_gzip_files(tmp_path):
+    # torchvision's raw/ folder and Kaggle's download hold the IDX files already decompressed
+    raw = gzip.decompress((REPO_ROOT / "t10k-labels-idx1-ubyte.gz").read_bytes())
+    (tmp_path / "t10k-labels.idx1-ubyte").write_bytes(raw)  # Kaggle's name
+    (tmp_path / "t10k-images-idx3-ubyte").write_bytes(gzip.decompress((REPO_ROOT / "t10k-images-idx3-ubyte.gz").read_bytes()))
+    data = MNIST(root=tmp_path, train=False)
+    np.testing.assert_array_equal(data.labels, MNIST(train=False).labels)
+    (tmp_path / "t10k-labels.idx1-ubyte").write_bytes(raw[:-1] + b"\x07")  # one label changed
+    with pytest.raises(MNISTError, match=r"t10k-labels.idx1-ubyte: checksum mismatch"):
+        MNIST(root=tmp_path, train=False)
+
+
+def test_a_root_that_is_a_file_is_named(tmp_path):
+    (tmp_path / "mnist").write_text("not a folder")
+    for download in (False, True):
+        with pytest.raises(MNISTError, match=r"mnist: a file, not a folder"):
+            MNIST(root=tmp_path / "mnist", train=False, download=download, mirrors=["http://127.0.0.1:9/"])
+
+
+class _CutShort(http.server.BaseHTTPRequestHandler):
+    """Announces the whole file, sends half of it and hangs up: a dropped connection."""
+
+    body = b""
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body[: len(self.body) // 2])
+        self.close_connection = True
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_mirror_that_hangs_up_midway_falls_through_to_the_next(tmp_path, local_mirror):
+    url, _, labels, served = local_mirror
+    handler = type("Half", (_CutShort,), {"body": (served / "t10k-labels-idx1-ubyte.gz").read_bytes()})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    try:
+        cut = f"http://127.0.0.1:{server.server_address[1]}/"
+        root = tmp_path / "root"
+        mnist_module.download_mnist_file(root, "t10k-labels-idx1-ubyte", mirrors=[cut, url])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert sorted(p.name for p in root.iterdir()) == ["t10k-labels-idx1-ubyte.gz"]  # no temporary file left
+    np.testing.assert_array_equal(mnist_module.read_mnist_file(root, "t10k-labels-idx1-ubyte"), labels)
+
+
+def test_mirrors_may_be_one_url_but_not_an_empty_list(tmp_path, local_mirror):
+    url, _, labels, _ = local_mirror
+    data = MNIST(root=tmp_path / "root", train=False, download=True, mirrors=url)  # not split into characters
+    np.testing.assert_array_equal(data.labels, labels)
+    with pytest.raises(ValueError, match="mirrors is an empty list"):
+        mnist_module.download_mnist_file(tmp_path / "other", "t10k-labels-idx1-ubyte", mirrors=[])
+
+
+def test_an_absurd_header_is_named_not_wrapped_around():
+    raw = bytes([0, 0, 0x08, 4]) + (65536).to_bytes(4, "big") * 4  # 2^64 values: NumPy's int64 product is 0
+    with pytest.raises(MNISTError, match=r"header says \(65536, 65536, 65536, 65536\) = 18446744073709551616 values"):
+        parse_idx(raw)
+
+
+def test_an_array_dataset_takes_lists_of_labels():
+    from minigan.data import DataLoader  # noqa: PLC0415
+
+    data = mnist_module.ArrayDataset(np.zeros((6, 2), np.float32), [0, 1, 2, 3, 4, 5])
+    x, y = next(iter(DataLoader(data, 2)))
+    assert y.dtype == "int64" and y.tolist() == [0, 1]

@@ -238,6 +238,10 @@ class DataLoader:
             "batches_done": self._batches_done,
             "in_epoch": self._epoch_start_state is not None,
             "dataset_len": len(self.dataset),  # another dataset would be cut into other batches
+            # and other settings would count batches_done in other units, or read another order
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
         }
 
     def load_state_dict(self, state):
@@ -251,6 +255,11 @@ class DataLoader:
             raise ValueError(f"DataLoader.load_state_dict: the state was saved for a dataset of {state['dataset_len']} "
                              f"examples, this loader's has {len(self.dataset)}; resume with the same dataset "
                              "(the same subset), or start a new epoch without loading the state")
+        for key in ("batch_size", "shuffle", "drop_last"):  # (states saved before 3 Dec have none)
+            if key in state and state[key] != getattr(self, key):
+                raise ValueError(f"DataLoader.load_state_dict: the state was saved by a loader with {key}="
+                                 f"{state[key]!r}, this one has {key}={getattr(self, key)!r}; resume with the same "
+                                 "settings, or the epoch would skip or repeat examples")
         self.rng.bit_generator.state = backend._unstringify_ints(state["rng"])
         self._resume = bool(state["in_epoch"])
         self._epoch_start_state = self.rng.bit_generator.state if self._resume else None

@@ -17,7 +17,11 @@ range of the generator's tanh output.
 
 import gzip
 import hashlib
+import http.client
+import math
 import os
+import tempfile
+import time
 import urllib.request
 import zlib
 from pathlib import Path
@@ -64,17 +68,19 @@ def parse_idx(raw, name="IDX data"):
     if len(raw) < header:
         raise MNISTError(f"{name}: file ends inside its header ({len(raw)} bytes, header needs {header})")
     dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    count = int(np.prod(dims))
+    count = math.prod(dims)  # (Python's ints: NumPy's int64 product would wrap around for absurd headers)
     if len(raw) - header != count:
         raise MNISTError(f"{name}: header says {dims} = {count} values, file holds {len(raw) - header}")
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
-def _decompress(data, path):
+def _decompress(data, path, name):
     try:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as e:
-        raise MNISTError(f"{path}: not a readable gzip file ({type(e).__name__}: {e})") from None
+        raise MNISTError(f"{path}: not a readable gzip file ({type(e).__name__}: {e}); it is corrupt or was cut "
+                         f"short (expected decompressed sha256 {SHA256[name]}): delete it and copy it again from "
+                         "the repository's data/mnist/, or pass download=True") from None
 
 
 def _check_sha256(raw, name, path):
@@ -87,9 +93,28 @@ def _check_sha256(raw, name, path):
         )
 
 
+def _uncompressed(root, name):
+    """An already decompressed copy of <name> in root, as torchvision's raw/ folder or Kaggle leave them, or None."""
+    for candidate in (name, name.replace("-idx", ".idx")):  # t10k-images-idx3-ubyte, t10k-images.idx3-ubyte
+        if (Path(root) / candidate).is_file():
+            return Path(root) / candidate
+    return None
+
+
 def read_mnist_file(root, name):
-    """Read <root>/<name>.gz, verify its checksum and return the parsed uint8 array."""
+    """Read <root>/<name>.gz (or its decompressed copy), verify its checksum and return the parsed uint8 array.
+
+    The checksum is that of the decompressed bytes, so a decompressed copy is verified the same way.
+    """
+    if Path(root).exists() and not Path(root).is_dir():
+        raise MNISTError(f"{root}: a file, not a folder; root must be the folder that holds the MNIST files "
+                         f"(the default is {REPO_ROOT})")
     path = Path(root) / f"{name}.gz"
+    if not path.exists() and _uncompressed(root, name) is not None:
+        path = _uncompressed(root, name)
+        raw = path.read_bytes()
+        _check_sha256(raw, name, path)
+        return parse_idx(raw, str(path))
     if not path.exists():
         raise MNISTError(
             f"{path}: file not found (expected decompressed sha256 {SHA256[name]}). "
@@ -103,28 +128,66 @@ def read_mnist_file(root, name):
     if not data:
         raise MNISTError(f"{path}: the file is empty (an interrupted copy or download?); delete it and copy it "
                          "again from the repository's data/mnist/, or pass download=True")
-    raw = _decompress(data, path)
+    raw = _decompress(data, path, name)
     _check_sha256(raw, name, path)
     return parse_idx(raw, str(path))
 
 
+MAX_DOWNLOAD_BYTES = 64 << 20  # the largest file, the training images, is 9.9 MB gzipped
+
+
+def _fetch(url, timeout):
+    """The bytes at `url`, read in chunks: the whole download may take `timeout` seconds per chunk and 10x in all."""
+    deadline = time.monotonic() + 10 * timeout
+    chunks, size = [], 0
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        while chunk := response.read(1 << 16):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > MAX_DOWNLOAD_BYTES or time.monotonic() > deadline:
+                raise MNISTError(f"gave more than {MAX_DOWNLOAD_BYTES >> 20} MB" if size > MAX_DOWNLOAD_BYTES
+                                 else f"too slow: not done after {10 * timeout} s")
+    return b"".join(chunks)
+
+
 def download_mnist_file(root, name, mirrors=None, timeout=30):
-    """Fetch <name>.gz from the first mirror that serves a verified copy; write it to root atomically."""
+    """Fetch <name>.gz from the first mirror that serves a verified copy; write it to root atomically.
+
+    `mirrors`: a list of base URLs (one URL alone is taken as a list of one); default ``MIRRORS``.
+    """
     root = Path(root)
+    if isinstance(mirrors, (str, os.PathLike)):
+        mirrors = [mirrors]
+    mirrors = MIRRORS if mirrors is None else list(mirrors)
+    if not mirrors:
+        raise ValueError("download: mirrors is an empty list; give base URLs, or None for the public MIRRORS")
+    if root.exists() and not root.is_dir():
+        raise MNISTError(f"{root}: a file, not a folder; root must be the folder to download the MNIST files into")
+    target = root / f"{name}.gz"
+    if target.is_dir():
+        raise MNISTError(f"{target}: a folder, not the gzip file {name}.gz; remove it first")
     root.mkdir(parents=True, exist_ok=True)
     failures = []
-    for mirror in mirrors or MIRRORS:
-        url = mirror.rstrip("/") + f"/{name}.gz"
+    for mirror in mirrors:
+        url = str(mirror).rstrip("/") + f"/{name}.gz"
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as response:
-                data = response.read()
-            _check_sha256(_decompress(data, url), name, url)
-        except (OSError, MNISTError) as e:  # URLError and HTTPError are OSErrors
-            failures.append(f"{url}: {e}")
+            data = _fetch(url, timeout)
+            _check_sha256(_decompress(data, url, name), name, url)
+        except (OSError, http.client.HTTPException, ValueError, MNISTError) as e:  # (URLError, HTTPError: OSErrors;
+            failures.append(f"{url}: {type(e).__name__}: {e}")  # a connection cut short; a malformed URL)
             continue
-        tmp = root / f".{name}.gz.part"
-        tmp.write_bytes(data)
-        os.replace(tmp, root / f"{name}.gz")
+        # a temporary file of this process's own, then one rename: another process downloading the same
+        # file at the same time cannot move or cut ours, and a reader never sees half a file
+        fd, tmp = tempfile.mkstemp(dir=root, prefix=f".{name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, target)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
         return
     raise MNISTError(f"could not download {name}.gz from any mirror:\n  " + "\n  ".join(failures))
 
@@ -138,8 +201,12 @@ class ArrayDataset:
     """
 
     def __init__(self, images, labels=None, num_classes=10):
+        if not hasattr(images, "shape"):  # lists of numbers: as arrays, so that batches can be indexed at once
+            images = np.asarray(images, dtype=np.float32)
         if labels is None:
             labels = np.zeros(len(images), dtype=np.int64)
+        elif not hasattr(labels, "shape"):
+            labels = np.asarray(labels, dtype=np.int64)
         if len(images) != len(labels):
             raise ValueError(f"{len(images)} images but {len(labels)} labels")
         self.images = images
@@ -172,8 +239,9 @@ def _to_unit_range(pixels, max_value):
 class MNIST(ArrayDataset):
     """The MNIST digits: images (N, 1, 28, 28) float32 in [-1, 1], labels (N,) int64.
 
-    ``root``: folder holding the four ``*-ubyte.gz`` files (default: the
-    checkout's ``data/mnist``, or ``$MINIGAN_MNIST_ROOT``). ``train``: the
+    ``root``: folder holding the four ``*-ubyte.gz`` files, or their decompressed
+    copies, verified by the same checksums (default: the checkout's
+    ``data/mnist``, or ``$MINIGAN_MNIST_ROOT``). ``train``: the
     60,000 training images, else the 10,000 test images. ``download``: fetch
     missing or corrupt files from ``mirrors`` (default: ``MIRRORS``) first.
     """
