@@ -99,3 +99,26 @@ def test_numpy_blas_names_the_kernel_and_whether_the_environment_forced_it():
     assert chosen == "NumPy's BLAS: OpenBLAS 0.3.31, Haswell kernel, 2 threads"
     assert numpy_blas(info[:1], {}) == "NumPy's BLAS: not found by threadpoolctl"
     assert numpy_blas().startswith("NumPy's BLAS: ")  # this machine's, whatever it is
+
+
+def test_the_dcgan_flop_count_is_what_pytorch_counts_for_the_same_iteration():
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode  # noqa: PLC0415
+
+    from minigan.benchmarks import dcgan  # noqa: PLC0415
+
+    _, G, D = dcgan.minigan_step(batch=2, trainer=False)
+    step = dcgan.torch_step(torch, G, D, batch=dcgan.BATCH)
+    with FlopCounterMode(display=False) as counter:
+        d_loss, g_loss = step()  # the twin reads its losses, as minigan's plain step does
+    assert counter.get_total_flops() == dcgan.iteration_flops()  # no input gradient of a first layer
+    assert np.isfinite(d_loss) and np.isfinite(g_loss)
+
+
+def test_interleaved_medians_makes_exactly_the_calls_it_reports():
+    from minigan.benchmarks.common import interleaved_medians  # noqa: PLC0415
+
+    for repeats in (1, 3, 7, 20, 22):
+        calls = []
+        interleaved_medians({"a": lambda: calls.append(1)}, repeats, warmup=0)
+        assert len(calls) == repeats

@@ -13,17 +13,18 @@ import numpy as np
 def interleaved_medians(steps, repeats, warmup=3, rounds=5):
     """Median seconds per call of each step function in `steps` (name -> fn).
 
-    Each function is warmed up, then called `repeats` times in total, spread
-    over `rounds` interleaved rounds.
+    Each function is warmed up, then called `repeats` times in total (at least
+    once), spread as evenly as may be over `rounds` interleaved rounds.
     """
     for fn in steps.values():
         for _ in range(warmup):
             fn()
     times = {name: [] for name in steps}
-    per_round = max(1, repeats // rounds)
-    for _ in range(rounds):
+    repeats = max(1, repeats)
+    for r in range(rounds):
+        calls = repeats // rounds + (1 if r < repeats % rounds else 0)  # 7 in 5 rounds: 2, 2, 1, 1, 1
         for name, fn in steps.items():
-            for _ in range(per_round):
+            for _ in range(calls):
                 start = time.perf_counter()
                 fn()
                 times[name].append(time.perf_counter() - start)

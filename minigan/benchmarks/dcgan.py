@@ -4,8 +4,9 @@ One iteration at batch 64, as in `minigan train mnist`: a D step on a real and
 a generated batch, then a G step, both with BCE on logits (the non-saturating
 loss) and Adam(2e-4, beta1 = 0.5). The PyTorch model is built with the same
 layers and gets minigan's initial weights copied in, so both sides do exactly
-the same arithmetic. Prints both times, the ratio, the achieved GFLOP/s and
-the peak memory of each side. The ratio compares the same steps on both sides;
+the same arithmetic. Prints both times, the ratio, the achieved GFLOP/s,
+minigan's peak allocation in one iteration (NumPy's memory, through tracemalloc)
+and the peak resident memory of the whole process. The ratio compares the same steps on both sides;
 ``GANTrainer.train_step``, which also logs V(D, G), D(x), D(G(z)) and both
 gradient norms every step, is timed next to them.
 """
@@ -35,12 +36,18 @@ def iteration_flops(batch=BATCH):
     """Floating-point operations of one iteration, counting the matrix products (2 per multiply-add).
 
     Forward per image: G = Linear(100, 6272) + two transposed convs, D = two convs + Linear(6272, 1).
-    A backward pass costs twice its forward (input and weight gradients) where both are needed.
+    A backward pass costs its forward once for the weight gradients and once for the input
+    gradients, but neither library computes the input gradient of a network's first layer
+    (the data, or z), nor weight gradients of a network that is not being trained.
     """
-    g_fwd = 2 * (100 * 6272 + 7 * 7 * 128 * 64 * 16 + 14 * 14 * 64 * 1 * 16)
-    d_fwd = 2 * (14 * 14 * 64 * 16 + 7 * 7 * 128 * 64 * 16 + 6272)
-    d_step = g_fwd + 2 * d_fwd + 2 * 2 * d_fwd  # G(z) without grad; D on real and fake, forward and backward
-    g_step = g_fwd + d_fwd + d_fwd + 2 * g_fwd  # D's backward needs input gradients only
+    g_first, g_rest = 2 * 100 * 6272, 2 * (7 * 7 * 128 * 64 * 16 + 14 * 14 * 64 * 1 * 16)
+    d_first, d_rest = 2 * 14 * 14 * 64 * 16, 2 * (7 * 7 * 128 * 64 * 16 + 6272)
+    g_fwd, d_fwd = g_first + g_rest, d_first + d_rest
+    # D step: G(z) without grad; D on real and fake, forward, weight gradients and input gradients (not of layer 1)
+    d_step = g_fwd + 2 * (d_fwd + d_fwd + d_rest)
+    # G step: D forward and its input gradients only (D is frozen, down to the image); G's weight
+    # gradients and its input gradients except the first layer's (z)
+    g_step = g_fwd + d_fwd + d_fwd + g_fwd + g_rest
     return batch * (d_step + g_step)
 
 
@@ -121,6 +128,7 @@ def torch_step(torch, G, D, device="cpu", batch=BATCH):
         loss_g.backward()
         opt_g.step()
         torch_sync(torch, device)
+        return loss_d.item(), loss_g.item()  # the losses on the host, as minigan's side reads them
 
     return step
 
@@ -146,8 +154,9 @@ def main(device="cpu", repeats=None):
           f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f}")
     if device == "cpu":
         print(f"  {backend.numpy_blas()}")
+    where = "" if device == "cpu" else ", host memory only: the GPU's is not counted"
     print(f"  minigan ({device}):  {ours * 1000:8.1f} ms   {flops / ours / 1e9:7.1f} GFLOP/s   "
-          f"peak {ours_peak / 2**20:6.1f} MiB allocated in one iteration (tracemalloc); the same steps as PyTorch's")
+          f"peak {ours_peak / 2**20:6.1f} MiB allocated in one iteration (tracemalloc{where}); the same steps as PyTorch's")
     print(f"  {'':15s}{trainer * 1000:8.1f} ms   as GANTrainer.train_step, which also logs V, D(x), D(G(z)) "
           "and both gradient norms")
     if torch is None:
@@ -178,7 +187,7 @@ def _overhead_report(torch, device, repeats, ours, theirs, small=2):
     """
     from minigan import backend
 
-    step, G, D = minigan_step(device, batch=small)
+    step, G, D = minigan_step(device, batch=small, trainer=False)  # the same plain step as at batch 64
     t = interleaved_medians({"minigan": step, "torch": torch_step(torch, G, D, device, batch=small)}, repeats, warmup=2)
     pool = backend.xp_for_device(device).get_default_memory_pool()  # CuPy's
     print(f"  at batch {small} (almost no arithmetic: launch + Python overhead): minigan {t['minigan'] * 1e3:.1f} ms, "
