@@ -292,7 +292,9 @@ def _add_eval(sub):
     p = sub.add_parser("eval", help="print the quality metrics of a checkpoint")
     p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=None, help="samples to score (default: the experiment's protocol)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="(default 0)")
+    p.add_argument("--seed", type=_non_negative_int, default=None,
+                   help="of the samples (default: the seed of the run's own final evaluation, "
+                        "12345 for a toy run, so that eval repeats its summary.json; 0 for MNIST)")
     p.set_defaults(func=_run_eval)
 
 
@@ -302,8 +304,10 @@ def _run_eval(args):
     args.checkpoint = _checkpoint_file(args.checkpoint)
     module = _read_checkpoint(args.checkpoint)
     extra = {"n": args.n} if args.n else {}
+    if args.seed is not None:
+        extra["seed"] = args.seed
     try:
-        lines = module.evaluate_checkpoint(args.checkpoint, seed=args.seed, **extra)
+        lines = module.evaluate_checkpoint(args.checkpoint, **extra)
     except CheckpointError as e:  # (its message names the file)
         raise UsageError(str(e)) from None
     except ValueError as e:

@@ -240,3 +240,13 @@ def test_the_toy_help_states_the_recipes_defaults():
     for option, key in [("--loss", "loss"), ("--k", "k"), ("--steps", "steps"), ("--batch-size", "batch_size"),
                         ("--lr", "lr"), ("--r1", "r1"), ("--seed", "seed")]:
         assert f"default {DEFAULTS[key]}" in text.split(option, 1)[1], option
+
+
+def test_eval_of_a_toy_run_repeats_its_summary(toy_run, capsys):
+    summary = json.loads((toy_run / "summary.json").read_text())
+    code, out, _ = run_cli(["eval", "--checkpoint", str(toy_run)], capsys)
+    assert code == 0
+    assert f"modes covered: {summary['modes']}/{summary['num_modes']}" in out
+    assert f"high-quality samples: {100 * summary['hq']:.1f}%" in out  # the same 2,500 samples as the run's own
+    code, other, _ = run_cli(["eval", "--checkpoint", str(toy_run), "--seed", "0"], capsys)
+    assert code == 0 and other != out  # another seed, other samples

@@ -165,7 +165,10 @@ def learning_rate(config, step):
     return config["lr"] * min(1.0, remaining / (1.0 - start))
 
 
-def evaluate(G, data, config, n=2500, seed=12345):
+EVAL_SEED = 12345  # the samples of a run's final evaluation (summary.json), which `minigan eval` repeats
+
+
+def evaluate(G, data, config, n=2500, seed=EVAL_SEED):
     """Mode metrics of n generator samples (None for datasets without modes)."""
     if data.centers is None:
         return None
@@ -371,7 +374,7 @@ def save_sample_picture(path, samples, out, seed=0):
                                          title=f"{config['dataset']}: real vs {len(samples)} generated samples"), out)
 
 
-def evaluate_checkpoint(path, n=2500, seed=0):
+def evaluate_checkpoint(path, n=2500, seed=EVAL_SEED):
     """Mode metrics of n samples from a toy checkpoint, as lines to print."""
     G, config, state = load_generator(path)
     data = toy_dataset(config["dataset"])
