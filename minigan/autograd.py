@@ -211,8 +211,8 @@ class Tensor:
         # (torch refuses the same), rather than let a step broadcast it or turn the weights float64
         if value is not None:
             if not isinstance(value, Tensor):
-                raise TypeError(f"x.grad = {_what(value)}: a gradient must be a minigan Tensor (or None); "
-                                "wrap an array with minigan.tensor(...)")
+                raise TypeError(f"x.grad: a gradient must be a minigan Tensor (or None), got a "
+                                f"{type(value).__name__}; wrap an array with minigan.tensor(...)")
             if value.shape != self.shape or value.dtype != self.dtype or value.device != self.device:
                 raise ValueError(
                     f"x.grad: assigned a gradient of shape {value.shape}, {value.dtype} on '{value.device}' to a "
@@ -607,7 +607,7 @@ class Tensor:
     def _assign(self, index, value, what):
         """self.data[index] = value, with NumPy's errors put in minigan's words; counts as an in-place change."""
         if value is None or isinstance(value, (str, bytes)):  # NumPy would write NaN or try to parse it
-            raise TypeError(f"{what}: value must be a number, a tensor or an array of numbers, got {_what(value)}")
+            raise TypeError(f"{what}: value must be a number, a tensor or an array of numbers, got {value!r}")
         try:
             self.data[index] = _raw(value)
         except ValueError as error:  # shapes that do not broadcast
@@ -1109,6 +1109,10 @@ class Function:
             ) from None
         if isinstance(y, np.generic):  # NumPy reductions of 0-d results give scalars: keep arrays
             y = np.asarray(y)
+        elif not _is_array(y):  # a hand-written op's forward that returned a Tensor, a list, None...
+            raise TypeError(f"{type(self).__name__}.forward returned a {type(y).__name__}: forward gets the inputs' "
+                            "raw arrays (NumPy or CuPy) and must return one array, computed with NumPy/CuPy "
+                            "functions, not with minigan's ops")
         out = Tensor.__new__(Tensor)
         out.data = y
         out._grad = None
@@ -1384,7 +1388,7 @@ def _check_gradients(fn, gxs, needs):
         if g is None or not need:
             continue
         if not isinstance(g, Tensor):
-            raise TypeError(f"{name}.backward: the gradient for input {i} is {_what(g)}, not a minigan Tensor; "
+            raise TypeError(f"{name}.backward: the gradient for input {i} is a {type(g).__name__}, not a minigan Tensor; "
                             "wrap an array with Tensor(...) (or write the backward with minigan's ops)")
         if g.shape != x.shape or g.dtype != x.dtype:  # each rule must undo its broadcasting, and keep the dtype
             raise RuntimeError(f"{name}.backward: the gradient for input {i} has shape {g.shape} and dtype {g.dtype}, "
@@ -1429,7 +1433,8 @@ def _shared_counter(y, inputs):
 def _changed_in_place(fn, x):
     raise RuntimeError(
         f"{type(fn).__name__}: a tensor of shape {tuple(x.shape)} that it used was changed in place "
-        "(+=, x[...] = ..., fill_, or an optimizer's step) after the forward pass, so its gradient would be "
+        "(+=, x[...] = ..., fill_, an optimizer's step, nn.init, load_state_dict or .to()) after the forward pass, "
+        "so its gradient would be "
         "wrong; change a copy instead (y = x.clone()), make the change before x is used, or, after "
         "optimizer.step(), compute the loss again with the new weights"
     )
@@ -2595,7 +2600,7 @@ def leaky_relu(x, negative_slope=0.01, inplace=False):
 def _real(op, what, value):
     """`value` as a Python float, or a clear error naming the op's argument."""
     if not isinstance(value, numbers.Real) or isinstance(value, bool):
-        raise TypeError(f"{op}: {what} must be a number, got {_what(value)}")
+        raise TypeError(f"{op}: {what} must be a number, got {value!r}")
     return float(value)
 
 
@@ -2856,7 +2861,7 @@ def full(shape, value, dtype=None, device=None, requires_grad=False):
     if isinstance(value, Tensor) and value.numel() == 1:
         value = value.item()
     if not isinstance(value, (numbers.Number, np.generic)):  # None would become NaN, a string fail in NumPy
-        raise TypeError(f"full: value must be a number, got {_what(value)}")
+        raise TypeError(f"full: value must be a number, got {value!r}")
     if dtype is None and isinstance(value, (bool, np.bool_)):
         dtype = "bool"
     elif dtype is None and isinstance(value, numbers.Integral):

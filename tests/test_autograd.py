@@ -1045,3 +1045,26 @@ def test_shape_arguments_refuse_negative_sizes_other_than_minus_one(device):
         x.repeat(-1, 1)
     with pytest.raises(ValueError, match=r"lerp_: end has shape \(4,\), this tensor \(2, 3\)"):
         x.lerp_(mg.zeros(4, device=device), 0.5)
+
+
+class _ForwardWithOps(mg.autograd.Function):
+    def forward(self, x):
+        return mg.tensor(x) * mg.tensor(x)  # minigan's ops where NumPy's belong
+
+    def backward(self, gy):
+        # d(x^2)/dx = 2x
+        return gy * 2.0 * self.inputs[0]
+
+
+def test_a_forward_that_returns_no_array_is_named(device):
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    with pytest.raises(TypeError, match=r"_ForwardWithOps.forward returned a Tensor: forward gets the inputs' raw arrays"):
+        _ForwardWithOps()(x)
+
+
+def test_the_in_place_error_names_a_reinitialisation(device):
+    w = mg.ones(3, device=device, requires_grad=True)
+    loss = (w * w).sum()
+    nn.init.normal_(w)  # between the forward and the backward pass
+    with pytest.raises(RuntimeError, match=r"changed in place \(.*nn\.init, load_state_dict or \.to\(\)\)"):
+        loss.backward()
