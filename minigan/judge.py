@@ -22,6 +22,7 @@ What it measures on a batch of generated images x:
 The same numbers for the real test set are the ceiling to compare against.
 """
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -35,7 +36,7 @@ JUDGE_FORMAT = "minigan-judge-v1"
 DEFAULT_HIDDEN = (512, 256)  # 98.2% on the MNIST test set after 30 epochs
 DEFAULT_EPOCHS = 30
 # What the cached judge must have been trained with to be reused.
-FULL_JUDGE = {"train_size": 60000, "hidden": list(DEFAULT_HIDDEN), "max_iter": DEFAULT_EPOCHS}
+FULL_JUDGE = {"train_size": 60000, "hidden": list(DEFAULT_HIDDEN), "max_iter": DEFAULT_EPOCHS, "seed": 0}
 
 
 def default_cache_path():
@@ -51,6 +52,24 @@ class Judge:
         self.weights = [np.asarray(w, dtype=np.float32) for w in weights]
         self.biases = [np.asarray(b, dtype=np.float32) for b in biases]
         self.info = dict(info or {})
+
+    def fingerprint(self):
+        """The first 12 hex digits of the sha256 of all weights and biases: which judge gave a score."""
+        digest = hashlib.sha256()
+        for array in self.weights + self.biases:
+            digest.update(np.ascontiguousarray(array, dtype=np.float32).tobytes())
+        return digest.hexdigest()[:12]
+
+    def describe(self):
+        """One line naming this judge: how it was trained, its test accuracy and its fingerprint."""
+        info = self.info
+        hidden = tuple(info.get("hidden", [w.shape[1] for w in self.weights[:-1]]))
+        parts = [f"scikit-learn MLP {hidden}"]
+        if "seed" in info and "max_iter" in info and "train_size" in info:
+            parts.append(f"seed {info['seed']}, {info['max_iter']} epochs on {info['train_size']:,} digits")
+        if "test_accuracy" in info:
+            parts.append(f"{info['test_accuracy']:.2%} on the test set")
+        return ", ".join(parts) + f"; weights sha256 {self.fingerprint()}"
 
     def forward(self, images, batch_size=2000):
         """Images (N, 1, 28, 28) in [-1, 1] -> (class probabilities (N, 10), last hidden features).
@@ -250,7 +269,7 @@ def evaluate(images, requested_labels=None, judge=None, test_set=None, train_sam
     generated = judge_images(judge, images, test_features, requested_labels)
     real = judge_images(judge, test_set.images, test_features, test_set.labels)
     real["frechet_distance"] = frechet_distance(judge.forward(train_sample)[1], test_features)
-    return {"generated": generated, "real": real}
+    return {"generated": generated, "real": real, "judge": judge.describe()}
 
 
 def format_report(report):

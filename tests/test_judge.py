@@ -193,3 +193,30 @@ def test_a_folder_as_judge_cache_is_refused_before_training(tmp_path, monkeypatc
     monkeypatch.setattr("minigan.judge.train_judge", no_training)
     with pytest.raises(ValueError, match=re.escape(f"get_judge: cache_path {tmp_path} is a folder; give a file in it, such as ")):
         get_judge(tmp_path, verbose=False)
+
+
+def test_a_judge_is_named_by_a_fingerprint_of_its_weights(tmp_path):
+    rng = np.random.default_rng(0)
+    judge = Judge([rng.normal(size=(784, 8)), rng.normal(size=(8, 10))], [np.zeros(8), np.zeros(10)],
+                  {"hidden": [8], "max_iter": 1, "seed": 0, "train_size": 100, "test_accuracy": 0.5})
+    judge.save(tmp_path / "j.npz")
+    again = Judge.load(tmp_path / "j.npz")
+    assert again.fingerprint() == judge.fingerprint() and len(judge.fingerprint()) == 12
+    assert again.describe() == ("scikit-learn MLP (8,), seed 0, 1 epochs on 100 digits, 50.00% on the test set; "
+                                f"weights sha256 {judge.fingerprint()}")
+    again.weights[1][0, 0] += 1e-3
+    assert again.fingerprint() != judge.fingerprint()  # any change of a weight shows
+
+
+def test_a_cached_judge_trained_with_another_seed_is_not_reused(tmp_path, monkeypatch):
+    from minigan import judge as judge_module  # noqa: PLC0415
+
+    other = Judge([np.zeros((784, 10))], [np.zeros(10)], dict(judge_module.FULL_JUDGE, seed=7))
+    other.save(tmp_path / "judge.npz")
+
+    def retrain(*args, **kwargs):
+        raise RuntimeError("retraining")
+
+    monkeypatch.setattr(judge_module, "train_judge", retrain)
+    with pytest.raises(RuntimeError, match="retraining"):
+        judge_module.get_judge(tmp_path / "judge.npz", verbose=False)

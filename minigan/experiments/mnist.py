@@ -449,5 +449,6 @@ def evaluate_checkpoint(path, n=10000, seed=0):
     ]
     if "accuracy" in gen:
         verdict.append(f"judge accuracy on the requested labels {gen['accuracy']:.1%} (target >= 97%)")
-    return [f"{n} generated digits vs the 10,000 real test digits, judged by scikit-learn's MLP"] + \
+    judge = report.get("judge", "scikit-learn's MLP")
+    return [f"{n} generated digits vs the 10,000 real test digits, judged by {judge}"] + \
         format_report(report).splitlines() + verdict
