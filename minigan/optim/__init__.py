@@ -121,7 +121,8 @@ class Optimizer:
         return [p for g in self.param_groups for p in g["params"]]
 
     def state_dict(self):
-        """{'state': {index: {...}}, 'param_groups': [...]} with arrays, like torch."""
+        """{'state': {'0': {...}, '1': ...}, 'param_groups': [...]} with arrays: torch's layout, except that
+        the parameter index is a string ('0', not 0), as minigan.save needs string keys."""
         index = {id(p): i for i, p in enumerate(self._all_params())}
         state = {str(index[k]): dict(v) for k, v in self.state.items() if k in index and v}  # SGD without momentum: none
         groups, start = [], 0
