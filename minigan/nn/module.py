@@ -15,6 +15,17 @@ import numpy as np
 from .. import backend
 from ..autograd import _FLOAT_DTYPES, Tensor, device_and_dtype
 
+
+def refuse_a_model_as_parameters(params, name):
+    """A clear error for the usual slips in passing parameters: the model itself, or its method not called."""
+    if hasattr(params, "parameters") and hasattr(params, "named_modules"):
+        raise TypeError(f"{name}: got the module {type(params).__name__} itself; pass its parameters, "
+                        f"{name}(model.parameters(), ...)")
+    if callable(params):
+        raise TypeError(f"{name}: got the method {getattr(params, '__name__', params)!r} itself; "
+                        "call it, model.parameters() with the parentheses")
+
+
 # what load_state_dict returns: the keys it did not find, and the keys it did not use (PyTorch's fields)
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 

@@ -9,17 +9,12 @@ from .. import autograd as ag
 from .. import backend
 from ..autograd import Tensor
 from .conv import ConvTranspose2d
-from .module import Parameter
+from .module import Parameter, refuse_a_model_as_parameters
 
 
 def _grads(parameters, function):
     """The gradients of `parameters` (a Tensor or an iterable of them), with Adam's hints for a model passed whole."""
-    if hasattr(parameters, "parameters") and hasattr(parameters, "named_modules"):
-        raise TypeError(f"{function}: got the module {type(parameters).__name__} itself; pass its parameters, "
-                        f"{function}(model.parameters(), ...)")
-    if callable(parameters):
-        raise TypeError(f"{function}: got the method {getattr(parameters, '__name__', parameters)!r} itself; "
-                        "call it, model.parameters() with the parentheses")
+    refuse_a_model_as_parameters(parameters, function)
     parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     return [p.grad for p in parameters if p.grad is not None]
 

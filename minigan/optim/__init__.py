@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Tensor
+from ..nn.module import refuse_a_model_as_parameters
 
 
 def _settings_are(optimizer, group, rules):
@@ -36,12 +37,7 @@ class Optimizer:
         if isinstance(params, Tensor):  # list() would iterate over its rows: copies, never the parameter
             raise TypeError(f"{name}: params must be an iterable of Tensors (or of dicts), got one Tensor; "
                             f"pass a list, {name}([w], ...), or model.parameters()")
-        if hasattr(params, "parameters") and hasattr(params, "named_modules"):
-            raise TypeError(f"{name}: got the module {type(params).__name__} itself; "
-                            f"pass its parameters, {name}(model.parameters(), ...)")
-        if callable(params):
-            raise TypeError(f"{name}: got the method {getattr(params, '__name__', params)!r} itself; "
-                            "call it, model.parameters() with the parentheses")
+        refuse_a_model_as_parameters(params, name)
         params = list(params)
         if not params:
             raise ValueError(f"{name} got an empty parameter list")
