@@ -155,7 +155,7 @@ def _takes_labels(model):
     return True
 
 
-def _split(batch, G, D):
+def _split(batch):
     """A batch is a Tensor x, a pair (x, labels), or (x,) as DataLoader(TensorDataset(x)) gives it."""
     if isinstance(batch, (tuple, list)) and len(batch) in (1, 2) and isinstance(batch[0], ag.Tensor):
         x, labels = batch[0], (batch[1] if len(batch) == 2 else None)
@@ -167,15 +167,18 @@ def _split(batch, G, D):
         raise TypeError(f"GANTrainer: real_batches() must return a Tensor x or a pair (x, labels) of Tensors, got "
                         f"{what}; e.g. real_batches=lambda: minigan.tensor(array), or for a DataLoader of "
                         "(images, labels): def stream(): while True: for x, _ in loader: yield x")
-    if labels is not None:
-        for name, model in (("G", G), ("D", D)):
-            if not _takes_labels(model):
-                raise TypeError(
-                    f"GANTrainer: real_batches returned (x, labels), so G and D are called as G(z, labels) and "
-                    f"D(x, labels), but {name} ({type(model).__name__}) takes one input; for an unconditional GAN "
-                    "return x only (def stream(): while True: for x, _ in loader: yield x)"
-                )
     return x, labels
+
+
+def _check_take_labels(G, D):
+    """A clear error when batches carry labels but G or D takes one input (an unconditional GAN)."""
+    for name, model in (("G", G), ("D", D)):
+        if not _takes_labels(model):
+            raise TypeError(
+                f"GANTrainer: real_batches returned (x, labels), so G and D are called as G(z, labels) and "
+                f"D(x, labels), but {name} ({type(model).__name__}) takes one input; for an unconditional GAN "
+                "return x only (def stream(): while True: for x, _ in loader: yield x)"
+            )
 
 
 def grad_norm(params):
@@ -269,6 +272,7 @@ class GANTrainer:
         if G_ema is not None:
             G_ema.load_state_dict(G.state_dict())  # the average starts at G
         self.step = 0  # completed iterations
+        self._labels_checked = False  # whether G and D were seen to take labels (see _split)
         self.checkpoint_info = {}  # saved with every checkpoint, e.g. {"kind": "toy", "config": {...}}
 
     @property
@@ -288,9 +292,17 @@ class GANTrainer:
                 "Try a lower learning rate, another loss, or an R1 penalty."
             )
 
+    def _split(self, batch):
+        """x and labels (or None) of a batch; the first batch with labels checks that G and D take them."""
+        real, labels = _split(batch)
+        if labels is not None and not self._labels_checked:  # (once: inspecting signatures every step costs)
+            _check_take_labels(self.G, self.D)
+            self._labels_checked = True
+        return real, labels
+
     def discriminator_step(self, batch, z=None):
         """One D update (inner loop of Algorithm 1). Returns a dict of logged values."""
-        real, labels = _split(batch, self.G, self.D)
+        real, labels = self._split(batch)
         if z is None:
             z = self.noise(real.shape[0], real)
         with ag.no_grad():  # G is fixed during D's step: no graph through G
@@ -364,7 +376,7 @@ class GANTrainer:
         for _ in range(self.k):
             batch = self.real_batches()
             log = self.discriminator_step(batch)
-        real, labels = _split(batch, self.G, self.D)
+        real, labels = self._split(batch)
         for _ in range(self.g_steps):
             log.update(self.generator_step(real.shape[0], real, labels))
         self.step += 1

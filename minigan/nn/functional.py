@@ -4,8 +4,6 @@ The elementwise and reduction ops live in ``minigan.autograd``; this module
 gathers what layers use under PyTorch's names.
 """
 
-import numbers
-
 import numpy as np
 
 from ..autograd import (  # noqa: F401  (re-exported)
@@ -26,6 +24,7 @@ from .. import autograd as _ag
 from .. import backend
 from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .misc import avg_pool2d, dropout, dropout2d, interpolate, max_pool2d, pad, pixel_shuffle  # noqa: F401
+from .misc import check_fraction
 from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
 
 
@@ -182,11 +181,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
 
 def check_label_smoothing(name, label_smoothing):
     """A clear error unless `label_smoothing` is a number between 0 and 1."""
-    if not isinstance(label_smoothing, numbers.Real):
-        raise TypeError(f"{name}: label_smoothing must be a number between 0 and 1, got "
-                        f"{type(label_smoothing).__name__} {label_smoothing!r}")
-    if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"{name}: label_smoothing must be between 0 and 1, got {label_smoothing!r}")
+    check_fraction(label_smoothing, name, "label_smoothing")
 
 
 def _class_weight(name, weight, scores):

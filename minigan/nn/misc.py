@@ -13,13 +13,21 @@ from .layers import _check_sizes
 from .module import Module
 
 
+def check_fraction(value, name, what, meaning=""):
+    """`value` as a float in [0, 1], or a clear error naming the layer's (or function's) argument.
+
+    (float: a NumPy float64 would make a scale computed from it, and with it the result, float64 under NumPy 2.)
+    """
+    if not isinstance(value, numbers.Real) or isinstance(value, bool):
+        raise TypeError(f"{name}: {what} must be a number between 0 and 1{meaning}, "
+                        f"got {type(value).__name__} {value!r}")
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{name}: {what} must be between 0 and 1, got {value!r}")
+    return float(value)
+
+
 def _check_p(p, name):
-    if not isinstance(p, numbers.Real):
-        raise TypeError(f"{name}: p must be a number between 0 and 1 (the probability of zeroing a value), "
-                        f"got {type(p).__name__} {p!r}")
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"{name}: p must be between 0 and 1, got {p}")
-    return float(p)  # a NumPy float64 p would make the scale, and with it the result, float64 (NumPy 2)
+    return check_fraction(p, name, "p", " (the probability of zeroing a value)")
 
 
 def _drop(x, p, mask_shape):
