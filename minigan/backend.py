@@ -428,7 +428,6 @@ def reuse_freed_memory():
     the `minigan` command calls it at start; a script or notebook may call it too.
     """
     import ctypes
-    import sys
 
     if not sys.platform.startswith("linux"):
         return False
@@ -444,7 +443,18 @@ def reuse_freed_memory():
     return bool(ok)
 
 
-def numpy_blas(info=None, environ=None):
+def _numpy_build_blas():
+    """The BLAS NumPy was built with, by NumPy's own record (NumPy >= 1.26): e.g. "accelerate", "" if unknown."""
+    import numpy as np
+
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+    except (TypeError, KeyError, AttributeError):  # older NumPy: no mode="dicts"
+        return ""
+    return " ".join(str(blas[key]) for key in ("name", "version") if blas.get(key))
+
+
+def numpy_blas(info=None, environ=None, build=None):
     """What runs NumPy's matrix products, in words: e.g. "OpenBLAS 0.3.31, SkylakeX kernel, 2 threads".
 
     OpenBLAS picks a kernel (the inner loop of its matrix product) for the CPU
@@ -455,7 +465,9 @@ def numpy_blas(info=None, environ=None):
     of every float32 matrix product. So the benchmarks, `train mnist --dry-run`
     and each run's ``config.json`` say which kernel ran and whether the
     environment chose it. `info` and `environ` stand in for threadpoolctl's
-    report and ``os.environ`` (tests).
+    report and ``os.environ``, `build` for NumPy's record of its BLAS (tests).
+    Where threadpoolctl does not see NumPy's BLAS (Apple's Accelerate, which
+    macOS wheels use), the line names what NumPy was built with.
     """
     import os
 
@@ -467,8 +479,11 @@ def numpy_blas(info=None, environ=None):
             return "NumPy's BLAS: unknown (threadpoolctl is not installed)"
         info = threadpool_info()
     blas = [lib for lib in info if lib.get("user_api") == "blas"]
-    ours = [lib for lib in blas if "numpy" in str(lib.get("filepath", ""))] or blas  # not PyTorch's
+    ours = [lib for lib in blas if "numpy" in str(lib.get("filepath", ""))]  # not PyTorch's or SciPy's
     if not ours:
+        build = _numpy_build_blas() if build is None else build
+        if build:
+            return f"NumPy's BLAS: {build} (as NumPy was built; its threads and kernel are not reported)"
         return "NumPy's BLAS: not found by threadpoolctl"
     lib = ours[0]
     name = {"openblas": "OpenBLAS", "mkl": "MKL", "blis": "BLIS"}.get(lib.get("internal_api"), lib.get("internal_api"))

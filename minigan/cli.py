@@ -335,6 +335,21 @@ def build_parser():
     return parser
 
 
+def _file_in_the_way(error):
+    """Whether an OSError says that a file stands where a folder must be.
+
+    Linux and macOS say so (File exists, Not a directory); Windows says that
+    the path is not found, so there the path itself is looked at.
+    """
+    if isinstance(error, (FileExistsError, NotADirectoryError)):
+        return True
+    if isinstance(error, FileNotFoundError) and error.filename:
+        from pathlib import Path
+
+        return any(folder.is_file() for folder in Path(error.filename).parents)
+    return False
+
+
 def main(argv=None):
     """Run the command line; returns the exit code (2 for a user mistake)."""
     parser = build_parser()
@@ -356,7 +371,7 @@ def main(argv=None):
         return 2
     except OSError as e:  # a folder that cannot be created, a file that cannot be read or written
         what = f"{e.strerror}: {e.filename}" if e.strerror and e.filename else str(e)
-        if isinstance(e, (FileExistsError, NotADirectoryError)):
+        if _file_in_the_way(e):
             what += " (a file is in the way of a folder: choose another --out)"
         print(f"{command}: error: {what}", file=sys.stderr)
         return 2

@@ -11,6 +11,7 @@ import math
 import os
 import secrets
 import stat
+import time
 import zipfile
 
 import numpy as np
@@ -93,19 +94,36 @@ def save(obj, path):
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
     tmp = os.path.join(folder, f".tmp-{os.getpid()}-{secrets.token_hex(6)}.npz")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # O_EXCL: never someone else's file
+    # O_EXCL: never someone else's file; O_BINARY (Windows only): bytes as they are, no \n -> \r\n
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
-        if os.path.exists(path):  # replacing a file keeps its permissions (a private checkpoint stays private)
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
-        with os.fdopen(fd, "wb") as f:
+        with os.fdopen(fd, "wb") as f:  # (owns fd from here on: closed whatever happens)
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, path)
+        if os.path.exists(path):  # replacing a file keeps its permissions (a private checkpoint stays private)
+            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
+        replace_file(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def replace_file(src, dst):
+    """os.replace(src, dst), the one step that makes a new file visible whole.
+
+    On Windows it fails while another program holds dst open (a virus scanner, a
+    search indexer, an unclosed np.load in a notebook), usually for a moment; so
+    there it is tried again for about 1.5 s before the error is passed on.
+    """
+    for wait in (0.05, 0.1, 0.2, 0.4, 0.8, None):
+        try:
+            return os.replace(src, dst)
+        except PermissionError:
+            if os.name != "nt" or wait is None:
+                raise
+            time.sleep(wait)
 
 
 def load(path, map_location=None, weights_only=True):

@@ -97,7 +97,11 @@ def test_numpy_blas_names_the_kernel_and_whether_the_environment_forced_it():
     assert "OPENBLAS_CORETYPE=Haswell" in forced and "env -u OPENBLAS_CORETYPE" in forced
     chosen = numpy_blas(info, {})
     assert chosen == "NumPy's BLAS: OpenBLAS 0.3.31, Haswell kernel, 2 threads"
-    assert numpy_blas(info[:1], {}) == "NumPy's BLAS: not found by threadpoolctl"
+    assert numpy_blas(info[:1], {}, build="") == "NumPy's BLAS: not found by threadpoolctl"
+    # macOS wheels use Apple's Accelerate, which threadpoolctl does not see; SciPy's OpenBLAS is not NumPy's
+    scipy_only = [dict(info[2], filepath="/x/scipy/.dylibs/libscipy_openblas.dylib")]
+    accelerate = numpy_blas(scipy_only, {}, build="accelerate")
+    assert accelerate.startswith("NumPy's BLAS: accelerate (as NumPy was built") and "OpenBLAS" not in accelerate
     assert numpy_blas().startswith("NumPy's BLAS: ")  # this machine's, whatever it is
 
 

@@ -98,6 +98,7 @@ def test_an_empty_file_or_a_folder_in_its_place_is_named(tmp_path):
 
 def test_a_root_under_the_home_folder_is_expanded(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("USERPROFILE", str(tmp_path))  # (what expanduser reads on Windows)
     (tmp_path / "mnist").mkdir()
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
         shutil.copy(REPO_ROOT / name, tmp_path / "mnist")
@@ -255,3 +256,21 @@ def test_an_array_dataset_takes_lists_of_labels():
     data = mnist_module.ArrayDataset(np.zeros((6, 2), np.float32), [0, 1, 2, 3, 4, 5])
     x, y = next(iter(DataLoader(data, 2)))
     assert y.dtype == "int64" and y.tolist() == [0, 1]
+
+
+def test_a_python_without_root_certificates_is_told_how_to_get_them(tmp_path, monkeypatch):
+    # python.org's Python on macOS has none until its "Install Certificates.command" has run
+    import ssl
+    import urllib.error
+
+    def no_certificates(url, timeout):
+        raise urllib.error.URLError(ssl.SSLCertVerificationError(
+            1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: unable to get local issuer certificate"))
+
+    monkeypatch.setattr(mnist_module, "_fetch", no_certificates)
+    with pytest.raises(MNISTError, match="CERTIFICATE_VERIFY_FAILED(.|\n)*Install Certificates.command"):
+        mnist_module.download_mnist_file(tmp_path, "t10k-labels-idx1-ubyte", mirrors=["https://example.invalid/"])
+    monkeypatch.setattr(mnist_module, "_fetch", lambda url, timeout: (_ for _ in ()).throw(OSError("refused")))
+    with pytest.raises(MNISTError) as other:
+        mnist_module.download_mnist_file(tmp_path, "t10k-labels-idx1-ubyte", mirrors=["https://example.invalid/"])
+    assert "Certificates" not in str(other.value)

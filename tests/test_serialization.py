@@ -145,6 +145,7 @@ def test_save_refuses_object_arrays_and_self_containing_lists_and_keeps_the_old_
     np.testing.assert_array_equal(mg.load(path)["w"], [1.0, 1.0])
 
 
+@pytest.mark.skipif(os.name == "nt", reason="Windows has no Unix permission bits, and links need admin rights")
 def test_saved_files_get_the_usual_permissions_and_links_are_followed(tmp_path):
     umask = os.umask(0o022)
     try:

@@ -1,7 +1,7 @@
 """`minigan train mnist` on a tiny subset: exact resume, Ctrl-C, dry run, clear errors, sample and eval."""
 
 import json
-import os
+import re
 import signal
 
 import numpy as np
@@ -93,7 +93,7 @@ def _ctrl_c_on_read(digits, n):
 
     def press_ctrl_c(read, batch):
         if read == n:
-            os.kill(os.getpid(), signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
         return batch
 
     return _DigitsWithAHook(digits, press_ctrl_c)
@@ -137,12 +137,12 @@ def test_a_second_ctrl_c_stops_at_once_and_the_handler_is_restored():
     before = signal.getsignal(signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):
         with CtrlC() as ctrl_c:
-            os.kill(os.getpid(), signal.SIGINT)
+            signal.raise_signal(signal.SIGINT)
             for _ in range(1000):  # let the handler run
                 if ctrl_c.pressed:
                     break
             assert ctrl_c.pressed  # the first press only raises the flag
-            os.kill(os.getpid(), signal.SIGINT)  # the second stops at once
+            signal.raise_signal(signal.SIGINT)  # the second stops at once
             for _ in range(1000):
                 pass
     assert signal.getsignal(signal.SIGINT) is before
@@ -398,8 +398,9 @@ def test_an_older_checkpoint_of_a_run_never_overwrites_the_run_and_the_log_keeps
     backup.write_bytes((run / "checkpoint.npz").read_bytes())  # a learner's copy of epoch 1
     train_mnist(epochs=3, resume=run, dataset=digits, **TINY)
     newest = (run / "checkpoint.npz").read_bytes()
-    with pytest.raises(ValueError, match=rf"{run} already holds a run \(checkpoint.npz\) other than {backup}, which "
-                                         rf"continuing there would overwrite; continue {backup} in a new folder with --out NEW"):
+    with pytest.raises(ValueError, match=rf"{re.escape(str(run))} already holds a run \(checkpoint.npz\) other than "
+                                         rf"{re.escape(str(backup))}, which continuing there would overwrite; "
+                                         rf"continue {re.escape(str(backup))} in a new folder with --out NEW"):
         train_mnist(epochs=2, resume=backup, dataset=digits, **TINY)
     assert cli.main(["train", "mnist", "--resume", str(backup), "--epochs", "2"]) == 2
     assert "--out NEW" in capsys.readouterr().err

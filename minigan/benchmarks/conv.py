@@ -115,7 +115,7 @@ def main(device="cpu", repeats=None):
         torch = None
 
     peak = matmul_peak_gflops(device)
-    print(f"minigan bench conv — device {device}, batch {BATCH}, kernel 4, stride 2, padding 1, "
+    print(f"minigan bench conv: device {device}, batch {BATCH}, kernel 4, stride 2, padding 1, "
           f"median of {repeats} runs")
     print(f"float32 matmul peak (2048x2048, same run): {peak:.1f} GFLOP/s")
     if device == "cpu":

@@ -137,7 +137,8 @@ def main(device="cpu", repeats=None):
     """Time one DCGAN iteration in minigan and (when installed) PyTorch on the same device; print times,
     ratio, GFLOP/s and memory."""
     import os
-    import resource
+
+    from ..experiments import peak_memory_mb
 
     repeats = repeats or 20
     flops = iteration_flops()
@@ -149,9 +150,10 @@ def main(device="cpu", repeats=None):
     t = interleaved_medians(steps, repeats, warmup=2)
     ours, trainer = t["minigan"], t["trainer"]
     ours_peak = _peak_bytes(step)
+    load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "not measured here"  # (Unix only)
     print(f"DCGAN iteration, batch {BATCH} (D step on real + fake, G step, Adam, BCE with logits); "
           f"{flops / 1e9:.2f} GFLOP per iteration; median of {repeats}, interleaved; "
-          f"{os.cpu_count()} CPU cores visible, load average {os.getloadavg()[0]:.1f}")
+          f"{os.cpu_count()} CPU cores visible, load average {load}")
     if device == "cpu":
         print(f"  {backend.numpy_blas()}")
     where = "" if device == "cpu" else ", host memory only: the GPU's is not counted"
@@ -166,8 +168,9 @@ def main(device="cpu", repeats=None):
     theirs = t["torch"]
     threads = f"; {torch.get_num_threads()} threads" if device == "cpu" else ""
     print(f"  PyTorch ({device}):    {theirs * 1000:8.1f} ms   {flops / theirs / 1e9:7.1f} GFLOP/s{threads}")
-    peak_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(f"  peak resident memory of this whole process (both models, both libraries): {peak_rss:.0f} MiB")
+    peak_rss = peak_memory_mb()
+    print("  peak resident memory of this whole process (both models, both libraries): "
+          + ("not measured on Windows" if peak_rss is None else f"{peak_rss:.0f} MiB"))
     ratio = ours / theirs
     print(f"  ratio minigan / PyTorch: {ratio:.2f}  (minigan is {'faster' if ratio < 1 else 'slower'} than PyTorch; "
           f"target <= {1.0 if device == 'cpu' else 2.0:.2f})")

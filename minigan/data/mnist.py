@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..serialization import replace_file
+
 # sha256 of the decompressed IDX bytes (see data/mnist/README.md).
 SHA256 = {
     "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
@@ -184,12 +186,16 @@ def download_mnist_file(root, name, mirrors=None, timeout=30):
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, target)
+            replace_file(tmp, target)
         finally:
             if os.path.exists(tmp):
                 os.remove(tmp)
         return
-    raise MNISTError(f"could not download {name}.gz from any mirror:\n  " + "\n  ".join(failures))
+    hint = ""
+    if any("CERTIFICATE_VERIFY_FAILED" in f for f in failures):  # python.org's Python on macOS starts without them
+        hint = ("\nPython has no root certificates to check the mirrors' HTTPS with: on macOS, run "
+                "'Install Certificates.command' in the Python folder under Applications")
+    raise MNISTError(f"could not download {name}.gz from any mirror:\n  " + "\n  ".join(failures) + hint)
 
 
 # --------------------------------------------------------------- datasets

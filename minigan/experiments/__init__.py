@@ -6,6 +6,34 @@ for `minigan sample` and `minigan eval`.
 """
 
 
+def shell_quoted(path):
+    """A path as it must be typed in a command: quoted if it has spaces or other special characters."""
+    import os
+
+    if os.name == "nt":
+        import subprocess
+
+        return subprocess.list2cmdline([str(path)])  # cmd and PowerShell: double quotes
+    import shlex
+
+    return shlex.quote(str(path))
+
+
+def peak_memory_mb():
+    """The most memory this process has held (resident set size, MiB); None where it is not measured (Windows).
+
+    The operating systems report it in different units: Linux in KiB, macOS in bytes.
+    """
+    import sys
+
+    try:
+        import resource  # Unix only
+    except ImportError:
+        return None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
+
+
 def environment(device):
     """What a run computed with, for its ``config.json``.
 

@@ -31,7 +31,6 @@ lowered the judge's accuracy on the requested labels from 97.6% to 93.7%
 
 import copy
 import json
-import resource
 import shutil
 import time
 from pathlib import Path
@@ -45,7 +44,7 @@ from ..data.mnist import MNIST
 from ..gan import LOSSES, GANTrainer, TrainingDiverged, sample
 from ..models import Z_DIM, dcgan
 from ..serialization import CheckpointError, load, require_entries
-from . import environment
+from . import environment, peak_memory_mb, shell_quoted
 from .interrupt import CtrlC, StopBetweenIterations
 
 KIND = "mnist-dcgan"
@@ -152,10 +151,6 @@ def plot_losses(history, path):
     save_figure(fig, path)
 
 
-def _peak_memory_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux reports KiB
-
-
 def _checkpoint_file(path):
     """The checkpoint file a run folder or a checkpoint path names."""
     return Path(path) / CHECKPOINT if Path(path).is_dir() else Path(path)
@@ -253,11 +248,11 @@ def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="
     in_the_way = out / CHECKPOINT  # a run's checkpoint, unless it is the very file being continued
     if in_the_way.exists() and (state is None or in_the_way.resolve() != _checkpoint_file(resume).resolve()):
         if state is None:
-            raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
-                             "or choose another --out")
+            raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with "
+                             f"--resume {shell_quoted(out)}, or choose another --out")
         raise ValueError(f"{out} already holds a run (checkpoint.npz) other than {resume}, which continuing there "
                          f"would overwrite; continue {resume} in a new folder with --out NEW, or continue "
-                         f"{out}'s own run with --resume {out}")
+                         f"{out}'s own run with --resume {shell_quoted(out)}")
     if dry_run:
         return _dry_run(config, G, D, data, loader, trainer, device, out, log)
 
@@ -309,14 +304,15 @@ def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="
                 bar.close()
             if ctrl_c.pressed and loader.state_dict()["in_epoch"]:
                 save_checkpoint()  # mid-epoch: the loader state records the position
-                log(f"interrupted: checkpoint saved in {out / CHECKPOINT}; continue with --resume {out}")
+                log(f"interrupted: checkpoint saved in {out / CHECKPOINT}; continue with "
+                    f"--resume {shell_quoted(out)}")
                 raise StopBetweenIterations
             epoch += 1
             seconds = time.perf_counter() - start
             image_grid(generate(G_show, z_grid, labels_grid)).save(out / f"samples_epoch_{epoch:03d}.png")
             save_checkpoint()
             summary = {"epoch": epoch, "step": trainer.step, "seconds": round(seconds, 2),
-                       "peak_memory_mb": round(_peak_memory_mb(), 1)}
+                       "peak_memory_mb": None if (mb := peak_memory_mb()) is None else round(mb, 1)}
             for key in ("loss_d", "loss_g", "D_real", "D_fake"):
                 summary[key] = float(np.mean(history[key][first_step:])) if len(history[key]) > first_step else None
             with open(out / "metrics.jsonl", "a") as f:
@@ -325,7 +321,7 @@ def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="
                 f"D(x) {summary['D_real']:.2f}  D(G(z)) {summary['D_fake']:.2f}  {seconds:.1f} s")
             if ctrl_c.pressed and epoch < config["epochs"]:  # pressed in the epoch's last iteration: it is saved
                 log(f"interrupted: checkpoint saved in {out / CHECKPOINT} after epoch {epoch}; continue with "
-                    f"--resume {out}")
+                    f"--resume {shell_quoted(out)}")
                 raise StopBetweenIterations
 
     if pictures:  # (also after a Ctrl-C in the run's very last iteration: every epoch is done)

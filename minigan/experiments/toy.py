@@ -23,7 +23,7 @@ from .. import backend, gan, nn, optim
 from ..data.toy import TOY_DATASETS, toy_dataset
 from ..metrics import mode_metrics
 from ..serialization import CheckpointError, load, require_entries
-from . import environment
+from . import environment, shell_quoted
 from .interrupt import CtrlC, StopBetweenIterations
 
 KIND = "toy"
@@ -196,8 +196,8 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
         raise ValueError(f"resume=True continues the run in {out} with its saved settings, so "
                          f"{', '.join(sorted(settings))} cannot change it; drop them, or start a new run")
     if not resume and os.path.exists(ckpt_path):  # never overwrite a run: nothing is lost
-        raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with --resume {out}, "
-                         "or choose another --out")
+        raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with "
+                         f"--resume {shell_quoted(out)}, or choose another --out")
     if resume:
         state = read_checkpoint(ckpt_path)  # (before the folder is made: a mistyped --resume leaves nothing behind)
         config = saved_config(state)
@@ -281,10 +281,11 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     except StopBetweenIterations:
         trainer.save_checkpoint(ckpt_path)  # the state after the last finished iteration (CtrlC waits for its end)
         print(f"interrupted at step {trainer.step}: checkpoint saved; continue with "
-              f"`minigan train toy --resume {out}`")
+              f"`minigan train toy --resume {shell_quoted(out)}`")
         raise
     except KeyboardInterrupt:  # a second Ctrl-C, maybe mid-iteration: the last checkpoint on disk is kept as it is
-        print(f"stopped at once: {ckpt_path} is kept as last written; continue with `minigan train toy --resume {out}`")
+        print(f"stopped at once: {ckpt_path} is kept as last written; continue with "
+              f"`minigan train toy --resume {shell_quoted(out)}`")
         raise
     finally:
         if bar is not None:
