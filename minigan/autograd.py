@@ -485,9 +485,10 @@ class Tensor:
         a, b = _pair(self, other, symbol)
         if ufunc == "true_divide" and self.dtype.kind != "f":  # integers divided are floats: float32
             b = _floating(b)
-        if b.dtype.kind == "f" and self.dtype.kind != "f":  # an integer x cannot hold a float result
-            raise TypeError(f"x {symbol} ...: x is {self.dtype} and the result would be {b.dtype}; "
-                            f"convert x first, x = x.to(dtype='{b.dtype}')")
+        result = np.result_type(a.dtype, b.dtype)
+        if not np.can_cast(result, self.dtype, "same_kind"):  # an integer x cannot hold a float or a wider result
+            raise TypeError(f"x {symbol} ...: x is {self.dtype} and the result would be {result}; "
+                            f"convert x first, x = x.to(dtype='{result}')")
         if b.device != self.device:
             raise RuntimeError(f"x {symbol} y: x is on {self.device}, y on {b.device}; move one with .to()")
         try:
@@ -496,7 +497,7 @@ class Tensor:
             fits = False
         if not fits:
             raise ValueError(f"x {symbol} y: y of shape {b.shape} does not broadcast to x's shape {self.shape}")
-        getattr(backend.xp_of(self.data), ufunc)(self.data, b.data, out=self.data)
+        getattr(backend.xp_of(self.data), ufunc)(a.data, b.data, out=self.data)  # a: self, or a copy in NumPy 2's dtype
         self._version += 1
         return self
 
@@ -1227,6 +1228,11 @@ def _pair(a, b, opname):
             b = Tensor(b.data.astype(a.dtype))
         elif b.dtype.kind == "f":
             a = Tensor(a.data.astype(b.dtype))
+        elif (a.ndim == 0 or b.ndim == 0) and np.result_type(a.dtype, b.dtype).kind in "iu":
+            # integers (bools) of two dtypes, one 0-d: NumPy 1 would size the result by the 0-d one's value
+            # (uint8 * -1: int16), NumPy 2 by the dtypes alone (int64); cast to NumPy 2's dtype first
+            dtype = np.result_type(a.dtype, b.dtype)
+            a, b = (t if t.dtype == dtype else Tensor(t.data.astype(dtype)) for t in (a, b))
     return a, b
 
 

@@ -819,6 +819,12 @@ def test_small_integer_tensors_with_python_ints_that_do_not_fit(device):
     assert (small + 3).dtype == np.uint8  # fits: the tensor's dtype, as in torch
     assert (small * -1).dtype == np.int64 and (small * -1).tolist() == [-1, -2]  # does not fit: int64, not an error
     assert (small + 256).tolist() == [257, 258]
+    # the dtype comes from the dtypes alone, as in NumPy 2 (NumPy 1 would size it by the 0-d operand's value)
+    assert (small + mg.tensor(np.int64(5), device=device)).dtype == np.int64
+    assert (mg.tensor([True, False], device=device) + 5).dtype == np.int64
+    with pytest.raises(TypeError, match=r"x \+= \.\.\.: x is uint8 and the result would be int64; convert x first"):
+        small += 256  # an in-place result must fit in x: never wrapped around silently
+    assert small.tolist() == [1, 2]
     assert mg.where(mg.tensor([True, False], device=device), np.float64(1.0), 2.0).dtype == np.float32
 
 

@@ -287,3 +287,13 @@ def test_scale_without_shift_and_shift_without_scale_as_in_torch(device, rng):
     bn = nn.BatchNorm2d(3, bias=False, device=device)
     assert bn.bias is None and list(bn.state_dict()) == list(torch.nn.BatchNorm2d(3, bias=False).state_dict())
     assert bn(mg.randn(4, 3, 2, 2, device=device)).shape == (4, 3, 2, 2)
+
+
+def test_a_numpy_float64_eps_keeps_a_float32_layer_float32(device):
+    # eps read from a config as np.float64(1e-5) made 1 / std float64: backward refused its own gradient (NumPy 2)
+    bn = nn.BatchNorm1d(3, eps=np.float64(1e-5)).to(device)
+    x = mg.randn(4, 3, device=device, requires_grad=True)
+    y = bn(x)
+    y.sum().backward()
+    assert y.dtype == x.grad.dtype == np.float32
+    assert bn.eval()(x).dtype == np.float32

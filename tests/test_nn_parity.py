@@ -395,6 +395,15 @@ def test_clip_grad_norm_has_the_gradients_dtype():
     np.testing.assert_allclose(_np(p.grad), np.array([3.0, 0.0, 4.0]) / (5.0 + 1e-6))
 
 
+@pytest.mark.parametrize("norm_type", [1, 2.0, 3, 0, float("inf")])
+def test_clip_grad_norm_of_float32_gradients_is_float32_for_every_order(norm_type):
+    # NumPy 1 turns np.float32(x) ** 0.5 and np.float32 + 1e-6 into float64: the norm and the scale must not
+    p = nn.Parameter(mg.ones(3))
+    p.grad = mg.tensor(np.array([3.0, 0.0, 4.0], dtype=np.float32))
+    total = nn.utils.clip_grad_norm_([p], np.float64(0.5), norm_type=norm_type)
+    assert total.dtype == np.float32 and p.grad.dtype == np.float32
+
+
 def test_clip_grad_norm_of_order_zero_as_torch():
     # torch takes the 0-"norm" (count of nonzeros) of each gradient and then of those: 2 gradients are nonzero here
     grads = [np.array([1.0, 0.0, 2.0]), np.array([3.0, 4.0]), np.zeros(2)]

@@ -239,7 +239,10 @@ class ArrayDataset:
 
 def _to_unit_range(pixels, max_value):
     """0..max_value -> [-1, 1] as float32 (the range of a tanh generator)."""
-    return pixels.astype(np.float32) * (2.0 / max_value) - 1.0
+    x = pixels.astype(np.float32)
+    x *= 2.0 / max_value  # in place: the 60,000 training images take 188 MB each time
+    x -= 1.0
+    return x
 
 
 class MNIST(ArrayDataset):

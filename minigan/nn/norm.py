@@ -151,6 +151,7 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     means a cumulative average over the `num_batches_tracked` batches seen.
     """
     ag._expect_tensor(x, name)
+    eps = float(eps)  # a NumPy float64 eps would make 1/std, the input's gradient and eval's output float64 (NumPy 2)
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
     count = x.numel() // x.shape[1]  # values per channel

@@ -42,15 +42,19 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             norms = [xp.abs(g.data).max() for g in grads]
             total = xp.stack(norms).max()
         elif norm_type == 0:  # torch's: the 0-"norm" (count of nonzeros) of each gradient, then of those counts,
-            norms = [xp.count_nonzero(g.data).astype(g.dtype) for g in grads]  # so the number of nonzero gradients
-            total = xp.count_nonzero(xp.stack(norms)).astype(norms[0].dtype)
-        else:
-            norms = [(xp.abs(g.data) ** norm_type).sum() ** (1.0 / norm_type) for g in grads]
-            total = (xp.stack(norms) ** norm_type).sum() ** (1.0 / norm_type)
+            # so the number of nonzero gradients (xp.asarray: NumPy 1's count_nonzero gives a Python int)
+            norms = [xp.asarray(xp.count_nonzero(g.data), dtype=g.dtype) for g in grads]
+            total = xp.asarray(xp.count_nonzero(xp.stack(norms)), dtype=norms[0].dtype)
+        else:  # exponents of the arrays' dtype: NumPy 1 makes np.float32(x) ** 0.5 a float64
+            norms = [(xp.abs(g.data) ** g.dtype.type(norm_type)).sum() ** g.dtype.type(1.0 / norm_type) for g in grads]
+            stacked = xp.stack(norms)
+            t = stacked.dtype.type
+            total = (stacked ** t(norm_type)).sum() ** t(1.0 / norm_type)
         if error_if_nonfinite and not bool(xp.isfinite(total)):
             raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}; "
                                "set error_if_nonfinite=False to clip anyway")
-        scale = xp.minimum(max_norm / (total + 1e-6), 1.0).astype(grads[0].dtype)
+        t = total.dtype.type  # NumPy 1 would compute the scale of a float32 norm in float64
+        scale = xp.minimum(t(max_norm) / (total + t(1e-6)), t(1.0)).astype(grads[0].dtype)
         for g in grads:
             g.data *= scale
     return Tensor(xp.asarray(total))  # an array keeps the gradients' dtype (a NumPy float64 scalar is a Python float)
