@@ -485,7 +485,8 @@ class Tensor:
         a, b = _pair(self, other, symbol)
         if ufunc == "true_divide" and self.dtype.kind != "f":  # integers divided are floats: float32
             b = _floating(b)
-        result = np.result_type(a.dtype, b.dtype)
+        # the result's dtype: a float operand's (as _pair promotes), else NumPy 2's for the two integer dtypes
+        result = b.dtype if b.dtype.kind == "f" else np.result_type(a.dtype, b.dtype)
         if not np.can_cast(result, self.dtype, "same_kind"):  # an integer x cannot hold a float or a wider result
             raise TypeError(f"x {symbol} ...: x is {self.dtype} and the result would be {result}; "
                             f"convert x first, x = x.to(dtype='{result}')")
