@@ -2393,7 +2393,13 @@ class GetItem(Function):
         self.index = index
 
     def forward(self, x):
-        return x[self.index]
+        y = x[self.index]
+        if not isinstance(y, type(x)):
+            # every axis picked by an integer: NumPy hands back a scalar (a copy); with ... appended it is a
+            # 0-d view of x, as torch's x[0] and CuPy's are (so y += 1 changes x, and counts as x's change)
+            index = self.index if isinstance(self.index, tuple) else (self.index,)
+            y = x[(*index, ...)]
+        return y
 
     def backward(self, gy):
         # picked entries get gy, the rest get 0 (repeated integer indices add up)

@@ -38,7 +38,7 @@ def mode_metrics(samples, centers, std):
         raise ValueError(f"mode_metrics: std is the modes' standard deviation, a number > 0, got {std!r}")
     dist = np.sqrt(((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))  # (n, K)
     nearest = dist.argmin(axis=1)
-    hq = dist[np.arange(len(x)), nearest] <= 3.0 * std
+    hq = dist[np.arange(len(x)), nearest] <= 3.0 * float(std)  # (in float64 whatever std is, on NumPy 1 and 2)
     counts = np.bincount(nearest[hq], minlength=len(c))
     kl = None
     if counts.sum() > 0:

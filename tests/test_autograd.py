@@ -385,6 +385,26 @@ def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(d
     assert w.numpy()[0] == 1.0
 
 
+def test_an_element_picked_by_integers_is_a_view_as_in_torch(device):
+    # NumPy's x[0] of a 1-D array is a scalar copy, CuPy's and torch's a 0-d view: one behaviour on every device
+    x = mg.tensor([1.0, 2.0], device=device)
+    y = x[0]
+    y += 5
+    assert x.tolist() == [6.0, 2.0] and y.item() == 6.0
+    assert x._version == 1  # the view's change is the base's change
+    grid = mg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    grid[1, 0].fill_(9.0)
+    assert grid.tolist() == [[1.0, 2.0], [9.0, 4.0]]
+    w = mg.tensor([1.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    (g,) = mg.grad(w[1] * w[1], w)
+    assert g.tolist() == [0.0, 4.0]
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor([1.0, 2.0])
+    ty = tx[0]
+    ty += 5
+    assert tx.tolist() == x.tolist() and tx._version == x._version
+
+
 def test_in_place_operators_change_the_tensor_itself_as_in_torch(device):
     # the classic hand-written SGD step; Python's fallback for -= rebound p to a new tensor and
     # left the model's weights untouched: training silently did nothing

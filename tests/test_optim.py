@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import minigan as mg
-from minigan import backend, optim
+from minigan import backend, nn, optim
 
 STEPS = 5
 
@@ -630,3 +630,25 @@ def test_steps_and_clipping_with_inf_or_nan_gradients_print_no_numpy_warnings(de
             mg.nn.utils.clip_grad_norm_([p], 1.0)
             opt.step()
         assert np.isnan(p.numpy()[1])  # NaN in, NaN out, as in torch: the values still tell
+
+
+@pytest.mark.parametrize("make", [lambda ps: optim.Adam(ps), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                  lambda ps: optim.RMSprop(ps)])
+def test_a_model_cast_after_the_optimizer_stepped_is_named_not_mixed(make, device):
+    # .double() casts the weights but not Adam's moments: NumPy kept them float32 without a word,
+    # CuPy's fused kernel refuses the mix (torch: "expected dtype float for `end` but got dtype double")
+    model = nn.Linear(2, 1).to(device)
+    opt = make(model.parameters())
+    model(mg.randn(3, 2, device=device)).sum().backward()
+    opt.step()
+    model.double()
+    opt.zero_grad()
+    model(mg.randn(3, 2, dtype="float64", device=device)).sum().backward()
+    before = model.weight.numpy().copy()
+    with pytest.raises(RuntimeError, match=r"step: the \w+ of a parameter of shape \(1, 2\) is float32 on '\w+', "
+                                           r"the parameter float64 .* after the optimizer had stepped"):
+        opt.step()
+    np.testing.assert_array_equal(model.weight.numpy(), before)  # refused before anything changed
+    opt.load_state_dict(opt.state_dict())  # the advice: the state follows the parameters' dtype
+    opt.step()
+    assert all(buf.dtype == np.float64 for s in opt.state.values() for k, buf in s.items() if k != "step")

@@ -98,12 +98,31 @@ class Optimizer:
                 if p.grad.shape != p.shape:  # the update would broadcast it without a word
                     raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape {p.shape} has a grad of "
                                        f"shape {p.grad.shape}; a gradient must have its parameter's shape")
+                state = self.state.setdefault(id(p), {})
+                self._check_state(p, state)
                 with np.errstate(all="ignore"):  # no NumPy warnings for inf/NaN gradients, as in the ops
-                    self._update(p, p.grad.data, self.state.setdefault(id(p), {}), group)
+                    self._update(p, p.grad.data, state, group)
                 p._version += 1  # an in-place change: a graph that used the old value can no longer backpropagate
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
+
+    def _check_state(self, p, state):
+        """A parameter's buffers (Adam's moments, momentum) must still have its dtype and device.
+
+        model.to(dtype or device) after some steps casts or moves the parameters
+        but not the optimizer's buffers: the update would mix dtypes (CuPy's fused
+        Adam kernel refuses that; NumPy would quietly keep float32 moments).
+        """
+        for name, buf in state.items():
+            if name == "step" or not hasattr(buf, "dtype"):
+                continue
+            if buf.dtype != p.dtype or backend.device_of(buf) != p.device:
+                raise RuntimeError(
+                    f"{type(self).__name__}.step: the {name} of a parameter of shape {p.shape} is {buf.dtype} on "
+                    f"'{backend.device_of(buf)}', the parameter {p.dtype} on '{p.device}': the model was cast or "
+                    "moved (model.to(...), .double()) after the optimizer had stepped. Make the optimizer after "
+                    "model.to(...), or move its state with optimizer.load_state_dict(optimizer.state_dict())")
 
     @staticmethod
     def _start(state, p, *buffers):

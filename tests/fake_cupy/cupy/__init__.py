@@ -190,7 +190,11 @@ class ndarray:
         return method
 
     def __getitem__(self, key):
-        return _wrap(self._a[_index(key)])
+        key = _index(key)
+        picked = self._a[key]
+        if isinstance(picked, _np.generic):  # every axis picked by an integer: CuPy gives a 0-d view, NumPy a copy
+            picked = self._a[(*(key if isinstance(key, tuple) else (key,)), ...)]
+        return _wrap(picked)
 
     def __setitem__(self, key, value):
         if isinstance(value, _np.ndarray):
@@ -433,6 +437,7 @@ class ElementwiseKernel:
     def __init__(self, in_params, out_params, operation, name="kernel", **kwargs):
         self.inputs = [p.split()[-1] for p in in_params.split(",")]
         self.outputs = [p.split()[-1] for p in out_params.split(",")]
+        self.types = [p.split()[0] for p in f"{in_params},{out_params}".split(",")]
         self.statements = [s.strip() for s in operation.split(";") if s.strip()]
         self.name = name
 
@@ -443,6 +448,10 @@ class ElementwiseKernel:
         for o in outputs:
             if not isinstance(o, ndarray):
                 raise TypeError(f"{self.name}: output arguments must be device arrays, got {type(o)}")
+        typed = {}  # as CuPy: every array argument declared with one type name (T) must have one dtype
+        for name, type_name, a in zip(self.inputs + self.outputs, self.types, args):
+            if isinstance(a, ndarray) and typed.setdefault(type_name, a.dtype) != a.dtype:
+                raise TypeError(f"Type is mismatched. {name} {a.dtype} {typed[type_name]} {type_name}")
         env = dict(self._FUNCS)
         env.update({n: _unwrap(a, self.name) for n, a in zip(self.inputs + self.outputs, args)})
         for statement in self.statements:
