@@ -171,6 +171,25 @@ def test_gradient_penalty_reaches_discriminator_weights_like_torch(device, rng):
     assert np.abs(grads[0]).max() > 0 and np.abs(grads[2]).max() > 0  # W1 and W2 of D get the penalty's gradient
 
 
+def test_r1_and_gradient_penalties_differentiate_through_ds_input_gradient(device, rng):
+    # float64 central differences for the penalties' gradients w.r.t. D's weights (double backprop through
+    # grad_x D), without torch; tanh, not ReLU, so that the second derivatives are not zero
+    D = nn.Sequential(nn.Linear(2, 8), nn.Tanh(), nn.Linear(8, 1)).to(device, dtype="float64")
+    real, fake = host_randn(rng, 6, 2, device=device), host_randn(rng, 6, 2, device=device)
+    eps = minigan.tensor(rng.random((6, 1)), dtype="float64", device=device)
+    params = list(D.parameters())
+
+    def r1(*_):
+        with minigan.enable_grad():  # (gradcheck evaluates under no_grad; the penalty needs a graph of grad_x D)
+            return gan.r1_penalty(D, real)[0]
+
+    def wgan_gp(*_):
+        with minigan.enable_grad():
+            return gan.gradient_penalty(D, real, fake, eps=eps)
+
+    assert minigan.gradcheck(r1, params) and minigan.gradcheck(wgan_gp, params)
+
+
 def test_r1_penalty_matches_torch(device, rng):
     torch = pytest.importorskip("torch")
     _, D = small_pair(device=device)
@@ -373,7 +392,7 @@ def test_trainer_rejects_bad_settings():
     opt = minigan.optim.Adam(G.parameters())
     with pytest.raises(ValueError, match="unknown loss"):
         gan.GANTrainer(G, D, opt, opt, lambda: None, 4, loss="wasserstein")
-    with pytest.raises(ValueError, match="k"):
+    with pytest.raises(ValueError, match="k must be a whole number >= 1, got 0"):
         gan.GANTrainer(G, D, opt, opt, lambda: None, 4, k=0)
     opt_g, opt_d = minigan.optim.Adam(G.parameters()), minigan.optim.Adam(D.parameters())
     with pytest.raises(ValueError, match=r"opt_g holds \d+ parameters that are not G's.*swapped"):
@@ -408,6 +427,10 @@ def test_weight_average_follows_the_generator(device, rng):
                              real_batches=lambda: real, z_dim=4, G_ema=G_ema, ema_decay=0.9)
     start = [p.numpy().copy() for p in G.parameters()]
     assert all(np.array_equal(a.numpy(), b) for a, b in zip(G_ema.parameters(), start))  # starts at G
+    trainer.train_step()  # step 0 of the warm-up: beta = min(0.9, (1 + 0) / (10 + 0)) = 0.1, mostly the new G
+    for avg, p, p0 in zip(G_ema.parameters(), G.parameters(), start):
+        assert np.allclose(avg.numpy(), 0.1 * p0 + 0.9 * p.numpy(), rtol=0, atol=1e-15)
+    start = [p.numpy().copy() for p in G_ema.parameters()]
     trainer.step = 1000  # past the warm-up, beta = min(0.9, 1001 / 1010) = 0.9
     trainer.train_step()
     for avg, p, p0 in zip(G_ema.parameters(), G.parameters(), start):

@@ -166,6 +166,9 @@ CASES = {
                      [distinct(2, 3, 5, 4)]),
     "max_pool2d_3_stride_2_padding_1": (lambda a: F.max_pool2d(a, 3, 2, 1),
                                         lambda a: _torch().nn.functional.max_pool2d(a, 3, 2, 1), [distinct(2, 2, 5, 6)]),
+    # squared: the gradient then depends on the input, so a second derivative runs max-pool's scatter backward
+    "max_pool2d_squared": (lambda a: F.max_pool2d(a, 3, 2, 1) ** 2,
+                           lambda a: _torch().nn.functional.max_pool2d(a, 3, 2, 1) ** 2, [distinct(2, 2, 5, 6)]),
     "avg_pool2d_2": (lambda a: F.avg_pool2d(a, 2), lambda a: _torch().nn.functional.avg_pool2d(a, 2),
                      [normal(2, 3, 5, 4)]),
     "avg_pool2d_3_stride_2_padding_1": (lambda a: F.avg_pool2d(a, 3, 2, 1),
@@ -278,12 +281,12 @@ CASES = {
     "std_unbiased_false": (lambda a: a.std(0, unbiased=False), lambda a: a.std(0, unbiased=False), [normal(3, 4)]),
     "expand": (lambda a: a.expand(2, -1, 4), lambda a: a.expand(2, -1, 4), [normal(3, 1)]),
     "t_matrix": (lambda a: a.t(), lambda a: a.t(), [normal(3, 4)]),
-    "masked_fill": (lambda a: a.masked_fill(a > 0, 0.5), lambda a: a.masked_fill(a > 0, 0.5), [normal(3, 4)]),
+    "masked_fill": (lambda a: a.masked_fill(a > 0, 0.5), lambda a: a.masked_fill(a > 0, 0.5), [away_from_zero(3, 4)]),
     "norm_all": (mg.norm, lambda a: a.norm(), [normal(3, 4)]),
     "norm_dim": (lambda a: a.norm(2, dim=1), lambda a: a.norm(2, dim=1), [normal(3, 4)]),  # WGAN-GP's
     "norm_1_keepdim": (lambda a: a.norm(1, dim=0, keepdim=True), lambda a: a.norm(1, dim=0, keepdim=True), [normal(3, 4)]),
     "repeat": (lambda a: a.repeat(2, 1, 3), lambda a: a.repeat(2, 1, 3), [normal(3, 2)]),
-    "clamp_method": (lambda a: a.clamp(min=-0.5), lambda a: a.clamp(min=-0.5), [normal(3, 4)]),
+    "clamp_method": (lambda a: a.clamp(min=-0.5), lambda a: a.clamp(min=-0.5), [away_from_clip_edges(3, 4)]),
     "softmax_method": (lambda a: a.softmax(1), lambda a: a.softmax(1), [normal(3, 4)]),
     "log_softmax_method": (lambda a: a.log_softmax(0), lambda a: a.log_softmax(0), [normal(3, 4)]),
     "square": (lambda a: a.square(), lambda a: a.square(), [normal(3, 4)]),
@@ -305,7 +308,7 @@ GRADGRAD = [
     "cross_entropy_probabilities", "binary_cross_entropy",
     "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "pad_reflect", "interpolate_nearest_2x", "interpolate_bilinear_0_6x", "layer_norm_affine", "group_norm_affine", "elu",
     "silu", "l1_loss", "pixel_shuffle", "avg_pool2d_3_stride_2_padding_1", "max_pool2d_3_stride_2_padding_1",
-    "instance_norm_affine",
+    "max_pool2d_squared", "instance_norm_affine",
 ]
 
 
@@ -324,30 +327,47 @@ def make_inputs(name, dtype="float64", seed=0, device="cpu"):
 
 
 def _functions_in_graph(roots):
-    seen, stack = set(), [t._ctx for t in roots if t._ctx is not None]
+    """The op classes in the graphs of `roots` (every node visited: two Muls may lead to different ops)."""
+    visited, types, stack = set(), set(), [t._ctx for t in roots if t._ctx is not None]
     while stack:
         fn = stack.pop()
-        if type(fn) not in seen:
-            seen.add(type(fn))
+        if id(fn) not in visited:
+            visited.add(id(fn))
+            types.add(type(fn))
             stack.extend(x._ctx for x in fn.inputs if x._ctx is not None)
-    return seen
+    return types
 
 
 def test_every_op_class_is_exercised_by_the_cases():
-    # A new Function subclass in minigan.autograd must get a row in CASES.
+    # A new Function subclass anywhere in minigan must get a row in CASES (its backward's ops: in GRADGRAD).
+    import importlib
     import inspect
+    import pkgutil
 
     import minigan.autograd as ag
 
-    classes = {c for c in vars(ag).values() if inspect.isclass(c) and issubclass(c, ag.Function) and c is not ag.Function}
+    classes = set()
+    for info in pkgutil.walk_packages(mg.__path__, "minigan."):
+        if info.name.endswith("__main__") or ".benchmarks" in info.name or ".experiments" in info.name:
+            continue
+        module = importlib.import_module(info.name)
+        classes |= {c for c in vars(module).values()
+                    if inspect.isclass(c) and issubclass(c, ag.Function) and c is not ag.Function}
     used = set()
     for name in CASES:
         inputs, _ = make_inputs(name)
         out = CASES[name][0](*inputs)
         used |= _functions_in_graph([out])
-        grads = mg.grad(out.sum(), [x for x in inputs if x.requires_grad], create_graph=True)
-        used |= _functions_in_graph([g for g in grads if g.requires_grad])
-    untested = {c.__name__ for c in classes - used} - {"Cast", "ToDevice"}  # moves: tested in test_autograd
+        wrt = [x for x in inputs if x.requires_grad]
+        grads = [g for g in mg.grad(out.sum(), wrt, create_graph=True) if g.requires_grad]
+        used |= _functions_in_graph(grads)
+        if name in GRADGRAD and grads:  # the ops of backward's backward, which only a second derivative runs
+            second = mg.grad(sum((g * g).sum() for g in grads), wrt, create_graph=True, allow_unused=True)
+            used |= _functions_in_graph([g for g in second if g is not None and g.requires_grad])
+    elsewhere = {"Cast", "ToDevice",  # moves: tested in test_autograd
+                 "Conv2dOp", "Conv2dWeightGrad", "ConvTranspose2dOp",  # test_conv's gradcheck and gradgradcheck grid
+                 "BatchNormTrain"}  # test_batchnorm's
+    untested = {c.__name__ for c in classes - used} - elsewhere
     assert not untested, f"ops without a gradcheck case: {sorted(untested)}"
 
 
@@ -824,6 +844,23 @@ def test_gradcheck_catches_a_wrong_rule(device, rng):
     with pytest.raises(mg.GradcheckError, match="input 0"):
         mg.gradcheck(lambda a: WrongSquare()(a), [x])
     assert mg.gradcheck(lambda a: WrongSquare()(a), [x], raise_exception=False) is False
+
+
+def test_gradcheck_uses_a_random_upstream_gradient(device, rng):
+    # A rule that forgets gy is right when gy is all ones, and wrong for any other upstream gradient:
+    # only a random one (as gradcheck draws) exposes it; so does gradgradcheck's second derivative
+    class ForgetsGy(mg.Function):
+        def forward(self, x):
+            return 3.0 * x
+
+        def backward(self, gy):
+            return mg.ones_like(gy) * 3.0  # should be 3 * gy
+
+    x = mg.tensor(rng.standard_normal(4), dtype="float64", device=device, requires_grad=True)
+    (g,) = mg.grad(ForgetsGy()(x).sum(), x)  # the sum's upstream gradient is all ones: right here
+    assert g.tolist() == [3.0] * 4
+    with pytest.raises(mg.GradcheckError, match="input 0"):
+        mg.gradcheck(lambda a: ForgetsGy()(a), [x])
 
 
 def test_pad_as_in_torch_and_its_mistakes_named(device):
