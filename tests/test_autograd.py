@@ -233,12 +233,18 @@ def test_item_numpy_tolist_and_to(device):
     assert mg.tensor([1, 2], device=device).dtype == np.int64
 
 
-def test_to_dtype_is_differentiable(device):
-    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
-    y = (x.to(dtype="float64") * 2.0).sum()
+def test_to_dtype_is_differentiable(device, rng):
+    x = mg.tensor([1.0, 2.0, -0.5], device=device, requires_grad=True)
+    w = rng.standard_normal(3)  # a random upstream gradient: a rule that only passes ones along would fail
+    y = (x.to(dtype="float64") * mg.tensor(w, dtype="float64", device=device)).sum()
     y.backward()
     assert x.grad.dtype == np.float32 and x.grad.device == device
-    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+    np.testing.assert_allclose(x.grad.numpy(), w.astype(np.float32))
+    # and the other way round: a float32 gradient reaches a float64 input as float64
+    x64 = mg.tensor([0.5, -1.0, 3.0], dtype="float64", device=device, requires_grad=True)
+    (x64.to(dtype="float32") * mg.tensor(w, dtype="float32", device=device)).sum().backward()
+    assert x64.grad.dtype == np.float64
+    np.testing.assert_allclose(x64.grad.numpy(), w.astype(np.float32))
 
 
 def test_zero_dim_results_are_arrays_and_keep_float64(device, rng):
@@ -335,18 +341,20 @@ def test_dtype_and_requires_grad_helpers_and_repr(device):
 
 
 def test_a_one_value_tensor_formats_like_its_number_as_in_torch():
-    torch = pytest.importorskip("torch")
+    number = float(np.float32(1.23456))  # the value a float32 tensor holds
     for spec in (".3f", "8.2e", "", "+.1%"):
-        assert format(mg.tensor(1.23456), spec) == format(torch.tensor(1.23456), spec)
+        assert format(mg.tensor(1.23456), spec) == format(number, spec)
+    assert format(mg.tensor(1.23456), ".3f") == "1.235" and format(mg.tensor(1.23456), "8.2e") == "1.23e+00"
     assert f"{mg.tensor(7)}" == "7" and f"{mg.tensor([1.0, 2.0])}" == "tensor([1., 2.])"
     with pytest.raises(TypeError, match=r"format '.3f' needs one number, but this tensor has shape \(2,\)"):
         f"{mg.tensor([1.0, 2.0]):.3f}"
+    torch = pytest.importorskip("torch")
+    for spec in (".3f", "8.2e", "", "+.1%"):
+        assert format(mg.tensor(1.23456), spec) == format(torch.tensor(1.23456), spec)
 
 
 def test_retain_grad_keeps_an_intermediate_gradient_as_in_torch(device):
-    torch = pytest.importorskip("torch")
-    results = []
-    for lib, dev in ((mg, device), (torch, "cpu")):
+    def run(lib, dev):
         x = lib.tensor([1.0, -2.0, 0.5], requires_grad=True, device=dev)
         h = x * 3
         h.retain_grad()
@@ -354,17 +362,24 @@ def test_retain_grad_keeps_an_intermediate_gradient_as_in_torch(device):
         used_twice.backward(retain_graph=True)
         first = h.grad.cpu().numpy().copy()
         used_twice.backward()  # and accumulates, as a leaf's does
-        results.append((first, h.grad.cpu().numpy(), x.grad.cpu().numpy(), h.retains_grad, x.retains_grad,
-                        h.is_leaf, type(used_twice.grad_fn).__name__.startswith("Add"), x.grad_fn is None))
-    ours, theirs = results
-    for a, b in zip(ours, theirs):
-        np.testing.assert_allclose(a, b, rtol=1e-6)
+        return (first, h.grad.cpu().numpy(), x.grad.cpu().numpy(), h.retains_grad, x.retains_grad,
+                h.is_leaf, type(used_twice.grad_fn).__name__.startswith("Add"), x.grad_fn is None)
+
+    ours = run(mg, device)
+    # by hand: d/dh = 2h + 1 - tanh(h)^2, kept once, then twice; x's is 3 times h's
+    h = 3 * np.array([1.0, -2.0, 0.5])
+    dh = 2 * h + 1 - np.tanh(h) ** 2
+    for got, want in zip(ours, (dh, 2 * dh, 6 * dh, True, False, False, True, True)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
     h = mg.ones(2, requires_grad=True, device=device) * 2
     h.retain_grad()
     mg.grad((h * h).sum(), [h])  # minigan.grad, like torch.autograd.grad, fills no .grad, not even a retained one
     assert h.grad is None and h.retains_grad
     with pytest.raises(RuntimeError, match="retain_grad: this tensor does not require grad"):
         mg.ones(2).retain_grad()
+    torch = pytest.importorskip("torch")
+    for a, b in zip(ours, run(torch, "cpu")):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
 
 
 def test_item_assignment_in_place_and_refused_where_it_would_corrupt_gradients(device):
@@ -516,7 +531,6 @@ def test_a_view_of_a_tensor_changed_before_the_graph_was_built_is_fine(device):
 
 def test_an_optimizer_step_is_an_in_place_change_as_in_torch(device):
     # the GAN bug torch refuses: a loss through D, D stepped, then backpropagated through the old D
-    torch = pytest.importorskip("torch")
     D = mg.nn.Linear(2, 1).to(device)
     opt = mg.optim.SGD(D.parameters(), lr=0.1)
     z = mg.randn(4, 2, device=device, requires_grad=True)
@@ -526,6 +540,7 @@ def test_an_optimizer_step_is_an_in_place_change_as_in_torch(device):
     opt.step()
     with pytest.raises(RuntimeError, match="changed in place"):
         loss_g.backward()
+    torch = pytest.importorskip("torch")
     tD = torch.nn.Linear(2, 1)
     t_opt = torch.optim.SGD(tD.parameters(), lr=0.1)
     tz = torch.randn(4, 2, requires_grad=True)
@@ -604,8 +619,7 @@ def test_star_import_leaves_pythons_float_int_and_bool_alone():
 
 
 def test_torchs_top_level_helpers_behave_as_torchs():
-    torch = pytest.importorskip("torch")
-    for lib in (mg, torch):
+    def check(lib):  # the same calls, the same answers, in minigan and in torch
         with lib.set_grad_enabled(False):
             assert not lib.is_grad_enabled()
         assert lib.is_grad_enabled()
@@ -632,10 +646,15 @@ def test_torchs_top_level_helpers_behave_as_torchs():
         assert sorted(lib.randperm(6).tolist()) == list(range(6)) and lib.randperm(6).dtype == lib.int64
         assert lib.softmax(x, 1).shape == lib.log_softmax(x, 0).shape == (2, 2)
         assert not lib.detach(x.requires_grad_()).requires_grad
-    assert mg.get_default_dtype() == "float32" and torch.get_default_dtype() == torch.float32
+
+    check(mg)
+    assert mg.get_default_dtype() == "float32"
     assert mg.cuda.is_available() == mg.cuda_is_available()
     with pytest.raises(TypeError, match="from_numpy: expected a NumPy array, got list"):
         mg.from_numpy([1.0])
+    torch = pytest.importorskip("torch")
+    check(torch)
+    assert torch.get_default_dtype() == torch.float32
 
 
 def test_normal_and_uniform_fill_in_place_from_the_seeded_generator(device):
@@ -658,9 +677,7 @@ def test_normal_and_uniform_fill_in_place_from_the_seeded_generator(device):
 
 
 def test_normal_draws_as_torchs_overloads_from_the_seeded_generator(device):
-    torch = pytest.importorskip("torch")
-    for lib in (mg, torch):
-        dev = {"device": device} if lib is mg else {}
+    def check(lib, **dev):  # the same overloads, the same shapes, in minigan and in torch
         assert lib.normal(0.0, 0.02, size=(64, 100), **dev).shape == (64, 100)
         assert lib.normal(0.0, 0.02, (3,), **dev).dtype == lib.float32
         means = lib.zeros(2, 3, **dev)
@@ -668,6 +685,8 @@ def test_normal_draws_as_torchs_overloads_from_the_seeded_generator(device):
         assert lib.normal(means, lib.ones(3, **dev)).shape == (2, 3)  # mean and std broadcast together
         with pytest.raises(TypeError):
             lib.normal(0.0, 1.0)  # numbers need a size
+
+    check(mg, device=device)
     mg.manual_seed(3)
     draws = mg.normal(mg.tensor([[-5.0], [5.0]], device=device), mg.tensor([0.5, 2.0, 0.0], device=device)).numpy()
     mg.manual_seed(3)
@@ -686,6 +705,8 @@ def test_normal_draws_as_torchs_overloads_from_the_seeded_generator(device):
         mg.normal(mg.zeros(2), mg.ones(3))
     with pytest.raises(TypeError, match="normal: mean and std must be numbers or tensors, got ndarray"):
         mg.normal(np.zeros(2), 1.0, size=(2,))
+    torch = pytest.importorskip("torch")
+    check(torch)
 
 
 def test_pytorchs_legacy_shape_constructor_and_a_bad_dtype_are_named():
@@ -698,20 +719,21 @@ def test_pytorchs_legacy_shape_constructor_and_a_bad_dtype_are_named():
 
 
 def test_lerp_and_lerp_in_place_as_torchs(device, rng):
-    torch = pytest.importorskip("torch")
     a, b, w = (rng.standard_normal((3, 4)) for _ in range(3))
     x, y = (mg.tensor(v, device=device, requires_grad=True) for v in (a, b))
     assert mg.gradcheck(lambda s, e: mg.lerp(s, e, 0.3), [x, y])  # float64, central differences
     assert mg.gradcheck(lambda s, e, weight: s.lerp(e, weight), [x, y, mg.tensor(w, device=device, requires_grad=True)])
     upstream = rng.standard_normal((3, 4))
-    grads = []
-    for lib in (mg, torch):
+
+    def run(lib):
         s, e = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
         out = lib.lerp(s, e, 0.3)
         out.backward(lib.tensor(upstream))
-        grads.append([out.detach().numpy(), s.grad.numpy(), e.grad.numpy()])
-    for ours, theirs in zip(*grads):
-        np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+        return [out.detach().numpy(), s.grad.numpy(), e.grad.numpy()]
+
+    ours = run(mg)
+    for got, want in zip(ours, (a + 0.3 * (b - a), 0.7 * upstream, 0.3 * upstream)):  # by hand
+        np.testing.assert_allclose(got, want, rtol=1e-12)
     avg, p = mg.tensor(a, device=device, requires_grad=True), mg.tensor(b, device=device, requires_grad=True)
     memory = avg.data
     with mg.no_grad():  # a weight average's update, as G_ema code writes it
@@ -721,32 +743,44 @@ def test_lerp_and_lerp_in_place_as_torchs(device, rng):
         avg.lerp_(p, 0.25)  # outside no_grad, as torch refuses it too
     with pytest.raises(TypeError, match="lerp: expected a minigan Tensor, got a numpy.ndarray"):
         mg.lerp(a, p, 0.5)
+    torch = pytest.importorskip("torch")
+    for got, theirs in zip(ours, run(torch)):
+        np.testing.assert_allclose(got, theirs, rtol=1e-12)
 
 
 @pytest.mark.parametrize("indexing", ["ij", "xy"])
 def test_meshgrid_gives_torchs_grids_and_gradients(indexing, rng):
-    torch = pytest.importorskip("torch")
     values = [rng.standard_normal(n) for n in (3, 4, 2)]
+    cases = []
     for count in (1, 2, 3):
         shape = [3, 4, 2][:count]
         if indexing == "xy" and count > 1:
             shape[:2] = shape[1::-1]
         upstream = [rng.standard_normal(shape) for _ in range(count)]  # a random gradient for each grid
-        results = []
-        for lib in (mg, torch):
-            inputs = [lib.tensor(v, requires_grad=True) for v in values[:count]]
-            grids = lib.meshgrid(*inputs, indexing=indexing)
-            sum((g * lib.tensor(u)).sum() for g, u in zip(grids, upstream)).backward()
-            results.append([g.detach().numpy() for g in grids] + [t.grad.numpy() for t in inputs])
-        for ours, theirs in zip(*results):
-            assert ours.shape == theirs.shape
-            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+        cases.append((count, upstream))
+        inputs = [mg.tensor(v, requires_grad=True) for v in values[:count]]  # float64
+        # every grid against float64 central differences (gradcheck draws its own upstream gradients)
+        assert mg.gradcheck(lambda *ts: tuple(mg.meshgrid(*ts, indexing=indexing)), inputs)
+        for ours, want in zip(mg.meshgrid(*inputs, indexing=indexing), np.meshgrid(*values[:count], indexing=indexing)):
+            np.testing.assert_array_equal(ours.numpy(), want)  # NumPy's meshgrid has the same two layouts
+
+    def run(lib, count, upstream):
+        inputs = [lib.tensor(v, requires_grad=True) for v in values[:count]]
+        grids = lib.meshgrid(*inputs, indexing=indexing)
+        sum((g * lib.tensor(u)).sum() for g, u in zip(grids, upstream)).backward()
+        return [g.detach().numpy() for g in grids] + [t.grad.numpy() for t in inputs]
+
     xs, ys = mg.meshgrid(mg.linspace(0, 1, 5), mg.linspace(0, 1, 3), indexing="xy")
     assert xs.shape == ys.shape == (3, 5)  # an image's layout: rows follow y
     with pytest.raises(ValueError, match=r"meshgrid: expected 1-D tensors, got shapes \(2, 2\)"):
         mg.meshgrid(mg.zeros(2, 2))
     with pytest.raises(ValueError, match="meshgrid: indexing must be 'ij' or 'xy', got 'ji'"):
         mg.meshgrid(mg.zeros(2), indexing="ji")
+    torch = pytest.importorskip("torch")
+    for count, upstream in cases:
+        for ours, theirs in zip(run(mg, count, upstream), run(torch, count, upstream)):
+            assert ours.shape == theirs.shape
+            np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 
 
 def test_to_takes_torchs_non_blocking_and_copy(device):
@@ -874,25 +908,29 @@ def test_softmax_along_an_empty_axis_is_empty_as_torchs(device):
 
 
 def test_old_pytorch_idioms_variable_type_and_the_operator_functions(device):
-    torch = pytest.importorskip("torch")
     from minigan.autograd import Variable
 
     x = mg.tensor([1, 2], device=device)
     w = mg.ones(2, device=device, requires_grad=True)
     y = w * 2.0
-    v, tv = Variable(y, requires_grad=True), torch.autograd.Variable(torch.ones(2, requires_grad=True) * 2.0,
-                                                                   requires_grad=True)
-    assert v is not y and v.is_leaf and v.requires_grad and tv.is_leaf  # a new leaf on the same memory, as torch's
+    v = Variable(y, requires_grad=True)
+    assert v is not y and v.is_leaf and v.requires_grad  # a new leaf on the same memory, as torch's
     (v * v).sum().backward()
     assert w.grad is None and v.grad.tolist() == [4.0, 4.0]  # cut from the graph: WGAN-GP's old interpolation idiom
     assert not Variable(x).requires_grad and Variable(x).tolist() == [1, 2]
     assert x.type() == "minigan.int64" and x.type(mg.float32).dtype == np.float32
-    assert torch.tensor([1, 2]).type(torch.float32).dtype == torch.float32  # the same call in torch
     with pytest.raises(TypeError, match="give a dtype such as minigan.float32"):
         x.type(int)
+    expected = {"add": [4, 5], "sub": [-2, -1], "mul": [3, 6]}
+    for name in ("add", "sub", "mul"):
+        assert getattr(mg, name)(x, 3).tolist() == expected[name]
+    assert mg.neg(x).tolist() == [-1, -2]
+    torch = pytest.importorskip("torch")
+    tv = torch.autograd.Variable(torch.ones(2, requires_grad=True) * 2.0, requires_grad=True)
+    assert tv.is_leaf  # torch's Variable makes a new leaf too
+    assert torch.tensor([1, 2]).type(torch.float32).dtype == torch.float32  # the same call in torch
     for name in ("add", "sub", "mul"):
         assert getattr(mg, name)(x, 3).tolist() == getattr(torch, name)(torch.tensor([1, 2]), 3).tolist()
-    assert mg.neg(x).tolist() == [-1, -2]
 
 
 # -- mistakes in a graph or in a hand-written op: clear errors, never silently wrong gradients

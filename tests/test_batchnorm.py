@@ -273,20 +273,28 @@ def test_unflatten_shape_gradient_and_error(device):
 
 def test_scale_without_shift_and_shift_without_scale_as_in_torch(device, rng):
     """PyTorch's F.batch_norm takes a weight or a bias alone, and BatchNorm2d(bias=False) has no bias."""
-    torch = pytest.importorskip("torch")
     x = rng.standard_normal((4, 3, 2, 5))
     gamma, beta = rng.standard_normal(3) + 1.0, rng.standard_normal(3)
-    for weight, bias in ((gamma, None), (None, beta)):
+    # by hand: each channel normalised over (N, H, W) with the biased variance, then scaled or shifted
+    normed = (x - x.mean(axis=(0, 2, 3), keepdims=True)) / np.sqrt(x.var(axis=(0, 2, 3), keepdims=True) + 1e-5)
+    cases = []
+    scaled, shifted = normed * gamma[:, None, None], normed + beta[:, None, None]
+    for weight, bias, by_hand in ((gamma, None, scaled), (None, beta, shifted)):
         args = [mg.tensor(a, dtype="float64", device=device, requires_grad=True) for a in (x, weight, bias) if a is not None]
         call = (lambda xx, w: F.batch_norm(xx, None, None, w, None, training=True)) if weight is not None else \
             (lambda xx, b: F.batch_norm(xx, None, None, None, b, training=True))
-        assert mg.gradcheck(call, args)
+        assert mg.gradcheck(call, args)  # float64 central differences, for x and for the weight or the bias
+        np.testing.assert_allclose(call(*args).numpy(), by_hand, rtol=1e-10, atol=1e-10)
+        cases.append((weight, bias, call(*args).numpy()))
+    bn = nn.BatchNorm2d(3, bias=False, device=device)
+    assert bn.bias is None and list(bn.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
+    assert bn(mg.randn(4, 3, 2, 2, device=device)).shape == (4, 3, 2, 2)
+    torch = pytest.importorskip("torch")
+    for weight, bias, ours in cases:
         t = [torch.tensor(a) if a is not None else None for a in (x, weight, bias)]
         expected = torch.nn.functional.batch_norm(t[0], None, None, t[1], t[2], training=True).numpy()
-        np.testing.assert_allclose(call(*args).numpy(), expected, rtol=1e-10, atol=1e-10)
-    bn = nn.BatchNorm2d(3, bias=False, device=device)
-    assert bn.bias is None and list(bn.state_dict()) == list(torch.nn.BatchNorm2d(3, bias=False).state_dict())
-    assert bn(mg.randn(4, 3, 2, 2, device=device)).shape == (4, 3, 2, 2)
+        np.testing.assert_allclose(ours, expected, rtol=1e-10, atol=1e-10)
+    assert list(bn.state_dict()) == list(torch.nn.BatchNorm2d(3, bias=False).state_dict())
 
 
 def test_a_numpy_float64_eps_keeps_a_float32_layer_float32(device):

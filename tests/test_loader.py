@@ -153,19 +153,18 @@ def test_images_without_labels_get_label_0_and_tensors_may_be_given():
 
 
 def test_tensor_dataset_batches_one_tensor_per_tensor_given_as_torchs(device):
-    torch = pytest.importorskip("torch")
     points = np.arange(14, dtype=np.float32).reshape(7, 2)
     classes = np.arange(7) % 3
     ours = minigan.data.TensorDataset(minigan.tensor(points, device=device), minigan.tensor(classes, device=device))
-    theirs = torch.utils.data.TensorDataset(torch.tensor(points), torch.tensor(classes))
-    assert len(ours) == len(theirs) == 7
-    assert [t.tolist() for t in ours[5]] == [t.tolist() for t in theirs[5]]  # one row of each tensor
+    assert len(ours) == 7
+    assert [t.tolist() for t in ours[5]] == [[10.0, 11.0], 2]  # one row of each tensor
     rows = ours[np.array([4, 1])]  # a batch of rows, cut where the tensors are
     assert [r.device for r in rows] == [device, device] and rows[1].tolist() == [1, 1]
-    for drop_last in (False, True):
-        mine = [[t.tolist() for t in b] for b in DataLoader(ours, 3, drop_last=drop_last, device=device)]
-        torchs = [[t.tolist() for t in b] for b in torch.utils.data.DataLoader(theirs, 3, drop_last=drop_last)]
-        assert mine == torchs
+    # in order, 3 rows a batch; the short last batch kept unless drop_last
+    batches = [[points[i:i + 3].tolist(), classes[i:i + 3].tolist()] for i in (0, 3, 6)]
+    mine = {drop_last: [[t.tolist() for t in b] for b in DataLoader(ours, 3, drop_last=drop_last, device=device)]
+            for drop_last in (False, True)}
+    assert mine == {False: batches, True: batches[:2]}
     for (batch,) in DataLoader(minigan.data.TensorDataset(minigan.tensor(points)), 4, shuffle=True, seed=0,
                                device=device):  # a single tensor: batches of one, as `for (x,) in loader`
         assert batch.shape[1:] == (2,) and batch.device == device and batch.dtype == np.float32
@@ -175,6 +174,13 @@ def test_tensor_dataset_batches_one_tensor_per_tensor_given_as_torchs(device):
         minigan.data.TensorDataset(points)
     with pytest.raises(TypeError, match=r"got a Tensor: .* or tensors with minigan.data.TensorDataset"):
         DataLoader(minigan.tensor(points), 2)
+    torch = pytest.importorskip("torch")
+    theirs = torch.utils.data.TensorDataset(torch.tensor(points), torch.tensor(classes))
+    assert len(theirs) == 7
+    assert [t.tolist() for t in ours[5]] == [t.tolist() for t in theirs[5]]
+    for drop_last in (False, True):
+        torchs = [[t.tolist() for t in b] for b in torch.utils.data.DataLoader(theirs, 3, drop_last=drop_last)]
+        assert mine[drop_last] == torchs
 
 
 class _Examples(minigan.data.Dataset):
@@ -193,6 +199,17 @@ class _Examples(minigan.data.Dataset):
 
 
 def test_a_dataset_read_one_example_at_a_time_is_collated_as_torchs(device):
+    # by hand: the examples stacked 3 at a time, in order, a batch of points and one of labels
+    points = np.arange(14, dtype=np.float32).reshape(7, 2)
+    batches = [[points[i:i + 3].tolist(), [j % 3 for j in range(i, min(i + 3, 7))]] for i in (0, 3, 6)]
+    mine = {drop_last: [[t.tolist() for t in b] for b in DataLoader(_Examples(), 3, drop_last=drop_last, device=device)]
+            for drop_last in (False, True)}
+    assert mine == {False: batches, True: batches[:2]}
+    points, labels = next(iter(DataLoader(_Examples(), 4, shuffle=True, seed=0, device=device)))
+    assert points.dtype == np.float32 and labels.dtype == np.int64 and points.device == labels.device == device
+    np.testing.assert_array_equal(labels.numpy(), (points.numpy()[:, 0] // 2).astype(np.int64) % 3)  # pairs kept
+    single = next(iter(DataLoader(_Examples(fields=1), 4, device=device)))  # examples that are not tuples
+    assert isinstance(single, minigan.Tensor) and single.shape == (4, 2)
     torch = pytest.importorskip("torch")
 
     class TorchExamples(torch.utils.data.Dataset):
@@ -206,14 +223,8 @@ def test_a_dataset_read_one_example_at_a_time_is_collated_as_torchs(device):
             return torch.tensor(self.points[i]), i % 3
 
     for drop_last in (False, True):
-        mine = [[t.tolist() for t in b] for b in DataLoader(_Examples(), 3, drop_last=drop_last, device=device)]
         torchs = [[t.tolist() for t in b] for b in torch.utils.data.DataLoader(TorchExamples(), 3, drop_last=drop_last)]
-        assert mine == torchs
-    points, labels = next(iter(DataLoader(_Examples(), 4, shuffle=True, seed=0, device=device)))
-    assert points.dtype == np.float32 and labels.dtype == np.int64 and points.device == labels.device == device
-    np.testing.assert_array_equal(labels.numpy(), (points.numpy()[:, 0] // 2).astype(np.int64) % 3)  # pairs kept
-    single = next(iter(DataLoader(_Examples(fields=1), 4, device=device)))  # examples that are not tuples
-    assert isinstance(single, minigan.Tensor) and single.shape == (4, 2)
+        assert mine[drop_last] == torchs
 
 
 def test_a_dataset_read_one_example_at_a_time_resumes_exactly(tmp_path):
@@ -231,8 +242,6 @@ def test_a_dataset_read_one_example_at_a_time_resumes_exactly(tmp_path):
 
 
 def test_a_dataset_of_dict_examples_gives_dict_batches_as_torchs(device):
-    torch = pytest.importorskip("torch")
-
     class Named(minigan.data.Dataset):
         def __len__(self):
             return 5
@@ -241,8 +250,10 @@ def test_a_dataset_of_dict_examples_gives_dict_batches_as_torchs(device):
             return {"image": np.full(2, i, dtype=np.float32), "label": i % 2}
 
     mine = [{k: v.tolist() for k, v in b.items()} for b in DataLoader(Named(), 2, device=device)]
-    torchs = [{k: v.tolist() for k, v in b.items()} for b in torch.utils.data.DataLoader(Named(), 2)]
-    assert mine == torchs and len(mine) == 3
+    # by hand: one dict a batch, each key's values stacked
+    assert mine == [{"image": [[0.0, 0.0], [1.0, 1.0]], "label": [0, 1]},
+                    {"image": [[2.0, 2.0], [3.0, 3.0]], "label": [0, 1]},
+                    {"image": [[4.0, 4.0]], "label": [0]}]
     batch = next(iter(DataLoader(Named(), 2, device=device)))
     assert batch["image"].dtype == np.float32 and batch["label"].dtype == np.int64 and batch["image"].device == device
 
@@ -252,6 +263,9 @@ def test_a_dataset_of_dict_examples_gives_dict_batches_as_torchs(device):
 
     with pytest.raises(TypeError, match="must be a dict with the same keys"):
         next(iter(DataLoader(Mixed(), 2)))
+    torch = pytest.importorskip("torch")
+    torchs = [{k: v.tolist() for k, v in b.items()} for b in torch.utils.data.DataLoader(Named(), 2)]
+    assert mine == torchs
 
 
 def test_a_map_style_dataset_without_the_base_class_is_told_to_subclass_it():

@@ -3,6 +3,8 @@
 Tests that compute take the `device` fixture; PyTorch stays on the CPU and is compared
 through `.numpy()` (inputs are drawn on the host, so every device sees the same numbers)."""
 
+import copy
+
 import numpy as np
 import pytest
 
@@ -52,14 +54,30 @@ def test_shapes_range_and_dtype(device, rng, conditional):
 @pytest.mark.parametrize("conditional", [False, True])
 @pytest.mark.parametrize("mode", ["train", "eval"])
 def test_forward_and_input_gradient_match_pytorch(device, rng, mode, conditional):
-    torch = pytest.importorskip("torch")
     G, D = dcgan(conditional, device=device)
-    tG, tD = to_torch(G, torch), to_torch(D, torch)  # the bench's PyTorch twin (on the CPU)
-    for m in (G, D, tG, tD):
-        m.train(mode == "train")
     n = 8
     z = _randn(rng, n, 100, device=device)
     labels = _labels(n, device) if conditional else None
+    # torch or not: the input gradients of float64 copies against central differences, along one random
+    # direction per sample, z + t_i dz_i (a gradcheck per input number would take two passes per pixel); in
+    # train mode batch norm mixes the samples, so the whole n x n Jacobian in t is checked.
+    # eps=1e-8: of D's ~10^5 LeakyReLU inputs some lie within 1e-7 of the kink, and a step of 1e-6 along a
+    # whole image's direction crosses it (float64 rounding still leaves the differences good to ~1e-8)
+    call = (lambda m, inp: m(inp, labels)) if conditional else (lambda m, inp: m(inp))
+    G64, D64 = (copy.deepcopy(m).to(device, "float64").train(mode == "train") for m in (G, D))
+    directions = np.random.default_rng(7)
+    z64 = z.to(dtype="float64")
+    dz = minigan.tensor(directions.standard_normal((n, 100)), dtype="float64", device=device)
+    assert minigan.gradcheck(lambda t: call(G64, z64 + t * dz),
+                             [minigan.zeros(n, 1, dtype="float64", device=device, requires_grad=True)], eps=1e-8)
+    x64 = call(G64, z64).detach()
+    dx = minigan.tensor(directions.standard_normal((n, 1, 28, 28)), dtype="float64", device=device)
+    assert minigan.gradcheck(lambda t: call(D64, x64 + t * dx),
+                             [minigan.zeros(n, 1, 1, 1, dtype="float64", device=device, requires_grad=True)], eps=1e-8)
+    torch = pytest.importorskip("torch")
+    tG, tD = to_torch(G, torch), to_torch(D, torch)  # the bench's PyTorch twin (on the CPU)
+    for m in (G, D, tG, tD):
+        m.train(mode == "train")
     # the conditional inputs, built by hand on the PyTorch side: [z, one_hot(y)] and the image plus 10 label maps
     t_one_hot = torch.nn.functional.one_hot(torch.from_numpy(np.arange(n) % 10), 10).float()
     x = G(z, labels) if conditional else G(z)

@@ -854,22 +854,32 @@ def test_conv_arguments_minigan_lacks_are_accepted_at_their_defaults_only():
 
 
 def test_conv_padding_same_and_valid_as_in_torch(device):
-    torch = pytest.importorskip("torch")
     x = mg.randn(2, 3, 9, 8, device=device)
+    layers = []
     for kernel in (3, (5, 1), 1):
         same, valid = nn.Conv2d(3, 4, kernel, padding="same", device=device), nn.Conv2d(3, 4, kernel, padding="valid", device=device)
-        for ours, padding in ((same, "same"), (valid, "valid")):
-            ref = torch.nn.Conv2d(3, 4, kernel, padding=padding)
-            ref.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
-            expected = ref(torch.from_numpy(x.numpy())).detach().numpy()
-            np.testing.assert_allclose(ours(x).numpy(), expected, rtol=1e-5, atol=1e-5)
+        layers.append((kernel, same, valid))
+        # the same as the numbers: (k - 1) // 2 on each side for an odd kernel, and no padding
+        kh, kw = (kernel, kernel) if isinstance(kernel, int) else kernel
+        for ours, padding in ((same, ((kh - 1) // 2, (kw - 1) // 2)), (valid, 0)):
+            explicit = nn.Conv2d(3, 4, kernel, padding=padding, device=device)
+            explicit.load_state_dict(ours.state_dict())
+            np.testing.assert_allclose(ours(x).numpy(), explicit(x).numpy(), rtol=1e-6, atol=1e-6)
         assert same(x).shape == x.shape[:1] + (4,) + x.shape[2:]
+        assert valid(x).shape == (2, 4, 9 - kh + 1, 8 - kw + 1)
     with pytest.raises(NotImplementedError, match="even kernel size"):
         nn.Conv2d(3, 4, 4, padding="same")
     with pytest.raises(ValueError, match="needs stride 1"):
         nn.Conv2d(3, 4, 3, stride=2, padding="same")
     with pytest.raises(ValueError, match="'valid' or 'same'"):
         F.conv2d(x, mg.zeros(4, 3, 3, 3, device=device), padding="full")
+    torch = pytest.importorskip("torch")
+    for kernel, same, valid in layers:
+        for ours, padding in ((same, "same"), (valid, "valid")):
+            ref = torch.nn.Conv2d(3, 4, kernel, padding=padding)
+            ref.load_state_dict({k: torch.from_numpy(v.numpy()) for k, v in ours.state_dict().items()})
+            expected = ref(torch.from_numpy(x.numpy())).detach().numpy()
+            np.testing.assert_allclose(ours(x).numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_layers_take_device_and_dtype_as_factory_arguments(device):
@@ -887,14 +897,22 @@ def test_layers_take_device_and_dtype_as_factory_arguments(device):
 
 
 def test_module_dict_registers_its_modules_like_torch():
-    torch = pytest.importorskip("torch")
     ours = nn.ModuleDict({"gen": nn.Linear(2, 3), "head": nn.Linear(3, 1)})
     ours["disc"] = nn.Sequential(nn.Linear(3, 4), nn.ReLU())
-    theirs = torch.nn.ModuleDict({"gen": torch.nn.Linear(2, 3), "head": torch.nn.Linear(3, 1)})
-    theirs["disc"] = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
-    assert list(ours.state_dict()) == list(theirs.state_dict())
+    # torch's names and torch's printout, written out (compared with torch itself below)
+    names = list(ours.state_dict())
+    assert names == ["gen.weight", "gen.bias", "head.weight", "head.bias", "disc.0.weight", "disc.0.bias"]
+    printed = repr(ours)
+    assert printed == ("ModuleDict(\n"
+                       "  (gen): Linear(in_features=2, out_features=3, bias=True)\n"
+                       "  (head): Linear(in_features=3, out_features=1, bias=True)\n"
+                       "  (disc): Sequential(\n"
+                       "    (0): Linear(in_features=3, out_features=4, bias=True)\n"
+                       "    (1): ReLU()\n"
+                       "  )\n"
+                       ")")
     assert list(ours.keys()) == ["gen", "head", "disc"] and "gen" in ours and len(ours) == 3
-    assert ours.gen is ours["gen"] and len(list(ours.parameters())) == 6 and repr(ours) == repr(theirs)
+    assert ours.gen is ours["gen"] and len(list(ours.parameters())) == 6
     del ours["head"]
     assert list(ours) == ["gen", "disc"] and len(list(ours.parameters())) == 4
     with pytest.raises(TypeError, match="must be a Module"):
@@ -903,24 +921,40 @@ def test_module_dict_registers_its_modules_like_torch():
         ours["a.b"] = nn.ReLU()
     with pytest.raises(KeyError, match="name of an attribute or method"):  # torch refuses it too
         ours["keys"] = nn.ReLU()
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.ModuleDict({"gen": torch.nn.Linear(2, 3), "head": torch.nn.Linear(3, 1)})
+    theirs["disc"] = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU())
+    assert names == list(theirs.state_dict()) and printed == repr(theirs)
 
 
 def test_module_list_indexes_slices_and_extends_like_torch():
-    torch = pytest.importorskip("torch")
     ours = nn.ModuleList([nn.Linear(2, 3), nn.ReLU()]).extend([nn.Linear(3, 1), nn.Sigmoid()])
-    theirs = torch.nn.ModuleList([torch.nn.Linear(2, 3), torch.nn.ReLU()]).extend([torch.nn.Linear(3, 1), torch.nn.Sigmoid()])
-    assert len(ours) == len(theirs) == 4 and repr(ours) == repr(theirs)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
+    # torch's names and torch's printout, written out (compared with torch itself below)
+    assert len(ours) == 4 and repr(ours) == ("ModuleList(\n"
+                                             "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
+                                             "  (1): ReLU()\n"
+                                             "  (2): Linear(in_features=3, out_features=1, bias=True)\n"
+                                             "  (3): Sigmoid()\n"
+                                             ")")
+    assert list(ours.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
     assert [type(m).__name__ for m in ours] == ["Linear", "ReLU", "Linear", "Sigmoid"]
     assert ours[-1] is list(ours)[3] and ours[2] is ours._modules["2"]
     head = ours[2:]  # the same modules, in a ModuleList of their own (numbered from 0), as torch's slice
     assert isinstance(head, nn.ModuleList) and head[0] is ours[2] and list(head._modules) == ["0", "1"]
-    assert repr(head) == repr(theirs[2:])
+    assert repr(head) == ("ModuleList(\n"
+                          "  (0): Linear(in_features=3, out_features=1, bias=True)\n"
+                          "  (1): Sigmoid()\n"
+                          ")")
     for container in (ours, nn.Sequential(nn.ReLU(), nn.Tanh())):
         with pytest.raises(IndexError, match=rf"{type(container).__name__}: index 4 is out of range for its "
                                              rf"{len(container)} modules"):
             container[4]
         assert container[-len(container)] is list(container)[0]
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.ModuleList([torch.nn.Linear(2, 3), torch.nn.ReLU()]).extend([torch.nn.Linear(3, 1), torch.nn.Sigmoid()])
+    assert len(theirs) == 4 and repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(head) == repr(theirs[2:])
 
 
 def test_functional_activations_and_dropout_accept_torchs_inplace_flag(device):
@@ -988,10 +1022,24 @@ def test_new_tensor_helpers_take_dtype_and_device_from_the_tensor(device):
 
 @pytest.mark.parametrize("make", ["linear", "conv", "conv_transpose"])
 def test_spectral_norm_as_in_torch(make, device):
-    torch = pytest.importorskip("torch")
     build = {"linear": (lambda lib: lib.nn.Linear(6, 4), (3, 6)),
              "conv": (lambda lib: lib.nn.Conv2d(3, 5, 3, 2, 1), (2, 3, 6, 6)),
              "conv_transpose": (lambda lib: lib.nn.ConvTranspose2d(3, 5, 4, 2, 1), (2, 3, 3, 3))}[make]
+    # minigan alone: training refines u, eval keeps it; then its gradient and second derivatives
+    # (an R1 penalty through a spectrally normalised D) in eval mode, against float64 central differences
+    alone = nn.utils.spectral_norm(build[0](mg)).to(device, "float64")
+    x = np.random.default_rng(0).standard_normal(build[1])
+    u = alone.weight_u.numpy().copy()
+    alone(mg.tensor(x, dtype="float64", device=device))
+    assert not np.allclose(alone.weight_u.numpy(), u)  # one power iteration
+    alone.eval()
+    u = alone.weight_u.numpy().copy()
+    alone(mg.tensor(x, dtype="float64", device=device))
+    np.testing.assert_array_equal(alone.weight_u.numpy(), u)
+    inputs = [mg.tensor(x, dtype="float64", device=device, requires_grad=True), alone.weight_orig]
+    assert mg.gradcheck(lambda xx, ww: _call_with_weight(alone, xx, ww), inputs)
+    assert mg.gradgradcheck(lambda xx, ww: _call_with_weight(alone, xx, ww), inputs)
+    torch = pytest.importorskip("torch")
     theirs = torch.nn.utils.spectral_norm(build[0](torch)).double()
     ours = nn.utils.spectral_norm(build[0](mg)).to(device, "float64")
     assert list(ours.state_dict()) == list(theirs.state_dict())  # bias, weight_orig, weight_u, weight_v
@@ -1010,10 +1058,6 @@ def test_spectral_norm_as_in_torch(make, device):
     np.testing.assert_allclose(ours(mg.tensor(x, dtype="float64", device=device)).numpy(),
                                theirs(torch.tensor(x)).detach().numpy(), rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(ours.weight_u.numpy(), u)
-    # its gradient, and second derivatives (an R1 penalty through a spectrally normalised D), in eval mode
-    w = ours.weight_orig
-    assert mg.gradgradcheck(lambda xx, ww: _call_with_weight(ours, xx, ww),
-                            [mg.tensor(x, dtype="float64", device=device, requires_grad=True), w])
 
 
 def _call_with_weight(module, x, weight_orig):
@@ -1130,21 +1174,29 @@ def test_numpy_float64_settings_of_layers_keep_a_float32_model_float32(device):
 
 
 def test_embedding_padding_idx_as_in_torch(device):
-    torch = pytest.importorskip("torch")
-    ours, theirs = nn.Embedding(5, 3, padding_idx=-1, device=device), torch.nn.Embedding(5, 3, padding_idx=-1)
-    assert repr(ours) == repr(theirs) and ours.padding_idx == theirs.padding_idx == 4
+    ours = nn.Embedding(5, 3, padding_idx=-1, device=device)
+    assert repr(ours) == "Embedding(5, 3, padding_idx=4)" and ours.padding_idx == 4  # counted from the end
     assert not ours.weight.numpy()[4].any()  # the padding row starts at zero
-    theirs.load_state_dict({"weight": torch.tensor(ours.weight.numpy())})
-    ids = np.array([[4, 1], [2, 4]])
-    up = np.random.default_rng(0).standard_normal((2, 2, 3)).astype(np.float32)
+    ids = np.array([[4, 1], [2, 4], [1, 0]])  # row 1 used twice: its gradients add up
+    up = np.random.default_rng(0).standard_normal((3, 2, 3)).astype(np.float32)
     (ours(mg.tensor(ids, device=device)) * mg.tensor(up, device=device)).sum().backward()
-    (theirs(torch.tensor(ids)) * torch.tensor(up)).sum().backward()
-    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6)
+    # by hand: each row gathers the upstream gradient of every place it was looked up, except the padding row
+    expected = np.zeros((5, 3), dtype=np.float32)
+    np.add.at(expected, ids, up)
+    assert expected[4].any()  # so the next line could fail
+    expected[4] = 0.0
+    np.testing.assert_allclose(ours.weight.grad.numpy(), expected, rtol=1e-6)
     assert not ours.weight.grad.numpy()[4].any()  # no gradient for the padding row
     frozen = nn.Embedding(2, 2, _weight=np.eye(2, dtype=np.float32), _freeze=True)
     assert not frozen.weight.requires_grad and frozen.weight.numpy().tolist() == [[1.0, 0.0], [0.0, 1.0]]
     with pytest.raises(NotImplementedError, match="max_norm"):
         nn.Embedding(5, 3, max_norm=1.0)
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.Embedding(5, 3, padding_idx=-1)
+    assert repr(ours) == repr(theirs) and theirs.padding_idx == 4
+    theirs.load_state_dict({"weight": torch.tensor(ours.weight.numpy())})
+    (theirs(torch.tensor(ids)) * torch.tensor(up)).sum().backward()
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-6)
 
 
 @pytest.mark.parametrize("build, message", [
@@ -1187,30 +1239,36 @@ def test_orthogonal_trunc_normal_and_eye_initialisers(device):
         flat = w.numpy().reshape(shape[0], -1).astype(np.float64)
         small = flat @ flat.T if flat.shape[0] <= flat.shape[1] else flat.T @ flat
         np.testing.assert_allclose(small, gain**2 * np.eye(len(small)), atol=1e-5)  # orthonormal rows or columns
-    stats = pytest.importorskip("scipy.stats")  # scikit-learn's dependency: an independent reference
-    t = mg.zeros(200_000, device=device)
-    values = nn.init.trunc_normal_(t, mean=1.0, std=2.0, a=-1.0, b=2.5).numpy()
-    expected = stats.truncnorm((-1.0 - 1.0) / 2.0, (2.5 - 1.0) / 2.0, loc=1.0, scale=2.0)
-    assert -1.0 <= values.min() and values.max() <= 2.5 and values.dtype == np.float32
-    assert abs(values.mean() - expected.mean()) < 0.01 and abs(values.std() - expected.std()) < 0.01
     np.testing.assert_array_equal(nn.init.eye_(mg.zeros(2, 3, device=device)).numpy(), np.eye(2, 3))
     with pytest.raises(ValueError, match="orthogonal_: needs a weight of at least 2 axes"):
         nn.init.orthogonal_(mg.zeros(3))
+    t = mg.zeros(200_000, device=device)
+    values = nn.init.trunc_normal_(t, mean=1.0, std=2.0, a=-1.0, b=2.5).numpy()
+    assert -1.0 <= values.min() and values.max() <= 2.5 and values.dtype == np.float32
+    stats = pytest.importorskip("scipy.stats")  # scikit-learn's dependency: an independent reference
+    expected = stats.truncnorm((-1.0 - 1.0) / 2.0, (2.5 - 1.0) / 2.0, loc=1.0, scale=2.0)
+    assert abs(values.mean() - expected.mean()) < 0.01 and abs(values.std() - expected.std()) < 0.01
 
 
 def test_max_pool_gives_a_tied_windows_gradient_to_its_first_max_as_torch(device):
-    torch = pytest.importorskip("torch")
     values = np.zeros((1, 2, 4, 6), dtype=np.float32)  # a ReLU's zeros: every window tied
     values[0, 1, 1, 1] = 2.0
     x = mg.tensor(values, device=device, requires_grad=True)
-    t = torch.tensor(values, requires_grad=True)
-    nn.MaxPool2d(2)(x).sum().backward()
-    torch.nn.MaxPool2d(2)(t).sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+    up = np.random.default_rng(0).standard_normal((1, 2, 2, 3)).astype(np.float32)  # one value per window
+    (nn.MaxPool2d(2)(x) * mg.tensor(up, device=device)).sum().backward()
+    # by hand: a tied window's gradient goes to its first element (top left); the 2.0 takes its window's
+    expected = np.zeros_like(values)
+    expected[:, :, ::2, ::2] = up
+    expected[0, 1, 0, 0], expected[0, 1, 1, 1] = 0.0, up[0, 1, 0, 0]
+    np.testing.assert_array_equal(x.grad.numpy(), expected)
     with pytest.raises(NotImplementedError, match="max_pool2d: dilation, ceil_mode and return_indices"):
         nn.MaxPool2d(2, ceil_mode=True)(x)
     with pytest.raises(ValueError, match=r"max_pool2d: input shape \(1, 2, 4, 6\) is smaller than the kernel \(5, 5\)"):
         nn.MaxPool2d(5)(x)
+    torch = pytest.importorskip("torch")
+    t = torch.tensor(values, requires_grad=True)
+    (torch.nn.MaxPool2d(2)(t) * torch.tensor(up)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
 
 
 @pytest.mark.parametrize("loss", ["cross_entropy", "nll_loss", "smoothed", "weighted"])

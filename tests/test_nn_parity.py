@@ -13,7 +13,8 @@
 - a BatchNorm checkpoint without ``num_batches_tracked`` (the layer keeps its own count, as torch's).
 
 Where torch is installed (``pytest.importorskip("torch")``) results are compared with its own;
-the other tests check hand-computed values.
+the other tests check hand-computed values. The loss options' gradients are also checked against
+float64 central differences (``minigan.gradcheck``) first, so they are checked without torch too.
 """
 
 import inspect
@@ -150,11 +151,29 @@ def _compare(torch, ours_fn, theirs_fn, arrays, grad_of):
         np.testing.assert_allclose(_np(ours[k].grad), _np(theirs[k].grad), rtol=1e-9, atol=1e-12, err_msg=k)
 
 
+def _gradcheck(fn, arrays, grad_of):
+    """minigan.gradcheck of fn(**arrays) (float64) with respect to the arrays named in grad_of; it raises on failure.
+
+    Runs without torch: the gradients of the loss options are checked even where torch is missing."""
+    names = list(arrays)
+    tensors = [mg.tensor(np.asarray(arrays[k], dtype=np.float64), requires_grad=k in grad_of) for k in names]
+    return mg.gradcheck(lambda *ts: fn(**dict(zip(names, ts))), tensors)
+
+
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_bce_weight_and_pos_weight_match_torch(reduction, rng):
-    torch = pytest.importorskip("torch")
     arrays = dict(x=rng.standard_normal((4, 3)) * 5, y=rng.uniform(0, 1, (4, 3)), w=rng.uniform(0, 2, (1, 3)),
                   pw=rng.uniform(0.5, 3, (3,)), p=rng.uniform(0.05, 0.95, (4, 3)))
+    # smooth everywhere (p kept inside (0, 1)): float64 central differences, torch or not
+    assert _gradcheck(lambda x, y, w, pw, p: nn.BCEWithLogitsLoss(w, reduction=reduction, pos_weight=pw)(x, y),
+                      arrays, ["x", "y"])
+
+    def functional(x, y, w, pw, p):
+        return F.binary_cross_entropy_with_logits(x, y, pos_weight=pw, reduction=reduction)
+
+    assert _gradcheck(functional, arrays, ["x", "y"])
+    assert _gradcheck(lambda x, y, w, pw, p: nn.BCELoss(w, reduction=reduction)(p, y), arrays, ["p", "y"])
+    torch = pytest.importorskip("torch")
     _compare(torch, lambda x, y, w, pw, p: nn.BCEWithLogitsLoss(w, reduction=reduction, pos_weight=pw)(x, y),
              lambda x, y, w, pw, p: torch.nn.BCEWithLogitsLoss(w, reduction=reduction, pos_weight=pw)(x, y),
              arrays, ["x", "y"])  # torch does not differentiate pos_weight
@@ -167,20 +186,23 @@ def test_bce_weight_and_pos_weight_match_torch(reduction, rng):
 
 
 def test_pos_weight_differentiates_twice_as_torch(rng):
-    torch = pytest.importorskip("torch")
     x, y, pw = rng.standard_normal((5, 2)), rng.uniform(0, 1, (5, 2)), np.array([2.0, 0.5])
+    # second derivatives against float64 central differences of the first, with and without a weight
+    assert mg.gradgradcheck(lambda v: F.binary_cross_entropy_with_logits(
+        v, mg.tensor(y), mg.tensor(np.full((1, 2), 0.7)), pos_weight=mg.tensor(pw)), [mg.tensor(x, requires_grad=True)])
+    assert mg.gradgradcheck(lambda v: F.binary_cross_entropy_with_logits(v, mg.tensor(y), pos_weight=mg.tensor(pw)),
+                            [mg.tensor(x, requires_grad=True)])
     xo = mg.tensor(x, requires_grad=True)
     (gx,) = mg.autograd.grad(F.binary_cross_entropy_with_logits(xo, mg.tensor(y), pos_weight=mg.tensor(pw)), [xo],
                              create_graph=True)
     (gx * gx).sum().backward()
+    torch = pytest.importorskip("torch")
     xt = torch.tensor(x, requires_grad=True)
     (gt,) = torch.autograd.grad(torch.nn.functional.binary_cross_entropy_with_logits(
         xt, torch.tensor(y), pos_weight=torch.tensor(pw)), [xt], create_graph=True)
     (gt * gt).sum().backward()
     np.testing.assert_allclose(_np(gx), _np(gt), rtol=1e-9)
     np.testing.assert_allclose(_np(xo.grad), _np(xt.grad), rtol=1e-9)
-    assert mg.gradgradcheck(lambda v: F.binary_cross_entropy_with_logits(
-        v, mg.tensor(y), mg.tensor(np.full((1, 2), 0.7)), pos_weight=mg.tensor(pw)), [mg.tensor(x, requires_grad=True)])
 
 
 def test_loss_weights_are_buffers_moved_with_the_model_and_checked():
@@ -209,41 +231,50 @@ def _labels_with_ignored(rng, n, c, ignore_index):
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
 @pytest.mark.parametrize("weighted", [False, True])
 def test_cross_entropy_weight_ignore_index_and_label_smoothing_match_torch(reduction, smoothing, weighted, rng):
-    torch = pytest.importorskip("torch")
     n, c = 6, 4
     x, w = rng.standard_normal((n, c)) * 3, rng.uniform(0.2, 2, c)
-    for ignore_index in (-100, 2):
-        labels = _labels_with_ignored(rng, n, c, ignore_index)
+    labelled = [(ignore_index, _labels_with_ignored(rng, n, c, ignore_index)) for ignore_index in (-100, 2)]
+    probs = rng.dirichlet(np.ones(c), n)  # class probabilities as the target
+    # the labels fixed, the loss is smooth in x (and in p): float64 central differences, torch or not
+    for ignore_index, labels in labelled:
+        kwargs = dict(ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
+        assert _gradcheck(lambda x, w: nn.CrossEntropyLoss(w if weighted else None, **kwargs)(x, mg.tensor(labels)),
+                          dict(x=x, w=w), ["x"])
+    soft = dict(reduction=reduction, label_smoothing=smoothing)
+    assert _gradcheck(lambda x, p, w: F.cross_entropy(x, p, w if weighted else None, **soft),
+                      dict(x=x, p=probs, w=w), ["x", "p"])
+    torch = pytest.importorskip("torch")
+    for ignore_index, labels in labelled:
         kwargs = dict(ignore_index=ignore_index, reduction=reduction, label_smoothing=smoothing)
         _compare(torch, lambda x, w: nn.CrossEntropyLoss(w if weighted else None, **kwargs)(x, mg.tensor(labels)),
                  lambda x, w: torch.nn.CrossEntropyLoss(w if weighted else None, **kwargs)(x, torch.tensor(labels)),
                  dict(x=x, w=w), ["x"])
-    probs = rng.dirichlet(np.ones(c), n)  # class probabilities as the target
-    kwargs = dict(reduction=reduction, label_smoothing=smoothing)
-    _compare(torch, lambda x, p, w: F.cross_entropy(x, p, w if weighted else None, **kwargs),
-             lambda x, p, w: torch.nn.functional.cross_entropy(x, p, w if weighted else None, **kwargs),
+    _compare(torch, lambda x, p, w: F.cross_entropy(x, p, w if weighted else None, **soft),
+             lambda x, p, w: torch.nn.functional.cross_entropy(x, p, w if weighted else None, **soft),
              dict(x=x, p=probs, w=w), ["x", "p"])
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_nll_loss_weight_and_ignore_index_match_torch(reduction, rng):
-    torch = pytest.importorskip("torch")
     logp = np.log(rng.dirichlet(np.ones(3), 5))
     labels = _labels_with_ignored(rng, 5, 3, -100)
+    assert _gradcheck(lambda lp, w: nn.NLLLoss(w, reduction=reduction)(lp, mg.tensor(labels)),
+                      dict(lp=logp, w=np.array([0.5, 1.0, 3.0])), ["lp"])  # float64 central differences
+    torch = pytest.importorskip("torch")
     _compare(torch, lambda lp, w: nn.NLLLoss(w, reduction=reduction)(lp, mg.tensor(labels)),
              lambda lp, w: torch.nn.NLLLoss(w, reduction=reduction)(lp, torch.tensor(labels)),
              dict(lp=logp, w=np.array([0.5, 1.0, 3.0])), ["lp"])
 
 
 def test_every_row_ignored_gives_nan_as_torchs_without_a_warning():
-    torch = pytest.importorskip("torch")
     x = np.random.default_rng(0).standard_normal((3, 4))
     labels = np.full(3, -100)
     with np.errstate(all="raise"):  # NumPy's "invalid value" would be an error here
         ours = F.cross_entropy(mg.tensor(x), mg.tensor(labels)).item()
-    theirs = torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(labels)).item()
-    assert math.isnan(ours) and math.isnan(theirs)
+    assert math.isnan(ours)  # 0 / 0: the mean of no rows
     assert F.cross_entropy(mg.tensor(x), mg.tensor(labels), reduction="sum").item() == 0.0
+    torch = pytest.importorskip("torch")
+    assert math.isnan(torch.nn.functional.cross_entropy(torch.tensor(x), torch.tensor(labels)).item())
 
 
 def test_ignored_labels_and_class_weights_by_hand():
@@ -258,8 +289,10 @@ def test_ignored_labels_and_class_weights_by_hand():
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_mse_and_l1_weight_match_torch(name, reduction, rng):
-    torch = pytest.importorskip("torch")
     arrays = dict(a=rng.standard_normal((3, 2)), b=rng.standard_normal((3, 2)), w=rng.uniform(0, 2, (3, 2)))
+    assert np.abs(arrays["a"] - arrays["b"]).min() > 1e-3  # away from l1's kink at a == b
+    assert _gradcheck(lambda a, b, w: getattr(F, name)(a, b, reduction=reduction, weight=w), arrays, ["a", "w"])
+    torch = pytest.importorskip("torch")
     _compare(torch, lambda a, b, w: getattr(F, name)(a, b, reduction=reduction, weight=w),
              lambda a, b, w: getattr(torch.nn.functional, name)(a, b, reduction=reduction, weight=w),
              arrays, ["a", "w"])
