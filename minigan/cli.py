@@ -13,6 +13,7 @@ Bad arguments give one clear line (and exit code 2), never a traceback.
 """
 
 import argparse
+import os
 import sys
 
 
@@ -136,7 +137,8 @@ def _run_train_toy(args):
                          "change it (the learning rate's decay is laid out over the run's --steps); drop them, "
                          "or start a new run with another --out")
     if args.resume and Path(args.resume).is_file():  # a run's checkpoint.npz names its folder
-        if Path(args.resume).name != "checkpoint.npz":
+        own = Path(args.resume).parent / "checkpoint.npz"  # (samefile: on macOS and Windows, Checkpoint.NPZ is it too)
+        if not (own.is_file() and os.path.samefile(args.resume, own)):
             raise UsageError(f"train toy continues a run folder's checkpoint.npz, and {args.resume} is another file; "
                              "to continue it, copy it as checkpoint.npz into a new folder NEW and give --resume NEW")
         args.resume = str(Path(args.resume).parent)

@@ -237,6 +237,10 @@ def test_resume_takes_the_runs_checkpoint_file_and_a_mistyped_one_leaves_no_fold
     (tmp_path / "epoch.npz").write_bytes((toy_run / "checkpoint.npz").read_bytes())
     code, _, err = run_cli(["train", "toy", "--resume", str(tmp_path / "epoch.npz")], capsys)
     assert code == 2 and "copy it as checkpoint.npz into a new folder NEW and give --resume NEW" in err
+    # another name for the run's own file (as Checkpoint.NPZ is on macOS and Windows, or a link) is that file
+    (toy_run / "latest.npz").hardlink_to(toy_run / "checkpoint.npz")
+    code, printed, err = run_cli(["train", "toy", "--resume", str(toy_run / "latest.npz"), "--no-pictures"], capsys)
+    assert code == 0 and f"the run in {toy_run} is complete (6 steps)" in printed, err
     code, _, err = run_cli(["train", "toy", "--resume", str(tmp_path / "missing")], capsys)
     assert code == 2 and "checkpoint not found" in err
     assert not (tmp_path / "missing").exists()

@@ -406,6 +406,10 @@ def test_an_older_checkpoint_of_a_run_never_overwrites_the_run_and_the_log_keeps
     assert cli.main(["train", "mnist", "--resume", str(backup), "--epochs", "2"]) == 2
     assert "--out NEW" in capsys.readouterr().err
     assert (run / "checkpoint.npz").read_bytes() == newest and _epochs_logged(run) == [1, 2, 3]  # epoch 3 kept
+    # another name of the run's own file (Checkpoint.npz on macOS and Windows, or a link) is no older copy
+    (run / "latest.npz").hardlink_to(run / "checkpoint.npz")
+    train_mnist(epochs=4, resume=run / "latest.npz", dataset=digits, **TINY)
+    assert _epochs_logged(run) == [1, 2, 3, 4]
     train_mnist(epochs=2, resume=backup, out=tmp_path / "copy", dataset=digits, **TINY)
     assert _epochs_logged(tmp_path / "copy") == [1, 2]  # epoch 1 from the run's log, then its own epoch 2
     # continuing in place from a checkpoint older than the log: the log keeps the lines up to the checkpoint's epoch

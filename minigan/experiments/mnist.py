@@ -31,6 +31,7 @@ lowered the judge's accuracy on the requested labels from 97.6% to 93.7%
 
 import copy
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -246,7 +247,8 @@ def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="
     source = None if resume is None else _checkpoint_file(resume).parent
     elsewhere = source is not None and out.resolve() != source.resolve()  # resumed into a folder of its own
     in_the_way = out / CHECKPOINT  # a run's checkpoint, unless it is the very file being continued
-    if in_the_way.exists() and (state is None or in_the_way.resolve() != _checkpoint_file(resume).resolve()):
+    # (samefile, not the names: on macOS and Windows RUN/Checkpoint.npz is RUN/checkpoint.npz)
+    if in_the_way.exists() and (state is None or not os.path.samefile(in_the_way, _checkpoint_file(resume))):
         if state is None:
             raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with "
                              f"--resume {shell_quoted(out)}, or choose another --out")
