@@ -17,12 +17,10 @@ range of the generator's tanh output.
 
 import gzip
 import hashlib
-import http.client
 import math
 import os
 import tempfile
 import time
-import urllib.request
 import zlib
 from pathlib import Path
 
@@ -140,6 +138,8 @@ MAX_DOWNLOAD_BYTES = 64 << 20  # the largest file, the training images, is 9.9 M
 
 def _fetch(url, timeout):
     """The bytes at `url`, read in chunks: the whole download may take `timeout` seconds per chunk and 10x in all."""
+    import urllib.request  # (here, not at the top: importing minigan need not load the HTTP machinery)
+
     deadline = time.monotonic() + 10 * timeout
     chunks, size = [], 0
     with urllib.request.urlopen(url, timeout=timeout) as response:
@@ -157,6 +157,8 @@ def download_mnist_file(root, name, mirrors=None, timeout=30):
 
     `mirrors`: a list of base URLs (one URL alone is taken as a list of one); default ``MIRRORS``.
     """
+    import http.client
+
     root = Path(root)
     if isinstance(mirrors, (str, os.PathLike)):
         mirrors = [mirrors]
