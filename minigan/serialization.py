@@ -98,11 +98,11 @@ def save(obj, path):
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
         with os.fdopen(fd, "wb") as f:  # (owns fd from here on: closed whatever happens)
+            if os.path.exists(path):  # replacing a file keeps its permissions, set before a byte is written:
+                os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # a private checkpoint stays private
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
-        if os.path.exists(path):  # replacing a file keeps its permissions (a private checkpoint stays private)
-            os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))
         replace_file(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
