@@ -26,10 +26,13 @@ FAKE = Path(__file__).parent / "fake_cupy"
 @pytest.fixture(scope="module")
 def cp():
     """The stand-in, imported under its own name so it never shadows a real CuPy here."""
-    spec = importlib.util.spec_from_file_location("fake_cupy_under_test", FAKE / "cupy" / "__init__.py")
+    spec = importlib.util.spec_from_file_location("fake_cupy_under_test", FAKE / "cupy" / "__init__.py",
+                                                  submodule_search_locations=[str(FAKE / "cupy")])  # a package
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # (its relative import of _real_names looks it up there)
     spec.loader.exec_module(module)
-    return module
+    yield module
+    del sys.modules[spec.name]
 
 
 def test_reading_device_memory_as_numpy_is_refused(cp):
@@ -112,3 +115,16 @@ def test_every_cuda_test_passes_through_the_stand_in(request):
     assert passed + len(skips) >= max(len(here), 1030), tail
     # none may skip but the check of the no-GPU error, which needs a machine without CUDA
     assert all("a GPU is usable here" in line for line in skips), tail
+
+
+def test_what_real_cupy_lacks_the_stand_in_lacks_too(cp):
+    # names and keywords NumPy has and CuPy 14.2 does not: code using them on device arrays would fail on a GPU
+    a = cp.arange(6, dtype=np.float32)
+    for missing in ("errstate", "seterr", "block", "unstack"):
+        with pytest.raises(AttributeError, match=f"module 'cupy' has no attribute '{missing}'"):
+            getattr(cp, missing)
+    with pytest.raises(AttributeError, match="'cupy.ndarray' object has no attribute 'setflags'"):
+        a.setflags(write=False)
+    with pytest.raises(TypeError, match="Wrong arguments"):
+        np.add(a, a, where=a > 2)
+    assert float(cp.einsum("i,i->", a, a).get()) == 55.0 and a.sum(axis=0).shape == ()  # what it has still works

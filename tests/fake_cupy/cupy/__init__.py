@@ -28,6 +28,10 @@ import weakref as _weakref
 
 import numpy as _np
 
+from ._real_names import MODULE as _CUPY_NAMES
+from ._real_names import NDARRAY as _NDARRAY_NAMES
+from ._real_names import VERSION as _REAL_VERSION
+
 __version__ = "0.0-fake (NumPy stand-in for tests)"
 _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
              "Please use `.get()` to construct a NumPy array explicitly.")
@@ -121,6 +125,9 @@ class ndarray:
         raise TypeError(_IMPLICIT)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        refused = sorted(set(kwargs) & {"where", "order", "subok", "signature", "initial"})
+        if refused:  # CuPy's ufuncs take out=, dtype= and casting= only
+            raise TypeError(f"Wrong arguments {refused} for cupy.{ufunc.__name__}")
         args = [_unwrap(x, ufunc.__name__) for x in inputs]
         out = kwargs.get("out")
         if out is not None:
@@ -180,6 +187,8 @@ class ndarray:
     def __getattr__(self, name):
         if name.startswith("__"):  # NumPy's own protocols (__array_interface__, ...) would hand the memory over
             raise AttributeError(name)
+        if name not in _NDARRAY_NAMES:  # a NumPy method CuPy's arrays lack
+            raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r}")
         attr = getattr(self._a, name)  # AttributeError as NumPy gives it
         if not callable(attr):
             return _wrap(attr)
@@ -296,8 +305,8 @@ _HOST_ONLY = {"save", "savez", "savez_compressed", "load", "loadtxt", "genfromtx
 
 def __getattr__(name):
     """Every other NumPy name: types, dtypes and constants as they are, functions on device arrays."""
-    if name.startswith("__") or name in _HOST_ONLY:
-        raise AttributeError(f"the CuPy stand-in has no {name!r}")
+    if name.startswith("__") or name in _HOST_ONLY or name not in _CUPY_NAMES:  # (as real CuPy: no np.errstate, ...)
+        raise AttributeError(f"module 'cupy' has no attribute {name!r} (neither has CuPy {_REAL_VERSION})")
     attr = getattr(_np, name)
     if isinstance(attr, (type, _np.ufunc)) or not callable(attr):
         return attr  # ufuncs dispatch to ndarray.__array_ufunc__
