@@ -492,11 +492,7 @@ class Tensor:
                             f"convert x first, x = x.to(dtype='{result}')")
         if b.device != self.device:
             raise RuntimeError(f"x {symbol} y: x is on {self.device}, y on {b.device}; move one with .to()")
-        try:
-            fits = np.broadcast_shapes(self.shape, b.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not _broadcasts_to(b.shape, self.shape):
             raise ValueError(f"x {symbol} y: y of shape {b.shape} does not broadcast to x's shape {self.shape}")
         getattr(backend.xp_of(self.data), ufunc)(a.data, b.data, out=self.data)  # a: self, or a copy in NumPy 2's dtype
         self._version += 1
@@ -526,11 +522,7 @@ class Tensor:
     def lerp_(self, end, weight):
         """x += weight * (end - x), in place (torch's ``lerp_``): a weight average's ``avg.lerp_(p, 1 - beta)``."""
         _expect_tensor(end, "lerp_")
-        try:
-            fits = np.broadcast_shapes(end.shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
+        if not _broadcasts_to(end.shape, self.shape):
             raise ValueError(f"lerp_: end has shape {end.shape}, this tensor {self.shape}; end must broadcast to it")
         return self._in_place((end - self) * weight, add, "add", "lerp_")
 
@@ -1206,6 +1198,14 @@ def _what(x):
         return (f"a {type(x).__name__} of {len(x)} tensors; a DataLoader's batch is an (images, labels) pair: "
                 "unpack it, `for real, labels in loader:`")
     return f"a {type(x).__module__}.{type(x).__name__}; wrap it with minigan.tensor(...)"
+
+
+def _broadcasts_to(shape, target):
+    """Whether an array of `shape` broadcasts to `target` without growing it (an in-place operand must)."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
 
 
 def _pair(a, b, opname):

@@ -52,11 +52,7 @@ def _check_weight(name, what, weight, input):
 def _broadcast_weight(name, what, weight, input):
     """BCE's `weight` and `pos_weight`: a tensor of the input's dtype that broadcasts to the input's shape."""
     _check_weight(name, what, weight, input)
-    try:
-        fits = np.broadcast_shapes(tuple(weight.shape), tuple(input.shape)) == tuple(input.shape)
-    except ValueError:
-        fits = False
-    if not fits:
+    if not _ag._broadcasts_to(tuple(weight.shape), tuple(input.shape)):
         raise ValueError(f"{name}: {what} of shape {tuple(weight.shape)} does not broadcast to the input's shape "
                          f"{tuple(input.shape)}")
     return weight
