@@ -9,7 +9,7 @@ Read this file top to bottom:
    pass is recorded like any forward pass, so it can be differentiated again
    (the R1 and WGAN-GP gradient penalties need this). When ``create_graph`` is
    off, the backward pass runs under ``no_grad`` and records nothing (and a few
-   hot ops -- Linear, LeakyReLU, batch norm -- then do the same arithmetic on
+   hot ops -- Linear, ReLU, LeakyReLU, batch norm -- then do the same arithmetic on
    plain arrays, skipping the Tensor bookkeeping).
 3. The engine: one iterative topological sort, then one reversed loop that
    applies the chain rule. No recursion, so a chain of 20,000 ops is fine.
@@ -2421,7 +2421,7 @@ class GetItemGrad(Function):
         return gx
 
     def backward(self, ggx):
-        # linear in gy, so its derivative is indexing again
+        # linear in gy: its backward is its adjoint (transpose), indexing at the same positions
         return getitem(ggx, self.index)
 
 
@@ -2751,7 +2751,7 @@ class BCE(Function):
         return -(target * log_p + (1 - target) * log_q)
 
     def backward(self, gy):
-        # d/dp = (p - t) / (p (1 - p)), the denominator kept >= 1e-12 as torch does;  d/dt = log(1 - p) - log p
+        # d/dp = (p - t) / (p (1 - p)), denominator kept >= 1e-12 (torch's);  d/dt = log(1 - p) - log p, logs >= -100
         p, target = self.inputs
         gp = gy * (p - target) / maximum(p * (1.0 - p), 1e-12) if self.needs_input_grad[0] else None
         gt = gy * (maximum(log(1.0 - p), -100.0) - maximum(log(p), -100.0)) if self.needs_input_grad[1] else None

@@ -173,7 +173,7 @@ def _add_train_mnist(train_sub):
     p.add_argument("--ema", type=float, default=None,
                    help="sample from a moving average of G's weights with this decay, e.g. 0.999 (default 0 = off)")
     p.add_argument("--r1", type=float, default=None,
-                   help="weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real images "
+                   help="weight gamma of the R1 penalty (gamma/2) E||grad_x l(x)||^2 (l: D's logit) on real images "
                         "(default 1 for the DCGAN: balanced digits; 0 for --conditional; 0 = off)")
     p.add_argument("--r1-every", type=_positive_int, default=None, metavar="K",
                    help="compute the R1 penalty every K iterations only, weighted K times as much "

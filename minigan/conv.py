@@ -357,7 +357,7 @@ class Conv2dOp(Function):
         return _add_bias(_batch_first(y.reshape(o, oh, ow, n)), b)
 
     def backward(self, gy):
-        # dy/dx^T gy = conv_transpose2d(gy, W);  dL/dW = gy (x) patches of x;  dL/db = sum of gy over (N, OH, OW)
+        # gx = conv_transpose2d(gy, W);  gW = gy (channel rows) @ patches(x)^T;  gb = gy summed over (N, OH, OW)
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
         cols, self.cols = self.cols, None  # hand the patch buffer over (a second backward recomputes it)
@@ -425,7 +425,7 @@ class ConvTranspose2dOp(Function):
         return _add_bias(y, b)
 
     def backward(self, gy):
-        # dy/dx^T gy = conv2d(gy, W);  dL/dW = x (x) patches of gy;  dL/db = sum of gy over (N, H, W)
+        # gx = conv2d(gy, W);  gW = x (channel rows) @ patches(gy)^T;  gb = gy summed over (N, OH, OW)
         x, w = self.inputs[0], self.inputs[1]
         need = self.needs_input_grad
         x_rows, self.x_rows = self.x_rows, None  # hand x's rows over (a second backward recomputes them)

@@ -93,7 +93,7 @@ def _squared_norm_per_sample(g):
 
 
 def r1_penalty(D, real, labels=None):
-    """R1 (Mescheder et al. 2018): E_x ||grad_x D(x)||^2 on real data, by double backprop.
+    """R1 (Mescheder et al. 2018): E_x ||grad_x l(x)||^2 (l: D's logit) on real data, by double backprop.
 
     Returns (penalty, real_logits) so the logits can be reused for the loss.
     """
@@ -107,7 +107,8 @@ def r1_penalty(D, real, labels=None):
 def gradient_penalty(D, real, fake, labels=None, eps=None):
     """WGAN-GP (Gulrajani et al. 2017): E (||grad D(x_hat)|| - 1)^2 at x_hat = eps x + (1 - eps) G(z).
 
-    eps ~ U(0, 1), one per sample (drawn here unless given).
+    D(x_hat) is the critic's raw output (the logit). eps ~ U(0, 1), one per sample (drawn here unless
+    given). The norm is taken as sqrt(||g||^2 + 1e-12), so its gradient stays finite where g = 0.
     """
     if eps is None:
         shape = (real.shape[0],) + (1,) * (real.ndim - 1)
@@ -221,7 +222,7 @@ class GANTrainer:
         k: discriminator steps per generator step.
         g_steps: generator steps per iteration, each on fresh noise (1 in Algorithm 1; 2 lifted the
             MNIST DCGAN's judged score by 2-3 points for about 40% more time, see docs/mnist_results.md).
-        r1: weight gamma of the R1 penalty (gamma/2) E||grad_x D(x)||^2 on real data (0 = off).
+        r1: weight gamma of the R1 penalty (gamma/2) E||grad_x l(x)||^2 (l: D's logit) on real data (0 = off).
         r1_every: compute the R1 penalty only in every r1_every-th iteration, weighted r1_every
             times as much ("lazy regularisation", Karras et al. 2020): about the same pull on D
             on average, for a fraction of the cost of the double backprop (1 = every iteration).

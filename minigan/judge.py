@@ -152,7 +152,7 @@ def train_judge(train_set, hidden=DEFAULT_HIDDEN, max_iter=DEFAULT_EPOCHS, seed=
 
 
 def get_judge(cache_path=None, verbose=True):
-    """The judge trained on the full MNIST training set, from the cache or trained now (3 CPU-minutes)."""
+    """The judge trained on the full MNIST training set, from the cache or trained now (about 2 minutes on a 2-core laptop)."""
     from .data.mnist import MNIST
 
     path = Path(cache_path) if cache_path is not None else default_cache_path()

@@ -54,7 +54,7 @@ def _check_labels(who, labels, n, per):
 
 
 def dcgan_init(model, std=0.02):
-    """DCGAN initialisation: conv and linear weights ~ N(0, 0.02), biases 0, batch-norm scale ~ N(1, 0.02)."""
+    """DCGAN initialisation: conv and linear weights ~ N(0, 0.02^2), biases 0, batch-norm scale ~ N(1, 0.02^2)."""
     for module in model.modules():
         name = type(module).__name__
         if name in ("Conv2d", "ConvTranspose2d", "Linear"):

@@ -35,7 +35,7 @@ def test_reference_layers_exactly_as_specified(device):
     assert G.net[4].weight.shape == (128, 64, 4, 4) and G.net[7].weight.shape == (64, 1, 4, 4)
     assert D.net[0].weight.shape == (64, 1, 4, 4) and D.net[2].weight.shape == (128, 64, 4, 4)
     assert D.net[1].negative_slope == 0.2
-    # DCGAN initialisation: N(0, 0.02) weights
+    # DCGAN initialisation: N(0, 0.02^2) weights (std 0.02)
     assert abs(float(D.net[2].weight.data.std()) - 0.02) < 0.002
 
 

@@ -372,7 +372,7 @@ class MaxPool2dOp(Function):
 
     The forward finds, for every window, which of its kh*kw offsets holds the max (``self.argmax``);
     the gradient is then linear in the upstream gradient: a scatter of it to those positions
-    (``MaxPoolScatter``), whose own derivative is the gather of the same positions (``MaxPoolGather``), and so
+    (``MaxPoolScatter``), whose backward is its adjoint, the gather of the same positions (``MaxPoolGather``), and so
     on, so a penalty on D's input gradient differentiates through max pooling twice.
     """
 
@@ -424,7 +424,7 @@ class MaxPoolScatter(Function):
         return self.pool.scatter(gy)
 
     def backward(self, g):
-        # a scatter is linear: its derivative is the gather of the same positions
+        # a scatter is linear: its backward is its adjoint (transpose), the gather of the same positions
         return MaxPoolGather(self.pool)(g)
 
 
@@ -438,7 +438,7 @@ class MaxPoolGather(Function):
         return self.pool.gather(x)
 
     def backward(self, gy):
-        # a gather is linear: its derivative is the scatter to the same positions
+        # a gather is linear: its backward is its adjoint (transpose), the scatter to the same positions
         return MaxPoolScatter(self.pool)(gy)
 
 

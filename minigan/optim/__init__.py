@@ -200,7 +200,8 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """p -= lr * (g + wd p), with PyTorch's momentum buffer b = mu b + (1 - dampening) g (b = g at first).
+    """p -= lr * g with g = grad + wd p; with momentum, p -= lr * b, PyTorch's buffer b = mu b + (1 - dampening) g
+    (b = g at first).
 
     Nesterov's variant steps along g + mu b instead of b (it needs momentum > 0 and no dampening).
     """
@@ -237,7 +238,7 @@ class SGD(Optimizer):
 class Adam(Optimizer):
     """Adam (Kingma & Ba) exactly as torch.optim.Adam, including bias correction:
 
-    m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2
+    m = b1 m + (1-b1) g;  v = b2 v + (1-b2) g^2   (g = grad + weight_decay p)
     p -= lr/(1-b1^t) * m / (sqrt(v)/sqrt(1-b2^t) + eps)
 
     amsgrad=True (Reddi et al.) divides by the largest v seen so far instead of v.
