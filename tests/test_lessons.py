@@ -11,6 +11,10 @@ a fresh virtual environment tests its own minigan, not some other Python's.
 
 Every figure is checked when ``plt.show()`` draws it: labelled axes and a title
 (FIGURE_CHECK, run in the kernel before the lesson's cells).
+
+Every answer-checking cell is run again after the lesson, once with the right answers
+(ANSWERS) and once with wrong ones: it must print "✓ correct" for each right answer and
+"✗" for each wrong one, so a checker that accepts anything, or refuses the right answer, fails.
 """
 
 import re
@@ -59,6 +63,42 @@ def _checked_show(*args, **kwargs):
 
 _plt.show = _checked_show
 """
+
+# For each lesson: (right answers, wrong answers), as source lines for the names its last cell
+# sets to None. A wrong answer is a likely mistake: Lesson 2's Square that is really Cube
+# (forward and backward agree, so gradcheck alone passes it), a forgotten term, a swapped ratio.
+SQUARE = """class MySquare(minigan.Function):
+    def forward(self, x):
+        return x * x
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        return gy * 2.0 * x"""
+G_PARAMETERS = "100 * 6272 + 6272 + 2 * 6272 + 128 * 64 * 16 + 64 + 2 * 64 + 64 * 16 + 1"
+ANSWERS = {
+    "01": ({"answer_1": "64 * 28 * 28 * 4", "answer_2": '"float64"'},
+           {"answer_1": "64 * 28 * 28", "answer_2": '"float32"'}),
+    "02": ({"answer_1": "64", "MySquare": SQUARE}, {"answer_1": "48", "MySquare": "Cube"}),
+    "03": ({"answer_1": "1185"}, {"answer_1": "32 * 2 + 32 * 32 + 32"}),
+    "04": ({"answer_1": "c_of_g(log_p_data, log_p_data)", "answer_2": "0.75", "answer_3": "0.0"},
+           {"answer_1": "0.0", "answer_2": "3 / 5", "answer_3": "-math.log(4)"}),
+    "05": ({"answer_1": '"k"'}, {"answer_1": '"steps"'}),
+    "06": ({"answer_1": "99", "answer_2": "0.693"}, {"answer_1": "1 / 99", "answer_2": "math.log(4)"}),
+    "07": ({"answer_1": "14", "answer_2": "64 * 4 * 4 * 64 * 7 * 7"}, {"answer_1": "13", "answer_2": "64 * 4 * 4 * 64 * 14 * 14"}),
+    "08": ({"answer_1": G_PARAMETERS, "answer_2": "1.0"},
+           {"answer_1": "100 * 6272 + 6272 + 128 * 64 * 16 + 64 + 64 * 16 + 1", "answer_2": "10.0"}),
+    "09": ({"answer_1": "5.0", "answer_2": "160.0"}, {"answer_1": "7.0", "answer_2": "250.0"}),
+    "10": ({"answer_1": "937"}, {"answer_1": "938"}),
+}
+
+
+def _with_answers(checker, answers):
+    """The checking cell's source with each `name = None` line replaced by the given answer."""
+    for name, value in answers.items():
+        pattern = re.compile(rf"^{re.escape(name)} = None\b.*$", re.M)
+        assert pattern.search(checker), f"the checking cell has no line `{name} = None`"
+        checker = pattern.sub(lambda _: value if value.startswith("class ") else f"{name} = {value}", checker)
+    return checker
 
 
 def _read(path):
@@ -137,6 +177,10 @@ def _run_fast(path, kernel_specs, monkeypatch):
     first = next(c for c in nb.cells if c.cell_type == "code")
     nbformat = pytest.importorskip("nbformat")
     nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_CHECK))
+    right, wrong = ANSWERS[path.name[:2]]
+    checker = nb.cells[-1].source
+    assert nb.cells[-1].cell_type == "code" and "def check(" in checker, f"{path.name}: no answer-checking cell last"
+    nb.cells += [nbformat.v4.new_code_cell(_with_answers(checker, answers)) for answers in (right, wrong)]
     km = KernelManager(kernel_name="python3", kernel_spec_manager=kernel_specs)
     client = NotebookClient(
         nb,
@@ -154,4 +198,10 @@ def _run_fast(path, kernel_specs, monkeypatch):
         pytest.fail(f"{path.name} failed in fast mode:\n{failure}", pytrace=False)
     printed = "".join(o.get("text", "") for o in first.outputs if o.output_type == "stream")
     assert "fast mode" in printed, f"{path.name} did not run in fast mode; its first cell printed {printed!r}"
+    for cell, answers, mark, kind in ((nb.cells[-2], right, "✓ correct", "right"), (nb.cells[-1], wrong, "✗", "wrong")):
+        said = "".join(o.get("text", "") for o in cell.outputs if o.output_type == "stream")
+        assert said.count(mark) == len(answers) and said.count("\n") == len(answers), (
+            f"{path.name}: its checking cell, given {kind} answers {answers}, printed:\n{said}"
+        )
+    del nb.cells[-2:]
     return nb
