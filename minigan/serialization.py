@@ -11,8 +11,10 @@ import math
 import os
 import secrets
 import stat
+import struct
 import time
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -169,7 +171,10 @@ def load(path, map_location=None, weights_only=True):
             return _decode(meta["tree"], arrays)
     except CheckpointError:
         raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError, AttributeError, RecursionError) as e:
+    # (RuntimeError: also a tree nested too deep (RecursionError), and zipfile's damaged flags: an unknown
+    # compression method (NotImplementedError) or an entry marked encrypted)
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError, TypeError, AttributeError, RuntimeError,
+            zlib.error, struct.error) as e:
         reason = f"{type(e).__name__}: {e}"
         if "pickle" in str(e):  # NumPy's own message would suggest loading it unsafely
             reason = "it holds pickled Python objects, which minigan never loads (unpickling can run code)"
