@@ -69,7 +69,8 @@ class Judge:
             parts.append(f"seed {info['seed']}, {info['max_iter']} epochs on {info['train_size']:,} digits")
         if "test_accuracy" in info:
             parts.append(f"{info['test_accuracy']:.2%} on the test set")
-        return ", ".join(parts) + f"; weights sha256 {self.fingerprint()}"
+        line = ", ".join(parts) + f"; weights sha256 {self.fingerprint()}"
+        return line + (f" (trained with {info['trained_with']})" if info.get("trained_with") else "")
 
     def forward(self, images, batch_size=2000):
         """Images (N, 1, 28, 28) in [-1, 1] -> (class probabilities (N, 10), last hidden features).
@@ -133,6 +134,7 @@ def train_judge(train_set, hidden=DEFAULT_HIDDEN, max_iter=DEFAULT_EPOCHS, seed=
     """Fit scikit-learn's MLPClassifier on a dataset (images, labels) and wrap its weights."""
     import warnings
 
+    import sklearn
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
     from threadpoolctl import threadpool_limits
@@ -145,9 +147,13 @@ def train_judge(train_set, hidden=DEFAULT_HIDDEN, max_iter=DEFAULT_EPOCHS, seed=
     with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore", ConvergenceWarning)
         clf.fit(x, train_set.labels)
+        blas = backend.numpy_blas(environ={}).removeprefix("NumPy's BLAS: ")  # (1 thread, in here)
     if list(clf.classes_) != list(range(10)):
         raise ValueError(f"the judge needs all ten digits in its training set, got classes {list(clf.classes_)}")
-    info = {"hidden": list(hidden), "max_iter": max_iter, "seed": seed, "train_size": len(train_set)}
+    # The same seed gives the same weights only with the same software *and BLAS kernel*: OpenBLAS's
+    # kernels round some products differently, and 30 epochs carry that into every weight.
+    info = {"hidden": list(hidden), "max_iter": max_iter, "seed": seed, "train_size": len(train_set),
+            "trained_with": f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, {blas}"}
     return Judge(clf.coefs_, clf.intercepts_, info)
 
 

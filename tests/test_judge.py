@@ -208,6 +208,21 @@ def test_a_judge_is_named_by_a_fingerprint_of_its_weights(tmp_path):
     assert again.fingerprint() != judge.fingerprint()  # any change of a weight shows
 
 
+def test_a_trained_judge_names_the_software_and_blas_kernel_that_made_it(small_judge, tmp_path):
+    # the same seed gives another judge under another BLAS kernel (3 Dec: d7e50275ca17 with OpenBLAS's
+    # SkylakeX kernel, 43d0d88742ca with the Haswell kernel the environment forced), so the judge says which
+    import sklearn
+    from threadpoolctl import threadpool_info
+
+    made = small_judge.info["trained_with"]
+    assert made.startswith(f"scikit-learn {sklearn.__version__}, NumPy {np.__version__}, ")
+    numpy_blas = [lib for lib in threadpool_info() if lib.get("user_api") == "blas" and "numpy" in lib.get("filepath", "")]
+    if numpy_blas and numpy_blas[0].get("architecture"):
+        assert f"{numpy_blas[0]['architecture']} kernel, 1 thread" in made  # trained with one BLAS thread
+    small_judge.save(tmp_path / "j.npz")
+    assert Judge.load(tmp_path / "j.npz").describe().endswith(f"weights sha256 {small_judge.fingerprint()} (trained with {made})")
+
+
 def test_a_cached_judge_trained_with_another_seed_is_not_reused(tmp_path, monkeypatch):
     from minigan import judge as judge_module  # noqa: PLC0415
 
