@@ -481,6 +481,15 @@ class Tensor:
             if symbol.endswith("_"):  # a method cannot rebind the caller's name
                 raise RuntimeError(f"x.{symbol}(...) in place inside a graph is not supported; write "
                                    "x = x + y (or x * y), or call it under no_grad()")
+            base = self  # the tensor whose memory x views (through slices, reshapes...): as in torch, not a parameter's
+            while base._ctx is not None and any(base._counter is x._counter for x in base._ctx.inputs):
+                base = next(x for x in base._ctx.inputs if x._counter is base._counter)
+            if base is not self and base._ctx is None and base.requires_grad:
+                raise RuntimeError(
+                    f"x {symbol} ...: x is a view (a slice, reshape, transpose...) of a leaf tensor that requires grad "
+                    "(a parameter), so an in-place change would change the parameter, as for the parameter itself; "
+                    "write x = x + y for a new tensor, or update the parameter inside `with minigan.no_grad():`"
+                )
             return op(self, other)
         a, b = _pair(self, other, symbol)
         if ufunc == "true_divide" and self.dtype.kind != "f":  # integers divided are floats: float32
@@ -494,6 +503,7 @@ class Tensor:
             raise RuntimeError(f"x {symbol} y: x is on {self.device}, y on {b.device}; move one with .to()")
         if not _broadcasts_to(b.shape, self.shape):
             raise ValueError(f"x {symbol} y: y of shape {b.shape} does not broadcast to x's shape {self.shape}")
+        self._check_writeable(f"x {symbol} y")
         getattr(backend.xp_of(self.data), ufunc)(a.data, b.data, out=self.data)  # a: self, or a copy in NumPy 2's dtype
         self._version += 1
         return self
@@ -515,6 +525,7 @@ class Tensor:
         if self.dtype.kind != "f" and not all(isinstance(b, numbers.Integral) for b in (min, max) if b is not None):
             raise TypeError(f"clamp_: x is {self.dtype} and a float bound would make the result float32; "
                             "convert x first, x = x.float(), or clamp to whole numbers")
+        self._check_writeable("clamp_")
         backend.xp_of(self.data).clip(self.data, min, max, out=self.data)
         self._version += 1
         return self
@@ -595,21 +606,31 @@ class Tensor:
             raise RuntimeError(f"x[...] = value: x is on {self.device}, value on {value.device}; move one with .to()")
         if _is_array(value) and backend.device_of(value) != self.device:  # a NumPy array into a GPU tensor
             value = backend.asarray(value, device=self.device)  # the copy the assignment asks for
-        index = tuple(_raw(i) for i in index) if isinstance(index, tuple) else _raw(index)
-        self._assign(index, value, "x[...] = value")
+        self._assign(_clean_index(index, self.device), value, "x[...] = value")
 
     def _assign(self, index, value, what):
         """self.data[index] = value, with NumPy's errors put in minigan's words; counts as an in-place change."""
         if value is None or isinstance(value, (str, bytes)):  # NumPy would write NaN or try to parse it
             raise TypeError(f"{what}: value must be a number, a tensor or an array of numbers, got {value!r}")
+        self._check_writeable(what)
+        split = _ints_first(index)  # integers beside arrays: torch's order, as getitem
+        data, index = (self.data, index) if split is None else (self.data[split[0]], split[1])  # (a view)
         try:
-            self.data[index] = _raw(value)
+            data[index] = _raw(value)
         except ValueError as error:  # shapes that do not broadcast
             shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
             raise ValueError(f"{what}: a value of shape {shape} does not fit the target of shape "
-                             f"{tuple(self.data[index].shape)} in a tensor of shape {self.shape} ({error}); "
+                             f"{tuple(data[index].shape)} in a tensor of shape {self.shape} ({error}); "
                              "its shape must broadcast to the target's") from None
         self._version += 1
+
+    def _check_writeable(self, what):
+        """A clear error for read-only memory: NumPy's broadcast views (expand: their elements share memory, so torch
+        refuses most in-place changes of them too), or a read-only NumPy array given to from_numpy."""
+        if not getattr(self.data.flags, "writeable", True):  # (CuPy's arrays have no such flag)
+            raise RuntimeError(f"{what}: this tensor's memory is read-only (an expanded, broadcast view, whose elements "
+                               "share memory, or a read-only NumPy array), so it cannot change in place; change a "
+                               "copy, x = x.clone()")
 
     # Comparisons give plain boolean tensors (no gradient).
     def _compare(self, other, compare, symbol):
@@ -800,7 +821,9 @@ class Tensor:
         # (.., n, ..) -> (.., 1, n, ..) broadcast to (.., r, n, ..) -> (.., r * n, ..): the copies' gradients add up
         spread = reshape(self, *[k for n in shape for k in (1, n)])
         tiled = broadcast_to(spread, tuple(k for r, n in zip(sizes, shape) for k in (r, n)))
-        return reshape(tiled, *[r * n for r, n in zip(sizes, shape)])
+        out = reshape(tiled, *[r * n for r, n in zip(sizes, shape)])
+        # a copy, as torch's: NumPy's reshape of x broadcast may still be a (read-only) view of x's memory
+        return clone(out) if out._counter is self._counter else out
 
     def chunk(self, chunks, dim=0):
         """At most `chunks` pieces of ceil(size / chunks) along `dim`, the last maybe smaller (torch's ``chunk``).
@@ -1734,10 +1757,13 @@ def logsumexp(x, dim, keepdim=False):
 
 
 def flip(x, dims):
-    """x with the order along each axis in `dims` reversed (a horizontal flip of images: dims=(3,))."""
+    """x with the order along each axis in `dims` reversed (a horizontal flip of images: dims=(3,)).
+
+    A copy, as torch's (NumPy's flip is a view: x.flip(0) += 1 would change x, and count as x's in-place change).
+    """
     _expect_tensor(x, "flip")
     axes = _norm_axes(dims, x.shape, "flip")
-    return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))]
+    return clone(x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(x.ndim))])
 
 
 class Sign(Function):
@@ -2451,7 +2477,10 @@ def _has_array_index(index):
 
 
 def _clean_index(index, device):
-    """Tensors and lists in an index become arrays on the right device."""
+    """Tensors and lists in an index become arrays on the right device; a 0-d integer one an int, as in torch.
+
+    (NumPy reads a 0-d array as an array: a copy, placed apart from other integers; torch's x[t] is x[int(t)], a view.)
+    """
     items = index if isinstance(index, tuple) else (index,)
     out = []
     for i in items:
@@ -2459,15 +2488,42 @@ def _clean_index(index, device):
             i = i.data
         elif isinstance(i, list):  # an empty list picks nothing (NumPy would make it a float index)
             i = backend.asarray(i, dtype=np.int64 if not i else None, device=device)
-        if _is_array(i) and backend.device_of(i) != device:
+        if _is_array(i) and i.ndim == 0 and i.dtype.kind in "iu":
+            i = int(i)
+        elif _is_array(i) and backend.device_of(i) != device:
             i = backend.to_device(i, device)
         out.append(i)
     return tuple(out) if isinstance(index, tuple) else out[0]
 
 
+def _ints_first(index):
+    """torch's order for an index holding both integers and arrays: (integers, slices and None), then the arrays.
+
+    NumPy counts an integer beside an array as one more array, so x[0, :, [1, 2]] of a (2, 3, 4) x is
+    (2, 3) there (the two "arrays" are apart, so their axis goes first) but (3, 2) in torch, which picks
+    with the integer first. Returns the two indices to apply in turn, or None when one does.
+    """
+    items = index if isinstance(index, tuple) else (index,)
+
+    def integer(i):
+        return isinstance(i, numbers.Integral) and not isinstance(i, (bool, np.bool_))
+
+    arrays = [_is_array(i) for i in items]
+    if not any(arrays) or not any(integer(i) for i in items):
+        return None
+    first = tuple(k for i, a in zip(items, arrays)  # (a boolean mask covers as many axes as it has)
+                  for k in ((slice(None),) * (i.ndim if i.dtype == bool else 1) if a else (i,)))
+    then = tuple(i if a else Ellipsis if i is Ellipsis else slice(None) for i, a in zip(items, arrays) if not integer(i))
+    return first, then
+
+
 def getitem(x, index):
-    """x[index] for slices, integers and integer/boolean arrays."""
-    return GetItem(_clean_index(index, x.device))(x)
+    """x[index] for slices, integers and integer/boolean arrays (integers beside arrays picked first, as in torch)."""
+    index = _clean_index(index, x.device)
+    split = _ints_first(index)
+    if split is not None:
+        return GetItem(split[1])(GetItem(split[0])(x))
+    return GetItem(index)(x)
 
 
 class Cat(Function):

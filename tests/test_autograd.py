@@ -1132,3 +1132,81 @@ def test_the_in_place_error_names_a_reinitialisation(device):
     nn.init.normal_(w)  # between the forward and the backward pass
     with pytest.raises(RuntimeError, match=r"changed in place \(.*nn\.init, load_state_dict or \.to\(\)\)"):
         loss.backward()
+
+
+# Found by a differential fuzzer of random graphs against torch (compositions of views, indexing and in-place ops).
+def test_an_integer_beside_an_index_array_picks_first_as_in_torch(device, rng):
+    # NumPy counts the 0 of x[0, :, [1, 2]] as one more array, apart from [1, 2]: its axis went first, (2, 3);
+    # torch picks with the integer first: (3, 2), the values of x[0][:, [1, 2]]
+    a = rng.standard_normal((2, 3, 4))
+    x = mg.tensor(a, dtype="float64", device=device, requires_grad=True)
+    y = x[0, :, [1, 2]]
+    assert y.shape == (3, 2)
+    np.testing.assert_array_equal(y.numpy(), a[0][:, [1, 2]])
+    assert x[1, 0, None, [3, 0]].shape == (1, 2) and x[[1, 0], :, -1].shape == (2, 3)  # (these agree in NumPy)
+    assert mg.gradcheck(lambda t: t[-1, ::2, mg.tensor(np.array([[0], [3]]), device=device)], [x])
+    z = mg.zeros(2, 3, 4, dtype="float64", device=device)
+    z[0, :, [1, 2]] = mg.tensor(np.arange(6.0).reshape(3, 2), dtype="float64", device=device)  # the same target
+    np.testing.assert_array_equal(z.numpy()[0][:, [1, 2]], np.arange(6.0).reshape(3, 2))
+    # a 0-d integer tensor is an integer there too: a view, as torch's x[t] (NumPy's 0-d array index: a copy)
+    grid = mg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    row = grid[mg.tensor(1, device=device)]
+    row += 10
+    assert grid.tolist() == [[1.0, 2.0], [13.0, 14.0]]
+    assert grid[mg.tensor(0, device=device), :, None].shape == (2, 1)
+    torch = pytest.importorskip("torch")
+    ta = torch.tensor(a)
+    for index in [(0, slice(None), [1, 2]), (-1, slice(None, None, 2), [[0], [3]]), (1, 0, None, [3, 0])]:
+        ours = x[tuple(mg.tensor(np.array(i), device=device) if isinstance(i, list) else i for i in index)]
+        theirs = ta[tuple(torch.tensor(i) if isinstance(i, list) else i for i in index)]
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_flip_and_repeat_copy_as_in_torch(device):
+    # NumPy's flip is a view, and repeat(2, 1) a reshape of a broadcast view: changing x changed them (and
+    # changing them, x), and a change of either counted as a change of the other in backward's check
+    x = mg.tensor([1.0, 2.0, 3.0], device=device)
+    flipped, rows, same = x.flip(0), x.repeat(2, 1), x.repeat(1)
+    x += 10
+    assert flipped.tolist() == [3.0, 2.0, 1.0] and same.tolist() == [1.0, 2.0, 3.0]
+    assert rows.tolist() == [[1.0, 2.0, 3.0]] * 2
+    rows += 1  # not a read-only broadcast view
+    flipped += 1
+    assert x.tolist() == [11.0, 12.0, 13.0] and x._version == 1
+    w = mg.tensor([1.0, 2.0], dtype="float64", device=device, requires_grad=True)
+    loss = (w * w).sum()  # Mul keeps w for its backward
+    with mg.no_grad():
+        w.flip(0).zero_()
+        w.repeat(2).zero_()
+    loss.backward()  # w itself is unchanged: nothing to refuse
+    assert w.grad.tolist() == [2.0, 4.0]
+    assert mg.gradcheck(lambda t: t.flip(0).repeat(2, 1) * t, [w])
+
+
+def test_in_place_on_a_view_of_a_parameter_is_refused_as_in_torch(device):
+    # inside a graph x += y rebinds x (x = x + y); for a view of a parameter torch refuses, and so must minigan
+    # rather than leave the parameter unchanged without a word
+    w = mg.tensor([[1.0, 2.0], [3.0, 4.0]], device=device, requires_grad=True)
+    for view in (lambda: w[0], lambda: w.T, lambda: w.reshape(-1)[1:]):
+        v = view()
+        with pytest.raises(RuntimeError, match=r"x \+= \.\.\.: x is a view \(a slice, reshape, transpose...\) of a "
+                                               r"leaf tensor that requires grad"):
+            v += 1.0
+    h = w * 2  # a computed tensor, and what is computed from it, still change as x = x + y
+    h += 1.0
+    v = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    d = v @ v  # 1-D matmul: a reshape of the product inside, a view of no tensor of the caller's
+    d *= 3.0
+    d.backward()
+    assert v.grad.tolist() == [6.0, 12.0]
+    assert w.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+
+
+def test_in_place_changes_of_an_expanded_view_are_refused_with_a_clear_error(device):
+    x = mg.tensor([1.0, 2.0], device=device).expand(3, 2)
+    if device == "cuda":
+        pytest.skip("CuPy's broadcast views are writable (no read-only flag)")
+    for change, what in [(lambda: x.fill_(0.0), "fill_"), (lambda: x.__iadd__(1.0), r"x \+= y"),
+                         (lambda: x.clamp_(0.0, 1.0), "clamp_"), (lambda: x.__setitem__(0, 5.0), r"x\[...\] = value")]:
+        with pytest.raises(RuntimeError, match=f"{what}: this tensor's memory is read-only \\(an expanded"):
+            change()
