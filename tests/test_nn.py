@@ -535,6 +535,15 @@ def test_init_fills_in_place_like_torch_nn_init(device):
         nn.init.zeros_(mg.tensor(np.array([1, 2])))
 
 
+
+def test_init_of_an_empty_weight_is_a_no_op_as_in_torch():
+    # a fan of 0 divided by zero (kaiming) and an empty orthogonal matrix had no rows to count (ZeroDivisionError)
+    for shape in [(0, 3), (3, 0), (2, 3, 0, 1)]:
+        for fill in (nn.init.kaiming_uniform_, nn.init.kaiming_normal_, nn.init.orthogonal_):
+            t = mg.zeros(*shape)
+            assert fill(t) is t and t.shape == shape
+        assert nn.init.kaiming_uniform_(mg.zeros(*shape), mode="fan_out").shape == shape
+
 def test_apply_says_what_to_write_for_the_older_data_normal_init():
     def weights_init(m):  # the older PyTorch idiom: `.data` is a tensor there, the NumPy array here
         if type(m).__name__.find("Conv") != -1:

@@ -10,7 +10,10 @@
 - errors that name the layer, the dtypes and the fix (Linear, the norms, ConvTranspose2d);
 - Sequential, ModuleList and ModuleDict editing (append, insert, del, ...), with torch's state_dict keys;
 - ``clip_grad_norm_``'s dtype and its ``norm_type=0``;
-- a BatchNorm checkpoint without ``num_batches_tracked`` (the layer keeps its own count, as torch's).
+- a BatchNorm checkpoint without ``num_batches_tracked`` (the layer keeps its own count, as torch's);
+- what a randomised comparison with torch found: GroupNorm with one value per group, F.pad cropping
+  past an axis, avg_pool2d's divisor_override=0, cross_entropy's ignore_index with class
+  probabilities, ConvTranspose2d's ``output_size``, clip_grad_norm_ of order -inf.
 
 Where torch is installed (``pytest.importorskip("torch")``) results are compared with its own;
 the other tests check hand-computed values. The loss options' gradients are also checked against
@@ -455,6 +458,23 @@ def test_clip_grad_norm_of_order_zero_as_torch():
         np.testing.assert_allclose(_np(ours.grad), _np(t.grad), rtol=1e-12)
 
 
+
+def test_clip_grad_norm_of_order_minus_inf_is_the_smallest_entry_as_torch():
+    grads = [np.array([1.0, -0.5, 2.0]), np.array([3.0, 4.0])]
+    params = [nn.Parameter(mg.tensor(np.ones_like(g))) for g in grads]
+    for p, g in zip(params, grads):
+        p.grad = mg.tensor(g)
+    total = nn.utils.clip_grad_norm_(params, 0.25, norm_type=-math.inf)  # was 1.0: the p-norm formula at p = -inf
+    assert float(total) == 0.5
+    np.testing.assert_allclose(_np(params[1].grad), grads[1] * 0.25 / (0.5 + 1e-6))
+    torch = pytest.importorskip("torch")
+    theirs = [torch.nn.Parameter(torch.ones(len(g), dtype=torch.float64)) for g in grads]
+    for p, g in zip(theirs, grads):
+        p.grad = torch.tensor(g)
+    assert float(torch.nn.utils.clip_grad_norm_(theirs, 0.25, norm_type=-math.inf)) == 0.5
+    for ours, t in zip(params, theirs):
+        np.testing.assert_allclose(_np(ours.grad), _np(t.grad), rtol=1e-12)
+
 # ------------------------------------------------------------------ 8. old batch norm checkpoints
 def test_batch_norm_checkpoint_without_num_batches_tracked_keeps_the_layers_count():
     model = nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3))
@@ -474,3 +494,89 @@ def test_batch_norm_checkpoint_without_num_batches_tracked_keeps_the_layers_coun
         theirs(torch.randn(4, 3))
     theirs.load_state_dict({k[2:]: torch.tensor(v) for k, v in saved.items() if k.startswith("1.")})
     assert int(theirs.num_batches_tracked) == 2  # torch keeps the layer's count too
+
+
+# ------------------------------------------------------------------ 9. found by a randomised comparison with torch
+def test_group_norm_refuses_a_single_value_per_group_as_torch():
+    # one value normalised by itself is 0: torch refuses it (its count includes the batch: N = 2 passes, as there)
+    for call in (lambda: nn.GroupNorm(3, 3)(mg.ones(1, 3)), lambda: F.group_norm(mg.ones(1, 2, 1, 1), 2)):
+        with pytest.raises(ValueError, match=r"expected more than 1 value per group, got input shape \(1, (3|2, 1, 1)\)"):
+            call()
+    assert _np(nn.GroupNorm(2, 2)(mg.randn(2, 2, 1))).tolist() == [[[0.0], [0.0]], [[0.0], [0.0]]]
+    assert nn.GroupNorm(1, 3)(mg.randn(1, 3)).shape == (1, 3)  # three values in the one group
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError, match="Expected more than 1 value per channel"):
+        torch.nn.GroupNorm(3, 3)(torch.ones(1, 3))
+    assert torch.nn.GroupNorm(2, 2)(torch.randn(2, 2, 1)).abs().max() < 1e-4  # zeros, up to float32 rounding
+
+
+def test_constant_pad_cannot_crop_more_than_an_axis_holds_even_when_it_pads_back():
+    # (-2, +3) on an axis of 1: the crop comes first and would need 2 rows; minigan made a 3-row result of 1 + 1 rows
+    x = mg.ones(1, 3)
+    with pytest.raises(ValueError, match=r"pad: widths \(0, 0, -2, 3\) cut more than the input's shape \(1, 3\) holds"):
+        F.pad(x, (0, 0, -2, 3))
+    assert _np(F.pad(x, (0, 0, -1, 1), value=2.0)).tolist() == [[2.0, 2.0, 2.0]]  # cut the row, add one of 2s
+    assert F.pad(x, (0, 0, -1, 0)).shape == (0, 3)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="length must be non-negative"):
+        torch.nn.functional.pad(torch.ones(1, 3), (0, 0, -2, 3))
+    assert torch.nn.functional.pad(torch.ones(1, 3), (0, 0, -1, 1), value=2.0).tolist() == [[2.0, 2.0, 2.0]]
+
+
+def test_border_pad_modes_name_negative_widths_as_unsupported():
+    for mode in ("reflect", "replicate", "circular"):  # torch crops with them; minigan says so, and how instead
+        with pytest.raises(ValueError, match=rf"mode='{mode}' needs widths >= 0.*got \(-1, 0\); negative widths "
+                                             r"\(torch crops with them\) are not supported in this mode: crop by slicing"):
+            F.pad(mg.ones(1, 1, 4), (-1, 0), mode=mode)
+
+
+def test_avg_pool_refuses_a_zero_divisor_and_names_ceil_mode_first():
+    x = mg.ones(1, 1, 2, 7)
+    with pytest.raises(ValueError, match=r"avg_pool2d: divisor_override must be a nonzero int \(or None\), got 0"):
+        nn.AvgPool2d(2, divisor_override=0)(x)  # was taken as None: the mean
+    with pytest.raises(ValueError, match="got 2.5"):
+        F.avg_pool2d(x, 2, divisor_override=2.5)
+    with pytest.raises(NotImplementedError, match="ceil_mode=True"):  # not "smaller than the kernel": ceil_mode's sizes
+        nn.AvgPool2d(3, 4, ceil_mode=True)(x)
+    np.testing.assert_array_equal(_np(F.avg_pool2d(x, 2, divisor_override=-2)), -2.0)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="divisor must be not zero"):
+        torch.nn.AvgPool2d(2, divisor_override=0)(torch.ones(1, 1, 2, 7))
+    assert torch.nn.AvgPool2d(3, 4, ceil_mode=True)(torch.ones(1, 1, 2, 7)).shape == (1, 1, 1, 2)
+
+
+def test_cross_entropy_with_class_probabilities_refuses_an_ignore_index_as_torch():
+    logits, probs = mg.randn(3, 4), mg.tensor(np.full((3, 4), 0.25, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"cross_entropy: ignore_index=0 does not apply to class probabilities"):
+        nn.CrossEntropyLoss(ignore_index=0)(logits, probs)
+    ours = [float(F.cross_entropy(logits, probs, ignore_index=i)) for i in (-100, -1)]  # negative ones: as torch
+    assert ours[0] == ours[1]
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="ignore_index is not supported for floating point target"):
+        torch.nn.CrossEntropyLoss(ignore_index=0)(torch.tensor(_np(logits)), torch.tensor(_np(probs)))
+    theirs = torch.nn.CrossEntropyLoss(ignore_index=-1)(torch.tensor(_np(logits)), torch.tensor(_np(probs)))
+    assert ours[1] == pytest.approx(float(theirs), rel=1e-6)
+
+
+def test_conv_transpose_forward_takes_torchs_output_size(rng):
+    layer = nn.ConvTranspose2d(2, 3, 3, stride=(2, 3), padding=1).double()
+    x = mg.tensor(rng.standard_normal((2, 2, 3, 4)), requires_grad=True)
+    padded = nn.ConvTranspose2d(2, 3, 3, stride=(2, 3), padding=1, output_padding=(1, 2)).double()
+    padded.load_state_dict(layer.state_dict())
+    for size in ((6, 12), [2, 3, 6, 12]):  # (H, W), or (N, C, H, W) of which H and W count, as torch's
+        np.testing.assert_array_equal(_np(layer(x, output_size=size)), _np(padded(x)))
+    assert layer(x, output_size=(5, 10)).shape == (2, 3, 5, 10) and layer(x).shape == (2, 3, 5, 10)
+    with pytest.raises(ValueError, match=r"ConvTranspose2d\(2, 3, kernel_size=\(3, 3\), stride=\(2, 3\), padding=\(1, 1\)\): "
+                                         r"requested an output size of \(7, 10\), but for an input of \(H, W\) = \(3, 4\) "
+                                         r"the output's \(H, W\) can range from \(5, 10\) to \(6, 12\)"):
+        layer(x, output_size=(7, 10))
+    assert mg.gradcheck(lambda a: layer(a, output_size=(6, 11)), [x])
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.ConvTranspose2d(2, 3, 3, stride=(2, 3), padding=1).double()
+    theirs.load_state_dict({k: torch.tensor(_np(v)) for k, v in layer.state_dict().items()})
+    for size in ((6, 11), [2, 3, 5, 12]):
+        np.testing.assert_allclose(_np(layer(x, output_size=size)), _np(theirs(torch.tensor(_np(x)), output_size=size)),
+                                   rtol=1e-12, atol=1e-12)
+    with pytest.raises(ValueError, match=r"valid sizes range from \[5, 10\] to \[6, 12\]"):
+        theirs(torch.tensor(_np(x)), output_size=(7, 10))
+

@@ -106,11 +106,26 @@ class ConvTranspose2d(Module):
         self.bias = _init_uniform((out_channels,), bound) if bias else None
         _place(self, device, dtype)
 
-    def forward(self, x):
-        return _conv.conv_transpose2d(
-            x, self.weight, self.bias, self.stride, self.padding, self.output_padding,
-            name=f"ConvTranspose2d({self.extra_repr()})",
-        )
+    def forward(self, x, output_size=None):
+        """`output_size` ((H, W), or (N, C, H, W) of which H and W count), as in torch, picks the output_padding
+        that gives that size, in place of the layer's own."""
+        name = f"ConvTranspose2d({self.extra_repr()})"
+        output_padding = self.output_padding
+        if output_size is not None and getattr(x, "ndim", None) == 4:  # (any other input: conv_transpose2d's error)
+            output_padding = self._output_padding(x.shape[2:], output_size, name)
+        return _conv.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, output_padding, name=name)
+
+    def _output_padding(self, size, output_size, name):
+        """The output_padding (< stride) that makes an input of spatial `size` come out as `output_size`."""
+        wanted = tuple(output_size)[-2:] if len(output_size) == 4 else tuple(output_size)
+        smallest = tuple(_conv.conv_transpose_output_size(size[d], self.kernel_size[d], self.stride[d],
+                                                          self.padding[d]) for d in range(2))
+        largest = tuple(n + s - 1 for n, s in zip(smallest, self.stride))
+        if len(wanted) != 2 or not all(_conv._is_int(n) and lo <= n <= hi for n, lo, hi in zip(wanted, smallest, largest)):
+            raise ValueError(f"{name}: requested an output size of {tuple(output_size)}, but for an input of (H, W) = "
+                             f"{tuple(size)} the output's (H, W) can range from {smallest} to {largest} (output_size "
+                             "picks an output_padding below the stride); give (H, W) in that range")
+        return tuple(n - lo for n, lo in zip(wanted, smallest))
 
     def extra_repr(self):
         return _describe(self)

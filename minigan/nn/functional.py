@@ -151,6 +151,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     logp = log_softmax(input, dim=1)
     weight = _class_weight("cross_entropy", weight, logp)
     if idx.dtype.kind == "f" and tuple(idx.shape) == tuple(logp.shape):  # class probabilities
+        if ignore_index >= 0:  # torch's check: no row has a label to ignore (its default -100 passes)
+            raise ValueError(f"cross_entropy: ignore_index={ignore_index} does not apply to class probabilities "
+                             "(a target of the logits' shape); leave it at its default, or give integer labels")
         n_classes = logp.shape[1]
         probs = target if not label_smoothing else target * (1.0 - label_smoothing) + label_smoothing / n_classes
         per_class = logp * probs if weight is None else logp * probs * _ag.Tensor(weight)

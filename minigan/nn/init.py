@@ -138,7 +138,8 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"kaiming init: mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _fans(tensor)
-    return calculate_gain(nonlinearity, a) / math.sqrt(fan_in if mode == "fan_in" else fan_out)
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan) if fan else 0.0  # fan 0: an empty weight, nothing to fill
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
@@ -174,6 +175,8 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     array = _array(tensor)
     if array.ndim < 2:
         raise ValueError(f"orthogonal_: needs a weight of at least 2 axes, got shape {tuple(array.shape)}")
+    if array.size == 0:  # nothing to fill (torch's no-op)
+        return _filled(tensor)
     xp = backend.xp_of(array)
     rows, cols = array.shape[0], array.size // array.shape[0]
     gaussian = backend.standard_normal(backend.device_of(array), (rows, cols), array.dtype)

@@ -122,10 +122,11 @@ def pad(input, pad, mode="constant", value=None):
     """torch's ``F.pad``: `pad` = (left, right, top, bottom, ...) widths, from the last axis backwards.
 
     ``F.pad(x, (1, 1, 2, 2))`` pads the width by 1 and the height by 2 on each
-    side. mode='constant' adds rows of `value` (0 by default), and negative
-    widths cut rows off; 'reflect' mirrors the image at its edge pixels (a
-    width below the axis' size), 'replicate' repeats the edge pixels, and
-    'circular' wraps around (CycleGAN's generators pad with 'reflect').
+    side. mode='constant' adds rows of `value` (0 by default); 'reflect' mirrors
+    the image at its edge pixels (a width below the axis' size), 'replicate'
+    repeats the edge pixels, and 'circular' wraps around (CycleGAN's generators
+    pad with 'reflect'). Negative widths cut rows off in mode='constant' (torch's other modes
+    crop with them too; minigan refuses them there, with the slicing to do instead).
     """
     ag._expect_tensor(input, "pad")
     if mode not in ("constant", "reflect", "replicate", "circular"):
@@ -142,8 +143,7 @@ def pad(input, pad, mode="constant", value=None):
         if value is not None:
             raise ValueError(f"pad: value applies to mode='constant' only, not {mode!r}")
         return _border_pad(input, widths, mode)
-    sizes = [n + a + b for n, (a, b) in zip(input.shape, widths)]
-    if min(sizes, default=1) < 0:
+    if any(n + min(a, 0) + min(b, 0) < 0 for n, (a, b) in zip(input.shape, widths)):  # the crops come first
         raise ValueError(f"pad: widths {tuple(pad)} cut more than the input's shape {tuple(input.shape)} holds")
     if any(a < 0 or b < 0 for a, b in widths):  # negative widths crop first
         input = ag.getitem(input, tuple(slice(max(0, -a), n - max(0, -b)) for n, (a, b) in zip(input.shape, widths)))
@@ -166,8 +166,10 @@ def _border_pad(input, widths, mode):
         most = {"reflect": n - 1, "circular": n, "replicate": None}[mode]  # reflect never repeats the edge pixel
         if min(before, after) < 0 or (most is not None and max(before, after) > most):
             limit = "" if most is None else f" and at most {most}"
+            crop = ("; negative widths (torch crops with them) are not supported in this mode: crop by slicing "
+                    "first, e.g. x[..., 1:-1]") if min(before, after) < 0 else ""
             raise ValueError(f"pad: mode={mode!r} needs widths >= 0{limit} for an axis of size {n}, "
-                             f"got {(before, after)}")
+                             f"got {(before, after)}{crop}")
         i = xp.arange(-before, n + after)  # the source pixel of each output pixel, before folding it in
         if mode == "replicate":
             i = xp.clip(i, 0, n - 1)
@@ -339,10 +341,15 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     padding zeros count in the mean (torch's default); integer inputs give float32. ``ceil_mode=True`` and
     ``count_include_pad=False`` are not supported.
     """
+    unsupported = "avg_pool2d: ceil_mode=True and count_include_pad=False are not supported"
+    if ceil_mode:  # refused first: the size check below is ceil_mode=False's
+        raise NotImplementedError(unsupported)
+    if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
+        raise ValueError(f"avg_pool2d: divisor_override must be a nonzero int (or None), got {divisor_override!r}")
     kernel, stride, padding = _pool_window("avg_pool2d", input, kernel_size, stride, padding)
+    if not count_include_pad and any(padding):
+        raise NotImplementedError(unsupported)
     input = ag._floating(input)  # integers are averaged in float32 (a 1/(kh kw) kernel of integers would be 0)
-    if ceil_mode or (not count_include_pad and any(padding)):
-        raise NotImplementedError("avg_pool2d: ceil_mode=True and count_include_pad=False are not supported")
     n, c, h, w = input.shape
     divisor = divisor_override or kernel[0] * kernel[1]
     weight = ag.full((1, 1, *kernel), 1.0 / divisor, dtype=input.dtype, device=input.device)

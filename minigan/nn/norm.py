@@ -400,6 +400,10 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise ValueError(f"{name}: expected (N, C, ...) with C divisible by num_groups={num_groups}, "
                          f"got shape {tuple(x.shape)}")
+    if x.shape[0] * (x.shape[1] // num_groups) * math.prod(x.shape[2:]) == 1:  # torch's check (it counts N too)
+        raise ValueError(f"{name}: expected more than 1 value per group, got input shape {tuple(x.shape)} with "
+                         f"num_groups={num_groups}: one value normalised by itself is 0, so the output would be the "
+                         "bias alone, with no gradient; use fewer groups or a larger input")
     _check_params(name, x, weight=weight, bias=bias)
     grouped = ag.reshape(x, x.shape[0], num_groups, -1)
     return _per_channel_affine(ag.reshape(_standardize(grouped, (2,), eps), *x.shape), weight, bias)

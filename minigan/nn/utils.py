@@ -24,7 +24,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
     total = ||(||g_1||, ||g_2||, ...)||  (the norm of all gradients as one vector);
     every g is multiplied by min(1, max_norm / (total + 1e-6)), in place, as in PyTorch. The norm has
-    the gradients' dtype. norm_type=0 gives torch's value: the number of gradients with a nonzero entry.
+    the gradients' dtype. norm_type=0 gives torch's value: the number of gradients with a nonzero entry;
+    inf the largest |entry|, -inf the smallest.
     """
     if not (isinstance(max_norm, numbers.Real) and max_norm >= 0):  # a negative bound would flip every gradient
         raise ValueError(f"clip_grad_norm_: max_norm must be a number >= 0, got {max_norm!r}")
@@ -38,9 +39,9 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
                            "move the whole model to one device first, model.to(device)")
     with ag.no_grad(), np.errstate(all="ignore"):  # an inf/NaN gradient shows in the norm, without NumPy's warning
         xp = backend.xp_of(grads[0].data)
-        if norm_type == math.inf:
-            norms = [xp.abs(g.data).max() for g in grads]
-            total = xp.stack(norms).max()
+        if abs(norm_type) == math.inf:  # the largest |entry| of all the gradients (-inf, as torch: the smallest)
+            pick = xp.max if norm_type > 0 else xp.min
+            total = pick(xp.stack([pick(xp.abs(g.data)) for g in grads]))
         elif norm_type == 0:  # torch's: the 0-"norm" (count of nonzeros) of each gradient, then of those counts,
             # so the number of nonzero gradients (xp.asarray: NumPy 1's count_nonzero gives a Python int)
             norms = [xp.asarray(xp.count_nonzero(g.data), dtype=g.dtype) for g in grads]
