@@ -702,3 +702,152 @@ def test_a_model_cast_after_the_optimizer_stepped_is_named_not_mixed(make, devic
     opt.load_state_dict(opt.state_dict())  # the advice: the state follows the parameters' dtype
     opt.step()
     assert all(buf.dtype == np.float64 for s in opt.state.values() for k, buf in s.items() if k != "step")
+
+
+# ------------------------------------------------ found by a randomised comparison with torch.optim
+def test_sgd_momentum_of_a_0d_parameter_with_weight_decay_keeps_moving(device):
+    # g + wd * p of a 0-d parameter is a NumPy scalar: a buffer made from it was never updated in place
+    p = mg.nn.Parameter(mg.tensor(1.5, dtype="float64", device=device))
+    opt = optim.SGD([p], lr=0.1, momentum=0.9, weight_decay=0.1)
+    grads = [np.array(1.0), np.array(0.0), np.array(-2.0)]
+    for g in grads:
+        p.grad = mg.tensor(g, dtype="float64", device=device)
+        opt.step()
+    want = sgd_reference(np.array(1.5), grads, 0.1, 0.9, 0.1)
+    np.testing.assert_allclose(p.numpy(), want, rtol=1e-12)
+    assert opt.state[id(p)]["momentum_buffer"].shape == ()
+    torch = pytest.importorskip("torch")
+    t = torch.nn.Parameter(torch.tensor(1.5, dtype=torch.float64))
+    t_opt = torch.optim.SGD([t], lr=0.1, momentum=0.9, weight_decay=0.1)
+    for g in grads:
+        t.grad = torch.tensor(g)
+        t_opt.step()
+    np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(opt.state[id(p)]["momentum_buffer"]), t_opt.state[t]["momentum_buffer"], rtol=1e-12)
+
+
+RMSPROP_OVERFLOWS = {  # float32 gradients where a step of torch's RMSprop stays finite
+    # square_avg overflows to inf and so does grad_avg^2: torch's fused s - gbar^2 is inf (a step of 0), not inf - inf
+    "centered": (dict(lr=0.01, alpha=0.5, centered=True, momentum=0.5), [3e30, -3e30], [1.0, 1.0]),
+    # alpha=1 keeps square_avg at 0: g / eps overflows, (lr * g) / eps as torch's addcdiv does not
+    "lr_times_g_first": (dict(lr=1e-3, alpha=1.0, eps=1e-3), [1e37, -1e37], [1.0 - 1e37, 1.0 + 1e37]),
+    "lr_0": (dict(lr=0.0, alpha=1.0, eps=1e-3), [1e37, -1e37], [1.0, 1.0]),  # left as it is, not 0 * inf = NaN
+}
+
+
+@pytest.mark.parametrize("name", sorted(RMSPROP_OVERFLOWS))
+def test_rmsprop_with_overflowing_float32_gradients_steps_as_torch(name, device):
+    settings, grad, want = RMSPROP_OVERFLOWS[name]
+    p = mg.ones(2, requires_grad=True, device=device)
+    opt = optim.RMSprop([p], **settings)
+    p.grad = mg.tensor(grad, device=device)
+    opt.step()
+    assert p.dtype == np.float32
+    np.testing.assert_allclose(p.numpy(), np.array(want, dtype=np.float32), rtol=1e-6)
+    torch = pytest.importorskip("torch")
+    t = torch.ones(2, requires_grad=True)
+    t_opt = torch.optim.RMSprop([t], **settings)
+    t.grad = torch.tensor(grad)
+    t_opt.step()
+    np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-6)
+
+
+def test_pytorchs_switches_run_at_their_defaults_and_are_refused_with_the_fix_otherwise():
+    ps = [mg.nn.Parameter(mg.zeros(2))]
+    optim.SGD(ps, maximize=False, foreach=None, differentiable=False, fused=None)  # PyTorch code as it is
+    optim.Adam(ps, foreach=False, maximize=False, capturable=False, differentiable=False, fused=False,
+               decoupled_weight_decay=False)
+    optim.AdamW(ps, maximize=False, foreach=None, capturable=False, differentiable=False, fused=None)
+    optim.RMSprop(ps, capturable=False, foreach=None, maximize=False, differentiable=False)
+    for make, error, message in [
+        (lambda: optim.SGD(ps, maximize=True), ValueError, r"SGD: maximize=True is not supported; .* minimise the "
+                                                           r"negated objective"),
+        (lambda: optim.AdamW(ps, foreach=True), ValueError, "AdamW: foreach=True is not supported; .* leave foreach out"),
+        (lambda: optim.RMSprop(ps, differentiable=True), ValueError, "RMSprop: differentiable=True is not supported"),
+        (lambda: optim.Adam(ps, capturable=True), ValueError, "Adam: capturable=True is not supported"),
+        (lambda: optim.Adam(ps, decoupled_weight_decay=True), ValueError, "that is AdamW's rule: use optim.AdamW"),
+        (lambda: optim.RMSprop(ps, fused=None), TypeError, "unexpected keyword argument 'fused'"),  # as in torch
+        (lambda: optim.SGD(ps, lrr=0.1), TypeError, "unexpected keyword argument 'lrr'"),
+    ]:
+        with pytest.raises(error, match=message):
+            make()
+    torch = pytest.importorskip("torch")
+    import inspect  # noqa: PLC0415
+
+    for name in ("SGD", "Adam", "AdamW", "RMSprop"):  # the same switches as the torch optimizer of that name
+        theirs = set(inspect.signature(getattr(torch.optim, name)).parameters)
+        ours = set(inspect.signature(getattr(optim, name)).parameters) - {"switches"}
+        assert theirs - ours == set(getattr(optim, name)._switches), name
+
+
+def test_state_dict_holds_the_live_state_as_pytorchs_does():
+    # a copy of each parameter's dict kept the step count while its arrays moved on with later steps:
+    # loaded, Adam's bias correction was then a step behind its moments
+    def run(lib):
+        p = lib.zeros(2, dtype=lib.float64, requires_grad=True)
+        opt = lib.optim.Adam([p], lr=0.1)
+        p.grad = lib.ones(2, dtype=lib.float64)
+        opt.step()
+        kept = opt.state_dict()  # not copied: it follows the optimizer
+        p.grad = lib.tensor([3.0, -1.0], dtype=lib.float64)
+        opt.step()
+        steps = int(next(iter(kept["state"].values()))["step"])
+        q = lib.tensor(p.detach().numpy(), dtype=lib.float64, requires_grad=True)
+        again = lib.optim.Adam([q], lr=0.1)
+        again.load_state_dict(kept)
+        for opt_, w in ((opt, p), (again, q)):
+            w.grad = lib.tensor([0.5, 2.0], dtype=lib.float64)
+            opt_.step()
+        return steps, p.detach().numpy(), q.detach().numpy()
+
+    steps, p, q = run(mg)
+    assert steps == 2
+    np.testing.assert_array_equal(p, q)  # the reloaded optimizer continues as the original one
+    torch = pytest.importorskip("torch")
+    t_steps, t_p, _ = run(torch)  # (torch's load_state_dict shares the tensors: its two optimizers step the same
+    assert t_steps == 2  # moments, where minigan's loads a copy)
+    np.testing.assert_allclose(p, t_p, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, settings", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+                                            ("Adam", dict(lr=0.1, amsgrad=True)), ("AdamW", dict(lr=0.1)),
+                                            ("RMSprop", dict(lr=0.01, momentum=0.5, centered=True))])
+def test_a_torch_optimizers_state_dict_loads_and_continues_as_in_torch(name, settings):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    w0, grads = rng.standard_normal(3), [rng.standard_normal(3) for _ in range(4)]
+    t = torch.tensor(w0, requires_grad=True)
+    t_opt = getattr(torch.optim, name)([t], **settings)
+    for g in grads[:2]:
+        t.grad = torch.tensor(g)
+        t_opt.step()
+    ours = mg.tensor(t.detach().numpy(), dtype="float64", requires_grad=True)
+    opt = getattr(optim, name)([ours], lr=0.5)  # the state's settings replace these
+    opt.load_state_dict(t_opt.state_dict())  # int keys, tensors, PyTorch's switches (foreach=None...)
+    assert opt.param_groups[0]["lr"] == settings["lr"] and "foreach" not in opt.param_groups[0]
+    for g in grads[2:]:
+        t.grad, ours.grad = torch.tensor(g), mg.tensor(g, dtype="float64")
+        t_opt.step()
+        opt.step()
+    np.testing.assert_allclose(ours.numpy(), t.detach().numpy(), rtol=1e-12)
+    switched = t_opt.state_dict()
+    switched["param_groups"][0]["maximize"] = True
+    with pytest.raises(ValueError, match=f"{name}.load_state_dict: the state has maximize=True, which minigan does not "
+                                         "support; minigan's optimizers minimise"):
+        opt.load_state_dict(switched)
+
+
+def test_a_scheduler_refuses_a_group_added_after_it_instead_of_leaving_it_unscheduled():
+    def run(lib):
+        opt = lib.optim.SGD([lib.zeros(2, requires_grad=True)], lr=0.1)
+        sched = lib.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 0.5**epoch)
+        opt.add_param_group({"params": [lib.zeros(3, requires_grad=True)], "lr": 1.0})
+        opt.step()
+        sched.step()
+
+    with pytest.raises(ValueError, match=r"LambdaLR.step: the optimizer has 2 parameter groups, the scheduler was made "
+                                         r"for 1: .* add every group first, then make the scheduler"):
+        run(mg)
+    torch = pytest.importorskip("torch")
+    with pytest.raises(ValueError):  # torch: zip() argument 2 is shorter than argument 1
+        run(torch)

@@ -24,16 +24,37 @@ def _settings_are(optimizer, group, rules):
             raise ValueError(f"{optimizer}: {name} must be a number {rule}, got {value!r}")
 
 
+# PyTorch's keyword-only switches for an implementation or a variant minigan does not have: the values that
+# mean what minigan does are accepted (so PyTorch code runs as it is), any other is refused with what to do
+_SWITCHES = {
+    "maximize": ((False,), "minigan's optimizers minimise: minimise the negated objective, (-objective).backward()"),
+    "foreach": ((None, False), "minigan has one implementation, a loop over the parameters: leave foreach out"),
+    "fused": ((None, False), "minigan has one implementation (on a GPU Adam's update is one kernel): leave fused out"),
+    "capturable": ((False,), "minigan has no CUDA graphs to capture a step in: leave capturable out"),
+    "differentiable": ((False,), "minigan's step is not recorded for autograd: leave differentiable out"),
+    "decoupled_weight_decay": ((False,), "that is AdamW's rule: use optim.AdamW"),
+}
+
+
 class Optimizer:
     """Holds parameter groups and per-parameter state; subclasses define `_update`."""
+
+    # the keyword-only switches (of _SWITCHES) that the PyTorch optimizer of the same name takes
+    _switches = ()
 
     # settings added after checkpoints were first written: a saved state without them loads with their defaults
     _later_settings = {}
     # settings that name the update rule itself (AdamW's decoupled decay): a saved state must agree
     _rule = {}
 
-    def __init__(self, params, defaults):
+    def __init__(self, params, defaults, switches=None):
         name = type(self).__name__
+        for key, value in (switches or {}).items():
+            if key not in self._switches:  # Python's own words, as for any unknown keyword
+                raise TypeError(f"{name}.__init__() got an unexpected keyword argument {key!r}")
+            accepted, fix = _SWITCHES[key]
+            if value not in accepted:
+                raise ValueError(f"{name}: {key}={value!r} is not supported; {fix}")
         if isinstance(params, Tensor):  # list() would iterate over its rows: copies, never the parameter
             raise TypeError(f"{name}: params must be an iterable of Tensors (or of dicts), got one Tensor; "
                             f"pass a list, {name}([w], ...), or model.parameters()")
@@ -137,9 +158,12 @@ class Optimizer:
 
     def state_dict(self):
         """{'state': {'0': {...}, '1': ...}, 'param_groups': [...]} with arrays: torch's layout, except that
-        the parameter index is a string ('0', not 0), as minigan.save needs string keys."""
+        the parameter index is a string ('0', not 0), as minigan.save needs string keys. load_state_dict takes
+        it, or a torch.optim optimizer's state_dict."""
         index = {id(p): i for i, p in enumerate(self._all_params())}
-        state = {str(index[k]): dict(v) for k, v in self.state.items() if k in index and v}  # SGD without momentum: none
+        # each parameter's own state dict, as PyTorch's: a copy would keep the step count while the arrays in it
+        # move on with the next step (Adam's bias correction would then be a step behind its moments)
+        state = {str(index[k]): v for k, v in self.state.items() if k in index and v}  # SGD without momentum: none
         groups, start = [], 0
         for g in self.param_groups:
             n = len(g["params"])
@@ -162,6 +186,15 @@ class Optimizer:
             len(g["params"]) for g in self.param_groups
         ]:
             raise ValueError(f"{type(self).__name__}.load_state_dict: parameter groups do not match this optimizer")
+        # a torch.optim state_dict has PyTorch's switches (refused unless they mean what minigan does) and, from
+        # named_parameters(), "param_names" (minigan knows parameters by position): neither is a setting here
+        torch_only = set(_SWITCHES) - set(self.param_groups[0]) | {"param_names"}
+        for g in groups:
+            for k in torch_only & set(g) - {"param_names"}:
+                if g[k] not in _SWITCHES[k][0]:
+                    raise ValueError(f"{name}.load_state_dict: the state has {k}={g[k]!r}, which minigan does not "
+                                     f"support; {_SWITCHES[k][1]}")
+        groups = [{k: v for k, v in g.items() if k not in torch_only} for g in groups]
         # "initial_lr" is what a learning-rate scheduler adds to each group: it may be on one side only
         theirs_keys = set(groups[0]) - {"params", "initial_lr"}
         mine_keys = set(self.param_groups[0]) - {"params", "initial_lr"}
@@ -207,10 +240,11 @@ class SGD(Optimizer):
     """
 
     _later_settings = {"dampening": 0.0, "nesterov": False}
+    _switches = ("maximize", "foreach", "differentiable", "fused")
 
-    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False):
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, **switches):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=bool(nesterov)))
+                                      nesterov=bool(nesterov)), switches)
 
     def _check_settings(self, group):
         at_least_0 = (lambda v: v >= 0, ">= 0")
@@ -226,8 +260,8 @@ class SGD(Optimizer):
             g = g + wd * p.data
         if mu:
             buf = state.get("momentum_buffer")
-            if buf is None:
-                buf = state["momentum_buffer"] = g.copy()
+            if buf is None:  # an array: for a 0-d parameter g + wd * p is a NumPy scalar, which *= would not update
+                buf = state["momentum_buffer"] = backend.xp_of(p.data).array(g)
             else:
                 buf *= mu
                 buf += (1.0 - float(group["dampening"])) * g
@@ -247,10 +281,11 @@ class Adam(Optimizer):
     # torch records the rule in each group as decoupled_weight_decay (False here, True for AdamW)
     _rule = {"decoupled_weight_decay": False}
     _later_settings = {"amsgrad": False, **_rule}
+    _switches = ("maximize", "foreach", "capturable", "differentiable", "fused", "decoupled_weight_decay")
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False):
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False, **switches):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=bool(amsgrad),
-                                      **self._rule))
+                                      **self._rule), switches)
 
     def _check_settings(self, group):
         betas = group["betas"]
@@ -306,9 +341,10 @@ class AdamW(Adam):
 
     _rule = {"decoupled_weight_decay": True}
     _later_settings = {"amsgrad": False, **_rule}
+    _switches = ("maximize", "foreach", "capturable", "differentiable", "fused")
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, **switches):
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, **switches)
 
     def _update(self, p, g, state, group):
         p.data *= 1.0 - float(group["lr"]) * float(group["weight_decay"])
@@ -322,9 +358,12 @@ class RMSprop(Optimizer):
     (centered: sqrt(s - gbar^2) with gbar = alpha gbar + (1-alpha) g; momentum: b = mu b + g / (...), p -= lr b)
     """
 
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False):
+    _switches = ("maximize", "foreach", "capturable", "differentiable")
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 **switches):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=bool(centered)))
+                                      centered=bool(centered)), switches)
 
     def _check_settings(self, group):
         at_least_0 = (lambda v: v >= 0, ">= 0")
@@ -347,7 +386,10 @@ class RMSprop(Optimizer):
         if group["centered"]:
             grad_avg = state["grad_avg"]
             grad_avg += (1.0 - alpha) * (g - grad_avg)  # torch's lerp
-            avg = xp.sqrt(square_avg - grad_avg * grad_avg)
+            var = square_avg - grad_avg * grad_avg
+            # torch's fused s - gbar^2 (one rounding) keeps an overflowed s at inf where gbar^2 overflows too (a
+            # float32 gradient near 1e19 or more): the step is then 0, where inf - inf would make the weights NaN
+            avg = xp.sqrt(xp.where(xp.isinf(square_avg) & xp.isfinite(grad_avg), square_avg, var))
         else:
             avg = xp.sqrt(square_avg)
         avg += eps
@@ -356,7 +398,7 @@ class RMSprop(Optimizer):
             buf *= mu
             buf += g / avg
             p.data -= lr * buf
-        else:
-            p.data -= lr * (g / avg)
+        else:  # (lr * g) / avg, as torch's addcdiv: with lr = 0 a g / avg that overflows leaves p as it is, not NaN
+            p.data -= lr * g / avg
 
 from . import lr_scheduler  # noqa: E402  (minigan.optim.lr_scheduler, as torch.optim.lr_scheduler)

@@ -69,7 +69,12 @@ class LRScheduler:
         """Advance one epoch (or iteration) and write the new rates into the optimizer."""
         self._step_count += 1
         self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        groups, lrs = self.optimizer.param_groups, self.get_lr()
+        if len(lrs) != len(groups):  # zip would leave the groups added since unscheduled (PyTorch raises too)
+            raise ValueError(f"{type(self).__name__}.step: the optimizer has {len(groups)} parameter groups, the "
+                             f"scheduler was made for {len(lrs)}: a group was added (add_param_group) after the "
+                             "scheduler was made; add every group first, then make the scheduler")
+        for group, lr in zip(groups, lrs):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
