@@ -3,6 +3,8 @@
 The tests that iterate take the `device` fixture: batches must arrive on the loader's
 device, while the order (drawn by the loader's own NumPy generator) is the same everywhere."""
 
+import collections
+
 import numpy as np
 import pytest
 
@@ -342,3 +344,139 @@ def test_a_state_saved_with_other_batch_settings_is_refused(change):
         b.load_state_dict(a.state_dict())  # would count batches in other units, skipping examples
     old = {k: v for k, v in a.state_dict().items() if k not in ("batch_size", "shuffle", "drop_last")}
     DataLoader(data, **settings).load_state_dict(old)  # a state saved before 3 Dec still loads
+
+
+def _describe(batch):
+    """A batch's structure: containers by type name, tensors by (dtype, shape), strings as they are."""
+    if isinstance(batch, dict):
+        return {key: _describe(value) for key, value in batch.items()}
+    if isinstance(batch, (tuple, list)) and not all(isinstance(v, str) for v in batch):
+        return [_describe(value) for value in batch]
+    if isinstance(batch, (tuple, list)):
+        return list(batch)
+    return (str(batch.dtype).replace("torch.", ""), tuple(batch.shape))
+
+
+def _nested(i):
+    """One example with every kind of field a learner's dataset gives."""
+    return {"image": np.full((1, 2), i, np.float32), "name": f"img{i}.png",
+            "pair": (i, np.float32(0.5) * i), "mean": np.float64(i) / 2, "small": np.int32(i),
+            "deep": {"flag": bool(i % 2), "row": np.arange(3) + i}}
+
+
+def test_nested_examples_strings_and_numpy_numbers_are_collated_as_torchs(device):
+    nested = type("Nested", (minigan.data.Dataset,), {"__len__": lambda self: 5,
+                                                      "__getitem__": lambda self, i: _nested(i)})
+    batch = next(iter(DataLoader(nested(), 3, device=device)))
+    # by hand: every field stacked on its own, as deep as the examples go; float32 data stays float32,
+    # NumPy numbers keep their dtype (before, a nested tuple became one float64 array of shape (3, 2))
+    assert _describe(batch) == {"image": ("float32", (3, 1, 2)), "name": ["img0.png", "img1.png", "img2.png"],
+                                "pair": [("int64", (3,)), ("float32", (3,))], "mean": ("float64", (3,)),
+                                "small": ("int32", (3,)), "deep": {"flag": ("bool", (3,)), "row": ("int64", (3, 3))}}
+    assert batch["pair"][0].device == batch["deep"]["row"].device == device
+    assert batch["pair"][1].tolist() == [0.0, 0.5, 1.0] and batch["deep"]["row"].tolist()[2] == [2, 3, 4]
+    point = collections.namedtuple("Point", "xy label")
+    named = type("Named", (minigan.data.Dataset,), {"__len__": lambda self: 4,
+                                                    "__getitem__": lambda self, i: point(np.zeros(2, np.float32), i)})
+    first = next(iter(DataLoader(named(), 2, device=device)))
+    assert type(first).__name__ == "Point" and first.label.tolist() == [0, 1]  # a namedtuple keeps its names
+    torch = pytest.importorskip("torch")
+
+    class Theirs(torch.utils.data.Dataset):
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return _nested(i)
+
+    assert _describe(batch) == _describe(next(iter(torch.utils.data.DataLoader(Theirs(), 3))))
+
+
+def test_a_field_that_is_not_data_is_named():
+    def loader(example):
+        return DataLoader(type("D", (minigan.data.Dataset,), {"__len__": lambda self: 4,
+                                                              "__getitem__": lambda self, i: example(i)})(), 2)
+
+    with pytest.raises(TypeError, match=r"DataLoader: found a NoneType \(None\) in field \[1\] of the examples; "
+                                        r"every field of a Dataset's examples must be a tensor, an array, a number"):
+        next(iter(loader(lambda i: (np.zeros(2), None))))  # (before: "tensor: cannot hold object data")
+    with pytest.raises(TypeError, match=r"found a str \('a'\) in field \['label'\] of the examples"):
+        next(iter(loader(lambda i: {"label": "a" if i else 0})))
+    with pytest.raises(TypeError, match=r"cannot stack the examples' fields into a batch: shapes of field \[0\]\['x'\] "
+                                        r"of the examples: \(1,\), \(2,\)"):
+        next(iter(loader(lambda i: ({"x": np.zeros(i + 1)},))))
+
+
+def test_examples_on_two_devices_are_named(device):
+    if device == "cpu":
+        pytest.skip("needs a second device")
+    mixed = type("Mixed", (minigan.data.Dataset,), {
+        "__len__": lambda self: 4, "__getitem__": lambda self, i: minigan.zeros(2, device=device if i else "cpu")})
+    with pytest.raises(TypeError, match=r"DataLoader: the examples are on different devices \(cpu and cuda\)"):
+        next(iter(DataLoader(mixed(), 2)))
+
+
+def test_torchs_other_arguments_are_accepted_at_their_defaults_and_refused_by_name():
+    data = _dataset(6)
+    defaults = dict(sampler=None, batch_sampler=None, collate_fn=None, generator=None, timeout=0.0,
+                    worker_init_fn=None, multiprocessing_context=None, prefetch_factor=None,
+                    persistent_workers=False, in_order=True, pin_memory_device="")
+    assert _order(DataLoader(data, 4, **defaults)) == list(range(6))  # (before: "unexpected keyword argument")
+    for name, value, fix in [("sampler", [0, 1], r"shuffle=True .*dataset.subset\(n\)"),
+                             ("batch_sampler", [[0, 1]], "give it a smaller dataset"),
+                             ("collate_fn", lambda batch: batch, r"change each example in your Dataset's __getitem__"),
+                             ("generator", object(), r"give seed=<int> for a repeatable order"),
+                             ("timeout", 5, "there are no worker processes"),
+                             ("persistent_workers", True, "drop the argument"),
+                             ("prefetch_factor", 2, "drop the argument")]:
+        default = {"timeout": 0}.get(name, defaults[name])
+        with pytest.raises(NotImplementedError, match=rf"DataLoader: {name}=.* is not supported \(only its default, "
+                                                      rf"{default!r}\): .*{fix}"):
+            DataLoader(data, 2, **{name: value})
+    with pytest.raises(TypeError, match="DataLoader\\(\\) got an unexpected keyword argument 'shufle'"):
+        DataLoader(data, 2, shufle=True)
+
+
+def test_batch_size_may_be_a_numpy_integer_and_torchs_positional_sampler_is_refused():
+    loader = DataLoader(_dataset(10), np.int64(4))  # e.g. computed with NumPy (before: "must be a positive int")
+    assert len(loader) == 3 and type(loader.batch_size) is int and len(_order(loader)) == 10
+    with pytest.raises(ValueError, match="batch_size must be a positive int, got True"):
+        DataLoader(_dataset(10), True)  # (before: taken as batch_size 1)
+    # PyTorch's 4th positional argument is sampler: here it would have been a truthy drop_last
+    with pytest.raises(TypeError, match=r"drop_last must be True or False, got list \[3, 1, 2\].*PyTorch's are "
+                                        r"sampler, batch_sampler, num_workers\): pass them by name"):
+        DataLoader(_dataset(10), 2, False, [3, 1, 2])
+    torchlike = DataLoader(_dataset(10), 4, None, None)  # PyTorch's defaults, passed positionally
+    assert torchlike.shuffle is False and torchlike.drop_last is False and len(torchlike) == 3
+
+
+def test_random_settings_match_torchs_batches():
+    """Random dataset sizes, batch sizes, shuffle and drop_last: the same number and sizes of batches as
+    torch.utils.data, every example once an epoch, two epochs in two orders, the same again for the same seed."""
+    torch = pytest.importorskip("torch")
+    settings = np.random.default_rng(0)
+    for trial in range(60):
+        n = int(settings.choice([1, 2, 3, settings.integers(1, 201)]))
+        batch_size, shuffle, drop_last = int(settings.integers(1, n + 4)), bool(trial % 2), bool(trial % 3 == 0)
+        theirs = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(torch.arange(n)), batch_size,
+                                             shuffle=shuffle, drop_last=drop_last)
+        if drop_last and batch_size > n:  # PyTorch's hands out nothing; minigan's says so (docs/pytorch.md)
+            assert len(theirs) == 0
+            with pytest.raises(ValueError, match="there would be no batch at all"):
+                DataLoader(_dataset(n), batch_size, shuffle=shuffle, drop_last=drop_last, seed=trial)
+            continue
+        ours = DataLoader(_dataset(n), batch_size, shuffle=shuffle, drop_last=drop_last, seed=trial)
+        assert len(ours) == len(theirs)
+        epochs = []
+        for _ in range(2):
+            batches = list(ours)
+            assert [len(real) for real, _ in batches] == [len(b) for (b,) in theirs] and len(batches) == len(ours)
+            epochs.append([int(v) for real, _ in batches for v in real.numpy().ravel()])
+            kept = (n // batch_size) * batch_size if drop_last else n
+            assert len(epochs[-1]) == len(set(epochs[-1])) == kept
+            if not shuffle:
+                assert epochs[-1] == [int(v) for (b,) in theirs for v in b]
+        if shuffle and n >= 5:
+            assert epochs[0] != epochs[1]
+        again = DataLoader(_dataset(n), batch_size, shuffle=shuffle, drop_last=drop_last, seed=trial)
+        assert [_order(again), _order(again)] == epochs

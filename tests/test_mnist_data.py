@@ -274,3 +274,91 @@ def test_a_python_without_root_certificates_is_told_how_to_get_them(tmp_path, mo
     with pytest.raises(MNISTError) as other:
         mnist_module.download_mnist_file(tmp_path, "t10k-labels-idx1-ubyte", mirrors=["https://example.invalid/"])
     assert "Certificates" not in str(other.value)
+
+
+def _crafted(tmp_path, monkeypatch, raw, name="t10k-labels-idx1-ubyte"):
+    """A root holding <name>.gz whose checksum is registered as that of the given IDX bytes."""
+    monkeypatch.setitem(mnist_module.SHA256, name, hashlib.sha256(raw).hexdigest())
+    return tmp_path / f"{name}.gz"
+
+
+def test_every_damaged_byte_and_cut_of_an_idx_file_is_an_mnist_error(tmp_path, monkeypatch):
+    """A small deterministic fuzzer: every value of every header byte, every single-byte change of the gzip
+    file and every cut, plain and gzipped, is the original, or an MNISTError naming the file: never NumPy's,
+    gzip's or zlib's own exception."""
+    a = np.arange(12, dtype=np.uint8).reshape(3, 2, 2)
+    raw = _idx_bytes(a)
+    for i in range(16):  # the header: magic, type code, ndim, dimensions
+        for value in range(256):
+            damaged = bytearray(raw)
+            damaged[i] = value
+            try:
+                np.testing.assert_array_equal(parse_idx(bytes(damaged), "x.idx"), a)
+                assert value == raw[i]
+            except MNISTError as error:
+                assert str(error).startswith("x.idx: ")
+    for cut in range(len(raw)):
+        with pytest.raises(MNISTError, match="x.idx: "):
+            parse_idx(raw[:cut], "x.idx")
+    path = _crafted(tmp_path, monkeypatch, raw)
+    packed = gzip.compress(raw, mtime=0)
+    damaged = [packed[:cut] for cut in range(1, len(packed))] + [packed + b"garbage"]
+    for i in range(len(packed)):
+        for value in (0x00, 0xFF, packed[i] ^ 0x01, packed[i] ^ 0x80):
+            if value != packed[i]:
+                damaged.append(packed[:i] + bytes([value]) + packed[i + 1:])
+    for data in damaged:
+        path.write_bytes(data)
+        try:
+            got = mnist_module.read_mnist_file(tmp_path, "t10k-labels-idx1-ubyte")
+        except MNISTError as error:
+            assert str(error).startswith(str(path)) and "data/mnist/" in str(error)  # the file, and how to fix it
+        else:  # a change gzip cannot see (the header's time stamp or flags): the checksum vouches for the bytes
+            np.testing.assert_array_equal(got, a)
+
+
+def test_a_file_that_would_inflate_past_any_mnist_file_is_refused_before_filling_memory(tmp_path, monkeypatch):
+    raw = _idx_bytes(np.zeros(5000, np.uint8))
+    path = _crafted(tmp_path, monkeypatch, raw)
+    monkeypatch.setattr(mnist_module, "MAX_IDX_BYTES", 4096)  # (really 64 MB: a 64 KB gzip of zeros inflates to that)
+    path.write_bytes(gzip.compress(raw))
+    with pytest.raises(MNISTError, match=r"t10k-labels-idx1-ubyte.gz: decompresses to more than 0 MB, more than any "
+                                         r"MNIST file holds .*delete it"):
+        mnist_module.read_mnist_file(tmp_path, "t10k-labels-idx1-ubyte")
+    path.unlink()
+    (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(raw)  # a decompressed copy as large
+    with pytest.raises(MNISTError, match=r"t10k-labels-idx1-ubyte: 0 MB, more than any MNIST file holds"):
+        mnist_module.read_mnist_file(tmp_path, "t10k-labels-idx1-ubyte")
+
+
+def test_a_file_that_cannot_be_read_is_named(tmp_path, monkeypatch):
+    shutil.copy(REPO_ROOT / "t10k-labels-idx1-ubyte.gz", tmp_path)
+    read_bytes = mnist_module.Path.read_bytes
+
+    def unreadable(path):  # (chmod 000 cannot stop root, who runs some CI)
+        if path.parent == tmp_path:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(mnist_module.Path, "read_bytes", unreadable)
+    with pytest.raises(MNISTError, match=r"t10k-labels-idx1-ubyte.gz: cannot be read \(PermissionError: Permission "
+                                         r"denied\); check the file's permissions"):
+        mnist_module.read_mnist_file(tmp_path, "t10k-labels-idx1-ubyte")
+
+
+def test_subset_takes_a_whole_number_only():
+    data = mnist_module.ArrayDataset(np.zeros((6, 2), np.float32))
+    assert len(data.subset(np.int64(3))) == 3
+    for n in (0, 7, True, 2.0, "3"):  # (True was taken as 1, 2.0 was NumPy's "slice indices must be integers")
+        with pytest.raises(ValueError, match=rf"subset size must be a whole number between 1 and 6, got {n!r}"):
+            data.subset(n)
+
+
+def test_torchvisions_transform_arguments_are_refused_with_what_to_do(tmp_path):
+    for name in ("transform", "target_transform"):  # (before: "got an unexpected keyword argument")
+        with pytest.raises(NotImplementedError, match=rf"MNIST: {name}= is not supported: the images already are "
+                                                      rf"float32 \(1, 28, 28\) arrays in \[-1, 1\].*drop {name}="):
+            MNIST(root=tmp_path, train=False, **{name: lambda x: x})
+    # torchvision's third positional argument is transform: here it would have been a truthy download
+    with pytest.raises(TypeError, match=r"MNIST: download must be True or False, got function; .*pass them by name"):
+        MNIST(tmp_path, False, lambda x: x)

@@ -75,6 +75,21 @@ def test_every_dataset_samples_nothing_alike_and_refuses_counts_that_are_not_who
 def test_a_ring_needs_a_mode():
     with pytest.raises(ValueError, match="ring: modes must be a whole number >= 1, got 0"):
         toy.ring(modes=0)
+    with pytest.raises(ValueError, match="ring: modes must be a whole number >= 1, got True"):
+        toy.ring(modes=True)  # (was a ring of one mode)
+
+
+@pytest.mark.parametrize("name", ["ring", "moons"])
+def test_samples_come_in_minigans_float_dtypes_only(name):
+    data = toy.toy_dataset(name)
+    assert data.sample(3, dtype=minigan.float64).dtype == np.float64
+    assert data.sample(3, dtype=np.float16).dtype == np.float16
+    for dtype in ("int64", np.int32, "bool"):  # (were a ring of integers or of booleans)
+        with pytest.raises(TypeError, match=rf"{name}.sample: dtype must be one of float32, float64, float16 \(points "
+                                            r"are real numbers\)"):
+            data.sample(3, dtype=dtype)
+    with pytest.raises(TypeError, match="unknown dtype 'float128'"):
+        data.sample(3, dtype="float128")
 
 
 def test_metrics_on_hand_made_samples():

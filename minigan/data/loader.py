@@ -25,10 +25,13 @@ class Dataset:
     """Base class of a dataset read one example at a time, as ``torch.utils.data.Dataset``.
 
     A subclass gives ``__len__`` and ``__getitem__(i)`` for example i: a tensor, an
-    array or a number, or a tuple or dict of them (an image and its label). A DataLoader
-    over it calls ``__getitem__`` batch_size times per batch and stacks the
-    examples field by field, as PyTorch's default collate does (Python floats
-    become float32 here, where PyTorch makes float64). minigan's own datasets
+    array, a number or a string, or a tuple (a namedtuple), list or dict of them, nested
+    as deep as needed (an image and its label). A DataLoader over it calls
+    ``__getitem__`` batch_size times per batch and stacks the examples field by
+    field, as PyTorch's default collate does: tensors and arrays keep their dtype,
+    Python ints become int64, NumPy numbers keep theirs, strings make a list of
+    strings, and Python floats become float32 here, where PyTorch makes float64
+    (no silent float64); a tuple or list of fields gives a tuple. minigan's own datasets
     (MNIST, ArrayDataset, TensorDataset) instead cut a whole batch with one
     index array, which is much faster for data held in memory.
     """
@@ -40,34 +43,67 @@ class Dataset:
         raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must define __getitem__(i)")
 
 
-def _collate(examples):
-    """Stack a list of examples field by field: a tuple (or dict) of batches, or one batch if the examples are neither."""
+def _collate(examples, device, path=""):
+    """Stack a list of examples field by field, as PyTorch's default collate does: a dict or tuple (a namedtuple
+    stays one) of batches, nested as deep as the examples are, or one batch if the examples are neither.
+
+    Every batch is a Tensor on `device`, except that strings stay a list of strings.
+    """
     first = examples[0]
     if isinstance(first, dict):
         if any(not isinstance(e, dict) or e.keys() != first.keys() for e in examples):
-            raise TypeError("DataLoader: every example of a Dataset must be a dict with the same keys")
-        return {key: _stack([e[key] for e in examples]) for key in first}
+            raise TypeError(f"DataLoader: every example of a Dataset must be a dict with the same keys "
+                            f"({_field(path)})")
+        return {key: _collate([e[key] for e in examples], device, f"{path}[{key!r}]") for key in first}
     if isinstance(first, (tuple, list)):
         if any(not isinstance(e, (tuple, list)) or len(e) != len(first) for e in examples):
-            raise TypeError("DataLoader: every example of a Dataset must have the same number of fields")
-        return tuple(_stack([e[k] for e in examples]) for k in range(len(first)))
-    return _stack(examples)
+            raise TypeError(f"DataLoader: every example of a Dataset must have the same number of fields "
+                            f"({_field(path)})")
+        fields = [_collate([e[k] for e in examples], device, f"{path}[{k}]") for k in range(len(first))]
+        return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)  # a namedtuple keeps its names
+    return _stack(examples, device, path)
 
 
-def _stack(values):
-    """One field of a batch: tensors or arrays stacked on a new first axis; numbers as int64 or float32 arrays."""
+def _field(path):
+    """How an error names a field: the examples themselves, or field [0]['image'] of them."""
+    return f"field {path} of the examples" if path else "the examples"
+
+
+def _stack(values, device, path):
+    """One field of a batch, as a Tensor: tensors or arrays stacked on a new first axis; Python numbers as int64
+    or float32, NumPy numbers keeping their dtype (as PyTorch's collate and minigan.tensor do)."""
     values = [v.data if isinstance(v, Tensor) else v for v in values]
+    if all(isinstance(v, str) for v in values):
+        return list(values)  # file names, captions: as PyTorch's collate, a list of the strings
     if all(isinstance(v, (bool, np.bool_)) for v in values):
-        return np.array(values)
-    if all(isinstance(v, numbers.Integral) for v in values):
-        return np.array(values, dtype=np.int64)
-    if all(isinstance(v, numbers.Real) for v in values):
-        return np.array(values, dtype=np.float32)  # no silent float64 (PyTorch's collate makes float64)
+        array = np.array(values)
+    elif all(isinstance(v, np.generic) for v in values) and all(isinstance(v, numbers.Real) for v in values):
+        array = np.array(values)  # np.float32 stays float32, np.float64 float64, np.int32 int32
+    elif all(isinstance(v, numbers.Integral) for v in values):
+        array = np.array(values, dtype=np.int64)
+    elif all(isinstance(v, numbers.Real) for v in values):
+        array = np.array(values, dtype=np.float32)  # no silent float64 (PyTorch's collate makes float64)
+    else:
+        odd = [v for v in values if isinstance(v, str) or not (isinstance(v, numbers.Real) or hasattr(v, "shape"))]
+        if odd:  # None, a str among numbers, a set, a PIL image...
+            raise TypeError(f"DataLoader: found a {type(odd[0]).__name__} ({odd[0]!r:.40}) in {_field(path)}; every "
+                            "field of a Dataset's examples must be a tensor, an array, a number or a string (the same "
+                            "kind in every example), or a tuple or dict of them")
+        devices = sorted({backend.device_of(v) for v in values if hasattr(v, "shape")})
+        if len(devices) > 1:
+            raise TypeError(f"DataLoader: {_field(path)} are on different devices ({' and '.join(devices)}); give "
+                            "every example on one device (the loader moves the batch to its device=)")
+        try:
+            array = backend.xp_of(values[0]).stack(values)
+        except (TypeError, ValueError, AttributeError) as error:
+            shapes = sorted({str(tuple(getattr(v, "shape", ()))) for v in values})
+            raise TypeError(f"DataLoader: cannot stack the examples' fields into a batch: shapes of {_field(path)}: "
+                            f"{', '.join(shapes[:4])} ({error}); every example must give tensors or arrays of one "
+                            "shape, or numbers") from None
     try:
-        return backend.xp_of(values[0]).stack(values)
-    except (TypeError, ValueError, AttributeError) as error:
-        raise TypeError(f"DataLoader: cannot stack the examples' fields into a batch ({error}); every example must "
-                        "give tensors or arrays of one shape, or numbers") from None
+        return Tensor(array, device=device)
+    except TypeError as error:
+        raise TypeError(f"DataLoader: {_field(path)} cannot make a tensor ({error})") from None
 
 
 class TensorDataset:
@@ -99,6 +135,40 @@ class TensorDataset:
         return tuple(rows)  # rows as new tensors, outside any graph
 
 
+_SAMPLER_HINT = ("minigan's loader reads the dataset in order, or in a new random order every epoch with "
+                 "shuffle=True (seed=... makes it repeatable); to use only some examples, give it a smaller dataset "
+                 "(dataset.subset(n), or ArrayDataset(images[idx], labels[idx]))")
+_NO_WORKERS = "there are no worker processes (batches are cut in this process): drop the argument"
+# PyTorch's DataLoader arguments minigan's lacks: their defaults (accepted, meaning the same) and what to do instead.
+_TORCH_ONLY_ARGUMENTS = {
+    "sampler": (None, _SAMPLER_HINT),
+    "batch_sampler": (None, _SAMPLER_HINT),
+    "collate_fn": (None, "a Dataset's examples are stacked field by field as PyTorch's default collate does; change "
+                         "each example in your Dataset's __getitem__, or the batch inside the training loop"),
+    "generator": (None, "give seed=<int> for a repeatable order (without it, minigan.manual_seed decides the order, "
+                        "as torch.manual_seed does)"),
+    "timeout": (0, _NO_WORKERS),
+    "worker_init_fn": (None, _NO_WORKERS),
+    "multiprocessing_context": (None, _NO_WORKERS),
+    "prefetch_factor": (None, _NO_WORKERS),
+    "persistent_workers": (False, _NO_WORKERS),
+    "in_order": (True, _NO_WORKERS),
+    "pin_memory_device": ("", "batches go to device='cuda' directly: drop the argument"),
+}
+
+
+def _check_torch_arguments(arguments):
+    """PyTorch's arguments at their defaults are accepted; another value is refused with what to do instead."""
+    for name, value in arguments.items():
+        if name not in _TORCH_ONLY_ARGUMENTS:
+            raise TypeError(f"DataLoader() got an unexpected keyword argument {name!r}")
+        default, hint = _TORCH_ONLY_ARGUMENTS[name]
+        numeric = isinstance(default, (int, str)) and not isinstance(default, bool) and not isinstance(value, bool)
+        if not (value is default or (numeric and value == default)):  # (timeout=0.0 is 0)
+            raise NotImplementedError(f"DataLoader: {name}={value!r:.60} is not supported (only its default, "
+                                      f"{default!r}): {hint}")
+
+
 class DataLoader:
     """Iterate over a dataset in batches of ``(real, labels)`` Tensors.
 
@@ -112,11 +182,14 @@ class DataLoader:
     makes the order repeat, as ``torch.manual_seed`` does);
     ``device``: where the batches are put ("cpu" or "cuda"). PyTorch's
     ``num_workers=0`` and ``pin_memory=False`` are accepted (batches are cut
-    from memory in this process; there are no worker processes to start).
+    from memory in this process; there are no worker processes to start), and
+    so are its other arguments (``sampler``, ``collate_fn``, ``generator``, ...)
+    at their defaults; another value is refused with what to do instead.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device="cpu", *,
-                 num_workers=0, pin_memory=False):
+                 num_workers=0, pin_memory=False, **torch_arguments):
+        _check_torch_arguments(torch_arguments)
         if num_workers != 0 or pin_memory:
             raise NotImplementedError(
                 f"DataLoader: num_workers={num_workers!r}, pin_memory={pin_memory!r} are not supported (only 0 and "
@@ -131,8 +204,14 @@ class DataLoader:
                 f"DataLoader: the dataset must hand out (images, labels) batches, as MNIST, Digits and "
                 f"ArrayDataset do, or tuples of rows, as TensorDataset does; got a {type(dataset).__name__}: {hint}"
             )
-        if not isinstance(batch_size, int) or batch_size <= 0:
+        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        batch_size = int(batch_size)  # (a NumPy integer too)
+        if not (drop_last is None or isinstance(drop_last, (bool, np.bool_))  # (PyTorch code may pass None)
+                or (isinstance(drop_last, numbers.Integral) and drop_last in (0, 1))):
+            raise TypeError(f"DataLoader: drop_last must be True or False, got {type(drop_last).__name__} "
+                            f"{drop_last!r:.60}; minigan's arguments after shuffle are drop_last, seed, device "
+                            "(PyTorch's are sampler, batch_sampler, num_workers): pass them by name")
         if len(dataset) == 0:
             raise ValueError("DataLoader: the dataset is empty")
         if seed is not None and not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
@@ -145,8 +224,8 @@ class DataLoader:
             )
         self.dataset = dataset
         self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.shuffle = bool(shuffle)  # (PyTorch's default is None; a saved state compares True/False)
+        self.drop_last = bool(drop_last)
         self.device = backend.check_device(device)
         if seed is None and shuffle:  # as in PyTorch, the global seed decides the order
             seed = int(backend.generator("cpu").integers(2**63))
@@ -177,8 +256,11 @@ class DataLoader:
         for i in range(start, len(self)):
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
             if isinstance(self.dataset, Dataset):  # one example at a time, stacked (PyTorch's default collate)
-                batch = _collate([self.dataset[int(k)] for k in index])
-            elif source is None:
+                batch = _collate([self.dataset[int(k)] for k in index], self.device)  # Tensors already
+                self._batches_done = i + 1
+                yield batch
+                continue
+            if source is None:
                 try:
                     batch = self.dataset[index]
                 except (TypeError, IndexError, ValueError, KeyError) as error:
@@ -202,12 +284,7 @@ class DataLoader:
             else:  # cut the batch on the GPU: no host -> device copy per batch
                 batch = tuple(array[index] for array in source)
             self._batches_done = i + 1
-            if isinstance(batch, tuple):
-                yield tuple(Tensor(part, device=self.device) for part in batch)
-            elif isinstance(batch, dict):  # a Dataset of dict examples: a dict of batches, as PyTorch's collate makes
-                yield {key: Tensor(part, device=self.device) for key, part in batch.items()}
-            else:  # a Dataset whose examples are not tuples: the batch is one tensor
-                yield Tensor(batch, device=self.device)
+            yield tuple(Tensor(part, device=self.device) for part in batch)
         self._epoch_start_state = None  # the epoch is complete
         self._batches_done = 0
 

@@ -17,7 +17,9 @@ range of the generator's tanh output.
 
 import gzip
 import hashlib
+import io
 import math
+import numbers
 import os
 import tempfile
 import time
@@ -74,13 +76,37 @@ def parse_idx(raw, name="IDX data"):
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
+MAX_IDX_BYTES = 64 << 20  # the largest file, the training images, is 47 MB decompressed
+
+
 def _decompress(data, path, name):
+    """The decompressed bytes, read no further than MAX_IDX_BYTES: a damaged or hostile file that would inflate
+    to gigabytes is refused instead of filling the memory."""
     try:
-        return gzip.decompress(data)
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as f:
+            raw = f.read(MAX_IDX_BYTES + 1)
     except (OSError, EOFError, zlib.error) as e:
         raise MNISTError(f"{path}: not a readable gzip file ({type(e).__name__}: {e}); it is corrupt or was cut "
                          f"short (expected decompressed sha256 {SHA256[name]}): delete it and copy it again from "
                          "the repository's data/mnist/, or pass download=True") from None
+    if len(raw) > MAX_IDX_BYTES:
+        raise MNISTError(f"{path}: decompresses to more than {MAX_IDX_BYTES >> 20} MB, more than any MNIST file "
+                         f"holds (expected decompressed sha256 {SHA256[name]}); it is not the original: delete it "
+                         "and copy it again from the repository's data/mnist/, or pass download=True")
+    return raw
+
+
+def _read(path, name):
+    """The bytes of a file, or an MNISTError saying why it cannot be read (permissions, a disk error)."""
+    try:
+        if path.stat().st_size > MAX_IDX_BYTES:
+            raise MNISTError(f"{path}: {path.stat().st_size >> 20} MB, more than any MNIST file holds (expected "
+                             f"decompressed sha256 {SHA256[name]}); delete it and copy it again from the "
+                             "repository's data/mnist/, or pass download=True")
+        return path.read_bytes()
+    except OSError as e:
+        raise MNISTError(f"{path}: cannot be read ({type(e).__name__}: {e.strerror or e}); check the file's "
+                         "permissions, or delete it and copy it again from the repository's data/mnist/") from None
 
 
 def _check_sha256(raw, name, path):
@@ -112,7 +138,7 @@ def read_mnist_file(root, name):
     path = Path(root) / f"{name}.gz"
     if not path.exists() and _uncompressed(root, name) is not None:
         path = _uncompressed(root, name)
-        raw = path.read_bytes()
+        raw = _read(path, name)
         _check_sha256(raw, name, path)
         return parse_idx(raw, str(path))
     if not path.exists():
@@ -124,7 +150,7 @@ def read_mnist_file(root, name):
     if not path.is_file():
         raise MNISTError(f"{path}: a folder, not the gzip file {name}.gz; remove it and copy the file from the "
                          "repository's data/mnist/ (or pass download=True)")
-    data = path.read_bytes()
+    data = _read(path, name)
     if not data:
         raise MNISTError(f"{path}: the file is empty (an interrupted copy or download?); delete it and copy it "
                          "again from the repository's data/mnist/, or pass download=True")
@@ -234,8 +260,8 @@ class ArrayDataset:
 
     def subset(self, n):
         """The first n examples as a new dataset (for quick runs and tests)."""
-        if not 0 < n <= len(self):
-            raise ValueError(f"subset size must be between 1 and {len(self)}, got {n}")
+        if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and 0 < n <= len(self)):
+            raise ValueError(f"subset size must be a whole number between 1 and {len(self)}, got {n!r}")
         return ArrayDataset(self.images[:n], self.labels[:n], self.num_classes)
 
 
@@ -257,7 +283,17 @@ class MNIST(ArrayDataset):
     missing or corrupt files from ``mirrors`` (default: ``MIRRORS``) first.
     """
 
-    def __init__(self, root=None, train=True, download=False, mirrors=None):
+    def __init__(self, root=None, train=True, download=False, mirrors=None, *, transform=None, target_transform=None):
+        for name, value in (("transform", transform), ("target_transform", target_transform)):
+            if value is not None:  # torchvision's arguments
+                raise NotImplementedError(
+                    f"MNIST: {name}= is not supported: the images already are float32 (1, 28, 28) arrays in [-1, 1] "
+                    "(what torchvision's ToTensor() and Normalize((0.5,), (0.5,)) make) and the labels int64; drop "
+                    f"{name}=, and change the batch inside the training loop if it needs more")
+        if not (isinstance(download, (bool, np.bool_))  # (torchvision's third positional argument is transform)
+                or (isinstance(download, numbers.Integral) and download in (0, 1))):
+            raise TypeError(f"MNIST: download must be True or False, got {type(download).__name__}; minigan's "
+                            "arguments are MNIST(root, train, download): pass them by name")
         if root is not None and not isinstance(root, (str, os.PathLike)):
             raise TypeError(f"MNIST: root must be a folder's path (a str or pathlib.Path) or None for the checkout's "
                             f"data/mnist, got {type(root).__name__} {root!r}")

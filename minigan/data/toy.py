@@ -17,7 +17,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import _FLOAT_DTYPES, Tensor, _resolve_dtype
 
 
 class ToyDataset:
@@ -47,6 +47,11 @@ class ToyDataset:
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
             raise ValueError(f"{self.name}.sample: n must be a whole number >= 0, got {n!r}")
         device = backend.check_device(device)
+        resolved = _resolve_dtype(dtype)  # a name, minigan.float64 or a NumPy dtype, as minigan.zeros takes
+        if resolved is None or resolved.name not in _FLOAT_DTYPES:
+            raise TypeError(f"{self.name}.sample: dtype must be one of {', '.join(_FLOAT_DTYPES)} (points are real "
+                            f"numbers), got {dtype!r}")
+        dtype = resolved.name
         if n == 0:  # scikit-learn refuses to make no samples
             return Tensor(backend.xp_for_device(device).zeros((0, 2), dtype=dtype))
         if device != "cpu" and self.centers is not None and self.std is not None:
@@ -95,7 +100,7 @@ def mixture(name, centers, std, extent):
 
 def ring(modes=8, radius=1.0, std=0.01):
     """`modes` Gaussians evenly spaced on a circle (default: 8, radius 1, std 0.01)."""
-    if not isinstance(modes, numbers.Integral) or modes < 1:
+    if not isinstance(modes, numbers.Integral) or isinstance(modes, bool) or modes < 1:
         raise ValueError(f"ring: modes must be a whole number >= 1, got {modes!r}")
     angles = 2 * math.pi * np.arange(modes) / modes
     centers = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
