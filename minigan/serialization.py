@@ -185,13 +185,19 @@ def load(path, map_location=None, weights_only=True):
 
 
 def _check_array_sizes(path):
-    """Each array's header must not declare more bytes than the file stores for it.
+    """Each entry must be stored uncompressed, and each array's header must not declare more bytes than
+    the file stores for it.
 
     A crafted header could declare a shape of 10^11 elements in a file of a few hundred
     bytes, and NumPy would try to allocate it all before reading; here only the headers are read.
     """
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
+            if info.compress_type != zipfile.ZIP_STORED:  # `save` never compresses: a few kilobytes of a
+                raise CheckpointError(  # compressed entry could inflate to gigabytes (a "zip bomb")
+                    f"{path} is not a minigan checkpoint: its entry {info.filename} is compressed, and minigan.save "
+                    "stores every entry as it is; re-create it with minigan.save, or point to another checkpoint"
+                )
             if not info.filename.endswith(".npy"):  # (np.load reads only these as arrays)
                 continue
             with archive.open(info) as f:

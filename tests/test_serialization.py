@@ -229,6 +229,21 @@ def test_damaged_checkpoints_load_unchanged_or_raise_checkpoint_error(tmp_path):
     assert "refused" in outcomes
 
 
+def test_a_compressed_checkpoint_is_refused_before_anything_is_inflated(tmp_path):
+    # save stores every entry as it is, so the size on disk bounds what load allocates; a compressed
+    # entry (np.savez_compressed, or a crafted "zip bomb") could inflate to gigabytes
+    path, packed = tmp_path / "ckpt.npz", tmp_path / "packed.npz"
+    mg.save({"w": np.zeros((300, 300), dtype=np.float32)}, path)
+    with zipfile.ZipFile(path) as plain, zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in plain.infolist():
+            out.writestr(info.filename, plain.read(info))
+    assert packed.stat().st_size < path.stat().st_size // 10  # zeros compress well: it really is compressed
+    with pytest.raises(mg.CheckpointError, match=r"its entry a0\.npy is compressed, and minigan\.save stores every "
+                                                 r"entry as it is"):
+        mg.load(packed)
+    assert mg.load(path)["w"].shape == (300, 300)  # the same entries stored: loads
+
+
 def test_missing_and_non_zip_files_raise_checkpoint_error(tmp_path):
     with pytest.raises(mg.CheckpointError, match="not found"):
         mg.load(tmp_path / "nope.npz")
