@@ -191,12 +191,19 @@ def _check_array_sizes(path):
     A crafted header could declare a shape of 10^11 elements in a file of a few hundred
     bytes, and NumPy would try to allocate it all before reading; here only the headers are read.
     """
+    total = os.path.getsize(path)
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():
             if info.compress_type != zipfile.ZIP_STORED:  # `save` never compresses: a few kilobytes of a
                 raise CheckpointError(  # compressed entry could inflate to gigabytes (a "zip bomb")
                     f"{path} is not a minigan checkpoint: its entry {info.filename} is compressed, and minigan.save "
                     "stores every entry as it is; re-create it with minigan.save, or point to another checkpoint"
+                )
+            if info.file_size != info.compress_size or info.header_offset + info.compress_size > total:
+                raise CheckpointError(  # a header claiming more bytes than the file has (NumPy would allocate them)
+                    f"{path} is not a readable minigan checkpoint: its entry {info.filename} claims "
+                    f"{info.file_size:,} bytes, more than the file holds ({total:,} bytes; a damaged or crafted "
+                    "file); re-create it, or point to another checkpoint"
                 )
             if not info.filename.endswith(".npy"):  # (np.load reads only these as arrays)
                 continue

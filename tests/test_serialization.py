@@ -244,6 +244,33 @@ def test_a_compressed_checkpoint_is_refused_before_anything_is_inflated(tmp_path
     assert mg.load(path)["w"].shape == (300, 300)  # the same entries stored: loads
 
 
+def test_an_entry_claiming_more_bytes_than_the_file_holds_is_refused_before_anything_is_allocated(tmp_path):
+    # the zip's headers and the array's header may agree with each other and both lie: NumPy would allocate
+    # the 3.9 GB they claim before finding the file short
+    import struct
+
+    path = tmp_path / "ckpt.npz"
+    mg.save({"w": np.zeros(4, dtype=np.float32)}, path)
+    raw = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo("a0.npy")
+    name_length, extra_length = struct.unpack_from("<HH", raw, info.header_offset + 26)  # (the local header's)
+    start = info.header_offset + 30 + name_length + extra_length  # the entry's data: the .npy file
+    header = io.BytesIO()
+    np.lib.format.write_array_header_1_0(header, {"descr": "<f4", "fortran_order": False, "shape": (975_000_000,)})
+    assert raw[start : start + 6] == b"\x93NUMPY" and len(header.getvalue()) <= info.file_size - 16
+    raw[start : start + len(header.getvalue())] = header.getvalue()
+    claimed = 975_000_000 * 4 + len(header.getvalue())
+    struct.pack_into("<II", raw, info.header_offset + 18, claimed, claimed)  # the local header's two sizes
+    central = next(at for at in range(len(raw)) if raw[at : at + 4] == b"PK\x01\x02"  # its central directory entry
+                   and raw[at + 46 : at + 46 + len(info.filename)] == info.filename.encode())
+    struct.pack_into("<II", raw, central + 20, claimed, claimed)  # and the central directory's
+    path.write_bytes(bytes(raw))
+    with pytest.raises(mg.CheckpointError, match=r"its entry a0\.npy claims 3,900,000,128 bytes, more than the "
+                                                 r"file holds"):
+        mg.load(path)
+
+
 def test_missing_and_non_zip_files_raise_checkpoint_error(tmp_path):
     with pytest.raises(mg.CheckpointError, match="not found"):
         mg.load(tmp_path / "nope.npz")
