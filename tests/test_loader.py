@@ -360,7 +360,7 @@ def _describe(batch):
 def _nested(i):
     """One example with every kind of field a learner's dataset gives."""
     return {"image": np.full((1, 2), i, np.float32), "name": f"img{i}.png",
-            "pair": (i, np.float32(0.5) * i), "mean": np.float64(i) / 2, "small": np.int32(i),
+            "pair": (i, np.float32(0.5 * i)), "mean": np.float64(i) / 2, "small": np.int32(i),
             "deep": {"flag": bool(i % 2), "row": np.arange(3) + i}}
 
 
