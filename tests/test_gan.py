@@ -5,6 +5,7 @@ Every test that computes takes the `device` fixture (tests/conftest.py): models,
 real batches and noise live on that device; inputs are drawn on the host with
 NumPy and then moved, so every device sees the same numbers."""
 
+import json
 import re
 import signal
 
@@ -702,3 +703,221 @@ def test_trainer_and_sample_name_arguments_of_the_wrong_kind():
     with pytest.raises(ValueError, match="sample: labels must hold one label per sample, 5, got 2"):
         gan.sample(G_cond, 5, 100, labels=minigan.zeros(2, dtype="int64"))
     assert gan.sample(G_cond.eval(), 3, 100, labels=minigan.tensor([1, 2, 3])).shape == (3, 1, 28, 28)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# From mutation testing: each test below fails on a plausible slip in minigan/gan.py that the tests above let
+# through. The expected numbers come from the papers' formulas in NumPy, and gradients from float64 central
+# differences of those NumPy functions, never from minigan itself.
+
+def _log_sigmoid(v):
+    return -np.logaddexp(0.0, -v)  # log sigmoid(v), stable
+
+
+def _mlp_params(model):
+    """[W1, b1, W2, b2] of a one-hidden-layer ReLU MLP (small_pair's), as float64 copies."""
+    return [p.numpy().astype(np.float64).copy() for p in model.parameters()]
+
+
+def _np_logits(params, x):
+    W1, b1, W2, b2 = params
+    return (np.maximum(x @ W1.T + b1, 0.0) @ W2.T + b2)[:, 0]
+
+
+def _np_input_grad(params, x):
+    """grad_x l(x) of l(x) = W2 relu(W1 x + b1) + b2, by hand: W1^T (W2 * 1[W1 x + b1 > 0]), one row per sample."""
+    W1, b1, W2, _ = params
+    return ((x @ W1.T + b1 > 0) * W2[0]) @ W1
+
+
+def _np_generator(params, z):
+    W1, b1, W2, b2 = params
+    return np.maximum(z @ W1.T + b1, 0.0) @ W2.T + b2
+
+
+def _central_differences(f, params, h=1e-6):
+    """d f / d each entry of each array in params (float64 central differences)."""
+    grads = []
+    for p in params:
+        g = np.zeros_like(p)
+        for i in np.ndindex(p.shape):
+            keep = p[i]
+            p[i] = keep + h
+            up = f(params)
+            p[i] = keep - h
+            down = f(params)
+            p[i] = keep
+            g[i] = (up - down) / (2 * h)
+        grads.append(g)
+    return grads
+
+
+def _np_losses(loss, r, f):
+    """(D's loss, G's loss) of each loss on real logits r and fake logits f, from the papers."""
+    v = np.mean(_log_sigmoid(r)) + np.mean(_log_sigmoid(-f))  # V(D, G), log(1 - sigmoid(f)) = log sigmoid(-f)
+    return {
+        "minimax": (-v, np.mean(_log_sigmoid(-f))),  # Goodfellow et al.: G descends E log(1 - D(G(z)))
+        "nonsaturating": (-v, -np.mean(_log_sigmoid(f))),  # G ascends E log D(G(z))
+        "lsgan": (0.5 * np.mean((r - 1) ** 2) + 0.5 * np.mean(f**2), 0.5 * np.mean((f - 1) ** 2)),  # Mao et al., a=0 b=c=1
+        "hinge": (np.mean(np.maximum(0, 1 - r)) + np.mean(np.maximum(0, 1 + f)), -np.mean(f)),  # Lim & Ye; Miyato et al.
+        "wgan-gp": (np.mean(f) - np.mean(r), -np.mean(f)),  # Gulrajani et al., before the penalty
+    }[loss]
+
+
+@pytest.mark.parametrize("loss", gan.LOSSES)
+def test_each_loss_is_its_papers_formula_and_the_trainer_descends_it(device, loss, rng):
+    # logits of both signs, some inside the hinge's margin |l| < 1 and some outside it
+    r, f = 2.0 * rng.standard_normal(16), 2.0 * rng.standard_normal(16)
+    want_d, want_g = _np_losses(loss, r, f)
+    real_logits = minigan.tensor(r[:, None], dtype="float64", device=device)
+    fake_logits = minigan.tensor(f[:, None], dtype="float64", device=device)
+    assert gan.discriminator_loss(loss, real_logits, fake_logits).item() == pytest.approx(want_d, rel=1e-12, abs=1e-15)
+    assert gan.generator_loss(loss, fake_logits).item() == pytest.approx(want_g, rel=1e-12, abs=1e-15)
+    # the trainer's D step and G step use them (gp = 0: the critic's loss alone)
+    trainer, real = make_trainer(device, loss=loss, scale=3.0)
+    trainer.gp = 0.0
+    z = host_randn(rng, 16, 4, device=device)
+    fake = numpy_mlp(trainer.G, z.numpy())
+    want_d, _ = _np_losses(loss, numpy_mlp(trainer.D, real.numpy())[:, 0], numpy_mlp(trainer.D, fake)[:, 0])
+    assert trainer.discriminator_step(real, z=z)["loss_d"] == pytest.approx(want_d, rel=1e-12, abs=1e-15)
+    _, want_g = _np_losses(loss, np.zeros(1), numpy_mlp(trainer.D, numpy_mlp(trainer.G, z.numpy()))[:, 0])
+    assert trainer.generator_step(16, real, z=z)["loss_g"] == pytest.approx(want_g, rel=1e-12, abs=1e-15)
+
+
+def test_r1_is_gamma_over_2_times_the_real_datas_input_gradient_and_v_is_logged_without_it(device, rng):
+    # D's loss with R1 = -V + (gamma / 2) E_x ||grad_x l(x)||^2 on REAL x; the input gradient of the ReLU MLP by hand;
+    # the logged V is the value function alone, and D's gradient is that of the whole loss (central differences).
+    # Two steps in a row: the second gradient must not carry the first (zero_grad).
+    gamma = 0.7
+    trainer, real = make_trainer(device, r1=gamma)
+    x = real.numpy()
+    for _ in range(2):
+        z = host_randn(rng, 16, 4, device=device)
+        fake = numpy_mlp(trainer.G, z.numpy())
+        params = _mlp_params(trainer.D)
+
+        def value(ps):
+            return np.mean(_log_sigmoid(_np_logits(ps, x))) + np.mean(_log_sigmoid(-_np_logits(ps, fake)))
+
+        def loss_d(ps):
+            return -value(ps) + gamma / 2 * np.mean((_np_input_grad(ps, x) ** 2).sum(axis=1))
+
+        log = trainer.discriminator_step(real, z=z)
+        assert log["V"] == pytest.approx(value(params), rel=1e-12)
+        assert log["loss_d"] == pytest.approx(loss_d(params), rel=1e-12)
+        assert loss_d(params) - (-value(params)) > 1e-3  # (the penalty is not negligible here)
+        for p, want in zip(trainer.D.parameters(), _central_differences(loss_d, params)):
+            np.testing.assert_allclose(p.grad.numpy(), want, rtol=1e-6, atol=1e-8)
+
+
+def test_the_wgan_gp_penalty_is_weighted_lambda(device, rng):
+    # the critic's loss = E D(G(z)) - E D(x) + lambda E (||grad D(x_hat)|| - 1)^2, x_hat = eps x + (1 - eps) G(z);
+    # eps is the first U(0, 1) draw after the noise, so the same seed draws it again here
+    lam = 3.0
+    trainer, real = make_trainer(device, loss="wgan-gp")
+    trainer.gp = lam
+    z = host_randn(rng, 16, 4, device=device)
+    x, fake = real.numpy(), numpy_mlp(trainer.G, z.numpy())
+    params = _mlp_params(trainer.D)
+    minigan.manual_seed(11)
+    log = trainer.discriminator_step(real, z=z)
+    minigan.manual_seed(11)
+    eps = minigan.rand(16, 1, dtype="float64", device=device).numpy()
+    x_hat = eps * x + (1 - eps) * fake
+    norm = np.sqrt((_np_input_grad(params, x_hat) ** 2).sum(axis=1) + 1e-12)
+    critic = np.mean(_np_logits(params, fake)) - np.mean(_np_logits(params, x))
+    penalty = np.mean((norm - 1) ** 2)
+    assert penalty > 1e-3
+    assert log["loss_d"] == pytest.approx(critic + lam * penalty, rel=1e-10)
+
+
+def test_ds_step_leaves_g_alone_and_gs_step_leaves_d_alone_and_gs_gradient_is_fresh(device, rng):
+    # D's step: no gradient reaches G (G is fixed: no graph through G). G's step: D's gradients stay as D's step
+    # left them (D is fixed), and G's gradient is that of this step only (zero_grad), by central differences.
+    trainer, real = make_trainer(device)
+    z = host_randn(rng, 16, 4, device=device)
+    trainer.discriminator_step(real, z=z)
+    for p in trainer.G.parameters():
+        assert p.grad is None or not np.abs(p.grad.numpy()).any(), "D's step put a gradient into G"
+    d_grads = [p.grad.numpy().copy() for p in trainer.D.parameters()]
+    d_params = _mlp_params(trainer.D)
+    for _ in range(2):
+        g_params = _mlp_params(trainer.G)
+
+        def loss_g(ps):  # non-saturating: -E log D(G(z))
+            return -np.mean(_log_sigmoid(_np_logits(d_params, _np_generator(ps, z.numpy()))))
+
+        log = trainer.generator_step(16, real, z=z)
+        assert log["loss_g"] == pytest.approx(loss_g(g_params), rel=1e-12)
+        for p, want in zip(trainer.G.parameters(), _central_differences(loss_g, g_params)):
+            np.testing.assert_allclose(p.grad.numpy(), want, rtol=1e-6, atol=1e-8)
+        for p, before in zip(trainer.D.parameters(), d_grads):
+            np.testing.assert_array_equal(p.grad.numpy(), before)  # G's step added nothing to D's gradients
+        assert all(np.array_equal(a, b) for a, b in zip(_mlp_params(trainer.D), d_params))  # nor moved D
+
+
+def test_ds_fakes_come_from_g_itself_not_from_its_weight_average(device, rng):
+    G, D = small_pair(device=device)
+    G_ema = small_pair(device=device)[0]
+    real = host_randn(rng, 16, 2, device=device)
+    trainer = gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters()), minigan.optim.Adam(D.parameters()),
+                             real_batches=lambda: real, z_dim=4, G_ema=G_ema)
+    for p in G_ema.parameters():  # an average that lags behind G
+        p.data *= 0.5
+    z = host_randn(rng, 16, 4, device=device)
+    lr_, lf = numpy_mlp(D, real.numpy()), numpy_mlp(D, numpy_mlp(G, z.numpy()))
+    assert not np.allclose(lf, numpy_mlp(D, numpy_mlp(G_ema, z.numpy())))
+    log = trainer.discriminator_step(real, z=z)
+    assert log["V"] == pytest.approx(np.mean(_log_sigmoid(lr_)) + np.mean(_log_sigmoid(-lf)), rel=1e-12)
+
+
+def test_the_weight_average_copies_gs_batch_norm_statistics(device, rng):
+    G = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).to(device, dtype="float64")
+    G_ema = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 2)).to(device, dtype="float64")
+    _, D = small_pair(device=device)
+    real = host_randn(rng, 16, 2, device=device)
+    trainer = gan.GANTrainer(G, D, minigan.optim.Adam(G.parameters()), minigan.optim.Adam(D.parameters()),
+                             real_batches=lambda: real, z_dim=4, G_ema=G_ema)
+    start = [b.numpy().copy() for b in G.buffers()]
+    for _ in range(2):
+        trainer.train_step()
+    assert any(not np.array_equal(b.numpy(), s) for b, s in zip(G.buffers(), start))  # G's running stats moved
+    for avg, b in zip(G_ema.buffers(), G.buffers()):
+        np.testing.assert_array_equal(avg.numpy(), b.numpy())
+
+
+def test_a_toy_run_resumed_from_an_older_checkpoint_logs_each_step_once(tmp_path, monkeypatch):
+    # a second Ctrl-C in iteration 4 leaves the checkpoint of step 2 and a log that already holds step 3:
+    # resuming drops what came after the checkpoint, so the log is that of a run never stopped
+    settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1)
+    toy.run(tmp_path / "full", steps=6, progress=False, pictures=False, **settings)
+
+    def press_twice(trainer):
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGINT)
+        for _ in range(1000):  # let the handler run
+            pass
+
+    _toy_trainer_that(monkeypatch, 3, press_twice)
+    with pytest.raises(KeyboardInterrupt):
+        toy.run(tmp_path / "run", steps=6, progress=False, pictures=False, **settings)
+    logged = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert minigan.load(tmp_path / "run" / "checkpoint.npz")["step"] == 2 and max(logged) == 3  # (the case above)
+    monkeypatch.undo()
+    toy.run(tmp_path / "run", resume=True, progress=False, pictures=False)
+    lines = (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(line)["step"] for line in lines if "eval" not in line] == [1, 2, 3, 4, 5, 6]
+    assert lines == (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+
+
+def test_the_toy_learning_rate_is_constant_then_falls_linearly_to_zero(tmp_path):
+    config = dict(toy.DEFAULTS, lr=0.5, steps=100, lr_decay_start=0.6)
+    # constant up to step 60, then a straight line from 0.5 at step 60 to 0 at step 100
+    for step, want in [(0, 0.5), (30, 0.5), (60, 0.5), (70, 0.375), (80, 0.25), (100, 0.0)]:
+        assert toy.learning_rate(config, step) == pytest.approx(want, abs=1e-12), step
+    assert toy.learning_rate(dict(config, lr_decay_start=1.0), 99) == 0.5  # 1: no decay
+    # the run sets it on both optimizers after every iteration: at its end, the rate of step 4 of 4 is 0
+    toy.run(tmp_path, steps=4, lr=0.01, lr_decay_start=0.5, hidden=16, z_dim=4, batch_size=32, eval_every=2,
+            progress=False, pictures=False)
+    saved = minigan.load(tmp_path / "checkpoint.npz")
+    assert [g["lr"] for part in ("opt_g", "opt_d") for g in saved[part]["param_groups"]] == [0.0, 0.0]

@@ -235,3 +235,20 @@ def test_a_cached_judge_trained_with_another_seed_is_not_reused(tmp_path, monkey
     monkeypatch.setattr(judge_module, "train_judge", retrain)
     with pytest.raises(RuntimeError, match="retraining"):
         judge_module.get_judge(tmp_path / "judge.npz", verbose=False)
+
+
+def test_frechet_distance_of_gaussians_with_other_covariances_than_the_identity():
+    # rows +-s_i e_i have mean 0 and the exact sample covariance diag(2 s_i^2 / 5) (6 rows, ddof 1); for such
+    # commuting covariances the distance is |m_a - m_b|^2 + sum_i (sqrt(va_i) - sqrt(vb_i))^2. Turning both sets
+    # by one rotation changes nothing, and makes the covariances full matrices.
+    def design(scales, mean):
+        return np.concatenate([np.diag(scales), -np.diag(scales)]) + mean
+
+    sa, sb = np.array([1.0, 2.0, 3.0]), np.array([2.0, 1.0, 0.5])
+    ma, mb = np.array([0.5, -1.0, 2.0]), np.array([-0.5, 0.0, 1.0])
+    a, b = design(sa, ma), design(sb, mb)
+    want = ((ma - mb) ** 2).sum() + ((np.sqrt(2 * sa**2 / 5) - np.sqrt(2 * sb**2 / 5)) ** 2).sum()
+    assert frechet_distance(a, b) == pytest.approx(want, rel=1e-10)
+    assert frechet_distance(b, a) == pytest.approx(want, rel=1e-10)
+    q, _ = np.linalg.qr(np.random.default_rng(5).standard_normal((3, 3)))
+    assert frechet_distance(a @ q.T, b @ q.T) == pytest.approx(want, rel=1e-9)

@@ -478,3 +478,35 @@ def test_a_checkpoint_missing_an_entry_is_one_line_naming_it(four_epochs, tmp_pa
             assert "the checkpoint does not fit the MNIST DCGAN (the checkpoint lacks opt_d" in err
         else:
             assert f"the checkpoint lacks its {entry!r} entry" in err, err
+
+
+def test_the_sample_grids_noise_is_fixed_and_drawn_aside_from_training():
+    from minigan.experiments.mnist import fixed_noise
+
+    config = make_config(seed=3)
+    state = minigan.backend.get_rng_state()
+    z, labels = fixed_noise(config)
+    assert labels is None and z.shape == (64, 100)
+    np.testing.assert_array_equal(fixed_noise(config)[0].numpy(), z.numpy())  # the same noise for every epoch
+    assert not np.array_equal(fixed_noise(make_config(seed=4))[0].numpy(), z.numpy())  # another run, other noise
+    assert minigan.backend.get_rng_state()["cpu"] == state["cpu"]  # the training noise's generator is untouched
+    _, labels = fixed_noise(make_config(seed=3, conditional=True))
+    np.testing.assert_array_equal(labels.numpy(), np.arange(64) % 10)
+
+
+def test_the_sample_grids_show_the_weight_average(digits, tmp_path):
+    from PIL import Image
+
+    from minigan.experiments.mnist import fixed_noise, generate, image_grid, load_generator
+
+    out = tmp_path / "run"
+    train_mnist(epochs=1, out=out, dataset=digits, ema=0.9, **TINY)
+    state = read_checkpoint(out)
+    G_ema, config = load_generator(out)  # G_ema's weights (and G's batch-norm statistics)
+    G_plain, _ = dcgan(False)
+    G_plain.load_state_dict(state["G"])
+    z, _ = fixed_noise(config)
+    with Image.open(out / "samples_epoch_001.png") as image:
+        shown = np.asarray(image)
+    np.testing.assert_array_equal(shown, np.asarray(image_grid(generate(G_ema, z))))
+    assert not np.array_equal(shown, np.asarray(image_grid(generate(G_plain, z))))  # the test can tell them apart
