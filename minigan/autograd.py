@@ -625,9 +625,11 @@ class Tensor:
         self._version += 1
 
     def _check_writeable(self, what):
-        """A clear error for read-only memory: NumPy's broadcast views (expand: their elements share memory, so torch
+        """A clear error for read-only memory: broadcast views (expand: their elements share memory, so torch
         refuses most in-place changes of them too), or a read-only NumPy array given to from_numpy."""
-        if not getattr(self.data.flags, "writeable", True):  # (CuPy's arrays have no such flag)
+        data = self.data
+        shared = any(step == 0 and n > 1 for step, n in zip(data.strides, data.shape))  # (CuPy has no read-only flag)
+        if shared or not getattr(data.flags, "writeable", True):
             raise RuntimeError(f"{what}: this tensor's memory is read-only (an expanded, broadcast view, whose elements "
                                "share memory, or a read-only NumPy array), so it cannot change in place; change a "
                                "copy, x = x.clone()")
