@@ -130,6 +130,21 @@ def test_zero_grad_without_set_to_none_lets_a_create_graph_gradient_go(device):
     assert model[2].bias.grad is plain and plain.numpy().tolist() == [0.0]  # a plain gradient is zeroed in place
 
 
+def test_requires_grad_false_freezes_every_parameter_and_true_unfreezes_them(device):
+    # the GAN's idiom: D frozen during G's step still passes the gradient through to its input
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 1)).to(device)
+    assert model.requires_grad_(False) is model
+    assert [p.requires_grad for p in model.parameters()] == [False] * 6
+    x = mg.ones(5, 3, device=device, requires_grad=True)
+    model(x * mg.tensor(np.arange(1.0, 6.0).reshape(5, 1), dtype="float32", device=device)).sum().backward()
+    assert all(p.grad is None for p in model.parameters()) and x.grad is not None
+    assert not model(mg.ones(5, 3, device=device)).requires_grad  # nothing left to differentiate
+    model.requires_grad_()
+    assert [p.requires_grad for p in model.parameters()] == [True] * 6
+    model(mg.ones(5, 3, device=device)).sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+
+
 def test_load_state_dict_of_the_wrong_kind_of_object_says_what_it_expects():
     model = nn.Linear(2, 2)
     opt = mg.optim.Adam(model.parameters())

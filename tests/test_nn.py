@@ -232,6 +232,16 @@ def test_linear_layout_and_init_bounds(device, rng):
     assert [n for n, _ in nn.Linear(3, 2, bias=False).named_parameters()] == ["weight"]
 
 
+def test_conv_layers_init_bounds_use_torchs_fan_in(device):
+    # torch's default init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in from the weight's second axis, which is
+    # in_channels*kh*kw for Conv2d but out_channels*kh*kw for ConvTranspose2d (its weight is (in, out, kh, kw))
+    for layer, bound in [(nn.Conv2d(8, 2, 3), 1 / math.sqrt(8 * 9)), (nn.ConvTranspose2d(8, 2, 3), 1 / math.sqrt(2 * 9))]:
+        w = np.abs(layer.to(device).weight.numpy())
+        # 144 draws of U(-b, b): the chance that all stay below 0.9 b is 0.9^144, about 3e-7
+        assert 0.9 * bound < w.max() <= bound * (1 + 1e-6), type(layer).__name__
+        assert np.abs(layer.bias.numpy()).max() <= bound * (1 + 1e-6)
+
+
 def test_linear_same_layout_as_torch(device):
     torch = pytest.importorskip("torch")
     ours = nn.Linear(4, 3).to(device)
@@ -1134,6 +1144,28 @@ def test_layer_and_instance_norm_as_in_torch(name, device):
                                    rtol=1e-5, atol=1e-5)
 
 
+def test_layer_norm_over_several_axes_and_group_norm_by_hand(device):
+    # channels with scales and offsets of their own, so that normalising the wrong values shows
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 6, 3, 4)) * rng.uniform(0.5, 3, (1, 6, 1, 1)) + 3 * rng.standard_normal((1, 6, 1, 1))
+
+    def standardize(a, axes):  # (a - mean) / sqrt(biased var + eps), the formula of both papers
+        return (a - a.mean(axis=axes, keepdims=True)) / np.sqrt(a.var(axis=axes, keepdims=True) + 1e-5)
+
+    for shape, axes in [((3, 4), (2, 3)), ((6, 3, 4), (1, 2, 3))]:
+        ln = nn.LayerNorm(shape, device=device, dtype="float64")
+        w, b = rng.uniform(0.5, 1.5, shape), rng.standard_normal(shape)
+        ln.load_state_dict({"weight": w, "bias": b})
+        np.testing.assert_allclose(ln(mg.tensor(x, device=device)).numpy(), standardize(x, axes) * w + b,
+                                   rtol=1e-10, atol=1e-10)
+    gn = nn.GroupNorm(3, 6, device=device, dtype="float64")  # groups of 2 neighbouring channels: (0, 1), (2, 3), (4, 5)
+    w, b = rng.uniform(0.5, 1.5, 6), rng.standard_normal(6)
+    gn.load_state_dict({"weight": w, "bias": b})
+    grouped = standardize(x.reshape(2, 3, 2, 3, 4), (2, 3, 4)).reshape(x.shape)
+    np.testing.assert_allclose(gn(mg.tensor(x, device=device)).numpy(),
+                               grouped * w.reshape(1, 6, 1, 1) + b.reshape(1, 6, 1, 1), rtol=1e-10, atol=1e-10)
+
+
 def test_layer_and_instance_norm_name_their_mistakes():
     with pytest.raises(ValueError, match=r"LayerNorm\(\(4,\)\): expected an input whose last axes are \(4,\)"):
         nn.LayerNorm(4)(mg.zeros(2, 5))
@@ -1165,6 +1197,30 @@ def test_xavier_and_kaiming_init_follow_torchs_formulas(device):
         nn.init.xavier_uniform_(mg.zeros(5))
     with pytest.raises(ValueError, match="mode must be"):
         nn.init.kaiming_normal_(mg.zeros(3, 3), mode="fan_avg")
+
+
+def test_init_gains_and_fans_by_hand(device):
+    # torch.nn.init's documented formulas, without torch: gains, then fans of a conv weight
+    gain = nn.init.calculate_gain
+    assert gain("linear") == gain("conv2d") == gain("sigmoid") == 1.0 and gain("tanh") == pytest.approx(5 / 3)
+    assert gain("relu") == pytest.approx(math.sqrt(2)) and gain("selu") == pytest.approx(0.75)
+    assert gain("leaky_relu") == pytest.approx(math.sqrt(2 / (1 + 0.01**2)), rel=1e-12)
+    assert gain("leaky_relu", 0.2) == pytest.approx(math.sqrt(2 / (1 + 0.2**2)), rel=1e-12)
+    shape = (64, 32, 3, 3)  # fan_in = 32 * 3 * 3 = 288, fan_out = 64 * 3 * 3 = 576
+    for name, kwargs, bound in [
+        ("kaiming_uniform_", {"a": 0.2}, math.sqrt(3) * math.sqrt(2 / 1.04) / math.sqrt(288)),
+        ("kaiming_uniform_", {"mode": "fan_out", "nonlinearity": "relu"}, math.sqrt(3) * math.sqrt(2 / 576)),
+        ("kaiming_uniform_", {"nonlinearity": "tanh"}, math.sqrt(3) * 5 / 3 / math.sqrt(288)),
+        ("xavier_uniform_", {"gain": 2.0}, 2.0 * math.sqrt(6 / (288 + 576))),
+    ]:
+        w = np.abs(getattr(nn.init, name)(mg.zeros(*shape, device=device), **kwargs).numpy())
+        # 18,432 draws of U(-b, b): the largest lies above 0.99 b but for a chance of 0.99^18432 (about 1e-80)
+        assert 0.99 * bound < w.max() <= bound * (1 + 1e-6), (name, kwargs)
+    for kwargs, std in [({}, math.sqrt(2 / 288)), ({"mode": "fan_out", "a": 0.2}, math.sqrt(2 / 1.04 / 576))]:
+        w = nn.init.kaiming_normal_(mg.zeros(*shape, device=device), **kwargs).numpy()
+        np.testing.assert_allclose(w.std(), std, rtol=0.03)  # 18,432 draws: the std within about 0.5 % (1 sigma)
+    np.testing.assert_allclose(nn.init.xavier_normal_(mg.zeros(*shape, device=device)).numpy().std(),
+                               math.sqrt(2 / (288 + 576)), rtol=0.03)
 
 
 def test_numpy_float64_settings_of_layers_keep_a_float32_model_float32(device):

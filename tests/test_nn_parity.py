@@ -289,6 +289,29 @@ def test_ignored_labels_and_class_weights_by_hand():
         F.nll_loss(logp, mg.tensor([0, 5, -100]))
 
 
+def test_label_smoothing_by_hand():
+    # torch's documented rule: the target mixed with the uniform distribution, (1 - e) one_hot + e / C; with class
+    # weights each row's loss is -sum_c w_c q_c log p_c and 'mean' divides by the summed weights of the rows' labels
+    x = np.array([[2.0, -1.0, 0.5], [0.0, 1.5, -2.0], [1.0, 1.0, 3.0], [-0.5, 0.25, 0.0]])
+    labels, e, c = np.array([0, 2, -100, 1]), 0.3, 3
+    w = np.array([0.5, 2.0, 1.5])
+    logp = x - np.log(np.exp(x).sum(axis=1, keepdims=True))
+    kept = labels != -100
+    q = np.eye(c)[labels[kept]] * (1 - e) + e / c  # the smoothed targets of the rows that count
+    for weight in (None, w):
+        cw = np.ones(c) if weight is None else weight
+        rows = -(q * cw * logp[kept]).sum(axis=1)
+        mean = rows.sum() / cw[labels[kept]].sum()
+        for reduction, want in [("mean", mean), ("sum", rows.sum())]:
+            got = F.cross_entropy(mg.tensor(x), mg.tensor(labels), None if weight is None else mg.tensor(weight),
+                                  reduction=reduction, label_smoothing=e)
+            np.testing.assert_allclose(float(got), want, rtol=1e-12)
+    probs = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0], [0.0, 0.5, 0.5], [0.6, 0.4, 0.0]])  # soft targets: mean over N
+    want = -(((1 - e) * probs + e / c) * w * logp).sum(axis=1).mean()
+    got = F.cross_entropy(mg.tensor(x), mg.tensor(probs), mg.tensor(w), label_smoothing=e)
+    np.testing.assert_allclose(float(got), want, rtol=1e-12)
+
+
 @pytest.mark.parametrize("name", ["mse_loss", "l1_loss"])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 def test_mse_and_l1_weight_match_torch(name, reduction, rng):

@@ -386,6 +386,32 @@ def test_a_resumed_schedule_continues_where_it_stopped(name, tmp_path):
         assert sched2.get_last_lr() == want
 
 
+def _closed_form(name, base, t):
+    """Each schedule's rate at epoch t by its closed formula (PyTorch's documentation), for SCHEDULES' settings."""
+    return {
+        "StepLR": lambda: base * 0.5 ** (t // 3),
+        "MultiStepLR": lambda: base * 0.3 ** sum(m <= t for m in [2, 5, 5, 9]),  # 5 twice: two decays at epoch 5
+        "ExponentialLR": lambda: base * 0.9**t,
+        "LambdaLR": lambda: base * (1.0 - t / 30.0),
+        "LinearLR": lambda: base * (0.25 + (0.9 - 0.25) * min(t, 7) / 7),
+        "CosineAnnealingLR": lambda: 1e-5 + (base - 1e-5) * (1 + math.cos(math.pi * t / 6)) / 2,
+    }[name]()
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULES))
+def test_schedulers_follow_their_closed_formulas(name):
+    # without torch: PyTorch's step-by-step updates round differently, so up to rounding
+    opt = _two_groups(mg, "SGD")
+    sched = getattr(optim.lr_scheduler, name)(opt, **SCHEDULES[name])
+    for t in range(25):  # epoch 0 is set on construction; then past every milestone, and twice around the cosine
+        if t:
+            opt.step()
+            sched.step()
+        want = [_closed_form(name, base, t) for base in (0.1, 0.03)]
+        np.testing.assert_allclose(sched.get_last_lr(), want, rtol=1e-9, atol=1e-15, err_msg=f"epoch {t}")
+        assert [g["lr"] for g in opt.param_groups] == sched.get_last_lr()
+
+
 class _Warmup:
     """A learning-rate rule with state of its own: LambdaLR saves such an object's attributes."""
 
