@@ -289,3 +289,29 @@ def test_transposed_copy_of_empty_matrices():
 def test_an_int_tensor_and_a_list_of_floats_make_float32():
     assert (mg.tensor([1, 2]) + [0.5, 0.5]).dtype == np.float32  # NumPy would make float64
     assert (mg.tensor([1, 2]) + (1, 2)).dtype == np.int64
+
+
+def test_the_rng_state_keeps_the_seed_that_generators_made_later_start_from(device):
+    # (found by mutation testing) a generator made after set_rng_state, such as the GPU's in a run that drew on the
+    # CPU only so far, starts from the saved seed, as it would have in the run that was never interrupted
+    mg.manual_seed(7)
+    mg.randn(3)  # the CPU generator only
+    state = mg.get_rng_state()
+    assert state["seed"] == 7
+    expected = mg.randn(4, device=device).numpy()
+    mg.manual_seed(8)
+    mg.randn(3)
+    mg.set_rng_state(state)
+    assert mg.get_rng_state()["seed"] == 7
+    np.testing.assert_array_equal(mg.randn(4, device=device).numpy(), expected)
+
+
+def test_fork_rng_right_after_manual_seed_leaves_the_seed_alone(device):
+    # the first draw after a seed inside a fork (a run's pictures before training starts) must not reseed training
+    mg.manual_seed(3)
+    expected = mg.randn(5, device=device).numpy()
+    mg.manual_seed(3)
+    with backend.fork_rng(99):
+        mg.randn(4, device=device)
+    assert mg.get_rng_state()["seed"] == 3
+    np.testing.assert_array_equal(mg.randn(5, device=device).numpy(), expected)

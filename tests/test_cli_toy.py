@@ -99,6 +99,18 @@ def test_bad_arguments_give_one_line_and_code_2(argv, message, capsys):
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("setting,message", [
+    (["--r1", "-1"], "r1 must be a finite number >= 0, got -1.0"),
+    (["--r1", "nan"], "r1 must be a finite number >= 0, got nan"),  # (NaN < 0 is False: it slipped through)
+    (["--lr", "inf"], "lr must be a finite number > 0, got inf"),
+])
+def test_a_bad_toy_setting_gives_one_line_and_leaves_no_folder_behind(setting, message, tmp_path, capsys):
+    out = tmp_path / "run"
+    code, _, err = run_cli(["train", "toy", "--steps", "1", "--out", str(out), *setting], capsys)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()  # (the folder used to be made before the settings were checked)
+
+
 def test_a_file_in_the_way_of_a_folder_is_recognised_in_windows_words_too(tmp_path):
     from minigan.cli import _file_in_the_way
 
@@ -265,3 +277,96 @@ def test_eval_of_a_toy_run_repeats_its_summary(toy_run, capsys):
     assert f"high-quality samples: {100 * summary['hq']:.1f}%" in out  # the same 2,500 samples as the run's own
     code, other, _ = run_cli(["eval", "--checkpoint", str(toy_run), "--seed", "0"], capsys)
     assert code == 0 and other != out  # another seed, other samples
+
+
+# -- every flag reaches the code that uses it (found by mutation testing: a flag dropped on the way went unnoticed)
+def _capture_toy_run(monkeypatch):
+    from minigan.experiments import toy
+
+    calls = []
+
+    def fake_run(out, resume=False, pictures=True, **settings):
+        calls.append(dict(out=out, resume=resume, pictures=pictures, settings=settings))
+        return {"steps": 0, "seconds": 0.0}
+
+    monkeypatch.setattr(toy, "run", fake_run)
+    return calls
+
+
+def test_every_train_toy_flag_reaches_the_run(monkeypatch, tmp_path):
+    calls = _capture_toy_run(monkeypatch)
+    monkeypatch.setattr(cli, "_device", lambda text: text)  # (as if a GPU answered: --device cuda is checked elsewhere)
+    assert cli.main(["train", "toy", "--dataset", "grid", "--loss", "hinge", "--k", "3", "--steps", "7",
+                     "--batch-size", "16", "--lr", "0.005", "--r1", "0.25", "--seed", "4", "--device", "cuda",
+                     "--out", str(tmp_path / "run"), "--no-pictures"]) == 0
+    (call,) = calls
+    assert call["settings"] == {"dataset": "grid", "loss": "hinge", "k": 3, "steps": 7, "batch_size": 16, "lr": 0.005,
+                                "r1": 0.25, "seed": 4, "device": "cuda"}
+    assert call["out"] == str(tmp_path / "run") and call["pictures"] is False and not call["resume"]
+    # without --out: runs/toy-DATASET-LOSS-sSEED, as --help says
+    assert cli.main(["train", "toy", "--dataset", "grid", "--loss", "hinge", "--seed", "4"]) == 0
+    assert calls[1]["out"] == "runs/toy-grid-hinge-s4" and calls[1]["pictures"] is True
+
+
+def test_sample_defaults_to_2500_samples_and_its_seed_picks_them(toy_run, tmp_path, capsys):
+    from minigan.experiments import toy
+
+    code, _, err = run_cli(["sample", "--checkpoint", str(toy_run), "--out", str(tmp_path / "a.npy")], capsys)
+    assert code == 0, err
+    assert np.load(tmp_path / "a.npy").shape == (2500, 2)  # "-n: how many samples (default 2500)"
+    code, _, err = run_cli(["sample", "--checkpoint", str(toy_run), "-n", "20", "--seed", "5",
+                            "--out", str(tmp_path / "b.npy")], capsys)
+    assert code == 0, err
+    five = np.load(tmp_path / "b.npy")
+    np.testing.assert_array_equal(five, toy.sample_checkpoint(str(toy_run / "checkpoint.npz"), n=20, seed=5))
+    assert not np.array_equal(five, toy.sample_checkpoint(str(toy_run / "checkpoint.npz"), n=20, seed=0))
+
+
+def test_eval_scores_as_many_samples_as_n_says(toy_run, capsys):
+    code, out, _ = run_cli(["eval", "--checkpoint", str(toy_run), "-n", "100"], capsys)
+    assert code == 0 and "(within 3 std of the nearest mode, 100 samples)" in out
+    code, out, _ = run_cli(["eval", "--checkpoint", str(toy_run)], capsys)
+    assert code == 0 and "(within 3 std of the nearest mode, 2500 samples)" in out  # the toy protocol's default
+
+
+def test_ctrl_c_exits_with_130_and_no_command_with_2(monkeypatch, capsys):
+    from minigan.experiments import toy
+
+    def interrupted(out, pictures=True, **settings):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(toy, "run", interrupted)
+    code, _, err = run_cli(["train", "toy", "--steps", "1"], capsys)
+    assert code == 130 and err.strip() == "interrupted"  # 128 + SIGINT, as a shell reports Ctrl-C
+    code, out, _ = run_cli([], capsys)
+    assert code == 2 and "usage: minigan" in out
+
+
+def test_a_toy_runs_files_record_every_setting_its_steps_and_its_seed(toy_run):
+    from minigan.experiments.toy import DEFAULTS
+
+    config = json.loads((toy_run / "config.json").read_text())
+    config.pop("environment")
+    given = {"dataset": "grid", "loss": "minimax", "k": 2, "steps": 6, "batch_size": 32, "lr": 0.001, "seed": 1}
+    assert config == {**DEFAULTS, **given}  # the settings not given too: lr schedule, betas, r1, ema, ...
+    assert (config["r1"], config["ema"], config["betas"]) == (0.1, 0.999, [0.5, 0.9])
+    # 6 steps with log_every 10 and eval_every 1000: only the last step is logged and evaluated
+    records = [json.loads(line) for line in (toy_run / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["step"], bool(r.get("eval"))) for r in records] == [(6, False), (6, True)]
+    summary = json.loads((toy_run / "summary.json").read_text())
+    assert {k: summary[k] for k in ("steps", "dataset", "loss", "seed", "num_modes")} == {
+        "steps": 6, "dataset": "grid", "loss": "minimax", "seed": 1, "num_modes": 25}
+
+
+def test_the_toy_recipe_reaches_the_optimizers_and_the_trainer():
+    from minigan.experiments import toy
+
+    config = dict(toy.DEFAULTS, dataset="ring", loss="hinge", k=3, lr=0.003, betas=[0.3, 0.8], r1=0.4, ema=0.9,
+                  hidden=8, z_dim=4)
+    trainer, _ = toy.make_trainer(config)
+    for opt in (trainer.opt_g, trainer.opt_d):
+        assert opt.param_groups[0]["lr"] == 0.003 and tuple(opt.param_groups[0]["betas"]) == (0.3, 0.8)
+    assert (trainer.k, trainer.loss, trainer.ema_decay) == (3, "hinge", 0.9) and trainer.G_ema is not None
+    # D sees the data at rms_radius 4, and the ring's own size is sqrt(E||x||^2) = sqrt(1 + 2 * 0.01^2) (radius 1,
+    # std 0.01): grad_x D is 4 / size times larger in data units, so R1 weighs (size / 4)^2 as much
+    assert trainer.r1 == pytest.approx(0.4 * (1 + 2 * 0.01**2) / 16, rel=1e-9)

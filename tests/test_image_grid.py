@@ -133,3 +133,32 @@ def test_an_empty_batch_and_a_list_of_2d_images_are_refused():
     with pytest.raises(ValueError, match=r"make_grid: a list holds \(C, H, W\) images, got \(H, W\) ones of shape "
                                          r"\(4, 4\); give each a channel axis, x\[None\]"):
         make_grid([mg.zeros(4, 4)] * 5)
+
+
+# -- the training runs' own picture helpers (found by mutation testing)
+def test_the_mnist_sample_grid_maps_minus_1_1_to_bytes_row_by_row():
+    from minigan.experiments.mnist import image_grid
+
+    images = np.stack([np.full((1, 3, 3), v, dtype=np.float32) for v in (-1.0, 1.0, 0.0)])  # three 3x3 images
+    grid = np.asarray(image_grid(images, columns=2, scale=1, pad=1))
+    # (x + 1) * 127.5: -1 -> 0, 1 -> 255, 0 -> 127.5, cut to 127; 2 per row, grey (96) lines of 1 pixel around each
+    expected = np.full((1 + 2 * 4, 1 + 2 * 4), 96, dtype=np.uint8)
+    expected[1:4, 1:4], expected[1:4, 5:8], expected[5:8, 1:4] = 0, 255, 127
+    np.testing.assert_array_equal(grid, expected)
+    doubled = np.asarray(image_grid(images, columns=2, scale=2, pad=1))  # each pixel becomes 2x2
+    np.testing.assert_array_equal(doubled, expected.repeat(2, axis=0).repeat(2, axis=1))
+
+
+def test_save_gif_loops_forever_at_the_given_pace(tmp_path):
+    from PIL import ImageSequence
+
+    from minigan.plots import save_gif
+
+    frames = [Image.new("RGB", (8, 8), (shade, shade, shade)) for shade in (0, 128, 255)]
+    save_gif(frames, tmp_path / "a.gif")
+    save_gif(frames, tmp_path / "b.gif", seconds_per_frame=0.5)
+    with Image.open(tmp_path / "a.gif") as gif:
+        assert gif.info["loop"] == 0 and gif.info["duration"] == 250  # 0 = forever; milliseconds per frame
+        assert [np.asarray(f.convert("L")).mean() for f in ImageSequence.Iterator(gif)] == [0, 128, 255]
+    with Image.open(tmp_path / "b.gif") as gif:
+        assert gif.info["duration"] == 500

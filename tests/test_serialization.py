@@ -404,3 +404,30 @@ def test_saving_to_a_folder_is_refused_and_leaves_nothing_in_the_folder_above(tm
     with pytest.raises(IsADirectoryError, match=r"save: .*runs is a folder; give a file name, e\.g\. .*checkpoint\.npz"):
         mg.save({"w": np.zeros(2, np.float32)}, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs"] and not any(target.iterdir())
+
+
+def test_numpy_scalars_load_as_the_python_numbers_they_hold(tmp_path):
+    # (found by mutation testing: only a float32 scalar was saved, so an int turned float went unnoticed)
+    mg.save({"step": np.int64(3), "lr": np.float32(0.5), "done": np.bool_(True), "n": [np.int32(-2)]}, tmp_path / "s.npz")
+    back = mg.load(tmp_path / "s.npz")
+    assert back == {"step": 3, "lr": 0.5, "done": True, "n": [-2]}
+    assert [type(back[k]) for k in ("step", "lr", "done")] == [int, float, bool] and type(back["n"][0]) is int
+
+
+def test_save_writes_the_whole_file_beside_the_target_then_renames_it_in_one_step(tmp_path, monkeypatch):
+    # (found by mutation testing: copying the finished temporary file over the target passed every other test,
+    # but a crash mid-copy leaves half a checkpoint, which the rename never can)
+    mg.save({"a": np.zeros(2)}, tmp_path / "ckpt.npz")
+    real_replace, renames = os.replace, []
+
+    def spy(src, dst):
+        renames.append((os.fspath(src), os.fspath(dst), mg.load(src)))  # complete before it replaces the target
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
+    mg.save({"a": np.ones(2)}, tmp_path / "ckpt.npz")
+    (src, dst, written), = renames
+    folder = os.path.realpath(tmp_path)  # (save follows links to the real file)
+    assert dst == os.path.join(folder, "ckpt.npz") and os.path.dirname(src) == folder and src != dst
+    np.testing.assert_array_equal(written["a"], [1.0, 1.0])
+    assert os.listdir(tmp_path) == ["ckpt.npz"]

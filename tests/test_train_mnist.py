@@ -510,3 +510,94 @@ def test_the_sample_grids_show_the_weight_average(digits, tmp_path):
         shown = np.asarray(image)
     np.testing.assert_array_equal(shown, np.asarray(image_grid(generate(G_ema, z))))
     assert not np.array_equal(shown, np.asarray(image_grid(generate(G_plain, z))))  # the test can tell them apart
+
+
+# -- settings reach the code that uses them, and the run's files record them (found by mutation testing)
+class _DigitsRecordingReads:
+    """The digits, recording the index array of every batch read."""
+
+    def __init__(self, data):
+        self.data, self.reads = data, []
+
+    def __len__(self):
+        return len(self.data)
+
+    def subset(self, n):
+        self.data = self.data.subset(n)
+        return self
+
+    def __getitem__(self, index):
+        self.reads.append(np.asarray(index).tolist())
+        return self.data[index]
+
+
+@pytest.fixture(scope="module")
+def tuned_run(digits, tmp_path_factory):
+    """Two epochs of 2 iterations with every setting away from its default."""
+    out = tmp_path_factory.mktemp("tuned")
+    data = _DigitsRecordingReads(digits)
+    result = train_mnist(epochs=2, out=out, dataset=data, seed=5, lr=3e-4, beta1=0.3, ema=0.9, r1=0.5, r1_every=3,
+                         g_steps=2, loss="hinge", **TINY)
+    return out, result, data.reads
+
+
+def test_the_settings_reach_the_optimizers_the_trainer_and_the_loaders_shuffling(tuned_run):
+    _, result, reads = tuned_run
+    trainer = result["trainer"]
+    for opt in (trainer.opt_g, trainer.opt_d):
+        assert opt.param_groups[0]["lr"] == 3e-4 and tuple(opt.param_groups[0]["betas"]) == (0.3, 0.999)
+    assert (trainer.ema_decay, trainer.r1, trainer.r1_every, trainer.g_steps, trainer.loss) == (0.9, 0.5, 3, 2, "hinge")
+    # the loader shuffles with its own generator, seeded by the run's seed: a new permutation of the 16 images each epoch
+    rng = np.random.default_rng(5)
+    first, second = rng.permutation(16).tolist(), rng.permutation(16).tolist()
+    assert reads == [first[:8], first[8:], second[:8], second[8:]]
+
+
+def test_the_run_files_record_every_setting_each_epochs_step_and_its_own_means(tuned_run):
+    out, _, _ = tuned_run
+    config = json.loads((out / "config.json").read_text())
+    config.pop("environment")
+    assert config == {"epochs": 2, "batch_size": 8, "loss": "hinge", "conditional": False, "seed": 5, "subset": 16,
+                      "lr": 3e-4, "beta1": 0.3, "ema": 0.9, "r1": 0.5, "r1_every": 3, "g_steps": 2}
+    lines = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [(line["epoch"], line["step"]) for line in lines] == [(1, 2), (2, 4)]  # 16 images / batch 8: 2 per epoch
+    history = read_checkpoint(out)["history"]  # every iteration's values
+    for key in ("loss_d", "loss_g", "D_real", "D_fake"):
+        for line, iterations in zip(lines, (slice(0, 2), slice(2, 4))):  # each epoch averages its own iterations
+            assert line[key] == pytest.approx(float(np.mean(history[key][iterations])), rel=1e-6), (key, line["epoch"])
+
+
+def test_every_train_mnist_flag_reaches_the_run_and_the_defaults_are_the_helps(monkeypatch, capsys):
+    calls = []
+
+    def fake_train_mnist(**kwargs):
+        calls.append(kwargs)
+        return {"new_epochs": 0}
+
+    monkeypatch.setattr("minigan.experiments.mnist.train_mnist", fake_train_mnist)
+    monkeypatch.setattr(cli, "_device", lambda text: text)  # (as if a GPU answered: --device cuda is checked elsewhere)
+    assert cli.main(["train", "mnist", "--epochs", "3", "--batch-size", "16", "--loss", "hinge", "--conditional",
+                     "--device", "cuda", "--seed", "7", "--lr", "0.001", "--ema", "0.99", "--r1", "0.5",
+                     "--r1-every", "4", "--g-steps", "2", "--out", "elsewhere", "--subset", "32", "--dry-run"]) == 0
+    assert calls[0] == dict(epochs=3, device="cuda", out="elsewhere", resume=None, dry_run=True, batch_size=16,
+                            loss="hinge", conditional=True, seed=7, lr=0.001, ema=0.99, r1=0.5, r1_every=4, g_steps=2,
+                            subset=32)
+    # nothing given: --epochs 5 and --device cpu; the other settings are make_config's; out runs/mnist[-conditional]-sSEED
+    assert cli.main(["train", "mnist"]) == 0
+    assert calls[1] == dict(epochs=5, device="cpu", out="runs/mnist-s0", resume=None, dry_run=False)
+    assert cli.main(["train", "mnist", "--conditional", "--seed", "3"]) == 0
+    assert calls[2]["out"] == "runs/mnist-conditional-s3"
+
+
+def test_the_final_gif_shows_the_epochs_grids_in_order(tmp_path):
+    from PIL import Image, ImageSequence
+
+    from minigan.experiments.mnist import _final_pictures
+
+    shades = [0, 255, 96]
+    for epoch, shade in enumerate(shades, 1):
+        Image.new("L", (20, 20), shade).save(tmp_path / f"samples_epoch_{epoch:03d}.png")
+    _final_pictures(tmp_path, {"loss_d": []}, 3)
+    with Image.open(tmp_path / "samples.gif") as gif:
+        frames = [int(np.asarray(frame.convert("L")).mean()) for frame in ImageSequence.Iterator(gif)]
+    assert frames == shades

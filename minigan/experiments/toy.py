@@ -15,6 +15,7 @@ The run folder (--out DIR) gets:
 """
 
 import json
+import math
 import os
 import time
 
@@ -122,17 +123,17 @@ def check_config(config):
     if config["loss"] not in gan.LOSSES:
         raise ValueError(f"unknown loss {config['loss']!r}: choose one of {', '.join(gan.LOSSES)}")
     for key in ("steps", "r1", "gp"):
-        if config[key] < 0:
-            raise ValueError(f"{key} must be >= 0, got {config[key]}")
-    if config["rms_radius"] < 0:
-        raise ValueError(f"rms_radius must be >= 0 (0 = no rescaling), got {config['rms_radius']}")
+        if not 0 <= config[key] < math.inf:  # (NaN fails this too)
+            raise ValueError(f"{key} must be a finite number >= 0, got {config[key]}")
+    if not 0 <= config["rms_radius"] < math.inf:
+        raise ValueError(f"rms_radius must be a finite number >= 0 (0 = no rescaling), got {config['rms_radius']}")
     if not (0 <= config["ema"] < 1 and 0 <= config["lr_decay_start"] <= 1):
         raise ValueError(f"need 0 <= ema < 1 and 0 <= lr_decay_start <= 1, got {config['ema']}, {config['lr_decay_start']}")
     for key in ("k", "batch_size", "z_dim", "hidden", "depth", "eval_every", "log_every", "checkpoint_every"):
         if int(config[key]) < 1:
             raise ValueError(f"{key} must be >= 1, got {config[key]}")
-    if not config["lr"] > 0:
-        raise ValueError(f"lr must be > 0, got {config['lr']}")
+    if not 0 < config["lr"] < math.inf:
+        raise ValueError(f"lr must be a finite number > 0, got {config['lr']}")
 
 
 def make_trainer(config):
@@ -203,10 +204,10 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
         config = saved_config(state)
     else:
         config = dict(DEFAULTS, **settings)
-    os.makedirs(out, exist_ok=True)
     config["betas"] = list(config["betas"])
     check_config(config)
     trainer, data = make_trainer(config)
+    os.makedirs(out, exist_ok=True)  # (only now: a bad setting leaves no folder behind)
     records = []
     if resume:
         try:
