@@ -269,6 +269,10 @@ def _run_sample(args):
 
     from .serialization import CheckpointError
 
+    from pathlib import Path
+
+    if Path(args.out).suffix.lower() not in ("", ".npy", ".png"):  # np.save would quietly write X.txt.npy
+        raise UsageError(f"--out must name a .npy file (the array) or a .png file (a picture), got {args.out!r}")
     args.checkpoint = _checkpoint_file(args.checkpoint)
     module = _read_checkpoint(args.checkpoint)
     try:
@@ -277,10 +281,6 @@ def _run_sample(args):
         raise UsageError(str(e)) from None
     except ValueError as e:
         raise UsageError(f"{args.checkpoint}: {e}") from None
-    from pathlib import Path
-
-    if Path(args.out).suffix.lower() not in ("", ".npy", ".png"):  # np.save would quietly write X.txt.npy
-        raise UsageError(f"--out must name a .npy file (the array) or a .png file (a picture), got {args.out!r}")
     if args.out.lower().endswith(".png"):
         module.save_sample_picture(args.checkpoint, samples, args.out, seed=args.seed)
         print(f"wrote a picture of {len(samples)} samples to {args.out}")

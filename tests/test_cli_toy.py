@@ -67,6 +67,9 @@ def test_sample_and_eval(toy_run, tmp_path, capsys):
     code, _, err = run_cli(["sample", "--checkpoint", str(toy_run), "--out", str(tmp_path / "s.txt")], capsys)
     assert code == 2 and "--out must name a .npy file (the array) or a .png file (a picture)" in err
     assert not (tmp_path / "s.txt.npy").exists()
+    # and before any sample is drawn: a wrong name is said before the checkpoint is even read
+    code, _, err = run_cli(["sample", "--checkpoint", str(tmp_path / "none.npz"), "--out", str(tmp_path / "s.txt")], capsys)
+    assert code == 2 and "--out must name a .npy file" in err and "not found" not in err
 
 
 def test_sample_as_a_picture(toy_run, tmp_path, capsys):
