@@ -1209,3 +1209,163 @@ def test_in_place_changes_of_an_expanded_view_are_refused_with_a_clear_error(dev
                          (lambda: x.clamp_(0.0, 1.0), "clamp_"), (lambda: x.__setitem__(0, 5.0), r"x\[...\] = value")]:
         with pytest.raises(RuntimeError, match=f"{what}: this tensor's memory is read-only \\(an expanded"):
             change()
+
+
+def test_a_function_used_twice_runs_its_backward_once_per_backward_pass(device):
+    # (found by mutation testing) a node reached along two paths is ordered once, after all its users, so its
+    # backward runs once with the whole gradient, not once per path with a part of it
+    calls = []
+
+    class Square(mg.Function):
+        def forward(self, x):
+            return x * x
+
+        def backward(self, gy):
+            calls.append(1)
+            return gy * 2 * self.inputs[0]
+
+    x = mg.tensor([1.5, -2.0], dtype="float64", device=device, requires_grad=True)
+    a = Square()(x)
+    loss = (a + a.exp()).sum()  # a used directly and through exp: d/dx = (1 + e^(x^2)) 2x
+    loss.backward()
+    assert len(calls) == 1
+    xs = np.array([1.5, -2.0])
+    np.testing.assert_allclose(x.grad.numpy(), (1 + np.exp(xs**2)) * 2 * xs, rtol=1e-12)
+
+
+def test_backward_with_create_graph_keeps_the_graph_and_accumulates_a_differentiable_grad(device):
+    # (found by mutation testing) create_graph implies retain_graph, as in torch, and a second backward adds
+    # to the recorded .grad instead of replacing it
+    x = mg.tensor([2.0], dtype="float64", device=device, requires_grad=True)
+    y = x**3
+    y.backward(create_graph=True)  # 3x^2 = 12
+    (x**2).backward(create_graph=True)  # + 2x = 4
+    np.testing.assert_allclose(x.grad.numpy(), [16.0])
+    assert x.grad.requires_grad
+    gg, = mg.grad(x.grad, x)  # d(3x^2 + 2x)/dx = 6x + 2
+    np.testing.assert_allclose(gg.numpy(), [14.0])
+    x.grad = None
+    y.backward()  # the graph of y survived the create_graph backward
+    np.testing.assert_allclose(x.grad.numpy(), [12.0])
+
+
+def test_grad_fills_no_retained_grad_even_on_the_path_to_its_inputs(device):
+    # (found by mutation testing) minigan.grad accumulates nothing, also into a retained intermediate it passes
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    h = x * 3.0
+    h.retain_grad()
+    g, = mg.grad((h * h).sum(), x)
+    np.testing.assert_allclose(g.numpy(), 18.0 * np.array([1.0, 2.0]))  # d(9x^2)/dx
+    assert h.grad is None and x.grad is None
+
+
+def test_clamp_in_place_after_use_is_refused(device):
+    # (found by mutation testing) clamp_ counts as an in-place change, as += and fill_ do
+    w = mg.tensor([1.0, 2.0, 3.0], device=device, requires_grad=True)
+    x = mg.tensor([-1.0, 0.5, 4.0], device=device)
+    loss = (w * x).sum()
+    x.clamp_(0.0, 1.0)
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+def test_an_output_changed_in_place_before_its_own_backward_is_refused(device):
+    # (found by mutation testing) backward from a tensor whose op reads its output (exp's) checks that output too
+    x = mg.tensor([0.0, 1.0], device=device, requires_grad=True)
+    y = x.exp()
+    with mg.no_grad():
+        y.fill_(5.0)
+    with pytest.raises(RuntimeError, match="Exp: a tensor of shape \\(2,\\) that it used was changed in place"):
+        y.backward(mg.ones(2, device=device))
+
+
+def test_grad_frees_the_graph_unless_asked_to_keep_it(device):
+    # (found by mutation testing) as torch.autograd.grad: retain_graph defaults to create_graph
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    y = (x * x).sum()
+    g, = mg.grad(y, x)
+    np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
+    with pytest.raises(RuntimeError, match="a second time"):
+        mg.grad(y, x)
+    y = (x * x).sum()
+    mg.grad(y, x, retain_graph=True)
+    g, = mg.grad(y, x)  # kept once: a second call works
+    np.testing.assert_allclose(g.numpy(), [2.0, 4.0])
+
+
+def test_grad_hands_back_a_detached_copy_of_a_grad_output_that_requires_grad(device):
+    # (found by mutation testing) d(x)/dx with grad_outputs=u is u's values, outside any graph, not u itself
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    u = mg.tensor([3.0, -4.0], device=device, requires_grad=True)
+    g, = mg.grad(x, x, grad_outputs=u)
+    assert g is not u and not g.requires_grad and u.requires_grad
+    np.testing.assert_array_equal(g.numpy(), [3.0, -4.0])
+
+
+def test_inference_mode_false_records_a_graph():
+    # (found by mutation testing) inference_mode(False) is not a no_grad
+    x = mg.ones(2, requires_grad=True)
+    with mg.inference_mode(False):
+        assert mg.is_grad_enabled() and (x * 2).requires_grad
+    with mg.inference_mode():
+        assert not (x * 2).requires_grad
+    assert mg.is_grad_enabled()
+
+
+def test_a_plain_backward_runs_without_recording_and_create_graph_records(device):
+    # (found by mutation testing) as torch: grad mode is off inside backward() unless create_graph=True
+    seen = []
+
+    class Double(mg.Function):
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, gy):
+            seen.append(mg.is_grad_enabled())
+            return gy * 2
+
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    Double()(x).sum().backward()
+    Double()(x).sum().backward(create_graph=True)
+    assert seen == [False, True]
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 4.0])
+
+
+def test_an_op_handing_back_its_input_array_shares_its_count_of_in_place_changes(device):
+    # (found by mutation testing) an output that is its input's very memory counts that input's in-place changes
+    class Same(mg.Function):
+        def forward(self, x):
+            return x
+
+        def backward(self, gy):
+            return gy
+
+    w = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    x = mg.tensor([3.0, 4.0], device=device)
+    loss = (w * x).sum()
+    same = Same()(x)
+    same += 1.0  # changes x's memory
+    np.testing.assert_array_equal(x.numpy(), [4.0, 5.0])
+    with pytest.raises(RuntimeError, match="changed in place"):
+        loss.backward()
+
+
+def test_a_retained_grad_under_create_graph_is_differentiable(device):
+    # (found by mutation testing) as torch: with create_graph, a retained intermediate's .grad has a graph too
+    x = mg.tensor([1.5, -2.0], dtype="float64", device=device, requires_grad=True)
+    h = x * x
+    h.retain_grad()
+    (h * h).sum().backward(create_graph=True)  # dL/dh = 2h = 2x^2
+    np.testing.assert_allclose(h.grad.numpy(), 2 * np.array([1.5, -2.0]) ** 2)
+    assert h.grad.requires_grad
+    g, = mg.grad(h.grad.sum(), x)  # d(2x^2)/dx = 4x
+    np.testing.assert_allclose(g.numpy(), [6.0, -8.0])
+
+
+def test_grad_refuses_an_input_that_does_not_require_grad_even_with_allow_unused(device):
+    # (found by mutation testing) as torch: such an input is an error, not an unused input
+    x = mg.tensor([1.0, 2.0], device=device, requires_grad=True)
+    c = mg.tensor([1.0, 2.0], device=device)
+    y = (x * c).sum()
+    with pytest.raises(RuntimeError, match="every input must have requires_grad=True"):
+        mg.grad(y, [x, c], allow_unused=True)

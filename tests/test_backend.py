@@ -315,3 +315,56 @@ def test_fork_rng_right_after_manual_seed_leaves_the_seed_alone(device):
         mg.randn(4, device=device)
     assert mg.get_rng_state()["seed"] == 3
     np.testing.assert_array_equal(mg.randn(5, device=device).numpy(), expected)
+
+
+def test_in_place_ops_refuse_an_operand_on_another_device(monkeypatch):
+    # (found by mutation testing) x += y checks devices as x + y does, instead of adding across them
+    real_device_of = backend.device_of
+    monkeypatch.setattr(backend, "device_of", lambda a: "cuda" if isinstance(a, _FakeCudaArray) else real_device_of(a))
+    on_cpu = mg.ones(2, 3)
+    on_gpu = mg.ones(2, 3)
+    on_gpu.data = on_gpu.data.view(_FakeCudaArray)
+    for a, b in ((on_cpu, on_gpu), (on_gpu, on_cpu)):
+        with pytest.raises(RuntimeError, match="x \\+= y: x is on (cpu|cuda), y on (cuda|cpu)"):
+            a += b
+    np.testing.assert_array_equal(on_cpu.numpy(), np.ones((2, 3)))
+
+
+def test_backward_refuses_a_gradient_on_another_device(monkeypatch):
+    # (found by mutation testing) the gradient given to backward() must be on the output's device
+    real_device_of = backend.device_of
+    monkeypatch.setattr(backend, "device_of", lambda a: "cuda" if isinstance(a, _FakeCudaArray) else real_device_of(a))
+    x = mg.ones(3)
+    x.data = x.data.view(_FakeCudaArray)
+    x.requires_grad_()
+    y = x * x
+    assert y.device == "cuda"
+    with pytest.raises(TypeError, match="the grad given for an output of dtype float32 on 'cuda' is float32 on 'cpu'"):
+        y.backward(mg.ones(3))
+
+
+def test_new_tensors_land_on_the_default_device(monkeypatch):
+    # (found by mutation testing) no device given means the default device, not 'cpu'
+    monkeypatch.setattr(backend, "_default_device", "cuda")
+    assert backend.check_device(None) == "cuda" and mg.get_default_device() == "cuda"
+
+
+def test_moving_a_tensor_to_the_cpu_copies_it(device):
+    # (found by mutation testing) .to("cpu") and .numpy() of a device tensor are copies, not views of its memory
+    x = mg.tensor([1.0, 2.0, 3.0], device=device)
+    on_cpu = x.to("cpu")
+    host = x.numpy()
+    if device != "cpu":
+        on_cpu += 10.0
+        host += 100.0
+    np.testing.assert_array_equal(x.to("cpu").numpy(), [1.0, 2.0, 3.0])
+
+
+def test_a_generator_made_after_a_restore_starts_from_the_restored_seed(device):
+    # (found by mutation testing) set_rng_state drops generators made since the state was saved
+    mg.manual_seed(5)
+    state = mg.get_rng_state()  # before any draw on `device`
+    expected = mg.randn(4, device=device).numpy()
+    mg.randn(100, device=device)  # move on, without a new seed
+    mg.set_rng_state(state)
+    np.testing.assert_array_equal(mg.randn(4, device=device).numpy(), expected)
