@@ -159,6 +159,7 @@ def test_save_gif_loops_forever_at_the_given_pace(tmp_path):
     save_gif(frames, tmp_path / "b.gif", seconds_per_frame=0.5)
     with Image.open(tmp_path / "a.gif") as gif:
         assert gif.info["loop"] == 0 and gif.info["duration"] == 250  # 0 = forever; milliseconds per frame
-        assert [np.asarray(f.convert("L")).mean() for f in ImageSequence.Iterator(gif)] == [0, 128, 255]
+        shades = [np.asarray(f.convert("L")).mean() for f in ImageSequence.Iterator(gif)]
+        np.testing.assert_allclose(shades, [0, 128, 255], atol=1)  # in order (older Pillow dithers 128 to 127.5)
     with Image.open(tmp_path / "b.gif") as gif:
         assert gif.info["duration"] == 500
