@@ -337,16 +337,16 @@ def test_ctrl_c_in_the_last_toy_iteration_lets_the_run_finish(tmp_path, monkeypa
         assert (tmp_path / name).exists(), name
 
 
+def _press_ctrl_c_twice(trainer):  # the second press raises at once, in the middle of an iteration
+    signal.raise_signal(signal.SIGINT)
+    signal.raise_signal(signal.SIGINT)
+    for _ in range(1000):  # let the handler run
+        pass
+
+
 def test_a_second_ctrl_c_in_the_middle_of_a_toy_iteration_keeps_the_last_checkpoint_as_it_was(tmp_path, monkeypatch):
     settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1)
-
-    def press_twice(trainer):  # the second press raises at once, here in the middle of iteration 4
-        signal.raise_signal(signal.SIGINT)
-        signal.raise_signal(signal.SIGINT)
-        for _ in range(1000):  # let the handler run
-            pass
-
-    _toy_trainer_that(monkeypatch, 3, press_twice)
+    _toy_trainer_that(monkeypatch, 3, _press_ctrl_c_twice)  # here in the middle of iteration 4
     with pytest.raises(KeyboardInterrupt):
         toy.run(tmp_path / "run", steps=6, progress=False, pictures=False, **settings)
     assert minigan.load(tmp_path / "run" / "checkpoint.npz")["step"] == 2  # the last one written, not half of step 4
@@ -891,14 +891,7 @@ def test_a_toy_run_resumed_from_an_older_checkpoint_logs_each_step_once(tmp_path
     # resuming drops what came after the checkpoint, so the log is that of a run never stopped
     settings = dict(hidden=16, z_dim=4, batch_size=32, eval_every=2, checkpoint_every=2, log_every=1)
     toy.run(tmp_path / "full", steps=6, progress=False, pictures=False, **settings)
-
-    def press_twice(trainer):
-        signal.raise_signal(signal.SIGINT)
-        signal.raise_signal(signal.SIGINT)
-        for _ in range(1000):  # let the handler run
-            pass
-
-    _toy_trainer_that(monkeypatch, 3, press_twice)
+    _toy_trainer_that(monkeypatch, 3, _press_ctrl_c_twice)
     with pytest.raises(KeyboardInterrupt):
         toy.run(tmp_path / "run", steps=6, progress=False, pictures=False, **settings)
     logged = [json.loads(line)["step"] for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
