@@ -482,8 +482,11 @@ class Tensor:
                 raise RuntimeError(f"x.{symbol}(...) in place inside a graph is not supported; write "
                                    "x = x + y (or x * y), or call it under no_grad()")
             base = self  # the tensor whose memory x views (through slices, reshapes...): as in torch, not a parameter's
-            while base._ctx is not None and any(base._counter is x._counter for x in base._ctx.inputs):
-                base = next(x for x in base._ctx.inputs if x._counter is base._counter)
+            while base._ctx is not None:
+                viewed = next((x for x in base._ctx.inputs if x._counter is base._counter), None)
+                if viewed is None:
+                    break
+                base = viewed
             if base is not self and base._ctx is None and base.requires_grad:
                 raise RuntimeError(
                     f"x {symbol} ...: x is a view (a slice, reshape, transpose...) of a leaf tensor that requires grad "

@@ -54,12 +54,19 @@ class _FakeCudaArray(np.ndarray):
     """A NumPy array that the backend is told (in this test only) lives on 'cuda'."""
 
 
-def test_mixing_devices_names_both(monkeypatch):
+@pytest.fixture
+def on_cpu_and_gpu(monkeypatch):
+    """Two (2, 3) tensors of ones, the second one's array said to live on 'cuda' (by _FakeCudaArray)."""
     real_device_of = backend.device_of
     monkeypatch.setattr(backend, "device_of", lambda a: "cuda" if isinstance(a, _FakeCudaArray) else real_device_of(a))
     on_cpu = mg.ones(2, 3)
     on_gpu = mg.ones(2, 3)
     on_gpu.data = on_gpu.data.view(_FakeCudaArray)
+    return on_cpu, on_gpu
+
+
+def test_mixing_devices_names_both(on_cpu_and_gpu):
+    on_cpu, on_gpu = on_cpu_and_gpu
     assert on_gpu.device == "cuda"
     for op in (lambda a, b: a + b, lambda a, b: a * b, lambda a, b: mg.cat([a, b])):
         for a, b in ((on_cpu, on_gpu), (on_gpu, on_cpu)):
@@ -317,13 +324,9 @@ def test_fork_rng_right_after_manual_seed_leaves_the_seed_alone(device):
     np.testing.assert_array_equal(mg.randn(5, device=device).numpy(), expected)
 
 
-def test_in_place_ops_refuse_an_operand_on_another_device(monkeypatch):
+def test_in_place_ops_refuse_an_operand_on_another_device(on_cpu_and_gpu):
     # (found by mutation testing) x += y checks devices as x + y does, instead of adding across them
-    real_device_of = backend.device_of
-    monkeypatch.setattr(backend, "device_of", lambda a: "cuda" if isinstance(a, _FakeCudaArray) else real_device_of(a))
-    on_cpu = mg.ones(2, 3)
-    on_gpu = mg.ones(2, 3)
-    on_gpu.data = on_gpu.data.view(_FakeCudaArray)
+    on_cpu, on_gpu = on_cpu_and_gpu
     for a, b in ((on_cpu, on_gpu), (on_gpu, on_cpu)):
         with pytest.raises(RuntimeError, match="x \\+= y: x is on (cpu|cuda), y on (cuda|cpu)"):
             a += b

@@ -50,10 +50,13 @@ def _assert_same_state(a, b):
 
 
 class _DigitsWithAHook:
-    """The digits, with hook(read, batch) called on every batch read (counted from 1); it returns the batch."""
+    """The digits, with hook(read, batch) called on every batch read (counted from 1); it returns the batch.
 
-    def __init__(self, data, hook):
-        self.data, self.hook, self.reads = data, hook, 0
+    `indices` records the index array of every batch read.
+    """
+
+    def __init__(self, data, hook=lambda read, batch: batch):
+        self.data, self.hook, self.reads, self.indices = data, hook, 0, []
 
     def __len__(self):
         return len(self.data)
@@ -64,6 +67,7 @@ class _DigitsWithAHook:
 
     def __getitem__(self, index):
         self.reads += 1
+        self.indices.append(np.asarray(index).tolist())
         return self.hook(self.reads, self.data[index])
 
 
@@ -513,32 +517,14 @@ def test_the_sample_grids_show_the_weight_average(digits, tmp_path):
 
 
 # -- settings reach the code that uses them, and the run's files record them (found by mutation testing)
-class _DigitsRecordingReads:
-    """The digits, recording the index array of every batch read."""
-
-    def __init__(self, data):
-        self.data, self.reads = data, []
-
-    def __len__(self):
-        return len(self.data)
-
-    def subset(self, n):
-        self.data = self.data.subset(n)
-        return self
-
-    def __getitem__(self, index):
-        self.reads.append(np.asarray(index).tolist())
-        return self.data[index]
-
-
 @pytest.fixture(scope="module")
 def tuned_run(digits, tmp_path_factory):
     """Two epochs of 2 iterations with every setting away from its default."""
     out = tmp_path_factory.mktemp("tuned")
-    data = _DigitsRecordingReads(digits)
+    data = _DigitsWithAHook(digits)
     result = train_mnist(epochs=2, out=out, dataset=data, seed=5, lr=3e-4, beta1=0.3, ema=0.9, r1=0.5, r1_every=3,
                          g_steps=2, loss="hinge", **TINY)
-    return out, result, data.reads
+    return out, result, data.indices
 
 
 def test_the_settings_reach_the_optimizers_the_trainer_and_the_loaders_shuffling(tuned_run):

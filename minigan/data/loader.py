@@ -139,7 +139,8 @@ _SAMPLER_HINT = ("minigan's loader reads the dataset in order, or in a new rando
                  "shuffle=True (seed=... makes it repeatable); to use only some examples, give it a smaller dataset "
                  "(dataset.subset(n), or ArrayDataset(images[idx], labels[idx]))")
 _NO_WORKERS = "there are no worker processes (batches are cut in this process): drop the argument"
-# PyTorch's DataLoader arguments minigan's lacks: their defaults (accepted, meaning the same) and what to do instead.
+# PyTorch's DataLoader arguments that minigan's does not use: their defaults (accepted, meaning the same) and what to
+# do instead.
 _TORCH_ONLY_ARGUMENTS = {
     "sampler": (None, _SAMPLER_HINT),
     "batch_sampler": (None, _SAMPLER_HINT),
@@ -147,6 +148,8 @@ _TORCH_ONLY_ARGUMENTS = {
                          "each example in your Dataset's __getitem__, or the batch inside the training loop"),
     "generator": (None, "give seed=<int> for a repeatable order (without it, minigan.manual_seed decides the order, "
                         "as torch.manual_seed does)"),
+    "num_workers": (0, _NO_WORKERS + " (the in-memory dataset is cut fast enough for MNIST)"),
+    "pin_memory": (False, "batches go to device='cuda' directly: drop the argument"),
     "timeout": (0, _NO_WORKERS),
     "worker_init_fn": (None, _NO_WORKERS),
     "multiprocessing_context": (None, _NO_WORKERS),
@@ -180,22 +183,16 @@ class DataLoader:
     smaller batch; ``seed``: seed of the shuffling generator (None: drawn from
     minigan's generator when the loader is made, so that ``minigan.manual_seed``
     makes the order repeat, as ``torch.manual_seed`` does);
-    ``device``: where the batches are put ("cpu" or "cuda"). PyTorch's
-    ``num_workers=0`` and ``pin_memory=False`` are accepted (batches are cut
-    from memory in this process; there are no worker processes to start), and
-    so are its other arguments (``sampler``, ``collate_fn``, ``generator``, ...)
-    at their defaults; another value is refused with what to do instead.
+    ``device``: where the batches are put ("cpu" or "cuda"). PyTorch's other
+    arguments (``num_workers``, ``pin_memory``, ``sampler``, ``collate_fn``,
+    ``generator``, ...) are accepted at their defaults (batches are cut from
+    memory in this process; there are no worker processes to start); another
+    value is refused with what to do instead.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device="cpu", *,
-                 num_workers=0, pin_memory=False, **torch_arguments):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device="cpu",
+                 **torch_arguments):
         _check_torch_arguments(torch_arguments)
-        if num_workers != 0 or pin_memory:
-            raise NotImplementedError(
-                f"DataLoader: num_workers={num_workers!r}, pin_memory={pin_memory!r} are not supported (only 0 and "
-                "False): batches are cut from the in-memory dataset in this process, which is fast enough for "
-                "MNIST; drop the arguments"
-            )
         if isinstance(dataset, (np.ndarray, Tensor, list, tuple)) or not hasattr(dataset, "__len__"):
             hint = ("a toy mixture has no fixed size: draw a batch with dataset.sample(n)" if hasattr(dataset, "sample")
                     else "wrap arrays with minigan.data.ArrayDataset(images, labels) (labels may be left out), "
