@@ -877,3 +877,54 @@ def test_a_scheduler_refuses_a_group_added_after_it_instead_of_leaving_it_unsche
     torch = pytest.importorskip("torch")
     with pytest.raises(ValueError):  # torch: zip() argument 2 is shorter than argument 1
         run(torch)
+
+
+@pytest.mark.parametrize("name", ["sgd_momentum", "adam"])
+def test_step_with_a_closure_recomputes_the_loss_and_returns_it_as_in_torch(name, device):
+    # torch's optimizer.step(closure): the closure zeroes the grads, computes the loss and its
+    # backward, with gradients on even inside no_grad; step returns what the closure returned
+    make = {"sgd_momentum": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+            "adam": lambda ps: optim.Adam(ps, lr=0.1)}[name]
+    rng = np.random.default_rng(3)
+    x, y, w0 = rng.standard_normal((8, 3)), rng.standard_normal((8, 1)), rng.standard_normal((3, 1))
+
+    def fit(use_closure):
+        w = nn.Parameter(mg.tensor(w0, device=device))
+        opt, X, Y = make([w]), mg.tensor(x, device=device), mg.tensor(y, device=device)
+        losses = []
+
+        def closure():
+            opt.zero_grad()
+            loss = ((X @ w - Y) ** 2).mean()
+            loss.backward()
+            return loss
+
+        for _ in range(4):
+            if use_closure:
+                with mg.no_grad():  # the closure still records its graph
+                    losses.append(opt.step(closure).item())
+            else:
+                losses.append(closure().item())
+                assert opt.step() is None
+        return w.numpy(), losses
+
+    w_a, losses_a = fit(True)
+    w_b, losses_b = fit(False)
+    np.testing.assert_array_equal(w_a, w_b)
+    assert losses_a == losses_b and losses_a[-1] < losses_a[0]
+    torch = pytest.importorskip("torch")
+    tw = torch.nn.Parameter(torch.tensor(w0))
+    topt = {"sgd_momentum": lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9),
+            "adam": lambda ps: torch.optim.Adam(ps, lr=0.1)}[name]([tw])
+
+    def tclosure():
+        topt.zero_grad()
+        loss = ((torch.tensor(x) @ tw - torch.tensor(y)) ** 2).mean()
+        loss.backward()
+        return loss
+
+    t_losses = [topt.step(tclosure).item() for _ in range(4)]
+    np.testing.assert_allclose(losses_a, t_losses, rtol=1e-12)
+    np.testing.assert_allclose(w_a, tw.detach().numpy(), rtol=1e-12, atol=1e-14)
+    with pytest.raises(TypeError, match="closure must be a function"):
+        make([nn.Parameter(mg.tensor(w0))]).step(0.5)

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from .. import backend
-from ..autograd import Tensor
+from ..autograd import Tensor, enable_grad
 from ..nn.module import refuse_a_model_as_parameters
 
 
@@ -108,8 +108,19 @@ class Optimizer:
                 elif p.grad is not None:
                     p.grad.data[...] = 0
 
-    def step(self):
-        """Update every parameter that has a gradient."""
+    def step(self, closure=None):
+        """Update every parameter that has a gradient; return closure()'s loss (or None), as PyTorch does.
+
+        closure: an optional function that zeroes the grads, recomputes the loss,
+        calls backward() and returns the loss; it runs first, with gradients on.
+        """
+        loss = None
+        if closure is not None:
+            if not callable(closure):
+                raise TypeError(f"{type(self).__name__}.step: closure must be a function that recomputes the loss "
+                                f"and calls backward(), got {type(closure).__name__}; or call step() with no argument")
+            with enable_grad():
+                loss = closure()
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -124,6 +135,7 @@ class Optimizer:
                 with np.errstate(all="ignore"):  # no NumPy warnings for inf/NaN gradients, as in the ops
                     self._update(p, p.grad.data, state, group)
                 p._version += 1  # an in-place change: a graph that used the old value can no longer backpropagate
+        return loss
 
     def _update(self, p, g, state, group):
         raise NotImplementedError
