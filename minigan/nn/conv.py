@@ -58,7 +58,7 @@ class Conv2d(Module):
         kh, kw = self.kernel_size
         bound = 1.0 / math.sqrt(in_channels * kh * kw)
         self.weight = _init_uniform((out_channels, in_channels, kh, kw), bound)
-        self.bias = _init_uniform((out_channels,), bound) if bias else None
+        self.register_parameter("bias", _init_uniform((out_channels,), bound) if bias else None)
         _place(self, device, dtype)
 
     def forward(self, x):
@@ -103,7 +103,7 @@ class ConvTranspose2d(Module):
         kh, kw = self.kernel_size
         bound = 1.0 / math.sqrt(out_channels * kh * kw)
         self.weight = _init_uniform((in_channels, out_channels, kh, kw), bound)
-        self.bias = _init_uniform((out_channels,), bound) if bias else None
+        self.register_parameter("bias", _init_uniform((out_channels,), bound) if bias else None)
         _place(self, device, dtype)
 
     def forward(self, x, output_size=None):

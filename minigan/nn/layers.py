@@ -53,7 +53,7 @@ class Linear(Module):
         self.in_features, self.out_features = in_features, out_features
         bound = 1.0 / math.sqrt(in_features)
         self.weight = _init_uniform((out_features, in_features), bound)
-        self.bias = _init_uniform((out_features,), bound) if bias else None
+        self.register_parameter("bias", _init_uniform((out_features,), bound) if bias else None)
         _place(self, device, dtype)
 
     def forward(self, x):
@@ -268,11 +268,23 @@ class Sequential(Module):
             self.append(m)
         return self
 
+    def pop(self, index):
+        """Remove layer `index` (an int or a slice) and return it; the rest are renumbered, as in torch."""
+        module = self[index]
+        del self[index]
+        return module
+
     def __add__(self, other):
         """A new Sequential of this one's layers then `other`'s (the same modules, renumbered), as torch's ``+``."""
         if not isinstance(other, Sequential):
             raise ValueError(f"Sequential + {type(other).__name__}: only a Sequential can be added to a Sequential")
         return Sequential().extend(self).extend(other)
+
+    def __iadd__(self, other):
+        """``seq += other``: `other`'s layers appended to this same Sequential (not a new one), as in torch."""
+        if not isinstance(other, Sequential):
+            raise ValueError(f"Sequential += {type(other).__name__}: only a Sequential can be added to a Sequential")
+        return self.extend(other)
 
 
 class ModuleList(Module):
@@ -298,6 +310,12 @@ class ModuleList(Module):
     def insert(self, index, module):
         """Put `module` before module `index`, as ``list.insert``; the modules are renumbered."""
         _insert(self, index, module)
+
+    def pop(self, index):
+        """Remove module `index` (an int or a slice) and return it; the rest are renumbered, as in torch."""
+        module = self[index]
+        del self[index]
+        return module
 
     def __iadd__(self, modules):
         return self.extend(modules)
@@ -336,9 +354,15 @@ class ModuleDict(Module):
 
     def update(self, modules):
         """Add (or replace) the modules of a dict or of (key, module) pairs."""
+        if not isinstance(modules, Iterable):  # d.update(layer)
+            raise TypeError(f"ModuleDict.update expects a dict of key -> module or (key, module) pairs, got "
+                            f"{type(modules).__name__}; write d.update({{'name': layer}})")
         items = modules.items() if hasattr(modules, "items") else modules
-        for key, m in items:
-            self[key] = m
+        for i, pair in enumerate(items):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:  # d.update([layer])
+                raise TypeError(f"ModuleDict.update: element {i} should be a (key, module) pair, got "
+                                f"{type(pair).__name__} {pair!r}")
+            self[pair[0]] = pair[1]
 
     def __setitem__(self, key, m):
         if not isinstance(key, str) or not key or "." in key:
@@ -347,7 +371,7 @@ class ModuleDict(Module):
             raise TypeError(f"ModuleDict: {key!r} must be a Module, got {type(m).__name__}; pass a layer object such as nn.ReLU()")
         if key not in self._modules and (hasattr(type(self), key) or key in self.__dict__):
             raise KeyError(f"ModuleDict: the key {key!r} is the name of an attribute or method; choose another")
-        self._modules[key] = m
+        setattr(self, key, m)  # as d.key = m: the key is an attribute too
 
     def __getattr__(self, name):  # d.key as well as d["key"]; only reached when no attribute has the name
         modules = self.__dict__.get("_modules", {})
@@ -359,7 +383,9 @@ class ModuleDict(Module):
         return self._modules[key]
 
     def __delitem__(self, key):
-        del self._modules[key]
+        if key not in self._modules:
+            raise KeyError(key)
+        delattr(self, key)
 
     def pop(self, key):
         """Remove the module under `key` and return it (a KeyError if there is none), as ``dict.pop``."""
@@ -369,7 +395,8 @@ class ModuleDict(Module):
 
     def clear(self):
         """Remove every module."""
-        self._modules.clear()
+        for key in list(self._modules):
+            del self[key]
 
     def __contains__(self, key):
         return key in self._modules

@@ -6,6 +6,7 @@ running statistics) and child modules in *definition order*, so
 with PyTorch's key names (``"0.weight"``, ``"block.1.bias"``, ...).
 """
 
+import numbers
 from collections import OrderedDict, namedtuple
 from collections.abc import Mapping
 from pathlib import PurePath
@@ -82,6 +83,12 @@ class Module:
             store = self._parameters
         elif isinstance(value, Module):
             store = self._modules
+        elif name in self._modules and value is not None:  # None unregisters the child (torch keeps an empty slot)
+            raise TypeError(
+                f"{type(self).__name__}.{name} is a child module: cannot assign a {type(value).__name__} to it "
+                "(nn.Module or None expected, as in torch): the layer would silently stop being trained and saved; "
+                f"to replace it assign another layer, or first `del module.{name}`"
+            )
         elif name in self._buffers:  # a new tensor keeps it a buffer; None empties it (not saved), as in torch
             self._check_buffer(name, value)
             store = self._buffers
@@ -112,8 +119,26 @@ class Module:
                 f"use self.{name} = nn.ModuleList([...]) (or nn.Sequential(...))"
             )
 
+    def _check_name(self, call, name, store):
+        """torch's checks of a name to register: a string, not empty, no dot, and not another attribute's."""
+        where = f"{type(self).__name__}.{call}({name!r})"
+        if not isinstance(name, str):
+            raise TypeError(f"{where}: the name must be a string, got {type(name).__name__}")
+        if not name or "." in name:  # a dot would make a state_dict key and a get_submodule path ambiguous
+            raise KeyError(f"{where}: a name can't be empty or contain '.' (dots separate the names of "
+                           "submodules in state_dict() keys); choose a name such as 'conv1' or 'block_1'")
+        if name in store:  # registered again: replaced, in its place
+            return
+        owner = ("parameter" if name in self._parameters else "buffer" if name in self._buffers
+                 else "child module" if name in self._modules else None)
+        if owner is None and getattr(self, name, None) is not None:  # a plain None (a layer left unset) is free
+            owner = type(getattr(self, name)).__name__
+        if owner is not None:
+            raise KeyError(f"{where}: the module already has an attribute {name!r} (a {owner}); choose another name")
+
     def add_module(self, name, module):
         """Register `module` as a child called `name` (what Sequential and ModuleList do with their layers)."""
+        self._check_name("add_module", name, self._modules)
         if not isinstance(module, Module):
             raise TypeError(
                 f"{type(self).__name__}: child {name!r} must be a Module, got {type(module).__name__} {module!r}; "
@@ -123,6 +148,7 @@ class Module:
 
     def register_parameter(self, name, param):
         """Register `param` (a Parameter, or None for an empty slot) under `name`, as ``self.name = param`` does."""
+        self._check_name("register_parameter", name, self._parameters)
         if param is None:  # an empty slot, as in torch (a layer built without a bias)
             self._parameters[name] = None
             object.__setattr__(self, name, None)
@@ -141,10 +167,7 @@ class Module:
 
         `tensor` may be None, as in torch: the name is kept, and left out of state_dict(), buffers() and .to().
         """
-        if hasattr(self, name) and name not in self._buffers:
-            kind = "parameter" if name in self._parameters else type(getattr(self, name)).__name__
-            raise KeyError(f"{type(self).__name__}.register_buffer({name!r}): the module already has an attribute "
-                           f"{name!r} (a {kind}); choose another name")
+        self._check_name("register_buffer", name, self._buffers)
         self._check_buffer(name, tensor)
         object.__setattr__(self, name, tensor)
         self._buffers[name] = tensor
@@ -157,9 +180,9 @@ class Module:
                             f"{type(value).__module__}.{type(value).__name__}; wrap it with minigan.tensor(...)")
 
     def __delattr__(self, name):
-        for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
-        object.__delattr__(self, name)
+        registered = [store.pop(name) for store in (self._parameters, self._buffers, self._modules) if name in store]
+        if name in self.__dict__ or not registered:  # a ModuleDict's key may be registered only
+            object.__delattr__(self, name)
 
     # -- calling ----------------------------------------------------------
     def forward(self, *args, **kwargs):
@@ -214,27 +237,32 @@ class Module:
         for _, m in self.named_modules():
             yield m
 
-    def named_parameters(self, prefix="", recurse=True):
+    def _named_tensors(self, store, prefix, recurse, remove_duplicate):
+        """(dotted name, tensor) of every parameter or buffer (`store`) in definition order, as torch's."""
+        seen = set()
+        modules = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for mod_name, mod in modules:
+            for name, t in getattr(mod, store).items():
+                if t is not None and id(t) not in seen:  # else an optimizer would step a tied weight twice
+                    if remove_duplicate:
+                        seen.add(id(t))
+                    yield (f"{mod_name}.{name}" if mod_name else name), t
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
         """(name, parameter) pairs in definition order; a shared parameter comes once (like torch).
 
-        recurse=False: this module's own parameters only, not its children's.
+        recurse=False: this module's own parameters only, not its children's. remove_duplicate=False:
+        a shared parameter under each of its names.
         """
-        seen = set()
-        for mod_name, mod in self.named_modules(prefix=prefix) if recurse else [(prefix, self)]:
-            for name, p in mod._parameters.items():
-                if p is not None and id(p) not in seen:  # else an optimizer would step a tied weight twice
-                    seen.add(id(p))
-                    yield (f"{mod_name}.{name}" if mod_name else name), p
+        return self._named_tensors("_parameters", prefix, recurse, remove_duplicate)
 
     def parameters(self, recurse=True):
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
-        for mod_name, mod in self.named_modules(prefix=prefix) if recurse else [(prefix, self)]:
-            for name, b in mod._buffers.items():
-                if b is not None:
-                    yield (f"{mod_name}.{name}" if mod_name else name), b
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        """(name, buffer) pairs, as named_parameters gives the parameters (a shared buffer comes once)."""
+        return self._named_tensors("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse=True):
         for _, b in self.named_buffers(recurse=recurse):
@@ -263,16 +291,27 @@ class Module:
     def _get_tensor(self, target, store, kind):
         path, _, name = target.rpartition(".")
         module = self.get_submodule(path)
-        if name not in getattr(module, store):
-            raise AttributeError(f"get_{kind}({target!r}): {type(module).__name__} has no {kind} {name!r}; its "
-                                 f"{kind}s are {', '.join(getattr(module, store)) or 'none'}")
-        return getattr(module, store)[name]
+        tensors = getattr(module, store)
+        if tensors.get(name) is None:
+            owner = type(module).__name__
+            why = (f"{owner}'s {kind} {name!r} is None (an empty slot)" if name in tensors
+                   else f"{owner} has no {kind} {name!r}")
+            raise AttributeError(f"get_{kind}({target!r}): {why}; its {kind}s are "
+                                 f"{', '.join(n for n, t in tensors.items() if t is not None) or 'none'}")
+        return tensors[name]
 
     # -- modes and devices -------------------------------------------------
     def train(self, mode=True):
-        """Training mode (batch norm uses batch statistics, dropout is on)."""
-        for m in self.modules():
-            object.__setattr__(m, "training", bool(mode))
+        """Training mode (batch norm uses batch statistics, dropout is on); train(False) is eval().
+
+        As torch's, each child's own ``train`` is called, so a layer that overrides it is obeyed.
+        """
+        if not isinstance(mode, bool):  # train("False") or train(0) would silently mean something else
+            raise ValueError(f"{type(self).__name__}.train: mode must be True or False, got {type(mode).__name__} "
+                             f"{mode!r}; for evaluation mode call .eval()")
+        object.__setattr__(self, "training", mode)
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self):
@@ -330,6 +369,10 @@ class Module:
         """Cast every float parameter and buffer to float64; returns self."""
         return self.to(dtype="float64")
 
+    def half(self):
+        """Cast every float parameter and buffer to float16; returns self."""
+        return self.to(dtype="float16")
+
     def apply(self, fn):
         """Call fn(module) on every submodule, children before their parent, as torch's ``apply``; returns self.
 
@@ -362,8 +405,12 @@ class Module:
                 p.grad.data[...] = 0
 
     def requires_grad_(self, requires_grad=True):
+        """Make every parameter trainable or frozen (requires_grad_(False), as a GAN does for D in G's step)."""
+        if not isinstance(requires_grad, bool):
+            raise TypeError(f"{type(self).__name__}.requires_grad_: expected True or False, got "
+                            f"{type(requires_grad).__name__} {requires_grad!r}")
         for p in self.parameters():
-            p.requires_grad = bool(requires_grad)
+            p.requires_grad = requires_grad
         return self
 
     # -- saving -----------------------------------------------------------
@@ -380,12 +427,13 @@ class Module:
                     out[f"{mod_name}.{name}" if mod_name else name] = t
         return out
 
-    def state_dict(self):
+    def state_dict(self, *, prefix="", keep_vars=False):
         """Ordered name -> Tensor of every parameter and persistent buffer (shares memory, like torch).
 
         Each is ``t.detach()``: it shares the count of in-place changes too, so a change made through it is seen.
+        As torch's: keep_vars=True gives the Parameters themselves, and `prefix` starts every key.
         """
-        return OrderedDict((k, t.detach()) for k, t in self._saved().items())
+        return OrderedDict((prefix + k, t if keep_vars else t.detach()) for k, t in self._saved().items())
 
     def _fill_state_dict(self, state_dict, prefix):
         """Add to `state_dict` (in place) what an older checkpoint of this layer lacks; its keys start with `prefix`.
@@ -419,7 +467,11 @@ class Module:
         wrong = []
         for k, t in own.items():
             if k in state_dict:
-                shape = tuple(np.shape(state_dict[k].data if isinstance(state_dict[k], Tensor) else state_dict[k]))
+                v = state_dict[k]
+                if not isinstance(v, (Tensor, numbers.Number)) and not hasattr(v, "shape"):  # None: np.shape says ()
+                    wrong.append(f"{k}: checkpoint has a {type(v).__name__}, not a tensor or array")
+                    continue
+                shape = tuple(np.shape(v.data if isinstance(v, Tensor) else v))
                 if shape != t.shape:
                     wrong.append(f"{k}: checkpoint has shape {shape}, this model has {t.shape}")
         problems = []

@@ -219,14 +219,16 @@ class _BatchNorm(Module):
             )
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(ag.ones(num_features)) if affine else None
-        self.bias = Parameter(ag.zeros(num_features)) if affine and bias else None  # bias=False: a scale only
+        self.register_parameter("weight", Parameter(ag.ones(num_features)) if affine else None)
+        # (None: an empty slot, as in torch; bias=False: a scale only)
+        self.register_parameter("bias", Parameter(ag.zeros(num_features)) if affine and bias else None)
         if track_running_stats:
             self.register_buffer("running_mean", ag.zeros(num_features))
             self.register_buffer("running_var", ag.ones(num_features))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
         else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+            for name in ("running_mean", "running_var", "num_batches_tracked"):  # empty slots, as in torch
+                self.register_buffer(name, None)
         _place(self, device, dtype)
 
     def forward(self, x):
@@ -315,8 +317,9 @@ class LayerNorm(Module):
         _check_normalized_shape("LayerNorm", self.normalized_shape)
         _check_sizes("LayerNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(self.normalized_shape)})
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        self.weight = Parameter(ag.ones(*self.normalized_shape)) if elementwise_affine else None
-        self.bias = Parameter(ag.zeros(*self.normalized_shape)) if elementwise_affine and bias else None
+        affine, shape = elementwise_affine, self.normalized_shape
+        self.register_parameter("weight", Parameter(ag.ones(*shape)) if affine else None)
+        self.register_parameter("bias", Parameter(ag.zeros(*shape)) if affine and bias else None)
         _place(self, device, dtype)
 
     def forward(self, x):
@@ -373,8 +376,8 @@ class InstanceNorm2d(Module):
                                       "instance norm normalises with each image's own statistics in both modes")
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        self.weight = Parameter(ag.ones(num_features)) if affine else None
-        self.bias = Parameter(ag.zeros(num_features)) if affine and bias else None
+        self.register_parameter("weight", Parameter(ag.ones(num_features)) if affine else None)
+        self.register_parameter("bias", Parameter(ag.zeros(num_features)) if affine and bias else None)
         _place(self, device, dtype)
 
     def forward(self, x):
@@ -418,8 +421,8 @@ class GroupNorm(Module):
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
-        self.weight = Parameter(ag.ones(num_channels)) if affine else None
-        self.bias = Parameter(ag.zeros(num_channels)) if affine and bias else None
+        self.register_parameter("weight", Parameter(ag.ones(num_channels)) if affine else None)
+        self.register_parameter("bias", Parameter(ag.zeros(num_channels)) if affine and bias else None)
         _place(self, device, dtype)
 
     def forward(self, x):
