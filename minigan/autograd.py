@@ -472,6 +472,9 @@ class Tensor:
         are on) x is rebound to the recorded result instead, like
         ``x = x op y``; a parameter (a leaf that requires grad) is refused there.
         """
+        if op is sub:
+            _no_booleans(f"x {symbol} y", "for a mask's complement write ~mask; for numbers convert first, mask.int()",
+                         self, other)
         if _grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
             if self.requires_grad and self._ctx is None:
                 raise RuntimeError(
@@ -507,7 +510,8 @@ class Tensor:
         if not _broadcasts_to(b.shape, self.shape):
             raise ValueError(f"x {symbol} y: y of shape {b.shape} does not broadcast to x's shape {self.shape}")
         self._check_writeable(f"x {symbol} y")
-        getattr(backend.xp_of(self.data), ufunc)(a.data, b.data, out=self.data)  # a: self, or a copy in NumPy 2's dtype
+        with np.errstate(all="ignore"):  # no NumPy warnings (x /= 0 is inf), as in the ops (Function.__call__)
+            getattr(backend.xp_of(self.data), ufunc)(a.data, b.data, out=self.data)  # a: self, or a copy in NumPy 2's dtype
         self._version += 1
         return self
 
@@ -577,8 +581,14 @@ class Tensor:
         """``2 ** x`` for a positive number base: e^(x log base), whose gradient is base^x log(base)."""
         if not (isinstance(base, numbers.Real) and base > 0):
             raise TypeError(f"base ** x: the base must be a positive number, got {base!r}")
-        if isinstance(base, numbers.Integral) and self.dtype.kind in "iu":  # integers stay exact integers, as in torch
-            return Tensor(backend.xp_of(self.data).power(int(base), self.data))
+        if isinstance(base, numbers.Integral) and self.dtype.kind in "biu":  # integers stay exact integers, as in torch
+            if self.dtype == np.bool_:  # a mask counts in int64, as in torch
+                _no_booleans("base ** x of a boolean x", "write a number, 1 or 2", base)
+            x = self.data.astype(np.int64) if self.dtype == np.bool_ else self.data
+            if backend.xp_of(x).any(x < 0):  # NumPy's own error would come from deep inside
+                raise ValueError("base ** x: x holds negative integers, and integers to negative integer powers are "
+                                 "not allowed; convert x first, base ** x.float()")
+            return Tensor(backend.xp_of(x).power(int(base), x))
         return Exponential(float(base))(_floating(self))
 
     def __neg__(self):
@@ -645,8 +655,10 @@ class Tensor:
             raise TypeError(f"x {symbol} y: y must be a number or a tensor, got {other!r}")
         if isinstance(other, Tensor) and other.device != self.device:
             raise RuntimeError(f"x {symbol} y: x is on '{self.device}', y on '{other.device}'; move one with .to()")
+        if not isinstance(other, Tensor):  # a number compared in x's dtype, as torch's: x == np.float64(0.1) of
+            other = _as_tensor(other, self)  # a float32 x holding 0.1 is True (NumPy 2 would compare in float64)
         try:
-            return Tensor(compare(self.data, _raw(other)))
+            return Tensor(compare(self.data, other.data))
         except ValueError:  # shapes that do not broadcast
             raise ValueError(f"x {symbol} y: shapes {self.shape} and {tuple(np.shape(_raw(other)))} do not broadcast; "
                              "aligned from the last axis, each pair of sizes must be equal or 1") from None
@@ -673,12 +685,13 @@ class Tensor:
 
     # Logic on boolean masks, ``(x > 0) & (x < 1)``, ``~mask`` (bitwise on integers, as in torch); no gradient.
     def _logic(self, other, ufunc, symbol):
-        operands = (self.data,) if other is None else (self.data, _raw(other))
-        kinds = [np.asarray(a).dtype if not hasattr(a, "dtype") else a.dtype for a in operands]
+        operands = (self,) if other is None else (self, other if isinstance(other, Tensor) else _as_tensor(other, self))
+        kinds = [t.dtype for t in operands]
         if any(k.kind not in "biu" for k in kinds):
             raise TypeError(f"x {symbol} y: works on boolean masks (or integers), got {', '.join(map(str, kinds))}; "
                             f"compare first, e.g. (x > 0) {symbol} (y < 1)")
-        return Tensor(getattr(backend.xp_of(self.data), ufunc)(*operands))
+        operands = operands if other is None else _pair(*operands, symbol)  # torch's dtype: int32 & 1 is int32
+        return Tensor(getattr(backend.xp_of(self.data), ufunc)(*[t.data for t in operands]))
 
     def __and__(self, other):
         return self._logic(other, "bitwise_and", "&")
@@ -875,7 +888,7 @@ class Tensor:
         return log_softmax(self, dim)
 
     def square(self):
-        return self * self
+        return pow(self, 2)  # (of a mask: int64, as torch's)
 
     def neg(self):
         return neg(self)
@@ -890,14 +903,16 @@ class Tensor:
         return self.to(dtype="bool")
 
     def any(self, dim=None, keepdim=False):
-        """Whether any element (along `dim`, when given) is true (non-zero), as a boolean tensor."""
+        """Whether any element (along `dim`, when given) is true (non-zero), as a boolean tensor (uint8 for uint8, as torch's)."""
         axis = None if dim is None else _norm_axes(dim, self.shape, "any")
-        return Tensor(self.data.any(axis=axis, keepdims=keepdim))
+        out = self.data.any(axis=axis, keepdims=keepdim)
+        return Tensor(out.astype(np.uint8) if self.dtype == np.uint8 else out)
 
     def all(self, dim=None, keepdim=False):
-        """Whether every element (along `dim`, when given) is true (non-zero), as a boolean tensor."""
+        """Whether every element (along `dim`, when given) is true (non-zero), as a boolean tensor (uint8 for uint8)."""
         axis = None if dim is None else _norm_axes(dim, self.shape, "all")
-        return Tensor(self.data.all(axis=axis, keepdims=keepdim))
+        out = self.data.all(axis=axis, keepdims=keepdim)
+        return Tensor(out.astype(np.uint8) if self.dtype == np.uint8 else out)
 
     @property
     def is_cuda(self):
@@ -999,8 +1014,12 @@ class Tensor:
         return self.ndim
 
     def contiguous(self):
-        """This tensor: minigan's ops accept any memory layout, so there is nothing to rearrange (torch may copy)."""
-        return self
+        """This tensor if its memory is in row-major order, else a copy that is (as torch's ``contiguous``).
+
+        minigan's ops accept any layout; what matters is aliasing: ``y = x.t().contiguous()``
+        is a copy, so ``y += 1`` leaves x alone, as in PyTorch.
+        """
+        return self if self.data.flags.c_contiguous else Clone(order="C")(self)
 
     def mm(self, other):
         """The product of two matrices (2-D only, as torch's ``mm``; ``@`` also takes batches and vectors)."""
@@ -1179,21 +1198,28 @@ def _as_tensor(x, like):
 
     This is where NumPy 2's promotion trap is closed: a float32 tensor times
     ``np.float64(0.5)`` stays float32, because the scalar is cast here first.
-    With an integer tensor, a float number gives float32 and a Python int that
-    fits keeps the tensor's dtype (int32 + 5 is int32, as in torch); a NumPy
-    integer, or an int out of range, makes int64.
+    Numbers -- Python's, NumPy's and 0-d arrays alike -- are "weak", as in torch:
+    with an integer tensor a float gives float32 (PyTorch's default float), an
+    integer that fits keeps the tensor's dtype (int32 + 5 is int32) and an int
+    out of range makes int64; with a boolean tensor an integer gives int64.
     """
     if isinstance(x, Tensor):
         return x
+    number = isinstance(x, (numbers.Number, np.generic)) or (_is_array(x) and x.ndim == 0)
+    kind = (x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype).kind if number else None
     if like.dtype.kind == "f":
         dtype = like.dtype
-    elif isinstance(x, (float, np.floating)):  # an integer tensor and a float: float32, PyTorch's default, not float64
+    elif kind == "f":  # an integer (or boolean) tensor and a float: float32, PyTorch's default, not float64
         dtype = np.dtype(np.float32)
-    elif type(x) is int and like.dtype.kind in "iu" and np.iinfo(like.dtype).min <= x <= np.iinfo(like.dtype).max:
-        dtype = like.dtype  # a Python int that fits takes the tensor's dtype: int32 + 5 stays int32, as in torch
+    elif kind == "b":  # True and False fit any dtype
+        dtype = like.dtype
+    elif kind in ("i", "u") and like.dtype.kind in "iu" and np.iinfo(like.dtype).min <= int(x) <= np.iinfo(like.dtype).max:
+        dtype = like.dtype  # an integer that fits takes the tensor's dtype: int32 + 5 stays int32, as in torch
+    elif kind in ("i", "u"):
+        dtype = np.dtype(np.int64)  # with a boolean tensor, or out of the tensor's range (NumPy 2's choice)
     else:
         dtype = None
-    if isinstance(x, (numbers.Number, np.generic)):
+    if number:
         return Tensor(backend.scalar(x, dtype, like.device))
     if isinstance(x, (list, tuple)):  # numbers written out: floats are float32, as torch.tensor makes them
         x = np.asarray(_numbers(x))
@@ -1210,6 +1236,13 @@ def _floating(x):
     Anything but a Tensor passes through, for the op's own clear error (``Function._reject``).
     """
     return x if not isinstance(x, Tensor) or x.dtype.kind == "f" else Tensor(x.data.astype(np.float32))
+
+
+def _no_booleans(op, hint, *xs):
+    """A clear error for a boolean operand (a tensor or a number) where torch refuses one: a - b, -x, abs, ..."""
+    for x in xs:
+        if (x.dtype if hasattr(x, "dtype") else type(x)) in (np.bool_, bool):
+            raise TypeError(f"{op}: booleans are not supported (torch refuses them too); {hint}")
 
 
 def _expect_tensor(x, op):
@@ -1242,11 +1275,25 @@ def _pair(a, b, opname):
     Two different float dtypes are an error. An integer or boolean tensor
     meeting a float one takes the float's dtype (NumPy would turn float32 times
     int64 into float64); it is a constant, since integer tensors carry no gradient.
+    Numbers are converted by ``_as_tensor``. Between integer (or boolean) tensors
+    a 0-d one counts as a number, as in torch: int32 x times int64 0-d k is int32,
+    unless k is of a higher kind (a boolean x times an int64 k is int64).
     """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        raise TypeError(f"{opname}: expected a minigan Tensor, got {_what(a)}")
     if not isinstance(a, Tensor):
         a = _as_tensor(a, b)
-    if not isinstance(b, Tensor):
+    elif not isinstance(b, Tensor):
         b = _as_tensor(b, a)
+    elif a.dtype != b.dtype and a.dtype.kind != "f" and b.dtype.kind != "f" and (a.ndim == 0) != (b.ndim == 0):
+        zero, other = (a, b) if a.ndim == 0 else (b, a)
+        if other.dtype.kind == "b":
+            dtype = zero.dtype
+        elif np.can_cast(zero.dtype, other.dtype):  # (a 0-d boolean fits any dtype)
+            dtype = other.dtype
+        else:  # its value decides, as a number's: 5 stays uint8 with uint8, 300 or -1 make int64 (never wrapped)
+            dtype = _as_tensor(zero.item(), other).dtype
+        a, b = (t if t.dtype == dtype else Tensor(t.data.astype(dtype)) for t in (a, b))
     if a.dtype != b.dtype:
         if a.dtype.kind == "f" and b.dtype.kind == "f":
             raise TypeError(
@@ -1594,6 +1641,7 @@ class Sub(Function):
 
 def sub(a, b):
     """a - b, with broadcasting."""
+    _no_booleans("sub (a - b)", "for a mask's complement write ~mask; for numbers convert first, mask.int()", a, b)
     return Sub()(*_pair(a, b, "sub"))
 
 
@@ -1628,14 +1676,19 @@ class Div(Function):
 
 def div(a, b):
     """a / b elementwise, with broadcasting (true division: integers give float32)."""
+    if all(isinstance(t, Tensor) and t.dtype.kind != "f" for t in (a, b)):  # as floats before _pair could cast
+        a, b = _floating(a), _floating(b)  # a 0-d one to the other's integers (int64 -2 / uint8 x: -2, not 254)
     a, b = _pair(a, b, "div")
     return Div()(_floating(a), _floating(b))
 
 
 class Clone(Function):
+    def __init__(self, order="K"):
+        # order "K": the same layout in memory (a C-order copy of a transposed view is slow); "C": row-major
+        self.order = order
+
     def forward(self, x):
-        # order "K": the same layout in memory (a C-order copy of a transposed view is slow)
-        return backend.xp_of(x).copy(x, order="K")
+        return backend.xp_of(x).copy(x, order=self.order)
 
     def backward(self, gy):
         # d copy(x)/dx = 1
@@ -1658,6 +1711,7 @@ class Neg(Function):
 
 def neg(x):
     """-x."""
+    _no_booleans("neg (-x)", "for a mask's complement write ~mask", x)
     return Neg()(x)
 
 
@@ -1686,6 +1740,13 @@ def pow(x, exponent):
         raise TypeError(f"x ** exponent: the exponent must be a number, got {type(exponent).__name__}")
     if isinstance(exponent, (float, np.floating)):  # a float exponent gives floats, as in torch: int ** 2.0 is float32
         x = _floating(x)
+    elif isinstance(x, Tensor) and x.dtype.kind != "f":
+        if x.dtype == np.bool_:  # a mask to an integer power counts in int64, as torch's (NumPy's would be int8)
+            _no_booleans("x ** exponent of a boolean x", "convert x first, x.int() ** n", exponent)
+            x = x.to(dtype="int64")
+        if exponent < 0:  # NumPy's own error would come from deep inside
+            raise ValueError(f"x ** {exponent}: integers to negative integer powers are not allowed (torch refuses "
+                             "them too); convert x first, x.float() ** n")
     if not float(exponent).is_integer():
         return Pow(float(exponent))(_floating(x))
     return Pow(int(exponent))(x)
@@ -1750,6 +1811,7 @@ def log1p(x):
 def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) along `dim`, shifted by the max so nothing overflows (its gradient is softmax(x))."""
     _expect_tensor(x, "logsumexp")
+    x = _floating(x)  # integers as float32, as torch's (an unsigned x - shift would wrap around)
     axes = _norm_axes(dim, x.shape, "logsumexp")
     xp = backend.xp_of(x.data)
     # an empty axis sums to 0, whose log is -inf (as torch's); max() of nothing would fail, so no shift there
@@ -1784,6 +1846,8 @@ class Sign(Function):
 def sign(x):
     """-1, 0 or 1 by the sign of each value, 0 for NaN as in torch (its gradient is 0)."""
     _expect_tensor(x, "sign")
+    if x.dtype == np.bool_:  # a mask's sign is the mask, as torch's (NumPy has no sign of booleans)
+        return clone(x)
     return Sign()(x)
 
 
@@ -1812,6 +1876,7 @@ class Abs(Function):
 
 def abs(x):
     """|x| elementwise (gradient sign(x), 0 at 0)."""
+    _no_booleans("abs", "a mask is its own absolute value", x)
     return Abs()(x)
 
 
@@ -1889,6 +1954,9 @@ def clip(x, min=None, max=None):
     bounds = [b for b in (min, max) if b is not None]
     if isinstance(x, Tensor) and x.dtype.kind in "biu":
         if all(isinstance(b, numbers.Integral) for b in bounds):  # integers clamped to integers stay integers
+            if x.dtype == np.bool_:  # a mask clamped to integers counts in int64, as torch's
+                _no_booleans("clamp of a boolean x", "clamp to 0 or 1, or convert x first, x.int()", *bounds)
+                x = x.to(dtype="int64")
             return Clip(None if min is None else int(min), None if max is None else int(max))(x)
         x = _floating(x)  # a float bound makes float32, as in torch
     # float(): a NumPy float64 bound would promote a float32 tensor (NumPy 2)
@@ -1924,7 +1992,8 @@ def where(cond, a, b):
     """Pick `a` where `cond` is true, else `b` (cond gets no gradient)."""
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: a float32 (or int64) tensor, as torch's
         device = cond.device if isinstance(cond, Tensor) else None
-        a = Tensor(a.item() if isinstance(a, np.generic) else a, device=device)  # (np.float64(1.0) too: float32)
+        weak = isinstance(a, np.generic) or (_is_array(a) and a.ndim == 0)  # np.float64(1.0) too: float32
+        a = Tensor(a.item() if weak else a, device=device)
     a, b = _pair(a, b, "where")
     cond = _raw(cond)
     if not _is_array(cond):
@@ -1974,6 +2043,9 @@ def _swap_last(x):
 def matmul(a, b):
     """Matrix product a @ b, with NumPy's rules for 1-D and batched operands."""
     a, b = _pair(a, b, "matmul")
+    if a.dtype == np.bool_:  # (both are, after _pair)
+        raise TypeError("matmul: a product of two boolean tensors is not supported (torch refuses it too); "
+                        "convert first, a.int() @ b.int()")
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dimension, got shapes {a.shape} and {b.shape}")
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
@@ -2303,6 +2375,7 @@ def argmin(x, axis=None, keepdims=False, dim=None, keepdim=None):
 
 def _arg(op, x, axis, keepdims, dim, keepdim):
     _expect_tensor(x, op)
+    _no_booleans(op, f"convert first, mask.int().{op}()", x)
     axis, keepdims = _axis_names(op, axis, keepdims, dim, keepdim)
     axis = _axis(axis, x.shape, op) if axis is not None else None
     _nonempty(x, None if axis is None else (axis,), op)
@@ -2635,6 +2708,7 @@ class ReLU(Function):
 
 def relu(x, inplace=False):
     """max(x, 0) elementwise. ``inplace`` is accepted for PyTorch code; the result is a new tensor (same values)."""
+    _no_booleans("relu", "convert first, mask.float()", x)
     return ReLU()(x)
 
 
@@ -2771,6 +2845,7 @@ def softplus(x, beta=1.0, threshold=20.0):
 def log_softmax(x, dim=-1):
     """log softmax along `dim`, shifted by the max for stability (the shift is a constant: no gradient needed)."""
     _expect_tensor(x, "log_softmax")
+    x = _floating(x)  # integers as float32 (an unsigned x - max would wrap around)
     dim = _axis(dim, x.shape, "log_softmax")
     if x.shape[dim] == 0:  # nothing to normalise: an empty result, as torch's (the max below would fail)
         return _floating(x) * 1.0
@@ -2921,8 +2996,16 @@ def eye(n, m=None, dtype=None, device=None, requires_grad=False):
 
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
-    """`steps` evenly spaced values from start to end, both included (float32): for interpolating between z's."""
-    return _new(lambda xp, s, dt, d: xp.linspace(start, end, *s).astype(dt), (steps,), dtype, device, requires_grad)
+    """`steps` evenly spaced values from start to end, both included (float32): for interpolating between z's.
+
+    For an integer dtype the ends are made integers first, as torch does: linspace(1, 2.5, 4) is 1, 1, 1, 2.
+    """
+    def fill(xp, s, dt, d):
+        if dt == np.bool_:
+            raise TypeError("linspace: booleans are not supported (torch refuses them too); use a number dtype")
+        lo, hi = (int(start), int(end)) if dt.kind in "iu" else (start, end)
+        return xp.linspace(lo, hi, *s).astype(dt)
+    return _new(fill, (steps,), dtype, device, requires_grad)
 
 
 def ones(*shape, dtype=None, device=None, requires_grad=False):
@@ -3155,5 +3238,7 @@ def arange(*args, dtype=None, device=None):
     data = backend.xp_for_device(device).arange(*args)
     if dtype is None:
         dtype = "float32" if data.dtype.kind == "f" else "int64"
+    if _resolve_dtype(dtype) == np.bool_:
+        raise TypeError("arange: a range of booleans is not supported (torch refuses it too); use a number dtype")
     return Tensor(data.astype(_resolve_dtype(dtype), copy=False))
 

@@ -873,8 +873,12 @@ def test_small_integer_tensors_with_python_ints_that_do_not_fit(device):
     assert (small + 3).dtype == np.uint8  # fits: the tensor's dtype, as in torch
     assert (small * -1).dtype == np.int64 and (small * -1).tolist() == [-1, -2]  # does not fit: int64, not an error
     assert (small + 256).tolist() == [257, 258]
-    # the dtype comes from the dtypes alone, as in NumPy 2 (NumPy 1 would size it by the 0-d operand's value)
-    assert (small + mg.tensor(np.int64(5), device=device)).dtype == np.int64
+    # the dtype comes from the dtypes alone, as in torch: a 0-d integer tensor counts as a number (not by its
+    # value, as NumPy 1 would size it)
+    assert (small + mg.tensor(np.int64(5), device=device)).dtype == np.uint8
+    for big in (300, -1):  # one that does not fit counts as that Python int would: int64, never wrapped around
+        assert (small + mg.tensor(big, device=device)).tolist() == [1 + big, 2 + big]
+        assert (mg.tensor(big, device=device) - small).tolist() == [big - 1, big - 2]
     assert (mg.tensor([True, False], device=device) + 5).dtype == np.int64
     with pytest.raises(TypeError, match=r"x \+= \.\.\.: x is uint8 and the result would be int64; convert x first"):
         small += 256  # an in-place result must fit in x: never wrapped around silently
@@ -1181,6 +1185,18 @@ def test_flip_and_repeat_copy_as_in_torch(device):
     loss.backward()  # w itself is unchanged: nothing to refuse
     assert w.grad.tolist() == [2.0, 4.0]
     assert mg.gradcheck(lambda t: t.flip(0).repeat(2, 1) * t, [w])
+
+
+def test_contiguous_copies_a_transposed_view_and_returns_a_contiguous_tensor_itself(device):
+    # it returned self always: y = x.t().contiguous(); y += 1 changed x, where torch's copy leaves x alone
+    x = mg.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype="float64", device=device, requires_grad=True)
+    assert x.contiguous() is x  # torch returns self when there is nothing to rearrange
+    y = x.detach().t().contiguous()
+    assert y.data.flags.c_contiguous and y.tolist() == [[1.0, 4.0], [2.0, 5.0], [3.0, 6.0]]
+    y += 1
+    assert x.tolist() == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]] and x._version == 0
+    assert mg.gradcheck(lambda t: t.t().contiguous() * mg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]],
+                                                                 dtype="float64", device=device), [x])
 
 
 def test_in_place_on_a_view_of_a_parameter_is_refused_as_in_torch(device):

@@ -155,7 +155,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             raise ValueError(f"cross_entropy: ignore_index={ignore_index} does not apply to class probabilities "
                              "(a target of the logits' shape); leave it at its default, or give integer labels")
         n_classes = logp.shape[1]
-        probs = target if not label_smoothing else target * (1.0 - label_smoothing) + label_smoothing / n_classes
+        probs = target if isinstance(target, _ag.Tensor) else _ag._as_tensor(idx, logp)  # a list or array: logp's dtype
+        probs = probs if not label_smoothing else probs * (1.0 - label_smoothing) + label_smoothing / n_classes
         per_class = logp * probs if weight is None else logp * probs * _ag.Tensor(weight)
         return _ag.reduce_loss(-_ag.sum(per_class, dim=1), reduction, "cross_entropy")
     return _nll(logp, idx, reduction, "cross_entropy", "logits", weight, ignore_index, label_smoothing)
