@@ -188,7 +188,9 @@ class Tensor:
                 raise ValueError(f"tensor: nested lists must form a grid of numbers ({error})") from None
             if dtype is None:  # Python floats default to float32 and ints to int64, like torch
                 kind = host.dtype.kind
-                dtype = np.dtype(np.float32) if kind == "f" else np.dtype(np.int64) if kind in "iu" else None
+                dtype = _list_dtype(data) if isinstance(data, list) and kind in "biuf" else None
+                if dtype is None:
+                    dtype = np.dtype(np.float32) if kind == "f" else np.dtype(np.int64) if kind in "iu" else None
         # arrays keep their own dtype; other data goes over as the host array made above (converted once)
         self.data = backend.asarray(data if _is_array(data) else host, dtype=dtype, device=device)
         if self.data.dtype.kind not in "biuf":
@@ -463,6 +465,12 @@ class Tensor:
     def __itruediv__(self, other):
         return self._in_place(other, div, "true_divide", "/=")
 
+    def __ifloordiv__(self, other):
+        return self._in_place(other, floor_divide, "floor_divide", "//=")
+
+    def __imod__(self, other):
+        return self._in_place(other, remainder, "remainder", "%=")
+
     def _in_place(self, other, op, ufunc, symbol):
         """``x op= y``: the same tensor changes, so ``p -= lr * p.grad`` in a loop updates the model.
 
@@ -497,7 +505,8 @@ class Tensor:
                     "write x = x + y for a new tensor, or update the parameter inside `with minigan.no_grad():`"
                 )
             return op(self, other)
-        a, b = _pair(self, other, symbol)
+        operands = _division_operands if op in (floor_divide, remainder) else _pair  # (x //= 0 of integers: an error)
+        a, b = operands(self, other, f"x {symbol} y")
         if ufunc == "true_divide" and self.dtype.kind != "f":  # integers divided are floats: float32
             b = _floating(b)
         # the result's dtype: a float operand's (as _pair promotes), else NumPy 2's for the two integer dtypes
@@ -573,6 +582,18 @@ class Tensor:
 
     def __rtruediv__(self, other):
         return div(other, self)
+
+    def __floordiv__(self, other):
+        return floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return floor_divide(other, self)
+
+    def __mod__(self, other):
+        return remainder(self, other)
+
+    def __rmod__(self, other):
+        return remainder(other, self)
 
     def __pow__(self, exponent):
         return pow(self, exponent)
@@ -720,11 +741,17 @@ class Tensor:
     def abs(self):
         return abs(self)
 
-    def sum(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return sum(self, axis, keepdims, dim, keepdim)
+    def sum(self, axis=None, keepdims=False, dim=None, keepdim=None, *, dtype=None):
+        return sum(self, axis, keepdims, dim, keepdim, dtype=dtype)
 
-    def mean(self, axis=None, keepdims=False, dim=None, keepdim=None):
-        return mean(self, axis, keepdims, dim, keepdim)
+    def mean(self, axis=None, keepdims=False, dim=None, keepdim=None, *, dtype=None):
+        return mean(self, axis, keepdims, dim, keepdim, dtype=dtype)
+
+    def cumsum(self, dim, *, dtype=None):
+        return cumsum(self, dim, dtype=dtype)
+
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
+        return prod(self, dim, keepdim, dtype=dtype)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         return max(self, dim, keepdim, axis=axis, keepdims=keepdims)
@@ -959,6 +986,15 @@ class Tensor:
     def div(self, other):
         return div(self, other)
 
+    def floor_divide(self, other):
+        return floor_divide(self, other)
+
+    def remainder(self, other):
+        return remainder(self, other)
+
+    def fmod(self, other):
+        return fmod(self, other)
+
     def maximum(self, other):
         return maximum(self, other)
 
@@ -1069,18 +1105,39 @@ def _raw(x):
 
 
 def _numbers(items):
-    """Nested lists with one-element Tensors turned into Python numbers, as torch.tensor takes them."""
+    """Nested lists with one-element Tensors turned into NumPy numbers of their dtype, as torch.tensor takes them."""
     out = []
     for item in items:
         if isinstance(item, Tensor):
             if item.numel() != 1:
                 raise TypeError(f"tensor: a list holding a tensor of shape {tuple(item.shape)}; join tensors "
                                 "with minigan.stack(...) or minigan.cat(...)")
-            item = item.item()
+            item = backend.to_numpy(item.data).reshape(())[()]
         elif isinstance(item, (list, tuple)):
             item = _numbers(item)
         out.append(item)
     return out
+
+
+def _list_dtype(items):
+    """The dtype torch.tensor gives a nested list of numbers (None for an empty one): the numbers' dtypes promoted.
+
+    A Python float counts as float32, an int as int64 and a bool as bool; a NumPy number keeps
+    its own dtype, so [np.float64(1.5)] is float64 and [np.int32(1), 2] int64. Floats win over
+    integers with their own dtype, as in torch: [np.int32(1), 2.5] is float32 (NumPy's float64).
+    """
+    dtypes = []
+    for item in items:
+        if isinstance(item, list):
+            inner = _list_dtype(item)
+            dtypes += [] if inner is None else [inner]
+        elif isinstance(item, (np.generic, np.ndarray)):
+            dtypes.append(item.dtype)
+        elif isinstance(item, numbers.Number):
+            kind = bool if isinstance(item, bool) else np.int64 if isinstance(item, numbers.Integral) else np.float32
+            dtypes.append(np.dtype(kind))
+    floats = [d for d in dtypes if d.kind == "f"]
+    return np.result_type(*(floats or dtypes)) if dtypes else None
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False):
@@ -1682,6 +1739,77 @@ def div(a, b):
     return Div()(_floating(a), _floating(b))
 
 
+class FloorDivide(Function):
+    def forward(self, a, b):
+        return backend.xp_of(a).floor_divide(a, b)
+
+    def backward(self, gy):
+        # d floor(a/b)/da = d floor(a/b)/db = 0 between the steps, undefined on them: torch defines none, nor minigan
+        raise RuntimeError("floor_divide (a // b) has no gradient (torch defines none either): take it of detached "
+                           "values, a.detach() // b, or write a differentiable form, such as (a - a % b) / b")
+
+
+def floor_divide(a, b):
+    """a // b elementwise, rounded down as Python's // (and torch's floor_divide): -5 // 3 is -2.
+
+    Integers stay integers; a float operand gives floats, as the other operators promote.
+    There is no gradient (as in torch): backpropagating through it is an error.
+    """
+    a, b = _division_operands(a, b, "floor_divide (a // b)")
+    return FloorDivide()(a, b)
+
+
+class Remainder(Function):
+    """a - b q, with q = floor(a/b) (``remainder``: b's sign) or, with ``truncate``, trunc(a/b) (``fmod``: a's)."""
+
+    def __init__(self, truncate=False):
+        self.truncate = truncate
+
+    def forward(self, a, b):
+        xp = backend.xp_of(a)
+        return (xp.fmod if self.truncate else xp.remainder)(a, b)
+
+    def backward(self, gy):
+        # d(a - b q)/da = 1, d(a - b q)/db = -q  (q = floor(a/b) or trunc(a/b): constant between its steps)
+        a, b = self.inputs
+        ga = sum_to(gy, a.shape) if self.needs_input_grad[0] else None
+        gb = None
+        if self.needs_input_grad[1]:
+            xp = backend.xp_of(a.data)
+            q = xp.trunc(a.data / b.data) if self.truncate else xp.floor_divide(a.data, b.data)
+            gb = sum_to(-gy * Tensor(q), b.shape)
+        return ga, gb
+
+
+def remainder(a, b):
+    """a % b elementwise, as Python's % and torch's remainder: the result takes the divisor's sign (-5 % 3 is 1).
+
+    Gradients as torch's: 1 for a, -floor(a/b) for b.
+    """
+    return Remainder()(*_division_operands(a, b, "remainder (a % b)"))
+
+
+def fmod(a, b):
+    """The remainder of a / b truncated toward zero, as C's fmod and torch's: it takes a's sign (fmod(-5, 3) is -2).
+
+    Gradients as torch's: 1 for a, -trunc(a/b) for b.
+    """
+    return Remainder(truncate=True)(*_division_operands(a, b, "fmod"))
+
+
+def _division_operands(a, b, op):
+    """a and b promoted as for the other operators (`_pair`), checked for what torch refuses: booleans, an integer 0."""
+    a, b = _pair(a, b, op)
+    if a.dtype == np.bool_:  # (both are, after _pair)
+        raise TypeError(f"{op}: booleans are not supported (torch refuses them too); convert first, mask.int()")
+    # an integer division by 0 has no answer: torch raises on the CPU (NumPy would give 0 with a warning); on a
+    # GPU, where checking would wait for the device, the result is CuPy's (0), as torch's CUDA result is undefined
+    if a.dtype.kind in "iu" and b.device == "cpu" and (b.data == 0).any():
+        raise RuntimeError(f"{op}: integer division by zero (the divisor holds a 0); convert to floats first, "
+                           "a.float(), for inf and nan, or leave the zeros out")
+    return a, b
+
+
 class Clone(Function):
     def __init__(self, order="K"):
         # order "K": the same layout in memory (a C-order copy of a transposed view is slow); "C": row-major
@@ -2140,10 +2268,21 @@ def _norm_axes(axis, shape, op="sum"):
         return (axis % ndim,)
     if not isinstance(axis, (numbers.Integral, tuple, list)):
         raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(axis).__name__} {axis!r}")
+    if ndim == 0:  # torch reduces a 0-d tensor along dim 0 or -1, as one value: no axis to reduce
+        for a in (axis,) if isinstance(axis, numbers.Integral) else axis:
+            _scalar_dim(a, op)
+        return ()
     axes = tuple(_axis(a, shape, op) for a in ((axis,) if isinstance(axis, numbers.Integral) else axis))
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: axis {axis} names an axis twice (tensor shape {tuple(shape)})")
     return axes
+
+
+def _scalar_dim(dim, op):
+    """Check the dim of an op along an axis of a 0-d tensor: torch takes it as one value, along dim 0 or -1."""
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or dim not in (0, -1):
+        raise ValueError(f"{op}: dim {dim!r} is out of range for a 0-d tensor (one value, no axes): "
+                         "only dim 0 or -1 take it as one value")
 
 
 def _keepdims_shape(shape, axes):
@@ -2174,17 +2313,28 @@ def _axis_names(op, axis, keepdims, dim, keepdim):
     return axis, (keepdims if keepdim is None else keepdim)
 
 
-def sum(x, axis=None, keepdims=False, dim=None, keepdim=None):
-    """Sum over `axis` (all axes when None), optionally keeping the summed axes as size 1 (or torch's dim, keepdim)."""
+def sum(x, axis=None, keepdims=False, dim=None, keepdim=None, *, dtype=None):
+    """Sum over `axis` (all axes when None), optionally keeping the summed axes as size 1 (or torch's dim, keepdim).
+
+    ``dtype``: x is converted to it first, as torch's (``mask.sum(dtype=minigan.int32)``, float32 summed in float64).
+    """
     _expect_tensor(x, "sum")
     axis, keepdims = _axis_names("sum", axis, keepdims, dim, keepdim)
     axis = _norm_axes(axis, x.shape, "sum") if axis is not None else None
-    return Sum(axis, keepdims)(x)
+    if dtype is None:
+        return Sum(axis, keepdims)(x)
+    y = Sum(axis, keepdims)(x.to(dtype=dtype))
+    return y.to(dtype=dtype)  # (integers add up as int64: an int32 or uint8 sum goes back to that dtype)
 
 
-def mean(x, axis=None, keepdims=False, dim=None, keepdim=None):
-    """Arithmetic mean: sum / count (the count is a Python int: no float64 sneaks in)."""
+def mean(x, axis=None, keepdims=False, dim=None, keepdim=None, *, dtype=None):
+    """Arithmetic mean: sum / count (the count is a Python int: no float64 sneaks in); ``dtype``: x converted first."""
     _expect_tensor(x, "mean")
+    if dtype is not None:
+        if _resolve_dtype(dtype).kind != "f":  # torch refuses it too
+            raise TypeError(f"mean: dtype must be a floating-point dtype, got {dtype!r}; a mean of integers is "
+                            "not an integer (round it afterwards if you need one)")
+        x = x.to(dtype=dtype)
     axis, keepdims = _axis_names("mean", axis, keepdims, dim, keepdim)
     axes = _norm_axes(axis, x.shape, "mean")
     count = 1
@@ -2193,6 +2343,87 @@ def mean(x, axis=None, keepdims=False, dim=None, keepdim=None):
     if count == 0:
         raise ValueError(f"mean: nothing to average over axes {axes} of a tensor of shape {tuple(x.shape)}")
     return sum(x, axis, keepdims) * (1.0 / count)
+
+
+class Cumsum(Function):
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        return backend.xp_of(x).cumsum(x, axis=self.axis)
+
+    def backward(self, gy):
+        # d y_i/dx_k = 1 for i >= k:  gx_k = sum of gy_i over i >= k, the running sum of gy taken from the end
+        axis = (self.axis,)
+        return flip(cumsum(flip(gy, axis), self.axis), axis)
+
+
+def cumsum(x, dim, *, dtype=None):
+    """The running sum along `dim`, as torch.cumsum: integers and booleans add up as int64 (unless `dtype` says)."""
+    _expect_tensor(x, "cumsum")
+    x = _reduction_input(x, dtype)
+    if x.ndim == 0:  # torch takes a 0-d tensor along dim 0 or -1 as one value
+        _scalar_dim(dim, "cumsum")
+        return clone(x)
+    return Cumsum(_axis(dim, x.shape, "cumsum"))(x)
+
+
+class Prod(Function):
+    """The product along the last axis (``prod`` moves the axis it reduces there)."""
+
+    def forward(self, x):
+        return x.prod(axis=-1)
+
+    def backward(self, gy):
+        # d prod(x)/dx_i = the product of the other elements (not prod / x_i: that fails where x_i = 0)
+        return unsqueeze(gy, -1) * ProdOfOthers()(self.inputs[0])
+
+
+class ProdOfOthers(Function):
+    """y_i = the product of all x_j but x_i along the last axis: the running products from both ends, no division."""
+
+    def forward(self, x):
+        xp = backend.xp_of(x)
+        before, after = xp.ones_like(x), xp.ones_like(x)
+        before[..., 1:] = xp.cumprod(x[..., :-1], axis=-1)  # x_0 x_1 ... x_(i-1)
+        after[..., :-1] = xp.cumprod(x[..., :0:-1], axis=-1)[..., ::-1]  # x_(i+1) ... x_(n-1)
+        return before * after
+
+    def backward(self, gy):
+        # d y_i/dx_k = the product of all x_j but x_i and x_k (0 for k = i): row k of the products of others
+        # of x with x_k set to 1 (an n x n table per row of x: for the second derivative of prod only)
+        x = self.inputs[0]
+        n = x.shape[-1]
+        diagonal = backend.xp_of(x.data).eye(n, dtype=bool)
+        rows = where(diagonal, 1.0, broadcast_to(unsqueeze(x, -2), x.shape + (n,)))
+        table = ProdOfOthers()(rows) * Tensor((~diagonal).astype(x.dtype))
+        return sum(table * unsqueeze(gy, -2), axis=-1)
+
+
+def prod(x, dim=None, keepdim=False, *, dtype=None):
+    """The product of all elements, or along one axis `dim`, as torch.prod (integers and booleans: int64).
+
+    The gradient is the product of the other elements, right where x holds zeros.
+    """
+    _expect_tensor(x, "prod")
+    x = _reduction_input(x, dtype)
+    if dim is None:
+        if keepdim:
+            raise TypeError("prod: keepdim=True goes with a dim (torch's rule too); for all elements, prod(x)")
+        return Prod()(reshape(x, -1))
+    if x.ndim == 0:  # torch takes a 0-d tensor along dim 0 or -1 as one value
+        _scalar_dim(dim, "prod")
+        return clone(x)
+    axis = _axis(dim, x.shape, "prod")
+    last = Prod()(permute(x, *[i for i in range(x.ndim) if i != axis], axis))  # the axis moved last, then reduced
+    return unsqueeze(last, axis) if keepdim else last
+
+
+def _reduction_input(x, dtype):
+    """x in the dtype a running sum or a product computes in: `dtype` if given, else int64 for integers and booleans."""
+    if dtype is None and x.dtype.kind in "biu":
+        dtype = "int64"
+    return x if dtype is None else x.to(dtype=dtype)
 
 
 def var(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
@@ -2846,6 +3077,9 @@ def log_softmax(x, dim=-1):
     """log softmax along `dim`, shifted by the max for stability (the shift is a constant: no gradient needed)."""
     _expect_tensor(x, "log_softmax")
     x = _floating(x)  # integers as float32 (an unsigned x - max would wrap around)
+    if x.ndim == 0:  # torch takes a 0-d tensor along dim 0 or -1 as one value, whose log-probability is 0
+        _scalar_dim(dim, "log_softmax")
+        return reshape(log_softmax(reshape(x, 1), 0))
     dim = _axis(dim, x.shape, "log_softmax")
     if x.shape[dim] == 0:  # nothing to normalise: an empty result, as torch's (the max below would fail)
         return _floating(x) * 1.0
@@ -2856,6 +3090,9 @@ def log_softmax(x, dim=-1):
 def softmax(x, dim=-1):
     """exp(x) normalised to sum to 1 along `dim`."""
     _expect_tensor(x, "softmax")
+    if x.ndim == 0:  # torch takes a 0-d tensor along dim 0 or -1 as one value, whose probability is 1
+        _scalar_dim(dim, "softmax")
+        return exp(log_softmax(x, dim))
     return exp(log_softmax(x, _axis(dim, x.shape, "softmax")))
 
 

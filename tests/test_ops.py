@@ -50,6 +50,20 @@ def distinct(*shape, offset=0.0):
     return draw
 
 
+def divisors(*shape):
+    """|b| in [2, 3], either sign: with dividends of |a| <= 1.5, a / b is never near a whole number but 0."""
+    return lambda rng: rng.choice([-1.0, 1.0], shape) * rng.uniform(2.0, 3.0, shape)
+
+
+def with_zeros(*shape):
+    """Normal values with zeros in place: one in column 0, two in column 1 (where prod's gradient is subtle)."""
+    def draw(rng):
+        x = rng.standard_normal(shape)
+        x[0, 0] = x[0, 1] = x[2, 1] = 0.0
+        return x
+    return draw
+
+
 def constant(array_fn):
     """An input that gets no gradient (targets, conditions)."""
     array_fn.constant = True
@@ -292,6 +306,12 @@ CASES = {
     "square": (lambda a: a.square(), lambda a: a.square(), [normal(3, 4)]),
     "split_sizes": (lambda a: a.split([1, 3], 1)[1], lambda a: a.split([1, 3], 1)[1], [normal(2, 4)]),
     "chunk_uneven": (lambda a: a.chunk(2, 0)[1], lambda a: a.chunk(2, 0)[1], [normal(3, 2)]),
+    # |a| in [0.2, 1.5] over |b| in [2, 3]: a / b stays off the whole numbers, where remainder and fmod jump
+    "remainder_broadcast": (lambda a, b: a % b, lambda a, b: a % b, [away_from_zero(3, 4), divisors(4)]),
+    "fmod": (mg.fmod, lambda a, b: _torch().fmod(a, b), [away_from_zero(3, 4), divisors(3, 4)]),
+    "cumsum": (lambda a: a.cumsum(1), lambda a: a.cumsum(1), [normal(3, 4)]),
+    "prod_all": (lambda a: a.prod(), lambda a: a.prod(), [normal(3, 4)]),
+    "prod_dim_with_zeros": (lambda a: a.prod(0, keepdim=True), lambda a: a.prod(0, keepdim=True), [with_zeros(3, 4)]),
 }
 
 # Ops whose second derivatives (double backprop) must be right.
@@ -308,7 +328,8 @@ GRADGRAD = [
     "cross_entropy_probabilities", "binary_cross_entropy",
     "norm_dim", "pad_last_two_axes", "pad_value_and_crop", "pad_reflect", "interpolate_nearest_2x", "interpolate_bilinear_0_6x", "layer_norm_affine", "group_norm_affine", "elu",
     "silu", "l1_loss", "pixel_shuffle", "avg_pool2d_3_stride_2_padding_1", "max_pool2d_3_stride_2_padding_1",
-    "max_pool2d_squared", "instance_norm_affine",
+    "max_pool2d_squared", "instance_norm_affine", "remainder_broadcast", "fmod", "cumsum", "prod_all",
+    "prod_dim_with_zeros",
 ]
 
 
@@ -366,7 +387,8 @@ def test_every_op_class_is_exercised_by_the_cases():
             used |= _functions_in_graph([g for g in second if g is not None and g.requires_grad])
     elsewhere = {"Cast", "ToDevice",  # moves: tested in test_autograd
                  "Conv2dOp", "Conv2dWeightGrad", "ConvTranspose2dOp",  # test_conv's gradcheck and gradgradcheck grid
-                 "BatchNormTrain"}  # test_batchnorm's
+                 "BatchNormTrain",  # test_batchnorm's
+                 "FloorDivide"}  # no gradient (as torch's): test_more_ops checks that backward refuses it
     untested = {c.__name__ for c in classes - used} - elsewhere
     assert not untested, f"ops without a gradcheck case: {sorted(untested)}"
 
@@ -870,10 +892,10 @@ def test_pad_as_in_torch_and_its_mistakes_named(device):
     assert float(F.pad(x, (1, 1), value=-1.0).sum()) == 18.0 - 12.0
     with pytest.raises(NotImplementedError, match="mode='symmetric' is not supported"):
         F.pad(x, (1, 1), mode="symmetric")
-    with pytest.raises(ValueError, match=r"mode='reflect' needs widths >= 0 and at most 2 for an axis of size 3, got \(3, 0\)"):
+    with pytest.raises(ValueError, match=r"widths \(3, 0\) do not fit axis 3 of size 3 in mode='reflect'.*at most 2"):
         F.pad(x, (3, 0), mode="reflect")  # reflect never repeats the edge pixel, so 2 is all a size-3 axis has
-    with pytest.raises(ValueError, match="mode='replicate' needs widths >= 0 for an axis"):
-        F.pad(x, (-1, 0), mode="replicate")
+    with pytest.raises(ValueError, match="mode='replicate'.*crops \\(negative widths\\) must leave at least one"):
+        F.pad(x, (-3, 0), mode="replicate")  # (negative widths crop, as in torch: test_more_ops)
     with pytest.raises(ValueError, match="value applies to mode='constant' only"):
         F.pad(x, (1, 1), mode="reflect", value=1.0)
     row = mg.tensor([[[1.0, 2.0, 3.0]]], device=device)

@@ -125,8 +125,8 @@ def pad(input, pad, mode="constant", value=None):
     side. mode='constant' adds rows of `value` (0 by default); 'reflect' mirrors
     the image at its edge pixels (a width below the axis' size), 'replicate'
     repeats the edge pixels, and 'circular' wraps around (CycleGAN's generators
-    pad with 'reflect'). Negative widths cut rows off in mode='constant' (torch's other modes
-    crop with them too; minigan refuses them there, with the slicing to do instead).
+    pad with 'reflect'). Negative widths cut rows off, as in torch (see ``_border_pad`` for
+    where the other modes then mirror, repeat or wrap).
     """
     ag._expect_tensor(input, "pad")
     if mode not in ("constant", "reflect", "replicate", "circular"):
@@ -153,23 +153,37 @@ def pad(input, pad, mode="constant", value=None):
 
 def _border_pad(input, widths, mode):
     """'reflect', 'replicate' or 'circular' padding: each padded axis re-indexed with an integer array,
-    so the gradient (indexing's: scatter-add) adds each copy's gradient onto the pixel it came from."""
+    so the gradient (indexing's: scatter-add) adds each copy's gradient onto the pixel it came from.
+
+    A negative width crops, as in torch: 'reflect' and 'replicate' still mirror or repeat at the
+    input's own edge pixels (the output's pixels are those of positions -before .. n + after - 1,
+    folded back in), while 'circular' crops first and wraps around what is left.
+    """
     xp = backend.xp_of(input.data)
     out = input
     for axis, (before, after) in enumerate(widths):
         if before == after == 0:
             continue
-        n = input.shape[axis]
+        n, given = input.shape[axis], (before, after)
         if n == 0:  # no edge pixel to copy (torch refuses it too)
             raise ValueError(f"pad: mode={mode!r} copies the edge pixels of axis {axis}, but it has size 0 "
                              f"(input shape {tuple(input.shape)}); an empty map has none (mode='constant' pads it)")
+        if mode == "circular" and min(before, after) < 0:  # crop first: the wrap-around is of the cropped axis
+            n += min(before, 0) + min(after, 0)
+            if n < 0 or (n == 0 and max(before, after) > 0):
+                raise ValueError(f"pad: mode='circular' widths {given} crop axis {axis} of size "
+                                 f"{input.shape[axis]} to {n}, leaving nothing to wrap around")
+            out = ag.getitem(out, (slice(None),) * axis + (slice(-min(before, 0), n - min(before, 0)),))
+            before, after = max(before, 0), max(after, 0)
         most = {"reflect": n - 1, "circular": n, "replicate": None}[mode]  # reflect never repeats the edge pixel
-        if min(before, after) < 0 or (most is not None and max(before, after) > most):
-            limit = "" if most is None else f" and at most {most}"
-            crop = ("; negative widths (torch crops with them) are not supported in this mode: crop by slicing "
-                    "first, e.g. x[..., 1:-1]") if min(before, after) < 0 else ""
-            raise ValueError(f"pad: mode={mode!r} needs widths >= 0{limit} for an axis of size {n}, "
-                             f"got {(before, after)}{crop}")
+        fewest = 0 if mode == "circular" else 1  # (torch's rule: 'reflect' and 'replicate' never make an empty axis)
+        if (most is not None and max(before, after) > most) or n + before + after < fewest:
+            rule = {"reflect": f"each width must be below the axis' size (at most {most}), and crops (negative "
+                               "widths) must leave at least one pixel",
+                    "replicate": "crops (negative widths) must leave at least one pixel",
+                    "circular": f"each width must be at most the axis' size ({most}, after cropping)"}[mode]
+            raise ValueError(f"pad: widths {given} do not fit axis {axis} of size {input.shape[axis]} in mode={mode!r} "
+                             f"(input shape {tuple(input.shape)}): {rule}")
         i = xp.arange(-before, n + after)  # the source pixel of each output pixel, before folding it in
         if mode == "replicate":
             i = xp.clip(i, 0, n - 1)
