@@ -99,7 +99,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
             flat[i] = old
             numeric.reshape(-1)[i] = (plus - minus) / (2 * eps)
         err = np.abs(ga - numeric)
-        bad = err > atol + rtol * np.abs(numeric)
+        bad = ~(err <= atol + rtol * np.abs(numeric))  # a NaN on either side fails (NaN > tol is False)
         if bad.any():
             j = np.unravel_index(np.argmax(err), x.shape)
             msg = (

@@ -65,6 +65,17 @@ def test_save_image_writes_the_grid_rounded_to_bytes(device, rng, tmp_path):
     assert picture.min() == 0 and picture.max() == 255  # values beyond the range are clipped
     save_image(mg.tensor(images), tmp_path / "raw.jpg", format="png")  # an explicit format wins over the name
     assert Image.open(tmp_path / "raw.jpg").format == "PNG"
+    # without normalize, values outside [0, 1] are clipped to 0 and 255 as torchvision's clamp_(0, 255) does
+    save_image(mg.tensor(np.array([[[-0.5, 0.0, 0.5, 1.0, 1.5]]], np.float32)), tmp_path / "clipped.png")
+    assert np.asarray(Image.open(tmp_path / "clipped.png"))[0, :, 0].tolist() == [0, 0, 128, 255, 255]
+
+
+def test_a_grid_keeps_float64_images_float64_as_torchvision_does(rng):
+    images = rng.uniform(0, 1, (3, 3, 2, 2))
+    grid = make_grid(mg.tensor(images, dtype="float64"), nrow=2, padding=1)
+    assert grid.dtype == np.float64
+    np.testing.assert_array_equal(grid.numpy(), _expected_grid(images, 2, 1, 0.0))
+    assert make_grid(mg.tensor(images.astype(np.uint8))).dtype == np.float32  # integer pictures become float32
 
 
 def test_a_tensors_data_array_is_taken_too(device, rng, tmp_path):

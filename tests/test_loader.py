@@ -137,6 +137,8 @@ def test_bad_arguments():
         DataLoader(_dataset(), 0)
     with pytest.raises(ValueError, match="drop_last"):
         DataLoader(_dataset(3), 4, drop_last=True)
+    with pytest.raises(ValueError, match="DataLoader: the dataset is empty"):
+        DataLoader(ArrayDataset(np.zeros((0, 2), np.float32)), 2)
 
 
 def test_torchs_worker_arguments_are_accepted_at_their_defaults_only():
@@ -278,9 +280,18 @@ def test_a_map_style_dataset_without_the_base_class_is_told_to_subclass_it():
         def __getitem__(self, i):
             return np.ones(2, np.float32) * i, i
 
-    for batch_size in (3, 4):  # np.ones(2) * index fails to broadcast (3), or gives 2 rows for 4 examples (4)
+    for batch_size in (3, 4):  # np.ones(2) * index fails to broadcast with 3 or 4 indices
         with pytest.raises(TypeError, match=r"OneAtATime\[index_array\] .* make it subclass minigan.data.Dataset"):
             next(iter(DataLoader(OneAtATime(), batch_size)))
+
+    class SameExample(OneAtATime):  # indexing that never fails: one example, whatever the index array
+        def __getitem__(self, i):
+            return np.ones(2, np.float32), 0
+
+    for batch_size in (2, 4):  # (2: an image of 2 values read as a batch of 2 rows, with a label without rows)
+        with pytest.raises(TypeError, match=rf"SameExample\[index_array\] for {batch_size} examples returned shapes "
+                                            rf"\[\(2,\), None\], not {batch_size} rows each; .* make it subclass"):
+            next(iter(DataLoader(SameExample(), batch_size)))
 
 
 def test_a_dataset_whose_examples_do_not_stack_is_named():

@@ -242,6 +242,9 @@ def test_mirrors_may_be_one_url_but_not_an_empty_list(tmp_path, local_mirror):
     np.testing.assert_array_equal(data.labels, labels)
     with pytest.raises(ValueError, match="mirrors is an empty list"):
         mnist_module.download_mnist_file(tmp_path / "other", "t10k-labels-idx1-ubyte", mirrors=[])
+    # a base URL without its final slash names the same folder
+    mnist_module.download_mnist_file(tmp_path / "bare", "t10k-labels-idx1-ubyte", mirrors=[url.rstrip("/")])
+    np.testing.assert_array_equal(mnist_module.read_mnist_file(tmp_path / "bare", "t10k-labels-idx1-ubyte"), labels)
 
 
 def test_an_absurd_header_is_named_not_wrapped_around():
@@ -256,6 +259,17 @@ def test_an_array_dataset_takes_lists_of_labels():
     data = mnist_module.ArrayDataset(np.zeros((6, 2), np.float32), [0, 1, 2, 3, 4, 5])
     x, y = next(iter(DataLoader(data, 2)))
     assert y.dtype == "int64" and y.tolist() == [0, 1]
+    with pytest.raises(ValueError, match=r"ArrayDataset: 6 images but 5 labels; give one label per image"):
+        mnist_module.ArrayDataset(np.zeros((6, 2), np.float32), [0, 1, 2, 3, 4])
+
+
+def test_image_and_label_files_of_different_lengths_are_refused(tmp_path, monkeypatch):
+    images = np.zeros((3, 28, 28), np.uint8)
+    for name, array in (("t10k-images-idx3-ubyte", images), ("t10k-labels-idx1-ubyte", np.array([1, 2], np.uint8))):
+        raw = _idx_bytes(array)
+        _crafted(tmp_path, monkeypatch, raw, name).write_bytes(gzip.compress(raw))
+    with pytest.raises(MNISTError, match=r"images \(3, 28, 28\) and labels \(2,\) do not match"):
+        MNIST(root=tmp_path, train=False)
 
 
 def test_a_python_without_root_certificates_is_told_how_to_get_them(tmp_path, monkeypatch):
@@ -348,7 +362,7 @@ def test_a_file_that_cannot_be_read_is_named(tmp_path, monkeypatch):
 
 def test_subset_takes_a_whole_number_only():
     data = mnist_module.ArrayDataset(np.zeros((6, 2), np.float32))
-    assert len(data.subset(np.int64(3))) == 3
+    assert len(data.subset(np.int64(3))) == 3 and len(data.subset(6)) == 6  # all of them too
     for n in (0, 7, True, 2.0, "3"):  # (True was taken as 1, 2.0 was NumPy's "slice indices must be integers")
         with pytest.raises(ValueError, match=rf"subset size must be a whole number between 1 and 6, got {n!r}"):
             data.subset(n)

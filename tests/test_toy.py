@@ -114,6 +114,15 @@ def test_metrics_on_hand_made_samples():
 def test_metrics_reject_bad_shapes():
     with pytest.raises(ValueError, match="samples"):
         mode_metrics(np.zeros((5, 3)), np.zeros((8, 2)), 0.1)
+    with pytest.raises(ValueError, match="mode_metrics: no samples"):
+        mode_metrics(np.zeros((0, 2)), np.zeros((8, 2)), 0.1)
+
+
+def test_metrics_measure_euclidean_distances():
+    centers = np.array([[0.0, 0.0], [10.0, 0.0]])
+    # (2, 2) is 2.83 std from its mode (inside 3), (12.2, 2.2) 3.11 std: |dx| + |dy| would count neither
+    m = mode_metrics(np.array([[2.0, 2.0], [12.2, 2.2]]), centers, 1.0)
+    assert m["hq"] == 0.5 and m["counts"] == [1, 0]
 
 
 def test_pictures_have_titles_and_labels(tmp_path):
@@ -145,10 +154,61 @@ def test_generator_arrows_point_up_the_discriminator():
 
     D = nn.Linear(2, 1)
     D.weight.data[...] = np.array([[2.0, -1.0]], dtype=np.float32)
-    arrows = generator_arrows(D, minigan.randn(10, 2))
+    fake = minigan.randn(10, 2)
+    arrows = generator_arrows(D, fake)
     # the non-saturating loss -log D(x) falls fastest along +w
     directions = arrows / np.linalg.norm(arrows, axis=1, keepdims=True)
     assert np.allclose(directions, np.array([2.0, -1.0]) / math.sqrt(5.0), atol=1e-5)
+    # each sample's own gradient, not the batch mean's share: -d/dx[-log sigmoid(w.x + b)] = (1 - sigmoid(w.x + b)) w
+    w, b = np.array([2.0, -1.0]), float(D.bias.numpy()[0])
+    d_real = 1.0 / (1.0 + np.exp(-(fake.numpy().astype(np.float64) @ w + b)))
+    np.testing.assert_allclose(arrows, (1.0 - d_real)[:, None] * w, rtol=1e-5)
+
+
+def test_the_discriminator_heatmap_is_d_of_x_on_the_grid():
+    from minigan.plots import discriminator_grid
+
+    D = nn.Linear(2, 1)  # logit = x1 - 2: D(x) = sigmoid(x1 - 2)
+    D.weight.data[...] = np.array([[1.0, 0.0]], dtype=np.float32)
+    D.bias.data[...] = -2.0
+    xx, yy, probs = discriminator_grid(D, (-3.0, 5.0), resolution=9)
+    ticks = np.linspace(-3.0, 5.0, 9)
+    np.testing.assert_allclose(xx, np.tile(ticks, (9, 1)))
+    np.testing.assert_allclose(yy, np.tile(ticks[:, None], (1, 9)))
+    np.testing.assert_allclose(probs, 1.0 / (1.0 + np.exp(-(xx - 2.0))), rtol=1e-6)  # probabilities, not logits
+
+
+def test_a_ring_is_evenly_spaced_from_angle_zero_and_its_window_grows_with_it():
+    for modes, radius in ((3, 2.0), (5, 0.5), (8, 3.0)):
+        data = minigan.data.ring(modes, radius)
+        angles = 2 * np.pi * np.arange(modes) / modes  # VEEGAN's ring: the first mode at (radius, 0), anticlockwise
+        np.testing.assert_allclose(data.centers, radius * np.stack([np.cos(angles), np.sin(angles)], 1), atol=1e-12)
+        lo, hi = data.extent
+        assert np.all((data.sample(500).numpy() > lo) & (data.sample(500).numpy() < hi))  # the window holds the data
+
+
+def test_the_scikit_learn_shapes_keep_their_geometry():
+    minigan.manual_seed(0)
+    # circles: the outer circle has radius 1, the inner one `factor`
+    radii = np.linalg.norm(toy.circles(noise=0.0, factor=0.3).sample(200).numpy(), axis=1)
+    assert np.all(np.isclose(radii, 1.0, atol=1e-6) | np.isclose(radii, 0.3, atol=1e-6))
+    assert np.isclose(radii, 0.3, atol=1e-6).sum() == 100
+    # the swiss roll seen from above: (t cos t, t sin t) / 7.5 with t in [1.5 pi, 4.5 pi] (scikit-learn's roll)
+    radii = np.linalg.norm(toy.swissroll(noise=0.0).sample(500).numpy().astype(np.float64), axis=1)
+    assert radii.min() >= 1.5 * np.pi / 7.5 - 1e-6 and radii.max() <= 4.5 * np.pi / 7.5 + 1e-6
+    assert radii.max() > 1.8  # so about [-2, 2]^2, as documented
+    # the two moons, centred: scikit-learn's moons have their mean at (0.5, 0.25)
+    np.testing.assert_allclose(toy.moons(noise=0.0).sample(400).numpy().mean(axis=0), [0.0, 0.0], atol=1e-6)
+
+
+def test_a_mixture_drawn_on_the_device_keeps_its_modes_and_spread(device):
+    data = minigan.data.ring()
+    x = data.sample(4000, device=device)
+    assert x.device == device and x.dtype == np.float32
+    d = np.linalg.norm(x.numpy()[:, None] - data.centers[None], axis=2)
+    counts = np.bincount(d.argmin(axis=1), minlength=8)
+    assert counts.min() > 0.5 * 4000 / 8  # every mode drawn, roughly equally
+    assert np.sqrt(np.mean(d.min(axis=1) ** 2) / 2) == pytest.approx(0.01, rel=0.1)  # per-axis std
 
 
 def _gif_frames(path):

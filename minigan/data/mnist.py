@@ -242,7 +242,8 @@ class ArrayDataset:
         elif not hasattr(labels, "shape"):
             labels = np.asarray(labels, dtype=np.int64)
         if len(images) != len(labels):
-            raise ValueError(f"{len(images)} images but {len(labels)} labels")
+            raise ValueError(f"ArrayDataset: {len(images)} images but {len(labels)} labels; give one label per image "
+                             "(or labels=None: every label 0)")
         self.images = images
         self.labels = labels
         self.num_classes = num_classes

@@ -188,11 +188,22 @@ def orthogonal_(tensor, gain=1.0, generator=None):
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """N(mean, std^2) conditioned on [a, b] (absolute bounds, as torch's ``trunc_normal_``): draws outside are redrawn."""
+    """N(mean, std^2) conditioned on [a, b] (absolute bounds, as torch's ``trunc_normal_``): draws outside are redrawn.
+
+    Bounds that hold less than 0.1% of N(mean, std^2) are refused: the redrawing would (almost) never end.
+    """
     _no_generator(generator, "trunc_normal_")
     _numbers("trunc_normal_", mean=mean, std=std, a=a, b=b)
     if not a < b:
         raise ValueError(f"trunc_normal_: the bounds must satisfy a < b, got a={a}, b={b}")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be > 0, got {std}")
+    inside = 0.5 * (math.erf((b - mean) / (std * math.sqrt(2))) - math.erf((a - mean) / (std * math.sqrt(2))))
+    if inside < 1e-3:  # P(a <= x <= b): the redrawing below would take about 1 / inside rounds, or never end
+        raise ValueError(f"trunc_normal_: [a, b] = [{a}, {b}] holds only {inside:.2g} of N({mean}, {std}^2), so "
+                         "drawing until every value falls inside would (almost) never end; a and b are absolute "
+                         "bounds, as in torch, not multiples of std: give bounds around the mean, such as "
+                         "a=mean - 2 * std, b=mean + 2 * std")
     array = _array(tensor)
     device = backend.device_of(array)
     values = backend.standard_normal(device, array.shape, array.dtype) * float(std) + float(mean)
