@@ -117,3 +117,19 @@ def test_removing_spectral_norm_keeps_the_weight_of_the_last_call():
     used = layer.weight.numpy().copy()
     nn.utils.remove_spectral_norm(layer)  # as torch: no further power iteration
     np.testing.assert_array_equal(layer.weight.numpy(), used)
+
+
+def test_a_negative_std_or_an_empty_range_is_refused_as_torch_refuses_it():
+    # normal_(std=-1) drew N(0, 1) reflected and uniform_(a=2, b=1) drew from (1, 2]: both without a word
+    w = mg.zeros(3)
+    with pytest.raises(ValueError, match=r"normal_: std must be >= 0, got -1"):
+        nn.init.normal_(w, std=-1)
+    with pytest.raises(ValueError, match=r"uniform_: the range \[a, b\) needs a <= b, got a=2, b=1; swap them"):
+        nn.init.uniform_(w, 2, 1)
+    assert w.tolist() == [0.0, 0.0, 0.0]
+    assert nn.init.normal_(w, 0.5, std=0).tolist() == [0.5] * 3  # a spread of 0 and an empty range are fine
+    assert nn.init.uniform_(w, 1, 1).tolist() == [1.0] * 3
+    torch = pytest.importorskip("torch")
+    for fill in (lambda t: torch.nn.init.normal_(t, std=-1), lambda t: torch.nn.init.uniform_(t, 2, 1)):
+        with pytest.raises(RuntimeError):
+            fill(torch.zeros(3))

@@ -44,6 +44,8 @@ def _filled(tensor):
 def normal_(tensor, mean=0.0, std=1.0):
     """Fill with draws from N(mean, std^2)."""
     _numbers("normal_", mean=mean, std=std)
+    if std < 0:  # a negative spread would be |std| without a word (torch refuses it too)
+        raise ValueError(f"normal_: std must be >= 0, got {std}; the spread of N(mean, std^2) is |std|, write it so")
     array = _array(tensor)
     draws = backend.standard_normal(backend.device_of(array), array.shape, array.dtype)
     draws *= std
@@ -56,6 +58,8 @@ def normal_(tensor, mean=0.0, std=1.0):
 def uniform_(tensor, a=0.0, b=1.0):
     """Fill with draws from U(a, b)."""
     _numbers("uniform_", a=a, b=b)
+    if a > b:  # the draws would land in (b, a] without a word (torch refuses it too)
+        raise ValueError(f"uniform_: the range [a, b) needs a <= b, got a={a}, b={b}; swap them")
     array = _array(tensor)
     draws = backend.generator(backend.device_of(array)).random(array.shape, dtype=array.dtype)
     draws *= b - a
