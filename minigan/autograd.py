@@ -2226,6 +2226,8 @@ def linear(x, weight, bias=None):
     """y = x @ weight.T + bias, with weight of shape (out_features, in_features)."""
     _expect_tensor(x, "Linear")
     _expect_tensor(weight, "Linear (weight)")
+    if bias is not None:
+        _expect_tensor(bias, "Linear (bias)")
     if weight.ndim != 2:  # (torch also takes a 1-D weight, as x @ w: write that instead)
         raise ValueError(f"Linear: the weight must be 2-D, (out_features, in_features), got shape {weight.shape}; "
                          "for a product with a vector write x @ w")
@@ -2720,7 +2722,8 @@ def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
         )
     if start == end:  # no axes merged: x itself, as torch.flatten returns it
         return x
-    return reshape(x, *x.shape[:start], -1, *x.shape[end + 1:])
+    # (the merged size written out, not -1: with a batch of 0 it would be left open)
+    return reshape(x, *x.shape[:start], math.prod(x.shape[start:end + 1]), *x.shape[end + 1:])
 
 
 class GetItem(Function):
@@ -3005,6 +3008,7 @@ def elu(x, alpha=1.0, inplace=False):
 
 def silu(x, inplace=False):
     """x sigmoid(x) (also called swish); its gradient comes from those two ops. ``inplace``: accepted."""
+    _expect_tensor(x, "silu")
     x = _floating(x)
     return x * sigmoid(x)
 
@@ -3070,7 +3074,8 @@ def softplus(x, beta=1.0, threshold=20.0):
     """log(1 + e^(beta x)) / beta, computed stably; x itself where beta x > threshold, as in torch."""
     if not (isinstance(beta, numbers.Real) and beta > 0):
         raise ValueError(f"softplus: beta must be a number > 0, got {beta!r}")
-    return Softplus(float(beta), None if threshold is None else float(threshold))(_floating(x))
+    threshold = None if threshold is None else _real("softplus", "threshold", threshold)  # (None: logsigmoid's)
+    return Softplus(float(beta), threshold)(_floating(x))
 
 
 def log_softmax(x, dim=-1):
@@ -3098,7 +3103,8 @@ def softmax(x, dim=-1):
 
 def logsigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), stable for any x (exact: softplus without its linear shortcut)."""
-    return -softplus(-x, threshold=None)
+    _expect_tensor(x, "logsigmoid")
+    return -softplus(-_floating(x), threshold=None)
 
 
 class BCEWithLogits(Function):
@@ -3146,8 +3152,20 @@ def reduce_loss(loss, reduction, name):
     return mean(loss) if reduction == "mean" else sum(loss) if reduction == "sum" else loss
 
 
+def _loss_operands(name, input, target):
+    """A clear error naming the loss unless its input is a Tensor and its target a Tensor on the same device, or an
+    array, list or number (else the error would come from an op inside, naming no loss)."""
+    _expect_tensor(input, name)
+    if isinstance(target, Tensor) and target.device != input.device:
+        raise RuntimeError(f"{name}: tensors are on two devices, the input on '{input.device}' and the target on "
+                           f"'{target.device}'; move the target with .to('{input.device}')")
+    if not isinstance(target, (Tensor, list, tuple, numbers.Number)) and not _is_array(target):
+        raise TypeError(f"{name}: the target must be a Tensor (or an array, a list or a number), got {_what(target)}")
+
+
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     """BCE on logits, computed stably; reduction 'mean', 'sum' or 'none'."""
+    _loss_operands("binary_cross_entropy_with_logits", logits, target)
     logits, target = _pair(logits, target, "binary_cross_entropy_with_logits")
     if logits.shape != target.shape:
         raise ValueError(
@@ -3164,6 +3182,7 @@ def binary_cross_entropy(probs, target, reduction="mean"):
     sigmoid rounds to exactly 1 beyond a logit of about 17 (and to 0 below about
     -104), and there the loss and gradient of probabilities are clamped, those of logits exact.
     """
+    _loss_operands("binary_cross_entropy", probs, target)
     probs, target = _pair(probs, target, "binary_cross_entropy")
     if probs.shape != target.shape:
         raise ValueError(f"binary_cross_entropy: input shape {probs.shape} and target shape {target.shape} "

@@ -489,7 +489,7 @@ def torch_only_defaults(name, dilation=1, groups=1, padding_mode="zeros"):
         ("dilation", dilation, 1, "spread the taps by hand: a kernel with zeros between them"),
         ("groups", groups, 1, "split the channels and run one convolution per group, then minigan.cat"),
     ):
-        if _pair(value, what) != (default, default):
+        if _pair(value, f"{name}: {what}") != (default, default):
             raise NotImplementedError(f"{name}: {what}={value!r} is not supported (only {what}={default}); {instead}")
     if padding_mode != "zeros":
         raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
@@ -500,7 +500,7 @@ def conv_padding(padding, kernel, stride, name):
     if padding == "valid":
         return (0, 0)
     if padding == "same":
-        if _pair(stride, "stride") != (1, 1):
+        if _pair(stride, f"{name}: stride") != (1, 1):
             raise ValueError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got stride={stride!r}")
         if any(k % 2 == 0 for k in kernel):
             raise NotImplementedError(
@@ -510,7 +510,7 @@ def conv_padding(padding, kernel, stride, name):
         return (kernel[0] // 2, kernel[1] // 2)
     if isinstance(padding, str):
         raise ValueError(f"{name}: padding must be an int, an (h, w) pair, 'valid' or 'same', got {padding!r}")
-    return _pair(padding, "padding")
+    return _pair(padding, f"{name}: padding")
 
 
 def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
@@ -524,7 +524,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name
     torch_only_defaults(name, dilation, groups)
     _check(x, weight, bias, name, channel_axis=1)
     kernel = tuple(weight.shape[2:])
-    stride, padding = _pair(stride, "stride"), conv_padding(padding, kernel, stride, name)
+    stride, padding = _pair(stride, f"{name}: stride"), conv_padding(padding, kernel, stride, name)
     if min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, got stride={stride}, padding={padding}")
     for d, axis in enumerate(("height", "width")):
@@ -549,8 +549,8 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     torch_only_defaults(name, dilation, groups)
     _check(x, weight, bias, name, channel_axis=0)
     kernel = tuple(weight.shape[2:])
-    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
-    output_padding = _pair(output_padding, "output_padding")
+    stride, padding = _pair(stride, f"{name}: stride"), _pair(padding, f"{name}: padding")
+    output_padding = _pair(output_padding, f"{name}: output_padding")
     if min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, got stride={stride}, padding={padding}")
     for d in range(2):

@@ -893,11 +893,13 @@ def test_pad_as_in_torch_and_its_mistakes_named(device):
     with pytest.raises(NotImplementedError, match="mode='symmetric' is not supported"):
         F.pad(x, (1, 1), mode="symmetric")
     with pytest.raises(ValueError, match=r"widths \(3, 0\) do not fit axis 3 of size 3 in mode='reflect'.*at most 2"):
-        F.pad(x, (3, 0), mode="reflect")  # reflect never repeats the edge pixel, so 2 is all a size-3 axis has
+        F.pad(x, (3, 0, 0, 0), mode="reflect")  # reflect never repeats the edge pixel, so 2 is all a size-3 axis has
     with pytest.raises(ValueError, match="mode='replicate'.*crops \\(negative widths\\) must leave at least one"):
-        F.pad(x, (-3, 0), mode="replicate")  # (negative widths crop, as in torch: test_more_ops)
+        F.pad(x, (-3, 0, 0, 0), mode="replicate")  # (negative widths crop, as in torch: test_more_ops)
     with pytest.raises(ValueError, match="value applies to mode='constant' only"):
-        F.pad(x, (1, 1), mode="reflect", value=1.0)
+        F.pad(x, (1, 1, 1, 1), mode="reflect", value=1.0)
+    with pytest.raises(ValueError, match=r"mode='circular' pads 1 axis of an input with 2 or 3 axes.*got shape \(1, 2, 3, 3\)"):
+        F.pad(x, (1, 1), mode="circular")  # torch's rule too: (C, ...) or (N, C, ...) around the padded axes
     row = mg.tensor([[[1.0, 2.0, 3.0]]], device=device)
     assert F.pad(row, (2, 2), mode="reflect").tolist() == [[[3.0, 2.0, 1.0, 2.0, 3.0, 2.0, 1.0]]]
     assert F.pad(row, (2, 2), mode="replicate").tolist() == [[[1.0, 1.0, 1.0, 2.0, 3.0, 3.0, 3.0]]]

@@ -84,6 +84,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if weight is None and pos_weight is None:
         return _ag.binary_cross_entropy_with_logits(input, target, reduction)
     _ag._expect_tensor(input, name)
+    input = _ag._floating(input)  # integers and booleans as float32, as the loss computes them (-x of a bool fails)
     loss = _ag.binary_cross_entropy_with_logits(input, target, "none")  # checks the shapes and dtypes
     if pos_weight is not None:
         _broadcast_weight(name, "pos_weight", pos_weight, loss)
@@ -109,10 +110,11 @@ def _pointwise_loss(name, loss, input, weight, reduction):
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """Mean squared error (input - target)^2, shapes must match; `weight` as in torch (see _pointwise_loss)."""
     no_legacy_reduction("mse_loss", size_average, reduce)
-    _ag._expect_tensor(input, "mse_loss")
-    _ag._expect_tensor(target, "mse_loss")
+    _ag._loss_operands("mse_loss", input, target)
+    _ag._expect_tensor(target, "mse_loss")  # (no array or list, as torch's)
     if input.shape != target.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {target.shape} must be equal")
+    input, target = _ag._pair(input, target, "mse_loss")  # (two float dtypes: an error that names the loss)
     d = input - target
     return _pointwise_loss("mse_loss", d * d, input, weight, reduction)
 
@@ -120,6 +122,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
 def normalize(input, p=2.0, dim=1, eps=1e-12):
     """input / max(||input||_p, eps) along `dim`: vectors of length 1 (p = 2 or 1), as torch's ``F.normalize``."""
     _ag._expect_tensor(input, "normalize")
+    dim = _ag._axis(dim, input.shape, "normalize")
+    if p not in (1, 2) or isinstance(p, bool):
+        raise NotImplementedError(f"normalize: p must be 2 or 1 (the norms minigan computes), got {p!r}")
     return input / _ag.maximum(_ag.norm(input, p, dim=dim, keepdim=True), float(eps))
 
 
@@ -127,10 +132,11 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean", wei
     """Mean absolute error |input - target| (pix2pix's reconstruction term), shapes must match; `weight` as in
     mse_loss."""
     no_legacy_reduction("l1_loss", size_average, reduce)
-    _ag._expect_tensor(input, "l1_loss")
-    _ag._expect_tensor(target, "l1_loss")
+    _ag._loss_operands("l1_loss", input, target)
+    _ag._expect_tensor(target, "l1_loss")  # (no array or list, as torch's)
     if input.shape != target.shape:
         raise ValueError(f"l1_loss: input shape {input.shape} and target shape {target.shape} must be equal")
+    input, target = _ag._pair(input, target, "l1_loss")  # (two float dtypes: an error that names the loss)
     return _pointwise_loss("l1_loss", _ag.abs(input - target), input, weight, reduction)
 
 
@@ -175,6 +181,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     """
     no_legacy_reduction("nll_loss", size_average, reduce)
     labels = _labels(input, target, "nll_loss", "log_probs")
+    input = _ag._floating(input)  # integer log-probabilities as float32: -x of uint8 would wrap around
     return _nll(input, labels, reduction, "nll_loss", "log_probs", _class_weight("nll_loss", weight, input),
                 ignore_index)
 
@@ -269,6 +276,8 @@ def one_hot(labels, num_classes=-1, *, dtype="int64"):
     if data.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {data.dtype}")
     xp = backend.xp_of(data)
+    if not isinstance(num_classes, (int, np.integer)) or isinstance(num_classes, bool):
+        raise TypeError(f"one_hot: num_classes must be an int (-1: the largest label + 1), got {num_classes!r}")
     if num_classes < 0:
         num_classes = int(data.max()) + 1 if data.size else 0
     if xp is np and data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):

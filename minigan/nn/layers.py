@@ -128,6 +128,7 @@ class SiLU(Module):
         self.inplace = bool(inplace)
 
     def forward(self, x):
+        ag._expect_tensor(x, "SiLU")  # (else the error would name the sigmoid inside)
         return ag.silu(x)
 
     def extra_repr(self):
@@ -144,6 +145,7 @@ class Softplus(Module):
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
+        _check_numbers("Softplus", beta=beta, threshold=threshold)
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
@@ -438,6 +440,9 @@ class Embedding(Module):
             raise NotImplementedError("Embedding: max_norm, scale_grad_by_freq and sparse are not supported "
                                       "(only their defaults None, False, False)")
         if padding_idx is not None:
+            if not _is_int(padding_idx):
+                raise TypeError(f"Embedding: padding_idx must be an int (or None), got {type(padding_idx).__name__} "
+                                f"{padding_idx!r}")
             if not -num_embeddings <= padding_idx < num_embeddings:
                 raise ValueError(f"Embedding: padding_idx must lie in [-{num_embeddings}, {num_embeddings}), "
                                  f"got {padding_idx}")
@@ -455,6 +460,9 @@ class Embedding(Module):
         if getattr(raw, "dtype", None) is None or raw.dtype.kind not in "iu":
             got = getattr(raw, "dtype", type(raw).__name__)
             raise TypeError(f"{name}: ids must be an integer array or Tensor, got {got}")
+        if isinstance(ids, ag.Tensor) and ids.device != self.weight.device:  # (CuPy would copy them, NumPy fail)
+            raise RuntimeError(f"{name}: the ids are on '{ids.device}' and the weight on '{self.weight.device}'; move "
+                               f"the ids with ids.to('{self.weight.device}') (or the layer with .to('{ids.device}'))")
         bad = None
         if backend.device_of(raw) == "cpu":
             if raw.size and not 0 <= raw.min() <= raw.max() < self.num_embeddings:

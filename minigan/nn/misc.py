@@ -97,6 +97,10 @@ class Unflatten(Module):
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
+        sizes = unflattened_size
+        if not isinstance(sizes, (tuple, list)) or not all(_is_int(s) and s >= -1 for s in sizes):
+            raise TypeError(f"Unflatten: unflattened_size must be a tuple of sizes (ints >= 0, one may be -1), got "
+                            f"{sizes!r}")
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
@@ -140,6 +144,11 @@ def pad(input, pad, mode="constant", value=None):
     for i in range(len(pad) // 2):  # pad[0:2] is the last axis
         widths[input.ndim - 1 - i] = (int(pad[2 * i]), int(pad[2 * i + 1]))
     if mode != "constant":
+        axes = len(pad) // 2
+        if input.ndim not in (axes + 1, axes + 2):  # torch's rule: (C, ...) or (N, C, ...) around the padded axes
+            raise ValueError(f"pad: mode={mode!r} pads {axes} ax{'is' if axes == 1 else 'es'} of an input with "
+                             f"{axes + 1} or {axes + 2} axes, "
+                             f"(C, ...) or (N, C, ...), got shape {tuple(input.shape)}")
         if value is not None:
             raise ValueError(f"pad: value applies to mode='constant' only, not {mode!r}")
         return _border_pad(input, widths, mode)
@@ -221,7 +230,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     spatial = input.shape[2:]
     if size is not None:
-        size = (size,) * len(spatial) if isinstance(size, (int, np.integer)) else tuple(size)
+        size = tuple(size) if isinstance(size, (tuple, list)) else (size,) * len(spatial)
         if len(size) != len(spatial) or not all(_is_int(n) and n >= 1 for n in size):
             raise ValueError(f"interpolate: size must give {len(spatial)} positive int lengths, one per spatial axis "
                              f"of the input shape {tuple(input.shape)}, got {size}")
@@ -495,6 +504,9 @@ class ZeroPad2d(Module):
 
     def __init__(self, padding):
         super().__init__()
+        if not isinstance(padding, (int, tuple, list)):  # (2.5 or None: tuple() would fail)
+            raise TypeError(f"{type(self).__name__}: padding must be an int or (left, right, top, bottom), "
+                            f"got {padding!r}")
         self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
         if len(self.padding) != 4:
             raise ValueError(f"{type(self).__name__}: padding must be an int or (left, right, top, bottom), "

@@ -29,7 +29,7 @@ import numpy as np
 from .. import autograd as ag
 from .. import backend
 from ..autograd import Function, Tensor, is_grad_enabled
-from .layers import _check_sizes, _place
+from .layers import _check_numbers, _check_sizes, _place
 from .module import Module, Parameter
 
 
@@ -142,6 +142,25 @@ def _check_params(name, x, **tensors):
             raise TypeError(f"{name}: input dtype {x.dtype} but {what} dtype {t.dtype}; {fix}")
 
 
+def _check_per_channel(name, x, **tensors):
+    """_check_params, and each given tensor holds one value per channel of x (axis 1): shape (C,)."""
+    _check_params(name, x, **tensors)
+    for what, t in tensors.items():
+        if t is not None and tuple(t.shape) != (x.shape[1],):
+            raise ValueError(f"{name}: {what} must hold one value per channel, shape ({x.shape[1]},) for input shape "
+                             f"{tuple(x.shape)}, got shape {tuple(t.shape)}")
+
+
+def _check_eps(name, eps, zero_ok=False):
+    """eps as a Python float (a NumPy float64 eps would make the output float64 under NumPy 2), or a clear error
+    unless it is a number > 0 (>= 0 where `zero_ok`)."""
+    _check_numbers(name, eps=eps)
+    if not (eps >= 0 if zero_ok else eps > 0):
+        raise ValueError(f"{name}: eps must be {'>= 0' if zero_ok else '> 0'} (it is added to the variance before "
+                         f"its square root), got {eps!r}")
+    return float(eps)
+
+
 def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5,
                num_batches_tracked=None, name="batch_norm"):
     """Normalise x (N, C, ...) per channel (axis 1), like ``torch.nn.functional.batch_norm``.
@@ -151,16 +170,22 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
     means a cumulative average over the `num_batches_tracked` batches seen.
     """
     ag._expect_tensor(x, name)
-    eps = float(eps)  # a NumPy float64 eps would make 1/std, the input's gradient and eval's output float64 (NumPy 2)
+    if x.ndim < 2:
+        raise ValueError(f"{name}: expected input of shape (N, C, ...), got shape {tuple(x.shape)}; for one sample "
+                         "add a batch axis, x.reshape(1, -1)")
+    eps = _check_eps(name, eps)
+    if momentum is not None:
+        _check_numbers(name, momentum=momentum)
+    if (running_mean is None) != (running_var is None):
+        given = "running_mean" if running_var is None else "running_var"
+        raise ValueError(f"{name}: running_mean and running_var must both be given or both be None, got only {given}")
+    if training and running_mean is not None and momentum is None and num_batches_tracked is None:
+        raise ValueError(f"{name}: momentum=None (a cumulative average of the batches seen) needs "
+                         "num_batches_tracked, got None; give a momentum, e.g. 0.1")
     axes = (0,) + tuple(range(2, x.ndim))
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)  # broadcasts per channel
     count = x.numel() // x.shape[1]  # values per channel
-    per_channel = dict(weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
-    _check_params(name, x, **per_channel)
-    for what, t in per_channel.items():
-        if t is not None and tuple(t.shape) != (x.shape[1],):
-            raise ValueError(f"{name}: {what} must hold one value per channel, shape ({x.shape[1]},) for input shape "
-                             f"{tuple(x.shape)}, got shape {tuple(t.shape)}")
+    _check_per_channel(name, x, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     if training:
         if count < 2:
             raise ValueError(
@@ -175,7 +200,8 @@ def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=Fa
             _update_running(running_mean, running_var, op.mean, op.var, count, momentum, num_batches_tracked)
         return y
     if running_mean is None:
-        raise ValueError(f"{name}: evaluation mode needs running statistics")
+        raise ValueError(f"{name}: evaluation mode needs running statistics, got running_mean=None and "
+                         "running_var=None; pass them, or training=True to normalise with the batch's own")
     mean = Tensor(running_mean.data.reshape(shape))
     std = Tensor(backend.xp_of(running_var.data).sqrt(running_var.data + eps).reshape(shape))
     x_hat = (x - mean) / std
@@ -288,11 +314,14 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="laye
     differentiates twice.
     """
     ag._expect_tensor(x, name)
-    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-    _check_normalized_shape(name, shape)
+    shape = _normalized_shape(name, normalized_shape)
+    eps = _check_eps(name, eps, zero_ok=True)
     if x.ndim < len(shape) or tuple(x.shape[x.ndim - len(shape):]) != shape:
         raise ValueError(f"{name}: expected an input whose last axes are {shape}, got shape {tuple(x.shape)}")
     _check_params(name, x, weight=weight, bias=bias)
+    for what, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise ValueError(f"{name}: {what} must have the normalized shape {shape}, got shape {tuple(t.shape)}")
     y = _standardize(x, tuple(range(x.ndim - len(shape), x.ndim)), eps)
     if weight is not None:
         y = y * weight
@@ -301,11 +330,20 @@ def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5, name="laye
     return y
 
 
-def _check_normalized_shape(name, shape):
-    """Layer norm over no axes would normalise each value by itself (all zeros): refused, as torch refuses it."""
+def _normalized_shape(name, normalized_shape):
+    """normalized_shape (an int or a tuple of them) as a tuple of positive ints, or a clear error.
+
+    Layer norm over no axes would normalise each value by itself (all zeros): refused, as torch refuses it.
+    """
+    if not isinstance(normalized_shape, (tuple, list, numbers.Integral)):
+        raise TypeError(f"{name}: normalized_shape must be an int or a tuple of ints, got "
+                        f"{type(normalized_shape).__name__} {normalized_shape!r}")
+    shape = tuple(normalized_shape) if isinstance(normalized_shape, (tuple, list)) else (normalized_shape,)
     if not shape:
         raise ValueError(f"{name}: normalized_shape must name at least one axis, got (); LayerNorm(C) normalises "
                          "the last axis of size C, LayerNorm((C, H, W)) the last three")
+    _check_sizes(name, **{f"normalized_shape[{i}]": n for i, n in enumerate(shape)})
+    return tuple(int(n) for n in shape)
 
 
 class LayerNorm(Module):
@@ -313,9 +351,8 @@ class LayerNorm(Module):
 
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None, dtype=None):
         super().__init__()
-        self.normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
-        _check_normalized_shape("LayerNorm", self.normalized_shape)
-        _check_sizes("LayerNorm", **{f"normalized_shape[{i}]": n for i, n in enumerate(self.normalized_shape)})
+        self.normalized_shape = _normalized_shape("LayerNorm", normalized_shape)
+        _check_eps("LayerNorm", eps, zero_ok=True)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         affine, shape = elementwise_affine, self.normalized_shape
         self.register_parameter("weight", Parameter(ag.ones(*shape)) if affine else None)
@@ -350,7 +387,8 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
                          "channel of each image is normalised over its own pixels (in training and eval mode), so "
                          "one pixel would become 0, the output the bias alone, with no gradient: feed a larger map, "
                          "or leave the norm out at this layer (pix2pix's innermost layer has none)")
-    _check_params(name, x, weight=weight, bias=bias)
+    _check_per_channel(name, x, weight=weight, bias=bias)
+    eps = _check_eps(name, eps, zero_ok=True)
     return _per_channel_affine(_standardize(x, tuple(range(2, x.ndim)), eps), weight, bias)
 
 
@@ -371,6 +409,7 @@ class InstanceNorm2d(Module):
                  dtype=None, *, bias=True):
         super().__init__()
         _check_sizes("InstanceNorm2d", num_features=num_features)
+        _check_eps("InstanceNorm2d", eps, zero_ok=True)
         if track_running_stats:
             raise NotImplementedError("InstanceNorm2d: track_running_stats=True is not supported; "
                                       "instance norm normalises with each image's own statistics in both modes")
@@ -400,6 +439,8 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm
     differentiates twice.
     """
     ag._expect_tensor(x, name)
+    _check_sizes(name, num_groups=num_groups)
+    eps = _check_eps(name, eps, zero_ok=True)
     if x.ndim < 2 or x.shape[1] % num_groups:
         raise ValueError(f"{name}: expected (N, C, ...) with C divisible by num_groups={num_groups}, "
                          f"got shape {tuple(x.shape)}")
@@ -407,8 +448,9 @@ def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm
         raise ValueError(f"{name}: expected more than 1 value per group, got input shape {tuple(x.shape)} with "
                          f"num_groups={num_groups}: one value normalised by itself is 0, so the output would be the "
                          "bias alone, with no gradient; use fewer groups or a larger input")
-    _check_params(name, x, weight=weight, bias=bias)
-    grouped = ag.reshape(x, x.shape[0], num_groups, -1)
+    _check_per_channel(name, x, weight=weight, bias=bias)
+    per_group = x.shape[1] // num_groups * math.prod(x.shape[2:])  # (not -1: a batch of 0 would leave it open)
+    grouped = ag.reshape(x, x.shape[0], num_groups, per_group)
     return _per_channel_affine(ag.reshape(_standardize(grouped, (2,), eps), *x.shape), weight, bias)
 
 
@@ -418,6 +460,7 @@ class GroupNorm(Module):
     def __init__(self, num_groups, num_channels, eps=1e-5, affine=True, device=None, dtype=None, *, bias=True):
         super().__init__()
         _check_sizes("GroupNorm", num_groups=num_groups, num_channels=num_channels)
+        _check_eps("GroupNorm", eps, zero_ok=True)
         if num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups ({num_groups})")
         self.num_groups, self.num_channels, self.eps, self.affine = num_groups, num_channels, eps, affine
