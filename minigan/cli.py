@@ -70,7 +70,8 @@ def _add_bench(sub):
     p = sub.add_parser("bench", help="speed benchmarks (ratios against PyTorch or the matmul peak)")
     p.add_argument("what", choices=["conv", "toy", "dcgan", "toy_quality", "dcgan_torch"])
     p.add_argument("--device", default="cpu", type=_device, help="cpu or cuda")
-    p.add_argument("--repeats", type=_positive_int, default=None, help="timed iterations (default: per benchmark)")
+    p.add_argument("--repeats", type=_positive_int, default=None,
+                   help="timed iterations (toy_quality: seeds per recipe; dcgan_torch: unused; default: per benchmark)")
     p.set_defaults(func=_run_bench)
 
 

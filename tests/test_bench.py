@@ -5,10 +5,24 @@ import math
 import numpy as np
 import pytest
 
-from minigan.benchmarks import conv, toy
+from minigan.benchmarks import common, conv, toy
 
 
-def test_bench_conv_reports_every_layer_against_the_matmul_peak(capsys):
+@pytest.fixture(autouse=True)
+def _pytorch_threads_restored():
+    """The benchmarks give PyTorch as many CPU threads as NumPy's BLAS; other tests find PyTorch's own."""
+    try:
+        import torch  # noqa: PLC0415
+    except ImportError:
+        yield
+        return
+    before = torch.get_num_threads()
+    yield
+    torch.set_num_threads(before)
+
+
+def test_bench_conv_reports_every_layer_against_the_matmul_peak(capsys, monkeypatch):
+    monkeypatch.setattr(common, "SETTLE_S", 0.0)  # (the settling is tested on its own, with a fake clock)
     rows = conv.main(repeats=1)
     out = capsys.readouterr().out
     assert [r["layer"] for r in rows] == [name.strip() for name, *_ in conv.SHAPES]
@@ -24,7 +38,8 @@ def test_bench_conv_reports_every_layer_against_the_matmul_peak(capsys):
     assert "RESULT conv device=cpu" in out and "conv64_128_peak_fraction=" in out
 
 
-def test_bench_toy_reports_a_ratio_when_torch_is_installed(capsys):
+def test_bench_toy_reports_a_ratio_when_torch_is_installed(capsys, monkeypatch):
+    monkeypatch.setattr(common, "SETTLE_S", 0.0)
     result = toy.main(repeats=5)
     assert math.isfinite(result["minigan_ms"])
     out = capsys.readouterr().out
@@ -130,5 +145,101 @@ def test_interleaved_medians_makes_exactly_the_calls_it_reports():
 
     for repeats in (1, 3, 7, 20, 22):
         calls = []
-        interleaved_medians({"a": lambda: calls.append(1)}, repeats, warmup=0)
+        interleaved_medians({"a": lambda: calls.append(1)}, repeats, warmup=0, settle=0)
         assert len(calls) == repeats
+
+
+def test_interleaved_medians_times_no_call_while_the_previous_steps_threads_spin():
+    # after one library's call its worker threads spin for a while (OpenBLAS's about 0.1 s) and slow the
+    # calls made meanwhile (PyTorch's DCGAN iteration took twice as long): a fake clock charges 100 s for
+    # a call started less than 250 s after another step's last call, 1 s otherwise; only the medians say
+    # whether a slowed call was timed
+    from minigan.benchmarks.common import interleaved_medians  # noqa: PLC0415
+
+    now, ends = [0.0], {}
+
+    def step(name):
+        def fn():
+            spinning = any(now[0] - end < 250 for other, end in ends.items() if other != name)
+            now[0] += 100.0 if spinning else 1.0
+            ends[name] = now[0]
+        return fn
+
+    for repeats in (1, 5, 7, 20):
+        t = interleaved_medians({"ours": step("ours"), "theirs": step("theirs")}, repeats, warmup=1, settle=300,
+                                clock=lambda: now[0])
+        assert t == {"ours": 1.0, "theirs": 1.0}
+    step("theirs")()  # one step timed alone, right after another library's call (as bench conv does)
+    assert interleaved_medians({"ours": step("ours")}, 3, warmup=2, rounds=1, settle=300, clock=lambda: now[0]) == {
+        "ours": 1.0}
+
+
+def test_numpy_blas_threads_reads_numpys_library_not_pytorchs():
+    from minigan.benchmarks.common import numpy_blas_threads  # noqa: PLC0415
+
+    info = [  # as threadpoolctl reports them with PyTorch loaded: its MKL first
+        {"user_api": "blas", "internal_api": "mkl", "filepath": "/x/torch/lib/libmkl.so", "num_threads": 8},
+        {"user_api": "openmp", "internal_api": "openmp", "filepath": "/x/numpy/libgomp.so", "num_threads": 6},
+        {"user_api": "blas", "internal_api": "openblas", "filepath": "/x/numpy.libs/libscipy_openblas64_.so",
+         "num_threads": 3},
+    ]
+    assert numpy_blas_threads(info) == 3
+    assert numpy_blas_threads(info[:2]) is None  # unknown (Accelerate on macOS): PyTorch keeps its own
+
+
+def test_pytorch_gets_as_many_cpu_threads_as_numpys_blas():
+    torch = pytest.importorskip("torch")
+    from minigan.benchmarks.common import numpy_blas_threads, torch_device  # noqa: PLC0415
+
+    torch.set_num_threads(2)
+    assert torch_device("cpu", blas_threads=1)[0] is torch
+    assert torch.get_num_threads() == 1
+    torch_device("cpu")  # by default, NumPy's own count
+    assert torch.get_num_threads() == (numpy_blas_threads() or 1)
+
+
+def test_bench_dcgan_pytorch_twin_computes_the_same_iterations(monkeypatch):
+    # same weights and the same noise on both sides: the losses of three iterations agree, so both take
+    # the same D step (on real and fake), the same G step and the same Adam(2e-4, beta1 = 0.5) updates
+    torch = pytest.importorskip("torch")
+    import minigan  # noqa: PLC0415
+    from minigan.benchmarks import dcgan  # noqa: PLC0415
+
+    batch = 8
+    ours, G, D = dcgan.minigan_step(batch=batch, trainer=False)
+    theirs = dcgan.torch_step(torch, G, D, batch=batch)
+    noise = [np.random.default_rng(i).standard_normal((batch, 100)).astype(np.float32) for i in range(6)]
+    ours_z, theirs_z = iter(noise), iter(noise)  # two draws of z per iteration
+    monkeypatch.setattr(minigan, "randn", lambda *shape, **kw: minigan.Tensor(next(ours_z)))
+    monkeypatch.setattr(torch, "randn", lambda *shape, **kw: torch.from_numpy(next(theirs_z).copy()))
+    ours_losses = [ours() for _ in range(3)]
+    theirs_losses = [theirs() for _ in range(3)]
+    np.testing.assert_allclose(ours_losses, theirs_losses, rtol=1e-4)
+    assert ours_losses[0] != ours_losses[2]  # the weights moved
+
+
+def test_bench_dcgan_without_pytorch_still_reports_peak_memory(capsys, monkeypatch):
+    from minigan.benchmarks import dcgan  # noqa: PLC0415
+
+    monkeypatch.setattr(common, "SETTLE_S", 0.0)
+    monkeypatch.setattr(dcgan, "minigan_step", lambda *a, **kw: (lambda: np.ones(1000), None, None))
+    monkeypatch.setattr(dcgan, "torch_device", lambda device: (None, "PyTorch not installed: no comparison"))
+    result = dcgan.main(repeats=1)
+    out = capsys.readouterr().out
+    assert "peak resident memory of this whole process" in out and "PyTorch not installed" in out
+    assert "MiB allocated in one iteration" in out and "ratio" not in result
+    assert "RESULT dcgan device=cpu minigan_ms=" in out
+
+
+def test_bench_toy_quality_says_how_many_threads_its_cpu_times_add_up(capsys, monkeypatch):
+    from minigan.benchmarks import toy_quality  # noqa: PLC0415
+
+    run = {"modes": 8, "num_modes": 8, "hq": 0.9, "seconds": 2.0, "cpu_seconds": 3.0}
+    monkeypatch.setattr(toy_quality, "run_cell", lambda dataset, overrides, seeds: [run] * len(seeds))
+    for threads, note in ((2, True), (1, False)):
+        monkeypatch.setattr(common, "numpy_blas_threads", lambda: threads)
+        toy_quality.main(repeats=2, rows=["default"], datasets=["ring"])
+        out = capsys.readouterr().out
+        assert out.startswith("NumPy's BLAS: ")
+        assert ("OPENBLAS_NUM_THREADS=1 makes them one core's" in out) == note
+        assert "| default | ring | 8.0 (min 8) | 90.0% (min 90.0%) | 2 s wall, 3 s CPU |" in out

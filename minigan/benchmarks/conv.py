@@ -14,7 +14,7 @@ whose input is data).
 import numpy as np
 
 from .. import backend
-from .common import interleaved_medians, result_line
+from .common import interleaved_medians, result_line, torch_device
 from ..autograd import Tensor
 from ..nn import Conv2d, ConvTranspose2d
 
@@ -37,26 +37,32 @@ def _median_ms(fn, repeats, sync):
     """Median milliseconds of sync(fn()) over `repeats` calls, after a warm-up.
 
     Timed on its own, not interleaved with the other side as in the other
-    benchmarks: a 2048x2048 matmul evicts the caches, and PyTorch's OpenMP
-    threads keep spinning for a while after each call; either would slow the
-    convolution timed right after it.
+    benchmarks: a 2048x2048 matmul evicts the caches. The other library's
+    threads spin for a while after its last call (OpenBLAS's about 0.1 s), so
+    untimed calls fill the first SETTLE_S seconds (see interleaved_medians):
+    two warm-up calls of a 7 ms layer did not cover it.
     """
     return 1000.0 * interleaved_medians({"step": lambda: sync(fn())}, repeats, warmup=2, rounds=1)["step"]
 
 
-def matmul_peak_gflops(device="cpu", size=2048, repeats=5):
+PEAK_SIZE = {"cpu": 2048, "cuda": 4096}  # on a GPU a 2048 product takes a fraction of a ms: launch and sync would count
+
+
+def matmul_peak_gflops(device="cpu", size=None, repeats=5):
     """Float32 matrix-multiply speed of this machine (GFLOP/s, median of `repeats`)."""
+    size = size or PEAK_SIZE[device]
     xp = backend.xp_for_device(device)
     gen = backend.generator(device)
     a = gen.standard_normal((size, size), dtype=np.float32)
     b = gen.standard_normal((size, size), dtype=np.float32)
     ms = _median_ms(lambda: xp.matmul(a, b), repeats, _sync)
-    return 2.0 * size**3 / (ms * 1e6)
+    return 2.0 * size**3 / (ms * 1e6)  # 2 n^3 FLOPs: n^3 multiply-adds
 
 
 def _flops(transposed, cin, cout, size, input_grad):
     k, s, p = 4, 2, 1
-    pixels = size * size if transposed else ((size + 2 * p - k) // s + 1) ** 2  # pixels that meet the whole kernel
+    # each output pixel of a conv meets the whole kernel (padding included), as each input pixel of a transposed one
+    pixels = size * size if transposed else ((size + 2 * p - k) // s + 1) ** 2
     macs = BATCH * pixels * cin * cout * k * k
     return 2 * macs * (3 if input_grad else 2)
 
@@ -106,24 +112,19 @@ def main(device="cpu", repeats=None):
     """Print the table; returns a list of dicts (one per layer) for scripts and tests."""
     device = backend.check_device(device)
     repeats = repeats or 20
-    try:
-        import torch  # noqa: PLC0415
-    except ImportError:
-        torch = None
-    if torch is not None and device == "cuda" and not torch.cuda.is_available():
-        print("PyTorch is installed without CUDA: its column is left out")
-        torch = None
+    torch, why_not = torch_device(device)  # on the CPU: as many threads as NumPy's BLAS
 
     peak = matmul_peak_gflops(device)
+    size = PEAK_SIZE[device]
     print(f"minigan bench conv: device {device}, batch {BATCH}, kernel 4, stride 2, padding 1, "
           f"median of {repeats} runs")
-    print(f"float32 matmul peak (2048x2048, same run): {peak:.1f} GFLOP/s")
+    print(f"float32 matmul peak ({size}x{size}, same run): {peak:.1f} GFLOP/s")
     if device == "cpu":
         print(backend.numpy_blas())
     if torch is not None:
         print(f"PyTorch {torch.__version__} ({'CUDA' if device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'})")
-    elif device == "cpu":
-        print("PyTorch not installed: its column is left out")
+    else:
+        print(why_not)
     header = f"{'layer (forward + backward)':36s} {'ms':>7s} {'GFLOP/s':>8s} {'% peak':>7s}"
     if torch is not None:
         header += f" {'torch ms':>9s} {'torch/minigan':>14s}"
@@ -149,7 +150,8 @@ def main(device="cpu", repeats=None):
     if torch is not None:
         summary += f" {'':8s} {'':7s} {total_torch_ms:9.2f} {total_torch_ms / total_ms:13.2f}x"
     print(summary)
-    print("(torch/minigan > 1 means minigan is faster)")
+    if torch is not None:
+        print("(torch/minigan > 1 means minigan is faster)")
     big = rows[1]  # the 64 -> 128 conv: the issue's yardstick (at least half of the matmul peak)
     fields = {"device": device, "peak_gflops": peak, "conv64_128_peak_fraction": big["peak_fraction"]}
     if torch is not None:

@@ -152,15 +152,19 @@ def main(device="cpu", repeats=None):
     ours_peak = _peak_bytes(step)
     load = f"{os.getloadavg()[0]:.1f}" if hasattr(os, "getloadavg") else "not measured here"  # (Unix only)
     print(f"DCGAN iteration, batch {BATCH} (D step on real + fake, G step, Adam, BCE with logits); "
-          f"{flops / 1e9:.2f} GFLOP per iteration; median of {repeats}, interleaved; "
+          f"{flops / 1e9:.2f} GFLOP of matrix products per iteration; median of {repeats}, interleaved; "
           f"{os.cpu_count()} CPU cores visible, load average {load}")
     if device == "cpu":
         print(f"  {backend.numpy_blas()}")
     where = "" if device == "cpu" else ", host memory only: the GPU's is not counted"
     print(f"  minigan ({device}):  {ours * 1000:8.1f} ms   {flops / ours / 1e9:7.1f} GFLOP/s   "
-          f"peak {ours_peak / 2**20:6.1f} MiB allocated in one iteration (tracemalloc{where}); the same steps as PyTorch's")
+          f"peak {ours_peak / 2**20:6.1f} MiB allocated in one iteration (tracemalloc{where}; on top of the weights "
+          "and Adam's state); the same steps as PyTorch's")
     print(f"  {'':15s}{trainer * 1000:8.1f} ms   as GANTrainer.train_step, which also logs V, D(x), D(G(z)) "
           "and both gradient norms")
+    peak_rss = peak_memory_mb()
+    print(f"  peak resident memory of this whole process ({'both libraries' if torch else 'minigan'}, "
+          "every model built): " + ("not measured on Windows" if peak_rss is None else f"{peak_rss:.0f} MiB"))
     if torch is None:
         print(f"  {why_not}")
         result_line("dcgan", device=device, minigan_ms=ours * 1e3, trainer_ms=trainer * 1e3)
@@ -168,9 +172,6 @@ def main(device="cpu", repeats=None):
     theirs = t["torch"]
     threads = f"; {torch.get_num_threads()} threads" if device == "cpu" else ""
     print(f"  PyTorch ({device}):    {theirs * 1000:8.1f} ms   {flops / theirs / 1e9:7.1f} GFLOP/s{threads}")
-    peak_rss = peak_memory_mb()
-    print("  peak resident memory of this whole process (both models, both libraries): "
-          + ("not measured on Windows" if peak_rss is None else f"{peak_rss:.0f} MiB"))
     ratio = ours / theirs
     print(f"  ratio minigan / PyTorch: {ratio:.2f}  (minigan is {'faster' if ratio < 1 else 'slower'} than PyTorch; "
           f"target <= {1.0 if device == 'cpu' else 2.0:.2f})")

@@ -65,8 +65,15 @@ def format_cell(results):
 
 def main(device="cpu", repeats=None, rows=None, datasets=("ring", "grid"), out=None):
     """Train every (row, dataset) for `repeats` seeds (default 5) and print a Markdown table."""
+    from .. import backend
+    from .common import numpy_blas_threads
+
     seeds = list(range(repeats or 5))
     rows = rows or list(ROWS)
+    if device == "cpu":  # the CPU time is one core's time only with one BLAS thread
+        threads = numpy_blas_threads()
+        print(backend.numpy_blas() + ("" if threads == 1 else
+              "; the CPU times below add up every thread's: OPENBLAS_NUM_THREADS=1 makes them one core's"))
     table = {}
     for row in rows:
         overrides = dict(ROWS[row], device=device)
