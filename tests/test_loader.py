@@ -4,6 +4,7 @@ The tests that iterate take the `device` fixture: batches must arrive on the loa
 device, while the order (drawn by the loader's own NumPy generator) is the same everywhere."""
 
 import collections
+import warnings
 
 import numpy as np
 import pytest
@@ -491,3 +492,184 @@ def test_random_settings_match_torchs_batches():
             assert epochs[0] != epochs[1]
         again = DataLoader(_dataset(n), batch_size, shuffle=shuffle, drop_last=drop_last, seed=trial)
         assert [_order(again), _order(again)] == epochs
+
+
+def _values(batch):
+    """The image values (= dataset indices) of one (images, labels) batch."""
+    return [int(v) for v in batch[0].numpy().ravel()]
+
+
+def test_each_iterator_keeps_its_own_position_and_the_state_describes_the_latest(tmp_path):
+    sequential = DataLoader(_dataset(40), 6, shuffle=True, seed=1)
+    epochs = [_order(sequential) for _ in range(3)]
+    loader = DataLoader(_dataset(40), 6, shuffle=True, seed=1)
+    first, second = iter(loader), iter(loader)
+    seen_first = [v for _ in range(3) for v in _values(next(first))]
+    seen_second = _values(next(second))  # started later: the next order, as a second iter() of torch's draws
+    seen_first += _values(next(first))  # the first going on must not move the second's count (before: 4)
+    state = _through_disk(loader.state_dict(), tmp_path)
+    assert state["in_epoch"] and state["batches_done"] == 1
+    assert seen_first == epochs[0][:24] and seen_second == epochs[1][:6]
+    resumed = DataLoader(_dataset(40), 6, shuffle=True, seed=9)
+    resumed.load_state_dict(state)
+    assert _order(resumed) == epochs[1][6:] and _order(resumed) == epochs[2]
+    seen_first += [v for batch in first for v in _values(batch)]  # the first ends its own pass
+    assert seen_first == epochs[0] and loader.state_dict()["batches_done"] == 1
+    seen_second += [v for batch in second for v in _values(batch)]
+    assert seen_second == epochs[1] and not loader.state_dict()["in_epoch"]
+    assert _order(loader) == epochs[2]
+
+
+def test_an_abandoned_iterator_going_on_later_changes_neither_the_state_nor_the_next_pass():
+    loader = DataLoader(_dataset(12), 4, shuffle=True, seed=2)
+    first_epoch = _order(DataLoader(_dataset(12), 4, shuffle=True, seed=2))
+    left = iter(loader)
+    assert _values(next(left)) == first_epoch[:4]
+    whole = _order(loader)  # a new pass, from its first batch, in the next order
+    state = loader.state_dict()
+    assert sorted(whole) == list(range(12)) and whole != first_epoch and not state["in_epoch"]
+    assert _values(next(left)) == first_epoch[4:8]  # the left one goes on where it was
+    assert loader.state_dict() == state  # (before: batches_done 2 of a finished epoch)
+    resumed = DataLoader(_dataset(12), 4, shuffle=True, seed=5)
+    resumed.load_state_dict(state)
+    assert _order(resumed) == _order(loader)
+
+
+def test_two_loops_over_one_loader_at_once_as_torchs():
+    unshuffled = DataLoader(_dataset(10), 4)
+    assert [(_values(a), _values(b)) for a, b in zip(unshuffled, unshuffled)] == [
+        ([0, 1, 2, 3],) * 2, ([4, 5, 6, 7],) * 2, ([8, 9],) * 2]  # two passes of their own
+    shuffled = DataLoader(_dataset(10), 4, shuffle=True, seed=0)
+    pairs = list(zip(shuffled, shuffled))
+    orders = [[v for pair in pairs for v in _values(pair[k])] for k in (0, 1)]
+    again = DataLoader(_dataset(10), 4, shuffle=True, seed=0)
+    assert orders == [_order(again), _order(again)]  # the second draws the next order
+    torch = pytest.importorskip("torch")
+    data = torch.utils.data.TensorDataset(torch.arange(10))
+    theirs = torch.utils.data.DataLoader(data, 4)
+    assert [(a[0].tolist(), b[0].tolist()) for a, b in zip(theirs, theirs)] == [
+        (_values(a), _values(b)) for a, b in zip(unshuffled, unshuffled)]
+    theirs = torch.utils.data.DataLoader(data, 4, shuffle=True, generator=torch.Generator().manual_seed(0))
+    torchs = [[v for pair in zip(theirs, theirs) for v in pair[k][0].tolist()] for k in (0, 1)]
+    assert sorted(torchs[0]) == sorted(torchs[1]) == list(range(10)) and torchs[0] != torchs[1]
+    assert sorted(orders[0]) == sorted(orders[1]) == list(range(10)) and orders[0] != orders[1]
+
+
+def test_subset_and_concat_dataset_index_as_torchs():
+    points = np.arange(20, dtype=np.float32).reshape(10, 2)
+    ours = minigan.data.TensorDataset(minigan.tensor(points))
+    subset = minigan.data.Subset(ours, [3, 1, -1])
+    joined = minigan.data.ConcatDataset([ours, subset])  # 10 + 3 examples
+    assert isinstance(subset, minigan.data.Dataset) and isinstance(ours, minigan.data.Dataset)
+    # by hand: subset[i] is ours[indices[i]]; joined's examples are ours', then the subset's
+    assert [t.tolist() for (t,) in subset] == [[6.0, 7.0], [2.0, 3.0], [18.0, 19.0]]  # (iterates until IndexError)
+    assert subset[-1][0].tolist() == [18.0, 19.0] and joined[11][0].tolist() == [2.0, 3.0]
+    assert len(joined) == 13 and joined.cumulative_sizes == [10, 13] and joined[-13][0].tolist() == [0.0, 1.0]
+    assert [t.tolist() for (t,) in ours + subset] == [t.tolist() for (t,) in joined]  # Dataset + Dataset
+    for dataset, bad, error in [(subset, 3, IndexError), (subset, -4, IndexError), (joined, 13, IndexError),
+                                (joined, -14, IndexError), (joined, 1.0, TypeError), (subset, True, TypeError)]:
+        with pytest.raises(error, match=rf"{type(dataset).__name__}: .*{bad}"):
+            dataset[bad]
+    with pytest.raises(IndexError, match=r"Subset: index 10 is out of range for a dataset of 10 examples"):
+        minigan.data.Subset(ours, [0, 10])  # (torch's fails only when that example is read)
+    with pytest.raises(TypeError, match=r"Subset: indices must be a list \(or a 1-D array\) of whole numbers, got "
+                                        r"list \[0.5\]"):
+        minigan.data.Subset(ours, [0.5])
+    with pytest.raises(ValueError, match="ConcatDataset: expected one or more datasets, got none"):
+        minigan.data.ConcatDataset([])
+    with pytest.raises(TypeError, match=r"ConcatDataset: datasets\[1\] is a int, not a dataset"):
+        minigan.data.ConcatDataset([ours, 3])
+    with pytest.raises(TypeError, match=r"expected a list of datasets, as ConcatDataset\(\[a, b\]\), got a Subset"):
+        minigan.data.ConcatDataset(subset)
+    torch = pytest.importorskip("torch")
+    theirs = torch.utils.data.TensorDataset(torch.tensor(points))
+    their_joined = torch.utils.data.ConcatDataset([theirs, torch.utils.data.Subset(theirs, [3, 1, -1])])
+    assert their_joined.cumulative_sizes == joined.cumulative_sizes
+    assert [joined[i][0].tolist() for i in range(-13, 13)] == [their_joined[i][0].tolist() for i in range(-13, 13)]
+    with pytest.raises(IndexError):
+        their_joined[13]
+
+
+def test_random_split_sizes_as_torchs_and_its_orders_repeat_by_seed():
+    data = _dataset(10)
+    by_seed = [s.indices.tolist() for s in minigan.data.random_split(data, [7, 3], seed=4)]
+    assert [len(s) for s in by_seed] == [7, 3] and by_seed != [list(range(7)), list(range(7, 10))]
+    assert by_seed == [s.indices.tolist() for s in minigan.data.random_split(data, [0.7, 0.3], seed=4)]
+    assert by_seed == [s.indices.tolist() for s in minigan.data.random_split(data, [7, 3], np.random.default_rng(4))]
+    assert by_seed != [s.indices.tolist() for s in minigan.data.random_split(data, [7, 3], seed=5)]
+    minigan.manual_seed(0)  # without a seed, minigan's generator decides, as torch's does
+    unseeded = minigan.data.random_split(data, [7, 3])[0].indices.tolist()
+    minigan.manual_seed(0)
+    assert minigan.data.random_split(data, [7, 3])[0].indices.tolist() == unseeded
+    train, val = minigan.data.random_split(data, [0.8, 0.2], seed=4)
+    assert _order(DataLoader(val, 4)) == [int(i) for i in val.indices]  # Subsets feed a DataLoader
+    for lengths, total in (([3, 3], "6"), ([0.3, 0.3], "0.6"), ([-1, 11], "10"), ([1.5, -0.5], "1")):
+        with pytest.raises(ValueError, match=rf"random_split: lengths must be whole numbers that add up to the "
+                                             rf"dataset's 10 examples, or fractions .*\(they add up to {total}\)"):
+            minigan.data.random_split(data, lengths, seed=0)  # (torch's takes [-1, 11] as 9 and 1)
+    with pytest.raises(TypeError, match=r"generator must be a NumPy np.random.Generator, got a int; .* seed=<int>"):
+        minigan.data.random_split(data, [5, 5], 3)
+    with pytest.raises(ValueError, match="random_split: give seed= or generator=, not both"):
+        minigan.data.random_split(data, [5, 5], np.random.default_rng(0), seed=0)
+    with pytest.raises(ValueError, match=r"random_split: seed must be a whole number >= 0 .*got -1"):
+        minigan.data.random_split(data, [5, 5], seed=-1)
+    with pytest.warns(UserWarning, match="random_split: split 1 has no examples"):
+        assert [len(s) for s in minigan.data.random_split(data, [1, 0], seed=0)] == [10, 0]  # fractions, as torch
+    with pytest.raises(TypeError, match=r"random_split: lengths must be a list, as \[0.8, 0.2\] .*got float 0.8"):
+        minigan.data.random_split(data, 0.8)
+    torch = pytest.importorskip("torch")
+    settings = np.random.default_rng(1)
+    for _ in range(30):  # torch's rule for fractions: floor(n * f) each, what is left one each to the first
+        n = int(settings.integers(1, 50))
+        fractions = settings.dirichlet(np.ones(settings.integers(1, 5))).tolist()
+        fractions[-1] = 1 - sum(fractions[:-1])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # a split of no examples (both warn)
+            splits = minigan.data.random_split(range(n), fractions, seed=0)
+            torchs = torch.utils.data.random_split(range(n), fractions)
+        assert [len(s) for s in splits] == [len(s) for s in torchs]
+        assert sorted(i for s in splits for i in s.indices) == list(range(n))  # each example in one split
+
+
+def test_a_subset_of_minigans_datasets_is_cut_a_batch_at_a_time():
+    class Counted(ArrayDataset):
+        def __getitem__(self, index):
+            asked.append(type(index).__name__)
+            return super().__getitem__(index)
+
+    asked = []
+    data = Counted(np.arange(10, dtype=np.float32).reshape(10, 1), np.arange(10) % 3)
+    assert _order(DataLoader(minigan.data.Subset(data, [9, 0, 4, 2, 7]), 2)) == [9, 0, 4, 2, 7]
+    assert asked == ["ndarray"] * 3  # one index array a batch, not one call per example
+
+    class Doubled(minigan.data.TensorDataset):  # a subclass's own __getitem__(i), as PyTorch code writes it
+        def __getitem__(self, i):
+            (x,) = super().__getitem__(i)
+            return x * 2, int(i)
+
+    points = minigan.tensor(np.arange(5, dtype=np.float32))
+    x, i = next(iter(DataLoader(minigan.data.Subset(Doubled(points), [4, 1, 3]), 3)))
+    assert x.tolist() == [8.0, 2.0, 6.0] and i.tolist() == [4, 1, 3]
+
+
+def test_random_subsets_and_concatenations_match_torchs_batches():
+    """Subsets (negative indices too) and concatenations of random sizes, random batch sizes and drop_last, in order:
+    the same batches as torch.utils.data."""
+    torch = pytest.importorskip("torch")
+    settings = np.random.default_rng(2)
+    for trial in range(40):
+        sizes = settings.integers(0 if trial % 2 else 1, 12, size=settings.integers(1, 4)).tolist()
+        if sum(sizes) == 0:
+            sizes[0] = 1
+        start = np.cumsum([0] + sizes)
+        ours = [minigan.data.TensorDataset(minigan.tensor(np.arange(a, a + n))) for a, n in zip(start, sizes)]
+        theirs = [torch.utils.data.TensorDataset(torch.arange(a, a + n)) for a, n in zip(start, sizes)]
+        if trial % 2:
+            ours, theirs = minigan.data.ConcatDataset(ours), torch.utils.data.ConcatDataset(theirs)
+        else:
+            n = sizes[0]
+            indices = settings.integers(-n, n, size=settings.integers(1, 3 * n + 1)).tolist()
+            ours, theirs = minigan.data.Subset(ours[0], indices), torch.utils.data.Subset(theirs[0], indices)
+        batch_size, drop_last = int(settings.integers(1, len(ours) + 1)), bool(settings.integers(2))
+        mine = [b.tolist() for (b,) in DataLoader(ours, batch_size, drop_last=drop_last)]
+        assert mine == [b.tolist() for (b,) in torch.utils.data.DataLoader(theirs, batch_size, drop_last=drop_last)]

@@ -6,14 +6,25 @@
 
 Shuffling uses the loader's *own* NumPy generator (seeded by ``seed``), so the
 order of batches does not depend on how many random numbers the model drew.
-``state_dict()`` records that generator as it was at the start of the current
-epoch plus how many batches of the epoch were already handed out; after
-``load_state_dict`` the next ``for`` loop redraws the same permutation and
-skips those batches. Saving it in a checkpoint makes a resumed run see exactly
-the batches an uninterrupted run would have seen — even in the middle of an epoch.
+Each ``iter(loader)`` (each ``for`` loop) is a pass of its own, as in PyTorch:
+it draws its order from that generator when it hands out its first batch (a
+second iterator running at the same time gets the next order) and counts its
+own batches. ``state_dict()`` describes the pass started most recently: the
+generator as it was before that pass drew its order, plus how many batches the
+pass has handed out; after ``load_state_dict`` the next ``for`` loop redraws
+the same permutation and skips those batches. Saving it in a checkpoint makes a
+resumed run see exactly the batches an uninterrupted run would have seen — even
+in the middle of an epoch.
+
+``Subset``, ``random_split`` and ``ConcatDataset`` pick or join examples of
+datasets, as ``torch.utils.data``'s do.
 """
 
+import bisect
+import itertools
+import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -41,6 +52,10 @@ class Dataset:
 
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__}: a Dataset subclass must define __getitem__(i)")
+
+    def __add__(self, other):
+        """``a + b``: the examples of a, then those of b (a ConcatDataset), as in PyTorch."""
+        return ConcatDataset([self, other])
 
 
 def _collate(examples, device, path=""):
@@ -106,13 +121,14 @@ def _stack(values, device, path):
         raise TypeError(f"DataLoader: {_field(path)} cannot make a tensor ({error})") from None
 
 
-class TensorDataset:
+class TensorDataset(Dataset):
     """Tensors cut together along their first axis, as ``torch.utils.data.TensorDataset``.
 
     ``TensorDataset(points)`` or ``TensorDataset(images, labels)``: ``dataset[i]``
     is the tuple of the i-th rows (``dataset[index_array]`` a batch of rows), and a
     DataLoader over it hands out one tensor per tensor given, so
     ``for (real,) in DataLoader(TensorDataset(points), 64)`` works as in PyTorch.
+    (A subclass with its own ``__getitem__(i)`` is read one example at a time.)
     """
 
     def __init__(self, *tensors):
@@ -135,9 +151,167 @@ class TensorDataset:
         return tuple(rows)  # rows as new tensors, outside any graph
 
 
+def _position(index, length, name):
+    """A whole-number index into `length` examples as a position 0 .. length-1 (a negative one counts from the
+    end, as in a list); another index is named."""
+    if isinstance(index, (bool, np.bool_)) or not isinstance(index, numbers.Integral):
+        raise TypeError(f"{name}: an index must be a whole number (one example), got {type(index).__name__} "
+                        f"{index!r:.40}")
+    if not -length <= index < length:
+        raise IndexError(f"{name}: index {index} is out of range for {length} examples")
+    return int(index) + length if index < 0 else int(index)
+
+
+class Subset(Dataset):
+    """The examples of ``dataset`` at ``indices``, in that order, as ``torch.utils.data.Subset``.
+
+    ``indices``: whole numbers (a list, a range, an array or a tensor), each from ``-len(dataset)`` to
+    ``len(dataset) - 1`` (a negative one counts from the end, as in PyTorch); checked here, where PyTorch
+    fails only when the example is read. ``subset[i]`` is ``dataset[indices[i]]`` (a negative i counts from
+    the end, one out of range is an IndexError). ``subset[index_array]`` cuts a whole batch when the dataset
+    does (MNIST, ArrayDataset, TensorDataset), so a DataLoader reads a Subset of them as fast as the dataset.
+    """
+
+    def __init__(self, dataset, indices):
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"Subset: the dataset must have len() and dataset[i], got a {type(dataset).__name__}")
+        array = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+        if array.size == 0:
+            array = array.astype(np.int64)  # (NumPy makes float64 of [])
+        if array.ndim != 1 or array.dtype.kind not in "iu":
+            raise TypeError(f"Subset: indices must be a list (or a 1-D array) of whole numbers, got "
+                            f"{type(indices).__name__} {indices!r:.60}")
+        n = len(dataset)
+        outside = array[(array < -n) | (array >= n)]
+        if outside.size:
+            raise IndexError(f"Subset: index {outside[0]} is out of range for a dataset of {n} examples (indices "
+                             f"go from {-n} to {n - 1})")
+        self.dataset = dataset
+        self.indices = array.astype(np.int64)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        if isinstance(index, np.ndarray):  # a batch, cut as the DataLoader cuts one from minigan's own datasets
+            return self.dataset[self.indices[index]]
+        return self.dataset[int(self.indices[_position(index, len(self), "Subset")])]
+
+
+class ConcatDataset(Dataset):
+    """Datasets one after the other, as ``torch.utils.data.ConcatDataset`` (``a + b`` for two ``Dataset``s).
+
+    ``concat[i]`` is example i of them all (a negative i counts from the end; one out of range is an IndexError,
+    where PyTorch raises ValueError for a negative one); ``cumulative_sizes``: where each dataset ends. A
+    DataLoader reads a ConcatDataset one example at a time and stacks them, as PyTorch's does; for arrays held
+    in memory, ``ArrayDataset(np.concatenate(...), ...)`` cuts whole batches, which is much faster.
+    """
+
+    def __init__(self, datasets):
+        if isinstance(datasets, Dataset) or not hasattr(datasets, "__iter__"):
+            raise TypeError(f"ConcatDataset: expected a list of datasets, as ConcatDataset([a, b]), got a "
+                            f"{type(datasets).__name__}")
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("ConcatDataset: expected one or more datasets, got none")
+        for k, dataset in enumerate(self.datasets):
+            if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+                raise TypeError(f"ConcatDataset: datasets[{k}] is a {type(dataset).__name__}, not a dataset (with "
+                                "len() and dataset[i])")
+        self.cumulative_sizes = list(itertools.accumulate(len(dataset) for dataset in self.datasets))
+
+    def __len__(self):
+        return self.cumulative_sizes[-1]
+
+    def __getitem__(self, index):
+        index = _position(index, len(self), "ConcatDataset")
+        k = bisect.bisect_right(self.cumulative_sizes, index)  # the first dataset that ends after the index
+        return self.datasets[k][index - (self.cumulative_sizes[k - 1] if k else 0)]
+
+
+def _check_seed(seed, name):
+    if seed is not None and not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
+        raise ValueError(f"{name}: seed must be a whole number >= 0 (or None: drawn from minigan's generator), "
+                         f"got {seed!r}")
+
+
+def _seed_from_minigan():
+    """A seed drawn from minigan's generator, so that ``minigan.manual_seed`` makes what it seeds repeat."""
+    return int(backend.generator("cpu").integers(2**63))
+
+
+def random_split(dataset, lengths, generator=None, *, seed=None):
+    """Split ``dataset`` into Subsets of the given lengths, in a random order, as ``torch.utils.data.random_split``.
+
+        train, val = random_split(MNIST(), [0.9, 0.1], seed=0)
+
+    ``lengths``: whole numbers that add up to ``len(dataset)``, or fractions that add up to 1 (each split gets
+    ``floor(fraction * len(dataset))`` examples, and those left over go one each to the first splits, as in
+    PyTorch). The order is drawn, as the DataLoader's, from ``seed`` (a whole number >= 0: ``seed=s`` is
+    ``generator=np.random.default_rng(s)``) or from ``generator``, a NumPy ``np.random.Generator`` (minigan has
+    no ``torch.Generator``); with neither, a seed is drawn from minigan's generator, so that
+    ``minigan.manual_seed`` makes the split repeat, as ``torch.manual_seed`` does.
+    """
+    if generator is not None and not isinstance(generator, np.random.Generator):
+        raise TypeError(f"random_split: generator must be a NumPy np.random.Generator, got a "
+                        f"{type(generator).__name__}; for a repeatable split give seed=<int> (minigan has no "
+                        "torch.Generator)")
+    if generator is not None and seed is not None:
+        raise ValueError("random_split: give seed= or generator=, not both")
+    _check_seed(seed, "random_split")
+    if not hasattr(lengths, "__iter__"):
+        raise TypeError(f"random_split: lengths must be a list, as [0.8, 0.2] or [800, 200], got "
+                        f"{type(lengths).__name__} {lengths!r:.40}")
+    n, lengths = len(dataset), list(lengths)
+    plain = bool(lengths) and all(isinstance(x, numbers.Real) and not isinstance(x, (bool, np.bool_))
+                                  for x in lengths)
+    whole = plain and all(isinstance(x, numbers.Integral) and x >= 0 for x in lengths)
+    real = plain and all(0 <= x <= 1 for x in lengths)
+    if real and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:  # fractions (PyTorch's test)
+        sizes = [math.floor(n * fraction) for fraction in lengths]
+        for k in range(n - sum(sizes)):  # the examples left over: one each to the first splits
+            sizes[k % len(sizes)] += 1
+    elif whole:
+        sizes = [int(x) for x in lengths]
+    else:
+        sizes = None
+    if sizes is None or sum(sizes) != n:
+        total = f" (they add up to {sum(lengths):g})" if plain else ""
+        raise ValueError(f"random_split: lengths must be whole numbers that add up to the dataset's {n} examples, "
+                         f"or fractions from 0 to 1 that add up to 1; got {lengths!r:.80}{total}")
+    for k, size in enumerate(sizes):
+        if size == 0:
+            warnings.warn(f"random_split: split {k} has no examples", stacklevel=2)
+    if generator is None:
+        generator = np.random.default_rng(_seed_from_minigan() if seed is None else seed)
+    order = generator.permutation(n)
+    ends = itertools.accumulate(sizes)
+    return [Subset(dataset, order[end - size:end]) for end, size in zip(ends, sizes)]
+
+
+def _one_at_a_time(dataset):
+    """Whether the DataLoader reads `dataset` one example at a time and stacks the examples (a Dataset subclass,
+    a ConcatDataset) or cuts each batch with one index array (MNIST, ArrayDataset, TensorDataset, a Subset of
+    them), which is much faster."""
+    if isinstance(dataset, Subset):
+        return _one_at_a_time(dataset.dataset)
+    cuts_batches = isinstance(dataset, TensorDataset) and type(dataset).__getitem__ is TensorDataset.__getitem__
+    return isinstance(dataset, Dataset) and not cuts_batches  # (a subclass's own __getitem__ reads one example)
+
+
+class _Pass:
+    """Where one pass over a DataLoader (one iterator) stands: the shuffling generator's state before the pass
+    drew its order, and how many batches it has handed out."""
+
+    def __init__(self, rng_state, batches_done=0):
+        self.rng_state = rng_state
+        self.batches_done = batches_done
+        self.finished = False
+
+
 _SAMPLER_HINT = ("minigan's loader reads the dataset in order, or in a new random order every epoch with "
                  "shuffle=True (seed=... makes it repeatable); to use only some examples, give it a smaller dataset "
-                 "(dataset.subset(n), or ArrayDataset(images[idx], labels[idx]))")
+                 "(minigan.data.Subset(dataset, indices), or dataset.subset(n): the first n)")
 _NO_WORKERS = "there are no worker processes (batches are cut in this process): drop the argument"
 # PyTorch's DataLoader arguments that minigan's does not use: their defaults (accepted, meaning the same) and what to
 # do instead.
@@ -178,7 +352,8 @@ class DataLoader:
     ``dataset``: anything with ``len()`` whose ``dataset[index_array]`` returns a
     pair of arrays (images, labels) — e.g. ``MNIST`` or ``Digits`` — or a tuple of
     any length, as ``TensorDataset`` does (then each batch is a tuple as long); or
-    a ``Dataset`` subclass, read one example at a time as in PyTorch and stacked.
+    a ``Dataset`` subclass, read one example at a time as in PyTorch and stacked
+    (a ``ConcatDataset`` too; a ``Subset`` is read as its dataset is).
     ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
     smaller batch; ``seed``: seed of the shuffling generator (None: drawn from
     minigan's generator when the loader is made, so that ``minigan.manual_seed``
@@ -187,7 +362,9 @@ class DataLoader:
     arguments (``num_workers``, ``pin_memory``, ``sampler``, ``collate_fn``,
     ``generator``, ...) are accepted at their defaults (batches are cut from
     memory in this process; there are no worker processes to start); another
-    value is refused with what to do instead.
+    value is refused with what to do instead. Each ``for`` loop (each
+    ``iter(loader)``) is a pass of its own, with its own position and order;
+    ``state_dict()`` records the one started most recently.
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device="cpu",
@@ -211,9 +388,7 @@ class DataLoader:
                             "(PyTorch's are sampler, batch_sampler, num_workers): pass them by name")
         if len(dataset) == 0:
             raise ValueError("DataLoader: the dataset is empty")
-        if seed is not None and not (isinstance(seed, numbers.Integral) and not isinstance(seed, bool) and seed >= 0):
-            raise ValueError(f"DataLoader: seed must be a whole number >= 0 (or None: drawn from minigan's "
-                             f"generator), got {seed!r}")
+        _check_seed(seed, "DataLoader")
         if drop_last and batch_size > len(dataset):
             raise ValueError(
                 f"DataLoader: batch_size {batch_size} is larger than the dataset ({len(dataset)} examples) "
@@ -225,11 +400,10 @@ class DataLoader:
         self.drop_last = bool(drop_last)
         self.device = backend.check_device(device)
         if seed is None and shuffle:  # as in PyTorch, the global seed decides the order
-            seed = int(backend.generator("cpu").integers(2**63))
+            seed = _seed_from_minigan()
         self.rng = np.random.default_rng(seed)
-        self._epoch_start_state = None  # generator state before this epoch's permutation
-        self._batches_done = 0  # batches of the current epoch already handed out
-        self._resume = False  # set by load_state_dict: the next epoch continues a saved one
+        self._latest = None  # the _Pass started most recently (what state_dict describes)
+        self._resume = False  # set by load_state_dict: the next pass continues the saved one, self._latest
         self._on_device = None  # on a GPU: the whole in-memory dataset, copied there once
 
     def __len__(self):
@@ -238,23 +412,24 @@ class DataLoader:
         return n // b if self.drop_last else -(-n // b)
 
     def __iter__(self):
-        if self._resume:  # continue the epoch recorded by load_state_dict
+        """One pass over the data (an epoch), with its own position: it draws its order when it hands out its
+        first batch, so a second iterator running at the same time gets the next order, as in PyTorch."""
+        if self._resume:  # continue the pass recorded by load_state_dict
             self._resume = False
-            self.rng.bit_generator.state = self._epoch_start_state
-            start = self._batches_done
-        else:  # a fresh epoch
-            self._epoch_start_state = self.rng.bit_generator.state
-            start = self._batches_done = 0
+            this = self._latest
+            self.rng.bit_generator.state = this.rng_state
+        else:  # a fresh pass
+            this = self._latest = _Pass(self.rng.bit_generator.state)
         n = len(self.dataset)
         order = self.rng.permutation(n) if self.shuffle else np.arange(n)
         source = self._device_arrays()
         if source is not None:
             order = backend.asarray(order, device=self.device)  # one small copy per epoch
-        for i in range(start, len(self)):
+        for i in range(this.batches_done, len(self)):
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
-            if isinstance(self.dataset, Dataset):  # one example at a time, stacked (PyTorch's default collate)
+            if _one_at_a_time(self.dataset):  # one example at a time, stacked (PyTorch's default collate)
                 batch = _collate([self.dataset[int(k)] for k in index], self.device)  # Tensors already
-                self._batches_done = i + 1
+                this.batches_done = i + 1
                 yield batch
                 continue
             if source is None:
@@ -280,10 +455,9 @@ class DataLoader:
                     )
             else:  # cut the batch on the GPU: no host -> device copy per batch
                 batch = tuple(array[index] for array in source)
-            self._batches_done = i + 1
+            this.batches_done = i + 1
             yield tuple(Tensor(part, device=self.device) for part in batch)
-        self._epoch_start_state = None  # the epoch is complete
-        self._batches_done = 0
+        this.finished = True  # (a pass left before its end, by break, is not)
 
     def _device_arrays(self):
         """On a GPU, the dataset's arrays copied to the device once: the ``images`` and ``labels`` of
@@ -292,7 +466,7 @@ class DataLoader:
         None on the CPU, or for a dataset that holds neither (its batches are
         then copied one at a time).
         """
-        if self.device == "cpu" or isinstance(self.dataset, Dataset):  # a Dataset is read one example at a time
+        if self.device == "cpu" or _one_at_a_time(self.dataset):  # a Dataset is read one example at a time
             return None
         if self._on_device is None:
             if isinstance(self.dataset, TensorDataset):
@@ -305,12 +479,18 @@ class DataLoader:
         return self._on_device
 
     def state_dict(self):
-        """Everything needed to continue with exactly the same batches (plain values)."""
-        state = self._epoch_start_state or self.rng.bit_generator.state
+        """Everything needed to continue with exactly the same batches (plain values).
+
+        It describes the pass (the iterator) started most recently: while that one is under way, its order
+        and how many batches it handed out; once it has handed out its last batch, the next epoch. (Another
+        iterator still running at the same time, two ``for`` loops over one loader, is not recorded.)
+        """
+        this = self._latest
+        in_epoch = this is not None and not this.finished
         return {
-            "rng": backend._stringify_ints(state),
-            "batches_done": self._batches_done,
-            "in_epoch": self._epoch_start_state is not None,
+            "rng": backend._stringify_ints(this.rng_state if in_epoch else self.rng.bit_generator.state),
+            "batches_done": this.batches_done if in_epoch else 0,
+            "in_epoch": in_epoch,
             "dataset_len": len(self.dataset),  # another dataset would be cut into other batches
             # and other settings would count batches_done in other units, or read another order
             "batch_size": self.batch_size,
@@ -336,5 +516,4 @@ class DataLoader:
                                  "settings, or the epoch would skip or repeat examples")
         self.rng.bit_generator.state = backend._unstringify_ints(state["rng"])
         self._resume = bool(state["in_epoch"])
-        self._epoch_start_state = self.rng.bit_generator.state if self._resume else None
-        self._batches_done = int(state["batches_done"]) if self._resume else 0
+        self._latest = _Pass(self.rng.bit_generator.state, int(state["batches_done"])) if self._resume else None
