@@ -79,6 +79,14 @@ def _decode(node, arrays):
     return node["value"]
 
 
+def _path(path, fn):
+    """`path` as a string, or a clear error for what is not a path (torch's save and load also take open files)."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"{fn}: expected a path (a str or pathlib.Path), got {type(path).__name__}; minigan reads "
+                        "and writes checkpoints by name, not through open file objects: pass the file's path")
+    return os.fspath(path)
+
+
 def save(obj, path):
     """Write `obj` (nested dicts/lists of arrays, tensors and plain values) atomically.
 
@@ -90,7 +98,7 @@ def save(obj, path):
     arrays = {}
     meta = {"format": FORMAT, "tree": _encode(obj, arrays)}
     arrays[_META] = np.array(json.dumps(meta))
-    path = os.path.realpath(os.fspath(path))
+    path = os.path.realpath(_path(path, "save"))
     if os.path.isdir(path):  # checked first: the temporary file would go to the folder above
         raise IsADirectoryError(f"save: {path} is a folder; give a file name, e.g. {os.path.join(path, 'checkpoint.npz')}")
     folder = os.path.dirname(path)
@@ -143,7 +151,7 @@ def load(path, map_location=None, weights_only=True):
             raise TypeError(f"load: map_location must be a device name such as 'cpu', got {type(map_location).__name__} "
                             "(arrays load on the host either way; model.to(device) moves the model)")
         backend.device(map_location)  # a known device name; where the arrays end up is up to load_state_dict
-    path = os.fspath(path)
+    path = _path(path, "load")
     if not os.path.exists(path):
         raise CheckpointError(f"checkpoint not found: {path}")
     if os.path.isdir(path):

@@ -431,3 +431,15 @@ def test_save_writes_the_whole_file_beside_the_target_then_renames_it_in_one_ste
     assert dst == os.path.join(folder, "ckpt.npz") and os.path.dirname(src) == folder and src != dst
     np.testing.assert_array_equal(written["a"], [1.0, 1.0])
     assert os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+def test_an_open_file_object_is_refused_by_name(tmp_path):
+    # torch.save(obj, f) takes an open file; here os.fspath gave a bare "expected str, bytes or os.PathLike"
+    mg.save({"a": 1}, tmp_path / "ok.npz")
+    with open(tmp_path / "f.npz", "wb") as f, pytest.raises(TypeError, match="save: expected a path .* got "
+                                                                              "BufferedWriter.*pass the file's path"):
+        mg.save({"a": 1}, f)
+    with open(tmp_path / "ok.npz", "rb") as f, pytest.raises(TypeError, match="load: expected a path .* got "
+                                                                              "BufferedReader"):
+        mg.load(f)
+    assert mg.load(str(tmp_path / "ok.npz")) == {"a": 1}

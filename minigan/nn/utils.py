@@ -63,7 +63,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
 
 def clip_grad_value_(parameters, clip_value, foreach=None):
     """Clamp every gradient entry to [-clip_value, clip_value], in place."""
-    if not (isinstance(clip_value, numbers.Real) and clip_value >= 0):  # a negative bound would flip gradients' signs
+    if not (isinstance(clip_value, numbers.Real) and clip_value >= 0):  # a negative bound would set every entry to it
         raise ValueError(f"clip_grad_value_: clip_value must be a number >= 0, got {clip_value!r}")
     clip_value = float(clip_value)
     for g in _grads(parameters, "clip_grad_value_"):
