@@ -609,7 +609,8 @@ class Tensor:
             if backend.xp_of(x).any(x < 0):  # NumPy's own error would come from deep inside
                 raise ValueError("base ** x: x holds negative integers, and integers to negative integer powers are "
                                  "not allowed; convert x first, base ** x.float()")
-            return Tensor(backend.xp_of(x).power(int(base), x))
+            dtype = _as_tensor(int(base), Tensor(x)).dtype  # x's, if base fits it (NumPy 1 sizes a 0-d x's by value)
+            return Tensor(backend.xp_of(x).power(int(base), x).astype(dtype, copy=False))
         return Exponential(float(base))(_floating(self))
 
     def __neg__(self):
@@ -1211,6 +1212,8 @@ class Function:
             raise TypeError(f"{type(self).__name__}.forward returned a {type(y).__name__}: forward gets the inputs' "
                             "raw arrays (NumPy or CuPy) and must return one array, computed with NumPy/CuPy "
                             "functions, not with minigan's ops")
+        if _NUMPY_1 and y.ndim == 0 and y.dtype.kind == "f":
+            y = _without_numpy1_scalar_promotion(y, inputs)
         out = Tensor.__new__(Tensor)
         out.data = y
         out._grad = None
@@ -1355,7 +1358,7 @@ def _pair(a, b, opname):
         if a.dtype.kind == "f" and b.dtype.kind == "f":
             raise TypeError(
                 f"{opname}: dtypes differ, {a.dtype} and {b.dtype}; convert one with .to(dtype=...) "
-                "(minigan never promotes float32 to float64 silently)"
+                "(minigan never promotes one float dtype to another silently)"
             )
         if a.dtype.kind == "f":
             b = Tensor(b.data.astype(a.dtype))
@@ -1367,6 +1370,26 @@ def _pair(a, b, opname):
             dtype = np.result_type(a.dtype, b.dtype)
             a, b = (t if t.dtype == dtype else Tensor(t.data.astype(dtype)) for t in (a, b))
     return a, b
+
+
+# NumPy 1 promotes 0-d arrays and Python numbers by kind alone: a 0-d float32 times 2 is float64
+# there (NumPy 2, NEP 50, keeps float32). Ops write Python numbers in their forward and backward.
+_NUMPY_1 = np.lib.NumpyVersion(np.__version__) < "2.0.0"
+
+
+def _ints_fit(dtype, *numbers):
+    """Whether the integers among `numbers` (None is skipped) all fit in the integer `dtype`."""
+    info = np.iinfo(dtype)
+    return all(n is None or info.min <= n <= info.max for n in numbers)
+
+
+def _without_numpy1_scalar_promotion(y, inputs):
+    """A 0-d float result as wide as the op's widest float input: what NumPy 2 gives (for NumPy 1 only)."""
+    widest = None
+    for x in inputs:  # (the builtin max is shadowed here by minigan's)
+        if x.dtype.kind == "f" and (widest is None or x.dtype.itemsize > widest.itemsize):
+            widest = x.dtype
+    return y.astype(widest) if widest is not None and y.dtype.itemsize > widest.itemsize else y
 
 
 # ================================================================== the engine
@@ -1848,7 +1871,10 @@ class Pow(Function):
         self.c = c
 
     def forward(self, x):
-        return x**self.c
+        y = x**self.c
+        if y.dtype != x.dtype and x.dtype.kind in "iu" and isinstance(self.c, int):
+            y = y.astype(x.dtype)  # NumPy 1 widens a 0-d integer x to an integer power (NumPy 2 keeps x's dtype)
+        return y
 
     def backward(self, gy):
         # d(x^c)/dx = c x^(c-1)  (for c = 0 the gradient is 0, even at x = 0 where x^(c-1) would be infinite)
@@ -2040,9 +2066,10 @@ class Maximum(Function):
         # d max(a,b)/da = [a > b], d max(a,b)/db = [a < b]; on ties each gets half, as in torch (min: [a < b], [a > b])
         a, b = self.inputs
         wins = (a.data < b.data) if self.smallest else (a.data > b.data)
-        mask = wins.astype(gy.dtype) + 0.5 * (a.data == b.data).astype(gy.dtype)
+        # (cast back: NumPy 1 widens a 0-d float32 mask for the Python numbers 0.5 and 1)
+        mask = (wins.astype(gy.dtype) + 0.5 * (a.data == b.data).astype(gy.dtype)).astype(gy.dtype, copy=False)
         ga = sum_to(gy * Tensor(mask), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * Tensor(1 - mask), b.shape) if self.needs_input_grad[1] else None
+        gb = sum_to(gy * Tensor((1 - mask).astype(gy.dtype, copy=False)), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -2061,7 +2088,10 @@ class Clip(Function):
         self.lo, self.hi = lo, hi
 
     def forward(self, x):
-        return backend.xp_of(x).clip(x, self.lo, self.hi)
+        y = backend.xp_of(x).clip(x, self.lo, self.hi)
+        if y.dtype != x.dtype and x.dtype.kind in "iu" and _ints_fit(x.dtype, self.lo, self.hi):
+            y = y.astype(x.dtype)  # NumPy 1 widens a 0-d x clipped to Python ints (NumPy 2 keeps x's dtype)
+        return y
 
     def backward(self, gy):
         # d clip(x)/dx = 1 inside [lo, hi], 0 outside
@@ -2930,7 +2960,7 @@ def meshgrid(*tensors, indexing="ij"):
 # ------------------------------------------------------------ activations
 class ReLU(Function):
     def forward(self, x):
-        return backend.xp_of(x).maximum(x, 0)
+        return backend.xp_of(x).maximum(x, x.dtype.type(0))  # (a 0 of x's dtype: NumPy 1 widens a 0-d x for 0)
 
     def backward(self, gy):
         # d relu(x)/dx = [x > 0]
@@ -3489,12 +3519,30 @@ def get_default_dtype():
 def arange(*args, dtype=None, device=None):
     """Evenly spaced values, as torch.arange: int64 for integer arguments, float32 if any is a float."""
     device = backend.check_device(device)
-    if len(args) == 3 and args[2] == 0:
+    if not 1 <= len(args) <= 3:
+        raise TypeError(f"arange: expected (end), (start, end) or (start, end, step), got {len(args)} arguments")
+    start, end, step = {1: (0, args[0], 1), 2: (*args, 1), 3: args}[len(args)]
+    if step == 0:
         raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:  # torch refuses a range that runs away from its end (Python's range is empty)
+        raise ValueError(f"arange: from {start} the step {step} never reaches the end {end}; swap start and end, "
+                         f"or give a step of the other sign")
     data = backend.xp_for_device(device).arange(*args)
     if dtype is None:
         dtype = "float32" if data.dtype.kind == "f" else "int64"
     if _resolve_dtype(dtype) == np.bool_:
         raise TypeError("arange: a range of booleans is not supported (torch refuses it too); use a number dtype")
+    if data.dtype.kind == "f" and np.dtype(_resolve_dtype(dtype)).kind in "iu":  # float arguments, integer values
+        data = _integer_arange(start, end, step, _resolve_dtype(dtype) == np.int64, device)
     return Tensor(data.astype(_resolve_dtype(dtype), copy=False))
+
+
+def _integer_arange(start, end, step, int64, device):
+    """torch.arange's rule for float arguments and an integer dtype: int(start) + i * int(step), for i below
+    len(range(int(start), int(end), int(step))) in int64, below ceil((end - start) / step) in another integer dtype."""
+    if int(step) == 0:
+        raise ValueError(f"arange: step {step} is 0 as an integer (an integer dtype truncates it); give a step of at "
+                         f"least 1 in size, or a float dtype")
+    count = len(range(int(start), int(end), int(step))) if int64 else math.ceil((end - start) / step)
+    return int(start) + int(step) * backend.xp_for_device(device).arange(count)
 

@@ -1385,3 +1385,19 @@ def test_grad_refuses_an_input_that_does_not_require_grad_even_with_allow_unused
     y = (x * c).sum()
     with pytest.raises(RuntimeError, match="every input must have requires_grad=True"):
         mg.grad(y, [x, c], allow_unused=True)
+
+
+def test_0d_tensors_keep_their_dtype_in_ops_that_use_python_numbers(device):
+    # NumPy 1 promotes a 0-d array and a Python number by kind alone (0-d float32 * 2 is float64, 0-d int32
+    # max 0 is int64): ops write such numbers in forward and backward, so a 0-d float32 became float64 there
+    x = mg.tensor(np.float32(1.5), device=device, requires_grad=True)
+    for y in (mg.relu(x), x ** 2.5, mg.leaky_relu(x, 0.2), mg.maximum(x, mg.tensor(np.float32(1.5), device=device)),
+              mg.clamp(x, 0.0, 1.0), mg.sqrt(x), mg.sigmoid(x) * 2):
+        assert y.dtype == np.float32, y
+        (g,) = mg.autograd.grad(y, [x])
+        assert g.dtype == np.float32
+    n = mg.tensor(np.int32(3), device=device)
+    u = mg.tensor(np.uint8(3), device=device)
+    assert mg.relu(n).dtype == np.int32 and (n ** 1).dtype == np.int32 and mg.clamp(u, 4, 5).dtype == np.uint8
+    assert (2 ** u).dtype == np.uint8 and (2 ** u).item() == 8 and (n ** 2.5).dtype == np.float32
+    assert mg.clamp(u, -1, 300).tolist() == 3  # bounds that do not fit uint8 clip by value, never wrapped

@@ -349,9 +349,11 @@ def draw_data(case, t_model, dtype, min_margin):
 
 
 # ------------------------------------------------------------------ the comparison
-def assert_match(ours, theirs, dtype, device, rtol, what):
+def assert_match(ours, theirs, dtype, device, rtol, what, theirs32=None):
     """minigan's penalty and gradients (dict of Tensors) equal torch's (dict of float64 tensors), and are in
-    `dtype` on `device`: float32 stays float32."""
+    `dtype` on `device`: float32 stays float32. `theirs32`: torch's own float32 results, whose distance from its
+    float64 ones (times 10) is added to the tolerance: a case that amplifies float32 rounding (a normalisation of
+    nearly equal values) puts torch's own float32 result far off too."""
     assert ours.keys() == theirs.keys(), what
     theirs = {name: t.detach().numpy() for name, t in theirs.items()}
     # a gradient that is exactly 0 in exact arithmetic (a bias before a batch norm; D(x).sum() after a
@@ -360,7 +362,8 @@ def assert_match(ours, theirs, dtype, device, rtol, what):
     for name, t in theirs.items():
         o = ours[name]
         assert o.dtype == np.dtype(dtype) and o.device == device, f"{what}: d/d {name} is {o.dtype} on {o.device}"
-        np.testing.assert_allclose(o.numpy(), t, rtol=rtol, atol=rtol * scale, err_msg=f"{what}: d/d {name}")
+        atol = rtol * scale + (0 if theirs32 is None else 10 * np.abs(theirs32[name].detach().numpy() - t).max())
+        np.testing.assert_allclose(o.numpy(), t, rtol=rtol, atol=atol, err_msg=f"{what}: d/d {name}")
 
 
 RTOL = {"float64": 1e-9, "float32": 3e-3}  # float32 against the float64 result: its rounding, amplified
@@ -376,10 +379,20 @@ def compare_case(case, dtype="float64", device="cpu"):
     x, fake, eps, x_hat, y = draw_data(case, t_model, dtype, MARGIN[dtype])
     t_y, m_y = torch.from_numpy(y), mg.tensor(y, device=device)
     for penalty, data in ((r1, x), (wgan_gp, x_hat)):
+        theirs32 = None
+        if dtype == "float32":  # torch's D in float32, in the state torch's float64 D is in now
+            t_model32 = build(torch, case).float()
+            t_model32.load_state_dict(t_model.state_dict())
+            data32 = torch.from_numpy(data).float().requires_grad_(True)
+            theirs32 = penalty_grads(torch, t_model32, penalty, data32, t_y)
         theirs = penalty_grads(torch, t_model, penalty, torch.from_numpy(data).requires_grad_(True), t_y)
         ours = penalty_grads(mg, m_model, penalty, mg.tensor(data, dtype=dtype, device=device, requires_grad=True),
                              m_y)
-        assert_match(ours, theirs, dtype, device, RTOL[dtype], f"{penalty.__name__}\n{describe(case)}")
+        if theirs32 and penalty is wgan_gp and max(abs(t).max() for t in list(theirs.values())[1:]) < 1e-12:
+            # every gradient 0: D(x).sum() is constant in x (a train-mode BatchNorm1d just before the head), so
+            # g = 0, and in float32 the gradients of ||g|| = sqrt(g.g + 1e-12) are a ratio of rounding noises
+            ours, theirs, theirs32 = ({"penalty": d["penalty"]} for d in (ours, theirs, theirs32))
+        assert_match(ours, theirs, dtype, device, RTOL[dtype], f"{penalty.__name__}\n{describe(case)}", theirs32)
 
 
 def test_draws_cover_every_layer_kind():
@@ -411,6 +424,13 @@ def test_penalty_gradients_match_torch_float64(seed):
 
 @pytest.mark.parametrize("seed", range(0, DEFAULT_CASES, 4))
 def test_penalty_gradients_in_float32_stay_float32_and_match(seed):
+    compare_case(draw_case(seed), dtype="float32")
+
+
+@pytest.mark.parametrize("seed", [1289, 2362, 2396, 6880, 8352, 9051])
+def test_penalty_gradients_in_float32_of_cases_that_amplify_rounding(seed):
+    # found by a long sweep: normalisations of nearly equal values, where torch's own float32 result strays too
+    # (minigan's up to 6 times as far: 1289, 2362, 2396, 6880, 8352), and a D constant in x (9051)
     compare_case(draw_case(seed), dtype="float32")
 
 
