@@ -6,15 +6,7 @@ import pytest
 
 import minigan as mg
 from minigan.optim import lr_scheduler
-
-SCHEDULES = {
-    "StepLR": dict(step_size=3, gamma=0.5),
-    "MultiStepLR": dict(milestones=[2, 5, 5, 9], gamma=0.3),
-    "ExponentialLR": dict(gamma=0.9),
-    "LambdaLR": dict(lr_lambda=lambda epoch: 1.0 - epoch / 30.0),
-    "LinearLR": dict(start_factor=0.25, end_factor=0.9, total_iters=7),
-    "CosineAnnealingLR": dict(T_max=6, eta_min=1e-5),
-}
+from test_optim import SCHEDULES  # the settings test_optim compares with PyTorch's
 
 
 def _sgd(lib, lr=0.1):
