@@ -356,6 +356,18 @@ def _pool_window(name, input, kernel_size, stride, padding):
     return kernel, stride, padding
 
 
+_POOL_DEFAULTS = {"dilation": 1, "ceil_mode": False, "return_indices": False, "count_include_pad": True}
+
+
+def _refuse_unsupported(name, **settings):
+    """A clear error naming each of torch's pooling settings given other than its default, which minigan computes."""
+    given = [f"{key}={value!r}" for key, value in settings.items() if value != _POOL_DEFAULTS[key]]
+    if given:
+        defaults = ", ".join(f"{key}={_POOL_DEFAULTS[key]!r}" for key in settings)
+        raise NotImplementedError(f"{name}: {', '.join(given)} is not supported (minigan computes {defaults} only); "
+                                  "leave it at its default")
+
+
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
     """The mean of each kernel_size window, every `stride` pixels (stride = kernel_size when None), as torch's.
@@ -364,14 +376,12 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
     padding zeros count in the mean (torch's default); integer inputs give float32. ``ceil_mode=True`` and
     ``count_include_pad=False`` are not supported.
     """
-    unsupported = "avg_pool2d: ceil_mode=True and count_include_pad=False are not supported"
-    if ceil_mode:  # refused first: the size check below is ceil_mode=False's
-        raise NotImplementedError(unsupported)
+    _refuse_unsupported("avg_pool2d", ceil_mode=ceil_mode)  # first: the size check below is ceil_mode=False's
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
         raise ValueError(f"avg_pool2d: divisor_override must be a nonzero int (or None), got {divisor_override!r}")
     kernel, stride, padding = _pool_window("avg_pool2d", input, kernel_size, stride, padding)
-    if not count_include_pad and any(padding):
-        raise NotImplementedError(unsupported)
+    if any(padding):  # (without padding count_include_pad changes nothing)
+        _refuse_unsupported("avg_pool2d", count_include_pad=count_include_pad)
     input = ag._floating(input)  # integers are averaged in float32 (a 1/(kh kw) kernel of integers would be 0)
     n, c, h, w = input.shape
     divisor = divisor_override or kernel[0] * kernel[1]
@@ -388,6 +398,7 @@ class AvgPool2d(Module):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
+        _refuse_unsupported("AvgPool2d", ceil_mode=ceil_mode)  # when the layer is made, not at its first forward
 
     def forward(self, x):
         return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
@@ -474,8 +485,7 @@ class MaxPoolGather(Function):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each kernel_size window, every `stride` pixels (stride = kernel_size when None)."""
-    if dilation != 1 or ceil_mode or return_indices:
-        raise NotImplementedError("max_pool2d: dilation, ceil_mode and return_indices are not supported")
+    _refuse_unsupported("max_pool2d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
     kernel, stride, padding = _pool_window("max_pool2d", input, kernel_size, stride, padding)
     return MaxPool2dOp(kernel, stride, padding)(ag._floating(input))
 
@@ -487,6 +497,7 @@ class MaxPool2d(Module):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
+        _refuse_unsupported("MaxPool2d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
 
     def forward(self, x):
         return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
