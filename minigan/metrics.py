@@ -34,6 +34,8 @@ def mode_metrics(samples, centers, std):
         raise ValueError(f"mode_metrics: samples {x.shape} and centers {c.shape} must be (n, d) and (K, d)")
     if len(x) == 0:
         raise ValueError("mode_metrics: no samples")
+    if len(c) == 0:  # (argmin over no modes would fail inside NumPy)
+        raise ValueError("mode_metrics: no mode centres, got centers of shape (0, d); give the mixture's (K, d) centres")
     if not isinstance(std, numbers.Real) or not std > 0:  # else no sample is high quality, without a word
         raise ValueError(f"mode_metrics: std is the modes' standard deviation, a number > 0, got {std!r}")
     dist = np.sqrt(((x[:, None, :] - c[None, :, :]) ** 2).sum(axis=2))  # (n, K)

@@ -116,6 +116,8 @@ def test_metrics_reject_bad_shapes():
         mode_metrics(np.zeros((5, 3)), np.zeros((8, 2)), 0.1)
     with pytest.raises(ValueError, match="mode_metrics: no samples"):
         mode_metrics(np.zeros((0, 2)), np.zeros((8, 2)), 0.1)
+    with pytest.raises(ValueError, match=r"mode_metrics: no mode centres, got centers of shape \(0, d\)"):
+        mode_metrics(np.zeros((5, 2)), np.zeros((0, 2)), 0.1)  # NumPy's argmin error before
 
 
 def test_metrics_measure_euclidean_distances():
