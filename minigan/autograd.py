@@ -1273,7 +1273,7 @@ def _as_tensor(x, like):
         dtype = np.dtype(np.float32)
     elif kind == "b":  # True and False fit any dtype
         dtype = like.dtype
-    elif kind in ("i", "u") and like.dtype.kind in "iu" and np.iinfo(like.dtype).min <= int(x) <= np.iinfo(like.dtype).max:
+    elif kind in ("i", "u") and like.dtype.kind in "iu" and _ints_fit(like.dtype, int(x)):
         dtype = like.dtype  # an integer that fits takes the tensor's dtype: int32 + 5 stays int32, as in torch
     elif kind in ("i", "u"):
         dtype = np.dtype(np.int64)  # with a boolean tensor, or out of the tensor's range (NumPy 2's choice)
