@@ -478,7 +478,9 @@ class Tensor:
         parameter untouched. An in-place change is not recorded in the graph,
         so where one is being built (an operand requires grad and gradients
         are on) x is rebound to the recorded result instead, like
-        ``x = x op y``; a parameter (a leaf that requires grad) is refused there.
+        ``x = x op y``; a parameter (a leaf that requires grad) is refused there, and so are an expanded view and
+        a view that is not in the graph (made under no_grad, or of a tensor without grad). Unlike torch, other
+        tensors that share a rebound x's memory (its base, its views, x.detach()) keep the old values.
         """
         if op is sub:
             _no_booleans(f"x {symbol} y", "for a mask's complement write ~mask; for numbers convert first, mask.int()",
@@ -489,6 +491,10 @@ class Tensor:
                     f"x {symbol} ...: x is a leaf tensor that requires grad (a parameter); an in-place change "
                     "would not be in the graph. Update it inside `with minigan.no_grad():`, as an optimizer does"
                 )
+            self._check_writeable(f"x {symbol} y")  # an expanded view: torch refuses it, not x = x + y
+            if not _broadcasts_to(np.shape(_raw(other)), self.shape):  # x = x + y would change x's shape
+                raise ValueError(f"x {symbol} y: y of shape {np.shape(_raw(other))} does not broadcast to x's shape "
+                                 f"{self.shape}")
             if symbol.endswith("_"):  # a method cannot rebind the caller's name
                 raise RuntimeError(f"x.{symbol}(...) in place inside a graph is not supported; write "
                                    "x = x + y (or x * y), or call it under no_grad()")
@@ -498,6 +504,13 @@ class Tensor:
                 if viewed is None:
                     break
                 base = viewed
+            if self._ctx is None and self.data.base is not None:  # made under no_grad, or of a tensor without grad
+                raise RuntimeError(
+                    f"x {symbol} ...: x shares its memory with another tensor (a view made under no_grad(), or of a "
+                    "tensor that does not require grad), and inside a graph x would be rebound to a new tensor, "
+                    "leaving the other one unchanged (torch refuses or changes both); write x = x + y for a new "
+                    "tensor, or make the change under `with minigan.no_grad():` with values that need no gradient"
+                )
             if base is not self and base._ctx is None and base.requires_grad:
                 raise RuntimeError(
                     f"x {symbol} ...: x is a view (a slice, reshape, transpose...) of a leaf tensor that requires grad "
@@ -528,9 +541,17 @@ class Tensor:
         """x += alpha * other, in place (torch's ``add_``; see ``_in_place``)."""
         return self._in_place(other if alpha == 1 else other * alpha, add, "add", "add_")
 
+    def sub_(self, other, alpha=1):
+        """x -= alpha * other, in place (torch's ``sub_``: a hand-written SGD step, ``p.sub_(lr * p.grad)``)."""
+        return self._in_place(other if alpha == 1 else other * alpha, sub, "subtract", "sub_")
+
     def mul_(self, other):
         """x *= other, in place (torch's ``mul_``)."""
         return self._in_place(other, mul, "multiply", "mul_")
+
+    def div_(self, other):
+        """x /= other, in place (torch's ``div_``)."""
+        return self._in_place(other, div, "true_divide", "div_")
 
     def clamp_(self, min=None, max=None):
         """Clamp to [min, max] in place (torch's ``clamp_``: WGAN's weight clipping), like ``fill_``."""
@@ -650,8 +671,11 @@ class Tensor:
         self._check_writeable(what)
         split = _ints_first(index)  # integers beside arrays: torch's order, as getitem
         data, index = (self.data, index) if split is None else (self.data[split[0]], split[1])  # (a view)
+        value = _raw(value)
+        if _is_array(value) and value.ndim and value.shape[0] == 1:  # leading axes of 1 dropped, as torch's
+            value = value.reshape(value.shape[next((i for i, n in enumerate(value.shape) if n != 1), value.ndim):])
         try:
-            data[index] = _raw(value)
+            data[index] = value  # (x[1] = t of shape (1,): NumPy's scalar slot refuses an array)
         except ValueError as error:  # shapes that do not broadcast
             shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
             raise ValueError(f"{what}: a value of shape {shape} does not fit the target of shape "
@@ -780,7 +804,19 @@ class Tensor:
         return reshape(self, *shape)
 
     def view(self, *shape):
-        return reshape(self, *shape)
+        """The same memory in a new shape, as torch's ``view``: an error where only a copy can have it (use reshape).
+
+        A convolution's output is the exception: torch's is contiguous, minigan's keeps the batch axis
+        innermost (see ``minigan.conv``), so ``y.view(-1)`` works as in torch, but as a copy.
+        """
+        out = reshape(self, *shape)
+        conv_layout = self.ndim >= 3 and backend.is_batch_innermost(self.data)  # (a 2-D one is a transpose)
+        if out._counter is not self._counter and not conv_layout:
+            # NumPy copied a layout torch cannot view either: x.t().view(-1) += 1 would leave x unchanged
+            raise RuntimeError(f"view: this tensor of shape {tuple(self.shape)} (a transpose, or a slice with steps) "
+                               f"cannot be viewed as shape {tuple(out.shape)} without copying its memory; use "
+                               ".reshape(...), which copies where it must, or call .contiguous() first")
+        return out
 
     def flatten(self, start_dim=0, end_dim=-1):
         return flatten(self, start_dim, end_dim)
@@ -845,10 +881,12 @@ class Tensor:
         return self.expand(*other.shape)
 
     def view_as(self, other):
-        """``view`` (reshape) to `other`'s shape."""
-        return reshape(self, *other.shape)
+        """``view`` to `other`'s shape."""
+        return self.view(*other.shape)
 
-    reshape_as = view_as
+    def reshape_as(self, other):
+        """``reshape`` to `other`'s shape."""
+        return reshape(self, *other.shape)
 
     def type_as(self, other):
         """This tensor in `other`'s dtype (and on its device), as torch's ``type_as``."""

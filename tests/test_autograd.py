@@ -587,6 +587,22 @@ def test_in_place_methods_with_torchs_names(device):
         (w * 2.0).add_(1.0)
 
 
+def test_sub_and_div_in_place_as_torchs(device):
+    # a hand-written SGD step as PyTorch tutorials write it: p.sub_(lr * p.grad) under no_grad
+    p = mg.tensor([1.0, -2.0, 4.0], device=device, requires_grad=True)
+    (p * p).sum().backward()
+    with mg.no_grad():
+        assert p.sub_(0.25 * p.grad) is p
+        p.sub_(p.grad, alpha=0.5).div_(2.0)
+    np.testing.assert_allclose(p.numpy(), [-0.25, 0.5, -1.0])  # (p - 0.5 p - 2 p) / 2 with grad 2 p
+    assert p.dtype == np.float32 and p.grad is not None and p._version == 3
+    counts = mg.tensor([4, 6], device=device)
+    with pytest.raises(TypeError, match=r"x div_ \.\.\.: x is int64 and the result would be float32"):
+        counts.div_(2)
+    with pytest.raises(RuntimeError, match=r"x.sub_\(...\) in place inside a graph is not supported"):
+        (p * 2.0).sub_(1.0)
+
+
 def test_grad_takes_torchs_keywords(device):
     """torch.autograd.grad(..., only_inputs=True) as WGAN-GP code writes it; materialize_grads gives zeros."""
     a = mg.randn(3, requires_grad=True, device=device)
