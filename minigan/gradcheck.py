@@ -7,6 +7,7 @@ mis-summed rules). `gradgradcheck` does the same for the gradient itself,
 which is what double backprop (R1, WGAN-GP) relies on.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -23,8 +24,19 @@ def _as_tuple(x):
     return tuple(x) if isinstance(x, (tuple, list)) else (x,)
 
 
-def _check_call(fn, inputs, eps, op):
-    """Clear errors for what gradcheck is given: a function, float64 Tensors (some requiring grad), eps > 0."""
+def _check_number(op, name, value, what, default, zero_ok):
+    """eps, atol or rtol: a finite number > 0 (>= 0 for a tolerance, as torch's), not a bool (True would be 1.0)."""
+    expected = f"{name} is {what}, a number {'>= 0' if zero_ok else '> 0'} (finite, such as {name}={default})"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {expected}, got {type(value).__name__} {value!r:.40}")
+    if not (math.isfinite(value) and (value >= 0 if zero_ok else value > 0)):
+        why = "; an infinite tolerance would pass any gradient" if value == math.inf and zero_ok else ""
+        raise ValueError(f"{op}: {expected}, got {value!r}{why}")
+
+
+def _check_call(fn, inputs, eps, atol, rtol, op):
+    """Clear errors for what gradcheck is given: a function, float64 Tensors (some requiring grad), eps > 0,
+    atol and rtol >= 0."""
     if not callable(fn):
         raise TypeError(f"{op}: fn must be a function of the inputs, got {type(fn).__name__}")
     for i, x in enumerate(inputs):
@@ -38,8 +50,9 @@ def _check_call(fn, inputs, eps, op):
             )
     if not any(x.requires_grad for x in inputs):
         raise ValueError(f"{op}: no input has requires_grad=True; make the inputs to check with requires_grad=True")
-    if not isinstance(eps, numbers.Real) or not eps > 0:
-        raise ValueError(f"{op}: eps is the finite-difference step, a number > 0 (such as 1e-6), got {eps!r}")
+    _check_number(op, "eps", eps, "the finite-difference step", "1e-6", zero_ok=False)
+    _check_number(op, "atol", atol, "the absolute tolerance", "1e-5", zero_ok=True)
+    _check_number(op, "rtol", rtol, "the relative tolerance", "1e-3", zero_ok=True)
 
 
 def _outputs(fn, inputs, op):
@@ -62,12 +75,13 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     """Compare autograd gradients of `fn(*inputs)` with central differences.
 
     `inputs`: Tensors; those with ``requires_grad=True`` (float64) are checked.
-    `fn` returns a float64 Tensor or a tuple (or list) of them.
+    `fn` returns a float64 Tensor or a tuple (or list) of them. `eps`, the step, is a
+    finite number > 0; `atol` and `rtol` finite numbers >= 0 (a bool is refused: True is not 1e-6).
     Returns True, or raises GradcheckError naming the input, the worst element
     and both values (returns False instead with ``raise_exception=False``).
     """
     inputs = _as_tuple(inputs)
-    _check_call(fn, inputs, eps, "gradcheck")
+    _check_call(fn, inputs, eps, atol, rtol, "gradcheck")
     rng = np.random.default_rng(seed)
     outs = _outputs(fn, inputs, "gradcheck")
     ups = [Tensor(backend.asarray(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device)) for o in outs]
@@ -120,7 +134,7 @@ def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exce
     u, then gradchecks g.
     """
     inputs = _as_tuple(inputs)
-    _check_call(fn, inputs, eps, "gradgradcheck")
+    _check_call(fn, inputs, eps, atol, rtol, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
     outs = _outputs(fn, inputs, "gradgradcheck")
     ups = [Tensor(backend.asarray(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device)) for o in outs]

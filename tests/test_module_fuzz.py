@@ -7,8 +7,8 @@ dtype casts, state_dict and load_state_dict) and, after each call, compares what
 observe: whether the call raised, the names, order, values, dtypes and flags that the traversals
 and ``state_dict`` give. Fixed seeds: the same calls on every run.
 
-Left out on purpose, where minigan differs knowingly or torch's own behaviour is a quirk: a child set to
-None (minigan unregisters it, torch keeps an empty slot), attributes set on containers and ModuleList
+Left out on purpose, where minigan differs knowingly or torch's own behaviour is a quirk: attributes set on
+containers and ModuleList
 inserts outside 0..len (torch's containers then misnumber), a refused load_state_dict (torch has loaded
 the keys that fitted, minigan none), and a
 checkpoint without a batch norm's ``num_batches_tracked`` for a layer shared under two names (torch fills
@@ -319,7 +319,7 @@ def test_a_name_left_none_can_be_registered():
     layer.bias = None  # a layer built without a bias: registering one later is fine
     layer.register_parameter("bias", nn.Parameter(mg.zeros(2)))
     layer.head = nn.Linear(2, 2)
-    layer.head = None  # unregisters the child (torch keeps an empty slot): the name is free again
+    layer.head = None  # keeps an empty slot, as in torch: add_module fills it in its place
     layer.add_module("head", nn.Tanh())
     assert [n for n, _ in layer.named_parameters()] == ["bias"] and [n for n, _ in layer.named_children()] == ["head"]
 

@@ -1,4 +1,5 @@
-"""`DataLoader`: batches of (images, labels) as Tensors, like PyTorch's; `TensorDataset` and `Dataset`.
+"""`DataLoader`: batches of (images, labels) as Tensors, like PyTorch's; `Dataset`, `TensorDataset` and
+`ArrayDataset` (arrays held in memory; MNIST and Digits are ArrayDatasets).
 
     loader = DataLoader(MNIST(), batch_size=64, shuffle=True, seed=0)
     for real, labels in loader:
@@ -43,8 +44,10 @@ class Dataset:
     Python ints become int64, NumPy numbers keep theirs, strings make a list of
     strings, and Python floats become float32 here, where PyTorch makes float64
     (no silent float64); a tuple or list of fields gives a tuple. minigan's own datasets
-    (MNIST, ArrayDataset, TensorDataset) instead cut a whole batch with one
-    index array, which is much faster for data held in memory.
+    (MNIST, Digits, ArrayDataset, TensorDataset) instead cut a whole batch with one
+    index array, which is much faster for data held in memory; a subclass of theirs
+    that defines its own ``__getitem__`` is read one example at a time (see DataLoader).
+    ``a + b`` joins two datasets (a ConcatDataset), as in PyTorch.
     """
 
     def __len__(self):
@@ -151,6 +154,46 @@ class TensorDataset(Dataset):
         return tuple(rows)  # rows as new tensors, outside any graph
 
 
+class ArrayDataset(Dataset):
+    """Images and integer labels held in memory; ``dataset[i]`` -> (image, label).
+
+    ``dataset[index_array]`` returns a whole batch at once, which is what the
+    DataLoader uses (MNIST and Digits are ArrayDatasets). Without labels (an
+    unconditional GAN's data) every label is 0.
+    """
+
+    def __init__(self, images, labels=None, num_classes=10):
+        if not hasattr(images, "shape"):  # lists of numbers: as arrays, so that batches can be indexed at once
+            images = np.asarray(images, dtype=np.float32)
+        if labels is None:
+            labels = np.zeros(len(images), dtype=np.int64)
+        elif not hasattr(labels, "shape"):
+            labels = np.asarray(labels, dtype=np.int64)
+        if len(images) != len(labels):
+            raise ValueError(f"ArrayDataset: {len(images)} images but {len(labels)} labels; give one label per image "
+                             "(or labels=None: every label 0)")
+        self.images = images
+        self.labels = labels
+        self.num_classes = num_classes
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, index):
+        return self.images[index], self.labels[index]
+
+    @property
+    def image_shape(self):
+        """(channels, height, width) of one image."""
+        return self.images.shape[1:]
+
+    def subset(self, n):
+        """The first n examples as a new dataset (for quick runs and tests)."""
+        if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and 0 < n <= len(self)):
+            raise ValueError(f"subset size must be a whole number between 1 and {len(self)}, got {n!r}")
+        return ArrayDataset(self.images[:n], self.labels[:n], self.num_classes)
+
+
 def _position(index, length, name):
     """A whole-number index into `length` examples as a position 0 .. length-1 (a negative one counts from the
     end, as in a list); another index is named."""
@@ -169,7 +212,8 @@ class Subset(Dataset):
     ``len(dataset) - 1`` (a negative one counts from the end, as in PyTorch); checked here, where PyTorch
     fails only when the example is read. ``subset[i]`` is ``dataset[indices[i]]`` (a negative i counts from
     the end, one out of range is an IndexError). ``subset[index_array]`` cuts a whole batch when the dataset
-    does (MNIST, ArrayDataset, TensorDataset), so a DataLoader reads a Subset of them as fast as the dataset.
+    does (MNIST, Digits, ArrayDataset, TensorDataset), so a DataLoader reads a Subset of them as fast as the
+    dataset.
     """
 
     def __init__(self, dataset, indices):
@@ -290,13 +334,20 @@ def random_split(dataset, lengths, generator=None, *, seed=None):
 
 
 def _one_at_a_time(dataset):
-    """Whether the DataLoader reads `dataset` one example at a time and stacks the examples (a Dataset subclass,
-    a ConcatDataset) or cuts each batch with one index array (MNIST, ArrayDataset, TensorDataset, a Subset of
-    them), which is much faster."""
+    """Whether the DataLoader reads `dataset` one example at a time and stacks the examples, as torch's does,
+    rather than cutting each batch with one index array, ``dataset[index_array]`` (much faster).
+
+    The rule: a ``Dataset`` is read one example at a time, unless its ``__getitem__`` is ArrayDataset's or
+    TensorDataset's own, which take an index array (MNIST, Digits, ArrayDataset, TensorDataset, their
+    subclasses that do not define ``__getitem__``, and a Subset of those). An object that is not a Dataset
+    is cut a batch at a time: its ``dataset[index_array]`` must return a tuple of arrays.
+    """
     if isinstance(dataset, Subset):
         return _one_at_a_time(dataset.dataset)
-    cuts_batches = isinstance(dataset, TensorDataset) and type(dataset).__getitem__ is TensorDataset.__getitem__
-    return isinstance(dataset, Dataset) and not cuts_batches  # (a subclass's own __getitem__ reads one example)
+    return isinstance(dataset, Dataset) and type(dataset).__getitem__ not in _BATCH_GETITEMS
+
+
+_BATCH_GETITEMS = (ArrayDataset.__getitem__, TensorDataset.__getitem__)  # the __getitem__s that take an index array
 
 
 class _Pass:
@@ -349,11 +400,18 @@ def _check_torch_arguments(arguments):
 class DataLoader:
     """Iterate over a dataset in batches of ``(real, labels)`` Tensors.
 
-    ``dataset``: anything with ``len()`` whose ``dataset[index_array]`` returns a
-    pair of arrays (images, labels) — e.g. ``MNIST`` or ``Digits`` — or a tuple of
-    any length, as ``TensorDataset`` does (then each batch is a tuple as long); or
-    a ``Dataset`` subclass, read one example at a time as in PyTorch and stacked
-    (a ``ConcatDataset`` too; a ``Subset`` is read as its dataset is).
+    ``dataset``: a ``Dataset``, or any object with ``len()`` whose
+    ``dataset[index_array]`` returns a tuple of arrays. One rule says which are
+    cut a whole batch at a time with one index array (fast) and which are read
+    one example at a time and stacked, as PyTorch's loader does: a ``Dataset`` is
+    read one example at a time unless its ``__getitem__`` is ArrayDataset's or
+    TensorDataset's own. So MNIST, Digits, ArrayDataset, TensorDataset and their
+    subclasses are cut a batch at a time, but a subclass that defines its own
+    ``__getitem__`` gets one index i at a time, as in PyTorch; a ``Subset`` is read
+    as its dataset is, a ``ConcatDataset`` (``a + b``) one example at a time, and
+    an object that is not a ``Dataset`` a batch at a time. Batches: (images, labels)
+    pairs from MNIST, Digits and ArrayDataset, one tensor per tensor given from a
+    TensorDataset (a tuple as long), the examples' fields stacked otherwise.
     ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
     smaller batch; ``seed``: seed of the shuffling generator (None: drawn from
     minigan's generator when the loader is made, so that ``minigan.manual_seed``
@@ -425,9 +483,10 @@ class DataLoader:
         source = self._device_arrays()
         if source is not None:
             order = backend.asarray(order, device=self.device)  # one small copy per epoch
+        one_at_a_time = _one_at_a_time(self.dataset)
         for i in range(this.batches_done, len(self)):
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
-            if _one_at_a_time(self.dataset):  # one example at a time, stacked (PyTorch's default collate)
+            if one_at_a_time:  # one example at a time, stacked (PyTorch's default collate)
                 batch = _collate([self.dataset[int(k)] for k in index], self.device)  # Tensors already
                 this.batches_done = i + 1
                 yield batch

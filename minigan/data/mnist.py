@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..serialization import replace_file
+from .loader import ArrayDataset  # (defined with the DataLoader; MNIST and Digits are ArrayDatasets)
 
 # sha256 of the decompressed IDX bytes (see data/mnist/README.md).
 SHA256 = {
@@ -227,45 +228,6 @@ def download_mnist_file(root, name, mirrors=None, timeout=30):
 
 
 # --------------------------------------------------------------- datasets
-class ArrayDataset:
-    """Images and integer labels held in memory; ``dataset[i]`` -> (image, label).
-
-    ``dataset[index_array]`` returns a whole batch at once, which is what the
-    DataLoader uses. Without labels (an unconditional GAN's data) every label is 0.
-    """
-
-    def __init__(self, images, labels=None, num_classes=10):
-        if not hasattr(images, "shape"):  # lists of numbers: as arrays, so that batches can be indexed at once
-            images = np.asarray(images, dtype=np.float32)
-        if labels is None:
-            labels = np.zeros(len(images), dtype=np.int64)
-        elif not hasattr(labels, "shape"):
-            labels = np.asarray(labels, dtype=np.int64)
-        if len(images) != len(labels):
-            raise ValueError(f"ArrayDataset: {len(images)} images but {len(labels)} labels; give one label per image "
-                             "(or labels=None: every label 0)")
-        self.images = images
-        self.labels = labels
-        self.num_classes = num_classes
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, index):
-        return self.images[index], self.labels[index]
-
-    @property
-    def image_shape(self):
-        """(channels, height, width) of one image."""
-        return self.images.shape[1:]
-
-    def subset(self, n):
-        """The first n examples as a new dataset (for quick runs and tests)."""
-        if not (isinstance(n, numbers.Integral) and not isinstance(n, bool) and 0 < n <= len(self)):
-            raise ValueError(f"subset size must be a whole number between 1 and {len(self)}, got {n!r}")
-        return ArrayDataset(self.images[:n], self.labels[:n], self.num_classes)
-
-
 def _to_unit_range(pixels, max_value):
     """0..max_value -> [-1, 1] as float32 (the range of a tanh generator)."""
     x = pixels.astype(np.float32)

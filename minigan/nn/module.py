@@ -81,12 +81,14 @@ class Module:
                     f"`with minigan.no_grad(): module.{name}.copy_(t)`"
                 )
             store = self._parameters
-        elif isinstance(value, Module):
-            store = self._modules
-        elif name in self._modules and value is not None:  # None unregisters the child (torch keeps an empty slot)
+        elif isinstance(value, Module) or (value is None and name in self._modules):
+            store = self._modules  # None empties a child's slot, as in torch: skipped by children() and state_dict()
+        elif name in self._modules:
+            why = ("it holds no layer now (None), and keeps its place for one" if self._modules[name] is None
+                   else "the layer would silently stop being trained and saved")
             raise TypeError(
                 f"{type(self).__name__}.{name} is a child module: cannot assign a {type(value).__name__} to it "
-                "(nn.Module or None expected, as in torch): the layer would silently stop being trained and saved; "
+                f"(nn.Module or None expected, as in torch): {why}; "
                 f"to replace it assign another layer, or first `del module.{name}`"
             )
         elif name in self._buffers:  # a new tensor keeps it a buffer; None empties it (not saved), as in torch
@@ -137,8 +139,16 @@ class Module:
             raise KeyError(f"{where}: the module already has an attribute {name!r} (a {owner}); choose another name")
 
     def add_module(self, name, module):
-        """Register `module` as a child called `name` (what Sequential and ModuleList do with their layers)."""
+        """Register `module` as a child called `name` (what Sequential and ModuleList do with their layers).
+
+        `module` may be None, as in torch: an empty slot, skipped by children() and state_dict(), that a
+        module assigned later fills in its place.
+        """
         self._check_name("add_module", name, self._modules)
+        if module is None:  # (_check_name refused a name taken by a parameter or buffer)
+            self._modules[name] = None
+            object.__setattr__(self, name, None)
+            return
         if not isinstance(module, Module):
             raise TypeError(
                 f"{type(self).__name__}: child {name!r} must be a Module, got {type(module).__name__} {module!r}; "
@@ -214,10 +224,11 @@ class Module:
             yield child
 
     def named_children(self):
-        """(name, child) pairs; a child registered under two names comes once, as in torch."""
+        """(name, child) pairs; a child registered under two names comes once, and an empty slot (None) not at all,
+        as in torch."""
         seen = set()
         for name, child in self._modules.items():
-            if child not in seen:
+            if child is not None and child not in seen:
                 seen.add(child)
                 yield name, child
 
@@ -231,7 +242,8 @@ class Module:
             memo.add(self)
         yield prefix, self
         for name, child in self._modules.items():
-            yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+            if child is not None:  # an empty slot
+                yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
     def modules(self):
         for _, m in self.named_modules():
@@ -272,10 +284,12 @@ class Module:
         """The submodule at a dotted path such as "net.3" ("" is this module), as torch's ``get_submodule``."""
         module, walked = self, []
         for name in target.split(".") if target else []:
-            if name not in module._modules:
+            if module._modules.get(name) is None:
                 where = f"{'.'.join(walked)!r} ({type(module).__name__})" if walked else type(self).__name__
-                raise AttributeError(f"get_submodule({target!r}): {where} has no child {name!r}; its children are "
-                                     f"{', '.join(module._modules) or 'none'}")
+                why = (f"'s child {name!r} is None (an empty slot)" if name in module._modules
+                       else f" has no child {name!r}")
+                raise AttributeError(f"get_submodule({target!r}): {where}{why}; its children are "
+                                     f"{', '.join(n for n, m in module._modules.items() if m is not None) or 'none'}")
             module = module._modules[name]
             walked.append(name)
         return module
@@ -449,6 +463,8 @@ class Module:
         and mis-shaped key is named in one error; nothing is changed then.
         With strict=False, missing and unexpected keys are allowed (mis-shaped
         ones are not). Returns (missing_keys, unexpected_keys), as PyTorch does.
+        As torch's, it ignores the keys below a child set to None (``model.head = None``
+        then loading a whole model's checkpoint: the head's keys are neither loaded nor unexpected).
         """
         if not isinstance(state_dict, Mapping):
             hint = ("as model.state_dict() or minigan.load(path) returns" if not isinstance(state_dict, (str, PurePath))
@@ -462,8 +478,11 @@ class Module:
         for mod_name, mod in self.named_modules(remove_duplicate=False):
             mod._fill_state_dict(state_dict, f"{mod_name}." if mod_name else "")
         own = self._saved()
+        empty = tuple(f"{mod_name}.{name}." if mod_name else f"{name}."  # below a child set to None: ignored
+                      for mod_name, mod in self.named_modules(remove_duplicate=False)
+                      for name, child in mod._modules.items() if child is None)
         missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
+        unexpected = [k for k in state_dict if k not in own and not (isinstance(k, str) and k.startswith(empty))]
         wrong = []
         for k, t in own.items():
             if k in state_dict:

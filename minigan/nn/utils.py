@@ -1,4 +1,5 @@
-"""``minigan.nn.utils``: gradient clipping and spectral normalisation, as ``torch.nn.utils`` does them."""
+"""``minigan.nn.utils``: gradient clipping, parameters as one vector and spectral normalisation, as ``torch.nn.utils``
+does them."""
 
 import math
 import numbers
@@ -68,6 +69,67 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
     clip_value = float(clip_value)
     for g in _grads(parameters, "clip_grad_value_"):
         backend.xp_of(g.data).clip(g.data, -clip_value, clip_value, out=g.data)
+
+
+# ------------------------------------------------------------- parameters as one vector
+def _parameter_list(parameters, function):
+    """`parameters` (an iterable of Tensors, or one Tensor) as a list, all on one device (torch's check)."""
+    refuse_a_model_as_parameters(parameters, function)
+    parameters = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    for i, p in enumerate(parameters):
+        if not isinstance(p, Tensor):
+            raise TypeError(f"{function}: parameter {i} is a {type(p).__name__}, not a minigan Tensor; pass "
+                            "model.parameters() or a list of tensors")
+    devices = sorted({p.device for p in parameters})
+    if len(devices) > 1:  # (torch raises a TypeError too)
+        raise TypeError(f"{function}: the parameters are on different devices ({', '.join(devices)}); move the "
+                        "whole model to one device first, model.to(device)")
+    return parameters
+
+
+def parameters_to_vector(parameters):
+    """All the parameters flattened and joined into one 1-D tensor, in their order, as torch's.
+
+    vec = cat(p_1.reshape(-1), p_2.reshape(-1), ...): a differentiable join, so a loss of vec
+    backpropagates into every parameter. vec holds a copy of the values (changing it in place
+    leaves the parameters alone); ``vector_to_parameters`` puts values back.
+    """
+    parameters = _parameter_list(parameters, "parameters_to_vector")
+    if not parameters:
+        raise ValueError("parameters_to_vector: got no parameters (an empty list, or a model without any)")
+    dtypes = sorted({p.dtype.name for p in parameters})
+    if len(dtypes) > 1:  # (torch would promote them to the widest)
+        raise TypeError(f"parameters_to_vector: the parameters have different dtypes ({', '.join(dtypes)}); give "
+                        "the model one dtype first, model.to(dtype)")
+    return ag.cat([ag.reshape(p, -1) for p in parameters])
+
+
+def vector_to_parameters(vec, parameters):
+    """Cut the 1-D tensor `vec` into the parameters' shapes: each slice becomes a parameter's data, as torch's.
+
+    The inverse of ``parameters_to_vector``: p_i takes the next p_i.numel() values of vec. As in torch, each
+    parameter's data becomes a view of vec's memory (not a copy), outside any graph, and its .grad and
+    requires_grad stay. vec must hold exactly as many values as the parameters (torch ignores extra values),
+    with their dtype and device. A graph that used the old values can no longer backpropagate (torch's
+    would silently use the new ones).
+    """
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"vector_to_parameters: vec must be a minigan Tensor, got {type(vec).__name__}; make one "
+                        "with minigan.tensor(...), or take it from parameters_to_vector(model.parameters())")
+    parameters = _parameter_list(parameters, "vector_to_parameters")
+    total = sum(p.numel() for p in parameters)
+    if vec.ndim != 1 or vec.shape[0] != total:
+        raise ValueError(f"vector_to_parameters: vec has shape {tuple(vec.shape)}, the parameters need a 1-D tensor of "
+                         f"{total} values (their numel() in all); make it with parameters_to_vector(...)")
+    for i, p in enumerate(parameters):  # checked first: a refused call changes no parameter
+        if (p.dtype, p.device) != (vec.dtype, vec.device):
+            raise TypeError(f"vector_to_parameters: vec is {vec.dtype} on '{vec.device}', parameter {i} is "
+                            f"{p.dtype} on '{p.device}'; convert vec first, vec.to({p.device!r}, {p.dtype.name!r})")
+    start = 0
+    for p in parameters:
+        p.data = vec.data[start:start + p.numel()].reshape(p.shape)  # p = vec[start:start+n] as p's shape (a view)
+        p._version += 1  # new values: a graph that used the old ones can no longer backpropagate
+        start += p.numel()
 
 
 # ------------------------------------------------------------- spectral normalisation
