@@ -73,6 +73,12 @@ class Optimizer:
     def add_param_group(self, param_group):
         """Add a group of parameters, with settings of its own or the optimizer's (fine-tuning, a new head...)."""
         name = type(self).__name__
+        if not isinstance(param_group, dict) or "params" not in param_group:
+            raise TypeError(f"{name}: a parameter group is a dict with the key 'params' (and settings of its own), "
+                            f"as {{'params': model.head.parameters(), 'lr': 1e-3}}; got {param_group!r:.80}")
+        if isinstance(param_group["params"], (set, frozenset)):  # as PyTorch: its order changes from run to run
+            raise TypeError(f"{name}: a group's parameters are a set, whose order changes from run to run, so a saved "
+                            "state would load onto other parameters; give them in a list (or model.parameters())")
         group = dict(self.defaults, **param_group)
         group["params"] = [group["params"]] if isinstance(group["params"], Tensor) else list(group["params"])
         self._check_settings(group)

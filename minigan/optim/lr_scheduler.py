@@ -17,6 +17,7 @@ differently, so the same schedule gives the same floats as in PyTorch
 """
 
 import math
+import numbers
 import types
 from collections import Counter
 
@@ -32,8 +33,10 @@ def _check_state(scheduler, state_dict):
 
 
 def _check(scheduler, name, value, ok, rule):
-    """A clear error for a setting that would divide by zero or make a negative rate (torch finds out later, or not)."""
-    if not (isinstance(value, (int, float)) and not isinstance(value, bool) and ok(value)):
+    """A clear error for a setting that is not a number, or would divide by zero or make a negative rate (torch finds
+    out later, or not)."""
+    # numbers.Real: NumPy's numbers too (np.int64(30) from arithmetic on an array), as in PyTorch
+    if not (isinstance(value, numbers.Real) and not isinstance(value, bool) and ok(value)):
         raise ValueError(f"{scheduler}: {name} must be {rule}, got {value!r}")
 
 
@@ -65,8 +68,12 @@ class LRScheduler:
         """The rates for epoch `last_epoch`, one per parameter group."""
         raise NotImplementedError
 
-    def step(self):
+    def step(self, epoch=None):
         """Advance one epoch (or iteration) and write the new rates into the optimizer."""
+        if epoch is not None:  # PyTorch deprecated it in 1.4 (it jumps to a closed formula); a clear error, not Python's
+            raise TypeError(f"{type(self).__name__}.step(epoch) is not supported (PyTorch deprecated it): call "
+                            f"step() with no argument, once per epoch; to start a schedule mid-way, make it with "
+                            f"last_epoch=... after loading the optimizer's state_dict")
         self._step_count += 1
         self.last_epoch += 1
         groups, lrs = self.optimizer.param_groups, self.get_lr()
@@ -98,7 +105,7 @@ class StepLR(LRScheduler):
     """lr = base_lr * gamma ** (epoch // step_size): multiplied by gamma every step_size epochs."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        _check("StepLR", "step_size", step_size, lambda v: v >= 1 and v == int(v), "a whole number >= 1")
+        _check("StepLR", "step_size", step_size, lambda v: v >= 1 and float(v).is_integer(), "a whole number >= 1")
         _check("StepLR", "gamma", gamma, lambda v: v >= 0, "a number >= 0")
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer, last_epoch)
@@ -114,6 +121,9 @@ class MultiStepLR(LRScheduler):
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
         _check("MultiStepLR", "gamma", gamma, lambda v: v >= 0, "a number >= 0")
+        if isinstance(milestones, numbers.Number):  # Counter() would fail with Python's words
+            raise TypeError(f"MultiStepLR: milestones must be a list of epochs, e.g. [30, 80], got {milestones!r}; "
+                            "to decay every step_size epochs, use StepLR")
         self.milestones, self.gamma = Counter(milestones), gamma
         super().__init__(optimizer, last_epoch)
 
@@ -181,10 +191,9 @@ class LinearLR(LRScheduler):
     """lr = base_lr * (start_factor + (end_factor - start_factor) * min(epoch, total_iters) / total_iters)."""
 
     def __init__(self, optimizer, start_factor=1.0 / 3, end_factor=1.0, total_iters=5, last_epoch=-1):
-        if not 0 < start_factor <= 1:
-            raise ValueError(f"LinearLR: start_factor must be in (0, 1], got {start_factor}")
-        if not 0 <= end_factor <= 1:
-            raise ValueError(f"LinearLR: end_factor must be in [0, 1], got {end_factor}")
+        _check("LinearLR", "start_factor", start_factor, lambda v: 0 < v <= 1, "in (0, 1]")
+        _check("LinearLR", "end_factor", end_factor, lambda v: 0 <= v <= 1, "in [0, 1]")
+        _check("LinearLR", "total_iters", total_iters, lambda v: v == v, "a number (of epochs)")
         self.start_factor, self.end_factor, self.total_iters = start_factor, end_factor, total_iters
         super().__init__(optimizer, last_epoch)
 
@@ -204,6 +213,7 @@ class CosineAnnealingLR(LRScheduler):
 
     def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):  # noqa: N803 (PyTorch's name)
         _check("CosineAnnealingLR", "T_max", T_max, lambda v: v > 0, "a number > 0 (the epochs of a half cosine)")
+        _check("CosineAnnealingLR", "eta_min", eta_min, lambda v: v == v, "a number (the lowest rate)")
         self.T_max, self.eta_min = T_max, eta_min
         super().__init__(optimizer, last_epoch)
 
