@@ -3,7 +3,8 @@
 Each notebook reads ``FAST = os.environ.get("MINIGAN_FAST", "0") == "1"`` in its
 first code cell; this test sets ``MINIGAN_FAST=1`` so every lesson runs with tiny
 sizes (a learner who opens it gets the full-size run). Any error in any cell
-fails the test, with the cell's traceback.
+fails the test, with the cell's traceback, and so does a warning any cell prints
+(NumPy's RuntimeWarning, scikit-learn's ConvergenceWarning, a DeprecationWarning, ...).
 
 The kernel is this very interpreter (``sys.executable``), through a kernel spec
 written to a temporary folder: no ``python -m ipykernel install`` is needed, and
@@ -196,6 +197,9 @@ def _run_fast(path, kernel_specs, monkeypatch):
         failure = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # without terminal colour codes
     if failure:
         pytest.fail(f"{path.name} failed in fast mode:\n{failure}", pytrace=False)
+    warned = [o.text for c in nb.cells if c.cell_type == "code" for o in c.outputs
+              if o.output_type == "stream" and o.name == "stderr" and re.search(r"\w+Warning: ", o.text)]
+    assert not warned, f"{path.name} printed a warning in fast mode:\n" + "".join(warned)[-2000:]
     printed = "".join(o.get("text", "") for o in first.outputs if o.output_type == "stream")
     assert "fast mode" in printed, f"{path.name} did not run in fast mode; its first cell printed {printed!r}"
     for cell, answers, mark, kind in ((nb.cells[-2], right, "✓ correct", "right"), (nb.cells[-1], wrong, "✗", "wrong")):
