@@ -369,8 +369,8 @@ class Tensor:
     def cpu(self):
         return self.to("cpu")
 
-    def cuda(self):
-        return self.to("cuda")
+    def cuda(self, device=None, non_blocking=False):
+        return self.to("cuda" if device in (None, 0) else device, non_blocking=non_blocking)
 
     def type(self, dtype=None):
         """torch's ``x.type()``: with no argument the dtype's name ("minigan.float32"), with a dtype the
@@ -988,11 +988,11 @@ class Tensor:
         """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``, torch's name)."""
         return where(mask, value, self)
 
-    def var(self, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
-        return var(self, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis, keepdims=keepdims)
+    def var(self, dim=None, unbiased=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
+        return var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
-    def std(self, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
-        return std(self, dim, keepdim, correction=correction, unbiased=unbiased, axis=axis, keepdims=keepdims)
+    def std(self, dim=None, unbiased=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
+        return std(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
 
     def relu(self):
         return relu(self)
@@ -2496,18 +2496,19 @@ def _reduction_input(x, dtype):
     return x if dtype is None else x.to(dtype=dtype)
 
 
-def var(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
+def var(x, dim=None, unbiased=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
     """Variance over `dim` (all axes when None): sum((x - mean)^2) / (count - correction).
 
     ``correction=1`` (the default, as torch's ``var``) is the unbiased sample
     variance; ``correction=0`` is NumPy's ``var``, the one batch norm uses.
-    torch's older flag ``unbiased=False`` means ``correction=0``.
+    torch's older flag ``unbiased=False`` means ``correction=0``; as in torch, it is the second
+    positional argument (``x.var(0, False)``), or the only one (``x.var(False)``).
     """
     centered, axes, keepdims, dof = _centered("var", x, dim, keepdim, correction, unbiased, axis, keepdims)
     return sum(centered * centered, axes, keepdims) * (1.0 / dof)
 
 
-def std(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, keepdims=False):
+def std(x, dim=None, unbiased=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
     """Standard deviation, sqrt(var(...)), with torch's default correction=1 (see ``var``).
 
     Computed as ||x - mean|| / sqrt(count - correction), so that where all values are
@@ -2520,6 +2521,8 @@ def std(x, dim=None, keepdim=None, *, correction=1, unbiased=None, axis=None, ke
 def _centered(name, x, dim, keepdim, correction, unbiased, axis, keepdims):
     """x - mean(x) over the axes of var/std, the axes, keepdims, and the divisor count - correction."""
     _expect_tensor(x, name)
+    if isinstance(dim, bool):  # torch's x.var(False): the flag unbiased, not a dim
+        dim, unbiased = None, dim
     if unbiased is not None:
         correction = 1 if unbiased else 0
     axis, keepdims = _axis_names(name, axis, keepdims, dim, keepdim)
@@ -3304,14 +3307,24 @@ def _new(fill, shape, dtype, device, requires_grad):
     return Tensor(data, requires_grad=requires_grad)
 
 
-def zeros(*shape, dtype=None, device=None, requires_grad=False):
+def _size(shape, size, op):
+    """The shape given by position (zeros(2, 3) or zeros((2, 3))) or by torch's name (zeros(size=(2, 3)))."""
+    if size is None:
+        return shape
+    if shape:
+        raise TypeError(f"{op}: give the shape by position or as size=, not both")
+    return (size,)
+
+
+def zeros(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """A tensor of zeros (float32 unless `dtype` says otherwise)."""
+    shape = _size(shape, size, "zeros")
     return _new(lambda xp, s, dt, d: xp.zeros(s, dtype=dt), shape, dtype, device, requires_grad)
 
 
-def empty(*shape, dtype=None, device=None, requires_grad=False):
+def empty(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """A tensor to be filled (zeros here: an uninitialised array would make runs differ)."""
-    return zeros(*shape, dtype=dtype, device=device, requires_grad=requires_grad)
+    return zeros(*_size(shape, size, "empty"), dtype=dtype, device=device, requires_grad=requires_grad)
 
 
 def eye(n, m=None, dtype=None, device=None, requires_grad=False):
@@ -3332,13 +3345,15 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
     return _new(fill, (steps,), dtype, device, requires_grad)
 
 
-def ones(*shape, dtype=None, device=None, requires_grad=False):
+def ones(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """A tensor of ones (float32 unless `dtype` says otherwise)."""
+    shape = _size(shape, size, "ones")
     return _new(lambda xp, s, dt, d: xp.ones(s, dtype=dt), shape, dtype, device, requires_grad)
 
 
-def full(shape, value, dtype=None, device=None, requires_grad=False):
-    """A tensor of `shape` filled with `value`; without `dtype`, as torch: bool, int64 or float32 by value."""
+def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+    """A tensor of shape `size` filled with `fill_value`; without `dtype`, as torch: bool, int64 or float32 by value."""
+    value = fill_value
     if isinstance(value, Tensor) and value.numel() == 1:
         value = value.item()
     if not isinstance(value, (numbers.Number, np.generic)):  # None would become NaN, a string fail in NumPy
@@ -3347,11 +3362,12 @@ def full(shape, value, dtype=None, device=None, requires_grad=False):
         dtype = "bool"
     elif dtype is None and isinstance(value, numbers.Integral):
         dtype = "int64"
-    return _new(lambda xp, s, dt, d: xp.full(s, value, dtype=dt), (shape,), dtype, device, requires_grad)
+    return _new(lambda xp, s, dt, d: xp.full(s, value, dtype=dt), (size,), dtype, device, requires_grad)
 
 
-def randn(*shape, dtype=None, device=None, requires_grad=False):
+def randn(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """Standard normal samples from the device's seeded generator."""
+    shape = _size(shape, size, "randn")
     def fill(xp, s, dt, d):
         _float_draws(dt, "randn")
         return backend.standard_normal(d, s, dt)
@@ -3395,8 +3411,9 @@ def normal(mean, std=1.0, size=None, *, dtype=None, device=None, requires_grad=F
     return out.requires_grad_(requires_grad)
 
 
-def rand(*shape, dtype=None, device=None, requires_grad=False):
+def rand(*shape, size=None, dtype=None, device=None, requires_grad=False):
     """Uniform samples on [0, 1) from the device's seeded generator."""
+    shape = _size(shape, size, "rand")
     def fill(xp, s, dt, d):
         _float_draws(dt, "rand")
         return backend.generator(d).random(s, dtype=dt)
@@ -3417,15 +3434,22 @@ def _float_draws(dtype, op):
                         "for integers use minigan.randint(low, high, shape)")
 
 
-def randint(low, high, shape, device=None):
-    """Integers uniform on [low, high) from the device's seeded generator (int64)."""
+def randint(low, high=None, size=None, *, dtype=None, device=None):
+    """Integers uniform on [low, high) from the device's seeded generator (int64 unless `dtype`); as torch's,
+    randint(high, size) draws from [0, high)."""
+    if size is None:  # torch's randint(high, size)
+        low, high, size = 0, low, high
+    elif high is None:  # randint(high, size=...)
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint: give the size: randint(high, size) or randint(low, high, size)")
     if not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in (low, high)) or low >= high:
         raise ValueError(f"randint: low and high must be ints with low < high, got {low!r} and {high!r}")
-    if isinstance(shape, numbers.Integral):
-        shape = (shape,)
+    if isinstance(size, numbers.Integral):
+        size = (size,)
     device = backend.check_device(device)
-    data = backend.generator(device).integers(low, high, size=tuple(shape))
-    return Tensor(data.astype(np.int64))
+    data = backend.generator(device).integers(low, high, size=tuple(size))
+    return Tensor(data.astype(_resolve_dtype(dtype) or np.int64))
 
 
 def _like(fn, x, dtype, device, requires_grad):
@@ -3453,10 +3477,10 @@ def rand_like(x, dtype=None, device=None, requires_grad=False):
     return _like(rand, x, dtype, device, requires_grad)
 
 
-def full_like(x, value, dtype=None, device=None, requires_grad=False):
-    """`value` everywhere, with x's shape, dtype and device."""
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+    """`fill_value` everywhere, with x's shape, dtype and device."""
     _expect_tensor(x, "full_like")
-    return full(x.shape, value, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
+    return full(x.shape, fill_value, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
 
 
 def empty_like(x, dtype=None, device=None, requires_grad=False):
@@ -3464,11 +3488,11 @@ def empty_like(x, dtype=None, device=None, requires_grad=False):
     return _like(zeros, x, dtype, device, requires_grad)
 
 
-def randperm(n, device=None):
+def randperm(n, device=None, *, dtype=None):
     """A random order of 0..n-1 (int64) from the device's seeded generator, as torch's ``randperm``."""
     device = backend.check_device(device)
     # the order of n uniform draws: CuPy's generators have random() on every version, not always permutation()
-    return Tensor(backend.generator(device).random(int(n)).argsort().astype(np.int64))
+    return Tensor(backend.generator(device).random(int(n)).argsort().astype(_resolve_dtype(dtype) or np.int64))
 
 
 # -------------------------------------------------- torch's other names for the above

@@ -127,17 +127,23 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exceptio
     return True
 
 
-def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exception=True):
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, raise_exception=True):
     """gradcheck applied to the gradient: checks second derivatives (double backprop).
 
-    Builds g(x) = d/dx <fn(x), u> with ``create_graph=True`` for a fixed random
-    u, then gradchecks g.
+    Builds g(x) = d/dx <fn(x), u> with ``create_graph=True`` for `grad_outputs` u (a fixed random
+    u when None, as torch's), then gradchecks g.
     """
     inputs = _as_tuple(inputs)
     _check_call(fn, inputs, eps, atol, rtol, "gradgradcheck")
     rng = np.random.default_rng(seed + 1)
     outs = _outputs(fn, inputs, "gradgradcheck")
     ups = [Tensor(backend.asarray(rng.standard_normal(o.shape), dtype=o.dtype, device=o.device)) for o in outs]
+    if grad_outputs is not None:
+        ups = list(_as_tuple(grad_outputs))
+        if len(ups) != len(outs) or any(not isinstance(u, Tensor) or u.shape != o.shape for u, o in zip(ups, outs)):
+            raise ValueError(f"gradgradcheck: grad_outputs must be one tensor per output of fn, shaped as it: shapes "
+                             f"{[tuple(o.shape) for o in outs]}, got "
+                             f"{[tuple(u.shape) if isinstance(u, Tensor) else type(u).__name__ for u in ups]}")
 
     def first_grads(*xs):
         with enable_grad():  # gradcheck evaluates under no_grad; this needs a graph

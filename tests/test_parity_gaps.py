@@ -315,3 +315,22 @@ def test_the_loader_cuts_a_batch_at_a_time_unless_getitem_is_the_datasets_own():
 
     x, i = next(iter(DataLoader(Pairs(), 3)))
     assert x.numpy().tolist() == [0.0, 10.0, 20.0] and i.numpy().tolist() == [0, 1, 2]
+
+
+def test_a_sequential_with_an_empty_slot_names_it_when_called():
+    seq = nn.Sequential(nn.Linear(2, 2), None, nn.Tanh())
+    with pytest.raises(TypeError, match=r"Sequential: layer 1 is None \(an empty slot\); put a layer there, "
+                                        r"seq\[1\] = nn.ReLU\(\), or remove it, del seq\[1\]"):
+        seq(mg.ones(1, 2))
+    del seq[1]
+    assert seq(mg.ones(1, 2)).shape == (1, 2)
+
+
+def test_gradgradcheck_takes_torchs_grad_outputs_third():
+    x = mg.tensor([0.5, -1.0, 2.0], dtype="float64", requires_grad=True)
+    u = mg.tensor([1.0, 2.0, -1.0], dtype="float64")
+    assert mg.gradgradcheck(lambda t: t * t * t, [x], u)  # torch's order: fn, inputs, grad_outputs
+    assert mg.gradgradcheck(lambda t: t * t * t, [x], grad_outputs=[u])
+    with pytest.raises(ValueError, match=r"gradgradcheck: grad_outputs must be one tensor per output of fn, shaped "
+                                         r"as it: shapes \[\(3,\)\], got \[\(2,\)\]"):
+        mg.gradgradcheck(lambda t: t * t * t, [x], mg.ones(2, dtype="float64"))

@@ -11,12 +11,10 @@ from ..autograd import (  # noqa: F401  (re-exported)
     elu,
     leaky_relu,
     linear,
-    log_softmax,
     logsigmoid,
     relu,
     sigmoid,
     silu,
-    softmax,
     softplus,
     tanh,
 )
@@ -24,8 +22,32 @@ from .. import autograd as _ag
 from .. import backend
 from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .misc import avg_pool2d, dropout, dropout2d, interpolate, max_pool2d, pad, pixel_shuffle  # noqa: F401
-from .misc import check_fraction
+from .misc import check_fraction, implicit_softmax_dim
 from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+
+
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """exp(x) normalised to sum to 1 along `dim` (``minigan.softmax``), with torch's arguments: without `dim`,
+    torch's implicit choice (as ``nn.Softmax()``: dim 1 of a batch); `dtype` converts the input first.
+    (`_stacklevel` is torch's, for its warning; unused here.)"""
+    input = _softmax_input(input, dtype, "softmax")
+    return _ag.softmax(input, implicit_softmax_dim(input) if dim is None else dim)
+
+
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax) along `dim`, computed stably (``minigan.log_softmax``), with torch's arguments as ``softmax``."""
+    input = _softmax_input(input, dtype, "log_softmax")
+    return _ag.log_softmax(input, implicit_softmax_dim(input) if dim is None else dim)
+
+
+def _softmax_input(input, dtype, name):
+    """softmax's input, converted to `dtype` first when one is given (a float dtype: the result is probabilities)."""
+    _ag._expect_tensor(input, name)
+    if dtype is None:
+        return input
+    if _ag._resolve_dtype(dtype).kind != "f":
+        raise TypeError(f"{name}: dtype must be a float dtype (minigan.float32 or minigan.float64), got {dtype}")
+    return input.to(dtype=dtype)
 
 
 def no_legacy_reduction(name, size_average, reduce):

@@ -229,7 +229,10 @@ class Sequential(Module):
                 self.add_module(str(i), m)
 
     def forward(self, x):
-        for m in self._modules.values():
+        for name, m in self._modules.items():
+            if m is None:  # an empty slot (torch fails with 'NoneType' object is not callable)
+                raise TypeError(f"Sequential: layer {name} is None (an empty slot); put a layer there, "
+                                f"seq[{name}] = nn.ReLU(), or remove it, del seq[{name}]")
             x = m(x)
         return x
 
@@ -264,16 +267,16 @@ class Sequential(Module):
         _insert(self, index, module)
         return self
 
-    def extend(self, modules):
+    def extend(self, sequential):
         """Append each module of an iterable (a Sequential, a list, ...), in order; returns self."""
-        for m in modules:
+        for m in sequential:
             self.append(m)
         return self
 
-    def pop(self, index):
-        """Remove layer `index` (an int or a slice) and return it; the rest are renumbered, as in torch."""
-        module = self[index]
-        del self[index]
+    def pop(self, key):
+        """Remove layer `key` (an int or a slice) and return it; the rest are renumbered, as in torch."""
+        module = self[key]
+        del self[key]
         return module
 
     def __add__(self, other):
@@ -292,12 +295,13 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules, registered as children "0", "1", ..."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules=None):
         super().__init__()
-        self.extend(modules)
+        if modules is not None:
+            self.extend(modules)
 
-    def append(self, m):
-        self.add_module(str(len(self._modules)), m)
+    def append(self, module):
+        self.add_module(str(len(self._modules)), module)
         return self
 
     def extend(self, modules):
@@ -313,10 +317,10 @@ class ModuleList(Module):
         """Put `module` before module `index`, as ``list.insert``; the modules are renumbered."""
         _insert(self, index, module)
 
-    def pop(self, index):
-        """Remove module `index` (an int or a slice) and return it; the rest are renumbered, as in torch."""
-        module = self[index]
-        del self[index]
+    def pop(self, key):
+        """Remove module `key` (an int or a slice) and return it; the rest are renumbered, as in torch."""
+        module = self[key]
+        del self[key]
         return module
 
     def __iadd__(self, modules):

@@ -542,6 +542,12 @@ class ReplicationPad2d(ZeroPad2d):
     mode = "replicate"
 
 
+def implicit_softmax_dim(x):
+    """The dim torch's softmax takes when given none (with a deprecation warning there): 0 for 0-, 1- and 3-d
+    inputs (one example, or one unbatched image), else 1 (the classes or channels of a batch)."""
+    return 0 if x.ndim in (0, 1, 3) else 1
+
+
 class Softmax(Module):
     """softmax along `dim`: each slice becomes probabilities that sum to 1."""
 
@@ -553,9 +559,7 @@ class Softmax(Module):
         return ag.softmax(x, dim=self._dim(x))
 
     def _dim(self, x):
-        if self.dim is not None:
-            return self.dim
-        return 0 if x.ndim in (0, 1, 3) else 1  # torch's implicit choice (with a deprecation warning there)
+        return implicit_softmax_dim(x) if self.dim is None else self.dim
 
     def extra_repr(self):
         return f"dim={self.dim}"

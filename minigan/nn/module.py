@@ -371,9 +371,9 @@ class Module:
         """Move every parameter and buffer to the CPU; returns self."""
         return self.to("cpu")
 
-    def cuda(self):
+    def cuda(self, device=None):
         """Move every parameter and buffer to the GPU; returns self."""
-        return self.to("cuda")
+        return self.to("cuda" if device in (None, 0) else device)
 
     def float(self):
         """Cast every float parameter and buffer to float32; returns self."""
