@@ -500,7 +500,7 @@ def test_g_steps_gives_g_that_many_steps_on_fresh_noise_per_iteration(device):
     for a, b in zip(list(two.G.parameters()) + list(two.D.parameters()),
                     list(twin.G.parameters()) + list(twin.D.parameters())):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
-    assert two.step == 1 and two.opt_g.state[id(two.G[0].weight)]["step"] == 2
+    assert two.step == 1 and two.opt_g.state[two.G[0].weight]["step"] == 2
     with pytest.raises(ValueError, match="g_steps"):
         gan.GANTrainer(two.G, two.D, two.opt_g, two.opt_d, real_batches=lambda: real, z_dim=4, g_steps=0)
 

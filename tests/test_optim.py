@@ -165,7 +165,7 @@ def test_float32_stays_float32(name, device):
     opt.step()
     opt.step()
     assert p.dtype == np.float32 and p.device == device
-    for value in opt.state[id(p)].values():
+    for value in opt.state[p].values():
         assert not hasattr(value, "dtype") or value.dtype == np.float32
         assert not hasattr(value, "dtype") or backend.device_of(value) == device  # state lives by its parameter
 
@@ -187,7 +187,7 @@ def test_state_dict_round_trip_through_a_file_continues_identically(name, device
     restored.param_groups[0]["lr"] = 123.0  # must be overwritten by the loaded groups
     restored.load_state_dict(checkpoint["optim"])
     assert restored.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
-    for value in restored.state[id(q)].values():  # the loaded state went to the parameter's device
+    for value in restored.state[q].values():  # the loaded state went to the parameter's device
         assert not hasattr(value, "dtype") or backend.device_of(value) == device
     for g in grads[2:]:
         for param, o in ((p, opt), (q, restored)):
@@ -741,7 +741,7 @@ def test_sgd_momentum_of_a_0d_parameter_with_weight_decay_keeps_moving(device):
         opt.step()
     want = sgd_reference(np.array(1.5), grads, 0.1, 0.9, 0.1)
     np.testing.assert_allclose(p.numpy(), want, rtol=1e-12)
-    assert opt.state[id(p)]["momentum_buffer"].shape == ()
+    assert opt.state[p]["momentum_buffer"].shape == ()
     torch = pytest.importorskip("torch")
     t = torch.nn.Parameter(torch.tensor(1.5, dtype=torch.float64))
     t_opt = torch.optim.SGD([t], lr=0.1, momentum=0.9, weight_decay=0.1)
@@ -749,7 +749,7 @@ def test_sgd_momentum_of_a_0d_parameter_with_weight_decay_keeps_moving(device):
         t.grad = torch.tensor(g)
         t_opt.step()
     np.testing.assert_allclose(p.numpy(), t.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(backend.to_numpy(opt.state[id(p)]["momentum_buffer"]), t_opt.state[t]["momentum_buffer"], rtol=1e-12)
+    np.testing.assert_allclose(backend.to_numpy(opt.state[p]["momentum_buffer"]), t_opt.state[t]["momentum_buffer"], rtol=1e-12)
 
 
 RMSPROP_OVERFLOWS = {  # float32 gradients where a step of torch's RMSprop stays finite
@@ -928,3 +928,18 @@ def test_step_with_a_closure_recomputes_the_loss_and_returns_it_as_in_torch(name
     np.testing.assert_allclose(w_a, tw.detach().numpy(), rtol=1e-12, atol=1e-14)
     with pytest.raises(TypeError, match="closure must be a function"):
         make([nn.Parameter(mg.tensor(w0))]).step(0.5)
+
+
+def test_optimizer_state_is_keyed_by_the_parameter_as_in_torch(device):
+    # optimizer.state[p]["exp_avg"], as PyTorch code reads Adam's moments (it was keyed by id(p): a KeyError)
+    torch = pytest.importorskip("torch")
+    w = np.array([0.5, -1.0, 2.0])
+    p, t = mg.tensor(w, dtype="float64", device=device, requires_grad=True), torch.tensor(w, requires_grad=True)
+    opt, t_opt = optim.Adam([p], lr=0.1), torch.optim.Adam([t], lr=0.1)
+    for param, o in ((p, opt), (t, t_opt)):
+        (param * param).sum().backward()
+        o.step()
+    assert list(opt.state) == [p] and p in opt.state
+    assert sorted(opt.state[p]) == sorted(t_opt.state[t])
+    np.testing.assert_allclose(backend.to_numpy(opt.state[p]["exp_avg"]), t_opt.state[t]["exp_avg"].numpy(), rtol=1e-12)
+    assert list(opt.state_dict()["state"]) == ["0"]  # the checkpoint still numbers parameters by position

@@ -186,9 +186,6 @@ class Run:
                   for idx, settings in self.script["groups"] if settings is not None]
         return getattr(self.lib.optim, self.script["kind"])(groups, **self.script["defaults"])
 
-    def _key(self, p):
-        return p if self.torch else id(p)
-
     def do(self, action, other=None):
         """Carry out `action`; `other`, a Run of torch, is where minigan's run takes torch's checkpoints from."""
         what, *args = action
@@ -238,7 +235,7 @@ class Run:
         """What a learner can look at, in plain Python and NumPy values."""
         state = {}
         for i, p in enumerate(self.params):
-            st = self.opt.state.get(self._key(p)) or {}
+            st = self.opt.state.get(p) or {}
             st = {k: (float(v) if k == "step" else _array(v)) for k, v in st.items() if v is not None}
             if st:
                 state[i] = st

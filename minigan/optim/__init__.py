@@ -66,7 +66,7 @@ class Optimizer:
             params = [p for _, p in params]  # model.named_parameters(), as PyTorch takes it: the names are not kept
         self.defaults = defaults
         self.param_groups = []
-        self.state = {}  # id(param) -> dict of arrays and the step count
+        self.state = {}  # param -> dict of arrays and the step count (optimizer.state[p], as in torch)
         for group in params if isinstance(params[0], dict) else [{"params": params}]:
             self.add_param_group(group)
 
@@ -136,7 +136,7 @@ class Optimizer:
                 if p.grad.shape != p.shape:  # the update would broadcast it without a word
                     raise RuntimeError(f"{type(self).__name__}.step: a parameter of shape {p.shape} has a grad of "
                                        f"shape {p.grad.shape}; a gradient must have its parameter's shape")
-                state = self.state.setdefault(id(p), {})
+                state = self.state.setdefault(p, {})
                 self._check_state(p, state)
                 with np.errstate(all="ignore"):  # no NumPy warnings for inf/NaN gradients, as in the ops
                     self._update(p, p.grad.data, state, group)
@@ -181,7 +181,7 @@ class Optimizer:
         index = {id(p): i for i, p in enumerate(self._all_params())}
         # each parameter's own state dict, as PyTorch's: a copy would keep the step count while the arrays in it
         # move on with the next step (Adam's bias correction would then be a step behind its moments)
-        state = {str(index[k]): v for k, v in self.state.items() if k in index and v}  # SGD without momentum: none
+        state = {str(index[id(p)]): v for p, v in self.state.items() if id(p) in index and v}  # SGD without momentum: none
         groups, start = [], 0
         for g in self.param_groups:
             n = len(g["params"])
@@ -242,7 +242,7 @@ class Optimizer:
                 if tuple(v.shape) != p.shape:
                     raise ValueError(f"optimizer state '{k}' of parameter {key} has shape {tuple(v.shape)}, parameter has {p.shape}")
                 new[k] = backend.asarray(v, dtype=p.dtype, device=p.device).copy()
-            state[id(p)] = new
+            state[p] = new
         for mine, theirs in zip(self.param_groups, groups):
             for k, v in theirs.items():
                 if k != "params":
