@@ -752,6 +752,22 @@ def test_sgd_momentum_of_a_0d_parameter_with_weight_decay_keeps_moving(device):
     np.testing.assert_allclose(backend.to_numpy(opt.state[p]["momentum_buffer"]), t_opt.state[t]["momentum_buffer"], rtol=1e-12)
 
 
+@pytest.mark.parametrize("make", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.1),
+                                  lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.1),
+                                  lambda ps: optim.Adam(ps, weight_decay=0.1, amsgrad=True),
+                                  lambda ps: optim.RMSprop(ps, momentum=0.9, centered=True, weight_decay=0.1)])
+def test_a_0d_float32_parameters_state_stays_float32(make, device):
+    # on NumPy 1, g + wd * p of a 0-d float32 parameter is a float64 scalar: SGD's buffer was made float64 from it
+    p = mg.nn.Parameter(mg.tensor(1.5, device=device))
+    opt = make([p])
+    for g in (1.0, -2.0):
+        p.grad = mg.tensor(g, device=device)
+        opt.step()
+    assert p.dtype == np.float32
+    assert {k: v.dtype for k, v in opt.state[p].items() if k != "step"} == {
+        k: np.dtype(np.float32) for k in opt.state[p] if k != "step"}
+
+
 RMSPROP_OVERFLOWS = {  # float32 gradients where a step of torch's RMSprop stays finite
     # square_avg overflows to inf and so does grad_avg^2: torch's fused s - gbar^2 is inf (a step of 0), not inf - inf
     "centered": (dict(lr=0.01, alpha=0.5, centered=True, momentum=0.5), [3e30, -3e30], [1.0, 1.0]),

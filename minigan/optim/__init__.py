@@ -279,7 +279,8 @@ class SGD(Optimizer):
         if mu:
             buf = state.get("momentum_buffer")
             if buf is None:  # an array: for a 0-d parameter g + wd * p is a NumPy scalar, which *= would not update
-                buf = state["momentum_buffer"] = backend.xp_of(p.data).array(g)
+                # (in the parameter's dtype: on NumPy 1 that scalar of a 0-d float32 parameter is float64)
+                buf = state["momentum_buffer"] = backend.xp_of(p.data).array(g, dtype=p.data.dtype)
             else:
                 buf *= mu
                 buf += (1.0 - float(group["dampening"])) * g
