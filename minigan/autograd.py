@@ -2697,7 +2697,7 @@ class Reshape(Function):
         return y if self.like is None else backend.layout_like(y, self.like)
 
     def backward(self, gy):
-        # reshaping moves no values: reshape the gradient back, laid out in memory like the input
+        # dL/dx = gy reshaped to x's shape (reshaping moves no values), laid out in memory like the input
         # (a convolution's batch-innermost output meeting a C-ordered gradient would slow every later step)
         return reshape(gy, *self.inputs[0].shape, like=self.inputs[0].data)
 
@@ -2723,7 +2723,7 @@ class Permute(Function):
         return x.transpose(self.axes)
 
     def backward(self, gy):
-        # a permutation's gradient is the inverse permutation
+        # y = x.permute(p):  dL/dx = gy.permute(argsort(p)), the inverse permutation
         return permute(gy, *np.argsort(self.axes).tolist())
 
 
@@ -2811,7 +2811,7 @@ class GetItem(Function):
         return y
 
     def backward(self, gy):
-        # picked entries get gy, the rest get 0 (repeated integer indices add up)
+        # dL/dx = gy at the picked entries, 0 elsewhere (repeated integer indices add up)
         return GetItemGrad(self.index, self.inputs[0].shape)(gy)
 
 
@@ -2830,7 +2830,7 @@ class GetItemGrad(Function):
         return gx
 
     def backward(self, ggx):
-        # linear in gy: its backward is its adjoint (transpose), indexing at the same positions
+        # linear in gy, so dL/dgy = ggx[index]: its adjoint (transpose), indexing at the same positions
         return getitem(ggx, self.index)
 
 
@@ -2917,7 +2917,7 @@ class Cat(Function):
         return backend.xp_of(xs[0]).concatenate(xs, axis=self.axis)
 
     def backward(self, gy):
-        # each input gets back its own slice of the gradient
+        # dL/dx_k = the slice of gy where x_k sits along the axis: each input gets back its own part
         grads, start = [], 0
         for x in self.inputs:
             stop = start + x.shape[self.axis]
@@ -3279,7 +3279,7 @@ class Cast(Function):
         return x.astype(self.dtype)
 
     def backward(self, gy):
-        # a cast is the identity on values: cast the gradient back
+        # d cast(x)/dx = 1 (the identity on values): cast the gradient back to x's dtype
         return gy.to(dtype=self.inputs[0].dtype)
 
 
@@ -3291,7 +3291,7 @@ class ToDevice(Function):
         return backend.to_device(x, self.device)
 
     def backward(self, gy):
-        # a copy between devices is the identity: copy the gradient back
+        # d to(x, device)/dx = 1 (a copy between devices): copy the gradient back to x's device
         return gy.to(self.inputs[0].device)
 
 

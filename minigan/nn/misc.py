@@ -465,7 +465,7 @@ class MaxPoolScatter(Function):
         return self.pool.scatter(gy)
 
     def backward(self, g):
-        # a scatter is linear: its backward is its adjoint (transpose), the gather of the same positions
+        # linear in gy, so dL/dgy = gather(g): its adjoint (transpose), the gather of the same positions
         return MaxPoolGather(self.pool)(g)
 
 
@@ -479,7 +479,7 @@ class MaxPoolGather(Function):
         return self.pool.gather(x)
 
     def backward(self, gy):
-        # a gather is linear: its backward is its adjoint (transpose), the scatter to the same positions
+        # linear in x, so dL/dx = scatter(gy): its adjoint (transpose), the scatter to the same positions
         return MaxPoolScatter(self.pool)(gy)
 
 
