@@ -29,40 +29,56 @@ class CheckpointError(ValueError):
     """A checkpoint file that is missing, truncated, foreign or does not fit."""
 
 
-def _encode(obj, arrays, inside=()):
-    """Describe `obj` as JSON; arrays go to `arrays` under generated names.
+def _encode(obj, arrays, where="obj", inside=()):
+    """Describe `obj` as JSON; arrays go to `arrays`, id(array) -> (generated name, host array).
 
-    `inside` holds the ids of the containers being encoded around `obj`, to catch one that holds itself.
+    An array met twice (tied weights, one array under two keys) is stored once and loads as one array
+    under both keys, as torch.load gives one tensor. `where` is `obj`'s place in the tree, such as
+    "obj['opt']['state']", for the errors; `inside` holds the ids of the containers being encoded around
+    `obj`, to catch one that holds itself.
     """
     if isinstance(obj, Tensor):
         obj = obj.data
     if hasattr(obj, "shape") and hasattr(obj, "dtype") and not isinstance(obj, np.generic):
+        if not isinstance(obj.dtype, np.dtype):  # a torch.Tensor, say: np.asarray would fail or copy it silently
+            raise TypeError(f"save: {where} is a {type(obj).__module__}.{type(obj).__name__}, an array minigan does "
+                            "not store; convert it to a NumPy array first (a torch tensor: t.detach().cpu().numpy())")
         if obj.dtype.hasobject:  # NumPy would pickle it, and load (rightly) refuses pickles
-            raise TypeError(f"save: cannot store an array of Python objects (dtype {obj.dtype}); "
-                            "convert it to numbers or strings, or store a list instead")
-        key = f"a{len(arrays)}"
-        arrays[key] = backend.to_numpy(obj)  # explicit device -> host copy; the model stays put
-        return {"array": key}
+            raise TypeError(f"save: {where} is an array of Python objects (dtype {obj.dtype}), which cannot be "
+                            "stored; convert it to numbers or strings, or store a list instead")
+        if isinstance(obj, np.ma.MaskedArray):  # np.save would keep its values and quietly drop its mask
+            raise TypeError(f"save: {where} is a masked array, whose mask would be lost; store its values and "
+                            "mask as two arrays: np.ma.getdata(a) and np.ma.getmaskarray(a)")
+        if id(obj) not in arrays:  # (ids stay unique: every array in `obj` lives until save returns)
+            # an explicit device -> host copy; the model stays put
+            arrays[id(obj)] = (f"a{len(arrays)}", backend.to_numpy(obj))
+        return {"array": arrays[id(obj)][0]}
     if isinstance(obj, np.generic):
         obj = obj.item()
     if isinstance(obj, (dict, list, tuple)):
         if id(obj) in inside:
-            raise ValueError(f"save: a {type(obj).__name__} that contains itself cannot be stored")
+            raise ValueError(f"save: {where}, a {type(obj).__name__}, contains itself and cannot be stored")
         inside = (*inside, id(obj))
     if isinstance(obj, dict):
         for k in obj:
             if not isinstance(k, str):
-                raise TypeError(f"save: dict keys must be strings, got {k!r}")
-        return {"dict": {k: _encode(v, arrays, inside) for k, v in obj.items()}}
+                raise TypeError(f"save: {where} has the key {k!r} ({type(k).__name__}), but dict keys must be strings "
+                                f"(JSON's keys are); use str(key), e.g. {{str(k): v for k, v in d.items()}}")
+        return {"dict": {k: _encode(v, arrays, f"{where}[{k!r}]", inside) for k, v in obj.items()}}
     if isinstance(obj, (list, tuple)):
-        return {"list" if isinstance(obj, list) else "tuple": [_encode(v, arrays, inside) for v in obj]}
+        items = [_encode(v, arrays, f"{where}[{i}]", inside) for i, v in enumerate(obj)]
+        return {"list" if isinstance(obj, list) else "tuple": items}
+    if isinstance(obj, int) and obj.bit_length() > 14_000:  # JSON writes it in decimal; Python reads 4300 digits
+        raise ValueError(f"save: {where} is an int of {obj.bit_length():,} bits, too long to read back; "
+                         "store it as a string, str(n) (Python reads at most 4300 digits)")
     if obj is None or isinstance(obj, (bool, int, float, str)):
         return {"value": obj}
     if hasattr(obj, "state_dict"):  # a model, an optimizer, a scheduler: torch pickles the object, minigan never does
-        raise TypeError(f"save: cannot store a {type(obj).__name__} object itself (that would need pickle, which "
-                        f"minigan never loads); save its weights and settings: minigan.save(obj.state_dict(), path), "
-                        f"and later obj.load_state_dict(minigan.load(path))")
-    raise TypeError(f"save: cannot store a {type(obj).__name__}; use arrays, tensors, numbers, strings, lists and dicts")
+        raise TypeError(f"save: cannot store a {type(obj).__name__} object itself ({where}; that would need pickle, "
+                        f"which minigan never loads); save its weights and settings: minigan.save(obj.state_dict(), "
+                        f"path), and later obj.load_state_dict(minigan.load(path))")
+    raise TypeError(f"save: cannot store {where}, a {type(obj).__name__}; use arrays, tensors, numbers, strings, "
+                    "lists, tuples and dicts")
 
 
 def _decode(node, arrays):
@@ -90,14 +106,23 @@ def _path(path, fn):
 def save(obj, path):
     """Write `obj` (nested dicts/lists of arrays, tensors and plain values) atomically.
 
+    What cannot be stored without pickle is refused, by its place in `obj`, before the file is touched.
+    Tensors load back as NumPy arrays, NumPy scalars as Python numbers, and one array under two keys
+    (tied weights) is stored once and loads as one array.
+
     The bytes go to a new file next to the target, which then replaces the
     target in one step (a symbolic link is followed: the file it points to is
     replaced). A new file gets the usual permissions (0o666 less the umask), a
     replaced one keeps its own.
     """
     arrays = {}
-    meta = {"format": FORMAT, "tree": _encode(obj, arrays)}
-    arrays[_META] = np.array(json.dumps(meta))
+    try:  # (the whole description is made before the file is opened: a refusal leaves the target as it was)
+        meta = json.dumps({"format": FORMAT, "tree": _encode(obj, arrays)})
+    except RecursionError:
+        raise ValueError("save: obj is nested too deeply (dicts and lists hundreds of levels deep); "
+                         "store such data flatter, e.g. as arrays") from None
+    arrays = {name: array for name, array in arrays.values()}
+    arrays[_META] = np.array(meta)
     path = os.path.realpath(_path(path, "save"))
     if os.path.isdir(path):  # checked first: the temporary file would go to the folder above
         raise IsADirectoryError(f"save: {path} is a folder; give a file name, e.g. {os.path.join(path, 'checkpoint.npz')}")
