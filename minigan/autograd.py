@@ -549,9 +549,24 @@ class Tensor:
         """x *= other, in place (torch's ``mul_``)."""
         return self._in_place(other, mul, "multiply", "mul_")
 
-    def div_(self, other):
-        """x /= other, in place (torch's ``div_``)."""
-        return self._in_place(other, div, "true_divide", "div_")
+    def div_(self, other, *, rounding_mode=None):
+        """x /= other, in place (torch's ``div_``); a `rounding_mode` as ``div``'s."""
+        if rounding_mode is None:
+            return self._in_place(other, div, "true_divide", "div_")
+        if rounding_mode == "floor":
+            return self._in_place(other, floor_divide, "floor_divide", "div_")
+        quotient = div(self.detach(), other.detach() if isinstance(other, Tensor) else other, rounding_mode=rounding_mode)
+        if _grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
+            raise RuntimeError("x.div_(...) in place inside a graph is not supported; write x = x.div(y, "
+                               f"rounding_mode={rounding_mode!r}), or call it under no_grad()")
+        if not np.can_cast(quotient.dtype, self.dtype, "same_kind") or quotient.shape != self.shape:
+            raise TypeError(f"x.div_(y, rounding_mode={rounding_mode!r}): x is {self.dtype} of shape {self.shape} and "
+                            f"the result would be {quotient.dtype} of shape {quotient.shape}; convert x first, "
+                            f"x = x.to(dtype='{quotient.dtype}'), or write x = x.div(y, rounding_mode=...)")
+        self._check_writeable("div_")
+        self.data[...] = quotient.data
+        self._version += 1
+        return self
 
     def clamp_(self, min=None, max=None):
         """Clamp to [min, max] in place (torch's ``clamp_``: WGAN's weight clipping), like ``fill_``."""
@@ -772,10 +787,10 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, dim=None, keepdim=None, *, dtype=None):
         return mean(self, axis, keepdims, dim, keepdim, dtype=dtype)
 
-    def cumsum(self, dim, *, dtype=None):
+    def cumsum(self, dim, dtype=None):
         return cumsum(self, dim, dtype=dtype)
 
-    def prod(self, dim=None, keepdim=False, *, dtype=None):
+    def prod(self, dim=None, keepdim=False, dtype=None):
         return prod(self, dim, keepdim, dtype=dtype)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
@@ -1022,8 +1037,8 @@ class Tensor:
     def mul(self, other):
         return mul(self, other)
 
-    def div(self, other):
-        return div(self, other)
+    def div(self, other, *, rounding_mode=None):
+        return div(self, other, rounding_mode=rounding_mode)
 
     def floor_divide(self, other):
         return floor_divide(self, other)
@@ -1792,8 +1807,36 @@ class Div(Function):
         return ga, gb
 
 
-def div(a, b):
-    """a / b elementwise, with broadcasting (true division: integers give float32)."""
+class RoundedDiv(Function):
+    """a / b rounded down ("floor", Python's //) or toward zero ("trunc", C's integer division), as torch's
+    ``div(a, b, rounding_mode=...)``: integers stay integers."""
+
+    def __init__(self, mode):
+        self.mode = mode
+
+    def forward(self, a, b):
+        xp = backend.xp_of(a)
+        if self.mode == "floor":
+            return xp.floor_divide(a, b)
+        if a.dtype.kind in "iu":  # a - fmod(a, b) is an exact multiple of b, of a's sign
+            return xp.floor_divide(a - xp.fmod(a, b), b)
+        return xp.trunc(a / b)
+
+    def backward(self, gy):
+        # d round(a/b)/da = d round(a/b)/db = 0 between the steps: torch's convention for div's rounding modes
+        return tuple(zeros_like(x) if need else None for x, need in zip(self.inputs, self.needs_input_grad))
+
+
+def div(a, b, *, rounding_mode=None):
+    """a / b elementwise, with broadcasting (true division: integers give float32).
+
+    ``rounding_mode="floor"`` rounds down (a // b, but with torch's zero gradient), ``"trunc"`` toward zero;
+    both keep integers integers.
+    """
+    if rounding_mode is not None:
+        if rounding_mode not in ("floor", "trunc"):
+            raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor' (as torch's), got {rounding_mode!r}")
+        return RoundedDiv(rounding_mode)(*_division_operands(a, b, f"div(rounding_mode={rounding_mode!r})"))
     if all(isinstance(t, Tensor) and t.dtype.kind != "f" for t in (a, b)):  # as floats before _pair could cast
         a, b = _floating(a), _floating(b)  # a 0-d one to the other's integers (int64 -2 / uint8 x: -2, not 254)
     a, b = _pair(a, b, "div")
@@ -3163,9 +3206,13 @@ def log_softmax(x, dim=-1):
     return shift - log(sum(exp(shift), axis=dim, keepdims=True))
 
 
-def softmax(x, dim=-1):
-    """exp(x) normalised to sum to 1 along `dim`."""
+def softmax(x, dim=-1, dtype=None):
+    """exp(x) normalised to sum to 1 along `dim` (computed in `dtype`, if given, as torch's)."""
     _expect_tensor(x, "softmax")
+    if dtype is not None:  # the input converted first: a float dtype, as the result is probabilities
+        if _resolve_dtype(dtype).kind != "f":
+            raise TypeError(f"softmax: dtype must be a float dtype (minigan.float32 or minigan.float64), got {dtype}")
+        x = x.to(dtype=dtype)
     if x.ndim == 0:  # torch takes a 0-d tensor along dim 0 or -1 as one value, whose probability is 1
         _scalar_dim(dim, "softmax")
         return exp(log_softmax(x, dim))

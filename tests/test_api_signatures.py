@@ -70,10 +70,7 @@ UNDOCUMENTED = {
 }
 
 # ------------------------------------------------ the differences a learner may meet, each with its reason
-# "GAP": a divergence a learner can hit, in a file this test does not change; the fix is reported (see the
-# session's report) and the entry goes once it lands. The others are deliberate or harmless.
-DTYPE_ARG = "GAP (autograd.py): torch's dtype= of this op is missing (softmax, cumsum/prod by position)"
-ROUNDING = "GAP (autograd.py): div(a, b, rounding_mode='floor'): use a // b here"
+# A divergence a learner can hit is fixed, not listed; the entries below are deliberate or harmless.
 NUMPY_AXIS = "NumPy's axis/keepdims at torch's dim/keepdim positions (same meaning by position), dim/keepdim by name"
 SHAPE_VARARGS = "a shape (or dims) as separate ints or one tuple, by position, as torch's usual call"
 BY_TYPE = "one signature dispatching on the argument's type covers torch's overloads (x.to(float64), max(a, b))"
@@ -87,12 +84,6 @@ ALLOWED = {
                                                                                  "rand", "reshape")},
     "minigan.randint: no requires_grad= here": "integers cannot require grad (torch refuses requires_grad=True too)",
     "minigan.randperm: no requires_grad= here": "integers cannot require grad (torch refuses requires_grad=True too)",
-    "minigan.softmax: no dtype= here": DTYPE_ARG + " (F.softmax has it)",
-    "Tensor.cumsum: dtype (position 1) is not positional here": DTYPE_ARG,
-    "Tensor.prod: dtype (position 2) is not positional here": DTYPE_ARG,
-    "minigan.div: no rounding_mode= here": ROUNDING,
-    "Tensor.div: no rounding_mode= here": ROUNDING,
-    "Tensor.div_: no rounding_mode= here": ROUNDING,
     # ---- deliberate or harmless
     **{f"{q}: position {i} is dim here, unbiased in torch": BY_TYPE + "; x.std(False): a bool is unbiased"
        for q, i in (("minigan.std", 1), ("minigan.var", 1), ("Tensor.std", 0), ("Tensor.var", 0))},

@@ -363,3 +363,40 @@ def test_tensor_of_a_list_of_one_element_tensors_keeps_their_dtype_as_torch(dtyp
     for other in (2.0, 2, np.float32(1.0)):
         ours = mg.tensor([mg.tensor(1, dtype=dtype), other])
         same(ours, torch.tensor([torch.tensor(1, dtype=getattr(torch, dtype)), other]))
+
+
+def test_div_with_a_rounding_mode_gives_torchs_values_dtypes_and_zero_gradients():
+    torch = pytest.importorskip("torch")
+    ints, floats = np.array([-7, 7, -6, 5]), np.array([-3.5, 2.5, -0.5, 7.0])
+    divisors = [np.array([2, -2, 4, 5]), 2, -3]
+    for x in (ints, floats):
+        for b in divisors:
+            for mode in ("floor", "trunc"):
+                mine = mg.div(mg.tensor(x), mg.tensor(b) if isinstance(b, np.ndarray) else b, rounding_mode=mode)
+                theirs = torch.div(torch.tensor(x), torch.tensor(b) if isinstance(b, np.ndarray) else b,
+                                   rounding_mode=mode)
+                assert mine.tolist() == theirs.tolist() and mine.dtype.kind == ("f" if x is floats else "i")
+    x = mg.tensor(floats, dtype="float64", requires_grad=True)
+    x.div(2.0, rounding_mode="trunc").sum().backward()  # torch's convention: zero, not an error as for //
+    assert x.grad.tolist() == [0.0, 0.0, 0.0, 0.0]
+    counts = mg.tensor([-7, 7])
+    assert counts.div_(2, rounding_mode="trunc") is counts and counts.tolist() == [-3, 3]
+    assert counts.div_(2, rounding_mode="floor").tolist() == [-2, 1]
+    with pytest.raises(ValueError, match=r"div: rounding_mode must be None, 'trunc' or 'floor' \(as torch's\), got 'round'"):
+        mg.div(counts, 2, rounding_mode="round")
+    with pytest.raises(RuntimeError, match=r"div\(rounding_mode='trunc'\): integer division by zero"):
+        mg.div(counts, mg.tensor([1, 0]), rounding_mode="trunc")
+    with pytest.raises(TypeError, match=r"x.div_\(y, rounding_mode='trunc'\): x is int64 .* the result would be float32"):
+        counts.div_(2.5, rounding_mode="trunc")
+
+
+def test_softmax_cumsum_and_prod_take_torchs_dtype():
+    torch = pytest.importorskip("torch")
+    x = np.array([[1.0, 2.0, 0.5], [0.0, -1.0, 3.0]], dtype=np.float32)
+    assert mg.softmax(mg.tensor(x), 1, mg.float64).dtype == np.float64
+    np.testing.assert_allclose(mg.softmax(mg.tensor(x), 1, dtype="float64").numpy(),
+                               torch.softmax(torch.tensor(x), 1, dtype=torch.float64).numpy(), rtol=1e-12)
+    with pytest.raises(TypeError, match="softmax: dtype must be a float dtype"):
+        mg.softmax(mg.tensor(x), 1, dtype="int64")
+    ints = mg.tensor([[1, 2, 3]], dtype="int32")
+    assert ints.cumsum(1, mg.float64).dtype == np.float64 and ints.prod(1, False, mg.int64).tolist() == [6]
