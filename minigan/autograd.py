@@ -3226,17 +3226,29 @@ def logsigmoid(x):
 
 
 class BCEWithLogits(Function):
-    def forward(self, logits, target):
-        # with t the target: softplus(l) - t l = max(l, 0) - t l + log1p(e^-|l|)
+    def forward(self, logits, target, pos_weight=None):
+        # with t the target: softplus(l) - t l = max(l, 0) - t l + log1p(e^-|l|); with a pos_weight q, torch's
+        # (1 - t) l + (1 + (q - 1) t) softplus(-l), where softplus(-l) = max(-l, 0) + log1p(e^-|l|)
         xp = backend.xp_of(logits)
-        return xp.maximum(logits, 0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
+        if pos_weight is None:
+            return xp.maximum(logits, 0) - logits * target + xp.log1p(xp.exp(-xp.abs(logits)))
+        softplus_of_minus_l = xp.maximum(-logits, 0) + xp.log1p(xp.exp(-xp.abs(logits)))
+        return (1 - target) * logits + (1 + (pos_weight - 1) * target) * softplus_of_minus_l
 
     def backward(self, gy):
-        # d/dl = sigmoid(l) - t,  d/dt = -l
-        logits, target = self.inputs
-        gl = gy * (sigmoid(logits) - target) if self.needs_input_grad[0] else None
-        gt = -gy * logits if self.needs_input_grad[1] else None
-        return gl, gt
+        # d/dl = (1 + (q - 1) t) sigmoid(l) - q t  (sigmoid(l) - t without q: sigmoid(l), never sigmoid(-l), so that
+        # the second derivative is as exact as torch's),  d/dt = (q - 1) softplus(-l) - l,  d/dq = t softplus(-l)
+        logits, target, *pos_weight = self.inputs
+        if not pos_weight:
+            gl = gy * (sigmoid(logits) - target) if self.needs_input_grad[0] else None
+            gt = -gy * logits if self.needs_input_grad[1] else None
+            return gl, gt
+        q = pos_weight[0]
+        gl = gy * ((1.0 + (q - 1.0) * target) * sigmoid(logits) - q * target) if self.needs_input_grad[0] else None
+        gt = gy * ((q - 1.0) * softplus(-logits, threshold=None) - logits) if self.needs_input_grad[1] else None
+        gq = (sum_to(gy * target * softplus(-logits, threshold=None), q.shape) if self.needs_input_grad[2]
+              else None)
+        return gl, gt, gq
 
 
 class BCE(Function):
@@ -3249,8 +3261,10 @@ class BCE(Function):
 
     def backward(self, gy):
         # d/dp = (p - t) / (p (1 - p)), denominator kept >= 1e-12 (torch's);  d/dt = log(1 - p) - log p, logs >= -100
+        # (torch's 1e-12 is a C float: 1e-12 rounded to float32, 9.99999996e-13, in float64 too)
         p, target = self.inputs
-        gp = gy * (p - target) / maximum(p * (1.0 - p), 1e-12) if self.needs_input_grad[0] else None
+        eps = float(np.float32(1e-12))
+        gp = gy * (p - target) / maximum(p * (1.0 - p), eps) if self.needs_input_grad[0] else None
         gt = gy * (maximum(log(1.0 - p), -100.0) - maximum(log(p), -100.0)) if self.needs_input_grad[1] else None
         return gp, gt
 
@@ -3267,7 +3281,16 @@ def check_reduction(name, reduction):
 def reduce_loss(loss, reduction, name):
     """The per-element `loss` averaged ('mean'), summed ('sum') or left as it is ('none')."""
     check_reduction(name, reduction)
+    if reduction == "mean":
+        _check_not_empty(name, loss)
     return mean(loss) if reduction == "mean" else sum(loss) if reduction == "sum" else loss
+
+
+def _check_not_empty(name, loss):
+    """The mean of no elements is refused, naming the loss (torch gives NaN; minigan refuses undefined statistics)."""
+    if loss.data.size == 0:
+        raise ValueError(f"{name}: reduction='mean' of an empty batch (shape {tuple(loss.shape)}) is undefined "
+                         "(torch's is NaN); skip empty batches, or use reduction='sum' (0 for an empty batch)")
 
 
 def _loss_operands(name, input, target):
@@ -3283,14 +3306,20 @@ def _loss_operands(name, input, target):
 
 def binary_cross_entropy_with_logits(logits, target, reduction="mean"):
     """BCE on logits, computed stably; reduction 'mean', 'sum' or 'none'."""
+    logits, target = _bce_with_logits_operands(logits, target)
+    return reduce_loss(BCEWithLogits()(logits, target), reduction, "binary_cross_entropy_with_logits")
+
+
+def _bce_with_logits_operands(logits, target):
+    """The logits and target as Tensors of one float dtype (integers as float32) and of one shape, or a clear error."""
     _loss_operands("binary_cross_entropy_with_logits", logits, target)
-    logits, target = _pair(logits, target, "binary_cross_entropy_with_logits")
+    logits, target = _pair(_floating(logits), target, "binary_cross_entropy_with_logits")
     if logits.shape != target.shape:
         raise ValueError(
             f"binary_cross_entropy_with_logits: logits shape {logits.shape} and target shape "
             f"{target.shape} must be equal (no silent broadcasting of targets)"
         )
-    return reduce_loss(BCEWithLogits()(logits, target), reduction, "binary_cross_entropy_with_logits")
+    return logits, target
 
 
 def binary_cross_entropy(probs, target, reduction="mean"):
@@ -3301,7 +3330,7 @@ def binary_cross_entropy(probs, target, reduction="mean"):
     -104), and there the loss and gradient of probabilities are clamped, those of logits exact.
     """
     _loss_operands("binary_cross_entropy", probs, target)
-    probs, target = _pair(probs, target, "binary_cross_entropy")
+    probs, target = _pair(_floating(probs), target, "binary_cross_entropy")  # (integers as float32, not float64)
     if probs.shape != target.shape:
         raise ValueError(f"binary_cross_entropy: input shape {probs.shape} and target shape {target.shape} "
                          "must be equal (no silent broadcasting of targets)")

@@ -96,21 +96,20 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """BCE on logits, computed stably (``minigan.binary_cross_entropy_with_logits``), with torch's options.
 
     `pos_weight` (broadcast over the input; usually one value per class) weights the positive term:
-    loss = -[pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], the plain loss plus
-    (pos_weight - 1) y softplus(-x), since log sigmoid(x) = -softplus(-x). `weight` rescales each
-    element's loss, as in ``binary_cross_entropy``. Built from differentiable ops: gradients of
-    gradients work.
+    loss = -[pos_weight y log sigmoid(x) + (1 - y) log(1 - sigmoid(x))], computed as torch does,
+    (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x), since log sigmoid(x) = -softplus(-x) (and
+    differentiable with respect to pos_weight too, which torch refuses). `weight` rescales each
+    element's loss, as in ``binary_cross_entropy``. Gradients of gradients work.
     """
     name = "binary_cross_entropy_with_logits"
     no_legacy_reduction(name, size_average, reduce)
     if weight is None and pos_weight is None:
         return _ag.binary_cross_entropy_with_logits(input, target, reduction)
-    _ag._expect_tensor(input, name)
-    input = _ag._floating(input)  # integers and booleans as float32, as the loss computes them (-x of a bool fails)
-    loss = _ag.binary_cross_entropy_with_logits(input, target, "none")  # checks the shapes and dtypes
-    if pos_weight is not None:
-        _broadcast_weight(name, "pos_weight", pos_weight, loss)
-        loss = loss + (pos_weight - 1.0) * target * softplus(-input, threshold=None)
+    input, target = _ag._bce_with_logits_operands(input, target)  # one float dtype (integers as float32), one shape
+    if pos_weight is None:
+        loss = _ag.BCEWithLogits()(input, target)
+    else:
+        loss = _ag.BCEWithLogits()(input, target, _broadcast_weight(name, "pos_weight", pos_weight, input))
     if weight is not None:
         loss = loss * _broadcast_weight(name, "weight", weight, loss)
     return _ag.reduce_loss(loss, reduction, name)
@@ -126,7 +125,10 @@ def _pointwise_loss(name, loss, input, weight, reduction):
         raise ValueError(f"{name}: weight shape {weight.shape} and input shape {input.shape} must be equal")
     check_reduction(name, reduction)
     loss = loss * weight
-    return _ag.sum(loss) / _ag.sum(weight) if reduction == "mean" else _ag.reduce_loss(loss, reduction, name)
+    if reduction != "mean":
+        return _ag.reduce_loss(loss, reduction, name)
+    _ag._check_not_empty(name, loss)  # (0 / 0: an error, as without a weight)
+    return _ag.sum(loss) / _ag.sum(weight)
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
@@ -184,10 +186,14 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                              "(a target of the logits' shape); leave it at its default, or give integer labels")
         n_classes = logp.shape[1]
         probs = target if isinstance(target, _ag.Tensor) else _ag._as_tensor(idx, logp)  # a list or array: logp's dtype
+        if probs.dtype != logp.dtype:  # (float64 probabilities would be a silent float64 here, and torch's is)
+            raise TypeError(f"cross_entropy: logits dtype {logp.dtype} but class probabilities dtype {probs.dtype}; "
+                            f"convert the target with .to(minigan.{logp.dtype})")
         probs = probs if not label_smoothing else probs * (1.0 - label_smoothing) + label_smoothing / n_classes
-        per_class = logp * probs if weight is None else logp * probs * _ag.Tensor(weight)
+        per_class = logp * probs if weight is None else logp * probs * weight  # (a weight's gradient too, as torch's)
         return _ag.reduce_loss(-_ag.sum(per_class, dim=1), reduction, "cross_entropy")
-    return _nll(logp, idx, reduction, "cross_entropy", "logits", weight, ignore_index, label_smoothing)
+    return _nll(logp, idx, reduction, "cross_entropy", "logits", _fixed_weight("cross_entropy", weight), ignore_index,
+                label_smoothing)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
@@ -204,8 +210,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
     no_legacy_reduction("nll_loss", size_average, reduce)
     labels = _labels(input, target, "nll_loss", "log_probs")
     input = _ag._floating(input)  # integer log-probabilities as float32: -x of uint8 would wrap around
-    return _nll(input, labels, reduction, "nll_loss", "log_probs", _class_weight("nll_loss", weight, input),
-                ignore_index)
+    return _nll(input, labels, reduction, "nll_loss", "log_probs",
+                _fixed_weight("nll_loss", _class_weight("nll_loss", weight, input)), ignore_index)
 
 
 def check_label_smoothing(name, label_smoothing):
@@ -214,13 +220,25 @@ def check_label_smoothing(name, label_smoothing):
 
 
 def _class_weight(name, weight, scores):
-    """cross_entropy's and nll_loss's `weight` as an array: one value per class, of the scores' dtype (or None)."""
+    """cross_entropy's and nll_loss's `weight`, checked: one value per class, of the scores' dtype (or None)."""
     if weight is None:
         return None
     _check_weight(name, "weight", weight, scores)
     if tuple(weight.shape) != (scores.shape[1],):
         raise ValueError(f"{name}: weight must hold one value per class, shape ({scores.shape[1]},), "
                          f"got shape {tuple(weight.shape)}")
+    return weight
+
+
+def _fixed_weight(name, weight):
+    """The class weight of integer labels as an array, which no gradient reaches: one that requires grad is refused
+    (as torch refuses it), rather than left without a gradient."""
+    if weight is None:
+        return None
+    if weight.requires_grad and _ag.is_grad_enabled():
+        raise RuntimeError(f"{name}: the class weight requires grad, but with integer labels the loss is not "
+                           "differentiated with respect to it (torch refuses it too); pass weight.detach(), or "
+                           "give class probabilities as the target")
     return weight.data
 
 
@@ -268,10 +286,10 @@ def _nll(logp, idx, reduction, name, what, weight=None, ignore_index=-100, label
     row_weight = keep.astype(logp.dtype) if weight is None else weight[safe] * keep
     if bad is not None:
         row_weight = xp.where(bad, np.nan, row_weight).astype(logp.dtype)  # a NaN loss, never another class's
-    loss = -picked * _ag.Tensor(row_weight)
+    loss = _ag.where(keep, -picked * _ag.Tensor(row_weight), 0.0)  # an ignored row's 0, though its scores be NaN
     if label_smoothing:
         scaled = logp if weight is None else logp * _ag.Tensor(weight)
-        smooth = -_ag.sum(scaled, dim=1) * _ag.Tensor(keep.astype(logp.dtype))
+        smooth = _ag.where(keep, -_ag.sum(scaled, dim=1), 0.0)
         loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
     check_reduction(name, reduction)
     if reduction == "mean":
