@@ -463,8 +463,9 @@ def _check(x, weight, bias, name, channel_axis):
         _expect_tensor(bias, f"{name} (bias)")
     if x.ndim != 4:
         raise ValueError(
-            f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(x.shape)}; "
-            "add a batch axis with x.reshape(1, *x.shape) or unflatten with nn.Unflatten"
+            f"{name}: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape {tuple(x.shape)}; "
+            + ("add the missing axes with x.reshape(...) or unflatten with nn.Unflatten" if x.ndim < 3 else
+               "merge the extra axes into the batch axis with x.reshape(-1, *x.shape[-3:])")
         )
     if weight.ndim != 4:
         raise ValueError(f"{name}: expected a 4-D weight, got shape {tuple(weight.shape)}")
@@ -481,6 +482,12 @@ def _check(x, weight, bias, name, channel_axis):
         raise ValueError(f"{name}: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
     if bias is not None and bias.dtype != weight.dtype:
         raise TypeError(f"{name}: bias dtype {bias.dtype} but weight dtype {weight.dtype}; convert with .to(dtype=...)")
+
+
+def unbatched(fn, x, *args, **kwargs):
+    """`fn` of one image x (C, H, W), as torch takes it: computed as a batch of one, whose batch axis is dropped."""
+    y = fn(x.reshape(1, *x.shape), *args, **kwargs)
+    return y.reshape(*y.shape[1:])
 
 
 def torch_only_defaults(name, dilation=1, groups=1, padding_mode="zeros"):
@@ -519,9 +526,12 @@ def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name
     `stride` and `padding` are ints or (h, w) pairs (or 'valid' / 'same'); the output is
     (N, O, (H + 2p - kh)//s + 1, (W + 2p - kw)//s + 1). `dilation` and `groups`
     take PyTorch's defaults only. `name` is used in error messages (layers
-    pass their own description).
+    pass their own description). One image (C, H, W) gives one (O, OH, OW), as in torch.
     """
     torch_only_defaults(name, dilation, groups)
+    _expect_tensor(x, name)
+    if x.ndim == 3:
+        return unbatched(conv2d, x, weight, bias, stride, padding, name=name)
     _check(x, weight, bias, name, channel_axis=1)
     kernel = tuple(weight.shape[2:])
     stride, padding = _pair(stride, f"{name}: stride"), conv_padding(padding, kernel, stride, name)
@@ -544,9 +554,13 @@ def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0
     The output is (N, Cout, (H - 1) s - 2p + kh + output_padding, ...).
     `output_padding` (< stride) adds rows/columns at the far edge; it picks
     one of the input sizes that a stride-s conv2d maps to the same output size.
-    `groups` and `dilation` (in PyTorch's order) take their defaults only.
+    `groups` and `dilation` (in PyTorch's order) take their defaults only. One image (Cin, H, W)
+    gives one (Cout, OH, OW), as in torch.
     """
     torch_only_defaults(name, dilation, groups)
+    _expect_tensor(x, name)
+    if x.ndim == 3:
+        return unbatched(conv_transpose2d, x, weight, bias, stride, padding, output_padding, name=name)
     _check(x, weight, bias, name, channel_axis=0)
     kernel = tuple(weight.shape[2:])
     stride, padding = _pair(stride, f"{name}: stride"), _pair(padding, f"{name}: padding")

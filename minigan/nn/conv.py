@@ -7,7 +7,7 @@ classes hold the weights and name themselves in error messages.
 import math
 
 from .. import conv as _conv
-from .layers import _check_sizes, _init_uniform, _place
+from .layers import _check_sizes, _init_uniform, _place, _redraw
 from .module import Module
 
 
@@ -34,7 +34,7 @@ def _describe(layer):
 
 
 class Conv2d(Module):
-    """2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
+    """2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW), or one image (C, H, W) -> (O, OH, OW).
 
     ``weight`` has PyTorch's layout (out_channels, in_channels, kh, kw).
     `kernel_size`, `stride` and `padding` are ints or (h, w) pairs (padding
@@ -61,6 +61,10 @@ class Conv2d(Module):
         self.register_parameter("bias", _init_uniform((out_channels,), bound) if bias else None)
         _place(self, device, dtype)
 
+    def reset_parameters(self):
+        """Draw the weights again, as at construction: U(-b, b), b = 1/sqrt(in_channels*kh*kw)."""
+        _redraw(self, 1.0 / math.sqrt(self.in_channels * self.kernel_size[0] * self.kernel_size[1]))
+
     def forward(self, x):
         return _conv.conv2d(x, self.weight, self.bias, self.stride, self.padding, name=f"Conv2d({self.extra_repr()})")
 
@@ -69,7 +73,7 @@ class Conv2d(Module):
 
 
 class ConvTranspose2d(Module):
-    """Transposed 2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW).
+    """Transposed 2-D convolution: (N, in_channels, H, W) -> (N, out_channels, OH, OW) (or one image, no N).
 
     The adjoint of a Conv2d (it maps the conv's output shape back to its input
     shape), used by generators to upsample. ``weight`` has PyTorch's layout
@@ -106,18 +110,23 @@ class ConvTranspose2d(Module):
         self.register_parameter("bias", _init_uniform((out_channels,), bound) if bias else None)
         _place(self, device, dtype)
 
+    def reset_parameters(self):
+        """Draw the weights again, as at construction: U(-b, b), b = 1/sqrt(out_channels*kh*kw)."""
+        _redraw(self, 1.0 / math.sqrt(self.out_channels * self.kernel_size[0] * self.kernel_size[1]))
+
     def forward(self, x, output_size=None):
         """`output_size` ((H, W), or (N, C, H, W) of which H and W count), as in torch, picks the output_padding
-        that gives that size, in place of the layer's own."""
+        that gives that size, in place of the layer's own. One image (C, H, W) gives one, as in torch."""
         name = f"ConvTranspose2d({self.extra_repr()})"
         output_padding = self.output_padding
-        if output_size is not None and getattr(x, "ndim", None) == 4:  # (any other input: conv_transpose2d's error)
-            output_padding = self._output_padding(x.shape[2:], output_size, name)
+        if output_size is not None and getattr(x, "ndim", None) in (3, 4):  # (any other: conv_transpose2d's error)
+            output_padding = self._output_padding(x.shape[-2:], output_size, name, x.ndim)
         return _conv.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, output_padding, name=name)
 
-    def _output_padding(self, size, output_size, name):
-        """The output_padding (< stride) that makes an input of spatial `size` come out as `output_size`."""
-        wanted = tuple(output_size)[-2:] if len(output_size) == 4 else tuple(output_size)
+    def _output_padding(self, size, output_size, name, ndim):
+        """The output_padding (< stride) that makes an input of spatial `size` come out as `output_size`
+        ((H, W), or a whole shape of the input's `ndim` axes)."""
+        wanted = tuple(output_size)[-2:] if len(output_size) == ndim else tuple(output_size)
         smallest = tuple(_conv.conv_transpose_output_size(size[d], self.kernel_size[d], self.stride[d],
                                                           self.padding[d]) for d in range(2))
         largest = tuple(n + s - 1 for n, s in zip(smallest, self.stride))

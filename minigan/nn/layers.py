@@ -16,6 +16,15 @@ def _init_uniform(shape, bound):
     return Parameter(ag.uniform(shape, -bound, bound))
 
 
+def _redraw(module, bound):
+    """``reset_parameters`` of a layer initialised U(-bound, bound): new draws from the seeded generator, written
+    into the same Parameters in place (an optimizer that holds them sees the new values), as torch's."""
+    with ag.no_grad():
+        for p in (module.weight, module.bias):
+            if p is not None:
+                p.uniform_(-bound, bound)
+
+
 def _place(module, device, dtype):
     """PyTorch's factory arguments of a layer: move or cast its freshly initialised weights (and buffers)."""
     if dtype is not None and ag._resolve_dtype(dtype).name not in ag._FLOAT_DTYPES:
@@ -55,6 +64,10 @@ class Linear(Module):
         self.weight = _init_uniform((out_features, in_features), bound)
         self.register_parameter("bias", _init_uniform((out_features,), bound) if bias else None)
         _place(self, device, dtype)
+
+    def reset_parameters(self):
+        """Draw the weights again, as at construction: W and b ~ U(-1/sqrt(in), 1/sqrt(in))."""
+        _redraw(self, 1.0 / math.sqrt(self.in_features))
 
     def forward(self, x):
         ag._expect_tensor(x, "Linear")
@@ -457,6 +470,13 @@ class Embedding(Module):
         if padding_idx is not None and _weight is None:
             self.weight.data[padding_idx] = 0
         _place(self, device, dtype)
+
+    def reset_parameters(self):
+        """Draw the weight again ~ N(0, 1), the padding row zero, as at construction."""
+        with ag.no_grad():
+            self.weight.normal_()
+            if self.padding_idx is not None:
+                self.weight[self.padding_idx] = 0
 
     def forward(self, ids):
         raw = ids.data if isinstance(ids, ag.Tensor) else ids

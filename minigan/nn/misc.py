@@ -8,7 +8,7 @@ import numpy as np
 from .. import autograd as ag
 from .. import backend
 from ..autograd import Function, Tensor
-from ..conv import _is_int, _pair, col2im, conv2d, conv_output_size
+from ..conv import _is_int, _pair, col2im, conv2d, conv_output_size, unbatched
 from .layers import _check_sizes
 from .module import Module
 
@@ -350,13 +350,13 @@ def _pool_window(name, input, kernel_size, stride, padding):
         raise ValueError(f"{name}: kernel_size and stride must be >= 1 and padding at most half the kernel, "
                          f"got kernel_size={kernel}, stride={stride}, padding={padding}")
     if input.ndim != 4:
-        raise ValueError(f"{name}: expected a 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+        raise ValueError(f"{name}: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
     if any(conv_output_size(input.shape[2 + d], kernel[d], stride[d], padding[d]) < 1 for d in range(2)):
         raise ValueError(f"{name}: input shape {tuple(input.shape)} is smaller than the kernel {kernel}")
     return kernel, stride, padding
 
 
-_POOL_DEFAULTS = {"dilation": 1, "ceil_mode": False, "return_indices": False, "count_include_pad": True}
+_POOL_DEFAULTS = {"dilation": 1, "ceil_mode": False, "return_indices": False}
 
 
 def _refuse_unsupported(name, **settings):
@@ -370,23 +370,31 @@ def _refuse_unsupported(name, **settings):
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
                divisor_override=None):
-    """The mean of each kernel_size window, every `stride` pixels (stride = kernel_size when None), as torch's.
+    """The mean of each kernel_size window, every `stride` pixels (stride = kernel_size when None), as torch's,
+    of (N, C, H, W) images or one (C, H, W).
 
     Computed as a convolution of each channel on its own with a kernel of 1 / (kh kw), so the
-    padding zeros count in the mean (torch's default); integer inputs give float32. ``ceil_mode=True`` and
-    ``count_include_pad=False`` are not supported.
+    padding zeros count in the mean (torch's default); with ``count_include_pad=False`` each window's mean
+    is over its pixels inside the image. Integer inputs give float32. ``ceil_mode=True`` is not supported.
     """
     _refuse_unsupported("avg_pool2d", ceil_mode=ceil_mode)  # first: the size check below is ceil_mode=False's
+    if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
+        return unbatched(avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                         divisor_override)
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
         raise ValueError(f"avg_pool2d: divisor_override must be a nonzero int (or None), got {divisor_override!r}")
     kernel, stride, padding = _pool_window("avg_pool2d", input, kernel_size, stride, padding)
-    if any(padding):  # (without padding count_include_pad changes nothing)
-        _refuse_unsupported("avg_pool2d", count_include_pad=count_include_pad)
     input = ag._floating(input)  # integers are averaged in float32 (a 1/(kh kw) kernel of integers would be 0)
     n, c, h, w = input.shape
     divisor = divisor_override or kernel[0] * kernel[1]
     weight = ag.full((1, 1, *kernel), 1.0 / divisor, dtype=input.dtype, device=input.device)
     pooled = conv2d(ag.reshape(input, n * c, 1, h, w), weight, stride=stride, padding=padding, name="avg_pool2d")
+    if not count_include_pad and any(padding) and divisor_override is None:
+        # the mean over each window's pixels inside the image: divided by the same pooling of an image of
+        # ones, (pixels inside) / (kh kw) per window, a constant (the gradient is divided alike)
+        inside = conv2d(ag.ones(1, 1, h, w, dtype=input.dtype, device=input.device), weight, stride=stride,
+                        padding=padding, name="avg_pool2d")
+        pooled = pooled * Tensor(1.0 / inside.data)
     return ag.reshape(pooled, n, c, *pooled.shape[2:])
 
 
@@ -484,8 +492,11 @@ class MaxPoolGather(Function):
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    """The largest value of each kernel_size window, every `stride` pixels (stride = kernel_size when None)."""
+    """The largest value of each kernel_size window, every `stride` pixels (stride = kernel_size when None), of
+    (N, C, H, W) images or one (C, H, W)."""
     _refuse_unsupported("max_pool2d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
+    if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
+        return unbatched(max_pool2d, input, kernel_size, stride, padding)
     kernel, stride, padding = _pool_window("max_pool2d", input, kernel_size, stride, padding)
     return MaxPool2dOp(kernel, stride, padding)(ag._floating(input))
 

@@ -226,6 +226,15 @@ def _update_running(running_mean, running_var, mean, var, count, momentum, num_b
     running_var.data += momentum * unbiased
 
 
+def _reset_affine(module):
+    """``reset_parameters`` of a norm layer: the scale back to ones, the shift to zeros, in place (torch's)."""
+    with ag.no_grad():
+        if module.weight is not None:
+            module.weight.fill_(1.0)
+        if module.bias is not None:
+            module.bias.zero_()
+
+
 class _BatchNorm(Module):
     """Shared code of BatchNorm1d and BatchNorm2d (they differ only in the input shapes they accept)."""
 
@@ -256,6 +265,18 @@ class _BatchNorm(Module):
             for name in ("running_mean", "running_var", "num_batches_tracked"):  # empty slots, as in torch
                 self.register_buffer(name, None)
         _place(self, device, dtype)
+
+    def reset_running_stats(self):
+        """Forget the batches seen: running_mean 0, running_var 1, num_batches_tracked 0 (nothing without them)."""
+        for name, value in (("running_mean", 0), ("running_var", 1), ("num_batches_tracked", 0)):
+            buffer = getattr(self, name) if self.track_running_stats else None
+            if buffer is not None:  # (None: an empty slot)
+                buffer.data[...] = value
+
+    def reset_parameters(self):
+        """The running statistics reset, and weight and bias back to ones and zeros, as at construction."""
+        self.reset_running_stats()
+        _reset_affine(self)
 
     def forward(self, x):
         name = f"{type(self).__name__}({self.num_features})"
@@ -359,6 +380,10 @@ class LayerNorm(Module):
         self.register_parameter("bias", Parameter(ag.zeros(*shape)) if affine and bias else None)
         _place(self, device, dtype)
 
+    def reset_parameters(self):
+        """weight and bias back to ones and zeros, as at construction."""
+        _reset_affine(self)
+
     def forward(self, x):
         return layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps,
                           name=f"LayerNorm({self.normalized_shape})")
@@ -403,7 +428,7 @@ def _per_channel_affine(y, weight, bias):
 
 
 class InstanceNorm2d(Module):
-    """Instance norm of (N, C, H, W) images: each image's channels normalised over their own pixels."""
+    """Instance norm of (N, C, H, W) images, or one (C, H, W): each image's channels normalised over their own pixels."""
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None, *, bias=True):
@@ -419,11 +444,21 @@ class InstanceNorm2d(Module):
         self.register_parameter("bias", Parameter(ag.zeros(num_features)) if affine and bias else None)
         _place(self, device, dtype)
 
+    def reset_running_stats(self):
+        """Nothing to reset: instance norm keeps no running statistics here (as torch's by default)."""
+
+    def reset_parameters(self):
+        """weight and bias (affine=True) back to ones and zeros, as at construction."""
+        _reset_affine(self)
+
     def forward(self, x):
         name = f"InstanceNorm2d({self.num_features})"
         ag._expect_tensor(x, name)
+        if x.ndim == 3 and x.shape[0] == self.num_features:  # one image (C, H, W), as torch takes it
+            return ag.reshape(self.forward(ag.reshape(x, 1, *x.shape)), *x.shape)
         if x.ndim != 4 or x.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input of shape (N, {self.num_features}, H, W), got {tuple(x.shape)}")
+            raise ValueError(f"{name}: expected input of shape (N, {self.num_features}, H, W) or ({self.num_features}, "
+                             f"H, W), got {tuple(x.shape)}")
         return instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps, name=name)
 
     def extra_repr(self):
@@ -467,6 +502,10 @@ class GroupNorm(Module):
         self.register_parameter("weight", Parameter(ag.ones(num_channels)) if affine else None)
         self.register_parameter("bias", Parameter(ag.zeros(num_channels)) if affine and bias else None)
         _place(self, device, dtype)
+
+    def reset_parameters(self):
+        """weight and bias back to ones and zeros, as at construction."""
+        _reset_affine(self)
 
     def forward(self, x):
         name = f"GroupNorm({self.num_groups}, {self.num_channels})"
