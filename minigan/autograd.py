@@ -559,10 +559,13 @@ class Tensor:
         if _grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
             raise RuntimeError("x.div_(...) in place inside a graph is not supported; write x = x.div(y, "
                                f"rounding_mode={rounding_mode!r}), or call it under no_grad()")
-        if not np.can_cast(quotient.dtype, self.dtype, "same_kind") or quotient.shape != self.shape:
-            raise TypeError(f"x.div_(y, rounding_mode={rounding_mode!r}): x is {self.dtype} of shape {self.shape} and "
-                            f"the result would be {quotient.dtype} of shape {quotient.shape}; convert x first, "
-                            f"x = x.to(dtype='{quotient.dtype}'), or write x = x.div(y, rounding_mode=...)")
+        if quotient.shape != self.shape:  # (the broadcast shape does not fit x)
+            raise ValueError(f"x.div_(y, rounding_mode={rounding_mode!r}): y of shape {np.shape(_raw(other))} does "
+                             f"not broadcast to x's shape {self.shape}")
+        if not np.can_cast(quotient.dtype, self.dtype, "same_kind"):
+            raise TypeError(f"x.div_(y, rounding_mode={rounding_mode!r}): x is {self.dtype} and the result would be "
+                            f"{quotient.dtype}; convert x first, x = x.to(dtype='{quotient.dtype}'), or write "
+                            "x = x.div(y, rounding_mode=...)")
         self._check_writeable("div_")
         self.data[...] = quotient.data
         self._version += 1

@@ -506,3 +506,30 @@ def test_the_calls_written_torchs_way_give_torchs_results():
     assert draws.dtype == np.int64 and set(draws.tolist()) == {0, 1, 2}
     assert minigan.randint(5, 7, size=(50,), dtype="int32").dtype == np.int32
     assert minigan.randperm(4, dtype="int32").dtype == np.int32 and sorted(minigan.randperm(4).tolist()) == [0, 1, 2, 3]
+
+
+def test_every_factory_takes_size_by_name_and_cuda_a_device_as_torchs():
+    # mutation testing: ones/empty/rand(size=), randint(high, size=) and randint(high) without a size, and
+    # cuda(device) had no test; dropping any of them failed nothing
+    for make in (minigan.zeros, minigan.ones, minigan.empty, minigan.rand, minigan.randn):
+        assert make(size=(2, 3)).shape == (2, 3) and make(size=[4]).shape == (4,), make.__name__
+        with pytest.raises(TypeError, match=f"{make.__name__}: give the shape by position or as size=, not both"):
+            make(2, size=(2, 3))
+    assert minigan.ones(size=(2,)).tolist() == [1.0, 1.0]
+    assert set(minigan.randint(3, size=(200,)).tolist()) == {0, 1, 2}  # torch's randint(high, size=...)
+    with pytest.raises(TypeError, match=r"randint: give the size: randint\(high, size\) or randint\(low, high, size\)"):
+        minigan.randint(5)  # (torch: a TypeError too)
+
+    def outcome(move):  # where it went, or why not (no usable GPU here)
+        try:
+            moved = move()
+        except RuntimeError as error:
+            return str(error)
+        return (moved if isinstance(moved, minigan.Tensor) else moved.weight).device
+
+    x = minigan.zeros(2)
+    assert outcome(lambda: x.cuda(0)) == outcome(lambda: x.cuda()) == outcome(lambda: x.to("cuda"))
+    assert outcome(lambda: nn.Linear(2, 1).cuda(0)) == outcome(lambda: nn.Linear(2, 1).cuda())
+    for move in (lambda: x.cuda("cuda:1"), lambda: nn.Linear(2, 1).cuda("cuda:1")):  # not quietly cuda:0
+        with pytest.raises(ValueError, match=r"unknown device 'cuda:1'"):
+            move()

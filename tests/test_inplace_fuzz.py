@@ -420,3 +420,31 @@ def test_assignment_drops_a_values_leading_axes_of_one_as_torch():
     assert x.tolist() == [0.0, 5.0, 2.0, 3.0]
     with pytest.raises(ValueError, match=r"a value of shape \(2, 1\) does not fit the target of shape \(\)"):
         x[0] = mg.zeros(2, 1, dtype="float64")
+
+
+def test_sub_and_div_in_place_keep_their_checks_as_the_operators_do():
+    # mutation testing: no test failed when sub_ lost its booleans check (NumPy's bare error then), div_'s floor
+    # mode its integer-zero check (a silent 0 then), x[i] = t of shape (1, 1) kept one leading 1, or div_ with
+    # trunc lost its refusals or its version bump (a graph that used x then backpropagated the new values)
+    with pytest.raises(TypeError, match=r"x sub_ y: booleans are not supported \(torch refuses them too\)"):
+        mg.tensor([True, False]).sub_(mg.tensor([True, True]))
+    with pytest.raises(RuntimeError, match=r"x div_ y: integer division by zero"):
+        mg.tensor([1, 2]).div_(0, rounding_mode="floor")
+    x = mg.zeros(3, dtype="float64")
+    x[1] = mg.tensor([[5.0]], dtype="float64")
+    x[2] = mg.tensor([[[7.0]]], dtype="float64")
+    assert x.tolist() == [0.0, 5.0, 7.0]
+    w = mg.tensor([1.5, 2.5], dtype="float64", requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"x\.div_\(\.\.\.\) in place inside a graph is not supported; write "
+                                           r"x = x\.div\(y, rounding_mode='trunc'\)"):
+        (w * 1.0).div_(2.0, rounding_mode="trunc")
+    y = mg.tensor([3.0, 5.0], dtype="float64")
+    with pytest.raises((TypeError, ValueError), match=r"x\.div_\(y, rounding_mode='trunc'\): .*\(2, 2\)"):
+        y.div_(mg.ones(2, 2, dtype="float64"), rounding_mode="trunc")  # torch: the broadcast shape does not fit
+    with pytest.raises(RuntimeError, match=r"div_: this tensor's memory is read-only \(an expanded"):
+        mg.ones(1, dtype="float64").expand(3).div_(2.0, rounding_mode="trunc")
+    loss = (w * y).sum()  # its backward needs y
+    with mg.no_grad():
+        assert y.div_(2.0, rounding_mode="trunc") is y and y.tolist() == [1.0, 2.0]
+    with pytest.raises(RuntimeError, match="that it used was changed in place"):  # as torch's version check
+        loss.backward()

@@ -388,6 +388,9 @@ def test_div_with_a_rounding_mode_gives_torchs_values_dtypes_and_zero_gradients(
         mg.div(counts, mg.tensor([1, 0]), rounding_mode="trunc")
     with pytest.raises(TypeError, match=r"x.div_\(y, rounding_mode='trunc'\): x is int64 .* the result would be float32"):
         counts.div_(2.5, rounding_mode="trunc")
+    with pytest.raises(ValueError, match=r"x.div_\(y, rounding_mode='trunc'\): y of shape \(2, 2\) does not broadcast "
+                                         r"to x's shape \(2,\)"):
+        mg.tensor([3.0, 5.0]).div_(mg.ones(2, 2), rounding_mode="trunc")
 
 
 def test_softmax_cumsum_and_prod_take_torchs_dtype():

@@ -388,7 +388,8 @@ def test_every_op_class_is_exercised_by_the_cases():
     elsewhere = {"Cast", "ToDevice",  # moves: tested in test_autograd
                  "Conv2dOp", "Conv2dWeightGrad", "ConvTranspose2dOp",  # test_conv's gradcheck and gradgradcheck grid
                  "BatchNormTrain",  # test_batchnorm's
-                 "FloorDivide"}  # no gradient (as torch's): test_more_ops checks that backward refuses it
+                 "FloorDivide",  # no gradient (as torch's): test_more_ops checks that backward refuses it
+                 "RoundedDiv"}  # zero gradient (torch's convention): test_more_ops checks it
     untested = {c.__name__ for c in classes - used} - elsewhere
     assert not untested, f"ops without a gradcheck case: {sorted(untested)}"
 

@@ -486,3 +486,27 @@ def test_a_set_of_parameters_in_a_group_is_refused_as_torch_refuses_it():
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match="ordered collections"):
         torch.optim.SGD([{"params": {torch.zeros(2, requires_grad=True)}}], lr=0.1)
+
+
+def test_settings_and_groups_refused_by_minigans_own_rules():
+    # mutation testing: dropping these checks failed no test (the fuzzers above accept either answer where torch
+    # takes the value): True as step_size, NaN as total_iters or eta_min, a group that is a mapping but not a
+    # dict (torch refuses it too), and a frozenset of parameters (its order changes from run to run, as a set's)
+    import types
+
+    opt = mg.optim.SGD([mg.nn.Parameter(mg.zeros(2))], lr=0.1)
+    lr_scheduler = mg.optim.lr_scheduler
+    for make, message in [
+        (lambda: lr_scheduler.StepLR(opt, step_size=True), r"StepLR: step_size must be a whole number >= 1, got True"),
+        (lambda: lr_scheduler.LinearLR(opt, total_iters=float("nan")), r"LinearLR: total_iters must be a number"),
+        (lambda: lr_scheduler.CosineAnnealingLR(opt, T_max=3, eta_min=float("nan")),
+         r"CosineAnnealingLR: eta_min must be a number"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            make()
+    p = mg.nn.Parameter(mg.zeros(2))
+    with pytest.raises(TypeError, match=r"SGD: a parameter group is a dict with the key 'params'"):
+        opt.add_param_group(types.MappingProxyType({"params": [p]}))
+    with pytest.raises(TypeError, match=r"SGD: a group's parameters are a set, whose order changes"):
+        opt.add_param_group({"params": frozenset([p])})
+    assert len(opt.param_groups) == 1

@@ -334,3 +334,47 @@ def test_gradgradcheck_takes_torchs_grad_outputs_third():
     with pytest.raises(ValueError, match=r"gradgradcheck: grad_outputs must be one tensor per output of fn, shaped "
                                          r"as it: shapes \[\(3,\)\], got \[\(2,\)\]"):
         mg.gradgradcheck(lambda t: t * t * t, [x], mg.ones(2, dtype="float64"))
+
+
+def test_gradgradcheck_refuses_grad_outputs_of_another_count_or_type_and_gradcheck_a_zero_step():
+    # mutation testing: grad_outputs of two tensors for one output (zip dropped the extra), a NumPy array as
+    # grad_outputs, and eps=0 (a step that divides by zero) were not tested
+    x = mg.tensor([0.5, -1.0], dtype="float64", requires_grad=True)
+    u = mg.ones(2, dtype="float64")
+    for wrong, got in [([u, u], r"\[\(2,\), \(2,\)\]"), (np.ones(2), r"\['ndarray'\]")]:
+        with pytest.raises(ValueError, match=r"gradgradcheck: grad_outputs must be one tensor per output of fn, "
+                                             rf"shaped as it: shapes \[\(2,\)\], got {got}"):
+            mg.gradgradcheck(lambda t: t * t * t, [x], wrong)
+    for eps in (0, 0.0, -1e-6):
+        with pytest.raises(ValueError, match=r"gradcheck: eps is the finite-difference step, a number > 0"):
+            mg.gradcheck(lambda t: t * t, [x], eps=eps)
+
+
+def test_load_state_dict_ignores_the_keys_below_a_nested_empty_slot_as_torch():
+    # mutation testing: the ignored prefix of an empty slot one level down ("block.conv.") was untested
+    def outer(lib):
+        net = lib.Module()
+        net.block, net.head = _net(lib), lib.Linear(1, 1)
+        return net
+
+    ours, theirs = outer(nn), outer(torch.nn)
+    checkpoint = ours.state_dict()
+    ours.block.conv = theirs.block.conv = None
+    assert ours.load_state_dict(checkpoint) == ([], [])
+    torch_checkpoint = {k: torch.tensor(v.numpy()) for k, v in outer(torch.nn).state_dict().items()}
+    assert theirs.load_state_dict(torch_checkpoint).unexpected_keys == []
+    assert ours.load_state_dict({**checkpoint, "conv.weight": mg.zeros(2, 2)},  # the slot is block's, not the root's
+                                strict=False).unexpected_keys == ["conv.weight"]
+
+
+def test_parameters_on_two_devices_are_refused_by_parameters_to_vector_and_back(device):
+    # mutation testing: the devices check had no test (it needs a second device: runs with device='cuda')
+    if device == "cpu":
+        pytest.skip("needs a second device: runs as the cuda case (on a GPU, or through tests/fake_cupy)")
+    params = [mg.zeros(2), mg.zeros(3, device=device)]
+    with pytest.raises(TypeError, match=r"parameters_to_vector: the parameters are on different devices "
+                                        r"\(cpu, cuda\); move the whole model to one device first"):
+        nn.utils.parameters_to_vector(params)
+    with pytest.raises(TypeError, match=r"vector_to_parameters: the parameters are on different devices"):
+        nn.utils.vector_to_parameters(mg.zeros(5), params)
+    assert params[0].tolist() == [0.0, 0.0]

@@ -342,3 +342,15 @@ def test_a_tree_nested_too_deeply_is_refused_clearly_and_the_old_file_is_kept(tm
     with pytest.raises(ValueError, match="save: obj is nested too deeply"):
         mg.save(deep, path)
     assert mg.load(path) == {"w": 1} and os.listdir(tmp_path) == ["ckpt.npz"]
+
+
+def test_ints_by_pythons_digit_limit_load_back_or_are_refused_by_name(tmp_path):
+    # mutation testing: only 10**5000 was tested, so the bound could move past Python's 4300 digits (~14,284 bits)
+    # unnoticed; then an int just over it failed in json with Python's words instead of this refusal
+    path = tmp_path / "n.npz"
+    mg.save({"n": -(2**13999)}, path)  # 4214 digits
+    assert mg.load(path)["n"] == -(2**13999)
+    with pytest.raises(ValueError, match=r"save: obj\['n'\] is an int of 14,501 bits, too long to read back; "
+                                         r"store it as a string"):
+        mg.save({"n": 2**14500}, path)  # 4366 digits
+    assert mg.load(path)["n"] == -(2**13999)

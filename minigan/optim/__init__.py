@@ -76,7 +76,7 @@ class Optimizer:
         if not isinstance(param_group, dict) or "params" not in param_group:
             raise TypeError(f"{name}: a parameter group is a dict with the key 'params' (and settings of its own), "
                             f"as {{'params': model.head.parameters(), 'lr': 1e-3}}; got {param_group!r:.80}")
-        if isinstance(param_group["params"], (set, frozenset)):  # as PyTorch: its order changes from run to run
+        if isinstance(param_group["params"], (set, frozenset)):  # (PyTorch refuses a set): its order varies by run
             raise TypeError(f"{name}: a group's parameters are a set, whose order changes from run to run, so a saved "
                             "state would load onto other parameters; give them in a list (or model.parameters())")
         group = dict(self.defaults, **param_group)
