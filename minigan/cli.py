@@ -9,7 +9,8 @@
     minigan bench toy_quality    the mode-coverage table (ring and grid, 5 seeds; long)
     minigan bench dcgan_torch    the default MNIST recipe trained in PyTorch, judged (needs PyTorch; long)
 
-Bad arguments give one clear line (and exit code 2), never a traceback.
+Bad arguments give one clear line (and exit code 2), never a traceback; an error
+inside a run that is not the input's (a bug) shows its traceback.
 """
 
 import argparse
@@ -29,6 +30,13 @@ def _positive_int(text):
     if value <= 0:
         raise argparse.ArgumentTypeError(f"must be positive, got {value}")
     return value
+
+
+def _path(text):
+    """A file or folder name; an empty one would quietly mean the current folder, or the default."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a file or folder name, got an empty string")
+    return text
 
 
 def _device(text):
@@ -56,7 +64,7 @@ def _positive_float(text):
 def _add_demo(sub):
     p = sub.add_parser("demo", help="train a small MLP on scikit-learn's two moons")
     p.add_argument("--steps", type=_positive_int, default=300, help="(default 300)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="(default 0)")
+    p.add_argument("--seed", type=_seed, default=0, help="(default 0)")
     p.set_defaults(func=_run_demo)
 
 
@@ -92,6 +100,14 @@ def _non_negative_int(text):
     return value
 
 
+def _seed(text):
+    """--seed: 0 <= seed < 2**32, as scikit-learn (the demo's moons) and NumPy's legacy generators take."""
+    value = _non_negative_int(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"must be below 2**32 = {2**32}, got {value}")
+    return value
+
+
 # -- train / sample / eval ------------------------------------------------
 # Each experiment is a module minigan.experiments.<name>. `train` gets one
 # sub-command per experiment; `sample` and `eval` read the checkpoint's "kind"
@@ -112,10 +128,10 @@ def _add_train_toy(train_sub):
     p.add_argument("--batch-size", type=_positive_int, default=None, help="(default 512)")
     p.add_argument("--lr", type=_positive_float, default=None, help="Adam learning rate of both networks (default 0.002)")
     p.add_argument("--r1", type=float, default=None, help="weight of the R1 penalty on real data (0 = off; default 0.1)")
-    p.add_argument("--seed", type=_non_negative_int, default=None, help="(default 0)")
+    p.add_argument("--seed", type=_seed, default=None, help="(default 0)")
     p.add_argument("--device", type=_device, default=None, help="where to train: cpu (the default) or cuda")
-    p.add_argument("--out", default=None, help="run folder (default runs/toy-DATASET-LOSS-sSEED)")
-    p.add_argument("--resume", default=None, metavar="DIR",
+    p.add_argument("--out", type=_path, default=None, help="run folder (default runs/toy-DATASET-LOSS-sSEED)")
+    p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the interrupted run in DIR (its saved settings are used)")
     p.add_argument("--no-pictures", action="store_true", help="skip plots and the GIF")
     p.set_defaults(func=_run_train_toy, name=p.prog.removeprefix("minigan "))  # "train toy" in messages
@@ -124,7 +140,7 @@ def _add_train_toy(train_sub):
 def _run_train_toy(args):
     from pathlib import Path
 
-    from .experiments import toy
+    from .experiments import SettingError, toy
     from .gan import TrainingDiverged
     from .serialization import CheckpointError
 
@@ -151,7 +167,7 @@ def _run_train_toy(args):
             summary = toy.run(out, resume=True, pictures=not args.no_pictures)
         else:
             summary = toy.run(out, pictures=not args.no_pictures, **settings)
-    except (ValueError, CheckpointError, TrainingDiverged) as e:
+    except (SettingError, CheckpointError, TrainingDiverged) as e:  # (any other error is a bug: its traceback)
         raise UsageError(str(e)) from None
     line = f"done: {summary['steps']} steps in {summary['seconds']:.1f} s"
     if "modes" in summary:
@@ -169,7 +185,7 @@ def _add_train_mnist(train_sub):
     p.add_argument("--loss", choices=list(LOSSES), default=None, help="(default nonsaturating)")
     p.add_argument("--conditional", action="store_true", default=None, help="class-conditional GAN (labels into G and D)")
     p.add_argument("--device", type=_device, default="cpu", help="cpu or cuda")
-    p.add_argument("--seed", type=_non_negative_int, default=None, help="(default 0)")
+    p.add_argument("--seed", type=_seed, default=None, help="(default 0)")
     p.add_argument("--lr", type=_positive_float, default=None, help="Adam learning rate (default 2e-4; beta1 = 0.5)")
     p.add_argument("--ema", type=float, default=None,
                    help="sample from a moving average of G's weights with this decay, e.g. 0.999 (default 0 = off)")
@@ -182,8 +198,9 @@ def _add_train_mnist(train_sub):
     p.add_argument("--g-steps", type=_positive_int, default=None, metavar="N",
                    help="generator steps per iteration, each on fresh noise (default 1, as Algorithm 1; "
                         "2 scores higher on MNIST and takes about 40%% longer)")
-    p.add_argument("--out", default=None, help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
-    p.add_argument("--resume", default=None, metavar="DIR",
+    p.add_argument("--out", type=_path, default=None,
+                   help="run folder (default runs/mnist[-conditional]-sSEED, or the --resume folder)")
+    p.add_argument("--resume", type=_path, default=None, metavar="DIR",
                    help="continue the run in DIR up to --epochs epochs, with its saved settings")
     p.add_argument("--subset", type=_positive_int, default=None, help="train on the first N images only")
     p.add_argument("--dry-run", action="store_true", help="check settings, data and two iterations (the second timed); write nothing")
@@ -192,6 +209,7 @@ def _add_train_mnist(train_sub):
 
 def _run_train_mnist(args):
     from .data.mnist import MNISTError
+    from .experiments import SettingError
     from .experiments.mnist import train_mnist
     from .gan import TrainingDiverged
     from .serialization import CheckpointError
@@ -208,7 +226,7 @@ def _run_train_mnist(args):
     try:
         result = train_mnist(epochs=args.epochs, device=args.device, out=out, resume=args.resume,
                              dry_run=args.dry_run, **settings)
-    except (ValueError, RuntimeError, CheckpointError, MNISTError, TrainingDiverged) as e:
+    except (SettingError, CheckpointError, MNISTError, TrainingDiverged) as e:  # (any other error is a bug)
         raise UsageError(str(e)) from None
     if not args.dry_run and result["new_epochs"]:  # (with none, train_mnist has said why)
         print(f"done: {result['epoch']} epochs; samples, checkpoint and plots in {result['out']}; "
@@ -256,32 +274,45 @@ def _read_checkpoint(path):
 
 def _add_sample(sub):
     p = sub.add_parser("sample", help="write generator samples from a checkpoint to a .npy file or a .png picture")
-    p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
+    p.add_argument("--checkpoint", type=_path, required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=2500, help="how many samples (default 2500)")
-    p.add_argument("--seed", type=_non_negative_int, default=0, help="(default 0)")
-    p.add_argument("--out", default="samples.npy",
+    p.add_argument("--seed", type=_seed, default=0, help="(default 0)")
+    p.add_argument("--out", type=_path, default="samples.npy",
                    help="X.npy: the samples as a NumPy array; X.png: a picture of them (a grid of digits, or the "
                         "points over real ones); default samples.npy in the current folder")
     p.set_defaults(func=_run_sample)
 
 
+def _check_n(n, module):
+    """-n: at most the experiment's MAX_SAMPLES, which are held in memory at once."""
+    if n is not None and n > module.MAX_SAMPLES:
+        raise UsageError(f"argument -n: at most {module.MAX_SAMPLES:,} samples of this checkpoint's kind are drawn at "
+                         f"once (they are held in memory together), got {n:,}; ask for fewer")
+
+
 def _run_sample(args):
     import numpy as np
 
+    from .experiments import SettingError
     from .serialization import CheckpointError
 
     from pathlib import Path
 
     if Path(args.out).suffix.lower() not in ("", ".npy", ".png"):  # np.save would quietly write X.txt.npy
         raise UsageError(f"--out must name a .npy file (the array) or a .png file (a picture), got {args.out!r}")
+    if Path(args.out).is_dir():  # (np.save would write X.npy next to the folder)
+        raise UsageError(f"--out {args.out} is a folder; name a file in it, e.g. {Path(args.out) / 'samples.npy'}")
+    folder = Path(args.out).parent  # said now, not after the samples are drawn
+    if not folder.is_dir():
+        fix = "is a file: choose" if folder.exists() else "does not exist: create it, or choose"
+        raise UsageError(f"--out {args.out}: the folder {folder} {fix} another --out")
     args.checkpoint = _checkpoint_file(args.checkpoint)
     module = _read_checkpoint(args.checkpoint)
+    _check_n(args.n, module)
     try:
         samples = module.sample_checkpoint(args.checkpoint, n=args.n, seed=args.seed)
-    except CheckpointError as e:  # (its message names the file)
+    except (CheckpointError, SettingError) as e:  # (a CheckpointError's message names the file; any other is a bug)
         raise UsageError(str(e)) from None
-    except ValueError as e:
-        raise UsageError(f"{args.checkpoint}: {e}") from None
     if args.out.lower().endswith(".png"):
         module.save_sample_picture(args.checkpoint, samples, args.out, seed=args.seed)
         print(f"wrote a picture of {len(samples)} samples to {args.out}")
@@ -293,28 +324,28 @@ def _run_sample(args):
 
 def _add_eval(sub):
     p = sub.add_parser("eval", help="print the quality metrics of a checkpoint")
-    p.add_argument("--checkpoint", required=True, help="a checkpoint.npz, or the run folder that holds it")
+    p.add_argument("--checkpoint", type=_path, required=True, help="a checkpoint.npz, or the run folder that holds it")
     p.add_argument("-n", type=_positive_int, default=None, help="samples to score (default: the experiment's protocol)")
-    p.add_argument("--seed", type=_non_negative_int, default=None,
+    p.add_argument("--seed", type=_seed, default=None,
                    help="of the samples (default: the seed of the run's own final evaluation, "
                         "12345 for a toy run, so that eval repeats its summary.json; 0 for MNIST)")
     p.set_defaults(func=_run_eval)
 
 
 def _run_eval(args):
+    from .experiments import SettingError
     from .serialization import CheckpointError
 
     args.checkpoint = _checkpoint_file(args.checkpoint)
     module = _read_checkpoint(args.checkpoint)
+    _check_n(args.n, module)
     extra = {"n": args.n} if args.n else {}
     if args.seed is not None:
         extra["seed"] = args.seed
     try:
         lines = module.evaluate_checkpoint(args.checkpoint, **extra)
-    except CheckpointError as e:  # (its message names the file)
+    except (CheckpointError, SettingError) as e:  # (a CheckpointError's message names the file; any other is a bug)
         raise UsageError(str(e)) from None
-    except ValueError as e:
-        raise UsageError(f"{args.checkpoint}: {e}") from None
     for line in lines or ():
         print(line)
 
@@ -377,6 +408,9 @@ def main(argv=None):
         if _file_in_the_way(e):
             what += " (a file is in the way of a folder: choose another --out)"
         print(f"{command}: error: {what}", file=sys.stderr)
+        return 2
+    except MemoryError as e:  # a --batch-size or -n too large for this machine (NumPy and CuPy say how large)
+        print(f"{command}: error: out of memory ({e}); try a smaller --batch-size or -n", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -6,6 +6,13 @@ for `minigan sample` and `minigan eval`.
 """
 
 
+class SettingError(ValueError):
+    """A bad setting, or a run folder in the way: the user's to fix, so the command line says it in one line.
+
+    (Any other exception in a run is a bug, and the command line shows its traceback.)
+    """
+
+
 def shell_quoted(path):
     """A path as it must be typed in a command: quoted if it has spaces or other special characters."""
     import os

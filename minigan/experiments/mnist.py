@@ -31,6 +31,7 @@ lowered the judge's accuracy on the requested labels from 97.6% to 93.7%
 
 import copy
 import json
+import math
 import os
 import shutil
 import time
@@ -45,10 +46,11 @@ from ..data.mnist import MNIST
 from ..gan import LOSSES, GANTrainer, TrainingDiverged, sample
 from ..models import Z_DIM, dcgan
 from ..serialization import CheckpointError, load, require_entries
-from . import environment, peak_memory_mb, shell_quoted
+from . import SettingError, environment, peak_memory_mb, shell_quoted
 from .interrupt import CtrlC, StopBetweenIterations
 
 KIND = "mnist-dcgan"
+MAX_SAMPLES = 10**5  # the most `minigan sample` and `eval` draw at once, (n, 1, 28, 28) images: 314 MB of float32
 CHECKPOINT = "checkpoint.npz"
 GRID = 8  # the sample grid is GRID x GRID images
 DEFAULT_R1 = 1.0  # R1 weight of the unconditional DCGAN (the conditional one trains without)
@@ -69,24 +71,29 @@ def make_config(epochs=5, batch_size=64, loss="nonsaturating", conditional=False
     """
     if r1 is None:
         r1 = 0.0 if conditional else DEFAULT_R1
-    if not float(r1) >= 0.0:
-        raise ValueError(f"r1 (the weight of the R1 penalty) must be >= 0, got {r1}")
+    if not 0.0 <= float(r1) < math.inf:  # (NaN fails this too)
+        raise SettingError(f"r1 (the weight of the R1 penalty) must be >= 0 and finite, got {r1}")
+    if not 0.0 < float(lr) < math.inf:
+        raise SettingError(f"lr (Adam's learning rate) must be a finite number > 0, got {lr}")
     if int(r1_every) < 1:
-        raise ValueError(f"r1_every (iterations between R1 penalties) must be at least 1, got {r1_every}")
+        raise SettingError(f"r1_every (iterations between R1 penalties) must be at least 1, got {r1_every}")
     if int(g_steps) < 1:
-        raise ValueError(f"g_steps (generator steps per iteration) must be at least 1, got {g_steps}")
+        raise SettingError(f"g_steps (generator steps per iteration) must be at least 1, got {g_steps}")
     if not 0.0 <= float(ema) < 1.0:
-        raise ValueError(f"ema (the decay of G's weight average) must be in [0, 1), got {ema}")
+        raise SettingError(f"ema (the decay of G's weight average) must be in [0, 1), got {ema}")
     if int(epochs) < 1:
-        raise ValueError(f"epochs must be at least 1, got {epochs}")
+        raise SettingError(f"epochs must be at least 1, got {epochs}")
     if int(batch_size) < 2:
-        raise ValueError(f"batch size must be at least 2 (batch norm needs 2 samples), got {batch_size}")
+        raise SettingError(f"batch size must be at least 2 (batch norm needs 2 samples), got {batch_size}")
     if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
+        raise SettingError(f"unknown loss {loss!r}: choose one of {', '.join(LOSSES)}")
     if subset is not None and not 0 < int(subset) <= 60000:
-        raise ValueError(f"subset must be between 1 and 60000 training images, got {subset}")
+        raise SettingError(f"subset must be between 1 and 60000 training images, got {subset}")
     if subset is not None and int(subset) < int(batch_size):
-        raise ValueError(f"subset ({subset}) is smaller than one batch ({batch_size}): no full batch to train on")
+        raise SettingError(f"subset ({subset}) is smaller than one batch ({batch_size}): no full batch to train on")
+    if subset is None and int(batch_size) > 60000:
+        raise SettingError(f"batch size {batch_size} is larger than MNIST's 60000 training images: no full batch to "
+                           "train on")
     return {"epochs": int(epochs), "batch_size": int(batch_size), "loss": loss, "conditional": bool(conditional),
             "seed": int(seed), "subset": None if subset is None else int(subset), "lr": float(lr),
             "beta1": float(beta1), "ema": float(ema), "r1": float(r1), "r1_every": int(r1_every),
@@ -189,7 +196,7 @@ def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="
     """
     device = backend.check_device(device)
     if not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a whole number >= 1, got {epochs!r}")
+        raise SettingError(f"epochs must be a whole number >= 1, got {epochs!r}")
     settings = {name: value for name, value in dict(
         batch_size=batch_size, loss=loss, conditional=conditional, seed=seed, subset=subset, lr=lr, beta1=beta1,
         ema=ema, r1=r1, r1_every=r1_every, g_steps=g_steps).items() if value is not None}
@@ -200,11 +207,16 @@ def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="
         state = read_checkpoint(resume)
         require_entries(state, _checkpoint_file(resume), RESUME_ENTRIES)
         config = dict(state["config"], epochs=int(epochs))
+        try:  # a hand-edited or damaged checkpoint's settings: said so, not blamed on the command line
+            make_config(**{**OLD_RUNS, **config})
+        except (ValueError, TypeError) as e:
+            raise CheckpointError(f"{resume}: the settings saved in the checkpoint are not valid ({e}); re-create "
+                                  "it, or point to another checkpoint") from None
         changed = [f"{name}={value!r} (saved: {config.get(name, OLD_RUNS.get(name))!r})"
                    for name, value in settings.items() if value != config.get(name, OLD_RUNS.get(name))]
         if changed:  # the saved settings win: one given here would be ignored without a word
-            raise ValueError(f"resume continues {resume} with the settings saved in its checkpoint, so "
-                             f"{', '.join(changed)} cannot change it; drop them, or start a new run")
+            raise SettingError(f"resume continues {resume} with the settings saved in its checkpoint, so "
+                               f"{', '.join(changed)} cannot change it; drop them, or start a new run")
         log(f"resuming {resume} at epoch {state['epoch']} (settings from the checkpoint: "
             f"loss={config['loss']}, batch size {config['batch_size']}, conditional={config['conditional']})")
         if int(state["epoch"]) >= config["epochs"]:
@@ -237,24 +249,26 @@ def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="
     if state is not None:
         try:
             trainer.load_state_dict(state)
-        except (ValueError, KeyError) as e:
+            loader.load_state_dict(state["loader"])
+        except (ValueError, KeyError, TypeError) as e:
             raise CheckpointError(f"{resume}: the checkpoint does not fit the MNIST DCGAN ({e})") from None
-        loader.load_state_dict(state["loader"])
         history = _history_lists(state["history"])
         epoch = int(state["epoch"])
 
     out = Path(out)
+    if any(folder.is_file() for folder in (out, *out.parents)):  # (found before a dry run too, not by mkdir later)
+        raise SettingError(f"{out}: a file is in the way of the run folder; choose another --out")
     source = None if resume is None else _checkpoint_file(resume).parent
     elsewhere = source is not None and out.resolve() != source.resolve()  # resumed into a folder of its own
     in_the_way = out / CHECKPOINT  # a run's checkpoint, unless it is the very file being continued
     # (samefile, not the names: on macOS and Windows RUN/Checkpoint.npz is RUN/checkpoint.npz)
     if in_the_way.exists() and (state is None or not os.path.samefile(in_the_way, _checkpoint_file(resume))):
         if state is None:
-            raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with "
-                             f"--resume {shell_quoted(out)}, or choose another --out")
-        raise ValueError(f"{out} already holds a run (checkpoint.npz) other than {resume}, which continuing there "
-                         f"would overwrite; continue {resume} in a new folder with --out NEW, or continue "
-                         f"{out}'s own run with --resume {shell_quoted(out)}")
+            raise SettingError(f"{out} already holds a run (checkpoint.npz); continue it with "
+                               f"--resume {shell_quoted(out)}, or choose another --out")
+        raise SettingError(f"{out} already holds a run (checkpoint.npz) other than {resume}, which continuing "
+                           f"there would overwrite; continue {resume} in a new folder with --out NEW, or continue "
+                           f"{out}'s own run with --resume {shell_quoted(out)}")
     if dry_run:
         return _dry_run(config, G, D, data, loader, trainer, device, out, log)
 
@@ -399,7 +413,10 @@ def load_generator(path, device="cpu"):
     """The generator stored in a checkpoint of this experiment, and the run's config."""
     state = read_checkpoint(path)
     G, _ = dcgan(state["config"]["conditional"], device=device)
-    G.load_state_dict(state["G_ema"] if "G_ema" in state else state["G"])  # the weight average when kept
+    try:
+        G.load_state_dict(state["G_ema"] if "G_ema" in state else state["G"])  # the weight average when kept
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{_checkpoint_file(path)}: the checkpoint does not fit the MNIST DCGAN ({e})") from None
     return G, state["config"]
 
 
@@ -438,6 +455,9 @@ def evaluate_checkpoint(path, n=10000, seed=0):
     """`minigan eval`: the judge's report on n generated digits, as lines of text."""
     from ..judge import format_report
 
+    if n < 2:
+        raise SettingError(f"-n must be at least 2 to score generated digits (the Frechet distance needs their "
+                           f"covariance), got {n}")
     report = evaluate_mnist(path, n, seed)
     gen = report["generated"]
     shares = gen["digit_shares"]

@@ -24,10 +24,11 @@ from .. import backend, gan, nn, optim
 from ..data.toy import TOY_DATASETS, toy_dataset
 from ..metrics import mode_metrics
 from ..serialization import CheckpointError, load, require_entries
-from . import environment, shell_quoted
+from . import SettingError, environment, shell_quoted
 from .interrupt import CtrlC, StopBetweenIterations
 
 KIND = "toy"
+MAX_SAMPLES = 10**6  # the most `minigan sample` and `eval` draw at once, (n, 2) points: 8 MB of float32
 
 # The default recipe (see docs/toy_results.md for how it scores).
 DEFAULTS = {
@@ -114,26 +115,27 @@ def saved_config(state):
 
 
 def check_config(config):
-    """Raise ValueError with one clear line for a bad setting."""
+    """Raise a SettingError (a ValueError) with one clear line for a bad setting."""
     unknown = sorted(set(config) - set(DEFAULTS))
     if unknown:
-        raise ValueError(f"unknown setting(s): {', '.join(unknown)}")
+        raise SettingError(f"unknown setting(s): {', '.join(unknown)}")
     if config["dataset"] not in TOY_DATASETS:
-        raise ValueError(f"unknown dataset {config['dataset']!r}: choose one of {', '.join(TOY_DATASETS)}")
+        raise SettingError(f"unknown dataset {config['dataset']!r}: choose one of {', '.join(TOY_DATASETS)}")
     if config["loss"] not in gan.LOSSES:
-        raise ValueError(f"unknown loss {config['loss']!r}: choose one of {', '.join(gan.LOSSES)}")
+        raise SettingError(f"unknown loss {config['loss']!r}: choose one of {', '.join(gan.LOSSES)}")
     for key in ("steps", "r1", "gp"):
         if not 0 <= config[key] < math.inf:  # (NaN fails this too)
-            raise ValueError(f"{key} must be a finite number >= 0, got {config[key]}")
+            raise SettingError(f"{key} must be a finite number >= 0, got {config[key]}")
     if not 0 <= config["rms_radius"] < math.inf:
-        raise ValueError(f"rms_radius must be a finite number >= 0 (0 = no rescaling), got {config['rms_radius']}")
+        raise SettingError(f"rms_radius must be a finite number >= 0 (0 = no rescaling), got {config['rms_radius']}")
     if not (0 <= config["ema"] < 1 and 0 <= config["lr_decay_start"] <= 1):
-        raise ValueError(f"need 0 <= ema < 1 and 0 <= lr_decay_start <= 1, got {config['ema']}, {config['lr_decay_start']}")
+        raise SettingError(f"need 0 <= ema < 1 and 0 <= lr_decay_start <= 1, got {config['ema']}, "
+                           f"{config['lr_decay_start']}")
     for key in ("k", "batch_size", "z_dim", "hidden", "depth", "eval_every", "log_every", "checkpoint_every"):
         if int(config[key]) < 1:
-            raise ValueError(f"{key} must be >= 1, got {config[key]}")
+            raise SettingError(f"{key} must be >= 1, got {config[key]}")
     if not 0 < config["lr"] < math.inf:
-        raise ValueError(f"lr must be a finite number > 0, got {config['lr']}")
+        raise SettingError(f"lr must be a finite number > 0, got {config['lr']}")
 
 
 def make_trainer(config):
@@ -194,14 +196,19 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     ckpt_path = os.path.join(out, "checkpoint.npz")
     metrics_path = os.path.join(out, "metrics.jsonl")
     if resume and settings:  # the saved config wins: a setting given here would be ignored without a word
-        raise ValueError(f"resume=True continues the run in {out} with its saved settings, so "
-                         f"{', '.join(sorted(settings))} cannot change it; drop them, or start a new run")
+        raise SettingError(f"resume=True continues the run in {out} with its saved settings, so "
+                           f"{', '.join(sorted(settings))} cannot change it; drop them, or start a new run")
     if not resume and os.path.exists(ckpt_path):  # never overwrite a run: nothing is lost
-        raise ValueError(f"{out} already holds a run (checkpoint.npz); continue it with "
-                         f"--resume {shell_quoted(out)}, or choose another --out")
+        raise SettingError(f"{out} already holds a run (checkpoint.npz); continue it with "
+                           f"--resume {shell_quoted(out)}, or choose another --out")
     if resume:
         state = read_checkpoint(ckpt_path)  # (before the folder is made: a mistyped --resume leaves nothing behind)
         config = saved_config(state)
+        try:  # a run continues on its own device (part of its saved settings)
+            backend.check_device(config["device"])
+        except (RuntimeError, ValueError):
+            raise SettingError(f"the run in {out} trained on device {config['device']!r}, which is not usable here; "
+                               "continue it on a machine where it is (sample and eval read it anywhere)") from None
     else:
         config = dict(DEFAULTS, **settings)
     config["betas"] = list(config["betas"])
@@ -344,16 +351,24 @@ def read_checkpoint(path):
         kind = state.get("kind") if isinstance(state, dict) else None
         raise CheckpointError(f"{path} is a checkpoint of {kind!r}, not of a toy GAN run ({KIND!r})")
     require_entries(state, path, ("config.dataset", "G", "step"))
+    try:  # a hand-edited or damaged checkpoint's settings: said so, not blamed on the command line
+        check_config({key: saved_config(state)[key] for key in DEFAULTS})  # (an entry unknown here is not used)
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(f"{path}: the settings saved in the checkpoint are not valid ({e}); re-create it, "
+                              "or point to another checkpoint") from None
     return state
 
 
 def load_generator(path):
-    """Rebuild G from a toy checkpoint (ValueError if the weights do not fit the saved config)."""
+    """Rebuild G from a toy checkpoint (CheckpointError if the weights do not fit the saved config)."""
     state = read_checkpoint(path)
     config = saved_config(state)
     config["device"] = "cpu"
     G, _ = build_models(config)
-    G.load_state_dict(state["G_ema"] if "G_ema" in state else state["G"])  # sample from the average
+    try:
+        G.load_state_dict(state["G_ema"] if "G_ema" in state else state["G"])  # sample from the average
+    except (ValueError, KeyError, TypeError) as e:
+        raise CheckpointError(f"{path}: the checkpoint does not fit its toy GAN ({e})") from None
     return G, config, state
 
 
