@@ -180,7 +180,7 @@ class Tensor:
         else:
             device = backend.check_device(device)
         if not _is_array(data):
-            if isinstance(data, (list, tuple)):
+            if isinstance(data, (list, tuple, range)):
                 data = _numbers(data)  # one-element tensors inside become numbers
             try:
                 host = np.asarray(data)
@@ -191,12 +191,18 @@ class Tensor:
                 dtype = _list_dtype(data) if isinstance(data, list) and kind in "biuf" else None
                 if dtype is None:
                     dtype = np.dtype(np.float32) if kind == "f" else np.dtype(np.int64) if kind in "iu" else None
+            if dtype is not None and np.dtype(dtype).kind in "iu" and host.dtype.kind in "biuf":
+                _check_fits(data, np.dtype(dtype), "tensor")
+                if host.dtype.kind == "f":  # each number truncated on its own, as torch ([2**62 + 1, 0.5] is exact)
+                    host = np.asarray(_map_leaves(int, data))
         # arrays keep their own dtype; other data goes over as the host array made above (converted once)
-        self.data = backend.asarray(data if _is_array(data) else host, dtype=dtype, device=device)
+        with np.errstate(all="ignore"):  # 1e10 as float16 is inf without a NumPy warning, as in torch
+            self.data = backend.asarray(data if _is_array(data) else host, dtype=dtype, device=device)
         if self.data.dtype.kind not in "biuf":
             raise TypeError(f"tensor: cannot hold {self.data.dtype} data ({type(data).__name__}); give numbers")
         if requires_grad and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}")
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                            "give a float dtype, e.g. dtype=minigan.float32")
         self._grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
@@ -333,8 +339,8 @@ class Tensor:
         return int(self.item())
 
     def __index__(self):
-        """A one-element integer tensor used as an index or a count (``range(n)``, ``a[i]``), as in torch."""
-        if self.data.dtype.kind not in "iu":
+        """A one-element integer (or boolean) tensor used as an index or a count (``range(n)``, ``a[i]``), as in torch."""
+        if self.data.dtype.kind not in "biu":
             raise TypeError(f"only integer tensors of one element can be used as an index, this one is {self.dtype}")
         return int(self.item())
 
@@ -361,7 +367,8 @@ class Tensor:
         out = self
         if dtype is not None and np.dtype(_resolve_dtype(dtype)) != self.dtype:
             target = np.dtype(_resolve_dtype(dtype))  # to integers or booleans: no gradient, as in torch
-            out = Cast(target)(out) if target.kind == "f" else Tensor(out.data.astype(target))
+            with np.errstate(all="ignore"):  # NaN as an integer is undefined, as in torch: no NumPy warning
+                out = Cast(target)(out) if target.kind == "f" else Tensor(out.data.astype(target))
         if device is not None and backend.check_device(device) != out.device:
             out = ToDevice(backend.check_device(device))(out)
         return clone(out) if copy and out is self else out
@@ -387,6 +394,9 @@ class Tensor:
 
     def double(self):
         return self.to(dtype="float64")
+
+    def half(self):
+        return self.to(dtype="float16")
 
     def requires_grad_(self, requires_grad=True):
         if requires_grad and self.data.dtype.kind != "f":
@@ -935,7 +945,9 @@ class Tensor:
         if not isinstance(chunks, numbers.Integral) or chunks < 1:
             raise ValueError(f"chunk: the number of chunks must be an int >= 1, got {chunks!r}")
         size = self.shape[_axis(dim, self.shape, "chunk")]
-        return self.split(-(-size // chunks) or 1, dim)  # pieces of ceil(size / chunks)
+        if size == 0:  # torch gives `chunks` empty pieces
+            return self.split([0] * chunks, dim)
+        return self.split(-(-size // chunks), dim)  # pieces of ceil(size / chunks)
 
     def split(self, split_size, dim=0):
         """Pieces of `split_size` along `dim` (the last may be smaller), or of a list's sizes (torch's ``split``)."""
@@ -943,10 +955,14 @@ class Tensor:
         size = self.shape[axis]
         if isinstance(split_size, (list, tuple)):
             sizes = list(split_size)
+            if any(not isinstance(n, numbers.Integral) or n < 0 for n in sizes):
+                raise ValueError(f"split: sizes must be ints >= 0, got {sizes}")
+        elif size == 0 and split_size >= 0:  # an empty axis is one empty piece, as in torch
+            sizes = [0]
         elif split_size > 0:
             sizes = [split_size] * (size // split_size) + ([size % split_size] if size % split_size else [])
         else:
-            raise ValueError(f"split: split_size must be > 0, got {split_size}")
+            raise ValueError(f"split: split_size must be > 0, got {split_size} (0 only for an empty axis)")
         if int(np.sum(sizes)) != size:
             raise ValueError(f"split: sizes {sizes} do not add up to {size}, the length of axis {axis}")
         pieces, start = [], 0
@@ -1003,8 +1019,9 @@ class Tensor:
         return self.device == "cuda"
 
     def masked_fill(self, mask, value):
-        """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``, torch's name)."""
-        return where(mask, value, self)
+        """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``), in this tensor's dtype, as torch's."""
+        out = where(mask, value, self)
+        return out if out.dtype == self.dtype else out.to(dtype=self.dtype)  # (x.long().masked_fill(m, 2): int64)
 
     def var(self, dim=None, unbiased=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
         return var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
@@ -1145,6 +1162,9 @@ class Tensor:
     def unflatten(self, dim, sizes):
         """Axis `dim` split into `sizes` (one may be -1), as torch's ``unflatten`` (``nn.Unflatten``'s op)."""
         axis = _axis(dim, self.shape, "unflatten")
+        known = math.prod(n for n in sizes if n != -1)
+        if -1 in sizes and known:  # the -1 worked out from this axis alone (reshape could not, were another axis 0)
+            sizes = [self.shape[axis] // known if n == -1 else n for n in sizes]
         return reshape(self, *self.shape[:axis], *sizes, *self.shape[axis + 1:])
 
     def unbind(self, dim=0):
@@ -1174,6 +1194,30 @@ def _numbers(items):
             item = _numbers(item)
         out.append(item)
     return out
+
+
+def _check_fits(values, dtype, op):
+    """Refuse numbers an integer dtype cannot hold (NaN, inf, 300 as uint8, 2**63), as torch does, rather than wrap them.
+
+    `values` is a number or nested lists of them; each is checked on its own, in Python's exact comparisons.
+    """
+    if dtype.kind not in "iu":
+        return
+    info = np.iinfo(dtype)
+    for v in _map_leaves(lambda v: v.item() if isinstance(v, np.generic) else v, [values], flat=True):
+        # as torch: a negative int wraps around into an unsigned dtype (-1 as uint8 is 255), a negative float does not
+        low = -info.max if dtype.kind == "u" and isinstance(v, int) else info.min
+        if not low <= v <= info.max:  # NaN fails too
+            raise ValueError(f"{op}: {v} cannot be converted to {dtype} without overflow ({dtype} holds {info.min} to "
+                             f"{info.max}, NaN and inf no integer at all); give a float dtype, or numbers in that range")
+
+
+def _map_leaves(fn, data, flat=False):
+    """fn of each number in nested lists (`data` itself if it is a number); in one flat list if `flat`."""
+    if not isinstance(data, list):
+        return [fn(data)] if flat else fn(data)
+    mapped = [_map_leaves(fn, item, flat) for item in data]
+    return [v for part in mapped for v in part] if flat else mapped
 
 
 def _list_dtype(items):
@@ -2050,7 +2094,7 @@ def logsumexp(x, dim, keepdim=False):
     """log(sum(exp(x))) along `dim`, shifted by the max so nothing overflows (its gradient is softmax(x))."""
     _expect_tensor(x, "logsumexp")
     x = _floating(x)  # integers as float32, as torch's (an unsigned x - shift would wrap around)
-    axes = _norm_axes(dim, x.shape, "logsumexp")
+    axes = _norm_axes(None if dim == () else dim, x.shape, "logsumexp")  # dim=(): every axis, as torch's
     xp = backend.xp_of(x.data)
     # an empty axis sums to 0, whose log is -inf (as torch's); max() of nothing would fail, so no shift there
     top = x.data.max(axis=axes, keepdims=True) if x.data.size else xp.zeros(_keepdims_shape(x.shape, axes), x.dtype)
@@ -2199,6 +2243,10 @@ def clip(x, min=None, max=None):
             if x.dtype == np.bool_:  # a mask clamped to integers counts in int64, as torch's
                 _no_booleans("clamp of a boolean x", "clamp to 0 or 1, or convert x first, x.int()", *bounds)
                 x = x.to(dtype="int64")
+            info = np.iinfo(x.dtype)  # bounds clip by value; a result outside the dtype is refused (NumPy: OverflowError)
+            if (max is not None and max < info.min) or (min is not None and min > info.max):
+                raise ValueError(f"clamp: min={min}, max={max} would give values outside {x.dtype}'s range "
+                                 f"{info.min}..{info.max}; convert x first, x.long().clamp(...)")
             return Clip(None if min is None else int(min), None if max is None else int(max))(x)
         x = _floating(x)  # a float bound makes float32, as in torch
     # float(): a NumPy float64 bound would promote a float32 tensor (NumPy 2)
@@ -2385,8 +2433,11 @@ def _norm_axes(axis, shape, op="sum"):
     if not isinstance(axis, (numbers.Integral, tuple, list)):
         raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(axis).__name__} {axis!r}")
     if ndim == 0:  # torch reduces a 0-d tensor along dim 0 or -1, as one value: no axis to reduce
-        for a in (axis,) if isinstance(axis, numbers.Integral) else axis:
+        dims = (axis,) if isinstance(axis, numbers.Integral) else tuple(axis)
+        for a in dims:
             _scalar_dim(a, op)
+        if len(dims) > 1:  # 0 and -1 are the same axis there
+            raise ValueError(f"{op}: dim {axis} names an axis twice (a 0-d tensor has one, dim 0 or -1)")
         return ()
     axes = tuple(_axis(a, shape, op) for a in ((axis,) if isinstance(axis, numbers.Integral) else axis))
     if len(set(axes)) != len(axes):
@@ -2604,7 +2655,7 @@ def norm(x, p=2, dim=None, keepdim=False):
     WGAN-GP's penalty by hand is ``((g.norm(2, dim=1) - 1) ** 2).mean()``.
     """
     _expect_tensor(x, "norm")
-    axis = _norm_axes(dim, x.shape, "norm") if dim is not None else None
+    axis = _norm_axes(dim, x.shape, "norm") if dim is not None and dim != () else None  # dim=(): all, as torch's
     if p in (2, "fro"):
         return Norm(axis, keepdim)(_floating(x))
     if p == 1:
@@ -2683,6 +2734,10 @@ def _extreme(op, x, dim, keepdim, axis, keepdims):
     _expect_tensor(x, op)
     if isinstance(dim, Tensor):
         return (minimum if op == "min" else maximum)(x, dim)
+    if dim is not None and x.ndim == 0:  # torch takes a 0-d tensor along dim 0 or -1 as one value, at index 0
+        _scalar_dim(dim, op)
+        _torch_dim(op, dim, axis, (1,))
+        return MaxMin(reshape(x), Tensor(np.zeros((), np.int64)))
     if dim is not None:
         dim = _torch_dim(op, dim, axis, x.shape)
         _nonempty(x, (dim,), op)
@@ -2727,6 +2782,9 @@ def _arg(op, x, axis, keepdims, dim, keepdim):
     _expect_tensor(x, op)
     _no_booleans(op, f"convert first, mask.int().{op}()", x)
     axis, keepdims = _axis_names(op, axis, keepdims, dim, keepdim)
+    if axis is not None and x.ndim == 0:  # along dim 0 or -1 a 0-d tensor is one value, at index 0 (as in torch)
+        _scalar_dim(axis, op)
+        axis = None
     axis = _axis(axis, x.shape, op) if axis is not None else None
     _nonempty(x, None if axis is None else (axis,), op)
     find = getattr(backend.xp_of(x.data), op)
@@ -2794,6 +2852,10 @@ def transpose(x, *dims):
     if len(dims) != 2 or not all(isinstance(d, numbers.Integral) for d in dims):
         raise TypeError(f"transpose: got {dims}; it swaps two axes, as torch's (x.transpose(0, 1)). To reorder "
                         "all axes as NumPy's transpose does use permute(...), or .T to reverse them")
+    if x.ndim == 0:  # torch swaps "dims" 0 / -1 of a 0-d tensor: nothing moves
+        for d in dims:
+            _scalar_dim(d, "transpose")
+        return reshape(x)
     a, b = _axis(dims[0], x.shape, "transpose"), _axis(dims[1], x.shape, "transpose")
     order = list(range(x.ndim))
     order[a], order[b] = b, a
@@ -2817,7 +2879,10 @@ def squeeze(x, dim=None):
     _expect_tensor(x, "squeeze")
     if dim is None:
         return reshape(x, *[n for n in x.shape if n != 1])
-    dims = {_axis(d, x.shape, "squeeze") for d in (dim if isinstance(dim, (tuple, list)) else (dim,))}
+    if x.ndim == 0:  # dim 0 or -1 of a 0-d tensor, as in torch: nothing to remove
+        _norm_axes(dim, x.shape, "squeeze")
+        return reshape(x)
+    dims = _norm_axes(dim, x.shape, "squeeze")  # (a dim named twice is refused, as in torch)
     shape = [n for i, n in enumerate(x.shape) if not (i in dims and n == 1)]
     return reshape(x, *shape)
 
@@ -2825,7 +2890,9 @@ def squeeze(x, dim=None):
 def flatten(x, start_dim=0, end_dim=-1, name="flatten"):
     """Merge axes start_dim..end_dim (both included) into one, as torch.flatten does."""
     _expect_tensor(x, "flatten")
-    if x.ndim == 0:
+    if x.ndim == 0:  # one value: shape (1,), with start_dim and end_dim 0 or -1 as in torch
+        _scalar_dim(start_dim, name)
+        _scalar_dim(end_dim, name)
         return reshape(x, 1)
     if not (-x.ndim <= start_dim < x.ndim and -x.ndim <= end_dim < x.ndim):
         raise ValueError(
@@ -2977,15 +3044,25 @@ def cat(tensors, axis=0, dim=None):
     """Join tensors along an existing axis (``dim`` is accepted as torch's name)."""
     axis = dim if dim is not None else axis
     tensors = _tensor_list(tensors, "cat")
-    axis = _axis(axis, tensors[0].shape, "cat")
+    dtype = _cat_dtype(tensors)
+    # torch's legacy rule: a 1-D empty tensor, shape (0,), joins anything (it is left out)
+    kept = [t for t in tensors if t.shape != (0,)]
+    axis = _axis(axis, kept[0].shape, "cat") if kept else 0  # (all of shape (0,): empty, whatever the dim)
+    tensors = kept or tensors
     for t in tensors[1:]:
         if t.ndim != tensors[0].ndim or any(
             a != b for i, (a, b) in enumerate(zip(t.shape, tensors[0].shape)) if i != axis
         ):
             raise ValueError(f"cat: shapes {tensors[0].shape} and {t.shape} differ outside axis {axis}")
-        if t.dtype != tensors[0].dtype:
-            raise TypeError(f"cat: dtypes differ, {tensors[0].dtype} and {t.dtype}; convert one with .to(dtype=...)")
-    return Cat(axis)(*tensors)
+    return Cat(axis)(*[t if t.dtype == dtype else t.to(dtype=dtype) for t in tensors])
+
+
+def _cat_dtype(tensors):
+    """The dtype cat and stack join in: integers and booleans take a float's dtype, or the widest integer (torch's)."""
+    floats = list(dict.fromkeys(t.dtype for t in tensors if t.dtype.kind == "f"))
+    if len(floats) > 1:  # no silent float64 (as in adding them)
+        raise TypeError(f"cat: dtypes differ, {floats[0]} and {floats[1]}; convert one with .to(dtype=...)")
+    return floats[0] if floats else np.result_type(*[t.dtype for t in tensors])
 
 
 def _tensor_list(tensors, op):
@@ -3416,10 +3493,16 @@ def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
 
     For an integer dtype the ends are made integers first, as torch does: linspace(1, 2.5, 4) is 1, 1, 1, 2.
     """
+    if any(isinstance(v, Tensor) and v.numel() != 1 for v in (start, end)):
+        raise ValueError("linspace: start and end must be numbers or one-element tensors")
+    start, end = (v.item() if isinstance(v, Tensor) else v for v in (start, end))
     def fill(xp, s, dt, d):
         if dt == np.bool_:
             raise TypeError("linspace: booleans are not supported (torch refuses them too); use a number dtype")
-        lo, hi = (int(start), int(end)) if dt.kind in "iu" else (start, end)
+        for v in (start, end):  # NaN or -1.5 as uint8: refused, as in torch
+            _check_fits(v, dt, "linspace")
+        # an integer dtype takes the ends as its own integers first, as torch (-2 as uint8 is 254)
+        lo, hi = np.asarray([int(start), int(end)]).astype(dt) if dt.kind in "iu" else (start, end)
         return xp.linspace(lo, hi, *s).astype(dt)
     return _new(fill, (steps,), dtype, device, requires_grad)
 
@@ -3435,13 +3518,18 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
     value = fill_value
     if isinstance(value, Tensor) and value.numel() == 1:
         value = value.item()
-    if not isinstance(value, (numbers.Number, np.generic)):  # None would become NaN, a string fail in NumPy
-        raise TypeError(f"full: value must be a number, got {value!r}")
+    if not isinstance(value, (numbers.Real, np.bool_)):  # None would become NaN, 1+1j lose its imaginary part
+        complex_ = " (minigan's tensors hold no complex numbers)" if isinstance(value, numbers.Complex) else ""
+        raise TypeError(f"full: value must be a number, got {value!r}{complex_}")
     if dtype is None and isinstance(value, (bool, np.bool_)):
         dtype = "bool"
     elif dtype is None and isinstance(value, numbers.Integral):
         dtype = "int64"
-    return _new(lambda xp, s, dt, d: xp.full(s, value, dtype=dt), (size,), dtype, device, requires_grad)
+    def fill(xp, s, dt, d):
+        _check_fits(value, dt, "full")  # NaN or 300 in an integer dtype: refused, not wrapped
+        with np.errstate(all="ignore"):  # 1e10 as float16 is inf, as in torch
+            return xp.full(s, np.asarray(value).astype(dt).item(), dtype=dt)  # (-1 as uint8 is 255, as in torch)
+    return _new(fill, (size,), dtype, device, requires_grad)
 
 
 def randn(*shape, size=None, dtype=None, device=None, requires_grad=False):
@@ -3449,6 +3537,8 @@ def randn(*shape, size=None, dtype=None, device=None, requires_grad=False):
     shape = _size(shape, size, "randn")
     def fill(xp, s, dt, d):
         _float_draws(dt, "randn")
+        if dt == np.float16:  # NumPy's generators draw float32 or float64 only
+            return backend.standard_normal(d, s, np.float32).astype(dt)
         return backend.standard_normal(d, s, dt)
     return _new(fill, shape, dtype, device, requires_grad)
 
@@ -3495,6 +3585,8 @@ def rand(*shape, size=None, dtype=None, device=None, requires_grad=False):
     shape = _size(shape, size, "rand")
     def fill(xp, s, dt, d):
         _float_draws(dt, "rand")
+        if dt == np.float16:  # k / 2048 for k in 0..2047, as torch: a float32 draw rounded to float16 could be 1.0
+            return (xp.floor(backend.generator(d).random(s, dtype=np.float32) * 2048) / 2048).astype(dt)
         return backend.generator(d).random(s, dtype=dt)
     return _new(fill, shape, dtype, device, requires_grad)
 
@@ -3526,9 +3618,18 @@ def randint(low, high=None, size=None, *, dtype=None, device=None):
         raise ValueError(f"randint: low and high must be ints with low < high, got {low!r} and {high!r}")
     if isinstance(size, numbers.Integral):
         size = (size,)
+    target = _resolve_dtype(dtype) or np.dtype(np.int64)
+    lowest, highest = -math.inf, math.inf  # a float dtype
+    if target == np.bool_:
+        lowest, highest = 0, 1
+    elif target.kind in "iu":
+        lowest, highest = np.iinfo(target).min, np.iinfo(target).max
+    if low < lowest or high - 1 > highest:  # as torch: refused, not wrapped around
+        raise ValueError(f"randint: draws from {low} to {high - 1}, which {target} cannot hold (it holds {lowest} "
+                         f"to {highest}); give a wider dtype, such as the default int64")
     device = backend.check_device(device)
     data = backend.generator(device).integers(low, high, size=tuple(size))
-    return Tensor(data.astype(_resolve_dtype(dtype) or np.int64))
+    return Tensor(data.astype(target))
 
 
 def _like(fn, x, dtype, device, requires_grad):
@@ -3569,9 +3670,14 @@ def empty_like(x, dtype=None, device=None, requires_grad=False):
 
 def randperm(n, device=None, *, dtype=None):
     """A random order of 0..n-1 (int64) from the device's seeded generator, as torch's ``randperm``."""
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"randperm: n must be an int >= 0, got {n!r}")
+    target = _resolve_dtype(dtype) or np.dtype(np.int64)
+    if target == np.bool_ or (target.kind in "iu" and n - 1 > np.iinfo(target).max):
+        raise TypeError(f"randperm: {target} cannot hold 0 to {n - 1}; give a wider dtype, such as the default int64")
     device = backend.check_device(device)
     # the order of n uniform draws: CuPy's generators have random() on every version, not always permutation()
-    return Tensor(backend.generator(device).random(int(n)).argsort().astype(_resolve_dtype(dtype) or np.int64))
+    return Tensor(backend.generator(device).random(int(n)).argsort().astype(target))
 
 
 # -------------------------------------------------- torch's other names for the above
@@ -3663,6 +3769,8 @@ def arange(*args, dtype=None, device=None):
     if not 1 <= len(args) <= 3:
         raise TypeError(f"arange: expected (end), (start, end) or (start, end, step), got {len(args)} arguments")
     start, end, step = {1: (0, args[0], 1), 2: (*args, 1), 3: args}[len(args)]
+    if not all(math.isfinite(v) for v in (start, end, step)):  # NumPy's own words would be "cannot compute length"
+        raise ValueError(f"arange: start, end and step must be finite numbers, got {start}, {end} and {step}")
     if step == 0:
         raise ValueError("arange: step must be nonzero")
     if (end - start) * step < 0:  # torch refuses a range that runs away from its end (Python's range is empty)
