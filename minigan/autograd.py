@@ -1312,7 +1312,7 @@ class Function:
             raise TypeError(f"{type(self).__name__}.forward returned a {type(y).__name__}: forward gets the inputs' "
                             "raw arrays (NumPy or CuPy) and must return one array, computed with NumPy/CuPy "
                             "functions, not with minigan's ops")
-        if _NUMPY_1 and y.ndim == 0 and y.dtype.kind == "f":
+        if _NUMPY_1 and y.ndim == 0 and y.dtype.kind == "f" and not isinstance(self, Cast):  # (a cast's dtype is meant)
             y = _without_numpy1_scalar_promotion(y, inputs)
         out = Tensor.__new__(Tensor)
         out.data = y

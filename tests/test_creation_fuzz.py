@@ -449,3 +449,10 @@ def test_a_boolean_tensor_of_one_element_is_an_index_as_in_python_and_torch():
     assert [10, 20][mg.tensor(True)] == 20 and range(3)[mg.tensor(False)] == 0
     with pytest.raises(TypeError, match="only integer tensors of one element can be used as an index"):
         [10, 20][mg.tensor(1.0)]
+
+
+def test_a_0d_tensor_cast_to_a_wider_float_gets_that_dtype():
+    # NumPy 1 only: Function.__call__ narrowed every 0-d float result to its widest input, a cast's too
+    x = mg.tensor(1.5)
+    assert x.double().dtype == np.float64 and x.to(dtype="float64").dtype == np.float64
+    assert mg.tensor(1.5, dtype="float64").float().dtype == np.float32

@@ -194,7 +194,8 @@ def _compare(case, what, ours, theirs, reference, magnitude):
         p = np.asarray(case["arrays"]["input"], case["dtype"])
         edge = ~np.isfinite(theirs) & ((p == 0) | (p == 1))
         assert np.isfinite(ours).all() and (np.sign(ours) == np.nan_to_num(np.sign(theirs)))[edge].all(), what
-        ours, theirs, reference = (np.where(edge, 0, a) for a in (ours, theirs, reference))
+        # (in each array's dtype: NumPy 1 makes np.where of a 0-d float32 array and 0 float64)
+        ours, theirs, reference = (np.where(edge, 0, a).astype(a.dtype) for a in (ours, theirs, reference))
     np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs), err_msg=f"{what}: NaN where torch's is")
     finite = np.isfinite(theirs)
     np.testing.assert_array_equal(ours[~finite], theirs[~finite], err_msg=f"{what}: inf where torch's is")
