@@ -14,16 +14,7 @@ import minigan
 from minigan import cli
 from minigan.data import MNIST
 from minigan.experiments import mnist, toy
-
-
-def run_cli(argv, capsys):
-    """(exit code, stdout, stderr) of `minigan ARGV`, run in this process."""
-    try:
-        code = cli.main(argv)
-    except SystemExit as e:  # argparse errors exit directly
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from test_cli_toy import run_cli  # (exit code, stdout, stderr) of `minigan ARGV`, run in this process
 
 
 @pytest.fixture(scope="module")

@@ -73,6 +73,17 @@ def _close(ours, theirs, tol, what):
     np.testing.assert_allclose(got, want, **tol, err_msg=what)
 
 
+def _close_forward_and_backward(torch, ours, theirs, mx, tx, y, ty, rng, dtype, tol, what):
+    """Outputs y (minigan) and ty (torch) of inputs mx, tx, then every gradient of one random upstream gradient."""
+    _close(y, ty, tol, f"{what}: output")
+    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
+    y.backward(mg.tensor(g))
+    ty.backward(torch.from_numpy(g))
+    _close(mx.grad, tx.grad, tol, f"{what}: input gradient")
+    for (n, p), tp in zip(ours.named_parameters(), theirs.parameters()):
+        _close(p.grad, tp.grad, tol, f"{what}: {n} gradient")
+
+
 def _outcome(fn):
     try:
         return fn(), None
@@ -138,13 +149,7 @@ def test_conv_matches_torch(case):
     if not _agree(name, y, ty, what):
         return
     (y, _), (ty, _) = y, ty
-    _close(y, ty, tol, f"{what}: output")
-    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
-    y.backward(mg.tensor(g))
-    ty.backward(torch.from_numpy(g))
-    _close(mx.grad, tx.grad, tol, f"{what}: input gradient")
-    for (n, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        _close(p.grad, tp.grad, tol, f"{what}: {n} gradient")
+    _close_forward_and_backward(torch, ours, theirs, mx, tx, y, ty, rng, dtype, tol, what)
     if name == "ConvTranspose2d":  # output_size= picks the output_padding: every size in range, and one past it
         stride, op = args[3], kwargs["output_padding"]
         low = [n - p for n, p in zip(ty.shape[-2:], op)]
@@ -323,13 +328,7 @@ def test_layer_matches_torch(case):
     if not _agree(name if name != "Upsample" else "interpolate", y, ty, what):
         return
     (y, _), (ty, _) = y, ty
-    _close(y, ty, tol, f"{what}: output")
-    g = rng.standard_normal(tuple(ty.shape)).astype(dtype)
-    y.backward(mg.tensor(g))
-    ty.backward(torch.from_numpy(g))
-    _close(mx.grad, tx.grad, tol, f"{what}: input gradient")
-    for (n, p), tp in zip(ours.named_parameters(), theirs.parameters()):
-        _close(p.grad, tp.grad, tol, f"{what}: {n} gradient")
+    _close_forward_and_backward(torch, ours, theirs, mx, tx, y, ty, rng, dtype, tol, what)
 
 
 @pytest.mark.parametrize("case", _cases())
