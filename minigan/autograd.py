@@ -377,6 +377,7 @@ class Tensor:
         return self.to("cpu")
 
     def cuda(self, device=None, non_blocking=False):
+        """This tensor on the GPU, as torch's (device None or 0: "cuda"; non_blocking is accepted, the copy waits)."""
         return self.to("cuda" if device in (None, 0) else device, non_blocking=non_blocking)
 
     def type(self, dtype=None):
@@ -565,10 +566,10 @@ class Tensor:
             return self._in_place(other, div, "true_divide", "div_")
         if rounding_mode == "floor":
             return self._in_place(other, floor_divide, "floor_divide", "div_")
-        quotient = div(self.detach(), other.detach() if isinstance(other, Tensor) else other, rounding_mode=rounding_mode)
         if _grad_enabled and (self.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
             raise RuntimeError("x.div_(...) in place inside a graph is not supported; write x = x.div(y, "
                                f"rounding_mode={rounding_mode!r}), or call it under no_grad()")
+        quotient = div(self, other, rounding_mode=rounding_mode)  # (no graph: nothing requires grad here)
         if quotient.shape != self.shape:  # (the broadcast shape does not fit x)
             raise ValueError(f"x.div_(y, rounding_mode={rounding_mode!r}): y of shape {np.shape(_raw(other))} does "
                              f"not broadcast to x's shape {self.shape}")

@@ -456,8 +456,7 @@ def _conv_input_grad(gy, w, x_shape, kernel, stride, padding, gy_rows=None):
 
 # ---------------------------------------------------------- user functions
 def _check(x, weight, bias, name, channel_axis):
-    """Shape, dtype and bias checks shared by conv2d and conv_transpose2d."""
-    _expect_tensor(x, name)
+    """Shape, dtype and bias checks shared by conv2d and conv_transpose2d (which have checked that x is a Tensor)."""
     _expect_tensor(weight, f"{name} (weight)")
     if bias is not None:
         _expect_tensor(bias, f"{name} (bias)")
