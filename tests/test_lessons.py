@@ -195,6 +195,11 @@ def _run_fast(path, kernel_specs, monkeypatch):
         client.execute()
     except CellExecutionError as err:  # its text holds the failing cell and the traceback
         failure = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # without terminal colour codes
+    finally:  # a client given its kernel manager leaves the kernel to us: stop it and close its sockets
+        if client.kc is not None:
+            client.kc.stop_channels()
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     if failure:
         pytest.fail(f"{path.name} failed in fast mode:\n{failure}", pytrace=False)
     warned = [o.text for c in nb.cells if c.cell_type == "code" for o in c.outputs
