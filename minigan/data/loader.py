@@ -98,6 +98,10 @@ def _stack(values, device, path):
     elif all(isinstance(v, np.generic) for v in values) and all(isinstance(v, numbers.Real) for v in values):
         array = np.array(values)  # np.float32 stays float32, np.float64 float64, np.int32 int32
     elif all(isinstance(v, numbers.Integral) for v in values):
+        big = [v for v in values if not -2**63 <= v < 2**63]
+        if big:  # (NumPy's OverflowError would name no field)
+            raise ValueError(f"DataLoader: {big[0]} in {_field(path)} does not fit in int64 (-2**63 to 2**63 - 1), "
+                             "the dtype of a batch of Python ints; give it as a float, or as a string")
         array = np.array(values, dtype=np.int64)
     elif all(isinstance(v, numbers.Real) for v in values):
         array = np.array(values, dtype=np.float32)  # no silent float64 (PyTorch's collate makes float64)
@@ -154,6 +158,23 @@ class TensorDataset(Dataset):
         return tuple(rows)  # rows as new tensors, outside any graph
 
 
+def _rows(values, dtype, name):
+    """A list of numbers as an array of `dtype` (ArrayDataset's images or labels); anything else is named."""
+    try:
+        array = np.asarray(values)
+    except (ValueError, OverflowError):  # a ragged list, an int beyond 64 bits
+        array = np.asarray(None)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"ArrayDataset: {name} must be an array, a tensor or a list of numbers (nested lists of one "
+                        f"shape), got {type(values).__name__} {values!r:.60}")
+    if dtype == np.int64 and array.dtype.kind in "uf":  # (NumPy would cut 0.5 to 0, and wrap 2**63 round, silently)
+        whole = (array == np.floor(array)) & (array >= -2**63) & (array < 2**63)
+        if not whole.all():
+            raise ValueError(f"ArrayDataset: labels must be whole numbers (class indices) that fit in int64, got "
+                             f"{values!r:.60}")
+    return array.astype(dtype)
+
+
 class ArrayDataset(Dataset):
     """Images and integer labels held in memory; ``dataset[i]`` -> (image, label).
 
@@ -163,12 +184,17 @@ class ArrayDataset(Dataset):
     """
 
     def __init__(self, images, labels=None, num_classes=10):
+        given = {"images": images, "labels": labels}
         if not hasattr(images, "shape"):  # lists of numbers: as arrays, so that batches can be indexed at once
-            images = np.asarray(images, dtype=np.float32)
+            images = _rows(images, np.float32, "images")
         if labels is None:
-            labels = np.zeros(len(images), dtype=np.int64)
+            labels = np.zeros(len(images) if images.shape else 0, dtype=np.int64)
         elif not hasattr(labels, "shape"):
-            labels = np.asarray(labels, dtype=np.int64)
+            labels = _rows(labels, np.int64, "labels")
+        for name, rows in (("images", images), ("labels", labels)):
+            if not rows.shape:
+                raise TypeError(f"ArrayDataset: {name} must have one row per example, got a single number "
+                                f"{given[name]!r:.40}; give an array, a tensor or a list")
         if len(images) != len(labels):
             raise ValueError(f"ArrayDataset: {len(images)} images but {len(labels)} labels; give one label per image "
                              "(or labels=None: every label 0)")
@@ -205,6 +231,11 @@ def _position(index, length, name):
     return int(index) + length if index < 0 else int(index)
 
 
+def _check_dataset(dataset, name):
+    if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+        raise TypeError(f"{name}: the dataset must have len() and dataset[i], got a {type(dataset).__name__}")
+
+
 class Subset(Dataset):
     """The examples of ``dataset`` at ``indices``, in that order, as ``torch.utils.data.Subset``.
 
@@ -217,9 +248,11 @@ class Subset(Dataset):
     """
 
     def __init__(self, dataset, indices):
-        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
-            raise TypeError(f"Subset: the dataset must have len() and dataset[i], got a {type(dataset).__name__}")
-        array = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+        _check_dataset(dataset, "Subset")
+        try:
+            array = np.asarray(indices.numpy() if isinstance(indices, Tensor) else indices)
+        except (ValueError, OverflowError):  # ragged lists, an int beyond 64 bits
+            array = np.asarray(None)
         if array.size == 0:
             array = array.astype(np.int64)  # (NumPy makes float64 of [])
         if array.ndim != 1 or array.dtype.kind not in "iu":
@@ -303,6 +336,7 @@ def random_split(dataset, lengths, generator=None, *, seed=None):
     if generator is not None and seed is not None:
         raise ValueError("random_split: give seed= or generator=, not both")
     _check_seed(seed, "random_split")
+    _check_dataset(dataset, "random_split")
     if not hasattr(lengths, "__iter__"):
         raise TypeError(f"random_split: lengths must be a list, as [0.8, 0.2] or [800, 200], got "
                         f"{type(lengths).__name__} {lengths!r:.40}")
@@ -340,10 +374,11 @@ def _one_at_a_time(dataset):
     The rule: a ``Dataset`` is read one example at a time, unless its ``__getitem__`` is ArrayDataset's or
     TensorDataset's own, which take an index array (MNIST, Digits, ArrayDataset, TensorDataset, their
     subclasses that do not define ``__getitem__``, and a Subset of those). An object that is not a Dataset
-    is cut a batch at a time: its ``dataset[index_array]`` must return a tuple of arrays.
+    is cut a batch at a time: its ``dataset[index_array]`` must return a tuple of arrays; but a Subset of
+    one (of a list, as ``random_split(list_of_examples, ...)`` makes) is read one example at a time, as torch's.
     """
     if isinstance(dataset, Subset):
-        return _one_at_a_time(dataset.dataset)
+        return not isinstance(dataset.dataset, Dataset) or _one_at_a_time(dataset.dataset)
     return isinstance(dataset, Dataset) and type(dataset).__getitem__ not in _BATCH_GETITEMS
 
 
@@ -408,8 +443,9 @@ class DataLoader:
     TensorDataset's own. So MNIST, Digits, ArrayDataset, TensorDataset and their
     subclasses are cut a batch at a time, but a subclass that defines its own
     ``__getitem__`` gets one index i at a time, as in PyTorch; a ``Subset`` is read
-    as its dataset is, a ``ConcatDataset`` (``a + b``) one example at a time, and
-    an object that is not a ``Dataset`` a batch at a time. Batches: (images, labels)
+    as its dataset is (a Subset of a list one example at a time), a ``ConcatDataset``
+    (``a + b``) one example at a time, and an object that is not a ``Dataset`` a
+    batch at a time. Batches: (images, labels)
     pairs from MNIST, Digits and ArrayDataset, one tensor per tensor given from a
     TensorDataset (a tuple as long), the examples' fields stacked otherwise.
     ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
