@@ -50,8 +50,13 @@ Every backward is written with these same differentiable ops, so gradients of
 gradients work (an R1 penalty differentiates through the discriminator's
 convolutions).
 
-Layouts are PyTorch's: inputs (N, C, H, W); conv weights (out, in, kh, kw);
-transposed-conv weights (in, out, kh, kw). Only the order in memory of an
+``dilation`` and ``groups`` are composed of these ops, so they need no backward of their own:
+a dilated kernel is the kernel with d - 1 zeros between its taps (``dilate``), and groups are one
+convolution per group, joined along the channel axis (``by_groups``). With their defaults, the
+public functions call the one op above directly.
+
+Layouts are PyTorch's: inputs (N, C, H, W); conv weights (out, in/groups, kh, kw);
+transposed-conv weights (in, out/groups, kh, kw). Only the order in memory of an
 output differs: on the CPU a convolution returns an (N, C, H, W) *view* of
 the (C, H, W, N) array its matrix product wrote, the batch axis innermost
 (``_batch_first``). Batch norm and activations keep that layout, and the next
@@ -64,7 +69,7 @@ channel axis innermost.)
 import numbers
 
 from . import backend
-from .autograd import Function, _expect_tensor
+from .autograd import Function, Pad, _expect_tensor, cat
 
 
 # ----------------------------------------------------------------- helpers
@@ -455,7 +460,7 @@ def _conv_input_grad(gy, w, x_shape, kernel, stride, padding, gy_rows=None):
 
 
 # ---------------------------------------------------------- user functions
-def _check(x, weight, bias, name, channel_axis):
+def _check(x, weight, bias, name, channel_axis, groups=1):
     """Shape, dtype and bias checks shared by conv2d and conv_transpose2d (which have checked that x is a Tensor)."""
     _expect_tensor(weight, f"{name} (weight)")
     if bias is not None:
@@ -468,15 +473,23 @@ def _check(x, weight, bias, name, channel_axis):
         )
     if weight.ndim != 4:
         raise ValueError(f"{name}: expected a 4-D weight, got shape {tuple(weight.shape)}")
-    expected = weight.shape[channel_axis]
-    if x.shape[1] != expected:
+    if weight.shape[0] % groups:
         raise ValueError(
-            f"{name}: expected input with {expected} channels, got {x.shape[1]} "
+            f"{name}: groups={groups} splits the weight's first axis ({('in', 'out')[channel_axis]}_channels) "
+            f"into {groups} equal parts, but it has size {weight.shape[0]} (weight shape {tuple(weight.shape)}); "
+            f"use a weight whose first axis is a multiple of {groups}"
+        )
+    expected = weight.shape[1] * groups if channel_axis == 1 else weight.shape[0]  # conv: (O, C/groups, kh, kw)
+    if x.shape[1] != expected:
+        per_group = f" (groups={groups} x the weight's {weight.shape[1]} per group)" if channel_axis else ""
+        per_group = per_group if groups > 1 else ""
+        raise ValueError(
+            f"{name}: expected input with {expected} channels{per_group}, got {x.shape[1]} "
             f"(input shape {tuple(x.shape)}); check in_channels or the previous layer's out_channels"
         )
     if x.dtype != weight.dtype:
         raise TypeError(f"{name}: input dtype {x.dtype} but weight dtype {weight.dtype}; convert with .to(dtype=...)")
-    out_channels = weight.shape[1 - channel_axis]
+    out_channels = weight.shape[0] if channel_axis == 1 else weight.shape[1] * groups  # transposed: (C, O/groups, ...)
     if bias is not None and tuple(bias.shape) != (out_channels,):
         raise ValueError(f"{name}: bias must have shape ({out_channels},), got {tuple(bias.shape)}")
     if bias is not None and bias.dtype != weight.dtype:
@@ -489,94 +502,164 @@ def unbatched(fn, x, *args, **kwargs):
     return y.reshape(*y.shape[1:])
 
 
-def torch_only_defaults(name, dilation=1, groups=1, padding_mode="zeros"):
-    """PyTorch's conv arguments that minigan takes only at their defaults: a clear error for any other value."""
-    for what, value, default, instead in (
-        ("dilation", dilation, 1, "spread the taps by hand: a kernel with zeros between them"),
-        ("groups", groups, 1, "split the channels and run one convolution per group, then minigan.cat"),
-    ):
-        if _pair(value, f"{name}: {what}") != (default, default):
-            raise NotImplementedError(f"{name}: {what}={value!r} is not supported (only {what}={default}); {instead}")
-    if padding_mode != "zeros":
-        raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} is not supported (only 'zeros')")
+def dilation_and_groups(dilation, groups, name):
+    """`dilation` as an (h, w) pair of ints >= 1 and `groups` as an int >= 1, or a clear error."""
+    dilation = _pair(dilation, f"{name}: dilation")
+    if min(dilation) < 1:
+        raise ValueError(f"{name}: dilation must be >= 1 (1 is an ordinary convolution), got dilation={dilation}")
+    if not _is_int(groups):
+        raise TypeError(f"{name}: groups must be an int, got {groups!r}")
+    if groups < 1:
+        raise ValueError(f"{name}: groups must be a positive integer (1 joins every input channel to every "
+                         f"output channel), got groups={groups}")
+    return dilation, int(groups)
 
 
-def conv_padding(padding, kernel, stride, name):
-    """`padding` as an (h, w) pair; PyTorch's 'valid' is no padding, 'same' keeps the size (stride 1, odd kernels)."""
+def dilated_size(kernel, dilation):
+    """The span of a kernel whose taps lie `dilation` pixels apart: d (k - 1) + 1 per axis."""
+    return tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
+
+
+def same_padding(kernel, dilation):
+    """padding='same' as torch pads: d (k - 1) rows in all, the odd one out (if any) at the bottom (right).
+
+    Returns the padding on each side, (h, w), and the extra row and column at the far edges, (h, w).
+    """
+    total = tuple(d * (k - 1) for k, d in zip(kernel, dilation))
+    return tuple(t // 2 for t in total), tuple(t % 2 for t in total)
+
+
+def conv_padding(padding, kernel, stride, name, dilation=(1, 1)):
+    """`padding` as an (h, w) pair; PyTorch's 'valid' is no padding, 'same' keeps the size at stride 1.
+
+    For 'same' this is the padding on each side; ``same_padding`` also gives the extra row or
+    column that an even kernel (or dilation) needs at the far edges.
+    """
     if padding == "valid":
         return (0, 0)
     if padding == "same":
         if _pair(stride, f"{name}: stride") != (1, 1):
             raise ValueError(f"{name}: padding='same' needs stride 1 (as in PyTorch), got stride={stride!r}")
-        if any(k % 2 == 0 for k in kernel):
-            raise NotImplementedError(
-                f"{name}: padding='same' with the even kernel size {tuple(kernel)} needs one more row or column of "
-                "padding on one side, which minigan does not do; use an odd kernel size, or pad explicitly"
-            )
-        return (kernel[0] // 2, kernel[1] // 2)
+        return same_padding(kernel, dilation)[0]
     if isinstance(padding, str):
         raise ValueError(f"{name}: padding must be an int, an (h, w) pair, 'valid' or 'same', got {padding!r}")
     return _pair(padding, f"{name}: padding")
 
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
-    """2-D convolution (PyTorch's cross-correlation) of x (N, C, H, W) with weight (O, C, kh, kw).
+def dilate(weight, dilation, extra=(0, 0)):
+    """The kernel with d - 1 zeros between its taps: (A, B, kh, kw) -> (A, B, d (kh - 1) + 1, d (kw - 1) + 1).
 
-    `stride` and `padding` are ints or (h, w) pairs (or 'valid' / 'same'); the output is
-    (N, O, (H + 2p - kh)//s + 1, (W + 2p - kw)//s + 1). `dilation` and `groups`
-    take PyTorch's defaults only. `name` is used in error messages (layers
-    pass their own description). One image (C, H, W) gives one (O, OH, OW), as in torch.
+    An ordinary convolution with it is the dilated convolution (taps d pixels apart), and the
+    same holds for the transposed one. Built from differentiable ops (pad each tap with d - 1
+    zeros below and to the right, reshape, cut off the last zeros), so gradients of any order
+    come for free. `extra` keeps that many of the last zero rows (columns), < d.
+    One difference from torch: an inf or NaN input pixel also meets the zeros, and inf * 0 is
+    NaN, so outputs whose taps skip that pixel are NaN here, where torch's are numbers.
     """
-    torch_only_defaults(name, dilation, groups)
+    if dilation == (1, 1) and extra == (0, 0):
+        return weight
+    (dh, dw), (eh, ew) = dilation, extra
+    a, b, kh, kw = weight.shape
+    spread = Pad(((0, 0), (0, 0), (0, 0), (0, dh - 1), (0, 0), (0, dw - 1)))(weight.reshape(a, b, kh, 1, kw, 1))
+    return spread.reshape(a, b, kh * dh, kw * dw)[:, :, : dh * (kh - 1) + 1 + eh, : dw * (kw - 1) + 1 + ew]
+
+
+def by_groups(op, x, weight, bias, groups):
+    """`op` (x, weight, bias) -> y applied per group: x's channels, the weight's first axis and the bias
+    are cut into `groups` equal parts, part k of x meets only part k of the weight, and the parts
+    of y are joined along the channel axis (``cat``). groups = in_channels is a depthwise convolution."""
+    if groups == 1:
+        return op(x, weight, bias)
+    c, a = x.shape[1] // groups, weight.shape[0] // groups
+    b = 0 if bias is None else bias.shape[0] // groups
+    return cat([op(x[:, k * c : (k + 1) * c], weight[k * a : (k + 1) * a],
+                   None if bias is None else bias[k * b : (k + 1) * b]) for k in range(groups)], axis=1)
+
+
+def _apply(op, x, weight, bias):
+    return op(x, weight, bias) if bias is not None else op(x, weight)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv2d"):
+    """2-D convolution (PyTorch's cross-correlation) of x (N, C, H, W) with weight (O, C/groups, kh, kw).
+
+    `stride`, `padding` and `dilation` are ints or (h, w) pairs (padding also 'valid' / 'same');
+    the output is (N, O, (H + 2p - d (kh - 1) - 1)//s + 1, ...). `dilation` spaces the kernel's
+    taps d pixels apart; `groups` splits the channels into groups that are convolved apart
+    (C and O divisible by groups). `name` is used in error messages (layers pass their own
+    description). One image (C, H, W) gives one (O, OH, OW), as in torch.
+    With dilation > 1, an inf or NaN input pixel gives NaN around it where torch's does not (see ``dilate``).
+    """
     _expect_tensor(x, name)
     if x.ndim == 3:
-        return unbatched(conv2d, x, weight, bias, stride, padding, name=name)
-    _check(x, weight, bias, name, channel_axis=1)
-    kernel = tuple(weight.shape[2:])
-    stride, padding = _pair(stride, f"{name}: stride"), conv_padding(padding, kernel, stride, name)
+        return unbatched(conv2d, x, weight, bias, stride, padding, dilation, groups, name=name)
+    dilation, groups = dilation_and_groups(dilation, groups, name)
+    _check(x, weight, bias, name, channel_axis=1, groups=groups)
+    kernel, same = tuple(weight.shape[2:]), isinstance(padding, str) and padding == "same"
+    stride, padding = _pair(stride, f"{name}: stride"), conv_padding(padding, kernel, stride, name, dilation)
     if min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, got stride={stride}, padding={padding}")
+    extra = same_padding(kernel, dilation)[1] if same else (0, 0)
+    if extra != (0, 0):  # 'same' with an odd number of rows (columns) to pad: the extra one at the bottom (right)
+        x = Pad(((0, 0), (0, 0), (0, extra[0]), (0, extra[1])))(x)
+    span = dilated_size(kernel, dilation)
     for d, axis in enumerate(("height", "width")):
-        if x.shape[2 + d] + 2 * padding[d] < kernel[d]:
+        if x.shape[2 + d] + 2 * padding[d] < span[d]:
             raise ValueError(
                 f"{name}: input {axis} {x.shape[2 + d]} (+ 2 x padding {padding[d]}) is smaller than the kernel "
-                f"{axis} {kernel[d]} (input shape {tuple(x.shape)}); use a larger input, more padding or a smaller kernel"
+                f"{axis} {span[d]}{' (dilated)' if dilation[d] > 1 else ''} (input shape {tuple(x.shape)}); "
+                "use a larger input, more padding or a smaller kernel"
             )
+    if dilation != (1, 1) or groups != 1:  # composed of the ops below (the default path stays the one op)
+        def one_group(x, w, b):
+            return _apply(Conv2dOp(span, stride, padding), x, w, b)
+        return by_groups(one_group, x, dilate(weight, dilation), bias, groups)
     op = Conv2dOp(kernel, stride, padding)
     return op(x, weight, bias) if bias is not None else op(x, weight)
 
 
 def conv_transpose2d(x, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
                      name="conv_transpose2d"):
-    """Transposed 2-D convolution of x (N, Cin, H, W) with weight (Cin, Cout, kh, kw), as in PyTorch.
+    """Transposed 2-D convolution of x (N, Cin, H, W) with weight (Cin, Cout/groups, kh, kw), as in PyTorch.
 
-    The output is (N, Cout, (H - 1) s - 2p + kh + output_padding, ...).
-    `output_padding` (< stride) adds rows/columns at the far edge; it picks
+    The output is (N, Cout, (H - 1) s - 2p + d (kh - 1) + 1 + output_padding, ...).
+    `output_padding` (< stride, or < dilation) adds rows/columns at the far edge; it picks
     one of the input sizes that a stride-s conv2d maps to the same output size.
-    `groups` and `dilation` (in PyTorch's order) take their defaults only. One image (Cin, H, W)
+    `groups` and `dilation` (in PyTorch's order) are as in ``conv2d``. One image (Cin, H, W)
     gives one (Cout, OH, OW), as in torch.
+    With dilation > 1, an inf or NaN input pixel gives NaN around it where torch's does not (see ``dilate``).
     """
-    torch_only_defaults(name, dilation, groups)
     _expect_tensor(x, name)
     if x.ndim == 3:
-        return unbatched(conv_transpose2d, x, weight, bias, stride, padding, output_padding, name=name)
-    _check(x, weight, bias, name, channel_axis=0)
+        return unbatched(conv_transpose2d, x, weight, bias, stride, padding, output_padding, groups, dilation,
+                         name=name)
+    dilation, groups = dilation_and_groups(dilation, groups, name)
+    _check(x, weight, bias, name, channel_axis=0, groups=groups)
     kernel = tuple(weight.shape[2:])
     stride, padding = _pair(stride, f"{name}: stride"), _pair(padding, f"{name}: padding")
     output_padding = _pair(output_padding, f"{name}: output_padding")
     if min(stride) < 1 or min(padding) < 0:
         raise ValueError(f"{name}: stride must be >= 1 and padding >= 0, got stride={stride}, padding={padding}")
+    span = dilated_size(kernel, dilation)
     for d in range(2):
-        if not 0 <= output_padding[d] < stride[d]:
+        if not 0 <= output_padding[d] < max(stride[d], dilation[d]):
             raise ValueError(
-                f"{name}: output_padding must be >= 0 and smaller than the stride, "
-                f"got output_padding={output_padding} with stride={stride}"
+                f"{name}: output_padding must be >= 0 and smaller than the stride or the dilation, "
+                f"got output_padding={output_padding} with stride={stride}, dilation={dilation}"
             )
-        size = conv_transpose_output_size(x.shape[2 + d], kernel[d], stride[d], padding[d], output_padding[d])
+        size = conv_transpose_output_size(x.shape[2 + d], span[d], stride[d], padding[d], output_padding[d])
         if size < 1:
             raise ValueError(
                 f"{name}: the output would have size {size} along axis {2 + d} for input shape {tuple(x.shape)} "
                 f"(padding {padding} removes more than the kernel adds); use less padding"
             )
+    if dilation != (1, 1) or groups != 1:
+        # an output_padding >= stride (< dilation) adds rows that only the dilated kernel's last zeros reach:
+        # keep those zeros in the kernel instead
+        grow = tuple(p if p >= s else 0 for p, s in zip(output_padding, stride))
+        output_padding = tuple(p - g for p, g in zip(output_padding, grow))
+        def one_group(x, w, b):
+            return _apply(ConvTranspose2dOp(tuple(w.shape[2:]), stride, padding, output_padding), x, w, b)
+        return by_groups(one_group, x, dilate(weight, dilation, grow), bias, groups)
     op = ConvTranspose2dOp(kernel, stride, padding, output_padding)
     return op(x, weight, bias) if bias is not None else op(x, weight)

@@ -37,7 +37,6 @@ F32 = dict(rtol=2e-4, atol=2e-5)
 
 # what torch accepts and minigan refuses on purpose, with a clear error: (layer, the error's words)
 DELIBERATE = [
-    ("Conv2d", r"padding='same' with the even kernel size"),  # docs/pytorch.md: 'same' at odd kernels only
     ("ConvTranspose2d", r"the output would have size 0"),  # torch returns an empty tensor there
     ("ConvTranspose2d", r"requested an output size of .*, 0"),  # (so does output_size=(H, 0))
     ("ConvTranspose2d", r"requested an output size of \(0"),
