@@ -158,8 +158,9 @@ class Tensor:
     """
 
     # _counter: a one-element list counting in-place changes (fill_, x[...] = v, x += y), shared by
-    # every tensor that views the same memory (detach(), reshape, slices...); see _check_versions
-    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_counter", "__weakref__")
+    # every tensor that views the same memory (detach(), reshape, slices...); see _check_versions.
+    # _hooks: None, or register_hook's {handle: hook}
+    __slots__ = ("data", "_grad", "requires_grad", "_ctx", "_counter", "_hooks", "__weakref__")
     # Make NumPy hand `ndarray * Tensor` over to Tensor.__rmul__.
     __array_ufunc__ = None
 
@@ -207,6 +208,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self._ctx = None
         self._counter = [0]
+        self._hooks = None
 
     @property
     def grad(self):
@@ -277,6 +279,25 @@ class Tensor:
     @property
     def retains_grad(self):
         return self._ctx is not None and self._ctx.retains_grad
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` whenever the gradient w.r.t. this tensor is computed, as torch's ``register_hook``.
+
+        The hook sees the whole gradient (summed over every use of the tensor), once per backward pass, before
+        ``.grad`` takes it (a leaf's, or a retained one's). It may return a new gradient, a tensor of the same
+        shape and dtype, that replaces it from there on, or None; it should not change its argument in place.
+        Hooks run in the order registered; ``handle.remove()`` (``handle`` is what this returns) takes one
+        away. Copies (``detach()``, ``clone()``, a ``state_dict``'s tensors, ``copy.deepcopy``) have no hooks.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("register_hook: this tensor does not require grad, so no gradient is ever computed for "
+                               "it (torch refuses too); register the hook on one that does, e.g. x.requires_grad_()")
+        if not callable(hook):
+            raise TypeError(f"register_hook: hook must be a function, hook(grad) -> Tensor or None; got a "
+                            f"{type(hook).__name__}")
+        if self._hooks is None:
+            self._hooks = {}
+        return HookHandle(self._hooks, hook)
 
     def __len__(self):
         if self.data.ndim == 0:
@@ -352,6 +373,32 @@ class Tensor:
         out = Tensor(self.data)
         out._counter = self._counter
         return out
+
+    def __getstate__(self):
+        """What ``copy.deepcopy`` copies: every slot but the hooks, which stay with this tensor (as in torch)."""
+        names = [name for name in Tensor.__slots__ if name != "__weakref__" and hasattr(self, name)]
+        slots = {name: getattr(self, name) for name in names}
+        return None, {**slots, "_hooks": None}
+
+    def detach_(self):
+        """Cut this very tensor off from the graph, as torch's ``detach_``: it becomes a leaf without grad.
+
+        A view in the graph (a slice, reshape, transpose, ... of another tensor) is refused, as in torch.
+        So is a computed tensor whose graph is still there (not yet freed by a backward pass): graphs
+        already built from it reach its inputs through this very tensor, and would lose that path without
+        a word (torch's keep it).
+        """
+        if self._ctx is not None and any(x._counter is self._counter for x in self._ctx.inputs):  # shares x's memory
+            raise RuntimeError(f"detach_: this tensor is a view of another one (made by {self._ctx!r}), and a view "
+                               "cannot be detached in place (torch refuses too); use y = x.detach() instead")
+        if self._ctx is not None and not self._ctx.freed:
+            raise RuntimeError(f"detach_: this tensor was computed (by {self._ctx!r}) and its graph is still there; "
+                               "graphs already built from it would lose their path through it (torch keeps it, "
+                               "minigan cannot), so write y = y.detach() for a new leaf, or call detach_() after "
+                               "the backward pass through it")
+        self._ctx = None
+        self.requires_grad = False
+        return self
 
     def clone(self):
         """A copy with its own memory that stays in the graph (gradients flow through it)."""
@@ -452,16 +499,17 @@ class Tensor:
                                f"gradients; {hint}do it inside `with minigan.no_grad():`")
 
     # -- autograd entry point ---------------------------------------------
-    def backward(self, gradient=None, retain_graph=False, create_graph=False):
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Backpropagate from this tensor; leaf tensors accumulate into ``.grad``.
 
         ``gradient`` is dL/dself; it may be omitted for a one-element tensor (then 1).
-        The graph is freed afterwards unless ``retain_graph`` (or
-        ``create_graph``) is set: a second ``backward`` through a freed graph
-        raises an error instead of silently doubling gradients.
+        The graph is freed afterwards unless ``retain_graph`` (by default
+        ``create_graph``'s value) is set: a second ``backward`` through a freed
+        graph raises an error instead of silently doubling gradients. With
+        ``inputs`` (a tensor or a list), only those accumulate into ``.grad``
+        (see ``minigan.autograd.backward``).
         """
-        _run_backward([self], [gradient], inputs=None, retain_graph=retain_graph or create_graph,
-                      create_graph=create_graph)
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     # -- in-place operators: x += y changes x itself, as in torch ------------
     def __iadd__(self, other):
@@ -650,6 +698,8 @@ class Tensor:
 
     def __rpow__(self, base):
         """``2 ** x`` for a positive number base: e^(x log base), whose gradient is base^x log(base)."""
+        if isinstance(base, numbers.Real) and not isinstance(base, (bool, np.bool_)) and not base > 0:
+            return pow(base, self)  # 0, negative or NaN: torch.pow(base, x) (a fractional power of -2 is NaN)
         if not (isinstance(base, numbers.Real) and base > 0):
             raise TypeError(f"base ** x: the base must be a positive number, got {base!r}")
         if isinstance(base, numbers.Integral) and self.dtype.kind in "biu":  # integers stay exact integers, as in torch
@@ -1112,6 +1162,42 @@ class Tensor:
     def flip(self, dims):
         return flip(self, dims)
 
+    def amax(self, dim=None, keepdim=False):
+        return amax(self, dim, keepdim)
+
+    def amin(self, dim=None, keepdim=False):
+        return amin(self, dim, keepdim)
+
+    def tile(self, *dims):
+        return tile(self, tuple(dims[0]) if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims)
+
+    def roll(self, shifts, dims=None):
+        return roll(self, shifts, dims)
+
+    def narrow(self, dimension, start, length):
+        return narrow(self, dimension, start, length)
+
+    def index_select(self, dim, index):
+        return index_select(self, dim, index)
+
+    def gather(self, dim, index, *, sparse_grad=False):
+        return gather(self, dim, index, sparse_grad=sparse_grad)
+
+    def scatter(self, dim, index, src):
+        return scatter(self, dim, index, src)
+
+    def scatter_add(self, dim, index, src):
+        return scatter_add(self, dim, index, src)
+
+    def tril(self, diagonal=0):
+        return tril(self, diagonal)
+
+    def triu(self, diagonal=0):
+        return triu(self, diagonal)
+
+    def diag(self, diagonal=0):
+        return diag(self, diagonal)
+
     def sign(self):
         return sign(self)
 
@@ -1320,6 +1406,7 @@ class Function:
         out._grad = None
         out._ctx = None
         out._counter = _shared_counter(y, inputs)
+        out._hooks = None
         out.requires_grad = False
         if _grad_enabled:
             needs = tuple([x.requires_grad for x in inputs])
@@ -1494,6 +1581,39 @@ def _without_numpy1_scalar_promotion(y, inputs):
 
 
 # ================================================================== the engine
+class HookHandle:
+    """What ``register_hook`` (and a module's forward hooks) return: ``handle.remove()`` unregisters the hook.
+
+    A second ``remove()`` does nothing. The handle is the hook's key in its owner's dict.
+    """
+
+    def __init__(self, hooks, hook):
+        self.hooks = hooks  # the owner's {handle: hook}
+        hooks[self] = hook
+
+    def remove(self):
+        self.hooks.pop(self, None)
+
+
+def _hooked(t, g):
+    """The gradient g of tensor t after t's hooks, in the order registered: a hook may hand back a new one."""
+    for hook in list(t._hooks.values()):  # (a copy: a hook may remove itself)
+        new = hook(g)
+        if new is None:
+            continue
+        name = getattr(hook, "__qualname__", type(hook).__name__)
+        if not isinstance(new, Tensor):
+            raise TypeError(f"hook {name!r} (registered with register_hook) returned a {type(new).__module__}."
+                            f"{type(new).__name__}; a hook returns None to keep the gradient, or a minigan Tensor "
+                            "to use instead")
+        if new.shape != g.shape or new.dtype != g.dtype or new.device != g.device:
+            raise RuntimeError(f"hook {name!r} (registered with register_hook) returned a gradient of shape "
+                               f"{new.shape}, {new.dtype} on '{new.device}' for one of shape {g.shape}, {g.dtype} on "
+                               f"'{g.device}'; return a tensor like the gradient it was given (or None to keep it)")
+        g = new
+    return g
+
+
 def _topological_order(roots):
     """Functions reachable from `roots`, each after every function that uses its output.
 
@@ -1538,12 +1658,16 @@ def _accumulate(t, g, create_graph):
         t.grad.data += g.data
 
 
-def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
+def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph, accumulate=False):
     """The chain rule over the graph. Returns grads of `inputs` when given.
 
     With ``inputs=None`` (``Tensor.backward``) leaf tensors accumulate into
     ``.grad``. With ``inputs`` (``minigan.grad``) nothing is accumulated and
-    only the functions on a path to those inputs are differentiated.
+    only the functions on a path to those inputs are differentiated; with
+    ``accumulate`` too (``backward(inputs=...)``) those inputs accumulate
+    into ``.grad``, and so do the tensors on the way that retain_grad().
+    A tensor's hooks (``register_hook``) run once, on its whole gradient: a
+    computed tensor's at its Function's turn, a leaf's after the loop.
     """
     seeds = []
     for out, g in zip(outputs, grad_outputs):
@@ -1583,8 +1707,13 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
     results = [None] * (len(inputs) if inputs is not None else 0)
 
     fn_grads = {}  # Function -> dL/d(its output), accumulated
+    held = {}  # id -> (tensor, its gradient so far), for tensors with hooks that the loop does not reach
 
     def deliver(t, g):
+        if t._hooks and (t._ctx is None or (wanted is not None and t._ctx not in relevant)):
+            if t.requires_grad:  # its hooks see its whole gradient: after the loop
+                held[id(t)] = (t, g if id(t) not in held else held[id(t)][1] + g)
+            return
         if wanted is not None and id(t) in wanted:
             for i in wanted[id(t)]:
                 results[i] = g if results[i] is None else results[i] + g
@@ -1604,14 +1733,17 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
                 gy = fn_grads.pop(fn, None)
                 if gy is None:
                     continue
-                if fn.retains_grad and wanted is None:  # gy is complete: every user of the output has added to it
-                    _accumulate(fn.output(), gy, create_graph)
+                y = fn.output()
+                if y is not None and y._hooks:  # gy is complete: every user of the output has added to it
+                    gy = _hooked(y, gy)
+                if fn.retains_grad and (wanted is None or accumulate):  # (after the hooks, as in torch)
+                    _accumulate(y, gy, create_graph)
                 recorded = needs = fn.needs_input_grad
                 if wanted is not None:
                     # skip the gradients that lead to no wanted input
                     needs = tuple(r and (id(x) in wanted or x._ctx in relevant) for x, r in zip(fn.inputs, recorded))
                 fn.needs_input_grad = needs
-                _check_versions(fn)
+                _check_versions(fn, y)
                 try:
                     gxs = fn.backward(gy)
                 finally:
@@ -1623,6 +1755,18 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph):
                 for x, gx, need in zip(fn.inputs, gxs, needs):
                     if gx is not None and need:
                         deliver(x, gx)
+            for t, g in held.values():  # the leaves with hooks (and grad()'s inputs the loop did not reach)
+                g = _hooked(t, g)
+                if wanted is None:
+                    _accumulate(t, g, create_graph)
+                else:
+                    for i in wanted[id(t)]:
+                        results[i] = g
+            if accumulate and wanted is not None:  # backward(inputs=...): the inputs the loop did not fill
+                for positions in wanted.values():
+                    t, g = inputs[positions[0]], results[positions[0]]
+                    if g is not None and (t._ctx is None or t._ctx not in relevant):
+                        _accumulate(t, g, create_graph)
     finally:
         if not retain_graph:
             # Free the graph only now (until the loop ends, each function's inputs keep the outputs
@@ -1659,10 +1803,10 @@ def _check_gradients(fn, gxs, needs):
                                "undoes broadcasting)")
 
 
-def _check_versions(fn):
+def _check_versions(fn, out):
     """Refuse to backpropagate through values changed in place after the forward pass used them.
 
-    ``fn.backward`` reads its inputs (and some its output): if ``x += 1``,
+    ``fn.backward`` reads its inputs (and some its output, `out`): if ``x += 1``,
     ``x[...] = v`` or ``fill_`` changed one since, the gradient would be wrong
     without a word. Each in-place change counts up the tensor's ``_version``;
     the counts recorded at the forward pass must still hold (torch checks the same).
@@ -1670,7 +1814,6 @@ def _check_versions(fn):
     for x, version in zip(fn.inputs, fn.versions):
         if x._version != version:
             _changed_in_place(fn, x)
-    out = fn.output()
     if out is not None and out._version != fn.output_version:
         _changed_in_place(fn, out)
 
@@ -1747,6 +1890,53 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if materialize_grads:
                 results[i] = zeros_like(inputs[i])
     return tuple(results)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, grad_variables=None, inputs=None):
+    """Backpropagate from `tensors` (one or a list) together, like ``torch.autograd.backward``: the leaves'
+    ``.grad`` accumulate the sum of their gradients (``loss.backward()`` is ``backward(loss)``).
+
+    ``grad_tensors`` holds dL/d(each tensor), None for a one-element one (then 1); ``retain_graph``
+    defaults to ``create_graph``'s value. With ``inputs`` (a tensor or a list) only those accumulate into
+    ``.grad``, and, as in torch, a computed tensor among them is made to ``retain_grad()``.
+    ``grad_variables`` is torch's old name for ``grad_tensors`` (deprecated there too).
+    """
+    if grad_variables is not None:
+        import warnings
+
+        if grad_tensors is not None:
+            raise RuntimeError("backward: grad_tensors and grad_variables (its deprecated name) both given; "
+                               "give grad_tensors only")
+        warnings.warn("backward: grad_variables is deprecated (as in torch); use grad_tensors", FutureWarning,
+                      stacklevel=2)
+        grad_tensors = grad_variables
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None:
+        grad_tensors = [None] * len(tensors)
+    grad_tensors = [grad_tensors] if isinstance(grad_tensors, Tensor) else list(grad_tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"backward: tensors[{i}] is not a minigan Tensor but {_what(t)}")
+    if len(grad_tensors) != len(tensors):  # zip() would drop the tensors without one
+        raise ValueError(f"backward: {len(tensors)} tensors but {len(grad_tensors)} grad_tensors; give one per "
+                         "tensor (None for a one-element tensor)")
+    if inputs is not None:
+        inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        if not inputs:
+            raise RuntimeError("backward: inputs is empty; name the tensors whose .grad should accumulate, or leave "
+                               "inputs out for every leaf")
+        for i, t in enumerate(inputs):
+            if not isinstance(t, Tensor):
+                raise TypeError(f"backward: inputs[{i}] is not a minigan Tensor but {_what(t)}")
+            if not t.requires_grad:
+                raise RuntimeError(f"backward: inputs[{i}] does not require grad, so it gets no gradient; give "
+                                   "tensors that require grad (leaves with requires_grad=True, or results of them)")
+        for t in inputs:
+            if t._ctx is not None:
+                t.retain_grad()  # its .grad is filled at its Function's turn, after its hooks
+    if retain_graph is None:
+        retain_graph = create_graph
+    _run_backward(tensors, grad_tensors, inputs, retain_graph, create_graph, accumulate=True)
 
 
 # ======================================================================= ops
@@ -2015,12 +2205,40 @@ class Pow(Function):
         return gy * self.c * x ** (self.c - 1)
 
 
+class TensorPow(Function):
+    """x ** y for a tensor exponent y (broadcast), with torch's conventions at x = 0 and for integers."""
+
+    def forward(self, x, y):
+        xp = backend.xp_of(x)
+        if x.dtype.kind == "f":
+            return xp.power(x, y)  # (a negative x to a fractional y is NaN, as in torch)
+        # integers: x^-n is x^n for x = 1 or -1 and 0 for any other x (0 too), as torch's (NumPy refuses -n)
+        z = xp.power(x, xp.abs(y))
+        return xp.where((y < 0) & (xp.abs(x) != 1), 0, z).astype(z.dtype, copy=False)
+
+    def backward(self, gy):
+        # d(x^y)/dx = y x^(y-1), 0 where y = 0;  d(x^y)/dy = x^y log(x), 0 where x = 0 and y >= 0 (both as torch's)
+        x, y = self.inputs
+        gx = gexp = None
+        if self.needs_input_grad[0]:
+            gx = sum_to(where(y.data == 0, 0.0, gy * y * x ** (y - 1.0)), x.shape)
+        if self.needs_input_grad[1]:
+            at_zero = (x.data == 0) & (y.data >= 0)
+            gexp = sum_to(where(at_zero, 0.0, gy * self.output() * log(x)), y.shape)
+        return gx, gexp
+
+
 def pow(x, exponent):
-    """x ** exponent for a constant (Python number) exponent."""
+    """x ** exponent: a number exponent (x ** 2, x ** 0.5), or a tensor one (x ** y), broadcast, as torch.pow.
+
+    With a tensor exponent the gradients follow torch's: y x^(y-1) for x (0 where y = 0) and
+    x^y log(x) for y (0 where x = 0 and y >= 0; NaN for a negative x, whose fractional powers are NaN).
+    """
     if isinstance(exponent, Tensor):
-        raise TypeError("pow: the exponent must be a Python number; for a tensor exponent use exp(b * log(a))")
+        return _tensor_pow(x, exponent)
     if not isinstance(exponent, numbers.Real):
-        raise TypeError(f"x ** exponent: the exponent must be a number, got {type(exponent).__name__}")
+        raise TypeError(f"x ** exponent: the exponent must be a number or a tensor, got {type(exponent).__name__}; "
+                        "wrap an array with minigan.tensor(...)")
     if isinstance(exponent, (float, np.floating)):  # a float exponent gives floats, as in torch: int ** 2.0 is float32
         x = _floating(x)
     elif isinstance(x, Tensor) and x.dtype.kind != "f":
@@ -2033,6 +2251,18 @@ def pow(x, exponent):
     if not float(exponent).is_integer():
         return Pow(float(exponent))(_floating(x))
     return Pow(int(exponent))(x)
+
+
+def _tensor_pow(x, exponent):
+    """x ** exponent for a tensor exponent (x a tensor or a number): both promoted as for x * exponent."""
+    x, exponent = _pair(x, exponent, "pow (x ** y)")
+    if x.dtype == np.bool_ and exponent.dtype == np.bool_:
+        raise TypeError("pow (x ** y): booleans are not supported (torch refuses them too); "
+                        "convert first, x.int() ** y")
+    if x.dtype != exponent.dtype:  # integers (or booleans) of two dtypes: both in the wider one, as torch's
+        dtype = np.result_type(x.dtype, exponent.dtype)
+        x, exponent = x.to(dtype=dtype), exponent.to(dtype=dtype)
+    return TensorPow()(x, exponent)
 
 
 class Exp(Function):
@@ -2665,10 +2895,14 @@ def norm(x, p=2, dim=None, keepdim=False):
 
 
 class Max(Function):
-    """max(x) over `axis` (all axes when None), or min(x) with ``smallest=True``."""
+    """max(x) over `axis` (all axes when None), or min(x) with ``smallest=True``.
 
-    def __init__(self, axis, keepdims, smallest=False):
-        self.axis, self.keepdims, self.smallest = axis, keepdims, smallest
+    A NaN is the max and takes the gradient (torch's max(x)); with ``nan_ties=False`` it is not, and the
+    gradient of a slice holding a NaN is NaN (torch's amax and amin).
+    """
+
+    def __init__(self, axis, keepdims, smallest=False, nan_ties=True):
+        self.axis, self.keepdims, self.smallest, self.nan_ties = axis, keepdims, smallest, nan_ties
 
     def forward(self, x):
         return (x.min if self.smallest else x.max)(axis=self.axis, keepdims=self.keepdims)
@@ -2679,11 +2913,11 @@ class Max(Function):
         shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.shape))
         y = self.output().data.reshape(shape)
         mask = x.data == y
-        if x.dtype.kind == "f":
+        if x.dtype.kind == "f" and self.nan_ties:
             xp = backend.xp_of(x.data)
             mask |= xp.isnan(x.data) & xp.isnan(y)
         mask = mask.astype(x.dtype)
-        mask /= mask.sum(axis=self.axis, keepdims=True)
+        mask /= mask.sum(axis=self.axis, keepdims=True)  # (0/0 is NaN where no x_i equals a NaN max)
         return broadcast_to(reshape(gy, *shape), x.shape) * Tensor(mask)
 
 
@@ -3120,6 +3354,327 @@ def meshgrid(*tensors, indexing="ij"):
         along[axis] = t.shape[0]
         grids.append(broadcast_to(reshape(t, *along), tuple(shape)))
     return tuple(grids)
+
+
+# ------------------------------------------------ indexing and shape extras
+def amax(x, dim=None, keepdim=False):
+    """The largest values over `dim` (every axis for None or (), torch's default), as torch.amax.
+
+    Unlike max(x, dim) there are no indices, and tied maxima share the gradient evenly.
+    """
+    return _amax("amax", x, dim, keepdim)
+
+
+def amin(x, dim=None, keepdim=False):
+    """The smallest values over `dim` (every axis for None or ()), as torch.amin: tied minima share the gradient."""
+    return _amax("amin", x, dim, keepdim)
+
+
+def _amax(op, x, dim, keepdim):
+    _expect_tensor(x, op)
+    axes = _norm_axes(None if isinstance(dim, (tuple, list)) and not dim else dim, x.shape, op)
+    _nonempty(x, axes, op)
+    return Max(axes, keepdim, smallest=op == "amin", nan_ties=False)(x)
+
+
+def tile(x, dims):
+    """x repeated dims[i] times along each axis, as torch.tile: with fewer dims than axes, the last axes are meant."""
+    _expect_tensor(x, "tile")
+    if not isinstance(dims, (tuple, list)):
+        raise TypeError(f"tile: dims must be a tuple of ints, got {type(dims).__name__} {dims!r}; "
+                        "write tile(x, (2,)) or x.tile(2)")
+    if any(not isinstance(r, numbers.Integral) or isinstance(r, bool) or r < 0 for r in dims):
+        raise ValueError(f"tile: dims must be ints >= 0 (one count per axis), got {tuple(dims)}")
+    return x.repeat(*(1,) * (x.ndim - len(dims)), *dims)
+
+
+def roll(x, shifts, dims=None):
+    """x shifted around cyclically, shifts[i] places along dims[i], as torch.roll (dims=None: of x flattened).
+
+    What is pushed off the end comes back at the start: two slices joined in swapped order.
+    """
+    _expect_tensor(x, "roll")
+    shifts = tuple(shifts) if isinstance(shifts, (tuple, list)) else (shifts,)
+    dims = () if dims is None else tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if any(not isinstance(s, numbers.Integral) or isinstance(s, bool) for s in shifts) or not shifts:
+        raise TypeError(f"roll: shifts must be an int or a tuple of ints, got {shifts!r}")
+    if not dims:  # of the flattened x, then back to x's shape
+        if len(shifts) != 1:
+            raise ValueError(f"roll: without dims, shifts must be one int, got {shifts}; give one dim per shift")
+        return reshape(roll(reshape(x, -1), shifts, 0), *x.shape)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: got {len(shifts)} shifts and {len(dims)} dims; give one shift per dim")
+    y = x
+    for shift, dim in zip(shifts, dims):
+        dim = _axis(dim, x.shape, "roll")
+        n = x.shape[dim]
+        if n and shift % n:  # y = (the last s entries, then the rest) along dim
+            s, before = shift % n, (slice(None),) * dim
+            y = cat([getitem(y, (*before, slice(n - s, n))), getitem(y, (*before, slice(0, n - s)))], dim)
+    return clone(x) if y is x else y  # a new tensor even when nothing moved, as torch's
+
+
+def narrow(x, dim, start, length):
+    """The `length` entries of x from `start` on along `dim`, as torch.narrow (a view, as there: a slice)."""
+    _expect_tensor(x, "narrow")
+    if x.ndim == 0:
+        raise ValueError("narrow: x is a 0-d tensor (one value, no axes to narrow); reshape it first, x.reshape(1)")
+    dim = _axis(dim, x.shape, "narrow")
+    if isinstance(start, Tensor) and start.ndim == 0 and start.dtype.kind in "iu":  # torch takes a 0-d tensor
+        start = start.item()
+    n = x.shape[dim]
+    for name, value in (("start", start), ("length", length)):
+        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+            raise TypeError(f"narrow: {name} must be an int, got {type(value).__name__} {value!r}")
+    if not -n <= start <= n:
+        raise IndexError(f"narrow: start {start} is out of range for axis {dim} of size {n} (shape {tuple(x.shape)}): "
+                         f"expected {-n} <= start <= {n}")
+    start = start % n if start < 0 else start
+    if length < 0 or start + length > n:
+        raise ValueError(f"narrow: {length} entries from {start} on do not fit in axis {dim} of size {n} "
+                         f"(shape {tuple(x.shape)}); length must be in 0..{n - start}")
+    return getitem(x, (slice(None),) * dim + (slice(start, start + length),))
+
+
+def _index_array(index, x, op, vector=False):
+    """The raw array of an integer index tensor for `op`, checked: a Tensor, int64 or int32, on x's device."""
+    if not isinstance(index, Tensor):
+        raise TypeError(f"{op}: the index must be a minigan Tensor of int64, got {_what(index)}")
+    if index.dtype not in (np.int64, np.int32):
+        raise TypeError(f"{op}: the index must hold int64 (or int32) values, got {index.dtype}; "
+                        "convert it with index.long()")
+    if index.device != x.device:
+        raise RuntimeError(f"{op}: the index is on '{index.device}' and x on '{x.device}'; "
+                           f"move the index with index.to('{x.device}')")
+    if vector and index.ndim > 1:
+        raise ValueError(f"{op}: the index must be a vector (1-D), got shape {tuple(index.shape)}; flatten it first")
+    return index.data
+
+
+def _check_range(idx, n, op, dim):
+    """An error for an index outside 0..n-1 (negative ones too, as torch's); on a GPU it reads two numbers back.
+
+    (CuPy would silently wrap an index out of range around; torch's CUDA kernels stop with an assert.)
+    """
+    lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, -1)
+    if lo < 0 or hi >= n:
+        raise IndexError(f"{op}: index {lo if lo < 0 else hi} is out of range for dim {dim} of size {n}; "
+                         f"indices must lie in 0..{n - 1}")
+
+
+def index_select(x, dim, index):
+    """The entries of x at `index` (a 1-D int64 tensor) along `dim`, in its order, repeats too: torch.index_select."""
+    _expect_tensor(x, "index_select")
+    idx = _index_array(index, x, "index_select", vector=True).reshape(-1)
+    if x.ndim == 0:  # one value, along dim 0 or -1, as torch's
+        _scalar_dim(dim, "index_select")
+        _check_range(idx, 1, "index_select", dim)
+        if idx.size != 1:
+            raise ValueError(f"index_select: a 0-d x gives one value; got {idx.size} indices")
+        return reshape(x)
+    dim = _axis(dim, x.shape, "index_select")
+    _check_range(idx, x.shape[dim], "index_select", dim)
+    return getitem(x, (slice(None),) * dim + (idx,))
+
+
+def _along_axis(index, dim):
+    """The NumPy index picking x[..., index[i, j, ...], ...] along `dim`: the other axes count up beside it."""
+    xp = backend.xp_of(index)
+    return tuple(index if d == dim else xp.arange(n).reshape([-1 if e == d else 1 for e in range(index.ndim)])
+                 for d, n in enumerate(index.shape))
+
+
+class Gather(Function):
+    """y = x picked along one axis at `index`, of y's shape (torch.gather): y[i, j] = x[i, index[i, j]] for dim 1."""
+
+    def __init__(self, dim, index):
+        self.dim, self.index = dim, index
+
+    def forward(self, x):
+        return x[_along_axis(self.index, self.dim)]
+
+    def backward(self, gy):
+        # dL/dx[i, k] = the sum of gy[i, j] over the j with index[i, j] = k: gy scatter-added into zeros
+        return ScatterAdd(self.dim, self.index)(zeros_like(self.inputs[0]), gy)
+
+
+class ScatterAdd(Function):
+    """y = x with src added at `index` along one axis (torch.scatter_add): y[i, index[i, j]] += src[i, j] for dim 1."""
+
+    def __init__(self, dim, index):
+        self.dim, self.index = dim, index
+
+    def forward(self, x, src):
+        y = x.copy()
+        # one slice of the index at a time: inside one the positions differ (so += adds each value once), and
+        # values meeting at a position add up in index order, the same sums on NumPy and CuPy (cupy.add.at's
+        # atomic additions come in no fixed order)
+        for k in range(self.index.shape[self.dim]):
+            at = (slice(None),) * self.dim + (slice(k, k + 1),)
+            y[_along_axis(self.index[at], self.dim)] += src[at]
+        return y
+
+    def backward(self, gy):
+        # dL/dx = gy, dL/dsrc[i, j] = gy[i, index[i, j]]: gy gathered at the index
+        gsrc = Gather(self.dim, self.index)(gy) if self.needs_input_grad[1] else None
+        return gy, gsrc
+
+
+class Scatter(Function):
+    """y = x with src written at `index` along one axis (torch.scatter): y[i, index[i, j]] = src[i, j] for dim 1.
+
+    Where the index repeats a position, one of its values is kept (torch does not say which, nor does CuPy).
+    """
+
+    def __init__(self, dim, index):
+        self.dim, self.index = dim, index
+
+    def forward(self, x, src):
+        y = x.copy()
+        y[_along_axis(self.index, self.dim)] = src
+        return y
+
+    def backward(self, gy):
+        # dL/dx = gy where x is kept, 0 where it was written over; dL/dsrc = gy gathered at the index
+        gx = gsrc = None
+        if self.needs_input_grad[0]:
+            kept = backend.xp_of(gy.data).ones(gy.shape, dtype=gy.dtype)
+            kept[_along_axis(self.index, self.dim)] = 0
+            gx = gy * Tensor(kept)
+        if self.needs_input_grad[1]:
+            gsrc = Gather(self.dim, self.index)(gy)
+        return gx, gsrc
+
+
+def gather(x, dim, index, *, sparse_grad=False):
+    """The entries of x at `index` along `dim`, as torch.gather: out[i][j] = x[i][index[i][j]] for dim=1.
+
+    `index` (int64) has x's number of axes and gives the output its shape (no larger than x but along dim).
+    Picking each row's label column: ``gather(log_probs, 1, labels.unsqueeze(1))``.
+    """
+    if sparse_grad:
+        raise NotImplementedError("gather: sparse_grad=True is not supported (minigan has no sparse tensors)")
+    x1, dim, idx, _ = _scatter_operands("gather", x, dim, index)
+    y = Gather(dim, idx)(x1)
+    return y if y.shape == index.shape else reshape(y, *index.shape)
+
+
+def scatter(x, dim, index, src):
+    """A copy of x with `src` (a tensor, or one number) written at `index` along `dim`, as torch.scatter (not in place).
+
+    For dim=1: out[i][index[i][j]] = src[i][j]. Gradients: to x, zero where it was written over; to src,
+    the output's gradient at the index. Where the index repeats a position, one of its values is kept.
+    """
+    x1, dim, idx, src = _scatter_operands("scatter", x, dim, index, src, numbers_too=True)
+    y = Scatter(dim, idx)(x1, src)
+    return y if y.shape == x.shape else reshape(y, *x.shape)
+
+
+def scatter_add(x, dim, index, src):
+    """A copy of x with `src` added at `index` along `dim`, as torch.scatter_add (not in place): repeats add up.
+
+    For dim=1: out[i][index[i][j]] += src[i][j]. Gradients: to x, the output's; to src, the output's at the index.
+    """
+    x1, dim, idx, src = _scatter_operands("scatter_add", x, dim, index, src)
+    y = ScatterAdd(dim, idx)(x1, src)
+    return y if y.shape == x.shape else reshape(y, *x.shape)
+
+
+def _scatter_operands(op, x, dim, index, src=None, numbers_too=False):
+    """gather's and scatter's operands checked as torch checks them: (x, dim, index array, src of the index's shape).
+
+    A 0-d x, index or src counts as 1-D, as in torch.
+    """
+    _expect_tensor(x, op)
+    idx = _index_array(index, x, op)
+    x1, idx = reshape(x, 1) if x.ndim == 0 else x, idx.reshape(1) if idx.ndim == 0 else idx
+    if idx.ndim != x1.ndim:
+        raise ValueError(f"{op}: the index must have as many axes as x, got shapes {tuple(index.shape)} and "
+                         f"{tuple(x.shape)}")
+    dim = _axis(dim, x1.shape, op)
+    if any(i > n for d, (i, n) in enumerate(zip(idx.shape, x1.shape)) if d != dim):
+        raise ValueError(f"{op}: the index's shape {tuple(index.shape)} must be no larger than x's "
+                         f"{tuple(x.shape)} outside dim {dim}")
+    if src is not None and not isinstance(src, Tensor):
+        if not (numbers_too and isinstance(src, numbers.Number)):
+            raise TypeError(f"{op}: src must be a minigan Tensor{' or a number' if numbers_too else ''}, "
+                            f"got {_what(src)}")
+        src = Tensor(backend.xp_of(idx).full(idx.shape, src, dtype=x.dtype))
+    elif src is not None:
+        if src.dtype != x.dtype or src.device != x.device:
+            raise TypeError(f"{op}: src ({src.dtype} on '{src.device}') must have x's dtype and device "
+                            f"({x.dtype} on '{x.device}'); convert it with src.to(x.dtype) or move it")
+        src = reshape(src, 1) if src.ndim == 0 else src
+        if src.ndim != idx.ndim or any(i > n for i, n in zip(idx.shape, src.shape)):
+            raise ValueError(f"{op}: src's shape {tuple(src.shape)} must have the index's axes, each no smaller "
+                             f"(index {tuple(index.shape)})")
+        if src.shape != idx.shape:  # the part the index covers
+            src = getitem(src, tuple(slice(0, i) for i in idx.shape))
+    _check_range(idx, x1.shape[dim], op, dim)
+    return x1, dim, idx, src
+
+
+def tril(x, diagonal=0):
+    """The lower triangle of x's last two axes, zeros above diagonal `diagonal` (1: one more above), as torch.tril."""
+    return _triangle("tril", x, diagonal)
+
+
+def triu(x, diagonal=0):
+    """The upper triangle of x's last two axes, zeros below diagonal `diagonal` (-1: one more below), as torch.triu."""
+    return _triangle("triu", x, diagonal)
+
+
+def _triangle(op, x, diagonal):
+    _expect_tensor(x, op)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected a matrix (or a batch of them, the last two axes), got shape {tuple(x.shape)}")
+    if not isinstance(diagonal, numbers.Integral) or isinstance(diagonal, bool):
+        raise TypeError(f"{op}: diagonal must be an int, got {type(diagonal).__name__} {diagonal!r}")
+    xp = backend.xp_of(x.data)
+    above = xp.arange(x.shape[-1]) - xp.arange(x.shape[-2]).reshape(-1, 1)  # column - row: 0 on the diagonal
+    return where(above <= diagonal if op == "tril" else above >= diagonal, x, zeros_like(x))
+
+
+def _diagonal(shape, k, xp):
+    """The (rows, columns) of diagonal k of a matrix of `shape` (k > 0 above the main one, k < 0 below)."""
+    top, left = (0, k) if k >= 0 else (-k, 0)
+    n = shape[0] - top if shape[0] - top < shape[1] - left else shape[1] - left
+    steps = xp.arange(n if n > 0 else 0)
+    return steps + top, steps + left
+
+
+class Diag(Function):
+    """torch.diag: a vector becomes diagonal k of a matrix of zeros (of `shape`, else square); of a matrix, diagonal k."""
+
+    def __init__(self, k, shape=None):
+        self.k, self.shape = k, shape
+
+    def forward(self, x):
+        xp = backend.xp_of(x)
+        if x.ndim == 2:
+            return x[_diagonal(x.shape, self.k, xp)]
+        n = x.shape[0] + (self.k if self.k >= 0 else -self.k)
+        y = xp.zeros(self.shape or (n, n), dtype=x.dtype)
+        y[_diagonal(y.shape, self.k, xp)] = x
+        return y
+
+    def backward(self, gy):
+        # linear, and the two directions are each other's adjoint (transpose): dL/dx = diag(gy, k), of x's shape
+        x = self.inputs[0]
+        return Diag(self.k, x.shape if x.ndim == 2 else None)(gy)
+
+
+def diag(x, diagonal=0):
+    """As torch.diag: a 1-D x is put on diagonal `diagonal` of a square matrix of zeros; of a 2-D x, that diagonal.
+
+    diagonal > 0 is above the main diagonal, < 0 below.
+    """
+    _expect_tensor(x, "diag")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
+    if not isinstance(diagonal, numbers.Integral) or isinstance(diagonal, bool):
+        raise TypeError(f"diag: diagonal must be an int, got {type(diagonal).__name__} {diagonal!r}")
+    return Diag(int(diagonal))(x)
 
 
 # ------------------------------------------------------------ activations

@@ -116,6 +116,8 @@ ALLOWED = {
     "Tensor.new_zeros: *size here, none in torch": SHAPE_VARARGS,
     "Tensor.new_zeros: no size= here (*size takes it by position only)": SHAPE_VARARGS,
     "Tensor.new_ones: *size here, none in torch": SHAPE_VARARGS,
+    "Tensor.tile: *dims here, none in torch": SHAPE_VARARGS + " (torch's x.tile(2, 1) and x.tile((2, 1)) both work)",
+    "Tensor.tile: no dims= here (*dims takes it by position only)": SHAPE_VARARGS,
     "Tensor.new_ones: no size= here (*size takes it by position only)": SHAPE_VARARGS,
     "Tensor.view: *shape here, none in torch": "view(dtype), a reinterpretation of the bits, is not there",
     "Tensor.view: no dtype= here (*shape takes it by position only)": "view(dtype) is not there",
@@ -134,7 +136,6 @@ ALLOWED = {
     "minigan.norm: no dtype here": "the norm in the input's dtype",
     "Tensor.norm: no dtype here": "the norm in the input's dtype",
     "minigan.meshgrid: indexing='ij' here, None in torch": SAME_DEFAULT + " (torch's None is 'ij', with a warning)",
-    "Tensor.backward: retain_graph=False here, None in torch": SAME_DEFAULT + " (torch's None: create_graph's value)",
     "data.DataLoader: shuffle=False here, None in torch": SAME_DEFAULT + " (torch's None: no shuffling)",
     "minigan.load: weights_only=True here, None in torch": SAME_DEFAULT + " (torch's None means True since 2.6)",
     "minigan.load: position 2 is weights_only here, pickle_module in torch": "nothing is unpickled (docs/pytorch.md)",
@@ -147,7 +148,6 @@ ALLOWED = {
     "minigan.enable_grad: position 0 is func here, orig_func in torch": "the decorated function, passed by position",
     "Tensor.uniform_: position 0 is a here, from in torch": "torch's `from` is a Python keyword: passed by position",
     "Tensor.uniform_: position 1 is b here, to in torch": "uniform_(a, b) as nn.init.uniform_'s names",
-    "Tensor.backward: no inputs here": NOT_THERE,
     "Tensor.copy_: no non_blocking here": "rare in GAN code; x.to(device, non_blocking=True) is accepted",
     "Tensor.type: no non_blocking here": "rare in GAN code; x.to(device, non_blocking=True) is accepted",
     "nn.Module.state_dict: *args in torch": "torch's positional destination/prefix are deprecated: by name here",
@@ -177,6 +177,7 @@ UNCOMPARED = {
     "minigan.detach": "torch's is an undocumented C function",
     "minigan.device": "torch.device is a C class",
     "Tensor.detach": "torch's docstring documents no signature (it takes none)",
+    "Tensor.detach_": "torch's docstring documents no signature (it takes none)",
     "Tensor.log_softmax": "torch's docstring documents no signature",
     "Tensor.relu": "torch's docstring documents no signature",
     "nn.Module": "torch's takes (*args, **kwargs) and refuses any",
@@ -346,6 +347,7 @@ def _pairs():
                 pairs.append((f"{label}.{name}", ours, theirs, False))
     pairs += _methods("Tensor", minigan.Tensor, torch.Tensor)
     pairs.append(("minigan.grad", minigan.grad, torch.autograd.grad, False))
+    pairs.append(("autograd.backward", minigan.autograd.backward, torch.autograd.backward, False))
     pairs.append(("minigan.gradcheck", minigan.gradcheck, torch.autograd.gradcheck, False))
     pairs.append(("minigan.gradgradcheck", minigan.gradgradcheck, torch.autograd.gradgradcheck, False))
     return pairs
@@ -404,7 +406,7 @@ def test_the_walk_reaches_every_namespace():
                      "Tensor.view", "nn.Linear", "nn.Conv2d", "nn.BCELoss", "nn.Module.load_state_dict",
                      "nn.Sequential.append", "F.softmax", "F.cross_entropy", "F.interpolate", "init.kaiming_normal_",
                      "utils.clip_grad_norm_", "optim.Adam", "optim.Optimizer.zero_grad", "lr_scheduler.StepLR",
-                     "data.DataLoader", "data.random_split", "minigan.grad"):
+                     "data.DataLoader", "data.random_split", "minigan.grad", "autograd.backward"):
         assert qualname in compared
     assert len(compared) > 300
 

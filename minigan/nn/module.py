@@ -14,7 +14,7 @@ from pathlib import PurePath
 import numpy as np
 
 from .. import backend
-from ..autograd import _FLOAT_DTYPES, Tensor, device_and_dtype
+from ..autograd import _FLOAT_DTYPES, HookHandle, Tensor, device_and_dtype
 
 
 def refuse_a_model_as_parameters(params, name):
@@ -41,17 +41,6 @@ class Parameter(Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
-
-class _HookHandle:
-    """What register_forward_hook returns: ``handle.remove()`` unregisters the hook (the handle is its key)."""
-
-    def __init__(self, hooks, hook):
-        self.hooks = hooks
-        hooks[self] = hook
-
-    def remove(self):
-        self.hooks.pop(self, None)
 
 
 class Module:
@@ -212,11 +201,11 @@ class Module:
 
     def register_forward_pre_hook(self, hook):
         """Call hook(module, inputs) before every forward; it may return new inputs. Returns a handle with .remove()."""
-        return _HookHandle(self._forward_pre_hooks, hook)
+        return HookHandle(self._forward_pre_hooks, hook)
 
     def register_forward_hook(self, hook):
         """Call hook(module, inputs, output) after every forward; it may return a new output. Returns a handle."""
-        return _HookHandle(self._forward_hooks, hook)
+        return HookHandle(self._forward_hooks, hook)
 
     # -- traversal --------------------------------------------------------
     def children(self):
