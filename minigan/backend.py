@@ -299,9 +299,42 @@ def _unstringify_ints(obj):
 
 # ------------------------------------------------- backend-specific array ops
 def scatter_add(target, index, values):
-    """target[index] += values, adding repeated indices (np.add.at / cupy.add.at)."""
-    xp_of(target).add.at(target, index, values)
+    """target[index] += values, adding repeated indices; the same sums every run, on either device.
+
+    NumPy's ``add.at`` adds the values one after another in index order. CuPy's adds them with atomic
+    operations, in whatever order the GPU's threads come, so a position indexed three or more times
+    could get float sums that differ in the last bits from run to run; on a GPU each position's values
+    are summed first in a fixed order (``_sorted_scatter_add``).
+    """
+    if device_of(target) == "cpu":
+        np.add.at(target, index, values)
+    else:
+        _sorted_scatter_add(target, index, values)
     return target
+
+
+def _sorted_scatter_add(target, index, values):
+    """``scatter_add`` in a fixed order: sort the values by the position they go to, sum each run of one position
+    (a segmented prefix sum by doubling: log2(n) passes, each adding the partial sum d places back unless a run
+    starts in between), then add each run's total at its position. Then every position gets one nonzero value and
+    zeros, so even atomic additions give one answer. Nothing is read back to the host. `target` is C-contiguous."""
+    xp = xp_of(target)
+    picked = xp.arange(target.size).reshape(target.shape)[index]  # where in target.ravel() each value goes
+    positions = picked.reshape(-1)
+    sums = xp.broadcast_to(values, picked.shape).reshape(-1).astype(target.dtype)  # (a copy: summed in place)
+    order = xp.argsort(positions)
+    positions, sums = positions[order], sums[order]
+    n = positions.size
+    starts = xp.ones(n, dtype=bool)  # a run of one position starts here
+    starts[1:] = positions[1:] != positions[:-1]
+    ends = xp.ones(n, dtype=bool)
+    ends[:-1] = starts[1:]
+    zero, step = sums.dtype.type(0), 1  # (a zero of the sums' dtype: no promotion to float64 anywhere)
+    while step < n:  # sums[i]: the sum from its run's start (or i - 2 step + 1) to i
+        sums[step:] = sums[step:] + xp.where(starts[step:], zero, sums[:-step])
+        starts[step:] = starts[step:] | starts[:-step]  # now: a run starts within the last 2 step places
+        step *= 2
+    xp.add.at(target.reshape(-1), positions, xp.where(ends, sums, zero))
 
 
 def sliding_windows(x, kh, kw, sh, sw):

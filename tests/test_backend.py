@@ -169,6 +169,30 @@ def test_scatter_add_adds_repeated_indices(device):
     np.testing.assert_array_equal(backend.to_numpy(target), [8.0, 0.0, 2.0, 0.0])
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_the_gpus_scatter_add_sums_in_a_fixed_order_what_numpy_adds_one_by_one(seed):
+    """_sorted_scatter_add (the GPU's way, run here on NumPy arrays) against np.add.at: any index NumPy takes."""
+    rng = np.random.default_rng(seed)
+    target = rng.integers(-9, 9, size=(5, 6)).astype(np.float32)
+    rows = rng.integers(0, 5, size=(7, 3))  # many repeats, runs of every length
+    for index, values in [((rows, rng.integers(0, 6, size=(7, 3))), rng.integers(-9, 9, size=(7, 3))),
+                          ((rows[:, 0], slice(1, 4)), rng.integers(-9, 9, size=(7, 3))),  # an array beside a slice
+                          ((np.zeros(40, dtype=np.int64),), rng.integers(-9, 9, size=(40, 6))),  # one run of 40
+                          ((rows[:, 0], 2), 1.0),  # a number, broadcast
+                          ((np.array([], dtype=np.int64),), np.zeros((0, 6)))]:
+        values = np.asarray(values, dtype=np.float32)  # whole numbers: every order of adding gives the same sum
+        ours, want = target.copy(), target.copy()
+        backend._sorted_scatter_add(ours, index, values)
+        np.add.at(want, index, values)
+        np.testing.assert_array_equal(ours, want)
+    index = (rng.integers(0, 5, size=1000), rng.integers(0, 6, size=1000))  # floats: the same sums to rounding
+    values = rng.standard_normal(1000).astype(np.float32)
+    ours, want = np.zeros_like(target), np.zeros_like(target)
+    backend._sorted_scatter_add(ours, index, values)
+    np.add.at(want, index, values.astype(np.float64))
+    np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-5)
+
+
 def test_sliding_windows_match_a_naive_loop(device):
     x = np.arange(2 * 3 * 7 * 6, dtype=np.float32).reshape(2, 3, 7, 6)
     kh, kw, sh, sw = 3, 2, 2, 1
