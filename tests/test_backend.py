@@ -193,6 +193,21 @@ def test_the_gpus_scatter_add_sums_in_a_fixed_order_what_numpy_adds_one_by_one(s
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-5)
 
 
+def test_the_gradient_of_repeated_indexing_repeats_to_the_bit(device):
+    """Many values meeting at a few positions: atomic float additions (cupy.add.at) could order them differently."""
+    rng = np.random.default_rng(0)
+    idx = mg.tensor(rng.integers(0, 3, size=20000), device=device)
+    gy = mg.tensor(rng.standard_normal((20000, 4)).astype(np.float32), device=device)
+    grads = []
+    for _ in range(3):
+        x = mg.zeros(3, 4, device=device, requires_grad=True)
+        x[idx].backward(gy)
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    np.testing.assert_array_equal(grads[0], grads[2])
+    np.testing.assert_allclose(grads[0], np.stack([gy.numpy()[idx.numpy() == k].sum(0) for k in range(3)]), rtol=1e-4)
+
+
 def test_sliding_windows_match_a_naive_loop(device):
     x = np.arange(2 * 3 * 7 * 6, dtype=np.float32).reshape(2, 3, 7, 6)
     kh, kw, sh, sw = 3, 2, 2, 1
