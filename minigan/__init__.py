@@ -119,6 +119,7 @@ from .autograd import (  # noqa: F401
     zeros,
     zeros_like,
 )
+from .autograd import celu, erf, prelu, selu, threshold  # noqa: F401
 from .backend import (  # noqa: F401
     cuda_is_available,
     device,

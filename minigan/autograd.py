@@ -1198,6 +1198,12 @@ class Tensor:
     def diag(self, diagonal=0):
         return diag(self, diagonal)
 
+    def erf(self):
+        return erf(self)
+
+    def prelu(self, weight):
+        return prelu(self, weight)
+
     def sign(self):
         return sign(self)
 
@@ -3737,18 +3743,24 @@ def _real(op, what, value):
 
 
 class ELU(Function):
-    def __init__(self, alpha):
-        self.alpha = alpha
+    """elu, and with torch's `scale` and `input_scale` also selu (a scale) and celu (input_scale = 1/alpha)."""
+
+    def __init__(self, alpha, scale=1.0, input_scale=1.0):
+        self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
 
     def forward(self, x):
-        # x where x > 0, else alpha (e^x - 1); e^x of min(x, 0) so the unused side never overflows
+        # scale x where x > 0, else scale alpha (e^(input_scale x) - 1); e^ of min(x, 0): no overflow on the unused side
         xp = backend.xp_of(x)
-        return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
+        below = xp.minimum(x, 0) if self.input_scale == 1 else xp.minimum(x, 0) * self.input_scale
+        if self.scale == 1:
+            return xp.where(x > 0, x, self.alpha * xp.expm1(below))
+        return xp.where(x > 0, x * self.scale, (self.alpha * self.scale) * xp.expm1(below))
 
     def backward(self, gy):
-        # d elu(x)/dx = 1 where x > 0, else alpha e^x  (e^x of min(x, 0): no overflow on the unused side)
-        x = self.inputs[0]
-        return gy * where(x.data > 0, 1.0, exp(minimum(x, 0.0)) * self.alpha)
+        # d elu(x)/dx = scale where x > 0, else scale alpha input_scale e^(input_scale x)  (e^ of min(x, 0), as above)
+        x, s = self.inputs[0], self.input_scale
+        below = exp(minimum(x, 0.0) if s == 1 else minimum(x, 0.0) * s)
+        return gy * where(x.data > 0, self.scale, below * (self.alpha * self.scale * s))
 
 
 def elu(x, alpha=1.0, inplace=False):
@@ -3859,6 +3871,173 @@ def logsigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), stable for any x (exact: softplus without its linear shortcut)."""
     _expect_tensor(x, "logsigmoid")
     return -softplus(-_floating(x), threshold=None)
+
+
+class Hardtanh(Function):
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return backend.xp_of(x).clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        # d hardtanh(x)/dx = 1 strictly inside (min_val, max_val), else 0: at the edges too, as torch's (clamp's: 1)
+        x = self.inputs[0].data
+        return gy * Tensor(((x > self.lo) & (x < self.hi)).astype(gy.dtype))
+
+
+def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
+    """x clipped to [min_val, max_val], with gradient 0 at the edges (torch's). ``inplace``: accepted, out of place."""
+    lo, hi = _real("hardtanh", "min_val", min_val), _real("hardtanh", "max_val", max_val)
+    if lo > hi:
+        raise ValueError(f"hardtanh: min_val ({min_val}) must not be greater than max_val ({max_val})")
+    return Hardtanh(lo, hi)(_floating(x))
+
+
+def relu6(x, inplace=False):
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), gradient 0 at 0 and at 6 as torch's. ``inplace``: accepted."""
+    _expect_tensor(x, "relu6")
+    return hardtanh(x, 0.0, 6.0)
+
+
+SELU_ALPHA, SELU_SCALE = 1.6732632423543772848170429916717, 1.0507009873554804934193349852946
+
+
+def selu(x, inplace=False):
+    """scale elu(x, alpha) with SELU's constants (scale 1.0507..., alpha 1.6732...). ``inplace``: accepted."""
+    _expect_tensor(x, "selu")
+    return ELU(SELU_ALPHA, scale=SELU_SCALE)(_floating(x))
+
+
+def celu(x, alpha=1.0, inplace=False):
+    """x where x > 0, else alpha (e^(x/alpha) - 1): elu with its slope 1 at 0 for any alpha. ``inplace``: accepted."""
+    alpha = _real("celu", "alpha", alpha)
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (it divides x); give a nonzero alpha, e.g. 1.0")
+    return ELU(alpha, input_scale=1.0 / alpha)(_floating(x))
+
+
+def softsign(x):
+    """x / (1 + |x|): as tanh, between -1 and 1, but approaching them slowly."""
+    _expect_tensor(x, "softsign")
+    x = _floating(x)
+    return x / (abs(x) + 1.0)
+
+
+def threshold(x, threshold, value, inplace=False):
+    """x where x > threshold, else `value` (NaN stays NaN, as torch's). ``inplace``: accepted, out of place."""
+    _expect_tensor(x, "threshold")
+    t, v = _real("threshold", "threshold", threshold), _real("threshold", "value", value)
+    x = _floating(x)
+    return where(x.data <= t, v, x)
+
+
+def glu(x, dim=-1):
+    """a sigmoid(b), where a and b are the two halves of x along `dim` (the gated linear unit)."""
+    _expect_tensor(x, "glu")
+    if x.ndim == 0:
+        raise ValueError("glu: x is a 0-d tensor (a single number); it needs a dim of even size to cut in halves")
+    dim = _axis(dim, x.shape, "glu")
+    if x.shape[dim] % 2:
+        raise ValueError(f"glu: dim {dim} of x (shape {tuple(x.shape)}) has odd size {x.shape[dim]}; it is cut in two "
+                         "equal halves, so it must be even")
+    a, b = chunk(_floating(x), 2, dim)
+    return a * sigmoid(b)
+
+
+def mish(x, inplace=False):
+    """x tanh(softplus(x)) (softplus without its linear shortcut past 20, as torch's). ``inplace``: accepted."""
+    _expect_tensor(x, "mish")
+    x = _floating(x)
+    return x * tanh(softplus(x, threshold=None))
+
+
+def hardswish(x, inplace=False):
+    """x relu6(x + 3) / 6: 0 below -3, x above 3, a parabola between. ``inplace``: accepted, out of place."""
+    _expect_tensor(x, "hardswish")
+    x = _floating(x)
+    # the parabola of x clipped to [-3, 3], not x (relu6(x + 3)) / 6: at x = +-inf that product rule's inf * 0 is a
+    # NaN gradient, where torch's is 0 and 1 (the clip's gradient is 0 at -3, as torch's at its kinks)
+    m = hardtanh(x, -3.0, 3.0)
+    return where(x.data >= 3.0, x, m * (m + 3.0) / 6.0)
+
+
+def hardsigmoid(x, inplace=False):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, a line between. ``inplace``: accepted, out of place."""
+    _expect_tensor(x, "hardsigmoid")
+    return hardtanh(_floating(x) + 3.0, 0.0, 6.0) / 6.0
+
+
+def gelu(x, approximate="none"):
+    """x Phi(x), Phi the standard normal's CDF: 0.5 x (1 + erf(x / sqrt 2)); with approximate='tanh', torch's
+    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
+    _expect_tensor(x, "gelu")
+    x = _floating(x)
+    if approximate == "none":
+        return x * 0.5 * (1.0 + erf(x * math.sqrt(0.5)))
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * (x * x * x))))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def _erf_float64(x):
+    """erf of a float64 array, within about 3 ulps, by the same NumPy/CuPy calls on either (fixed iteration counts).
+
+    |x| < 2: erf x = 2/sqrt(pi) e^(-x^2) (x + 2x^3/3 + 4x^5/(3 5) + ...), a series of positive terms (no
+    cancellation), summed from the inside out: x (1 + 2x^2/3 (1 + 2x^2/5 (1 + ...))), 30 terms.
+    |x| >= 2: 1 - erfc |x|, with erfc z = e^(-z^2)/sqrt(pi) 2z / (2z^2 + 1 - 1*2 / (2z^2 + 5 - 3*4 / (2z^2 + 9 - ...)))
+    (the continued fraction of Abramowitz and Stegun 7.1.14, in its even form), 24 levels from the inside out;
+    erfc(2) < 0.005, so erfc's own rounding errors hardly show in erf.
+    """
+    xp = backend.xp_of(x)
+    a = xp.abs(x)
+    s = xp.minimum(a, 2.0)  # the series' side (each side is computed everywhere, then picked: no data-dependent shapes)
+    w, inner = 2 * s * s, xp.ones_like(s)
+    for n in range(30, 0, -1):  # inner = 1 + inner w / (2n + 1), in place (twice as fast as new arrays)
+        inner *= w
+        inner /= 2 * n + 1
+        inner += 1
+    series = (2 / math.sqrt(math.pi)) * s * xp.exp(-s * s) * inner
+    z = xp.clip(a, 2.0, 6.0)  # erfc(6) ~ 2e-17: from there on erf is 1 in float64 (inf, clipped, gives 1 too)
+    z2, tail = 2 * z * z, xp.zeros_like(z)
+    for k in range(24, 0, -1):
+        xp.divide((2 * k - 1) * (2 * k), z2 + (4 * k + 1) - tail, out=tail)
+    erfc = (2 / math.sqrt(math.pi)) * z * xp.exp(-z * z) / (z2 + 1 - tail)
+    return xp.copysign(xp.where(a < 2.0, series, 1 - erfc), x)  # erf is odd; NaN stays NaN, -0 stays -0
+
+
+class Erf(Function):
+    def forward(self, x):
+        # the error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x; float32 computed in float64
+        return _erf_float64(x.astype(np.float64, copy=False)).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        # d erf(x)/dx = 2/sqrt(pi) e^(-x^2)
+        x = self.inputs[0]
+        return gy * (exp(-(x * x)) * (2 / math.sqrt(math.pi)))
+
+
+def erf(x):
+    """The error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x (as torch.erf), to float64 accuracy."""
+    _expect_tensor(x, "erf")
+    return Erf()(_floating(x))
+
+
+def prelu(x, weight):
+    """x where x > 0, else weight x, with one learned slope (weight of 1 element) or one per channel (weight of
+    x.shape[1] elements, channels on dim 1 as nn.PReLU's; an input of 0 or 1 dims has one channel)."""
+    _expect_tensor(x, "prelu")
+    _expect_tensor(weight, "prelu: weight")
+    x = _floating(x)
+    channels = x.shape[1] if x.ndim >= 2 else 1
+    if weight.ndim > 1 or weight.numel() not in (1, channels):
+        raise ValueError(f"prelu: weight must be a 0-d or 1-d tensor of 1 or {channels} elements (one slope, or one "
+                         f"per channel, the input's dim 1 of shape {tuple(x.shape)}), got shape {tuple(weight.shape)}")
+    if weight.dtype != x.dtype:
+        raise TypeError(f"prelu: input dtype {x.dtype} but weight dtype {weight.dtype}; convert the input with "
+                        f".to(dtype=...)")
+    slope = reshape(weight, (-1,) + (1,) * (x.ndim - 2)) if weight.numel() > 1 else reshape(weight, ())
+    return where(x.data > 0, x, slope * x)
 
 
 class BCEWithLogits(Function):

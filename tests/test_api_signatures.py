@@ -184,6 +184,12 @@ UNCOMPARED = {
     "nn.Identity": "torch's takes (*args, **kwargs) and ignores them",
     "nn.Sigmoid": "torch's takes (*args, **kwargs) and refuses any",
     "nn.Tanh": "torch's takes (*args, **kwargs) and refuses any",
+    "nn.Softsign": "torch's takes (*args, **kwargs) and refuses any",
+    "nn.LogSigmoid": "torch's takes (*args, **kwargs) and refuses any",
+    "minigan.celu": "torch's is an undocumented C function (F's is compared)",
+    "minigan.selu": "torch's is an undocumented C function (F's is compared)",
+    "minigan.threshold": "torch's is an undocumented C function (F's is compared)",
+    "Tensor.prelu": "torch's docstring documents no signature (F.prelu's is compared)",
 }
 
 

@@ -167,7 +167,8 @@ def _bad_settings(value):
     if isinstance(value, float):
         return [v for v in BAD_FRACTIONS if v != value]
     if isinstance(value, tuple):
-        return [value[:-1], value + value[-1:], tuple(-v for v in value), tuple(v + 0.5 for v in value), value[0]]
+        sizes = [v for v in value if v is not None]  # (an adaptive pool's None: keep that size)
+        return [value[:-1], value + value[-1:], tuple(-v for v in sizes), tuple(v + 0.5 for v in sizes), value[0]]
     if isinstance(value, str):
         return ["bogus", 3]
     return []
@@ -207,6 +208,13 @@ LAYERS = [
     ("Upsample", (), {"scale_factor": 2}, (2, 3, 4, 4)),
     ("Upsample", (), {"size": (6, 6), "mode": "bilinear"}, (2, 3, 4, 4)),
     ("PixelShuffle", (2,), {}, (2, 8, 3, 3)),
+    ("PixelUnshuffle", (2,), {}, (2, 2, 4, 6)),
+    ("AdaptiveAvgPool2d", ((2, 3),), {}, (2, 3, 4, 5)),
+    ("AdaptiveMaxPool2d", ((2, None),), {}, (2, 3, 4, 5)),
+    ("MaxPool2d", (3,), {"stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}, (2, 3, 6, 6)),
+    ("AvgPool2d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}, (2, 3, 6, 6)),
+    ("Unfold", (2,), {"padding": 1, "dilation": 2}, (2, 3, 4, 4)),
+    ("Fold", ((4, 5), 2), {}, (2, 12, 12)),
     ("Softmax", (1,), {}, (2, 3)),
     ("LogSoftmax", (1,), {}, (2, 3)),
 ]
@@ -215,6 +223,8 @@ FUNCTION_OF = {  # the function a layer calls: its errors may name that instead 
     "Dropout": "dropout", "Dropout2d": "dropout2d", "MaxPool2d": "max_pool2d", "AvgPool2d": "avg_pool2d",
     "ZeroPad2d": "pad", "ReflectionPad2d": "pad", "ReplicationPad2d": "pad", "Upsample": "interpolate",
     "PixelShuffle": "pixel_shuffle", "Softmax": "softmax", "LogSoftmax": "log_softmax", "Flatten": "flatten",
+    "PixelUnshuffle": "pixel_unshuffle", "AdaptiveAvgPool2d": "adaptive_avg_pool2d",
+    "AdaptiveMaxPool2d": "adaptive_max_pool2d", "Unfold": "unfold", "Fold": "fold",
 }
 
 # integer and boolean inputs that minigan computes in float32 on purpose (as it computes exp(x)), where torch has
@@ -223,10 +233,12 @@ FUNCTION_OF = {  # the function a layer calls: its errors may name that instead 
 # (the losses: integer and boolean inputs and targets meet float ones as floats, as in every other op here)
 AS_FLOATS = {"LeakyReLU", "ELU", "SiLU", "Softplus", "Dropout", "Dropout2d", "Softmax", "LogSoftmax", "MaxPool2d",
              "AvgPool2d", "Upsample", "ReflectionPad2d", "ReplicationPad2d", "BCELoss", "BCEWithLogitsLoss",
-             "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss"}
+             "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
+             "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Unfold", "Fold"}  # (torch: no integer kernels for these)
 # where minigan differs from torch on purpose: (layer, input) -> why
 DELIBERATE = {
     ("InstanceNorm2d", "a batch of 0"): "an empty output, as every other norm gives (torch: an IndexError from inside)",
+    ("PixelUnshuffle", "a batch of 0"): "(0, C r^2, H / r, W / r), as any batch (torch returns the input's shape)",
     ("Embedding", "uint8"): "ids of any integer dtype (torch: int64 or int32 only)",
     ("Embedding", "a NumPy array"): "ids as an integer array are taken as they are (a loader's labels)",
     **{(loss, f"target {what}"): "labels of any integer dtype, or as a list or array, as torch.tensor would read them"

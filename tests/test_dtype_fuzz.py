@@ -314,11 +314,53 @@ LAYERS = {
     "Dropout": (lambda: nn.Dropout(0.5), (2, 4)), "Dropout2d": (lambda: nn.Dropout2d(0.5), (2, 3, 2, 2)),
     "LogSoftmax": (lambda: nn.LogSoftmax(1), (2, 4)), "Softmax": (lambda: nn.Softmax(1), (2, 4)),
     "PixelShuffle": (lambda: nn.PixelShuffle(2), (1, 4, 2, 2)),
+    "PixelUnshuffle": (lambda: nn.PixelUnshuffle(2), (1, 2, 4, 4)),
+    "AdaptiveAvgPool2d": (lambda: nn.AdaptiveAvgPool2d((2, 3)), (1, 2, 4, 5)),
+    "AdaptiveMaxPool2d": (lambda: nn.AdaptiveMaxPool2d((2, 3)), (1, 2, 4, 5)),
+    "MaxUnpool2d": (lambda: _PoolUnpool(), (1, 2, 4, 4)),
+    "Unfold": (lambda: nn.Unfold(2, padding=1), (1, 2, 3, 3)),
+    "Fold": (lambda: nn.Fold((3, 3), 2), (1, 8, 4)),
     "ReflectionPad2d": (lambda: nn.ReflectionPad2d(1), (1, 2, 3, 3)),
     "ReplicationPad2d": (lambda: nn.ReplicationPad2d(1), (1, 2, 3, 3)),
     "ZeroPad2d": (lambda: nn.ZeroPad2d(1), (1, 2, 3, 3)),
     "Upsample": (lambda: nn.Upsample(scale_factor=2, mode="bilinear"), (1, 2, 2, 2)),
+    "PReLU": (lambda: nn.PReLU(2), (2, 2, 3)), "Hardtanh": (lambda: nn.Hardtanh(-0.5, 0.5), (2, 4)),
+    "ReLU6": (lambda: nn.ReLU6(), (2, 4)), "SELU": (lambda: nn.SELU(), (2, 4)), "CELU": (lambda: nn.CELU(0.5), (2, 4)),
+    "Softsign": (lambda: nn.Softsign(), (2, 4)), "LogSigmoid": (lambda: nn.LogSigmoid(), (2, 4)),
+    "Softmin": (lambda: nn.Softmin(1), (2, 4)), "Threshold": (lambda: nn.Threshold(0.1, 20.0), (2, 4)),
+    "GLU": (lambda: nn.GLU(), (2, 4)), "Mish": (lambda: nn.Mish(), (2, 4)), "Hardswish": (lambda: nn.Hardswish(), (2, 4)),
+    "Hardsigmoid": (lambda: nn.Hardsigmoid(), (2, 4)), "GELU": (lambda: nn.GELU(), (2, 4)),
+    "Conv1d": (lambda: nn.Conv1d(2, 3, 3, padding=1), (2, 2, 5)),
+    "ConvTranspose1d": (lambda: nn.ConvTranspose1d(2, 3, 4, 2, 1), (2, 2, 3)),
+    "CosineSimilarity": (lambda: _Calls(nn.CosineSimilarity(1), lambda m, x: m(x, x * 2 + 1)), (2, 4)),
+    "PairwiseDistance": (lambda: _Calls(nn.PairwiseDistance(), lambda m, x: m(x, x * 2 + 1)), (2, 4)),
+    "ParameterList": (lambda: _Calls(nn.ParameterList([nn.Parameter(mg.randn(4))]), lambda m, x: x * m[0]), (2, 4)),
+    "ParameterDict": (lambda: _Calls(nn.ParameterDict({"w": nn.Parameter(mg.randn(4))}), lambda m, x: x * m["w"]),
+                      (2, 4)),
+    "MultiheadAttention": (lambda: _Calls(nn.MultiheadAttention(4, 2), lambda m, x: m(x, x, x)[0]), (3, 2, 4)),
 }
+
+
+class _Calls(nn.Module):
+    """A layer called otherwise than layer(x) (two inputs, a tuple out, a container): fn(layer, x)."""
+
+    def __init__(self, layer, fn):
+        super().__init__()
+        self.layer, self.fn = layer, fn
+
+    def forward(self, x):
+        return self.fn(self.layer, x)
+
+
+class _PoolUnpool(nn.Module):
+    """MaxUnpool2d of what MaxPool2d(2, return_indices=True) gives (it takes the values and their indices)."""
+
+    def __init__(self):
+        super().__init__()
+        self.pool, self.unpool = nn.MaxPool2d(2, return_indices=True), nn.MaxUnpool2d(2)
+
+    def forward(self, x):
+        return self.unpool(*self.pool(x))
 
 
 def test_every_layer_class_is_in_the_table():

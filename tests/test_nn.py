@@ -1320,12 +1320,7 @@ def test_max_pool_gives_a_tied_windows_gradient_to_its_first_max_as_torch(device
     expected[:, :, ::2, ::2] = up
     expected[0, 1, 0, 0], expected[0, 1, 1, 1] = 0.0, up[0, 1, 0, 0]
     np.testing.assert_array_equal(x.grad.numpy(), expected)
-    with pytest.raises(NotImplementedError, match=r"max_pool2d: dilation=2, return_indices=True is not supported "
-                                                  r"\(minigan computes dilation=1, ceil_mode=False, return_indices=False"):
-        F.max_pool2d(x, 2, dilation=2, return_indices=True)
-    for make in (lambda: nn.MaxPool2d(2, ceil_mode=True), lambda: nn.AvgPool2d(2, ceil_mode=True)):
-        with pytest.raises(NotImplementedError, match=r"(Max|Avg)Pool2d: ceil_mode=True is not supported"):
-            make()  # refused when the layer is made (it was at its first forward)
+    # (dilation, ceil_mode and return_indices, once refused here: tests/test_pooling_extras.py)
     with pytest.raises(ValueError, match=r"max_pool2d: input shape \(1, 2, 4, 6\) is smaller than the kernel \(5, 5\)"):
         nn.MaxPool2d(5)(x)
     torch = pytest.importorskip("torch")

@@ -187,6 +187,28 @@ CASES = {
                      [normal(2, 3, 5, 4)]),
     "avg_pool2d_3_stride_2_padding_1": (lambda a: F.avg_pool2d(a, 3, 2, 1),
                                         lambda a: _torch().nn.functional.avg_pool2d(a, 3, 2, 1), [normal(2, 2, 5, 6)]),
+    # dilation, ceil_mode, adaptive windows, unfold / fold (UnfoldOp, FoldOp), pixel_unshuffle: test_pooling_extras
+    "unfold_dilated_padded_strided": (lambda a: F.unfold(a, (2, 3), (2, 1), 1, (1, 2)),
+                                      lambda a: _torch().nn.functional.unfold(a, (2, 3), (2, 1), 1, (1, 2)),
+                                      [normal(2, 2, 5, 6)]),
+    "fold_dilated_padded_strided": (lambda a: F.fold(a, (5, 6), (2, 3), (2, 1), 1, (1, 2)),
+                                    lambda a: _torch().nn.functional.fold(a, (5, 6), (2, 3), (2, 1), 1, (1, 2)),
+                                    [normal(2, 12, 15)]),
+    "max_pool2d_dilated_ceil_squared": (lambda a: F.max_pool2d(a, 2, 2, 1, dilation=2, ceil_mode=True) ** 2,
+                                        lambda a: _torch().nn.functional.max_pool2d(a, 2, 2, 1, dilation=2,
+                                                                                    ceil_mode=True) ** 2,
+                                        [distinct(2, 2, 6, 5)]),
+    "avg_pool2d_ceil_no_pad_count": (lambda a: F.avg_pool2d(a, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+                                     lambda a: _torch().nn.functional.avg_pool2d(a, 3, 2, 1, ceil_mode=True,
+                                                                                 count_include_pad=False),
+                                     [normal(2, 2, 6, 5)]),
+    "adaptive_avg_pool2d_3x2": (lambda a: F.adaptive_avg_pool2d(a, (3, 2)),
+                                lambda a: _torch().nn.functional.adaptive_avg_pool2d(a, (3, 2)), [normal(2, 2, 5, 7)]),
+    "adaptive_max_pool2d_3x2": (lambda a: F.adaptive_max_pool2d(a, (3, 2)),
+                                lambda a: _torch().nn.functional.adaptive_max_pool2d(a, (3, 2)),
+                                [distinct(2, 2, 5, 7)]),
+    "pixel_unshuffle": (lambda a: F.pixel_unshuffle(a, 2), lambda a: _torch().nn.functional.pixel_unshuffle(a, 2),
+                        [normal(2, 2, 4, 6)]),
     "interpolate_nearest_2x": (lambda a: F.interpolate(a, scale_factor=2),
                                lambda a: _torch().nn.functional.interpolate(a, scale_factor=2), [normal(2, 3, 3, 4)]),
     "interpolate_size_1d": (lambda a: F.interpolate(a, size=9), lambda a: _torch().nn.functional.interpolate(a, size=9),
@@ -246,6 +268,12 @@ CASES = {
     "softplus_module_past_20": (mg.nn.Softplus(), lambda a: _torch().nn.Softplus()(a),
                                 [lambda rng: rng.uniform(15.0, 25.0, (3, 4))]),
     "logsigmoid": (mg.logsigmoid, lambda a: _torch().nn.functional.logsigmoid(a), [normal(3, 4)]),
+    # the other activations (kinks, erf's accuracy, layers): tests/test_activations.py
+    "hardtanh": (lambda a: F.hardtanh(a, -0.5, 0.5), lambda a: _torch().nn.functional.hardtanh(a, -0.5, 0.5),
+                 [away_from_clip_edges(4, 3)]),
+    "erf": (mg.erf, lambda a: a.erf(), [lambda rng: 2.0 * rng.standard_normal((3, 4))]),
+    # alpha 0.5: torch's backward takes 1/alpha in float32, exact only for a power of 2 (the others: test_activations)
+    "celu": (lambda a: F.celu(a, 0.5), lambda a: _torch().nn.functional.celu(a, 0.5), [away_from_zero(3, 4)]),
     "bce_logits_mean": (
         lambda l, t: mg.binary_cross_entropy_with_logits(l, t),
         lambda l, t: _torch().nn.functional.binary_cross_entropy_with_logits(l, t),
@@ -344,6 +372,9 @@ GRADGRAD = [
     "max_pool2d_squared", "instance_norm_affine", "remainder_broadcast", "fmod", "cumsum", "prod_all",
     "prod_dim_with_zeros", "gather_repeated", "scatter_add_repeated", "scatter_src", "diag_vector_above",
     "diag_of_matrix_below", "pow_tensor_broadcast",
+    "erf", "celu",
+    "unfold_dilated_padded_strided", "fold_dilated_padded_strided", "max_pool2d_dilated_ceil_squared",
+    "avg_pool2d_ceil_no_pad_count", "adaptive_avg_pool2d_3x2", "adaptive_max_pool2d_3x2", "pixel_unshuffle",
 ]
 
 

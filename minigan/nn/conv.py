@@ -6,6 +6,7 @@ classes hold the weights and name themselves in error messages.
 
 import math
 
+from .. import autograd as _ag
 from .. import conv as _conv
 from .layers import _check_sizes, _init_uniform, _place, _redraw
 from .misc import pad
@@ -174,3 +175,186 @@ class ConvTranspose2d(Module):
 
     def extra_repr(self):
         return _describe(self)
+
+
+# ------------------------------------------------------------- 1-D convolutions: the 2-D ones with a (1, k) kernel
+def _single(value, what):
+    """An int or a 1-tuple (torch's 1-D layers take either) as an int, or a clear error."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not _conv._is_int(value):
+        raise TypeError(f"{what} must be an int or a 1-tuple of ints, got {value!r}")
+    return int(value)
+
+
+def _signals(x, weight, name):
+    """x (N, C, L) or one signal (C, L), and weight (A, B, k), as the 2-D ops take them: (N, C, 1, L), (A, B, 1, k)."""
+    _ag._expect_tensor(x, name)
+    _ag._expect_tensor(weight, f"{name} (weight)")
+    if x.ndim not in (2, 3):
+        raise ValueError(f"{name}: expected a 2-D (C, L) or 3-D input (N, C, L), got shape {tuple(x.shape)}; for "
+                         "images use the 2-d convolutions")
+    if weight.ndim != 3:
+        raise ValueError(f"{name}: expected a 3-D weight (out_channels, in_channels/groups, kernel_size) (transposed: "
+                         f"(in_channels, out_channels/groups, kernel_size)), got shape {tuple(weight.shape)}")
+    return _ag.unsqueeze(x, -2), _ag.unsqueeze(weight, -2)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, name="conv1d"):
+    """1-D convolution (torch's cross-correlation) of x (N, C, L) with weight (O, C/groups, k), as torch's ``F.conv1d``:
+    conv2d of (N, C, 1, L) with a (1, k) kernel. Output length (L + 2 padding - dilation (k - 1) - 1) // stride + 1;
+    `padding` is also 'valid' or 'same'; `groups` as in conv2d. One signal (C, L) gives one (O, L')."""
+    x, w = _signals(input, weight, name)
+    stride, dilation = _single(stride, f"{name}: stride"), _single(dilation, f"{name}: dilation")
+    if not isinstance(padding, str):
+        padding = _single(padding, f"{name}: padding")
+        span = dilation * (w.shape[-1] - 1) + 1
+        if padding >= 0 and input.shape[-1] + 2 * padding < span:
+            raise ValueError(f"{name}: input length {input.shape[-1]} (+ 2 x padding {padding}) is smaller than the "
+                             f"kernel {span}{' (dilated)' if dilation > 1 else ''} (input shape {tuple(input.shape)}); "
+                             "use a longer input, more padding or a smaller kernel")
+        padding = (0, padding)
+    y = _conv.conv2d(x, w, bias, (1, stride), padding, (1, dilation), groups, name=name)
+    return _ag.squeeze(y, -2)
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1,
+                     name="conv_transpose1d"):
+    """Transposed 1-D convolution of x (N, Cin, L) with weight (Cin, Cout/groups, k), as torch's
+    ``F.conv_transpose1d``: conv_transpose2d with a (1, k) kernel. Output length
+    (L - 1) stride - 2 padding + dilation (k - 1) + 1 + output_padding. One signal (Cin, L) gives one."""
+    x, w = _signals(input, weight, name)
+    one = {what: _single(v, f"{name}: {what}") for what, v in
+           (("stride", stride), ("padding", padding), ("output_padding", output_padding), ("dilation", dilation))}
+    y = _conv.conv_transpose2d(x, w, bias, (1, one["stride"]), (0, one["padding"]), (0, one["output_padding"]),
+                               groups, (1, one["dilation"]), name=name)
+    return _ag.squeeze(y, -2)
+
+
+def _describe_1d(layer):
+    """A 1-D layer's settings as PyTorch prints them (1-tuples); the defaults are left out."""
+    text = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
+    if getattr(layer, "padding_name", None) is not None:
+        text += f", padding={layer.padding_name}"
+    elif layer.padding != (0,):
+        text += f", padding={layer.padding}"
+    text += f", dilation={layer.dilation}" if layer.dilation != (1,) else ""
+    text += f", output_padding={layer.output_padding}" if getattr(layer, "output_padding", (0,)) != (0,) else ""
+    text += f", groups={layer.groups}" if layer.groups != 1 else ""
+    text += ", bias=False" if layer.bias is None else ""
+    return text + (f", padding_mode={layer.padding_mode}" if layer.padding_mode != "zeros" else "")
+
+
+def _init_1d(layer, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, transposed):
+    """The settings (as 1-tuples, torch's) and the weights U(-b, b), b = 1/sqrt(fan_in), of Conv1d or
+    ConvTranspose1d."""
+    name = type(layer).__name__
+    layer.in_channels, layer.out_channels = in_channels, out_channels
+    layer.kernel_size = (_single(kernel_size, f"{name}: kernel_size"),)
+    layer.stride = (_single(stride, f"{name}: stride"),)
+    layer.dilation = (_single(dilation, f"{name}: dilation"),)
+    if layer.dilation[0] < 1:
+        raise ValueError(f"{name}: dilation must be >= 1 (1 is an ordinary convolution), got dilation={dilation}")
+    layer.groups = _conv.dilation_and_groups(1, groups, name)[1]
+    layer.padding_name = padding if isinstance(padding, str) else None
+    if layer.padding_name is None:
+        layer.padding = (_single(padding, f"{name}: padding"),)
+    else:
+        layer.padding = (_conv.conv_padding(padding, (1,) + layer.kernel_size, (1,) + layer.stride, name,
+                                            (1,) + layer.dilation)[1],)
+    _check_geometry(name, in_channels, out_channels, layer.kernel_size, layer.stride, layer.padding, layer.groups)
+    fan_in = (out_channels if transposed else in_channels) // layer.groups * layer.kernel_size[0]
+    shape = (in_channels, out_channels // layer.groups) if transposed else (out_channels, in_channels // layer.groups)
+    bound = 1.0 / math.sqrt(fan_in)
+    layer.weight = _init_uniform(shape + layer.kernel_size, bound)
+    layer.register_parameter("bias", _init_uniform((out_channels,), bound) if bias else None)
+
+
+class Conv1d(Module):
+    """1-D convolution: (N, in_channels, L) -> (N, out_channels, L'), or one signal (C, L) -> (O, L'), as PyTorch's.
+
+    ``weight`` has PyTorch's layout (out_channels, in_channels/groups, kernel_size); the options are
+    Conv2d's, as ints (or 1-tuples): L' = (L + 2 padding - dilation (k - 1) - 1) // stride + 1, padding
+    also 'valid' or (stride 1) 'same'. Initialised like PyTorch: weight and bias ~ U(-1/sqrt(fan_in),
+    1/sqrt(fan_in)), fan_in = (in_channels/groups)*kernel_size. Computed by F.conv1d (a conv2d).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1, bias=True,
+                 padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"Conv1d: padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
+        self.padding_mode = padding_mode
+        _init_1d(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, False)
+        _place(self, device, dtype)
+
+    def reset_parameters(self):
+        """Draw the weights again, as at construction: U(-b, b), b = 1/sqrt((in_channels/groups)*kernel_size)."""
+        _redraw(self, 1.0 / math.sqrt(self.in_channels // self.groups * self.kernel_size[0]))
+
+    def forward(self, x):
+        name = f"Conv1d({self.extra_repr()})"
+        padding = self.padding_name or self.padding[0]
+        if self.padding_mode != "zeros" and getattr(x, "ndim", None) in (2, 3):  # (any other: conv1d's error)
+            extra = self.dilation[0] * (self.kernel_size[0] - 1) % 2 if self.padding_name == "same" else 0
+            try:  # pad in that mode first ('same''s odd one out on the right), then convolve without padding
+                x, padding = pad(x, (self.padding[0], self.padding[0] + extra), mode=self.padding_mode), 0
+            except ValueError as err:  # e.g. 'reflect' by more than the signal holds
+                raise ValueError(f"{name}: padding_mode={self.padding_mode!r}: {err}") from None
+        return conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups, name=name)
+
+    def extra_repr(self):
+        return _describe_1d(self)
+
+
+class ConvTranspose1d(Module):
+    """Transposed 1-D convolution: (N, in_channels, L) -> (N, out_channels, L') (or one signal), as PyTorch's.
+
+    ``weight`` has PyTorch's layout (in_channels, out_channels/groups, kernel_size), and
+    L' = (L - 1) stride - 2 padding + dilation (k - 1) + 1 + output_padding; the options are
+    ConvTranspose2d's, as ints (or 1-tuples). Initialised like PyTorch: U(-1/sqrt(fan_in), 1/sqrt(fan_in)),
+    fan_in = (out_channels/groups)*kernel_size. Computed by F.conv_transpose1d (a conv_transpose2d).
+    """
+
+    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
+                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None):
+        super().__init__()
+        if padding_mode != "zeros":
+            raise ValueError(f"ConvTranspose1d: only padding_mode='zeros' is supported (as in PyTorch), got "
+                             f"{padding_mode!r}")
+        if isinstance(padding, str):
+            raise TypeError(f"ConvTranspose1d: padding={padding!r} is not supported (PyTorch's refuses it too); "
+                            "give an int")
+        self.padding_mode = padding_mode
+        _init_1d(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, True)
+        self.output_padding = (_single(output_padding, "ConvTranspose1d: output_padding"),)
+        if not 0 <= self.output_padding[0] < max(self.stride[0], self.dilation[0]):
+            raise ValueError(f"ConvTranspose1d: output_padding must be >= 0 and smaller than the stride or the "
+                             f"dilation, got output_padding={self.output_padding} with stride={self.stride}, "
+                             f"dilation={self.dilation}")
+        _place(self, device, dtype)
+
+    def reset_parameters(self):
+        """Draw the weights again, as at construction: U(-b, b), b = 1/sqrt((out_channels/groups)*kernel_size)."""
+        _redraw(self, 1.0 / math.sqrt(self.out_channels // self.groups * self.kernel_size[0]))
+
+    def forward(self, x, output_size=None):
+        """`output_size` ((L,), or the whole output shape) picks the output_padding that gives that length, as in
+        torch, in place of the layer's own."""
+        name = f"ConvTranspose1d({self.extra_repr()})"
+        output_padding = self.output_padding[0]
+        if output_size is not None and getattr(x, "ndim", None) in (2, 3):  # (any other: conv_transpose1d's error)
+            (k,), (s,), (p,), (d,) = self.kernel_size, self.stride, self.padding, self.dilation
+            smallest = _conv.conv_transpose_output_size(x.shape[-1], d * (k - 1) + 1, s, p)
+            wanted = tuple(output_size)[-1:] if len(output_size) in (1, x.ndim) else ()
+            if len(wanted) != 1 or not (_conv._is_int(wanted[0]) and smallest <= wanted[0] < smallest + s):
+                raise ValueError(f"{name}: requested an output size of {tuple(output_size)}, but for an input of "
+                                 f"length {x.shape[-1]} the output's length can range from {smallest} to "
+                                 f"{smallest + s - 1} (output_size picks an output_padding below the stride); "
+                                 "give a length in that range")
+            output_padding = wanted[0] - smallest
+        return conv_transpose1d(x, self.weight, self.bias, self.stride, self.padding, output_padding, self.groups,
+                                self.dilation, name=name)
+
+    def extra_repr(self):
+        return _describe_1d(self)

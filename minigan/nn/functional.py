@@ -23,7 +23,13 @@ from .. import backend
 from ..conv import conv2d, conv_transpose2d  # noqa: F401  (re-exported)
 from .misc import avg_pool2d, dropout, dropout2d, interpolate, max_pool2d, pad, pixel_shuffle  # noqa: F401
 from .misc import check_fraction, implicit_softmax_dim
+from .misc import adaptive_avg_pool2d, adaptive_max_pool2d, fold, max_unpool2d, pixel_unshuffle, unfold  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from ..autograd import celu, gelu, glu, hardsigmoid, hardswish, hardtanh, mish, prelu, relu6  # noqa: F401
+from ..autograd import selu, softsign, threshold  # noqa: F401  (re-exported)
+from .conv import conv1d, conv_transpose1d  # noqa: F401  (re-exported)
+from .layers import embedding  # noqa: F401  (re-exported)
+from .attention import scaled_dot_product_attention  # noqa: F401  (re-exported)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
@@ -38,6 +44,13 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax) along `dim`, computed stably (``minigan.log_softmax``), with torch's arguments as ``softmax``."""
     input = _softmax_input(input, dtype, "log_softmax")
     return _ag.log_softmax(input, implicit_softmax_dim(input) if dim is None else dim)
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """softmax(-x) along `dim` (``nn.Softmin``): the smallest values get the largest probabilities; `dim` and
+    `dtype` as ``softmax``'s."""
+    input = _ag._floating(_softmax_input(input, dtype, "softmin"))
+    return _ag.softmax(-input, implicit_softmax_dim(input) if dim is None else dim)
 
 
 def _softmax_input(input, dtype, name):
@@ -323,3 +336,151 @@ def one_hot(labels, num_classes=-1, *, dtype="int64"):
     if xp is np and data.size and (int(data.min()) < 0 or int(data.max()) >= num_classes):
         raise ValueError(f"one_hot: labels must be in 0..{num_classes - 1}, got {int(data.min())}..{int(data.max())}")
     return _ag.Tensor((data[..., None] == xp.arange(num_classes)).astype(dtype))
+
+
+# ------------------------------------------------------------- more losses, distances and gumbel_softmax
+def _same_shape_operands(name, input, target):
+    """A loss's input and target as Tensors of one float dtype and of one shape, or a clear error naming the loss
+    (torch broadcasts them with a warning that the result is likely wrong; minigan refuses, as in mse_loss)."""
+    _ag._loss_operands(name, input, target)
+    _ag._expect_tensor(target, name)  # (no array or list, as torch's)
+    if input.shape != target.shape:
+        raise ValueError(f"{name}: input shape {tuple(input.shape)} and target shape {tuple(target.shape)} must be "
+                         "equal")
+    return _ag._pair(_ag._floating(input), target, name)
+
+
+def _nonnegative(name, what, value, zero_ok):
+    """A clear error unless `value` is a number >= 0 (> 0 when not `zero_ok`)."""
+    if not isinstance(value, (int, float, np.floating, np.integer)) or isinstance(value, bool) or not (
+            value >= 0 if zero_ok else value > 0):
+        raise ValueError(f"{name}: {what} must be a number {'>= 0' if zero_ok else '> 0'}, got {value!r}")
+    return float(value)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta, with d = input - target (torch's ``smooth_l1_loss``).
+
+    Quadratic near 0 and linear far away, with slope 1; beta=0 is l1_loss. Shapes must match.
+    """
+    no_legacy_reduction("smooth_l1_loss", size_average, reduce)
+    beta = _nonnegative("smooth_l1_loss", "beta", beta, zero_ok=True)
+    input, target = _same_shape_operands("smooth_l1_loss", input, target)
+    d = input - target
+    if beta == 0.0:
+        return _ag.reduce_loss(_ag.abs(d), reduction, "smooth_l1_loss")
+    loss = _ag.where(_ag.abs(d).data < beta, 0.5 * d * d / beta, _ag.abs(d) - 0.5 * beta)
+    return _ag.reduce_loss(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 d^2 where |d| < delta, else delta (|d| - 0.5 delta), with d = input - target (torch's ``huber_loss``):
+    smooth_l1_loss with beta = delta, times delta. `weight` (the input's shape) rescales each element's loss; 'mean'
+    then averages over the elements (torch's, unlike mse_loss's weighted mean)."""
+    delta = _nonnegative("huber_loss", "delta", delta, zero_ok=False)
+    input, target = _same_shape_operands("huber_loss", input, target)
+    d = input - target
+    loss = _ag.where(_ag.abs(d).data < delta, 0.5 * d * d, delta * (_ag.abs(d) - 0.5 * delta))
+    if weight is not None:
+        _check_weight("huber_loss", "weight", weight, input)
+        if weight.shape != input.shape:
+            raise ValueError(f"huber_loss: weight shape {tuple(weight.shape)} and input shape {tuple(input.shape)} "
+                             "must be equal")
+        loss = loss * weight
+    return _ag.reduce_loss(loss, reduction, "huber_loss")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL(target || exp(input)) pointwise, target (log t - input), as torch's ``kl_div``: `input` holds
+    log-probabilities (log_softmax's output), `target` probabilities (log-probabilities with log_target=True).
+
+    0 log 0 counts as 0 (torch's xlogy). 'mean' averages over all the elements, as torch's
+    (which warns that it is not the KL divergence); 'batchmean' divides the sum by the batch size
+    (input.shape[0]): the KL divergence of each row, averaged. Shapes must match.
+    """
+    no_legacy_reduction("kl_div", size_average, reduce)
+    if reduction not in ("mean", "batchmean", "sum", "none"):
+        raise ValueError(f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}")
+    input, target = _same_shape_operands("kl_div", input, target)
+    if log_target:
+        loss = _ag.exp(target) * (target - input)  # e^t (t - x)
+    else:  # t log t - t x, with 0 log 0 = 0 (log(1) under the mask keeps the gradient finite)
+        nonzero = target.data != 0
+        loss = _ag.where(nonzero, target * _ag.log(_ag.where(nonzero, target, 1.0)), 0.0) - target * input
+    if reduction != "batchmean":
+        return _ag.reduce_loss(loss, reduction, "kl_div")
+    return _ag.sum(loss) / loss.shape[0] if loss.ndim else _ag.sum(loss)
+
+
+def _broadcast_pair(name, x1, x2):
+    """x1 and x2 as float Tensors of one dtype, broadcast to one shape, or a clear error naming the function."""
+    _ag._expect_tensor(x1, name)
+    _ag._expect_tensor(x2, name)
+    if x1.device != x2.device:
+        raise RuntimeError(f"{name}: x1 is on '{x1.device}' and x2 on '{x2.device}'; move one with .to(...)")
+    x1, x2 = _ag._pair(_ag._floating(x1), _ag._floating(x2), name)
+    try:
+        shape = np.broadcast_shapes(tuple(x1.shape), tuple(x2.shape))
+    except ValueError:
+        raise ValueError(f"{name}: x1 of shape {tuple(x1.shape)} and x2 of shape {tuple(x2.shape)} do not "
+                         "broadcast to one shape") from None
+    return _ag.broadcast_to(x1, shape), _ag.broadcast_to(x2, shape)
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(||x1||, eps) max(||x2||, eps)) along `dim` (that axis removed), as torch's: the inputs
+    broadcast to one shape, and each norm is clamped to eps in value only (torch clamps it in place without
+    gradient, so the gradient is that of the unclamped norm)."""
+    x1, x2 = _broadcast_pair("cosine_similarity", x1, x2)
+    dim = _ag._axis(dim, x1.shape, "cosine_similarity")
+    norms = []
+    for x in (x1, x2):
+        n = _ag.norm(x, 2, dim=dim, keepdim=True)
+        norms.append(n + (_ag.maximum(n, float(eps)) - n).detach())  # value max(n, eps), gradient n's
+    return _ag.sum((x1 / norms[0]) * (x2 / norms[1]), dim=dim)
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """||x1 - x2 + eps||_p along the last axis, as torch's (eps keeps the norm's gradient finite at x1 = x2).
+
+    p is a number > 0 or math.inf (the largest |difference|); the inputs broadcast to one shape.
+    """
+    if not isinstance(p, (int, float)) or isinstance(p, bool) or not p > 0:
+        raise ValueError(f"pairwise_distance: p must be a number > 0 or math.inf, got {p!r} (torch's p=0, a count "
+                         "of the differing entries, has no gradient and is not supported)")
+    x1, x2 = _broadcast_pair("pairwise_distance", x1, x2)
+    d = x1 - x2 + float(eps)
+    dim = -1 if d.ndim else None
+    if p == 2 or p == 1:
+        return _ag.norm(d, p, dim=dim, keepdim=keepdim)
+    if p == float("inf"):
+        return _ag.amax(_ag.abs(d), dim=dim, keepdim=keepdim)
+    return _ag.sum(_ag.abs(d) ** float(p), dim=dim, keepdim=keepdim) ** (1.0 / p)  # (sum |d|^p)^(1/p)
+
+
+def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
+    """softmax((logits + g) / tau) along `dim`, g ~ Gumbel(0, 1) drawn from minigan's seeded generator (as torch's).
+
+    A differentiable sample from the categorical distribution softmax(logits): as tau -> 0 it tends
+    to one-hot. hard=True returns the one-hot of its argmax, with the gradient of the soft sample
+    (the straight-through estimator: y_hard - y_soft.detach() + y_soft). `eps` is torch's, unused
+    (deprecated there too).
+    """
+    name = "gumbel_softmax"
+    _ag._expect_tensor(logits, name)
+    if logits.dtype.kind != "f":
+        raise TypeError(f"{name}: logits must be floats, got {logits.dtype}; convert with .float()")
+    if not isinstance(tau, (int, float)) or isinstance(tau, bool) or not tau > 0:
+        raise ValueError(f"{name}: tau (the temperature) must be a number > 0, got {tau!r}")
+    dim = _ag._axis(dim, logits.shape, name)
+    u = _ag.rand(*logits.shape, dtype=logits.dtype, device=logits.device).data
+    xp = backend.xp_of(u)
+    exponential = xp.maximum(-xp.log1p(-u), np.finfo(u.dtype).tiny)  # E ~ Exp(1) (torch's exponential_), never 0
+    gumbels = _ag.Tensor(-xp.log(exponential))  # g = -log E ~ Gumbel(0, 1)
+    y_soft = _ag.softmax((logits + gumbels) / float(tau), dim)
+    if not hard:
+        return y_soft
+    index = xp.expand_dims(xp.argmax(y_soft.data, axis=dim), dim)
+    positions = xp.arange(logits.shape[dim]).reshape([-1 if a == dim else 1 for a in range(logits.ndim)])
+    y_hard = _ag.Tensor((positions == index).astype(logits.dtype))
+    return y_hard - y_soft.detach() + y_soft  # the one-hot's value, the soft sample's gradient

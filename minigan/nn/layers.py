@@ -2,6 +2,7 @@
 
 import math
 import numbers
+import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -166,6 +167,208 @@ class Softplus(Module):
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
+
+
+# ------------------------------------------------------ more activations (torch's nn.PReLU ... nn.GELU)
+class PReLU(Module):
+    """x for x > 0, weight * x otherwise, the slope learned: one for all channels (num_parameters=1) or one per
+    channel (num_parameters = the input's channels, dim 1), each starting at `init` (torch's nn.PReLU)."""
+
+    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+        super().__init__()
+        _check_sizes("PReLU", num_parameters=num_parameters)
+        _check_numbers("PReLU", init=init)
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(ag.full((num_parameters,), float(init)))
+        _place(self, device, dtype)
+
+    def reset_parameters(self):
+        """Set every slope back to `init`, in place (an optimizer that holds the weight sees it)."""
+        with ag.no_grad():
+            self.weight.fill_(float(self.init))
+
+    def forward(self, x):
+        ag._expect_tensor(x, "PReLU")
+        channels = x.shape[1] if x.ndim >= 2 else 1
+        if self.num_parameters not in (1, channels):
+            raise ValueError(f"PReLU({self.extra_repr()}): expected an input with {self.num_parameters} channels in "
+                             f"dim 1, got shape {tuple(x.shape)}; make num_parameters the number of channels, or 1")
+        return ag.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val], gradient 0 at both edges (``inplace``: accepted, out of place). torch's old
+    names min_value and max_value still work, with torch's FutureWarning."""
+
+    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False, min_value=None, max_value=None):
+        super().__init__()
+        for value, old, new in ((min_value, "min_value", "min_val"), (max_value, "max_value", "max_val")):
+            if value is not None:
+                warnings.warn(f"keyword argument `{old}` is deprecated and renamed to `{new}`", FutureWarning,
+                              stacklevel=2)
+        min_val = min_val if min_value is None else min_value
+        max_val = max_val if max_value is None else max_value
+        _check_numbers(type(self).__name__, min_val=min_val, max_val=max_val)
+        if max_val <= min_val:
+            raise ValueError(f"{type(self).__name__}: max_val ({max_val}) must be greater than min_val ({min_val})")
+        self.min_val, self.max_val, self.inplace = min_val, max_val, bool(inplace)
+
+    def forward(self, x):
+        return ag.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): Hardtanh(0, 6), as torch's (gradient 0 at 0 and at 6)."""
+
+    def __init__(self, inplace=False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class SELU(Module):
+    """scale * ELU(alpha) with the self-normalising constants (scale 1.0507..., alpha 1.6732...)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return ag.selu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class CELU(Module):
+    """x for x > 0, alpha (e^(x/alpha) - 1) otherwise (``inplace``: accepted, out of place)."""
+
+    def __init__(self, alpha=1.0, inplace=False):
+        super().__init__()
+        _check_numbers("CELU", alpha=alpha)
+        self.alpha, self.inplace = alpha, bool(inplace)
+
+    def forward(self, x):
+        return ag.celu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class Softsign(Module):
+    def forward(self, x):
+        return ag.softsign(x)
+
+
+class LogSigmoid(Module):
+    def forward(self, x):
+        return ag.logsigmoid(x)
+
+
+class Softmin(Module):
+    """softmax(-x) along `dim`: the smallest values get the largest probabilities."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        ag._expect_tensor(x, "Softmin")
+        # without a dim, torch's implicit one, as nn.Softmax's (nn/misc.py's implicit_softmax_dim, which imports
+        # this module: 0 for 0-, 1- and 3-d inputs, else 1)
+        dim = self.dim if self.dim is not None else 0 if x.ndim in (0, 1, 3) else 1
+        return ag.softmax(-ag._floating(x), dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Threshold(Module):
+    """x where x > threshold, else `value` (``inplace``: accepted, out of place)."""
+
+    def __init__(self, threshold, value, inplace=False):
+        super().__init__()
+        _check_numbers("Threshold", threshold=threshold, value=value)
+        self.threshold, self.value, self.inplace = threshold, value, bool(inplace)
+
+    def forward(self, x):
+        return ag.threshold(x, self.threshold, self.value)
+
+    def extra_repr(self):
+        return f"threshold={self.threshold}, value={self.value}" + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    """a * sigmoid(b), a and b the two halves of the input along `dim` (which must have an even size)."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return ag.glu(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Mish(Module):
+    """x tanh(softplus(x)) (``inplace``: accepted, out of place)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return ag.mish(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class Hardswish(Module):
+    """x relu6(x + 3) / 6 (``inplace``: accepted, out of place; torch's repr does not show it)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return ag.hardswish(x)
+
+
+class Hardsigmoid(Module):
+    """relu6(x + 3) / 6 (``inplace``: accepted, out of place; torch's repr does not show it)."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = bool(inplace)
+
+    def forward(self, x):
+        return ag.hardsigmoid(x)
+
+
+class GELU(Module):
+    """x Phi(x), Phi the standard normal's CDF (erf); approximate='tanh' for torch's tanh formula."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        return ag.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
 
 
 class Identity(Module):
@@ -439,6 +642,164 @@ class ModuleDict(Module):
         return self._modules.items()
 
 
+def _as_parameter(container, value):
+    """What a ParameterList or ParameterDict holds: a Parameter as it is, another Tensor wrapped as a Parameter
+    (sharing its memory, as torch wraps it), or a clear error."""
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, ag.Tensor):
+        return Parameter(value)
+    raise TypeError(f"{type(container).__name__}: expected a Parameter or a Tensor, got {type(value).__name__} "
+                    f"{value!r}; wrap values with nn.Parameter(minigan.tensor(...)) (torch also keeps other objects, "
+                    "unregistered: keep those in a plain attribute)")
+
+
+def _parameters_repr(container):
+    """torch's repr of a ParameterList or ParameterDict: one line per parameter, its dtype, shape and device."""
+    lines = []
+    for key, p in container._parameters.items():
+        device = "" if p.device == "cpu" else f" ({p.device})"
+        size = "x".join(str(n) for n in p.shape)
+        lines.append(f"  ({key}): Parameter containing: [minigan.{p.dtype} of size {size}{device}]")
+    body = lines[0] if len(lines) == 1 else "".join("\n  " + line for line in lines) + "\n" if lines else ""
+    return f"{type(container).__name__}({body})"  # (one parameter: on one line, as torch prints it)
+
+
+class ParameterList(Module):
+    """A list of parameters, registered as "0", "1", ... (their names in state_dict), as torch's.
+
+    A Tensor that is not a Parameter is wrapped as one (sharing its memory) when it is put in.
+    """
+
+    def __init__(self, values=None):
+        super().__init__()
+        if values is not None:
+            self.extend(values)
+
+    def _name(self, idx):
+        """The name of parameter number `idx` (negative counts from the end), with a clear error."""
+        if not _is_int(idx):
+            raise TypeError(f"ParameterList: an index must be an int or a slice, got {type(idx).__name__} {idx!r}")
+        if not -len(self) <= idx < len(self):
+            raise IndexError(f"ParameterList: index {idx} is out of range for its {len(self)} parameters")
+        return str(idx % len(self))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):  # a ParameterList of those parameters (the same ones, not copies), as torch's
+            return ParameterList(list(self)[idx])
+        return self._parameters[self._name(idx)]
+
+    def __setitem__(self, idx, param):
+        """Replace parameter number `idx`; it keeps its name (and place in state_dict)."""
+        self.register_parameter(self._name(idx), _as_parameter(self, param))
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        """Add `value` at the end, named by its position (``str(len(self))``); returns self."""
+        self.register_parameter(str(len(self)), _as_parameter(self, value))
+        return self
+
+    def extend(self, values):
+        """Append each parameter of an iterable, in order; returns self."""
+        if not isinstance(values, Iterable) or isinstance(values, ag.Tensor):  # (a Tensor: torch refuses it too)
+            raise TypeError(f"ParameterList.extend should be called with an iterable, but got "
+                            f"{type(values).__name__}; put the parameters in a list: [p]")
+        for value in values:
+            self.append(value)
+        return self
+
+    def __repr__(self):
+        return _parameters_repr(self)
+
+
+class ParameterDict(Module):
+    """A dict of parameters, registered under their keys (their names in state_dict), as torch's.
+
+    As in torch, a plain dict given to the constructor or to ``update`` is added in the order of its sorted
+    keys (an OrderedDict, a ParameterDict or a list of pairs in their own order). A Tensor that is not a
+    Parameter is wrapped as one.
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def update(self, parameters):
+        """Add (or replace) the parameters of a mapping or of (key, parameter) pairs."""
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
+            items = list(parameters.items())
+        elif hasattr(parameters, "items"):
+            items = sorted(parameters.items(), key=lambda pair: pair[0])
+        elif isinstance(parameters, Iterable) and not isinstance(parameters, ag.Tensor):
+            items = list(parameters)
+        else:
+            raise TypeError(f"ParameterDict.update expects a dict of key -> parameter or (key, parameter) pairs, got "
+                            f"{type(parameters).__name__}; write d.update({{'name': p}})")
+        for i, pair in enumerate(items):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+                raise ValueError(f"ParameterDict.update: element {i} should be a (key, parameter) pair, got "
+                                 f"{type(pair).__name__} {pair!r}")
+            self[pair[0]] = pair[1]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(self, value))
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __delitem__(self, key):
+        if key not in self._parameters:
+            raise KeyError(key)
+        delattr(self, key)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def get(self, key, default=None):
+        """The parameter under `key`, or `default` when there is none."""
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        """Remove the parameter under `key` and return it (a KeyError if there is none), as ``dict.pop``."""
+        value = self._parameters[key]
+        del self[key]
+        return value
+
+    def clear(self):
+        """Remove every parameter."""
+        for key in list(self._parameters):
+            del self[key]
+
+    def keys(self):
+        """The keys, in insertion order."""
+        return self._parameters.keys()
+
+    def values(self):
+        """The parameters, in insertion order."""
+        return self._parameters.values()
+
+    def items(self):
+        """(key, parameter) pairs, in insertion order."""
+        return self._parameters.items()
+
+    def __repr__(self):
+        return _parameters_repr(self)
+
 class Embedding(Module):
     """A lookup table: integer ids (any shape) -> rows of a (num, dim) weight ~ N(0, 1).
 
@@ -479,33 +840,66 @@ class Embedding(Module):
                 self.weight[self.padding_idx] = 0
 
     def forward(self, ids):
-        raw = ids.data if isinstance(ids, ag.Tensor) else ids
-        name = f"Embedding({self.num_embeddings}, {self.embedding_dim})"
-        if getattr(raw, "dtype", None) is None or raw.dtype.kind not in "iu":
-            got = getattr(raw, "dtype", type(raw).__name__)
-            raise TypeError(f"{name}: ids must be an integer array or Tensor, got {got}")
-        if isinstance(ids, ag.Tensor) and ids.device != self.weight.device:  # (CuPy would copy them, NumPy fail)
-            raise RuntimeError(f"{name}: the ids are on '{ids.device}' and the weight on '{self.weight.device}'; move "
-                               f"the ids with ids.to('{self.weight.device}') (or the layer with .to('{ids.device}'))")
-        bad = None
-        if backend.device_of(raw) == "cpu":
-            if raw.size and not 0 <= raw.min() <= raw.max() < self.num_embeddings:
-                raise IndexError(
-                    f"{name}: ids must lie in [0, {self.num_embeddings}), got ids from {raw.min()} to {raw.max()}; "
-                    "are the labels numbered from 1, or is num_embeddings too small?"
-                )
-        else:  # on a GPU the check would copy the ids to the host: bad ids are clipped, and their rows made NaN
-            bad = (raw < 0) | (raw >= self.num_embeddings)
-            ids = backend.xp_of(raw).clip(raw, 0, self.num_embeddings - 1)
-        rows = ag.getitem(self.weight, ids)
-        if bad is not None:
-            rows = ag.where(bad[..., None], float("nan"), rows)
-        if self.padding_idx is None:
-            return rows
-        # the same values, but the padding rows come from a detached copy: their gradient stops here
-        is_padding = (raw == self.padding_idx)[..., None]
-        return ag.where(is_padding, rows.detach(), rows)
+        return _lookup(ids, self.weight, self.padding_idx, f"Embedding({self.num_embeddings}, {self.embedding_dim})")
 
     def extra_repr(self):
         return f"{self.num_embeddings}, {self.embedding_dim}" + (
             f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+
+
+def _lookup(ids, weight, padding_idx, name):
+    """The rows of `weight` (num, dim) at integer `ids` (any shape): Embedding's forward and F.embedding.
+
+    The padding rows (ids equal to `padding_idx`) get no gradient. An id out of range is an error on the CPU,
+    and a NaN row on a GPU (see Embedding).
+    """
+    raw = ids.data if isinstance(ids, ag.Tensor) else ids
+    n = weight.shape[0]
+    if getattr(raw, "dtype", None) is None or raw.dtype.kind not in "iu":
+        got = getattr(raw, "dtype", type(raw).__name__)
+        raise TypeError(f"{name}: ids must be an integer array or Tensor, got {got}")
+    if isinstance(ids, ag.Tensor) and ids.device != weight.device:  # (CuPy would copy them, NumPy fail)
+        raise RuntimeError(f"{name}: the ids are on '{ids.device}' and the weight on '{weight.device}'; move "
+                           f"the ids with ids.to('{weight.device}') (or the layer with .to('{ids.device}'))")
+    bad = None
+    if backend.device_of(raw) == "cpu":
+        if raw.size and not 0 <= raw.min() <= raw.max() < n:
+            raise IndexError(
+                f"{name}: ids must lie in [0, {n}), got ids from {raw.min()} to {raw.max()}; "
+                "are the labels numbered from 1, or is num_embeddings too small?"
+            )
+    else:  # on a GPU the check would copy the ids to the host: bad ids are clipped, and their rows made NaN
+        bad = (raw < 0) | (raw >= n)
+        ids = backend.xp_of(raw).clip(raw, 0, n - 1)
+    rows = ag.getitem(weight, ids)
+    if bad is not None:
+        rows = ag.where(bad[..., None], float("nan"), rows)
+    if padding_idx is None:
+        return rows
+    # the same values, but the padding rows come from a detached copy: their gradient stops here
+    is_padding = (raw == padding_idx)[..., None]
+    return ag.where(is_padding, rows.detach(), rows)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """torch's ``F.embedding``: the rows of `weight` (num_embeddings, embedding_dim) at the integer ids `input` (any
+    shape), as nn.Embedding computes them. The rows picked by `padding_idx` (negative counts from the end) get no
+    gradient; unlike the layer, the function does not zero that row. torch's max_norm, scale_grad_by_freq and sparse
+    are accepted at their defaults only."""
+    ag._expect_tensor(weight, "embedding: weight")
+    if weight.ndim != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError("embedding: max_norm, scale_grad_by_freq and sparse are not supported "
+                                  "(only their defaults None, False, False)")
+    n = weight.shape[0]
+    if padding_idx is not None:
+        if not _is_int(padding_idx):
+            raise TypeError(f"embedding: padding_idx must be an int (or None), got {type(padding_idx).__name__} "
+                            f"{padding_idx!r}")
+        if not -n <= padding_idx < n:
+            raise ValueError(f"embedding: padding_idx must lie in [-{n}, {n}) for a weight of {n} rows, "
+                             f"got {padding_idx}")
+        padding_idx %= n
+    return _lookup(input, weight, padding_idx, "embedding")

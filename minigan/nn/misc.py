@@ -1,5 +1,6 @@
 """Dropout, Dropout2d, Unflatten, padding (ZeroPad2d, ReflectionPad2d, ReplicationPad2d), resizing and pooling
-(pad, interpolate, Upsample, PixelShuffle, AvgPool2d, MaxPool2d), Softmax."""
+(pad, interpolate, Upsample, PixelShuffle, PixelUnshuffle, AvgPool2d, MaxPool2d, MaxUnpool2d, AdaptiveAvgPool2d,
+AdaptiveMaxPool2d), patches (Unfold: im2col, Fold: col2im), Softmax."""
 
 import numbers
 
@@ -8,7 +9,7 @@ import numpy as np
 from .. import autograd as ag
 from .. import backend
 from ..autograd import Function, Tensor
-from ..conv import _is_int, _pair, col2im, conv2d, conv_output_size, unbatched
+from ..conv import _is_int, _pair, col2im, conv2d, dilated_size, unbatched
 from .layers import _check_sizes
 from .module import Module
 
@@ -340,32 +341,85 @@ class PixelShuffle(Module):
         return f"upscale_factor={self.upscale_factor}"
 
 
-def _pool_window(name, input, kernel_size, stride, padding):
-    """A pool's (kernel, stride, padding) as (h, w) pairs (stride = kernel when None), checked as torch checks them."""
+def pixel_unshuffle(input, downscale_factor):
+    """(N, C, H r, W r) -> (N, C r^2, H, W): each r x r block of pixels becomes r^2 channels, the inverse of
+    ``pixel_shuffle`` (a reshape, a permute and a reshape; any leading batch axes, as torch's)."""
+    ag._expect_tensor(input, "pixel_unshuffle")
+    _check_sizes("pixel_unshuffle", downscale_factor=downscale_factor)
+    r = int(downscale_factor)
+    if input.ndim < 3 or input.shape[-2] % r or input.shape[-1] % r:
+        raise ValueError(f"pixel_unshuffle: expected (*, C, H * {r}, W * {r}) with r = {r}, got shape "
+                         f"{tuple(input.shape)}; the height and width must be multiples of r")
+    *batch, c, h, w = input.shape
+    k = len(batch)
+    blocks = ag.reshape(input, *batch, c, h // r, r, w // r, r)
+    order = (*range(k), k, k + 2, k + 4, k + 1, k + 3)  # (*, C, r, r, H, W)
+    return ag.reshape(ag.permute(blocks, *order), *batch, c * r * r, h // r, w // r)
+
+
+class PixelUnshuffle(Module):
+    """(N, C, H r, W r) -> (N, C r^2, H, W), as torch's (``F.pixel_unshuffle``), the inverse of PixelShuffle."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        _check_sizes("PixelUnshuffle", downscale_factor=downscale_factor)
+        self.downscale_factor = downscale_factor
+
+    def forward(self, x):
+        return pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self):
+        return f"downscale_factor={self.downscale_factor}"
+
+
+def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
+    """A pool's output length along one axis, as torch's: (size + 2p - d (k - 1) - 1) / s + 1, rounded down
+    (or up with ``ceil_mode``, though the last window must still start inside the input or its left padding)."""
+    out = (size + 2 * padding - dilation * (kernel - 1) - 1 + (stride - 1 if ceil_mode else 0)) // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + padding:
+        out -= 1
+    return out
+
+
+def _pool_window(name, input, kernel_size, stride, padding, dilation=1, ceil_mode=False):
+    """A pool's (kernel, stride, padding, dilation) as (h, w) pairs (stride = kernel when None), checked as torch
+    checks them, and the `extra` rows and columns ceil_mode's last windows reach beyond the padding at the far edge."""
     ag._expect_tensor(input, name)
     kernel = _pair(kernel_size, f"{name}: kernel_size")
     stride = kernel if stride is None else _pair(stride, f"{name}: stride")
-    padding = _pair(padding, f"{name}: padding")
+    padding, dilation = _pair(padding, f"{name}: padding"), _pair(dilation, f"{name}: dilation")
     if min(kernel + stride) < 1 or not all(0 <= p <= k // 2 for p, k in zip(padding, kernel)):
         raise ValueError(f"{name}: kernel_size and stride must be >= 1 and padding at most half the kernel, "
                          f"got kernel_size={kernel}, stride={stride}, padding={padding}")
+    if min(dilation) < 1:
+        raise ValueError(f"{name}: dilation must be >= 1 (1: the window's pixels side by side), got {dilation}")
     if input.ndim != 4:
         raise ValueError(f"{name}: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
-    if any(conv_output_size(input.shape[2 + d], kernel[d], stride[d], padding[d]) < 1 for d in range(2)):
-        raise ValueError(f"{name}: input shape {tuple(input.shape)} is smaller than the kernel {kernel}")
-    return kernel, stride, padding
+    out = [pool_output_size(input.shape[2 + d], kernel[d], stride[d], padding[d], dilation[d], ceil_mode)
+           for d in range(2)]
+    if min(out) < 1:
+        raise ValueError(f"{name}: input shape {tuple(input.shape)} is smaller than the kernel {kernel}"
+                         + (f" (dilation {dilation})" if dilation != (1, 1) else ""))
+    extra = tuple(max(0, (o - 1) * s + d * (k - 1) + 1 - (n + 2 * p))
+                  for o, n, k, s, p, d in zip(out, input.shape[2:], kernel, stride, padding, dilation))
+    return kernel, stride, padding, dilation, extra
 
 
-_POOL_DEFAULTS = {"dilation": 1, "ceil_mode": False, "return_indices": False}
+def _drop_batch(result):
+    """The result (or the (values, indices) pair) of a batch of one image, without its batch axis."""
+    if isinstance(result, tuple):
+        return tuple(t.reshape(*t.shape[1:]) for t in result)
+    return result.reshape(*result.shape[1:])
 
 
-def _refuse_unsupported(name, **settings):
-    """A clear error naming each of torch's pooling settings given other than its default, which minigan computes."""
-    given = [f"{key}={value!r}" for key, value in settings.items() if value != _POOL_DEFAULTS[key]]
-    if given:
-        defaults = ", ".join(f"{key}={_POOL_DEFAULTS[key]!r}" for key in settings)
-        raise NotImplementedError(f"{name}: {', '.join(given)} is not supported (minigan computes {defaults} only); "
-                                  "leave it at its default")
+def _window_counts(xp, size, kernel, stride, padding, out, count_include_pad):
+    """avg_pool2d's divisor along one axis, as torch counts it: each window's pixels inside the padded
+    image (count_include_pad), or inside the image; a ceil_mode window past the padding counts only up to it."""
+    start = xp.arange(out) * stride - padding
+    end = xp.minimum(start + kernel, size + padding)
+    if not count_include_pad:
+        start, end = xp.maximum(start, 0), xp.minimum(end, size)
+    return end - start
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -375,26 +429,29 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 
     Computed as a convolution of each channel on its own with a kernel of 1 / (kh kw), so the
     padding zeros count in the mean (torch's default); with ``count_include_pad=False`` each window's mean
-    is over its pixels inside the image. Integer inputs give float32. ``ceil_mode=True`` is not supported.
+    is over its pixels inside the image. ``ceil_mode=True`` rounds the output size up: the last windows
+    reach past the padding, and their mean is over the part up to it (torch's divisor). Integer inputs give float32.
     """
-    _refuse_unsupported("avg_pool2d", ceil_mode=ceil_mode)  # first: the size check below is ceil_mode=False's
     if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
         return unbatched(avg_pool2d, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                          divisor_override)
     if divisor_override is not None and (not _is_int(divisor_override) or divisor_override == 0):
         raise ValueError(f"avg_pool2d: divisor_override must be a nonzero int (or None), got {divisor_override!r}")
-    kernel, stride, padding = _pool_window("avg_pool2d", input, kernel_size, stride, padding)
+    kernel, stride, padding, _, extra = _pool_window("avg_pool2d", input, kernel_size, stride, padding,
+                                                     ceil_mode=bool(ceil_mode))
     input = ag._floating(input)  # integers are averaged in float32 (a 1/(kh kw) kernel of integers would be 0)
+    if any(extra):  # zeros where ceil_mode's last windows reach past the padding (the divisor leaves them out)
+        input = ag.Pad(((0, 0), (0, 0), (0, extra[0]), (0, extra[1])), 0.0)(input)
     n, c, h, w = input.shape
     divisor = divisor_override or kernel[0] * kernel[1]
     weight = ag.full((1, 1, *kernel), 1.0 / divisor, dtype=input.dtype, device=input.device)
     pooled = conv2d(ag.reshape(input, n * c, 1, h, w), weight, stride=stride, padding=padding, name="avg_pool2d")
-    if not count_include_pad and any(padding) and divisor_override is None:
-        # the mean over each window's pixels inside the image: divided by the same pooling of an image of
-        # ones, (pixels inside) / (kh kw) per window, a constant (the gradient is divided alike)
-        inside = conv2d(ag.ones(1, 1, h, w, dtype=input.dtype, device=input.device), weight, stride=stride,
-                        padding=padding, name="avg_pool2d")
-        pooled = pooled * Tensor(1.0 / inside.data)
+    if divisor_override is None and (any(extra) or (not count_include_pad and any(padding))):
+        # each window's own divisor (a constant, so the gradient is divided alike): sum / (kh kw) * (kh kw) / count
+        xp = backend.xp_of(input.data)
+        counts = [_window_counts(xp, input.shape[2 + d] - extra[d], kernel[d], stride[d], padding[d],
+                                 pooled.shape[2 + d], count_include_pad) for d in range(2)]
+        pooled = pooled * Tensor((divisor / (counts[0][:, None] * counts[1][None, :])).astype(input.dtype))
     return ag.reshape(pooled, n, c, *pooled.shape[2:])
 
 
@@ -406,7 +463,6 @@ class AvgPool2d(Module):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
-        _refuse_unsupported("AvgPool2d", ceil_mode=ceil_mode)  # when the layer is made, not at its first forward
 
     def forward(self, x):
         return avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad,
@@ -416,33 +472,71 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
+def _windows(padded, kernel, stride, dilation):
+    """A zero-copy view of every window of an (N, C, H, W) array, its taps `dilation` pixels apart:
+    (N, C, OH, OW, kh, kw) (the windows of the whole span, d (k - 1) + 1 wide, with every d-th tap kept)."""
+    view = backend.sliding_windows(padded, *dilated_size(kernel, dilation), *stride)
+    return view[..., :: dilation[0], :: dilation[1]]
+
+
+def _add_windows(windows, shape, stride, dilation):
+    """The adjoint of ``_windows``: every window (N, C, kh, kw, OH, OW) added back onto a zero image of `shape`,
+    one strided += per tap (i, j), so overlapping windows add up (in tap order: the same sums on any device)."""
+    xp = backend.xp_of(windows)
+    _, _, kh, kw, oh, ow = windows.shape
+    (sh, sw), (dh, dw) = stride, dilation
+    image = xp.zeros(shape, dtype=windows.dtype)
+    for i in range(kh):
+        for j in range(kw):
+            image[:, :, i * dh : i * dh + sh * (oh - 1) + 1 : sh, j * dw : j * dw + sw * (ow - 1) + 1 : sw] += \
+                windows[:, :, i, j]
+    return image
+
+
 class MaxPool2dOp(Function):
     """max over each window; the gradient goes to the window's largest value (the first one on ties, as torch).
 
-    The forward finds, for every window, which of its kh*kw offsets holds the max (``self.argmax``);
+    The forward finds, for every window, which of its kh*kw taps holds the max (``self.argmax``);
     the gradient is then linear in the upstream gradient: a scatter of it to those positions
     (``MaxPoolScatter``), whose backward is its adjoint, the gather of the same positions (``MaxPoolGather``), and so
     on, so a penalty on D's input gradient differentiates through max pooling twice.
+    `extra`: the rows and columns ceil_mode's last windows reach beyond the padding (never a max either).
     """
 
-    def __init__(self, kernel, stride, padding):
-        self.kernel, self.stride, self.padding = kernel, stride, padding
+    def __init__(self, kernel, stride, padding, dilation=(1, 1), extra=(0, 0)):
+        self.kernel, self.stride, self.padding, self.dilation, self.extra = kernel, stride, padding, dilation, extra
+
+    def padded_shape(self, shape):
+        (ph, pw), (eh, ew) = self.padding, self.extra
+        return (*shape[:2], shape[2] + 2 * ph + eh, shape[3] + 2 * pw + ew)
 
     def windows(self, x, fill):
-        """(N, C, OH, OW, kh*kw): every window of x padded with `fill`, its offsets on the last axis (a copy)."""
-        xp = backend.xp_of(x)
-        (kh, kw), (sh, sw), (ph, pw) = self.kernel, self.stride, self.padding
-        n, c, h, w = x.shape
-        padded = xp.full((n, c, h + 2 * ph, w + 2 * pw), fill, dtype=x.dtype)
+        """(N, C, OH, OW, kh*kw): every window of x padded with `fill`, its taps on the last axis (a copy)."""
+        (ph, pw), (_, _, h, w) = self.padding, x.shape
+        padded = backend.xp_of(x).full(self.padded_shape(x.shape), fill, dtype=x.dtype)
         padded[:, :, ph : ph + h, pw : pw + w] = x
-        view = backend.sliding_windows(padded, kh, kw, sh, sw)
-        return view.reshape(*view.shape[:4], kh * kw)
+        view = _windows(padded, self.kernel, self.stride, self.dilation)
+        return view.reshape(*view.shape[:4], self.kernel[0] * self.kernel[1])
 
     def forward(self, x):
+        xp = backend.xp_of(x)
         self.image_shape = x.shape
-        windows = self.windows(x, -backend.xp_of(x).inf)  # padding never wins a max
+        windows = self.windows(x, -xp.inf)  # padding never wins a max
         self.argmax = windows.argmax(axis=-1)  # the first largest, as torch picks it
-        return backend.xp_of(x).take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
+        y = xp.take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
+        if any(self.padding + self.extra):  # a window of -inf only: its first pixel inside the image, as torch
+            first_inside = self.windows(xp.ones((1, 1, *x.shape[2:]), dtype=bool), False).argmax(axis=-1)
+            self.argmax = xp.where(y == -xp.inf, first_inside, self.argmax)
+        return y
+
+    def indices(self):
+        """torch's indices of the maxima: each one's position in its (H, W) plane, row * W + column (int64)."""
+        xp = backend.xp_of(self.argmax)
+        kw, (sh, sw), (ph, pw), (dh, dw) = self.kernel[1], self.stride, self.padding, self.dilation
+        oh, ow = self.argmax.shape[2:]
+        rows = xp.arange(oh)[:, None] * sh - ph + (self.argmax // kw) * dh
+        columns = xp.arange(ow) * sw - pw + (self.argmax % kw) * dw
+        return (rows * self.image_shape[3] + columns).astype(np.int64)
 
     def gather(self, x):
         return backend.xp_of(x).take_along_axis(self.windows(x, 0), self.argmax[..., None], axis=-1)[..., 0]
@@ -454,8 +548,13 @@ class MaxPool2dOp(Function):
         n, c, h, w = self.image_shape
         oh, ow = gy.shape[2:]
         spread = (xp.arange(kh * kw) == self.argmax[..., None]) * gy[..., None]  # (N, C, OH, OW, kh*kw)
-        cols = spread.reshape(n, c, oh, ow, kh, kw).transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)
-        image = col2im(xp.ascontiguousarray(cols), (n, c, h + 2 * ph, w + 2 * pw), self.kernel, self.stride, (0, 0))
+        if self.dilation == (1, 1):
+            cols = spread.reshape(n, c, oh, ow, kh, kw).transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)
+            image = col2im(xp.ascontiguousarray(cols), self.padded_shape(self.image_shape), self.kernel, self.stride,
+                           (0, 0))
+        else:  # taps d pixels apart: added back one tap at a time
+            windows = spread.reshape(n, c, oh, ow, kh, kw).transpose(0, 1, 4, 5, 2, 3)
+            image = _add_windows(windows, self.padded_shape(self.image_shape), self.stride, self.dilation)
         return xp.ascontiguousarray(image[:, :, ph : ph + h, pw : pw + w])
 
     def backward(self, gy):
@@ -493,12 +592,17 @@ class MaxPoolGather(Function):
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """The largest value of each kernel_size window, every `stride` pixels (stride = kernel_size when None), of
-    (N, C, H, W) images or one (C, H, W)."""
-    _refuse_unsupported("max_pool2d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
+    (N, C, H, W) images or one (C, H, W); the window's taps `dilation` pixels apart. ``ceil_mode=True`` rounds
+    the output size up (as ``avg_pool2d``'s). ``return_indices=True`` also returns where each max came from,
+    as torch's: its position row * W + column in its (H, W) plane (int64), what ``max_unpool2d`` takes."""
     if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
-        return unbatched(max_pool2d, input, kernel_size, stride, padding)
-    kernel, stride, padding = _pool_window("max_pool2d", input, kernel_size, stride, padding)
-    return MaxPool2dOp(kernel, stride, padding)(ag._floating(input))
+        return _drop_batch(max_pool2d(input.reshape(1, *input.shape), kernel_size, stride, padding, dilation,
+                                      ceil_mode, return_indices))
+    kernel, stride, padding, dilation, extra = _pool_window("max_pool2d", input, kernel_size, stride, padding,
+                                                            dilation, bool(ceil_mode))
+    op = MaxPool2dOp(kernel, stride, padding, dilation, extra)
+    out = op(ag._floating(input))
+    return (out, Tensor(op.indices())) if return_indices else out
 
 
 class MaxPool2d(Module):
@@ -508,7 +612,6 @@ class MaxPool2d(Module):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, kernel_size if stride is None else stride, padding
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
-        _refuse_unsupported("MaxPool2d", dilation=dilation, ceil_mode=ceil_mode, return_indices=return_indices)
 
     def forward(self, x):
         return max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
@@ -517,6 +620,307 @@ class MaxPool2d(Module):
     def extra_repr(self):
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+
+
+def _unpool_size(input, kernel, stride, padding, output_size):
+    """max_unpool2d's output (H, W): (size - 1) s - 2p + k, or `output_size` ((H, W) or (N, C, H, W)) within a
+    stride of it, as torch's rule (a stride-s pool maps s sizes onto the same output)."""
+    default = [(n - 1) * s - 2 * p + k for n, k, s, p in zip(input.shape[2:], kernel, stride, padding)]
+    if output_size is None:
+        return tuple(default)
+    size = tuple(output_size)
+    size = size[2:] if len(size) == 4 else size
+    if len(size) != 2 or not all(_is_int(n) for n in size):
+        raise ValueError(f"max_unpool2d: output_size must be (H, W) or (N, C, H, W), got {output_size!r}")
+    for d in range(2):
+        if not default[d] - stride[d] < size[d] < default[d] + stride[d]:
+            raise ValueError(f"max_unpool2d: invalid output_size {tuple(output_size)} (dim {d} must be between "
+                             f"{default[d] - stride[d]} and {default[d] + stride[d]}, exclusive, for input shape "
+                             f"{tuple(input.shape)}, kernel_size={kernel}, stride={stride}, padding={padding})")
+    return tuple(int(n) for n in size)
+
+
+def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
+    """The inverse of ``max_pool2d(..., return_indices=True)`` as torch's: each value put back at its index
+    (row * W + column of its (H, W) plane), zeros everywhere else. Composed of ``scatter`` into zeros, so the
+    gradient is the upstream gradient gathered at the same indices."""
+    ag._expect_tensor(input, "max_unpool2d")
+    ag._expect_tensor(indices, "max_unpool2d (indices)")
+    if input.ndim == 3:  # one image (C, H, W), as torch takes it
+        size = None if output_size is None else tuple(output_size)[-2:]
+        return _drop_batch(max_unpool2d(input.reshape(1, *input.shape), indices.reshape(1, *indices.shape),
+                                        kernel_size, stride, padding, size))
+    kernel = _pair(kernel_size, "max_unpool2d: kernel_size")
+    stride = kernel if stride is None else _pair(stride, "max_unpool2d: stride")
+    padding = _pair(padding, "max_unpool2d: padding")
+    if input.ndim != 4:
+        raise ValueError(f"max_unpool2d: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape "
+                         f"{tuple(input.shape)}")
+    if indices.shape != input.shape or indices.dtype != np.int64:
+        raise ValueError(f"max_unpool2d: indices must be int64 of the input's shape {tuple(input.shape)} (max_pool2d's "
+                         f"with return_indices=True), got {indices.dtype} of shape {tuple(indices.shape)}")
+    h, w = _unpool_size(input, kernel, stride, padding, output_size)
+    n, c, pixels = *input.shape[:2], input.shape[2] * input.shape[3]  # (no -1 in reshapes: a batch may be empty)
+    flat = indices.reshape(n, c, pixels)
+    lo, hi = (int(flat.data.min()), int(flat.data.max())) if flat.numel() else (0, 0)  # (two numbers read back)
+    if lo < 0 or hi >= h * w:
+        raise IndexError(f"max_unpool2d: found index {lo if lo < 0 else hi} outside the output's {h} x {w} = {h * w} "
+                         "pixels per plane; give the output_size of max_pool2d's input")
+    zeros = ag.zeros(n, c, h * w, dtype=input.dtype, device=input.device)
+    return ag.scatter(zeros, 2, flat, input.reshape(n, c, pixels)).reshape(n, c, h, w)
+
+
+class MaxUnpool2d(Module):
+    """The inverse of MaxPool2d(..., return_indices=True) (``F.max_unpool2d``): forward(input, indices, output_size)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = _pair(kernel_size, "MaxUnpool2d: kernel_size")  # pairs, as torch keeps them
+        self.stride = _pair(kernel_size if stride is None else stride, "MaxUnpool2d: stride")
+        self.padding = _pair(padding, "MaxUnpool2d: padding")
+
+    def forward(self, input, indices, output_size=None):
+        return max_unpool2d(input, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+def _adaptive_size(name, input, output_size):
+    """An adaptive pool's (OH, OW) for `input`: an int or a pair, None keeping the input's size, checked."""
+    ag._expect_tensor(input, name)
+    size = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    if len(size) != 2 or not all(n is None or (_is_int(n) and n >= 1) for n in size):
+        raise ValueError(f"{name}: output_size must be an int >= 1 or an (h, w) pair of them (None keeps the "
+                         f"input's size), got {output_size!r}")
+    if input.ndim != 4:
+        raise ValueError(f"{name}: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+    if min(input.shape[2:]) < 1:
+        raise ValueError(f"{name}: the input's height and width must be >= 1, got shape {tuple(input.shape)}")
+    return tuple(int(n) if n is not None else input.shape[2 + d] for d, n in enumerate(size))
+
+
+def _adaptive_windows(xp, size, out):
+    """torch's adaptive windows along one axis: window i holds pixels floor(i size/out) .. ceil((i+1) size/out) - 1.
+
+    Returned as an (out, k) array of pixel indices, k the widest window; a narrower one repeats its last pixel
+    (a repeat never changes a max, nor which pixel is first to hold it). Also each window's length."""
+    i = xp.arange(out)
+    start, end = i * size // out, -(-(i + 1) * size // out)
+    k = int((end - start).max())
+    return xp.minimum(start[:, None] + xp.arange(k), end[:, None] - 1), end - start
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """The mean over torch's adaptive windows (``_adaptive_windows``): an (OH, OW) output for any input size.
+
+    Averaging along each axis is a linear map, an (OH, H) matrix A_h of 1/(window length) over each window,
+    so y = A_h x A_w^T (two matrix products: the gradient is the same matrices transposed). output_size=1, global
+    average pooling, is the plain mean over H and W. Integer inputs give float32.
+    """
+    if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
+        return unbatched(adaptive_avg_pool2d, input, output_size)
+    size = _adaptive_size("adaptive_avg_pool2d", input, output_size)
+    input = ag._floating(input)
+    if size == (1, 1):
+        return ag.mean(input, axis=(2, 3), keepdims=True)
+    xp = backend.xp_of(input.data)
+    out = input
+    for d, n in enumerate(size):  # each axis in turn, moved last: (N, C, H, W) @ A_w^T, then the height
+        pixels, lengths = _adaptive_windows(xp, input.shape[2 + d], n)
+        inside = (xp.arange(input.shape[2 + d]) == pixels[:, :, None]).any(axis=1)  # (out, in): pixel in window
+        a = Tensor((inside / lengths[:, None]).astype(input.dtype))
+        moved = ag.transpose(out, 2 + d, -1)
+        out = ag.transpose(ag.matmul(moved, ag.transpose(a, 0, 1)), 2 + d, -1)
+    return out
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    """The max over torch's adaptive windows (``_adaptive_windows``): an (OH, OW) output for any input size.
+
+    The position of each window's max (the first, on ties, as torch) is found on the raw arrays; the output is
+    then ``gather`` of those positions, so the gradient goes to them. ``return_indices=True`` also returns them,
+    row * W + column in the (H, W) plane, as torch's. output_size=1 is a plain max over H and W.
+    """
+    if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
+        return _drop_batch(adaptive_max_pool2d(input.reshape(1, *input.shape), output_size, return_indices))
+    (oh, ow) = _adaptive_size("adaptive_max_pool2d", input, output_size)
+    input = ag._floating(input)
+    x, xp = input.data, backend.xp_of(input.data)
+    n, c, h, w = x.shape
+    rows, _ = _adaptive_windows(xp, h, oh)
+    cols, _ = _adaptive_windows(xp, w, ow)
+    kh, kw = rows.shape[1], cols.shape[1]
+    if h % oh == 0 and w % ow == 0:  # equal windows side by side (output_size=1 too): a reshape, no copy
+        windows = x.reshape(n, c, oh, kh, ow, kw)
+    else:
+        windows = x[:, :, rows[:, :, None, None], cols[None, None]]  # (N, C, OH, kh, OW, kw)
+    best = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw).argmax(axis=-1)
+    flat = rows[xp.arange(oh)[:, None], best // kw] * w + cols[xp.arange(ow), best % kw]  # (N, C, OH, OW)
+    indices = Tensor(flat.astype(np.int64))
+    out = ag.gather(input.reshape(n, c, h * w), 2, indices.reshape(n, c, oh * ow)).reshape(n, c, oh, ow)
+    return (out, indices) if return_indices else out
+
+
+class AdaptiveAvgPool2d(Module):
+    """The mean over windows that give an output of `output_size` (``F.adaptive_avg_pool2d``);
+    AdaptiveAvgPool2d(1) is global average pooling."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool2d(Module):
+    """The max over windows that give an output of `output_size` (``F.adaptive_max_pool2d``)."""
+
+    def __init__(self, output_size, return_indices=False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def forward(self, x):
+        return adaptive_max_pool2d(x, self.output_size, self.return_indices)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"
+
+
+class UnfoldOp(Function):
+    """y = every (kh, kw) window of x as one column, torch's (N, C*kh*kw, L) layout, rows in (c, i, j) order."""
+
+    def __init__(self, kernel, dilation, padding, stride):
+        self.kernel, self.dilation, self.padding, self.stride = kernel, dilation, padding, stride
+
+    def forward(self, x):
+        xp = backend.xp_of(x)
+        (ph, pw), (n, c, h, w) = self.padding, x.shape
+        self.image_size = (h, w)
+        padded = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=x.dtype)
+        padded[:, :, ph : ph + h, pw : pw + w] = x
+        windows = _windows(padded, self.kernel, self.stride, self.dilation)  # (N, C, OH, OW, kh, kw)
+        (oh, ow), (kh, kw) = windows.shape[2:4], self.kernel
+        return xp.ascontiguousarray(windows.transpose(0, 1, 4, 5, 2, 3)).reshape(n, c * kh * kw, oh * ow)
+
+    def backward(self, gy):
+        # unfold is linear, so dL/dx = fold(gy): its adjoint, each column added back onto its window
+        return FoldOp(self.image_size, self.kernel, self.dilation, self.padding, self.stride)(gy)
+
+
+class FoldOp(Function):
+    """y = the columns of x (N, C*kh*kw, L) added back onto their windows of an (N, C, H, W) image: overlaps add up."""
+
+    def __init__(self, output_size, kernel, dilation, padding, stride):
+        self.output_size, self.kernel, self.dilation, self.padding, self.stride = (output_size, kernel, dilation,
+                                                                                 padding, stride)
+
+    def forward(self, x):
+        (h, w), (kh, kw), (ph, pw) = self.output_size, self.kernel, self.padding
+        oh, ow = _blocks(self.output_size, self.kernel, self.dilation, self.padding, self.stride)
+        n = x.shape[0]
+        windows = x.reshape(n, x.shape[1] // (kh * kw), kh, kw, oh, ow)
+        image = _add_windows(windows, (n, windows.shape[1], h + 2 * ph, w + 2 * pw), self.stride, self.dilation)
+        return backend.xp_of(x).ascontiguousarray(image[:, :, ph : ph + h, pw : pw + w])
+
+    def backward(self, gy):
+        # fold is linear, so dL/dx = unfold(gy): its adjoint, the windows of gy as columns
+        return UnfoldOp(self.kernel, self.dilation, self.padding, self.stride)(gy)
+
+
+def _blocks(size, kernel, dilation, padding, stride):
+    """The number of windows (OH, OW) along each axis: (size + 2p - d (k - 1) - 1) // s + 1."""
+    return tuple((n + 2 * p - d * (k - 1) - 1) // s + 1
+                 for n, k, d, p, s in zip(size, kernel, dilation, padding, stride))
+
+
+def _fold_settings(name, kernel_size, dilation, padding, stride):
+    """unfold's and fold's settings as (h, w) pairs, checked as torch checks them."""
+    kernel, dilation = _pair(kernel_size, f"{name}: kernel_size"), _pair(dilation, f"{name}: dilation")
+    padding, stride = _pair(padding, f"{name}: padding"), _pair(stride, f"{name}: stride")
+    if min(kernel + dilation + stride) < 1 or min(padding) < 0:
+        raise ValueError(f"{name}: kernel_size, dilation and stride must be >= 1 and padding >= 0, got "
+                         f"kernel_size={kernel}, dilation={dilation}, padding={padding}, stride={stride}")
+    return kernel, dilation, padding, stride
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col, as torch's ``F.unfold``: every (kh, kw) window of (N, C, H, W) images as a column of
+    (N, C*kh*kw, L), L = OH*OW windows, each column's rows in (c, i, j) order; one (C, H, W) gives (C*kh*kw, L).
+
+    A convolution is then one matrix product: ``weight.reshape(O, -1) @ unfold(x, k)`` is (N, O, L), its output
+    pixels. The taps are `dilation` pixels apart. The gradient is ``fold``: each column added back onto its window.
+    """
+    ag._expect_tensor(input, "unfold")
+    if input.ndim == 3:  # one image (C, H, W), as torch takes it
+        return unbatched(unfold, input, kernel_size, dilation, padding, stride)
+    kernel, dilation, padding, stride = _fold_settings("unfold", kernel_size, dilation, padding, stride)
+    if input.ndim != 4:
+        raise ValueError(f"unfold: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape {tuple(input.shape)}")
+    blocks = _blocks(input.shape[2:], kernel, dilation, padding, stride)
+    if min(blocks) < 1:
+        raise ValueError(f"unfold: input shape {tuple(input.shape)} with padding {padding} is smaller than the "
+                         f"kernel {dilated_size(kernel, dilation)} (dilation {dilation}); no window fits")
+    return UnfoldOp(kernel, dilation, padding, stride)(ag._floating(input))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im, as torch's ``F.fold``: the columns of (N, C*kh*kw, L) (``unfold``'s layout) added back onto their
+    windows of (N, C, H, W) images of output_size (H, W); overlapping windows add up. (C*kh*kw, L) gives one
+    (C, H, W). The adjoint of ``unfold``, which is its gradient; fold(unfold(x)) is x times each pixel's windows.
+    """
+    ag._expect_tensor(input, "fold")
+    if input.ndim == 2:  # the columns of one image, as torch takes them
+        return unbatched(fold, input, output_size, kernel_size, dilation, padding, stride)
+    size = _pair(output_size, "fold: output_size")
+    kernel, dilation, padding, stride = _fold_settings("fold", kernel_size, dilation, padding, stride)
+    if input.ndim != 3:
+        raise ValueError(f"fold: expected a 2-D (C*kh*kw, L) or 3-D input (N, C*kh*kw, L), got shape "
+                         f"{tuple(input.shape)}")
+    blocks = _blocks(size, kernel, dilation, padding, stride)
+    if input.shape[1] % (kernel[0] * kernel[1]):
+        raise ValueError(f"fold: the input's axis 1 (C*kh*kw) must be a multiple of kernel_size {kernel}'s "
+                         f"{kernel[0] * kernel[1]} taps, got shape {tuple(input.shape)}")
+    if min(blocks) < 1 or input.shape[2] != blocks[0] * blocks[1]:
+        raise ValueError(f"fold: output_size={size}, kernel_size={kernel}, dilation={dilation}, padding={padding}, "
+                         f"stride={stride} make {blocks[0]} x {blocks[1]} windows, but the input has "
+                         f"{input.shape[2]} columns (shape {tuple(input.shape)})")
+    return FoldOp(size, kernel, dilation, padding, stride)(ag._floating(input))
+
+
+class Unfold(Module):
+    """Every window of an image as a column (``F.unfold``, im2col): (N, C, H, W) -> (N, C*kh*kw, L)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input):
+        return unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"kernel_size={self.kernel_size}, dilation={self.dilation}, padding={self.padding}, "
+                f"stride={self.stride}")
+
+
+class Fold(Module):
+    """Columns added back onto their windows of an image (``F.fold``, col2im): (N, C*kh*kw, L) -> (N, C, H, W)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, input):
+        return fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+    def extra_repr(self):
+        return (f"output_size={self.output_size}, kernel_size={self.kernel_size}, dilation={self.dilation}, "
+                f"padding={self.padding}, stride={self.stride}")
 
 
 class ZeroPad2d(Module):

@@ -1,5 +1,5 @@
-"""``minigan.nn.utils``: gradient clipping, parameters as one vector and spectral normalisation, as ``torch.nn.utils``
-does them."""
+"""``minigan.nn.utils``: gradient clipping, parameters as one vector, spectral and weight normalisation, as
+``torch.nn.utils`` does them."""
 
 import math
 import numbers
@@ -221,3 +221,73 @@ def remove_spectral_norm(module, name="weight"):
             setattr(module, name, Parameter(weight.data))
             return module
     raise ValueError(f"spectral_norm of {name!r} not found in {type(module).__name__}")
+
+
+# ------------------------------------------------------------- weight normalisation
+def _norm_except_dim(v, dim):
+    """||v|| over every axis but `dim`, keeping v's axes (shape 1 there), or over all of v (0-d) for dim=-1, as
+    torch's norm_except_dim."""
+    if dim == -1:
+        return ag.norm(v)
+    axes = tuple(a for a in range(v.ndim) if a != dim)
+    return ag.norm(v, 2, dim=axes, keepdim=True) if axes else ag.abs(v)  # (a 1-D v: the norm of each entry)
+
+
+class _WeightNorm:
+    """The forward pre-hook of ``weight_norm``: weight = g v / ||v|| before every forward (the norm per `dim`)."""
+
+    def __init__(self, name, dim):
+        self.name, self.dim = name, dim
+
+    def compute_weight(self, module):
+        g, v = getattr(module, self.name + "_g"), getattr(module, self.name + "_v")
+        return v * (g / _norm_except_dim(v, self.dim))  # w = g v / ||v||
+
+    def __call__(self, module, inputs):
+        setattr(module, self.name, self.compute_weight(module))
+
+
+def weight_norm(module, name="weight", dim=0):
+    """Split `module`'s weight into a length and a direction, w = g v / ||v|| (Salimans & Kingma 2016), as
+    ``torch.nn.utils.weight_norm``.
+
+    The parameter `name` is replaced by two: ``weight_g`` (the norms, one per slice along `dim`, shape 1 on
+    the other axes) and ``weight_v`` (the direction, the old values), both in ``state_dict``; ``module.weight``
+    is recomputed before every forward. dim=None (or -1, as in torch) takes one norm of the whole weight.
+    Returns the module.
+    """
+    if any(isinstance(h, _WeightNorm) and h.name == name for h in module._forward_pre_hooks.values()):
+        raise RuntimeError(f"weight_norm: {type(module).__name__}.{name} already has weight norm (torch: cannot "
+                           "register two weight_norm hooks on the same parameter)")
+    weight = module._parameters.get(name)
+    if weight is None:
+        raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+    dim = -1 if dim is None else dim
+    if not isinstance(dim, numbers.Integral) or isinstance(dim, bool) or not -weight.ndim <= dim < weight.ndim:
+        raise ValueError(f"weight_norm: dim must be an int in [-{weight.ndim}, {weight.ndim}) for a weight of shape "
+                         f"{tuple(weight.shape)}, or None (one norm of the whole weight), got {dim!r}")
+    dim = dim if dim == -1 else int(dim) % weight.ndim  # (-1 is torch's "the whole weight", not the last axis)
+    hook = _WeightNorm(name, dim)
+    with ag.no_grad():
+        g = _norm_except_dim(weight, dim)
+    delattr(module, name)
+    module.register_parameter(name + "_g", Parameter(g.data))
+    module.register_parameter(name + "_v", Parameter(weight.data))  # new Parameters, as torch's (same memory as v)
+    object.__setattr__(module, name, hook.compute_weight(module))  # a plain attribute, recomputed by the hook
+    module.register_forward_pre_hook(hook)
+    return module
+
+
+def remove_weight_norm(module, name="weight"):
+    """Undo ``weight_norm``: the current weight g v / ||v|| becomes the parameter again."""
+    for handle, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, _WeightNorm) and hook.name == name:
+            with ag.no_grad():
+                weight = hook.compute_weight(module)
+            handle.remove()
+            object.__delattr__(module, name)
+            delattr(module, name + "_g")
+            delattr(module, name + "_v")
+            setattr(module, name, Parameter(weight.data))
+            return module
+    raise ValueError(f"weight_norm of {name!r} not found in {type(module).__name__}")
