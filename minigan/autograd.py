@@ -1766,7 +1766,7 @@ def _run_backward(outputs, grad_outputs, inputs, retain_graph, create_graph, acc
                 if wanted is None:
                     _accumulate(t, g, create_graph)
                 else:
-                    for i in wanted[id(t)]:
+                    for i in wanted.get(id(t), ()):  # (a root with hooks that leads to no input: none)
                         results[i] = g
             if accumulate and wanted is not None:  # backward(inputs=...): the inputs the loop did not fill
                 for positions in wanted.values():
@@ -3760,7 +3760,7 @@ class ELU(Function):
         # d elu(x)/dx = scale where x > 0, else scale alpha input_scale e^(input_scale x)  (e^ of min(x, 0), as above)
         x, s = self.inputs[0], self.input_scale
         below = exp(minimum(x, 0.0) if s == 1 else minimum(x, 0.0) * s)
-        return gy * where(x.data > 0, self.scale, below * (self.alpha * self.scale * s))
+        return gy * where(x.data <= 0, below * (self.alpha * self.scale * s), self.scale)  # NaN: scale, as torch's
 
 
 def elu(x, alpha=1.0, inplace=False):
@@ -4031,8 +4031,10 @@ def prelu(x, weight):
     x = _floating(x)
     channels = x.shape[1] if x.ndim >= 2 else 1
     if weight.ndim > 1 or weight.numel() not in (1, channels):
-        raise ValueError(f"prelu: weight must be a 0-d or 1-d tensor of 1 or {channels} elements (one slope, or one "
-                         f"per channel, the input's dim 1 of shape {tuple(x.shape)}), got shape {tuple(weight.shape)}")
+        count = ("1 element (one slope: the input has one channel)" if channels == 1
+                 else f"1 or {channels} elements (one slope, or one per channel, the input's dim 1)")
+        raise ValueError(f"prelu: weight must be a 0-d or 1-d tensor of {count} for an input of shape "
+                         f"{tuple(x.shape)}, got shape {tuple(weight.shape)}")
     if weight.dtype != x.dtype:
         raise TypeError(f"prelu: input dtype {x.dtype} but weight dtype {weight.dtype}; convert the input with "
                         f".to(dtype=...)")

@@ -473,11 +473,11 @@ def _check(x, weight, bias, name, channel_axis, groups=1):
         )
     if weight.ndim != 4:
         raise ValueError(f"{name}: expected a 4-D weight, got shape {tuple(weight.shape)}")
-    if weight.shape[0] % groups:
+    if weight.shape[0] % groups or weight.shape[0] == 0:
         raise ValueError(
             f"{name}: groups={groups} splits the weight's first axis ({('in', 'out')[channel_axis]}_channels) "
             f"into {groups} equal parts, but it has size {weight.shape[0]} (weight shape {tuple(weight.shape)}); "
-            f"use a weight whose first axis is a multiple of {groups}"
+            f"use a weight whose first axis is a positive multiple of {groups}"
         )
     expected = weight.shape[1] * groups if channel_axis == 1 else weight.shape[0]  # conv: (O, C/groups, kh, kw)
     if x.shape[1] != expected:

@@ -135,6 +135,31 @@ def test_gradients_at_the_kinks_are_torchs(device):
         np.testing.assert_allclose(x.grad.numpy(), slopes, rtol=1e-15, err_msg=str(points))
 
 
+def test_hardtanh_with_min_val_equal_to_max_val_is_a_constant_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    x = mg.tensor([-1.0, 0.5, 2.0], dtype="float64", device=device, requires_grad=True)
+    y = F.hardtanh(x, 0.5, 0.5)
+    y.sum().backward()
+    t = torch.tensor([-1.0, 0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.hardtanh(t, 0.5, 0.5).sum().backward()
+    np.testing.assert_array_equal(y.numpy(), [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
+
+
+def test_elu_selu_and_celu_pass_the_gradient_of_a_nan_on_with_the_positive_slope_as_torch(device):
+    # torch's backward picks the negative side only where x <= 0, so a NaN input takes the slope `scale` there
+    torch = pytest.importorskip("torch")
+    values = [np.nan, -1.0, 2.0]
+    for ours, theirs in [(lambda x: F.elu(x, 0.5), lambda t: torch.nn.functional.elu(t, 0.5)),
+                         (F.selu, torch.nn.functional.selu),
+                         (lambda x: F.celu(x, 2.0), lambda t: torch.nn.functional.celu(t, 2.0))]:
+        x = mg.tensor(values, dtype="float64", device=device, requires_grad=True)
+        t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+        ours(x).sum().backward()
+        theirs(t).sum().backward()
+        np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-15)
+
+
 def test_hardswish_is_finite_with_torchs_gradients_at_infinities(device):
     # (x relu6(x + 3) / 6 composed as written gives inf * 0 = NaN gradients there; torch's are 0 and 1)
     x = mg.tensor([-np.inf, -1e300, 1e300, np.inf], dtype="float64", device=device, requires_grad=True)
@@ -324,6 +349,9 @@ def test_bad_settings_and_inputs_get_clear_errors():
         F.prelu(x, mg.ones(2))
     with pytest.raises(ValueError, match=r"prelu: weight must be .* got shape \(1, 3\)"):
         F.prelu(x, mg.ones(1, 3))
+    with pytest.raises(ValueError, match=r"prelu: weight must be a 0-d or 1-d tensor of 1 element \(one slope: the "
+                                         r"input has one channel\) for an input of shape \(4,\), got shape \(3,\)"):
+        F.prelu(mg.ones(4), mg.ones(3))  # (not "of 1 or 1 elements")
     with pytest.raises(TypeError, match="prelu: input dtype float64 but weight dtype float32"):
         F.prelu(x.double(), mg.ones(1))
     with pytest.raises(TypeError, match="prelu: expected a minigan Tensor, got a numpy.ndarray"):

@@ -105,6 +105,24 @@ def test_sdpa_keeps_float32_and_agrees_with_torch():
     assert causal.dtype == np.float32
 
 
+def test_sdpa_adds_a_float32_mask_to_float64_scores_as_torch(device):
+    """The dtype check let a float32 mask through with float64 queries (as torch does), then the sum refused it."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    arrays = [rng.standard_normal(s) for s in ((2, 3, 4), (2, 5, 4), (2, 5, 6))]
+    mask = rng.standard_normal((3, 5)).astype(np.float32)
+    ms, ts = [_on(a, device) for a in arrays + [mask]], [torch.tensor(a, requires_grad=True) for a in arrays + [mask]]
+    y, y_t = F.scaled_dot_product_attention(*ms[:3], attn_mask=ms[3]), torch.nn.functional.scaled_dot_product_attention(
+        *ts[:3], attn_mask=ts[3])
+    assert y.dtype == np.float64
+    np.testing.assert_allclose(y.numpy(), y_t.detach().numpy(), **F64)
+    y.sum().backward()
+    y_t.sum().backward()
+    assert ms[3].grad.dtype == np.float32
+    np.testing.assert_allclose(ms[3].grad.numpy(), ts[3].grad.numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(ms[0].grad.numpy(), ts[0].grad.numpy(), **F64)
+
+
 @pytest.mark.parametrize("kwargs", [{"attn_mask": "bool"}, {"is_causal": True}, {"attn_mask": "float"}],
                          ids=["bool_mask", "causal", "float_mask"])
 def test_sdpa_gradcheck_and_gradgradcheck(kwargs, device):
@@ -159,6 +177,8 @@ def test_sdpa_bad_input_gets_a_clear_error():
         (lambda: F.scaled_dot_product_attention(q, k, v, scale="0.5"), TypeError, "scale must be a number"),
         (lambda: F.scaled_dot_product_attention(mg.randn(1, 3, 3, 4), mg.randn(1, 2, 5, 4), mg.randn(1, 2, 5, 6),
                                                 enable_gqa=True), ValueError, "a multiple of the key's"),
+        (lambda: F.scaled_dot_product_attention(q[0], k[0], v[0], enable_gqa=True), ValueError,
+         r"enable_gqa=True needs heads at axis -3.*got shapes \(3, 4\) and \(5, 4\)"),  # (torch refuses too)
     ]
     for call, error, message in cases:
         with pytest.raises(error, match=message) as info:
@@ -192,6 +212,8 @@ MHA_CASES = {  # name -> (constructor arguments, (L, S, N or None: unbatched), f
     "causal_with_weights": ({}, (4, 4, 2), {"attn_mask": "causal", "is_causal": True}),
     "causal_hint_bias_kv": ({"add_bias_kv": True}, (4, 4, 2), {"attn_mask": "causal", "is_causal": True,
                                                                 "need_weights": False}),  # the learned key: causal too
+    "causal_hint_key_padding": ({"batch_first": True}, (4, 4, 2), {"attn_mask": "causal", "is_causal": True,
+                                                                   "key_padding_mask": "bool", "need_weights": False}),
     "bias_kv_zero_attn": ({"add_bias_kv": True, "add_zero_attn": True}, (3, 5, 2),
                           {"attn_mask": "bool", "key_padding_mask": "bool"}),
     "bias_kv_no_weights": ({"add_bias_kv": True, "kdim": 3, "vdim": 2}, (3, 5, 2), {"need_weights": False}),
@@ -300,6 +322,7 @@ def test_multihead_attention_is_initialised_as_torchs():
     assert np.abs(m.out_proj.weight.numpy()).max() <= out_bound < 1.02 * np.abs(m.out_proj.weight.numpy()).max()
     bias_k = np.concatenate([m.bias_k.numpy().ravel(), m.bias_v.numpy().ravel()])  # xavier_normal_: std 1/sqrt(E)
     assert 0.75 < bias_k.std() * math.sqrt(64) < 1.25
+    assert np.abs(bias_k).max() > math.sqrt(3) / math.sqrt(64)  # normal tails: a uniform of that std stays inside
     separate = nn.MultiheadAttention(64, 4, kdim=32, vdim=16)
     k_bound = math.sqrt(6.0 / (32 + 64))
     assert separate.in_proj_weight is None and np.abs(separate.k_proj_weight.numpy()).max() <= k_bound

@@ -410,3 +410,17 @@ def test_a_generator_made_after_a_restore_starts_from_the_restored_seed(device):
     mg.randn(100, device=device)  # move on, without a new seed
     mg.set_rng_state(state)
     np.testing.assert_array_equal(mg.randn(4, device=device).numpy(), expected)
+
+
+def test_scatter_add_adds_in_numpys_order_on_the_cpu_and_in_the_sorted_order_on_a_gpu(device):
+    """Float sums of many repeats depend on the order of adding: the CPU's are np.add.at's to the bit (one value
+    after another), a GPU's _sorted_scatter_add's (runs summed by doubling), which differ in the last bits."""
+    rng = np.random.default_rng(7)
+    index, values = rng.integers(0, 3, size=500), rng.standard_normal((500, 2)).astype(np.float32)
+    numpys, sorted_sums = np.zeros((3, 2), np.float32), np.zeros((3, 2), np.float32)
+    np.add.at(numpys, index, values)
+    backend._sorted_scatter_add(sorted_sums, index, values)
+    assert not np.array_equal(numpys, sorted_sums)  # (else this test could not tell the two apart)
+    target = backend.asarray(np.zeros((3, 2), np.float32), device=device)
+    backend.scatter_add(target, backend.asarray(index, device=device), backend.asarray(values, device=device))
+    np.testing.assert_array_equal(backend.to_numpy(target), numpys if device == "cpu" else sorted_sums)

@@ -161,6 +161,25 @@ def test_groups_keep_the_groups_apart():
     np.testing.assert_array_equal(yt[0, :, 0, 0], [2.0, 20.0])
 
 
+def test_a_convolutions_batch_innermost_output_feeds_grouped_and_dilated_ones_as_torch(device):
+    # a conv output is an (N, C, H, W) view of a (C, H, W, N) array (minigan/conv.py): the groups' channel
+    # slices and the dilated kernels must read it as such, forward and backward
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x, w0, w1, w2 = (rng.standard_normal(s) for s in [(2, 3, 7, 6), (4, 3, 1, 1), (4, 2, 2, 3), (4, 1, 2, 2)])
+    ours = [mg.tensor(a, device=device, requires_grad=True) for a in (x, w0, w1, w2)]
+    theirs = [torch.tensor(a, requires_grad=True) for a in (x, w0, w1, w2)]
+    results = []
+    for lib, (x_, w0_, w1_, w2_), f in [(mg, ours, F), (torch, theirs, torch.nn.functional)]:
+        h = f.conv2d(x_, w0_)  # minigan's: batch innermost in memory
+        y = f.conv2d(h, w1_, groups=2, dilation=(2, 1), padding=1)
+        y = y + f.conv_transpose2d(h, w2_, groups=4, dilation=2)[:, :, :7, :6]
+        (y * y).sum().backward()
+        results.append([y] + [t.grad for t in (x_, w0_, w1_, w2_)])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), **F64)
+
+
 # -------------------------------------------------------------------- layers
 LAYERS = [  # (class name, positional arguments, keyword arguments, input shape)
     ("Conv2d", (4, 6, 3), dict(stride=2, padding=1, dilation=2, groups=2), (2, 4, 9, 8)),
@@ -256,8 +275,11 @@ def test_bad_settings_and_inputs_are_refused_clearly():
     for call, words in [
         (lambda: F.conv2d(x, mg.randn(4, 4, 3, 3), groups=2), r"^conv2d: expected input with 8 channels \(groups=2 x "
                                                               r"the weight's 4 per group\), got 4"),
+        (lambda: F.conv2d(x, mg.randn(4, 3, 3, 3)), r"^conv2d: expected input with 3 channels, got 4"),  # no groups
         (lambda: F.conv2d(x, mg.randn(3, 2, 3, 3), groups=2),
          r"^conv2d: groups=2 splits the weight's first axis \(out_channels\) into 2 equal parts, but it has size 3"),
+        (lambda: F.conv2d(mg.randn(1, 0, 5, 5), mg.randn(0, 0, 3, 3), groups=2),  # torch refuses it too
+         r"^conv2d: groups=2 splits the weight's first axis \(out_channels\) into 2 equal parts, but it has size 0"),
         (lambda: F.conv_transpose2d(mg.randn(1, 3, 5, 5), mg.randn(3, 3, 3, 3), groups=2),
          r"^conv_transpose2d: groups=2 splits the weight's first axis \(in_channels\)"),
         (lambda: F.conv_transpose2d(x, mg.randn(4, 3, 3, 3), mg.randn(3), groups=2),

@@ -63,6 +63,7 @@ def test_hooks_run_in_the_order_registered_and_what_they_return_flows_on(device)
     def scenario(lib, leaf):
         x = leaf([1.0, 2.0])
         y = x * x
+        y.register_hook(lambda g: None)  # None keeps the gradient, for the hooks after it
         y.register_hook(lambda g: g + 1)
         y.register_hook(lambda g: g * 10)  # sees g + 1
         x.register_hook(lambda g: g - 0.5)  # sees 2x(g + 1) * 10
@@ -161,6 +162,17 @@ def test_autograd_grad_runs_the_hooks_on_its_way_as_torch(device):
         gy_alone = lib.autograd.grad((y * y).sum(), y, retain_graph=True)
         gy_and_a = lib.autograd.grad((y * 3).sum(), [y, a])
         return [ga, *gy_alone, *gy_and_a, len(calls), a.grad, b.grad]
+
+    both(scenario, device)
+
+
+def test_autograd_grad_from_a_hooked_output_that_does_not_reach_the_input_as_torch(device):
+    def scenario(lib, leaf):
+        x, w = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+        calls = []
+        z = (w * 2).sum()
+        z.register_hook(lambda g: calls.append(g.item()))  # torch runs the root's hook all the same
+        return [*lib.autograd.grad(z, x, allow_unused=True), calls == [1.0]]
 
     both(scenario, device)
 

@@ -30,14 +30,18 @@ CASES = {
     "amin_ties_dim0": (lambda x, I: x[0].amin(0), [TIES]),
     "amax_nan": (lambda x, I: x[0].amax(1), [NAN_ROW]),  # torch: NaN gradients along a row with a NaN
     "amax_0d": (lambda x, I: x[0].sum().amax(0), [M]),
+    "amax_no_dims_is_every_axis": (lambda x, I: x[0].amax(()), [TIES]),
     "tile_fewer_dims": (lambda x, I: x[0].tile((2,)), [M]),
     "tile_more_dims": (lambda x, I: x[0].tile(2, 1, 3), [M]),
+    "tile_zero_times": (lambda x, I: x[0].tile(0, 2), [M]),
     "roll_flat": (lambda x, I: x[0].roll(5), [M]),
     "roll_dims": (lambda x, I: x[0].roll((1, -1, 7), (0, 2, 1)), [B]),
     "roll_same_dim_twice": (lambda x, I: x[0].roll((1, 2), (1, 1)), [M]),
     "roll_by_size": (lambda x, I: x[0].roll(4, 1), [M]),
     "narrow_negative_start": (lambda x, I: x[0].narrow(1, -3, 2), [M]),
     "narrow_empty": (lambda x, I: x[0].narrow(0, 3, 0), [M]),
+    "narrow_start_minus_size": (lambda x, I: x[0].narrow(1, -4, 2), [M]),
+    "narrow_tensor_start": (lambda x, I: x[0].narrow(1, I(1), 2), [M]),  # a 0-d int tensor, as torch takes
     "index_select_repeats": (lambda x, I: x[0].index_select(1, I([3, 0, 3, 3])), [M]),
     "index_select_dim0_int32": (lambda x, I: x[0].index_select(0, I([2, 2, 1]).int()), [M]),
     "gather_dim1": (lambda x, I: x[0].gather(1, I([[0, 0, 3], [2, 1, 2], [3, 3, 3]])), [M]),
@@ -60,6 +64,8 @@ CASES = {
     "pow_tensor_conventions": (lambda x, I: x[0] ** x[1], [BASES, POWERS]),
     "pow_tensor_broadcast": (lambda x, I: x[0].pow(x[1]), [M, np.array([[0.5], [-1.0], [2.0]])]),
     "pow_int_exponent": (lambda x, I: x[0] ** I([[0, 1, 2, -1]]), [M - 0.8]),
+    "pow_of_number_zero": (lambda x, I: 0.0 ** x[0], [np.array([-1.0, 0.0, 0.5, 2.0])]),  # torch.pow(0, y)
+    "pow_of_number_nan": (lambda x, I: float("nan") ** x[0], [np.array([-1.0, 0.0, 0.5, 2.0])]),  # 1 at y = 0
 }
 SMOOTH = ["amax_all", "tile_fewer_dims", "tile_more_dims", "roll_dims", "narrow_negative_start",
           "index_select_repeats", "gather_dim1", "gather_3d_negative_dim", "scatter_src", "scatter_number",
@@ -208,6 +214,8 @@ def _i(values, device, dtype="int64"):
 
 
 BAD = [
+    (lambda d: mg.tensor(3.0, device=d).index_select(0, mg.tensor([0, 0], device=d)), ValueError,
+     r"index_select: a 0-d x gives one value; got 2 indices"),
     (lambda d: _x(d).amax(3), ValueError, r"amax: axis 3 is out of range for a tensor of shape \(3, 4\)"),
     (lambda d: mg.zeros(0, 3, device=d).amin(0), ValueError, r"amin: the tensor of shape \(0, 3\) has no values"),
     (lambda d: mg.amax(_x(d), (0, 0)), ValueError, "amax: axis .* names an axis twice"),

@@ -504,3 +504,35 @@ def test_a_subset_of_a_list_is_read_one_example_at_a_time_as_torchs():
     train, _ = random_split(examples, [4, 2], seed=0)
     seen = [row for _, labels in DataLoader(train, 3) for row in labels.numpy().tolist()]
     assert seen == [examples[i][1] for i in train.indices.tolist()]
+
+
+def test_array_dataset_takes_lists_of_tensors():
+    # a list of image Tensors and of 0-d label Tensors (the rows of a tensor, as iterating one gives them)
+    images = [minigan.tensor([0.5, 1.5]), minigan.tensor([2.5, 3.5])]
+    dataset = ArrayDataset(images, [minigan.tensor(1), minigan.tensor(0)])
+    np.testing.assert_array_equal(dataset.images, [[0.5, 1.5], [2.5, 3.5]])
+    np.testing.assert_array_equal(dataset.labels, [1, 0])
+    assert dataset.images.dtype == np.float32 and dataset.labels.dtype == np.int64
+    with pytest.raises(ValueError, match="ArrayDataset: labels must be whole numbers"):
+        ArrayDataset(images, [minigan.tensor(0.5), minigan.tensor(1.0)])
+
+
+class _Ints(Dataset):
+    """Examples of one field, the Python ints given."""
+
+    def __init__(self, ints):
+        self.ints = ints
+
+    def __len__(self):
+        return len(self.ints)
+
+    def __getitem__(self, i):
+        return (self.ints[i],)
+
+
+def test_a_batch_of_python_ints_takes_int64s_both_ends_and_names_one_beyond():
+    (batch,), = DataLoader(_Ints([-2**63, 2**63 - 1]), batch_size=2)
+    assert batch.dtype == np.int64 and batch.numpy().tolist() == [-2**63, 2**63 - 1]
+    for beyond in (-2**63 - 1, 2**63):
+        with pytest.raises(ValueError, match=rf"DataLoader: {beyond} in field \[0\] of the examples does not fit"):
+            list(DataLoader(_Ints([0, beyond]), batch_size=2))

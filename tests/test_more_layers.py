@@ -390,7 +390,8 @@ def test_conv1d_matches_torch(options, device):
 
 
 @pytest.mark.parametrize("options", [dict(), dict(stride=2, padding=1, output_padding=1),
-                                     dict(groups=2, dilation=2, stride=3, output_padding=2, bias=False)])
+                                     dict(groups=2, dilation=2, stride=3, output_padding=2, bias=False),
+                                     dict(dilation=3, output_padding=2)])  # (output_padding < stride or dilation)
 def test_conv_transpose1d_matches_torch(options, device):
     torch = _torch()
     theirs = torch.nn.ConvTranspose1d(4, 6, 3, dtype=torch.float64, **options)
@@ -409,6 +410,8 @@ def test_conv_transpose1d_output_size_picks_the_output_padding_as_torch():
         assert ours(mg.zeros(2, 4, 5), output_size=size).shape == expected
     with pytest.raises(ValueError, match=r"ConvTranspose1d\(4, 3.*the output's length can range from 15 to 17"):
         ours(mg.zeros(2, 4, 5), output_size=[18])
+    with pytest.raises(ValueError, match=r"requested an output size of \(4, 16\)"):  # 1 or 3 sizes (torch's error)
+        ours(mg.zeros(2, 4, 5), output_size=[4, 16])
 
 
 def test_conv1d_functions_gradcheck_and_keep_float32(device):
@@ -446,7 +449,10 @@ def test_conv1d_initialisation_has_torchs_fan_in():
     (lambda: nn.ConvTranspose1d(2, 4, 3, stride=2, output_padding=2), ValueError, "output_padding must be >= 0"),
     (lambda: nn.Conv1d(2, 4, 3)(mg.zeros(1, 2, 4, 4)), ValueError, r"Conv1d\(2, 4.*expected a 2-D \(C, L\) or 3-D"),
     (lambda: nn.Conv1d(2, 4, 5)(mg.zeros(1, 2, 3)), ValueError, r"input length 3 \(\+ 2 x padding 0\) is smaller"),
-    (lambda: nn.Conv1d(2, 4, 3)(mg.zeros(1, 3, 5)), ValueError, "expected input with 2 channels, got 3"),
+    (lambda: nn.Conv1d(2, 4, 3)(mg.zeros(1, 3, 5)), ValueError,
+     r"expected input with 2 channels, got 3 \(input shape \(1, 3, 5\)\)"),  # (the shape given, not a 2-D one)
+    (lambda: nn.ConvTranspose1d(2, 4, 3)(mg.zeros(3, 5)), ValueError,
+     r"^ConvTranspose1d\(2, 4, .*expected input with 2 channels, got 3 \(input shape \(3, 5\)\)"),
     (lambda: F.conv1d(mg.zeros(1, 2, 5), mg.zeros(4, 2, 1, 3)), ValueError, "conv1d: expected a 3-D weight"),
     (lambda: nn.Conv1d(2, 4, 3, padding=2, padding_mode="reflect")(mg.zeros(1, 2, 2)), ValueError,
      "padding_mode='reflect'"),
@@ -502,3 +508,47 @@ def test_weight_norm_refuses_bad_input_clearly():
         nn.utils.weight_norm(nn.Linear(3, 2), dim=2)
     with pytest.raises(ValueError, match="weight_norm of 'weight' not found in Linear"):
         nn.utils.remove_weight_norm(nn.Linear(3, 2))
+
+
+# ------------------------------------------------------------- gaps found by mutation testing
+def test_gumbel_softmax_of_a_uniform_draw_of_zero_stays_finite(monkeypatch):
+    # U = 0 makes E = -log(1 - U) = 0 and the noise -log E infinite; E is kept >= the smallest float (torch's
+    # exponential_ never returns 0 either), so equal noise everywhere leaves softmax(logits)
+    monkeypatch.setattr(mg.autograd, "rand", lambda *shape, **kwargs: mg.zeros(*shape, **kwargs))
+    logits = np.array([[0.0, 1.0, 2.0]])
+    y = F.gumbel_softmax(mg.tensor(logits))
+    np.testing.assert_allclose(y.numpy(), np.exp(logits) / np.exp(logits).sum(), rtol=1e-6)
+
+
+def test_hardtanh_refuses_equal_bounds_as_torch():
+    with pytest.raises(ValueError, match=r"Hardtanh: max_val \(0.5\) must be greater than min_val \(0.5\)"):
+        nn.Hardtanh(0.5, 0.5)
+
+
+def test_weight_norm_of_a_vector_takes_each_entrys_length_as_torch():
+    torch = _torch()
+    theirs, ours = torch.nn.Linear(3, 4, dtype=torch.float64), nn.Linear(3, 4, dtype=mg.float64)
+    with torch.no_grad():
+        theirs.bias.copy_(torch.tensor([-0.5, 0.3, -0.2, 0.1]))  # negative entries: g = |v|, not v
+    _copy_weights(ours, theirs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (torch's deprecation warning)
+        torch.nn.utils.weight_norm(theirs, name="bias")
+    nn.utils.weight_norm(ours, name="bias")
+    np.testing.assert_allclose(ours.bias_g.numpy(), theirs.bias_g.detach().numpy(), rtol=1e-12)
+    _compare(ours, theirs, [np.random.default_rng(17).normal(size=(2, 3))], "cpu")
+    np.testing.assert_allclose(ours.bias_g.grad.numpy(), theirs.bias_g.grad.numpy(), rtol=1e-9)
+
+
+@pytest.mark.parametrize("layer, x", [(nn.Conv1d(2, 4, 3, padding=1, padding_mode="reflect"), np.zeros((1, 2, 5))),
+                                      (nn.Conv2d(2, 4, 3, padding=1, padding_mode="circular"), np.zeros((1, 2, 5, 5)))])
+def test_convolutions_with_a_padding_mode_name_themselves_for_an_array_input(layer, x):
+    with pytest.raises(TypeError, match=r"^Conv[12]d\(2, 4, .*\): expected a minigan Tensor, got a numpy.ndarray"):
+        layer(x)
+
+
+def test_parameter_list_refuses_assigning_to_a_slice_without_contradicting_itself():
+    params = nn.ParameterList([mg.zeros(1), mg.zeros(2)])
+    with pytest.raises(TypeError, match=r"ParameterList: an index must be an int \(or a slice, to read\), got slice"):
+        params[0:1] = [mg.ones(1)]
+    assert [p.shape for p in params[0:1]] == [(1,)]  # reading a slice: a ParameterList of those parameters

@@ -43,7 +43,7 @@ def _compare(torch, ours, theirs, x, device, rng, indices=False):
 
 @pytest.mark.parametrize("kernel, stride, padding, dilation, ceil_mode", [
     (3, 2, 1, 1, True), (2, 3, 0, 1, True), (3, 2, 1, 2, False), (2, 2, 1, 3, True),
-    ((3, 2), (2, 3), (1, 0), (2, 1), True), (3, None, 0, 1, True),
+    ((3, 2), (2, 3), (1, 0), (2, 1), True), (3, None, 0, 1, True), ((2, 3), (1, 2), (0, 1), (1, 2), False),
 ])
 def test_max_pool2d_dilation_ceil_mode_and_indices_as_torchs(kernel, stride, padding, dilation, ceil_mode, device):
     torch = pytest.importorskip("torch")
@@ -207,6 +207,21 @@ def test_max_unpool2d_as_torchs(device):
     assert mg.gradgradcheck(lambda t: F.max_unpool2d(t, i, 2) ** 2, [y.detach().requires_grad_()])
 
 
+def test_max_unpool2d_takes_output_sizes_strictly_within_a_stride_of_the_default_as_torch():
+    torch = pytest.importorskip("torch")
+    x, i = mg.randn(1, 2, 5, 6), mg.zeros(1, 2, 5, 6, dtype=mg.int64)
+    tx, ti = torch.randn(1, 2, 5, 6), torch.zeros(1, 2, 5, 6, dtype=torch.int64)
+    # the default is (5 - 1) 2 + 2 = 10 by (6 - 1) 2 + 2 = 12, stride 2: 9..11 by 11..13 are taken
+    for size in ((9, 11), (11, 13)):
+        assert F.max_unpool2d(x, i, 2, output_size=size).shape == tuple(torch.nn.functional.max_unpool2d(
+            tx, ti, 2, output_size=size).shape) == (1, 2, *size)
+    for size, message in (((8, 11), r"dim 0 must be between 8 and 12"), ((9, 14), r"dim 1 must be between 10 and 14")):
+        with pytest.raises(ValueError, match=message):
+            torch.nn.functional.max_unpool2d(tx, ti, 2, output_size=size)
+        with pytest.raises(ValueError, match=r"max_unpool2d: invalid output_size .*\(" + message):
+            F.max_unpool2d(x, i, 2, output_size=size)
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda x: F.max_pool2d(x, 3, padding=2), ValueError, r"max_pool2d: .*padding at most half the kernel"),
     (lambda x: F.max_pool2d(x, 2, dilation=0), ValueError, r"max_pool2d: .*dilation must be >= 1"),
@@ -232,6 +247,10 @@ def test_max_unpool2d_as_torchs(device):
      r"max_unpool2d: invalid output_size \(5, 6\) \(dim 0 must be between 8 and 12"),
     (lambda x: F.max_unpool2d(x, mg.full((1, 2, 5, 6), 200), 2), IndexError,
      r"max_unpool2d: found index 200 outside the output's 10 x 12 = 120 pixels per plane"),
+    (lambda x: F.max_unpool2d(x, mg.full((1, 2, 5, 6), 120), 2), IndexError,  # one past the last pixel, 119
+     r"max_unpool2d: found index 120 outside the output's 10 x 12 = 120 pixels per plane"),
+    (lambda x: F.adaptive_max_pool2d(x[:, :, :0], 2), ValueError, r"adaptive_max_pool2d: the input's height and width "
+                                                                  r"must be >= 1, got shape \(1, 2, 0, 6\)"),
 ])
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):
@@ -242,6 +261,7 @@ def test_layers_and_functions_have_torchs_reprs():
     torch = pytest.importorskip("torch")
     for make in (lambda m: m.AdaptiveAvgPool2d(1), lambda m: m.AdaptiveAvgPool2d((None, 3)),
                  lambda m: m.AdaptiveMaxPool2d((2, 3), True), lambda m: m.MaxUnpool2d((2, 3), 1),
+                 lambda m: m.MaxUnpool2d(2),  # stride: kernel_size's
                  lambda m: m.MaxPool2d(2, return_indices=True, dilation=2, ceil_mode=True),
                  lambda m: m.AvgPool2d(3, ceil_mode=True), lambda m: m.Fold(4, (2, 3), 2, 1, 2)):
         assert repr(make(nn)) == repr(make(torch.nn))

@@ -161,7 +161,9 @@ class TensorDataset(Dataset):
 def _rows(values, dtype, name):
     """A list of numbers as an array of `dtype` (ArrayDataset's images or labels); anything else is named."""
     try:
-        array = np.asarray(values)
+        # a list of Tensors as a list of arrays (NumPy would make an array of Tensor objects)
+        tensors = isinstance(values, (list, tuple)) and values and all(isinstance(v, Tensor) for v in values)
+        array = np.asarray([v.cpu().numpy() for v in values] if tensors else values)
     except (ValueError, OverflowError):  # a ragged list, an int beyond 64 bits
         array = np.asarray(None)
     if array.dtype.kind not in "biuf":

@@ -138,7 +138,7 @@ def _masked(name, scores, mask, dtype):
                          f"(..., L, S) = {tuple(scores.shape)}")
     if mask.dtype == np.bool_:
         return ag.where(mask.data, scores, -math.inf)
-    return scores + mask
+    return scores + mask.to(dtype=scores.dtype)  # (a float32 mask with float64 scores: cast, as torch)
 
 
 def _softmax_of_live_rows(scores):

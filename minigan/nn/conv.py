@@ -84,7 +84,7 @@ class Conv2d(Module):
     def forward(self, x):
         name = f"Conv2d({self.extra_repr()})"
         padding = self.padding_name or self.padding  # ('same' may need one more row at the bottom: conv2d adds it)
-        if self.padding_mode != "zeros" and getattr(x, "ndim", None) in (3, 4):  # (any other: conv2d's error)
+        if self.padding_mode != "zeros" and isinstance(x, _ag.Tensor) and x.ndim in (3, 4):  # (else conv2d's error)
             x, padding = self._pad(x, name), 0  # pad in that mode first, then convolve without padding (as torch)
         return _conv.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups, name=name)
 
@@ -187,7 +187,7 @@ def _single(value, what):
     return int(value)
 
 
-def _signals(x, weight, name):
+def _signals(x, weight, name, groups, transposed):
     """x (N, C, L) or one signal (C, L), and weight (A, B, k), as the 2-D ops take them: (N, C, 1, L), (A, B, 1, k)."""
     _ag._expect_tensor(x, name)
     _ag._expect_tensor(weight, f"{name} (weight)")
@@ -197,6 +197,11 @@ def _signals(x, weight, name):
     if weight.ndim != 3:
         raise ValueError(f"{name}: expected a 3-D weight (out_channels, in_channels/groups, kernel_size) (transposed: "
                          f"(in_channels, out_channels/groups, kernel_size)), got shape {tuple(weight.shape)}")
+    valid_groups = _conv._is_int(groups) and groups > 0  # (else conv2d's error about them)
+    channels = weight.shape[0] if transposed else weight.shape[1] * groups if valid_groups else None
+    if channels is not None and x.shape[-2] != channels:  # (here: conv2d's error would show 2-D shapes)
+        raise ValueError(f"{name}: expected input with {channels} channels, got {x.shape[-2]} (input shape "
+                         f"{tuple(x.shape)}); check in_channels or the previous layer's out_channels")
     return _ag.unsqueeze(x, -2), _ag.unsqueeze(weight, -2)
 
 
@@ -204,7 +209,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
     """1-D convolution (torch's cross-correlation) of x (N, C, L) with weight (O, C/groups, k), as torch's ``F.conv1d``:
     conv2d of (N, C, 1, L) with a (1, k) kernel. Output length (L + 2 padding - dilation (k - 1) - 1) // stride + 1;
     `padding` is also 'valid' or 'same'; `groups` as in conv2d. One signal (C, L) gives one (O, L')."""
-    x, w = _signals(input, weight, name)
+    x, w = _signals(input, weight, name, groups, transposed=False)
     stride, dilation = _single(stride, f"{name}: stride"), _single(dilation, f"{name}: dilation")
     if not isinstance(padding, str):
         padding = _single(padding, f"{name}: padding")
@@ -223,7 +228,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """Transposed 1-D convolution of x (N, Cin, L) with weight (Cin, Cout/groups, k), as torch's
     ``F.conv_transpose1d``: conv_transpose2d with a (1, k) kernel. Output length
     (L - 1) stride - 2 padding + dilation (k - 1) + 1 + output_padding. One signal (Cin, L) gives one."""
-    x, w = _signals(input, weight, name)
+    x, w = _signals(input, weight, name, groups, transposed=True)
     one = {what: _single(v, f"{name}: {what}") for what, v in
            (("stride", stride), ("padding", padding), ("output_padding", output_padding), ("dilation", dilation))}
     y = _conv.conv_transpose2d(x, w, bias, (1, one["stride"]), (0, one["padding"]), (0, one["output_padding"]),
@@ -295,7 +300,7 @@ class Conv1d(Module):
     def forward(self, x):
         name = f"Conv1d({self.extra_repr()})"
         padding = self.padding_name or self.padding[0]
-        if self.padding_mode != "zeros" and getattr(x, "ndim", None) in (2, 3):  # (any other: conv1d's error)
+        if self.padding_mode != "zeros" and isinstance(x, _ag.Tensor) and x.ndim in (2, 3):  # (else conv1d's error)
             extra = self.dilation[0] * (self.kernel_size[0] - 1) % 2 if self.padding_name == "same" else 0
             try:  # pad in that mode first ('same''s odd one out on the right), then convolve without padding
                 x, padding = pad(x, (self.padding[0], self.padding[0] + extra), mode=self.padding_mode), 0

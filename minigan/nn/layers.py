@@ -679,7 +679,8 @@ class ParameterList(Module):
     def _name(self, idx):
         """The name of parameter number `idx` (negative counts from the end), with a clear error."""
         if not _is_int(idx):
-            raise TypeError(f"ParameterList: an index must be an int or a slice, got {type(idx).__name__} {idx!r}")
+            raise TypeError(f"ParameterList: an index must be an int (or a slice, to read), got "
+                            f"{type(idx).__name__} {idx!r}")
         if not -len(self) <= idx < len(self):
             raise IndexError(f"ParameterList: index {idx} is out of range for its {len(self)} parameters")
         return str(idx % len(self))
@@ -799,6 +800,7 @@ class ParameterDict(Module):
 
     def __repr__(self):
         return _parameters_repr(self)
+
 
 class Embedding(Module):
     """A lookup table: integer ids (any shape) -> rows of a (num, dim) weight ~ N(0, 1).
