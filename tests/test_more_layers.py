@@ -552,3 +552,15 @@ def test_parameter_list_refuses_assigning_to_a_slice_without_contradicting_itsel
     with pytest.raises(TypeError, match=r"ParameterList: an index must be an int \(or a slice, to read\), got slice"):
         params[0:1] = [mg.ones(1)]
     assert [p.shape for p in params[0:1]] == [(1,)]  # reading a slice: a ParameterList of those parameters
+
+
+def test_numpy_numbers_are_numbers_for_p_and_tau():
+    torch = pytest.importorskip("torch")
+    a, b = np.array([[1.0, -2.0, 0.5]]), np.array([[0.0, 1.0, 2.0]])
+    ours = F.pairwise_distance(mg.tensor(a), mg.tensor(b), p=np.float32(3))
+    theirs = torch.nn.functional.pairwise_distance(torch.tensor(a), torch.tensor(b), p=3.0)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+    mg.manual_seed(0)
+    one = F.gumbel_softmax(mg.tensor(a), tau=np.float64(0.5)).numpy()
+    mg.manual_seed(0)
+    np.testing.assert_array_equal(one, F.gumbel_softmax(mg.tensor(a), tau=0.5).numpy())

@@ -4,6 +4,8 @@ The elementwise and reduction ops live in ``minigan.autograd``; this module
 gathers what layers use under PyTorch's names.
 """
 
+import numbers
+
 import numpy as np
 
 from ..autograd import (  # noqa: F401  (re-exported)
@@ -445,9 +447,10 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 
     p is a number > 0 or math.inf (the largest |difference|); the inputs broadcast to one shape.
     """
-    if not isinstance(p, (int, float)) or isinstance(p, bool) or not p > 0:
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not p > 0:
         raise ValueError(f"pairwise_distance: p must be a number > 0 or math.inf, got {p!r} (torch's p=0, a count "
                          "of the differing entries, has no gradient and is not supported)")
+    p = float(p)  # (a NumPy number too)
     x1, x2 = _broadcast_pair("pairwise_distance", x1, x2)
     d = x1 - x2 + float(eps)
     dim = -1 if d.ndim else None
@@ -470,7 +473,7 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     _ag._expect_tensor(logits, name)
     if logits.dtype.kind != "f":
         raise TypeError(f"{name}: logits must be floats, got {logits.dtype}; convert with .float()")
-    if not isinstance(tau, (int, float)) or isinstance(tau, bool) or not tau > 0:
+    if not isinstance(tau, numbers.Real) or isinstance(tau, bool) or not tau > 0:
         raise ValueError(f"{name}: tau (the temperature) must be a number > 0, got {tau!r}")
     dim = _ag._axis(dim, logits.shape, name)
     u = _ag.rand(*logits.shape, dtype=logits.dtype, device=logits.device).data
