@@ -1852,6 +1852,22 @@ def _changed_in_place(fn, x):
     )
 
 
+def _roots(op, roots, seeds, which, noun, seeds_name):
+    """`roots` (a tensor or a list) and their gradients `seeds` (None, a tensor or a list) as two lists, one per root.
+
+    `which` names root i ("output {}"), `noun` one root, `seeds_name` the argument holding the seeds.
+    """
+    roots = [roots] if isinstance(roots, Tensor) else list(roots)
+    seeds = [None] * len(roots) if seeds is None else [seeds] if isinstance(seeds, Tensor) else list(seeds)
+    for i, t in enumerate(roots):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"{op}: {which.format(i)} is not a minigan Tensor but {_what(t)}")
+    if len(seeds) != len(roots):  # zip() would drop the roots without one
+        raise ValueError(f"{op}: {len(roots)} {noun}s but {len(seeds)} {seeds_name}; give one per {noun} "
+                         f"(None for a one-element {noun})")
+    return roots, seeds
+
+
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, materialize_grads=False):
     """Gradients of `outputs` with respect to `inputs`, like ``torch.autograd.grad``.
@@ -1864,20 +1880,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     ``only_inputs`` is accepted and ignored, as PyTorch (which deprecated it) does.
     """
     allow_unused = materialize_grads if allow_unused is None else allow_unused
-    single_out = isinstance(outputs, Tensor)
-    outputs = [outputs] if single_out else list(outputs)
+    outputs, grad_outputs = _roots("grad", outputs, grad_outputs, "output {}", "output", "grad_outputs")
     inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    if grad_outputs is None:
-        grad_outputs = [None] * len(outputs)
-    elif isinstance(grad_outputs, Tensor):
-        grad_outputs = [grad_outputs]
-    grad_outputs = list(grad_outputs)
-    for i, t in enumerate(outputs):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"grad: output {i} is not a minigan Tensor but {_what(t)}")
-    if len(grad_outputs) != len(outputs):  # zip() would drop the outputs without one
-        raise ValueError(f"grad: {len(outputs)} outputs but {len(grad_outputs)} grad_outputs; give one per output "
-                         "(None for a one-element output)")
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor):
             raise TypeError(f"grad: input {i} is not a minigan Tensor but {_what(t)}")
@@ -1916,16 +1920,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         warnings.warn("backward: grad_variables is deprecated (as in torch); use grad_tensors", FutureWarning,
                       stacklevel=2)
         grad_tensors = grad_variables
-    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
-    if grad_tensors is None:
-        grad_tensors = [None] * len(tensors)
-    grad_tensors = [grad_tensors] if isinstance(grad_tensors, Tensor) else list(grad_tensors)
-    for i, t in enumerate(tensors):
-        if not isinstance(t, Tensor):
-            raise TypeError(f"backward: tensors[{i}] is not a minigan Tensor but {_what(t)}")
-    if len(grad_tensors) != len(tensors):  # zip() would drop the tensors without one
-        raise ValueError(f"backward: {len(tensors)} tensors but {len(grad_tensors)} grad_tensors; give one per "
-                         "tensor (None for a one-element tensor)")
+    tensors, grad_tensors = _roots("backward", tensors, grad_tensors, "tensors[{}]", "tensor", "grad_tensors")
     if inputs is not None:
         inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
         if not inputs:
