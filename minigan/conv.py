@@ -497,9 +497,10 @@ def _check(x, weight, bias, name, channel_axis, groups=1):
 
 
 def unbatched(fn, x, *args, **kwargs):
-    """`fn` of one image x (C, H, W), as torch takes it: computed as a batch of one, whose batch axis is dropped."""
+    """`fn` of one image x (C, H, W), as torch takes it: computed as a batch of one, whose batch axis is dropped
+    (from each result, when `fn` returns several, as a pool's (values, indices))."""
     y = fn(x.reshape(1, *x.shape), *args, **kwargs)
-    return y.reshape(*y.shape[1:])
+    return tuple(t.reshape(*t.shape[1:]) for t in y) if isinstance(y, tuple) else y.reshape(*y.shape[1:])
 
 
 def dilation_and_groups(dilation, groups, name):

@@ -405,13 +405,6 @@ def _pool_window(name, input, kernel_size, stride, padding, dilation=1, ceil_mod
     return kernel, stride, padding, dilation, extra
 
 
-def _drop_batch(result):
-    """The result (or the (values, indices) pair) of a batch of one image, without its batch axis."""
-    if isinstance(result, tuple):
-        return tuple(t.reshape(*t.shape[1:]) for t in result)
-    return result.reshape(*result.shape[1:])
-
-
 def _window_counts(xp, size, kernel, stride, padding, out, count_include_pad):
     """avg_pool2d's divisor along one axis, as torch counts it: each window's pixels inside the padded
     image (count_include_pad), or inside the image; a ceil_mode window past the padding counts only up to it."""
@@ -596,8 +589,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     the output size up (as ``avg_pool2d``'s). ``return_indices=True`` also returns where each max came from,
     as torch's: its position row * W + column in its (H, W) plane (int64), what ``max_unpool2d`` takes."""
     if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
-        return _drop_batch(max_pool2d(input.reshape(1, *input.shape), kernel_size, stride, padding, dilation,
-                                      ceil_mode, return_indices))
+        return unbatched(max_pool2d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
     kernel, stride, padding, dilation, extra = _pool_window("max_pool2d", input, kernel_size, stride, padding,
                                                             dilation, bool(ceil_mode))
     op = MaxPool2dOp(kernel, stride, padding, dilation, extra)
@@ -648,8 +640,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     ag._expect_tensor(indices, "max_unpool2d (indices)")
     if input.ndim == 3:  # one image (C, H, W), as torch takes it
         size = None if output_size is None else tuple(output_size)[-2:]
-        return _drop_batch(max_unpool2d(input.reshape(1, *input.shape), indices.reshape(1, *indices.shape),
-                                        kernel_size, stride, padding, size))
+        return unbatched(max_unpool2d, input, indices.reshape(1, *indices.shape), kernel_size, stride, padding, size)
     kernel = _pair(kernel_size, "max_unpool2d: kernel_size")
     stride = kernel if stride is None else _pair(stride, "max_unpool2d: stride")
     padding = _pair(padding, "max_unpool2d: padding")
@@ -743,7 +734,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     row * W + column in the (H, W) plane, as torch's. output_size=1 is a plain max over H and W.
     """
     if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
-        return _drop_batch(adaptive_max_pool2d(input.reshape(1, *input.shape), output_size, return_indices))
+        return unbatched(adaptive_max_pool2d, input, output_size, return_indices)
     (oh, ow) = _adaptive_size("adaptive_max_pool2d", input, output_size)
     input = ag._floating(input)
     x, xp = input.data, backend.xp_of(input.data)
