@@ -3869,6 +3869,8 @@ def logsigmoid(x):
 
 
 class Hardtanh(Function):
+    """y = x clipped to [lo, hi], with torch's gradient: 0 at the edges too."""
+
     def __init__(self, lo, hi):
         self.lo, self.hi = lo, hi
 
@@ -4002,6 +4004,8 @@ def _erf_float64(x):
 
 
 class Erf(Function):
+    """y = erf(x), the error function (``_erf_float64``); GELU's exact form uses it."""
+
     def forward(self, x):
         # the error function, 2/sqrt(pi) times the integral of e^(-t^2) from 0 to x; float32 computed in float64
         return _erf_float64(x.astype(np.float64, copy=False)).astype(x.dtype, copy=False)

@@ -263,11 +263,15 @@ class CELU(Module):
 
 
 class Softsign(Module):
+    """x / (1 + |x|) (``F.softsign``)."""
+
     def forward(self, x):
         return ag.softsign(x)
 
 
 class LogSigmoid(Module):
+    """log(sigmoid(x)), computed stably (``F.logsigmoid``)."""
+
     def forward(self, x):
         return ag.logsigmoid(x)
 
