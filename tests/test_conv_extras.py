@@ -9,6 +9,7 @@ order, the layers' parameters, initialisation, printing and errors. A bigger gri
 """
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -142,6 +143,24 @@ def test_same_with_an_even_kernel_pads_the_far_edges_as_torch():
     # with dilation 3 and a kernel of 2, the 3 rows of padding are 1 on top and 2 below
     y = F.conv2d(x, mg.tensor(bottom_right), padding="same", dilation=(3, 1)).numpy()
     np.testing.assert_array_equal(y[0, 0, :, 0], [x.numpy()[0, 0, 2, 1], x.numpy()[0, 0, 3, 1], 0, 0])
+
+
+@pytest.mark.parametrize("padding_mode", ["zeros", "reflect"])
+@pytest.mark.parametrize("padding", ["same", "valid", 1, (2, 0)])
+def test_a_layers_padding_attribute_is_torchs_words_or_numbers(padding, padding_mode):
+    torch = pytest.importorskip("torch")
+    for ours, theirs in [(nn.Conv2d, torch.nn.Conv2d), (nn.Conv1d, torch.nn.Conv1d)]:
+        if ours is nn.Conv1d and isinstance(padding, tuple):
+            continue
+        layer = ours(2, 3, 4, padding=padding, dilation=2, padding_mode=padding_mode)
+        twin = theirs(2, 3, 4, padding=padding, dilation=2, padding_mode=padding_mode)
+        assert layer.padding == twin.padding and repr(layer) == repr(twin)  # ('same' stayed a word: it was (3, 3))
+        twin.load_state_dict({k: torch.tensor(v.numpy()) for k, v in layer.state_dict().items()})
+        x = np.random.default_rng(0).standard_normal((1, 2, 9, 10)[: 4 if ours is nn.Conv2d else 3]).astype(np.float32)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's note on 'same' with an even kernel
+            want = twin(torch.tensor(x)).detach().numpy()
+        np.testing.assert_allclose(layer(mg.tensor(x)).numpy(), want, rtol=1e-5, atol=1e-6)
 
 
 def test_dilation_spaces_the_taps():

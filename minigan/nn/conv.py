@@ -32,8 +32,8 @@ def _check_geometry(layer, in_channels, out_channels, kernel_size, stride, paddi
 def _describe(layer):
     """The layer's settings as PyTorch prints them: the defaults (no padding, a bias, ...) are left out."""
     text = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
-    if getattr(layer, "padding_name", None) is not None:  # 'same' or 'valid', printed as PyTorch prints it
-        text += f", padding={layer.padding_name}"
+    if isinstance(layer.padding, str):  # 'same' or 'valid', printed as PyTorch prints it
+        text += f", padding={layer.padding}"
     elif layer.padding != (0, 0):
         text += f", padding={layer.padding}"
     if layer.dilation != (1, 1):
@@ -68,9 +68,9 @@ class Conv2d(Module):
         self.in_channels, self.out_channels, self.padding_mode = in_channels, out_channels, padding_mode
         self.kernel_size = _conv._pair(kernel_size, "Conv2d: kernel_size")
         self.stride = _conv._pair(stride, "Conv2d: stride")
-        self.padding = _conv.conv_padding(padding, self.kernel_size, self.stride, "Conv2d", self.dilation)  # (h, w)
-        self.padding_name = padding if isinstance(padding, str) else None
-        _check_geometry("Conv2d", in_channels, out_channels, self.kernel_size, self.stride, self.padding, self.groups)
+        pads = _conv.conv_padding(padding, self.kernel_size, self.stride, "Conv2d", self.dilation)  # (h, w)
+        self.padding = padding if isinstance(padding, str) else pads  # 'same' and 'valid' kept as words, as torch's
+        _check_geometry("Conv2d", in_channels, out_channels, self.kernel_size, self.stride, pads, self.groups)
         kh, kw = self.kernel_size
         bound = 1.0 / math.sqrt(in_channels // self.groups * kh * kw)
         self.weight = _init_uniform((out_channels, in_channels // self.groups, kh, kw), bound)
@@ -83,15 +83,15 @@ class Conv2d(Module):
 
     def forward(self, x):
         name = f"Conv2d({self.extra_repr()})"
-        padding = self.padding_name or self.padding  # ('same' may need one more row at the bottom: conv2d adds it)
+        padding = self.padding  # ('same' may need one more row at the bottom: conv2d adds it)
         if self.padding_mode != "zeros" and isinstance(x, _ag.Tensor) and x.ndim in (3, 4):  # (else conv2d's error)
             x, padding = self._pad(x, name), 0  # pad in that mode first, then convolve without padding (as torch)
         return _conv.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups, name=name)
 
     def _pad(self, x, name):
         """x padded by ``F.pad`` in the layer's padding_mode: `padding` on each side (and 'same''s extra row)."""
-        extra = _conv.same_padding(self.kernel_size, self.dilation)[1] if self.padding_name == "same" else (0, 0)
-        (ph, pw), (eh, ew) = self.padding, extra
+        extra = _conv.same_padding(self.kernel_size, self.dilation)[1] if self.padding == "same" else (0, 0)
+        (ph, pw), (eh, ew) = _conv.conv_padding(self.padding, self.kernel_size, self.stride, "Conv2d", self.dilation), extra
         try:
             return pad(x, (pw, pw + ew, ph, ph + eh), mode=self.padding_mode)
         except ValueError as err:  # e.g. 'reflect' by more than the image holds
@@ -239,8 +239,8 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 def _describe_1d(layer):
     """A 1-D layer's settings as PyTorch prints them (1-tuples); the defaults are left out."""
     text = f"{layer.in_channels}, {layer.out_channels}, kernel_size={layer.kernel_size}, stride={layer.stride}"
-    if getattr(layer, "padding_name", None) is not None:
-        text += f", padding={layer.padding_name}"
+    if isinstance(layer.padding, str):
+        text += f", padding={layer.padding}"
     elif layer.padding != (0,):
         text += f", padding={layer.padding}"
     text += f", dilation={layer.dilation}" if layer.dilation != (1,) else ""
@@ -248,6 +248,14 @@ def _describe_1d(layer):
     text += f", groups={layer.groups}" if layer.groups != 1 else ""
     text += ", bias=False" if layer.bias is None else ""
     return text + (f", padding_mode={layer.padding_mode}" if layer.padding_mode != "zeros" else "")
+
+
+def _pads_1d(layer):
+    """A 1-D layer's padding as a number of zeros on each side, (p,): 'valid' is 0, 'same' half the kernel's span."""
+    if not isinstance(layer.padding, str):
+        return layer.padding
+    return (_conv.conv_padding(layer.padding, (1,) + layer.kernel_size, (1,) + layer.stride, type(layer).__name__,
+                               (1,) + layer.dilation)[1],)
 
 
 def _init_1d(layer, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias, transposed):
@@ -261,13 +269,8 @@ def _init_1d(layer, in_channels, out_channels, kernel_size, stride, padding, dil
     if layer.dilation[0] < 1:
         raise ValueError(f"{name}: dilation must be >= 1 (1 is an ordinary convolution), got dilation={dilation}")
     layer.groups = _conv.dilation_and_groups(1, groups, name)[1]
-    layer.padding_name = padding if isinstance(padding, str) else None
-    if layer.padding_name is None:
-        layer.padding = (_single(padding, f"{name}: padding"),)
-    else:
-        layer.padding = (_conv.conv_padding(padding, (1,) + layer.kernel_size, (1,) + layer.stride, name,
-                                            (1,) + layer.dilation)[1],)
-    _check_geometry(name, in_channels, out_channels, layer.kernel_size, layer.stride, layer.padding, layer.groups)
+    layer.padding = padding if isinstance(padding, str) else (_single(padding, f"{name}: padding"),)  # as torch's
+    _check_geometry(name, in_channels, out_channels, layer.kernel_size, layer.stride, _pads_1d(layer), layer.groups)
     fan_in = (out_channels if transposed else in_channels) // layer.groups * layer.kernel_size[0]
     shape = (in_channels, out_channels // layer.groups) if transposed else (out_channels, in_channels // layer.groups)
     bound = 1.0 / math.sqrt(fan_in)
@@ -299,11 +302,12 @@ class Conv1d(Module):
 
     def forward(self, x):
         name = f"Conv1d({self.extra_repr()})"
-        padding = self.padding_name or self.padding[0]
+        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
         if self.padding_mode != "zeros" and isinstance(x, _ag.Tensor) and x.ndim in (2, 3):  # (else conv1d's error)
-            extra = self.dilation[0] * (self.kernel_size[0] - 1) % 2 if self.padding_name == "same" else 0
+            extra = self.dilation[0] * (self.kernel_size[0] - 1) % 2 if self.padding == "same" else 0
+            (p,) = _pads_1d(self)
             try:  # pad in that mode first ('same''s odd one out on the right), then convolve without padding
-                x, padding = pad(x, (self.padding[0], self.padding[0] + extra), mode=self.padding_mode), 0
+                x, padding = pad(x, (p, p + extra), mode=self.padding_mode), 0
             except ValueError as err:  # e.g. 'reflect' by more than the signal holds
                 raise ValueError(f"{name}: padding_mode={self.padding_mode!r}: {err}") from None
         return conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups, name=name)
