@@ -319,7 +319,7 @@ def _sorted_scatter_add(target, index, values):
     starts in between), then add each run's total at its position. Then every position gets one nonzero value and
     zeros, so even atomic additions give one answer. Nothing is read back to the host. `target` is C-contiguous."""
     xp = xp_of(target)
-    picked = xp.arange(target.size).reshape(target.shape)[index]  # where in target.ravel() each value goes
+    picked = _flat_positions(xp, target.shape, index)  # where in target.ravel() each value goes
     positions = picked.reshape(-1)
     sums = xp.broadcast_to(values, picked.shape).reshape(-1).astype(target.dtype)  # (a copy: summed in place)
     order = xp.argsort(positions)
@@ -335,6 +335,23 @@ def _sorted_scatter_add(target, index, values):
         starts[step:] = starts[step:] | starts[:-step]  # now: a run starts within the last 2 step places
         step *= 2
     xp.add.at(target.reshape(-1), positions, xp.where(ends, sums, zero))
+
+
+def _flat_positions(xp, shape, index):
+    """The position in an array of `shape`, raveled, of each entry of ``a[index]``, for any index NumPy takes.
+
+    Row-major: position = (...(i0 * n1 + i1) * n2 + i2 ...), each axis's coordinates picked from a
+    zero-stride view of ``arange(n)``, so the memory used is that of the picked entries and one ``arange`` per
+    axis, not that of the array (an embedding's gradient picks a few rows of a large table).
+    """
+    if not shape:  # a 0-d array: its one entry is at position 0
+        return xp.zeros((), dtype=np.int64)[index]
+    positions = None
+    for axis, n in enumerate(shape):
+        along = xp.arange(n, dtype=np.int64).reshape((n,) + (1,) * (len(shape) - axis - 1))
+        coords = xp.broadcast_to(along, shape)[index]
+        positions = coords if positions is None else positions * n + coords
+    return positions
 
 
 def sliding_windows(x, kh, kw, sh, sw):

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import tracemalloc
 import types
 
 import numpy as np
@@ -191,6 +192,27 @@ def test_the_gpus_scatter_add_sums_in_a_fixed_order_what_numpy_adds_one_by_one(s
     backend._sorted_scatter_add(ours, index, values)
     np.add.at(want, index, values.astype(np.float64))
     np.testing.assert_allclose(ours, want, rtol=1e-5, atol=1e-5)
+
+
+def test_the_positions_the_gpus_scatter_add_adds_at_are_those_of_an_arange_without_building_one():
+    """_flat_positions against arange(size).reshape(shape)[index], for indices of every kind; memory: that of the picks."""
+    rng = np.random.default_rng(0)
+    for shape, index in [((5, 6), (rng.integers(0, 5, (7, 3)), rng.integers(0, 6, (7, 3)))),
+                         ((5, 6), (np.array([1, 1, 2]), slice(1, 4))), ((5, 6), (np.array([4, 4]), -2)),
+                         ((4, 3, 2), (Ellipsis, np.array([0, 0, 1]))), ((4, 3, 2), (np.array([True, False, True, True]),)),
+                         ((4, 3, 2), (None, np.array([3, 3]), slice(None, None, -1), np.array([1, 0]))),
+                         ((4, 3, 2), np.array([-1, -4])), ((), np.array(True)), ((3, 0), (np.array([2, 2]),))]:
+        want = np.arange(int(np.prod(shape))).reshape(shape)[index]
+        got = backend._flat_positions(np, shape, index)
+        assert got.dtype == np.int64 and got.shape == want.shape
+        np.testing.assert_array_equal(got, want)
+    tracemalloc.start()
+    try:  # three rows of a 200,000 x 80 table: an arange of its size would take 128 MB, one per axis 1.6 MB
+        backend._flat_positions(np, (200_000, 80), (np.array([5, 199_999, 5]),))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4_000_000
 
 
 def test_the_gradient_of_repeated_indexing_repeats_to_the_bit(device):
