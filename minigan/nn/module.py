@@ -59,6 +59,8 @@ class Module:
     def __setattr__(self, name, value):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}.__init__ must call super().__init__() before setting attributes")
+        if "parametrizations" in self.__dict__ and self._parametrization(name) is not None:
+            return self._set_parametrized(name, value)
         if isinstance(value, Parameter):
             store = self._parameters
         elif name in self._parameters:  # None empties the slot (left out of parameters() and state_dict()), as in torch
@@ -93,6 +95,33 @@ class Module:
         if store is not None:
             store[name] = value  # an existing name keeps its place: the order never changes
         object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        """Reached only when `name` is not found the usual way (so other attributes cost nothing more): a tensor
+        parametrized by ``nn.utils.parametrize.register_parametrization`` is computed here, at each read, from its
+        original(s) in ``self.parametrizations[name]`` (torch swaps in a subclass with a property instead)."""
+        parametrization = self._parametrization(name)
+        if parametrization is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}", name=name, obj=self)
+        return parametrization()
+
+    def _parametrization(self, name):
+        """The ParametrizationList that computes the attribute `name`, or None where it is not parametrized."""
+        parametrizations = self.__dict__.get("parametrizations")
+        found = getattr(parametrizations, "_modules", {}).get(name)
+        return found if hasattr(found, "right_inverse") and hasattr(found, "ntensors") else None  # (duck-typed:
+        # nn/utils/parametrize.py's ParametrizationList, which imports this module)
+
+    def _set_parametrized(self, name, value):
+        """``module.weight = t`` on a parametrized tensor: its original(s) become right_inverse(t), as in torch."""
+        if isinstance(value, Parameter):  # (torch's KeyError: "attribute 'weight' already exists")
+            raise KeyError(f"{type(self).__name__}.{name} is parametrized (nn.utils.parametrize): a new Parameter "
+                           "cannot replace it; assign a Tensor to set its value (through right_inverse), or first "
+                           f"nn.utils.parametrize.remove_parametrizations(module, {name!r})")
+        if not isinstance(value, Tensor):
+            raise TypeError(f"{type(self).__name__}.{name} is parametrized (nn.utils.parametrize): assign a Tensor "
+                            f"to set its value (through right_inverse), got {type(value).__name__}")
+        self._parametrization(name).right_inverse(value)
 
     def _refuse_unregistered(self, name, items):
         """A plain list of new layers registers nothing: they would never be trained, saved or moved.
@@ -188,12 +217,13 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must define forward()")
 
     def __call__(self, *args, **kwargs):
-        for hook in list(self._forward_pre_hooks.values()):
+        # (`if ... else ()`: most layers have no hooks, and then no list is copied)
+        for hook in list(self._forward_pre_hooks.values()) if self._forward_pre_hooks else ():
             changed = hook(self, args)  # may hand back new inputs
             if changed is not None:
                 args = changed if isinstance(changed, tuple) else (changed,)
         output = self.forward(*args, **kwargs)
-        for hook in list(self._forward_hooks.values()):
+        for hook in list(self._forward_hooks.values()) if self._forward_hooks else ():
             changed = hook(self, args, output)  # may hand back a new output
             if changed is not None:
                 output = changed
@@ -508,10 +538,12 @@ class Module:
         return ""
 
     def __repr__(self):
-        lines = [f"{type(self).__name__}({self.extra_repr()}"]
-        if self._modules:
-            for name, child in self._modules.items():
-                body = repr(child).replace("\n", "\n  ")
-                lines.append(f"  ({name}): {body}")
-            return lines[0] + "\n" + "\n".join(lines[1:]) + "\n)"
-        return lines[0] + ")"
+        """torch's layout: a one-line extra_repr alone stays on the first line; else each of its lines and each
+        child on a line of its own."""
+        names = getattr(self.__dict__.get("parametrizations"), "_modules", {})  # torch's class name when parametrized:
+        parametrized = "Parametrized" if any(self._parametrization(n) is not None for n in names) else ""
+        extra = self.extra_repr()
+        lines = (extra.split("\n") if extra else []) + [f"({name}): " + repr(child).replace("\n", "\n  ")
+                                                        for name, child in self._modules.items()]
+        body = lines[0] if len(lines) == 1 and not self._modules else "".join(f"\n  {line}" for line in lines) + "\n"
+        return f"{parametrized}{type(self).__name__}({body if lines else ''})"

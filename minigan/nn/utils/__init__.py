@@ -6,11 +6,13 @@ import numbers
 
 import numpy as np
 
-from .. import autograd as ag
-from .. import backend
-from ..autograd import Tensor
-from .conv import ConvTranspose2d
-from .module import Parameter, refuse_a_model_as_parameters
+from ... import autograd as ag
+from ... import backend
+from ...autograd import Tensor
+from ..conv import ConvTranspose1d, ConvTranspose2d
+from ..module import Parameter, refuse_a_model_as_parameters
+from . import parametrizations, parametrize  # noqa: F401  (nn.utils.parametrizations.spectral_norm, as torch's)
+from .parametrizations import _norm_except_dim
 
 
 def _grads(parameters, function):
@@ -191,7 +193,7 @@ def spectral_norm(module, name="weight", n_power_iterations=1, eps=1e-12, dim=No
     if not (isinstance(n_power_iterations, numbers.Integral) and n_power_iterations > 0):  # 0: sigma never refined
         raise ValueError(f"spectral_norm: n_power_iterations must be a whole number > 0, got {n_power_iterations!r}")
     if dim is None:
-        dim = 1 if isinstance(module, ConvTranspose2d) else 0  # the axis of a transposed conv's outputs
+        dim = 1 if isinstance(module, (ConvTranspose1d, ConvTranspose2d)) else 0  # a transposed conv's outputs
     eps = float(eps)  # a NumPy float64 eps would make u and v float64 (NumPy 2's promotion)
     hook = _SpectralNorm(name, n_power_iterations, dim, eps)
     with ag.no_grad():
@@ -224,15 +226,6 @@ def remove_spectral_norm(module, name="weight"):
 
 
 # ------------------------------------------------------------- weight normalisation
-def _norm_except_dim(v, dim):
-    """||v|| over every axis but `dim`, keeping v's axes (shape 1 there), or over all of v (0-d) for dim=-1, as
-    torch's norm_except_dim."""
-    if dim == -1:
-        return ag.norm(v)
-    axes = tuple(a for a in range(v.ndim) if a != dim)
-    return ag.norm(v, 2, dim=axes, keepdim=True) if axes else ag.abs(v)  # (a 1-D v: the norm of each entry)
-
-
 class _WeightNorm:
     """The forward pre-hook of ``weight_norm``: weight = g v / ||v|| before every forward (the norm per `dim`)."""
 

@@ -1,0 +1,294 @@
+"""nn.utils.parametrize and nn.utils.parametrizations (spectral_norm, weight_norm), against torch's.
+
+A parametrized tensor (``layer.weight``) is computed from ``layer.parametrizations.weight.original`` at each
+read; the keys of state_dict, the parameters, the repr, the values and the gradients (first and second order)
+are torch's, so a torch checkpoint loads and gives torch's outputs.
+"""
+
+import copy
+
+import numpy as np
+import pytest
+
+import minigan as mg
+import minigan.nn.utils.parametrizations
+from minigan import nn, optim
+from minigan.nn.utils import parametrize
+
+P = minigan.nn.utils.parametrizations
+
+LAYERS = {  # name -> (build(lib), input shape)
+    "linear": (lambda lib: lib.nn.Linear(6, 4), (3, 6)),
+    "conv": (lambda lib: lib.nn.Conv2d(3, 5, 3, 2, 1), (2, 3, 6, 6)),
+    "conv_transpose": (lambda lib: lib.nn.ConvTranspose2d(3, 5, 4, 2, 1), (2, 3, 3, 3)),
+    "conv_transpose1d": (lambda lib: lib.nn.ConvTranspose1d(3, 5, 3), (2, 3, 7)),
+}
+
+
+def _load_torchs(ours, theirs, device):
+    """theirs's state_dict into ours (same keys, in the same order), as float64 on `device`."""
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    ours.to(device, "float64").load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+
+
+def _close(ours, theirs, rtol=1e-9):
+    np.testing.assert_allclose(ours.numpy(), theirs.detach().numpy(), rtol=rtol, atol=1e-12)
+
+
+@pytest.mark.parametrize("make", list(LAYERS))
+def test_spectral_norm_as_torchs_in_training_and_eval_mode(make, device):
+    torch = pytest.importorskip("torch")
+    build, shape = LAYERS[make]
+    theirs = torch.nn.utils.parametrizations.spectral_norm(build(torch)).double()
+    ours = P.spectral_norm(build(mg))
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    _load_torchs(ours, theirs, device)  # bias, parametrizations.weight.original, ...0._u, ...0._v
+    sn = ours.parametrizations.weight[0]
+    rng = np.random.default_rng(0)
+    for _ in range(2):  # training mode: each read refines u and v by one power iteration, in place
+        x = rng.standard_normal(shape)
+        out, tout = ours(mg.tensor(x, device=device)), theirs(torch.tensor(x))
+        _close(out, tout)
+        out.sum().backward(), tout.sum().backward()
+        _close(ours.parametrizations.weight.original.grad, theirs.parametrizations.weight.original.grad, 1e-8)
+        _close(sn._u, theirs.parametrizations.weight[0]._u)
+        _close(sn._v, theirs.parametrizations.weight[0]._v)
+    ours.eval(), theirs.eval()
+    u = sn._u.numpy().copy()
+    _close(ours(mg.tensor(x, device=device)), theirs(torch.tensor(x)))
+    np.testing.assert_array_equal(sn._u.numpy(), u)  # eval mode: u and v stay
+    _close(ours.weight, theirs.weight)
+    assert sn.dim == theirs.parametrizations.weight[0].dim
+
+
+def test_spectral_norm_gradients_against_finite_differences(device):
+    layer = P.spectral_norm(nn.Conv2d(2, 3, 3)).to(device, "float64").eval()  # eval: u and v are constants
+    x = mg.randn(1, 2, 4, 4, dtype="float64", device=device, requires_grad=True)
+    inputs = [x, layer.parametrizations.weight.original]  # gradcheck perturbs the parameter itself, in place
+    assert mg.gradcheck(lambda xx, w: layer(xx), inputs)
+    assert mg.gradgradcheck(lambda xx, w: layer(xx), inputs)
+
+
+def test_r1_penalty_through_a_spectrally_normalised_discriminator_as_torchs(device):
+    torch = pytest.importorskip("torch")
+
+    def discriminator(lib):
+        sn = lib.nn.utils.parametrizations.spectral_norm
+        return lib.nn.Sequential(sn(lib.nn.Linear(4, 8)), lib.nn.LeakyReLU(0.2), sn(lib.nn.Linear(8, 1)))
+
+    theirs = discriminator(torch).double()
+    ours = discriminator(mg)
+    _load_torchs(ours, theirs, device)
+    x = np.random.default_rng(1).standard_normal((5, 4))
+    xs, txs = mg.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (g,), (tg,) = mg.grad(ours(xs).sum(), [xs], create_graph=True), torch.autograd.grad(theirs(txs).sum(), [txs],
+                                                                                           create_graph=True)
+    (g * g).sum().backward(), (tg * tg).sum().backward()  # R1: ||dD/dx||^2, a second derivative into the weights
+    for (name, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+        if "original" in name:  # (dD/dx does not depend on the biases: None or zeros)
+            _close(p.grad, tp.grad, 1e-7)
+
+
+@pytest.mark.parametrize("dim", [0, 1, None, -2])
+def test_weight_norm_as_torchs(dim, device):
+    torch = pytest.importorskip("torch")
+    build = lambda lib: lib.nn.Conv2d(3, 4, 3)  # noqa: E731
+    theirs = torch.nn.utils.parametrizations.weight_norm(build(torch), dim=dim).double()
+    ours = P.weight_norm(build(mg), dim=dim)
+    assert [(n, tuple(p.shape)) for n, p in ours.named_parameters()] == \
+           [(n, tuple(p.shape)) for n, p in theirs.named_parameters()]  # original0 = g, original1 = v
+    _load_torchs(ours, theirs, device)
+    x = np.random.default_rng(2).standard_normal((2, 3, 5, 5))
+    out, tout = ours(mg.tensor(x, device=device)), theirs(torch.tensor(x))
+    _close(out, tout)
+    out.sum().backward(), tout.sum().backward()
+    for key in ("original0", "original1"):
+        _close(getattr(ours.parametrizations.weight, key).grad, getattr(theirs.parametrizations.weight, key).grad, 1e-8)
+    g, v = ours.parametrizations.weight.original0, ours.parametrizations.weight.original1
+    assert mg.gradgradcheck(lambda xx, gg, vv: ours(xx), [mg.tensor(x[:1, :, :3, :3], device=device), g, v])
+
+
+def test_a_new_layer_is_float32_and_matches_torchs_initial_weight():
+    torch = pytest.importorskip("torch")
+    for wrap in (P.spectral_norm, P.weight_norm):
+        ours = wrap(nn.Linear(5, 3))
+        assert all(t.dtype == np.float32 for t in ours.state_dict().values())
+        assert ours(mg.randn(2, 5)).dtype == np.float32
+    layer = nn.Linear(5, 3)
+    w = layer.weight.numpy().copy()
+    P.weight_norm(layer)  # g v / ||v|| with g = ||v||: the same weight, as torch's
+    np.testing.assert_allclose(layer.weight.numpy(), w, rtol=1e-6)
+    t = torch.nn.Linear(5, 3)
+    t.weight.data = torch.tensor(w)
+    torch.nn.utils.parametrizations.spectral_norm(t)
+    P.spectral_norm(layer)  # (on top of weight_norm here) u, v start random: sigma after 15 + 1 iterations
+    np.testing.assert_allclose(layer.weight.numpy(), t.weight.detach().numpy(), rtol=1e-4)
+
+
+def test_repr_and_state_dict_keys_are_torchs():
+    torch = pytest.importorskip("torch")
+    for build in (lambda lib: lib.nn.utils.parametrizations.spectral_norm(lib.nn.Linear(3, 4)),
+                  lambda lib: lib.nn.utils.parametrizations.spectral_norm(
+                      lib.nn.utils.parametrizations.weight_norm(lib.nn.Conv2d(2, 3, 3), dim=1))):
+        ours, theirs = build(mg), build(torch)
+        assert repr(ours) == repr(theirs)  # ParametrizedLinear(...) with its (parametrizations): ModuleDict block
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+    layer = nn.Linear(2, 2)
+    parametrize.register_parametrization(layer, "weight", _Double())
+    parametrize.remove_parametrizations(layer, "weight")
+    assert repr(layer) == "Linear(in_features=2, out_features=2, bias=True)"
+
+
+class _Double(nn.Module):
+    """X -> 2 X, with right_inverse Y -> Y / 2."""
+
+    def forward(self, x):
+        return x * 2.0
+
+    def right_inverse(self, y):
+        return y / 2.0
+
+
+class _AddOne(nn.Module):
+    """X -> X + 1 (no right_inverse)."""
+
+    def forward(self, x):
+        return x + 1.0
+
+
+def test_register_assign_and_remove_as_torchs():
+    torch = pytest.importorskip("torch")
+
+    class TorchDouble(torch.nn.Module):
+        def forward(self, x):
+            return x * 2.0
+
+        def right_inverse(self, y):
+            return y / 2.0
+
+    ours, theirs = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    w = ours.weight
+    for lib, layer, double in ((parametrize, ours, _Double()), (torch.nn.utils.parametrize, theirs, TorchDouble())):
+        assert lib.register_parametrization(layer, "weight", double) is layer
+    assert ours.parametrizations.weight.original is w  # the same Parameter: an optimizer made earlier still steps it
+    assert parametrize.is_parametrized(ours) and parametrize.is_parametrized(ours, "weight")
+    assert not parametrize.is_parametrized(ours, "bias") and not parametrize.is_parametrized(nn.Linear(1, 1))
+    _close(ours.weight, theirs.weight)  # 2 W
+    new = np.arange(6.0).reshape(2, 3)
+    ours.weight = mg.tensor(new, dtype="float32")  # original = right_inverse(new) = new / 2
+    theirs.weight = torch.tensor(new, dtype=torch.float32)
+    np.testing.assert_array_equal(w.numpy(), theirs.parametrizations.weight.original.detach().numpy())
+    np.testing.assert_array_equal(ours.weight.numpy(), new)
+    assert ours.parametrizations.weight.original is w
+    parametrize.remove_parametrizations(ours, "weight"), torch.nn.utils.parametrize.remove_parametrizations(
+        theirs, "weight")
+    assert ours.weight is w and list(ours.state_dict()) == list(theirs.state_dict()) == ["bias", "weight"]
+    np.testing.assert_array_equal(w.numpy(), new)  # leave_parametrized=True: the parametrized value stays
+    assert "parametrizations" not in ours._modules and not parametrize.is_parametrized(ours)
+    parametrize.register_parametrization(ours, "weight", _Double())
+    parametrize.remove_parametrizations(ours, "weight", leave_parametrized=False)
+    np.testing.assert_array_equal(ours.weight.numpy(), new / 2)  # the original's, right_inverse(new) = new / 2
+
+
+def test_parametrizations_chain_in_order_and_a_buffer_can_be_parametrized():
+    layer = nn.BatchNorm1d(2)
+    parametrize.register_parametrization(layer, "running_var", _Double())
+    parametrize.register_parametrization(layer, "running_var", _AddOne())  # 2 X, then + 1
+    np.testing.assert_array_equal(layer.parametrizations.running_var.original.numpy(), [0.5, 0.5])  # 1 / 2
+    np.testing.assert_array_equal(layer.running_var.numpy(), [2.0, 2.0])  # 2 (1 / 2) + 1
+    assert "parametrizations.running_var.original" in dict(layer.named_buffers())
+    assert "running_var" not in dict(layer.named_buffers())
+    with pytest.raises(RuntimeError, match="_AddOne does not implement right_inverse"):
+        layer.running_var = mg.ones(2)
+
+
+def test_the_optimizer_trains_original_and_save_load_deepcopy_and_to_keep_it():
+    torch = pytest.importorskip("torch")
+    model = nn.Sequential(P.spectral_norm(nn.Linear(3, 4)), nn.Tanh(), P.weight_norm(nn.Linear(4, 1)))
+    opt = optim.Adam(model.parameters(), lr=0.1)
+    before = model[0].parametrizations.weight.original.numpy().copy()
+    model(mg.randn(5, 3)).sum().backward()
+    opt.step()
+    assert not np.allclose(model[0].parametrizations.weight.original.numpy(), before)
+    path = str(__import__("tempfile").mkdtemp()) + "/m.pt"
+    mg.save(model.state_dict(), path)
+    again = nn.Sequential(P.spectral_norm(nn.Linear(3, 4)), nn.Tanh(), P.weight_norm(nn.Linear(4, 1))).eval()
+    again.load_state_dict(mg.load(path))
+    model.eval()
+    x = mg.randn(2, 3)
+    np.testing.assert_array_equal(again(x).numpy(), model(x).numpy())
+    twin = copy.deepcopy(model)
+    assert twin[0].parametrizations.weight.original is not model[0].parametrizations.weight.original
+    np.testing.assert_array_equal(twin(x).numpy(), model(x).numpy())
+    twin.double()
+    assert twin[0].weight.dtype == np.float64 and twin[0].parametrizations.weight[0]._u.dtype == np.float64
+    theirs = torch.nn.Sequential(torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(3, 4)),
+                                 torch.nn.Tanh(), torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(4, 1)))
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in model.state_dict().items()})  # and into torch
+    theirs.eval()
+    _close(model(x), theirs(torch.tensor(x.numpy())), rtol=1e-5)
+
+
+def test_each_read_computes_the_tensor_and_cached_is_refused_clearly():
+    layer = P.spectral_norm(nn.Linear(3, 3))
+    assert layer.weight is not layer.weight  # recomputed at each read
+    with pytest.raises(NotImplementedError, match=r"parametrize.cached\(\) is not in minigan \(its cache would be "
+                                                  r"global state\)"):
+        with parametrize.cached():
+            pass
+
+
+def test_an_old_weight_norm_checkpoint_loads_into_the_parametrization(device):
+    old = nn.utils.weight_norm(nn.Linear(3, 2)).to(device)
+    assert list(old.state_dict()) == ["bias", "weight_g", "weight_v"]
+    new = P.weight_norm(nn.Linear(3, 2)).to(device)
+    new.load_state_dict(old.state_dict())  # weight_g, weight_v -> original0, original1, as torch's
+    x = mg.randn(4, 3, device=device)
+    np.testing.assert_allclose(new(x).numpy(), old(x).numpy(), rtol=1e-6)
+
+
+def test_old_spectral_norm_takes_dim_1_for_a_transposed_1d_convolution():
+    torch = pytest.importorskip("torch")
+    ours = nn.utils.spectral_norm(nn.ConvTranspose1d(2, 5, 3))  # weight (in, out, k): dim 1 is the outputs
+    theirs = torch.nn.utils.spectral_norm(torch.nn.ConvTranspose1d(2, 5, 3))
+    assert ours.weight_u.shape == tuple(theirs.weight_u.shape) == (5,)
+
+
+def test_a_missing_attribute_is_still_pythons_attribute_error():
+    with pytest.raises(AttributeError, match="^'Linear' object has no attribute 'wieght'$"):
+        nn.Linear(2, 2).wieght
+    assert not hasattr(P.spectral_norm(nn.Linear(2, 2)), "weight_orig")
+
+
+class _Widen(nn.Module):
+    def forward(self, x):
+        return mg.cat([x, x], 1)
+
+
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: parametrize.register_parametrization(nn.Linear(2, 2), "kernel", _Double()), ValueError,
+     r"Linear does not have a parameter, a buffer, or a parametrized element with name 'kernel'; it has weight, bias"),
+    (lambda: parametrize.register_parametrization(nn.Linear(2, 2), "weight", lambda x: x), TypeError,
+     r"parametrization must be an nn.Module, got function"),
+    (lambda: parametrize.register_parametrization(nn.Linear(2, 2), "weight", _Widen()), ValueError,
+     r"may not change the dtype or shape .*\(2, 2\) before, float32 \(2, 4\) parametrized\), unless the `unsafe`"),
+    (lambda: parametrize.remove_parametrizations(nn.Linear(2, 2), "weight"), ValueError,
+     r"Linear does not have a parametrization on 'weight'"),
+    (lambda: parametrize.remove_parametrizations(P.weight_norm(nn.Linear(2, 2)), "weight", False), ValueError,
+     r"cannot leave unparametrized .*'weight' has 2 originals"),
+    (lambda: setattr(P.spectral_norm(nn.Linear(2, 2)), "weight", nn.Parameter(mg.zeros(2, 2))), KeyError,
+     r"Linear.weight is parametrized .* a new Parameter cannot replace it; assign a Tensor"),
+    (lambda: setattr(P.spectral_norm(nn.Linear(2, 2)), "weight", np.zeros((2, 2))), TypeError,
+     r"Linear.weight is parametrized .* assign a Tensor .* got ndarray"),
+    (lambda: setattr(P.spectral_norm(nn.Linear(2, 2)), "weight", mg.zeros(2, 2, dtype="float64")), ValueError,
+     r"`right_inverse` returned float64 for original, which is float32"),
+    (lambda: P.spectral_norm(nn.ReLU()), ValueError, r"spectral_norm: the module ReLU has no parameter or buffer"),
+    (lambda: P.spectral_norm(nn.Linear(2, 2), dim=2), IndexError, r"expected an int in \[-2, 1\] .* got 2"),
+    (lambda: P.spectral_norm(nn.Linear(2, 2), n_power_iterations=0), ValueError, r"a whole number > 0, got 0"),
+    (lambda: P.weight_norm(nn.Linear(2, 2), dim=3), ValueError, r"weight_norm: dim must be an int in \[-2, 2\)"),
+    (lambda: P.weight_norm(nn.Linear(2, 2), name="kernel"), ValueError, r"Linear has no parameter or buffer .*kernel"),
+])
+def test_bad_calls_get_clear_errors(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
