@@ -73,6 +73,22 @@ def test_max_pool_windows_of_minus_inf_send_the_gradient_to_their_first_pixel_in
     np.testing.assert_array_equal(m.grad.numpy()[0, 0], expected)
 
 
+def test_max_pools_take_a_windows_last_nan_as_torchs(device):
+    """torch's loop keeps a value where it is larger or NaN: the last NaN of a window wins (minigan took the first)."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    x = _distinct(rng, 2, 3, 7, 9)
+    x.reshape(-1)[rng.choice(x.size, 60, replace=False)] = np.nan  # windows with one, two or more NaNs
+    x[0, 0, :2, :2] = [[np.nan, np.inf], [np.nan, 1.0]]  # NaN beats +inf
+    for make in [lambda m: m.MaxPool2d(2, return_indices=True),
+                 lambda m: m.MaxPool2d(3, 2, 1, dilation=(1, 2), return_indices=True, ceil_mode=True),
+                 lambda m: m.AdaptiveMaxPool2d((3, 4), return_indices=True),
+                 lambda m: m.AdaptiveMaxPool2d(1, return_indices=True)]:
+        _compare(torch, make(nn), make(torch.nn), x, device, rng, indices=True)
+    y, i = F.max_pool2d(mg.tensor(x[:1, :1, :2, :2], device=device), 2, return_indices=True)  # by hand
+    assert np.isnan(y.item()) and i.item() == 2
+
+
 @pytest.mark.parametrize("count_include_pad", [True, False])
 @pytest.mark.parametrize("kernel, stride, padding, divisor_override", [
     (3, 2, 1, None), (2, 3, 0, None), ((3, 2), (2, 3), (1, 1), None), (3, 2, 1, 5), (4, 3, 2, None),

@@ -206,27 +206,35 @@ def _border_pad(input, widths, mode):
     return out
 
 
+_MODES = ("nearest", "linear", "bilinear", "bicubic", "area")  # interpolate's and Upsample's
+
+
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False):
-    """torch's ``F.interpolate``: 'nearest' by whole factors, 'linear' (N, C, L) and 'bilinear' (N, C, H, W).
+    """torch's ``F.interpolate``: 'nearest' by whole factors, 'linear' (N, C, L), 'bilinear' and 'bicubic'
+    (N, C, H, W), and 'area' (either).
 
     The output size comes from `size` or from `scale_factor`. 'nearest' makes each
     pixel a block of copies (whole factors only; built from reshape and broadcast,
-    so the gradient sums each block). 'linear' and 'bilinear' are linear maps
-    along each axis: a (out, in) matrix whose rows hold the two weights of the
+    so the gradient sums each block). 'linear', 'bilinear' and 'bicubic' are linear maps
+    along each axis: a (out, in) matrix whose rows hold the weights of the two (or four)
     neighbouring input pixels, so y = A_h x A_w^T, and the gradient is the same
-    matrices transposed. Upsample + Conv2d is the usual cure for the checkerboard
+    matrices transposed. 'area' is ``adaptive_avg_pool2d``: each output pixel the mean
+    of its window, shrinking or growing. Upsample + Conv2d is the usual cure for the checkerboard
     pattern of strided transposed convolutions (Odena et al. 2016; see lesson 7).
     """
     ag._expect_tensor(input, "interpolate")
-    if mode not in ("nearest", "linear", "bilinear"):
-        raise NotImplementedError(f"interpolate: mode={mode!r} is not supported ('nearest', 'linear', 'bilinear')")
-    wanted = {"nearest": (3, 4), "linear": (3,), "bilinear": (4,)}[mode]
+    if mode not in _MODES:
+        raise NotImplementedError(f"interpolate: mode={mode!r} is not supported ({', '.join(map(repr, _MODES))})")
+    wanted = {"nearest": (3, 4), "linear": (3,), "bilinear": (4,), "bicubic": (4,), "area": (3, 4)}[mode]
     if input.ndim not in wanted:
         shapes = " or ".join({3: "(N, C, L)", 4: "(N, C, H, W)"}[n] for n in wanted)
         raise ValueError(f"interpolate: mode={mode!r} expects {shapes}, got shape {tuple(input.shape)}")
     if antialias or recompute_scale_factor:
         raise NotImplementedError("interpolate: antialias and recompute_scale_factor are not supported")
+    if mode in ("nearest", "area") and align_corners is not None:
+        raise ValueError(f"interpolate: align_corners does not apply to mode={mode!r}, only to 'linear', "
+                         "'bilinear' and 'bicubic'; leave it None")
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     spatial = input.shape[2:]
@@ -237,9 +245,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
                              f"of the input shape {tuple(input.shape)}, got {size}")
     else:
         factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
+        if not all(isinstance(f, numbers.Real) for f in factors):
+            raise TypeError(f"interpolate: scale_factor must be a number or one per spatial axis, got {scale_factor!r}")
     if mode == "nearest":
-        if align_corners is not None:
-            raise ValueError("interpolate: align_corners does not apply to mode='nearest'")
         return _nearest(input, spatial, size, None if size is not None else factors)
     if size is None:
         if len(factors) != len(spatial) or any(not f > 0 for f in factors):
@@ -247,15 +255,31 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         size = tuple(int(n * f) for n, f in zip(spatial, factors))
     if len(size) != len(spatial) or min(size) < 1:
         raise ValueError(f"interpolate: size must give {len(spatial)} positive lengths, got {size}")
+    if mode == "area":  # torch's: adaptive average pooling to the size (only the size counts, not the factor)
+        if input.ndim == 3:  # (N, C, L) as (N, C, L, 1)
+            return adaptive_avg_pool2d(input.reshape(*input.shape, 1), (size[0], 1)).reshape(*input.shape[:2], size[0])
+        return adaptive_avg_pool2d(input, size)
+    weights_of = _cubic_weights if mode == "bicubic" else _linear_weights
     out = ag._floating(input)  # integers are interpolated in float32, as tanh and dropout compute them
     for axis, (n_in, n_out) in enumerate(zip(spatial, size)):
-        # torch maps output pixel d to input position (d + 1/2) / factor - 1/2 (its factor, if given, else the sizes')
-        step = 1.0 / float(factors[axis]) if scale_factor is not None else n_in / n_out
-        weights = _linear_weights(backend.xp_of(out.data), n_in, n_out, step, bool(align_corners), out.dtype)
+        # torch maps output pixel d to input position (d + 1/2) / factor - 1/2 (its factor, if given, else the sizes';
+        # its linear modes, not its bicubic, keep an axis whose length stays, whatever the factor)
+        keep = mode != "bicubic" and n_in == n_out
+        step = 1.0 / float(factors[axis]) if scale_factor is not None and not keep else n_in / n_out
+        weights = weights_of(backend.xp_of(out.data), n_in, n_out, step, bool(align_corners), out.dtype)
         a = ag.Tensor(weights)  # (out, in): a constant, the same for every image
         moved = ag.transpose(out, 2 + axis, -1)  # the axis to resample last
         out = ag.transpose(ag.matmul(moved, ag.transpose(a, 0, 1)), 2 + axis, -1)
     return out
+
+
+def _source_positions(xp, n_in, n_out, step, align_corners):
+    """Where torch samples the input for each output pixel d: d (n_in - 1) / (n_out - 1) when the corner pixels'
+    centres line up (align_corners), else (d + 1/2) step - 1/2 (negative near the first pixel)."""
+    d = xp.arange(n_out, dtype=np.float64)
+    if align_corners:
+        return d * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    return (d + 0.5) * step - 0.5
 
 
 def _linear_weights(xp, n_in, n_out, step, align_corners, dtype):
@@ -264,16 +288,30 @@ def _linear_weights(xp, n_in, n_out, step, align_corners, dtype):
 
     Built with the input's array module, so on a GPU nothing is copied from the host.
     """
-    d = xp.arange(n_out, dtype=np.float64)
-    if align_corners:  # the corner pixels' centres line up: position d (n_in - 1) / (n_out - 1)
-        source = d * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
-    else:
-        source = xp.maximum((d + 0.5) * step - 0.5, 0.0)
+    source = xp.maximum(_source_positions(xp, n_in, n_out, step, align_corners), 0.0)
     left = xp.minimum(xp.floor(source), n_in - 1)
     right = xp.minimum(left + 1, n_in - 1)  # the last pixel is its own right neighbour: its weights add to 1
     t = (source - left)[:, None]
     pixels = xp.arange(n_in, dtype=np.float64)
     weights = (pixels == left[:, None]) * (1.0 - t) + (pixels == right[:, None]) * t
+    return weights.astype(dtype)
+
+
+def _cubic_weights(xp, n_in, n_out, step, align_corners, dtype, a=-0.75):
+    """The (n_out, n_in) matrix of cubic interpolation, as torch's 'bicubic' along one axis: row d weights the
+    four input pixels floor(s) - 1 .. floor(s) + 2 around d's source position s by Keys' cubic convolution
+    kernel at their distance from s (torch's A = -0.75); a tap past the border takes the border pixel
+    (so a border pixel may collect several weights). The position is not clamped at 0, unlike 'bilinear''s.
+    """
+    source = _source_positions(xp, n_in, n_out, step, align_corners)
+    left = xp.floor(source)
+    pixels = xp.arange(n_in, dtype=np.float64)
+    weights = xp.zeros((n_out, n_in))
+    for k in (-1, 0, 1, 2):
+        x = xp.abs(source - left - k)[:, None]  # the tap's distance from s, < 2
+        # Keys: (A+2)x^3 - (A+3)x^2 + 1 for x <= 1, A x^3 - 5A x^2 + 8A x - 4A for 1 < x < 2
+        w = xp.where(x <= 1, ((a + 2) * x - (a + 3)) * x * x + 1, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a)
+        weights = weights + (pixels == xp.clip(left + k, 0, n_in - 1)[:, None]) * w
     return weights.astype(dtype)
 
 
@@ -296,12 +334,12 @@ def _nearest(input, spatial, size, factors):
 
 class Upsample(Module):
     """Upsampling by ``F.interpolate``: Upsample(scale_factor=2) doubles H and W ('nearest' copies pixels,
-    'bilinear' interpolates them)."""
+    'bilinear' and 'bicubic' interpolate them, 'area' averages)."""
 
     def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None):
         super().__init__()
-        if mode not in ("nearest", "linear", "bilinear"):
-            raise NotImplementedError(f"Upsample: mode={mode!r} is not supported ('nearest', 'linear', 'bilinear')")
+        if mode not in _MODES:
+            raise NotImplementedError(f"Upsample: mode={mode!r} is not supported ({', '.join(map(repr, _MODES))})")
         self.size, self.mode, self.align_corners = size, mode, align_corners
         self.scale_factor = float(scale_factor) if isinstance(scale_factor, (int, float)) else scale_factor
 
@@ -486,8 +524,20 @@ def _add_windows(windows, shape, stride, dilation):
     return image
 
 
+def _window_argmax(windows):
+    """Which tap of each window (the last axis) holds its max, as torch's CPU loop picks it: the first largest,
+    but in a window holding NaN its last NaN (the loop keeps val where val > max or isnan(val))."""
+    xp = backend.xp_of(windows)
+    best = windows.argmax(axis=-1)  # the first largest (NumPy's: the first NaN)
+    if xp is not np or np.isnan(windows).any():  # (a GPU skips the check: reading it would wait for the device)
+        nan = xp.isnan(windows)
+        best = xp.where(nan.any(axis=-1), windows.shape[-1] - 1 - nan[..., ::-1].argmax(axis=-1), best)
+    return best
+
+
 class MaxPool2dOp(Function):
-    """max over each window; the gradient goes to the window's largest value (the first one on ties, as torch).
+    """max over each window; the gradient goes to the window's largest value (the first one on ties, the last NaN
+    in a window with NaN, as torch's ``_window_argmax``).
 
     The forward finds, for every window, which of its kh*kw taps holds the max (``self.argmax``);
     the gradient is then linear in the upstream gradient: a scatter of it to those positions
@@ -515,7 +565,7 @@ class MaxPool2dOp(Function):
         xp = backend.xp_of(x)
         self.image_shape = x.shape
         windows = self.windows(x, -xp.inf)  # padding never wins a max
-        self.argmax = windows.argmax(axis=-1)  # the first largest, as torch picks it
+        self.argmax = _window_argmax(windows)  # the first largest (or the last NaN), as torch picks it
         y = xp.take_along_axis(windows, self.argmax[..., None], axis=-1)[..., 0]
         if any(self.padding + self.extra):  # a window of -inf only: its first pixel inside the image, as torch
             first_inside = self.windows(xp.ones((1, 1, *x.shape[2:]), dtype=bool), False).argmax(axis=-1)
@@ -695,7 +745,8 @@ def _adaptive_windows(xp, size, out):
     """torch's adaptive windows along one axis: window i holds pixels floor(i size/out) .. ceil((i+1) size/out) - 1.
 
     Returned as an (out, k) array of pixel indices, k the widest window; a narrower one repeats its last pixel
-    (a repeat never changes a max, nor which pixel is first to hold it). Also each window's length."""
+    (a repeat never changes a max, nor which pixel is first to hold it, nor which pixel holds the last NaN). Also
+    each window's length."""
     i = xp.arange(out)
     start, end = i * size // out, -(-(i + 1) * size // out)
     k = int((end - start).max())
@@ -729,9 +780,10 @@ def adaptive_avg_pool2d(input, output_size):
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     """The max over torch's adaptive windows (``_adaptive_windows``): an (OH, OW) output for any input size.
 
-    The position of each window's max (the first, on ties, as torch) is found on the raw arrays; the output is
-    then ``gather`` of those positions, so the gradient goes to them. ``return_indices=True`` also returns them,
-    row * W + column in the (H, W) plane, as torch's. output_size=1 is a plain max over H and W.
+    The position of each window's max (the first on ties, the last NaN, as torch: ``_window_argmax``) is found on
+    the raw arrays; the output is then ``gather`` of those positions, so the gradient goes to them.
+    ``return_indices=True`` also returns them, row * W + column in the (H, W) plane, as torch's. output_size=1 is
+    a plain max over H and W.
     """
     if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
         return unbatched(adaptive_max_pool2d, input, output_size, return_indices)
@@ -746,7 +798,7 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
         windows = x.reshape(n, c, oh, kh, ow, kw)
     else:
         windows = x[:, :, rows[:, :, None, None], cols[None, None]]  # (N, C, OH, kh, OW, kw)
-    best = windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw).argmax(axis=-1)
+    best = _window_argmax(windows.transpose(0, 1, 2, 4, 3, 5).reshape(n, c, oh, ow, kh * kw))
     flat = rows[xp.arange(oh)[:, None], best // kw] * w + cols[xp.arange(ow), best % kw]  # (N, C, OH, OW)
     indices = Tensor(flat.astype(np.int64))
     out = ag.gather(input.reshape(n, c, h * w), 2, indices.reshape(n, c, oh * ow)).reshape(n, c, oh, ow)
