@@ -1183,14 +1183,112 @@ class Tensor:
     def gather(self, dim, index, *, sparse_grad=False):
         return gather(self, dim, index, sparse_grad=sparse_grad)
 
-    def scatter(self, dim, index, src):
-        return scatter(self, dim, index, src)
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None):
+        return scatter(self, dim, index, src, value=value, reduce=reduce)
 
     def scatter_add(self, dim, index, src):
         return scatter_add(self, dim, index, src)
 
+    def scatter_(self, dim, index, src=None, *, value=None, reduce=None):
+        """x.scatter(dim, index, src or value, reduce=...) written into x itself, as torch's ``scatter_``.
+
+        One-hot labels: ``zeros(n, 10).scatter_(1, labels.unsqueeze(1), 1.0)``. Outside a graph only, as ``add_``.
+        """
+        return self._scatter_in_place(lambda x: _scatter("scatter_", x, dim, index, src, value, reduce), "scatter_", src)
+
+    def scatter_add_(self, dim, index, src):
+        """x.scatter_add(dim, index, src) added into x itself, as torch's ``scatter_add_`` (outside a graph only)."""
+        return self._scatter_in_place(lambda x: _scatter_add("scatter_add_", x, dim, index, src), "scatter_add_", src)
+
+    def _scatter_in_place(self, op, what, src):
+        """x's values replaced by op(x)'s. Not recorded in the graph, so refused where one is being built (x or
+        src requires grad, gradients on), as ``add_`` is; under no_grad() it changes a parameter too."""
+        if _grad_enabled and (self.requires_grad or (isinstance(src, Tensor) and src.requires_grad)):
+            raise RuntimeError(f"x.{what}(...) in place inside a graph is not supported; write "
+                               f"x = x.{what[:-1]}(...), or call it under no_grad()")
+        self._check_writeable(f"x.{what}(...)")
+        self.data[...] = op(self).data
+        self._version += 1
+        return self
+
     def tril(self, diagonal=0):
         return tril(self, diagonal)
+
+    def sin(self):
+        return sin(self)
+
+    def cos(self):
+        return cos(self)
+
+    def floor(self):
+        return floor(self)
+
+    def ceil(self):
+        return ceil(self)
+
+    def trunc(self):
+        return trunc(self)
+
+    def fix(self):
+        return trunc(self)
+
+    def round(self, decimals=0):
+        return round(self, decimals=decimals)
+
+    def clamp_min(self, min):
+        return clamp_min(self, min)
+
+    def clamp_max(self, max):
+        return clamp_max(self, max)
+
+    def sort(self, dim=-1, descending=False, *, stable=False):
+        return sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim=-1, descending=False, *, stable=False):
+        return argsort(self, dim, descending, stable=stable)
+
+    def topk(self, k, dim=None, largest=True, sorted=True):
+        return topk(self, k, dim, largest, sorted)
+
+    def cumprod(self, dim, dtype=None):
+        return cumprod(self, dim, dtype=dtype)
+
+    def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
+        return repeat_interleave(self, repeats, dim, output_size=output_size)
+
+    def nonzero(self, *, as_tuple=False):
+        return nonzero(self, as_tuple=as_tuple)
+
+    def bernoulli(self):
+        return bernoulli(self)
+
+    def multinomial(self, num_samples, replacement=False):
+        return multinomial(self, num_samples, replacement)
+
+    def where(self, condition, y):
+        """``where(condition, self, y)``: this tensor where `condition` is true, else y, as torch's ``x.where``."""
+        return where(condition, self, y)
+
+    def masked_fill_(self, mask, value):
+        """x.masked_fill(mask, value) written into x itself, as torch's ``masked_fill_`` (outside a graph only, as
+        ``add_``; under no_grad() it changes a parameter too)."""
+        if not isinstance(mask, Tensor) or mask.dtype != np.bool_:
+            got = f"a {mask.dtype} tensor" if isinstance(mask, Tensor) else _what(mask)
+            raise TypeError(f"masked_fill_: the mask must be a boolean tensor, got {got}; compare to make one, "
+                            "e.g. x > 0, or convert with mask.bool()")
+        if isinstance(value, Tensor) and value.ndim != 0:
+            raise ValueError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor of shape "
+                             f"{tuple(value.shape)}; for a value per element use x = minigan.where(mask, values, x)")
+        if isinstance(value, Tensor) and not value.requires_grad:  # written into x: in x's dtype, as torch's
+            value = value.to(dtype=self.dtype)
+
+        def fill(x):
+            out = x.masked_fill(mask, value)
+            if out.shape != x.shape:  # an in-place change cannot grow x
+                raise ValueError(f"masked_fill_: the mask's shape {tuple(np.shape(_raw(mask)))} does not broadcast "
+                                 f"to x's shape {x.shape}; give a mask of x's shape")
+            return out
+        return self._scatter_in_place(fill, "masked_fill_", value)
 
     def triu(self, diagonal=0):
         return triu(self, diagonal)
@@ -1512,6 +1610,8 @@ def _what(x):
     if isinstance(x, (tuple, list)) and x and all(isinstance(t, Tensor) for t in x):
         return (f"a {type(x).__name__} of {len(x)} tensors; a DataLoader's batch is an (images, labels) pair: "
                 "unpack it, `for real, labels in loader:`")
+    if isinstance(x, Function):  # x.grad_fn: torch takes graph nodes (and GradientEdges) in places; minigan does not
+        return f"the graph node {type(x).__name__} (a grad_fn); pass the tensor it made instead"
     return f"a {type(x).__module__}.{type(x).__name__}; wrap it with minigan.tensor(...)"
 
 
@@ -3293,11 +3393,11 @@ def cat(tensors, axis=0, dim=None):
     return Cat(axis)(*[t if t.dtype == dtype else t.to(dtype=dtype) for t in tensors])
 
 
-def _cat_dtype(tensors):
+def _cat_dtype(tensors, op="cat"):
     """The dtype cat and stack join in: integers and booleans take a float's dtype, or the widest integer (torch's)."""
     floats = list(dict.fromkeys(t.dtype for t in tensors if t.dtype.kind == "f"))
     if len(floats) > 1:  # no silent float64 (as in adding them)
-        raise TypeError(f"cat: dtypes differ, {floats[0]} and {floats[1]}; convert one with .to(dtype=...)")
+        raise TypeError(f"{op}: dtypes differ, {floats[0]} and {floats[1]}; convert one with .to(dtype=...)")
     return floats[0] if floats else np.result_type(*[t.dtype for t in tensors])
 
 
@@ -3321,6 +3421,7 @@ def stack(tensors, axis=0, dim=None):
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: every tensor must have the same shape, got {tuple(tensors[0].shape)} "
                              f"and {tuple(t.shape)}")
+    _cat_dtype(tensors, "stack")  # (checked here, so that an error names stack, not the cat it calls)
     nd = tensors[0].ndim + 1  # the new axis may go anywhere, the end included
     if not -nd <= axis < nd:
         raise ValueError(f"stack: axis {axis} is out of range for stacking tensors of shape {tuple(tensors[0].shape)}")
@@ -3499,6 +3600,21 @@ class Gather(Function):
         return ScatterAdd(self.dim, self.index)(zeros_like(self.inputs[0]), gy)
 
 
+def _scatter_in_order(combine, x, dim, index, src):
+    """A copy of x with y[index] = combine(y[index], src) along `dim` (x[i, index[i, j]] for dim 1), in index order.
+
+    One slice of the index at a time: inside one the positions differ (so each value is combined once), and values
+    meeting at a position are combined in index order, the same results on NumPy and CuPy (cupy.add.at's atomic
+    additions come in no fixed order, and CuPy has no multiply.at).
+    """
+    y = x.copy()
+    for k in range(index.shape[dim]):
+        at = (slice(None),) * dim + (slice(k, k + 1),)
+        picked = _along_axis(index[at], dim)
+        y[picked] = combine(y[picked], src[at])
+    return y
+
+
 class ScatterAdd(Function):
     """y = x with src added at `index` along one axis (torch.scatter_add): y[i, index[i, j]] += src[i, j] for dim 1."""
 
@@ -3506,14 +3622,7 @@ class ScatterAdd(Function):
         self.dim, self.index = dim, index
 
     def forward(self, x, src):
-        y = x.copy()
-        # one slice of the index at a time: inside one the positions differ (so += adds each value once), and
-        # values meeting at a position add up in index order, the same sums on NumPy and CuPy (cupy.add.at's
-        # atomic additions come in no fixed order)
-        for k in range(self.index.shape[self.dim]):
-            at = (slice(None),) * self.dim + (slice(k, k + 1),)
-            y[_along_axis(self.index[at], self.dim)] += src[at]
-        return y
+        return _scatter_in_order(backend.xp_of(x).add, x, self.dim, self.index, src)
 
     def backward(self, gy):
         # dL/dx = gy, dL/dsrc[i, j] = gy[i, index[i, j]]: gy gathered at the index
@@ -3547,6 +3656,22 @@ class Scatter(Function):
         return gx, gsrc
 
 
+class ScatterMultiply(Function):
+    """y = x with the entries at `index` along one axis multiplied by src (torch.scatter's reduce='multiply'):
+    y[i, index[i, j]] *= src[i, j] for dim 1, repeats multiplying in index order."""
+
+    def __init__(self, dim, index):
+        self.dim, self.index = dim, index
+
+    def forward(self, x, src):
+        return _scatter_in_order(backend.xp_of(x).multiply, x, self.dim, self.index, src)
+
+    def backward(self, gy):
+        # dy/dx and dy/dsrc: products of the other factors at each position; torch defines neither, nor minigan
+        raise RuntimeError("scatter(..., reduce='multiply') has no gradient (torch defines none either); take it of "
+                           "detached values, or build the product from differentiable ops")
+
+
 def gather(x, dim, index, *, sparse_grad=False):
     """The entries of x at `index` along `dim`, as torch.gather: out[i][j] = x[i][index[i][j]] for dim=1.
 
@@ -3560,23 +3685,46 @@ def gather(x, dim, index, *, sparse_grad=False):
     return y if y.shape == index.shape else reshape(y, *index.shape)
 
 
-def scatter(x, dim, index, src):
-    """A copy of x with `src` (a tensor, or one number) written at `index` along `dim`, as torch.scatter (not in place).
+def scatter(x, dim, index, src=None, *, value=None, reduce=None):
+    """A copy of x with `src` (a tensor, or one number: also `value`) written at `index` along `dim`, as
+    torch.scatter (not in place; ``x.scatter_`` is).
 
     For dim=1: out[i][index[i][j]] = src[i][j]. Gradients: to x, zero where it was written over; to src,
     the output's gradient at the index. Where the index repeats a position, one of its values is kept.
+    reduce='add' adds the values in instead (repeats add up, as scatter_add, with its gradients: torch has none),
+    reduce='multiply' multiplies them in (no gradient, as in torch).
     """
-    x1, dim, idx, src = _scatter_operands("scatter", x, dim, index, src, numbers_too=True)
-    y = Scatter(dim, idx)(x1, src)
+    return _scatter("scatter", x, dim, index, src, value, reduce)
+
+
+def _scatter(op, x, dim, index, src, value, reduce):
+    """scatter and scatter_: src or value checked, then written (reduce None), added or multiplied in."""
+    if (src is None) == (value is None):
+        raise TypeError(f"{op}: give src (a tensor or a number) or value (a number), one of them; got "
+                        f"{'neither' if src is None else 'both'}")
+    if reduce not in (None, "add", "multiply"):
+        raise ValueError(f"{op}: reduce must be 'add' or 'multiply' (or None), as torch's, got {reduce!r}; torch's "
+                         "scatter_reduce ('sum', 'prod', 'mean', 'amax', 'amin') is not in minigan")
+    if reduce is not None and isinstance(src, Tensor):  # torch's warning (once: Python's filter shows it once here)
+        import warnings
+        warnings.warn(f"{op}: torch deprecates reduce= with a tensor src (its scatter_reduce replaces it); for "
+                      "reduce='add' write scatter_add(dim, index, src)", UserWarning)
+    x1, dim, idx, src = _scatter_operands(op, x, dim, index, src if value is None else value, numbers_too=True)
+    y = {None: Scatter, "add": ScatterAdd, "multiply": ScatterMultiply}[reduce](dim, idx)(x1, src)
     return y if y.shape == x.shape else reshape(y, *x.shape)
 
 
 def scatter_add(x, dim, index, src):
-    """A copy of x with `src` added at `index` along `dim`, as torch.scatter_add (not in place): repeats add up.
+    """A copy of x with `src` added at `index` along `dim`, as torch.scatter_add (not in place; ``x.scatter_add_`` is):
+    repeats add up.
 
     For dim=1: out[i][index[i][j]] += src[i][j]. Gradients: to x, the output's; to src, the output's at the index.
     """
-    x1, dim, idx, src = _scatter_operands("scatter_add", x, dim, index, src)
+    return _scatter_add("scatter_add", x, dim, index, src)
+
+
+def _scatter_add(op, x, dim, index, src):
+    x1, dim, idx, src = _scatter_operands(op, x, dim, index, src)
     y = ScatterAdd(dim, idx)(x1, src)
     return y if y.shape == x.shape else reshape(y, *x.shape)
 
@@ -3744,12 +3892,13 @@ class ELU(Function):
         self.alpha, self.scale, self.input_scale = alpha, scale, input_scale
 
     def forward(self, x):
-        # scale x where x > 0, else scale alpha (e^(input_scale x) - 1); e^ of min(x, 0): no overflow on the unused side
+        # scale x where x >= 0 (so -0.0 gives -0.0, as torch's), else scale alpha (e^(input_scale x) - 1);
+        # e^ of min(x, 0): no overflow on the unused side
         xp = backend.xp_of(x)
         below = xp.minimum(x, 0) if self.input_scale == 1 else xp.minimum(x, 0) * self.input_scale
         if self.scale == 1:
-            return xp.where(x > 0, x, self.alpha * xp.expm1(below))
-        return xp.where(x > 0, x * self.scale, (self.alpha * self.scale) * xp.expm1(below))
+            return xp.where(x >= 0, x, self.alpha * xp.expm1(below))
+        return xp.where(x >= 0, x * self.scale, (self.alpha * self.scale) * xp.expm1(below))
 
     def backward(self, gy):
         # d elu(x)/dx = scale where x > 0, else scale alpha input_scale e^(input_scale x)  (e^ of min(x, 0), as above)
@@ -3862,6 +4011,16 @@ def softmax(x, dim=-1, dtype=None):
     return exp(log_softmax(x, _axis(dim, x.shape, "softmax")))
 
 
+def softmin(x, dim=-1):
+    """softmax(-x) along `dim`: the smallest values get the largest probabilities (integers as float32)."""
+    _expect_tensor(x, "softmin")
+    if x.ndim == 0:  # (dim checked here, so that an error names softmin, not the softmax it calls)
+        _scalar_dim(dim, "softmin")
+    else:
+        dim = _axis(dim, x.shape, "softmin")
+    return softmax(-_floating(x), dim)
+
+
 def logsigmoid(x):
     """log(sigmoid(x)) = -softplus(-x), stable for any x (exact: softplus without its linear shortcut)."""
     _expect_tensor(x, "logsigmoid")
@@ -3869,7 +4028,7 @@ def logsigmoid(x):
 
 
 class Hardtanh(Function):
-    """y = x clipped to [lo, hi], with torch's gradient: 0 at the edges too."""
+    """y = x clipped to [lo, hi], with torch's gradient: 0 at the edges too, the upstream one for NaN."""
 
     def __init__(self, lo, hi):
         self.lo, self.hi = lo, hi
@@ -3878,9 +4037,11 @@ class Hardtanh(Function):
         return backend.xp_of(x).clip(x, self.lo, self.hi)
 
     def backward(self, gy):
-        # d hardtanh(x)/dx = 1 strictly inside (min_val, max_val), else 0: at the edges too, as torch's (clamp's: 1)
+        # d hardtanh(x)/dx = 0 where x <= min_val or x >= max_val (the edges too: clamp's is 1 there), else 1, NaN
+        # too: torch's rule (its vectorised CPU loop gives NaN a 0, its one-at-a-time loop and CUDA a 1)
         x = self.inputs[0].data
-        return gy * Tensor(((x > self.lo) & (x < self.hi)).astype(gy.dtype))
+        flat = (x <= self.lo) | (x >= self.hi)
+        return gy * Tensor((~flat).astype(gy.dtype))
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
@@ -3949,20 +4110,44 @@ def mish(x, inplace=False):
     return x * tanh(softplus(x, threshold=None))
 
 
+class Hardswish(Function):
+    """y = x relu6(x + 3) / 6 as torch computes it: x <= -3 gives x * 0 (-0.0; NaN at -inf), x >= 3 gives x.
+
+    Its own op, not composed: composed, the product rule's inf * 0 would make NaN gradients at +-inf (torch's:
+    0 and 1), and a NaN input would get a NaN gradient (torch's: the upstream one).
+    """
+
+    def forward(self, x):
+        return x * backend.xp_of(x).clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    def backward(self, gy):
+        # d hardswish(x)/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, else 1 (so at 3, +inf and NaN: torch's)
+        x = self.inputs[0]
+        return gy * where(x.data <= -3.0, 0.0, where(x.data < 3.0, x / 3.0 + 0.5, 1.0))
+
+
 def hardswish(x, inplace=False):
     """x relu6(x + 3) / 6: 0 below -3, x above 3, a parabola between. ``inplace``: accepted, out of place."""
     _expect_tensor(x, "hardswish")
-    x = _floating(x)
-    # the parabola of x clipped to [-3, 3], not x (relu6(x + 3)) / 6: at x = +-inf that product rule's inf * 0 is a
-    # NaN gradient, where torch's is 0 and 1 (the clip's gradient is 0 at -3, as torch's at its kinks)
-    m = hardtanh(x, -3.0, 3.0)
-    return where(x.data >= 3.0, x, m * (m + 3.0) / 6.0)
+    return Hardswish()(_floating(x))
+
+
+class Hardsigmoid(Function):
+    """y = relu6(x + 3) / 6, with torch's gradient: 0 at -3 and 3 and for NaN (hardtanh's would pass a NaN's on)."""
+
+    def forward(self, x):
+        return backend.xp_of(x).clip(x + 3.0, 0.0, 6.0) / 6.0
+
+    def backward(self, gy):
+        # d hardsigmoid(x)/dx = 1/6 strictly inside (-3, 3), else 0 (at -3 and 3 too, and for NaN)
+        x = self.inputs[0].data
+        return gy * Tensor(((x > -3.0) & (x < 3.0)).astype(gy.dtype)) / 6.0
 
 
 def hardsigmoid(x, inplace=False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, a line between. ``inplace``: accepted, out of place."""
     _expect_tensor(x, "hardsigmoid")
-    return hardtanh(_floating(x) + 3.0, 0.0, 6.0) / 6.0
+    return Hardsigmoid()(_floating(x))
 
 
 def gelu(x, approximate="none"):
@@ -4531,3 +4716,307 @@ def _integer_arange(start, end, step, int64, device):
     count = len(range(int(start), int(end), int(step))) if int64 else math.ceil((end - start) / step)
     return int(start) + int(step) * backend.xp_for_device(device).arange(count)
 
+
+
+# ----------------------------------------- elementary functions: sin, floor, sort, topk, nonzero, sampling...
+class Sin(Function):
+    def forward(self, x):
+        return backend.xp_of(x).sin(x)
+
+    def backward(self, gy):
+        # d sin(x)/dx = cos(x)
+        return gy * cos(self.inputs[0])
+
+
+def sin(x):
+    """sin(x) elementwise (integers and booleans as float32, as torch's): positional encodings, toy data."""
+    _expect_tensor(x, "sin")
+    return Sin()(_floating(x))
+
+
+class Cos(Function):
+    def forward(self, x):
+        return backend.xp_of(x).cos(x)
+
+    def backward(self, gy):
+        # d cos(x)/dx = -sin(x)
+        return gy * neg(sin(self.inputs[0]))
+
+
+def cos(x):
+    """cos(x) elementwise (integers and booleans as float32, as torch's)."""
+    _expect_tensor(x, "cos")
+    return Cos()(_floating(x))
+
+
+class Rounding(Function):
+    """floor, ceil, trunc or round (to `decimals` places, halves to even) elementwise: a step function."""
+
+    def __init__(self, how, decimals=0):
+        self.how, self.decimals = how, decimals
+
+    def forward(self, x):
+        xp = backend.xp_of(x)
+        return xp.round(x, self.decimals) if self.how == "round" else getattr(xp, self.how)(x)
+
+    def backward(self, gy):
+        # d floor(x)/dx = 0 (wherever it exists; torch takes 0 at the steps too), and so for ceil, trunc, round
+        return zeros_like(self.inputs[0])
+
+
+def _rounding(how, x, decimals=0):
+    """x rounded `how`; an integer x is already whole: a copy of it, as torch's (no decimals for integers)."""
+    _expect_tensor(x, how)
+    _no_booleans(how, "a mask is already whole; convert it first, mask.float()", x)
+    if x.dtype.kind == "f":
+        return Rounding(how, decimals)(x)
+    if decimals != 0:
+        raise TypeError(f"round: decimals={decimals} needs a float x, got {x.dtype} (torch refuses it too); "
+                        "convert first, x.float().round(decimals=...)")
+    return clone(x)
+
+
+def floor(x):
+    """The largest whole number <= x, elementwise (gradient 0, as torch's)."""
+    return _rounding("floor", x)
+
+
+def ceil(x):
+    """The smallest whole number >= x, elementwise (gradient 0, as torch's)."""
+    return _rounding("ceil", x)
+
+
+def trunc(x):
+    """x with its fractional part dropped (rounded towards 0), elementwise (gradient 0, as torch's)."""
+    return _rounding("trunc", x)
+
+
+fix = trunc
+
+
+def round(x, *, decimals=0):
+    """x rounded to `decimals` places, halves to the even neighbour (round(2.5) is 2), as torch's (gradient 0)."""
+    if not isinstance(decimals, numbers.Integral) or isinstance(decimals, bool):
+        raise TypeError(f"round: decimals must be an int, got {type(decimals).__name__} {decimals!r}")
+    return _rounding("round", x, int(decimals))
+
+
+def clamp_min(x, min):
+    """max(x, min) elementwise: ``clamp(x, min=min)``, as torch's ``clamp_min``."""
+    _number_bounds(min, None, "clamp_min")
+    if min is None:
+        raise TypeError("clamp_min: min must be a number, got None")
+    return clip(x, min=min)
+
+
+def clamp_max(x, max):
+    """min(x, max) elementwise: ``clamp(x, max=max)``, as torch's ``clamp_max``."""
+    _number_bounds(None, max, "clamp_max")
+    if max is None:
+        raise TypeError("clamp_max: max must be a number, got None")
+    return clip(x, max=max)
+
+
+Sorted = collections.namedtuple("Sorted", ["values", "indices"])  # what torch.sort and torch.topk return
+
+
+def _check_flag(value, name, op):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{op}: {name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def _sort_indices(x, dim, descending):
+    """The int64 order of x along `dim` (an axis in range), stable: equal values keep their order, NaN counts as
+    the largest (last; first when descending), as torch's."""
+    xp = backend.xp_of(x.data)
+    if not descending:
+        return xp.argsort(x.data, axis=dim, kind="stable").astype(np.int64)
+    # descending and stable: the ascending order of x reversed along dim, read from the end and mapped back
+    last = x.shape[dim] - 1
+    flipped = x.data[(slice(None),) * dim + (slice(None, None, -1),)]
+    order = xp.argsort(flipped, axis=dim, kind="stable")[(slice(None),) * dim + (slice(None, None, -1),)]
+    return (last - order).astype(np.int64)
+
+
+def _sort_operands(op, x, dim):
+    """x (a 0-d x as one value along its one axis) and `dim` as an axis in range."""
+    _expect_tensor(x, op)
+    if x.ndim == 0:
+        _scalar_dim(dim, op)
+        return reshape(x, 1), 0
+    return x, _axis(dim, x.shape, op)
+
+
+def sort(x, dim=-1, descending=False, *, stable=False):
+    """x's values in order along `dim` and their int64 positions in x, as torch.sort: (values, indices).
+
+    Stable always (equal values keep their order; torch's `stable=True` asks for that); NaN sorts as the
+    largest. The values are ``gather(x, dim, indices)``, so the gradient goes back to the positions they came from.
+    """
+    _check_flag(descending, "descending", "sort")
+    _check_flag(stable, "stable", "sort")
+    x1, axis = _sort_operands("sort", x, dim)
+    indices = Tensor(_sort_indices(x1, axis, descending))
+    values = gather(x1, axis, indices)
+    if x.ndim == 0:
+        return Sorted(reshape(values), reshape(indices))
+    return Sorted(values, indices)
+
+
+def argsort(x, dim=-1, descending=False, *, stable=False):
+    """The int64 positions that put x in order along `dim`, as torch.argsort: ``sort(...).indices``."""
+    _check_flag(descending, "descending", "argsort")
+    _check_flag(stable, "stable", "argsort")
+    x1, axis = _sort_operands("argsort", x, dim)
+    indices = Tensor(_sort_indices(x1, axis, descending))
+    return reshape(indices) if x.ndim == 0 else indices
+
+
+def topk(x, k, dim=None, largest=True, sorted=True):
+    """The `k` largest (or smallest) values along `dim` (the last axis by default) and their int64 positions,
+    as torch.topk: (values, indices), largest first. Ties: the earlier position first. `sorted=False` is
+    allowed (torch's order is then unspecified; here it is sorted too). The gradient goes to the picked positions."""
+    _check_flag(largest, "largest", "topk")
+    _check_flag(sorted, "sorted", "topk")
+    x1, axis = _sort_operands("topk", x, -1 if dim is None else dim)
+    n = x1.shape[axis]
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 0 <= k <= n:
+        raise ValueError(f"topk: k must be an int from 0 to {n} (the size of dim {axis}), got {k!r}")
+    order = _sort_indices(x1, axis, descending=largest)
+    indices = Tensor(order[(slice(None),) * axis + (slice(0, int(k)),)])
+    values = gather(x1, axis, indices)
+    if x.ndim == 0:
+        return Sorted(reshape(values), reshape(indices))
+    return Sorted(values, indices)
+
+
+def cumprod(x, dim, *, dtype=None):
+    """The running product along `dim`, as torch.cumprod: integers and booleans multiply as int64 (unless `dtype`).
+
+    With a gradient it is composed as a product per position of a lower-triangular table (x_j for j <= i, else
+    1), so the gradient is right where x holds zeros (as prod's) and second derivatives come free; the table
+    costs n^2 numbers per row of length n.
+    """
+    _expect_tensor(x, "cumprod")
+    x = _reduction_input(x, dtype)
+    if x.ndim == 0:  # torch takes a 0-d tensor along dim 0 or -1 as one value
+        _scalar_dim(dim, "cumprod")
+        return clone(x)
+    axis = _axis(dim, x.shape, "cumprod")
+    xp = backend.xp_of(x.data)
+    if not (x.requires_grad and _grad_enabled):  # no graph: NumPy's (CuPy's) own running product
+        return Tensor(xp.cumprod(x.data, axis=axis))
+    order = [i for i in range(x.ndim) if i != axis] + [axis]
+    last = permute(x, *order)  # the axis moved last
+    n = last.shape[-1]
+    table = where(xp.tri(n, dtype=bool), broadcast_to(unsqueeze(last, -2), last.shape + (n,)), 1.0)
+    return permute(prod(table, -1), *np.argsort(order).tolist())
+
+
+def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
+    """Each entry of x along `dim` repeated `repeats` times (an int, or an int64 tensor with one count per
+    entry), as torch.repeat_interleave; without `dim`, of x flattened. ``repeat_interleave(counts)`` alone is
+    ``arange(len(counts))`` repeated. Composed with index_select, so the gradient adds up the copies."""
+    _expect_tensor(x, "repeat_interleave")
+    if repeats is None:  # torch's repeat_interleave(repeats): the positions 0..n-1 repeated
+        return repeat_interleave(arange(x.numel(), device=x.device), x, output_size=output_size)
+    if dim is None:
+        x, dim = reshape(x, -1), 0
+    x1 = reshape(x, 1) if x.ndim == 0 else x
+    axis = 0 if x.ndim == 0 else _axis(dim, x.shape, "repeat_interleave")
+    n = x1.shape[axis]
+    if isinstance(repeats, Tensor):
+        if repeats.dtype.kind not in "iu" or repeats.ndim > 1:
+            raise TypeError(f"repeat_interleave: repeats must be an int or a 0-d or 1-D integer tensor, got a "
+                            f"{repeats.dtype} tensor of shape {tuple(repeats.shape)}")
+        counts = backend.to_numpy(repeats.data).reshape(-1).astype(np.int64)  # (CuPy's repeat takes host counts)
+    elif isinstance(repeats, numbers.Integral) and not isinstance(repeats, bool):
+        counts = np.array([int(repeats)])
+    else:
+        raise TypeError(f"repeat_interleave: repeats must be an int or an integer tensor, got {_what(repeats)}")
+    if counts.size not in (1, n):
+        raise ValueError(f"repeat_interleave: repeats has {counts.size} counts and dim {axis} of x has {n} entries; "
+                         "give one count, or one per entry")
+    if (counts < 0).any():
+        raise ValueError(f"repeat_interleave: repeats must be >= 0, got {int(counts.min())}")
+    index = np.repeat(np.arange(n), counts if counts.size == n else int(counts[0]))
+    if output_size is not None and output_size != index.size:
+        raise ValueError(f"repeat_interleave: output_size={output_size}, but the repeats make {index.size} entries")
+    return index_select(x1, axis, Tensor(backend.asarray(index, dtype=np.int64, device=x.device)))
+
+
+def nonzero(x, *, as_tuple=False):
+    """The positions of x's non-zero (true) entries, as torch.nonzero: an int64 (count, x.ndim) tensor, one row
+    per entry in row-major order; ``as_tuple=True``: one 1-D tensor per axis, ready to index x with (no gradient)."""
+    _expect_tensor(x, "nonzero")
+    _check_flag(as_tuple, "as_tuple", "nonzero")
+    xp = backend.xp_of(x.data)
+    found = xp.nonzero(x.data.reshape(1) if x.ndim == 0 else x.data)  # (NumPy 2 refuses a 0-d array)
+    if as_tuple:
+        return tuple(Tensor(i.astype(np.int64)) for i in found)
+    if x.ndim == 0:
+        return Tensor(xp.zeros((found[0].size, 0), dtype=np.int64))
+    return Tensor(xp.stack(found, axis=1).astype(np.int64))
+
+
+def _float_tensor(op, p, what):
+    """A clear error unless p is a float tensor (torch draws from float probabilities or weights only)."""
+    _expect_tensor(p, op)
+    if p.dtype.kind != "f":
+        raise TypeError(f"{op}: {what} must be a float tensor, got {p.dtype}; convert it first, p.float()")
+
+
+def bernoulli(x):
+    """0 or 1 per entry, 1 with the probability x holds there (in [0, 1]), in x's dtype, as torch.bernoulli.
+
+    Drawn from the device's generator, seeded by ``minigan.manual_seed``. A new tensor without gradient (torch
+    gives x a zero gradient): for a gradient through samples, use a relaxation (F.gumbel_softmax).
+    """
+    _float_tensor("bernoulli", x, "the probabilities x")
+    p = x.data
+    if x.device == "cpu" and p.size and not ((p >= 0) & (p <= 1)).all():  # (on a GPU it would wait, as normal's std)
+        raise ValueError(f"bernoulli: every probability must be in [0, 1], got values from {p.min()} to {p.max()}")
+    draw_dtype = x.dtype if x.dtype in (np.float32, np.float64) else np.dtype(np.float32)
+    u = backend.generator(x.device).random(x.shape, dtype=draw_dtype)
+    return Tensor((u < x.data).astype(x.dtype))
+
+
+def multinomial(x, num_samples, replacement=False):
+    """`num_samples` category indices (int64) per row of x drawn with x's weights (>= 0, not necessarily summing
+    to 1), as torch.multinomial: x is 1-D (one draw list) or 2-D (one per row). Without `replacement`, each
+    category once at most. Drawn from the device's seeded generator; no gradient."""
+    _float_tensor("multinomial", x, "the weights x")
+    if x.ndim not in (1, 2):
+        raise ValueError(f"multinomial: x must be 1-D or 2-D (rows of weights), got shape {tuple(x.shape)}")
+    if not isinstance(num_samples, numbers.Integral) or isinstance(num_samples, bool) or num_samples <= 0:
+        raise ValueError(f"multinomial: num_samples must be an int > 0, got {num_samples!r}")
+    _check_flag(replacement, "replacement", "multinomial")
+    xp = backend.xp_of(x.data)
+    if x.shape[-1] == 0:
+        raise ValueError(f"multinomial: x of shape {tuple(x.shape)} has no categories to draw from")
+    if x.numel() == 0:  # no rows: no draws, as torch's
+        return Tensor(xp.zeros(x.shape[:-1] + (int(num_samples),), dtype=np.int64))
+    w = x.data.reshape(-1, x.shape[-1]).astype(np.float64)
+    # one read of three numbers (on a GPU it waits for it, as index checks do): torch checks these too
+    lowest, top, fewest = (float(v) for v in (w.min(), w.sum(axis=1).min(), (w > 0).sum(axis=1).min()))
+    if not (math.isfinite(lowest) and lowest >= 0 and math.isfinite(float(w.sum()))):
+        raise ValueError("multinomial: the weights must be finite numbers >= 0")
+    if top <= 0:
+        raise ValueError("multinomial: every row of weights needs a weight > 0 (a row sums to 0)")
+    if not replacement and num_samples > fewest:
+        raise ValueError(f"multinomial: without replacement a row gives at most its {int(fewest)} categories of "
+                         f"weight > 0, asked for {num_samples}; ask for fewer, or pass replacement=True")
+    if replacement:
+        u = backend.generator(x.device).random((w.shape[0], int(num_samples)))
+        # the inverse of the running total: category j where cdf_(j-1) <= u < cdf_j (cdf exactly 1 at the end)
+        total = xp.cumsum(w, axis=1)
+        cdf = total / total[:, -1:]
+        out = (cdf[:, None, :-1] <= u[:, :, None]).sum(axis=2)
+    else:
+        # the exponential race: key_j = E_j / w_j with E_j ~ Exp(1); the smallest keys, in order, are a draw
+        # without replacement (each next pick has probability w_j over the weights left)
+        e = -xp.log1p(-backend.generator(x.device).random(w.shape))
+        with np.errstate(divide="ignore"):
+            keys = xp.where(w > 0, e / xp.where(w > 0, w, 1.0), xp.inf)
+        out = xp.argsort(keys, axis=1, kind="stable")[:, :int(num_samples)]
+    return Tensor(out.astype(np.int64).reshape(x.shape[:-1] + (int(num_samples),)))

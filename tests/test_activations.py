@@ -160,12 +160,13 @@ def test_elu_selu_and_celu_pass_the_gradient_of_a_nan_on_with_the_positive_slope
         np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-15)
 
 
-def test_hardswish_is_finite_with_torchs_gradients_at_infinities(device):
+def test_hardswish_has_torchs_values_and_gradients_at_infinities(device):
     # (x relu6(x + 3) / 6 composed as written gives inf * 0 = NaN gradients there; torch's are 0 and 1)
     x = mg.tensor([-np.inf, -1e300, 1e300, np.inf], dtype="float64", device=device, requires_grad=True)
     y = F.hardswish(x)
     y.sum().backward()
-    np.testing.assert_array_equal(y.numpy(), [0.0, 0.0, 1e300, np.inf])  # (torch's value at -inf: -inf * 0, NaN)
+    np.testing.assert_array_equal(y.numpy(), [np.nan, -0.0, 1e300, np.inf])  # torch's value at -inf: -inf * 0
+    assert np.signbit(y.numpy()[1])  # -1e300 * 0: -0.0, as torch's
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 1.0, 1.0])
 
 
@@ -337,6 +338,14 @@ def test_softmin_without_dim_takes_softmaxs_implicit_dim(device):
         np.testing.assert_allclose(layer(x).numpy(), F.softmax(-x, dim).numpy(), rtol=1e-6)
         np.testing.assert_allclose(F.softmin(x, layer.dim).numpy(), F.softmax(-x, dim).numpy(), rtol=1e-6)
     assert F.softmin(mg.tensor([1, 2], device=device), dtype="float64").dtype == np.float64
+
+
+def test_softmins_errors_name_softmin_not_the_softmax_it_calls():
+    for call in (nn.Softmin(5), lambda x: F.softmin(x, 5)):
+        with pytest.raises(ValueError, match=r"^softmin: axis 5 is out of range for a tensor of shape \(2, 3\)"):
+            call(mg.randn(2, 3))
+        with pytest.raises(ValueError, match=r"^softmin: dim 5 is out of range for a 0-d tensor"):
+            call(mg.tensor(1.0))
 
 
 # ----------------------------------------------------------------------------------------- bad input

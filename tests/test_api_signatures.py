@@ -88,6 +88,8 @@ ALLOWED = {
     **{f"{q}: position {i} is dim here, unbiased in torch": BY_TYPE + "; x.std(False): a bool is unbiased"
        for q, i in (("minigan.std", 1), ("minigan.var", 1), ("Tensor.std", 0), ("Tensor.var", 0))},
     "minigan.randint: low is required here, optional (0) in torch": BY_TYPE + "; randint(high, size) as torch's",
+    "minigan.repeat_interleave: position 0 is x here, repeats in torch": BY_TYPE + "; repeat_interleave(counts) "
+                                                                         "alone is torch's second overload",
     "minigan.randperm: dtype=None here, 'torch.int64' in torch": SAME_DEFAULT + " (None: int64)",
     **{f"{q}: position {i} is {ours} here, {theirs} in torch": NUMPY_AXIS
        for q, i in (("minigan.sum", 1), ("minigan.mean", 1), ("minigan.argmax", 1), ("minigan.argmin", 1),
@@ -147,6 +149,7 @@ ALLOWED = {
     "minigan.normal: mean is required here, optional (0.0) in torch": "normal(std=t) alone is rare: normal(0.0, t)",
     "minigan.enable_grad: position 0 is func here, orig_func in torch": "the decorated function, passed by position",
     "Tensor.uniform_: position 0 is a here, from in torch": "torch's `from` is a Python keyword: passed by position",
+    "Tensor.scatter_: position 2 is src here, value in torch": BY_TYPE + " (a number as src is torch's value)",
     "Tensor.uniform_: position 1 is b here, to in torch": "uniform_(a, b) as nn.init.uniform_'s names",
     "Tensor.copy_: no non_blocking here": "rare in GAN code; x.to(device, non_blocking=True) is accepted",
     "Tensor.type: no non_blocking here": "rare in GAN code; x.to(device, non_blocking=True) is accepted",
@@ -190,6 +193,8 @@ UNCOMPARED = {
     "minigan.selu": "torch's is an undocumented C function (F's is compared)",
     "minigan.threshold": "torch's is an undocumented C function (F's is compared)",
     "Tensor.prelu": "torch's docstring documents no signature (F.prelu's is compared)",
+    **{f"{where}.{name}": "torch's documents no signature (clamp's is compared)"
+       for where in ("minigan", "Tensor") for name in ("clamp_min", "clamp_max")},
 }
 
 
@@ -333,6 +338,8 @@ def _pairs():
         ("F", F, torch.nn.functional, None),
         ("init", init, torch.nn.init, None),
         ("utils", utils, torch.nn.utils, None),
+        ("parametrize", utils.parametrize, torch.nn.utils.parametrize, utils.parametrize.__all__),
+        ("parametrizations", utils.parametrizations, torch.nn.utils.parametrizations, utils.parametrizations.__all__),
         ("optim", optim, torch.optim, None),
         ("lr_scheduler", lr_scheduler, torch.optim.lr_scheduler, None),
         ("data", minigan.data, torch.utils.data, None),
@@ -411,7 +418,8 @@ def test_the_walk_reaches_every_namespace():
     for qualname in ("minigan.zeros", "minigan.randint", "minigan.no_grad", "Tensor.sum", "Tensor.backward",
                      "Tensor.view", "nn.Linear", "nn.Conv2d", "nn.BCELoss", "nn.Module.load_state_dict",
                      "nn.Sequential.append", "F.softmax", "F.cross_entropy", "F.interpolate", "init.kaiming_normal_",
-                     "utils.clip_grad_norm_", "optim.Adam", "optim.Optimizer.zero_grad", "lr_scheduler.StepLR",
+                     "utils.clip_grad_norm_", "parametrize.register_parametrization", "parametrizations.spectral_norm",
+                     "optim.Adam", "optim.Optimizer.zero_grad", "lr_scheduler.StepLR",
                      "data.DataLoader", "data.random_split", "minigan.grad", "autograd.backward"):
         assert qualname in compared
     assert len(compared) > 300

@@ -734,6 +734,13 @@ def test_pytorchs_legacy_shape_constructor_and_a_bad_dtype_are_named():
     assert mg.Tensor(3).tolist() == 3 and mg.Tensor(np.ones((64, 1), dtype=np.float32)).shape == (64, 1)
 
 
+def test_a_graph_node_where_a_tensor_belongs_is_named_with_what_to_pass():
+    b = mg.randn(2, requires_grad=True) * 2
+    with pytest.raises(TypeError, match=r"backward: inputs\[0\] is not a minigan Tensor but the graph node Mul "
+                                        r"\(a grad_fn\); pass the tensor it made instead"):
+        b.sum().backward(inputs=[b.grad_fn])  # torch takes a grad_fn's GradientEdge there
+
+
 def test_lerp_and_lerp_in_place_as_torchs(device, rng):
     a, b, w = (rng.standard_normal((3, 4)) for _ in range(3))
     x, y = (mg.tensor(v, device=device, requires_grad=True) for v in (a, b))

@@ -420,6 +420,8 @@ FUNCTIONS = [
     ("interpolate", (_x(2, 3, 4, 4), None, 2), {}),
     ("interpolate", (_x(2, 3, 4, 4), (6, 6)), {"mode": "bilinear"}),
     ("interpolate", (_x(2, 3, 4), 6), {"mode": "linear", "align_corners": True}),
+    ("interpolate", (_x(2, 3, 4, 4), None, 1.5), {"mode": "bicubic"}),
+    ("interpolate", (_x(2, 3, 4, 4), (3, 6)), {"mode": "area"}),
     ("pixel_shuffle", (_x(2, 8, 3, 3), 2), {}),
     ("avg_pool2d", (_x(2, 3, 4, 4), 2, 2, 1), {}),
     ("max_pool2d", (_x(2, 3, 4, 4), 3, 1, 1), {}),

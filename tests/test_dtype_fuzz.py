@@ -191,6 +191,7 @@ UNARY = ("exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "sign", "log1p",
          "float", "double", "long", "int", "bool", "clone", "sum", "mean", "max", "min", "argmax", "argmin", "all", "any",
          "var", "std", "norm")
 ALONG_DIM = ("sum", "mean", "max", "min", "argmax", "argmin", "var", "std", "softmax", "log_softmax", "logsumexp")
+UNARY += ("sin", "cos", "floor", "ceil", "trunc", "round", "nonzero")  # (test_elementary_ops.py has more of them)
 
 
 def test_binary_operators_reflected_and_in_place_match_torchs_dtypes_and_values():

@@ -42,6 +42,11 @@ def away_from_clip_edges(*shape):
     return draw
 
 
+def away_from_hard_kinks(*shape):
+    """Values in [-5.5, -3.5], [-1, 1] or [3.5, 5.5]: hardswish's and hardsigmoid's kinks at +-3 are far."""
+    return lambda rng: rng.choice([-4.5, 0.0, 4.5], shape) + rng.uniform(-1.0, 1.0, shape)
+
+
 def distinct(*shape, offset=0.0):
     """A permutation of well-separated values: no ties for max (use another offset for maximum's b)."""
     def draw(rng):
@@ -274,6 +279,10 @@ CASES = {
     "erf": (mg.erf, lambda a: a.erf(), [lambda rng: 2.0 * rng.standard_normal((3, 4))]),
     # alpha 0.5: torch's backward takes 1/alpha in float32, exact only for a power of 2 (the others: test_activations)
     "celu": (lambda a: F.celu(a, 0.5), lambda a: _torch().nn.functional.celu(a, 0.5), [away_from_zero(3, 4)]),
+    # 0.5 and more away from the kinks at -3 and 3 (the kinks themselves, NaN and +-inf: tests/test_parity_nits.py)
+    "hardswish": (F.hardswish, lambda a: _torch().nn.functional.hardswish(a), [away_from_hard_kinks(3, 4)]),
+    # torch's hardsigmoid's float64 gradient holds a float32 1/6: compared with its formula written out instead
+    "hardsigmoid": (F.hardsigmoid, lambda a: (a + 3.0).clamp(0.0, 6.0) / 6.0, [away_from_hard_kinks(3, 4)]),
     "bce_logits_mean": (
         lambda l, t: mg.binary_cross_entropy_with_logits(l, t),
         lambda l, t: _torch().nn.functional.binary_cross_entropy_with_logits(l, t),
@@ -353,6 +362,9 @@ CASES = {
     "diag_vector_above": (lambda a: mg.diag(a, 1), lambda a: _torch().diag(a, 1), [normal(3)]),
     "diag_of_matrix_below": (lambda a: a.diag(-1), lambda a: a.diag(-1), [normal(3, 4)]),
     "pow_tensor_broadcast": (lambda a, b: a ** b, lambda a, b: a ** b, [positive(3, 4), normal(4)]),
+    "sin": (mg.sin, lambda a: a.sin(), [normal(3, 4)]),
+    "cos": (lambda a: a.cos(), lambda a: a.cos(), [normal(3, 4)]),
+    "floor_times_a": (lambda a: mg.floor(a * 3.0) * a, lambda a: (a * 3.0).floor() * a, [normal(3, 4)]),
 }
 
 # Ops whose second derivatives (double backprop) must be right.
@@ -372,7 +384,8 @@ GRADGRAD = [
     "max_pool2d_squared", "instance_norm_affine", "remainder_broadcast", "fmod", "cumsum", "prod_all",
     "prod_dim_with_zeros", "gather_repeated", "scatter_add_repeated", "scatter_src", "diag_vector_above",
     "diag_of_matrix_below", "pow_tensor_broadcast",
-    "erf", "celu",
+    "sin", "cos",
+    "erf", "celu", "hardswish",
     "unfold_dilated_padded_strided", "fold_dilated_padded_strided", "max_pool2d_dilated_ceil_squared",
     "avg_pool2d_ceil_no_pad_count", "adaptive_avg_pool2d_3x2", "adaptive_max_pool2d_3x2", "pixel_unshuffle",
 ]
@@ -434,7 +447,8 @@ def test_every_op_class_is_exercised_by_the_cases():
                  "Conv2dOp", "Conv2dWeightGrad", "ConvTranspose2dOp",  # test_conv's gradcheck and gradgradcheck grid
                  "BatchNormTrain",  # test_batchnorm's
                  "FloorDivide",  # no gradient (as torch's): test_more_ops checks that backward refuses it
-                 "RoundedDiv"}  # zero gradient (torch's convention): test_more_ops checks it
+                 "RoundedDiv",  # zero gradient (torch's convention): test_more_ops checks it
+                 "ScatterMultiply"}  # no gradient (as torch's): test_parity_nits checks that backward refuses it
     untested = {c.__name__ for c in classes - used} - elsewhere
     assert not untested, f"ops without a gradcheck case: {sorted(untested)}"
 
@@ -959,7 +973,7 @@ def test_interpolate_supports_whole_factors_and_names_the_rest(device):
     assert F.interpolate(x, scale_factor=(2, 3)).shape == (1, 2, 6, 12) and F.interpolate(x, size=(6, 8)).shape == (1, 2, 6, 8)
     for call, message in [(lambda: F.interpolate(x, scale_factor=1.5), "only whole factors"),
                           (lambda: F.interpolate(x, size=(5, 8)), "not a whole multiple"),
-                          (lambda: F.interpolate(x, scale_factor=2, mode="bicubic"), "mode='bicubic' is not supported"),
+                          (lambda: F.interpolate(x, scale_factor=2, mode="trilinear"), "mode='trilinear' is not supported"),
                           (lambda: F.interpolate(x, scale_factor=2, mode="linear"), r"mode='linear' expects \(N, C, L\)"),
                           (lambda: F.interpolate(x, size=(0, 3), mode="bilinear"), "size must give 2 positive int lengths"),
                           (lambda: F.interpolate(x), "exactly one of size and scale_factor")]:

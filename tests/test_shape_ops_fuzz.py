@@ -224,6 +224,8 @@ def test_cat_promotes_integers_and_skips_1d_empty_tensors():
     assert minigan.stack([minigan.tensor([True]), minigan.tensor([3], dtype=minigan.int32)]).dtype == np.int32
     with pytest.raises(TypeError, match="cat: dtypes differ, float32 and float64"):
         minigan.cat([a, a.double()])
+    with pytest.raises(TypeError, match="^stack: dtypes differ, float32 and float64"):  # (it said cat)
+        minigan.stack([a, a.double()])
 
 
 def test_masked_fill_keeps_the_dtype():

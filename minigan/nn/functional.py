@@ -51,8 +51,8 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along `dim` (``nn.Softmin``): the smallest values get the largest probabilities; `dim` and
     `dtype` as ``softmax``'s."""
-    input = _ag._floating(_softmax_input(input, dtype, "softmin"))
-    return _ag.softmax(-input, implicit_softmax_dim(input) if dim is None else dim)
+    input = _softmax_input(input, dtype, "softmin")
+    return _ag.softmin(input, implicit_softmax_dim(input) if dim is None else dim)
 
 
 def _softmax_input(input, dtype, name):

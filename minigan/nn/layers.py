@@ -288,7 +288,7 @@ class Softmin(Module):
         # without a dim, torch's implicit one, as nn.Softmax's (nn/misc.py's implicit_softmax_dim, which imports
         # this module: 0 for 0-, 1- and 3-d inputs, else 1)
         dim = self.dim if self.dim is not None else 0 if x.ndim in (0, 1, 3) else 1
-        return ag.softmax(-ag._floating(x), dim)
+        return ag.softmin(x, dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
