@@ -123,6 +123,23 @@ def test_upsample_takes_the_new_modes_with_torchs_repr(device):
     assert y.dtype == np.float32  # integers are interpolated in float32, as bilinear does (torch refuses them)
 
 
+def test_numpy_scalar_factors_and_sizes_as_torchs(device):
+    """np.float32 is no Python float (np.float64 is): a scale_factor of NumPy scalars is taken, as torch takes it."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((2, 3, 4, 5))
+    _compare(torch, x, device, rng, scale_factor=(np.float32(1.7), np.int64(2)), mode="bicubic")
+    _compare(torch, x, device, rng, scale_factor=np.float32(0.6), mode="area")
+    _compare(torch, x, device, rng, size=(np.int64(3), 7), mode="bicubic", align_corners=True)
+
+
+def test_an_empty_batch_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    for mode, out in [("bicubic", (7, 3)), ("bilinear", (2, 9)), ("area", (3, 2))]:
+        y = F.interpolate(mg.zeros(0, 3, 4, 5, device=device), size=out, mode=mode)
+        assert y.shape == tuple(torch.nn.functional.interpolate(torch.zeros(0, 3, 4, 5), size=out, mode=mode).shape)
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda x: F.interpolate(x[0], size=5, mode="bicubic"), ValueError,
      r"interpolate: mode='bicubic' expects \(N, C, H, W\), got shape \(2, 4, 5\)"),  # torch: NotImplementedError
@@ -137,6 +154,17 @@ def test_upsample_takes_the_new_modes_with_torchs_repr(device):
     (lambda x: nn.Upsample(size=5, mode="bicubc"), NotImplementedError, r"Upsample: mode='bicubc' is not supported"),
     (lambda x: F.interpolate(x, scale_factor="2", mode="bicubic"), TypeError,  # was a bare TypeError from '>'
      r"interpolate: scale_factor must be a number or one per spatial axis, got '2'"),
+    (lambda x: F.interpolate(x, scale_factor=float("inf"), mode="bilinear"), ValueError,  # was a bare OverflowError
+     r"interpolate: scale_factor must be positive and finite, one per axis, got inf"),
+    (lambda x: F.interpolate(x, scale_factor=float("inf"), mode="nearest"), ValueError,  # (its own path: the same)
+     r"interpolate: scale_factor must be positive and finite, one per axis, got inf"),
+    (lambda x: F.interpolate(x, scale_factor=float("nan"), mode="nearest"), ValueError,
+     r"interpolate: scale_factor must be positive and finite, one per axis, got nan"),
+    (lambda x: F.interpolate(x[:, :, :0], size=3, mode="bicubic"), ValueError,  # was zeros (torch: an error)
+     r"interpolate: the input's spatial lengths must be >= 1 \(there is nothing to interpolate from\), got shape "
+     r"\(1, 2, 0, 5\)"),
+    (lambda x: F.interpolate(x[:, :, 0, :0], scale_factor=2, mode="linear"), ValueError,
+     r"interpolate: the input's spatial lengths must be >= 1"),
 ])
 def test_bad_input_gets_a_clear_error(call, error, message):
     with pytest.raises(error, match=message):

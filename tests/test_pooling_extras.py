@@ -83,6 +83,7 @@ def test_max_pools_take_a_windows_last_nan_as_torchs(device):
     for make in [lambda m: m.MaxPool2d(2, return_indices=True),
                  lambda m: m.MaxPool2d(3, 2, 1, dilation=(1, 2), return_indices=True, ceil_mode=True),
                  lambda m: m.AdaptiveMaxPool2d((3, 4), return_indices=True),
+                 lambda m: m.AdaptiveMaxPool2d((4, 5), return_indices=True),  # uneven windows: some repeat a pixel
                  lambda m: m.AdaptiveMaxPool2d(1, return_indices=True)]:
         _compare(torch, make(nn), make(torch.nn), x, device, rng, indices=True)
     y, i = F.max_pool2d(mg.tensor(x[:1, :1, :2, :2], device=device), 2, return_indices=True)  # by hand

@@ -230,6 +230,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if input.ndim not in wanted:
         shapes = " or ".join({3: "(N, C, L)", 4: "(N, C, H, W)"}[n] for n in wanted)
         raise ValueError(f"interpolate: mode={mode!r} expects {shapes}, got shape {tuple(input.shape)}")
+    if 0 in input.shape[2:]:  # torch: an error too (the batch and channels may be empty)
+        raise ValueError(f"interpolate: the input's spatial lengths must be >= 1 (there is nothing to interpolate "
+                         f"from), got shape {tuple(input.shape)}")
     if antialias or recompute_scale_factor:
         raise NotImplementedError("interpolate: antialias and recompute_scale_factor are not supported")
     if mode in ("nearest", "area") and align_corners is not None:
@@ -247,11 +250,11 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
         if not all(isinstance(f, numbers.Real) for f in factors):
             raise TypeError(f"interpolate: scale_factor must be a number or one per spatial axis, got {scale_factor!r}")
+        if len(factors) != len(spatial) or any(not 0 < f < float("inf") for f in factors):  # (NaN too)
+            raise ValueError(f"interpolate: scale_factor must be positive and finite, one per axis, got {scale_factor}")
     if mode == "nearest":
         return _nearest(input, spatial, size, None if size is not None else factors)
     if size is None:
-        if len(factors) != len(spatial) or any(not f > 0 for f in factors):
-            raise ValueError(f"interpolate: scale_factor must be positive, one per axis, got {scale_factor}")
         size = tuple(int(n * f) for n, f in zip(spatial, factors))
     if len(size) != len(spatial) or min(size) < 1:
         raise ValueError(f"interpolate: size must give {len(spatial)} positive lengths, got {size}")
@@ -308,7 +311,7 @@ def _cubic_weights(xp, n_in, n_out, step, align_corners, dtype, a=-0.75):
     pixels = xp.arange(n_in, dtype=np.float64)
     weights = xp.zeros((n_out, n_in))
     for k in (-1, 0, 1, 2):
-        x = xp.abs(source - left - k)[:, None]  # the tap's distance from s, < 2
+        x = xp.abs(source - left - k)[:, None]  # the tap's distance from s, at most 2 (where W is 0)
         # Keys: (A+2)x^3 - (A+3)x^2 + 1 for x <= 1, A x^3 - 5A x^2 + 8A x - 4A for 1 < x < 2
         w = xp.where(x <= 1, ((a + 2) * x - (a + 3)) * x * x + 1, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a)
         weights = weights + (pixels == xp.clip(left + k, 0, n_in - 1)[:, None]) * w
