@@ -393,6 +393,9 @@ def test_layers_print_like_torch():
          tnn.ConvTranspose2d(8, 4, 3, 2, 1, output_padding=1, bias=False)),
         (nn.Flatten(), tnn.Flatten()), (nn.Unflatten(1, (128, 7, 7)), tnn.Unflatten(1, (128, 7, 7))),
         (nn.Embedding(10, 3), tnn.Embedding(10, 3)), (nn.ModuleList([nn.Linear(1, 1)]), tnn.ModuleList([tnn.Linear(1, 1)])),
+        (nn.ModuleList([nn.ReLU(), nn.ReLU(), nn.Tanh(), nn.ModuleList([nn.ReLU()] * 3)]),  # equal runs: "(0-1): 2 x"
+         tnn.ModuleList([tnn.ReLU(), tnn.ReLU(), tnn.Tanh(), tnn.ModuleList([tnn.ReLU()] * 3)])),
+        (nn.ModuleList(), tnn.ModuleList()),
         (nn.BatchNorm2d(64), tnn.BatchNorm2d(64)), (nn.BatchNorm1d(6, affine=False), tnn.BatchNorm1d(6, affine=False)),
         (nn.BatchNorm2d(3, bias=False), tnn.BatchNorm2d(3, bias=False)),
         (nn.Conv2d(3, 4, 3, padding="same"), tnn.Conv2d(3, 4, 3, padding="same")),

@@ -259,6 +259,11 @@ def test_a_missing_attribute_is_still_pythons_attribute_error():
     with pytest.raises(AttributeError, match="^'Linear' object has no attribute 'wieght'$"):
         nn.Linear(2, 2).wieght
     assert not hasattr(P.spectral_norm(nn.Linear(2, 2)), "weight_orig")
+    layer = P.spectral_norm(nn.Linear(2, 2))
+    with pytest.raises(AttributeError, match=r"^Linear.weight is parametrized and cannot be deleted; first "
+                                             r"nn.utils.parametrize.remove_parametrizations\(module, 'weight'\)"):
+        del layer.weight  # (it said 'Linear' object has no attribute 'weight', which it has)
+    assert layer.weight.shape == (2, 2)
 
 
 class _Widen(nn.Module):
@@ -292,3 +297,191 @@ class _Widen(nn.Module):
 def test_bad_calls_get_clear_errors(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+# ---------------------------------------------------------------- review: gaps found by mutation testing
+class _AddOneInvertible(nn.Module):
+    """X -> X + 1, with right_inverse Y -> Y - 1."""
+
+    def forward(self, x):
+        return x + 1.0
+
+    def right_inverse(self, y):
+        return y - 1.0
+
+
+class _Square(nn.Module):
+    """X -> X * X (its backward needs X), with right_inverse Y -> sqrt(Y)."""
+
+    def forward(self, x):
+        return x * x
+
+    def right_inverse(self, y):
+        return mg.sqrt(y)
+
+
+def _torch_module(torch, ours_class):
+    """A torch.nn.Module with the forward and right_inverse of the minigan test parametrization `ours_class`."""
+    ops = {_Double: (lambda x: x * 2.0, lambda y: y / 2.0), _AddOneInvertible: (lambda x: x + 1.0, lambda y: y - 1.0),
+           _Square: (lambda x: x * x, lambda y: y.sqrt())}[ours_class]
+    return type(ours_class.__name__, (torch.nn.Module,), {"forward": lambda self, x: ops[0](x),
+                                                          "right_inverse": lambda self, y: ops[1](y)})()
+
+
+def test_assigning_a_chained_tensor_inverts_the_last_parametrization_first_as_torchs():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    for lib, layer, module in ((parametrize, ours, lambda c: c()), (torch.nn.utils.parametrize, theirs,
+                                                                    lambda c: _torch_module(torch, c))):
+        lib.register_parametrization(layer, "weight", module(_Double))
+        lib.register_parametrization(layer, "weight", module(_AddOneInvertible), unsafe=True)  # 2 X + 1
+    new = np.array([[1.0, 3.0], [5.0, 7.0]])
+    ours.weight, theirs.weight = mg.tensor(new, dtype="float32"), torch.tensor(new, dtype=torch.float32)
+    original = theirs.parametrizations.weight.original.detach().numpy()
+    np.testing.assert_array_equal(original, (new - 1) / 2)  # (Y - 1) / 2, not Y / 2 - 1
+    np.testing.assert_array_equal(ours.parametrizations.weight.original.numpy(), original)
+    np.testing.assert_array_equal(ours.weight.numpy(), new)
+    assert ours.parametrizations.weight.unsafe is theirs.parametrizations.weight.unsafe is True  # kept once set
+    assert P.weight_norm(nn.Linear(2, 2)).parametrizations.weight.unsafe is True  # (as torch's: it may reshape g)
+
+
+def test_a_graph_made_before_an_assignment_cannot_backpropagate_as_torchs():
+    torch = pytest.importorskip("torch")
+    for lib, pz, square in ((mg, parametrize, _Square()), (torch, torch.nn.utils.parametrize,
+                                                            _torch_module(torch, _Square))):
+        layer = pz.register_parametrization(lib.nn.Linear(2, 2), "weight", square)
+        out = layer(lib.ones(1, 2)).sum()  # its graph keeps the original, to differentiate X * X
+        layer.weight = lib.ones(2, 2)  # a new original
+        with pytest.raises(RuntimeError):
+            out.backward()
+
+
+def test_two_tensors_of_a_layer_parametrized_as_torchs():
+    torch = pytest.importorskip("torch")
+    ours, theirs = nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    ours.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    for name in ("weight", "bias"):
+        parametrize.register_parametrization(ours, name, _Double())
+        torch.nn.utils.parametrize.register_parametrization(theirs, name, _torch_module(torch, _Double))
+    assert list(ours.state_dict()) == list(theirs.state_dict())  # the first one registered is kept
+    _close(ours.weight, theirs.weight), _close(ours.bias, theirs.bias)
+    parametrize.remove_parametrizations(ours, "weight")
+    assert parametrize.is_parametrized(ours) and parametrize.is_parametrized(ours, "bias")
+    assert repr(ours).startswith("ParametrizedLinear(")
+
+
+def test_removing_weight_norm_leaves_a_trainable_parameter_as_torchs():
+    torch = pytest.importorskip("torch")
+    ours, theirs = P.weight_norm(nn.Linear(3, 2)), torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(3, 2))
+    _load_torchs(ours, theirs, "cpu")
+    w = ours.weight.numpy()
+    parametrize.remove_parametrizations(ours, "weight"), torch.nn.utils.parametrize.remove_parametrizations(
+        theirs, "weight")
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()] == ["bias", "weight"]
+    assert isinstance(ours.weight, nn.Parameter) and ours.weight.requires_grad and ours.weight.is_leaf
+    np.testing.assert_array_equal(ours.weight.numpy(), w)
+
+
+def test_registering_on_a_module_in_eval_mode_keeps_u_and_v_as_torchs():
+    torch = pytest.importorskip("torch")
+    for lib in (mg, torch):
+        layer = lib.nn.utils.parametrizations.spectral_norm(lib.nn.Linear(3, 3).eval())
+        sn = layer.parametrizations.weight[0]
+        assert sn.training is False
+        u = np.array(sn._u.detach().numpy() if lib is torch else sn._u.numpy())
+        layer.weight  # noqa: B018 (a read: no power iteration in eval mode)
+        np.testing.assert_array_equal(sn._u.detach().numpy() if lib is torch else sn._u.numpy(), u)
+
+
+def test_spectral_norm_starts_from_converged_u_and_v():
+    layer = nn.Linear(3, 3, bias=False)
+    q = np.linalg.qr(np.random.default_rng(3).standard_normal((3, 3)))[0]
+    with mg.no_grad():
+        layer.weight.copy_(mg.tensor(q * [1.0, 0.7, 0.2] @ q.T, dtype="float32"))  # singular values 1, 0.7, 0.2
+    mg.manual_seed(0)
+    P.spectral_norm(layer).eval()  # eval: the weight is read with the u and v of the 15 first iterations
+    np.testing.assert_allclose(np.linalg.svd(layer.weight.numpy(), compute_uv=False)[0], 1.0, rtol=1e-5)
+
+
+SN_CASES = {  # name -> (build(lib), input shape)
+    "three_iterations_negative_dim": (lambda lib: lib.nn.utils.parametrizations.spectral_norm(
+        lib.nn.Linear(6, 4), n_power_iterations=3, dim=-1), (3, 6)),
+    "one_dimensional_weight": (lambda lib: lib.nn.utils.parametrizations.spectral_norm(lib.nn.BatchNorm1d(4)), (5, 4)),
+}
+
+
+@pytest.mark.parametrize("case", list(SN_CASES))
+def test_spectral_norm_read_twice_before_backward_as_torchs(case):
+    torch = pytest.importorskip("torch")  # (a GAN's discriminator on real and fake data, then one backward)
+    build, shape = SN_CASES[case]
+    ours, theirs = build(mg), build(torch).double()
+    _load_torchs(ours, theirs, "cpu")
+    sn, tsn = ours.parametrizations.weight[0], theirs.parametrizations.weight[0]
+    assert sn.dim == tsn.dim
+    x, y = np.random.default_rng(4).standard_normal((2, *shape))
+    out, tout = ours(mg.tensor(x)) + ours(mg.tensor(y)), theirs(torch.tensor(x)) + theirs(torch.tensor(y))
+    _close(out, tout)
+    (out * out).sum().backward(), (tout * tout).sum().backward()
+    _close(ours.parametrizations.weight.original.grad, theirs.parametrizations.weight.original.grad, 1e-8)
+    for name, _ in theirs.parametrizations.weight[0].named_buffers():
+        _close(getattr(sn, name), getattr(tsn, name))
+
+
+def test_spectral_norm_keeps_float32_with_a_numpy_eps_and_old_checkpoint_keys_load_as_torchs():
+    torch = pytest.importorskip("torch")
+    layer = P.spectral_norm(nn.Linear(3, 2), eps=np.float64(1e-12))
+    assert layer.parametrizations.weight[0]._u.dtype == np.float32 and layer.weight.dtype == np.float32
+    old = {"weight_g": np.ones((2, 1), "float32")}  # (no weight_v: nothing to convert)
+    result = P.weight_norm(nn.Linear(3, 2)).load_state_dict(old, strict=False)
+    theirs = torch.nn.utils.parametrizations.weight_norm(torch.nn.Linear(3, 2)).load_state_dict(
+        {k: torch.tensor(v) for k, v in old.items()}, strict=False)
+    assert (sorted(result.missing_keys), result.unexpected_keys) == (sorted(theirs.missing_keys),
+                                                                     theirs.unexpected_keys)
+
+
+def test_a_forward_hook_alone_runs_on_a_parametrized_layer():
+    layer, seen = P.spectral_norm(nn.Linear(2, 2)), []
+    layer.register_forward_hook(lambda m, args, out: seen.append(out.shape))  # (no pre-hook)
+    layer(mg.ones(3, 2))
+    assert seen == [(3, 2)]
+
+
+class _ToDouble(nn.Module):
+    def forward(self, x):
+        return x.double()
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: parametrize.register_parametrization(nn.Linear(2, 2), "weight", _ToDouble()),
+     r"may not change the dtype or shape .*\(float32 \(2, 2\) before, float64 \(2, 2\) parametrized\)"),
+    (lambda: parametrize.register_parametrization(P.spectral_norm(nn.Linear(2, 2)), "weight", _Widen()),
+     r"the parametrization of module.weight \(float32 \(2, 2\)\) returned float32 \(2, 4\); it may not change"),
+])
+def test_dtype_and_shape_checks_of_a_parametrization_and_of_a_chained_one(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+class _WidenInverse(nn.Module):
+    """X -> X, with a right_inverse that doubles the columns (so a wrong inverse)."""
+
+    def forward(self, x):
+        return x
+
+    def right_inverse(self, y):
+        return mg.cat([y, y], 1)
+
+
+def test_a_chained_parametrization_whose_right_inverse_changes_the_shape_is_refused_as_torchs():
+    torch = pytest.importorskip("torch")
+    theirs = torch.nn.utils.parametrizations.spectral_norm(torch.nn.Linear(2, 2))
+    bad = type("W", (torch.nn.Module,), {"forward": lambda self, x: x,
+                                         "right_inverse": lambda self, y: torch.cat([y, y], 1)})()
+    with pytest.raises(ValueError, match="must have the same shape"):
+        torch.nn.utils.parametrize.register_parametrization(theirs, "weight", bad)
+    layer = P.spectral_norm(nn.Linear(2, 2))
+    with pytest.raises(ValueError, match=r"the parametrization's right_inverse of module.weight \(float32 \(2, 2\)\) "
+                                         r"returned float32 \(2, 4\); it must return a tensor of that dtype and shape"):
+        parametrize.register_parametrization(layer, "weight", _WidenInverse())
+    assert len(layer.parametrizations.weight) == 1  # refused: nothing appended
+    parametrize.register_parametrization(layer, "weight", _WidenInverse(), unsafe=True)  # allowed, as torch's

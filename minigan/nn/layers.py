@@ -569,6 +569,18 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self._modules.values())
 
+    def __repr__(self):
+        """torch's: a run of equal children on one line, as "(0-2): 3 x Linear(...)"."""
+        reprs = [repr(module) for module in self]
+        lines, start = [], 0
+        for end in range(1, len(reprs) + 1):
+            if end == len(reprs) or reprs[end] != reprs[start]:  # the run reprs[start:end] ends here
+                n = end - start
+                lines.append(f"({start}): {reprs[start]}" if n == 1 else f"({start}-{end - 1}): {n} x {reprs[start]}")
+                start = end
+        body = "".join("\n  " + line.replace("\n", "\n  ") for line in lines)
+        return f"{type(self).__name__}({body}\n)" if lines else f"{type(self).__name__}()"
+
 
 class ModuleDict(Module):
     """A dict of modules, registered as children under their keys (in insertion order)."""

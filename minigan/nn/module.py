@@ -208,6 +208,9 @@ class Module:
                             f"{type(value).__module__}.{type(value).__name__}; wrap it with minigan.tensor(...)")
 
     def __delattr__(self, name):
+        if self._parametrization(name) is not None:  # (torch: the property has no deleter)
+            raise AttributeError(f"{type(self).__name__}.{name} is parametrized and cannot be deleted; first "
+                                 f"nn.utils.parametrize.remove_parametrizations(module, {name!r})")
         registered = [store.pop(name) for store in (self._parameters, self._buffers, self._modules) if name in store]
         if name in self.__dict__ or not registered:  # a ModuleDict's key may be registered only
             object.__delattr__(self, name)

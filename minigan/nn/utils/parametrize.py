@@ -128,7 +128,8 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
     """Make ``module.<tensor_name>`` be ``parametrization(original)``, recomputed at each read; returns `module`.
 
     A tensor that is parametrized already gets `parametrization` appended (applied after the others). Unless
-    `unsafe`, the parametrization must keep the tensor's shape and dtype (checked now). As torch's.
+    `unsafe`, the parametrization (and then its right_inverse too) must keep the tensor's shape and dtype
+    (checked now). As torch's.
     """
     if not isinstance(module, Module) or not isinstance(parametrization, Module):
         bad, what = ("module", module) if not isinstance(module, Module) else ("parametrization", parametrization)
@@ -144,6 +145,15 @@ def register_parametrization(module, tensor_name, parametrization, *, unsafe=Fal
                 raise ValueError(f"register_parametrization: the parametrization of module.{tensor_name} "
                                  f"({before.dtype} {tuple(before.shape)}) returned {got}; it may not change the "
                                  "dtype or shape unless the `unsafe` flag is enabled")
+            try:  # its right_inverse too (assigning module.<tensor_name> will call it)
+                back = parametrization.right_inverse(after) if hasattr(parametrization, "right_inverse") else before
+            except NotImplementedError:
+                back = before
+            if not isinstance(back, Tensor) or (back.dtype, back.shape) != (before.dtype, before.shape):
+                got = f"{back.dtype} {tuple(back.shape)}" if isinstance(back, Tensor) else type(back).__name__
+                raise ValueError(f"register_parametrization: the parametrization's right_inverse of module."
+                                 f"{tensor_name} ({before.dtype} {tuple(before.shape)}) returned {got}; it must "
+                                 "return a tensor of that dtype and shape unless the `unsafe` flag is enabled")
         module.parametrizations[tensor_name].append(parametrization)
         module.parametrizations[tensor_name].unsafe |= unsafe
     elif module._parameters.get(tensor_name) is not None or module._buffers.get(tensor_name) is not None:
