@@ -1279,7 +1279,7 @@ class Tensor:
         if isinstance(value, Tensor) and value.ndim != 0:
             raise ValueError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor of shape "
                              f"{tuple(value.shape)}; for a value per element use x = minigan.where(mask, values, x)")
-        if isinstance(value, Tensor) and not value.requires_grad:  # written into x: in x's dtype, as torch's
+        if isinstance(value, Tensor):  # written into x: in x's dtype, as torch's
             value = value.to(dtype=self.dtype)
 
         def fill(x):
@@ -5016,7 +5016,6 @@ def multinomial(x, num_samples, replacement=False):
         # the exponential race: key_j = E_j / w_j with E_j ~ Exp(1); the smallest keys, in order, are a draw
         # without replacement (each next pick has probability w_j over the weights left)
         e = -xp.log1p(-backend.generator(x.device).random(w.shape))
-        with np.errstate(divide="ignore"):
-            keys = xp.where(w > 0, e / xp.where(w > 0, w, 1.0), xp.inf)
+        keys = xp.where(w > 0, e / xp.where(w > 0, w, 1.0), xp.inf)
         out = xp.argsort(keys, axis=1, kind="stable")[:, :int(num_samples)]
     return Tensor(out.astype(np.int64).reshape(x.shape[:-1] + (int(num_samples),)))

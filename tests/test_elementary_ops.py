@@ -54,6 +54,21 @@ def test_float32_stays_float32_and_integers_follow_torch(name, device):
     same(getattr(mg, name)(mg.tensor(ints, device=device)), getattr(torch, name)(torch.tensor(ints)), rtol=1e-6)
 
 
+@pytest.mark.parametrize("name", ["floor", "ceil", "trunc", "round"])
+def test_rounding_an_integer_tensor_gives_a_new_tensor_as_torchs(name, device):
+    x = mg.tensor([-3, 0, 7], device=device)
+    y = getattr(mg, name)(x)
+    assert y is not x  # torch's floor of an integer tensor is a copy: changing it leaves x alone
+    y.data[...] = 5
+    np.testing.assert_array_equal(x.cpu().numpy(), [-3, 0, 7])
+
+
+def test_fix_is_torchs_trunc_not_floor(device):
+    x = np.array([-1.5, -0.5, 0.5, 1.5])
+    check_with_torch(mg.fix, torch.fix, x, device)
+    check_with_torch(lambda t: t.fix(), lambda t: t.fix(), x, device)
+
+
 def test_sin_and_cos_pass_gradcheck_and_gradgradcheck(device):
     x = mg.tensor(np.random.default_rng(2).normal(size=(2, 3)), dtype="float64", device=device, requires_grad=True)
     for f in (mg.sin, mg.cos):
@@ -66,7 +81,7 @@ def test_round_with_decimals_is_torchs(device):
     for decimals in (2, 1, 0, -2):
         check_with_torch(lambda t: mg.round(t, decimals=decimals), lambda t: torch.round(t, decimals=decimals), x,
                          device)
-        same(mg.tensor(x, device=device).round(decimals), torch.tensor(x).round(decimals=decimals))
+        same(mg.tensor(x, device=device).round(decimals=decimals), torch.tensor(x).round(decimals=decimals))
 
 
 def test_rounding_errors_are_clear():
@@ -127,6 +142,7 @@ def test_topk_indices_dtypes_and_a_0d_tensor_are_torchs(device):
     s, ts = both(np.array(2.5), device)
     same(mg.sort(s).values, torch.sort(ts).values)
     same(mg.sort(s).indices, torch.sort(ts).indices)
+    same(s.argsort(), ts.argsort())
     same(s.topk(1).indices, ts.topk(1).indices)
     i, ti = both(np.array([3, -1, 2], dtype=np.int32), device)
     same(i.sort(descending=True).values, ti.sort(descending=True).values)
@@ -140,6 +156,8 @@ def test_sort_and_topk_errors_are_clear():
         x.sort(2)
     with pytest.raises(TypeError, match="argsort: descending must be True or False, got str"):
         x.argsort(0, "yes")
+    with pytest.raises(ValueError, match="sort: dim 1 is out of range for a 0-d tensor"):
+        mg.tensor(2.5).sort(1)  # (torch: IndexError, dim out of range)
 
 
 # ---------------------------------------------------------------- cumprod
@@ -150,6 +168,34 @@ def test_cumprod_values_and_gradients_are_torchs_also_with_zeros(dim, device):
     x[0, 1] = x[0, 3] = 0.0  # two zeros in one row: the gradient is 0 before the second
     check_with_torch(lambda t: mg.cumprod(t, dim), lambda t: torch.cumprod(t, dim), x, device)
     assert mg.gradcheck(lambda t: t.cumprod(dim), (mg.tensor(x, device=device, requires_grad=True),))
+
+
+@pytest.mark.parametrize("dim", [0, 2])
+def test_cumprod_of_a_3d_tensor_and_a_conv_output_is_torchs(dim, device):
+    x = np.random.default_rng(8).normal(size=(2, 3, 4))
+    x[1, 1, 0] = 0.0
+    check_with_torch(lambda t: mg.cumprod(t, dim), lambda t: torch.cumprod(t, dim), x, device)
+    conv = mg.nn.Conv2d(1, 2, 2).to(device)  # on the CPU its output keeps the batch innermost in memory
+    y = conv(mg.tensor(np.random.default_rng(9).normal(size=(3, 1, 3, 3)), dtype="float32", device=device)).detach()
+    assert device != "cpu" or not y.data.flags.c_contiguous
+    y.requires_grad = True
+    ty = torch.tensor(y.detach().cpu().numpy(), requires_grad=True)
+    ours, theirs = mg.cumprod(y, dim), torch.cumprod(ty, dim)
+    same(ours, theirs, rtol=1e-5)
+    g = np.random.default_rng(10).normal(size=ty.shape).astype(np.float32)
+    ours.backward(mg.tensor(g, device=device))
+    theirs.backward(torch.tensor(g))
+    same(y.grad, ty.grad, rtol=1e-5)
+
+
+def test_cumprod_of_a_0d_tensor_is_a_new_tensor_as_torchs(device):
+    x = mg.tensor(2.5, device=device)
+    y = mg.cumprod(x, 0)
+    assert y is not x and y.shape == () and float(y.item()) == 2.5
+    y.data[...] = 0.0
+    assert float(x.item()) == 2.5
+    same(mg.cumprod(mg.tensor(np.array(3, dtype=np.int32), device=device), -1),
+         torch.cumprod(torch.tensor(3, dtype=torch.int32), -1))
 
 
 def test_cumprod_second_derivative_and_dtypes(device):
@@ -184,10 +230,17 @@ def test_repeat_interleave_errors_are_clear():
     x = mg.tensor([[1.0, 2.0]])
     with pytest.raises(ValueError, match="repeat_interleave: repeats has 3 counts and dim 1 of x has 2 entries"):
         x.repeat_interleave(mg.tensor([1, 2, 3]), dim=1)
+    with pytest.raises(ValueError, match="repeat_interleave: repeats has 2 counts and dim 0 of x has 3 entries"):
+        mg.ones(3).repeat_interleave(mg.tensor([1, 2]))  # too few counts too
     with pytest.raises(ValueError, match="repeat_interleave: repeats must be >= 0, got -1"):
         x.repeat_interleave(-1)
     with pytest.raises(TypeError, match="repeat_interleave: repeats must be an int or an integer tensor"):
         x.repeat_interleave(1.5)
+    with pytest.raises(ValueError, match="repeat_interleave: output_size=5, but the repeats make 6 entries"):
+        x.repeat_interleave(3, output_size=5)  # (torch: "Invalid output_size, expected 6 but got 5")
+    with pytest.raises(ValueError, match="repeat_interleave: output_size=2, but the repeats make 3 entries"):
+        mg.repeat_interleave(mg.tensor([2, 1]), output_size=2)
+    same(x.repeat_interleave(3, output_size=6), torch.tensor([[1.0, 2.0]]).repeat_interleave(3, output_size=6))
 
 
 # ---------------------------------------------------------------- nonzero
@@ -233,7 +286,10 @@ def test_multinomial_with_replacement_has_the_weights_frequencies(device):
 
 def test_multinomial_without_replacement_draws_each_category_once_with_the_right_first_pick(device):
     w = mg.tensor(np.tile([1.0, 0.0, 2.0, 5.0], (3000, 1)), device=device)
+    mg.manual_seed(4)
     draws = mg.multinomial(w, 3).cpu().numpy()
+    mg.manual_seed(4)
+    np.testing.assert_array_equal(w.multinomial(3).cpu().numpy(), draws)  # seeded by manual_seed
     assert draws.shape == (3000, 3)
     assert all(sorted(row) == [0, 2, 3] for row in draws[:50])  # the weight-0 category never, the others once
     np.testing.assert_allclose(np.bincount(draws[:, 0], minlength=4) / 3000, [1 / 8, 0.0, 2 / 8, 5 / 8], atol=0.03)
@@ -284,4 +340,15 @@ def test_masked_fill_in_place_is_torchs_and_refused_inside_a_graph(device):
         x.masked_fill_(x > 0, mg.ones(3, device=device))
     x.masked_fill_(x > 3, mg.tensor(9.0, device=device))  # a 0-d tensor value, as torch's
     tx.masked_fill_(tx > 3, torch.tensor(9.0))
+    same(x, tx)
+
+
+def test_masked_fill_under_no_grad_takes_a_value_that_requires_grad_in_xs_dtype(device):
+    x = mg.tensor([1.0, 2.0, 3.0], device=device)  # float32, as a parameter
+    tx = torch.tensor([1.0, 2.0, 3.0])
+    value = mg.tensor(np.array(2.5), device=device, requires_grad=True)  # float64
+    with mg.no_grad():
+        x.masked_fill_(x > 1.5, value)
+    with torch.no_grad():
+        tx.masked_fill_(tx > 1.5, torch.tensor(2.5, dtype=torch.float64, requires_grad=True))
     same(x, tx)

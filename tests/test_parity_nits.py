@@ -88,6 +88,18 @@ def test_nan_gradient_of_hardtanh_does_not_depend_on_the_length(device):
     np.testing.assert_array_equal(x.grad.numpy(), np.ones(65))
 
 
+def test_float32_hardswish_rounds_as_torchs(device):
+    # x relu6(x + 3) / 6 in that order: x (relu6(x + 3) / 6) differs in the last bit for about a third of these
+    rng = np.random.default_rng(11)
+    array, g = rng.uniform(-3.5, 3.5, 300).astype(np.float32), rng.normal(size=300).astype(np.float32)
+    x, tx = mg.tensor(array, device=device, requires_grad=True), torch.tensor(array, requires_grad=True)
+    y, ty = F.hardswish(x), TF.hardswish(tx)
+    y.backward(mg.tensor(g, device=device))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_array_equal(y.numpy(), ty.detach().numpy())
+    np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_elu_selu_and_celu_keep_the_sign_of_zero_as_torch(dtype, device):
     values = [-0.0, 0.0, -1e-30, math.nan]
@@ -131,6 +143,19 @@ def test_scatter_with_reduce_matches_torch(reduce, dtype, device):
     for ours, theirs in pairs:
         assert ours.shape == tuple(theirs.shape) and ours.dtype == np.dtype(dtype)
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6 if dtype == "float32" else 1e-15)
+
+
+def test_values_meeting_at_a_position_add_up_in_index_order_as_torchs(device):
+    # float32 sums depend on the order: 1 + 1e8 - 1e8 is 0 in index order (torch's CPU loop), 1 the other way round
+    index, src = [[0], [0], [0]], np.array([[1.0], [1e8], [-1e8]], dtype=np.float32)
+    (x, tx), (s, ts) = _pair(np.zeros((2, 1)), device, "float32"), _pair(src, device, "float32")
+    i, ti = _pair(index, device, "int64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (reduce= with a tensor src: deprecated)
+        pairs = [(x.scatter_add(0, i, s), tx.scatter_add(0, ti, ts)),
+                 (x.scatter(0, i, s, reduce="add"), tx.scatter(0, ti, ts, reduce="add"))]
+    for ours, theirs in pairs:
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
 def test_scatter_with_reduce_multiply_has_no_gradient_as_in_torch(device):
