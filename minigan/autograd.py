@@ -4034,7 +4034,10 @@ class Hardtanh(Function):
         self.lo, self.hi = lo, hi
 
     def forward(self, x):
-        return backend.xp_of(x).clip(x, self.lo, self.hi)
+        # x where lo <= x <= hi (NaN too), else the bound it passed: -0.0 at lo = 0 stays -0.0, as torch's
+        # (NumPy 1's clip gives +0.0 there, NumPy 2's -0.0)
+        xp = backend.xp_of(x)
+        return xp.where(x < self.lo, self.lo, xp.where(x > self.hi, self.hi, x))
 
     def backward(self, gy):
         # d hardtanh(x)/dx = 0 where x <= min_val or x >= max_val (the edges too: clamp's is 1 there), else 1, NaN
