@@ -90,6 +90,7 @@ ANSWERS = {
            {"answer_1": "100 * 6272 + 6272 + 128 * 64 * 16 + 64 + 64 * 16 + 1", "answer_2": "10.0"}),
     "09": ({"answer_1": "5.0", "answer_2": "160.0"}, {"answer_1": "7.0", "answer_2": "250.0"}),
     "10": ({"answer_1": "937"}, {"answer_1": "938"}),
+    "11": ({"answer_1": "45 ** 0.5", "answer_2": "1.0"}, {"answer_1": "50 ** 0.5", "answer_2": "3.0"}),
 }
 
 
@@ -107,9 +108,9 @@ def _read(path):
     return nbformat.read(path, as_version=4)
 
 
-def test_the_ten_lessons_are_there_in_order():
+def test_the_lessons_are_there_in_order():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
-    assert numbers == list(range(1, 11)), f"expected lessons 01..10 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
+    assert numbers == list(range(1, 12)), f"expected lessons 01..11 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
     readme = (LESSONS / "README.md").read_text(encoding="utf-8")
     for p in NOTEBOOKS:
         assert p.name in readme, f"lessons/README.md does not list {p.name}"
