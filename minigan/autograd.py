@@ -5022,3 +5022,168 @@ def multinomial(x, num_samples, replacement=False):
         keys = xp.where(w > 0, e / xp.where(w > 0, w, 1.0), xp.inf)
         out = xp.argsort(keys, axis=1, kind="stable")[:, :int(num_samples)]
     return Tensor(out.astype(np.int64).reshape(x.shape[:-1] + (int(num_samples),)))
+
+
+# ------------------------------------------------------------------ einsum
+_SUBSCRIPTS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # torch's (a sublist's ints 0..51 in this order)
+
+
+class Einsum(Function):
+    """einsum of a normalised equation: one subscript string per operand, an explicit output, no '...',
+    and one size per letter (``_einsum_subscripts`` makes it so)."""
+
+    def __init__(self, subscripts, out):
+        self.subscripts, self.out = subscripts, out
+
+    def forward(self, *xs):
+        # optimize: pairwise products through BLAS (tensordot) rather than one loop over every letter
+        return backend.xp_of(xs[0]).einsum(",".join(self.subscripts) + "->" + self.out, *xs, optimize=True)
+
+    def backward(self, gy):
+        # y = sum over the letters not in out of prod_k x_k:  dL/dx_k = einsum of gy and the other x's, into x_k's
+        return tuple(self._grad(gy, k) if need else None for k, need in enumerate(self.needs_input_grad))
+
+    def _grad(self, gy, k):
+        xs, subs = self.inputs, self.subscripts
+        like = dict(dtype=gy.dtype, device=gy.device)
+        size = {letter: n for s, x in zip(subs, xs) for letter, n in zip(s, x.shape)}
+        fresh = (letter for letter in _SUBSCRIPTS if letter not in "".join(subs))
+        terms = [(s, x) for i, (s, x) in enumerate(zip(subs, xs)) if i != k] + [(self.out, gy)]
+        target = ""
+        for letter in subs[k]:
+            if letter in target:  # repeated in x_k ("ii"): the gradient lands on the diagonal only, through eye
+                target += next(fresh)
+                terms.append((letter + target[-1], eye(size[letter], **like)))
+            else:
+                target += letter
+        seen = "".join(s for s, _ in terms)
+        only_here = "".join(letter for letter in target if letter not in seen)
+        if only_here:  # summed away in x_k alone: gy is the same all along those axes
+            terms.append((only_here, ones(*[size[letter] for letter in only_here], **like)))
+        return Einsum([s for s, _ in terms], target)(*[t for _, t in terms])
+
+
+def _einsum_term(term, where):
+    """One side's subscripts: (its letters, whether it has '...'), or torch's error for anything else."""
+    letters = term.replace("...", "", 1)
+    if "..." in letters:
+        raise ValueError(f"einsum: {where} has two ellipses ('...'); expected one at most, got {term!r}")
+    if "." in letters:
+        raise ValueError(f"einsum: {where} has a '.' that is not part of an ellipsis ('...'), in {term!r}")
+    for ch in letters:
+        if ch not in _SUBSCRIPTS:
+            raise ValueError(f"einsum: subscripts are letters a-z and A-Z, got {ch!r} in {term!r} ({where})")
+    return letters, "..." in term
+
+
+def _einsum_subscripts(equation, shapes):
+    """The equation normalised for ``Einsum``: (one subscript string per operand, the output's), with '...'
+    written out in letters of its own, the implicit output made explicit (torch's: '...' first, then the
+    letters that appear once, in alphabetical order), and a size-1 axis that broadcasts against a larger
+    one renamed to a letter of that operand alone (constant along the other's letter: torch's broadcasting)."""
+    lhs, arrow, rhs = equation.replace(" ", "").partition("->")
+    terms = [_einsum_term(term, f"operand {i}") for i, term in enumerate(lhs.split(","))]
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: the equation {equation!r} has subscripts for {len(terms)} operand(s), "
+                         f"got {len(shapes)} operand(s); give one comma-separated term per operand")
+    dots = []  # how many axes each operand's '...' covers
+    for i, ((letters, has_dots), shape) in enumerate(zip(terms, shapes)):
+        if len(letters) > len(shape) or (len(letters) < len(shape) and not has_dots):
+            raise ValueError(f"einsum: operand {i} has {len(shape)} dimension(s) (shape {tuple(shape)}) but "
+                             f"{len(letters)} subscript(s) in {equation!r}; give one letter per dimension, or "
+                             "'...' for the leading ones")
+        dots.append(len(shape) - len(letters))
+    spare = [letter for letter in _SUBSCRIPTS if letter not in lhs + rhs]
+    if len(spare) < sorted(dots)[-1]:
+        raise _too_many_subscripts(equation)
+    ellipsis = "".join(spare[:sorted(dots)[-1]])  # the longest '...'; a shorter one takes its last letters
+    spare = spare[len(ellipsis):]
+    subs = [term.replace("...", ellipsis[len(ellipsis) - n:]) for term, n in zip(lhs.split(","), dots)]
+    if arrow:
+        out, has_dots = _einsum_term(rhs, "the output")
+        out = rhs.replace("...", ellipsis) if has_dots else out
+        for letter in out:
+            if out.count(letter) > 1:
+                raise ValueError(f"einsum: output subscript {letter!r} appears more than once in {rhs!r}")
+            if letter not in lhs and letter not in ellipsis:
+                raise ValueError(f"einsum: output subscript {letter!r} appears in no operand's subscripts "
+                                 f"in {equation!r}")
+    else:
+        once = [letter for letter in set("".join(subs)) if "".join(subs).count(letter) == 1]
+        out = ellipsis + "".join(sorted(letter for letter in once if letter not in ellipsis))
+    size = {}  # each letter's size: the largest, where others are 1
+    for i, (s, shape) in enumerate(zip(subs, shapes)):
+        mine = {}
+        for letter, n in zip(s, shape):
+            if mine.setdefault(letter, n) != n:
+                raise ValueError(f"einsum: subscript {letter!r} is repeated in operand {i} with sizes {mine[letter]} "
+                                 f"and {n}; a repeated subscript (a diagonal) needs equal sizes")
+        for letter, n in mine.items():
+            before = size.setdefault(letter, n)
+            if n != before and 1 not in (n, before):
+                what = "a dimension covered by '...'" if letter in ellipsis else f"subscript {letter!r}"
+                raise ValueError(f"einsum: {what} has size {n} in operand {i} but {before} in an operand "
+                                 "before it; sizes of one subscript must be equal, or 1 (broadcast)")
+            if before == 1:
+                size[letter] = n
+    for i, (s, shape) in enumerate(zip(subs, shapes)):  # a size-1 axis broadcast against a larger: a letter of its own
+        for letter in sorted(set(s)):
+            if size[letter] != 1 and shape[s.index(letter)] == 1:
+                s = s.replace(letter, spare.pop(0) if spare else "?")
+        subs[i] = s
+    # the gradient of an operand with a repeated letter needs one more letter per repeat (see Einsum._grad)
+    repeats = sorted(len(s) - len(set(s)) for s in subs)[-1]
+    if "?" in "".join(subs) or len(set("".join(subs))) + repeats > len(_SUBSCRIPTS):
+        raise _too_many_subscripts(equation)
+    return subs, out
+
+
+def _too_many_subscripts(equation):
+    return ValueError(f"einsum: {equation!r} needs more than {len(_SUBSCRIPTS)} letters once '...' and broadcast "
+                      "axes are written out (NumPy's and CuPy's einsum have no more); use fewer dimensions")
+
+
+def _sublist_equation(args):
+    """torch's other form, einsum(a, [0, 1], b, [1, 2], [0, 2]), as an equation and its operands."""
+    def term(sublist):
+        if not isinstance(sublist, (list, tuple)):
+            raise TypeError(f"einsum: expected a list of subscripts after each operand, got {_what(sublist)}")
+        for n in sublist:
+            if n is not Ellipsis and (not isinstance(n, numbers.Integral) or not 0 <= n < len(_SUBSCRIPTS)):
+                raise ValueError(f"einsum: a sublist holds ints in [0, {len(_SUBSCRIPTS)}) or Ellipsis, got {n!r}")
+        return "".join("..." if n is Ellipsis else _SUBSCRIPTS[n] for n in sublist)
+
+    operands, sublists = args[0:len(args) - len(args) % 2:2], args[1::2]
+    equation = ",".join(term(s) for s in sublists[:len(operands)])
+    return equation + ("->" + term(args[-1]) if len(args) % 2 else ""), operands
+
+
+def einsum(*args):
+    """Einstein summation, as torch.einsum(equation, *operands): each operand's axes get letters, the letters
+    left out of the output are summed over, e.g. einsum("bhqd,bhkd->bhqk", q, k) for attention scores.
+
+    Without '->' the output is the letters that appear once, alphabetically; '...' stands for the leading
+    axes (broadcast as in matmul); a letter repeated in one operand takes its diagonal ("ii->i", trace "ii").
+    The operands may also come as one list, einsum("ij,jk", [a, b]), or in torch's sublist form,
+    einsum(a, [0, 1], b, [1, 2], [0, 2]).
+    """
+    if args and isinstance(args[0], Tensor):
+        equation, operands = _sublist_equation(args)
+    else:
+        equation, operands = (args[0], args[1:]) if args else (None, ())
+        if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+            operands = tuple(operands[0])
+    if not isinstance(equation, str) or not operands:
+        raise TypeError("einsum: expected an equation string and at least one tensor, e.g. "
+                        f"einsum('ij,jk->ik', a, b), got {_what(equation) if operands else 'no operands'}")
+    for i, x in enumerate(operands):
+        _expect_tensor(x, f"einsum (operand {i})")
+        if x.dtype != operands[0].dtype:
+            raise TypeError(f"einsum: operand 0 is {operands[0].dtype} but operand {i} is {x.dtype}; convert one "
+                            "with .to(dtype=...) (minigan, as torch here, does not mix dtypes)")
+    if operands[0].dtype == np.bool_:
+        raise TypeError("einsum: boolean operands are not supported; convert first, x.int()")
+    subs, out = _einsum_subscripts(equation, [x.shape for x in operands])
+    if len(operands) == 1 and operands[0].dtype.kind in "iu" and set(subs[0]) - set(out):
+        operands = (Tensor(operands[0].data.astype(np.int64)),)  # a sum of integers is int64, as torch's sum
+    return Einsum(subs, out)(*operands)

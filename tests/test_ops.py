@@ -365,6 +365,9 @@ CASES = {
     "sin": (mg.sin, lambda a: a.sin(), [normal(3, 4)]),
     "cos": (lambda a: a.cos(), lambda a: a.cos(), [normal(3, 4)]),
     "floor_times_a": (lambda a: mg.floor(a * 3.0) * a, lambda a: (a * 3.0).floor() * a, [normal(3, 4)]),
+    # a diagonal ("ii"), a letter summed in one operand alone ("k"), '...' and a size-1 broadcast: every path of Einsum
+    "einsum": (lambda a, b: mg.einsum("...iik,...j->...ij", a, b),
+               lambda a, b: _torch().einsum("...iik,...j->...ij", a, b), [normal(2, 1, 3, 3, 2), normal(3, 4)]),
 }
 
 # Ops whose second derivatives (double backprop) must be right.
@@ -384,7 +387,7 @@ GRADGRAD = [
     "max_pool2d_squared", "instance_norm_affine", "remainder_broadcast", "fmod", "cumsum", "prod_all",
     "prod_dim_with_zeros", "gather_repeated", "scatter_add_repeated", "scatter_src", "diag_vector_above",
     "diag_of_matrix_below", "pow_tensor_broadcast",
-    "sin", "cos",
+    "sin", "cos", "einsum",
     "erf", "celu", "hardswish",
     "unfold_dilated_padded_strided", "fold_dilated_padded_strided", "max_pool2d_dilated_ceil_squared",
     "avg_pool2d_ceil_no_pad_count", "adaptive_avg_pool2d_3x2", "adaptive_max_pool2d_3x2", "pixel_unshuffle",
