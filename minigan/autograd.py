@@ -4885,6 +4885,9 @@ def topk(x, k, dim=None, largest=True, sorted=True):
     n = x1.shape[axis]
     if not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 0 <= k <= n:
         raise ValueError(f"topk: k must be an int from 0 to {n} (the size of dim {axis}), got {k!r}")
+    if x.ndim == 0 and k == 0:  # (torch returns the one value: a 0-d result cannot hold none)
+        raise ValueError("topk: k=0 of a 0-d tensor would give no value, but a 0-d result holds one; "
+                         "use k=1, or x.reshape(1).topk(0) for an empty result")
     order = _sort_indices(x1, axis, descending=largest)
     indices = Tensor(order[(slice(None),) * axis + (slice(0, int(k)),)])
     values = gather(x1, axis, indices)
@@ -4925,6 +4928,8 @@ def repeat_interleave(x, repeats=None, dim=None, *, output_size=None):
         return repeat_interleave(arange(x.numel(), device=x.device), x, output_size=output_size)
     if dim is None:
         x, dim = reshape(x, -1), 0
+    if x.ndim == 0:  # along dim 0 or -1 as one value, as other ops take a 0-d tensor (torch refuses any dim)
+        _scalar_dim(dim, "repeat_interleave")
     x1 = reshape(x, 1) if x.ndim == 0 else x
     axis = 0 if x.ndim == 0 else _axis(dim, x.shape, "repeat_interleave")
     n = x1.shape[axis]

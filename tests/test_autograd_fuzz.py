@@ -125,6 +125,49 @@ def _ops():
         mask = np.array([r.random() < 0.5 for _ in range(s[-1])])
         return lambda lib, x, o: lib.where(lib.tensor(mask), x, o)
 
+    @op("sin_cos")
+    def _(r, s):
+        return lambda lib, x, o: x.sin() * lib.cos(o)
+
+    @op("cumprod", lambda s: len(s) > 0)
+    def _(r, s):
+        dim = r.randrange(-len(s), len(s))
+        return lambda lib, x, o: x.cumprod(dim)
+
+    @op("sort_values", lambda s: len(s) > 0)  # (random values: no ties, so the order is the same in both)
+    def _(r, s):
+        dim, descending = r.randrange(-len(s), len(s)), r.random() < 0.5
+        return lambda lib, x, o: x.sort(dim=dim, descending=descending).values
+
+    @op("topk_gather", lambda s: len(s) > 0)
+    def _(r, s):
+        dim, largest = r.randrange(len(s)), r.random() < 0.5
+        k = r.randint(1, s[dim])
+        return lambda lib, x, o: x.topk(k, dim, largest=largest).values + x.gather(dim, x.argsort(dim=dim))
+
+    @op("einsum", lambda s: len(s) > 0)
+    def _(r, s):
+        w = np.random.default_rng(r.randrange(1000)).standard_normal((s[-1], 2))
+        equation = r.choice(["...i,ij->...j", "...,...->...", "i...->...", "...i,...i"])
+        return lambda lib, x, o: lib.einsum(equation, x, lib.tensor(w) if "ij" in equation else o)
+
+    @op("einsum_square", lambda s: len(s) == 2)
+    def _(r, s):
+        equation = r.choice(["ij->ji", "ij,kj->ik", "ij,ik"] + ["ii->i", "ii"] * (s[0] == s[1]))
+        return lambda lib, x, o: lib.einsum(equation, x, x) if "," in equation else lib.einsum(equation, x)
+
+    @op("tensor_where", lambda s: len(s) > 0)
+    def _(r, s):
+        mask = np.array([r.random() < 0.5 for _ in range(s[-1])])
+        return lambda lib, x, o: x.where(lib.tensor(mask), o)
+
+    @op("interpolate", lambda s: len(s) == 2)
+    def _(r, s):
+        mode, size = r.choice(["bicubic", "area"]), (r.randint(1, 4), r.randint(1, 4))
+        corners = r.random() < 0.5 if mode == "bicubic" else None
+        return lambda lib, x, o: lib.nn.functional.interpolate(x[None, None], size=size, mode=mode,
+                                                               align_corners=corners)[0, 0]
+
     return ops
 
 
@@ -204,7 +247,7 @@ def test_random_graphs_give_torchs_values_and_first_and_second_gradients(seed):
         gs = grad(ys, xs, [lib.tensor(u) for u in ups], create_graph=True, allow_unused=True)
         vs = [rng.standard_normal(tuple(x.shape)) for x in xs] if not results else results[0][4]
         used = [(g * lib.tensor(v)).sum() for g, v in zip(gs, vs) if g is not None and g.requires_grad]
-        second = grad(sum(used), xs, allow_unused=True) if used else ()
+        second = grad(sum(used), xs, allow_unused=True) if used else (None,) * len(xs)  # (None: zeros at most)
         numpy = [[None if t is None else t.detach().numpy() for t in group] for group in (ys, gs, second)]
         results.append((*numpy, ups, vs))
     for ours, theirs in zip(results[0][:3], results[1][:3]):

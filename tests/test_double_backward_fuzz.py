@@ -29,8 +29,10 @@ MAX_VALUES = 200  # largest C*H*W of one sample between layers
 
 # ------------------------------------------------------------------ drawing a stack
 # A stack is a list of (layer name, args, kwargs, flags): the same call builds the layer in both libraries;
-# flags: "eval" (the layer in evaluation mode), "spectral_norm" (its weight wrapped by nn.utils.spectral_norm).
-ACTIVATIONS = ("LeakyReLU", "ReLU", "Tanh", "Sigmoid", "ELU", "SiLU", "Softplus")
+# flags: "eval" (the layer in evaluation mode), "spectral_norm" (its weight wrapped by nn.utils.spectral_norm),
+# "parametrized_spectral_norm" and "weight_norm" (by nn.utils.parametrizations' spectral_norm and weight_norm).
+ACTIVATIONS = ("LeakyReLU", "ReLU", "Tanh", "Sigmoid", "ELU", "SiLU", "Softplus", "Hardswish")
+# (not Hardsigmoid: torch has no second derivative of it, "derivative for aten::hardsigmoid_backward is not implemented")
 PADS = ("ZeroPad2d", "ReflectionPad2d", "ReplicationPad2d")
 
 
@@ -49,10 +51,13 @@ def _ints(values):
 
 
 def _weighted(rng):
-    """Flags of a layer with a weight: spectral norm one time in four (in eval mode, u and v stay, half the time)."""
-    if rng.random() < 0.25:
-        return ("spectral_norm",) + (("eval",) if rng.integers(2) else ())
-    return ()
+    """Flags of a layer with a weight: spectral norm one time in four, the old hook form or the parametrization (in
+    eval mode, u and v stay, half the time); weight norm one time in ten."""
+    draw = rng.random()
+    if draw < 0.25:
+        form = ("spectral_norm", "parametrized_spectral_norm")[rng.integers(2)]
+        return (form,) + (("eval",) if rng.integers(2) else ())
+    return ("weight_norm",) if draw < 0.35 else ()
 
 
 def _conv(rng, c, h, w):
@@ -88,17 +93,21 @@ def _pool(rng, c, h, w):
 
 
 def _upsample(rng, c, h, w):
-    """Upsample: 'nearest' by whole factors (per axis), 'bilinear' to a size or by a factor, align_corners or not."""
-    kind = rng.integers(3)
+    """Upsample: 'nearest' by whole factors (per axis), 'bilinear' or 'bicubic' to a size or by a factor,
+    align_corners or not, 'area' to a size."""
+    kind = rng.integers(5)
     if kind == 0:
         factors = _ints(rng.integers(1, 4, 2))
         return ("Upsample", (), {"scale_factor": factors, "mode": "nearest"}, ()), (c, h * factors[0], w * factors[1])
-    corners = bool(rng.integers(2))
-    if kind == 1:
+    if kind == 4:  # (area: the mean of each output's window, smaller or larger)
+        oh, ow = (int(n * rng.uniform(0.5, 2.0)) for n in (h, w))
+        return ("Upsample", (), {"size": (oh, ow), "mode": "area"}, ()), (c, oh, ow)
+    corners, mode = bool(rng.integers(2)), ("bilinear", "bicubic")[kind % 2]
+    if kind in (1, 2):
         oh, ow = (int(n * rng.uniform(1.0, 2.0)) for n in (h, w))
-        return ("Upsample", (), {"size": (oh, ow), "mode": "bilinear", "align_corners": corners}, ()), (c, oh, ow)
+        return ("Upsample", (), {"size": (oh, ow), "mode": mode, "align_corners": corners}, ()), (c, oh, ow)
     f = float(rng.choice([1.5, 2.0, 2.5]))
-    kwargs = {"scale_factor": f, "mode": "bilinear", "align_corners": corners}
+    kwargs = {"scale_factor": f, "mode": mode, "align_corners": corners}
     return ("Upsample", (), kwargs, ()), (c, int(h * f), int(w * f))
 
 
@@ -221,6 +230,10 @@ def build(lib, case):
                 layer = getattr(nn, name)(*args, **kwargs)
                 if "spectral_norm" in flags:
                     layer = nn.utils.spectral_norm(layer)
+                if "parametrized_spectral_norm" in flags:
+                    layer = nn.utils.parametrizations.spectral_norm(layer)
+                if "weight_norm" in flags:
+                    layer = nn.utils.parametrizations.weight_norm(layer)
                 layers.append(layer.train("eval" not in flags))
             self.body = nn.Sequential(*layers)
             self.head = nn.Linear(case["features"], 1)
@@ -304,6 +317,8 @@ def _kink_distances(m, v):
     """How far each input value `v` of layer `m` is from where its derivative jumps (None: m has no kink)."""
     if isinstance(m, (torch.nn.ReLU, torch.nn.LeakyReLU, torch.nn.ELU)):
         return v
+    if isinstance(m, torch.nn.Hardswish):  # its pieces meet at -3 and 3
+        return np.minimum(np.abs(v - 3.0), np.abs(v + 3.0))
     if isinstance(m, torch.nn.Softplus):  # x itself above beta x = threshold, log(1 + e^(beta x)) / beta below
         return m.beta * v - m.threshold
     if isinstance(m, torch.nn.MaxPool2d):  # the gap between the two largest values of each window
@@ -407,6 +422,8 @@ def test_draws_cover_every_layer_kind():
     options |= {(name, flag) for name, _, _, flags in layers for flag in flags}
     wanted = {("BatchNorm2d", "eval"), ("BatchNorm1d", "eval"), ("BatchNorm2d", "track_running_stats", "False"),
               ("Conv2d", "spectral_norm"), ("ConvTranspose2d", "spectral_norm"), ("Linear", "spectral_norm"),
+              ("Conv2d", "parametrized_spectral_norm"), ("Linear", "parametrized_spectral_norm"), ("Conv2d", "weight_norm"), ("Linear", "weight_norm"),
+              ("ConvTranspose2d", "weight_norm"), ("Upsample", "mode", "bicubic"), ("Upsample", "mode", "area"),
               ("Conv2d", "bias", "False"), ("ConvTranspose2d", "bias", "False"), ("Upsample", "mode", "nearest"),
               ("Upsample", "align_corners", "True"), ("Upsample", "align_corners", "False"),
               ("Conv2d", "padding", "same"), ("Conv2d", "padding", "valid"), ("Softplus", "threshold", "1.0")}

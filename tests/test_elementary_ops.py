@@ -9,18 +9,13 @@ import pytest
 import minigan as mg
 
 torch = pytest.importorskip("torch")
-
-
-def both(array, device, requires_grad=False):
-    """The same values as a minigan tensor on `device` and a torch tensor (the array's dtype kept)."""
-    return (mg.tensor(array, device=device, requires_grad=requires_grad),
-            torch.tensor(array, requires_grad=requires_grad))
+from test_more_ops import both  # noqa: E402  (torch is needed)
+from test_more_ops import same as _same  # noqa: E402
 
 
 def same(ours, theirs, rtol=1e-12):
-    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", ""), (ours.dtype, theirs.dtype)
-    assert tuple(ours.shape) == tuple(theirs.shape)
-    np.testing.assert_allclose(ours.detach().cpu().numpy(), theirs.detach().numpy(), rtol=rtol, atol=1e-12)
+    """test_more_ops's comparison (dtype, shape, values), tighter by default: these are float64 results."""
+    _same(ours, theirs, rtol)
 
 
 def check_with_torch(ours_fn, torch_fn, array, device, seed=0):
@@ -241,6 +236,23 @@ def test_repeat_interleave_errors_are_clear():
     with pytest.raises(ValueError, match="repeat_interleave: output_size=2, but the repeats make 3 entries"):
         mg.repeat_interleave(mg.tensor([2, 1]), output_size=2)
     same(x.repeat_interleave(3, output_size=6), torch.tensor([[1.0, 2.0]]).repeat_interleave(3, output_size=6))
+
+
+def test_a_0d_tensor_repeats_along_dim_0_or_minus_1_only():
+    # (found by tests/test_shape_ops_fuzz.py: any dim was taken, dim=4 too; torch refuses every dim of a 0-d tensor)
+    x = mg.tensor(2.5)
+    assert x.repeat_interleave(2, dim=0).tolist() == [2.5, 2.5] and x.repeat_interleave(1, dim=-1).tolist() == [2.5]
+    with pytest.raises(ValueError, match="repeat_interleave: dim 1 is out of range for a 0-d tensor"):
+        x.repeat_interleave(2, dim=1)
+    with pytest.raises(ValueError, match="repeat_interleave: dim -2 is out of range for a 0-d tensor"):
+        x.repeat_interleave(mg.tensor([2]), dim=-2)
+
+
+def test_topk_of_nothing_from_a_0d_tensor_is_refused_clearly():
+    # (found by tests/test_shape_ops_fuzz.py: a bare "reshape: cannot reshape" error; torch returns the one value)
+    with pytest.raises(ValueError, match="topk: k=0 of a 0-d tensor would give no value"):
+        mg.tensor(1.5).topk(0)
+    assert mg.tensor([1.5]).topk(0).values.shape == (0,)
 
 
 # ---------------------------------------------------------------- nonzero

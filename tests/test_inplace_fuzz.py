@@ -3,7 +3,7 @@
 Each seed makes float64 leaves (some requiring grad), computes from them with smooth ops, takes views (slices,
 steps, reshape, view, transpose, permute, t(), unsqueeze, squeeze, unflatten, chunk, unbind, expand, detach,
 some under no_grad) and changes tensors in place (+=, -=, *=, /=, add_, mul_, clamp_, zero_, fill_, copy_,
-lerp_, x[index] = value with ints, slices, steps, masks and integer arrays; on leaves, views and detached
+lerp_, masked_fill_, scatter_ (a source or a value), scatter_add_, x[index] = value with ints, slices, steps, masks and integer arrays; on leaves, views and detached
 aliases, sometimes under no_grad), then backpropagates a random upstream gradient. After each step: torch and
 minigan raise alike, or minigan refuses with one of its deliberate errors (_REFUSED); then every tensor of the
 program has torch's values (a change through a view shows in its base and the other views, not in copies);
@@ -192,7 +192,7 @@ class _Program:
         s = self.env[self.torch][i].shape
         nograd = r.random() < 0.3
         kind = r.choice(["iadd", "isub", "imul", "idiv", "add_", "mul_", "clamp_", "zero_", "fill_", "copy_",
-                         "lerp_", "set", "set", "set"])
+                         "lerp_", "set", "set", "set", "masked_fill_", "scatter_", "scatter_add_"])
         if kind in ("iadd", "isub", "imul", "idiv", "add_", "mul_"):
             vt, vf = self.value_for(s)
             sym = {"iadd": "+=", "isub": "-=", "imul": "*=", "idiv": "/="}.get(kind)
@@ -226,12 +226,32 @@ class _Program:
             vt, vf = self.value_for(s, allow_scalar=False)
             text = f"t{i}.copy_({vt})"
             def f(lib, env, vf=vf): env[i].copy_(vf(lib, env))
+        elif kind == "masked_fill_":
+            mask = self.np.random(r.choice([s, s[-1:]])) < 0.5  # (of x's shape, or broadcast along its last axis)
+            v = round(r.uniform(-2, 2), 3)
+            text = f"t{i}.masked_fill_({mask.tolist()}, {v})"
+            def f(lib, env): env[i].masked_fill_(lib.tensor(mask), v)
+        elif kind in ("scatter_", "scatter_add_") and s:
+            dim = r.randrange(-len(s), len(s))
+            # scatter_: each position along dim written once (a permutation; torch leaves the winner of repeats
+            # open); scatter_add_: with repeats, whose sources add up
+            index = (np.argsort(self.np.random(s), axis=dim) if kind == "scatter_" or not s[dim]
+                     else self.np.integers(0, s[dim], s))
+            if kind == "scatter_" and r.random() < 0.3:
+                v = round(r.uniform(-2, 2), 3)
+                text = f"t{i}.scatter_({dim}, {index.tolist()}, value={v})"
+                def f(lib, env): env[i].scatter_(dim, lib.tensor(index), value=v)
+            else:
+                self.new_leaf(s)
+                k = len(self.env[self.torch]) - 1
+                text = f"t{i}.{kind}({dim}, {index.tolist()}, t{k})"
+                def f(lib, env): getattr(env[i], kind)(dim, lib.tensor(index), env[k])
         elif kind == "lerp_":
             same = [k for k, t in enumerate(self.env[self.torch]) if t.shape == s]
             k = r.choice(same); w = 0.3
             text = f"t{i}.lerp_(t{k}, {w})"
             def f(lib, env): env[i].lerp_(env[k], w)
-        else:
+        elif kind == "set":
             idx_t, idx_f, region = self.index_for(s)
             if region is None:
                 return
@@ -239,6 +259,8 @@ class _Program:
             text = f"t{i}[{idx_t}] = {vt}"
             def f(lib, env, vf=vf, idx_f=idx_f):
                 env[i][idx_f(lib)] = vf(lib, env)
+        else:  # (a scatter into a 0-d tensor: none here)
+            return
         self.step(text, f, nograd=nograd)
 
     def index_for(self, s):

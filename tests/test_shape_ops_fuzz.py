@@ -85,7 +85,50 @@ SHAPE_OPS = {
     "masked_fill": [lambda L, x: x.masked_fill(x > 0, 2.0), lambda L, x: x.long().masked_fill(x > 0, 2)],
     "clamp": [lambda L, x: x.clamp(0), lambda L, x: x.clamp(max=0), lambda L, x: x.clamp(1, -1),
               lambda L, x: x.long().clamp(0, 1)],
+    "clamp_min": [lambda L, x: x.clamp_min(0), lambda L, x: L.clamp_min(x, -1)],
+    "clamp_max": [lambda L, x: x.clamp_max(0), lambda L, x: L.clamp_max(x, 1)],
+    "Tensor.where where": [lambda L, x: x.where(x > 0, 0.0), lambda L, x: x.where(x < 1, L.zeros(1, dtype=x.dtype))],
+    "sin": [lambda L, x: x.sin(), lambda L, x: L.sin(x)],
+    "cos": [lambda L, x: x.cos()],
+    "floor": [lambda L, x: x.floor(), lambda L, x: L.floor(x * 1.5)],
+    "ceil": [lambda L, x: x.ceil()],
+    "trunc": [lambda L, x: x.trunc(), lambda L, x: L.trunc(x * 1.5)],
+    "round": [lambda L, x: x.round(), lambda L, x: (x * 2.5).round(), lambda L, x: (x * 1.25).round(decimals=1),
+              lambda L, x: x.round(decimals=-1)],
+    # stable=True: the integer and boolean arrays have ties, whose order torch fixes only when asked
+    # (torch takes dim as a keyword beside stable=)
+    "sort": [lambda L, x: x.sort(stable=True), lambda L, x: x.sort(dim=0, stable=True),
+             lambda L, x: x.sort(dim=-2, descending=True, stable=True), lambda L, x: L.sort(x, dim=1, stable=True),
+             lambda L, x: x.sort(dim=3, stable=True)],
+    "argsort": [lambda L, x: x.argsort(stable=True), lambda L, x: x.argsort(dim=0, descending=True, stable=True),
+                lambda L, x: L.argsort(x, dim=-1, stable=True), lambda L, x: x.argsort(dim=2, stable=True)],
+    "topk none": [lambda L, x: _tied(x, x.topk(0))],
+    "topk": [lambda L, x: _tied(x, x.topk(1)), lambda L, x: _tied(x, x.topk(2, 0)),
+             lambda L, x: _tied(x, x.topk(1, -1, largest=False)), lambda L, x: _tied(x, x.topk(3, dim=-2)),
+             lambda L, x: _tied(x, x.topk(4)), lambda L, x: x.topk(-1)],
+    "cumprod": [lambda L, x: x.cumprod(0), lambda L, x: x.cumprod(-1), lambda L, x: x.cumprod(1),
+                lambda L, x: x.cumprod(-2), lambda L, x: L.cumprod(x, 0, dtype=L.float64),
+                lambda L, x: x.cumprod(dim=2)],
+    "repeat_interleave": [lambda L, x: x.repeat_interleave(2), lambda L, x: x.repeat_interleave(3, dim=1),
+                          lambda L, x: x.repeat_interleave(L.tensor([0, 1, 2])),
+                          lambda L, x: x.repeat_interleave(2, dim=4), lambda L, x: x.repeat_interleave(2, dim=-3)],
+    "repeat_interleave along": [lambda L, x: x.repeat_interleave(2, 0), lambda L, x: x.repeat_interleave(0, -1),
+                                lambda L, x: x.repeat_interleave(L.tensor([1, 2]), 0),
+                                lambda L, x: x.repeat_interleave(L.tensor([2]), -1),
+                                lambda L, x: x.repeat_interleave(L.tensor([0, 1, 2]), dim=-1),
+                                lambda L, x: x.repeat_interleave(L.tensor([1, -1]), 0)],
+    "nonzero": [lambda L, x: x.nonzero(), lambda L, x: L.nonzero(x, as_tuple=True)],
+    "einsum": [lambda L, x: L.einsum("...->", x), lambda L, x: L.einsum("...,...->...", x, x),
+               lambda L, x: L.einsum("i->", x), lambda L, x: L.einsum("ij->ji", x), lambda L, x: L.einsum("ii->i", x),
+               lambda L, x: L.einsum("...i,...i", x, x), lambda L, x: L.einsum("i...->...", x),
+               lambda L, x: L.einsum("...j,...k->...jk", x, x), lambda L, x: L.einsum("ij,kj", x, x),
+               lambda L, x: L.einsum("ijk->kji", x), lambda L, x: L.einsum(x, [0, Ellipsis], [Ellipsis])],
 }
+
+
+def _tied(x, out):
+    """topk's values alone where x may hold ties (integers, booleans): torch leaves the order of tied indices open."""
+    return out if str(x.dtype).endswith("float64") else out.values
 
 
 def documented(op, shape, dtype, d):
@@ -93,7 +136,13 @@ def documented(op, shape, dtype, d):
     and undefined statistics (an empty mean, the unbiased variance of one value) are errors here, NaN there."""
     if op in ("mean", "std", "var", "norm") and dtype != "float64":
         return True
-    if op == "clamp" and dtype == "uint8":  # torch wraps a bound of -1 around to 255; refused here
+    if op in ("clamp", "clamp_min", "clamp_max") and dtype == "uint8":  # torch wraps a bound of -1 around to 255
+        return True
+    if op == "repeat_interleave along" and shape == ():  # one value along dim 0 or -1 here; torch refuses any dim
+        return True
+    if op in ("topk", "topk none", "einsum") and dtype == "bool":
+        return True  # topk of booleans: refused by torch on a CPU only; einsum of booleans: refused here
+    if op == "topk none" and shape == ():  # torch's topk(0) of a 0-d tensor gives its one value; refused here
         return True
     if op in ("mean", "std", "var"):
         axes = range(len(shape)) if d is None or d == () else [a % max(len(shape), 1)
