@@ -1071,6 +1071,11 @@ class Tensor:
 
     def masked_fill(self, mask, value):
         """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``), in this tensor's dtype, as torch's."""
+        if isinstance(value, Tensor) and value.ndim != 0:  # (torch's rule: one value, not one per element)
+            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape "
+                             f"{tuple(value.shape)}; for a value per element use minigan.where(mask, values, x)")
+        if isinstance(value, Tensor):  # in x's dtype, as torch's (a float64 value fills a float32 x)
+            value = value.to(dtype=self.dtype)
         out = where(mask, value, self)
         return out if out.dtype == self.dtype else out.to(dtype=self.dtype)  # (x.long().masked_fill(m, 2): int64)
 

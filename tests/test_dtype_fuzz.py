@@ -101,6 +101,9 @@ REFUSALS = {
     "must be a number, got": "clamp's bounds are numbers; tensor bounds point to maximum/minimum",
     "result would be": "x op= y where x cannot hold the result (an int8-style wrap-around is never silent)",
     "leave nothing to divide by": "std and var of one value (torch: NaN)",
+    "does not mix dtypes": "einsum of two dtypes (torch's contractions refuse too; its elementwise-only forms promote)",
+    "einsum: boolean operands": "einsum of booleans (a product of masks: convert first)",
+    "a 0-d result holds one": "topk(0) of a 0-d tensor (torch gives the one value)",
 }
 
 
@@ -256,6 +259,42 @@ def test_where_maximum_minimum_clamp_and_matmul_match_torchs():
         a = draw_tensor(rng, shape=[(3,), (2, 3)][rng.integers(2)])
         b = draw_tensor(rng, shape=[(3,), (3, 2)][rng.integers(2)])
         check("matmul", lambda lib, x, y: x @ y, [a, b])
+
+
+def test_todays_functions_match_torchs_dtypes_values_and_errors():
+    # cumprod, sort/argsort/topk, einsum, repeat_interleave, clamp_min/max, x.where, masked_fill(_)
+    rng = np.random.default_rng(5)
+    for _ in range(300):
+        x, kind = draw_tensor(rng), rng.integers(9)
+        shape, zero_d = x.value.array.shape, x.value.array.ndim == 0
+        mask = Operand(Tensorish(rng.random(shape) < 0.5))
+        flag, k = bool(rng.integers(2)), int(rng.integers(2))
+        if kind == 0:
+            check("cumprod", lambda lib, x, d=(0, -1)[k]: x.cumprod(d), [x])
+        elif kind == 1:
+            check("sort", lambda lib, x: tuple(x.sort(descending=flag)), [x])
+            check("argsort", lambda lib, x: x.argsort(descending=flag), [x])
+        elif kind == 2:
+            while x.value.array.dtype == np.bool_:  # (torch's CPU topk refuses booleans; its CUDA one takes them)
+                x = draw_tensor(rng, shape=shape)
+            check("topk", lambda lib, x: tuple(x.topk(k, largest=flag)), [x])
+        elif kind == 3:
+            check("einsum", lambda lib, a, b: lib_of(lib).einsum("...,...->...", a, b), [x, draw_tensor(rng, shape)])
+        elif kind == 4:  # (a 0-d x takes a dim too: torch refuses any, see repeat_interleave's docstring)
+            repeats = Operand(Tensorish(np.full(1 if zero_d else shape[0], k + 1)) if flag else k + 1)
+            dim = None if zero_d else 0
+            check("repeat_interleave", lambda lib, x, r: x.repeat_interleave(r, dim=dim), [x, repeats])
+        elif kind == 5:
+            name = ("clamp_min", "clamp_max")[k]
+            check(name, lambda lib, x, v: getattr(x, name)(v), [x, draw_number(rng)])
+        elif kind == 6:
+            check("where", lambda lib, x, c, y: x.where(c, y), [x, mask, draw_operand(rng)])
+        elif kind == 7:
+            value = draw_operand(rng, grad=x.requires_grad)  # (torch's autograd refuses an integer x filled with one)
+            check("masked_fill", lambda lib, x, c, v: x.masked_fill(c, v), [x, mask, value])
+        else:
+            check("masked_fill_", lambda lib, x, c, v: x.masked_fill_(c, v),
+                  [draw_tensor(rng, shape, grad=False), mask, draw_operand(rng, grad=False)])
 
 
 def test_torchs_construction_functions_and_factories_give_torchs_dtypes():

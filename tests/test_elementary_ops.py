@@ -355,6 +355,16 @@ def test_masked_fill_in_place_is_torchs_and_refused_inside_a_graph(device):
     same(x, tx)
 
 
+def test_masked_fill_takes_one_value_as_torchs(device):
+    x, tx = both(np.arange(3.0), device)
+    with pytest.raises(RuntimeError, match="only supports a 0-dimensional value tensor"):
+        tx.masked_fill(tx > 0, torch.ones(2, 3))
+    with pytest.raises(ValueError, match=r"masked_fill: value must be a number or a 0-d tensor, got a tensor of "
+                                         r"shape \(2, 3\); for a value per element use minigan.where"):
+        x.masked_fill(x > 0, mg.ones(2, 3, device=device))  # was a (2, 3) result, broadcast against the value
+    same(x.masked_fill(x > 0, mg.tensor(7.0, device=device)), tx.masked_fill(tx > 0, torch.tensor(7.0)))
+
+
 def test_masked_fill_under_no_grad_takes_a_value_that_requires_grad_in_xs_dtype(device):
     x = mg.tensor([1.0, 2.0, 3.0], device=device)  # float32, as a parameter
     tx = torch.tensor([1.0, 2.0, 3.0])

@@ -3,7 +3,8 @@
 A small deterministic differential fuzzer. Each case draws, from its own seed, one of:
 
 - a ``Conv2d`` or ``ConvTranspose2d``: 1-5 channels in and out, a non-square kernel of 1-5, stride 1-3,
-  padding 0-2 (or 'same' / 'valid'), a legal output_padding, bias on or off, a batch of 1-3 (or one
+  padding 0-2 (or 'same' / 'valid'; a padding_mode; the padding attribute and repr as torch's), a legal
+  output_padding, bias on or off, a batch of 1-3 (or one
   image (C, H, W)), inputs near the smallest legal size, float32 or float64; the output, the gradients
   of the input, weight and bias, and ConvTranspose2d's ``output_size=``;
 - a ``BatchNorm1d`` (2-D and 3-D input) or ``BatchNorm2d`` with a random momentum (None included), eps,
@@ -12,7 +13,10 @@ A small deterministic differential fuzzer. Each case draws, from its own seed, o
   the output, the gradients, the running statistics and ``num_batches_tracked`` compared after each;
 - one of the other layers: LayerNorm, GroupNorm, InstanceNorm2d, Linear, Embedding (the padding row's
   gradient), MaxPool2d (no ties), AvgPool2d (count_include_pad, divisor_override), Upsample, Dropout and
-  Dropout2d in eval mode, Flatten, Unflatten, and the activations with random parameters.
+  Dropout2d in eval mode, Flatten, Unflatten, and the activations with random parameters;
+- a Linear or (transposed) convolution whose weight is parametrized (spectral_norm, weight_norm, or one's own
+  register_parametrization), its repr and state_dict keys, then forwards and backwards, .train()/.eval(),
+  .double() and deepcopy, with u and v compared after each.
 
 Both libraries get the same weights. float64 must agree to ~1e-10 and float32 stay float32, close to
 torch's. Where torch refuses, minigan must refuse with an error naming the layer; where torch accepts,
@@ -56,7 +60,7 @@ def _same_weights(ours, theirs, rng, torch):
     """Give both layers the same parameters (random values near 1, so no scale is ~0), named alike."""
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     for p, tp in zip(ours.parameters(), theirs.parameters()):
-        values = (rng.standard_normal(p.shape) * 0.5 + 1.0).astype(p.dtype)
+        values = np.asarray(rng.standard_normal(p.shape) * 0.5 + 1.0, dtype=p.dtype)  # (an array when 0-d too)
         p.data[...] = values
         with torch.no_grad():
             tp.copy_(torch.from_numpy(values))
@@ -119,6 +123,8 @@ def _draw_conv(rng):
         padding = "same" if draw < 0.15 else "valid" if draw < 0.25 else padding
         if padding == "same":
             stride = (1, 1)  # (torch refuses 'same' at other strides, as minigan; checked by test_conv)
+        if rng.random() < 0.3:  # (torch's ConvTranspose2d takes only 'zeros')
+            kwargs["padding_mode"] = ("zeros", "reflect", "replicate", "circular")[int(rng.integers(4))]
         pads = (0, 0) if isinstance(padding, str) else padding
         size = [max(1, k - 2 * p + int(rng.integers(0, 3))) for k, p in zip(kernel, pads)]  # near the smallest
     shape = (() if rng.random() < 0.15 else (int(rng.integers(1, 4)),)) + (cin, *size)  # sometimes one image
@@ -139,6 +145,7 @@ def test_conv_matches_torch(case):
     if not _agree(name, layer, tlayer, what):
         return
     ours, theirs = layer[0].to(getattr(mg, dtype.__name__)), tlayer[0].to(_torch_dtype(torch, dtype))
+    assert (ours.padding, repr(ours)) == (theirs.padding, repr(theirs)), what
     _same_weights(ours, theirs, rng, torch)
     x = rng.standard_normal(shape).astype(dtype)
     mx, tx = mg.tensor(x, requires_grad=True), torch.from_numpy(x).requires_grad_(True)
@@ -266,10 +273,10 @@ def _draw_layer(rng, kind):
                                                      divisor_override=None if rng.random() < 0.8 else n(1, 5))
         return kind, (kernel, stride, padding), kwargs, shape[1:] if rng.random() < 0.2 else shape
     if kind == "Upsample":
-        mode = ("nearest", "linear", "bilinear")[n(0, 2)]
-        spatial = {"nearest": n(1, 2), "linear": 1, "bilinear": 2}[mode]
+        mode = ("nearest", "linear", "bilinear", "bicubic", "area")[n(0, 4)]
+        spatial = {"nearest": n(1, 2), "linear": 1, "bilinear": 2, "bicubic": 2, "area": n(1, 2)}[mode]
         shape = (n(1, 2), n(1, 2)) + tuple(n(1, 4) for _ in range(spatial))
-        kwargs = dict(mode=mode, align_corners=None if mode == "nearest" else (None, True, False)[n(0, 2)])
+        kwargs = dict(mode=mode, align_corners=None if mode in ("nearest", "area") else (None, True, False)[n(0, 2)])
         if rng.random() < 0.5:
             factors = [float(rng.choice([0.5, 0.75, 1.0, 1.5, 2.0, 2.5] if mode != "nearest" or rng.random() < 0.1
                                         else [1.0, 2.0, 3.0])) for _ in range(spatial)]
@@ -328,6 +335,71 @@ def test_layer_matches_torch(case):
         return
     (y, _), (ty, _) = y, ty
     _close_forward_and_backward(torch, ours, theirs, mx, tx, y, ty, rng, dtype, tol, what)
+
+
+# ----------------------------------------------------------------- parametrized layers: sequences of use
+PARAMETRIZED = ("Linear", "Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d")
+
+
+def _parametrize(lib, layer, rng_draws):
+    """spectral_norm, weight_norm or a parametrization of one's own (2 x, with its right_inverse) on layer.weight."""
+    kind, dim, iterations, eps = rng_draws
+    P = lib.nn.utils.parametrizations
+    if kind == "spectral_norm":
+        return P.spectral_norm(layer, n_power_iterations=iterations, eps=eps, dim=dim)
+    if kind == "weight_norm":
+        return P.weight_norm(layer, dim=dim)
+    scaled = type("Scaled", (lib.nn.Module,), {"forward": lambda self, x: 2 * x,
+                                               "right_inverse": lambda self, y: y / 2})
+    return lib.nn.utils.parametrize.register_parametrization(layer, "weight", scaled())
+
+
+@pytest.mark.parametrize("case", _cases(DEFAULT_CASES // 2))  # (4-6 steps each)
+def test_parametrized_layer_sequences_match_torch(case):
+    """A random layer's weight parametrized alike in both libraries, then forwards and backwards in training and
+    eval mode, .train()/.eval(), .double() and deepcopy: the outputs, every gradient, u and v compared after each."""
+    import copy
+
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng([19, case])
+    name = PARAMETRIZED[case % len(PARAMETRIZED)]
+    cin, cout, k = (int(n) for n in rng.integers(1, 5, 3))
+    spatial = 0 if name == "Linear" else int(name[-2])
+    args = (cin, cout) if name == "Linear" else (cin, cout, k)
+    shape = (int(rng.integers(1, 4)), cin) + tuple(k + int(rng.integers(0, 3)) for _ in range(spatial))
+    kind = ("spectral_norm", "weight_norm", "own")[int(rng.integers(3))]
+    dim = [None, 0, 1, -1][int(rng.integers(4))] if kind == "weight_norm" else (None, 0, 1)[int(rng.integers(3))]
+    draws = (kind, dim, int(rng.integers(1, 4)), float(10 ** rng.uniform(-12, -3)))
+    what = f"case {case}: {kind}(nn.{name}{args}, dim={dim}, iterations/eps={draws[2:]}), input {shape}"
+    ours = _parametrize(mg, getattr(nn, name)(*args), draws)
+    theirs = _parametrize(torch, getattr(torch.nn, name)(*args), draws)
+    assert repr(ours) == repr(theirs), what  # ("ParametrizedLinear(...)", as torch prints it)
+    assert list(ours.state_dict()) == list(theirs.state_dict()), what
+    _same_weights(ours, theirs, rng, torch)
+    ours.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})  # u and v too
+    dtype, tol, log = np.float32, F32, []
+    for step in range(int(rng.integers(4, 7))):
+        action = ("forward", "forward", "train", "eval", "double", "deepcopy")[int(rng.integers(6))]
+        log.append(action)
+        where = f"{what}: after {log}"
+        if action == "forward":
+            x = rng.standard_normal(shape).astype(dtype)
+            mx, tx = mg.tensor(x, requires_grad=True), torch.from_numpy(x).requires_grad_(True)
+            for p, tp in zip(ours.parameters(), theirs.parameters()):
+                p.grad, tp.grad = None, None
+            _close_forward_and_backward(torch, ours, theirs, mx, tx, ours(mx), theirs(tx), rng, dtype, tol, where)
+        elif action == "double":
+            ours, theirs, dtype = ours.double(), theirs.double(), np.float64
+            tol = F32 if "forward" in log else F64  # (u and v keep a float32 forward's rounding)
+        elif action == "deepcopy":
+            ours, theirs = copy.deepcopy(ours), copy.deepcopy(theirs)
+        else:
+            getattr(ours, action)(), getattr(theirs, action)()
+        for (n, b), tb in zip(ours.named_buffers(), theirs.buffers()):
+            _close(b, tb, tol, f"{where}: {n}")
+        with mg.no_grad(), torch.no_grad():
+            if not ours.training:  # (a read in training mode refines u and v: compared after a forward above)
+                _close(ours.weight, theirs.weight, tol, f"{where}: weight")
 
 
 @pytest.mark.parametrize("case", _cases())

@@ -115,6 +115,11 @@ def test_a_new_layer_is_float32_and_matches_torchs_initial_weight():
         assert all(t.dtype == np.float32 for t in ours.state_dict().values())
         assert ours(mg.randn(2, 5)).dtype == np.float32
     layer = nn.Linear(5, 3)
+    rng = np.random.default_rng(0)  # singular values 3, 1, 0.5 (well apart): 16 power iterations from any start
+    u, v = np.linalg.qr(rng.standard_normal((3, 3)))[0], np.linalg.qr(rng.standard_normal((5, 3)))[0]
+    w = (u * [3.0, 1.0, 0.5]) @ v.T  # converge to ~1e-15, so torch's random start and ours agree to rounding
+    with mg.no_grad():
+        layer.weight.copy_(mg.tensor(w.astype(np.float32)))
     w = layer.weight.numpy().copy()
     P.weight_norm(layer)  # g v / ||v|| with g = ||v||: the same weight, as torch's
     np.testing.assert_allclose(layer.weight.numpy(), w, rtol=1e-6)
@@ -485,3 +490,18 @@ def test_a_chained_parametrization_whose_right_inverse_changes_the_shape_is_refu
         parametrize.register_parametrization(layer, "weight", _WidenInverse())
     assert len(layer.parametrizations.weight) == 1  # refused: nothing appended
     parametrize.register_parametrization(layer, "weight", _WidenInverse(), unsafe=True)  # allowed, as torch's
+
+
+def test_a_refused_name_reads_a_spectral_normed_weight_once_as_torchs():
+    torch = pytest.importorskip("torch")
+    us = []
+    for lib in (mg, torch):
+        layer = lib.nn.utils.parametrizations.spectral_norm(lib.nn.Linear(3, 3))
+        with lib.no_grad():
+            weight = lib.tensor([[1.0, 2.0, 0.0], [0.5, -1.0, 3.0], [2.0, 1.0, 1.0]])
+            layer.parametrizations.weight.original.copy_(weight)
+            layer.parametrizations.weight[0]._v.copy_(lib.tensor([1.0, -2.0, 0.5]))  # far from converged
+        with pytest.raises(KeyError, match="'weight'"):
+            layer.register_buffer("weight", None)  # the check reads layer.weight: one power iteration
+        us.append(layer.parametrizations.weight[0]._u.detach().numpy())
+    np.testing.assert_allclose(us[0], us[1], rtol=1e-5)  # were two iterations (the check read it twice)

@@ -236,6 +236,32 @@ def test_tied_weights_are_stored_once_and_load_into_a_fresh_model(tmp_path):
         np.testing.assert_array_equal(fresh.state_dict()[k].numpy(), v.numpy(), err_msg=k)
 
 
+@pytest.mark.parametrize("seed", range(3))
+def test_a_parametrized_models_state_dict_round_trips_and_loads_into_torch(tmp_path, seed):
+    torch = pytest.importorskip("torch")
+    P, TP = nn.utils.parametrizations, torch.nn.utils.parametrizations
+
+    def make(lib, P):
+        return lib.Sequential(P.spectral_norm(lib.Conv2d(2, 3, 3)), lib.LeakyReLU(0.2), lib.Flatten(),
+                              P.weight_norm(lib.Linear(12, 2), dim=None if seed == 2 else seed))
+
+    mg.manual_seed(seed)
+    model = make(nn, P)
+    x = mg.randn(2, 2, 4, 4)
+    model(x)  # a forward in training mode: one power iteration refines u and v (buffers, saved)
+    state = model.state_dict()
+    mg.save(state, tmp_path / "m.npz")
+    back = mg.load(tmp_path / "m.npz")
+    assert_round_trip(back, state, {})
+    fresh, theirs = make(nn, P).eval(), make(torch.nn, TP).eval()
+    fresh.load_state_dict(back)
+    theirs.load_state_dict({k: torch.from_numpy(v) for k, v in back.items()})  # torch's keys and shapes
+    model.eval()
+    for out in (fresh(x), model(x)):
+        np.testing.assert_allclose(out.numpy(), theirs(torch.from_numpy(x.numpy())).detach().numpy(), rtol=1e-5,
+                                   atol=1e-6)
+
+
 def test_a_real_run_checkpoint_round_trips_and_resumes_identically(tmp_path):
     def setup():
         mg.manual_seed(4)

@@ -151,8 +151,9 @@ class Module:
             return
         owner = ("parameter" if name in self._parameters else "buffer" if name in self._buffers
                  else "child module" if name in self._modules else None)
-        if owner is None and getattr(self, name, None) is not None:  # a plain None (a layer left unset) is free
-            owner = type(getattr(self, name)).__name__
+        value = getattr(self, name, None) if owner is None else None  # (read once: a spectral-normed weight
+        if value is not None:  # refines its buffers at each read; a plain None, a layer left unset, is free)
+            owner = type(value).__name__
         if owner is not None:
             raise KeyError(f"{where}: the module already has an attribute {name!r} (a {owner}); choose another name")
 
