@@ -5190,7 +5190,7 @@ def einsum(*args):
         _expect_tensor(x, f"einsum (operand {i})")
         if x.dtype != operands[0].dtype:
             raise TypeError(f"einsum: operand 0 is {operands[0].dtype} but operand {i} is {x.dtype}; convert one "
-                            "with .to(dtype=...) (minigan, as torch here, does not mix dtypes)")
+                            "with .to(dtype=...) (minigan does not mix dtypes in einsum)")
     if operands[0].dtype == np.bool_:
         raise TypeError("einsum: boolean operands are not supported; convert first, x.int()")
     subs, out = _einsum_subscripts(equation, [x.shape for x in operands])
