@@ -13,6 +13,7 @@ import minigan as mg
 
 F64 = dict(rtol=1e-10, atol=1e-12)
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+UPPER, LOWER = LETTERS[:26], LETTERS[26:]
 
 # name -> (equation, operand shapes)
 EQUATIONS = {
@@ -158,9 +159,13 @@ def test_a_result_that_is_a_view_shares_its_inputs_change_count_as_torchs():
     (lambda a, b: mg.einsum("ij,jk", a.int(), b), TypeError, "operand 0 is int32 but operand 1 is float32"),
     (lambda a, b: mg.einsum("ij", a > 0), TypeError, "boolean operands"),
     (lambda a, b: mg.einsum(a, [0, 52]), ValueError, "ints in [0, 52)"),
-    (lambda a, b: mg.einsum(LETTERS + "...", mg.zeros(*[1] * 53)), ValueError, "needs more than 52 letters"),
-    (lambda a, b: mg.einsum(LETTERS + ",A->", mg.zeros(2, *[1] * 51), mg.ones(1)), ValueError, "more than 52 letters"),
-    (lambda a, b: mg.einsum(LETTERS + "A->", mg.zeros(2, *[1] * 51, 2)), ValueError, "more than 52 letters"),
+    # (every letter in use, over two operands: NumPy 1 holds at most 32 axes per array)
+    (lambda a, b: mg.einsum(UPPER + "...," + LOWER, mg.zeros(*[1] * 27), mg.zeros(*[1] * 26)), ValueError,
+     "needs more than 52 letters"),  # no letter left for '...'
+    (lambda a, b: mg.einsum(UPPER + "," + LOWER + ",A->", mg.zeros(2, *[1] * 25), mg.zeros(*[1] * 26), mg.ones(1)),
+     ValueError, "more than 52 letters"),  # none for the size-1 'A' broadcast against 2
+    (lambda a, b: mg.einsum(UPPER + "A," + LOWER + "->", mg.zeros(2, *[1] * 25, 2), mg.zeros(*[1] * 26)), ValueError,
+     "more than 52 letters"),  # none for the diagonal's gradient
     (lambda a, b: mg.einsum(a, "ij"), TypeError, "expected a list of subscripts"),
 ])
 def test_bad_equations_get_clear_errors(call, error, message):
