@@ -1071,13 +1071,18 @@ class Tensor:
 
     def masked_fill(self, mask, value):
         """`value` where `mask` is true, this tensor elsewhere (``where(mask, value, x)``), in this tensor's dtype, as torch's."""
-        if isinstance(value, Tensor) and value.ndim != 0:  # (torch's rule: one value, not one per element)
-            raise ValueError(f"masked_fill: value must be a number or a 0-d tensor, got a tensor of shape "
-                             f"{tuple(value.shape)}; for a value per element use minigan.where(mask, values, x)")
-        if isinstance(value, Tensor):  # in x's dtype, as torch's (a float64 value fills a float32 x)
-            value = value.to(dtype=self.dtype)
-        out = where(mask, value, self)
+        out = where(mask, self._fill_value(value, "masked_fill"), self)
         return out if out.dtype == self.dtype else out.to(dtype=self.dtype)  # (x.long().masked_fill(m, 2): int64)
+
+    def _fill_value(self, value, op):
+        """masked_fill's value: a number, or a 0-d tensor taken in x's dtype (a float64 value fills a float32 x), as
+        torch's rule is: one value, not one per element."""
+        if isinstance(value, Tensor):
+            if value.ndim != 0:
+                raise ValueError(f"{op}: value must be a number or a 0-d tensor, got a tensor of shape "
+                                 f"{tuple(value.shape)}; for a value per element use minigan.where(mask, values, x)")
+            value = value.to(dtype=self.dtype)
+        return value
 
     def var(self, dim=None, unbiased=None, keepdim=None, *, correction=1, axis=None, keepdims=False):
         return var(self, dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims)
@@ -1281,11 +1286,7 @@ class Tensor:
             got = f"a {mask.dtype} tensor" if isinstance(mask, Tensor) else _what(mask)
             raise TypeError(f"masked_fill_: the mask must be a boolean tensor, got {got}; compare to make one, "
                             "e.g. x > 0, or convert with mask.bool()")
-        if isinstance(value, Tensor) and value.ndim != 0:
-            raise ValueError(f"masked_fill_: value must be a number or a 0-d tensor, got a tensor of shape "
-                             f"{tuple(value.shape)}; for a value per element use x = minigan.where(mask, values, x)")
-        if isinstance(value, Tensor):  # written into x: in x's dtype, as torch's
-            value = value.to(dtype=self.dtype)
+        value = self._fill_value(value, "masked_fill_")
 
         def fill(x):
             out = x.masked_fill(mask, value)
@@ -5010,9 +5011,10 @@ def multinomial(x, num_samples, replacement=False):
     if x.numel() == 0:  # no rows: no draws, as torch's
         return Tensor(xp.zeros(x.shape[:-1] + (int(num_samples),), dtype=np.int64))
     w = x.data.reshape(-1, x.shape[-1]).astype(np.float64)
-    # one read of three numbers (on a GPU it waits for it, as index checks do): torch checks these too
-    lowest, top, fewest = (float(v) for v in (w.min(), w.sum(axis=1).min(), (w > 0).sum(axis=1).min()))
-    if not (math.isfinite(lowest) and lowest >= 0 and math.isfinite(float(w.sum()))):
+    # one read of four numbers (on a GPU it waits for it, as index checks do): torch checks these too
+    checks = xp.stack([w.min(), w.max(), w.sum(axis=1).min(), (w > 0).sum(axis=1).min().astype(np.float64)])
+    lowest, highest, top, fewest = backend.to_numpy(checks).tolist()
+    if not (math.isfinite(lowest) and math.isfinite(highest) and lowest >= 0):  # (NaN fails isfinite)
         raise ValueError("multinomial: the weights must be finite numbers >= 0")
     if top <= 0:
         raise ValueError("multinomial: every row of weights needs a weight > 0 (a row sums to 0)")
