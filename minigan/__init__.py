@@ -123,6 +123,8 @@ from .autograd import celu, erf, prelu, selu, threshold  # noqa: F401
 from .autograd import sin, cos, floor, ceil, trunc, fix, round, clamp_min, clamp_max  # noqa: F401
 from .autograd import sort, argsort, topk, cumprod, repeat_interleave, nonzero, bernoulli, multinomial  # noqa: F401
 from .autograd import einsum  # noqa: F401
+from .autograd import hardshrink, rrelu, relu_, selu_, celu_, threshold_, rrelu_  # noqa: F401
+from .nn.layers import bilinear  # noqa: F401
 from .backend import (  # noqa: F401
     cuda_is_available,
     device,

@@ -766,7 +766,8 @@ class Tensor:
         """A clear error for read-only memory: broadcast views (expand: their elements share memory, so torch
         refuses most in-place changes of them too), or a read-only NumPy array given to from_numpy."""
         data = self.data
-        shared = any(step == 0 and n > 1 for step, n in zip(data.strides, data.shape))  # (CuPy has no read-only flag)
+        # (CuPy has no read-only flag; an empty array has nothing to share, though NumPy gives it strides of 0)
+        shared = data.size > 0 and any(step == 0 and n > 1 for step, n in zip(data.strides, data.shape))
         if shared or not getattr(data.flags, "writeable", True):
             raise RuntimeError(f"{what}: this tensor's memory is read-only (an expanded, broadcast view, whose elements "
                                "share memory, or a read-only NumPy array), so it cannot change in place; change a "
@@ -3838,8 +3839,8 @@ class ReLU(Function):
         return backend.xp_of(x).maximum(x, x.dtype.type(0))  # (a 0 of x's dtype: NumPy 1 widens a 0-d x for 0)
 
     def backward(self, gy):
-        # d relu(x)/dx = [x > 0]
-        mask = (self.inputs[0].data > 0).astype(gy.dtype)  # 0/1 in gy's dtype: a same-dtype multiply is fastest
+        # d relu(x)/dx = [x > 0], and 1 for NaN as torch's (its rule: 0 where x <= 0)
+        mask = (~(self.inputs[0].data <= 0)).astype(gy.dtype)  # 0/1 in gy's dtype: a same-dtype multiply is fastest
         if not _grad_enabled:  # no graph needed: one multiply on plain arrays
             return Tensor(gy.data * mask)
         return gy * Tensor(mask)
@@ -3869,7 +3870,7 @@ class LeakyReLU(Function):
         slope = backend.scalar(self.slope, x.dtype, backend.device_of(x))
         if 0.0 <= self.slope <= 1.0:  # sign(x) is 1, 0 or -1, so max(sign(x), slope) is 1 or slope: two passes
             factor = xp.sign(x, out=xp.empty_like(x))
-            xp.maximum(factor, slope, out=factor)
+            xp.fmax(factor, slope, out=factor)  # fmax: a NaN's sign NaN gives the slope, as torch's
         else:
             factor = xp.where(x > 0, xp.ones_like(x), slope)
         if not _grad_enabled:  # no graph needed: one multiply on plain arrays, into factor's memory
@@ -4056,6 +4057,8 @@ class Hardtanh(Function):
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
     """x clipped to [min_val, max_val], with gradient 0 at the edges (torch's). ``inplace``: accepted, out of place."""
     lo, hi = _real("hardtanh", "min_val", min_val), _real("hardtanh", "max_val", max_val)
+    if math.isnan(lo) or math.isnan(hi):  # (torch's output would be NaN everywhere)
+        raise ValueError(f"hardtanh: min_val and max_val must be numbers, not NaN, got {min_val} and {max_val}")
     if lo > hi:
         raise ValueError(f"hardtanh: min_val ({min_val}) must not be greater than max_val ({max_val})")
     return Hardtanh(lo, hi)(_floating(x))
@@ -4078,6 +4081,7 @@ def selu(x, inplace=False):
 
 def celu(x, alpha=1.0, inplace=False):
     """x where x > 0, else alpha (e^(x/alpha) - 1): elu with its slope 1 at 0 for any alpha. ``inplace``: accepted."""
+    _expect_tensor(x, "celu")
     alpha = _real("celu", "alpha", alpha)
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0 (it divides x); give a nonzero alpha, e.g. 1.0")
@@ -4233,6 +4237,118 @@ def prelu(x, weight):
                         f".to(dtype=...)")
     slope = reshape(weight, (-1,) + (1,) * (x.ndim - 2)) if weight.numel() > 1 else reshape(weight, ())
     return where(x.data > 0, x, slope * x)
+
+
+def hardshrink(x, lambd=0.5):
+    """x where x < -lambd or x > lambd, else 0 (+0.0; NaN stays NaN), as torch's hardshrink."""
+    _expect_tensor(x, "hardshrink")
+    x = _floating(x)
+    lambd, biggest = _real("hardshrink", "lambd", lambd), float(np.finfo(x.dtype).max)
+    if math.isfinite(lambd) and not -biggest <= lambd <= biggest:  # (torch: "cannot be converted ... overflow")
+        raise ValueError(f"hardshrink: lambd {lambd} does not fit in {x.dtype} (its largest number is {biggest:g})")
+    lam = x.dtype.type(lambd)  # compared in x's dtype, as torch's kernel
+    # d hardshrink(x)/dx = 0 where -lambd <= x <= lambd (at +-lambd too), else 1 (NaN too): where's gradient
+    return where((x.data >= -lam) & (x.data <= lam), 0.0, x)
+
+
+def softshrink(x, lambd=0.5):
+    """x - lambd above lambd, x + lambd below -lambd, else 0 with x's sign (torch's CUDA kernel and one-at-a-time
+    CPU loop); NaN stays NaN. As torch's, lambd must lie in [0, the largest number of x's dtype]."""
+    _expect_tensor(x, "softshrink")
+    x = _floating(x)
+    lambd, biggest = _real("softshrink", "lambd", lambd), float(np.finfo(x.dtype).max)
+    if not 0 <= lambd <= biggest:
+        raise ValueError(f"softshrink: lambd must lie in [0, {biggest:g}] (the largest {x.dtype}), got {lambd}; it is "
+                         "the half-width of the interval around 0 that is set to 0")
+    lam = x.dtype.type(lambd)
+    inside = (x.data >= -lam) & (x.data <= lam)
+    # d softshrink(x)/dx = 0 where -lambd <= x <= lambd, else 1 (NaN too: it takes the x + lambd side)
+    return where(inside, x * 0.0, where(x.data > lam, x - lam, x + lam))
+
+
+def tanhshrink(x):
+    """x - tanh(x), as torch's tanhshrink; its gradient, tanh(x)^2, comes from the two ops."""
+    _expect_tensor(x, "tanhshrink")
+    x = _floating(x)
+    return x - tanh(x)
+
+
+def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
+    """Randomized leaky ReLU: x where x > 0, else slope * x. In training each element gets its own slope ~ U(lower,
+    upper) from the device's seeded generator (minigan.manual_seed); otherwise the slope is (lower + upper) / 2, as
+    leaky_relu. ``inplace``: accepted, out of place (as ``relu``)."""
+    _expect_tensor(x, "rrelu")
+    lo, hi = _real("rrelu", "lower", lower), _real("rrelu", "upper", upper)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        raise ValueError(f"rrelu: lower and upper must be finite numbers, got {lower} and {upper}")
+    if lo > hi:
+        raise ValueError(f"rrelu: lower ({lower}) must not be greater than upper ({upper}); swap them")
+    x = _floating(x)
+    if not training:
+        return leaky_relu(x, (lo + hi) / 2)
+    slope = uniform(x.shape, lo, hi, dtype=x.dtype, device=x.device)
+    # d rrelu(x)/dx = the slope drawn where x <= 0, else 1 (NaN too, as torch's): where's and mul's gradients
+    return where(x.data <= 0, x * slope, x)
+
+
+# torch's in-place functional forms (relu_, ...): outside a graph they change x itself, as torch's do; inside one
+# they are refused, as the in-place methods (x.add_, x.clamp_) are: minigan records no in-place change
+def _into(name, x, y):
+    """Write y, the out-of-place op's result, into x and return x (torch's ``relu_(x)`` and friends)."""
+    if _grad_enabled and x.requires_grad:
+        raise RuntimeError(f"{name}(x) in place inside a graph is not supported (x requires grad, and minigan records "
+                           f"no in-place change); write x = {name[:-1]}(x), the same values recorded in the graph, or "
+                           "call it under no_grad()")
+    if y.dtype != x.dtype:  # (an integer x: these ops make floats)
+        raise TypeError(f"{name}(x): expected a float x, got {x.dtype}: the result ({y.dtype}) cannot be written into "
+                        "it; convert x first, x = x.float()")
+    x._check_writeable(name)
+    x.data[...] = y.data
+    x._version += 1
+    return x
+
+
+def relu_(x):
+    """relu, in place: x itself changes (outside a graph; see ``_into``)."""
+    return _into("relu_", x, relu(x))
+
+
+def leaky_relu_(x, negative_slope=0.01):
+    """leaky_relu, in place: x itself changes (outside a graph; see ``_into``)."""
+    return _into("leaky_relu_", x, leaky_relu(x, negative_slope))
+
+
+def elu_(x, alpha=1.0):
+    """elu, in place: x itself changes (outside a graph; see ``_into``)."""
+    return _into("elu_", x, elu(x, alpha))
+
+
+def selu_(x):
+    """selu, in place: x itself changes (outside a graph; see ``_into``)."""
+    return _into("selu_", x, selu(x))
+
+
+def celu_(x, alpha=1.0):
+    """celu, in place: x itself changes (outside a graph; see ``_into``)."""
+    return _into("celu_", x, celu(x, alpha))
+
+
+def hardtanh_(x, min_val=-1.0, max_val=1.0):
+    """hardtanh, in place: x itself changes (outside a graph; see ``_into``)."""
+    return _into("hardtanh_", x, hardtanh(x, min_val, max_val))
+
+
+_threshold = threshold  # (in threshold_, the argument of the same name hides the function)
+
+
+def threshold_(x, threshold, value):
+    """threshold, in place: x itself changes (outside a graph; see ``_into``)."""
+    return _into("threshold_", x, _threshold(x, threshold, value))
+
+
+def rrelu_(x, lower=1.0 / 8, upper=1.0 / 3, training=False):
+    """rrelu, in place: x itself changes (outside a graph; see ``_into``)."""
+    return _into("rrelu_", x, rrelu(x, lower, upper, training))
 
 
 class BCEWithLogits(Function):

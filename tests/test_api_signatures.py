@@ -91,6 +91,9 @@ ALLOWED = {
     "minigan.repeat_interleave: position 0 is x here, repeats in torch": BY_TYPE + "; repeat_interleave(counts) "
                                                                          "alone is torch's second overload",
     "minigan.randperm: dtype=None here, 'torch.int64' in torch": SAME_DEFAULT + " (None: int64)",
+    **{f"{where}.rrelu_: {name}={value!r} here, '{text}' in torch": SAME_DEFAULT + " (torch's docstring writes "
+       f"{text}, which this parser reads as text)" for where in ("minigan", "F")
+       for name, value, text in (("lower", 1.0 / 8, "1./8"), ("upper", 1.0 / 3, "1./3"))},
     **{f"{q}: position {i} is {ours} here, {theirs} in torch": NUMPY_AXIS
        for q, i in (("minigan.sum", 1), ("minigan.mean", 1), ("minigan.argmax", 1), ("minigan.argmin", 1),
                     ("Tensor.sum", 0), ("Tensor.mean", 0), ("Tensor.argmax", 0), ("Tensor.argmin", 0))
@@ -189,6 +192,11 @@ UNCOMPARED = {
     "nn.Tanh": "torch's takes (*args, **kwargs) and refuses any",
     "nn.Softsign": "torch's takes (*args, **kwargs) and refuses any",
     "nn.LogSigmoid": "torch's takes (*args, **kwargs) and refuses any",
+    **{f"nn.{name}": "torch's takes (*args, **kwargs); its docstring's __init__(...) line is compared in test_rnn.py"
+       for name in ("RNN", "LSTM", "GRU")},
+    "nn.Tanhshrink": "torch's takes (*args, **kwargs) and refuses any",
+    "minigan.rrelu": "torch's is an undocumented C function (F's is compared)",
+    "nn.Softmax2d": "torch's takes (*args, **kwargs) and refuses any",
     "minigan.celu": "torch's is an undocumented C function (F's is compared)",
     "minigan.selu": "torch's is an undocumented C function (F's is compared)",
     "minigan.threshold": "torch's is an undocumented C function (F's is compared)",

@@ -80,6 +80,8 @@ def _run(call):
 
 
 def _numpy(result):
+    if isinstance(result, tuple):  # a recurrent layer's (output, state): its output
+        return _numpy(result[0])
     return result.detach().numpy() if hasattr(result, "detach") else result.numpy()
 
 
@@ -218,7 +220,32 @@ LAYERS = [
     ("Softmax", (1,), {}, (2, 3)),
     ("LogSoftmax", (1,), {}, (2, 3)),
 ]
-RANDOM = ("Dropout", "Dropout2d")  # their masks differ from torch's: only shapes and dtypes are compared
+LAYERS += [  # the 1-D layers, padding layers and norms of helper D
+    ("MaxPool1d", (3,), {"stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}, (2, 3, 7)),
+    ("AvgPool1d", (3,), {"stride": 2, "padding": 1, "ceil_mode": True, "count_include_pad": False}, (2, 3, 7)),
+    ("AdaptiveAvgPool1d", (3,), {}, (2, 3, 5)),
+    ("AdaptiveMaxPool1d", (3,), {}, (2, 3, 5)),
+    ("InstanceNorm1d", (3,), {"affine": True, "track_running_stats": True, "momentum": 0.1}, (2, 3, 4)),
+    ("RMSNorm", ((3, 4),), {"eps": 1e-5}, (2, 3, 4)),
+    ("Dropout1d", (0.5,), {}, (2, 3, 4)),
+    ("Softmax2d", (), {}, (2, 3, 2, 2)),
+    ("ZeroPad1d", ((1, 2),), {}, (2, 3, 4)),
+    ("ConstantPad1d", (2, 1.5), {}, (2, 3, 4)),
+    ("ConstantPad2d", ((1, 0, 2, 1), 0.5), {}, (2, 3, 4, 4)),
+    ("ReflectionPad1d", (2,), {}, (2, 3, 4)),
+    ("ReplicationPad1d", ((1, 2),), {}, (2, 3, 4)),
+    ("CircularPad1d", (1,), {}, (2, 3, 4)),
+    ("CircularPad2d", ((1, 1, 2, 0),), {}, (2, 3, 4, 4)),
+]
+LAYERS += [  # the recurrent layers of helper R (a tuple result: its first tensor, the output, is compared)
+    ("RNNCell", (4, 3), {"nonlinearity": "relu"}, (2, 4)),
+    ("LSTMCell", (4, 3), {}, (2, 4)),
+    ("GRUCell", (4, 3), {}, (2, 4)),
+    ("RNN", (4, 3), {"num_layers": 2, "nonlinearity": "relu", "dropout": 0.0}, (5, 2, 4)),
+    ("LSTM", (4, 3), {"batch_first": True, "proj_size": 2}, (2, 5, 4)),
+    ("GRU", (4, 3), {"bidirectional": True}, (5, 2, 4)),
+]
+RANDOM = ("Dropout", "Dropout2d", "Dropout1d")  # their masks differ from torch's: only shapes and dtypes are compared
 FUNCTION_OF = {  # the function a layer calls: its errors may name that instead of the layer, as torch's do
     "Dropout": "dropout", "Dropout2d": "dropout2d", "MaxPool2d": "max_pool2d", "AvgPool2d": "avg_pool2d",
     "ZeroPad2d": "pad", "ReflectionPad2d": "pad", "ReplicationPad2d": "pad", "Upsample": "interpolate",
@@ -226,6 +253,10 @@ FUNCTION_OF = {  # the function a layer calls: its errors may name that instead 
     "PixelUnshuffle": "pixel_unshuffle", "AdaptiveAvgPool2d": "adaptive_avg_pool2d",
     "AdaptiveMaxPool2d": "adaptive_max_pool2d", "Unfold": "unfold", "Fold": "fold",
 }
+FUNCTION_OF.update({"MaxPool1d": "max_pool1d", "AvgPool1d": "avg_pool1d", "AdaptiveAvgPool1d": "adaptive_avg_pool1d",
+                    "AdaptiveMaxPool1d": "adaptive_max_pool1d", "Dropout1d": "dropout1d", "RMSNorm": "rms_norm",
+                    **{name: "pad" for name in ("ZeroPad1d", "ConstantPad1d", "ConstantPad2d", "ReflectionPad1d",
+                                                "ReplicationPad1d", "CircularPad1d", "CircularPad2d")}})
 
 # integer and boolean inputs that minigan computes in float32 on purpose (as it computes exp(x)), where torch has
 # no kernel for them or keeps their dtype (max and average pooling, resizing); and booleans, which minigan pads
@@ -235,9 +266,22 @@ AS_FLOATS = {"LeakyReLU", "ELU", "SiLU", "Softplus", "Dropout", "Dropout2d", "So
              "AvgPool2d", "Upsample", "ReflectionPad2d", "ReplicationPad2d", "BCELoss", "BCEWithLogitsLoss",
              "CrossEntropyLoss", "NLLLoss", "MSELoss", "L1Loss",
              "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Unfold", "Fold"}  # (torch: no integer kernels for these)
+AS_FLOATS.update({"MaxPool1d", "AvgPool1d", "AdaptiveAvgPool1d", "AdaptiveMaxPool1d", "Dropout1d", "Softmax2d",
+                  "ReflectionPad1d", "ReplicationPad1d"})
+LAYERS += [  # helper A's activations (Bilinear, of two inputs, is checked through F.bilinear below)
+    ("Hardshrink", (0.5,), {}, (2, 3)),
+    ("Softshrink", (0.5,), {}, (2, 3)),
+    ("Tanhshrink", (), {}, (2, 3)),
+    ("RReLU", (0.1, 0.3), {}, (2, 3)),
+]
+RANDOM += ("RReLU",)  # (in training: its slopes are drawn)
+FUNCTION_OF.update({"Hardshrink": "hardshrink", "Softshrink": "softshrink", "Tanhshrink": "tanhshrink",
+                    "RReLU": "rrelu"})
+AS_FLOATS.update({"Hardshrink", "Softshrink", "Tanhshrink", "RReLU"})
 # where minigan differs from torch on purpose: (layer, input) -> why
 DELIBERATE = {
     ("InstanceNorm2d", "a batch of 0"): "an empty output, as every other norm gives (torch: an IndexError from inside)",
+    ("InstanceNorm1d", "a batch of 0"): "an empty output, as every other norm gives (torch: an IndexError from inside)",
     ("PixelUnshuffle", "a batch of 0"): "(0, C r^2, H / r, W / r), as any batch (torch returns the input's shape)",
     ("Embedding", "uint8"): "ids of any integer dtype (torch: int64 or int32 only)",
     ("Embedding", "a NumPy array"): "ids as an integer array are taken as they are (a loader's labels)",
@@ -335,6 +379,27 @@ LOSSES = [
 FUNCTION_OF.update({"MSELoss": "mse_loss", "L1Loss": "l1_loss", "BCELoss": "binary_cross_entropy",
                     "BCEWithLogitsLoss": "binary_cross_entropy_with_logits", "CrossEntropyLoss": "cross_entropy",
                     "NLLLoss": "nll_loss"})
+LOSSES += [  # helper L's: the margin, embedding and likelihood losses of two arguments (the others: FUNCTIONS)
+    ("HingeEmbeddingLoss", {"margin": 0.5}, _values((4, 3)), _values((4, 3), seed=1, kind="binary") * 2 - 1, []),
+    ("SoftMarginLoss", {"reduction": "sum"}, _values((4, 3)), _values((4, 3), seed=1, kind="binary") * 2 - 1, []),
+    ("PoissonNLLLoss", {"log_input": True, "eps": 1e-8}, _values((4, 3)), _values((4, 3), seed=1, kind="positive"),
+     []),
+    ("MultiMarginLoss", {"p": 1, "margin": 1.0}, _values((4, 3)), _values((4,), kind="labels"),
+     [("a label = C", np.array([0, 1, 2, 3])), ("a label of -1", np.array([0, 1, 2, -1]))]),
+    ("MultiMarginLoss", {"weight": Arr(np.array([1.0, 2.0, 0.5], np.float32)), "reduction": "none"}, _values((4, 3)),
+     _values((4,), kind="labels"), []),
+    ("MultiLabelSoftMarginLoss", {}, _values((4, 3)), _values((4, 3), seed=1, kind="binary"), []),
+    ("MultiLabelMarginLoss", {}, _values((4, 3)), np.array([[0, -1, 2], [1, 2, -1], [2, 2, 2], [-1, 0, 0]]),
+     [("a target = C", np.array([[0, 3, -1]] * 4)), ("a target of -2", np.array([[0, -2, 1]] * 4))]),
+]
+FUNCTION_OF.update({"HingeEmbeddingLoss": "hinge_embedding_loss", "SoftMarginLoss": "soft_margin_loss",
+                    "PoissonNLLLoss": "poisson_nll_loss", "MultiMarginLoss": "multi_margin_loss",
+                    "MultiLabelSoftMarginLoss": "multilabel_soft_margin_loss",
+                    "MultiLabelMarginLoss": "multilabel_margin_loss"})
+AS_FLOATS.update({"HingeEmbeddingLoss", "SoftMarginLoss", "PoissonNLLLoss", "MultiMarginLoss",
+                  "MultiLabelSoftMarginLoss", "MultiLabelMarginLoss"})
+DELIBERATE.update({(loss, f"target {what}"): "labels of any integer dtype (torch: int64 only)"
+                   for loss in ("MultiMarginLoss", "MultiLabelMarginLoss") for what in ("int32", "uint8")})
 
 
 @pytest.mark.parametrize("name, kwargs, input, target, extra", LOSSES, ids=[_label(n, (), k) for n, k, *_ in LOSSES])
@@ -435,10 +500,37 @@ FUNCTIONS = [
     ("cross_entropy", (_x(4, 3), _x(4, kind="labels"), _x(3, kind="positive")), {}),
     ("nll_loss", (_x(4, 3), _x(4, kind="labels")), {"reduction": "sum"}),
 ]
+FUNCTIONS += [  # helper D's
+    ("max_pool1d", (_x(2, 3, 7), 3, 2, 1), {"ceil_mode": True}),
+    ("avg_pool1d", (_x(2, 3, 7), 3, 2, 1), {}),
+    ("adaptive_avg_pool1d", (_x(2, 3, 5), 3), {}),
+    ("adaptive_max_pool1d", (_x(2, 3, 5), 3), {}),
+    ("dropout1d", (_x(2, 3, 4), 0.5, True), {}),
+    ("rms_norm", (_x(2, 4), (4,), _x(4, seed=1), 1e-5), {}),
+    ("instance_norm", (_x(2, 3, 4), _x(3, seed=1), _x(3, kind="positive"), _x(3, seed=2), _x(3, seed=3), False), {}),
+]
 AS_FLOATS.update({"leaky_relu", "elu", "silu", "softplus", "logsigmoid", "dropout", "dropout2d", "softmax",
                   "log_softmax", "max_pool2d", "avg_pool2d", "interpolate", "pad", "normalize", "binary_cross_entropy",
                   "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "mse_loss", "l1_loss"})
-RANDOM += ("dropout", "dropout2d")
+RANDOM += ("dropout", "dropout2d", "dropout1d")
+AS_FLOATS.update({"max_pool1d", "avg_pool1d", "adaptive_avg_pool1d", "adaptive_max_pool1d", "dropout1d"})
+FUNCTIONS += [  # helper A's
+    ("hardshrink", (_x(2, 3), 0.5), {}),
+    ("softshrink", (_x(2, 3), 0.5), {}),
+    ("tanhshrink", (_x(2, 3),), {}),
+    ("rrelu", (_x(2, 3), 0.1, 0.3, False), {}),
+    ("bilinear", (_x(2, 3), _x(2, 4, seed=1), _x(5, 3, 4, seed=2), _x(5, seed=3)), {}),
+    ("relu_", (_x(2, 3),), {}),
+    ("leaky_relu_", (_x(2, 3), 0.2), {}),
+    ("elu_", (_x(2, 3), 0.5), {}),
+    ("selu_", (_x(2, 3),), {}),
+    ("celu_", (_x(2, 3), 0.5), {}),
+    ("hardtanh_", (_x(2, 3), -0.5, 0.5), {}),
+    ("threshold_", (_x(2, 3), 0.1, 20.0), {}),
+    ("rrelu_", (_x(2, 3), 0.1, 0.3), {}),
+]
+AS_FLOATS.update({"hardshrink", "softshrink", "tanhshrink", "rrelu", "relu_", "leaky_relu_", "elu_", "selu_", "celu_",
+                  "hardtanh_", "threshold_", "rrelu_"})
 DELIBERATE.update({(function, f"argument 1 as {what}"): DELIBERATE[(loss, f"target {what}")]
                    for function, loss in (("cross_entropy", "CrossEntropyLoss"), ("nll_loss", "NLLLoss"),
                                           ("binary_cross_entropy", "BCELoss"),
@@ -446,10 +538,37 @@ DELIBERATE.update({(function, f"argument 1 as {what}"): DELIBERATE[(loss, f"targ
                    for what in ("int32", "a NumPy array", "a list") if (loss, f"target {what}") in DELIBERATE})
 DELIBERATE.update({
     ("layer_norm", "argument 1 as 4"): "normalized_shape as an int, as nn.LayerNorm takes it (torch's F: a tuple)",
+    ("rms_norm", "argument 1 as 4"): "normalized_shape as an int, as nn.RMSNorm takes it (torch's F: a tuple)",
     ("softplus", "argument 2 as None"): "threshold=None: no linear shortcut (logsigmoid's softplus)",
     ("instance_norm", "argument 0 as a batch of 0"): DELIBERATE[("InstanceNorm2d", "a batch of 0")],
     **{("one_hot", f"argument 0 as {what}"): "labels of any integer dtype, or as a list or array"
        for what in ("int32", "uint8", "a NumPy array", "a list")},
+})
+FUNCTIONS += [  # helper L's
+    ("margin_ranking_loss", (_x(4), _x(4, seed=1), Arr(_values((4,), seed=2, kind="binary") * 2 - 1)),
+     {"margin": 0.5}),
+    ("hinge_embedding_loss", (_x(4, 3), Arr(_values((4, 3), seed=1, kind="binary") * 2 - 1)), {}),
+    ("soft_margin_loss", (_x(4, 3), Arr(_values((4, 3), seed=1, kind="binary") * 2 - 1)), {}),
+    ("cosine_embedding_loss", (_x(4, 3), _x(4, 3, seed=1), Arr(_values((4,), seed=2, kind="binary") * 2 - 1)),
+     {"margin": 0.2}),
+    ("triplet_margin_loss", (_x(4, 3), _x(4, 3, seed=1), _x(4, 3, seed=2)), {"margin": 1.0, "p": 2.0, "eps": 1e-6}),
+    ("triplet_margin_with_distance_loss", (_x(4, 3), _x(4, 3, seed=1), _x(4, 3, seed=2)), {"margin": 1.0}),
+    ("gaussian_nll_loss", (_x(4, 3), _x(4, 3, seed=1), _x(4, 3, kind="positive")), {"eps": 1e-6}),
+    ("gaussian_nll_loss", (_x(4, 3), _x(4, 3, seed=1), 0.5), {}),
+    ("poisson_nll_loss", (_x(4, 3, kind="positive"), _x(4, 3, seed=1, kind="positive")), {"log_input": False}),
+    ("multi_margin_loss", (_x(4, 3), _x(4, kind="labels")), {"p": 2, "weight": _x(3, kind="positive")}),
+    ("multilabel_soft_margin_loss", (_x(4, 3), _x(4, 3, seed=1, kind="binary")), {"weight": _x(3, kind="positive")}),
+    ("multilabel_margin_loss", (_x(4, 3), Arr(np.array([[0, -1, 2], [1, 2, -1], [2, 2, 2], [-1, 0, 0]]))), {}),
+    ("pdist", (_x(4, 3),), {}),
+]
+AS_FLOATS.update({"margin_ranking_loss", "hinge_embedding_loss", "soft_margin_loss", "cosine_embedding_loss",
+                  "triplet_margin_loss", "triplet_margin_with_distance_loss", "gaussian_nll_loss", "poisson_nll_loss",
+                  "multi_margin_loss", "multilabel_soft_margin_loss", "multilabel_margin_loss"})
+DELIBERATE.update({
+    **{(function, f"argument 1 as {what}"): "labels of any integer dtype (torch: int64 only)"
+       for function in ("multi_margin_loss", "multilabel_margin_loss") for what in ("int32", "uint8")},
+    ("margin_ranking_loss", "argument 2 as uint8"): "a uint8 target is read as its values (torch negates it in "
+                                                    "uint8: -1 becomes 255)",
 })
 
 

@@ -370,6 +370,9 @@ LAYERS = {
     "Softmin": (lambda: nn.Softmin(1), (2, 4)), "Threshold": (lambda: nn.Threshold(0.1, 20.0), (2, 4)),
     "GLU": (lambda: nn.GLU(), (2, 4)), "Mish": (lambda: nn.Mish(), (2, 4)), "Hardswish": (lambda: nn.Hardswish(), (2, 4)),
     "Hardsigmoid": (lambda: nn.Hardsigmoid(), (2, 4)), "GELU": (lambda: nn.GELU(), (2, 4)),
+    "Hardshrink": (lambda: nn.Hardshrink(), (2, 4)), "Softshrink": (lambda: nn.Softshrink(), (2, 4)),
+    "Tanhshrink": (lambda: nn.Tanhshrink(), (2, 4)), "RReLU": (lambda: nn.RReLU(), (2, 4)),
+    "Bilinear": (lambda: _Calls(nn.Bilinear(4, 4, 3), lambda m, x: m(x, x * 2 + 1)), (2, 4)),
     "Conv1d": (lambda: nn.Conv1d(2, 3, 3, padding=1), (2, 2, 5)),
     "ConvTranspose1d": (lambda: nn.ConvTranspose1d(2, 3, 4, 2, 1), (2, 2, 3)),
     "CosineSimilarity": (lambda: _Calls(nn.CosineSimilarity(1), lambda m, x: m(x, x * 2 + 1)), (2, 4)),
@@ -378,6 +381,23 @@ LAYERS = {
     "ParameterDict": (lambda: _Calls(nn.ParameterDict({"w": nn.Parameter(mg.randn(4))}), lambda m, x: x * m["w"]),
                       (2, 4)),
     "MultiheadAttention": (lambda: _Calls(nn.MultiheadAttention(4, 2), lambda m, x: m(x, x, x)[0]), (3, 2, 4)),
+    "RNNCell": (lambda: nn.RNNCell(4, 3), (2, 4)), "GRUCell": (lambda: nn.GRUCell(4, 3), (2, 4)),
+    "LSTMCell": (lambda: _Calls(nn.LSTMCell(4, 3), lambda m, x: m(x)[0]), (2, 4)),  # (h, c): h depends on all
+    "RNN": (lambda: _Calls(nn.RNN(4, 3, 2, bidirectional=True, dropout=0.5), lambda m, x: m(x)[0]), (3, 2, 4)),
+    "LSTM": (lambda: _Calls(nn.LSTM(4, 3, proj_size=2), lambda m, x: m(x)[0]), (3, 2, 4)),
+    "GRU": (lambda: _Calls(nn.GRU(4, 3, batch_first=True), lambda m, x: m(x)[0]), (2, 3, 4)),
+    "MaxPool1d": (lambda: nn.MaxPool1d(2), (1, 2, 4)), "AvgPool1d": (lambda: nn.AvgPool1d(2), (1, 2, 4)),
+    "AdaptiveAvgPool1d": (lambda: nn.AdaptiveAvgPool1d(3), (1, 2, 5)),
+    "AdaptiveMaxPool1d": (lambda: nn.AdaptiveMaxPool1d(3), (1, 2, 5)),
+    "InstanceNorm1d": (lambda: nn.InstanceNorm1d(2, affine=True, track_running_stats=True), (2, 2, 4)),
+    "RMSNorm": (lambda: nn.RMSNorm(4), (2, 4)), "Dropout1d": (lambda: nn.Dropout1d(0.5), (2, 3, 4)),
+    "Softmax2d": (lambda: nn.Softmax2d(), (1, 2, 3, 3)), "ZeroPad1d": (lambda: nn.ZeroPad1d(1), (1, 2, 3)),
+    "ConstantPad1d": (lambda: nn.ConstantPad1d(1, 0.5), (1, 2, 3)),
+    "ConstantPad2d": (lambda: nn.ConstantPad2d(1, 0.5), (1, 2, 3, 3)),
+    "ReflectionPad1d": (lambda: nn.ReflectionPad1d(1), (1, 2, 3)),
+    "ReplicationPad1d": (lambda: nn.ReplicationPad1d(1), (1, 2, 3)),
+    "CircularPad1d": (lambda: nn.CircularPad1d(1), (1, 2, 3)),
+    "CircularPad2d": (lambda: nn.CircularPad2d(1), (1, 2, 3, 3)),
 }
 
 

@@ -140,6 +140,24 @@ def test_an_empty_batch_as_torchs(device):
         assert y.shape == tuple(torch.nn.functional.interpolate(torch.zeros(0, 3, 4, 5), size=out, mode=mode).shape)
 
 
+def test_area_makes_an_empty_output_and_only_area_takes_zero_channels_as_torch(device):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    for shape, kwargs in [((1, 2, 4, 4), {"size": (0, 2)}), ((1, 2, 4, 4), {"scale_factor": 0.2}),
+                          ((2, 3, 4), {"size": 0}), ((1, 0, 4, 4), {"size": (2, 3)}), ((1, 0, 4), {"size": 3})]:
+        x = mg.zeros(*shape, device=device, requires_grad=True)
+        y = F.interpolate(x, mode="area", **kwargs)
+        assert y.shape == tuple(tf.interpolate(torch.zeros(shape), mode="area", **kwargs).shape)
+        y.sum().backward()
+        assert x.grad.shape == shape and not x.grad.numpy().any()
+    for mode, shape in [("nearest", (1, 0, 4, 4)), ("nearest", (1, 0, 4)), ("bilinear", (1, 0, 4, 4)),
+                        ("bicubic", (1, 0, 4, 4)), ("linear", (1, 0, 4))]:
+        with pytest.raises(RuntimeError, match="Non-empty"):
+            tf.interpolate(torch.zeros(shape), size=(8,) * (len(shape) - 2), mode=mode)
+        with pytest.raises(ValueError, match=f"interpolate: mode='{mode}' expects at least one channel"):
+            F.interpolate(mg.zeros(*shape, device=device), size=(8,) * (len(shape) - 2), mode=mode)
+
+
 @pytest.mark.parametrize("call, error, message", [
     (lambda x: F.interpolate(x[0], size=5, mode="bicubic"), ValueError,
      r"interpolate: mode='bicubic' expects \(N, C, H, W\), got shape \(2, 4, 5\)"),  # torch: NotImplementedError
@@ -147,8 +165,12 @@ def test_an_empty_batch_as_torchs(device):
      r"interpolate: align_corners does not apply to mode='area', only to 'linear', 'bilinear' and 'bicubic'"),
     (lambda x: F.interpolate(x, size=5, mode="bicubic", antialias=True), NotImplementedError,
      r"interpolate: antialias and recompute_scale_factor are not supported"),
-    (lambda x: F.interpolate(x, scale_factor=0.1, mode="area"), ValueError,
-     r"interpolate: size must give 2 positive lengths, got \(0, 0\)"),  # torch: an empty tensor
+    (lambda x: F.interpolate(x, scale_factor=0.1, mode="bilinear"), ValueError,  # ('area': an empty output, below)
+     r"interpolate: scale_factor 0.1 makes the output size \(0, 0\), but mode='bilinear' needs lengths >= 1"),
+    (lambda x: F.interpolate(x, size=(0, 2), mode="nearest"), ValueError,
+     r"interpolate: size must give 2 positive int lengths, one per spatial axis of the input shape \(1, 2, 4, 5\)"),
+    (lambda x: F.interpolate(x[:, :0], size=3, mode="bicubic"), ValueError,  # was an empty result (torch: an error)
+     r"interpolate: mode='bicubic' expects at least one channel, got shape \(1, 0, 4, 5\)"),
     (lambda x: F.interpolate(x, size=5, mode="trilinear"), NotImplementedError,
      r"interpolate: mode='trilinear' is not supported \('nearest', 'linear', 'bilinear', 'bicubic', 'area'\)"),
     (lambda x: nn.Upsample(size=5, mode="bicubc"), NotImplementedError, r"Upsample: mode='bicubc' is not supported"),

@@ -236,3 +236,16 @@ def test_in_place_scatter_inside_a_graph_is_refused_as_add_is(device):
     np.add.at(want, (np.array(INDEX), np.arange(3)), SRC)  # w[INDEX[i][j], j] += SRC[i][j]
     assert w._version == 1
     np.testing.assert_allclose(w.numpy(), want, rtol=1e-15)
+
+
+def test_an_empty_tensor_changes_in_place_as_torchs_and_a_broadcast_view_is_still_refused():
+    # NumPy gives an empty array strides of 0, which read as a broadcast view: fill_, += and the rest were refused
+    torch = pytest.importorskip("torch")
+    for change in (lambda t: t.fill_(1.0), lambda t: t.add_(1.0), lambda t: t.clamp_(0, 1), lambda t: t.zero_()):
+        x, tx = mg.zeros(0, 3, 4), torch.zeros(0, 3, 4)
+        assert change(x) is x and tuple(change(tx).shape) == x.shape == (0, 3, 4)
+        x += 1
+        assert x.shape == (0, 3, 4)
+    assert F.relu_(mg.zeros(0, 2)).shape == (0, 2)
+    with pytest.raises(RuntimeError, match="read-only"):
+        mg.zeros(1, 3).expand(2, 3).fill_(1.0)

@@ -4,6 +4,7 @@ The elementwise and reduction ops live in ``minigan.autograd``; this module
 gathers what layers use under PyTorch's names.
 """
 
+import math
 import numbers
 
 import numpy as np
@@ -27,8 +28,13 @@ from .misc import avg_pool2d, dropout, dropout2d, interpolate, max_pool2d, pad, 
 from .misc import check_fraction, implicit_softmax_dim
 from .misc import adaptive_avg_pool2d, adaptive_max_pool2d, fold, max_unpool2d, pixel_unshuffle, unfold  # noqa: F401
 from .norm import batch_norm, group_norm, instance_norm, layer_norm  # noqa: F401
+from .misc import adaptive_avg_pool1d, adaptive_max_pool1d, avg_pool1d, dropout1d, max_pool1d  # noqa: F401
+from .norm import rms_norm  # noqa: F401
 from ..autograd import celu, gelu, glu, hardsigmoid, hardswish, hardtanh, mish, prelu, relu6  # noqa: F401
 from ..autograd import selu, softsign, threshold  # noqa: F401  (re-exported)
+from ..autograd import hardshrink, softshrink, tanhshrink, rrelu  # noqa: F401  (re-exported)
+from ..autograd import relu_, leaky_relu_, elu_, selu_, celu_, hardtanh_, threshold_, rrelu_  # noqa: F401
+from .layers import bilinear  # noqa: F401  (re-exported)
 from .conv import conv1d, conv_transpose1d  # noqa: F401  (re-exported)
 from .layers import embedding  # noqa: F401  (re-exported)
 from .attention import scaled_dot_product_attention  # noqa: F401  (re-exported)
@@ -487,3 +493,362 @@ def gumbel_softmax(logits, tau=1, hard=False, eps=1e-10, dim=-1):
     positions = xp.arange(logits.shape[dim]).reshape([-1 if a == dim else 1 for a in range(logits.ndim)])
     y_hard = _ag.Tensor((positions == index).astype(logits.dtype))
     return y_hard - y_soft.detach() + y_soft  # the one-hot's value, the soft sample's gradient
+
+
+# ------------------------------------------------------------- margin, embedding and likelihood losses, pdist
+def _operands(name, compared=(), **tensors):
+    """The named tensors, on one device, as Tensors of one float dtype (integers and booleans as that dtype,
+    float32 if none is float), checked to broadcast together; those named in `compared` (targets the loss only
+    compares with 1 and -1) are left as they are. {name: Tensor}, or a clear error naming the loss."""
+    first = next(iter(tensors))
+    for what, x in tensors.items():
+        _ag._expect_tensor(x, f"{name}: {what}")
+        if x.device != tensors[first].device:
+            raise RuntimeError(f"{name}: tensors are on two devices, the {first} on '{tensors[first].device}' and "
+                               f"the {what} on '{x.device}'; move the {what} with .to('{tensors[first].device}')")
+    computed = {what: x for what, x in tensors.items() if what not in compared}
+    floats = {what: x.dtype for what, x in computed.items() if x.dtype.kind == "f"}
+    if len(set(floats.values())) > 1:  # (no silent float64, as everywhere in minigan)
+        raise TypeError(f"{name}: dtypes differ ({', '.join(f'{w} {d}' for w, d in floats.items())}); convert them "
+                        "to one with .to(minigan.float32) or .to(minigan.float64)")
+    dtype = next(iter(floats.values()), np.dtype(np.float32))
+    _check_broadcast(name, {what: x.shape for what, x in computed.items()})
+    return {what: x if what in compared or x.dtype == dtype else _ag.Tensor(x.data.astype(dtype))
+            for what, x in tensors.items()}
+
+
+def _check_broadcast(name, shapes):
+    """A clear error naming the loss unless the shapes ({what: shape}) broadcast together."""
+    try:
+        np.broadcast_shapes(*(tuple(shape) for shape in shapes.values()))
+    except ValueError:
+        raise ValueError(f"{name}: shapes do not broadcast together ("
+                         f"{', '.join(f'{w} {tuple(s)}' for w, s in shapes.items())}); aligned from the last axis, "
+                         "each size must be equal or 1") from None
+
+
+def _target_fits(name, target, input):
+    """A clear error naming the loss unless the target broadcasts to the input's shape (without growing it)."""
+    if not _ag._broadcasts_to(tuple(target.shape), tuple(input.shape)):
+        raise ValueError(f"{name}: target of shape {tuple(target.shape)} must broadcast to the input's shape "
+                         f"{tuple(input.shape)}")
+
+
+def _same_ndim(name, **tensors):
+    """A clear error naming the loss unless the tensors have as many dimensions (torch's rule)."""
+    if len({x.ndim for x in tensors.values()}) > 1:
+        raise ValueError(f"{name}: {', '.join(tensors)} must have as many dimensions, got shapes "
+                         f"{', '.join(str(tuple(x.shape)) for x in tensors.values())}")
+
+
+def _distance_p(name, p):
+    """The p of a p-norm distance: a number > 0 or math.inf (torch's p = 0, a count, has no gradient)."""
+    if not isinstance(p, numbers.Real) or isinstance(p, bool) or not p > 0:
+        raise ValueError(f"{name}: p must be a number > 0 or math.inf, got {p!r} (torch's p=0, a count of the "
+                         "differing entries, has no gradient and is not supported)")
+    return float(p)
+
+
+def _labels_out_of_range(name, labels, low, high, what):
+    """Checks that every label lies in low..high-1 on the CPU (None); on a GPU, where reading them back would wait
+    for the device at every call, the mask of those out of range instead, whose samples' losses become NaN."""
+    if backend.xp_of(labels) is not np:
+        return (labels < low) | (labels >= high)
+    if labels.size and (int(labels.min()) < low or int(labels.max()) >= high):
+        raise ValueError(f"{name}: {what} must lie in {low}..{high - 1}, got {int(labels.min())}..{int(labels.max())}")
+    return None
+
+
+def _nan_where(loss, bad):
+    """The loss, NaN in the samples marked `bad` (None: none is)."""
+    if bad is None:
+        return loss
+    return loss + _ag.Tensor(backend.xp_of(bad).where(bad, np.nan, 0).astype(loss.dtype))
+
+
+def _class_scores(name, input):
+    """A multi-class loss's input as (N, C) float scores, with N and C: an (N, C) or (C,) input (0-d: one class)."""
+    _ag._expect_tensor(input, name)
+    if input.ndim > 2 or (input.ndim and input.shape[-1] == 0):
+        raise ValueError(f"{name}: expected scores of shape (N, C) or (C,), with C >= 1 classes, got shape "
+                         f"{tuple(input.shape)}")
+    n, c = (input.shape if input.ndim == 2 else (1, input.shape[0] if input.ndim else 1))
+    return _ag.reshape(_ag._floating(input), n, c), n, c
+
+
+def _integer_target(name, target, input, what):
+    """The target's integer array, on the input's device, or a clear error."""
+    _ag._expect_tensor(target, f"{name}: target")
+    if target.device != input.device:
+        raise RuntimeError(f"{name}: tensors are on two devices, the input on '{input.device}' and the target on "
+                           f"'{target.device}'; move the target with .to('{input.device}')")
+    if target.dtype.kind not in "iu":
+        raise TypeError(f"{name}: target must hold integer {what}, got {target.dtype}; convert it with .long()")
+    return target.data
+
+
+def margin_ranking_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target (input1 - input2) + margin), as torch's: a target of 1 asks input1 to be larger than input2
+    by at least `margin`, -1 smaller. The three broadcast to one shape and have as many dimensions (torch's rule)."""
+    name = "margin_ranking_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    margin = _ag._real(name, "margin", margin)
+    x1, x2, y = _operands(name, input1=input1, input2=input2, target=target).values()
+    _same_ndim(name, input1=x1, input2=x2, target=y)
+    return _ag.reduce_loss(_ag.clamp_min(-y * (x1 - x2) + margin, 0.0), reduction, name)
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """input where target is 1 and max(0, margin - input) where it is -1 (the input a distance: small for similar
+    pairs), as torch's; a target that is neither gets both terms, as torch's. The target is only compared (any
+    dtype); the two broadcast."""
+    name = "hinge_embedding_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    margin = _ag._real(name, "margin", margin)
+    x, t = _operands(name, ("target",), input=input, target=target).values()
+    _check_broadcast(name, {"input": x.shape, "target": t.shape})
+    t = t.data
+    return _ag.reduce_loss(_ag.where(t != 1, _ag.clamp_min(margin - x, 0.0), 0.0) + _ag.where(t != -1, x, 0.0),
+                           reduction, name)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-target input)), the logistic loss of targets 1 and -1, as torch's, computed stably (torch's
+    overflows to inf, with a NaN gradient, where -target input > 88 in float32). The target broadcasts to the
+    input's shape."""
+    name = "soft_margin_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    x, y = _operands(name, input=input, target=target).values()
+    _target_fits(name, y, x)
+    return _ag.reduce_loss(_ag.softplus(-y * x, threshold=None), reduction, name)
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos where target is 1 and max(0, cos - margin) where it is -1 (0 elsewhere), cos the cosine of input1
+    and input2 along the last axis, x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)), as torch's: (N, D) inputs and
+    an (N,) target, or (D,) inputs and a 0-d target. The target is only compared (any dtype)."""
+    name = "cosine_embedding_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    margin = _ag._real(name, "margin", margin)
+    x1, x2, t = _operands(name, ("target",), input1=input1, input2=input2, target=target).values()
+    if t.ndim > 1 or x1.ndim != t.ndim + 1 or x2.ndim != t.ndim + 1:
+        raise ValueError(f"{name}: expected inputs of shape (N, D) and a target of shape (N,), or (D,) and a 0-d "
+                         f"target; got input1 {tuple(x1.shape)}, input2 {tuple(x2.shape)}, target {tuple(t.shape)}")
+    _check_broadcast(name, {"input1's batch": x1.shape[:-1], "input2's batch": x2.shape[:-1], "target": t.shape})
+    squares = (_ag.sum(x1 * x1, dim=-1) + 1e-12) * (_ag.sum(x2 * x2, dim=-1) + 1e-12)
+    cos = _ag.sum(x1 * x2, dim=-1) / _ag.sqrt(squares)
+    t = t.data
+    loss = _ag.where(t == 1, 1.0 - cos, 0.0) + _ag.where(t == -1, _ag.clamp_min(cos - margin, 0.0), 0.0)
+    return _ag.reduce_loss(loss, reduction, name)
+
+
+def _triplet(name, anchor, positive, negative):
+    """The three tensors of a triplet loss, checked (_operands), with as many dimensions (torch's rule)."""
+    a, pos, neg = _operands(name, anchor=anchor, positive=positive, negative=negative).values()
+    _same_ndim(name, anchor=a, positive=pos, negative=neg)
+    return a, pos, neg
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """max(0, margin + d(anchor, positive) - d(anchor, negative)), d the p-norm distance along the last axis with
+    pairwise_distance's eps, as torch's: the anchor is pulled toward the positive and pushed from the negative.
+    swap=True takes d(positive, negative) for the second distance where it is smaller."""
+    name = "triplet_margin_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    margin = _nonnegative(name, "margin", margin, zero_ok=False)
+    p, eps = _distance_p(name, p), _ag._real(name, "eps", eps)
+    a, pos, neg = _triplet(name, anchor, positive, negative)
+    d_pos, d_neg = pairwise_distance(a, pos, p, eps), pairwise_distance(a, neg, p, eps)
+    if swap:
+        d_neg = _ag.minimum(d_neg, pairwise_distance(pos, neg, p, eps))
+    return _ag.reduce_loss(_ag.clamp_min(margin + d_pos - d_neg, 0.0), reduction, name)
+
+
+def triplet_margin_with_distance_loss(anchor, positive, negative, *, distance_function=None, margin=1.0, swap=False,
+                                      reduction="mean"):
+    """triplet_margin_loss with any distance: distance_function(x1, x2) gives one distance per sample
+    (pairwise_distance when None), as torch's; `swap` as there."""
+    name = "triplet_margin_with_distance_loss"
+    check_reduction(name, reduction)
+    margin = _nonnegative(name, "margin", margin, zero_ok=False)
+    if distance_function is None:
+        anchor, positive, negative = _triplet(name, anchor, positive, negative)
+        distance_function = pairwise_distance
+    elif not callable(distance_function):
+        raise TypeError(f"{name}: distance_function must be a function (x1, x2) -> distances, got "
+                        f"{type(distance_function).__name__}")
+    else:  # (tensors of any dtypes and devices the function takes: torch checks only their dimensions)
+        for what, x in (("anchor", anchor), ("positive", positive), ("negative", negative)):
+            _ag._expect_tensor(x, f"{name}: {what}")
+        _same_ndim(name, anchor=anchor, positive=positive, negative=negative)
+    d_pos, d_neg = distance_function(anchor, positive), distance_function(anchor, negative)
+    if swap:
+        d_neg = _ag.minimum(d_neg, distance_function(positive, negative))
+    return _ag.reduce_loss(_ag.clamp_min(margin + d_pos - d_neg, 0.0), reduction, name)
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """0.5 (log v + (input - target)^2 / v) with v = max(var, eps): the negative log-likelihood of the target under
+    N(input, var), plus 0.5 log(2 pi) with full=True, as torch's. `var` is a number or a tensor of the input's
+    shape, of its shape without the last axis (one variance per row), or with one axis of size 1 (torch's rule);
+    the target broadcasts. The clamp changes the value only (torch's, under no_grad): var's gradient is taken at
+    the clamped value."""
+    name = "gaussian_nll_loss"
+    check_reduction(name, reduction)
+    eps = _nonnegative(name, "eps", eps, zero_ok=True)
+    _ag._expect_tensor(input, name)
+    if isinstance(var, numbers.Real) and not isinstance(var, bool):  # (torch's: a float only)
+        if not var >= 0:
+            raise ValueError(f"{name}: var must be >= 0 (a variance), got {var!r}")
+        var = _ag.full(tuple(input.shape), float(var), dtype=_ag._floating(input).dtype, device=input.device)
+    _ag._expect_tensor(var, f"{name}: var")
+    if var.shape != input.shape:
+        if var.shape == input.shape[:-1]:  # one variance per row, shared along the last axis
+            var = _ag.unsqueeze(var, -1)
+        elif var.ndim != input.ndim or sum(v for i, v in zip(input.shape, var.shape) if i != v) != 1:
+            raise ValueError(f"{name}: var of shape {tuple(var.shape)} does not fit the input's shape "
+                             f"{tuple(input.shape)}: give var of that shape, of {tuple(input.shape[:-1])} (one per "
+                             "row), or of the input's shape with one axis of size 1 (torch's rule)")
+    x, t, v = _operands(name, input=input, target=target, var=var).values()
+    if backend.xp_of(v.data) is np and (v.data < 0).any():
+        raise ValueError(f"{name}: var must be >= 0 everywhere (variances), got a minimum of {float(v.data.min()):.4g}")
+    if backend.xp_of(v.data) is not np:  # (a check would wait for the device: a negative variance's loss is NaN)
+        v = _ag.where(v.data < 0, np.nan, v)
+    v = v + (_ag.clamp_min(v, eps) - v).detach()  # value max(var, eps), gradient var's
+    d = x - t
+    loss = 0.5 * (_ag.log(v) + d * d / v)
+    return _ag.reduce_loss(loss + 0.5 * math.log(2 * math.pi) if full else loss, reduction, name)
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """The negative log-likelihood of the target counts under Poisson(rate), as torch's: exp(input) - target input
+    with the log-rate as input (log_input=True), else input - target log(input + eps). full=True adds Stirling's
+    approximation of log(target!), target log target - target + 0.5 log(2 pi target), where target > 1.
+    The two broadcast."""
+    name = "poisson_nll_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    eps = _ag._real(name, "eps", eps)
+    x, t = _operands(name, input=input, target=target).values()
+    loss = _ag.exp(x) - t * x if log_input else x - t * _ag.log(x + eps)
+    if full:
+        above = t.data > 1
+        safe = _ag.where(above, t, 1.0)  # (1 where there is no term: a finite gradient there; torch's is NaN at 0)
+        stirling = safe * _ag.log(safe) - safe + 0.5 * _ag.log(2 * math.pi * safe)
+        loss = loss + _ag.where(above, stirling, 0.0)
+    return _ag.reduce_loss(loss, reduction, name)
+
+
+def check_multi_margin_p(name, p):
+    """multi_margin_loss's p: 1 or 2, as torch's."""
+    if p not in (1, 2) or isinstance(p, bool):
+        raise ValueError(f"{name}: p must be 1 or 2 (torch's only ones), got {p!r}")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """The multi-class hinge loss of (N, C) scores and integer labels (N,), as torch's: for each sample, the sum
+    over the other classes j of max(0, margin - x[label] + x[j])^p, over C, times weight[label] when a weight
+    (one per class) is given; 'mean' averages over the samples. A (C,) input takes a 0-d label. A label out of
+    range is an error on the CPU and a NaN loss on a GPU (as nll_loss's)."""
+    name = "multi_margin_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    check_multi_margin_p(name, p)
+    margin = _ag._real(name, "margin", margin)
+    x, n, c = _class_scores(name, input)
+    labels = _integer_target(name, target, input, "class indices")
+    if labels.ndim > 1 or labels.size != n:
+        raise ValueError(f"{name}: target must hold one class index per sample, shape ({n},), got shape "
+                         f"{tuple(labels.shape)} for scores of shape {tuple(input.shape)}")
+    labels = labels.reshape(n)
+    bad = _labels_out_of_range(name, labels, 0, c, "labels")
+    xp = backend.xp_of(labels)
+    safe = xp.clip(labels, 0, c - 1)  # (on a GPU a label out of range must pick no other class)
+    own = safe[:, None] == xp.arange(c)  # (N, C): each sample's own class
+    picked = _ag.reshape(_ag.getitem(x, (_ag.arange(n, device=x.device).data, safe)), n, 1)  # x[label]
+    hinge = _ag.relu(margin - picked + x)
+    loss = _ag.sum(_ag.where(own, 0.0, hinge * hinge if p == 2 else hinge), dim=1) / c
+    if weight is not None:
+        _check_weight(name, "weight", weight, x)
+        if tuple(weight.shape) != (c,):
+            raise ValueError(f"{name}: weight must hold one value per class, shape ({c},), got shape "
+                             f"{tuple(weight.shape)}")
+        loss = loss * _ag.getitem(weight, safe)
+    return _ag.reduce_loss(_ag.reshape(_nan_where(loss, bad), *target.shape), reduction, name)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Binary cross-entropy on logits of C labels at once, averaged over the classes (the last axis), as torch's:
+    -(target log sigmoid(input) + (1 - target) log sigmoid(-input)), times `weight` (broadcast) when given; one
+    loss per sample, (N, C) -> (N,). The target broadcasts to the input's shape."""
+    name = "multilabel_soft_margin_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    x, t = _operands(name, input=input, target=target).values()
+    if x.ndim == 0 or x.shape[-1] == 0:
+        raise ValueError(f"{name}: expected logits of shape (N, C) or (C,), with C >= 1 classes on the last axis, "
+                         f"got shape {tuple(x.shape)}")
+    _target_fits(name, t, x)  # (torch's would broadcast beyond, and then sum over another axis)
+    loss = -(t * _ag.logsigmoid(x) + (1.0 - t) * _ag.logsigmoid(-x))
+    if weight is not None:
+        loss = loss * _broadcast_weight(name, "weight", weight, x)
+    return _ag.reduce_loss(_ag.sum(loss, dim=-1) / x.shape[-1], reduction, name)
+
+
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """The multi-label hinge loss, as torch's: the target, of the input's shape (N, C) or (C,), lists each sample's
+    classes, ended by the first -1; a sample's loss is the sum over its classes y and the classes j not among them
+    of max(0, 1 - (x[y] - x[j])), over C. A target value outside -1..C-1 is an error on the CPU and a NaN loss
+    on a GPU."""
+    name = "multilabel_margin_loss"
+    no_legacy_reduction(name, size_average, reduce)
+    check_reduction(name, reduction)
+    x, n, c = _class_scores(name, input)
+    target = _integer_target(name, target, input, "class indices (-1 ends the list)")
+    if target.shape != input.shape:
+        raise ValueError(f"{name}: target must have the input's shape {tuple(input.shape)}, got shape "
+                         f"{tuple(target.shape)}")
+    target = target.reshape(n, c)
+    bad = _labels_out_of_range(name, target, -1, c, "target values (class indices, -1 ends the list)")
+    xp = backend.xp_of(target)
+    listed = xp.cumsum(target < 0, axis=1) == 0  # (N, C): the entries before the first -1
+    safe = xp.clip(target, 0, c - 1)
+    is_target = ((safe[:, :, None] == xp.arange(c)) & listed[:, :, None]).any(axis=1)  # (N, C): class j is listed
+    picked = _ag.getitem(x, (_ag.arange(n, device=x.device).data[:, None], safe))  # (N, C): x[target]
+    hinge = _ag.relu(1.0 - _ag.reshape(picked, n, c, 1) + _ag.reshape(x, n, 1, c))  # (N, listed y, class j)
+    pairs = listed[:, :, None] & ~is_target[:, None, :]
+    loss = _nan_where(_ag.sum(_ag.where(pairs, hinge, 0.0), dim=(1, 2)) / c, None if bad is None else bad.any(axis=1))
+    return _ag.reduce_loss(loss if input.ndim == 2 else _ag.reshape(loss), reduction, name)
+
+
+def pdist(input, p=2):
+    """The p-norm distances between the rows of an (N, M) input, as torch's: the N (N - 1) / 2 distances of rows
+    i < j in order (row 0 to rows 1, 2, ..., then row 1 to rows 2, ...). A zero distance has a zero gradient."""
+    name = "pdist"
+    _ag._expect_tensor(input, name)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a float input, got {input.dtype}; convert it with .float()")
+    if input.ndim != 2:
+        raise ValueError(f"{name}: expected an input of shape (N, M), got shape {tuple(input.shape)}")
+    p = _distance_p(name, p)
+    rows, others = backend.xp_of(input.data).triu_indices(input.shape[0], 1)
+    d = _ag.getitem(input, rows) - _ag.getitem(input, others)
+    if p == 2:
+        return _ag.norm(d, 2, dim=1)
+    if p == 1 or d.shape[1] == 0:
+        return _ag.sum(_ag.abs(d), dim=1)
+    if p == math.inf:  # the largest |d|: each tied one gets the whole gradient, as torch's (amax would share it)
+        top = _ag.amax(_ag.abs(d), dim=1, keepdim=True).detach()
+        ties = _ag.abs(d).data == top.data
+        return _ag.sum(_ag.where(ties, _ag.abs(d) - top, 0.0), dim=1) + _ag.reshape(top, -1)
+    nonzero = d.data != 0  # |d|^p with a zero gradient at d = 0, as torch's (p < 1 would give inf there)
+    total = _ag.sum(_ag.where(nonzero, _ag.abs(_ag.where(nonzero, d, 1.0)) ** p, 0.0), dim=1)
+    positive = total.data > 0
+    return _ag.where(positive, _ag.where(positive, total, 1.0) ** (1.0 / p), 0.0)  # (sum |d|^p)^(1/p), 0 at 0

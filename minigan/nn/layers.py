@@ -84,6 +84,68 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class Bilinear(Module):
+    """y = x1^T A_o x2 + b_o for each output feature o, with A of shape (out_features, in1_features, in2_features),
+    as in PyTorch; x1 and x2 have the same leading (batch) dims.
+
+    Initialised like PyTorch: A and b ~ U(-1/sqrt(in1), 1/sqrt(in1)).
+    """
+
+    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None):
+        super().__init__()
+        _check_sizes("Bilinear", in1_features=in1_features, in2_features=in2_features, out_features=out_features)
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        bound = 1.0 / math.sqrt(in1_features)
+        self.weight = _init_uniform((out_features, in1_features, in2_features), bound)
+        self.register_parameter("bias", _init_uniform((out_features,), bound) if bias else None)
+        _place(self, device, dtype)
+
+    def reset_parameters(self):
+        """Draw the weights again, as at construction: A and b ~ U(-1/sqrt(in1), 1/sqrt(in1))."""
+        _redraw(self, 1.0 / math.sqrt(self.in1_features))
+
+    def forward(self, input1, input2):
+        return bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """torch's ``F.bilinear``: y[..., o] = sum over i, j of input1[..., i] weight[o, i, j] input2[..., j], plus bias[o];
+    the two inputs have the same leading (batch) dims, weight the shape (out_features, in1_features, in2_features).
+    Composed of matrix products and reshapes: its gradients (and theirs) come with them."""
+    tensors = {"input1": input1, "input2": input2, "weight": weight}
+    if bias is not None:
+        tensors["bias"] = bias
+    for what, t in tensors.items():
+        ag._expect_tensor(t, f"bilinear: {what}")
+    if weight.ndim != 3:
+        raise ValueError(f"bilinear: weight must be 3-D (out_features, in1_features, in2_features), got shape "
+                         f"{tuple(weight.shape)}")
+    if input1.ndim == 0 or input2.ndim == 0 or input1.shape[:-1] != input2.shape[:-1]:
+        raise ValueError(f"bilinear: input1 and input2 must have the same leading (batch) dims and features in their "
+                         f"last dim, got shapes {tuple(input1.shape)} and {tuple(input2.shape)}")
+    out, n1, n2 = weight.shape
+    if input1.shape[-1] != n1 or input2.shape[-1] != n2:
+        raise ValueError(f"bilinear: a weight of shape {tuple(weight.shape)} expects input1 of shape (..., {n1}) and "
+                         f"input2 of shape (..., {n2}), got {tuple(input1.shape)} and {tuple(input2.shape)}")
+    if bias is not None and bias.shape != (out,):
+        raise ValueError(f"bilinear: bias must have shape ({out},), one value per output feature, got shape "
+                         f"{tuple(bias.shape)}")
+    if len({t.dtype for t in tensors.values()}) > 1 or len({t.device for t in tensors.values()}) > 1:
+        got = ", ".join(f"{what} {t.dtype} on {t.device}" for what, t in tensors.items())
+        raise TypeError(f"bilinear: expected every tensor of one dtype on one device, got {got}; convert or move them "
+                        "with .to(...)")
+    batch, n = input1.shape[:-1], math.prod(input1.shape[:-1])
+    # x1^T A_o x2 for every o in two matrix products (BLAS; one einsum of the three would loop over all four
+    # letters, 50x slower): x1 (n, in1) times A as (in1, out * in2), then each (out, in2) block times its x2
+    rows = ag.matmul(input1.reshape(n, n1), weight.permute(1, 0, 2).reshape(n1, out * n2))
+    y = ag.matmul(rows.reshape(n, out, n2), input2.reshape(n, n2, 1)).reshape(*batch, out)
+    return y if bias is None else y + bias
+
+
 class ReLU(Module):
     """max(x, 0). ``inplace`` is accepted so that PyTorch code (``nn.ReLU(True)``) runs; minigan
     always computes out of place, which gives the same values."""
@@ -212,7 +274,7 @@ class Hardtanh(Module):
         min_val = min_val if min_value is None else min_value
         max_val = max_val if max_value is None else max_value
         _check_numbers(type(self).__name__, min_val=min_val, max_val=max_val)
-        if max_val <= min_val:
+        if not max_val > min_val:  # (NaN too)
             raise ValueError(f"{type(self).__name__}: max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, bool(inplace)
 
@@ -373,6 +435,66 @@ class GELU(Module):
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
+
+
+class Hardshrink(Module):
+    """x where |x| > lambd, else 0 (``F.hardshrink``)."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        _check_numbers("Hardshrink", lambd=lambd)
+        self.lambd = lambd
+
+    def forward(self, x):
+        return ag.hardshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Module):
+    """x - lambd above lambd, x + lambd below -lambd, else 0 (``F.softshrink``); lambd >= 0."""
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        _check_numbers("Softshrink", lambd=lambd)
+        if not 0 <= lambd < math.inf:  # (torch finds out at the first call)
+            raise ValueError(f"Softshrink: lambd must be a finite number >= 0, got {lambd}; it is the half-width of "
+                             "the interval around 0 that is set to 0")
+        self.lambd = lambd
+
+    def forward(self, x):
+        return ag.softshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Tanhshrink(Module):
+    """x - tanh(x) (``F.tanhshrink``)."""
+
+    def forward(self, x):
+        return ag.tanhshrink(x)
+
+
+class RReLU(Module):
+    """Randomized leaky ReLU: x for x > 0, else slope * x, the slope drawn ~ U(lower, upper) for each element in
+    training mode (minigan's seeded generator) and (lower + upper) / 2 in eval mode (``inplace``: accepted, out of
+    place)."""
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        _check_numbers("RReLU", lower=lower, upper=upper)
+        if not (math.isfinite(lower) and math.isfinite(upper) and lower <= upper):  # (torch finds out at the first call)
+            raise ValueError(f"RReLU: lower and upper must be finite with lower <= upper, got lower={lower}, "
+                             f"upper={upper}")
+        self.lower, self.upper, self.inplace = lower, upper, bool(inplace)
+
+    def forward(self, x):
+        return ag.rrelu(x, self.lower, self.upper, self.training)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}" + (", inplace=True" if self.inplace else "")
 
 
 class Identity(Module):

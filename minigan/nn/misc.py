@@ -1,6 +1,7 @@
-"""Dropout, Dropout2d, Unflatten, padding (ZeroPad2d, ReflectionPad2d, ReplicationPad2d), resizing and pooling
-(pad, interpolate, Upsample, PixelShuffle, PixelUnshuffle, AvgPool2d, MaxPool2d, MaxUnpool2d, AdaptiveAvgPool2d,
-AdaptiveMaxPool2d), patches (Unfold: im2col, Fold: col2im), Softmax."""
+"""Dropout, Dropout1d, Dropout2d, Unflatten, padding (pad; the Zero, Constant, Reflection, Replication and Circular
+Pad1d/Pad2d layers), resizing and pooling (interpolate, Upsample, PixelShuffle, PixelUnshuffle, AvgPool2d,
+MaxPool2d, MaxUnpool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, and their 1-D forms over the 2-D ones), patches
+(Unfold: im2col, Fold: col2im), Softmax, Softmax2d."""
 
 import numbers
 
@@ -72,6 +73,19 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
     return _drop(x, p, (x.shape[0], x.shape[1], 1, 1))
 
 
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) signals, or one (C, L), with probability p, scale the rest by 1/(1 - p):
+    ``dropout2d``'s channel dropout for 1-D feature maps (one draw per sample and channel, over the length)."""
+    ag._expect_tensor(input, "dropout1d")
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D (C, L) or 3-D input (N, C, L), got shape "
+                         f"{tuple(input.shape)}; for any other shape use dropout")
+    p = _check_p(p, "dropout1d")
+    if not training or p == 0.0:
+        return input
+    return _drop(input, p, (*input.shape[:-1], 1))
+
 class Dropout(Module):
     """Randomly zero values with probability p during training; does nothing in eval mode."""
 
@@ -92,6 +106,14 @@ class Dropout2d(Dropout):
     def forward(self, x):
         return dropout2d(x, self.p, self.training)
 
+
+
+class Dropout1d(Dropout):
+    """Randomly zero whole channels of (N, C, L) or (C, L) inputs with probability p during training
+    (``dropout1d``)."""
+
+    def forward(self, x):
+        return dropout1d(x, self.p, self.training)
 
 class Unflatten(Module):
     """Split axis `dim` into `unflattened_size`, e.g. Unflatten(1, (128, 7, 7)): (N, 6272) -> (N, 128, 7, 7)."""
@@ -233,6 +255,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if 0 in input.shape[2:]:  # torch: an error too (the batch and channels may be empty)
         raise ValueError(f"interpolate: the input's spatial lengths must be >= 1 (there is nothing to interpolate "
                          f"from), got shape {tuple(input.shape)}")
+    if input.shape[1] == 0 and mode != "area":  # torch's rule: only 'area' (a pool) takes an empty channel axis
+        raise ValueError(f"interpolate: mode={mode!r} expects at least one channel, got shape {tuple(input.shape)} "
+                         "(torch refuses it too; only mode='area' takes zero channels)")
     if antialias or recompute_scale_factor:
         raise NotImplementedError("interpolate: antialias and recompute_scale_factor are not supported")
     if mode in ("nearest", "area") and align_corners is not None:
@@ -241,11 +266,13 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     if (size is None) == (scale_factor is None):
         raise ValueError("interpolate: give exactly one of size and scale_factor")
     spatial = input.shape[2:]
+    fewest = 0 if mode == "area" else 1  # torch's: 'area' (a pool) may give an empty output, the others not
     if size is not None:
         size = tuple(size) if isinstance(size, (tuple, list)) else (size,) * len(spatial)
-        if len(size) != len(spatial) or not all(_is_int(n) and n >= 1 for n in size):
-            raise ValueError(f"interpolate: size must give {len(spatial)} positive int lengths, one per spatial axis "
-                             f"of the input shape {tuple(input.shape)}, got {size}")
+        if len(size) != len(spatial) or not all(_is_int(n) and n >= fewest for n in size):
+            lengths = "int lengths >= 0" if mode == "area" else "positive int lengths"
+            raise ValueError(f"interpolate: size must give {len(spatial)} {lengths}, one per spatial axis of the "
+                             f"input shape {tuple(input.shape)}, got {size}")
     else:
         factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
         if not all(isinstance(f, numbers.Real) for f in factors):
@@ -256,8 +283,12 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         return _nearest(input, spatial, size, None if size is not None else factors)
     if size is None:
         size = tuple(int(n * f) for n, f in zip(spatial, factors))
-    if len(size) != len(spatial) or min(size) < 1:
-        raise ValueError(f"interpolate: size must give {len(spatial)} positive lengths, got {size}")
+    if len(size) != len(spatial) or min(size) < fewest:
+        raise ValueError(f"interpolate: scale_factor {scale_factor} makes the output size {size}, but mode={mode!r} "
+                         f"needs lengths >= {fewest} (input shape {tuple(input.shape)})")
+    if mode == "area" and 0 in size:  # an empty output: the pool to a size of at least 1, then cut to 0
+        out = interpolate(input, size=tuple(max(n, 1) for n in size), mode="area")
+        return ag.getitem(out, (slice(None), slice(None)) + tuple(slice(0, n) for n in size))
     if mode == "area":  # torch's: adaptive average pooling to the size (only the size counts, not the factor)
         if input.ndim == 3:  # (N, C, L) as (N, C, L, 1)
             return adaptive_avg_pool2d(input.reshape(*input.shape, 1), (size[0], 1)).reshape(*input.shape[:2], size[0])
@@ -837,6 +868,125 @@ class AdaptiveMaxPool2d(Module):
         return f"output_size={self.output_size}"
 
 
+def _single(value, what):
+    """An int or a 1-tuple (torch's (k,)) -> an int."""
+    if isinstance(value, (tuple, list)) and len(value) == 1:
+        value = value[0]
+    if not _is_int(value):
+        raise TypeError(f"{what} must be an int or a 1-tuple of one, got {value!r}")
+    return int(value)
+
+
+def _pool1d(name, input, kernel_size, stride, padding, dilation=1, ceil_mode=False):
+    """A 1-D pool's (N, C, L) input as an (N, C, 1, L) image and its settings as (1, k) ... pairs, for the 2-D
+    pool; checked here first, so that an error speaks of the 1-D call."""
+    ag._expect_tensor(input, name)
+    k = _single(kernel_size, f"{name}: kernel_size")
+    s = k if stride is None else _single(stride, f"{name}: stride")
+    p, d = _single(padding, f"{name}: padding"), _single(dilation, f"{name}: dilation")
+    if input.ndim != 3:
+        raise ValueError(f"{name}: expected a 2-D (C, L) or 3-D input (N, C, L), got shape {tuple(input.shape)}")
+    if k < 1 or s < 1 or d < 1 or not 0 <= p <= k // 2:
+        raise ValueError(f"{name}: kernel_size, stride and dilation must be >= 1 and padding at most half the "
+                         f"kernel, got kernel_size={k}, stride={s}, padding={p}, dilation={d}")
+    if pool_output_size(input.shape[2], k, s, p, d, ceil_mode) < 1:
+        raise ValueError(f"{name}: input shape {tuple(input.shape)} is shorter than the kernel {k}"
+                         + (f" (dilation {d})" if d != 1 else "") + f" with padding {p}")
+    return input.reshape(*input.shape[:2], 1, input.shape[2]), (1, k), (1, s), (0, p), (1, d)
+
+
+def _squeeze_height(y):
+    """A 2-D pool's (N, C, 1, OL) result (or (values, indices)) back to (N, C, OL)."""
+    if isinstance(y, tuple):
+        return tuple(_squeeze_height(t) for t in y)
+    return y.reshape(*y.shape[:2], y.shape[3])
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    """``max_pool2d`` along the length of (N, C, L) signals, or one (C, L): each as an (N, C, 1, L) image.
+    The indices (return_indices=True) are positions along L, as torch's."""
+    if isinstance(input, Tensor) and input.ndim == 2:  # one signal (C, L), as torch takes it
+        return unbatched(max_pool1d, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+    x, kernel, stride, padding, dilation = _pool1d("max_pool1d", input, kernel_size, stride, padding, dilation,
+                                                   bool(ceil_mode))
+    return _squeeze_height(max_pool2d(x, kernel, stride, padding, dilation, ceil_mode, return_indices))
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    """``avg_pool2d`` along the length of (N, C, L) signals, or one (C, L): each as an (N, C, 1, L) image."""
+    if isinstance(input, Tensor) and input.ndim == 2:  # one signal (C, L), as torch takes it
+        return unbatched(avg_pool1d, input, kernel_size, stride, padding, ceil_mode, count_include_pad)
+    x, kernel, stride, padding, _ = _pool1d("avg_pool1d", input, kernel_size, stride, padding, 1, bool(ceil_mode))
+    return _squeeze_height(avg_pool2d(x, kernel, stride, padding, ceil_mode, count_include_pad))
+
+
+def _adaptive1d(name, input, output_size):
+    """An adaptive 1-D pool's (N, C, L) input as (N, C, 1, L) and its output_size as (1, OL), checked."""
+    ag._expect_tensor(input, name)
+    size = _single(output_size, f"{name}: output_size")
+    if size < 1:
+        raise ValueError(f"{name}: output_size must be >= 1, got {output_size!r}")
+    if input.ndim != 3 or input.shape[2] < 1:
+        raise ValueError(f"{name}: expected a 2-D (C, L) or 3-D input (N, C, L) with L >= 1, got shape "
+                         f"{tuple(input.shape)}")
+    return input.reshape(*input.shape[:2], 1, input.shape[2]), (1, size)
+
+
+def adaptive_avg_pool1d(input, output_size):
+    """``adaptive_avg_pool2d`` along the length of (N, C, L) signals, or one (C, L): output length output_size."""
+    if isinstance(input, Tensor) and input.ndim == 2:  # one signal (C, L), as torch takes it
+        return unbatched(adaptive_avg_pool1d, input, output_size)
+    return _squeeze_height(adaptive_avg_pool2d(*_adaptive1d("adaptive_avg_pool1d", input, output_size)))
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    """``adaptive_max_pool2d`` along the length of (N, C, L) signals, or one (C, L); indices along L."""
+    if isinstance(input, Tensor) and input.ndim == 2:  # one signal (C, L), as torch takes it
+        return unbatched(adaptive_max_pool1d, input, output_size, return_indices)
+    x, size = _adaptive1d("adaptive_max_pool1d", input, output_size)
+    return _squeeze_height(adaptive_max_pool2d(x, size, return_indices))
+
+
+class MaxPool1d(MaxPool2d):
+    """The largest value of each window along L (``F.max_pool1d``): (N, C, L) or (C, L)."""
+
+    def forward(self, x):
+        return max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
+                          self.return_indices)
+
+
+class AvgPool1d(Module):
+    """The mean over windows along L (``F.avg_pool1d``): (N, C, L) or (C, L). Its settings kept as 1-tuples, as
+    torch keeps them."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.kernel_size = (_single(kernel_size, "AvgPool1d: kernel_size"),)
+        self.stride = self.kernel_size if stride is None else (_single(stride, "AvgPool1d: stride"),)
+        self.padding = (_single(padding, "AvgPool1d: padding"),)
+        self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
+
+    def forward(self, x):
+        return avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
+
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """The mean over windows that give an output of length `output_size` (``F.adaptive_avg_pool1d``)."""
+
+    def forward(self, x):
+        return adaptive_avg_pool1d(x, self.output_size)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """The max over windows that give an output of length `output_size` (``F.adaptive_max_pool1d``)."""
+
+    def forward(self, x):
+        return adaptive_max_pool1d(x, self.output_size, self.return_indices)
+
+
 class UnfoldOp(Function):
     """y = every (kh, kw) window of x as one column, torch's (N, C*kh*kw, L) layout, rows in (c, i, j) order."""
 
@@ -969,38 +1119,92 @@ class Fold(Module):
                 f"padding={self.padding}, stride={self.stride}")
 
 
-class ZeroPad2d(Module):
-    """Zeros around the image: padding = p, or (left, right, top, bottom)."""
+class _Pad(Module):
+    """Shared code of the padding layers: padding = p (every side), or the widths (left, right) of 1-D layers,
+    (left, right, top, bottom) of 2-D ones; ``F.pad`` in the layer's mode (its `value` for 'constant')."""
 
-    mode = "constant"
+    mode, sides, value = "constant", 4, 0.0
 
     def __init__(self, padding):
         super().__init__()
-        if not isinstance(padding, (int, tuple, list)):  # (2.5 or None: tuple() would fail)
-            raise TypeError(f"{type(self).__name__}: padding must be an int or (left, right, top, bottom), "
-                            f"got {padding!r}")
-        self.padding = (padding,) * 4 if isinstance(padding, int) else tuple(padding)
-        if len(self.padding) != 4:
-            raise ValueError(f"{type(self).__name__}: padding must be an int or (left, right, top, bottom), "
-                             f"got {padding!r}")
+        what = "(left, right)" if self.sides == 2 else "(left, right, top, bottom)"
+        widths = (padding,) if _is_int(padding) else padding if isinstance(padding, (tuple, list)) else None
+        if widths is None or not all(_is_int(w) for w in widths):  # (2.5, None or True)
+            raise TypeError(f"{type(self).__name__}: padding must be an int or {what}, got {padding!r}")
+        self.padding = (int(padding),) * self.sides if _is_int(padding) else tuple(padding)
+        if len(self.padding) != self.sides:
+            raise ValueError(f"{type(self).__name__}: padding must be an int or {what}, got {padding!r}")
 
     def forward(self, x):
-        return pad(x, self.padding, self.mode)
+        return pad(x, self.padding, self.mode, self.value if self.mode == "constant" else None)
 
     def extra_repr(self):
         return f"{self.padding}"
 
 
-class ReflectionPad2d(ZeroPad2d):
+class ZeroPad2d(_Pad):
+    """Zeros around the image: padding = p, or (left, right, top, bottom)."""
+
+
+class ZeroPad1d(_Pad):
+    """Zeros at both ends of the last axis: padding = p, or (left, right)."""
+
+    sides = 2
+
+
+class ConstantPad2d(_Pad):
+    """`value` around the image (``F.pad(mode='constant')``): padding = p, or (left, right, top, bottom)."""
+
+    def __init__(self, padding, value):
+        super().__init__(padding)
+        if not isinstance(value, numbers.Real):
+            raise TypeError(f"{type(self).__name__}: value must be a number, got {value!r}")
+        self.value = value
+
+    def extra_repr(self):
+        return f"padding={self.padding}, value={self.value}"
+
+
+class ConstantPad1d(ConstantPad2d):
+    """`value` at both ends of the last axis: padding = p, or (left, right)."""
+
+    sides = 2
+
+
+class ReflectionPad2d(_Pad):
     """The image mirrored at its edge pixels (``F.pad(mode='reflect')``): no hard border for the next convolution."""
 
     mode = "reflect"
 
 
-class ReplicationPad2d(ZeroPad2d):
+class ReflectionPad1d(_Pad):
+    """(N, C, L) or (C, L) mirrored at its end values (``F.pad(mode='reflect')``): padding = p, or (left, right)."""
+
+    mode, sides = "reflect", 2
+
+
+class ReplicationPad2d(_Pad):
     """The edge pixels repeated outwards (``F.pad(mode='replicate')``)."""
 
     mode = "replicate"
+
+
+class ReplicationPad1d(_Pad):
+    """(N, C, L) or (C, L) with its end values repeated outwards (``F.pad(mode='replicate')``)."""
+
+    mode, sides = "replicate", 2
+
+
+class CircularPad2d(_Pad):
+    """The image wrapped around (``F.pad(mode='circular')``): the left border gets the rightmost columns, etc."""
+
+    mode = "circular"
+
+
+class CircularPad1d(_Pad):
+    """(N, C, L) or (C, L) wrapped around (``F.pad(mode='circular')``): the left end gets the last values."""
+
+    mode, sides = "circular", 2
 
 
 def implicit_softmax_dim(x):
@@ -1031,3 +1235,14 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         return ag.log_softmax(x, dim=self._dim(x))
+
+
+class Softmax2d(Module):
+    """softmax over the channels of each pixel: axis -3 of (N, C, H, W) or one (C, H, W)."""
+
+    def forward(self, x):
+        ag._expect_tensor(x, "Softmax2d")
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Softmax2d: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape "
+                             f"{tuple(x.shape)}; for another axis use Softmax(dim)")
+        return ag.softmax(x, dim=-3)

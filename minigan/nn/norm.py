@@ -1,5 +1,5 @@
 """Normalisation layers as in PyTorch: batch norm (BatchNorm1d, BatchNorm2d), and below it LayerNorm,
-GroupNorm and InstanceNorm2d.
+GroupNorm, InstanceNorm1d and InstanceNorm2d, and RMSNorm.
 
 In training mode each channel is normalised with the mean and (biased)
 variance of the current batch, then scaled and shifted by the learned
@@ -231,7 +231,7 @@ def _reset_affine(module):
     with ag.no_grad():
         if module.weight is not None:
             module.weight.fill_(1.0)
-        if module.bias is not None:
+        if getattr(module, "bias", None) is not None:  # (RMSNorm has none)
             module.bias.zero_()
 
 
@@ -393,28 +393,89 @@ class LayerNorm(Module):
                 f"bias={self.bias is not None}")
 
 
+def rms_norm(input, normalized_shape, weight=None, eps=None, name="rms_norm"):
+    """Root-mean-square norm over the last axes (``normalized_shape``), like ``torch.nn.functional.rms_norm``.
+
+    y = x / sqrt(mean(x^2) + eps) * weight, over each sample's last len(normalized_shape) axes: layer norm
+    without centring and without a shift (Zhang & Sennrich 2019). eps=None is torch's default, the input
+    dtype's machine epsilon (``finfo(dtype).eps``). Built from Tensor ops, so it differentiates twice.
+    """
+    ag._expect_tensor(input, name)
+    shape = _normalized_shape(name, normalized_shape)
+    if input.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a float input, got {input.dtype}; convert it with .float()")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else _check_eps(name, eps, zero_ok=True)
+    if input.ndim < len(shape) or tuple(input.shape[input.ndim - len(shape):]) != shape:
+        raise ValueError(f"{name}: expected an input whose last axes are {shape}, got shape {tuple(input.shape)}")
+    _check_params(name, input, weight=weight)
+    if weight is not None and tuple(weight.shape) != shape:
+        raise ValueError(f"{name}: weight must have the normalized shape {shape}, got shape {tuple(weight.shape)}")
+    axes = tuple(range(input.ndim - len(shape), input.ndim))
+    y = input / ag.sqrt(ag.mean(input * input, axis=axes, keepdims=True) + eps)
+    return y if weight is None else y * weight
+
+
+class RMSNorm(Module):
+    """RMS norm over the last axes (``F.rms_norm``), with a learned scale of that shape (no shift)."""
+
+    def __init__(self, normalized_shape, eps=None, elementwise_affine=True, device=None, dtype=None):
+        super().__init__()
+        self.normalized_shape = _normalized_shape("RMSNorm", normalized_shape)
+        if eps is not None:
+            _check_eps("RMSNorm", eps, zero_ok=True)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        self.register_parameter("weight", Parameter(ag.ones(*self.normalized_shape)) if elementwise_affine else None)
+        _place(self, device, dtype)
+
+    def reset_parameters(self):
+        """weight back to ones, as at construction."""
+        _reset_affine(self)
+
+    def forward(self, x):
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps, name=f"RMSNorm({self.normalized_shape})")
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
 def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True, momentum=0.1,
                   eps=1e-5, name="instance_norm"):
-    """Normalise each image's channels over their own pixels (``F.instance_norm`` with the input's statistics).
+    """Normalise each image's channels over their own pixels, like ``torch.nn.functional.instance_norm``.
 
     y[n, c] = (x[n, c] - mean) / sqrt(var + eps) * weight[c] + bias[c], mean and
-    (biased) variance over the spatial axes of that one image and channel: the
+    (biased) variance over the spatial axes of that one sample and channel: the
     normalisation of pix2pix's and CycleGAN's generators. Built from Tensor ops.
-    Running statistics (PyTorch's rarely used option) are not supported.
+    With running_mean and running_var (Tensors), they move towards the batch's average of the
+    instances' means and (unbiased) variances, in place, as batch norm's do; ``use_input_stats=False``
+    normalises with them instead (what InstanceNorm does in eval mode with track_running_stats=True).
     """
     ag._expect_tensor(x, name)
-    if running_mean is not None or running_var is not None or not use_input_stats:
-        raise NotImplementedError(f"{name}: running statistics are not supported; use each input's own statistics")
+    if (running_mean is None) != (running_var is None):
+        given = "running_mean" if running_var is None else "running_var"
+        raise ValueError(f"{name}: running_mean and running_var must both be given or both be None, got only {given}")
     if x.ndim < 3:
         raise ValueError(f"{name}: expected (N, C, ...) with spatial axes, got shape {tuple(x.shape)}")
+    if not use_input_stats:
+        if running_mean is None:
+            raise ValueError(f"{name}: use_input_stats=False normalises with the running statistics, but "
+                             "running_mean and running_var are None; pass them, or use_input_stats=True")
+        return batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=eps, name=name)
     if math.prod(x.shape[2:]) < 2:  # torch's check: one pixel normalised by itself is 0, whatever the input
         raise ValueError(f"{name}: expected more than 1 spatial element, got input shape {tuple(x.shape)}; each "
                          "channel of each image is normalised over its own pixels (in training and eval mode), so "
                          "one pixel would become 0, the output the bias alone, with no gradient: feed a larger map, "
                          "or leave the norm out at this layer (pix2pix's innermost layer has none)")
-    _check_per_channel(name, x, weight=weight, bias=bias)
+    _check_per_channel(name, x, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     eps = _check_eps(name, eps, zero_ok=True)
-    return _per_channel_affine(_standardize(x, tuple(range(2, x.ndim)), eps), weight, bias)
+    axes = tuple(range(2, x.ndim))
+    if running_mean is not None and x.shape[0]:  # batch norm's update, with the batch's mean of the instances'
+        _check_numbers(name, momentum=momentum)  # means and unbiased variances (torch's numbers)
+        momentum = float(momentum)
+        running_mean.data *= 1.0 - momentum
+        running_mean.data += momentum * x.data.mean(axis=axes).mean(axis=0)
+        running_var.data *= 1.0 - momentum
+        running_var.data += momentum * x.data.var(axis=axes, ddof=1).mean(axis=0)
+    return _per_channel_affine(_standardize(x, axes, eps), weight, bias)
 
 
 def _per_channel_affine(y, weight, bias):
@@ -427,43 +488,69 @@ def _per_channel_affine(y, weight, bias):
     return y
 
 
-class InstanceNorm2d(Module):
-    """Instance norm of (N, C, H, W) images, or one (C, H, W): each image's channels normalised over their own pixels."""
+class _InstanceNorm(Module):
+    """Shared code of InstanceNorm1d and InstanceNorm2d (they differ only in their number of spatial axes)."""
+
+    _spatial = ""  # the spatial axes' names, as the error messages show them
 
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
                  dtype=None, *, bias=True):
         super().__init__()
-        _check_sizes("InstanceNorm2d", num_features=num_features)
-        _check_eps("InstanceNorm2d", eps, zero_ok=True)
-        if track_running_stats:
-            raise NotImplementedError("InstanceNorm2d: track_running_stats=True is not supported; "
-                                      "instance norm normalises with each image's own statistics in both modes")
+        name = type(self).__name__
+        _check_sizes(name, num_features=num_features)
+        _check_eps(name, eps, zero_ok=True)
+        if momentum is not None:
+            _check_numbers(name, momentum=momentum)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         self.register_parameter("weight", Parameter(ag.ones(num_features)) if affine else None)
         self.register_parameter("bias", Parameter(ag.zeros(num_features)) if affine and bias else None)
+        if track_running_stats:  # torch's buffers (num_batches_tracked too, though instance norm never counts)
+            self.register_buffer("running_mean", ag.zeros(num_features))
+            self.register_buffer("running_var", ag.ones(num_features))
+            self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
+        else:
+            for name in ("running_mean", "running_var", "num_batches_tracked"):  # empty slots, as in torch
+                self.register_buffer(name, None)
         _place(self, device, dtype)
 
-    def reset_running_stats(self):
-        """Nothing to reset: instance norm keeps no running statistics here (as torch's by default)."""
+    reset_running_stats = _BatchNorm.reset_running_stats
 
     def reset_parameters(self):
-        """weight and bias (affine=True) back to ones and zeros, as at construction."""
+        """The running statistics reset (track_running_stats=True), and weight and bias (affine=True) back to
+        ones and zeros, as at construction."""
+        self.reset_running_stats()
         _reset_affine(self)
 
     def forward(self, x):
-        name = f"InstanceNorm2d({self.num_features})"
+        name = f"{type(self).__name__}({self.num_features})"
         ag._expect_tensor(x, name)
-        if x.ndim == 3 and x.shape[0] == self.num_features:  # one image (C, H, W), as torch takes it
+        spatial = len(self._spatial.split(", "))
+        if x.ndim == spatial + 1 and x.shape[0] == self.num_features:  # one sample (C, ...), as torch takes it
             return ag.reshape(self.forward(ag.reshape(x, 1, *x.shape)), *x.shape)
-        if x.ndim != 4 or x.shape[1] != self.num_features:
-            raise ValueError(f"{name}: expected input of shape (N, {self.num_features}, H, W) or ({self.num_features}, "
-                             f"H, W), got {tuple(x.shape)}")
-        return instance_norm(x, weight=self.weight, bias=self.bias, eps=self.eps, name=name)
+        if x.ndim != spatial + 2 or x.shape[1] != self.num_features:
+            raise ValueError(f"{name}: expected input of shape (N, {self.num_features}, {self._spatial}) or "
+                             f"({self.num_features}, {self._spatial}), got {tuple(x.shape)}")
+        # eval mode with running statistics normalises with them; a momentum of None updates nothing (torch's 0.0)
+        return instance_norm(x, self.running_mean, self.running_var, self.weight, self.bias,
+                             self.training or not self.track_running_stats,
+                             0.0 if self.momentum is None else self.momentum, self.eps, name=name)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"bias={self.bias is not None}, track_running_stats={self.track_running_stats}")
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm of (N, C, L) signals, or one (C, L): each sample's channels normalised over their own length."""
+
+    _spatial = "L"
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm of (N, C, H, W) images, or one (C, H, W): each image's channels normalised over their own pixels."""
+
+    _spatial = "H, W"
 
 
 def group_norm(x, num_groups, weight=None, bias=None, eps=1e-5, name="group_norm"):
