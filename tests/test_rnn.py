@@ -193,6 +193,8 @@ def test_initialisation_is_seeded_and_within_torchs_bound():
     assert len({p.numpy().tobytes() for p in first.parameters()}) == len(list(first.parameters()))  # each drawn
     cell = nn.GRUCell(8, 4)
     assert all(np.abs(p.numpy()).max() <= 0.5 for p in cell.parameters())
+    wide = np.concatenate([p.numpy().ravel() for p in nn.LSTMCell(4, 64).parameters()])  # bound 1/8, not 1/sqrt(4)
+    assert 0.99 / 8 < np.abs(wide).max() <= 1 / 8
     before = cell.weight_hh.numpy().copy()
     cell.reset_parameters()
     assert not np.array_equal(before, cell.weight_hh.numpy()) and np.abs(cell.weight_hh.numpy()).max() <= 0.5
@@ -218,8 +220,12 @@ def test_dropout_between_layers_only_in_training_mode():
     mg.manual_seed(5)
     np.testing.assert_array_equal(half(x)[0].numpy(), a)  # the masks come from the seeded generator
     assert not np.allclose(half(x)[0].numpy(), a)
-    with pytest.warns(UserWarning, match="num_layers=1"):
+    with pytest.warns(UserWarning, match="num_layers=1") as caught:
         nn.LSTM(3, 4, dropout=0.5)  # (torch warns too)
+    assert caught[0].filename == __file__  # the warning names the line that built the layer
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nn.RNN(3, 4, num_layers=2, dropout=0.5)  # (a second layer reads the dropped outputs: no warning)
 
 
 def test_gradcheck_of_small_lstm_and_gru_layers(device):
@@ -284,6 +290,7 @@ def test_bad_input_gets_a_clear_error():
         (lambda: lstm(x.double()), TypeError, "input has dtype float64 but the weights float32"),
         (lambda: lstm(x.numpy()), TypeError, r"LSTM\(4, 3\): expected a minigan Tensor"),
         (lambda: lstm(x, mg.zeros(1, 2, 3)), TypeError, r"hx must be the pair \(h0, c0\)"),
+        (lambda: lstm(x, (mg.zeros(1, 2, 3),) * 3), TypeError, r"hx must be the pair \(h0, c0\)"),
         (lambda: lstm(x, (mg.zeros(2, 2, 3), mg.zeros(1, 2, 3))), ValueError,
          r"expected h0 of shape \(1, 2, 3\) \(num_layers \* num_directions, N, hidden_size\), got \(2, 2, 3\)"),
         (lambda: lstm(x[:, 0], (mg.zeros(1, 2, 3), mg.zeros(1, 2, 3))), ValueError,
@@ -305,6 +312,14 @@ def test_bad_input_gets_a_clear_error():
         (lambda: nn.LSTMCell(4.0, 3), ValueError, "LSTMCell: input_size must be a positive int"),
         (lambda: nn.RNN(4, 3, 1, "tanh", 1), TypeError, "RNN: bias must be True or False"),
         (lambda: nn.LSTM(4, 3, proj_size=3), ValueError, "LSTM: proj_size must be an int from 0"),
+        (lambda: nn.LSTM(4, 3, proj_size=-1), ValueError, "LSTM: proj_size must be an int from 0"),
+        (lambda: nn.LSTM(4, 3, 2, proj_size=2)(x, (mg.zeros(2, 2, 3), mg.zeros(2, 2, 3))), ValueError,
+         r"expected h0 of shape \(2, 2, 2\) \(num_layers \* num_directions, N, proj_size\), got \(2, 2, 3\)"),
+        (lambda: nn.LSTM(4, 3, proj_size=2)(x[:, 0], (mg.zeros(1, 2), mg.zeros(1, 2))), ValueError,
+         r"expected c0 of shape \(1, 3\) \(num_layers \* num_directions, hidden_size\), for an unbatched"),
+        (lambda: nn.GRUCell(4, 3)(mg.randn(5, 2, 4)), ValueError, r"GRUCell\(4, 3\): expected input of shape \(N, 4\), "
+                                                                  r"or \(4,\) for one sample, got shape \(5, 2, 4\)"),
+        (lambda: cell(mg.randn(2, 4), (mg.zeros(2, 3),) * 3), TypeError, r"hx must be the pair \(h, c\)"),
     ]
     for call, error, message in cases:
         with pytest.raises(error, match=message):

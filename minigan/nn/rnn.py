@@ -23,8 +23,8 @@ outputs are joined along the features, forward first. The layers pass lists of s
 (N, features) tensor each, from layer to layer, and stack them only at the end: slicing a step
 out of a sequence tensor would cost, in backward, a gradient the size of the whole sequence at
 every step (time and memory growing as L^2). Everything is composed of differentiable ops
-(linear, sigmoid, tanh, chunk, cat, stack), so backpropagation through time and gradients of
-gradients come from those.
+(linear, sigmoid, tanh, chunk, unbind, cat, stack), so backpropagation through time and
+gradients of gradients come from those.
 """
 
 import math
@@ -333,8 +333,9 @@ class _RNNBase(Module):
             if h is None:
                 h = ag.zeros(count, n, size, dtype=x.dtype, device=x.device)
             else:
-                shape, meaning = ((count, n, size), "(num_layers * num_directions, N, hidden_size)") if batched else \
-                    ((count, size), "(num_layers * num_directions, hidden_size), for an unbatched input")
+                features = "proj_size" if what == "h0" and self.proj_size else "hidden_size"
+                shape, meaning = ((count, n, size), f"(num_layers * num_directions, N, {features})") if batched else \
+                    ((count, size), f"(num_layers * num_directions, {features}), for an unbatched input")
                 _check_state(self._name(), what, h, shape, self.weight_ih_l0, meaning)
                 h = h if batched else ag.unsqueeze(h, 1)
             states.append(h)
