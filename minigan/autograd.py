@@ -852,10 +852,10 @@ class Tensor:
     def mean(self, axis=None, keepdims=False, dim=None, keepdim=None, *, dtype=None):
         return mean(self, axis, keepdims, dim, keepdim, dtype=dtype)
 
-    def cumsum(self, dim, dtype=None):
+    def cumsum(self, dim, *, dtype=None):
         return cumsum(self, dim, dtype=dtype)
 
-    def prod(self, dim=None, keepdim=False, dtype=None):
+    def prod(self, dim=None, keepdim=False, *, dtype=None):
         return prod(self, dim, keepdim, dtype=dtype)
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
@@ -1033,8 +1033,8 @@ class Tensor:
     def lerp(self, end, weight):
         return lerp(self, end, weight)
 
-    def softmax(self, dim=-1):
-        return softmax(self, dim)
+    def softmax(self, dim=-1, dtype=None):
+        return softmax(self, dim, dtype)
 
     def log_softmax(self, dim=-1):
         return log_softmax(self, dim)
@@ -1243,7 +1243,7 @@ class Tensor:
     def fix(self):
         return trunc(self)
 
-    def round(self, decimals=0):
+    def round(self, *, decimals=0):
         return round(self, decimals=decimals)
 
     def clamp_min(self, min):
@@ -1261,7 +1261,7 @@ class Tensor:
     def topk(self, k, dim=None, largest=True, sorted=True):
         return topk(self, k, dim, largest, sorted)
 
-    def cumprod(self, dim, dtype=None):
+    def cumprod(self, dim, *, dtype=None):
         return cumprod(self, dim, dtype=dtype)
 
     def repeat_interleave(self, repeats=None, dim=None, *, output_size=None):
@@ -3834,6 +3834,27 @@ def diag(x, diagonal=0):
 
 
 # ------------------------------------------------------------ activations
+class TimesSlope(Function):
+    """gy * s(x): an upstream gradient times a piecewise-constant local derivative s of x (ReLU's 0/1 mask,
+    LeakyReLU's 1/slope), recorded, when a gradient is differentiated again, as a function of gy *and* x.
+
+    s is flat between its kinks, so x's derivative is 0; recording x anyway keeps the graph connected, as
+    torch's: a penalty on a gradient (R1) backpropagated alone gives a zero ``.grad``, not None, to a
+    parameter it reaches only through s (a bias before a LeakyReLU), so an optimizer still steps it.
+    """
+
+    def __init__(self, slope):
+        self.slope = slope  # an array: s(x)
+
+    def forward(self, gy, x):
+        return gy * self.slope
+
+    def backward(self, g):
+        # d(gy * s(x))/dgy = s(x);  d(gy * s(x))/dx = 0 (s is piecewise constant)
+        need_gy, need_x = self.needs_input_grad
+        return (g * Tensor(self.slope) if need_gy else None), (zeros_like(self.inputs[1]) if need_x else None)
+
+
 class ReLU(Function):
     def forward(self, x):
         return backend.xp_of(x).maximum(x, x.dtype.type(0))  # (a 0 of x's dtype: NumPy 1 widens a 0-d x for 0)
@@ -3843,7 +3864,7 @@ class ReLU(Function):
         mask = (~(self.inputs[0].data <= 0)).astype(gy.dtype)  # 0/1 in gy's dtype: a same-dtype multiply is fastest
         if not _grad_enabled:  # no graph needed: one multiply on plain arrays
             return Tensor(gy.data * mask)
-        return gy * Tensor(mask)
+        return TimesSlope(mask)(gy, self.inputs[0])
 
 
 def relu(x, inplace=False):
@@ -3876,7 +3897,7 @@ class LeakyReLU(Function):
         if not _grad_enabled:  # no graph needed: one multiply on plain arrays, into factor's memory
             factor *= gy.data
             return Tensor(factor)
-        return gy * Tensor(factor)
+        return TimesSlope(factor)(gy, self.inputs[0])
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
@@ -4051,7 +4072,7 @@ class Hardtanh(Function):
         # too: torch's rule (its vectorised CPU loop gives NaN a 0, its one-at-a-time loop and CUDA a 1)
         x = self.inputs[0].data
         flat = (x <= self.lo) | (x >= self.hi)
-        return gy * Tensor((~flat).astype(gy.dtype))
+        return TimesSlope((~flat).astype(gy.dtype))(gy, self.inputs[0])
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
@@ -4293,16 +4314,21 @@ def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 # torch's in-place functional forms (relu_, ...): outside a graph they change x itself, as torch's do; inside one
 # they are refused, as the in-place methods (x.add_, x.clamp_) are: minigan records no in-place change
-def _into(name, x, y):
-    """Write y, the out-of-place op's result, into x and return x (torch's ``relu_(x)`` and friends)."""
+def _into(name, x, op, *args):
+    """Write op(x, *args), the out-of-place result, into x and return x (torch's ``relu_(x)`` and friends).
+
+    The checks come first, so a refused call computes nothing (rrelu_ draws no slopes from the generator).
+    """
+    _expect_tensor(x, name)
     if _grad_enabled and x.requires_grad:
         raise RuntimeError(f"{name}(x) in place inside a graph is not supported (x requires grad, and minigan records "
                            f"no in-place change); write x = {name[:-1]}(x), the same values recorded in the graph, or "
                            "call it under no_grad()")
+    x._check_writeable(name)
+    y = op(x, *args)
     if y.dtype != x.dtype:  # (an integer x: these ops make floats)
         raise TypeError(f"{name}(x): expected a float x, got {x.dtype}: the result ({y.dtype}) cannot be written into "
                         "it; convert x first, x = x.float()")
-    x._check_writeable(name)
     x.data[...] = y.data
     x._version += 1
     return x
@@ -4310,32 +4336,32 @@ def _into(name, x, y):
 
 def relu_(x):
     """relu, in place: x itself changes (outside a graph; see ``_into``)."""
-    return _into("relu_", x, relu(x))
+    return _into("relu_", x, relu)
 
 
 def leaky_relu_(x, negative_slope=0.01):
     """leaky_relu, in place: x itself changes (outside a graph; see ``_into``)."""
-    return _into("leaky_relu_", x, leaky_relu(x, negative_slope))
+    return _into("leaky_relu_", x, leaky_relu, negative_slope)
 
 
 def elu_(x, alpha=1.0):
     """elu, in place: x itself changes (outside a graph; see ``_into``)."""
-    return _into("elu_", x, elu(x, alpha))
+    return _into("elu_", x, elu, alpha)
 
 
 def selu_(x):
     """selu, in place: x itself changes (outside a graph; see ``_into``)."""
-    return _into("selu_", x, selu(x))
+    return _into("selu_", x, selu)
 
 
 def celu_(x, alpha=1.0):
     """celu, in place: x itself changes (outside a graph; see ``_into``)."""
-    return _into("celu_", x, celu(x, alpha))
+    return _into("celu_", x, celu, alpha)
 
 
 def hardtanh_(x, min_val=-1.0, max_val=1.0):
     """hardtanh, in place: x itself changes (outside a graph; see ``_into``)."""
-    return _into("hardtanh_", x, hardtanh(x, min_val, max_val))
+    return _into("hardtanh_", x, hardtanh, min_val, max_val)
 
 
 _threshold = threshold  # (in threshold_, the argument of the same name hides the function)
@@ -4343,12 +4369,12 @@ _threshold = threshold  # (in threshold_, the argument of the same name hides th
 
 def threshold_(x, threshold, value):
     """threshold, in place: x itself changes (outside a graph; see ``_into``)."""
-    return _into("threshold_", x, _threshold(x, threshold, value))
+    return _into("threshold_", x, _threshold, threshold, value)
 
 
 def rrelu_(x, lower=1.0 / 8, upper=1.0 / 3, training=False):
     """rrelu, in place: x itself changes (outside a graph; see ``_into``)."""
-    return _into("rrelu_", x, rrelu(x, lower, upper, training))
+    return _into("rrelu_", x, rrelu, lower, upper, training)
 
 
 class BCEWithLogits(Function):

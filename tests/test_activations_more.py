@@ -9,7 +9,8 @@
 - first derivatives (and second ones where they are not 0) against central differences, away from the kinks;
 - RReLU: eval mode is leaky_relu with slope (lower + upper) / 2, compared with torch; in training every element
   gets its own slope ~ U(lower, upper), from the seeded generator, and its gradient is the slope it used;
-- the in-place forms follow minigan's rule for ``inplace=True``: computed out of place, the input unchanged;
+- the in-place forms change x (and its views) as torch's outside a graph, count the change (a graph that used x
+  then refuses to backpropagate, as torch's), and are refused inside one (x requires grad);
 - Bilinear: torch's weight layout (out, in1, in2), init, repr and values with any leading batch dims;
 - bad settings and inputs: clear errors naming the layer or function.
 """
@@ -126,6 +127,8 @@ def test_float32_kinks_use_lambd_rounded_to_float32_as_torch(device):
         ty.sum().backward()
         np.testing.assert_array_equal(x.grad.numpy(), t.grad.numpy())
     assert F.hardshrink(mg.tensor(values[:1], device=device), lambd).numpy()[0] == 0  # on the kink: 0
+    for ours in (F.hardshrink, F.softshrink):  # a 0-d x too (NumPy 1 compares it with a Python float in float64)
+        assert ours(mg.tensor(values[0], device=device), lambd).numpy() == 0
 
 
 def _away_from_kinks(seed, shape=(2, 6)):
@@ -232,6 +235,15 @@ def test_rrelu_layer_is_random_in_training_and_torchs_leaky_relu_in_eval(device)
     np.testing.assert_array_equal(layer(x).numpy(), np.where(negative, values * 0.2, values))
 
 
+def test_layers_take_torchs_boundary_settings(device):
+    torch = pytest.importorskip("torch")
+    values = np.array([-1.0, -0.0, 0.0, 0.5, 2.0])
+    # Softshrink with lambd 0, and RReLU with lower == upper (in training: every slope drawn is 0.2)
+    for ours, theirs in ((nn.Softshrink(0.0), torch.nn.Softshrink(0.0)), (nn.RReLU(0.2, 0.2), torch.nn.RReLU(0.2, 0.2))):
+        _same_values(ours(mg.tensor(values, device=device)).numpy(), theirs(torch.tensor(values)).numpy())
+    assert repr(nn.RReLU(inplace=True)) == repr(torch.nn.RReLU(inplace=True))
+
+
 def test_rrelu_float32_in_training_stays_float32(device):
     x = mg.randn(3, 4, device=device, requires_grad=True)
     y = F.rrelu(x, training=True)
@@ -280,6 +292,61 @@ def test_inplace_forms_refuse_an_integer_x_they_would_make_float():
         F.elu_(x)
     np.testing.assert_array_equal(x.numpy(), [1, -2, 3])
     np.testing.assert_array_equal(F.relu_(x).numpy(), [1, 0, 3])  # relu keeps integers, as torch's relu_
+
+
+def test_inplace_forms_defaults_are_torchs(device):
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(12).standard_normal((4, 5)) * 3  # (beyond hardtanh's -1 and 1)
+    for name in ("relu_", "leaky_relu_", "elu_", "selu_", "celu_", "hardtanh_", "rrelu_"):
+        x = mg.tensor(values, device=device)
+        getattr(F, name)(x)
+        expected = getattr(torch.nn.functional, name)(torch.tensor(values)).numpy()
+        np.testing.assert_allclose(x.numpy(), expected, rtol=1e-15, atol=0, err_msg=name)
+
+
+def test_rrelu_in_place_in_training_draws_its_slopes_as_rrelu(device):
+    values = -np.random.default_rng(13).uniform(0.5, 2.0, (3, 4))
+    mg.manual_seed(8)
+    expected = F.rrelu(mg.tensor(values, device=device), 0.1, 0.3, training=True).numpy()
+    x = mg.tensor(values, device=device)
+    mg.manual_seed(8)
+    assert F.rrelu_(x, 0.1, 0.3, training=True) is x
+    np.testing.assert_array_equal(x.numpy(), expected)
+    assert len(np.unique(x.numpy() / values)) == values.size  # one slope each, not eval's (0.1 + 0.3) / 2
+
+
+def test_a_refused_rrelu_in_place_draws_no_slopes():
+    """It drew its slopes before it was refused, moving the seeded generator on."""
+    leaf = mg.tensor(-np.ones(5), requires_grad=True)
+    mg.manual_seed(14)
+    with pytest.raises(RuntimeError, match="inside a graph"):
+        F.rrelu_(leaf, training=True)
+    after = mg.rand(3).numpy()
+    mg.manual_seed(14)
+    np.testing.assert_array_equal(after, mg.rand(3).numpy())
+    np.testing.assert_array_equal(leaf.numpy(), -np.ones(5))
+
+
+def test_inplace_forms_refuse_a_broadcast_view_as_torchs_relu_(device):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor refers to a single memory"):
+        torch.nn.functional.relu_(torch.zeros(1, 3).expand(2, 3))
+    for name, (args, _) in INPLACE.items():  # (torch's threshold_ writes into it: its 2 rows share memory)
+        with pytest.raises(RuntimeError, match=rf"^{name}: this tensor's memory is read-only \(an expanded"):
+            getattr(F, name)(mg.zeros(1, 3, device=device).expand(2, 3), *args)
+
+
+def test_a_graph_that_used_x_refuses_to_backpropagate_after_an_inplace_form_changed_it(device):
+    torch = pytest.importorskip("torch")
+    w, tw = mg.tensor([1.0, 2.0], device=device, requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    a, ta = mg.tensor([[-1.0, 3.0]], device=device), torch.tensor([[-1.0, 3.0]])
+    y, ty = (w * a[0]).sum(), (tw * ta[0]).sum()
+    F.relu_(a)  # a itself, whose view a[0] the graph used
+    torch.nn.functional.relu_(ta)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        ty.backward()
+    with pytest.raises(RuntimeError, match=r"^Mul: a tensor of shape \(2,\) that it used was changed in place"):
+        y.backward()
 
 
 def test_the_top_level_forms_are_there_where_torch_has_them():
@@ -421,8 +488,14 @@ def test_celu_of_a_non_tensor_names_celu():
     for bad in (np.ones(3), 1.5):
         with pytest.raises(TypeError, match="^celu: expected a minigan Tensor"):
             F.celu(bad)
-        with pytest.raises(TypeError, match="^celu: expected a minigan Tensor"):
-            F.celu_(bad)
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_an_inplace_form_given_a_non_tensor_names_itself(name):
+    """relu_, leaky_relu_, elu_ and hardtanh_ named the op inside ("ReLU: input 0 is not a minigan Tensor ...")."""
+    for bad in (np.ones(3), 1.5, None):
+        with pytest.raises(TypeError, match=rf"^{name}: expected a minigan Tensor"):
+            getattr(F, name)(bad, *INPLACE[name][0])
 
 
 def test_hardtanh_refuses_a_nan_bound():

@@ -402,4 +402,12 @@ def test_softmax_cumsum_and_prod_take_torchs_dtype():
     with pytest.raises(TypeError, match="softmax: dtype must be a float dtype"):
         mg.softmax(mg.tensor(x), 1, dtype="int64")
     ints = mg.tensor([[1, 2, 3]], dtype="int32")
-    assert ints.cumsum(1, mg.float64).dtype == np.float64 and ints.prod(1, False, mg.int64).tolist() == [6]
+    assert ints.cumsum(1, dtype=mg.float64).dtype == np.float64 and ints.prod(1, False, dtype=mg.int64).tolist() == [6]
+    assert mg.tensor(x).softmax(1, mg.float64).dtype == np.float64  # Tensor.softmax takes dtype by position, as torch's
+    # torch's Tensor methods take these only by keyword (x.round(2), x.cumsum(0, torch.float64) are TypeErrors)
+    for call in (lambda t: t.round(2), lambda t: t.cumsum(1, mg.float64), lambda t: t.cumprod(1, mg.float64),
+                 lambda t: t.prod(1, False, mg.float64)):
+        with pytest.raises(TypeError, match="positional argument"):
+            call(mg.tensor(x))
+        with pytest.raises(TypeError, match="positional argument"):
+            call(torch.tensor(x))
