@@ -3834,27 +3834,6 @@ def diag(x, diagonal=0):
 
 
 # ------------------------------------------------------------ activations
-class TimesSlope(Function):
-    """gy * s(x): an upstream gradient times a piecewise-constant local derivative s of x (ReLU's 0/1 mask,
-    LeakyReLU's 1/slope), recorded, when a gradient is differentiated again, as a function of gy *and* x.
-
-    s is flat between its kinks, so x's derivative is 0; recording x anyway keeps the graph connected, as
-    torch's: a penalty on a gradient (R1) backpropagated alone gives a zero ``.grad``, not None, to a
-    parameter it reaches only through s (a bias before a LeakyReLU), so an optimizer still steps it.
-    """
-
-    def __init__(self, slope):
-        self.slope = slope  # an array: s(x)
-
-    def forward(self, gy, x):
-        return gy * self.slope
-
-    def backward(self, g):
-        # d(gy * s(x))/dgy = s(x);  d(gy * s(x))/dx = 0 (s is piecewise constant)
-        need_gy, need_x = self.needs_input_grad
-        return (g * Tensor(self.slope) if need_gy else None), (zeros_like(self.inputs[1]) if need_x else None)
-
-
 class ReLU(Function):
     def forward(self, x):
         return backend.xp_of(x).maximum(x, x.dtype.type(0))  # (a 0 of x's dtype: NumPy 1 widens a 0-d x for 0)
@@ -3864,7 +3843,7 @@ class ReLU(Function):
         mask = (~(self.inputs[0].data <= 0)).astype(gy.dtype)  # 0/1 in gy's dtype: a same-dtype multiply is fastest
         if not _grad_enabled:  # no graph needed: one multiply on plain arrays
             return Tensor(gy.data * mask)
-        return TimesSlope(mask)(gy, self.inputs[0])
+        return gy * Tensor(mask)
 
 
 def relu(x, inplace=False):
@@ -3897,7 +3876,7 @@ class LeakyReLU(Function):
         if not _grad_enabled:  # no graph needed: one multiply on plain arrays, into factor's memory
             factor *= gy.data
             return Tensor(factor)
-        return TimesSlope(factor)(gy, self.inputs[0])
+        return gy * Tensor(factor)
 
 
 def leaky_relu(x, negative_slope=0.01, inplace=False):
@@ -4072,7 +4051,7 @@ class Hardtanh(Function):
         # too: torch's rule (its vectorised CPU loop gives NaN a 0, its one-at-a-time loop and CUDA a 1)
         x = self.inputs[0].data
         flat = (x <= self.lo) | (x >= self.hi)
-        return TimesSlope((~flat).astype(gy.dtype))(gy, self.inputs[0])
+        return gy * Tensor((~flat).astype(gy.dtype))
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0, inplace=False):
