@@ -95,6 +95,16 @@ def test_adaptive_pools_1d_as_torchs(output_size, device):
         _compare(torch, lambda t: layer(t[1]), lambda t: tlayer(t[1]), x, device, rng)  # one (C, L)
 
 
+def test_1d_pools_ceil_mode_keeps_a_window_that_rounding_down_drops_as_torchs(device):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 3, 1))  # kernel 4, stride 2 over 1 value + 2 padding: (1 + 2 - 4) / 2 + 1 windows,
+    tf = torch.nn.functional  # 0 rounded down, 1 rounded up
+    for ours, theirs in ((F.max_pool1d, tf.max_pool1d), (F.avg_pool1d, tf.avg_pool1d)):
+        _compare(torch, lambda t: ours(t, 4, 2, 1, ceil_mode=True), lambda t: theirs(t, 4, 2, 1, ceil_mode=True), x,
+                 device, rng)
+
+
 def test_1d_pools_pass_gradcheck_and_gradgradcheck():
     rng = np.random.default_rng(3)
     x = mg.tensor(_distinct(rng, 2, 2, 9), requires_grad=True)
@@ -150,6 +160,33 @@ def test_instance_norm_tracks_running_stats_as_torch(cls, shape, affine, momentu
     assert not layer.running_mean.numpy().any() and (layer.running_var.numpy() == 1).all()
 
 
+def test_instance_norm_loads_running_stats_without_num_batches_tracked_and_resets_them_as_torch():
+    torch = pytest.importorskip("torch")
+    state = {"weight": np.array([1.5, 0.5, -1.0]), "bias": np.array([0.1, -0.2, 0.3]),
+             "running_mean": np.array([0.5, -1.0, 2.0]), "running_var": np.array([2.0, 0.5, 3.0])}
+    layer = nn.InstanceNorm1d(3, affine=True, track_running_stats=True).double()
+    tlayer = torch.nn.InstanceNorm1d(3, affine=True, track_running_stats=True).double()
+    layer.load_state_dict(state)  # (a hand-made checkpoint: torch fills in num_batches_tracked, as batch norm's)
+    tlayer.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    for name, value in layer.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), tlayer.state_dict()[name].numpy())
+    layer.eval(), tlayer.eval()  # normalising with the loaded running statistics
+    x = np.random.default_rng(11).standard_normal((2, 3, 4))
+    np.testing.assert_allclose(layer(mg.tensor(x)).numpy(), tlayer(torch.tensor(x)).detach().numpy(), rtol=1e-12,
+                               atol=1e-12)
+    layer.reset_parameters(), tlayer.reset_parameters()  # the running statistics too, as torch's
+    for name, value in layer.state_dict().items():
+        np.testing.assert_array_equal(value.numpy(), tlayer.state_dict()[name].numpy())
+
+
+def test_instance_norm_of_an_empty_batch_keeps_its_running_stats():  # (torch's turn NaN: a mean of no instances)
+    layer = nn.InstanceNorm2d(3, momentum=0.5, track_running_stats=True)
+    layer.running_mean.data[...] = 1.5
+    y = layer(mg.zeros(0, 3, 4, 4))
+    assert y.shape == (0, 3, 4, 4)
+    assert (layer.running_mean.numpy() == 1.5).all() and (layer.running_var.numpy() == 1.0).all()
+
+
 def test_instance_norm1d_as_torchs_without_running_stats(device):
     torch = pytest.importorskip("torch")
     rng = np.random.default_rng(5)
@@ -187,6 +224,11 @@ def test_instance_norm_running_stats_errors_are_clear():
         nn.InstanceNorm1d(3)(mg.randn(2, 3, 4, 4))
     with pytest.raises(TypeError, match=r"InstanceNorm1d: momentum must be a number, got"):
         nn.InstanceNorm1d(3, momentum="0.1")
+    with pytest.raises(TypeError, match=r"instance_norm: momentum must be a number, got NoneType None"):
+        F.instance_norm(x, mg.zeros(3), mg.ones(3), momentum=None)  # (torch: a TypeError too)
+    with pytest.raises(ValueError, match=r"InstanceNorm1d\(3\): expected input of shape \(N, 3, L\) or \(3, L\), "
+                                         r"got \(4, 5\)"):
+        nn.InstanceNorm1d(3)(mg.randn(4, 5))  # one sample of 4 channels, not 3
 
 
 # ------------------------------------------------------------------------------------------------ padding layers
@@ -212,6 +254,8 @@ def test_padding_layers_refuse_a_padding_of_the_wrong_length():
     with pytest.raises(ValueError, match=r"ReflectionPad1d: padding must be an int or \(left, right\), got \(1, 2, 3, "
                                          r"4\)"):
         nn.ReflectionPad1d((1, 2, 3, 4))
+    with pytest.raises(TypeError, match=r"ConstantPad1d: padding must be an int or \(left, right\), got \(1, 2.5\)"):
+        nn.ConstantPad1d((1, 2.5), 0.0)
     with pytest.raises(TypeError, match=r"ConstantPad2d: value must be a number, got None"):
         nn.ConstantPad2d(1, None)
     with pytest.raises(ValueError, match=r"pad: mode='circular' pads 1 axis of an input with 2 or 3 axes"):
@@ -264,7 +308,9 @@ def test_rms_norm_as_torchs(shape, normalized_shape, eps, affine, device):
     layer = nn.RMSNorm(normalized_shape, eps, affine, dtype=mg.float64)
     tlayer = torch.nn.RMSNorm(normalized_shape, eps, affine, dtype=torch.float64)
     assert repr(layer) == repr(tlayer) and layer.normalized_shape == tlayer.normalized_shape
+    assert list(layer.state_dict()) == list(tlayer.state_dict())
     if affine:
+        np.testing.assert_array_equal(layer.weight.numpy(), tlayer.weight.detach().numpy())  # ones, as torch's
         w = rng.standard_normal(tlayer.weight.shape)
         with torch.no_grad():
             tlayer.weight.copy_(torch.tensor(w))
@@ -276,6 +322,9 @@ def test_rms_norm_as_torchs(shape, normalized_shape, eps, affine, device):
     _compare(torch, lambda t: F.rms_norm(t, normalized_shape, w, eps),
              lambda t: torch.nn.functional.rms_norm(t, tuple(np.atleast_1d(normalized_shape)), None if w is None else torch.tensor(
                  w.numpy()), eps), x, device, rng, check32=w is None)
+    if affine:  # the weight back to ones, as torch's
+        layer.reset_parameters(), tlayer.reset_parameters()
+        np.testing.assert_array_equal(layer.weight.numpy(), tlayer.weight.detach().numpy())
 
 
 def test_rms_norms_default_eps_is_the_dtypes_machine_epsilon_as_torchs():
@@ -323,6 +372,10 @@ def test_rms_norm_errors_are_clear():
      r"kernel_size=3, stride=1, padding=2"),
     (lambda: F.adaptive_avg_pool1d(mg.zeros(2, 3, 4), None), TypeError,
      r"adaptive_avg_pool1d: output_size must be an int or a 1-tuple of one, got None"),
+    (lambda: F.adaptive_max_pool1d(mg.zeros(2, 3, 4), 0), ValueError,  # (torch: an empty output; as our 2-D pools)
+     r"adaptive_max_pool1d: output_size must be >= 1, got 0"),
+    (lambda: F.adaptive_avg_pool1d(mg.zeros(2, 3, 0), 2), ValueError,
+     r"adaptive_avg_pool1d: expected a 2-D \(C, L\) or 3-D input \(N, C, L\) with L >= 1, got shape \(2, 3, 0\)"),
     (lambda: F.adaptive_max_pool1d(mg.zeros(4), 2), ValueError,
      r"adaptive_max_pool1d: expected a 2-D \(C, L\) or 3-D input \(N, C, L\) with L >= 1, got shape \(4,\)"),
     (lambda: nn.AvgPool1d(2.5), TypeError, r"AvgPool1d: kernel_size must be an int or a 1-tuple of one, got 2.5"),

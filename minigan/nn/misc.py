@@ -73,7 +73,6 @@ def dropout2d(x, p=0.5, training=True, inplace=False):
     return _drop(x, p, (x.shape[0], x.shape[1], 1, 1))
 
 
-
 def dropout1d(input, p=0.5, training=True, inplace=False):
     """Zero whole channels of (N, C, L) signals, or one (C, L), with probability p, scale the rest by 1/(1 - p):
     ``dropout2d``'s channel dropout for 1-D feature maps (one draw per sample and channel, over the length)."""
@@ -85,6 +84,7 @@ def dropout1d(input, p=0.5, training=True, inplace=False):
     if not training or p == 0.0:
         return input
     return _drop(input, p, (*input.shape[:-1], 1))
+
 
 class Dropout(Module):
     """Randomly zero values with probability p during training; does nothing in eval mode."""
@@ -107,13 +107,13 @@ class Dropout2d(Dropout):
         return dropout2d(x, self.p, self.training)
 
 
-
 class Dropout1d(Dropout):
     """Randomly zero whole channels of (N, C, L) or (C, L) inputs with probability p during training
     (``dropout1d``)."""
 
     def forward(self, x):
         return dropout1d(x, self.p, self.training)
+
 
 class Unflatten(Module):
     """Split axis `dim` into `unflattened_size`, e.g. Unflatten(1, (128, 7, 7)): (N, 6272) -> (N, 128, 7, 7)."""

@@ -462,14 +462,17 @@ def instance_norm(x, running_mean=None, running_var=None, weight=None, bias=None
         return batch_norm(x, running_mean, running_var, weight, bias, training=False, eps=eps, name=name)
     if math.prod(x.shape[2:]) < 2:  # torch's check: one pixel normalised by itself is 0, whatever the input
         raise ValueError(f"{name}: expected more than 1 spatial element, got input shape {tuple(x.shape)}; each "
-                         "channel of each image is normalised over its own pixels (in training and eval mode), so "
-                         "one pixel would become 0, the output the bias alone, with no gradient: feed a larger map, "
-                         "or leave the norm out at this layer (pix2pix's innermost layer has none)")
+                         "channel of each image is normalised over its own pixels (in eval mode too, unless it tracks "
+                         "running statistics), so one pixel would become 0, the output the bias alone, with no "
+                         "gradient: feed a larger map, or leave the norm out at this layer (pix2pix's innermost layer "
+                         "has none)")
     _check_per_channel(name, x, weight=weight, bias=bias, running_mean=running_mean, running_var=running_var)
     eps = _check_eps(name, eps, zero_ok=True)
     axes = tuple(range(2, x.ndim))
-    if running_mean is not None and x.shape[0]:  # batch norm's update, with the batch's mean of the instances'
-        _check_numbers(name, momentum=momentum)  # means and unbiased variances (torch's numbers)
+    # batch norm's update, with the batch's mean of the instances' means and unbiased variances (torch's numbers);
+    # an empty batch changes nothing (torch's running statistics would turn NaN)
+    if running_mean is not None and x.shape[0]:
+        _check_numbers(name, momentum=momentum)
         momentum = float(momentum)
         running_mean.data *= 1.0 - momentum
         running_mean.data += momentum * x.data.mean(axis=axes).mean(axis=0)
@@ -510,11 +513,12 @@ class _InstanceNorm(Module):
             self.register_buffer("running_var", ag.ones(num_features))
             self.register_buffer("num_batches_tracked", Tensor(np.array(0, dtype=np.int64)))
         else:
-            for name in ("running_mean", "running_var", "num_batches_tracked"):  # empty slots, as in torch
-                self.register_buffer(name, None)
+            for buffer in ("running_mean", "running_var", "num_batches_tracked"):  # empty slots, as in torch
+                self.register_buffer(buffer, None)
         _place(self, device, dtype)
 
-    reset_running_stats = _BatchNorm.reset_running_stats
+    # batch norm's: its buffers are the same (and a checkpoint without num_batches_tracked loads, as in torch)
+    reset_running_stats, _fill_state_dict = _BatchNorm.reset_running_stats, _BatchNorm._fill_state_dict
 
     def reset_parameters(self):
         """The running statistics reset (track_running_stats=True), and weight and bias (affine=True) back to
