@@ -249,3 +249,12 @@ def test_an_empty_tensor_changes_in_place_as_torchs_and_a_broadcast_view_is_stil
     assert F.relu_(mg.zeros(0, 2)).shape == (0, 2)
     with pytest.raises(RuntimeError, match="read-only"):
         mg.zeros(1, 3).expand(2, 3).fill_(1.0)
+
+
+def test_a_bool_for_a_norms_eps_gets_no_inplace_hint_but_an_activations_slope_does():
+    # nn.ReLU(True) is torch's inplace idiom, so LeakyReLU(True) is most likely meant as inplace=True;
+    # InstanceNorm2d(3, True) most likely meant affine=True, and the inplace hint would mislead there
+    with pytest.raises(TypeError, match=r"^InstanceNorm2d: eps must be a number, got bool True$"):
+        mg.nn.InstanceNorm2d(3, True)
+    with pytest.raises(TypeError, match="negative_slope must be a number, got bool True; for the inplace flag"):
+        mg.nn.LeakyReLU(True)

@@ -40,7 +40,9 @@ def _check_numbers(layer, **values):
     """Raise a clear error at construction unless every given setting (a slope, a scale, ...) is a number."""
     for what, value in values.items():
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
-            hint = "; for the inplace flag write inplace=True" if isinstance(value, bool) else ""
+            # (a bool where an activation's number goes is torch's nn.ReLU(True) idiom: the inplace flag)
+            hint = ("; for the inplace flag write inplace=True" if isinstance(value, bool)
+                    and what not in ("eps", "momentum") else "")
             raise TypeError(f"{layer}: {what} must be a number, got {type(value).__name__} {value!r}{hint}")
 
 
