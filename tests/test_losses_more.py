@@ -51,9 +51,21 @@ def _cosine_distance(functional, x1, x2):
     return 1.0 - functional.cosine_similarity(x1, x2, dim=-1)
 
 
+def _l1_distance(functional, x1, x2):  # (exact: no eps)
+    return functional.pairwise_distance(x1, x2, p=1, eps=0.0)
+
+
+def _lopsided_distance(functional, x1, x2):  # d(x1, x2) != d(x2, x1): swap must take d(positive, negative)
+    return functional.pairwise_distance(x1, 0.5 * x2)
+
+
 X = _rng(1).normal(size=(5, 4))
 Y = _rng(2).normal(size=(5, 4))
 Z = _rng(3).normal(size=(5, 4))
+TIES = np.array([[0.0, 0.0, 0.5], [1.0, -1.0, 0.2], [1.0, 1.0, 0.5], [0.0, 0.0, 0.5]])  # rows 0 and 3 equal;
+# |row 0 - row 1| ties at its largest (p=inf: each tied entry gets the whole gradient, as torch's)
+TRIPLET_KINK = (np.zeros((3, 2)), np.array([[1.0, 0.0], [0.0, -1.0], [0.0, 1.0]]),  # with p=1, eps=0 and margin 1:
+                np.array([[2.0, 0.0], [0.0, 3.0], [0.5, 0.0]]))  # margin + d_pos - d_neg = 0, -1, 1.5
 KINK = X[:, 0].copy()  # x1 = x2 with margin 0: max(0, z) at z = 0, where torch's clamp_min passes the gradient
 NOT_FOR_FINITE_DIFFERENCES = []  # cases at a kink (or a clamp), where torch's gradient is one of two sides
 
@@ -83,21 +95,27 @@ CASES = [
     _kink(("cosine_embedding_loss", (np.vstack([np.zeros(4), X[1:]]), Y, _signs(5, 1)), {"margin": -0.5}, None)),
     ("cosine_embedding_loss", (X, Y[:1], _signs(5, 2)), {}, None),  # input2 broadcast
     ("cosine_embedding_loss", (X[0], Y[0], np.array(-1.0)), {"margin": -0.9}, None),  # one pair
+    _kink(("cosine_embedding_loss", (np.vstack([np.zeros(4), X[1:]]), Y, -np.ones(5)), {}, None)),  # cos - 0 = 0
     ("triplet_margin_loss", (X, Y, Z), {}, None),
     ("triplet_margin_loss", (X, Y, Z), {"margin": 2.0, "p": 1, "swap": True}, None),
     ("triplet_margin_loss", (X, Y, Z), {"p": 3, "eps": 1e-3}, None),
     ("triplet_margin_loss", (X, Y, Z), {"p": math.inf, "swap": True}, None),
     ("triplet_margin_loss", (X[0], Y[0], Z[0]), {"margin": 0.5}, None),  # one triplet
     ("triplet_margin_loss", (X[:1], Y, Z[:1]), {}, None),  # broadcast
+    _kink(("triplet_margin_loss", TRIPLET_KINK, {"p": 1, "eps": 0.0}, None)),
     ("triplet_margin_with_distance_loss", (X, Y, Z), {}, None),
     ("triplet_margin_with_distance_loss", (X, Y, Z), {"distance_function": Fn(_cosine_distance), "swap": True,
                                                        "margin": 0.5}, None),
+    ("triplet_margin_with_distance_loss", (X, Y, Z), {"distance_function": Fn(_lopsided_distance), "swap": True}, None),
+    _kink(("triplet_margin_with_distance_loss", TRIPLET_KINK, {"distance_function": Fn(_l1_distance)}, None)),
     ("gaussian_nll_loss", (X, Y, np.abs(Z) + 0.1), {}, None),
     ("gaussian_nll_loss", (X, Y, np.abs(Z[:, 0])), {"full": True}, None),  # one variance per row
     ("gaussian_nll_loss", (X, Y, np.abs(Z[:, :1])), {"eps": 0.05}, None),  # (N, 1)
     ("gaussian_nll_loss", (X, Y[:1], np.abs(Z[:1])), {}, None),  # (1, C), and the target broadcast
     _kink(("gaussian_nll_loss", (X, Y, np.where(np.abs(Z) < 0.5, 1e-9, np.abs(Z))), {"eps": 1e-3}, None)),  # clamped
     ("gaussian_nll_loss", (X, Y, 0.7), {"full": True}, None),  # a number
+    ("gaussian_nll_loss", (X, Y, 0.0), {"eps": 0.1}, None),  # a variance of 0 is clamped to eps, as torch's
+    _kink(("gaussian_nll_loss", (X, Y, np.where(np.abs(Z) < 0.5, 0.0, np.abs(Z))), {"eps": 1e-3}, None)),  # ... in var
     ("poisson_nll_loss", (X, np.round(np.abs(Y) * 3)), {}, None),
     ("poisson_nll_loss", (np.abs(X) + 0.1, np.abs(Y) * 3), {"log_input": False}, None),
     ("poisson_nll_loss", (X, np.round(np.abs(Y) * 3) + 0.5), {"full": True}, None),  # (Stirling's where target > 1)
@@ -123,6 +141,10 @@ CASES = [
     ("pdist", (X,), {"p": 0.5}, None),
     ("pdist", (X,), {"p": 3}, None),
     ("pdist", (X,), {"p": math.inf}, None),
+    _kink(("pdist", (TIES,), {"p": math.inf}, None)),
+    _kink(("pdist", (TIES,), {"p": 0.5}, None)),  # (a zero distance: a zero gradient, not inf or NaN)
+    _kink(("pdist", (TIES,), {"p": 3}, None)),
+    ("pdist", (np.zeros((3, 0)),), {"p": math.inf}, None),  # rows of no entries: distances 0
 ]
 REDUCED = {name for name, *_ in CASES} - {"pdist"}
 
@@ -246,7 +268,7 @@ def test_loss_modules_are_their_functions_with_torchs_defaults_and_repr(name, se
     assert repr(getattr(nn, name)()) == repr(default) and repr(module) == repr(getattr(torch.nn, name)(**settings))
     for key in ("margin", "p", "eps", "swap", "full", "log_input", "reduction"):
         if hasattr(default, key):
-            assert getattr(getattr(nn, name)(), key) == getattr(default, key), key
+            assert repr(getattr(getattr(nn, name)(), key)) == repr(getattr(default, key)), key  # (2.0, not 2)
     with pytest.raises(NotImplementedError, match=f"^{name}: size_average and reduce"):
         getattr(nn, name)(size_average=False) if "size_average" in getattr(nn, name).__init__.__code__.co_varnames \
             else F.no_legacy_reduction(name, False, None)
@@ -285,6 +307,12 @@ def test_soft_margin_loss_is_finite_where_torchs_overflows():
     np.testing.assert_allclose(loss.numpy(), [100.0, 100.0, 3.0 + math.log1p(math.exp(-3.0))], rtol=1e-6)
     np.testing.assert_allclose(ours.grad.numpy(), [1.0, -1.0, 1.0 / (1.0 + math.exp(-3.0))], rtol=1e-6)
     assert np.isinf(torch.nn.functional.soft_margin_loss(torch.tensor(x), torch.tensor(y), reduction="none")[0].item())
+    # ... and exact in float64 beyond softplus's threshold of 20, where x + log1p(exp(-x)) is not x
+    ours = mg.tensor([25.0], dtype=mg.float64, requires_grad=True)
+    loss = F.soft_margin_loss(ours, mg.tensor([-1.0], dtype=mg.float64), reduction="sum")
+    loss.backward()
+    assert loss.item() - 25.0 == pytest.approx(math.log1p(math.exp(-25.0)), rel=1e-3)
+    assert 1.0 - ours.grad.item() == pytest.approx(math.exp(-25.0), rel=1e-3)  # 1 - sigmoid(25)
 
 
 def test_poisson_nll_loss_full_has_a_finite_target_gradient_where_torchs_is_nan():
@@ -299,6 +327,29 @@ def test_poisson_nll_loss_full_has_a_finite_target_gradient_where_torchs_is_nan(
     np.testing.assert_allclose(ours.grad.numpy()[1:], theirs.grad.numpy()[1:], rtol=1e-12)
 
 
+def test_integer_operands_are_computed_in_float32_as_torchs():
+    torch = _torch()
+    a, b, y = np.array([1, 2, 5]), np.array([2, 1, 5]), np.array([1, -1, 1])
+    ours = F.margin_ranking_loss(*map(mg.tensor, (a, b, y)), margin=0.5, reduction="none")
+    theirs = torch.nn.functional.margin_ranking_loss(*map(torch.tensor, (a, b, y)), margin=0.5, reduction="none")
+    assert ours.dtype == mg.float32 and theirs.dtype == torch.float32
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_targets_only_compared_keep_their_dtype():
+    # hinge_embedding_loss's and cosine_embedding_loss's targets are only compared with 1 and -1: any dtype, no cast
+    x = mg.tensor(np.abs(X[:, 0]))
+    expected = F.hinge_embedding_loss(x, mg.tensor(_signs(5)), reduction="none").numpy()
+    for target in (_signs(5).astype(np.float32), _signs(5).astype(np.int64)):
+        loss = F.hinge_embedding_loss(x, mg.tensor(target), reduction="none")
+        assert loss.dtype == mg.float64
+        np.testing.assert_array_equal(loss.numpy(), expected)
+    x1, x2 = mg.tensor(X), mg.tensor(Y)
+    expected = F.cosine_embedding_loss(x1, x2, mg.tensor(_signs(5)), reduction="none").numpy()
+    loss = F.cosine_embedding_loss(x1, x2, mg.tensor(_signs(5).astype(np.float32)), reduction="none")
+    np.testing.assert_array_equal(loss.numpy(), expected)
+
+
 def test_the_gradients_torch_refuses_are_right():
     # torch refuses soft_margin_loss's target and multi_margin_loss's weight requiring grad; here they get theirs
     t = mg.tensor(np.sign(Y), requires_grad=True)
@@ -309,7 +360,8 @@ def test_the_gradients_torch_refuses_are_right():
 
 def test_labels_out_of_range_are_an_error_on_the_cpu_and_a_nan_loss_on_a_gpu(device):
     x = mg.tensor(X, device=device)
-    calls = [lambda: F.multi_margin_loss(x, mg.tensor([0, 1, 4, 2, 1], device=device), reduction="none"),
+    calls = [lambda: F.multi_margin_loss(x, mg.tensor([0, 1, 4, 2, 1], device=device), reduction="none",
+                                         weight=mg.ones(4, dtype=mg.float64, device=device)),
              lambda: F.multilabel_margin_loss(x, mg.tensor(np.array([[0, -1, 9, 9]] * 2 + [[1, 2, -1, 0]] * 3),
                                                            device=device), reduction="none")]
     for call, bad in zip(calls, ([2], [0, 1])):
@@ -362,6 +414,8 @@ BAD = [
      r"^cosine_embedding_loss: expected inputs of shape \(N, D\) and a target of shape \(N,\)"),
     (lambda: F.cosine_embedding_loss(x2[0], x2[0], x2[0, :1]), ValueError, r"^cosine_embedding_loss: expected inputs"),
     (lambda: F.cosine_embedding_loss(x2, x2, x2[:3, 0]), ValueError, r"^cosine_embedding_loss: shapes do not broad"),
+    (lambda: F.cosine_embedding_loss(x2[None], x2[None], x2[None, :, 0]), ValueError,  # (torch's: no multi-target)
+     r"^cosine_embedding_loss: expected inputs of shape \(N, D\) .* target \(1, 5\)"),
     (lambda: F.triplet_margin_loss(x2, x2, x2, margin=0), ValueError, r"^triplet_margin_loss: margin must be a num"),
     (lambda: nn.TripletMarginLoss(margin=-1.0), ValueError, r"^TripletMarginLoss: margin must be a number > 0"),
     (lambda: F.triplet_margin_loss(x2, x2, x2, p=0), ValueError, r"^triplet_margin_loss: p must be a number > 0"),
@@ -379,6 +433,8 @@ BAD = [
     (lambda: F.gaussian_nll_loss(x2, x2, x2[0]), ValueError, r"^gaussian_nll_loss: var of shape \(4,\) does not fit"),
     (lambda: F.gaussian_nll_loss(x2, x2, -0.5), ValueError, r"^gaussian_nll_loss: var must be >= 0 \(a variance\)"),
     (lambda: F.gaussian_nll_loss(x2, x2[:, :2], 1.0), ValueError, r"^gaussian_nll_loss: shapes do not broadcast"),
+    (lambda: F.gaussian_nll_loss(x2[:1], x2[:1], mg.ones(0, 4, dtype="float64")), ValueError,  # (torch's too)
+     r"^gaussian_nll_loss: var of shape \(0, 4\) does not fit the input's shape \(1, 4\)"),
     (lambda: F.gaussian_nll_loss(x2, x2, "1"), TypeError, r"^gaussian_nll_loss: var: expected a minigan Tensor"),
     (lambda: F.poisson_nll_loss(x2, x2.float()), TypeError, r"^poisson_nll_loss: dtypes differ"),
     (lambda: F.multi_margin_loss(x2, i2, p=3), ValueError, r"^multi_margin_loss: p must be 1 or 2"),
@@ -388,6 +444,9 @@ BAD = [
      r"^multi_margin_loss: target must hold integer class indices, got float32; convert it with \.long\(\)"),
     (lambda: F.multi_margin_loss(x2, i2[:3]), ValueError,
      r"^multi_margin_loss: target must hold one class index per sample, shape \(5,\), got shape \(3,\)"),
+    (lambda: F.multi_margin_loss(x2, i2[:, None]), ValueError,  # (torch's too)
+     r"^multi_margin_loss: target must hold one class index per sample, shape \(5,\), got shape \(5, 1\)"),
+    (lambda: F.multi_margin_loss(x2, i2 > 1), TypeError, r"^multi_margin_loss: target must hold integer .* got bool"),
     (lambda: F.multi_margin_loss(x2[None], i2), ValueError, r"^multi_margin_loss: expected scores of shape \(N, C\)"),
     (lambda: F.multi_margin_loss(x2[:, :0], i2), ValueError, r"^multi_margin_loss: expected scores .* C >= 1"),
     (lambda: F.multi_margin_loss(x2, i2, weight=mg.ones(5, dtype="float64")), ValueError,
@@ -396,6 +455,8 @@ BAD = [
     (lambda: F.multilabel_soft_margin_loss(x2, x2.double()[None]), ValueError,
      r"^multilabel_soft_margin_loss: target of shape \(1, 5, 4\) must broadcast to the input's shape \(5, 4\)"),
     (lambda: F.multilabel_soft_margin_loss(x2[0, 0], x2[0, 0]), ValueError, r"^multilabel_soft_margin_loss: expected"),
+    (lambda: F.multilabel_soft_margin_loss(x2[:, :0], x2[:, :0]), ValueError,  # (torch's: 0 / 0, NaN)
+     r"^multilabel_soft_margin_loss: expected logits .* C >= 1 classes"),
     (lambda: F.multilabel_soft_margin_loss(x2, x2, weight=mg.ones(5, dtype="float64")), ValueError,
      r"^multilabel_soft_margin_loss: weight of shape \(5,\) does not broadcast"),
     (lambda: F.multilabel_margin_loss(x2, i2), ValueError,

@@ -716,10 +716,10 @@ def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"
                              f"{tuple(input.shape)}: give var of that shape, of {tuple(input.shape[:-1])} (one per "
                              "row), or of the input's shape with one axis of size 1 (torch's rule)")
     x, t, v = _operands(name, input=input, target=target, var=var).values()
-    if backend.xp_of(v.data) is np and (v.data < 0).any():
-        raise ValueError(f"{name}: var must be >= 0 everywhere (variances), got a minimum of {float(v.data.min()):.4g}")
     if backend.xp_of(v.data) is not np:  # (a check would wait for the device: a negative variance's loss is NaN)
         v = _ag.where(v.data < 0, np.nan, v)
+    elif (v.data < 0).any():
+        raise ValueError(f"{name}: var must be >= 0 everywhere (variances), got a minimum of {float(v.data.min()):.4g}")
     v = v + (_ag.clamp_min(v, eps) - v).detach()  # value max(var, eps), gradient var's
     d = x - t
     loss = 0.5 * (_ag.log(v) + d * d / v)
@@ -772,7 +772,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
     xp = backend.xp_of(labels)
     safe = xp.clip(labels, 0, c - 1)  # (on a GPU a label out of range must pick no other class)
     own = safe[:, None] == xp.arange(c)  # (N, C): each sample's own class
-    picked = _ag.reshape(_ag.getitem(x, (_ag.arange(n, device=x.device).data, safe)), n, 1)  # x[label]
+    picked = _ag.reshape(_ag.getitem(x, (xp.arange(n), safe)), n, 1)  # x[label]
     hinge = _ag.relu(margin - picked + x)
     loss = _ag.sum(_ag.where(own, 0.0, hinge * hinge if p == 2 else hinge), dim=1) / c
     if weight is not None:
@@ -821,7 +821,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     listed = xp.cumsum(target < 0, axis=1) == 0  # (N, C): the entries before the first -1
     safe = xp.clip(target, 0, c - 1)
     is_target = ((safe[:, :, None] == xp.arange(c)) & listed[:, :, None]).any(axis=1)  # (N, C): class j is listed
-    picked = _ag.getitem(x, (_ag.arange(n, device=x.device).data[:, None], safe))  # (N, C): x[target]
+    picked = _ag.getitem(x, (xp.arange(n)[:, None], safe))  # (N, C): x[target]
     hinge = _ag.relu(1.0 - _ag.reshape(picked, n, c, 1) + _ag.reshape(x, n, 1, c))  # (N, listed y, class j)
     pairs = listed[:, :, None] & ~is_target[:, None, :]
     loss = _nan_where(_ag.sum(_ag.where(pairs, hinge, 0.0), dim=(1, 2)) / c, None if bad is None else bad.any(axis=1))
@@ -842,7 +842,7 @@ def pdist(input, p=2):
     d = _ag.getitem(input, rows) - _ag.getitem(input, others)
     if p == 2:
         return _ag.norm(d, 2, dim=1)
-    if p == 1 or d.shape[1] == 0:
+    if p == 1 or d.shape[1] == 0:  # (rows of no entries are 0 apart: amax below would have nothing to take)
         return _ag.sum(_ag.abs(d), dim=1)
     if p == math.inf:  # the largest |d|: each tied one gets the whole gradient, as torch's (amax would share it)
         top = _ag.amax(_ag.abs(d), dim=1, keepdim=True).detach()
