@@ -226,7 +226,7 @@ def frechet_distance(features_a, features_b):
             raise ValueError(f"frechet_distance: {int((~np.isfinite(f)).sum())} of the {f.size} values of {name} "
                              "are NaN or inf; features of NaN images (a generator that diverged?) are NaN")
     mean_a, mean_b = a.mean(axis=0), b.mean(axis=0)
-    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    cov_a, cov_b = np.atleast_2d(np.cov(a, rowvar=False)), np.atleast_2d(np.cov(b, rowvar=False))  # (1, 1) for one feature
     # tr((Sa Sb)^(1/2)) = tr((Sa^(1/2) Sb Sa^(1/2))^(1/2)), and the latter is symmetric PSD
     root_a = _sqrtm_psd(cov_a)
     middle = np.linalg.eigvalsh(root_a @ cov_b @ root_a)

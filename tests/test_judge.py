@@ -252,3 +252,11 @@ def test_frechet_distance_of_gaussians_with_other_covariances_than_the_identity(
     assert frechet_distance(b, a) == pytest.approx(want, rel=1e-10)
     q, _ = np.linalg.qr(np.random.default_rng(5).standard_normal((3, 3)))
     assert frechet_distance(a @ q.T, b @ q.T) == pytest.approx(want, rel=1e-9)
+
+
+def test_frechet_distance_of_one_feature_is_the_1d_formula():
+    # one feature: np.cov gives a 0-d variance, which eigh refused (a bare LinAlgError). Rows [0, 2] have mean 1 and
+    # variance 2 (ddof 1), rows [3, 7] mean 5 and variance 8: (1 - 5)^2 + (sqrt(2) - sqrt(8))^2 = 16 + 2.
+    a, b = np.array([[0.0], [2.0]]), np.array([[3.0], [7.0]])
+    assert frechet_distance(a, b) == pytest.approx(18.0, rel=1e-12)
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-12)

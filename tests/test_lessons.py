@@ -91,6 +91,8 @@ ANSWERS = {
     "09": ({"answer_1": "5.0", "answer_2": "160.0"}, {"answer_1": "7.0", "answer_2": "250.0"}),
     "10": ({"answer_1": "937"}, {"answer_1": "938"}),
     "11": ({"answer_1": "45 ** 0.5", "answer_2": "1.0"}, {"answer_1": "50 ** 0.5", "answer_2": "3.0"}),
+    "12": ({"answer_1": "1.0", "answer_2": "4", "answer_3": "10.0"},
+           {"answer_1": "10.0", "answer_2": "math.log(4)", "answer_3": "(0 - 3) ** 2 + (1 - 4) ** 2"}),
 }
 
 
@@ -110,7 +112,7 @@ def _read(path):
 
 def test_the_lessons_are_there_in_order():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
-    assert numbers == list(range(1, 12)), f"expected lessons 01..11 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
+    assert numbers == list(range(1, 13)), f"expected lessons 01..12 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
     readme = (LESSONS / "README.md").read_text(encoding="utf-8")
     for p in NOTEBOOKS:
         assert p.name in readme, f"lessons/README.md does not list {p.name}"
