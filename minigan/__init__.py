@@ -123,8 +123,19 @@ from .autograd import celu, erf, prelu, selu, threshold  # noqa: F401
 from .autograd import sin, cos, floor, ceil, trunc, fix, round, clamp_min, clamp_max  # noqa: F401
 from .autograd import sort, argsort, topk, cumprod, repeat_interleave, nonzero, bernoulli, multinomial  # noqa: F401
 from .autograd import einsum  # noqa: F401
+from .autograd import square, reciprocal, rsqrt, expm1, log2, log10, exp2, logit, xlogy, hypot  # noqa: F401
+from .autograd import atan2, arctan2, logaddexp, logaddexp2, tan, sinh, cosh, asin, arcsin, acos, arccos  # noqa: F401
+from .autograd import atan, arctan, asinh, arcsinh, acosh, arccosh, atanh, arctanh, frac, nan_to_num  # noqa: F401
+from .autograd import copysign, signbit, heaviside, erfc, erfinv, logical_and, logical_or, logical_xor  # noqa: F401
+from .autograd import logical_not, isclose, count_nonzero, nansum, nanmean, aminmax, var_mean, std_mean  # noqa: F401
+from .autograd import logcumsumexp, cummax, cummin, median, kthvalue, quantile  # noqa: F401
+from .autograd import _any as any, _all as all  # noqa: F401  (named so in autograd, which uses Python's any and all)
 from .autograd import hardshrink, rrelu, relu_, selu_, celu_, threshold_, rrelu_  # noqa: F401
 from .nn.layers import bilinear  # noqa: F401
+from . import linalg  # noqa: F401  (minigan.linalg.vector_norm, ..., as torch.linalg)
+from .linalg import outer, ger, inner, dot, vdot, tensordot, trace, diagonal, diag_embed, kron  # noqa: F401
+from .linalg import cdist, addmm, addmv, addcmul, addcdiv, baddbmm, block_diag, cartesian_prod  # noqa: F401
+from .linalg import matrix_power, torch_cross as cross  # noqa: F401  (linalg.cross is torch.linalg.cross)
 from .backend import (  # noqa: F401
     cuda_is_available,
     device,

@@ -1370,6 +1370,157 @@ class Tensor:
         axis = _axis(dim, self.shape, "unbind")
         return tuple(self[(slice(None),) * axis + (i,)] for i in range(self.shape[axis]))
 
+    # ---- torch's elementwise math functions and reductions as methods (the functions are near the end of the file)
+    def reciprocal(self):
+        return reciprocal(self)
+
+    def rsqrt(self):
+        return rsqrt(self)
+
+    def expm1(self):
+        return expm1(self)
+
+    def log2(self):
+        return log2(self)
+
+    def log10(self):
+        return log10(self)
+
+    def exp2(self):
+        return exp2(self)
+
+    def logit(self, eps=None):
+        return logit(self, eps)
+
+    def xlogy(self, other):
+        return xlogy(self, other)
+
+    def hypot(self, other):
+        return hypot(self, other)
+
+    def atan2(self, other):
+        return atan2(self, other)
+
+    def arctan2(self, other):
+        return atan2(self, other)
+
+    def logaddexp(self, other):
+        return logaddexp(self, other)
+
+    def logaddexp2(self, other):
+        return logaddexp2(self, other)
+
+    def tan(self):
+        return tan(self)
+
+    def sinh(self):
+        return sinh(self)
+
+    def cosh(self):
+        return cosh(self)
+
+    def asin(self):
+        return asin(self)
+
+    def arcsin(self):
+        return asin(self)
+
+    def acos(self):
+        return acos(self)
+
+    def arccos(self):
+        return acos(self)
+
+    def atan(self):
+        return atan(self)
+
+    def arctan(self):
+        return atan(self)
+
+    def asinh(self):
+        return asinh(self)
+
+    def arcsinh(self):
+        return asinh(self)
+
+    def acosh(self):
+        return acosh(self)
+
+    def arccosh(self):
+        return acosh(self)
+
+    def atanh(self):
+        return atanh(self)
+
+    def arctanh(self):
+        return atanh(self)
+
+    def frac(self):
+        return frac(self)
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None):
+        return nan_to_num(self, nan, posinf, neginf)
+
+    def copysign(self, other):
+        return copysign(self, other)
+
+    def signbit(self):
+        return signbit(self)
+
+    def heaviside(self, values):
+        return heaviside(self, values)
+
+    def erfc(self):
+        return erfc(self)
+
+    def erfinv(self):
+        return erfinv(self)
+
+    def logical_and(self, other):
+        return logical_and(self, other)
+
+    def logical_or(self, other):
+        return logical_or(self, other)
+
+    def logical_xor(self, other):
+        return logical_xor(self, other)
+
+    def logical_not(self):
+        return logical_not(self)
+
+    def isclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return isclose(self, other, rtol, atol, equal_nan)
+
+    def count_nonzero(self, dim=None):
+        return count_nonzero(self, dim)
+
+    def nansum(self, dim=None, keepdim=False, dtype=None):
+        return nansum(self, dim, keepdim, dtype=dtype)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None):
+        return nanmean(self, dim, keepdim, dtype=dtype)
+
+    def aminmax(self, *, dim=None, keepdim=False):
+        return aminmax(self, dim=dim, keepdim=keepdim)
+
+    def logcumsumexp(self, dim):
+        return logcumsumexp(self, dim)
+
+    def cummax(self, dim):
+        return cummax(self, dim)
+
+    def cummin(self, dim):
+        return cummin(self, dim)
+
+    def median(self, dim=None, keepdim=False):
+        return median(self, dim, keepdim)
+
+    def kthvalue(self, k, dim=None, keepdim=False):
+        return kthvalue(self, k, dim, keepdim)
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
+        return quantile(self, q, dim, keepdim, interpolation=interpolation)
+
 
 def _is_array(x):
     return isinstance(x, np.ndarray) or (backend._cupy is not None and isinstance(x, backend._cupy.ndarray))
@@ -5155,6 +5306,793 @@ def multinomial(x, num_samples, replacement=False):
         keys = xp.where(w > 0, e / xp.where(w > 0, w, 1.0), xp.inf)
         out = xp.argsort(keys, axis=1, kind="stable")[:, :int(num_samples)]
     return Tensor(out.astype(np.int64).reshape(x.shape[:-1] + (int(num_samples),)))
+
+
+# ---------------------------------------------- more elementwise functions and reductions (torch's)
+def _elementwise(op, cls, x):
+    """cls()(x) for a Tensor x, integers and booleans as float32 (as torch's)."""
+    _expect_tensor(x, op)
+    return cls()(_floating(x))
+
+
+def _two_floats(op, cls, a, b):
+    """cls()(a, b) for two operands promoted as for a * b, then integers and booleans as float32."""
+    a, b = _pair(a, b, op)
+    return cls()(_floating(a), _floating(b))
+
+
+def square(x):
+    """x * x elementwise, as torch.square (a mask squares to int64, as torch's)."""
+    _expect_tensor(x, "square")
+    return pow(x, 2)
+
+
+def reciprocal(x):
+    """1 / x elementwise (integers as float32), as torch.reciprocal."""
+    _expect_tensor(x, "reciprocal")
+    return 1.0 / _floating(x)
+
+
+def rsqrt(x):
+    """1 / sqrt(x) elementwise, as torch.rsqrt (inf at 0, -inf at -0.0, NaN below 0)."""
+    _expect_tensor(x, "rsqrt")
+    return 1.0 / sqrt(_floating(x))
+
+
+class Expm1(Function):
+    def forward(self, x):
+        return backend.xp_of(x).expm1(x)
+
+    def backward(self, gy):
+        # d(e^x - 1)/dx = e^x = y + 1
+        return gy * (self.output() + 1.0)
+
+
+def expm1(x):
+    """e^x - 1, accurate for small x (where e^x - 1 would round away x's digits), as torch.expm1."""
+    return _elementwise("expm1", Expm1, x)
+
+
+class Log2(Function):
+    def forward(self, x):
+        return backend.xp_of(x).log2(x)
+
+    def backward(self, gy):
+        # d log2(x)/dx = 1 / (x ln 2)
+        return gy / (self.inputs[0] * math.log(2.0))
+
+
+def log2(x):
+    """The base-2 logarithm elementwise (exact at powers of 2), as torch.log2."""
+    return _elementwise("log2", Log2, x)
+
+
+class Log10(Function):
+    def forward(self, x):
+        return backend.xp_of(x).log10(x)
+
+    def backward(self, gy):
+        # d log10(x)/dx = 1 / (x ln 10)
+        return gy / (self.inputs[0] * math.log(10.0))
+
+
+def log10(x):
+    """The base-10 logarithm elementwise, as torch.log10."""
+    return _elementwise("log10", Log10, x)
+
+
+def exp2(x):
+    """2 ** x elementwise, as torch.exp2 (a power of 2: exact at whole x)."""
+    _expect_tensor(x, "exp2")
+    return Exponential(2.0)(_floating(x))
+
+
+class Logit(Function):
+    """log(x / (1 - x)), with x clamped to [eps, 1 - eps] first when eps is given (torch's logit)."""
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, x):
+        z = x if self.eps is None else backend.xp_of(x).clip(x, self.eps, 1.0 - self.eps)
+        return backend.xp_of(x).log(z / (1.0 - z))
+
+    def backward(self, gy):
+        # d logit(x)/dx = 1 / (x (1 - x)); 0 outside [eps, 1 - eps] (the clamp), NaN outside [0, 1] without eps
+        x = self.inputs[0]
+        g = gy / (x * (1.0 - x))
+        lo, hi, fill = (0.0, 1.0, math.nan) if self.eps is None else (self.eps, 1.0 - self.eps, 0.0)
+        return where((x.data < lo) | (x.data > hi), fill, g)
+
+
+def logit(x, eps=None):
+    """log(x / (1 - x)), the inverse of sigmoid, as torch.logit; with `eps`, x clamped to [eps, 1 - eps] first
+    (finite at 0 and 1; gradient 0 outside)."""
+    _expect_tensor(x, "logit")
+    if eps is not None and (not isinstance(eps, numbers.Real) or isinstance(eps, bool)):
+        raise TypeError(f"logit: eps must be a number or None, got {type(eps).__name__} {eps!r}")
+    return Logit(None if eps is None else float(eps))(_floating(x))
+
+
+class XLogY(Function):
+    def forward(self, x, y):
+        xp = backend.xp_of(x)
+        # 0 where x is 0 (even where log y is -inf or inf), unless y is NaN, as torch's
+        return xp.where((x == 0) & (y == y), 0, x * xp.log(y)).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        # d(x log y)/dx = log y (torch's: 0 where x = 0 and y <= 0), d(x log y)/dy = x / y
+        x, y = self.inputs
+        gx = gyy = None
+        if self.needs_input_grad[0]:
+            gx = sum_to(where((x.data == 0) & (y.data <= 0), 0.0, xlogy(gy, y)), x.shape)
+        if self.needs_input_grad[1]:
+            gyy = sum_to(gy * x / y, y.shape)
+        return gx, gyy
+
+
+def xlogy(x, y):
+    """x * log(y) elementwise, 0 where x is 0 (unless y is NaN), as torch.xlogy: entropies with zero probabilities."""
+    return _two_floats("xlogy", XLogY, x, y)
+
+
+class Hypot(Function):
+    def forward(self, a, b):
+        return backend.xp_of(a).hypot(a, b)
+
+    def backward(self, gy):
+        # d sqrt(a^2 + b^2)/da = a / y, /db = b / y
+        a, b = self.inputs
+        r = gy / self.output()
+        return sum_to(r * a, a.shape), sum_to(r * b, b.shape)
+
+
+def hypot(a, b):
+    """sqrt(a^2 + b^2) elementwise without overflow in the squares, as torch.hypot (which takes floats only)."""
+    return _two_floats("hypot", Hypot, a, b)
+
+
+class Atan2(Function):
+    def forward(self, a, b):
+        return backend.xp_of(a).arctan2(a, b)
+
+    def backward(self, gy):
+        # d atan2(a, b)/da = b / (a^2 + b^2), d atan2(a, b)/db = -a / (a^2 + b^2)  (0 at a = b = 0, as torch's)
+        a, b = self.inputs
+        squares = a * a + b * b
+        r = where(squares.data == 0, 0.0, gy / squares)
+        return sum_to(r * b, a.shape), sum_to(-(r * a), b.shape)
+
+
+def atan2(a, b):
+    """The angle of the point (b, a) in (-pi, pi], elementwise, as torch.atan2 (integers as float32)."""
+    return _two_floats("atan2", Atan2, a, b)
+
+
+arctan2 = atan2
+
+
+class LogAddExp(Function):
+    """log(e^a + e^b), or log2(2^a + 2^b) with ``base=2``, without overflow."""
+
+    def __init__(self, base=None):
+        self.base = base
+
+    def forward(self, a, b):
+        xp = backend.xp_of(a)
+        return xp.logaddexp(a, b) if self.base is None else xp.logaddexp2(a, b)
+
+    def backward(self, gy):
+        # d log(e^a + e^b)/da = 1 / (1 + e^(b - a)) (base 2: 1 / (1 + 2^(b - a))), and so for b
+        a, b = self.inputs
+        power = exp if self.base is None else exp2
+        return sum_to(gy / (1.0 + power(b - a)), a.shape), sum_to(gy / (1.0 + power(a - b)), b.shape)
+
+
+def logaddexp(a, b):
+    """log(e^a + e^b) elementwise without overflow, as torch.logaddexp."""
+    return _two_floats("logaddexp", LogAddExp, a, b)
+
+
+def logaddexp2(a, b):
+    """log2(2^a + 2^b) elementwise without overflow, as torch.logaddexp2."""
+    a, b = _pair(a, b, "logaddexp2")
+    return LogAddExp(base=2)(_floating(a), _floating(b))
+
+
+class Tan(Function):
+    def forward(self, x):
+        return backend.xp_of(x).tan(x)
+
+    def backward(self, gy):
+        # d tan(x)/dx = 1 + tan(x)^2 = 1 + y^2
+        y = self.output()
+        return gy * (1.0 + y * y)
+
+
+def tan(x):
+    """tan(x) elementwise (integers as float32), as torch.tan."""
+    return _elementwise("tan", Tan, x)
+
+
+class Sinh(Function):
+    def forward(self, x):
+        return backend.xp_of(x).sinh(x)
+
+    def backward(self, gy):
+        # d sinh(x)/dx = cosh(x)
+        return gy * cosh(self.inputs[0])
+
+
+def sinh(x):
+    """sinh(x) elementwise, as torch.sinh."""
+    return _elementwise("sinh", Sinh, x)
+
+
+class Cosh(Function):
+    def forward(self, x):
+        return backend.xp_of(x).cosh(x)
+
+    def backward(self, gy):
+        # d cosh(x)/dx = sinh(x)
+        return gy * sinh(self.inputs[0])
+
+
+def cosh(x):
+    """cosh(x) elementwise, as torch.cosh."""
+    return _elementwise("cosh", Cosh, x)
+
+
+class Asin(Function):
+    def forward(self, x):
+        return backend.xp_of(x).arcsin(x)
+
+    def backward(self, gy):
+        # d asin(x)/dx = 1 / sqrt(1 - x^2)
+        x = self.inputs[0]
+        return gy * rsqrt(1.0 - x * x)
+
+
+def asin(x):
+    """arcsin(x) elementwise, in [-pi/2, pi/2] (NaN outside [-1, 1]), as torch.asin."""
+    return _elementwise("asin", Asin, x)
+
+
+arcsin = asin
+
+
+class Acos(Function):
+    def forward(self, x):
+        return backend.xp_of(x).arccos(x)
+
+    def backward(self, gy):
+        # d acos(x)/dx = -1 / sqrt(1 - x^2)
+        x = self.inputs[0]
+        return -(gy * rsqrt(1.0 - x * x))
+
+
+def acos(x):
+    """arccos(x) elementwise, in [0, pi] (NaN outside [-1, 1]), as torch.acos."""
+    return _elementwise("acos", Acos, x)
+
+
+arccos = acos
+
+
+class Atan(Function):
+    def forward(self, x):
+        return backend.xp_of(x).arctan(x)
+
+    def backward(self, gy):
+        # d atan(x)/dx = 1 / (1 + x^2)
+        x = self.inputs[0]
+        return gy / (x * x + 1.0)
+
+
+def atan(x):
+    """arctan(x) elementwise, in (-pi/2, pi/2), as torch.atan."""
+    return _elementwise("atan", Atan, x)
+
+
+arctan = atan
+
+
+class Asinh(Function):
+    def forward(self, x):
+        return backend.xp_of(x).arcsinh(x)
+
+    def backward(self, gy):
+        # d asinh(x)/dx = 1 / sqrt(x^2 + 1)
+        x = self.inputs[0]
+        return gy * rsqrt(x * x + 1.0)
+
+
+def asinh(x):
+    """arsinh(x) elementwise, as torch.asinh."""
+    return _elementwise("asinh", Asinh, x)
+
+
+arcsinh = asinh
+
+
+class Acosh(Function):
+    def forward(self, x):
+        return backend.xp_of(x).arccosh(x)
+
+    def backward(self, gy):
+        # d acosh(x)/dx = 1 / sqrt(x^2 - 1)
+        x = self.inputs[0]
+        return gy * rsqrt(x * x - 1.0)
+
+
+def acosh(x):
+    """arcosh(x) elementwise (NaN below 1), as torch.acosh."""
+    return _elementwise("acosh", Acosh, x)
+
+
+arccosh = acosh
+
+
+class Atanh(Function):
+    def forward(self, x):
+        return backend.xp_of(x).arctanh(x)
+
+    def backward(self, gy):
+        # d atanh(x)/dx = 1 / (1 - x^2)
+        x = self.inputs[0]
+        return gy / (1.0 - x * x)
+
+
+def atanh(x):
+    """artanh(x) elementwise (+-inf at +-1, NaN outside [-1, 1]), as torch.atanh."""
+    return _elementwise("atanh", Atanh, x)
+
+
+arctanh = atanh
+
+
+def frac(x):
+    """x - trunc(x): the fractional part, with x's sign, as torch.frac (gradient 1; floats only, as torch's)."""
+    _expect_tensor(x, "frac")
+    if x.dtype.kind != "f":
+        raise TypeError(f"frac: x must be a float tensor, got {x.dtype} (torch refuses it too; a whole number's "
+                        "fractional part is 0); convert first, x.float()")
+    return x - trunc(x)
+
+
+def nan_to_num(x, nan=0.0, posinf=None, neginf=None):
+    """x with NaN, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the dtype's largest and
+    smallest finite values), as torch.nan_to_num; gradient 1 where x is finite, 0 where replaced."""
+    _expect_tensor(x, "nan_to_num")
+    for name, value in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+        if value is not None and (not isinstance(value, numbers.Real) or isinstance(value, bool)):
+            raise TypeError(f"nan_to_num: {name} must be a number or None, got {type(value).__name__} {value!r}")
+    if nan is None:
+        nan = 0.0
+    if x.dtype.kind != "f":  # integers hold no NaN or inf: a copy, as torch's
+        return clone(x)
+    info = np.finfo(x.dtype)
+    xp = backend.xp_of(x.data)
+    hi = info.max if posinf is None else posinf
+    lo = info.min if neginf is None else neginf
+    with np.errstate(over="ignore"):  # a replacement too large for the dtype becomes inf, as torch's
+        filled = xp.nan_to_num(x.data, nan=float(nan), posinf=float(hi), neginf=float(lo)).astype(x.dtype, copy=False)
+    return where(xp.isfinite(x.data), x, Tensor(filled))
+
+
+class CopySign(Function):
+    def forward(self, a, b):
+        return backend.xp_of(a).copysign(a, b)
+
+    def backward(self, gy):
+        # d copysign(a, b)/da = y / a (+-1; 0 at a = 0, as torch's), d copysign(a, b)/db = 0
+        a, b = self.inputs
+        ga = sum_to(gy * where(a.data == 0, 0.0, self.output() / a), a.shape)
+        return ga, zeros_like(b)
+
+
+def copysign(a, b):
+    """|a| with the sign of b (the sign bit: -0.0 counts as negative), elementwise, as torch.copysign."""
+    return _two_floats("copysign", CopySign, a, b)
+
+
+def signbit(x):
+    """Where x's sign bit is set (x < 0, and -0.0), as a boolean tensor, as torch.signbit (no gradient)."""
+    _expect_tensor(x, "signbit")
+    xp = backend.xp_of(x.data)
+    return Tensor(xp.zeros(x.shape, dtype=bool) if x.dtype == np.bool_ else xp.signbit(x.data))
+
+
+def heaviside(x, values):
+    """The step function: 0 where x < 0, `values` where x == 0, 1 where x > 0, in x's dtype, as torch.heaviside
+    (a step: no gradient, as torch's has none)."""
+    _expect_tensor(x, "heaviside")
+    _expect_tensor(values, "heaviside (values)")
+    if x.dtype != values.dtype:
+        raise TypeError(f"heaviside: x is {x.dtype} but values is {values.dtype}; they must have one dtype (as "
+                        "torch's); convert one with .to(dtype=...)")
+    _same_device("heaviside", x, values)
+    xp = backend.xp_of(x.data)
+    _broadcastable("heaviside", x, values)
+    return Tensor(xp.where(x.data == 0, values.data, x.data > 0).astype(x.dtype, copy=False))
+
+
+def _same_device(op, a, b):
+    if a.device != b.device:
+        raise RuntimeError(f"{op}: tensors are on two devices, '{a.device}' and '{b.device}'; move one with "
+                           f".to('{a.device}')")
+
+
+def _broadcastable(op, a, b):
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{op}: shapes {tuple(a.shape)} and {tuple(b.shape)} do not broadcast together; aligned "
+                         "from the last axis, each pair of sizes must be equal or 1") from None
+
+
+def _erfc_float64(x):
+    """erfc = 1 - erf of a float64 array, to about 1e-13 relative: 1 - erf(x) below 2 (erfc >= 0.0046 there),
+    and above, Abramowitz and Stegun's continued fraction (as in ``_erf_float64``), 60 levels, up to 27
+    (erfc(27) ~ 5e-319: 0 beyond)."""
+    xp = backend.xp_of(x)
+    z = xp.clip(x, 2.0, 27.0)
+    z2, tail = 2 * z * z, xp.zeros_like(z)
+    for k in range(60, 0, -1):
+        xp.divide((2 * k - 1) * (2 * k), z2 + (4 * k + 1) - tail, out=tail)
+    big = (2 / math.sqrt(math.pi)) * z * xp.exp(-z * z) / (z2 + 1 - tail)
+    return xp.where(x < 2.0, 1 - _erf_float64(x), xp.where(x > 27.0, 0.0, big))
+
+
+class Erfc(Function):
+    def forward(self, x):
+        # 1 - erf(x), accurate where erf(x) is near 1; float32 computed in float64
+        return _erfc_float64(x.astype(np.float64, copy=False)).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        # d erfc(x)/dx = -2/sqrt(pi) e^(-x^2)
+        x = self.inputs[0]
+        return gy * (exp(-(x * x)) * (-2 / math.sqrt(math.pi)))
+
+
+def erfc(x):
+    """The complementary error function 1 - erf(x), accurate in the tail (erfc(10) ~ 2e-45), as torch.erfc."""
+    return _elementwise("erfc", Erfc, x)
+
+
+class Erfinv(Function):
+    def forward(self, x):
+        # the x with erf(x) = y: Winitzki's closed form (within 0.2%), then 4 Newton steps on erf (on erfc for
+        # |y| > 0.5, where erf is near 1 and its rounding would hide x's digits); float32 computed in float64
+        xp = backend.xp_of(x)
+        y = x.astype(np.float64, copy=False)
+        a = xp.abs(y)
+        ln = xp.log1p(-a * a)
+        c = 2 / (math.pi * 0.147) + ln / 2
+        x0 = xp.sqrt(xp.sqrt(c * c - ln / 0.147) - c)
+        for _ in range(4):
+            miss = xp.where(a <= 0.5, _erf_float64(x0) - a, (1 - a) - _erfc_float64(x0))
+            x0 = x0 - miss / ((2 / math.sqrt(math.pi)) * xp.exp(-x0 * x0))
+        x0 = xp.where(a == 1, xp.inf, xp.where(a > 1, xp.nan, x0))
+        return xp.copysign(x0, y).astype(x.dtype, copy=False)  # (NaN stays NaN)
+
+    def backward(self, gy):
+        # d erfinv(x)/dx = sqrt(pi)/2 e^(erfinv(x)^2) = sqrt(pi)/2 e^(y^2)
+        y = self.output()
+        return gy * (exp(y * y) * (math.sqrt(math.pi) / 2))
+
+
+def erfinv(x):
+    """The inverse of erf on (-1, 1): +-inf at +-1, NaN outside, as torch.erfinv."""
+    return _elementwise("erfinv", Erfinv, x)
+
+
+# logical functions and comparisons: boolean results, no gradient
+def _logical(op, ufunc, a, b):
+    _expect_tensor(a, op)
+    _expect_tensor(b, op)
+    _same_device(op, a, b)
+    _broadcastable(op, a, b)
+    return Tensor(getattr(backend.xp_of(a.data), ufunc)(a.data, b.data))
+
+
+def logical_and(a, b):
+    """Where both a and b are true (non-zero), as a boolean tensor, as torch.logical_and."""
+    return _logical("logical_and", "logical_and", a, b)
+
+
+def logical_or(a, b):
+    """Where a or b (or both) is true (non-zero), as a boolean tensor, as torch.logical_or."""
+    return _logical("logical_or", "logical_or", a, b)
+
+
+def logical_xor(a, b):
+    """Where exactly one of a and b is true (non-zero), as a boolean tensor, as torch.logical_xor."""
+    return _logical("logical_xor", "logical_xor", a, b)
+
+
+def logical_not(x):
+    """Where x is false (zero), as a boolean tensor, as torch.logical_not."""
+    _expect_tensor(x, "logical_not")
+    return Tensor(backend.xp_of(x.data).logical_not(x.data))
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Where |a - b| <= atol + rtol |b| (infinities equal to themselves; NaN only with equal_nan), as a boolean
+    tensor, as torch.isclose (both of one dtype, as torch's)."""
+    _expect_tensor(a, "isclose")
+    _expect_tensor(b, "isclose")
+    if a.dtype != b.dtype:
+        raise TypeError(f"isclose: a is {a.dtype} but b is {b.dtype}; they must have one dtype (as torch's); "
+                        "convert one with .to(dtype=...)")
+    _same_device("isclose", a, b)
+    _broadcastable("isclose", a, b)
+    _check_flag(equal_nan, "equal_nan", "isclose")
+    for name, value in (("rtol", rtol), ("atol", atol)):
+        if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value >= 0:
+            raise ValueError(f"isclose: {name} must be a number >= 0, got {value!r}")
+    xp = backend.xp_of(a.data)
+    if a.dtype == np.bool_:  # (NumPy's isclose subtracts, which booleans refuse)
+        return Tensor(xp.broadcast_to(a.data == b.data, np.broadcast_shapes(a.shape, b.shape)).copy())
+    return Tensor(xp.isclose(a.data, b.data, rtol=float(rtol), atol=float(atol), equal_nan=equal_nan))
+
+
+def _reduce_flags(op, x, dim, keepdim):
+    _expect_tensor(x, op)
+    _check_flag(keepdim, "keepdim", op)
+    return getattr(x, op)(dim, keepdim)
+
+
+def _any(x, dim=None, keepdim=False):
+    """minigan.any (named so here, where Python's any is used): whether any element (along `dim`) is true."""
+    return _reduce_flags("any", x, dim, keepdim)
+
+
+def _all(x, dim=None, keepdim=False):
+    """minigan.all (named so here, where Python's all is used): whether every element (along `dim`) is true."""
+    return _reduce_flags("all", x, dim, keepdim)
+
+
+def count_nonzero(x, dim=None):
+    """How many entries are non-zero (true), over `dim` (an int or a tuple; all axes by default), in int64, as
+    torch.count_nonzero."""
+    _expect_tensor(x, "count_nonzero")
+    axes = _norm_axes(dim, x.shape, "count_nonzero")
+    return Tensor(backend.xp_of(x.data).asarray((x.data != 0).sum(axis=axes, dtype=np.int64)))
+
+
+# reductions
+def nansum(x, dim=None, keepdim=False, *, dtype=None):
+    """The sum with NaN counted as 0, as torch.nansum (gradient 1, 0 at the NaNs)."""
+    _expect_tensor(x, "nansum")
+    if x.dtype.kind == "f":
+        x = where(backend.xp_of(x.data).isnan(x.data), 0.0, x)
+    return sum(x, dim=dim, keepdim=keepdim, dtype=dtype)
+
+
+def nanmean(x, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the values that are not NaN, as torch.nanmean (NaN where all are NaN; floats only)."""
+    _expect_tensor(x, "nanmean")
+    if dtype is not None:
+        x = x.to(dtype=dtype)
+    if x.dtype.kind != "f":
+        raise TypeError(f"nanmean: x must be a float tensor, got {x.dtype} (torch refuses it too; integers hold no "
+                        "NaN); convert first, x.float(), or use mean")
+    axes = _norm_axes(dim, x.shape, "nanmean")
+    counted = (x.data == x.data).sum(axis=axes, keepdims=keepdim).astype(x.dtype)
+    return nansum(x, axes, keepdim) / Tensor(counted)
+
+
+MinMax = collections.namedtuple("aminmax", ["min", "max"])  # what torch.aminmax returns
+ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])  # cummax, median, kthvalue...
+
+
+def aminmax(x, *, dim=None, keepdim=False):
+    """(amin(x, dim, keepdim), amax(x, dim, keepdim)) as a named tuple (min, max), as torch.aminmax."""
+    return MinMax(amin(x, dim, keepdim), amax(x, dim, keepdim))
+
+
+def var_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=1):
+    """(var(x, ...), mean(x, ...)) over the same axes, as torch.var_mean (var's arguments)."""
+    return _stat_mean(var, x, dim, unbiased, keepdim, correction)
+
+
+def std_mean(x, dim=None, unbiased=None, keepdim=False, *, correction=1):
+    """(std(x, ...), mean(x, ...)) over the same axes, as torch.std_mean (std's arguments)."""
+    return _stat_mean(std, x, dim, unbiased, keepdim, correction)
+
+
+def _stat_mean(stat, x, dim, unbiased, keepdim, correction):
+    spread = stat(x, dim, unbiased, keepdim, correction=correction)
+    if isinstance(dim, bool):  # torch's var_mean(x, False): the flag unbiased, not a dim
+        dim = None
+    return spread, mean(x, dim=dim, keepdim=bool(keepdim))
+
+
+def _last_axis_table(op, x, dim, fill, reduce):
+    """reduce(table, -1) of a lower-triangular table along `dim` (x_j for j <= i, else `fill`): a running reduction
+    whose gradient comes from `reduce`'s; n^2 numbers per row of length n (cumprod's way)."""
+    if x.ndim == 0:
+        _scalar_dim(dim, op)
+        return clone(x)
+    axis = _axis(dim, x.shape, op)
+    order = [i for i in range(x.ndim) if i != axis] + [axis]
+    last = permute(x, *order)
+    n = last.shape[-1]
+    xp = backend.xp_of(x.data)
+    table = where(xp.tri(n, dtype=bool), broadcast_to(unsqueeze(last, -2), last.shape + (n,)), fill)
+    return permute(reduce(table, -1), *np.argsort(order).tolist())
+
+
+def logcumsumexp(x, dim):
+    """log(cumsum(exp(x))) along `dim` without overflow, as torch.logcumsumexp: each position is the logsumexp
+    of those up to it (n^2 numbers per row of length n)."""
+    _expect_tensor(x, "logcumsumexp")
+    return _last_axis_table("logcumsumexp", _floating(x), dim, -math.inf, logsumexp)
+
+
+def _cumulative_extreme(op, x, dim):
+    """(values, indices) of the running max (or min) along `dim`, as torch.cummax: on ties the later position,
+    and a NaN, once met, is kept (with its position). The values are gathered, so the gradient goes to the
+    positions they came from."""
+    _expect_tensor(x, op)
+    if x.ndim == 0:
+        _scalar_dim(dim, op)
+        return ValuesIndices(clone(x), Tensor(backend.xp_of(x.data).zeros((), dtype=np.int64)))
+    axis = _axis(dim, x.shape, op)
+    xp = backend.xp_of(x.data)
+    moved = xp.moveaxis(x.data, axis, 0)
+    index = xp.zeros(moved.shape, dtype=np.int64)
+    best = at = None
+    for i in range(moved.shape[0]):  # one vectorised step per position along dim
+        xi = moved[i]
+        if i == 0:
+            best, at = xi, xp.zeros(xi.shape, dtype=np.int64)
+        else:
+            take = (xi >= best) if op == "cummax" else (xi <= best)
+            if x.dtype.kind == "f":
+                take = (take & (best == best)) | (xi != xi)
+            best, at = xp.where(take, xi, best), xp.where(take, i, at)
+        index[i] = at
+    indices = Tensor(xp.ascontiguousarray(xp.moveaxis(index, 0, axis)))
+    return ValuesIndices(gather(x, axis, indices), indices)
+
+
+def cummax(x, dim):
+    """The running maximum along `dim` and where each came from (int64), as torch.cummax: (values, indices)."""
+    return _cumulative_extreme("cummax", x, dim)
+
+
+def cummin(x, dim):
+    """The running minimum along `dim` and where each came from (int64), as torch.cummin: (values, indices)."""
+    return _cumulative_extreme("cummin", x, dim)
+
+
+class Picked(Function):
+    """One value picked from x (a median of all of x): the gradient is shared evenly by the entries equal to it."""
+
+    def __init__(self, value, share):
+        self.value, self.share = value, share
+
+    def forward(self, x):
+        return self.value
+
+    def backward(self, gy):
+        # dy/dx_i = [x_i is the picked value] / (how many entries are), torch's even split between ties
+        return gy * Tensor(self.share)
+
+
+def _median_all(x):
+    xp = backend.xp_of(x.data)
+    flat = x.data.reshape(-1)
+    if flat.size == 0:
+        raise ValueError("median: x is empty; a median needs at least one value")
+    value = xp.sort(flat)[(flat.size - 1) // 2]  # NaN sorts last: any NaN makes the median NaN, below
+    if x.dtype.kind == "f":
+        value = xp.where(xp.isnan(flat).any(), xp.nan, value).astype(x.dtype)
+        chosen = xp.where(xp.isnan(value), xp.isnan(x.data), x.data == value)
+        return Picked(value, (chosen / chosen.sum()).astype(x.dtype))(x)
+    return Tensor(value.copy())
+
+
+def _kth(op, x, k, dim, keepdim):
+    """(values, indices) of the k-th smallest (1-based) along `dim`; k=None: the lower median (NaN where a NaN is)."""
+    _check_flag(keepdim, "keepdim", op)
+    x1, axis = _sort_operands(op, x, dim)
+    n = x1.shape[axis]
+    if k is None and n == 0:
+        raise ValueError(f"median: dim {dim} of x (shape {tuple(x.shape)}) is empty; a median needs a value")
+    if k is not None and (not isinstance(k, numbers.Integral) or isinstance(k, bool) or not 1 <= k <= n):
+        raise ValueError(f"kthvalue: k must be an int from 1 to {n} (the size of dim {axis}), got {k!r}")
+    xp = backend.xp_of(x1.data)
+    order = _sort_indices(x1, axis, descending=False)  # NaN last, in x's order
+    position = xp.full(_keepdims_shape(x1.shape, (axis,)), (n - 1) // 2 if k is None else int(k) - 1, dtype=np.int64)
+    if k is None and x1.dtype.kind == "f":  # a row with a NaN: the first NaN, as torch's
+        nans = xp.isnan(x1.data).sum(axis=axis, keepdims=True)
+        position = xp.where(nans > 0, n - nans, position)
+    indices = Tensor(xp.take_along_axis(order, position, axis))
+    values = gather(x1, axis, indices)
+    if x.ndim == 0 or not keepdim:
+        values, indices = squeeze(values, axis), squeeze(indices, axis)
+    return ValuesIndices(values, indices)
+
+
+def median(x, dim=None, keepdim=False):
+    """The median, the lower of the two middle values for an even count, as torch.median: NaN if any value is.
+
+    Without `dim`: of all of x, one value; tied entries share its gradient evenly (as torch's). With `dim`:
+    (values, indices) along it, the gradient to the position picked (among ties, not always torch's).
+    """
+    _expect_tensor(x, "median")
+    if dim is None:
+        _check_flag(keepdim, "keepdim", "median")
+        return _median_all(x)
+    return _kth("median", x, None, dim, keepdim)
+
+
+def kthvalue(x, k, dim=None, keepdim=False):
+    """The k-th smallest value (k from 1) along `dim` (the last by default) and its position, as torch.kthvalue:
+    (values, indices)."""
+    _expect_tensor(x, "kthvalue")
+    return _kth("kthvalue", x, k, -1 if dim is None else dim, keepdim)
+
+
+_QUANTILE_MODES = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The q-th quantiles (q in [0, 1], a number or a 1-D tensor of them) of x along `dim` (of all of x by default),
+    as torch.quantile: between the sorted values at q (n - 1), by `interpolation` ('linear', 'lower', 'higher',
+    'midpoint', 'nearest'); NaN where a NaN is. A tensor q adds a first axis, one entry per q."""
+    _expect_tensor(x, "quantile")
+    if x.dtype.kind != "f":
+        raise TypeError(f"quantile: x must be a float tensor, got {x.dtype} (torch refuses it too); "
+                        "convert first, x.float()")
+    if interpolation not in _QUANTILE_MODES:
+        raise ValueError(f"quantile: interpolation must be one of {', '.join(_QUANTILE_MODES)}; got {interpolation!r}")
+    _check_flag(keepdim, "keepdim", "quantile")
+    if isinstance(q, Tensor):
+        if q.dtype != x.dtype or q.ndim > 1:
+            raise TypeError(f"quantile: q must be a number or a 0-d or 1-D tensor of x's dtype ({x.dtype}), got a "
+                            f"{q.dtype} tensor of shape {tuple(q.shape)}")
+        qs = backend.to_numpy(q.data).astype(np.float64).reshape(-1)
+    elif isinstance(q, numbers.Real) and not isinstance(q, bool):
+        qs = np.array([float(q)])
+    else:
+        raise TypeError(f"quantile: q must be a number or a tensor, got {type(q).__name__} {q!r}")
+    if not ((qs >= 0) & (qs <= 1)).all():
+        raise ValueError(f"quantile: every q must be in [0, 1], got {qs.tolist()}")
+    x1, axis = (reshape(x, -1), 0) if dim is None else _sort_operands("quantile", x, dim)
+    n = x1.shape[axis]
+    if n == 0:
+        raise ValueError(f"quantile: x (shape {tuple(x.shape)}) has no values along the reduced axis")
+    order = [i for i in range(x1.ndim) if i != axis] + [axis]
+    values = sort(permute(x1, *order), -1).values  # NaN last
+    xp = backend.xp_of(x.data)
+    ranks = qs * (n - 1)
+    low, high = np.floor(ranks), np.ceil(ranks)
+    weight = ranks - low
+    if interpolation == "lower":
+        high = low
+    elif interpolation == "higher":
+        low = high
+    elif interpolation == "nearest":
+        low = high = np.round(ranks)  # halves to even, as torch's
+    elif interpolation == "midpoint":
+        weight = np.full_like(ranks, 0.5)
+    has_nan = xp.isnan(values.data[..., -1:])  # (..., 1): the rank of a row with a NaN is its last, the NaN
+
+    def at(rank):
+        return gather(values, -1, Tensor(xp.where(has_nan, n - 1, backend.asarray(rank.astype(np.int64), device=x.device))))
+
+    below, above = at(low), at(high)
+    w = Tensor(backend.asarray(weight, dtype=x.dtype, device=x.device))
+    gap = above - below
+    out = where(backend.asarray(weight < 0.5, device=x.device), below + w * gap, above - gap * (1.0 - w))  # torch's lerp
+    out = permute(out, out.ndim - 1, *range(out.ndim - 1))  # one q per entry of a first axis
+    if keepdim:
+        out = reshape(out, len(qs), *[1] * x.ndim) if dim is None else unsqueeze(out, axis + 1)
+    return out if isinstance(q, Tensor) and q.ndim == 1 else reshape(out, *out.shape[1:])
 
 
 # ------------------------------------------------------------------ einsum

@@ -177,6 +177,11 @@ ALLOWED = {
     **{f"minigan.gradgradcheck: no {name}= here": GRADCHECK
        for name in ("gen_non_contig_grad_outputs", "nondet_tol", "check_undefined_grad", "check_grad_dtypes",
                     "check_batched_grad", "check_fwd_over_rev", "check_rev_over_rev", "fast_mode", "masked")},
+    "minigan.median: dim=None here, -1 in torch": "median(x) without dim is torch's other overload (the median of "
+                                                  "all of x, one value): None stands for it",
+    **{f"Tensor.{name}: other is required here, not in torch": f"torch's docstring says {name}() without its "
+       f"`other` (a slip: its method needs one; torch.{name}'s is compared)" for name in ("logical_and", "logical_or",
+                                                                                          "logical_xor")},
 }
 
 # torch callables with no signature to compare: C functions without a documented one, or (*args, **kwargs)
@@ -207,6 +212,7 @@ UNCOMPARED = {
     "Tensor.prelu": "torch's docstring documents no signature (F.prelu's is compared)",
     **{f"{where}.{name}": "torch's documents no signature (clamp's is compared)"
        for where in ("minigan", "Tensor") for name in ("clamp_min", "clamp_max")},
+    "Tensor.arccosh": "torch's docstring documents no signature (acosh's, the same function, is compared)",
 }
 
 
@@ -352,6 +358,7 @@ def _pairs():
         ("utils", utils, torch.nn.utils, None),
         ("parametrize", utils.parametrize, torch.nn.utils.parametrize, utils.parametrize.__all__),
         ("parametrizations", utils.parametrizations, torch.nn.utils.parametrizations, utils.parametrizations.__all__),
+        ("rnn", utils.rnn, torch.nn.utils.rnn, utils.rnn.__all__),
         ("optim", optim, torch.optim, None),
         ("lr_scheduler", lr_scheduler, torch.optim.lr_scheduler, None),
         ("data", minigan.data, torch.utils.data, None),
@@ -431,6 +438,7 @@ def test_the_walk_reaches_every_namespace():
                      "Tensor.view", "nn.Linear", "nn.Conv2d", "nn.BCELoss", "nn.Module.load_state_dict",
                      "nn.Sequential.append", "F.softmax", "F.cross_entropy", "F.interpolate", "init.kaiming_normal_",
                      "utils.clip_grad_norm_", "parametrize.register_parametrization", "parametrizations.spectral_norm",
+                     "rnn.pad_sequence",
                      "optim.Adam", "optim.Optimizer.zero_grad", "lr_scheduler.StepLR",
                      "data.DataLoader", "data.random_split", "minigan.grad", "autograd.backward"):
         assert qualname in compared

@@ -278,6 +278,23 @@ RANDOM += ("RReLU",)  # (in training: its slopes are drawn)
 FUNCTION_OF.update({"Hardshrink": "hardshrink", "Softshrink": "softshrink", "Tanhshrink": "tanhshrink",
                     "RReLU": "rrelu"})
 AS_FLOATS.update({"Hardshrink", "Softshrink", "Tanhshrink", "RReLU"})
+LAYERS += [  # helper P's
+    ("UpsamplingNearest2d", (), {"scale_factor": 2}, (2, 3, 4, 4)),
+    ("UpsamplingBilinear2d", (), {"size": (6, 5)}, (2, 3, 4, 4)),
+    ("ChannelShuffle", (2,), {}, (2, 4, 3, 3)),
+    ("LocalResponseNorm", (3,), {"alpha": 0.5, "beta": 0.75, "k": 1.5}, (2, 4, 3)),
+    ("LPPool1d", (2, 3), {"stride": 2, "ceil_mode": True}, (2, 3, 8)),
+    ("LPPool2d", (2.0, (2, 3)), {"stride": 1}, (2, 3, 4, 5)),
+    ("AlphaDropout", (0.5,), {}, (4, 3)),
+    ("FeatureAlphaDropout", (0.5,), {}, (2, 3, 4, 4)),
+]
+RANDOM += ("AlphaDropout", "FeatureAlphaDropout")
+FUNCTION_OF.update({"UpsamplingNearest2d": "interpolate", "UpsamplingBilinear2d": "interpolate",
+                    "ChannelShuffle": "channel_shuffle", "LocalResponseNorm": "local_response_norm",
+                    "LPPool1d": "lp_pool1d", "LPPool2d": "lp_pool2d", "AlphaDropout": "alpha_dropout",
+                    "FeatureAlphaDropout": "feature_alpha_dropout"})
+AS_FLOATS.update({"UpsamplingNearest2d", "UpsamplingBilinear2d", "LocalResponseNorm", "LPPool1d", "LPPool2d",
+                  "AlphaDropout", "FeatureAlphaDropout"})
 # where minigan differs from torch on purpose: (layer, input) -> why
 DELIBERATE = {
     ("InstanceNorm2d", "a batch of 0"): "an empty output, as every other norm gives (torch: an IndexError from inside)",
@@ -570,6 +587,25 @@ DELIBERATE.update({
     ("margin_ranking_loss", "argument 2 as uint8"): "a uint8 target is read as its values (torch negates it in "
                                                     "uint8: -1 becomes 255)",
 })
+FUNCTIONS += [  # helper P's
+    ("upsample", (_x(2, 3, 4, 4), None, 2), {}),
+    ("upsample", (_x(2, 3, 4, 4), (6, 5), None, "bilinear", False), {}),
+    ("upsample_nearest", (_x(2, 3, 4, 4), (8, 4)), {}),
+    ("upsample_bilinear", (_x(2, 3, 4, 4), None, 1.5), {}),
+    ("channel_shuffle", (_x(2, 6, 3), 3), {}),
+    ("local_response_norm", (_x(2, 4, 3, 3), 2, 0.5, 0.75, 1.5), {}),
+    ("lp_pool1d", (_x(2, 3, 7), 2.0, 3, 2), {"ceil_mode": True}),
+    ("lp_pool2d", (_x(2, 3, 4, 5), 3, 2), {}),
+    ("alpha_dropout", (_x(4, 3), 0.5, True), {}),
+    ("feature_alpha_dropout", (_x(2, 3, 4, 4), 0.5, True), {}),
+]
+RANDOM += ("alpha_dropout", "feature_alpha_dropout")
+AS_FLOATS.update({"upsample", "upsample_nearest", "upsample_bilinear", "local_response_norm", "lp_pool1d",
+                  "lp_pool2d", "alpha_dropout", "feature_alpha_dropout"})
+DELIBERATE.update({(name, label): "integers pooled in float32 (torch averages their powers in integers, rounding "
+                                  "the mean down)" for dtype in ("int64", "int32", "uint8") for name, label in
+                   [("LocalResponseNorm", dtype), ("LPPool1d", dtype), ("LPPool2d", dtype)]
+                   + [(f, f"argument 0 as {dtype}") for f in ("local_response_norm", "lp_pool1d", "lp_pool2d")]})
 
 
 def _function_failures(name, args, kwargs, every=1, start=0):

@@ -399,6 +399,15 @@ LAYERS = {
     "CircularPad1d": (lambda: nn.CircularPad1d(1), (1, 2, 3)),
     "CircularPad2d": (lambda: nn.CircularPad2d(1), (1, 2, 3, 3)),
 }
+LAYERS.update({  # helper P's
+    "UpsamplingNearest2d": (lambda: nn.UpsamplingNearest2d(scale_factor=2), (1, 2, 2, 2)),
+    "UpsamplingBilinear2d": (lambda: nn.UpsamplingBilinear2d(size=(3, 3)), (1, 2, 2, 2)),
+    "ChannelShuffle": (lambda: nn.ChannelShuffle(2), (1, 4, 2, 2)),
+    "LocalResponseNorm": (lambda: nn.LocalResponseNorm(3), (2, 4, 3)),
+    "LPPool1d": (lambda: nn.LPPool1d(2, 2), (1, 2, 4)), "LPPool2d": (lambda: nn.LPPool2d(1.5, 2), (1, 2, 4, 4)),
+    "AlphaDropout": (lambda: nn.AlphaDropout(0.5), (2, 4)),
+    "FeatureAlphaDropout": (lambda: nn.FeatureAlphaDropout(0.5), (2, 3, 4)),
+})
 
 
 class _Calls(nn.Module):

@@ -369,6 +369,14 @@ CASES = {
     "einsum": (lambda a, b: mg.einsum("...iik,...j->...ij", a, b),
                lambda a, b: _torch().einsum("...iik,...j->...ij", a, b), [normal(2, 1, 3, 3, 2), normal(3, 4)]),
 }
+CASES.update({  # helper K's: minigan.linalg's ops (matrices near 2 I: far from singular); more in tests/test_linalg.py
+    "linalg_inv": (mg.linalg.inv, lambda a: _torch().linalg.inv(a),
+                   [lambda rng: rng.standard_normal((2, 3, 3)) * 0.3 + 2 * np.eye(3)]),
+    "linalg_det": (mg.linalg.det, lambda a: _torch().linalg.det(a),
+                   [lambda rng: rng.standard_normal((2, 3, 3)) * 0.3 + 2 * np.eye(3)]),
+    "linalg_solve": (mg.linalg.solve, lambda a, b: _torch().linalg.solve(a, b),
+                     [lambda rng: rng.standard_normal((3, 3)) * 0.3 + 2 * np.eye(3), normal(3, 2)]),
+})
 
 # Ops whose second derivatives (double backprop) must be right.
 GRADGRAD = [
@@ -392,6 +400,44 @@ GRADGRAD = [
     "unfold_dilated_padded_strided", "fold_dilated_padded_strided", "max_pool2d_dilated_ceil_squared",
     "avg_pool2d_ceil_no_pad_count", "adaptive_avg_pool2d_3x2", "adaptive_max_pool2d_3x2", "pixel_unshuffle",
 ]
+GRADGRAD += ["linalg_inv", "linalg_det", "linalg_solve"]  # helper K's
+
+
+
+def uniform(lo, hi, *shape):
+    return lambda rng: rng.uniform(lo, hi, shape)
+
+
+CASES.update({  # helper M's: torch's elementwise math functions (inside their domains, off their poles)
+    "expm1": (mg.expm1, lambda a: a.expm1(), [normal(3, 4)]),
+    "log2": (mg.log2, lambda a: a.log2(), [positive(3, 4)]),
+    "log10": (lambda a: a.log10(), lambda a: a.log10(), [positive(3, 4)]),
+    "logit": (mg.logit, lambda a: a.logit(), [uniform(0.1, 0.9, 3, 4)]),
+    # x below, inside and above [eps, 1 - eps] = [0.2, 0.8], away from its edges
+    "logit_eps": (lambda a: mg.logit(a, 0.2), lambda a: a.logit(0.2),
+                  [lambda rng: rng.choice([0.05, 0.5, 0.9], (3, 4)) + rng.uniform(-0.04, 0.04, (3, 4))]),
+    "xlogy_broadcast": (mg.xlogy, lambda a, b: _torch().xlogy(a, b), [away_from_zero(3, 4), positive(4)]),
+    "hypot": (mg.hypot, lambda a, b: _torch().hypot(a, b), [away_from_zero(3, 4), normal(4)]),
+    "atan2": (mg.atan2, lambda a, b: _torch().atan2(a, b), [normal(3, 4), away_from_zero(4)]),
+    "logaddexp": (mg.logaddexp, lambda a, b: _torch().logaddexp(a, b), [normal(3, 4), normal(4)]),
+    "logaddexp2": (mg.logaddexp2, lambda a, b: _torch().logaddexp2(a, b), [normal(3, 4), normal(3, 1)]),
+    "copysign": (mg.copysign, lambda a, b: _torch().copysign(a, b), [away_from_zero(3, 4), away_from_zero(4)]),
+    "tan": (mg.tan, lambda a: a.tan(), [uniform(-1.2, 1.2, 3, 4)]),
+    "sinh": (mg.sinh, lambda a: a.sinh(), [normal(3, 4)]),
+    "cosh": (mg.cosh, lambda a: a.cosh(), [normal(3, 4)]),
+    "asin": (mg.asin, lambda a: a.asin(), [uniform(-0.9, 0.9, 3, 4)]),
+    "acos": (mg.acos, lambda a: a.acos(), [uniform(-0.9, 0.9, 3, 4)]),
+    "atan": (mg.atan, lambda a: a.atan(), [normal(3, 4)]),
+    "asinh": (mg.asinh, lambda a: a.asinh(), [normal(3, 4)]),
+    "acosh": (mg.acosh, lambda a: a.acosh(), [uniform(1.2, 3.0, 3, 4)]),
+    "atanh": (mg.atanh, lambda a: a.atanh(), [uniform(-0.9, 0.9, 3, 4)]),
+    "erfc": (mg.erfc, lambda a: a.erfc(), [lambda rng: rng.uniform(-3.0, 5.0, (3, 4))]),
+    "erfinv": (mg.erfinv, lambda a: a.erfinv(), [uniform(-0.95, 0.95, 3, 4)]),
+    "median_all": (mg.median, lambda a: a.median(), [distinct(3, 4)]),  # (distinct: no tie to share the gradient)
+})
+GRADGRAD += ["expm1", "log2", "log10", "logit", "logit_eps", "xlogy_broadcast", "hypot", "atan2", "logaddexp",
+             "logaddexp2", "copysign", "tan", "sinh", "cosh", "asin", "acos", "atan", "asinh", "acosh", "atanh",
+             "erfc", "erfinv"]  # helper M's
 
 
 def make_inputs(name, dtype="float64", seed=0, device="cpu"):

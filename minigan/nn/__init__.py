@@ -51,3 +51,6 @@ from .rnn import GRU, GRUCell, LSTM, LSTMCell, RNN, RNNCell  # noqa: F401
 from .loss import CosineEmbeddingLoss, GaussianNLLLoss, HingeEmbeddingLoss, MarginRankingLoss  # noqa: F401
 from .loss import MultiLabelMarginLoss, MultiLabelSoftMarginLoss, MultiMarginLoss, PoissonNLLLoss  # noqa: F401
 from .loss import SoftMarginLoss, TripletMarginLoss, TripletMarginWithDistanceLoss  # noqa: F401
+from .misc import AlphaDropout, ChannelShuffle, FeatureAlphaDropout, LPPool1d, LPPool2d  # noqa: F401
+from .misc import UpsamplingBilinear2d, UpsamplingNearest2d  # noqa: F401
+from .norm import LocalResponseNorm  # noqa: F401

@@ -38,6 +38,9 @@ from .layers import bilinear  # noqa: F401  (re-exported)
 from .conv import conv1d, conv_transpose1d  # noqa: F401  (re-exported)
 from .layers import embedding  # noqa: F401  (re-exported)
 from .attention import scaled_dot_product_attention  # noqa: F401  (re-exported)
+from .misc import alpha_dropout, channel_shuffle, feature_alpha_dropout, lp_pool1d, lp_pool2d  # noqa: F401
+from .misc import upsample, upsample_bilinear, upsample_nearest  # noqa: F401  (torch's deprecated names)
+from .norm import local_response_norm  # noqa: F401  (re-exported)
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):

@@ -1,6 +1,7 @@
-"""Dropout, Dropout1d, Dropout2d, Unflatten, padding (pad; the Zero, Constant, Reflection, Replication and Circular
-Pad1d/Pad2d layers), resizing and pooling (interpolate, Upsample, PixelShuffle, PixelUnshuffle, AvgPool2d,
-MaxPool2d, MaxUnpool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, and their 1-D forms over the 2-D ones), patches
+"""Dropout, Dropout1d, Dropout2d, AlphaDropout, FeatureAlphaDropout, Unflatten, padding (pad; the Zero, Constant,
+Reflection, Replication and Circular Pad1d/Pad2d layers), resizing and pooling (interpolate, Upsample,
+UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle, ChannelShuffle, AvgPool2d, MaxPool2d,
+MaxUnpool2d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, LPPool2d, and their 1-D forms over the 2-D ones), patches
 (Unfold: im2col, Fold: col2im), Softmax, Softmax2d."""
 
 import numbers
@@ -113,6 +114,59 @@ class Dropout1d(Dropout):
 
     def forward(self, x):
         return dropout1d(x, self.p, self.training)
+
+
+_SELU_ALPHA = 1.7580993408473766  # SELU's scale * alpha: -_SELU_ALPHA is the value SELU saturates to
+
+
+def _alpha_drop(x, p, mask_shape):
+    """SELU's dropout (Klambauer et al. 2017), as torch's: each dropped value becomes SELU's saturation value
+    -alpha' (not 0), then every value goes through a x + b, chosen so that inputs of mean 0 and variance 1 keep
+    them: a = ((alpha'^2 p + 1)(1 - p))^(-1/2), b = a alpha' p. A mask of `mask_shape`, broadcast over x."""
+    x = ag._floating(x)
+    if p == 1.0:  # torch's: all zeros (not the affine form)
+        return x * 0.0
+    keep = (backend.generator(x.device).random(mask_shape, dtype=x.dtype) >= p).astype(x.dtype)
+    a = ((_SELU_ALPHA ** 2 * p + 1.0) * (1.0 - p)) ** -0.5
+    b = (keep - 1.0) * (_SELU_ALPHA * a) + _SELU_ALPHA * a * p  # kept: a alpha' p; dropped: a (-alpha' + alpha' p)
+    return x * Tensor(keep * a) + Tensor(b)
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout for SELU networks: dropped values set to SELU's saturation value and the rest rescaled, so that the
+    mean and variance stay (``_alpha_drop``). Identity when not training (torch's default here: training=False).
+    The mask comes from the device's seeded generator; ``inplace`` as in ``dropout``."""
+    ag._expect_tensor(input, "alpha_dropout")
+    p = _check_p(p, "alpha_dropout")
+    if not training or p == 0.0:
+        return input
+    return _alpha_drop(input, p, input.shape)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """``alpha_dropout`` of whole channels: one draw per (sample, channel) of (N, C, *), as ``dropout2d``'s."""
+    ag._expect_tensor(input, "feature_alpha_dropout")
+    if input.ndim < 2:
+        raise ValueError(f"feature_alpha_dropout: expected an input (N, C, *) of at least 2 axes, got shape "
+                         f"{tuple(input.shape)}; for single values use alpha_dropout")
+    p = _check_p(p, "feature_alpha_dropout")
+    if not training or p == 0.0:
+        return input
+    return _alpha_drop(input, p, (*input.shape[:2], *[1] * (input.ndim - 2)))
+
+
+class AlphaDropout(Dropout):
+    """SELU's dropout (``F.alpha_dropout``) during training; does nothing in eval mode."""
+
+    def forward(self, x):
+        return alpha_dropout(x, self.p, self.training)
+
+
+class FeatureAlphaDropout(Dropout):
+    """SELU's dropout of whole channels of (N, C, *) (``F.feature_alpha_dropout``) during training."""
+
+    def forward(self, x):
+        return feature_alpha_dropout(x, self.p, self.training)
 
 
 class Unflatten(Module):
@@ -232,7 +286,7 @@ _MODES = ("nearest", "linear", "bilinear", "bicubic", "area")  # interpolate's a
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
-                antialias=False):
+                antialias=False, name="interpolate"):
     """torch's ``F.interpolate``: 'nearest' by whole factors, 'linear' (N, C, L), 'bilinear' and 'bicubic'
     (N, C, H, W), and 'area' (either).
 
@@ -243,51 +297,52 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     neighbouring input pixels, so y = A_h x A_w^T, and the gradient is the same
     matrices transposed. 'area' is ``adaptive_avg_pool2d``: each output pixel the mean
     of its window, shrinking or growing. Upsample + Conv2d is the usual cure for the checkerboard
-    pattern of strided transposed convolutions (Odena et al. 2016; see lesson 7).
+    pattern of strided transposed convolutions (Odena et al. 2016; see lesson 7). (`name`: the function
+    the errors speak of, ``upsample`` when called by it; not torch's.)
     """
-    ag._expect_tensor(input, "interpolate")
+    ag._expect_tensor(input, name)
     if mode not in _MODES:
-        raise NotImplementedError(f"interpolate: mode={mode!r} is not supported ({', '.join(map(repr, _MODES))})")
+        raise NotImplementedError(f"{name}: mode={mode!r} is not supported ({', '.join(map(repr, _MODES))})")
     wanted = {"nearest": (3, 4), "linear": (3,), "bilinear": (4,), "bicubic": (4,), "area": (3, 4)}[mode]
     if input.ndim not in wanted:
         shapes = " or ".join({3: "(N, C, L)", 4: "(N, C, H, W)"}[n] for n in wanted)
-        raise ValueError(f"interpolate: mode={mode!r} expects {shapes}, got shape {tuple(input.shape)}")
+        raise ValueError(f"{name}: mode={mode!r} expects {shapes}, got shape {tuple(input.shape)}")
     if 0 in input.shape[2:]:  # torch: an error too (the batch and channels may be empty)
-        raise ValueError(f"interpolate: the input's spatial lengths must be >= 1 (there is nothing to interpolate "
+        raise ValueError(f"{name}: the input's spatial lengths must be >= 1 (there is nothing to interpolate "
                          f"from), got shape {tuple(input.shape)}")
     if input.shape[1] == 0 and mode != "area":  # torch's rule: only 'area' (a pool) takes an empty channel axis
-        raise ValueError(f"interpolate: mode={mode!r} expects at least one channel, got shape {tuple(input.shape)} "
+        raise ValueError(f"{name}: mode={mode!r} expects at least one channel, got shape {tuple(input.shape)} "
                          "(torch refuses it too; only mode='area' takes zero channels)")
     if antialias or recompute_scale_factor:
-        raise NotImplementedError("interpolate: antialias and recompute_scale_factor are not supported")
+        raise NotImplementedError(f"{name}: antialias and recompute_scale_factor are not supported")
     if mode in ("nearest", "area") and align_corners is not None:
-        raise ValueError(f"interpolate: align_corners does not apply to mode={mode!r}, only to 'linear', "
+        raise ValueError(f"{name}: align_corners does not apply to mode={mode!r}, only to 'linear', "
                          "'bilinear' and 'bicubic'; leave it None")
     if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: give exactly one of size and scale_factor")
+        raise ValueError(f"{name}: give exactly one of size and scale_factor")
     spatial = input.shape[2:]
     fewest = 0 if mode == "area" else 1  # torch's: 'area' (a pool) may give an empty output, the others not
     if size is not None:
         size = tuple(size) if isinstance(size, (tuple, list)) else (size,) * len(spatial)
         if len(size) != len(spatial) or not all(_is_int(n) and n >= fewest for n in size):
             lengths = "int lengths >= 0" if mode == "area" else "positive int lengths"
-            raise ValueError(f"interpolate: size must give {len(spatial)} {lengths}, one per spatial axis of the "
+            raise ValueError(f"{name}: size must give {len(spatial)} {lengths}, one per spatial axis of the "
                              f"input shape {tuple(input.shape)}, got {size}")
     else:
         factors = tuple(scale_factor) if isinstance(scale_factor, (tuple, list)) else (scale_factor,) * len(spatial)
         if not all(isinstance(f, numbers.Real) for f in factors):
-            raise TypeError(f"interpolate: scale_factor must be a number or one per spatial axis, got {scale_factor!r}")
+            raise TypeError(f"{name}: scale_factor must be a number or one per spatial axis, got {scale_factor!r}")
         if len(factors) != len(spatial) or any(not 0 < f < float("inf") for f in factors):  # (NaN too)
-            raise ValueError(f"interpolate: scale_factor must be positive and finite, one per axis, got {scale_factor}")
+            raise ValueError(f"{name}: scale_factor must be positive and finite, one per axis, got {scale_factor}")
     if mode == "nearest":
-        return _nearest(input, spatial, size, None if size is not None else factors)
+        return _nearest(input, spatial, size, None if size is not None else factors, name)
     if size is None:
         size = tuple(int(n * f) for n, f in zip(spatial, factors))
     if len(size) != len(spatial) or min(size) < fewest:
-        raise ValueError(f"interpolate: scale_factor {scale_factor} makes the output size {size}, but mode={mode!r} "
+        raise ValueError(f"{name}: scale_factor {scale_factor} makes the output size {size}, but mode={mode!r} "
                          f"needs lengths >= {fewest} (input shape {tuple(input.shape)})")
     if mode == "area" and 0 in size:  # an empty output: the pool to a size of at least 1, then cut to 0
-        out = interpolate(input, size=tuple(max(n, 1) for n in size), mode="area")
+        out = interpolate(input, size=tuple(max(n, 1) for n in size), mode="area", name=name)
         return ag.getitem(out, (slice(None), slice(None)) + tuple(slice(0, n) for n in size))
     if mode == "area":  # torch's: adaptive average pooling to the size (only the size counts, not the factor)
         if input.ndim == 3:  # (N, C, L) as (N, C, L, 1)
@@ -349,15 +404,15 @@ def _cubic_weights(xp, n_in, n_out, step, align_corners, dtype, a=-0.75):
     return weights.astype(dtype)
 
 
-def _nearest(input, spatial, size, factors):
+def _nearest(input, spatial, size, factors, name="interpolate"):
     """'nearest' by whole factors: (N, C, H, W) -> (N, C, H*sh, W*sw), each pixel a block of copies."""
     if size is not None:
         if len(size) != len(spatial) or any(o % i for o, i in zip(size, spatial)):
-            raise NotImplementedError(f"interpolate: size {size} is not a whole multiple of the input's {spatial}; "
-                                      "mode='nearest' supports whole factors only")
+            raise NotImplementedError(f"{name}: size {size} is not a whole multiple of the input's {spatial}; "
+                                      "mode='nearest' supports whole factors only (each length must be one)")
         factors = tuple(o // i for o, i in zip(size, spatial))
     elif len(factors) != len(spatial) or any(f != int(f) or f < 1 for f in factors):
-        raise NotImplementedError(f"interpolate: scale_factor {factors} is not supported by mode='nearest'; "
+        raise NotImplementedError(f"{name}: scale_factor {factors} is not supported by mode='nearest'; "
                                   "only whole factors >= 1 (2, 3, ...)")
     factors = tuple(int(f) for f in factors)
     # (N, C, H, W) -> (N, C, H, 1, W, 1) -> broadcast (N, C, H, sh, W, sw) -> (N, C, H*sh, W*sw)
@@ -383,6 +438,65 @@ class Upsample(Module):
     def extra_repr(self):
         what = f"scale_factor={self.scale_factor}" if self.scale_factor is not None else f"size={self.size}"
         return f"{what}, mode={self.mode!r}"
+
+
+class UpsamplingNearest2d(Upsample):
+    """Upsample(size, scale_factor, mode='nearest'), under torch's older name (whole factors only, as 'nearest')."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="nearest")
+
+
+class UpsamplingBilinear2d(Upsample):
+    """Upsample(size, scale_factor, mode='bilinear', align_corners=True), under torch's older name: note
+    align_corners=True (the corner pixels' centres line up), unlike Upsample(mode='bilinear')'s default."""
+
+    def __init__(self, size=None, scale_factor=None):
+        super().__init__(size, scale_factor, mode="bilinear", align_corners=True)
+
+
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """``interpolate`` under torch's deprecated name (torch warns; minigan's ops print no warnings)."""
+    return interpolate(input, size, scale_factor, mode, align_corners, name="upsample")
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """``interpolate(mode='nearest')`` under torch's deprecated name (no warning here)."""
+    return interpolate(input, size, scale_factor, mode="nearest", name="upsample_nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """``interpolate(mode='bilinear', align_corners=True)`` under torch's deprecated name (no warning here)."""
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True, name="upsample_bilinear")
+
+
+def channel_shuffle(input, groups):
+    """ShuffleNet's channel shuffle, as torch's: the C = g k channels of (N, C, *), read as a (g, k) table, are
+    read out by columns, so channel j k + i goes to i g + j and each group's channels spread over all groups.
+    A reshape, a transpose and a reshape: the gradient shuffles back."""
+    ag._expect_tensor(input, "channel_shuffle")
+    _check_sizes("channel_shuffle", groups=groups)
+    if input.ndim < 3 or input.shape[1] % groups:
+        raise ValueError(f"channel_shuffle: expected an input (N, C, *) of 3 or more axes, with C a multiple of "
+                         f"groups={groups}, got shape {tuple(input.shape)}")
+    n, c, *rest = input.shape
+    table = ag.reshape(input, n, groups, c // groups, *rest)  # (N, g, k, *)
+    return ag.reshape(ag.transpose(table, 1, 2), n, c, *rest)
+
+
+class ChannelShuffle(Module):
+    """Shuffle the channels of (N, C, *) across `groups` groups (``F.channel_shuffle``), as ShuffleNet does."""
+
+    def __init__(self, groups):
+        super().__init__()
+        _check_sizes("ChannelShuffle", groups=groups)
+        self.groups = groups
+
+    def forward(self, x):
+        return channel_shuffle(x, self.groups)
+
+    def extra_repr(self):
+        return f"groups={self.groups}"
 
 
 def pixel_shuffle(input, upscale_factor):
@@ -985,6 +1099,72 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
 
     def forward(self, x):
         return adaptive_max_pool1d(x, self.output_size, self.return_indices)
+
+
+def _norm_type(name, norm_type):
+    """An LP pool's p: a nonzero number (inf: the largest |x|, -inf: the smallest)."""
+    if not isinstance(norm_type, numbers.Real) or isinstance(norm_type, bool) or not norm_type == norm_type \
+            or norm_type == 0:
+        raise ValueError(f"{name}: norm_type must be a nonzero number p (2: the Euclidean norm of each window), "
+                         f"got {norm_type!r}")
+    return float(norm_type)
+
+
+def _lp_pool(x, p, kernel, stride, ceil_mode):
+    """(sum of x^p over each window)^(1/p) of (N, C, H, W), as torch computes it: avg_pool2d(x^p) times the
+    window's size (so a ceil_mode window cut by the edge has its mean times the full size, torch's quirk)."""
+    if abs(p) == float("inf"):  # torch's: the largest |x| of each window (p = -inf: the smallest)
+        top = max_pool2d(ag.abs(x) if p > 0 else -ag.abs(x), kernel, stride, 0, 1, ceil_mode)
+        return top if p > 0 else -top
+    mean = avg_pool2d(x ** p, kernel, stride, 0, ceil_mode)
+    # torch takes (sign(m) relu(|m|) kh kw)^(1/p): m itself, but a window of sum 0 gets gradient 0 (not inf times 0)
+    nonzero = mean.data != 0
+    total = ag.where(nonzero, mean, 1.0) * float(kernel[0] * kernel[1])
+    return ag.where(nonzero, total ** (1.0 / p), 0.0)  # (a negative sum to a fractional power is NaN, as torch's)
+
+
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The p-norm of each window, (sum x^p)^(1/p), as torch's ``F.lp_pool2d``, of (N, C, H, W) images or one
+    (C, H, W): p = 1 sums, p = 2 gives each window's Euclidean norm, p = inf its largest |x|. No padding;
+    stride = kernel_size when None. As torch's, x^p is taken as it is (not |x|^p): an odd p with negative values
+    may give negative sums, whose fractional powers are NaN."""
+    if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
+        return unbatched(lp_pool2d, input, norm_type, kernel_size, stride, ceil_mode)
+    p = _norm_type("lp_pool2d", norm_type)
+    kernel, stride, *_ = _pool_window("lp_pool2d", input, kernel_size, stride, 0, ceil_mode=bool(ceil_mode))
+    return _lp_pool(ag._floating(input), p, kernel, stride, bool(ceil_mode))
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``lp_pool2d`` along the length of (N, C, L) signals, or one (C, L): the p-norm of each window."""
+    if isinstance(input, Tensor) and input.ndim == 2:  # one signal (C, L), as torch takes it
+        return unbatched(lp_pool1d, input, norm_type, kernel_size, stride, ceil_mode)
+    p = _norm_type("lp_pool1d", norm_type)
+    x, kernel, stride, _, _ = _pool1d("lp_pool1d", input, kernel_size, stride, 0, 1, bool(ceil_mode))
+    return _squeeze_height(_lp_pool(ag._floating(x), p, kernel, stride, bool(ceil_mode)))
+
+
+class LPPool2d(Module):
+    """The p-norm of each window of an image (``F.lp_pool2d``): LPPool2d(2, 3) is each 3x3 window's norm."""
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        _norm_type(type(self).__name__, norm_type)
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, x):
+        return lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+    def extra_repr(self):
+        return (f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"ceil_mode={self.ceil_mode}")
+
+
+class LPPool1d(LPPool2d):
+    """The p-norm of each window along L of (N, C, L) or (C, L) (``F.lp_pool1d``)."""
+
+    def forward(self, x):
+        return lp_pool1d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
 class UnfoldOp(Function):

@@ -1,5 +1,5 @@
 """Normalisation layers as in PyTorch: batch norm (BatchNorm1d, BatchNorm2d), and below it LayerNorm,
-GroupNorm, InstanceNorm1d and InstanceNorm2d, and RMSNorm.
+GroupNorm, InstanceNorm1d and InstanceNorm2d, RMSNorm, and LocalResponseNorm.
 
 In training mode each channel is normalised with the mean and (biased)
 variance of the current batch, then scaled and shifted by the learned
@@ -30,6 +30,7 @@ from .. import autograd as ag
 from .. import backend
 from ..autograd import Function, Tensor, is_grad_enabled
 from .layers import _check_numbers, _check_sizes, _place
+from .misc import avg_pool2d, pad
 from .module import Module, Parameter
 
 
@@ -607,3 +608,39 @@ class GroupNorm(Module):
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, bias={self.bias is not None}"
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """AlexNet's local response normalisation, as torch's: each value divided by (k + alpha m)^beta, m the mean
+    of x^2 over `size` neighbouring channels at the same position: the channels from c - size // 2 to
+    c + (size - 1) // 2, those beyond the first and last counted as zeros (the mean still divides by `size`).
+    (N, C, *) inputs of 3 or more axes. Built from pad and avg_pool2d, so it differentiates twice."""
+    ag._expect_tensor(input, "local_response_norm")
+    _check_sizes("local_response_norm", size=size)
+    _check_numbers("local_response_norm", alpha=alpha, beta=beta, k=k)
+    if input.ndim < 3:
+        raise ValueError(f"local_response_norm: expected an input (N, C, *) of 3 or more axes, got shape "
+                         f"{tuple(input.shape)}")
+    x = ag._floating(input)
+    if x.numel() == 0:  # (torch returns it as it is)
+        return x
+    squares = ag.reshape(x * x, x.shape[0], 1, x.shape[1], -1)  # (N, 1, C, the positions): channels as a height
+    squares = pad(squares, (0, 0, size // 2, (size - 1) // 2))  # zero channels before the first and after the last
+    mean = ag.reshape(avg_pool2d(squares, (size, 1), stride=1), *x.shape)  # m: the mean over each window of channels
+    return x / (mean * float(alpha) + float(k)) ** float(beta)
+
+
+class LocalResponseNorm(Module):
+    """Local response normalisation over neighbouring channels (``F.local_response_norm``), as in AlexNet."""
+
+    def __init__(self, size, alpha=1e-4, beta=0.75, k=1.0):
+        super().__init__()
+        _check_sizes("LocalResponseNorm", size=size)
+        _check_numbers("LocalResponseNorm", alpha=alpha, beta=beta, k=k)
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def forward(self, x):
+        return local_response_norm(x, self.size, self.alpha, self.beta, self.k)
+
+    def extra_repr(self):
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -1,5 +1,5 @@
-"""``minigan.nn.utils``: gradient clipping, parameters as one vector, spectral and weight normalisation, as
-``torch.nn.utils`` does them."""
+"""``minigan.nn.utils``: gradient clipping, parameters as one vector, spectral and weight normalisation, padded
+sequences (``rnn``), as ``torch.nn.utils`` does them."""
 
 import math
 import numbers
@@ -12,6 +12,7 @@ from ...autograd import Tensor
 from ..conv import ConvTranspose1d, ConvTranspose2d
 from ..module import Parameter, refuse_a_model_as_parameters
 from . import parametrizations, parametrize  # noqa: F401  (nn.utils.parametrizations.spectral_norm, as torch's)
+from . import rnn  # noqa: F401  (nn.utils.rnn.pad_sequence, as torch's)
 from .parametrizations import _norm_except_dim
 
 
