@@ -117,7 +117,7 @@ def _reduced_dims(op, dim, x):
     axes = tuple(sorted(_dim(op, d, x.ndim) for d in dims))
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: dim {dim!r} names an axis twice")
-    return axes if axes else tuple(range(x.ndim))  # dim=(): all axes, as torch's
+    return axes if axes and x.ndim else tuple(range(x.ndim))  # dim=(): all axes, as torch's; a 0-d x has none
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -131,9 +131,11 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     if not isinstance(ord, numbers.Real) or isinstance(ord, bool):
         raise TypeError(f"{op}: ord must be a number (2, 1, inf, -inf, 0, any p), got {type(ord).__name__} {ord!r}")
     axes = _reduced_dims(op, dim, x)
-    if math.isinf(ord) and math.prod(x.shape[a] for a in axes) == 0:
-        raise RuntimeError(f"{op}: the {ord} norm of an empty tensor (shape {tuple(x.shape)}) does not exist: "
-                           "max and min of nothing have no value")
+    if (ord < 0 or math.isinf(ord)) and math.prod(x.shape[a] for a in axes) == 0:
+        why = ("max and min of nothing have no value" if math.isinf(ord)
+               else f"it would be 0 ** (1/{ord}), 0 the sum of nothing")
+        raise RuntimeError(f"{op}: the {ord} norm of an empty tensor (shape {tuple(x.shape)}) does not exist: {why} "
+                           "(torch refuses it too)")
     if ord == 2:
         return ag.norm(x, 2, axes, keepdim)  # sqrt(sum x^2), whose gradient at 0 is 0
     a = ag.abs(x)
@@ -182,11 +184,14 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
     if isinstance(ord, bool) or ord not in (1, -1, math.inf, -math.inf):
         raise ValueError(f"{op}: ord must be 'fro', 1, -1, inf or -inf, got {ord!r}")
     along, across = (d0, d1) if ord in (1, -1) else (d1, d0)  # 1: sum down each column, inf: along each row
-    if A.shape[across] == 0:
+    if A.shape[across] == 0 and ord < 0:
         raise RuntimeError(f"{op}: the {ord} norm of a matrix with an empty axis {across} (shape "
-                           f"{tuple(A.shape)}) does not exist: max and min of nothing have no value")
+                           f"{tuple(A.shape)}) does not exist: the min of nothing has no value")
     sums = ag.sum(ag.abs(A), dim=along, keepdim=True)
-    out = (ag.amax if ord > 0 else ag.amin)(sums, across, True)
+    if A.shape[across] == 0:  # the largest of no sums: 0, as torch's (sums are >= 0, so 0 is max's starting value)
+        out = ag.sum(sums, dim=across, keepdim=True)
+    else:
+        out = (ag.amax if ord > 0 else ag.amin)(sums, across, True)
     return out if keepdim else out.reshape(*(n for i, n in enumerate(out.shape) if i not in (d0, d1)))
 
 
@@ -204,7 +209,8 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
                          f"{tuple(A.shape)}; give dim")
     if (dim is None and (ord is None or A.ndim == 1)) or (dim is not None and len(dim) == 1):
         if isinstance(ord, str):
-            raise ValueError(f"{op}: ord={ord!r} is a matrix norm, but dim names one axis (a vector norm)")
+            where = "dim names one axis" if dim is not None else "the input is 1-D"
+            raise ValueError(f"{op}: ord={ord!r} is a matrix norm, but {where} (a vector norm)")
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
     return matrix_norm(A, "fro" if ord is None else ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
 
@@ -326,10 +332,9 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
 
 def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     """Matrices with x's last axis on diagonal `offset` (zeros elsewhere), in new axes dim1 and dim2, as
-    torch.diag_embed. Written as x times a constant 0/1 tensor, so it costs n^2 per vector."""
+    torch.diag_embed. Written as indexing: each entry of the matrix picks an entry of x, or an appended 0."""
     op = "diag_embed"
     _tensors(op, x)
-    _no_booleans(op, x)
     offset = _int(op, "offset", offset)
     if x.ndim < 1:
         raise ValueError(f"diag_embed: expected at least 1 dimension, got shape {tuple(x.shape)}")
@@ -341,9 +346,10 @@ def diag_embed(x, offset=0, dim1=-2, dim2=-1):
     n = k + abs(offset)
     xp = backend.xp_of(x.data)
     rows, cols = ag._diagonal((n, n), offset, xp)
-    places = xp.zeros((k, n, n), dtype=x.dtype)  # places[i] is 1 at the i-th entry of the diagonal
-    places[xp.arange(k), rows, cols] = 1
-    out = ag.matmul(x, Tensor(places.reshape(k, n * n))).reshape(*x.shape[:-1], n, n)
+    padded = ag.cat([x, ag.zeros(*x.shape[:-1], 1, dtype=x.dtype, device=x.device)], dim=-1)  # x[..., k] = 0
+    picks = xp.full((n, n), k)  # which entry of padded each entry of the matrix takes: the 0, or x[..., i]
+    picks[rows, cols] = xp.arange(k)
+    out = padded[..., picks]
     batch = iter(range(ndim - 2))
     return ag.permute(out, *(ndim - 2 if i == d1 else ndim - 1 if i == d2 else next(batch) for i in range(ndim)))
 
@@ -394,6 +400,8 @@ def cdist(x1, x2, p=2.0, compute_mode="use_mm_for_euclid_dist_if_necessary"):
     if compute_mode not in modes:
         raise ValueError(f"cdist: compute_mode must be one of {modes}, got {compute_mode!r}")
     _broadcast(op, x1, x2, batch=True)
+    if x1.shape[-1] == 0 and math.isinf(p):  # no coordinates: every distance is 0, as torch's (max of nothing: refused)
+        p = 1.0
     return vector_norm(ag.unsqueeze(x1, -2) - ag.unsqueeze(x2, -3), p, -1)
 
 
@@ -406,8 +414,8 @@ def _scaled_sum(op, x, product, beta, alpha):
         raise ValueError(f"{op}: input of shape {tuple(x.shape)} does not broadcast to the product's shape "
                          f"{tuple(product.shape)}")
     scaled = product if alpha == 1 else alpha * product
-    if beta == 0:
-        return scaled + ag.zeros_like(x)  # (the result still has the broadcast shape)
+    if beta == 0:  # where() picks 0 everywhere: x's NaNs ignored, its gradient 0 (as torch's), the shape broadcast
+        return scaled + ag.where(ag.zeros_like(x, dtype=bool), x, 0)
     return scaled + (x if beta == 1 else beta * x)
 
 
@@ -509,7 +517,7 @@ def matrix_power(A, n):
     _matrices(op, A)
     if n == 0:
         eye = ag.eye(A.shape[-1], dtype=A.dtype, device=A.device)
-        return ag.broadcast_to(eye, A.shape) + A * 0  # (a zero gradient, as torch's)
+        return ag.where(ag.ones_like(A, dtype=bool), eye, A)  # the identity; A in the graph, gradient 0 (as torch's)
     if n < 0:
         A, n = inv(A), -n
     result, square = None, A
@@ -587,11 +595,12 @@ def solve(A, B, *, left=True):
     op = "linalg.solve"
     _floats(op, A, B)
     _matrices(op, A)
-    if not left:
-        if B.ndim < 2:
-            raise ValueError(f"{op}: left=False needs B of at least 2 dimensions, got shape {tuple(B.shape)}")
-        return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and B.shape == A.shape[:-1])
+    if not left:
+        if vector or B.ndim < 2:  # torch's rule too: X A = B has no form for vectors
+            raise ValueError(f"{op}: left=False needs B to be matrices, got shapes {tuple(A.shape)} and "
+                             f"{tuple(B.shape)}, which make B vectors; for x A = b write solve(A.mT, b)")
+        return solve(A.mT, B.mT).mT
     if vector:
         B = ag.unsqueeze(B, -1)
     if B.ndim < 2 or B.shape[-2] != A.shape[-1]:

@@ -199,14 +199,78 @@ def test_gradient_penalty_with_vector_norm_matches_torch():
                                rtol=1e-10)
 
 
+@pytest.mark.parametrize("ord", [math.inf, -math.inf, 1, 3])
+@pytest.mark.parametrize("dim", [0, -1, (0,)])
+def test_vector_norm_of_a_number_over_its_one_dim_is_torchs(ord, dim):
+    torch = _torch()
+    ours = L.vector_norm(mg.tensor(-3.0), ord, dim)
+    theirs = torch.linalg.vector_norm(torch.tensor(-3.0), ord, dim)
+    assert ours.shape == tuple(theirs.shape)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (3, 0), (2, 0, 3), (2, 3, 0)])
+@pytest.mark.parametrize("ord", [1, math.inf, -1, -math.inf])
+def test_matrix_norm_with_an_empty_axis_is_torchs_0_or_refused(shape, ord):
+    # the largest column (row) sum of no columns (rows) is 0, as torch's; the smallest has no value
+    torch = _torch()
+    A = mg.ones(*shape, requires_grad=True)
+    try:
+        expected = torch.linalg.matrix_norm(torch.ones(shape), ord)
+    except (IndexError, RuntimeError):
+        with pytest.raises(RuntimeError, match=r"linalg.matrix_norm: the -?(1|inf) norm of a matrix with an empty axis"):
+            L.matrix_norm(A, ord)
+        return
+    out = L.matrix_norm(A, ord)
+    assert out.shape == tuple(expected.shape)
+    np.testing.assert_array_equal(out.numpy(), expected.numpy())
+    assert mg.grad(out.sum(), [A])[0].shape == shape
+
+
+def test_cdist_of_points_without_coordinates_is_0_as_torchs():
+    torch = _torch()
+    for p in (math.inf, 2.0, 1.0, 0.5):
+        out = mg.cdist(mg.ones(2, 0), mg.ones(3, 0), p)
+        np.testing.assert_array_equal(out.numpy(), torch.cdist(torch.ones(2, 0), torch.ones(3, 0), p).numpy())
+
+
+def test_diag_embed_keeps_inf_nan_and_booleans_on_the_diagonal_as_torch():
+    # each entry is placed, not multiplied by 0 or 1 (inf * 0 is NaN)
+    torch = _torch()
+    for values in ([math.inf, math.nan, -2.0], [True, False, True], [2 ** 62, -3, 1]):
+        for offset in (0, -1):
+            out = mg.diag_embed(mg.tensor(values), offset)
+            expected = torch.diag_embed(torch.tensor(values), offset)
+            assert str(out.dtype) == str(expected.dtype).replace("torch.", "")
+            np.testing.assert_array_equal(out.numpy(), expected.numpy())
+
+
+def test_matrix_power_0_of_a_matrix_with_inf_and_nan_is_the_identity_as_torchs():
+    a = mg.tensor([[math.inf, math.nan], [1.0, -math.inf]], requires_grad=True)
+    out = L.matrix_power(a, 0)
+    assert out.tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert mg.grad(out.sum(), [a])[0].tolist() == [[0.0, 0.0], [0.0, 0.0]]
+
+
+def test_add_functions_with_beta_0_give_input_a_zero_gradient_as_torch():
+    torch = _torch()
+    x, a, b = np.array([[math.nan, 1.0]]), np.ones((3, 2)), np.ones((2, 2))
+    ours = mg.tensor(x, requires_grad=True)
+    theirs = torch.tensor(x, requires_grad=True)
+    (g,) = mg.grad(mg.addmm(ours, mg.tensor(a), mg.tensor(b), beta=0).sum(), [ours])
+    (tg,) = torch.autograd.grad(torch.addmm(theirs, torch.tensor(a), torch.tensor(b), beta=0).sum(), [theirs])
+    np.testing.assert_array_equal(g.numpy(), tg.numpy())
+
+
 def test_cdist_of_equal_rows_has_a_zero_gradient_as_torchs():
     torch = _torch()
     a = np.array([[1.0, 2.0], [0.5, -1.0]])
-    for p in (2.0, 1.0, 3.0):
+    for p in (2.0, 1.0, 3.0, 0.5, math.inf, 0.0):
         x1, x2 = mg.tensor(a, requires_grad=True), mg.tensor(a.copy(), requires_grad=True)
         t1, t2 = torch.tensor(a, requires_grad=True), torch.tensor(a.copy(), requires_grad=True)
-        grads = mg.grad(mg.cdist(x1, x2, p).sum(), [x1, x2])
-        tgrads = torch.autograd.grad(torch.cdist(t1, t2, p).sum(), [t1, t2])
+        out, tout = mg.cdist(x1, x2, p), torch.cdist(t1, t2, p)
+        np.testing.assert_allclose(out.numpy(), tout.detach().numpy(), rtol=1e-12)
+        grads, tgrads = mg.grad(out.sum(), [x1, x2]), torch.autograd.grad(tout.sum(), [t1, t2])
         for g, tg in zip(grads, tgrads):
             assert np.isfinite(g.numpy()).all()
             np.testing.assert_allclose(g.numpy(), tg.numpy(), rtol=1e-12, atol=1e-15)
@@ -222,6 +286,7 @@ def test_norms_take_torchs_dims_dtype_and_dispatch():
         (lambda m: m.vector_norm(ours, 1, [2, 0], True), lambda t: t.vector_norm(theirs, 1, [2, 0], True)),
         (lambda m: m.vector_norm(ours, keepdim=True), lambda t: t.vector_norm(theirs, keepdim=True)),
         (lambda m: m.vector_norm(ours, dtype=mg.float64), lambda t: t.vector_norm(theirs, dtype=torch.float64)),
+        (lambda m: m.vector_norm(ours, 0, dtype=mg.float32), lambda t: t.vector_norm(theirs, 0, dtype=torch.float32)),
         (lambda m: m.vector_norm(ours[0, 0, 0]), lambda t: t.vector_norm(theirs[0, 0, 0])),
         (lambda m: m.vector_norm(ours[:0], 0), lambda t: t.vector_norm(theirs[:0], 0)),
         (lambda m: m.norm(ours, dim=-1), lambda t: t.norm(theirs, dim=-1)),
@@ -262,6 +327,17 @@ def test_products_of_empty_tensors_have_torchs_shapes():
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+def test_addcdiv_takes_one_integer_operand_as_torch():
+    # only integer / integer is refused; an integer numerator or denominator with a float one divides as floats
+    torch = _torch()
+    ints, floats = np.array([3, -4]), np.array([2.0, 0.5])
+    for t1, t2 in ((ints, floats), (floats, ints)):
+        ours = mg.addcdiv(mg.tensor(floats), mg.tensor(t1), mg.tensor(t2), value=2)
+        theirs = torch.addcdiv(torch.tensor(floats), torch.tensor(t1), torch.tensor(t2), value=2)
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-12)
+
+
 def test_add_functions_ignore_input_when_beta_is_0_as_torch():
     x = mg.tensor([[math.nan, math.inf]])
     out = mg.addmm(x, mg.tensor([[1.0], [2.0]]), mg.tensor([[3.0, 4.0]]), beta=0)
@@ -299,6 +375,8 @@ ERRORS = [
     (lambda: L.vector_norm(mg.ones(2), "fro"), TypeError, r"linalg.vector_norm: ord must be a number .*'fro'"),
     (lambda: L.vector_norm(mg.ones(0, 3), math.inf), RuntimeError, r"linalg.vector_norm: the inf norm of an empty"),
     (lambda: L.vector_norm(mg.ones(0, 3), -math.inf, ()), RuntimeError, r"linalg.vector_norm: the -inf norm of an"),
+    (lambda: L.vector_norm(mg.ones(2, 0), -1, 1), RuntimeError, r"linalg.vector_norm: the -1 norm of an empty tensor"),
+    (lambda: L.vector_norm(mg.ones(0), -0.5), RuntimeError, r"linalg.vector_norm: the -0.5 norm of an empty tensor"),
     (lambda: L.vector_norm(mg.ones(2, 3), dim=2), IndexError, r"linalg.vector_norm: dim 2 is out of range .*\[-2, 1\]"),
     (lambda: L.vector_norm(mg.ones(2, 3), dim=(1, -1)), ValueError, r"linalg.vector_norm: dim \(1, -1\) names an axis"),
     (lambda: L.vector_norm(np.ones(3)), TypeError, r"linalg.vector_norm: expected a minigan Tensor, got a numpy"),
@@ -307,9 +385,10 @@ ERRORS = [
     (lambda: L.matrix_norm(mg.ones(2, 2), 3), ValueError, r"linalg.matrix_norm: ord must be 'fro', 1, -1, inf"),
     (lambda: L.matrix_norm(mg.ones(2, 2), dim=(0, 0)), ValueError, r"linalg.matrix_norm: dim must name two"),
     (lambda: L.matrix_norm(mg.ones(2, 2), dim=0), TypeError, r"linalg.matrix_norm: dim must be a pair of axes"),
-    (lambda: L.matrix_norm(mg.ones(3, 0), 1), RuntimeError, r"linalg.matrix_norm: the 1 norm of a matrix with an"),
+    (lambda: L.matrix_norm(mg.ones(3, 0), -1), RuntimeError, r"linalg.matrix_norm: the -1 norm of a matrix with an"),
     (lambda: L.norm(mg.ones(2, 2, 2), 1), ValueError, r"linalg.norm: with ord given and dim=None the input must be"),
     (lambda: L.norm(mg.ones(2, 2), "fro", 0), ValueError, r"linalg.norm: ord='fro' is a matrix norm, but dim"),
+    (lambda: L.norm(mg.ones(2), "fro"), ValueError, r"linalg.norm: ord='fro' is a matrix norm, but the input is 1-D"),
     (lambda: L.norm(mg.ones(2, 2, 2), dim=(0, 1, 2)), ValueError, r"linalg.norm: dim must be an int, one axis or two"),
     (lambda: mg.outer(mg.ones(2, 2), mg.ones(2)), ValueError, r"outer: expected two vectors .*\(2, 2\) and \(2,\)"),
     (lambda: mg.outer(mg.ones(2), mg.ones(2, dtype="float64")), TypeError, r"outer: dtypes differ, float32 and"),
@@ -355,7 +434,9 @@ ERRORS = [
     (lambda: L.solve(mg.eye(2), mg.ones(3)), ValueError, r"linalg.solve: B's rows must number A's 2"),
     (lambda: L.solve(mg.eye(2).reshape(1, 2, 2).repeat(2, 1, 1), mg.ones(3, 2, 1)), ValueError,
      r"linalg.solve: the batch axes of shapes \(2, 2, 2\) and \(3, 2, 1\) do not"),
-    (lambda: L.solve(mg.eye(2), mg.ones(2), left=False), ValueError, r"linalg.solve: left=False needs B of at least"),
+    (lambda: L.solve(mg.eye(2), mg.ones(2), left=False), ValueError, r"linalg.solve: left=False needs B to be matrices"),
+    (lambda: L.solve(mg.ones(2, 3, 3), mg.ones(2, 3), left=False), ValueError,  # torch's vectors: refused there too
+     r"linalg.solve: left=False needs B to be matrices, got shapes \(2, 3, 3\) and \(2, 3\), which make B vectors"),
 ]
 
 
