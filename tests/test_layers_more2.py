@@ -42,6 +42,9 @@ CASES = {
                          lambda t, tf, x: tf.upsample_nearest(x, (4, 6)), _normal((1, 2, 2, 3))),
     "upsample_bicubic": (lambda x: F.upsample(x, None, 1.5, "bicubic"),
                          lambda t, tf, x: tf.upsample(x, None, 1.5, "bicubic"), _normal((1, 2, 4, 3))),
+    "upsample_bilinear_align_corners": (lambda x: F.upsample(x, (5, 4), None, "bilinear", True),
+                                        lambda t, tf, x: tf.upsample(x, (5, 4), None, "bilinear", True),
+                                        _normal((1, 2, 3, 2))),
     "channel_shuffle": (lambda x: F.channel_shuffle(x, 3), lambda t, tf, x: tf.channel_shuffle(x, 3),
                         _normal((2, 6, 2, 3))),
     "ChannelShuffle_3d": (lambda x: nn.ChannelShuffle(2)(x), lambda t, tf, x: t.nn.ChannelShuffle(2)(x),
@@ -61,14 +64,20 @@ CASES = {
                                lambda t, tf, x: t.nn.LPPool1d(3, 2, 3, ceil_mode=True)(x), _positive((2, 3, 8))),
     "lp_pool1d_1_unbatched": (lambda x: F.lp_pool1d(x, 1, 2), lambda t, tf, x: tf.lp_pool1d(x, 1, 2),
                               _normal((3, 6))),
+    "lp_pool1d_ceil_stride_unbatched": (lambda x: F.lp_pool1d(x, 2, 3, 2, True),
+                                        lambda t, tf, x: tf.lp_pool1d(x, 2, 3, 2, True), _normal((3, 6))),
     "lp_pool2d_2_5": (lambda x: F.lp_pool2d(x, 2.5, (2, 3), 1), lambda t, tf, x: tf.lp_pool2d(x, 2.5, (2, 3), 1),
                       _positive((2, 2, 4, 5))),
     "LPPool2d_2_ceil_unbatched": (lambda x: nn.LPPool2d(2, 2, ceil_mode=True)(x),
                                   lambda t, tf, x: t.nn.LPPool2d(2, 2, ceil_mode=True)(x), _normal((2, 5, 5))),
+    "lp_pool2d_3_stride_unbatched": (lambda x: F.lp_pool2d(x, 3, 2, (1, 2)),
+                                     lambda t, tf, x: tf.lp_pool2d(x, 3, 2, (1, 2)), _positive((2, 4, 5))),
     "lp_pool2d_inf": (lambda x: F.lp_pool2d(x, float("inf"), 2), lambda t, tf, x: tf.lp_pool2d(x, float("inf"), 2),
                       _normal((1, 2, 4, 4))),
     "lp_pool1d_minus_inf": (lambda x: F.lp_pool1d(x, -float("inf"), 2),
                             lambda t, tf, x: tf.lp_pool1d(x, -float("inf"), 2), _normal((1, 2, 6))),
+    "LPPool1d_inf_ceil": (lambda x: nn.LPPool1d(float("inf"), 2, ceil_mode=True)(x),
+                          lambda t, tf, x: t.nn.LPPool1d(float("inf"), 2, ceil_mode=True)(x), _normal((1, 2, 5))),
     "alpha_dropout_eval": (lambda x: F.alpha_dropout(x, 0.3), lambda t, tf, x: tf.alpha_dropout(x, 0.3),
                            _normal((3, 4))),
     "AlphaDropout_eval": (lambda x: nn.AlphaDropout(0.3).eval()(x), lambda t, tf, x: t.nn.AlphaDropout(0.3).eval()(x),
@@ -153,6 +162,22 @@ def test_local_response_norm_window_by_hand():
     np.testing.assert_allclose(y.numpy().reshape(-1), expected, rtol=1e-12)
 
 
+@pytest.mark.parametrize("shape", [(0, 3, 2), (2, 0, 4), (2, 3, 0, 2)])
+def test_local_response_norm_of_an_empty_input_is_torchs(shape):
+    torch = _torch()
+    y = F.local_response_norm(mg.zeros(*shape), 3)
+    assert y.shape == tuple(torch.nn.functional.local_response_norm(torch.zeros(shape), 3).shape) == shape
+
+
+def test_integers_give_float32_and_float32_stays_in_training(device):
+    x = mg.tensor([[[1, 2], [3, 0], [-1, 4]]], device=device)  # (1, 3, 2) integers
+    y = F.local_response_norm(x, 2, alpha=0.5)
+    assert y.dtype == np.float32
+    np.testing.assert_allclose(y.numpy(), F.local_response_norm(x.float(), 2, alpha=0.5).numpy(), rtol=1e-6)
+    for drop in (F.alpha_dropout, F.feature_alpha_dropout):
+        assert drop(x, 0.5, True).dtype == np.float32 and drop(x.float(), 0.5, True).dtype == np.float32
+
+
 def test_lp_pool_zero_windows_get_zero_gradients_and_negative_sums_nan_as_torchs():
     torch = _torch()
     array = np.array([[[0.0, 0.0, 1.0, -2.0, -3.0, 0.5]]])
@@ -210,6 +235,9 @@ def test_feature_alpha_dropout_drops_whole_channels(device):
     dropped = np.isclose(y, -a * ALPHA * 0.5).all(axis=(2, 3))
     kept = np.isclose(y, a * x.numpy() + a * ALPHA * 0.5, rtol=1e-5, atol=1e-6).all(axis=(2, 3))
     assert (dropped | kept).all() and dropped.any() and kept.any()
+    assert (dropped.any(axis=1) & kept.any(axis=1)).any()  # one draw per channel, not one per sample
+    flat = nn.FeatureAlphaDropout(0.5)(mg.randn(50, 4, device=device))  # (N, C): each value its own channel
+    assert flat.shape == (50, 4) and np.isclose(flat.numpy(), -a * ALPHA * 0.5).any()
 
 
 def test_alpha_dropout_is_seeded_and_torchs_at_the_ends(device):
@@ -220,6 +248,7 @@ def test_alpha_dropout_is_seeded_and_torchs_at_the_ends(device):
     assert (F.alpha_dropout(x, 0.5, True).numpy() == first).all()
     assert (F.alpha_dropout(x, 1.0, True).numpy() == 0).all()  # torch's p = 1: zeros, not the affine form
     assert F.alpha_dropout(x, 0.5) is x and F.alpha_dropout(x, 0.0, True) is x  # training=False by default
+    assert F.feature_alpha_dropout(x, 0.5) is x and F.feature_alpha_dropout(x, 0.0, True) is x  # (no draw either)
     y = F.alpha_dropout(mg.randn(3, 2, requires_grad=True, dtype="float64"), 0.5, True)
     assert y.requires_grad and y.dtype == np.float64
 
@@ -271,6 +300,9 @@ BAD_CALLS = [
     (lambda: F.local_response_norm(np.ones((2, 3, 4)), 2), TypeError, "local_response_norm: expected a minigan Tensor"),
     (lambda: F.lp_pool1d(mg.randn(2, 3, 4), 0, 2), ValueError, "lp_pool1d: norm_type must be a nonzero number"),
     (lambda: nn.LPPool2d(float("nan"), 2), ValueError, "LPPool2d: norm_type must be a nonzero number"),
+    (lambda: nn.LPPool1d(True, 2), ValueError, "LPPool1d: norm_type must be a nonzero number p (2: the Euclidean"),
+    (lambda: F.local_response_norm(mg.randn(1, 3, 2), 2, alpha="0.1"), TypeError,
+     "local_response_norm: alpha must be a number"),
     (lambda: F.lp_pool1d(mg.randn(1, 2, 3, 4), 2, 2), ValueError, "lp_pool1d: expected a 2-D (C, L) or 3-D"),
     (lambda: F.lp_pool2d(mg.randn(2, 4), 2, 2), ValueError, "lp_pool2d: expected a 3-D (C, H, W) or 4-D"),
     (lambda: F.lp_pool2d(mg.randn(1, 1, 2, 2), 2, 3), ValueError, "lp_pool2d: input shape (1, 1, 2, 2) is smaller"),
@@ -297,6 +329,7 @@ BAD_CALLS = [
      "padding_side must be 'left' or 'right', got 'middle'"),
     (lambda: rnn.pad_sequence([mg.randn(3)], padding_value=None), TypeError, "padding_value must be a number"),
     (lambda: rnn.unpad_sequence(mg.randn(3, 2), [3]), ValueError, "lengths must hold one int >= 0 per sequence (2)"),
+    (lambda: rnn.unpad_sequence(mg.randn(3, 2), [3, -1]), ValueError, "lengths must hold one int >= 0 per sequence"),
 ]
 
 

@@ -24,10 +24,10 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     if not isinstance(sequences, (list, tuple)) or not sequences:
         raise ValueError(f"{name}: expected a non-empty list of tensors of shape (L_i, *), got "
                          f"{sequences if isinstance(sequences, (list, tuple)) else type(sequences).__name__!r}")
+    first = sequences[0]
     for i, s in enumerate(sequences):
         ag._expect_tensor(s, f"{name}: sequence {i}")
-        first = sequences[0]
-        if s.ndim == 0 or s.shape[1:] != first.shape[1:] or s.ndim != first.ndim:
+        if s.ndim == 0 or s.shape[1:] != first.shape[1:]:  # (a different number of axes: a different *)
             raise ValueError(f"{name}: every sequence must be (L_i, *) with the same * (and at least one axis), but "
                              f"sequence 0 has shape {tuple(first.shape)} and sequence {i} {tuple(s.shape)}")
         if (s.dtype, s.device) != (first.dtype, first.device):
