@@ -2762,10 +2762,13 @@ class Where(Function):
         return backend.xp_of(a).where(self.cond, a, b)
 
     def backward(self, gy):
-        # d where(c,a,b)/da = c, /db = 1 - c
+        # d where(c,a,b)/da = c, /db = 1 - c: gy picked by c, not multiplied by it, as torch's (a NaN in gy where b
+        # was picked is none of a's gradient, and NaN * 0 would be NaN)
         a, b = self.inputs
-        c = Tensor(self.cond.astype(gy.dtype))
-        return sum_to(gy * c, a.shape), sum_to(gy * (1.0 - c), b.shape)
+        need_a, need_b = self.needs_input_grad
+        ga = sum_to(where(self.cond, gy, 0.0), a.shape) if need_a else None
+        gb = sum_to(where(self.cond, 0.0, gy), b.shape) if need_b else None
+        return ga, gb
 
 
 def where(cond, a, b):
@@ -5950,8 +5953,8 @@ def _cumulative_extreme(op, x, dim):
             best, at = xi, xp.zeros(xi.shape, dtype=np.int64)
         else:
             take = (xi >= best) if op == "cummax" else (xi <= best)
-            if x.dtype.kind == "f":
-                take = (take & (best == best)) | (xi != xi)
+            if x.dtype.kind == "f":  # a NaN is taken, then kept: nothing compares >= or <= to NaN
+                take = take | (xi != xi)
             best, at = xp.where(take, xi, best), xp.where(take, i, at)
         index[i] = at
     indices = Tensor(xp.ascontiguousarray(xp.moveaxis(index, 0, axis)))
@@ -5978,7 +5981,7 @@ class Picked(Function):
         return self.value
 
     def backward(self, gy):
-        # dy/dx_i = [x_i is the picked value] / (how many entries are), torch's even split between ties
+        # dy/dx_i = [x_i is the picked value] / (how many entries equal it), torch's even split between ties
         return gy * Tensor(self.share)
 
 
@@ -6069,7 +6072,7 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     order = [i for i in range(x1.ndim) if i != axis] + [axis]
     values = sort(permute(x1, *order), -1).values  # NaN last
     xp = backend.xp_of(x.data)
-    ranks = qs * (n - 1)
+    ranks = qs.astype(x.dtype) * (n - 1)  # in x's dtype, as torch's (float32's 0.2 * 5 rounds onto rank 1)
     low, high = np.floor(ranks), np.ceil(ranks)
     weight = ranks - low
     if interpolation == "lower":
@@ -6090,7 +6093,7 @@ def quantile(x, q, dim=None, keepdim=False, *, interpolation="linear"):
     gap = above - below
     out = where(backend.asarray(weight < 0.5, device=x.device), below + w * gap, above - gap * (1.0 - w))  # torch's lerp
     out = permute(out, out.ndim - 1, *range(out.ndim - 1))  # one q per entry of a first axis
-    if keepdim:
+    if keepdim and x.ndim > 0:  # (a 0-d x has no axis to keep)
         out = reshape(out, len(qs), *[1] * x.ndim) if dim is None else unsqueeze(out, axis + 1)
     return out if isinstance(q, Tensor) and q.ndim == 1 else reshape(out, *out.shape[1:])
 

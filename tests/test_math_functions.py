@@ -74,9 +74,16 @@ def test_erfinv_is_torchs_near_plus_minus_one_and_its_inverse_is_erf(device):
 
 
 def test_erfc_keeps_its_digits_in_the_tail_where_one_minus_erf_would_not(device):
-    x = np.array([2.0, 3.0, 5.0, 10.0, 26.0, 27.5, 40.0, -5.0])
+    x = np.array([2.0, 2.5, 2.9, 3.0, 5.0, 10.0, 26.0, 26.5, 27.5, 40.0, -5.0])  # (2.9: 1 - erf loses 4 digits)
     same(mg.erfc(mg.tensor(x, device=device)), torch.erfc(torch.tensor(x)), rtol=1e-13, atol=0)
     assert mg.erfc(mg.tensor([10.0], device=device)).item() > 0  # 1 - erf(10) is 0 in float64
+
+
+@pytest.mark.parametrize("name", ["expm1", "tan", "sinh", "asin", "atan", "asinh", "atanh", "erfinv", "frac"])
+def test_unary_functions_keep_their_digits_near_0(name, device):
+    # f(x) ~ x there (erfinv: sqrt(pi)/2 x): relative agreement, no absolute slack (e^x - 1 would give 0 at 1e-300)
+    x = np.array([1e-300, -1e-20, 1e-10, -3e-8, 5e-5])
+    same(getattr(mg, name)(mg.tensor(x, device=device)), getattr(torch, name)(torch.tensor(x)), rtol=1e-13, atol=0)
 
 
 @pytest.mark.parametrize("name", list(UNARY))
@@ -132,6 +139,11 @@ def test_xlogy_is_0_where_x_is_0_even_at_y_0_and_its_gradients_are_torchs(device
     x, y = np.array([0.0, 0.0, 0.0, 2.0, 0.0]), np.array([0.0, 3.0, np.inf, 0.0, np.nan])
     check_with_torch(mg.xlogy, torch.xlogy, [x, y], device)
     assert mg.xlogy(mg.tensor([0.0], device=device), mg.tensor([0.0], device=device)).item() == 0.0
+    # a zero upstream gradient gives x's gradient 0 even where log y is infinite (xlogy(gy, y), as torch's)
+    (x, tx), (y, ty) = both(np.array([1.0, 2.0, 0.5]), device, True), both(np.array([0.0, np.inf, 2.0]), device, True)
+    mg.xlogy(x, y).backward(mg.zeros(3, dtype="float64", device=device))
+    torch.xlogy(tx, ty).backward(torch.zeros(3, dtype=torch.float64))
+    same(x.grad, tx.grad)
 
 
 def test_logit_with_eps_clamps_and_its_gradient_is_0_outside(device):
@@ -144,7 +156,7 @@ def test_logit_with_eps_clamps_and_its_gradient_is_0_outside(device):
 
 def test_nan_to_num_defaults_and_replacements_are_torchs(device):
     x = np.array([1.5, np.nan, np.inf, -np.inf, -2.0])
-    for kwargs in ({}, {"nan": 7.0}, {"nan": 1.0, "posinf": 2.0, "neginf": -3.0}, {"posinf": 9.0}):
+    for kwargs in ({}, {"nan": 7.0}, {"nan": 1.0, "posinf": 2.0, "neginf": -3.0}, {"posinf": 9.0}, {"nan": None}):
         check_with_torch(lambda t: mg.nan_to_num(t, **kwargs), lambda t: torch.nan_to_num(t, **kwargs), [x], device)
     f32 = np.array([np.inf, -np.inf, np.nan], dtype=np.float32)
     same(mg.tensor(f32, device=device).nan_to_num(), torch.tensor(f32).nan_to_num())  # float32's largest, not float64's
@@ -201,6 +213,8 @@ def test_any_all_and_count_nonzero_are_torchs(device):
     for dim in (None, 0, 1, (0, 1)):
         same(mg.count_nonzero(x, dim), torch.count_nonzero(tx, dim))
         same(x.count_nonzero(dim=dim), tx.count_nonzero(dim=dim))
+    signed = np.array([[-1.5, 0.0, 2.0], [-0.0, np.nan, -3.0]])  # negatives and NaN count, -0.0 does not
+    same(mg.count_nonzero(mg.tensor(signed, device=device), 1), torch.count_nonzero(torch.tensor(signed), 1))
     assert any([False, True]) and all([])  # the module's any and all are not Python's builtins in minigan's namespace
     assert mg.any is not any and mg.all is not all
 
@@ -211,12 +225,26 @@ WITH_NAN = np.array([[1.0, np.nan, 3.0, -2.0], [np.nan, np.nan, np.nan, np.nan],
 
 @pytest.mark.parametrize("name", ["nansum", "nanmean"])
 def test_nansum_and_nanmean_skip_nans_as_torchs(name, device):
-    for kwargs in ({}, {"dim": 1}, {"dim": 0, "keepdim": True}, {"dim": (0, 1)}):
+    # (a row of NaNs only: nanmean's gradient there is NaN in torch, 0 here, see the next test)
+    rows = WITH_NAN if name == "nansum" else WITH_NAN[[0, 2]]
+    for kwargs, a in (({}, WITH_NAN), ({"dim": 1}, rows), ({"dim": 0, "keepdim": True}, WITH_NAN),
+                      ({"dim": (0, 1)}, WITH_NAN)):
         check_with_torch(lambda t: getattr(mg, name)(t, **kwargs), lambda t: getattr(torch, name)(t, **kwargs),
-                         [WITH_NAN], device)
-    check_with_torch(lambda t: getattr(t, name)(1), lambda t: getattr(t, name)(1), [WITH_NAN], device)
+                         [a], device)
+    check_with_torch(lambda t: getattr(t, name)(1), lambda t: getattr(t, name)(1), [rows], device)
     f32 = WITH_NAN.astype(np.float32)
     same(getattr(mg, name)(mg.tensor(f32, device=device), 1), getattr(torch, name)(torch.tensor(f32), 1), rtol=1e-6)
+
+
+def test_nanmean_of_a_row_of_nans_is_nan_and_its_gradient_0():
+    # torch's is NaN: its nansum multiplies the infinite upstream gradient (1 / a count of 0) by 0 at the NaNs;
+    # here nansum picks the values that are not NaN with `where`, whose gradient picks too (as torch's where)
+    x = mg.tensor(WITH_NAN, requires_grad=True)
+    y = mg.nanmean(x, 1)
+    assert np.isnan(y.numpy()[1]) and np.isfinite(y.numpy()[[0, 2]]).all()
+    y.sum().backward()  # y[1]'s gradient, 1 / 0 = inf, meets only NaNs
+    np.testing.assert_array_equal(x.grad.numpy()[1], 0.0)
+    np.testing.assert_array_equal(x.grad.numpy()[0], [1 / 3, 0, 1 / 3, 1 / 3])
 
 
 def test_nansum_of_integers_is_int64_as_torchs(device):
@@ -231,6 +259,10 @@ def test_aminmax_var_mean_and_std_mean_are_torchs(device):
                          lambda t: torch.aminmax(t, **kwargs).min * 2 + torch.aminmax(t, **kwargs).max, [a], device)
     out = mg.tensor(a, device=device).aminmax(dim=0)
     assert out._fields == ("min", "max")
+    x, tx = both(a, device)
+    ours, theirs = mg.aminmax(x, dim=1, keepdim=True), torch.aminmax(tx, dim=1, keepdim=True)
+    same(ours.min, theirs.min)  # each field's own shape (above, min * 2 + max would broadcast a wrong one away)
+    same(ours.max, theirs.max)
     for name in ("var_mean", "std_mean"):
         for args, kwargs in (((), {}), ((1,), {}), ((0,), {"keepdim": True, "correction": 0}), ((1, False), {}),
                              ((False,), {})):  # (torch's var_mean(x, unbiased): a flag, not a dim)
@@ -315,9 +347,64 @@ def test_quantile_of_rows_with_nan_is_nan_and_float32_stays_float32(device):
     q = np.array([0.25, 0.4, 0.5, 0.75, 0.9, 1.0])
     same(mg.quantile(mg.tensor(infinite, device=device), mg.tensor(q, device=device)),
          torch.quantile(torch.tensor(infinite), torch.tensor(q)))
+    for interpolation in ("linear", "midpoint"):  # weight 0.5 takes lerp's second form, as torch's: inf - inf / 2
+        same(mg.quantile(mg.tensor([1.0, np.inf], device=device), 0.5, interpolation=interpolation),
+             torch.quantile(torch.tensor([1.0, np.inf]), 0.5, interpolation=interpolation))
     f32 = a.astype(np.float32)
     q = mg.tensor([0.2, 0.9], dtype="float32", device=device)
     same(mg.tensor(f32, device=device).quantile(q, 1), torch.tensor(f32).quantile(torch.tensor([0.2, 0.9]), 1), rtol=1e-6)
+
+
+def test_quantile_of_float32_ranks_in_float32_as_torchs(device):
+    # torch computes the rank q (n - 1) in x's dtype: float32's 0.2 * 5 rounds onto 1.0 (the second value), where in
+    # float64 it is 1.0000000149 (whose ceiling, for 'higher', is the third); x = 0, 1, 2...: each value its rank
+    for n, q in ((6, [0.1, 0.2, 0.4, 0.6, 0.7, 0.8]), (26, [0.28, 0.56, 0.6])):
+        x = np.arange(n, dtype=np.float32)
+        for interpolation in ("linear", "lower", "higher", "midpoint", "nearest"):
+            for ours_q, torch_q in ((mg.tensor(q, dtype="float32", device=device), torch.tensor(q)),  # a float32 q
+                                    (q[-1], q[-1])):  # a Python float: made float32, as torch's
+                same(mg.quantile(mg.tensor(x, device=device), ours_q, interpolation=interpolation),
+                     torch.quantile(torch.tensor(x), torch_q, interpolation=interpolation), rtol=1e-6)
+
+
+def test_quantile_of_a_0d_tensor_along_its_dim_adds_no_axis_with_keepdim(device):
+    x, tx = both(np.array(3.0), device)
+    q = np.array([0.25, 0.5])
+    for dim in (None, 0, -1):
+        same(mg.quantile(x, 0.3, dim, True), torch.quantile(tx, 0.3, dim, True))
+        same(mg.quantile(x, mg.tensor(q, device=device), dim, True), torch.quantile(tx, torch.tensor(q), dim, True))
+
+
+def test_logcumsumexp_gradient_after_leading_minus_infinities_is_torchs(device):
+    # a row of log-probabilities starting with masked (-inf) entries: the running logsumexp of the first is -inf,
+    # whose NaN gradient (as torch's) must stay on those entries, not reach the finite ones after them
+    for a in ([-np.inf, -np.inf, 1.0, 0.5], [-np.inf, 2.0, -np.inf, 1.0]):
+        check_with_torch(lambda t: mg.logcumsumexp(t, 0), lambda t: torch.logcumsumexp(t, 0), [np.array(a)], device)
+
+
+def test_tensor_methods_pass_every_argument_on_as_torchs(device):
+    (x, tx), (y, ty) = both(WITH_NAN, device), both(np.where(np.isnan(WITH_NAN), np.nan, 0.0), device)
+    infinite, t_infinite = both(np.array([np.nan, np.inf, -np.inf, 1.0]), device)
+    pairs = [(x.nanmean(1, True, dtype="float32"), tx.nanmean(1, True, dtype=torch.float32)),
+             (x.nansum(0, True, dtype="float32"), tx.nansum(0, True, dtype=torch.float32)),
+             (mg.nansum(x, 1, dtype="float32"), torch.nansum(tx, 1, dtype=torch.float32)),
+             (infinite.nan_to_num(1.0, 2.0, -3.0), t_infinite.nan_to_num(1.0, 2.0, -3.0)),
+             (x.isclose(y, 0.0, 1.0, equal_nan=True), tx.isclose(ty, 0.0, 1.0, equal_nan=True)),
+             (x.nan_to_num().quantile(0.4, 1, True, interpolation="higher"),
+              tx.nan_to_num().quantile(0.4, 1, True, interpolation="higher")),
+             *zip(x.nan_to_num().median(1, True), tx.nan_to_num().median(1, True)),
+             (mg.tensor([True, False], device=device).signbit(), torch.tensor([True, False]).signbit())]
+    for ours, theirs in pairs:
+        same(ours, theirs, rtol=1e-6)
+
+
+def test_0d_tensors_in_cummax_and_kthvalue_keep_no_axis_as_torchs(device):
+    x, tx = both(np.array(2.5), device)
+    for ours, theirs in ((mg.cummax(x, 0), torch.cummax(tx, 0)), (mg.cummin(x, -1), torch.cummin(tx, -1)),
+                         (mg.kthvalue(x, 1, 0, True), torch.kthvalue(tx, 1, 0, True)),
+                         (mg.median(x, 0, True), torch.median(tx, 0, True))):
+        same(ours.values, theirs.values)
+        same(ours.indices, theirs.indices)
 
 
 def test_composed_reductions_pass_gradcheck(device):
@@ -340,14 +427,21 @@ def test_composed_reductions_pass_gradcheck(device):
     (lambda: mg.quantile(mg.tensor([1, 2]), 0.5), TypeError, "quantile: x must be a float tensor, got int64"),
     (lambda: mg.quantile(mg.zeros(2, 0), 0.5, dim=1), ValueError, "quantile: x .* has no values"),
     (lambda: mg.kthvalue(mg.tensor([1.0, 2.0]), 3), ValueError, "kthvalue: k must be an int from 1 to 2"),
+    (lambda: mg.kthvalue(mg.tensor([1.0, 2.0]), 0), ValueError,
+     r"kthvalue: k must be an int from 1 to 2 \(the size of dim 0\), got 0"),
+    (lambda: mg.quantile(mg.tensor([1.0], dtype="float64"), mg.tensor([0.5])), TypeError,
+     r"q must be a number or a 0-d or 1-D tensor of x's dtype \(float64\), got a float32 tensor"),
     (lambda: mg.median(mg.zeros(0)), ValueError, "median: x is empty"),
     (lambda: mg.median(mg.zeros(2, 0), 1), ValueError, "median: dim 1 of x .* is empty"),
     (lambda: mg.heaviside(mg.tensor([1.0]), mg.tensor([1])), TypeError, "heaviside: x is float32 but values is int64"),
     (lambda: mg.isclose(mg.tensor([1.0]), mg.tensor([1.0], dtype="float64")), TypeError, "isclose: a is float32"),
     (lambda: mg.isclose(mg.tensor([1.0]), mg.tensor([1.0]), rtol=-1), ValueError, "isclose: rtol must be a number >= 0"),
+    (lambda: mg.isclose(mg.tensor([1.0]), mg.tensor([1.0]), atol=float("nan")), ValueError,
+     "isclose: atol must be a number >= 0, got nan"),
     (lambda: mg.logical_and(mg.ones(2), mg.ones(3)), ValueError,
      r"logical_and: shapes \(2,\) and \(3,\) do not broadcast"),
     (lambda: mg.logit(mg.ones(2), eps="0.1"), TypeError, "logit: eps must be a number or None, got str"),
+    (lambda: mg.logit(mg.ones(2), True), TypeError, "logit: eps must be a number or None, got bool"),
     (lambda: mg.nan_to_num(mg.ones(2), nan="0"), TypeError, "nan_to_num: nan must be a number or None"),
     (lambda: mg.cummax(mg.ones(2, 3), 2), ValueError, "cummax: axis 2 is out of range"),
     (lambda: mg.logcumsumexp(mg.ones(2), dim=1), ValueError, "logcumsumexp: axis 1 is out of range"),
