@@ -129,6 +129,12 @@ from .autograd import atan, arctan, asinh, arcsinh, acosh, arccosh, atanh, arcta
 from .autograd import copysign, signbit, heaviside, erfc, erfinv, logical_and, logical_or, logical_xor  # noqa: F401
 from .autograd import logical_not, isclose, count_nonzero, nansum, nanmean, aminmax, var_mean, std_mean  # noqa: F401
 from .autograd import logcumsumexp, cummax, cummin, median, kthvalue, quantile  # noqa: F401
+from .autograd import movedim, moveaxis, swapaxes, swapdims, ravel, unflatten, tensor_split, hsplit  # noqa: F401
+from .autograd import vsplit, dsplit, hstack, vstack, dstack, column_stack, row_stack, rot90, diff  # noqa: F401
+from .autograd import atleast_1d, atleast_2d, atleast_3d, broadcast_tensors, broadcast_shapes  # noqa: F401
+from .autograd import take_along_dim, take, masked_select, index_add, index_copy, index_fill  # noqa: F401
+from .autograd import tril_indices, triu_indices  # noqa: F401
+from .autograd import bincount, unique, searchsorted, bucketize, histc  # noqa: F401
 from .autograd import _any as any, _all as all  # noqa: F401  (named so in autograd, which uses Python's any and all)
 from .autograd import hardshrink, rrelu, relu_, selu_, celu_, threshold_, rrelu_  # noqa: F401
 from .nn.layers import bilinear  # noqa: F401

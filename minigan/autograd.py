@@ -1359,11 +1359,7 @@ class Tensor:
 
     def unflatten(self, dim, sizes):
         """Axis `dim` split into `sizes` (one may be -1), as torch's ``unflatten`` (``nn.Unflatten``'s op)."""
-        axis = _axis(dim, self.shape, "unflatten")
-        known = math.prod(n for n in sizes if n != -1)
-        if -1 in sizes and known:  # the -1 worked out from this axis alone (reshape could not, were another axis 0)
-            sizes = [self.shape[axis] // known if n == -1 else n for n in sizes]
-        return reshape(self, *self.shape[:axis], *sizes, *self.shape[axis + 1:])
+        return unflatten(self, dim, sizes)
 
     def unbind(self, dim=0):
         """The slices along `dim`, each without that axis, as torch's ``unbind``."""
@@ -1520,6 +1516,67 @@ class Tensor:
 
     def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear"):
         return quantile(self, q, dim, keepdim, interpolation=interpolation)
+
+    # torch's shape and indexing methods, as the functions of the same names
+    def movedim(self, source, destination):
+        return movedim(self, source, destination)
+
+    def moveaxis(self, source, destination):
+        return movedim(self, source, destination)
+
+    def swapaxes(self, axis0, axis1):
+        return transpose(self, axis0, axis1)
+
+    def swapdims(self, dim0, dim1):
+        return transpose(self, dim0, dim1)
+
+    def ravel(self):
+        return ravel(self)
+
+    def tensor_split(self, indices_or_sections, dim=0):
+        return tensor_split(self, indices_or_sections, dim)
+
+    def hsplit(self, split_size_or_sections):
+        return hsplit(self, split_size_or_sections)
+
+    def vsplit(self, split_size_or_sections):
+        return vsplit(self, split_size_or_sections)
+
+    def dsplit(self, split_size_or_sections):
+        return dsplit(self, split_size_or_sections)
+
+    def rot90(self, k=1, dims=(0, 1)):
+        return rot90(self, k, dims)
+
+    def diff(self, n=1, dim=-1, prepend=None, append=None):
+        return diff(self, n, dim, prepend, append)
+
+    def take_along_dim(self, indices, dim=None):
+        return take_along_dim(self, indices, dim)
+
+    def take(self, indices):
+        return take(self, indices)
+
+    def masked_select(self, mask):
+        return masked_select(self, mask)
+
+    def index_add(self, dim, index, source, *, alpha=1):
+        return index_add(self, dim, index, source, alpha=alpha)
+
+    def index_copy(self, dim, index, source):
+        return index_copy(self, dim, index, source)
+
+    def index_fill(self, dim, index, value):
+        return index_fill(self, dim, index, value)
+
+    def bincount(self, weights=None, minlength=0):
+        return bincount(self, weights, minlength)
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):
+        return unique(self, sorted, return_inverse, return_counts, dim)
+
+    def histc(self, bins=100, min=0, max=0):
+        return histc(self, bins, min, max)
 
 
 def _is_array(x):
@@ -5309,6 +5366,457 @@ def multinomial(x, num_samples, replacement=False):
         keys = xp.where(w > 0, e / xp.where(w > 0, w, 1.0), xp.inf)
         out = xp.argsort(keys, axis=1, kind="stable")[:, :int(num_samples)]
     return Tensor(out.astype(np.int64).reshape(x.shape[:-1] + (int(num_samples),)))
+
+
+# ---------------------------------------------- more shape and indexing functions (torch's)
+def _dims_tuple(dims):
+    return tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+
+
+def movedim(x, source, destination):
+    """x with axes `source` (an int or a tuple) moved to positions `destination`, the others kept in order (torch's)."""
+    _expect_tensor(x, "movedim")
+    src, dst = _dims_tuple(source), _dims_tuple(destination)
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} must name as many dims")
+    if x.ndim == 0:  # dims 0 / -1 of one value: nothing moves
+        for d in src + dst:
+            _scalar_dim(d, "movedim")
+        return reshape(x)
+    src, dst = _norm_axes(src, x.shape, "movedim"), _norm_axes(dst, x.shape, "movedim")  # (repeats refused)
+    rest = iter(i for i in range(x.ndim) if i not in src)
+    where_from = dict(zip(dst, src))
+    return Permute(tuple(where_from[i] if i in where_from else next(rest) for i in range(x.ndim)))(x)
+
+
+def moveaxis(x, source, destination):
+    """NumPy's name for movedim."""
+    return movedim(x, source, destination)
+
+
+def swapaxes(x, axis0, axis1):
+    """NumPy's name for transpose(x, axis0, axis1): two axes swapped."""
+    return transpose(x, axis0, axis1)
+
+
+def swapdims(x, dim0, dim1):
+    """Another name for transpose(x, dim0, dim1)."""
+    return transpose(x, dim0, dim1)
+
+
+def ravel(x):
+    """x flattened to 1-D, as torch.ravel (reshape(-1): a view, as torch's of a contiguous x)."""
+    _expect_tensor(x, "ravel")
+    return reshape(x, -1)
+
+
+def unflatten(x, dim, sizes):
+    """Axis `dim` of x split into axes of `sizes` (their product its length; one may be -1), as torch.unflatten."""
+    _expect_tensor(x, "unflatten")
+    if x.ndim == 0:
+        raise ValueError("unflatten: x is a 0-d tensor (one value, no axis to unflatten); reshape it instead")
+    dim = _axis(dim, x.shape, "unflatten")
+    sizes = _dims_tuple(sizes)
+    if not sizes or any(not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < -1 for n in sizes) \
+            or sizes.count(-1) > 1:
+        raise ValueError(f"unflatten: sizes must be a non-empty tuple of ints >= 0 (one may be -1), got {sizes}")
+    known = math.prod(n for n in sizes if n != -1)
+    n = x.shape[dim]
+    if (-1 not in sizes and known != n) or (-1 in sizes and (known == 0 or n % known)):
+        raise ValueError(f"unflatten: sizes {sizes} do not make up the {n} entries of dim {dim} (shape {x.shape})")
+    sizes = tuple(n // known if s == -1 else s for s in sizes)
+    return reshape(x, *x.shape[:dim], *sizes, *x.shape[dim + 1:])
+
+
+def tensor_split(x, indices_or_sections, dim=0):
+    """x in pieces along `dim`, as torch.tensor_split: an int n gives n pieces (the first size % n one longer),
+    a list of indices [i, j] gives x[:i], x[i:j], x[j:] (slices: indices past the end give empty pieces)."""
+    _expect_tensor(x, "tensor_split")
+    if x.ndim == 0:
+        raise ValueError("tensor_split: expected a tensor with at least one axis, got a 0-d tensor")
+    axis = _axis(dim, x.shape, "tensor_split")
+    cut = indices_or_sections
+    if isinstance(cut, Tensor):  # torch's: a 0-d integer tensor is a count, a 1-D one indices
+        if cut.dtype.kind not in "iu" or cut.ndim > 1:
+            raise TypeError(f"tensor_split: a tensor indices_or_sections must be a 0-d or 1-D integer tensor, got "
+                            f"a {cut.dtype} tensor of shape {tuple(cut.shape)}")
+        cut = cut.item() if cut.ndim == 0 else [int(i) for i in backend.to_numpy(cut.data)]
+    n = x.shape[axis]
+    if isinstance(cut, numbers.Integral) and not isinstance(cut, bool):
+        if cut < 1:
+            raise ValueError(f"tensor_split: the number of sections must be an int >= 1, got {cut}")
+        sizes = [n // cut + 1] * (n % cut) + [n // cut] * (cut - n % cut)
+        cut = np.cumsum(sizes[:-1]).tolist()
+    elif not isinstance(cut, (tuple, list)) or any(not isinstance(i, numbers.Integral) or isinstance(i, bool)
+                                                   for i in cut):
+        raise TypeError(f"tensor_split: indices_or_sections must be an int or a list of ints, got {_what(cut)}")
+    bounds = [None, *cut, None]
+    return tuple(getitem(x, (slice(None),) * axis + (slice(a, b),)) for a, b in zip(bounds[:-1], bounds[1:]))
+
+
+def _split_at(op, x, indices_or_sections, dim, least):
+    """hsplit, vsplit, dsplit: tensor_split along `dim`, x of at least `least` axes, sections dividing it evenly."""
+    _expect_tensor(x, op)
+    if x.ndim < least:
+        raise ValueError(f"{op}: expected a tensor with at least {least} axes, got shape {tuple(x.shape)}")
+    n = x.shape[dim]
+    if isinstance(indices_or_sections, numbers.Integral) and not isinstance(indices_or_sections, bool) \
+            and (indices_or_sections < 1 or n % indices_or_sections):
+        raise ValueError(f"{op}: the {n} entries of dim {dim} do not split into {indices_or_sections} equal pieces; "
+                         "use tensor_split for unequal ones")
+    return tensor_split(x, indices_or_sections, dim)
+
+
+def hsplit(x, indices_or_sections):
+    """tensor_split along dim 1 (dim 0 of a 1-D x), the sections equal, as torch.hsplit."""
+    return _split_at("hsplit", x, indices_or_sections, 1 if getattr(x, "ndim", 0) > 1 else 0, 1)
+
+
+def vsplit(x, indices_or_sections):
+    """tensor_split along dim 0 of an x of at least 2 axes, the sections equal, as torch.vsplit."""
+    return _split_at("vsplit", x, indices_or_sections, 0, 2)
+
+
+def dsplit(x, indices_or_sections):
+    """tensor_split along dim 2 of an x of at least 3 axes, the sections equal, as torch.dsplit."""
+    return _split_at("dsplit", x, indices_or_sections, 2, 3)
+
+
+def _at_least(op, least, tensors):
+    """x, or x with axes of size 1 added (torch's places for them), for each tensor; one tensor alone, not a tuple."""
+    one = len(tensors) == 1 and isinstance(tensors[0], Tensor)
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    out = []
+    for t in _tensor_list(tensors, op):
+        shape = t.shape if t.ndim >= least else {0: (1,) * least, 1: (1, *t.shape, 1)[:least], 2: (*t.shape, 1)}[t.ndim]
+        out.append(t if shape == t.shape else reshape(t, *shape))
+    return out[0] if one else tuple(out)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least 1 axis: a 0-d one becomes shape (1,), as torch.atleast_1d."""
+    return _at_least("atleast_1d", 1, tensors)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least 2 axes: shape () becomes (1, 1), (n,) becomes (1, n), as torch.atleast_2d."""
+    return _at_least("atleast_2d", 2, tensors)
+
+
+def atleast_3d(*tensors):
+    """At least 3 axes: () becomes (1, 1, 1), (n,) (1, n, 1), (m, n) (m, n, 1), as torch.atleast_3d."""
+    return _at_least("atleast_3d", 3, tensors)
+
+
+def hstack(tensors):
+    """Tensors joined column-wise, as torch.hstack: along dim 1, or dim 0 when they are 1-D (0-d ones count as 1-D)."""
+    tensors = _at_least("hstack", 1, tuple(_tensor_list(tensors, "hstack")))
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)  # (torch looks at the first one)
+
+
+def vstack(tensors):
+    """Tensors joined row-wise (along dim 0), 1-D ones as rows (1, n), as torch.vstack."""
+    return cat(_at_least("vstack", 2, tuple(_tensor_list(tensors, "vstack"))), 0)
+
+
+def row_stack(tensors):
+    """Another name for vstack."""
+    return vstack(tensors)
+
+
+def dstack(tensors):
+    """Tensors joined depth-wise (along dim 2), each made at least 3-D as atleast_3d does, as torch.dstack."""
+    return cat(_at_least("dstack", 3, tuple(_tensor_list(tensors, "dstack"))), 2)
+
+
+def column_stack(tensors):
+    """Tensors joined along dim 1, 0-d and 1-D ones as columns (n, 1), as torch.column_stack."""
+    tensors = _tensor_list(tensors, "column_stack")
+    return cat([reshape(t, t.numel(), 1) if t.ndim < 2 else t for t in tensors], 1)
+
+
+def broadcast_shapes(*shapes):
+    """The shape tensors of `shapes` (ints or tuples) broadcast together take, as torch.broadcast_shapes."""
+    shapes = [(s,) if isinstance(s, numbers.Integral) else tuple(s) for s in shapes]
+    try:
+        return tuple(np.broadcast_shapes(*shapes))
+    except (ValueError, TypeError):
+        raise ValueError(f"broadcast_shapes: shapes {', '.join(map(str, shapes))} do not broadcast together; aligned "
+                         "from the last axis, each size must be equal or 1") from None
+
+
+def broadcast_tensors(*tensors):
+    """The tensors broadcast to one shape, as torch.broadcast_tensors (their gradients sum back)."""
+    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
+        tensors = tuple(tensors[0])
+    tensors = _tensor_list(tensors, "broadcast_tensors")
+    try:
+        shape = np.broadcast_shapes(*[t.shape for t in tensors])
+    except ValueError:
+        raise ValueError(f"broadcast_tensors: shapes {', '.join(str(t.shape) for t in tensors)} do not broadcast "
+                         "together; aligned from the last axis, each size must be equal or 1") from None
+    return tuple(broadcast_to(t, shape) for t in tensors)
+
+
+def rot90(x, k=1, dims=(0, 1)):
+    """x turned by k quarter turns in the plane of `dims`, from the first axis towards the second, as torch.rot90."""
+    _expect_tensor(x, "rot90")
+    if not isinstance(k, numbers.Integral) or isinstance(k, bool):
+        raise TypeError(f"rot90: k must be an int, got {type(k).__name__} {k!r}")
+    if not isinstance(dims, (tuple, list)) or len(dims) != 2 or x.ndim < 2:
+        raise ValueError(f"rot90: dims must be two axes of x (at least 2-D), got dims {dims!r} for shape {x.shape}")
+    a, b = _norm_axes(tuple(dims), x.shape, "rot90")  # (the same axis twice is refused)
+    k %= 4
+    if k == 1:  # turning by 90 degrees: reverse the second axis, then swap the two
+        return transpose(flip(x, (b,)), a, b)
+    if k == 2:
+        return flip(x, (a, b))
+    if k == 3:
+        return transpose(flip(x, (a,)), a, b)
+    return clone(x)  # a new tensor, as torch's
+
+
+def diff(x, n=1, dim=-1, prepend=None, append=None):
+    """The n-th forward difference along `dim`, out[i] = x[i + 1] - x[i] applied n times, as torch.diff (`prepend`
+    and `append`: tensors joined to x along dim first). Booleans differ by exclusive or, as torch's."""
+    _expect_tensor(x, "diff")
+    if x.ndim == 0:
+        raise ValueError("diff: expected a tensor with at least one axis, got a 0-d tensor")
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 0:
+        raise ValueError(f"diff: n must be an int >= 0, got {n!r}")
+    dim = _axis(dim, x.shape, "diff")
+    parts = [t for t in (prepend, x, append) if t is not None]
+    for t in parts:
+        _expect_tensor(t, "diff")
+        if t.ndim != x.ndim:
+            raise ValueError(f"diff: prepend and append must have x's {x.ndim} axes, got shape {tuple(t.shape)}")
+    y = cat(parts, dim) if len(parts) > 1 else x
+    for _ in range(n):
+        later, earlier = (getitem(y, (slice(None),) * dim + (s,)) for s in (slice(1, None), slice(None, -1)))
+        y = logical_xor(later, earlier) if y.dtype == np.bool_ else later - earlier
+    return clone(x) if y is x else y  # n=0: a new tensor (a copy), as torch's
+
+
+def take_along_dim(x, indices, dim=None):
+    """x's entries at `indices` along `dim` (x and indices broadcast outside it), as torch.take_along_dim;
+    dim=None: of x flattened. The values sort/argsort/topk's indices point at: take_along_dim(x, x.argsort(1), 1)."""
+    _expect_tensor(x, "take_along_dim")
+    idx = _index_array(indices, x, "take_along_dim")
+    if dim is None:
+        return gather(reshape(x, -1), 0, Tensor(idx.reshape(-1)))
+    if idx.ndim != x.ndim:
+        raise ValueError(f"take_along_dim: indices must have as many axes as x, got shapes {tuple(idx.shape)} and "
+                         f"{tuple(x.shape)}")
+    axis = _axis(dim, x.shape, "take_along_dim") if x.ndim else 0
+    _check_range(idx, x.shape[axis] if x.ndim else 1, "take_along_dim", axis)
+    try:
+        shape = list(np.broadcast_shapes(tuple(np.delete(x.shape, axis)), tuple(np.delete(idx.shape, axis))))
+    except ValueError:
+        raise ValueError(f"take_along_dim: x {tuple(x.shape)} and indices {tuple(idx.shape)} do not broadcast "
+                         f"outside dim {axis}") from None
+    xb = broadcast_to(x, tuple(shape[:axis] + [x.shape[axis]] + shape[axis:])) if x.ndim else x
+    ib = backend.xp_of(idx).broadcast_to(idx, tuple(shape[:axis] + [idx.shape[axis]] + shape[axis:]))
+    return gather(xb, axis, Tensor(ib))
+
+
+def take(x, index):
+    """x's entries at `index` in x flattened (negative ones count from the end), of the index's shape: torch.take."""
+    _expect_tensor(x, "take")
+    idx = _index_array(index, x, "take")
+    n = x.numel()
+    lo, hi = (int(idx.min()), int(idx.max())) if idx.size else (0, -1)
+    if lo < -n or hi >= n:
+        raise IndexError(f"take: index {lo if lo < -n else hi} is out of range for x of {n} entries; "
+                         f"indices must lie in {-n}..{n - 1}")
+    return getitem(reshape(x, -1), idx)
+
+
+def masked_select(x, mask):
+    """The entries of x where the boolean `mask` is true (the two broadcast together), 1-D: torch.masked_select."""
+    _expect_tensor(x, "masked_select")
+    _expect_tensor(mask, "masked_select")
+    if mask.dtype != np.bool_:
+        raise TypeError(f"masked_select: the mask must be boolean, got {mask.dtype}; compare to make one (x > 0)")
+    if mask.device != x.device:
+        raise RuntimeError(f"masked_select: the mask is on '{mask.device}' and x on '{x.device}'; move the mask")
+    try:
+        xb, mb = broadcast_tensors(x, mask)
+    except ValueError:
+        raise ValueError(f"masked_select: x {tuple(x.shape)} and the mask {tuple(mask.shape)} do not broadcast "
+                         "together; aligned from the last axis, each size must be equal or 1") from None
+    return getitem(reshape(xb, -1), mb.data.reshape(-1))
+
+
+def _index_along(op, x, dim, index, source=None):
+    """index_add's and index_copy's operands checked: (dim, the index spread to source's shape along dim, source)."""
+    _expect_tensor(x, op)
+    idx = _index_array(index, x, op, vector=True).reshape(-1)
+    x1 = reshape(x, 1) if x.ndim == 0 else x
+    dim = _axis(dim, x1.shape, op) if x.ndim else _scalar_dim(dim, op) or 0
+    _expect_tensor(source, op)
+    s1 = reshape(source, 1) if source.ndim == 0 else source
+    want = x1.shape[:dim] + (idx.size,) + x1.shape[dim + 1:]
+    if s1.shape != want:
+        raise ValueError(f"{op}: source must have shape {want} (x's, with the index's {idx.size} entries along dim "
+                         f"{dim}), got {tuple(source.shape)}")
+    _check_range(idx, x1.shape[dim], op, dim)
+    spread = backend.xp_of(idx).broadcast_to(idx.reshape([-1 if d == dim else 1 for d in range(x1.ndim)]), want)
+    return dim, Tensor(spread), s1
+
+
+def index_add(x, dim, index, source, *, alpha=1):
+    """A copy of x with alpha * source[..., i, ...] added at x[..., index[i], ...] along `dim` (repeats add up),
+    as torch.index_add (not in place)."""
+    dim, spread, s1 = _index_along("index_add", x, dim, index, source)
+    return reshape(scatter_add(reshape(x, 1) if x.ndim == 0 else x, dim, spread, s1 if alpha == 1 else s1 * alpha),
+                   *x.shape)
+
+
+def index_copy(x, dim, index, source):
+    """A copy of x with source[..., i, ...] written at x[..., index[i], ...] along `dim`, as torch.index_copy
+    (a repeated index keeps one of its values)."""
+    dim, spread, s1 = _index_along("index_copy", x, dim, index, source)
+    return reshape(scatter(reshape(x, 1) if x.ndim == 0 else x, dim, spread, s1), *x.shape)
+
+
+def index_fill(x, dim, index, value):
+    """A copy of x with `value` (a number or a 0-d tensor) at positions `index` along `dim`, as torch.index_fill."""
+    _expect_tensor(x, "index_fill")
+    idx = _index_array(index, x, "index_fill", vector=True).reshape(-1)
+    axis = _axis(dim, x.shape, "index_fill") if x.ndim else _scalar_dim(dim, "index_fill") or 0
+    n = x.shape[axis] if x.ndim else 1
+    _check_range(idx, n, "index_fill", dim)
+    if isinstance(value, Tensor) and value.ndim != 0:
+        raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape {tuple(value.shape)}")
+    if not isinstance(value, (Tensor, numbers.Number)):
+        raise TypeError(f"index_fill: value must be a number or a 0-d tensor, got {_what(value)}")
+    xp = backend.xp_of(x.data)
+    picked = xp.zeros(n, dtype=np.bool_)
+    picked[idx] = True
+    mask = picked.reshape([-1 if d == axis else 1 for d in range(x.ndim)])
+    value = value.to(dtype=x.dtype) if isinstance(value, Tensor) else Tensor(xp.asarray(value, dtype=x.dtype))
+    return where(mask, broadcast_to(value, x.shape), x)
+
+
+def _triangle_indices(op, row, col, offset, dtype, device):
+    for name, v in (("row", row), ("col", col), ("offset", offset)):
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or (name != "offset" and v < 0):
+            raise ValueError(f"{op}: {name} must be an int{' >= 0' if name != 'offset' else ''}, got {v!r}")
+    dtype = _resolve_dtype(dtype) if dtype is not None else np.dtype(np.int64)
+    if dtype not in (np.int64, np.int32):
+        raise TypeError(f"{op}: dtype must be int64 or int32, got {dtype}")
+    rows, cols = np.tril_indices(row, offset, col) if op == "tril_indices" else np.triu_indices(row, offset, col)
+    return Tensor(backend.asarray(np.stack([rows, cols]).astype(dtype), device=device or "cpu"))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (row, column) positions of the lower triangle of a row x col matrix, on and below diagonal `offset`,
+    row by row: a 2 x N int64 tensor, as torch.tril_indices."""
+    return _triangle_indices("tril_indices", row, col, offset, dtype, device)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    """The (row, column) positions of the upper triangle, on and above diagonal `offset`, as torch.triu_indices."""
+    return _triangle_indices("triu_indices", row, col, offset, dtype, device)
+
+
+def bincount(x, weights=None, minlength=0):
+    """How often each of 0, 1, ..., max(x) occurs in the 1-D int tensor x (at least `minlength` counts), as
+    torch.bincount; with `weights`, their sums per value instead (float64 for integer weights). No gradient."""
+    _expect_tensor(x, "bincount")
+    if x.ndim != 1 or x.dtype.kind not in "iu":
+        raise ValueError(f"bincount: x must be a 1-D tensor of ints, got a {x.dtype} tensor of shape {tuple(x.shape)}")
+    if not isinstance(minlength, numbers.Integral) or isinstance(minlength, bool) or minlength < 0:
+        raise ValueError(f"bincount: minlength must be an int >= 0, got {minlength!r}")
+    xp = backend.xp_of(x.data)
+    if x.numel() and int(x.data.min()) < 0:
+        raise ValueError(f"bincount: x must hold values >= 0, got {int(x.data.min())}")
+    if weights is None:
+        return Tensor(xp.bincount(x.data, minlength=int(minlength)).astype(np.int64))
+    _expect_tensor(weights, "bincount")
+    if weights.shape != x.shape or weights.device != x.device:
+        raise ValueError(f"bincount: weights must have x's shape {tuple(x.shape)} and device '{x.device}', got "
+                         f"{tuple(weights.shape)} on '{weights.device}'")
+    dtype = weights.dtype if weights.dtype.kind == "f" else np.dtype(np.float64)
+    return Tensor(xp.bincount(x.data, weights.data, minlength=int(minlength)).astype(dtype))
+
+
+def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values of x, sorted, as torch.unique (sorted=False sorts too); return_inverse: also each entry's
+    position among them (x's shape); return_counts: also how often each occurs. No gradient."""
+    _expect_tensor(x, "unique")
+    for name, flag in (("sorted", sorted), ("return_inverse", return_inverse), ("return_counts", return_counts)):
+        _check_flag(flag, name, "unique")
+    if dim is not None:
+        raise NotImplementedError("unique: dim= (unique slices) is not in minigan; only dim=None, of all the values")
+    values, inverse, counts = backend.xp_of(x.data).unique(x.data.reshape(-1), return_inverse=True, return_counts=True)
+    out = (Tensor(values),)
+    out += (Tensor(inverse.reshape(x.shape).astype(np.int64)),) if return_inverse else ()
+    out += (Tensor(counts.astype(np.int64)),) if return_counts else ()
+    return out[0] if len(out) == 1 else out
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    """Where each of `values` would go in the ascending last axis of `sorted_sequence` to keep it sorted, as
+    torch.searchsorted: the first such place, or with right=True (side='right') the last. A sequence of more axes
+    is searched row by row, its leading axes those of `values`. `sorter`: indices that sort the sequence. No gradient."""
+    _expect_tensor(sorted_sequence, "searchsorted")
+    seq = sorted_sequence
+    if side not in (None, "left", "right") or (side == "left" and right):
+        raise ValueError(f"searchsorted: side must be 'left' or 'right' (and not 'left' with right=True), got {side!r}")
+    right = right or side == "right"
+    if seq.ndim == 0:
+        raise ValueError("searchsorted: sorted_sequence must have at least one axis, got a 0-d tensor")
+    if sorter is not None:
+        if not isinstance(sorter, Tensor) or sorter.shape != seq.shape:
+            raise ValueError(f"searchsorted: sorter must be an index tensor of the sequence's shape {tuple(seq.shape)}")
+        seq = take_along_dim(seq, sorter, -1)
+    number = not isinstance(values, Tensor)
+    if number and not isinstance(values, numbers.Number):
+        raise TypeError(f"searchsorted: values must be a tensor or a number, got {_what(values)}")
+    v = backend.asarray(np.asarray(values), device=seq.device) if number else values.data
+    if seq.ndim > 1 and (v.ndim != seq.ndim or v.shape[:-1] != seq.shape[:-1]):
+        raise ValueError(f"searchsorted: a sequence of shape {tuple(seq.shape)} is searched row by row: values must "
+                         f"have its leading axes {tuple(seq.shape[:-1])} and any last one, got {tuple(v.shape)}")
+    xp, dtype = backend.xp_of(seq.data), np.int32 if out_int32 else np.int64
+    rows = seq.data.reshape(-1, seq.shape[-1])
+    if v.size == 0 or rows.shape[0] == 0:
+        return Tensor(xp.zeros(v.shape, dtype=dtype))
+    vals = v.reshape(rows.shape[0], -1)  # one row of values per row of the sequence
+    found = [xp.searchsorted(row, w, side="right" if right else "left") for row, w in zip(rows, vals)]
+    return Tensor(xp.stack(found).reshape(v.shape).astype(dtype))
+
+
+def bucketize(x, boundaries, *, out_int32=False, right=False):
+    """The bucket of each entry of x between the ascending 1-D `boundaries`, as torch.bucketize: i with
+    boundaries[i-1] < x <= boundaries[i] (right=True: boundaries[i-1] <= x < boundaries[i]). No gradient."""
+    _expect_tensor(boundaries, "bucketize")
+    if boundaries.ndim != 1:
+        raise ValueError(f"bucketize: boundaries must be 1-D, got shape {tuple(boundaries.shape)}")
+    return searchsorted(boundaries, x, out_int32=out_int32, right=right)
+
+
+def histc(x, bins=100, min=0, max=0):
+    """A histogram of x's values: counts in `bins` equal bins from min to max (min == max: x's smallest and largest
+    values), values outside left out, in x's float dtype, as torch.histc. No gradient."""
+    _expect_tensor(x, "histc")
+    if x.dtype.kind != "f":
+        raise TypeError(f"histc: x must be a float tensor, got {x.dtype}; convert it with x.float()")
+    if not isinstance(bins, numbers.Integral) or isinstance(bins, bool) or bins < 1:
+        raise ValueError(f"histc: bins must be an int >= 1, got {bins!r}")
+    lo, hi = float(min), float(max)
+    if lo == hi and x.numel():
+        lo, hi = float(x.data.min()), float(x.data.max())
+    if lo == hi:  # one value (or none): a window of width 2 around it, as torch's
+        lo, hi = lo - 1, hi + 1
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo > hi:
+        raise ValueError(f"histc: the range must be finite with min <= max, got min={lo}, max={hi}")
+    xp = backend.xp_of(x.data)
+    v = x.data.reshape(-1)
+    v = v[(v >= lo) & (v <= hi)]
+    bin_of = xp.minimum(((v - lo) * bins / (hi - lo)).astype(np.int64), bins - 1)  # the largest value in the last bin
+    return Tensor(xp.bincount(bin_of, minlength=int(bins)).astype(x.dtype))
 
 
 # ---------------------------------------------- more elementwise functions and reductions (torch's)

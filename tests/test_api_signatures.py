@@ -95,6 +95,11 @@ ALLOWED = {
     "minigan.repeat_interleave: position 0 is x here, repeats in torch": BY_TYPE + "; repeat_interleave(counts) "
                                                                          "alone is torch's second overload",
     "minigan.randperm: dtype=None here, 'torch.int64' in torch": SAME_DEFAULT + " (None: int64)",
+    **{f"minigan.{name}: {arg}=None here, '{text}' in torch": SAME_DEFAULT + f" (None: {meaning})"
+       for name in ("tril_indices", "triu_indices")
+       for arg, text, meaning in (("dtype", "torch.long", "int64"), ("device", "cpu", "the CPU"))},
+    **{f"minigan.tensor_split: position 1 is indices_or_sections here, {theirs} in torch": BY_TYPE
+       for theirs in ("sections", "indices")},
     **{f"{where}.rrelu_: {name}={value!r} here, '{text}' in torch": SAME_DEFAULT + " (torch's docstring writes "
        f"{text}, which this parser reads as text)" for where in ("minigan", "F")
        for name, value, text in (("lower", 1.0 / 8, "1./8"), ("upper", 1.0 / 3, "1./3"))},
@@ -190,6 +195,7 @@ UNCOMPARED = {
     "minigan.relu": "torch's is an undocumented C function (F's is compared)",
     "minigan.log_softmax": "torch's is an undocumented C function (F's is compared)",
     "minigan.detach": "torch's is an undocumented C function",
+    "minigan.index_fill": "torch's is an undocumented C function (Tensor.index_fill's is compared)",
     "minigan.device": "torch.device is a C class",
     "Tensor.detach": "torch's docstring documents no signature (it takes none)",
     "Tensor.detach_": "torch's docstring documents no signature (it takes none)",
