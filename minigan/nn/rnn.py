@@ -40,6 +40,13 @@ from .module import Module, Parameter
 GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}  # gates per mode: weights of G * hidden_size rows
 
 
+def _reset_uniform(module):
+    """torch's initialisation of a cell or a recurrent layer: every parameter ~ U(-1/sqrt(H), 1/sqrt(H))."""
+    bound = 1.0 / math.sqrt(module.hidden_size)
+    for p in module.parameters():
+        init.uniform_(p, -bound, bound)
+
+
 # ------------------------------------------------------------------ one step of each cell
 def _rnn_step(gi, h, w_hh, b_hh, nonlinearity):
     """h' = tanh(gi + W_hh h + b_hh) (or relu), gi = W_ih x + b_ih computed by the caller."""
@@ -104,9 +111,7 @@ class _RNNCellBase(Module):
 
     def reset_parameters(self):
         """Draw every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in place."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        _reset_uniform(self)
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
@@ -240,9 +245,7 @@ class _RNNBase(Module):
 
     def reset_parameters(self):
         """Draw every weight and bias again from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), in place."""
-        bound = 1.0 / math.sqrt(self.hidden_size)
-        for p in self.parameters():
-            init.uniform_(p, -bound, bound)
+        _reset_uniform(self)
 
     def flatten_parameters(self):
         """Nothing to do: torch packs the weights into one block for cuDNN here; minigan has no cuDNN."""
