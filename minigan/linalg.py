@@ -532,6 +532,8 @@ def matrix_power(A, n):
 
 # ---------------------------------------------------------------- det, inv and solve: NumPy's (CuPy's) LAPACK
 class Inv(Function):
+    """The inverse of each matrix of a batch (forward by xp.linalg.inv)."""
+
     def forward(self, a):
         return backend.xp_of(a).linalg.inv(a)
 
@@ -542,6 +544,8 @@ class Inv(Function):
 
 
 class Det(Function):
+    """The determinant of each matrix of a batch (forward by xp.linalg.det)."""
+
     def forward(self, a):
         return backend.xp_of(a).linalg.det(a)
 
@@ -552,6 +556,8 @@ class Det(Function):
 
 
 class Solve(Function):
+    """X with A X = B for each matrix A of a batch (forward by xp.linalg.solve)."""
+
     def forward(self, a, b):
         return backend.xp_of(a).linalg.solve(a, b)
 

@@ -179,6 +179,8 @@ class LeakyReLU(Module):
 
 
 class Sigmoid(Module):
+    """1 / (1 + e^-x) elementwise (``minigan.sigmoid``)."""
+
     def forward(self, x):
         return ag.sigmoid(x)
 
@@ -214,6 +216,8 @@ class SiLU(Module):
 
 
 class Tanh(Module):
+    """tanh(x) elementwise (``minigan.tanh``)."""
+
     def forward(self, x):
         return ag.tanh(x)
 
@@ -500,6 +504,8 @@ class RReLU(Module):
 
 
 class Identity(Module):
+    """Returns its input unchanged (a placeholder layer)."""
+
     def forward(self, x):
         return x
 
