@@ -5589,13 +5589,25 @@ def diff(x, n=1, dim=-1, prepend=None, append=None):
     parts = [t for t in (prepend, x, append) if t is not None]
     for t in parts:
         _expect_tensor(t, "diff")
-        if t.ndim != x.ndim:
-            raise ValueError(f"diff: prepend and append must have x's {x.ndim} axes, got shape {tuple(t.shape)}")
+        if t.ndim != x.ndim or t.shape[:dim] + t.shape[dim + 1:] != x.shape[:dim] + x.shape[dim + 1:]:
+            raise ValueError(f"diff: prepend and append must have x's {x.ndim} axes and x's shape {tuple(x.shape)} "
+                             f"outside dim {dim}, got shape {tuple(t.shape)}")
     y = cat(parts, dim) if len(parts) > 1 else x
     for _ in range(n):
         later, earlier = (getitem(y, (slice(None),) * dim + (s,)) for s in (slice(1, None), slice(None, -1)))
         y = logical_xor(later, earlier) if y.dtype == np.bool_ else later - earlier
     return clone(x) if y is x else y  # n=0: a new tensor (a copy), as torch's
+
+
+def _from_the_end(idx, n, op, dim):
+    """idx with negative indices counted from the end (i + n), for ops whose torch takes -n..n-1; others refused."""
+    lo = int(idx.min()) if idx.size else 0
+    if lo < -n:
+        raise IndexError(f"{op}: index {lo} is out of range for dim {dim} of size {n}; "
+                         f"indices must lie in {-n}..{n - 1}")
+    idx = backend.xp_of(idx).where(idx < 0, idx + n, idx)
+    _check_range(idx, n, op, dim)
+    return idx
 
 
 def take_along_dim(x, indices, dim=None):
@@ -5604,18 +5616,21 @@ def take_along_dim(x, indices, dim=None):
     _expect_tensor(x, "take_along_dim")
     idx = _index_array(indices, x, "take_along_dim")
     if dim is None:
+        _check_range(idx, x.numel(), "take_along_dim", "None (x flattened)")  # (torch's takes no negative one here)
         return gather(reshape(x, -1), 0, Tensor(idx.reshape(-1)))
+    if x.ndim == 0:
+        raise ValueError("take_along_dim: x is a 0-d tensor (no axis to take along); use dim=None")
     if idx.ndim != x.ndim:
         raise ValueError(f"take_along_dim: indices must have as many axes as x, got shapes {tuple(idx.shape)} and "
                          f"{tuple(x.shape)}")
-    axis = _axis(dim, x.shape, "take_along_dim") if x.ndim else 0
-    _check_range(idx, x.shape[axis] if x.ndim else 1, "take_along_dim", axis)
+    axis = _axis(dim, x.shape, "take_along_dim")
+    idx = _from_the_end(idx, x.shape[axis], "take_along_dim", axis)
     try:
         shape = list(np.broadcast_shapes(tuple(np.delete(x.shape, axis)), tuple(np.delete(idx.shape, axis))))
     except ValueError:
         raise ValueError(f"take_along_dim: x {tuple(x.shape)} and indices {tuple(idx.shape)} do not broadcast "
                          f"outside dim {axis}") from None
-    xb = broadcast_to(x, tuple(shape[:axis] + [x.shape[axis]] + shape[axis:])) if x.ndim else x
+    xb = broadcast_to(x, tuple(shape[:axis] + [x.shape[axis]] + shape[axis:]))
     ib = backend.xp_of(idx).broadcast_to(idx, tuple(shape[:axis] + [idx.shape[axis]] + shape[axis:]))
     return gather(xb, axis, Tensor(ib))
 
@@ -5686,7 +5701,7 @@ def index_fill(x, dim, index, value):
     idx = _index_array(index, x, "index_fill", vector=True).reshape(-1)
     axis = _axis(dim, x.shape, "index_fill") if x.ndim else _scalar_dim(dim, "index_fill") or 0
     n = x.shape[axis] if x.ndim else 1
-    _check_range(idx, n, "index_fill", dim)
+    idx = _from_the_end(idx, n, "index_fill", dim)
     if isinstance(value, Tensor) and value.ndim != 0:
         raise ValueError(f"index_fill: value must be a number or a 0-d tensor, got shape {tuple(value.shape)}")
     if not isinstance(value, (Tensor, numbers.Number)):
@@ -5780,7 +5795,7 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
         raise ValueError(f"searchsorted: a sequence of shape {tuple(seq.shape)} is searched row by row: values must "
                          f"have its leading axes {tuple(seq.shape[:-1])} and any last one, got {tuple(v.shape)}")
     xp, dtype = backend.xp_of(seq.data), np.int32 if out_int32 else np.int64
-    rows = seq.data.reshape(-1, seq.shape[-1])
+    rows = seq.data.reshape(math.prod(seq.shape[:-1]), seq.shape[-1])  # (-1 can't be worked out for empty rows)
     if v.size == 0 or rows.shape[0] == 0:
         return Tensor(xp.zeros(v.shape, dtype=dtype))
     vals = v.reshape(rows.shape[0], -1)  # one row of values per row of the sequence

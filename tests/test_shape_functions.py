@@ -26,6 +26,7 @@ CASES = {
     "swapdims": (lambda ns, x, I: ns.swapdims(x[0], -1, 1), [B]),
     "ravel": (lambda ns, x, I: ns.ravel(ns.swapaxes(x[0], 0, 1)), [B]),
     "unflatten": (lambda ns, x, I: ns.unflatten(x[0], 1, (2, -1)), [M]),
+    "unflatten_empty_other_axis": (lambda ns, x, I: ns.unflatten(x[0], 1, (2, -1)), [np.zeros((0, 4))]),
     "unflatten_negative_dim": (lambda ns, x, I: ns.unflatten(x[0], -1, (2, 1, 2)), [B]),
     "tensor_split_sections": (lambda ns, x, I: ns.tensor_split(x[0], 3, 1), [B]),  # 4 in 3: sizes 2, 1, 1
     "tensor_split_more_sections_than_entries": (lambda ns, x, I: ns.tensor_split(x[0], 7), [V]),
@@ -39,6 +40,7 @@ CASES = {
     "hstack_vectors": (lambda ns, x, I: ns.hstack([x[0], x[1]]), [V, V[:2]]),
     "hstack_matrices": (lambda ns, x, I: ns.hstack([x[0], x[1]]), [M, M[:, :1]]),
     "vstack": (lambda ns, x, I: ns.vstack([x[0], x[1][0]]), [M, M]),
+    "vstack_3d": (lambda ns, x, I: ns.vstack([x[0], x[1]]), [B, B[:1] * 3]),
     "row_stack": (lambda ns, x, I: ns.row_stack((x[0][0], x[1][1])), [M, M]),
     "dstack": (lambda ns, x, I: ns.dstack([x[0], x[1]]), [M, M * 2]),
     "dstack_vectors": (lambda ns, x, I: ns.dstack([x[0], x[1]]), [V, V * 2]),
@@ -60,14 +62,18 @@ CASES = {
     "diff_more_than_entries": (lambda ns, x, I: ns.diff(x[0], 7), [V]),
     "take_along_dim": (lambda ns, x, I: ns.take_along_dim(x[0], I([[3, 0, 0], [1, 1, 2], [0, 3, 3]]), 1), [M]),
     "take_along_dim_broadcast": (lambda ns, x, I: ns.take_along_dim(x[0], I([[[2], [0]]]), -2), [B]),
+    "take_along_dim_negative": (lambda ns, x, I: ns.take_along_dim(x[0], I([[-1, 0], [-4, 2], [3, -2]]), 1), [M]),
     "take_along_dim_flat": (lambda ns, x, I: ns.take_along_dim(x[0], I([[11, 0], [5, 5]])), [M]),
     "take": (lambda ns, x, I: ns.take(x[0], I([[0, -1], [5, 5], [-12, 3]])), [M]),
     "masked_select": (lambda ns, x, I: ns.masked_select(x[0], x[0] > 0.9), [M]),
+    "masked_select_broadcast_x": (lambda ns, x, I: ns.masked_select(x[0][1:2], x[0] > 0.9), [M]),
     "masked_select_broadcast": (lambda ns, x, I: ns.masked_select(x[0], I([[1], [0], [1]]) > 0), [M]),
     "index_add": (lambda ns, x, I: ns.index_add(x[0], 1, I([3, 0, 3]), x[1]), [M, M[:, :3] * 2]),
     "index_add_alpha": (lambda ns, x, I: ns.index_add(x[0], -3, I([1]), x[1], alpha=-2.5), [B, B[:1] + 1]),
+    "index_add_alpha_zero": (lambda ns, x, I: ns.index_add(x[0], 0, I([2, 2]), x[1], alpha=0), [M, M[:2]]),
     "index_copy": (lambda ns, x, I: ns.index_copy(x[0], 0, I([2, 0]), x[1]), [M, M[:2] * -1]),
     "index_fill": (lambda ns, x, I: ns.Tensor.index_fill(x[0], 1, I([0, 2, 2]), -1.5), [M]),
+    "index_fill_negative": (lambda ns, x, I: ns.Tensor.index_fill(x[0], -1, I([-1, 0, -4]), 2.5), [M]),
     "index_fill_tensor_value": (lambda ns, x, I: ns.Tensor.index_fill(x[0], 0, I([1]), x[1].sum()), [M, V]),
 }
 SMOOTH = ["movedim_two", "unflatten", "tensor_split_sections", "tensor_split_indices", "hstack_matrices",
@@ -171,6 +177,16 @@ def test_integer_and_boolean_tensors_keep_their_dtype(dtype, device):
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
 
 
+def test_index_fill_and_index_add_keep_xs_float_dtype(device):
+    x, tx = mg.zeros(2, 3, device=device), torch.zeros(2, 3)  # float32; the value and the source float64
+    j, tj = mg.tensor([2, 0], device=device), torch.tensor([2, 0])
+    same(x.index_fill(1, j, mg.tensor(2.7, dtype=mg.float64, device=device)),
+         tx.index_fill(1, tj, torch.tensor(2.7, dtype=torch.float64)), device)
+    inf = np.array([[np.inf, 1.0]] * 2)  # alpha=0 still multiplies: 0 * inf is NaN, as torch's
+    np.testing.assert_array_equal(mg.index_add(x.double(), 1, j, mg.tensor(inf, device=device), alpha=0).numpy(),
+                                  torch.index_add(tx.double(), 1, tj, torch.tensor(inf), alpha=0).numpy())
+
+
 def test_index_add_adds_repeats_up(device):
     x = mg.zeros(2, 3, device=device)
     out = mg.index_add(x, 1, mg.tensor([2, 2, 0], device=device), mg.tensor([[1.0, 2.0, 4.0], [8.0, 16.0, 32.0]],
@@ -254,6 +270,8 @@ def test_searchsorted_and_bucketize_match_torch(device):
         same(mg.bucketize(v, s, **{k: a for k, a in kwargs.items() if k != "side"}),
              torch.bucketize(tv, ts, **{k: a for k, a in kwargs.items() if k != "side"}), device)
     same(mg.searchsorted(s, 3.0), torch.searchsorted(ts, 3.0), device)
+    for empty in (np.zeros(0), np.zeros((3, 0))):  # an empty sequence: every value goes first
+        same(mg.searchsorted(mg.tensor(empty, device=device), v), torch.searchsorted(torch.tensor(empty), tv), device)
     batched = np.array([[1.0, 2.0, 4.0], [0.0, 5.0, 6.0]])
     b, tb = mg.tensor(batched, device=device), torch.tensor(batched)
     for kwargs in ({}, {"right": True}):
@@ -280,6 +298,7 @@ BAD = [
     (lambda x, i: mg.movedim(x, 3, 0), ValueError, "movedim: axis 3 is out of range"),
     (lambda x, i: mg.unflatten(x, 1, (2, 3)), ValueError, "unflatten: sizes (2, 3) do not make up the 4"),
     (lambda x, i: mg.unflatten(x, 1, (-1, -1)), ValueError, "unflatten: sizes must be"),
+    (lambda x, i: mg.unflatten(x, 1, (3, -1)), ValueError, "unflatten: sizes (3, -1) do not make up the 4"),
     (lambda x, i: mg.unflatten(x, 1, (0, -1)), ValueError, "unflatten: sizes (0, -1)"),
     (lambda x, i: mg.unflatten(x.sum(), 0, (1,)), ValueError, "unflatten: x is a 0-d tensor"),
     (lambda x, i: mg.tensor_split(x, 0), ValueError, "tensor_split: the number of sections must be"),
@@ -301,10 +320,14 @@ BAD = [
     (lambda x, i: mg.diff(x, -1), ValueError, "diff: n must be an int >= 0"),
     (lambda x, i: mg.diff(x.sum()), ValueError, "diff: expected a tensor with at least one axis"),
     (lambda x, i: mg.diff(x, 1, -1, x[0]), ValueError, "diff: prepend and append must have x's 2 axes"),
+    (lambda x, i: mg.diff(x, 1, -1, x[:2, :1]), ValueError, "diff: prepend and append must have x's 2 axes and x's"),
     (lambda x, i: mg.take_along_dim(x, i, 1), ValueError, "take_along_dim: indices must have as many axes"),
     (lambda x, i: mg.take_along_dim(x, i.reshape(1, 2).float(), 1), TypeError, "take_along_dim: the index must hold"),
     (lambda x, i: mg.take_along_dim(x, mg.tensor([[0], [0]]), 1), ValueError, "take_along_dim: x (3, 4) and indices"),
     (lambda x, i: mg.take_along_dim(x, mg.tensor([[4]]), 1), IndexError, "take_along_dim: index 4 is out of range"),
+    (lambda x, i: mg.take_along_dim(x, mg.tensor([[-5]]), 1), IndexError, "take_along_dim: index -5 is out of range"),
+    (lambda x, i: mg.take_along_dim(x, mg.tensor([-1])), IndexError, "take_along_dim: index -1 is out of range"),
+    (lambda x, i: mg.take_along_dim(x.sum(), mg.tensor(0), 0), ValueError, "take_along_dim: x is a 0-d tensor"),
     (lambda x, i: mg.take(x, mg.tensor([12])), IndexError, "take: index 12 is out of range"),
     (lambda x, i: mg.take(x, mg.tensor([-13])), IndexError, "take: index -13 is out of range"),
     (lambda x, i: mg.masked_select(x, x), TypeError, "masked_select: the mask must be boolean"),
@@ -313,7 +336,7 @@ BAD = [
     (lambda x, i: mg.index_add(x, 1, mg.tensor([0, 4]), x[:, :2]), IndexError, "index_add: index 4 is out of range"),
     (lambda x, i: mg.index_add(x, 1, i.reshape(2, 1), x[:, :2]), ValueError, "index_add: the index must be a vector"),
     (lambda x, i: mg.index_copy(x, 2, i, x[:, :2]), ValueError, "index_copy: axis 2 is out of range"),
-    (lambda x, i: mg.index_fill(x, 0, mg.tensor([-1]), 1.0), IndexError, "index_fill: index -1 is out of range"),
+    (lambda x, i: mg.index_fill(x, 0, mg.tensor([-4]), 1.0), IndexError, "index_fill: index -4 is out of range"),
     (lambda x, i: mg.index_fill(x, 0, i, x[0]), ValueError, "index_fill: value must be a number or a 0-d tensor"),
     (lambda x, i: mg.index_fill(x, 0, i, "1"), TypeError, "index_fill: value must be a number or a 0-d tensor"),
     (lambda x, i: mg.tril_indices(-1, 3), ValueError, "tril_indices: row must be an int >= 0"),
