@@ -6,44 +6,13 @@ Values and gradients are compared with torch in float64 (and float32 stays float
 gradgradcheck where a second derivative matters) runs here too.
 """
 
-import copy
-
 import numpy as np
 import pytest
 
 import minigan as mg
 from minigan import nn
 from minigan.nn import functional as F
-
-
-def _distinct(rng, *shape):
-    """Well-separated values in random order: no ties for a window's max."""
-    return rng.permutation(np.linspace(-2.0, 2.0, int(np.prod(shape)))).reshape(shape)
-
-
-def _compare(torch, ours, theirs, x, device, rng, indices=False, tol=1e-12, check32=True):
-    """ours(x) and theirs(x) in float64: values, indices (when returned) and the input gradient of one random
-    upstream gradient; then ours in float32 stays float32 (a layer: a float32 copy of it)."""
-    mx = mg.tensor(x, device=device, requires_grad=True)
-    tx = torch.tensor(x, requires_grad=True)
-    y, ty = ours(mx), theirs(tx)
-    if indices:
-        (y, i), (ty, ti) = y, ty
-        assert i.dtype == np.int64
-        np.testing.assert_array_equal(i.numpy(), ti.numpy())
-    assert y.shape == tuple(ty.shape)
-    np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=tol, atol=tol)
-    g = rng.standard_normal(y.shape)
-    (y * mg.tensor(g, device=device)).sum().backward()
-    (ty * torch.tensor(g)).sum().backward()
-    np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=tol, atol=tol)
-    if not check32:
-        return
-    x32 = mg.tensor(x.astype(np.float32), device=device, requires_grad=True)
-    y32 = (copy.deepcopy(ours).float() if isinstance(ours, nn.Module) else ours)(x32)
-    y32 = y32[0] if indices else y32
-    y32.sum().backward()
-    assert y32.dtype == np.float32 and x32.grad.dtype == np.float32
+from test_pooling_extras import _compare, _distinct  # (the 2-D pools' helpers, which these extend)
 
 
 # ------------------------------------------------------------------------------------------------ 1-D pooling
