@@ -58,3 +58,16 @@ def _seed():
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def pytest_runtest_logreport(report):
+    """With MINIGAN_FAILURE_LOG=path, append each failure to that file as soon as it happens.
+
+    `tests/gpu_check.sh` uses it: a run cut short by its time limit on a lent GPU still leaves
+    every failure seen so far, traceback included (pytest prints its own summary only at the end).
+    Under pytest-xdist the controller receives every worker's reports, so only it writes."""
+    path = os.environ.get("MINIGAN_FAILURE_LOG")
+    if not path or not report.failed or os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    with open(path, "a") as log:
+        log.write(f"FAILED {report.nodeid} ({report.when})\n{report.longreprtext[-4000:]}\n\n")
