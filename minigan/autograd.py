@@ -2794,7 +2794,10 @@ def clip(x, min=None, max=None):
             if (max is not None and max < info.min) or (min is not None and min > info.max):
                 raise ValueError(f"clamp: min={min}, max={max} would give values outside {x.dtype}'s range "
                                  f"{info.min}..{info.max}; convert x first, x.long().clamp(...)")
-            return Clip(None if min is None else int(min), None if max is None else int(max))(x)
+            # bounds beyond the dtype's range change nothing: brought into it (CuPy refuses a bound x cannot hold)
+            lo = None if min is None else int(min) if min > info.min else int(info.min)
+            hi = None if max is None else int(max) if max < info.max else int(info.max)
+            return Clip(lo, hi)(x)
         x = _floating(x)  # a float bound makes float32, as in torch
     # float(): a NumPy float64 bound would promote a float32 tensor (NumPy 2)
     return Clip(None if min is None else float(min), None if max is None else float(max))(x)
@@ -3851,16 +3854,15 @@ class ScatterAdd(Function):
 class Scatter(Function):
     """y = x with src written at `index` along one axis (torch.scatter): y[i, index[i, j]] = src[i, j] for dim 1.
 
-    Where the index repeats a position, one of its values is kept (torch does not say which, nor does CuPy).
+    Where the index repeats a position, the last value in index order is kept, as by torch on a CPU and by NumPy
+    (one slice of the index at a time: CuPy's assignment keeps any one of the repeats).
     """
 
     def __init__(self, dim, index):
         self.dim, self.index = dim, index
 
     def forward(self, x, src):
-        y = x.copy()
-        y[_along_axis(self.index, self.dim)] = src
-        return y
+        return _scatter_in_order(lambda old, new: new, x, self.dim, self.index, src)
 
     def backward(self, gy):
         # dL/dx = gy where x is kept, 0 where it was written over; dL/dsrc = gy gathered at the index

@@ -322,7 +322,7 @@ def _sorted_scatter_add(target, index, values):
     picked = _flat_positions(xp, target.shape, index)  # where in target.ravel() each value goes
     positions = picked.reshape(-1)
     sums = xp.broadcast_to(values, picked.shape).reshape(-1).astype(target.dtype)  # (a copy: summed in place)
-    order = xp.argsort(positions)
+    order = xp.argsort(positions, kind="stable")  # (CuPy's sort is always stable; NumPy's default is not)
     positions, sums = positions[order], sums[order]
     n = positions.size
     starts = xp.ones(n, dtype=bool)  # a run of one position starts here

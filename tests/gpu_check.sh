@@ -6,6 +6,7 @@
 #   3. lesson 10 (On a GPU) at full size, and one epoch of `minigan train mnist --device cuda`,
 # then print a short table last. Usage, from the repository root of a checkout:
 #   bash tests/gpu_check.sh            # logs also land in ${OUT:-gpu_check_out}/
+#   GPU_CHECK_PARTS="tests bench" bash tests/gpu_check.sh   # some parts only (tests bench profile lesson train)
 # It runs from the checkout itself (PYTHONPATH), so it needs no `pip install`: numpy, cupy,
 # pytest and matplotlib must be importable; scikit-learn and torch are used when present.
 set -u
@@ -27,22 +28,27 @@ PY
 # Its time limit interrupts it as Ctrl-C would (pytest still prints its summary), and every failure
 # is logged the moment it happens (MINIGAN_FAILURE_LOG, tests/conftest.py), so a lease that runs
 # out still tells what failed. pytest-timeout, where installed, stops a single hung test.
-par=()
-"$py" -c "import xdist" 2>/dev/null && par=(-n "${GPU_CHECK_WORKERS:-14}")
+parts=" ${GPU_CHECK_PARTS:-tests bench profile lesson train} "  # a subset, to rerun only some parts
+par=(--durations=15)
+"$py" -c "import xdist" 2>/dev/null && par+=(-n "${GPU_CHECK_WORKERS:-16}")
 "$py" -c "import pytest_timeout" 2>/dev/null && par+=(--timeout 120)
 : > "$out/failures_cuda.txt"
-MINIGAN_TEST_DEVICE=cuda MINIGAN_FAILURE_LOG="$out/failures_cuda.txt" \
+# one thread per worker for BLAS and torch: 16 workers each starting 16 threads starved the machine (load 85)
+[[ $parts == *" tests "* ]] && OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+    MINIGAN_TEST_DEVICE=cuda MINIGAN_FAILURE_LOG="$out/failures_cuda.txt" \
     timeout -s INT -k 30 "${GPU_CHECK_TEST_TIMEOUT:-210}" "$py" -m pytest -q -p no:cacheprovider tests \
     --ignore=tests/test_lessons.py -rfE --tb=short "${par[@]}" 2>&1 | tee "$out/pytest_cuda.txt" | tail -n 40
 tests_line=$(grep -E "[0-9]+ (passed|failed|error)" "$out/pytest_cuda.txt" | tail -n 1)
 grep -q "KeyboardInterrupt" "$out/pytest_cuda.txt" && tests_line="$tests_line (STOPPED at its time limit: not the whole suite)"
 tests_line="$tests_line; $(grep -c '^FAILED ' "$out/failures_cuda.txt") failures logged in failures_cuda.txt"
 
-timeout 100 "$py" -m minigan bench dcgan --device cuda 2>&1 | tee "$out/bench_dcgan_cuda.txt"
-timeout 60 "$py" -m minigan bench toy --device cuda 2>&1 | tee "$out/bench_toy_cuda.txt"
-timeout 45 "$py" -m minigan bench conv --device cuda 2>&1 | tee "$out/bench_conv_cuda.txt"
+if [[ $parts == *" bench "* ]]; then
+    timeout 100 "$py" -m minigan bench dcgan --device cuda 2>&1 | tee "$out/bench_dcgan_cuda.txt"
+    timeout 60 "$py" -m minigan bench toy --device cuda 2>&1 | tee "$out/bench_toy_cuda.txt"
+    timeout 45 "$py" -m minigan bench conv --device cuda 2>&1 | tee "$out/bench_conv_cuda.txt"
+fi
 # where the host time of a GPU iteration goes (for whoever speeds it up): a cProfile of 20 iterations
-timeout 45 "$py" - > "$out/profile_dcgan_cuda.txt" 2>&1 <<'PY'
+[[ $parts == *" profile "* ]] && timeout 45 "$py" - > "$out/profile_dcgan_cuda.txt" 2>&1 <<'PY'
 import cProfile, pstats, collections
 from minigan import autograd as ag
 from minigan.benchmarks.dcgan import minigan_step
@@ -66,9 +72,9 @@ profile.disable()
 pstats.Stats(profile).sort_stats("tottime").print_stats(30)
 pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
 PY
-head -n 45 "$out/profile_dcgan_cuda.txt" | tail -n 38
+[[ $parts == *" profile "* ]] && head -n 45 "$out/profile_dcgan_cuda.txt" | tail -n 38
 # lesson 10 (On a GPU), full size, its code cells run in order in one namespace (no Jupyter needed)
-(cd lessons && timeout 90 "$py" - 10_on_a_gpu.ipynb > "$out/lesson10_cuda.txt" 2>&1 <<'PY'
+[[ $parts == *" lesson "* ]] && (cd lessons && timeout 90 "$py" - 10_on_a_gpu.ipynb > "$out/lesson10_cuda.txt" 2>&1 <<'PY'
 import json, sys, traceback
 cells = [c for c in json.load(open(sys.argv[1]))["cells"] if c["cell_type"] == "code"]
 scope = {"__name__": "__main__"}
@@ -83,9 +89,9 @@ for i, cell in enumerate(cells):
 print("LESSON10 OK")
 PY
 )
-tail -n 12 "$out/lesson10_cuda.txt"
+[[ $parts == *" lesson "* ]] && tail -n 12 "$out/lesson10_cuda.txt"
 run_dir=$(mktemp -d)
-timeout 75 "$py" -m minigan train mnist --device cuda --epochs 1 --out "$run_dir/mnist" 2>&1 \
+[[ $parts == *" train "* ]] && timeout 75 "$py" -m minigan train mnist --device cuda --epochs 1 --out "$run_dir/mnist" 2>&1 \
     | tr '\r' '\n' | grep -v "it/s\]$" | tee "$out/train_mnist_cuda.txt" | tail -n 5
 
 "$py" - "$out" "$tests_line" <<'PY'

@@ -26,6 +26,7 @@ import pytest
 
 import minigan as mg
 from minigan import nn
+from torch_peer import needs_mirrored_torch
 
 torch = pytest.importorskip("torch")
 
@@ -303,6 +304,7 @@ def _fuzz(seed, steps):
 
 @pytest.mark.parametrize("seed", range(8))
 def test_random_module_api_calls_match_torch(seed):
+    needs_mirrored_torch("Module API (its answers to odd calls changed between versions)")
     _fuzz(seed, steps=40)
 
 

@@ -409,5 +409,5 @@ def test_softmax_cumsum_and_prod_take_torchs_dtype():
                  lambda t: t.prod(1, False, mg.float64)):
         with pytest.raises(TypeError, match="positional argument"):
             call(mg.tensor(x))
-        with pytest.raises(TypeError, match="positional argument"):
+        with pytest.raises(TypeError, match="positional argument|invalid combination"):  # (torch 2.11's words)
             call(torch.tensor(x))

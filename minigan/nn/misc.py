@@ -174,6 +174,8 @@ class Unflatten(Module):
 
     def __init__(self, dim, unflattened_size):
         super().__init__()
+        if not _is_int(dim):
+            raise TypeError(f"Unflatten: dim must be an int (the axis to split), got {dim!r}")
         sizes = unflattened_size
         if not isinstance(sizes, (tuple, list)) or not all(_is_int(s) and s >= -1 for s in sizes):
             raise TypeError(f"Unflatten: unflattened_size must be a tuple of sizes (ints >= 0, one may be -1), got "

@@ -194,6 +194,7 @@ class ndarray:
             return _wrap(attr)
 
         def method(*args, **kwargs):
+            kwargs = _sorting(name, kwargs)
             return _wrap(attr(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()}))
 
         return method
@@ -292,8 +293,18 @@ def get_array_module(*args):
     return _sys.modules[__name__] if any(isinstance(a, ndarray) for a in args) else _np
 
 
+def _sorting(name, kwargs):
+    """CuPy's sort and argsort are always stable and take no other kind (NumPy's default quicksort is not stable)."""
+    if name in ("sort", "argsort"):
+        if kwargs.get("kind") not in (None, "stable"):
+            raise ValueError(f"cupy.{name}: kind={kwargs['kind']!r}; only 'stable' is supported (as CuPy)")
+        kwargs = dict(kwargs, kind="stable")
+    return kwargs
+
+
 def _device_function(name, func):
     def call(*args, **kwargs):
+        kwargs = _sorting(name, kwargs)
         return _wrap(func(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()}))
 
     call.__name__ = name
