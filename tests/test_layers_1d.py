@@ -13,6 +13,7 @@ import minigan as mg
 from minigan import nn
 from minigan.nn import functional as F
 from test_pooling_extras import _compare, _distinct  # (the 2-D pools' helpers, which these extend)
+from torch_peer import as_this_torch_prints
 
 
 # ------------------------------------------------------------------------------------------------ 1-D pooling
@@ -100,7 +101,7 @@ def test_instance_norm_tracks_running_stats_as_torch(cls, shape, affine, momentu
     rng = np.random.default_rng(4)
     layer = getattr(nn, cls)(3, momentum=momentum, affine=affine, track_running_stats=True).double().to(device)
     tlayer = getattr(torch.nn, cls)(3, momentum=momentum, affine=affine, track_running_stats=True).double()
-    assert repr(layer) == repr(tlayer)
+    assert as_this_torch_prints(repr(layer)) == repr(tlayer)
     assert list(layer.state_dict()) == list(tlayer.state_dict())
     if affine:  # a scale and shift that are not ones and zeros
         with torch.no_grad():
@@ -165,7 +166,7 @@ def test_instance_norm1d_as_torchs_without_running_stats(device):
         tlayer.bias.copy_(torch.tensor([0.1, -0.2, 0.3]))
     layer.load_state_dict({k: v.detach().numpy() for k, v in tlayer.state_dict().items()})
     layer.to(device)
-    assert repr(layer) == repr(tlayer) and layer.running_mean is None
+    assert as_this_torch_prints(repr(layer)) == repr(tlayer) and layer.running_mean is None
     for mode in ("train", "eval"):  # eval mode without running statistics: each input's own, as in training
         getattr(layer, mode)(), getattr(tlayer, mode)()
         _compare(torch, layer, tlayer, rng.standard_normal((2, 3, 6)), device, rng)

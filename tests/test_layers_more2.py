@@ -72,13 +72,14 @@ CASES = {
                                   lambda t, tf, x: t.nn.LPPool2d(2, 2, ceil_mode=True)(x), _normal((2, 5, 5))),
     "lp_pool2d_3_stride_unbatched": (lambda x: F.lp_pool2d(x, 3, 2, (1, 2)),
                                      lambda t, tf, x: tf.lp_pool2d(x, 3, 2, (1, 2)), _positive((2, 4, 5))),
-    "lp_pool2d_inf": (lambda x: F.lp_pool2d(x, float("inf"), 2), lambda t, tf, x: tf.lp_pool2d(x, float("inf"), 2),
+    # norm_type inf and -inf: the largest and smallest magnitude in each window, as torch 2.13's lp_pool (written as
+    # max pools of |x|, which every torch has: 2.11's lp_pool gave 1 everywhere for both)
+    "lp_pool2d_inf": (lambda x: F.lp_pool2d(x, float("inf"), 2), lambda t, tf, x: tf.max_pool2d(x.abs(), 2),
                       _normal((1, 2, 4, 4))),
     "lp_pool1d_minus_inf": (lambda x: F.lp_pool1d(x, -float("inf"), 2),
-                            lambda t, tf, x: tf.lp_pool1d(x, -float("inf"), 2), _normal((1, 2, 6))),
+                            lambda t, tf, x: -tf.max_pool1d(-x.abs(), 2), _normal((1, 2, 6))),
     "LPPool1d_inf_ceil": (lambda x: nn.LPPool1d(float("inf"), 2, ceil_mode=True)(x),
-                          lambda t, tf, x: tf.max_pool1d(x.abs(), 2, ceil_mode=True), _normal((1, 2, 5))),  # (torch
-    # 2.13's LPPool1d(inf); 2.11's gave 1 everywhere)
+                          lambda t, tf, x: tf.max_pool1d(x.abs(), 2, ceil_mode=True), _normal((1, 2, 5))),
     "alpha_dropout_eval": (lambda x: F.alpha_dropout(x, 0.3), lambda t, tf, x: tf.alpha_dropout(x, 0.3),
                            _normal((3, 4))),
     "AlphaDropout_eval": (lambda x: nn.AlphaDropout(0.3).eval()(x), lambda t, tf, x: t.nn.AlphaDropout(0.3).eval()(x),
