@@ -132,3 +132,27 @@ def test_what_real_cupy_lacks_the_stand_in_lacks_too(cp):
     with pytest.raises(TypeError, match="Wrong arguments"):
         np.add(a, a, where=a > 2)
     assert float(cp.einsum("i,i->", a, a).get()) == 55.0 and a.sum(axis=0).shape == ()  # what it has still works
+
+
+def test_the_stand_in_keeps_cupys_rules_that_the_first_gpu_run_met(cp):
+    # found on an H200 on 4 Dec 2026: code that relied on NumPy's answers here was wrong on the GPU
+    a = cp.zeros(4, dtype=np.float32)
+    a[cp.asarray(np.array([1, 1, 2]))] = cp.asarray(np.array([5.0, 6.0, 7.0], np.float32))
+    np.testing.assert_array_equal(a.get(), [0.0, 5.0, 7.0, 0.0])  # a repeated position: not NumPy's last value
+    b = cp.zeros((2, 3)).T  # (a strided view: written through)
+    b[cp.asarray(np.array([2, 2])), 0] = cp.asarray(np.array([1.0, 2.0]))
+    assert b.get()[2, 0] == 1.0 and b.base is not None and b.base.get()[0, 2] == 1.0
+    b[cp.asarray(np.array([True, False, True]))] = 3.0  # a mask has no repeats: NumPy's assignment
+    assert b.get()[:, 0].tolist() == [3.0, 0.0, 3.0]
+    u = cp.asarray(np.array([1, 2], np.uint8))
+    for clip in (lambda: cp.clip(u, -1, 300), lambda: u.clip(0, 256)):  # CuPy: OverflowError; NumPy's clip allows it
+        with pytest.raises(OverflowError, match="out of bounds for uint8"):
+            clip()
+    assert cp.clip(u, 0, 1).get().tolist() == [1, 1]
+    host_keys = np.random.default_rng(0).integers(0, 3, 1000)
+    assert not np.array_equal(np.argsort(host_keys), np.argsort(host_keys, kind="stable"))  # (NumPy's default)
+    keys = cp.asarray(host_keys)
+    np.testing.assert_array_equal(cp.argsort(keys).get(), np.argsort(host_keys, kind="stable"))  # always stable
+    for sort in (lambda: cp.argsort(keys, kind="quicksort"), lambda: keys.sort(kind="heapsort")):
+        with pytest.raises(ValueError, match="only 'stable'"):
+            sort()

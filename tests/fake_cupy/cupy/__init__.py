@@ -87,6 +87,20 @@ def _index(key):
     return key
 
 
+def _integer_arrays_in(key):
+    parts = key if isinstance(key, tuple) else (key,)
+    return any(isinstance(k, (_np.ndarray, list)) and _np.asarray(k).dtype.kind in "iu" for k in parts)
+
+
+def _first_of_repeats_wins(a, key, value):
+    """``a[key] = value`` where an integer index may repeat a position: CuPy's threads write in no fixed order, so
+    any one of the repeated values may stay. NumPy keeps the last; the stand-in keeps the first, so that code
+    relying on NumPy's order (a nondeterminism on a GPU) gives other values here and fails its tests."""
+    positions = _np.arange(a.size).reshape(a.shape)[key]
+    values = _np.broadcast_to(_np.asarray(value, dtype=a.dtype) if not _np.isscalar(value) else value, positions.shape)
+    _np.put(a, positions.reshape(-1)[::-1], _np.asarray(values, dtype=a.dtype).reshape(-1)[::-1])
+
+
 _wrappers = _weakref.WeakValueDictionary()  # id of a NumPy array -> the device array wrapping it (for .base)
 
 
@@ -195,6 +209,7 @@ class ndarray:
 
         def method(*args, **kwargs):
             kwargs = _sorting(name, kwargs)
+            _python_ints_fit(name, (self._a, *args))
             return _wrap(attr(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()}))
 
         return method
@@ -212,7 +227,11 @@ class ndarray:
                 raise _unsupported(value, "__setitem__")  # CuPy copies a host array only into a whole array
             self._a[key] = value
             return
-        self._a[_index(key)] = _unwrap(value, "__setitem__")
+        key, value = _index(key), _unwrap(value, "__setitem__")
+        if _integer_arrays_in(key):
+            _first_of_repeats_wins(self._a, key, value)
+        else:
+            self._a[key] = value
 
 
 def _host_read(name, convert):
@@ -302,9 +321,20 @@ def _sorting(name, kwargs):
     return kwargs
 
 
+def _python_ints_fit(name, args):
+    """CuPy refuses a Python int that the array's integer dtype cannot hold as a clip bound (OverflowError, as
+    ``cupy.clip(uint8_array, -1, 300)``); NumPy's clip accepts it."""
+    if name == "clip" and len(args) > 1 and getattr(args[0], "dtype", _np.dtype(float)).kind in "iu":
+        info = _np.iinfo(args[0].dtype)
+        for bound in args[1:3]:
+            if isinstance(bound, int) and not isinstance(bound, bool) and not info.min <= bound <= info.max:
+                raise OverflowError(f"Python integer {bound} out of bounds for {args[0].dtype}")
+
+
 def _device_function(name, func):
     def call(*args, **kwargs):
         kwargs = _sorting(name, kwargs)
+        _python_ints_fit(name, args)
         return _wrap(func(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()}))
 
     call.__name__ = name
