@@ -754,7 +754,7 @@ class Tensor:
         if _is_array(value) and value.ndim and value.shape[0] == 1:  # leading axes of 1 dropped, as torch's
             value = value.reshape(value.shape[next((i for i, n in enumerate(value.shape) if n != 1), value.ndim):])
         try:
-            data[index] = value  # (x[1] = t of shape (1,): NumPy's scalar slot refuses an array)
+            backend.assign(data, index, value)  # (x[1] = t of shape (1,): NumPy's scalar slot refuses an array)
         except ValueError as error:  # shapes that do not broadcast
             shape = tuple(value.shape) if hasattr(value, "shape") else np.shape(value)
             raise ValueError(f"{what}: a value of shape {shape} does not fit the target of shape "
@@ -5692,7 +5692,7 @@ def index_add(x, dim, index, source, *, alpha=1):
 
 def index_copy(x, dim, index, source):
     """A copy of x with source[..., i, ...] written at x[..., index[i], ...] along `dim`, as torch.index_copy
-    (a repeated index keeps one of its values)."""
+    (a repeated index keeps the last of its values, on either device: torch's GPU keeps any one)."""
     dim, spread, s1 = _index_along("index_copy", x, dim, index, source)
     return reshape(scatter(reshape(x, 1) if x.ndim == 0 else x, dim, spread, s1), *x.shape)
 

@@ -337,6 +337,32 @@ def _sorted_scatter_add(target, index, values):
     xp.add.at(target.reshape(-1), positions, xp.where(ends, sums, zero))
 
 
+def assign(target, index, values):
+    """target[index] = values, where a position that an integer index repeats gets the last of its values.
+
+    NumPy writes the values one after another, so the last one stays; CuPy's threads write them in no fixed order,
+    so any one could. On a GPU an index holding integer arrays, given more than one value, is sorted by position
+    (stably) and only each position's last value is written: the same result as NumPy's, every run.
+    """
+    if device_of(target) == "cpu" or not _integer_arrays_in(index) or getattr(values, "size", 1) == 1:
+        target[index] = values  # (one value: every repeat writes the same)
+        return
+    xp = xp_of(target)
+    positions = _flat_positions(xp, target.shape, index)  # where in target.ravel() each picked entry is
+    values = xp.broadcast_to(xp.asarray(values).astype(target.dtype, copy=False), positions.shape).reshape(-1)
+    positions = positions.reshape(-1)
+    order = xp.argsort(positions, kind="stable")
+    positions, values = positions[order], values[order]
+    last = xp.ones(positions.size, dtype=bool)  # the last of each run of one position
+    last[:-1] = positions[1:] != positions[:-1]
+    target[xp.unravel_index(positions[last], target.shape)] = values[last]
+
+
+def _integer_arrays_in(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return any(getattr(part, "dtype", None) is not None and part.dtype.kind in "iu" and part.ndim > 0 for part in parts)
+
+
 def _flat_positions(xp, shape, index):
     """The position in an array of `shape`, raveled, of each entry of ``a[index]``, for any index NumPy takes.
 

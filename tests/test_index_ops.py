@@ -268,3 +268,30 @@ def test_bad_input_is_a_clear_error(case, device):
     make, error, message = BAD[case]
     with pytest.raises(error, match=message):
         make(device)
+
+
+def test_a_repeated_position_keeps_the_last_value_on_every_device(device):
+    # (a GPU's threads write repeats in no fixed order; minigan keeps NumPy's last value there too: same every run)
+    x = mg.zeros(3, 4, device=device)
+    x[mg.tensor([2, 0, 2, 2], device=device)] = mg.tensor(np.arange(16.0).reshape(4, 4), device=device)
+    np.testing.assert_array_equal(x.numpy(), [[4, 5, 6, 7], [0, 0, 0, 0], [12, 13, 14, 15]])
+    y = mg.zeros(4, 3, device=device).t()  # a strided view, two index arrays, a value broadcast along them
+    y[[0, 1, 0], [3, 3, 3]] = mg.tensor([1.0, 2.0, 3.0], device=device)
+    assert y.numpy()[0, 3] == 3.0 and y.numpy()[1, 3] == 2.0 and y.numpy().sum() == 5.0
+    z = mg.zeros(2, 5, dtype="int64", device=device)
+    z[1, [4, 4, 0]] = mg.tensor([7, 8, 9], device=device)  # an integer beside the array: torch's order
+    assert z.tolist() == [[0, 0, 0, 0, 0], [9, 0, 0, 0, 8]]
+    copied = mg.index_copy(mg.zeros(5, device=device), 0, mg.tensor([1, 3, 1], device=device),
+                           mg.tensor([1.0, 2.0, 3.0], device=device))
+    assert copied.tolist() == [0.0, 3.0, 0.0, 2.0, 0.0]
+    many = mg.tensor(np.random.default_rng(3).integers(0, 7, 5000), device=device)
+    values = mg.tensor(np.arange(5000.0), device=device)
+    runs = []
+    for _ in range(3):
+        w = mg.zeros(7, device=device)
+        w[many] = values
+        runs.append(w.numpy())
+    expected = np.zeros(7)
+    expected[many.numpy()] = np.arange(5000.0)  # NumPy: the last write of each position
+    for run in runs:
+        np.testing.assert_array_equal(run, expected)
