@@ -96,9 +96,15 @@ def _first_of_repeats_wins(a, key, value):
     """``a[key] = value`` where an integer index may repeat a position: CuPy's threads write in no fixed order, so
     any one of the repeated values may stay. NumPy keeps the last; the stand-in keeps the first, so that code
     relying on NumPy's order (a nondeterminism on a GPU) gives other values here and fails its tests."""
-    positions = _np.arange(a.size).reshape(a.shape)[key]
-    values = _np.broadcast_to(_np.asarray(value, dtype=a.dtype) if not _np.isscalar(value) else value, positions.shape)
-    _np.put(a, positions.reshape(-1)[::-1], _np.asarray(values, dtype=a.dtype).reshape(-1)[::-1])
+    positions = None  # the flat position of each picked entry, from zero-stride views of one arange per axis
+    for axis, n in enumerate(a.shape):
+        along = _np.broadcast_to(_np.arange(n).reshape((n,) + (1,) * (a.ndim - axis - 1)), a.shape)[key]
+        positions = along if positions is None else positions * n + along
+    if positions is None or _np.unique(positions).size == positions.size:
+        a[key] = value  # no repeats: NumPy's assignment
+        return
+    values = _np.broadcast_to(_np.asarray(value, dtype=a.dtype), positions.shape)
+    _np.put(a, positions.reshape(-1)[::-1], values.reshape(-1)[::-1])
 
 
 _wrappers = _weakref.WeakValueDictionary()  # id of a NumPy array -> the device array wrapping it (for .base)
