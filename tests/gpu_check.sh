@@ -73,6 +73,8 @@ pstats.Stats(profile).sort_stats("tottime").print_stats(30)
 pstats.Stats(profile).sort_stats("cumulative").print_stats(30)
 PY
 [[ $parts == *" profile "* ]] && head -n 45 "$out/profile_dcgan_cuda.txt" | tail -n 38
+# what one CuPy call costs the host, and batch norm's statistics with fewer calls (tests/gpu_probe.py)
+[[ $parts == *" profile "* ]] && timeout 60 "$py" tests/gpu_probe.py 2>&1 | tee -a "$out/profile_dcgan_cuda.txt"
 # lesson 10 (On a GPU), full size, its code cells run in order in one namespace (no Jupyter needed)
 [[ $parts == *" lesson "* ]] && (cd lessons && timeout 90 "$py" - 10_on_a_gpu.ipynb > "$out/lesson10_cuda.txt" 2>&1 <<'PY'
 import json, sys, traceback

@@ -156,3 +156,17 @@ def test_the_stand_in_keeps_cupys_rules_that_the_first_gpu_run_met(cp):
     for sort in (lambda: cp.argsort(keys, kind="quicksort"), lambda: keys.sort(kind="heapsort")):
         with pytest.raises(ValueError, match="only 'stable'"):
             sort()
+
+
+def test_the_gpu_probe_runs_through_the_stand_in(cp):
+    # tests/gpu_probe.py only runs on a lent GPU (tests/gpu_check.sh): here it must at least run, and its ways of
+    # computing batch norm's statistics must agree
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from gpu_probe import probe
+    finally:
+        sys.path.pop(0)
+    rows = probe(cp, repeats=2)
+    assert len(rows) == 11 and all(host >= 0 and done >= host for _, host, done in rows)
+    differences = [re.findall(r"\d\.\de[+-]\d+", what) for what, _, _ in rows if what.lstrip().startswith("(products")]
+    assert len(differences) == 2 and all(len(pair) == 2 and max(map(float, pair)) < 1e-5 for pair in differences)
