@@ -344,7 +344,7 @@ def assign(target, index, values):
     so any one could. On a GPU an index holding integer arrays, given more than one value, is sorted by position
     (stably) and only each position's last value is written: the same result as NumPy's, every run.
     """
-    if device_of(target) == "cpu" or not _integer_arrays_in(index) or getattr(values, "size", 1) == 1:
+    if device_of(target) == "cpu" or not _integer_arrays_in(index) or np.size(values) == 1:
         target[index] = values  # (one value: every repeat writes the same)
         return
     xp = xp_of(target)

@@ -284,6 +284,9 @@ def test_a_repeated_position_keeps_the_last_value_on_every_device(device):
     copied = mg.index_copy(mg.zeros(5, device=device), 0, mg.tensor([1, 3, 1], device=device),
                            mg.tensor([1.0, 2.0, 3.0], device=device))
     assert copied.tolist() == [0.0, 3.0, 0.0, 2.0, 0.0]
+    listed = mg.zeros(3, device=device)
+    listed[mg.tensor([0, 0, 2], device=device)] = [1.0, 2.0, 3.0]  # (a list of values too)
+    assert listed.tolist() == [2.0, 0.0, 3.0]
     many = mg.tensor(np.random.default_rng(3).integers(0, 7, 5000), device=device)
     values = mg.tensor(np.arange(5000.0), device=device)
     runs = []
