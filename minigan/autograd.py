@@ -3855,14 +3855,16 @@ class Scatter(Function):
     """y = x with src written at `index` along one axis (torch.scatter): y[i, index[i, j]] = src[i, j] for dim 1.
 
     Where the index repeats a position, the last value in index order is kept, as by torch on a CPU and by NumPy
-    (one slice of the index at a time: CuPy's assignment keeps any one of the repeats).
+    (``backend.assign``: CuPy's assignment alone keeps any one of the repeats).
     """
 
     def __init__(self, dim, index):
         self.dim, self.index = dim, index
 
     def forward(self, x, src):
-        return _scatter_in_order(lambda old, new: new, x, self.dim, self.index, src)
+        y = x.copy()
+        backend.assign(y, _along_axis(self.index, self.dim), src)  # (repeats differ along dim: the last k stays)
+        return y
 
     def backward(self, gy):
         # dL/dx = gy where x is kept, 0 where it was written over; dL/dsrc = gy gathered at the index

@@ -319,16 +319,10 @@ def _sorted_scatter_add(target, index, values):
     starts in between), then add each run's total at its position. Then every position gets one nonzero value and
     zeros, so even atomic additions give one answer. Nothing is read back to the host. `target` is C-contiguous."""
     xp = xp_of(target)
-    picked = _flat_positions(xp, target.shape, index)  # where in target.ravel() each value goes
-    positions = picked.reshape(-1)
-    sums = xp.broadcast_to(values, picked.shape).reshape(-1).astype(target.dtype)  # (a copy: summed in place)
-    order = xp.argsort(positions, kind="stable")  # (CuPy's sort is always stable; NumPy's default is not)
-    positions, sums = positions[order], sums[order]
+    positions, sums, ends = _by_position(target, index, values)  # (sums: a copy, summed in place)
     n = positions.size
     starts = xp.ones(n, dtype=bool)  # a run of one position starts here
-    starts[1:] = positions[1:] != positions[:-1]
-    ends = xp.ones(n, dtype=bool)
-    ends[:-1] = starts[1:]
+    starts[1:] = ends[:-1]
     zero, step = sums.dtype.type(0), 1  # (a zero of the sums' dtype: no promotion to float64 anywhere)
     while step < n:  # sums[i]: the sum from its run's start (or i - 2 step + 1) to i
         sums[step:] = sums[step:] + xp.where(starts[step:], zero, sums[:-step])
@@ -347,20 +341,28 @@ def assign(target, index, values):
     if device_of(target) == "cpu" or not _integer_arrays_in(index) or np.size(values) == 1:
         target[index] = values  # (one value: every repeat writes the same)
         return
-    xp = xp_of(target)
-    positions = _flat_positions(xp, target.shape, index)  # where in target.ravel() each picked entry is
-    values = xp.broadcast_to(xp.asarray(values).astype(target.dtype, copy=False), positions.shape).reshape(-1)
-    positions = positions.reshape(-1)
-    order = xp.argsort(positions, kind="stable")
-    positions, values = positions[order], values[order]
-    last = xp.ones(positions.size, dtype=bool)  # the last of each run of one position
-    last[:-1] = positions[1:] != positions[:-1]
-    target[xp.unravel_index(positions[last], target.shape)] = values[last]
+    positions, values, last = _by_position(target, index, xp_of(target).asarray(values))
+    target[xp_of(target).unravel_index(positions[last], target.shape)] = values[last]
 
 
 def _integer_arrays_in(index):
     parts = index if isinstance(index, tuple) else (index,)
     return any(getattr(part, "dtype", None) is not None and part.dtype.kind in "iu" and part.ndim > 0 for part in parts)
+
+
+def _by_position(target, index, values):
+    """The entries of ``target[index] = values`` in order of the flat position they go to, the index's order kept
+    among repeats (a stable sort: CuPy's always is, NumPy's default is not): (positions, values of target's dtype,
+    and a mask of the last entry of each position's run)."""
+    xp = xp_of(target)
+    picked = _flat_positions(xp, target.shape, index)  # where in target.ravel() each value goes
+    positions = picked.reshape(-1)
+    values = xp.broadcast_to(values, picked.shape).reshape(-1).astype(target.dtype, copy=False)
+    order = xp.argsort(positions, kind="stable")
+    positions, values = positions[order], values[order]  # (copies)
+    last = xp.ones(positions.size, dtype=bool)
+    last[:-1] = positions[1:] != positions[:-1]
+    return positions, values, last
 
 
 def _flat_positions(xp, shape, index):
