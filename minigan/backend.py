@@ -341,8 +341,9 @@ def assign(target, index, values):
     if device_of(target) == "cpu" or not _integer_arrays_in(index) or np.size(values) == 1:
         target[index] = values  # (one value: every repeat writes the same)
         return
-    positions, values, last = _by_position(target, index, xp_of(target).asarray(values))
-    target[xp_of(target).unravel_index(positions[last], target.shape)] = values[last]
+    xp = xp_of(target)
+    positions, values, last = _by_position(target, index, xp.asarray(values))
+    target[xp.unravel_index(positions[last], target.shape)] = values[last]
 
 
 def _integer_arrays_in(index):

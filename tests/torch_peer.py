@@ -20,7 +20,7 @@ def torch_version():
 
 
 def needs_mirrored_torch(what):
-    """Skip a comparison that only the torch minigan mirrors can make (older versions differ on purpose)."""
+    """Skip a comparison that only the torch minigan mirrors can make (an older one lacks or changed what it compares)."""
     torch = pytest.importorskip("torch")
     if torch_version() < MIRRORED:
         pytest.skip(f"compares with torch {MIRRORED[0]}.{MIRRORED[1]}'s {what}; this torch is {torch.__version__}")
