@@ -15,6 +15,7 @@ MIRRORED = (2, 13)  # the torch whose API and behaviour minigan follows
 
 
 def torch_version():
+    """The installed torch's (major, minor), e.g. (2, 13); skips the test where torch is not installed."""
     torch = pytest.importorskip("torch")
     return tuple(int(part) for part in re.findall(r"\d+", torch.__version__)[:2])
 
