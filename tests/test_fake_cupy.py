@@ -15,6 +15,7 @@ import os
 import re
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -95,6 +96,25 @@ def test_elementwise_kernel_updates_its_outputs_in_place(cp):
     np.testing.assert_allclose(p.get(), 7.0)
 
 
+def _two_halves(root, items):
+    """The test files to run through the stand-in, in two lists with about as many cuda cases each.
+
+    They run at once: the test process only waits, so on a two-core machine the second core would idle.
+    Only the files with cuda cases among `items` (all of them when the whole suite runs); every test file
+    when `items` has none (this test run alone).
+    """
+    per_file = Counter(item.nodeid.split("::")[0] for item in items)
+    if not per_file:
+        per_file = Counter({path.relative_to(root).as_posix(): 1 for path in (root / "tests").glob("test_*.py")
+                            if path.name not in ("test_fake_cupy.py", "test_lessons.py")})
+    halves, sizes = ([], []), [0, 0]
+    for file, count in sorted(per_file.items(), key=lambda fc: (-fc[1], fc[0])):  # largest first, to the smaller
+        smaller = sizes.index(min(sizes))
+        halves[smaller].append(file)
+        sizes[smaller] += count
+    return halves
+
+
 def test_every_cuda_test_passes_through_the_stand_in(request):
     """The whole device-parametrized suite on device="cuda", CuPy played by the stand-in."""
     import minigan
@@ -106,12 +126,9 @@ def test_every_cuda_test_passes_through_the_stand_in(request):
             and not item.nodeid.startswith(("tests/test_fake_cupy.py", "tests/test_lessons.py"))]
     env = dict(os.environ, MINIGAN_FAKE_CUPY="1", MINIGAN_TEST_DEVICE="cuda")
     root = Path(__file__).parent.parent
-    files = sorted(path.relative_to(root).as_posix() for path in (root / "tests").glob("test_*.py")
-                   if path.name not in ("test_fake_cupy.py", "test_lessons.py"))
-    # in two halves at once: this process only waits, so on a two-core machine the second core would idle
-    runs = [subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *files[half::2],
-                              "-k", "cuda", "--tb=short"], cwd=root, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for half in (0, 1)]
+    runs = [subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", *files, "-k", "cuda",
+                              "--tb=short"], cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for files in _two_halves(root, here)]
     try:
         outputs = [run.communicate(timeout=600) for run in runs]
     finally:
