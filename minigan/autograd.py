@@ -5763,13 +5763,18 @@ def bincount(x, weights=None, minlength=0):
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values of x, sorted, as torch.unique (sorted=False sorts too); return_inverse: also each entry's
-    position among them (x's shape); return_counts: also how often each occurs. No gradient."""
+    position among them (x's shape); return_counts: also how often each occurs. No gradient.
+
+    As torch's, every NaN is a value of its own (NaN != NaN), last, in the order they occur; NumPy's and CuPy's
+    unique merge them into one unless told ``equal_nan=False`` (and sort them stably only with ``return_index``).
+    """
     _expect_tensor(x, "unique")
     for name, flag in (("sorted", sorted), ("return_inverse", return_inverse), ("return_counts", return_counts)):
         _check_flag(flag, name, "unique")
     if dim is not None:
         raise NotImplementedError("unique: dim= (unique slices) is not in minigan; only dim=None, of all the values")
-    values, inverse, counts = backend.xp_of(x.data).unique(x.data.reshape(-1), return_inverse=True, return_counts=True)
+    values, _, inverse, counts = backend.xp_of(x.data).unique(
+        x.data.reshape(-1), return_index=True, return_inverse=True, return_counts=True, equal_nan=False)
     out = (Tensor(values),)
     out += (Tensor(inverse.reshape(x.shape).astype(np.int64)),) if return_inverse else ()
     out += (Tensor(counts.astype(np.int64)),) if return_counts else ()

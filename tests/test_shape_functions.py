@@ -261,6 +261,18 @@ def test_unique_matches_torch(flags, device):
     same(mg.unique(x, sorted=False), torch.tensor([-2.0, 1.0, 3.0], dtype=torch.float64), device)  # sorted anyway
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_unique_keeps_every_nan_apart_in_order_as_torch(dtype, device):
+    # NaN != NaN: torch gives each its own entry, after inf, in the order they occur (NumPy's default merges them)
+    values = np.array([np.nan, 1.0, np.nan, -np.inf, 1.0, np.inf, np.nan, 0.0], dtype=dtype)
+    x, tx = mg.tensor(values, device=device), torch.tensor(values)
+    ours, theirs = mg.unique(x, return_inverse=True, return_counts=True), torch.unique(tx, return_inverse=True,
+                                                                                       return_counts=True)
+    same(ours, theirs, device)
+    assert np.isnan(ours[0].numpy()).sum() == 3  # (in case `same` took NaN for NaN anywhere)
+    np.testing.assert_array_equal(ours[1].numpy(), [4, 2, 5, 0, 2, 3, 6, 1])
+
+
 def test_searchsorted_and_bucketize_match_torch(device):
     seq = np.array([1.0, 3.0, 3.0, 5.0])
     values = np.array([[3.0, 0.0], [6.0, 4.0], [1.0, 5.0]])
