@@ -299,12 +299,16 @@ def _conv_transpose(x_rows, x_shape, w, out_size, kernel, stride, padding):
     phase pixels as input pixels. Copying the buffer is most of the cost
     beyond the matrix product: the DCGAN's ConvTranspose2d(128, 64) makes 2x
     fewer numbers by phases, its ConvTranspose2d(64, 1) 16x fewer by stamps.
+    A kernel that is no multiple of the stride (3 with stride 2) always takes the stamps: the phases would
+    pad it with zero taps, which cost products for nothing and meet input pixels that are no taps of theirs,
+    where 0 * inf = NaN would spread an inf or NaN beyond the outputs it reaches.
     """
     cin, cout = w.shape[0], w.shape[1]
     (kh, kw), (sh, sw) = kernel, stride
     stamps = cout * kh * kw * x_shape[2] * x_shape[3]
     phases = cin * -(-kh // sh) * -(-kw // sw) * -(-out_size[0] // sh) * -(-out_size[1] // sw)
-    way = _conv_transpose_phases if phases < stamps else _conv_transpose_stamps
+    whole = kh % sh == 0 and kw % sw == 0  # taps per phase all alike: no zero taps
+    way = _conv_transpose_phases if whole and phases < stamps else _conv_transpose_stamps
     return way(x_rows, x_shape, w, out_size, kernel, stride, padding)
 
 

@@ -409,6 +409,32 @@ def test_transposed_conv_is_a_product_then_col2im(device, rng, k, s, p):
             np.testing.assert_allclose(backend.to_numpy(y), expected, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("k,s,p", [(4, 3, 2), (3, 2, 1), (5, 2, 2), (4, 2, 1), (3, 3, 0)])
+def test_an_inf_or_nan_reaches_the_outputs_and_inputs_torchs_does(device, k, s, p):
+    # a transposed conv (and a strided conv's input gradient, which is one) whose kernel is no multiple of the
+    # stride once went by phases with zero taps: 0 * inf = NaN spread an inf pixel, or a NaN in the upstream
+    # gradient, to outputs it does not reach in torch
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(k * 100 + s * 10 + p)
+    x, w = rng.standard_normal((2, 3, 9, 8)), rng.standard_normal((4, 3, k, k))
+    x[0, 1, 4, 3], x[1, 0, 2, 5] = np.inf, np.nan
+    t = rng.standard_normal((2, 4, 4, 3))
+    t[1, 2, 1, 1] = -np.inf
+    for ours, theirs, inputs in (
+            (F.conv2d, torch.nn.functional.conv2d, (x, w)),
+            (F.conv_transpose2d, torch.nn.functional.conv_transpose2d, (t, w))):  # (in, out, kh, kw)
+        mx, tx = mg.tensor(inputs[0], device=device, requires_grad=True), torch.tensor(inputs[0], requires_grad=True)
+        y = ours(mx, mg.tensor(inputs[1], device=device), stride=s, padding=p)
+        ty = theirs(tx, torch.tensor(inputs[1]), stride=s, padding=p)
+        np.testing.assert_allclose(y.numpy(), ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+        assert np.isfinite(y.numpy()).any()
+        g = np.ones(y.shape)
+        g[0, 0, 1, 1] = np.nan
+        y.backward(mg.tensor(g, device=device))
+        ty.backward(torch.tensor(g))
+        np.testing.assert_allclose(mx.grad.numpy(), tx.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
 def _conv_layout(a, device):
     """A convolution's output layout: batch-innermost (C, H, W, N) memory on the CPU, C order on a GPU."""
     from minigan import backend
