@@ -3238,8 +3238,11 @@ class Max(Function):
         if x.dtype.kind == "f" and self.nan_ties:
             xp = backend.xp_of(x.data)
             mask |= xp.isnan(x.data) & xp.isnan(y)
+            # torch's max(x): the share picked where x is the max, 0 elsewhere (a NaN or inf gy reaches the max only)
+            count = mask.sum(axis=self.axis, keepdims=True).astype(x.dtype)
+            return where(Tensor(mask), broadcast_to(reshape(gy, *shape), x.shape) / Tensor(count), 0.0)
         mask = mask.astype(x.dtype)
-        mask /= mask.sum(axis=self.axis, keepdims=True)  # (0/0 is NaN where no x_i equals a NaN max)
+        mask /= mask.sum(axis=self.axis, keepdims=True)  # (0/0 is NaN where no x_i equals a NaN max: torch's amax)
         return broadcast_to(reshape(gy, *shape), x.shape) * Tensor(mask)
 
 
@@ -3258,9 +3261,9 @@ class MaxAlong(Function):
         x = self.inputs[0]
         xp = backend.xp_of(x.data)
         positions = xp.arange(x.shape[self.axis]).reshape([-1 if i == self.axis else 1 for i in range(x.ndim)])
-        onehot = (positions == self.index).astype(x.dtype)
         shape = _keepdims_shape(x.shape, (self.axis,))
-        return broadcast_to(reshape(gy, *shape), x.shape) * Tensor(onehot)
+        # picked, not multiplied by 0/1: a NaN or inf in gy reaches the index alone, as torch's
+        return where(Tensor(positions == self.index), broadcast_to(reshape(gy, *shape), x.shape), 0.0)
 
 
 def _along(x, dim, keepdim, op):

@@ -308,3 +308,21 @@ def test_an_empty_batch_gives_an_empty_result_of_torchs_shape(device):
         assert y.shape == tuple(theirs(tx).shape)
         y.sum().backward()
         assert x.grad.shape == x.shape
+
+
+@pytest.mark.parametrize("call", [
+    lambda F, x: F.max_pool2d(x, 3, 2, 1), lambda F, x: F.max_pool2d(x, 3, 1, 1, 2), lambda F, x: F.max_pool2d(x, 2),
+    lambda F, x: x.max(), lambda F, x: x.max(dim=2)[0], lambda F, x: x.min(dim=3, keepdim=True)[0]])
+def test_a_nan_in_the_upstream_gradient_reaches_only_the_max_as_torchs(call, device):
+    # the gradient is routed to each window's (or row's) max by picking, not by multiplying with a 0/1 mask:
+    # 0 * NaN is NaN, which spread one NaN over the whole window (or the whole tensor, for x.max())
+    torch = pytest.importorskip("torch")
+    x = _distinct(np.random.default_rng(3), 2, 2, 7, 7)
+    mx, tx = mg.tensor(x, device=device, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, ty = call(F, mx), call(torch.nn.functional, tx)
+    g = np.ones(tuple(ty.shape))
+    g.flat[g.size // 3] = np.nan
+    y.backward(mg.tensor(g, device=device))
+    ty.backward(torch.tensor(g))
+    np.testing.assert_array_equal(mx.grad.numpy(), tx.grad.numpy())
+    assert np.isnan(mx.grad.numpy()).sum() == 1
