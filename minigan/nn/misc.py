@@ -297,8 +297,8 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     so the gradient sums each block). 'linear', 'bilinear' and 'bicubic' are linear maps
     along each axis in turn: each output pixel the weighted sum of its two (or four)
     neighbouring input pixels, its *taps* (``_taps_sum``), so the gradient adds each
-    output's gradient, times the weights, onto its taps. 'area' is ``adaptive_avg_pool2d``: each output pixel the mean
-    of its window, shrinking or growing. Upsample + Conv2d is the usual cure for the checkerboard
+    output's gradient, times the weights, onto its taps. 'area' is ``adaptive_avg_pool2d``:
+    each output pixel the mean of its window, shrinking or growing. Upsample + Conv2d is the usual cure for the checkerboard
     pattern of strided transposed convolutions (Odena et al. 2016; see lesson 7). (`name`: the function
     the errors speak of, ``upsample`` when called by it; not torch's.)
     """
