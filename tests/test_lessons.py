@@ -152,39 +152,58 @@ def kernel_specs(tmp_path_factory):
     return manager
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_lesson_runs_in_fast_mode(path, kernel_specs, monkeypatch):
-    _run_fast(path, kernel_specs, monkeypatch)
+STAND_IN = "10_on_a_gpu, its cuda cells through the CuPy stand-in"
 
 
-def test_lesson_10_runs_its_gpu_part_through_the_cupy_stand_in(kernel_specs, monkeypatch):
-    """Without a GPU lesson 10 only prints why; with tests/fake_cupy (see test_fake_cupy.py) its cuda cells run."""
+@pytest.fixture(scope="module")
+def fast_runs(kernel_specs):
+    """Every lesson run in fast mode, and lesson 10 once more with the CuPy stand-in: {name: (notebook, failure)}.
+
+    Two kernels at a time: this process only waits on them, so with one at a time the second core would idle
+    (a third of a minute of the suite on two cores).
+    """
     import os
+    from concurrent.futures import ThreadPoolExecutor
 
     fake = str(Path(__file__).resolve().parent / "fake_cupy")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [fake, os.environ.get("PYTHONPATH")])))
-    nb = _run_fast(LESSONS / "10_on_a_gpu.ipynb", kernel_specs, monkeypatch)
+    runs = {path.stem: (path, {}) for path in NOTEBOOKS}
+    runs[STAND_IN] = (LESSONS / "10_on_a_gpu.ipynb",
+                      {"PYTHONPATH": os.pathsep.join(filter(None, [fake, os.environ.get("PYTHONPATH")]))})
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        started = {name: pool.submit(_execute, path, kernel_specs, env) for name, (path, env) in runs.items()}
+        return {name: future.result() for name, future in started.items()}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_lesson_runs_in_fast_mode(path, fast_runs):
+    _check_run(path, *fast_runs[path.stem])
+
+
+def test_lesson_10_runs_its_gpu_part_through_the_cupy_stand_in(fast_runs):
+    """Without a GPU lesson 10 only prints why; with tests/fake_cupy (see test_fake_cupy.py) its cuda cells run."""
+    nb = _check_run(LESSONS / "10_on_a_gpu.ipynb", *fast_runs[STAND_IN])
     printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs
                       if o.output_type == "stream")
     assert "Found a CUDA GPU: NumPy stand-in for CuPy" in printed and "is on cuda" in printed, printed[-2000:]
 
 
-def _run_fast(path, kernel_specs, monkeypatch):
-    """Run a lesson top to bottom in fast mode, with every figure checked; returns the executed notebook."""
+def _execute(path, kernel_specs, env):
+    """Run a lesson top to bottom in fast mode in a kernel of its own (`env` added to its environment), every
+    figure checked, then its checking cell with right and with wrong answers: (the notebook, the failing cell's
+    text and traceback or None)."""
+    import os
+
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+    from nbformat import v4
 
-    monkeypatch.setenv("MINIGAN_FAST", "1")
-    monkeypatch.setenv("PYDEVD_DISABLE_FILE_VALIDATION", "1")  # quiets a debugger warning at kernel start
     nb = _read(path)
-    first = next(c for c in nb.cells if c.cell_type == "code")
-    nbformat = pytest.importorskip("nbformat")
-    nb.cells.insert(0, nbformat.v4.new_code_cell(FIGURE_CHECK))
+    nb.cells.insert(0, v4.new_code_cell(FIGURE_CHECK))
     right, wrong = ANSWERS[path.name[:2]]
     checker = nb.cells[-1].source
     assert nb.cells[-1].cell_type == "code" and "def check(" in checker, f"{path.name}: no answer-checking cell last"
-    nb.cells += [nbformat.v4.new_code_cell(_with_answers(checker, answers)) for answers in (right, wrong)]
+    nb.cells += [v4.new_code_cell(_with_answers(checker, answers)) for answers in (right, wrong)]
     km = KernelManager(kernel_name="python3", kernel_spec_manager=kernel_specs)
     client = NotebookClient(
         nb,
@@ -193,16 +212,28 @@ def _run_fast(path, kernel_specs, monkeypatch):
         allow_errors=False,
         resources={"metadata": {"path": str(LESSONS)}},  # run from lessons/, as Jupyter does
     )
+    # MINIGAN_FAST: the tiny sizes; PYDEVD_...: quiets a debugger warning at kernel start
+    env = dict(os.environ, MINIGAN_FAST="1", PYDEVD_DISABLE_FILE_VALIDATION="1", **env)
     failure = None
     try:
-        client.execute()
+        client.execute(env=env)  # (handed on to the kernel manager's start_kernel)
     except CellExecutionError as err:  # its text holds the failing cell and the traceback
         failure = re.sub(r"\x1b\[[0-9;]*m", "", str(err))  # without terminal colour codes
+    except Exception as err:  # a dead kernel, a timeout: this lesson's test fails, not every lesson's
+        failure = f"{type(err).__name__}: {err}"
     finally:  # a client given its kernel manager leaves the kernel to us: stop it and close its sockets
         if client.kc is not None:
             client.kc.stop_channels()
         if km.has_kernel:
             km.shutdown_kernel(now=True)
+    return nb, failure
+
+
+def _check_run(path, nb, failure):
+    """A lesson's fast run: no failing cell, no warning printed, fast mode on, and its checking cell telling
+    right answers from wrong ones. Returns the notebook without the two added checking cells."""
+    right, wrong = ANSWERS[path.name[:2]]
+    first = next(c for c in nb.cells[1:] if c.cell_type == "code")  # (after FIGURE_CHECK)
     if failure:
         pytest.fail(f"{path.name} failed in fast mode:\n{failure}", pytrace=False)
     warned = [o.text for c in nb.cells if c.cell_type == "code" for o in c.outputs
