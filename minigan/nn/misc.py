@@ -295,10 +295,10 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     The output size comes from `size` or from `scale_factor`. 'nearest' makes each
     pixel a block of copies (whole factors only; built from reshape and broadcast,
     so the gradient sums each block). 'linear', 'bilinear' and 'bicubic' are linear maps
-    along each axis in turn: each output pixel the weighted sum of its two (or four)
-    neighbouring input pixels, its *taps* (``_taps_sum``), so the gradient adds each
-    output's gradient, times the weights, onto its taps. 'area' is ``adaptive_avg_pool2d``:
-    each output pixel the mean of its window, shrinking or growing. Upsample + Conv2d is the usual cure for the checkerboard
+    along each axis: a (out, in) matrix whose rows hold the weights of the two (or four)
+    neighbouring input pixels, so y = A_h x A_w^T, and the gradient is the same
+    matrices transposed. 'area' is ``adaptive_avg_pool2d``: each output pixel the mean
+    of its window, shrinking or growing. Upsample + Conv2d is the usual cure for the checkerboard
     pattern of strided transposed convolutions (Odena et al. 2016; see lesson 7). (`name`: the function
     the errors speak of, ``upsample`` when called by it; not torch's.)
     """
@@ -350,35 +350,18 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         if input.ndim == 3:  # (N, C, L) as (N, C, L, 1)
             return adaptive_avg_pool2d(input.reshape(*input.shape, 1), (size[0], 1)).reshape(*input.shape[:2], size[0])
         return adaptive_avg_pool2d(input, size)
-    taps_of = _cubic_taps if mode == "bicubic" else _linear_taps
+    weights_of = _cubic_weights if mode == "bicubic" else _linear_weights
     out = ag._floating(input)  # integers are interpolated in float32, as tanh and dropout compute them
     for axis, (n_in, n_out) in enumerate(zip(spatial, size)):
         # torch maps output pixel d to input position (d + 1/2) / factor - 1/2 (its factor, if given, else the sizes';
         # its linear modes, not its bicubic, keep an axis whose length stays, whatever the factor)
         keep = mode != "bicubic" and n_in == n_out
         step = 1.0 / float(factors[axis]) if scale_factor is not None and not keep else n_in / n_out
-        taps, weights = taps_of(backend.xp_of(out.data), n_in, n_out, step, bool(align_corners))
-        out = _taps_sum(out, 2 + axis, taps, weights.astype(out.dtype))
+        weights = weights_of(backend.xp_of(out.data), n_in, n_out, step, bool(align_corners), out.dtype)
+        a = ag.Tensor(weights)  # (out, in): a constant, the same for every image
+        moved = ag.transpose(out, 2 + axis, -1)  # the axis to resample last
+        out = ag.transpose(ag.matmul(moved, ag.transpose(a, 0, 1)), 2 + axis, -1)
     return out
-
-
-def _taps_sum(x, axis, taps, weights=None):
-    """y[..., d, ...] = sum_k weights[d, k] x[..., taps[d, k], ...] along `axis` (taps, weights: (n_out, k) arrays);
-    with weights=None, the mean of each row's taps, a tap of -1 left out (``adaptive_avg_pool2d``'s windows).
-
-    Each output reads its own taps and nothing else, as torch's: a matrix product with a row of weights over
-    every input pixel would give the same sums, but 0 * inf is NaN, so one inf or NaN would spread to the
-    whole row. Gradient: each output's gradient, times its weights, added onto its taps.
-    """
-    moved = ag.transpose(x, axis, -1)  # the axis last: (..., n_in)
-    picked = ag.getitem(moved, (Ellipsis, taps))  # (..., n_out, k)
-    if weights is None:
-        inside = taps >= 0  # (a -1 picks the last pixel, then left out)
-        lengths = inside.sum(axis=1).astype(x.dtype)
-        out = ag.sum(ag.where(Tensor(inside), picked, 0.0), axis=-1) / Tensor(lengths)
-    else:
-        out = ag.sum(picked * Tensor(weights), axis=-1)
-    return ag.transpose(out, axis, -1)
 
 
 def _source_positions(xp, n_in, n_out, step, align_corners):
@@ -390,8 +373,8 @@ def _source_positions(xp, n_in, n_out, step, align_corners):
     return (d + 0.5) * step - 0.5
 
 
-def _linear_taps(xp, n_in, n_out, step, align_corners):
-    """Linear interpolation's taps and weights, (n_out, 2) each: output d weights the two input pixels around
+def _linear_weights(xp, n_in, n_out, step, align_corners, dtype):
+    """The (n_out, n_in) matrix of linear interpolation: row d weights the two input pixels around
     d's source position by 1 - t and t (as torch computes it, clamped at the first pixel).
 
     Built with the input's array module, so on a GPU nothing is copied from the host.
@@ -399,25 +382,28 @@ def _linear_taps(xp, n_in, n_out, step, align_corners):
     source = xp.maximum(_source_positions(xp, n_in, n_out, step, align_corners), 0.0)
     left = xp.minimum(xp.floor(source), n_in - 1)
     right = xp.minimum(left + 1, n_in - 1)  # the last pixel is its own right neighbour: its weights add to 1
-    t = source - left
-    return xp.stack([left, right], axis=1).astype(np.int64), xp.stack([1.0 - t, t], axis=1)
+    t = (source - left)[:, None]
+    pixels = xp.arange(n_in, dtype=np.float64)
+    weights = (pixels == left[:, None]) * (1.0 - t) + (pixels == right[:, None]) * t
+    return weights.astype(dtype)
 
 
-def _cubic_taps(xp, n_in, n_out, step, align_corners, a=-0.75):
-    """Cubic interpolation's taps and weights, (n_out, 4) each, as torch's 'bicubic' along one axis: output d
-    weights the four input pixels floor(s) - 1 .. floor(s) + 2 around d's source position s by Keys' cubic
-    convolution kernel at their distance from s (torch's A = -0.75); a tap past the border takes the border pixel
-    (so a border pixel may be several taps). The position is not clamped at 0, unlike 'bilinear''s.
+def _cubic_weights(xp, n_in, n_out, step, align_corners, dtype, a=-0.75):
+    """The (n_out, n_in) matrix of cubic interpolation, as torch's 'bicubic' along one axis: row d weights the
+    four input pixels floor(s) - 1 .. floor(s) + 2 around d's source position s by Keys' cubic convolution
+    kernel at their distance from s (torch's A = -0.75); a tap past the border takes the border pixel
+    (so a border pixel may collect several weights). The position is not clamped at 0, unlike 'bilinear''s.
     """
     source = _source_positions(xp, n_in, n_out, step, align_corners)
     left = xp.floor(source)
-    taps, weights = [], []
+    pixels = xp.arange(n_in, dtype=np.float64)
+    weights = xp.zeros((n_out, n_in))
     for k in (-1, 0, 1, 2):
-        x = xp.abs(source - left - k)  # the tap's distance from s, at most 2 (where W is 0)
+        x = xp.abs(source - left - k)[:, None]  # the tap's distance from s, at most 2 (where W is 0)
         # Keys: (A+2)x^3 - (A+3)x^2 + 1 for x <= 1, A x^3 - 5A x^2 + 8A x - 4A for 1 < x < 2
-        weights.append(xp.where(x <= 1, ((a + 2) * x - (a + 3)) * x * x + 1, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a))
-        taps.append(xp.clip(left + k, 0, n_in - 1))
-    return xp.stack(taps, axis=1).astype(np.int64), xp.stack(weights, axis=1)
+        w = xp.where(x <= 1, ((a + 2) * x - (a + 3)) * x * x + 1, ((a * x - 5 * a) * x + 8 * a) * x - 4 * a)
+        weights = weights + (pixels == xp.clip(left + k, 0, n_in - 1)[:, None]) * w
+    return weights.astype(dtype)
 
 
 def _nearest(input, spatial, size, factors, name="interpolate"):
@@ -921,9 +907,9 @@ def _adaptive_windows(xp, size, out):
 def adaptive_avg_pool2d(input, output_size):
     """The mean over torch's adaptive windows (``_adaptive_windows``): an (OH, OW) output for any input size.
 
-    The mean over a rectangle is the mean along the width of the means along the height, so each axis in turn
-    (``_taps_sum``: each output the mean of its window's pixels, the gradient shared among them equally).
-    output_size=1, global average pooling, is the plain mean over H and W. Integer inputs give float32.
+    Averaging along each axis is a linear map, an (OH, H) matrix A_h of 1/(window length) over each window,
+    so y = A_h x A_w^T (two matrix products: the gradient is the same matrices transposed). output_size=1, global
+    average pooling, is the plain mean over H and W. Integer inputs give float32.
     """
     if isinstance(input, Tensor) and input.ndim == 3:  # one image (C, H, W), as torch takes it
         return unbatched(adaptive_avg_pool2d, input, output_size)
@@ -933,10 +919,12 @@ def adaptive_avg_pool2d(input, output_size):
         return ag.mean(input, axis=(2, 3), keepdims=True)
     xp = backend.xp_of(input.data)
     out = input
-    for d, n in enumerate(size):  # the height, then the width
+    for d, n in enumerate(size):  # each axis in turn, moved last: (N, C, H, W) @ A_w^T, then the height
         pixels, lengths = _adaptive_windows(xp, input.shape[2 + d], n)
-        taps = xp.where(xp.arange(pixels.shape[1]) < lengths[:, None], pixels, -1)  # a narrow window's repeats: -1
-        out = _taps_sum(out, 2 + d, taps)
+        inside = (xp.arange(input.shape[2 + d]) == pixels[:, :, None]).any(axis=1)  # (out, in): pixel in window
+        a = Tensor((inside / lengths[:, None]).astype(input.dtype))
+        moved = ag.transpose(out, 2 + d, -1)
+        out = ag.transpose(ag.matmul(moved, ag.transpose(a, 0, 1)), 2 + d, -1)
     return out
 
 
