@@ -301,7 +301,8 @@ def _conv_transpose(x_rows, x_shape, w, out_size, kernel, stride, padding):
     fewer numbers by phases, its ConvTranspose2d(64, 1) 16x fewer by stamps.
     A kernel that is no multiple of the stride (3 with stride 2) always takes the stamps: the phases would
     pad it with zero taps, which cost products for nothing and meet input pixels that are no taps of theirs,
-    where 0 * inf = NaN would spread an inf or NaN beyond the outputs it reaches.
+    where 0 * inf = NaN would spread an inf or NaN beyond the outputs it reaches. (With fewer input than
+    output channels that costs time: ConvTranspose2d(16, 256, 3, 2) on 7x7 took 18 ms by stamps, 9 by phases.)
     """
     cin, cout = w.shape[0], w.shape[1]
     (kh, kw), (sh, sw) = kernel, stride
