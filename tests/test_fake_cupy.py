@@ -96,6 +96,26 @@ def test_elementwise_kernel_updates_its_outputs_in_place(cp):
     np.testing.assert_allclose(p.get(), 7.0)
 
 
+def test_every_call_is_counted_by_name(cp):
+    a = cp.arange(6, dtype=np.float32)
+    cp._calls.clear()
+    b = (a * 2).reshape(2, 3).sum(axis=1)
+    b[0] = cp.maximum(b[1], 1.0)
+    assert dict(cp._calls) == {"ufunc multiply": 1, "method reshape": 1, "method sum": 1, "getitem": 1,
+                               "ufunc maximum": 1, "setitem": 1}
+
+
+def test_device_calls_reports_a_dcgan_iterations_calls():
+    # tests/device_calls.py: the CuPy calls of one DCGAN iteration through the stand-in (no GPU needed)
+    root = Path(__file__).parent.parent
+    run = subprocess.run([sys.executable, "tests/device_calls.py", "--iterations", "1"], cwd=root,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-3000:]
+    total, views = map(int, re.search(r"(\d+) CuPy calls per iteration, (\d+) of them views", run.stdout).groups())
+    assert 0 < views < total
+    assert re.search(r"\d+\.\d  nn/norm\.py: forward", run.stdout)  # (by the minigan function that made them)
+
+
 def _two_halves(root, items):
     """The test files to run through the stand-in, in two lists with about as many cuda cases each.
 

@@ -20,8 +20,12 @@ acceptance check. What it does check is what CuPy refuses:
 * the random generator keeps its state in a device buffer
   (``bit_generator._state``), as CuPy's does, and a fused kernel
   (``ElementwiseKernel``) updates its output arrays in place.
+
+``_calls`` counts every call CuPy would serve, by name (``tests/device_calls.py``
+reports them for one DCGAN iteration: on a GPU each costs host time).
 """
 
+import collections as _collections
 import sys as _sys
 import types as _types
 import weakref as _weakref
@@ -38,6 +42,7 @@ _IMPLICIT = ("Implicit conversion to a NumPy array is not allowed. "
 
 
 _sync_allowed = [True]  # cupyx.allow_synchronize sets it
+_calls = _collections.Counter()  # every call CuPy would serve, by name (tests/device_calls.py reports them)
 
 
 class _DeviceSynchronized(RuntimeError):
@@ -145,6 +150,7 @@ class ndarray:
         raise TypeError(_IMPLICIT)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        _calls[f"ufunc {ufunc.__name__}" + ("" if method == "__call__" else f".{method}")] += 1
         refused = sorted(set(kwargs) & {"where", "order", "subok", "signature", "initial"})
         if refused:  # CuPy's ufuncs take out=, dtype= and casting= only
             raise TypeError(f"Wrong arguments {refused} for cupy.{ufunc.__name__}")
@@ -158,6 +164,7 @@ class ndarray:
         return _wrap(result)
 
     def __array_function__(self, func, types, args, kwargs):
+        _calls[f"function {func.__name__}"] += 1
         result = func(*_unwrap(args, func.__name__), **{k: _unwrap(v, func.__name__) for k, v in kwargs.items()})
         return _wrap(result)
 
@@ -214,6 +221,7 @@ class ndarray:
             return _wrap(attr)
 
         def method(*args, **kwargs):
+            _calls[f"method {name}"] += 1
             kwargs = _sorting(name, kwargs)
             _python_ints_fit(name, (self._a, *args))
             return _wrap(attr(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()}))
@@ -221,6 +229,7 @@ class ndarray:
         return method
 
     def __getitem__(self, key):
+        _calls["getitem"] += 1
         key = _index(key)
         picked = self._a[key]
         if isinstance(picked, _np.generic):  # every axis picked by an integer: CuPy gives a 0-d view, NumPy a copy
@@ -228,6 +237,7 @@ class ndarray:
         return _wrap(picked)
 
     def __setitem__(self, key, value):
+        _calls["setitem"] += 1
         if isinstance(value, _np.ndarray):
             if not (key is Ellipsis or key == slice(None)):
                 raise _unsupported(value, "__setitem__")  # CuPy copies a host array only into a whole array
@@ -288,6 +298,7 @@ ndarray.__invert__ = lambda self: _np.invert(self)
 # ------------------------------------------------------------------ module functions
 def asarray(a, dtype=None, order=None, *, blocking=False):
     """The explicit host -> device copy (or a no-op for a device array of the dtype)."""
+    _calls["function asarray"] += 1
     if isinstance(a, ndarray):
         return a if dtype is None or a.dtype == _np.dtype(dtype) else a.astype(dtype)
     return ndarray(_np.array(_host_data(a), dtype=dtype, order=order or "K"))
@@ -339,6 +350,7 @@ def _python_ints_fit(name, args):
 
 def _device_function(name, func):
     def call(*args, **kwargs):
+        _calls[f"function {name}"] += 1
         kwargs = _sorting(name, kwargs)
         _python_ints_fit(name, args)
         return _wrap(func(*_unwrap(args, name), **{k: _unwrap(v, name) for k, v in kwargs.items()}))
@@ -498,6 +510,7 @@ class ElementwiseKernel:
         self.name = name
 
     def __call__(self, *args):
+        _calls[f"kernel {self.name}"] += 1
         if len(args) != len(self.inputs) + len(self.outputs):
             raise TypeError(f"{self.name}: expected {len(self.inputs) + len(self.outputs)} arguments, got {len(args)}")
         outputs = args[len(self.inputs):]
