@@ -40,7 +40,8 @@ product; then the same sums are computed *by phase*: every s-th output row and
 column is an ordinary stride-1 convolution of the input with a subset of the
 taps, so one small patch buffer and a matrix product per phase do it, with the
 additions inside the product (``_conv_transpose_phases``; the layer picks the
-way with the smaller buffer). The two convolutions are each other's backward pass:
+way with the smaller buffer, and the stamps for a kernel that is no multiple of the
+stride). The two convolutions are each other's backward pass:
 
 * conv2d:            dL/dx = conv_transpose2d(dL/dy, W)
 * conv_transpose2d:  dL/dx = conv2d(dL/dy, W)
