@@ -741,7 +741,7 @@ class MaxPool2dOp(Function):
         n, c, h, w = self.image_shape
         oh, ow = gy.shape[2:]
         # (N, C, OH, OW, kh*kw): gy at the max's tap, 0 at the others (picked, not multiplied: 0 * NaN is NaN)
-        spread = xp.where(xp.arange(kh * kw) == self.argmax[..., None], gy[..., None], xp.zeros((), dtype=gy.dtype))
+        spread = xp.where(xp.arange(kh * kw) == self.argmax[..., None], gy[..., None], gy.dtype.type(0))
         if self.dilation == (1, 1):
             cols = spread.reshape(n, c, oh, ow, kh, kw).transpose(1, 4, 5, 2, 3, 0).reshape(c * kh * kw, oh * ow * n)
             image = col2im(xp.ascontiguousarray(cols), self.padded_shape(self.image_shape), self.kernel, self.stride,
