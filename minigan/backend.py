@@ -539,12 +539,13 @@ def numpy_blas(info=None, environ=None, build=None):
     OpenBLAS picks a kernel (the inner loop of its matrix product) for the CPU
     it finds; the environment variable OPENBLAS_CORETYPE overrides that choice
     (some machines set it because older OpenBLAS builds misbehave on new CPUs).
-    A forced older kernel can leave the CPU's widest vector units idle: on this
-    project's 2-core AVX-512 machine, OPENBLAS_CORETYPE=Haswell halves the speed
-    of every float32 matrix product. So the benchmarks, `train mnist --dry-run`
-    and each run's ``config.json`` say which kernel ran and whether the
-    environment chose it. `info` and `environ` stand in for threadpoolctl's
-    report and ``os.environ``, `build` for NumPy's record of its BLAS (tests).
+    A forced older kernel can leave the CPU's widest vector units idle: on the
+    2-core AVX-512 machine this project ran on until 4 Dec 2026,
+    OPENBLAS_CORETYPE=Haswell halved the speed of every float32 matrix product.
+    So the benchmarks, `train mnist --dry-run` and each run's ``config.json``
+    say which kernel ran and whether the environment chose it. `info` and
+    `environ` stand in for threadpoolctl's report and ``os.environ``, `build`
+    for NumPy's record of its BLAS (tests).
     Where threadpoolctl does not see NumPy's BLAS (Apple's Accelerate, which
     macOS wheels use), the line names what NumPy was built with.
     """
