@@ -279,7 +279,7 @@ def _add_sample(sub):
     p.add_argument("--seed", type=_seed, default=0, help="(default 0)")
     p.add_argument("--out", type=_path, default="samples.npy",
                    help="X.npy: the samples as a NumPy array; X.png: a picture of them (a grid of digits, or the "
-                        "points over real ones); default samples.npy in the current folder")
+                        "points beside as many real ones); default samples.npy in the current folder")
     p.set_defaults(func=_run_sample)
 
 

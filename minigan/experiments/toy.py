@@ -380,7 +380,7 @@ def sample_checkpoint(path, n=2500, seed=0):
 
 
 def save_sample_picture(path, samples, out, seed=0):
-    """`minigan sample --out X.png`: the samples drawn over as many real points, as the run's samples.png."""
+    """`minigan sample --out X.png`: the samples beside as many real points, as the run's samples.png."""
     from .. import plots
 
     config = saved_config(read_checkpoint(path))
