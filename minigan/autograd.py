@@ -2377,7 +2377,7 @@ class RoundedDiv(Function):
         return xp.trunc(a / b)
 
     def backward(self, gy):
-        # d round(a/b)/da = d round(a/b)/db = 0 between the steps: torch's convention for div's rounding modes
+        # d floor(a/b)/da = d floor(a/b)/db = 0 between the steps (trunc alike): torch's convention for div's rounding modes
         return tuple(zeros_like(x) if need else None for x, need in zip(self.inputs, self.needs_input_grad))
 
 
@@ -2548,7 +2548,7 @@ def pow(x, exponent):
     """x ** exponent: a number exponent (x ** 2, x ** 0.5), or a tensor one (x ** y), broadcast, as torch.pow.
 
     With a tensor exponent the gradients follow torch's: y x^(y-1) for x (0 where y = 0) and
-    x^y log(x) for y (0 where x = 0 and y >= 0; NaN for a negative x, whose fractional powers are NaN).
+    x^y log(x) for y (0 where x = 0 and y >= 0; NaN for a negative x, where log x is NaN even if x^y is finite).
     """
     if isinstance(exponent, Tensor):
         return _tensor_pow(x, exponent)
@@ -2738,23 +2738,29 @@ class Maximum(Function):
         return (xp.minimum if self.smallest else xp.maximum)(a, b)
 
     def backward(self, gy):
-        # d max(a,b)/da = [a > b], d max(a,b)/db = [a < b]; on ties each gets half, as in torch (min: [a < b], [a > b])
+        # d max(a,b)/da = 1 - [a < b] and d max(a,b)/db = 1 - [a > b], less 1/2 each on a tie; where a NaN makes
+        # every comparison false both get all of it, as in torch (min: the same with < and > swapped)
         a, b = self.inputs
-        wins = (a.data < b.data) if self.smallest else (a.data > b.data)
-        # (cast back: NumPy 1 widens a 0-d float32 mask for the Python numbers 0.5 and 1)
-        mask = (wins.astype(gy.dtype) + 0.5 * (a.data == b.data).astype(gy.dtype)).astype(gy.dtype, copy=False)
-        ga = sum_to(gy * Tensor(mask), a.shape) if self.needs_input_grad[0] else None
-        gb = sum_to(gy * Tensor((1 - mask).astype(gy.dtype, copy=False)), b.shape) if self.needs_input_grad[1] else None
+        tie = 0.5 * (a.data == b.data).astype(gy.dtype)
+
+        def share(loses):  # (cast back: NumPy 1 widens a 0-d float32 mask for the Python number 1)
+            return Tensor((1 - loses.astype(gy.dtype) - tie).astype(gy.dtype, copy=False))
+
+        a_loses, b_loses = (a.data > b.data, a.data < b.data) if self.smallest else (a.data < b.data, a.data > b.data)
+        ga = sum_to(gy * share(a_loses), a.shape) if self.needs_input_grad[0] else None
+        gb = sum_to(gy * share(b_loses), b.shape) if self.needs_input_grad[1] else None
         return ga, gb
 
 
 def maximum(a, b):
-    """Elementwise maximum (on ties the gradient is split equally between `a` and `b`, as in torch)."""
+    """Elementwise maximum (on ties the gradient is split equally between `a` and `b`, and where either is NaN both
+    get all of it, as in torch)."""
     return Maximum()(*_pair(a, b, "maximum"))
 
 
 def minimum(a, b):
-    """Elementwise minimum (on ties the gradient is split equally, as in torch)."""
+    """Elementwise minimum (on ties the gradient is split equally, and where either is NaN both get all of it, as in
+    torch)."""
     return Maximum(smallest=True)(*_pair(a, b, "minimum"))
 
 
@@ -3230,7 +3236,8 @@ class Max(Function):
         return (x.min if self.smallest else x.max)(axis=self.axis, keepdims=self.keepdims)
 
     def backward(self, gy):
-        # d max(x)/dx_i = 1 where x_i is the max (split evenly between ties; a NaN is the max), else 0
+        # d max(x)/dx_i = 1 where x_i is the max (split evenly between ties; a NaN is the max), else 0; amax/amin
+        # (nan_ties=False): a slice holding a NaN, whose NaN no x_i equals, gets NaN everywhere (0/0), as torch's
         x = self.inputs[0]
         shape = _keepdims_shape(x.shape, _norm_axes(self.axis, x.shape))
         y = self.output().data.reshape(shape)

@@ -1107,6 +1107,21 @@ def test_max_and_min_along_a_dim_send_the_gradient_to_the_returned_index_as_torc
     np.testing.assert_array_equal(x.grad.numpy(), [0.0, 1.0, 0.0])
 
 
+def test_maximum_and_minimum_send_the_gradient_as_torchs_on_ties_and_nans(device):
+    torch = pytest.importorskip("torch")
+    a_values = np.array([[np.nan, 1.0, 2.0, 2.0, np.nan, -1.0]])
+    b_values = np.array([[1.0], [np.nan]]) * np.ones((1, 6)) + np.array([0.0, 0.0, 0.0, -1.0, 0.0, 0.0])
+    up = np.arange(1.0, 13.0).reshape(2, 6)
+    for op in ("maximum", "minimum"):
+        a = mg.tensor(a_values, dtype="float64", device=device, requires_grad=True)
+        b = mg.tensor(b_values, dtype="float64", device=device, requires_grad=True)
+        ta, tb = torch.tensor(a_values, requires_grad=True), torch.tensor(b_values, requires_grad=True)
+        (getattr(mg, op)(a, b) * mg.tensor(up, dtype="float64", device=device)).sum().backward()
+        (getattr(torch, op)(ta, tb) * torch.tensor(up)).sum().backward()
+        np.testing.assert_array_equal(a.grad.numpy(), ta.grad.numpy())  # (a broadcast over b's rows: summed)
+        np.testing.assert_array_equal(b.grad.numpy(), tb.grad.numpy())
+
+
 def test_min_and_minimum_of_integers_are_exact(device):
     small = mg.tensor(np.array([0, 5], dtype=np.uint8), device=device)
     assert small.min().tolist() == 0 and small.min().dtype == np.uint8  # -max(-x) wrapped around: 5
