@@ -3877,7 +3877,8 @@ class Scatter(Function):
         return y
 
     def backward(self, gy):
-        # dL/dx = gy where x is kept, 0 where it was written over; dL/dsrc = gy gathered at the index
+        # dL/dx = gy where x is kept, 0 where it was written over; dL/dsrc = gy gathered at the index (torch's
+        # convention: where the index repeats a position, the value written over gets gy too, not its derivative 0)
         gx = gsrc = None
         if self.needs_input_grad[0]:
             kept = backend.xp_of(gy.data).ones(gy.shape, dtype=gy.dtype)
@@ -3922,7 +3923,8 @@ def scatter(x, dim, index, src=None, *, value=None, reduce=None):
     torch.scatter (not in place; ``x.scatter_`` is).
 
     For dim=1: out[i][index[i][j]] = src[i][j]. Gradients: to x, zero where it was written over; to src,
-    the output's gradient at the index. Where the index repeats a position, one of its values is kept.
+    the output's gradient at the index (all of a repeated position's values get it, as in torch). Where the
+    index repeats a position, one of its values is kept.
     reduce='add' adds the values in instead (repeats add up, as scatter_add, with its gradients: torch has none),
     reduce='multiply' multiplies them in (no gradient, as in torch).
     """
@@ -4136,11 +4138,12 @@ class ELU(Function):
         # d elu(x)/dx = scale where x > 0, else scale alpha input_scale e^(input_scale x)  (e^ of min(x, 0), as above)
         x, s = self.inputs[0], self.input_scale
         below = exp(minimum(x, 0.0) if s == 1 else minimum(x, 0.0) * s)
-        return gy * where(x.data <= 0, below * (self.alpha * self.scale * s), self.scale)  # NaN: scale, as torch's
+        return gy * where(x.data <= 0, below * (self.alpha * self.scale * s), self.scale)  # NaN: scale (torch's scalar loop; its vectorised one gives NaN)
 
 
 def elu(x, alpha=1.0, inplace=False):
-    """x where x > 0, else alpha (e^x - 1): smooth at 0 for alpha = 1. ``inplace``: accepted, out of place."""
+    """x where x > 0, else alpha (e^x - 1): its slope is 1 on both sides of 0 for alpha = 1. ``inplace``: accepted,
+    out of place."""
     return ELU(_real("elu", "alpha", alpha))(_floating(x))
 
 
@@ -4154,7 +4157,7 @@ def silu(x, inplace=False):
 class Sigmoid(Function):
     def forward(self, x):
         # 1/(1+e^-x), with e = e^-|x| so that nothing overflows: 1/(1+e) for x >= 0, e/(1+e) below.
-        # (Not 0.5 tanh(x/2) + 0.5: that subtracts two numbers near 1 and gives exactly 0 from x = -17 in float32.)
+        # (Not 0.5 tanh(x/2) + 0.5: that subtracts two numbers near 1 and gives exactly 0 from x = -18 or so in float32.)
         xp = backend.xp_of(x)
         e = xp.exp(-xp.abs(x))
         r = 1.0 / (1.0 + e)
@@ -4352,14 +4355,15 @@ class Hardswish(Function):
     """y = x relu6(x + 3) / 6 as torch computes it: x <= -3 gives x * 0 (-0.0; NaN at -inf), x >= 3 gives x.
 
     Its own op, not composed: composed, the product rule's inf * 0 would make NaN gradients at +-inf (torch's:
-    0 and 1), and a NaN input would get a NaN gradient (torch's: the upstream one).
+    0 and 1), and a NaN input would get a NaN gradient (torch's: the upstream one in its scalar loop, NaN in its
+    vectorised one).
     """
 
     def forward(self, x):
         return x * backend.xp_of(x).clip(x + 3.0, 0.0, 6.0) / 6.0
 
     def backward(self, gy):
-        # d hardswish(x)/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, else 1 (so at 3, +inf and NaN: torch's)
+        # d hardswish(x)/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, else 1 (so at 3 and +inf: torch's; at NaN, torch's scalar loop's)
         x = self.inputs[0]
         return gy * where(x.data <= -3.0, 0.0, where(x.data < 3.0, x / 3.0 + 0.5, 1.0))
 
@@ -6010,7 +6014,8 @@ class Atan2(Function):
 
 
 def atan2(a, b):
-    """The angle of the point (b, a) in (-pi, pi], elementwise, as torch.atan2 (integers as float32)."""
+    """The angle of the point (b, a) in [-pi, pi] (-pi where a = -0.0 and b < 0), elementwise, as torch.atan2
+    (integers as float32)."""
     return _two_floats("atan2", Atan2, a, b)
 
 
@@ -6778,8 +6783,8 @@ def einsum(*args):
     """Einstein summation, as torch.einsum(equation, *operands): each operand's axes get letters, the letters
     left out of the output are summed over, e.g. einsum("bhqd,bhkd->bhqk", q, k) for attention scores.
 
-    Without '->' the output is the letters that appear once, alphabetically; '...' stands for the leading
-    axes (broadcast as in matmul); a letter repeated in one operand takes its diagonal ("ii->i", trace "ii").
+    Without '->' the output is the letters that appear once, alphabetically; '...' stands for the axes
+    no letter names, wherever it stands (broadcast as in matmul); a letter repeated in one operand takes its diagonal ("ii->i", trace "ii").
     The operands may also come as one list, einsum("ij,jk", [a, b]), or in torch's sublist form,
     einsum(a, [0, 1], b, [1, 2], [0, 2]).
     """
