@@ -687,7 +687,7 @@ def _window_argmax(windows):
 
 class MaxPool2dOp(Function):
     """max over each window; the gradient goes to the window's largest value (the first one on ties, the last NaN
-    in a window with NaN, as torch's ``_window_argmax``).
+    in a window with NaN, as torch picks it: see ``_window_argmax``).
 
     The forward finds, for every window, which of its kh*kw taps holds the max (``self.argmax``);
     the gradient is then linear in the upstream gradient: a scatter of it to those positions
@@ -752,7 +752,8 @@ class MaxPool2dOp(Function):
         return xp.ascontiguousarray(image[:, :, ph : ph + h, pw : pw + w])
 
     def backward(self, gy):
-        # d max(window)/dx_i = 1 for the window's (first) largest x_i, 0 for the others
+        # d max(window)/dx_i = 1 at the tap the forward picked (self.argmax: the largest; on a tie, where max has no
+        # derivative, the first; in a window with NaN, the last NaN), 0 for the others
         return MaxPoolScatter(self)(gy)
 
 
