@@ -2377,7 +2377,7 @@ class RoundedDiv(Function):
         return xp.trunc(a / b)
 
     def backward(self, gy):
-        # d floor(a/b)/da = d floor(a/b)/db = 0 between the steps (trunc alike): torch's convention for div's rounding modes
+        # d floor(a/b)/da = d floor(a/b)/db = 0 between the steps (trunc alike): torch's convention for rounding modes
         return tuple(zeros_like(x) if need else None for x, need in zip(self.inputs, self.needs_input_grad))
 
 
@@ -4138,7 +4138,8 @@ class ELU(Function):
         # d elu(x)/dx = scale where x > 0, else scale alpha input_scale e^(input_scale x)  (e^ of min(x, 0), as above)
         x, s = self.inputs[0], self.input_scale
         below = exp(minimum(x, 0.0) if s == 1 else minimum(x, 0.0) * s)
-        return gy * where(x.data <= 0, below * (self.alpha * self.scale * s), self.scale)  # NaN: scale (torch's scalar loop; its vectorised one gives NaN)
+        # (NaN: scale, as torch's scalar loop gives; its vectorised loop gives NaN)
+        return gy * where(x.data <= 0, below * (self.alpha * self.scale * s), self.scale)
 
 
 def elu(x, alpha=1.0, inplace=False):
@@ -4157,7 +4158,7 @@ def silu(x, inplace=False):
 class Sigmoid(Function):
     def forward(self, x):
         # 1/(1+e^-x), with e = e^-|x| so that nothing overflows: 1/(1+e) for x >= 0, e/(1+e) below.
-        # (Not 0.5 tanh(x/2) + 0.5: that subtracts two numbers near 1 and gives exactly 0 from x = -18 or so in float32.)
+        # (Not 0.5 tanh(x/2) + 0.5: that subtracts two numbers near 1 and gives exactly 0 below about -18 in float32.)
         xp = backend.xp_of(x)
         e = xp.exp(-xp.abs(x))
         r = 1.0 / (1.0 + e)
@@ -4363,7 +4364,8 @@ class Hardswish(Function):
         return x * backend.xp_of(x).clip(x + 3.0, 0.0, 6.0) / 6.0
 
     def backward(self, gy):
-        # d hardswish(x)/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, else 1 (so at 3 and +inf: torch's; at NaN, torch's scalar loop's)
+        # d hardswish(x)/dx = 0 for x <= -3, x/3 + 1/2 for -3 < x < 3, else 1
+        # (so at 3 and +inf: torch's; at NaN, its scalar loop's)
         x = self.inputs[0]
         return gy * where(x.data <= -3.0, 0.0, where(x.data < 3.0, x / 3.0 + 0.5, 1.0))
 
@@ -6784,7 +6786,8 @@ def einsum(*args):
     left out of the output are summed over, e.g. einsum("bhqd,bhkd->bhqk", q, k) for attention scores.
 
     Without '->' the output is the letters that appear once, alphabetically; '...' stands for the axes
-    no letter names, wherever it stands (broadcast as in matmul); a letter repeated in one operand takes its diagonal ("ii->i", trace "ii").
+    no letter names, wherever it stands (broadcast as in matmul); a letter repeated in one operand takes its
+    diagonal ("ii->i", trace "ii").
     The operands may also come as one list, einsum("ij,jk", [a, b]), or in torch's sublist form,
     einsum(a, [0, 1], b, [1, 2], [0, 2]).
     """
