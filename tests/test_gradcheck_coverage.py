@@ -1,0 +1,64 @@
+"""Central differences for the few ops whose backward the rest of the suite never put through gradcheck.
+
+Found on 4 Dec 2026 by counting, over the whole default suite, which ops' backward ran inside
+``gradcheck`` or ``gradgradcheck``: every op's but a cast between dtypes, division with a rounding mode,
+a move between devices, and the third derivative of max pooling (the backward of its gradient's
+gradient). Each is checked here, in float64 with a random upstream gradient, away from any kink.
+(``a // b`` and ``scatter(..., reduce='multiply')`` have no gradient, as in torch: their tests check the error.)
+"""
+
+import numpy as np
+import pytest
+
+import minigan as mg
+import minigan.nn.functional as F
+
+
+def test_a_cast_passes_the_gradient_back_in_the_inputs_dtype(device, rng):
+    """float64 -> float32 -> float64: d cast(x)/dx = 1 each way (float32's rounding is why eps is 1e-3)."""
+    x = mg.tensor(rng.normal(size=(3, 4)), device=device, requires_grad=True)
+    w = mg.tensor(rng.normal(size=(3, 4)), device=device)
+    assert mg.gradcheck(lambda x: x.float().double() * w, [x], eps=1e-3, atol=1e-4)
+    (x.float().double() * w).sum().backward()
+    assert x.grad.dtype == mg.float64
+    np.testing.assert_allclose(x.grad.numpy(), w.numpy(), rtol=1e-7)  # w, rounded to float32 on its way
+
+
+@pytest.mark.parametrize("mode", ["floor", "trunc"])
+def test_division_with_a_rounding_mode_has_a_zero_gradient_between_the_steps(mode, device, rng):
+    """div(a, b, rounding_mode=...) is constant between its steps: both gradients 0, as torch's."""
+    b = rng.uniform(1.0, 2.0, size=(4, 5)) * rng.choice([-1.0, 1.0], size=(4, 5))
+    quotient = rng.integers(-5, 5, size=(4, 5)) + rng.uniform(0.2, 0.8, size=(4, 5))  # 0.2 or more from a step
+    a = mg.tensor(quotient * b, device=device, requires_grad=True)
+    b = mg.tensor(b, device=device, requires_grad=True)
+    assert mg.gradcheck(lambda a, b: mg.div(a, b, rounding_mode=mode) * 1.5, [a, b])
+    mg.div(a, b, rounding_mode=mode).sum().backward()
+    assert not a.grad.numpy().any() and not b.grad.numpy().any()
+
+
+def test_a_move_between_devices_passes_the_gradient_back(device, rng):
+    """x moved to the other device and back: d move(x)/dx = 1, the gradient on x's own device."""
+    other = "cuda" if device == "cpu" else "cpu"
+    if other == "cuda" and not mg.cuda_is_available():
+        pytest.skip("a move between devices needs a CUDA GPU (or the CuPy stand-in, MINIGAN_FAKE_CUPY=1)")
+    x = mg.tensor(rng.normal(size=(3, 4)), device=device, requires_grad=True)
+    w = mg.tensor(rng.normal(size=(3, 4)), device=other)
+    assert mg.gradcheck(lambda x: (x.to(other) * w).to(device), [x])
+    (x.to(other) * w).to(device).sum().backward()
+    assert x.grad.device == device
+    np.testing.assert_allclose(x.grad.numpy(), w.numpy(), rtol=1e-12)
+
+
+def test_max_pooling_third_derivative(device, rng):
+    """The gradient of max pooling is a scatter of the upstream gradient v to each window's max, linear in v;
+    gradgradcheck of (that gradient)^2 as a function of v runs the backward of the scatter's backward."""
+    x = mg.tensor(rng.permutation(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) / 7.0, device=device, requires_grad=True)
+    v = mg.tensor(rng.normal(size=(2, 3, 3, 3)), device=device, requires_grad=True)  # no ties: distinct values
+
+    def pooled_gradient(v):
+        with mg.enable_grad():  # (gradcheck evaluates fn under no_grad for its finite differences)
+            (gx,) = mg.grad(F.max_pool2d(x, 2), x, grad_outputs=v, create_graph=True)
+        return gx * gx  # squared, so that its gradient depends on v (the pooling's gradient does not depend on x)
+
+    assert mg.gradcheck(pooled_gradient, [v])
+    assert mg.gradgradcheck(pooled_gradient, [v])
