@@ -3,8 +3,13 @@
 Found on 4 Dec 2026 by counting, over the whole default suite, which ops' backward ran inside
 ``gradcheck`` or ``gradgradcheck``: every op's but a cast between dtypes, division with a rounding mode,
 a move between devices, and the third derivative of max pooling (the backward of its gradient's
-gradient). Each is checked here, in float64 with a random upstream gradient, away from any kink.
-(``a // b`` and ``scatter(..., reduce='multiply')`` have no gradient, as in torch: their tests check the error.)
+gradient). And which ops' backward was itself differentiated (recorded with ``create_graph`` inside
+``gradgradcheck``): every op's that a learner calls, but those same casts and divisions, ``sign``,
+``hardtanh``, ``hardsigmoid``, ``max`` along a dim and ``median``. Their second derivatives are 0 away from
+the kinks, but their backward must still be linear in the upstream gradient and recorded, or a gradient
+penalty through them would be wrong or fail. Each is checked here, in float64 with a random upstream
+gradient, away from any kink. (``a // b`` and ``scatter(..., reduce='multiply')`` have no gradient, as in
+torch: their tests check the error.)
 """
 
 import numpy as np
@@ -62,3 +67,38 @@ def test_max_pooling_third_derivative(device, rng):
 
     assert mg.gradcheck(pooled_gradient, [v])
     assert mg.gradgradcheck(pooled_gradient, [v])
+
+
+def _away_from(kinks, rng, shape, low=-4.0, high=4.0):
+    """Random values in [low, high], none within 0.1 of a kink."""
+    x = rng.uniform(low, high, size=shape)
+    for kink in kinks:
+        near = np.abs(x - kink) < 0.1
+        x[near] = kink + 0.2 * np.sign(x[near] - kink + 1e-9)
+    return x
+
+
+SECOND_ORDER = {  # name: (function of one float64 tensor, kinks to keep away from)
+    "hardtanh": (lambda x: F.hardtanh(x) * x, (-1.0, 1.0)),
+    "hardsigmoid": (lambda x: F.hardsigmoid(x) * x, (-3.0, 3.0)),
+    "sign": (lambda x: mg.sign(x) * x * x, (0.0,)),
+    "max along a dim": (lambda x: x.max(dim=1)[0] ** 2, ()),
+    "median": (lambda x: x.median() ** 2, ()),
+    "div, floor": (lambda x: mg.div(x, 1.5, rounding_mode="floor") * x, tuple(1.5 * k for k in range(-3, 4))),
+    "div, trunc": (lambda x: mg.div(x, 1.5, rounding_mode="trunc") * x, tuple(1.5 * k for k in range(-3, 4))),
+}
+
+
+@pytest.mark.parametrize("name", list(SECOND_ORDER))
+def test_piecewise_ops_backward_can_be_differentiated(name, device, rng):
+    """gradgradcheck: the backward, recorded with create_graph, differentiated against central differences
+    of the first derivative, with respect to x and to the upstream gradient."""
+    fn, kinks = SECOND_ORDER[name]
+    x = mg.tensor(_away_from(kinks, rng, (3, 5)), device=device, requires_grad=True)  # distinct values: no ties
+    assert mg.gradcheck(fn, [x])
+    assert mg.gradgradcheck(fn, [x])
+
+
+def test_a_cast_can_be_differentiated_twice(device, rng):
+    x = mg.tensor(rng.normal(size=(3, 4)), device=device, requires_grad=True)
+    assert mg.gradgradcheck(lambda x: x.float().double() ** 3, [x], eps=1e-3, atol=1e-3)
