@@ -102,3 +102,29 @@ def test_piecewise_ops_backward_can_be_differentiated(name, device, rng):
 def test_a_cast_can_be_differentiated_twice(device, rng):
     x = mg.tensor(rng.normal(size=(3, 4)), device=device, requires_grad=True)
     assert mg.gradgradcheck(lambda x: x.float().double() ** 3, [x], eps=1e-3, atol=1e-3)
+
+
+def test_the_rounded_division_and_max_pooling_third_derivative_are_torchs(device, rng):
+    """The two of the ops above that no torch comparison had reached (a device move needs two devices in torch)."""
+    torch = pytest.importorskip("torch")
+    a, b = rng.normal(size=(3, 4)) * 3, rng.uniform(0.5, 2.0, size=(3, 4))
+    for mode in ("floor", "trunc"):
+        x, y = (mg.tensor(v, device=device, requires_grad=True) for v in (a, b))
+        tx, ty = (torch.tensor(v, requires_grad=True) for v in (a, b))
+        mg.div(x, y, rounding_mode=mode).sum().backward()
+        torch.div(tx, ty, rounding_mode=mode).sum().backward()
+        np.testing.assert_array_equal(x.grad.numpy(), tx.grad.numpy())
+        np.testing.assert_array_equal(y.grad.numpy(), ty.grad.numpy())
+    image, upstream = rng.permutation(2 * 3 * 6 * 6).reshape(2, 3, 6, 6) / 7.0, rng.normal(size=(2, 3, 3, 3))
+    last = rng.normal(size=(2, 3, 3, 3))  # the upstream gradient of the second derivative
+
+    def third(lib, grad, tensor, pool):
+        x, v = tensor(image, requires_grad=True), tensor(upstream, requires_grad=True)
+        (gx,) = grad(pool(x, 2), x, grad_outputs=v, create_graph=True)
+        (gv,) = grad((gx * gx).sum(), v, create_graph=True)
+        (ggv,) = grad(gv, v, grad_outputs=tensor(last))
+        return ggv.detach().cpu().numpy() if lib == "torch" else ggv.numpy()
+
+    ours = third("minigan", mg.grad, lambda a, **k: mg.tensor(a, device=device, **k), F.max_pool2d)
+    theirs = third("torch", torch.autograd.grad, torch.tensor, torch.nn.functional.max_pool2d)
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
