@@ -95,6 +95,7 @@ ANSWERS = {
            {"answer_1": "10.0", "answer_2": "math.log(4)", "answer_3": "(0 - 3) ** 2 + (1 - 4) ** 2"}),
     "13": ({"answer_1": "32 * 7 * 7", "answer_2": "0.9 + 0.1 * 5 / 3", "answer_3": "0.0"},
            {"answer_1": "32", "answer_2": "0.9 + 0.1 * 1.25", "answer_3": "1.0"}),
+    "14": ({"answer_1": "2 * (16 * 128 + 128)", "answer_2": "0.001"}, {"answer_1": "16 * 128 + 128", "answer_2": "-0.001"}),
 }
 
 
@@ -114,7 +115,7 @@ def _read(path):
 
 def test_the_lessons_are_there_in_order():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
-    assert numbers == list(range(1, 14)), f"expected lessons 01..13 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
+    assert numbers == list(range(1, 15)), f"expected lessons 01..14 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
     readme = (LESSONS / "README.md").read_text(encoding="utf-8")
     for p in NOTEBOOKS:
         assert p.name in readme, f"lessons/README.md does not list {p.name}"
