@@ -1754,10 +1754,13 @@ class Function:
             )
 
     def forward(self, *xs):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no forward: a Function subclass defines "
+                                  "forward(self, x, ...), which gets the inputs' arrays and returns the output's array")
 
     def backward(self, gy):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no backward: a Function subclass defines "
+                                  "backward(self, gy), which gets gy = dL/dy (a Tensor) and returns dL/dx for each input "
+                                  "(a Tensor, or None); its inputs are self.inputs")
 
 
 def _as_tensor(x, like):

@@ -1424,3 +1424,25 @@ def test_0d_tensors_keep_their_dtype_in_ops_that_use_python_numbers(device):
     assert mg.relu(n).dtype == np.int32 and (n ** 1).dtype == np.int32 and mg.clamp(u, 4, 5).dtype == np.uint8
     assert (2 ** u).dtype == np.uint8 and (2 ** u).item() == 8 and (n ** 2.5).dtype == np.float32
     assert mg.clamp(u, -1, 300).tolist() == 3  # bounds that do not fit uint8 clip by value, never wrapped
+
+
+def test_a_function_without_forward_or_backward_says_which_and_what_to_write(device):
+    # (found by line coverage: the base stubs raised a NotImplementedError without a word) a learner's op with
+    # a misspelled method, as lesson 2 has them write one
+    class Square(mg.Function):
+        def foward(self, x):  # (sic)
+            return x * x
+
+        def backward(self, gy):
+            return gy * 2.0 * self.inputs[0]
+
+    class Cube(mg.Function):
+        def forward(self, x):
+            return x * x * x
+
+    x = mg.tensor([1.5, -2.0], device=device, requires_grad=True)
+    with pytest.raises(NotImplementedError, match=r"Square has no forward: .*forward\(self, x, \.\.\.\)"):
+        Square()(x)
+    y = Cube()(x).sum()
+    with pytest.raises(NotImplementedError, match=r"Cube has no backward: .*backward\(self, gy\).*self\.inputs"):
+        y.backward()
