@@ -959,3 +959,16 @@ def test_optimizer_state_is_keyed_by_the_parameter_as_in_torch(device):
     assert sorted(opt.state[p]) == sorted(t_opt.state[t])
     np.testing.assert_allclose(backend.to_numpy(opt.state[p]["exp_avg"]), t_opt.state[t]["exp_avg"].numpy(), rtol=1e-12)
     assert list(opt.state_dict()["state"]) == ["0"]  # the checkpoint still numbers parameters by position
+
+
+def test_an_optimizer_subclass_without_an_update_says_what_to_write():
+    # (found by line coverage: the base stub raised a NotImplementedError without a word)
+    class Mine(mg.optim.Optimizer):
+        def __init__(self, params, lr=0.1):
+            super().__init__(params, {"lr": lr})
+
+    w = mg.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    with pytest.raises(NotImplementedError, match=r"Mine has no _update: .*_update\(self, p, g, state, group\)"):
+        Mine([w]).step()
+    np.testing.assert_array_equal(w.numpy(), [1.0, 2.0])  # untouched

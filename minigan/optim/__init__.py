@@ -144,7 +144,9 @@ class Optimizer:
         return loss
 
     def _update(self, p, g, state, group):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no _update: an Optimizer subclass defines "
+                                  "_update(self, p, g, state, group), which changes p.data in place given its gradient "
+                                  "array g, its state dict and its param group (or it overrides step(), as torch's do)")
 
     def _check_state(self, p, state):
         """A parameter's buffers (Adam's moments, momentum) must still have its dtype and device.
