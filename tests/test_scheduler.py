@@ -81,3 +81,13 @@ def test_a_schedule_resumed_with_last_epoch_starts_from_initial_lr():
     assert sched.base_lrs == [0.1, 0.03]
     np.testing.assert_allclose(sched.get_last_lr(), [0.1 * 0.25, 0.03 * 0.25], rtol=1e-15)  # epoch 2
     np.testing.assert_allclose(_rates(opt, sched, 1), [[0.1 / 8, 0.03 / 8]], rtol=1e-15)
+
+
+def test_a_scheduler_subclass_without_get_lr_says_what_to_write():
+    # (the base stub raised a NotImplementedError without a word)
+    class Mine(lr_scheduler.LRScheduler):
+        pass
+
+    opt = mg.optim.SGD([mg.tensor([1.0], requires_grad=True)], lr=0.1)
+    with pytest.raises(NotImplementedError, match=r"Mine has no get_lr: .*get_lr\(self\).*self\.base_lrs"):
+        Mine(opt)

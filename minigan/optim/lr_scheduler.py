@@ -66,7 +66,9 @@ class LRScheduler:
 
     def get_lr(self):
         """The rates for epoch `last_epoch`, one per parameter group."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no get_lr: a scheduler subclass defines get_lr(self), "
+                                  "which returns the learning rates for epoch self.last_epoch, one per param group "
+                                  "(self.base_lrs holds the starting ones), as torch's do")
 
     def step(self, epoch=None):
         """Advance one epoch (or iteration) and write the new rates into the optimizer."""
