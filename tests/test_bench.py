@@ -243,3 +243,17 @@ def test_bench_toy_quality_says_how_many_threads_its_cpu_times_add_up(capsys, mo
         assert out.startswith("NumPy's BLAS: ")
         assert ("OPENBLAS_NUM_THREADS=1 makes them one core's" in out) == note
         assert "| default | ring | 8.0 (min 8) | 90.0% (min 90.0%) | 2 s wall, 3 s CPU |" in out
+
+
+@pytest.mark.parametrize("what", ["conv", "toy", "dcgan", "toy_quality", "dcgan_torch"])
+def test_the_bench_command_runs_each_benchmark_with_its_device_and_repeats(what, monkeypatch):
+    # (found by line coverage: the tests above call the benchmarks' main directly, never the command)
+    import importlib
+
+    from minigan import cli
+
+    calls = []
+    module = importlib.import_module(f"minigan.benchmarks.{what}")
+    monkeypatch.setattr(module, "main", lambda **kwargs: calls.append(kwargs))
+    assert cli.main(["bench", what, "--repeats", "3"]) == 0
+    assert calls == [{"device": "cpu", "repeats": 3}]
