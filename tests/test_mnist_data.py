@@ -376,3 +376,17 @@ def test_torchvisions_transform_arguments_are_refused_with_what_to_do(tmp_path):
     # torchvision's third positional argument is transform: here it would have been a truthy download
     with pytest.raises(TypeError, match=r"MNIST: download must be True or False, got function; .*pass them by name"):
         MNIST(tmp_path, False, lambda x: x)
+
+
+def test_download_refuses_a_folder_in_the_way_and_a_mirror_that_sends_too_much(tmp_path, local_mirror, monkeypatch):
+    # (found by line coverage: neither refusal had run in a test)
+    url, *_ = local_mirror
+    root = tmp_path / "root"
+    (root / "t10k-images-idx3-ubyte.gz").mkdir(parents=True)
+    with pytest.raises(MNISTError, match=r"t10k-images-idx3-ubyte.gz: a folder, not the gzip file "
+                                         r"t10k-images-idx3-ubyte.gz; remove it first"):
+        mnist_module.download_mnist_file(root, "t10k-images-idx3-ubyte", mirrors=[url])
+    monkeypatch.setattr(mnist_module, "MAX_DOWNLOAD_BYTES", 100)  # the served file is larger
+    with pytest.raises(MNISTError, match=r"could not download t10k-images(.|\n)*gave more than 0 MB"):
+        MNIST(root=tmp_path / "other", train=False, download=True, mirrors=[url])
+    assert list((tmp_path / "other").iterdir()) == []  # nothing half-written left behind
