@@ -132,3 +132,31 @@ def test_loader_copies_the_dataset_once_not_every_batch(kind, device, monkeypatc
                 np.testing.assert_array_equal(y.numpy(), ey)
     # host images and labels once (none for device tensors), then the shuffled order once per epoch
     assert len(uploads) == (2 if kind == "arrays" else 0) + 2, uploads
+
+
+def _two_devices(device):
+    """`device` and the other one; skips where there is no second device (no GPU, no CuPy stand-in)."""
+    other = "cpu" if device == "cuda" else "cuda"
+    if other == "cuda" and not minigan.cuda_is_available():
+        pytest.skip("two devices needed: a CUDA GPU, or the CuPy stand-in (MINIGAN_FAKE_CUPY=1)")
+    return device, other
+
+
+def test_tensors_on_two_devices_get_a_clear_error_everywhere_a_learner_meets_them(device):
+    # (found by line coverage over the suite on both devices: these had not run even through the stand-in)
+    here, there = _two_devices(device)
+    x, y = minigan.randn(2, 3, 4, device=here), minigan.randn(2, 3, 4, device=there)
+    mha = nn.MultiheadAttention(4, 2, batch_first=True).to(here)
+    cases = [
+        (lambda: x.__setitem__(0, y[0]), rf"x\[\.\.\.\] = value: x is on {here}, value on {there}"),
+        (lambda: x < y, rf"x < y: x is on '{here}', y on '{there}'"),
+        (lambda: nn.functional.scaled_dot_product_attention(x, y, x), "query, key and value must be on one device"),
+        (lambda: nn.functional.scaled_dot_product_attention(x, x, x, attn_mask=minigan.ones(3, 3, device=there).bool()),
+         rf"attn_mask is on '{there}' and the query on '{here}'"),
+        (lambda: mha(x, x, x, key_padding_mask=minigan.zeros(2, 3, device=there).bool()),
+         rf"key_padding_mask is on '{there}' and the query on '{here}'"),
+        (lambda: nn.functional.cosine_similarity(x, y), rf"cosine_similarity: x1 is on '{here}' and x2 on '{there}'"),
+    ]
+    for call, message in cases:
+        with pytest.raises(RuntimeError, match=message):
+            call()

@@ -46,7 +46,18 @@ CASES = [
      "checkpoint['step']: expected a whole number >= 0, got -1"),
     (lambda: nn.utils.remove_spectral_norm(nn.Linear(2, 2)), ValueError, "spectral_norm of 'weight' not found in Linear"),
     (lambda: save_gif([], "never-written.gif"), ValueError, "save_gif: no frames"),
+    (lambda: mg.randn(3).clamp_(), ValueError, "clamp_: give min, max or both"),
+    (lambda: nn.GroupNorm(3, 4), ValueError, "GroupNorm: num_channels (4) must be divisible by num_groups (3)"),
+    (lambda: nn.functional.max_unpool2d(*_pooled(), 2, output_size=(4,)), ValueError,
+     "max_unpool2d: output_size must be (H, W) or (N, C, H, W), got (4,)"),
+    (lambda: nn.functional.max_unpool2d(mg.randn(1, 1, 1, 2, 2), mg.zeros(1, 1, 1, 2, 2).long(), 2), ValueError,
+     "max_unpool2d: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape (1, 1, 1, 2, 2)"),
 ]
+
+
+def _pooled():
+    """max_pool2d's values and indices for one 4x4 image, what max_unpool2d takes."""
+    return nn.functional.max_pool2d(mg.randn(1, 1, 4, 4), 2, return_indices=True)
 
 
 @pytest.mark.parametrize("index", range(len(CASES)))
