@@ -505,3 +505,63 @@ def test_a_refused_name_reads_a_spectral_normed_weight_once_as_torchs():
             layer.register_buffer("weight", None)  # the check reads layer.weight: one power iteration
         us.append(layer.parametrizations.weight[0]._u.detach().numpy())
     np.testing.assert_allclose(us[0], us[1], rtol=1e-5)  # were two iterations (the check read it twice)
+
+
+class _Inverse(nn.Module):
+    """A parametrization that leaves the tensor alone, with a given right_inverse."""
+
+    def __init__(self, back):
+        super().__init__()
+        self.back = back
+
+    def forward(self, x):
+        return x
+
+    def right_inverse(self, x):
+        return self.back(x)
+
+
+def _not_implemented(x):
+    raise NotImplementedError
+
+
+BACKS = {  # what a right_inverse returns: works on either library's tensors
+    "a number": lambda x: 3.0,
+    "another dtype": lambda x: x.double(),
+    "a list with a number": lambda x: [x, 1.0],
+}
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("a number", r"'right_inverse' must return a Tensor or a Sequence of tensors \(list, tuple...\); got float"),
+    ("another dtype", r"When `right_inverse` outputs one tensor, it may not change the dtype or device: original "
+                      r"is float32 on 'cpu', right_inverse\(original\) is float64 on 'cpu'"),
+    ("a list with a number", r"got element 1 of the sequence with type float"),
+])
+def test_an_unsafe_parametrization_whose_right_inverse_returns_the_wrong_thing_is_refused_as_in_torch(kind, message):
+    # (found by line coverage) with unsafe=True the early check is skipped, and the list of parametrizations refuses
+    lin = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match=message):
+        parametrize.register_parametrization(lin, "weight", _Inverse(BACKS[kind]), unsafe=True)
+    assert not parametrize.is_parametrized(lin)
+    torch = pytest.importorskip("torch")
+
+    class TorchInverse(torch.nn.Module):
+        def forward(self, x):
+            return x
+
+        def right_inverse(self, x):
+            return BACKS[kind](x)
+
+    with pytest.raises(ValueError):
+        torch.nn.utils.parametrize.register_parametrization(torch.nn.Linear(2, 2), "weight", TorchInverse(), unsafe=True)
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_a_right_inverse_that_is_not_implemented_keeps_the_original_as_in_torch(unsafe):
+    lin = nn.Linear(2, 2)
+    before = lin.weight.numpy().copy()
+    parametrize.register_parametrization(lin, "weight", _Inverse(_not_implemented), unsafe=unsafe)
+    np.testing.assert_array_equal(lin.parametrizations.weight.original.numpy(), before)
+    np.testing.assert_array_equal(lin.weight.numpy(), before)
+    assert parametrize.type_before_parametrizations(lin) is nn.Linear
