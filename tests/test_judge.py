@@ -260,3 +260,29 @@ def test_frechet_distance_of_one_feature_is_the_1d_formula():
     a, b = np.array([[0.0], [2.0]]), np.array([[3.0], [7.0]])
     assert frechet_distance(a, b) == pytest.approx(18.0, rel=1e-12)
     assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-12)
+
+
+@pytest.mark.parametrize("cache", ["not an npz file", "a minigan file of something else"])
+def test_a_damaged_or_foreign_judge_cache_is_set_aside_and_the_new_judge_replaces_it(cache, tmp_path, monkeypatch,
+                                                                                      capsys):
+    # (found by line coverage: the path from an unreadable cache to a new judge had not run; training is faked)
+    from minigan import judge as judge_module  # noqa: PLC0415
+    from minigan.serialization import save  # noqa: PLC0415
+
+    path = tmp_path / "judge.npz"
+    if cache == "not an npz file":
+        path.write_bytes(b"half a download")
+    else:
+        save({"format": "something-else", "x": np.zeros(3)}, path)
+    fresh = Judge([np.zeros((784, 10))], [np.arange(10.0)], dict(judge_module.FULL_JUDGE))  # always reads a 9
+    trained = []
+    monkeypatch.setattr(judge_module, "train_judge", lambda train_set: trained.append(len(train_set)) or fresh)
+    got = judge_module.get_judge(path)
+    out = capsys.readouterr().out
+    assert "ignoring the judge cache (" in out and "; training a new judge" in out
+    if cache != "not an npz file":
+        assert f"{path} is not a minigan judge file (format 'minigan-judge" in out
+    assert trained == [60000] and got is fresh
+    assert got.info["test_accuracy"] == pytest.approx(np.mean(MNIST(train=False).labels == 9))
+    again = judge_module.get_judge(path, verbose=False)  # now from the cache, no training
+    assert trained == [60000] and again.fingerprint() == fresh.fingerprint()
