@@ -52,7 +52,17 @@ CASES = [
      "max_unpool2d: output_size must be (H, W) or (N, C, H, W), got (4,)"),
     (lambda: nn.functional.max_unpool2d(mg.randn(1, 1, 1, 2, 2), mg.zeros(1, 1, 1, 2, 2).long(), 2), ValueError,
      "max_unpool2d: expected a 3-D (C, H, W) or 4-D input (N, C, H, W), got shape (1, 1, 1, 2, 2)"),
+    (lambda: mg.clamp_max(mg.randn(3), None), TypeError, "clamp_max: max must be a number, got None"),
+    (lambda: nn.Embedding(10, 3, padding_idx=10), ValueError, "Embedding: padding_idx must lie in [-10, 10), got 10"),
+    (lambda: mg.data.DataLoader(_NoLength(), batch_size=2), NotImplementedError,
+     "_NoLength: a Dataset subclass must define __len__"),
+    (lambda: nn.ModuleDict({"a": nn.ReLU()}).zz, AttributeError, "ModuleDict has no attribute or key 'zz'"),
 ]
+
+
+class _NoLength(mg.data.Dataset):
+    def __getitem__(self, index):
+        return index
 
 
 def _pooled():
@@ -66,3 +76,15 @@ def test_a_rare_mistake_gets_a_clear_error(index):
     with pytest.raises(kind) as info:
         call()
     assert str(info.value).startswith(message) or message in str(info.value), str(info.value)
+
+
+def test_a_module_dict_reads_like_a_dict_and_the_shrink_layers_print_as_torchs():
+    # (found by line coverage: these had not run in a test)
+    d = nn.ModuleDict({"a": nn.ReLU(), "b": nn.Tanh()})
+    assert isinstance(d.a, nn.ReLU) and [type(m) for m in d.values()] == [nn.ReLU, nn.Tanh]
+    assert [(k, type(m)) for k, m in d.items()] == [("a", nn.ReLU), ("b", nn.Tanh)]
+    del d["a"]
+    assert list(d.keys()) == ["b"] and "a" not in d
+    with pytest.raises(KeyError):
+        del d["a"]
+    assert repr(nn.Hardshrink(0.3)) == "Hardshrink(0.3)" and repr(nn.Softshrink()) == "Softshrink(0.5)"  # torch's
