@@ -134,7 +134,7 @@ def test_loader_copies_the_dataset_once_not_every_batch(kind, device, monkeypatc
     assert len(uploads) == (2 if kind == "arrays" else 0) + 2, uploads
 
 
-def _two_devices(device):
+def two_devices(device):
     """`device` and the other one; skips where there is no second device (no GPU, no CuPy stand-in)."""
     other = "cpu" if device == "cuda" else "cuda"
     if other == "cuda" and not minigan.cuda_is_available():
@@ -144,7 +144,7 @@ def _two_devices(device):
 
 def test_tensors_on_two_devices_get_a_clear_error_everywhere_a_learner_meets_them(device):
     # (found by line coverage over the suite on both devices: these had not run even through the stand-in)
-    here, there = _two_devices(device)
+    here, there = two_devices(device)
     x, y = minigan.randn(2, 3, 4, device=here), minigan.randn(2, 3, 4, device=there)
     mha = nn.MultiheadAttention(4, 2, batch_first=True).to(here)
     cases = [

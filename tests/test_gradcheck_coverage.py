@@ -17,6 +17,7 @@ import pytest
 
 import minigan as mg
 import minigan.nn.functional as F
+from test_devices import two_devices  # (skips where there is no second device)
 
 
 def test_a_cast_passes_the_gradient_back_in_the_inputs_dtype(device, rng):
@@ -43,9 +44,7 @@ def test_division_with_a_rounding_mode_has_a_zero_gradient_between_the_steps(mod
 
 def test_a_move_between_devices_passes_the_gradient_back(device, rng):
     """x moved to the other device and back: d move(x)/dx = 1, the gradient on x's own device."""
-    other = "cuda" if device == "cpu" else "cpu"
-    if other == "cuda" and not mg.cuda_is_available():
-        pytest.skip("a move between devices needs a CUDA GPU (or the CuPy stand-in, MINIGAN_FAKE_CUPY=1)")
+    _, other = two_devices(device)
     x = mg.tensor(rng.normal(size=(3, 4)), device=device, requires_grad=True)
     w = mg.tensor(rng.normal(size=(3, 4)), device=other)
     assert mg.gradcheck(lambda x: (x.to(other) * w).to(device), [x])

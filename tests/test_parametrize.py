@@ -565,3 +565,16 @@ def test_a_right_inverse_that_is_not_implemented_keeps_the_original_as_in_torch(
     np.testing.assert_array_equal(lin.parametrizations.weight.original.numpy(), before)
     np.testing.assert_array_equal(lin.weight.numpy(), before)
     assert parametrize.type_before_parametrizations(lin) is nn.Linear
+    torch = pytest.importorskip("torch")
+
+    class TorchInverse(torch.nn.Module):
+        def forward(self, x):
+            return x
+
+        def right_inverse(self, x):
+            raise NotImplementedError
+
+    theirs = torch.nn.Linear(2, 2)
+    kept = theirs.weight.detach().clone()
+    torch.nn.utils.parametrize.register_parametrization(theirs, "weight", TorchInverse(), unsafe=unsafe)
+    assert torch.equal(theirs.parametrizations.weight.original.detach(), kept)

@@ -589,15 +589,11 @@ def test_the_final_gif_shows_the_epochs_grids_in_order(tmp_path):
     assert frames == shades
 
 
-
 class _RecordingBar:
     """A stand-in for the tqdm bar: counts updates, keeps the shown losses, knows whether it was closed."""
 
-    made = []
-
     def __init__(self, total, description):
         self.total, self.description, self.updates, self.postfix, self.closed = total, description, 0, {}, 0
-        _RecordingBar.made.append(self)
 
     def update(self, n):
         self.updates += n
@@ -616,13 +612,14 @@ def test_the_progress_bar_counts_every_iteration_shows_the_losses_and_closes_on_
     train_mnist(epochs=1, out=tmp_path / "tqdm", dataset=digits, **settings)  # tqdm's own bar, on stderr
     err = capsys.readouterr().err
     assert "epoch 1/1" in err and re.search(r"loss_d=\d+\.\d{3}, loss_g=\d+\.\d{3}", err), err[-500:]
-    monkeypatch.setattr("minigan.experiments.mnist._progress_bar", _RecordingBar)
-    _RecordingBar.made.clear()
+    made = []  # every bar the run makes
+    monkeypatch.setattr("minigan.experiments.mnist._progress_bar",
+                        lambda *args: made.append(_RecordingBar(*args)) or made[-1])
     train_mnist(epochs=2, out=tmp_path / "run", dataset=digits, **settings)
-    assert [(b.description, b.total, b.updates, b.closed) for b in _RecordingBar.made] == [
+    assert [(b.description, b.total, b.updates, b.closed) for b in made] == [
         ("epoch 1/2", 21, 21, 1), ("epoch 2/2", 21, 21, 1)]
-    assert set(_RecordingBar.made[0].postfix) == {"loss_d", "loss_g"}
-    _RecordingBar.made.clear()
+    assert set(made[0].postfix) == {"loss_d", "loss_g"}
+    made.clear()
     with pytest.raises(minigan.gan.TrainingDiverged, match="training diverged at step 3"):
         train_mnist(epochs=1, out=tmp_path / "nan", dataset=_poisoned(digits, bad=3), **settings)
-    assert [(b.updates, b.closed) for b in _RecordingBar.made] == [(2, 1)]  # closed where it stopped
+    assert [(b.updates, b.closed) for b in made] == [(2, 1)]  # closed where it stopped
