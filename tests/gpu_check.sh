@@ -45,7 +45,7 @@ tests_line="$tests_line; $(grep -c '^FAILED ' "$out/failures_cuda.txt") failures
 if [[ $parts == *" bench "* ]]; then
     timeout 100 "$py" -m minigan bench dcgan --device cuda 2>&1 | tee "$out/bench_dcgan_cuda.txt"
     timeout 60 "$py" -m minigan bench toy --device cuda 2>&1 | tee "$out/bench_toy_cuda.txt"
-    timeout 45 "$py" -m minigan bench conv --device cuda 2>&1 | tee "$out/bench_conv_cuda.txt"
+    timeout 75 "$py" -m minigan bench conv --device cuda 2>&1 | tee "$out/bench_conv_cuda.txt"
 fi
 # where the host time of a GPU iteration goes (for whoever speeds it up): a cProfile of 20 iterations
 [[ $parts == *" profile "* ]] && timeout 45 "$py" - > "$out/profile_dcgan_cuda.txt" 2>&1 <<'PY'

@@ -2,9 +2,15 @@
 
 For each layer of the reference DCGAN (batch 64, kernel 4, stride 2,
 padding 1) it times one forward and one backward pass and prints the achieved
-GFLOP/s next to this machine's float32 matrix-multiply speed measured in the
-same run (a convolution done by im2col can at best reach that speed), and next
-to PyTorch when it is installed. All times are medians over `repeats` runs.
+GFLOP/s next to this machine's float32 matrix-multiply speed (a convolution
+done by im2col can at best reach that speed), and next to PyTorch when it is
+installed. All times are medians over `repeats` runs.
+
+The matmul peak is timed again for every layer, in the same interleaved rounds
+as the layer (and PyTorch's layer): the machine's speed drifts from minute to
+minute, and a peak timed once at the start made the share of the peak move
+with that drift (on 4 Dec a run whose machine slowed down after the peak gave
+49.5%, where the runs around it gave 61-64%).
 
 FLOP counts: a layer with M multiply-adds does 2M FLOPs forward, 2M for the
 weight gradient and 2M for the input gradient (skipped for the first layer,
@@ -33,30 +39,16 @@ def _sync(array):
     backend.to_numpy(array.reshape(-1)[:1])
 
 
-def _median_ms(fn, repeats, sync):
-    """Median milliseconds of sync(fn()) over `repeats` calls, after a warm-up.
-
-    Timed on its own, not interleaved with the other side as in the other
-    benchmarks: a 2048x2048 matmul evicts the caches. The other library's
-    threads spin for a while after its last call (OpenBLAS's about 0.1 s), so
-    untimed calls fill the first SETTLE_S seconds (see interleaved_medians):
-    two warm-up calls of a 7 ms layer did not cover it.
-    """
-    return 1000.0 * interleaved_medians({"step": lambda: sync(fn())}, repeats, warmup=2, rounds=1)["step"]
-
-
 PEAK_SIZE = {"cpu": 2048, "cuda": 4096}  # on a GPU a 2048 product takes a fraction of a ms: launch and sync would count
 
 
-def matmul_peak_gflops(device="cpu", size=None, repeats=5):
-    """Float32 matrix-multiply speed of this machine (GFLOP/s, median of `repeats`)."""
-    size = size or PEAK_SIZE[device]
+def _matmul_peak_step(device, size):
+    """One float32 size x size matrix product (2 size^3 FLOPs), the yardstick of every layer."""
     xp = backend.xp_for_device(device)
     gen = backend.generator(device)
     a = gen.standard_normal((size, size), dtype=np.float32)
     b = gen.standard_normal((size, size), dtype=np.float32)
-    ms = _median_ms(lambda: xp.matmul(a, b), repeats, _sync)
-    return 2.0 * size**3 / (ms * 1e6)  # 2 n^3 FLOPs: n^3 multiply-adds
+    return lambda: _sync(xp.matmul(a, b))
 
 
 def _flops(transposed, cin, cout, size, input_grad):
@@ -114,32 +106,39 @@ def main(device="cpu", repeats=None):
     repeats = repeats or 20
     torch, why_not = torch_device(device)  # on the CPU: as many threads as NumPy's BLAS
 
-    peak = matmul_peak_gflops(device)
     size = PEAK_SIZE[device]
+    peak_step = _matmul_peak_step(device, size)
     print(f"minigan bench conv: device {device}, batch {BATCH}, kernel 4, stride 2, padding 1, "
           f"median of {repeats} runs")
-    print(f"float32 matmul peak ({size}x{size}, same run): {peak:.1f} GFLOP/s")
+    print(f"float32 matmul peak: a {size}x{size} product, timed in the same rounds as each layer")
     if device == "cpu":
         print(backend.numpy_blas())
     if torch is not None:
         print(f"PyTorch {torch.__version__} ({'CUDA' if device == 'cuda' else f'CPU, {torch.get_num_threads()} threads'})")
     else:
         print(why_not)
-    header = f"{'layer (forward + backward)':36s} {'ms':>7s} {'GFLOP/s':>8s} {'% peak':>7s}"
+    header = f"{'layer (forward + backward)':36s} {'ms':>7s} {'GFLOP/s':>8s} {'peak':>6s} {'% peak':>7s}"
     if torch is not None:
         header += f" {'torch ms':>9s} {'torch/minigan':>14s}"
     print(header)
 
     rows, total_ms, total_torch_ms = [], 0.0, 0.0
-    for name, transposed, cin, cout, size, input_grad in SHAPES:
-        flops = _flops(transposed, cin, cout, size, input_grad)
-        ms = _median_ms(_minigan_step(transposed, cin, cout, size, input_grad, device), repeats, _sync)
-        gflops = flops / (ms * 1e6)
-        row = {"layer": name.strip(), "ms": ms, "gflops": gflops, "peak_fraction": gflops / peak}
-        line = f"{name:36s} {ms:7.2f} {gflops:8.1f} {100 * gflops / peak:6.0f}%"
+    for name, transposed, cin, cout, size_in, input_grad in SHAPES:
+        flops = _flops(transposed, cin, cout, size_in, input_grad)
+        ours = _minigan_step(transposed, cin, cout, size_in, input_grad, device)
+        steps = {"peak": peak_step, "minigan": lambda: _sync(ours())}  # (used within this iteration)
         if torch is not None:
-            t_ms = _median_ms(_torch_step(torch, transposed, cin, cout, size, input_grad, device), repeats,
-                              _torch_sync(device))
+            theirs, sync = _torch_step(torch, transposed, cin, cout, size_in, input_grad, device), _torch_sync(device)
+            steps["torch"] = lambda: sync(theirs())
+        # rounds of peak, minigan, PyTorch, each settling untimed first (a 2048x2048 product evicts the caches,
+        # and one library's BLAS threads spin on after its last call)
+        seconds = interleaved_medians(steps, repeats, warmup=2)
+        ms, peak = 1000.0 * seconds["minigan"], 2.0 * size**3 / (seconds["peak"] * 1e9)
+        gflops = flops / (ms * 1e6)
+        row = {"layer": name.strip(), "ms": ms, "gflops": gflops, "peak_gflops": peak, "peak_fraction": gflops / peak}
+        line = f"{name:36s} {ms:7.2f} {gflops:8.1f} {peak:6.0f} {100 * gflops / peak:6.0f}%"
+        if torch is not None:
+            t_ms = 1000.0 * seconds["torch"]
             row["torch_ms"] = t_ms
             total_torch_ms += t_ms
             line += f" {t_ms:9.2f} {t_ms / ms:13.2f}x"
@@ -148,12 +147,13 @@ def main(device="cpu", repeats=None):
         print(line)
     summary = f"{'total':36s} {total_ms:7.2f}"
     if torch is not None:
-        summary += f" {'':8s} {'':7s} {total_torch_ms:9.2f} {total_torch_ms / total_ms:13.2f}x"
+        summary += f" {'':8s} {'':6s} {'':7s} {total_torch_ms:9.2f} {total_torch_ms / total_ms:13.2f}x"
     print(summary)
+    print("(GFLOP/s: the layer's FLOPs over its time; peak: the matmul's GFLOP/s in the same rounds)")
     if torch is not None:
         print("(torch/minigan > 1 means minigan is faster)")
     big = rows[1]  # the 64 -> 128 conv: the issue's yardstick (at least half of the matmul peak)
-    fields = {"device": device, "peak_gflops": peak, "conv64_128_peak_fraction": big["peak_fraction"]}
+    fields = {"device": device, "peak_gflops": big["peak_gflops"], "conv64_128_peak_fraction": big["peak_fraction"]}
     if torch is not None:
         fields["torch_over_minigan"] = total_torch_ms / total_ms
     result_line("conv", **fields)
