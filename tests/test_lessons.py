@@ -96,6 +96,8 @@ ANSWERS = {
     "13": ({"answer_1": "32 * 7 * 7", "answer_2": "0.9 + 0.1 * 5 / 3", "answer_3": "0.0"},
            {"answer_1": "32", "answer_2": "0.9 + 0.1 * 1.25", "answer_3": "1.0"}),
     "14": ({"answer_1": "2 * (16 * 128 + 128)", "answer_2": "0.001"}, {"answer_1": "16 * 128 + 128", "answer_2": "-0.001"}),
+    "15": ({"answer_1": "100", "answer_2": "50", "answer_3": "0.317"},
+           {"answer_1": "10", "answer_2": "100", "answer_3": "math.erf(1 / math.sqrt(2))"}),
 }
 
 
@@ -115,7 +117,7 @@ def _read(path):
 
 def test_the_lessons_are_there_in_order():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
-    assert numbers == list(range(1, 15)), f"expected lessons 01..14 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
+    assert numbers == list(range(1, 16)), f"expected lessons 01..15 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
     readme = (LESSONS / "README.md").read_text(encoding="utf-8")
     for p in NOTEBOOKS:
         assert p.name in readme, f"lessons/README.md does not list {p.name}"
