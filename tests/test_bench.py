@@ -42,6 +42,34 @@ def test_bench_conv_reports_every_layer_against_the_matmul_peak(capsys, monkeypa
     assert f"peak_gflops={rows[1]['peak_gflops']:.4g}" in out
 
 
+def test_bench_conv_times_the_peak_in_the_same_rounds_as_each_layer(capsys, monkeypatch):
+    # a fake timer: every call of interleaved_medians must time the peak together with the layer (and
+    # PyTorch's, when installed); each row's share is against the peak of its own rounds
+    seen = []
+
+    def fake_medians(steps, repeats, **kwargs):
+        seen.append(sorted(steps))
+        k = len(seen)  # a different peak for every layer: 0.1 s, 0.2 s, ... per 2048x2048 product
+        return {"peak": 0.1 * k, "minigan": 0.01, "torch": 0.02}
+
+    monkeypatch.setattr(conv, "interleaved_medians", fake_medians)
+    rows = conv.main(repeats=3)
+    capsys.readouterr()
+    try:
+        import torch  # noqa: F401, PLC0415
+    except ImportError:
+        expected = ["minigan", "peak"]
+    else:
+        expected = ["minigan", "peak", "torch"]
+        assert [r["torch_ms"] for r in rows] == pytest.approx([20.0] * 4)
+    assert seen == [expected] * len(conv.SHAPES)
+    for k, (r, shape) in enumerate(zip(rows, conv.SHAPES), start=1):
+        peak = 2 * 2048**3 / (0.1 * k) / 1e9
+        assert r["peak_gflops"] == pytest.approx(peak)
+        assert r["ms"] == pytest.approx(10.0)
+        assert r["peak_fraction"] == pytest.approx(conv._flops(*shape[1:]) / 1e-2 / 1e9 / peak)
+
+
 def test_bench_toy_reports_a_ratio_when_torch_is_installed(capsys, monkeypatch):
     monkeypatch.setattr(common, "SETTLE_S", 0.0)
     result = toy.main(repeats=5)

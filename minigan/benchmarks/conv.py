@@ -106,11 +106,11 @@ def main(device="cpu", repeats=None):
     repeats = repeats or 20
     torch, why_not = torch_device(device)  # on the CPU: as many threads as NumPy's BLAS
 
-    size = PEAK_SIZE[device]
-    peak_step = _matmul_peak_step(device, size)
+    peak_size = PEAK_SIZE[device]
+    peak_step = _matmul_peak_step(device, peak_size)
     print(f"minigan bench conv: device {device}, batch {BATCH}, kernel 4, stride 2, padding 1, "
           f"median of {repeats} runs")
-    print(f"float32 matmul peak: a {size}x{size} product, timed in the same rounds as each layer")
+    print(f"float32 matmul peak: a {peak_size}x{peak_size} product, timed in the same rounds as each layer")
     if device == "cpu":
         print(backend.numpy_blas())
     if torch is not None:
@@ -123,17 +123,17 @@ def main(device="cpu", repeats=None):
     print(header)
 
     rows, total_ms, total_torch_ms = [], 0.0, 0.0
-    for name, transposed, cin, cout, size_in, input_grad in SHAPES:
-        flops = _flops(transposed, cin, cout, size_in, input_grad)
-        ours = _minigan_step(transposed, cin, cout, size_in, input_grad, device)
+    for name, transposed, cin, cout, size, input_grad in SHAPES:
+        flops = _flops(transposed, cin, cout, size, input_grad)
+        ours = _minigan_step(transposed, cin, cout, size, input_grad, device)
         steps = {"peak": peak_step, "minigan": lambda: _sync(ours())}  # (used within this iteration)
         if torch is not None:
-            theirs, sync = _torch_step(torch, transposed, cin, cout, size_in, input_grad, device), _torch_sync(device)
+            theirs, sync = _torch_step(torch, transposed, cin, cout, size, input_grad, device), _torch_sync(device)
             steps["torch"] = lambda: sync(theirs())
         # rounds of peak, minigan, PyTorch, each settling untimed first (a 2048x2048 product evicts the caches,
         # and one library's BLAS threads spin on after its last call)
         seconds = interleaved_medians(steps, repeats, warmup=2)
-        ms, peak = 1000.0 * seconds["minigan"], 2.0 * size**3 / (seconds["peak"] * 1e9)
+        ms, peak = 1000.0 * seconds["minigan"], 2.0 * peak_size**3 / (seconds["peak"] * 1e9)  # 2 n^3 FLOPs
         gflops = flops / (ms * 1e6)
         row = {"layer": name.strip(), "ms": ms, "gflops": gflops, "peak_gflops": peak, "peak_fraction": gflops / peak}
         line = f"{name:36s} {ms:7.2f} {gflops:8.1f} {peak:6.0f} {100 * gflops / peak:6.0f}%"
