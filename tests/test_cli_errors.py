@@ -40,6 +40,12 @@ def files(tmp_path_factory, digits):
     (root / "a_file").write_text("not a folder, not a checkpoint")
     (root / "empty_folder").mkdir()
     (root / "corrupt.npz").write_bytes((root / "toy" / "checkpoint.npz").read_bytes()[:300])  # a cut-off copy
+    for name, run_files in {"leftovers": ["config.json", "metrics.jsonl"],  # a run stopped before its first checkpoint
+                            "toy_pictures": ["gan_lab.png", "frames/step_000010.png"],
+                            "mnist_pictures": ["samples_epoch_001.png"]}.items():
+        for file in run_files:
+            (root / name / file).parent.mkdir(parents=True, exist_ok=True)
+            (root / name / file).write_text("someone's")
 
     def edited(run, name, **config):  # a copy of a run's checkpoint with some saved settings changed
         state = minigan.load(root / run / "checkpoint.npz")
@@ -117,6 +123,14 @@ BAD = [
     (MNIST_DRY + ["--out", "{f}/a_file"], "a_file: a file is in the way of the run folder; choose another --out"),
     (MNIST_DRY + ["--out", "{f}/a_file/run"], "a file is in the way of the run folder; choose another --out"),
     (MNIST_DRY + ["--out", "{f}/mnist"], "already holds a run (checkpoint.npz)"),
+    # ... or files a run writes, with no checkpoint to continue: never overwritten
+    (TOY + ["--out", "{f}/leftovers"], "leftovers holds files a run writes (config.json, metrics.jsonl), which this "
+                                       "run would overwrite, and no checkpoint to continue; choose another --out"),
+    (TOY + ["--out", "{f}/toy_pictures"], "toy_pictures holds files a run writes (frames/step_000010.png, gan_lab.png)"),
+    (MNIST_DRY + ["--out", "{f}/leftovers"], "leftovers holds files a run writes (config.json, metrics.jsonl)"),
+    (MNIST_DRY + ["--out", "{f}/mnist_pictures"], "mnist_pictures holds files a run writes (samples_epoch_001.png)"),
+    (["train", "mnist", "--resume", "{f}/mnist", "--epochs", "2", "--out", "{f}/leftovers", "--dry-run"],
+     "leftovers holds files a run writes (config.json, metrics.jsonl)"),
     (["sample", "--checkpoint", "{f}/toy", "--out", "{tmp}"], "is a folder; name a file in it, e.g. "),
     (["sample", "--checkpoint", "{f}/toy", "--out", "{tmp}/no/s.npy"], "no does not exist: create it, or choose another"),
     (["sample", "--checkpoint", "{f}/toy", "--out", "{f}/a_file/s.npy"], "a_file is a file: choose another --out"),
@@ -199,6 +213,18 @@ def test_a_bug_inside_training_keeps_its_traceback(command, monkeypatch, tmp_pat
     monkeypatch.setattr(minigan.gan.GANTrainer, "train_step", broken)
     with pytest.raises(ValueError, match="a bug in the training step"):
         cli.main(command + ["--out", str(tmp_path / "run")])
+
+
+def test_a_run_folder_with_files_of_other_names_is_used_and_they_are_kept(files, tmp_path, capsys):
+    for command in (TOY, ["train", "mnist", "--subset", "16", "--batch-size", "8", "--epochs", "1"]):
+        out = tmp_path / command[1]
+        out.mkdir()
+        (out / "notes.txt").write_text("a learner's notes")
+        code, _, err = run_cli(command + ["--out", str(out)], capsys)
+        assert code == 0, err
+        assert (out / "notes.txt").read_text() == "a learner's notes" and (out / "checkpoint.npz").exists()
+    for name in ("leftovers", "toy_pictures", "mnist_pictures"):  # the refused runs above left the files as they were
+        assert all(file.read_text() == "someone's" for file in (files / name).rglob("*") if file.is_file())
 
 
 def test_good_edge_values_are_accepted(files, tmp_path, capsys):

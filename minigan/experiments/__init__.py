@@ -26,6 +26,22 @@ def shell_quoted(path):
     return shlex.quote(str(path))
 
 
+def refuse_to_overwrite(out, patterns):
+    """Raise SettingError if folder `out` holds files a run would write (glob `patterns`): nothing is lost.
+
+    Called for a folder a run is about to start in that holds no checkpoint of
+    its own to continue: what is there is someone else's, or the log of a run
+    that stopped before its first checkpoint, and either is worth keeping.
+    """
+    from pathlib import Path
+
+    found = sorted({path.relative_to(out).as_posix() for pattern in patterns for path in Path(out).glob(pattern)})
+    if found:
+        shown = ", ".join(found[:4]) + (f" and {len(found) - 4} more" if len(found) > 4 else "")
+        raise SettingError(f"{out} holds files a run writes ({shown}), which this run would overwrite, and no "
+                           "checkpoint to continue; choose another --out, or move those files away first")
+
+
 def peak_memory_mb():
     """The most memory this process has held (resident set size, MiB); None where it is not measured (Windows).
 

@@ -46,12 +46,13 @@ from ..data.mnist import MNIST
 from ..gan import LOSSES, GANTrainer, TrainingDiverged, sample
 from ..models import Z_DIM, dcgan
 from ..serialization import CheckpointError, load, require_entries
-from . import SettingError, environment, peak_memory_mb, shell_quoted
+from . import SettingError, environment, peak_memory_mb, refuse_to_overwrite, shell_quoted
 from .interrupt import CtrlC, StopBetweenIterations
 
 KIND = "mnist-dcgan"
 MAX_SAMPLES = 10**5  # the most `minigan sample` and `eval` draw at once, (n, 1, 28, 28) images: 314 MB of float32
 CHECKPOINT = "checkpoint.npz"
+RUN_FILES = ("config.json", "metrics.jsonl", "samples_epoch_*.png", "samples.gif", "losses.png")  # besides CHECKPOINT
 GRID = 8  # the sample grid is GRID x GRID images
 DEFAULT_R1 = 1.0  # R1 weight of the unconditional DCGAN (the conditional one trains without)
 DEFAULT_R1_EVERY = 16  # R1 only every 16th iteration, weighted 16 times (lazy regularisation): same score, faster
@@ -269,6 +270,8 @@ def train_mnist(epochs=5, batch_size=None, loss=None, conditional=None, device="
         raise SettingError(f"{out} already holds a run (checkpoint.npz) other than {resume}, which continuing "
                            f"there would overwrite; continue {resume} in a new folder with --out NEW, or continue "
                            f"{out}'s own run with --resume {shell_quoted(out)}")
+    if state is None or elsewhere:  # a folder of its own: only the run's own files are its to rewrite
+        refuse_to_overwrite(out, RUN_FILES)
     if dry_run:
         return _dry_run(config, G, D, data, loader, trainer, device, out, log)
 

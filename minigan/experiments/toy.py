@@ -24,10 +24,12 @@ from .. import backend, gan, nn, optim
 from ..data.toy import TOY_DATASETS, toy_dataset
 from ..metrics import mode_metrics
 from ..serialization import CheckpointError, load, require_entries
-from . import SettingError, environment, shell_quoted
+from . import SettingError, environment, refuse_to_overwrite, shell_quoted
 from .interrupt import CtrlC, StopBetweenIterations
 
 KIND = "toy"
+RUN_FILES = ("config.json", "metrics.jsonl", "summary.json", "samples.png", "gan_lab.png", "curves.png",
+             "frames/step_*.png", "training.gif")  # what a run writes besides checkpoint.npz
 MAX_SAMPLES = 10**6  # the most `minigan sample` and `eval` draw at once, (n, 2) points: 8 MB of float32
 
 # The default recipe (see docs/toy_results.md for how it scores).
@@ -201,6 +203,8 @@ def run(out, resume=False, progress=True, pictures=True, stop_after=None, **sett
     if not resume and os.path.exists(ckpt_path):  # never overwrite a run: nothing is lost
         raise SettingError(f"{out} already holds a run (checkpoint.npz); continue it with "
                            f"--resume {shell_quoted(out)}, or choose another --out")
+    if not resume:
+        refuse_to_overwrite(out, RUN_FILES)
     if resume:
         state = read_checkpoint(ckpt_path)  # (before the folder is made: a mistyped --resume leaves nothing behind)
         config = saved_config(state)
