@@ -338,6 +338,23 @@ class Tensor:
         """A NumPy array of the values (an explicit copy from the GPU on CUDA)."""
         return backend.to_numpy(self.data)
 
+    def __array__(self, dtype=None, copy=None):
+        """``np.asarray(x)``, ``np.save(f, x)``, ``plt.imshow(x)``: a CPU tensor's values as a NumPy array, as torch's.
+
+        Like ``x.numpy()`` it shares the tensor's memory (unless a dtype or ``copy=True`` asks for a copy). A tensor
+        on the GPU is refused, as torch and CuPy refuse it: that copy to the host is explicit, ``x.cpu()``.
+        """
+        if self.device != "cpu":
+            raise TypeError(f"NumPy asked for the values of a tensor on '{self.device}', which would copy it to the host "
+                            "without a word; copy it explicitly first: x.cpu() (or x.numpy())")
+        data = self.data
+        if dtype is not None and np.dtype(dtype) != data.dtype:
+            if copy is False:
+                raise ValueError(f"np.asarray(x, dtype={np.dtype(dtype)}, copy=False): x is {data.dtype}, so its values "
+                                 "can only be given as a copy")
+            return data.astype(dtype)
+        return data.copy() if copy else data
+
     def item(self):
         """The single value of a one-element tensor as a Python number."""
         if self.data.size != 1:
@@ -655,6 +672,105 @@ class Tensor:
         """Copy `src`'s values (broadcast to this shape) in, as torch's ``copy_``; like ``x[...] = src``."""
         self[...] = src
         return self
+
+    # In place, the ops without an in-place kernel of their own, as torch's methods: the out-of-place op's values
+    # written into x, outside a graph only (under no_grad(), or on tensors that need no gradient; see ``_into``).
+    def addcmul(self, tensor1, tensor2, *, value=1):
+        """x + value * tensor1 * tensor2, as torch's ``addcmul`` (``minigan.addcmul`` checks its operands first)."""
+        _expect_tensor(tensor1, "addcmul")
+        _pointwise_value(value, "addcmul")
+        product = tensor1 * tensor2
+        return self + (product if value == 1 else value * product)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1):
+        """x + value * tensor1 / tensor2, as torch's ``addcdiv`` (float tensors only, as torch's)."""
+        _expect_tensor(tensor1, "addcdiv")
+        _pointwise_value(value, "addcdiv")
+        if tensor1.dtype.kind != "f" and _raw(tensor2).dtype.kind != "f":
+            raise TypeError(f"addcdiv: integer division is not supported (torch refuses it too), got {tensor1.dtype} "
+                            f"and {_raw(tensor2).dtype}; convert with .float()")
+        quotient = tensor1 / tensor2
+        return self + (quotient if value == 1 else value * quotient)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        """x += value * tensor1 * tensor2, in place (a hand-written Adam's ``v.mul_(b2).addcmul_(g, g, value=1 - b2)``)."""
+        return _into("addcmul_", self, lambda x, a, b: x.addcmul(a, b, value=value), tensor1, tensor2, method=True)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        """x += value * tensor1 / tensor2, in place (a hand-written Adam's ``p.addcdiv_(m, v.sqrt() + eps, value=-lr)``)."""
+        return _into("addcdiv_", self, lambda x, a, b: x.addcdiv(a, b, value=value), tensor1, tensor2, method=True)
+
+    def sqrt_(self):
+        """x = sqrt(x), in place."""
+        return _into("sqrt_", self, sqrt, method=True)
+
+    def rsqrt_(self):
+        """x = 1 / sqrt(x), in place."""
+        return _into("rsqrt_", self, rsqrt, method=True)
+
+    def exp_(self):
+        """x = e^x, in place."""
+        return _into("exp_", self, exp, method=True)
+
+    def log_(self):
+        """x = log(x), in place."""
+        return _into("log_", self, log, method=True)
+
+    def abs_(self):
+        """x = |x|, in place."""
+        return _into("abs_", self, abs, method=True)
+
+    def neg_(self):
+        """x = -x, in place."""
+        return _into("neg_", self, neg, method=True)
+
+    def sign_(self):
+        """x = sign(x), in place."""
+        return _into("sign_", self, sign, method=True)
+
+    def square_(self):
+        """x = x * x, in place."""
+        return _into("square_", self, square, method=True)
+
+    def reciprocal_(self):
+        """x = 1 / x, in place."""
+        return _into("reciprocal_", self, reciprocal, method=True)
+
+    def pow_(self, exponent):
+        """x = x ** exponent, in place."""
+        return _into("pow_", self, pow, exponent, method=True)
+
+    def sigmoid_(self):
+        """x = sigmoid(x), in place."""
+        return _into("sigmoid_", self, sigmoid, method=True)
+
+    def tanh_(self):
+        """x = tanh(x), in place."""
+        return _into("tanh_", self, tanh, method=True)
+
+    def relu_(self):
+        """x = max(x, 0), in place."""
+        return _into("relu_", self, relu, method=True)
+
+    def floor_(self):
+        """x = floor(x), in place."""
+        return _into("floor_", self, floor, method=True)
+
+    def ceil_(self):
+        """x = ceil(x), in place."""
+        return _into("ceil_", self, ceil, method=True)
+
+    def trunc_(self):
+        """x = trunc(x) (towards 0), in place."""
+        return _into("trunc_", self, trunc, method=True)
+
+    def round_(self, *, decimals=0):
+        """x = round(x) (halves to even), in place."""
+        return _into("round_", self, lambda x: round(x, decimals=decimals), method=True)
+
+    def clip_(self, min=None, max=None):
+        """``clamp_``'s other name, as torch's."""
+        return self.clamp_(min, max)
 
     # -- operators (all defined as ops below) ------------------------------
     def __add__(self, other):
@@ -1712,9 +1828,16 @@ class Function:
                 f"{type(self).__name__} of inputs with shapes {shapes}: {str(error).strip()}. Aligned from the "
                 "last axis, each pair of sizes must be equal or 1: reshape an operand with .reshape(...)"
             ) from None
+        except (TypeError, AttributeError):
+            self._reject(inputs)  # an input whose .data is no array (set to a Tensor or a list) is said plainly
+            if isinstance(inspect.getattr_static(type(self), "forward", None), staticmethod):  # MyOp()(x), torch's kind
+                raise TypeError(f"{type(self).__name__} is written PyTorch's way (a static forward(ctx, ...)): call "
+                                f"it as {type(self).__name__}.apply(x, ...)") from None
+            raise
         if isinstance(y, np.generic):  # NumPy reductions of 0-d results give scalars: keep arrays
             y = np.asarray(y)
         elif not _is_array(y):  # a hand-written op's forward that returned a Tensor, a list, None...
+            self._reject(inputs)  # (or an input whose .data was set to a Tensor: it would make one)
             raise TypeError(f"{type(self).__name__}.forward returned a {type(y).__name__}: forward gets the inputs' "
                             "raw arrays (NumPy or CuPy) and must return one array, computed with NumPy/CuPy "
                             "functions, not with minigan's ops")
@@ -1745,6 +1868,11 @@ class Function:
         for i, x in enumerate(inputs):
             if not isinstance(x, Tensor):
                 raise TypeError(f"{name}: input {i} is not a minigan Tensor but {_what(x)}")
+            if not _is_array(x.data):  # torch's `w.data = other` takes a tensor; here .data is the raw array
+                raise TypeError(f"{name}: input {i}'s .data is a {type(x.data).__name__}, not an array: .data holds "
+                                "a tensor's "
+                                "raw NumPy (or CuPy) array; to give a tensor new values write w.data = other.data, "
+                                "or, as in PyTorch, `with minigan.no_grad(): w.copy_(other)`")
         devices = [x.device for x in inputs]
         if len(set(devices)) > 1:
             first, other = devices[0], next(d for d in devices if d != devices[0])
@@ -1752,6 +1880,25 @@ class Function:
                 f"{name}: tensors are on two devices, '{first}' and '{other}'; "
                 f"move one with .to('{first}') or .to('{other}')"
             )
+
+    @classmethod
+    def apply(cls, *args):
+        """``MyOp.apply(x, ...)``, as torch's: a Function written either way, run as one op.
+
+        minigan's way: ``forward(self, x)`` on raw arrays and ``backward(self, gy)`` on Tensors, one object per
+        call, so ``MyOp.apply(x)`` is ``MyOp()(x)``. PyTorch's way: ``@staticmethod forward(ctx, x, ...)`` on
+        Tensors (run under no_grad; arguments that are no Tensors are passed through) and ``@staticmethod
+        backward(ctx, gy)`` returning one gradient per argument (None for the others), with
+        ``ctx.save_for_backward(...)`` / ``ctx.saved_tensors`` and attributes of your own on ``ctx``;
+        see ``TorchStyleFunction``.
+        """
+        if isinstance(inspect.getattr_static(cls, "forward", None), staticmethod):
+            tensors = [a for a in args if isinstance(a, Tensor)]
+            if not tensors:
+                raise TypeError(f"{cls.__name__}.apply: no argument is a minigan Tensor; give the tensors to "
+                                "differentiate (numbers and other values may come along)")
+            return TorchStyleFunction(cls, args)(*tensors)
+        return cls()(*args)
 
     def forward(self, *xs):
         raise NotImplementedError(f"{type(self).__name__} has no forward: a Function subclass defines "
@@ -1902,6 +2049,72 @@ def _without_numpy1_scalar_promotion(y, inputs):
         if x.dtype.kind == "f" and (widest is None or x.dtype.itemsize > widest.itemsize):
             widest = x.dtype
     return y.astype(widest) if widest is not None and y.dtype.itemsize > widest.itemsize else y
+
+
+class FunctionCtx:
+    """The ``ctx`` of a Function written PyTorch's way: what its forward keeps for its backward.
+
+    ``ctx.save_for_backward(x, ...)`` keeps tensors, ``ctx.saved_tensors`` gives them back, and any other
+    attribute (``ctx.alpha = alpha``) is the forward's to set. ``ctx.needs_input_grad`` tells, per argument
+    of ``apply``, whether a gradient is wanted.
+    """
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self.saved_tensors = ()
+
+    def save_for_backward(self, *tensors):
+        for t in tensors:
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(f"save_for_backward keeps tensors (or None), got {_what(t)}; keep other values as "
+                                "attributes of ctx, ctx.name = value")
+        self.saved_tensors = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Accepted for torch's sake: minigan's ops have one output, whose gradient the caller decides."""
+
+    def set_materialize_grads(self, value):
+        """Accepted for torch's sake: the gradient a backward gets is always a tensor here."""
+
+
+class TorchStyleFunction(Function):
+    """A Function written PyTorch's way (``class MyOp(minigan.autograd.Function)`` with a static
+    ``forward(ctx, ...)`` and ``backward(ctx, gy)``), run as a minigan op by ``MyOp.apply(...)``.
+
+    The forward gets the very tensors given to ``apply`` (under no_grad, so it records nothing), so the
+    tensors it saves are the graph's own: a backward written with minigan's ops can be differentiated again
+    (``create_graph=True``), as in torch. One output, a Tensor.
+    """
+
+    def __init__(self, op, args):
+        self.op, self.args = op, args  # the user's class, and every argument of apply (tensors among them)
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad and _grad_enabled for a in args)
+        self.ctx = FunctionCtx(needs)
+
+    def __repr__(self):
+        return f"<{self.op.__name__}>"
+
+    def forward(self, *arrays):
+        with no_grad():
+            y = self.op.forward(self.ctx, *self.args)
+        if not isinstance(y, Tensor):
+            raise TypeError(f"{self.op.__name__}.forward returned {_what(y)}; written PyTorch's way it returns one "
+                            "Tensor, computed with minigan's ops")
+        return y.data
+
+    def backward(self, gy):
+        # dL/dx = whatever the user's backward(ctx, gy) says for each tensor argument (checked below)
+        name = self.op.__name__
+        grads = self.op.backward(self.ctx, gy)
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        if len(grads) != len(self.args):
+            raise TypeError(f"{name}.backward returned {len(grads)} gradient(s), but apply got {len(self.args)} "
+                            "argument(s): return one per argument of forward (after ctx), None for those without")
+        for i, (a, g) in enumerate(zip(self.args, grads)):
+            if g is not None and not isinstance(g, Tensor):
+                raise TypeError(f"{name}.backward: the gradient of argument {i} is {_what(g)}, not a Tensor; "
+                                "compute it with minigan's ops (or return None)")
+        return tuple(g for a, g in zip(self.args, grads) if isinstance(a, Tensor))  # one per input of the op
 
 
 # ================================================================== the engine
@@ -2840,8 +3053,15 @@ class Where(Function):
         return ga, gb
 
 
-def where(cond, a, b):
-    """Pick `a` where `cond` is true, else `b` (cond gets no gradient)."""
+def where(condition, input=None, other=None):
+    """Pick `input` where `condition` is true, else `other` (the condition gets no gradient); ``where(condition)``
+    alone is ``nonzero(condition, as_tuple=True)``, as torch's."""
+    cond, a, b = condition, input, other
+    if a is None and b is None:
+        return nonzero(cond if isinstance(cond, Tensor) else Tensor(cond), as_tuple=True)
+    if a is None or b is None:
+        raise TypeError("where(cond, a, b) picks from a where cond is true, else from b: give both, or neither for "
+                        "the positions where cond is true (as nonzero(cond, as_tuple=True))")
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):  # two numbers: a float32 (or int64) tensor, as torch's
         device = cond.device if isinstance(cond, Tensor) else None
         weak = isinstance(a, np.generic) or (_is_array(a) and a.ndim == 0)  # np.float64(1.0) too: float32
@@ -4527,21 +4747,35 @@ def rrelu(x, lower=1.0 / 8, upper=1.0 / 3, training=False, inplace=False):
 
 # torch's in-place functional forms (relu_, ...): outside a graph they change x itself, as torch's do; inside one
 # they are refused, as the in-place methods (x.add_, x.clamp_) are: minigan records no in-place change
-def _into(name, x, op, *args):
+def _pointwise_value(value, op):
+    """addcmul's and addcdiv's `value`: a number (a bool is no number here, as in torch)."""
+    if not isinstance(value, numbers.Number) or isinstance(value, bool):
+        raise TypeError(f"{op}: value must be a number, got {type(value).__name__} {value!r}")
+
+
+def _into(name, x, op, *args, method=False):
     """Write op(x, *args), the out-of-place result, into x and return x (torch's ``relu_(x)`` and friends).
 
+    Also the in-place methods without a kernel of their own (``x.sqrt_()``, ``x.addcmul_(a, b)``: method=True).
     The checks come first, so a refused call computes nothing (rrelu_ draws no slopes from the generator).
     """
     _expect_tensor(x, name)
+    call, plain = (f"x.{name}(...)", f"x = x.{name[:-1]}(...)") if method else (f"{name}(x)", f"x = {name[:-1]}(x)")
     if _grad_enabled and x.requires_grad:
-        raise RuntimeError(f"{name}(x) in place inside a graph is not supported (x requires grad, and minigan records "
-                           f"no in-place change); write x = {name[:-1]}(x), the same values recorded in the graph, or "
+        raise RuntimeError(f"{call} in place inside a graph is not supported (x requires grad, and minigan records "
+                           f"no in-place change); write {plain}, the same values recorded in the graph, or "
                            "call it under no_grad()")
+    if _grad_enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        raise RuntimeError(f"{call} in place with an operand that requires grad is not supported (x would depend on "
+                           f"it outside the graph); write {plain}, recorded in the graph, or call it under no_grad()")
     x._check_writeable(name)
     y = op(x, *args)
     if y.dtype != x.dtype:  # (an integer x: these ops make floats)
-        raise TypeError(f"{name}(x): expected a float x, got {x.dtype}: the result ({y.dtype}) cannot be written into "
+        raise TypeError(f"{call}: expected a float x, got {x.dtype}: the result ({y.dtype}) cannot be written into "
                         "it; convert x first, x = x.float()")
+    if y.shape != x.shape:  # (an operand that broadcasts x to a larger shape)
+        raise ValueError(f"{call}: the result has shape {y.shape}, x {x.shape}; the operands must broadcast to x's "
+                         "shape")
     x.data[...] = y.data
     x._version += 1
     return x

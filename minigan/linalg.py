@@ -456,18 +456,13 @@ def _pointwise(op, x, tensor1, tensor2, value):
 def addcmul(x, tensor1, tensor2, *, value=1):
     """x + value * tensor1 * tensor2 (all three broadcast), as torch.addcmul."""
     _pointwise("addcmul", x, tensor1, tensor2, value)
-    product = tensor1 * tensor2
-    return x + (product if value == 1 else value * product)
+    return x.addcmul(tensor1, tensor2, value=value)
 
 
 def addcdiv(x, tensor1, tensor2, *, value=1):
     """x + value * tensor1 / tensor2 (all three broadcast), as torch.addcdiv (float tensors only, as torch's)."""
     _pointwise("addcdiv", x, tensor1, tensor2, value)
-    if tensor1.dtype.kind != "f" and tensor2.dtype.kind != "f":
-        raise TypeError(f"addcdiv: integer division is not supported (torch refuses it too), got {tensor1.dtype} and "
-                        f"{tensor2.dtype}; convert with .float()")
-    quotient = tensor1 / tensor2
-    return x + (quotient if value == 1 else value * quotient)
+    return x.addcdiv(tensor1, tensor2, value=value)  # (which refuses integer division, as torch does)
 
 
 def block_diag(*tensors):

@@ -88,7 +88,7 @@ ALLOWED = {
     # ---- deliberate or harmless
     **{f"Tensor.{name}: {arg} (position {i}) is not positional here": "torch's docs list it by position, but its "
        "Tensor method takes it only by keyword (x.round(2), x.cumsum(0, torch.float64): TypeErrors; test_more_ops)"
-       for name, arg, i in (("cumsum", "dtype", 1), ("prod", "dtype", 2), ("round", "decimals", 0),
+       for name, arg, i in (("cumsum", "dtype", 1), ("prod", "dtype", 2), ("round", "decimals", 0), ("round_", "decimals", 0),
                             ("cumprod", "dtype", 1))},
     **{f"{q}: position {i} is dim here, unbiased in torch": BY_TYPE + "; x.std(False): a bool is unbiased"
        for q, i in (("minigan.std", 1), ("minigan.var", 1), ("Tensor.std", 0), ("Tensor.var", 0))},
@@ -138,8 +138,6 @@ ALLOWED = {
     "Tensor.view: no dtype= here (*shape takes it by position only)": "view(dtype) is not there",
     "minigan.max: position 1 is dim here, other in torch": BY_TYPE,
     "minigan.min: position 1 is dim here, other in torch": BY_TYPE,
-    "minigan.where: a is required here, not in torch": "where(condition) alone is torch's nonzero: not there",
-    "minigan.where: b is required here, not in torch": "where(condition) alone is torch's nonzero: not there",
     **{f"Tensor.to: position {i} is {ours} here, {theirs} in torch": BY_TYPE
        for i, ours, theirs in ((0, "device", "dtype"), (1, "dtype", "non_blocking"), (2, "non_blocking", "copy"),
                                (3, "copy", "memory_format"), (0, "device", "other"))},
@@ -202,6 +200,7 @@ UNCOMPARED = {
     "Tensor.detach_": "torch's docstring documents no signature (it takes none)",
     "Tensor.log_softmax": "torch's docstring documents no signature",
     "Tensor.relu": "torch's docstring documents no signature",
+    "Tensor.relu_": "torch's docstring documents no signature",
     "nn.Module": "torch's takes (*args, **kwargs) and refuses any",
     "nn.Identity": "torch's takes (*args, **kwargs) and ignores them",
     "nn.Sigmoid": "torch's takes (*args, **kwargs) and refuses any",

@@ -6,6 +6,7 @@ The updates work in place on the raw arrays (no graph is recorded) and use
 only Python floats as scalars, so a float32 parameter stays float32.
 """
 
+import collections
 import math
 import numbers
 
@@ -66,7 +67,9 @@ class Optimizer:
             params = [p for _, p in params]  # model.named_parameters(), as PyTorch takes it: the names are not kept
         self.defaults = defaults
         self.param_groups = []
-        self.state = {}  # param -> dict of arrays and the step count (optimizer.state[p], as in torch)
+        # param -> dict of arrays and the step count; a defaultdict, as torch's: a hand-written step() may read
+        # `state = self.state[p]` before the first update
+        self.state = collections.defaultdict(dict)
         for group in params if isinstance(params[0], dict) else [{"params": params}]:
             self.add_param_group(group)
 
@@ -249,7 +252,7 @@ class Optimizer:
             for k, v in theirs.items():
                 if k != "params":
                     mine[k] = tuple(v) if isinstance(v, list) else v
-        self.state = state
+        self.state = collections.defaultdict(dict, state)
 
 
 class SGD(Optimizer):
