@@ -6,7 +6,7 @@ is put on "cuda", matplotlib only by the plotting helpers.
 
 __version__ = "0.1.0"
 
-from . import cuda, data, nn, optim  # noqa: F401  (minigan.data.MNIST after `import minigan`, as torch.utils.data)
+from . import cuda, data, nn, optim, utils  # noqa: F401  (minigan.data.MNIST and minigan.utils.data after `import minigan`)
 from .autograd import (  # noqa: F401
     Function,
     Tensor,

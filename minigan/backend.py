@@ -15,6 +15,11 @@ between the two libraries: scatter-add, strided sliding windows,
 moving arrays between devices, and one seeded random generator per device;
 and, for the CPU, what runs NumPy's matrix products (``numpy_blas``) and an
 allocator setting for speed (``reuse_freed_memory``).
+
+A device is a ``Device``: the plain string ``"cpu"`` or ``"cuda"`` with
+torch.device's ``.type`` and ``.index`` added, so that minigan's code (and a
+learner's) can go on comparing it with strings while ported PyTorch code asks
+``x.device.type``.
 """
 
 import numbers
@@ -55,20 +60,100 @@ def cuda_is_available():
         return False
 
 
-def device(name):
-    """torch.device's role: a device name checked and normalised ("cuda:0" -> "cuda"); minigan's devices are strings.
+class Device(str):
+    """A device as minigan names it: the string "cpu" or "cuda", plus torch.device's ``.type`` and ``.index``.
+
+    minigan's devices have always been plain strings, and code everywhere compares them with strings
+    (``x.device == "cpu"``, ``device in ("cpu", "cuda")``), keys dicts with them, writes them to JSON
+    and prints them in messages (``f"on '{x.device}'"``). Ported PyTorch code asks ``x.device.type``
+    instead. A str subclass serves both: a Device *is* its string (equality, hash, ``repr``, ``str``,
+    f-strings and ``json.dumps`` are the plain string's, so nothing that compared or printed a device
+    changes), and it adds two read-only properties:
+
+    * ``type``: "cpu" or "cuda" (a plain str);
+    * ``index``: None on the CPU (as a CPU tensor's in torch). For a CUDA array, the id of the GPU
+      CuPy put it on (0 unless the script chose another with ``cupy.cuda.Device(i).use()``): CuPy
+      records it on the host with the array, so reading it never waits for the GPU.
+      ``device("cuda")`` has index None and ``device("cuda:0")`` index 0, as in torch.
+
+    The string is the type alone, so devices compare by type: ``device("cuda") == device("cuda:0")``,
+    where torch says they differ. minigan computes on one GPU, so nothing can tell two CUDA devices
+    apart by name anyway ("cuda:1" is refused by ``device``).
+
+    ``.index`` hides str's substring search ``str.index`` on a device (torch.device has no such method,
+    and no code searches a device name for a substring).
+
+    The same few instances are handed out for every tensor (``device_of`` makes none per call), so they
+    cannot be changed: setting an attribute is an error, and copies are the object itself. Make one with
+    ``device(...)``; ``Device(type, index)`` is the plain constructor underneath.
+    """
+
+    def __new__(cls, type, index=None):  # noqa: A002  (torch.device's argument name)
+        if type not in DEVICES or not (index is None or (isinstance(index, int) and not isinstance(index, bool)
+                                                          and index >= 0 and type == "cuda")):
+            raise ValueError(f"Device: the type must be 'cpu' or 'cuda' and the index None, or an int >= 0 "
+                             f"for 'cuda'; got {type!r}, {index!r} (minigan.device('cuda:0') parses a name)")
+        self = super().__new__(cls, type)
+        object.__setattr__(self, "_type", str(type))  # (an exact str, as torch's .type)
+        object.__setattr__(self, "_index", index)
+        return self
+
+    @property
+    def type(self):
+        """ "cpu" or "cuda", a plain str."""
+        return self._type
+
+    @property
+    def index(self):
+        """None on the CPU; for CUDA the GPU's id (None for ``device("cuda")``, as torch.device("cuda"))."""
+        return self._index
+
+    def __setattr__(self, name, value=None):  # (and __delattr__, which is given no value)
+        raise AttributeError(f"a minigan device cannot be changed (the same one is shared by every tensor on "
+                             f"'{self}'); make another with minigan.device(...)")
+
+    __delattr__ = __setattr__
+
+    def __reduce__(self):  # pickle (DataLoader workers, multiprocessing): the type and index, not the attributes
+        return Device, (self._type, self._index)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+# The devices handed out: device_of returns these rather than making a Device per call (it is on hot paths).
+_CPU = Device("cpu")
+_CUDA = Device("cuda")  # device("cuda"): no index, as torch.device("cuda")
+_CUDA_0 = Device("cuda", 0)  # device("cuda:0"), and any array on GPU 0
+
+
+def device(type, index=None):  # noqa: A002  (torch.device's argument names)
+    """torch.device's role: a device name checked and turned into a ``Device`` ("cuda:0" -> "cuda", index 0).
+
+    Accepted: "cpu", "cuda", "cuda:0" (and "cpu:0", as torch accepts it: the CPU, index None), the
+    two-argument form ``device("cuda", 0)``, or a Device, returned as it is. minigan computes on one
+    GPU, so "cuda:1" is refused rather than quietly meaning GPU 0. Anything else is a ValueError that
+    says what is accepted.
 
     ``device = minigan.device("cuda" if minigan.cuda.is_available() else "cpu")``, then ``.to(device)``.
     Whether a GPU is usable is checked when a tensor goes there, as in torch.
     """
-    kind, _, index = str(name).partition(":")
-    if kind not in DEVICES or index not in ("", "0"):  # one GPU: "cuda:1" would quietly be GPU 0
+    if index is None and isinstance(type, Device):
+        return type
+    name = str(type) if index is None else f"{type}:{index}"
+    kind, _, number = name.partition(":")
+    if kind not in DEVICES or number not in ("", "0"):  # one GPU: "cuda:1" would quietly be GPU 0
         raise ValueError(f"unknown device {name!r}: use 'cpu' or 'cuda' (minigan uses one GPU, 'cuda' = 'cuda:0')")
-    return kind
+    if kind == "cpu":
+        return _CPU
+    return _CUDA_0 if number else _CUDA
 
 
 def check_device(name):
-    """Normalise a device name ("cpu", "cuda", "cuda:0"; None: the default device) and check it is usable."""
+    """The ``Device`` for a name ("cpu", "cuda", "cuda:0", a Device; None: the default device), checked usable."""
     if name is None:
         return _default_device
     name = device(name)
@@ -80,7 +165,7 @@ def check_device(name):
     return name
 
 
-_default_device = "cpu"
+_default_device = _CPU
 
 
 def set_default_device(device):
@@ -100,15 +185,21 @@ def xp_for_device(device):
 
 
 def device_of(array):
-    """'cpu' for a NumPy array (or scalar), 'cuda' for a CuPy array."""
+    """The ``Device`` of an array: "cpu" for a NumPy array (or scalar), "cuda" for a CuPy array.
+
+    One of the module's Device constants, never a new object. A CuPy array's is "cuda" with index 0:
+    minigan computes on one GPU (``device`` refuses "cuda:1"), so the array's own GPU is not asked for,
+    which would cost host time in every op.
+    """
     if isinstance(array, (np.ndarray, np.generic)) or _cupy is None:
-        return "cpu"
-    return "cuda" if isinstance(array, _cupy.ndarray) else "cpu"
+        return _CPU
+    return _CUDA_0 if isinstance(array, _cupy.ndarray) else _CPU
 
 
 def xp_of(array):
     """The array module that owns this array."""
-    return np if device_of(array) == "cpu" else _cupy
+    # (not through device_of: picking the module needs no Device, and this runs for nearly every op)
+    return _cupy if _cupy is not None and isinstance(array, _cupy.ndarray) else np
 
 
 def asarray(data, dtype=None, device="cpu"):
@@ -155,13 +246,32 @@ _generators = {}
 _seed = None
 
 
+def _whole_seed(seed, who):
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"{who}: the seed must be a whole number >= 0, got {seed!r}")
+    return int(seed)
+
+
 def manual_seed(seed):
     """Seed every device's random generator (like torch.manual_seed)."""
     global _seed
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"manual_seed: the seed must be a whole number >= 0, got {seed!r}")
-    _seed = int(seed)
+    _seed = _whole_seed(seed, "manual_seed")
     _generators.clear()
+
+
+def manual_seed_cuda(seed):
+    """Seed the CUDA generator alone (like torch.cuda.manual_seed); nothing where no GPU is usable.
+
+    The CUDA generator is replaced by the one ``manual_seed(seed)`` would make for it, so GPU draws
+    after ``manual_seed_cuda(s)`` are those after ``manual_seed(s)``; the CPU's generator, and the seed
+    ``get_rng_state`` records, are left as they are. The seed is checked everywhere, so a script that
+    passes a bad one fails on a laptop as it would on the GPU machine. Asking whether a GPU is usable
+    imports CuPy (once), as ``cuda_is_available`` does: a seed given before the first tensor goes to
+    the GPU must not be lost (torch keeps such a seed for its lazy CUDA start).
+    """
+    seed = _whole_seed(seed, "cuda.manual_seed")
+    if cuda_is_available():
+        _generators["cuda"] = _cupy.random.default_rng(seed)
 
 
 def generator(device):
@@ -492,6 +602,37 @@ def synchronize(device):
     """Wait until the device has finished its queued work (no-op on the CPU); for timing."""
     if device != "cpu":
         xp_for_device(device).cuda.Device().synchronize()
+
+
+def cuda_device_count():
+    """How many CUDA GPUs CuPy sees; 0 where none is usable (CuPy missing, no driver, no GPU). Never raises."""
+    if not cuda_is_available():
+        return 0
+    try:
+        return int(_cupy.cuda.runtime.getDeviceCount())
+    except Exception:  # noqa: BLE001  (as cuda_is_available: an answer, never an error)
+        return 0
+
+
+def cuda_current_device():
+    """The id of the GPU CuPy computes on now (0 unless changed with cupy.cuda.Device(i).use()).
+
+    An error where no GPU is usable (check_device's, with the reason), as torch.cuda.current_device.
+    """
+    check_device("cuda")
+    return int(_cupy.cuda.Device().id)  # the CUDA runtime's current device: no synchronisation
+
+
+def empty_cache():
+    """Give the GPU memory that CuPy's pool keeps for reuse back to the driver (torch.cuda.empty_cache).
+
+    CuPy, like PyTorch, keeps freed device memory in a pool for the next arrays of the same sizes;
+    this releases the pool's unused blocks (arrays still alive keep theirs), e.g. so another process
+    or ``nvidia-smi`` sees the memory free. Where minigan has not loaded CuPy (no GPU, or nothing asked
+    for "cuda" yet) its pool holds nothing of minigan's: nothing is done, and CuPy is not imported.
+    """
+    if _cupy is not None:  # (set only once CuPy imported and a GPU answered)
+        _cupy.get_default_memory_pool().free_all_blocks()
 
 
 def reuse_freed_memory():

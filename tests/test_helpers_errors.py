@@ -78,4 +78,6 @@ def test_metrics_and_pictures_read_a_bare_device_array_by_value(device):
     on_device = backend.asarray(samples.astype(np.float32), device=device)
     assert mode_metrics(on_device, centers, 0.05) == mode_metrics(mg.tensor(on_device), centers, 0.05)
     images = backend.asarray(rng.uniform(-1.0, 1.0, (4, 1, 5, 5)).astype(np.float32), device=device)
-    np.testing.assert_array_equal(make_grid(images), make_grid(mg.tensor(images)))
+    grid = make_grid(images)
+    assert grid.shape == (3, 9, 30)  # the four 5 x 5 images in one row (nrow=8), 2 pixels apart, as torchvision's
+    np.testing.assert_array_equal(grid.numpy(), make_grid(mg.tensor(images)).numpy())

@@ -4,6 +4,8 @@ The tests that iterate take the `device` fixture: batches must arrive on the loa
 device, while the order (drawn by the loader's own NumPy generator) is the same everywhere."""
 
 import collections
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -123,19 +125,31 @@ def test_breaking_out_of_an_epoch_starts_a_fresh_one_next_time(device):
 
 
 def test_bad_arguments():
-    with pytest.raises(TypeError, match=r"got a ndarray: wrap arrays with minigan.data.ArrayDataset\(images, labels\)"):
-        DataLoader(np.ones((5, 2), dtype=np.float32), 2)  # would hand out pairs of rows, not batches
     with pytest.raises(TypeError, match=r"got a ToyDataset: a toy mixture has no fixed size.*sample\(n\)"):
         DataLoader(minigan.data.ring(), 2)
+    # what a dataset needs, said for objects without it (as torch's, minigan's loader has no IterableDataset)
+    for nothing, hint in [((x for x in range(3)), r"an iterable without dataset\[i\] .* make a list of its examples, "
+                                                r"list\(...\)"),
+                          ({1, 2, 3}, r"an iterable without dataset\[i\] \(a generator, an iterator, a set\)"),
+                          (5, r"give a minigan.data.Dataset subclass, a list of examples, a tensor or an array")]:
+        with pytest.raises(TypeError, match=rf"DataLoader: the dataset must have len\(\) and dataset\[i\] \(example "
+                                            rf"i\), as a PyTorch map-style dataset; got a {type(nothing).__name__}: "
+                                            rf"{hint}"):
+            DataLoader(nothing, 2)
+    for number in (np.float32(3), np.array(3.0), minigan.tensor(3.0)):
+        with pytest.raises(TypeError, match=r"DataLoader: the (dataset must have len|dataset is a single number)"):
+            DataLoader(number, 2)
 
-    class Images:  # not a minigan Dataset (so cut a batch at a time), whose batches have no labels
+    class Images:  # not a minigan Dataset, whose batches have no labels and whose images[i] fails
         def __len__(self):
             return 4
 
         def __getitem__(self, index):
             return np.ones((len(index), 2))
 
-    with pytest.raises(TypeError, match=r"must return an \(images, labels\) pair of arrays \(or a tuple of them\), got ndarray"):
+    with pytest.raises(TypeError, match=r"cannot read a Images: Images\[index_array\] returned ndarray, not a tuple of "
+                                        r"arrays of 2 rows, and Images\[0\] failed \(TypeError: .*\); a dataset gives "
+                                        r"example i for dataset\[i\]"):
         next(iter(DataLoader(Images(), 2)))
     with pytest.raises(ValueError, match="batch_size"):
         DataLoader(_dataset(), 0)
@@ -180,8 +194,8 @@ def test_tensor_dataset_batches_one_tensor_per_tensor_given_as_torchs(device):
         minigan.data.TensorDataset(minigan.tensor(points), minigan.zeros(3))
     with pytest.raises(TypeError, match=r"TensorDataset: expected one or more tensors, got \(ndarray\)"):
         minigan.data.TensorDataset(points)
-    with pytest.raises(TypeError, match=r"got a Tensor: .* or tensors with minigan.data.TensorDataset"):
-        DataLoader(minigan.tensor(points), 2)
+    rows = [b.tolist() for b in DataLoader(minigan.tensor(points, device=device), 3, device=device)]
+    assert rows == [points[i:i + 3].tolist() for i in (0, 3, 6)]  # a tensor itself: batches of its rows, as torch's
     torch = pytest.importorskip("torch")
     theirs = torch.utils.data.TensorDataset(torch.tensor(points), torch.tensor(classes))
     assert len(theirs) == 7
@@ -276,7 +290,7 @@ def test_a_dataset_of_dict_examples_gives_dict_batches_as_torchs(device):
     assert mine == torchs
 
 
-def test_a_map_style_dataset_without_the_base_class_is_told_to_subclass_it():
+def test_a_map_style_dataset_without_the_base_class_is_read_one_example_at_a_time_as_torchs():
     class OneAtATime:  # torch's DataLoader takes any object with __len__ and __getitem__(i)
         def __len__(self):
             return 8
@@ -284,18 +298,64 @@ def test_a_map_style_dataset_without_the_base_class_is_told_to_subclass_it():
         def __getitem__(self, i):
             return np.ones(2, np.float32) * i, i
 
-    for batch_size in (3, 4):  # np.ones(2) * index fails to broadcast with 3 or 4 indices
-        with pytest.raises(TypeError, match=r"OneAtATime\[index_array\] .* make it subclass minigan.data.Dataset"):
-            next(iter(DataLoader(OneAtATime(), batch_size)))
+    for batch_size in (3, 4):  # np.ones(2) * index fails to broadcast with 3 or 4 indices (it used to be refused)
+        batches = [(x.numpy().tolist(), y.numpy().tolist()) for x, y in DataLoader(OneAtATime(), batch_size)]
+        starts = range(0, 8, batch_size)
+        assert batches == [([[float(i)] * 2 for i in range(a, min(a + batch_size, 8))],
+                            list(range(a, min(a + batch_size, 8)))) for a in starts]
 
-    class SameExample(OneAtATime):  # indexing that never fails: one example, whatever the index array
+    class SameExample(OneAtATime):  # indexing that never fails: one example, whatever the index
         def __getitem__(self, i):
             return np.ones(2, np.float32), 0
 
-    for batch_size in (2, 4):  # (2: an image of 2 values read as a batch of 2 rows, with a label without rows)
-        with pytest.raises(TypeError, match=rf"SameExample\[index_array\] for {batch_size} examples returned shapes "
-                                            rf"\[\(2,\), None\], not {batch_size} rows each; .* make it subclass"):
-            next(iter(DataLoader(SameExample(), batch_size)))
+    for batch_size in (2, 4):  # (2: a tuple of two parts, but not of 2 rows each: an example, not a batch)
+        x, y = next(iter(DataLoader(SameExample(), batch_size)))
+        assert x.shape == (batch_size, 2) and y.tolist() == [0] * batch_size and y.dtype == np.int64
+    torch = pytest.importorskip("torch")
+    for batch_size in (3, 4):
+        mine = [[t.numpy().tolist() for t in b] for b in DataLoader(OneAtATime(), batch_size)]
+        assert mine == [[t.tolist() for t in b] for b in torch.utils.data.DataLoader(OneAtATime(), batch_size)]
+
+
+def test_an_object_that_cuts_whole_batches_still_gets_one_index_array_a_batch():
+    """An object that is not a Dataset but whose dataset[index_array] is a batch (minigan's older contract, as the
+    training tests' hooked digits): one call per batch, decided by its first batch and kept."""
+
+    class Pairs:
+        def __init__(self):
+            self.asked = []
+
+        def __len__(self):
+            return 10
+
+        def __getitem__(self, index):
+            self.asked.append(np.asarray(index).tolist())
+            if np.ndim(index) and len(index) == 1:  # fails for a batch of one only: named, not read one at a time
+                raise IndexError("no batches of one")
+            return np.asarray(index, dtype=np.float32)[:, None] * 10, np.asarray(index) % 3
+
+    pairs = Pairs()
+    loader = DataLoader(pairs, 4, shuffle=True, seed=0)
+    batches = [(x.numpy().ravel().tolist(), y.numpy().tolist()) for x, y in DataLoader(pairs, 4, drop_last=True)]
+    assert pairs.asked == [[0, 1, 2, 3], [4, 5, 6, 7]]
+    assert batches == [([0.0, 10.0, 20.0, 30.0], [0, 1, 2, 0]), ([40.0, 50.0, 60.0, 70.0], [1, 2, 0, 1])]
+    with pytest.raises(TypeError, match=r"DataLoader: Pairs\[index_array\] failed \(IndexError: no batches of one\); "
+                                        r"the loader cuts every batch of a Pairs with one index array"):
+        list(DataLoader(Pairs(), 3))  # 10 = 3 + 3 + 3 + 1
+    pairs.asked = []
+    seen = [v for x, _ in loader for v in x.numpy().ravel().tolist()]  # shuffled: one index array a batch still
+    assert [len(a) for a in pairs.asked] == [4, 4, 2] and seen == [10.0 * i for a in pairs.asked for i in a]
+    assert sorted(seen) == [10.0 * i for i in range(10)]
+
+    class Shrinking(Pairs):  # a batch at first, then one row short
+        def __getitem__(self, index):
+            x, y = super().__getitem__(index)
+            return (x, y) if len(self.asked) == 1 else (x[1:], y)
+
+    with pytest.raises(TypeError, match=r"Shrinking\[index_array\] for 4 examples returned shapes "
+                                        r"\[\(3, 1\), \(4,\)\], not 4 rows each; the loader cuts every batch of "
+                                        r"a Shrinking"):
+        list(DataLoader(Shrinking(), 4))
 
 
 def test_a_dataset_whose_examples_do_not_stack_is_named():
@@ -676,3 +736,142 @@ def test_random_subsets_and_concatenations_match_torchs_batches():
         batch_size, drop_last = int(settings.integers(1, len(ours) + 1)), bool(settings.integers(2))
         mine = [b.tolist() for (b,) in DataLoader(ours, batch_size, drop_last=drop_last)]
         assert mine == [b.tolist() for (b,) in torch.utils.data.DataLoader(theirs, batch_size, drop_last=drop_last)]
+
+
+# ------------------------------------------------------------------ any map-style dataset, as torch's
+def _plain(batch):
+    """A batch (minigan's or torch's) as plain values: each tensor as (dtype name, shape, values); a tuple or a list
+    of fields as a list (minigan's collate gives a tuple where torch's gives a list: the values are compared)."""
+    if isinstance(batch, dict):
+        return {key: _plain(value) for key, value in batch.items()}
+    if isinstance(batch, (tuple, list)):
+        return [_plain(part) for part in batch]
+    if isinstance(batch, str):
+        return batch
+    array = batch.numpy() if isinstance(batch, minigan.Tensor) else batch.detach().numpy()  # (torch's too)
+    return array.dtype.name, array.shape, array.tolist()
+
+
+def _map_style(points):
+    """(name, the dataset, the expected batch of the examples at indices a:b, as minigan gives it) for each kind of
+    map-style dataset that is not a minigan Dataset; the same objects go to torch's loader (a tensor as a torch
+    tensor)."""
+    labels = list(range(100, 100 + len(points)))
+    return [
+        ("tensor", minigan.tensor(points), lambda a, b: ("float32", (b - a, 2), points[a:b].tolist())),
+        ("array", points, lambda a, b: ("float32", (b - a, 2), points[a:b].tolist())),
+        ("tuples", [(points[i], labels[i]) for i in range(len(points))],
+         lambda a, b: [("float32", (b - a, 2), points[a:b].tolist()), ("int64", (b - a,), labels[a:b])]),
+        ("dicts", [{"image": points[i], "label": labels[i], "name": f"p{i}"} for i in range(len(points))],
+         lambda a, b: {"image": ("float32", (b - a, 2), points[a:b].tolist()),
+                       "label": ("int64", (b - a,), labels[a:b]), "name": [f"p{i}" for i in range(a, b)]}),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["tensor", "array", "tuples", "dicts"])
+def test_any_map_style_dataset_is_batched_as_torchs(kind, device):
+    points = np.arange(20, dtype=np.float32).reshape(10, 2) / 4
+    (_, dataset, expected), = [case for case in _map_style(points) if case[0] == kind]
+    batches = {(batch_size, drop_last): [_plain(b) for b in DataLoader(dataset, batch_size, drop_last=drop_last,
+                                                                         device=device)]
+               for batch_size in (4, 3, 10) for drop_last in (False, True)}
+    for (batch_size, drop_last), mine in batches.items():  # by hand: in order, the short last batch kept or not
+        spans = [(a, min(a + batch_size, 10)) for a in range(0, 10, batch_size)]
+        if drop_last and 10 % batch_size:
+            spans = spans[:-1]
+        assert mine == [expected(a, b) for a, b in spans], (batch_size, drop_last)
+    on = [t.device for b in DataLoader(dataset, 4, device=device) for t in _tensors(b)]
+    assert len(on) == 3 * (2 if kind in ("tuples", "dicts") else 1) and set(on) == {device}
+    shuffled = [_plain(b) for b in DataLoader(dataset, 4, shuffle=True, seed=0)]  # the same examples, reordered
+    assert shuffled == [_plain(b) for b in DataLoader(minigan.data.ConcatDataset([dataset]), 4, shuffle=True, seed=0)]
+    torch = pytest.importorskip("torch")
+    theirs = torch.tensor(points) if kind == "tensor" else dataset
+    for (batch_size, drop_last), mine in batches.items():
+        torchs = [_plain(b) for b in torch.utils.data.DataLoader(theirs, batch_size, drop_last=drop_last)]
+        assert mine == torchs, (batch_size, drop_last)
+
+
+def _tensors(batch):
+    """The tensors of a batch (its strings left out)."""
+    if isinstance(batch, dict):
+        return [t for value in batch.values() for t in _tensors(value)]
+    if isinstance(batch, (tuple, list)):
+        return [t for part in batch for t in _tensors(part)]
+    return [batch] if isinstance(batch, minigan.Tensor) else []
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "int32", "int64", "uint8", "bool"])
+def test_a_tensor_or_an_array_cut_a_batch_at_a_time_gives_what_one_row_at_a_time_gives(dtype):
+    """Rows cut with one index array (fast) against the same rows read one at a time and collated (a ConcatDataset
+    of the one dataset is read so), bit for bit: dtype, shape and values, for 1-D and 3-D data, shuffled, a Subset
+    too."""
+    rng = np.random.default_rng(7)
+    for shape in [(11,), (11, 2, 3)]:
+        array = (rng.standard_normal(shape) * 50).astype(dtype)
+        for dataset in (array, minigan.tensor(array), minigan.data.Subset(array, [10, -1, 3, 0, 4, 4, 7])):
+            one_at_a_time = minigan.data.ConcatDataset([dataset])
+            for batch_size in (1, 4):
+                fast = list(DataLoader(dataset, batch_size, shuffle=True, seed=1))
+                slow = list(DataLoader(one_at_a_time, batch_size, shuffle=True, seed=1))
+                assert [(b.numpy().dtype, b.shape, b.numpy().tobytes()) for b in fast] == \
+                       [(b.numpy().dtype, b.shape, b.numpy().tobytes()) for b in slow], (shape, type(dataset))
+                assert fast[0].dtype == np.dtype(dtype) and fast[0].shape[1:] == shape[1:]
+
+
+def test_batches_of_a_tensor_that_requires_grad_are_indexing_results_as_torchs():
+    points = np.arange(12, dtype=np.float32).reshape(6, 2)
+    x = minigan.tensor(points, requires_grad=True)
+    weights = minigan.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    total = None
+    for k, batch in enumerate(DataLoader(x, 4)):  # (4, 2) then (2, 2), both in x's graph
+        assert batch.requires_grad and batch.shape == ((4, 2) if k == 0 else (2, 2))
+        loss = (batch.sum(1) * weights[4 * k: 4 * k + len(batch)]).sum()
+        total = loss if total is None else total + loss
+    total.backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.repeat(np.arange(1.0, 7.0)[:, None], 2, axis=1))
+    with minigan.no_grad():
+        assert not next(iter(DataLoader(x, 4))).requires_grad
+    torch = pytest.importorskip("torch")
+    theirs = torch.tensor(points, requires_grad=True)
+    sum(((b.sum(1) * torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])[4 * k: 4 * k + len(b)]).sum()
+         for k, b in enumerate(torch.utils.data.DataLoader(theirs, 4)))).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), theirs.grad.numpy())
+
+
+def test_a_list_of_examples_resumes_mid_epoch_exactly(tmp_path):
+    examples = [(np.full(3, i, np.float32), i % 4) for i in range(13)]
+
+    def which(batch):  # the example indices of a batch, checking each label went with its example
+        points, labels = batch
+        assert labels.tolist() == [int(v) % 4 for v in points.numpy()[:, 0]]
+        return points.numpy()[:, 0].astype(int).tolist()
+
+    straight = [which(b) for b in DataLoader(examples, 3, shuffle=True, seed=5)]
+    assert sorted(i for b in straight for i in b) == list(range(13)) and straight[0] != [0, 1, 2]
+    loader = DataLoader(examples, 3, shuffle=True, seed=5)
+    batches = iter(loader)
+    done = [which(next(batches)) for _ in range(2)]
+    resumed = DataLoader(examples, 3, shuffle=True, seed=6)  # (its first batch, read mid-epoch, decides how it reads)
+    resumed.load_state_dict(_through_disk(loader.state_dict(), tmp_path))
+    assert done + [which(b) for b in resumed] == straight
+
+
+def test_minigan_utils_data_is_torch_utils_data_s_names_for_minigan_data():
+    from minigan.utils.data import DataLoader as Loader, TensorDataset  # as `from torch.utils.data import ...`
+
+    import minigan.utils.data
+
+    assert Loader is DataLoader and TensorDataset is minigan.data.TensorDataset
+    names = ["ConcatDataset", "DataLoader", "Dataset", "Subset", "TensorDataset", "random_split"]
+    assert sorted(minigan.utils.data.__all__) == names
+    assert all(getattr(minigan.utils.data, name) is getattr(minigan.data, name) for name in names)
+    (x,), = Loader(TensorDataset(minigan.arange(3.0)), 3)
+    assert x.tolist() == [0.0, 1.0, 2.0]
+    # first in a fresh interpreter: no circular import, and neither matplotlib nor CuPy loaded
+    code = ("import sys; from minigan.utils.data import DataLoader; import minigan.data; "
+            "assert DataLoader is minigan.data.DataLoader; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'cupy')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    torch = pytest.importorskip("torch")
+    assert all(hasattr(torch.utils.data, name) for name in names)

@@ -480,7 +480,7 @@ BAD = [  # (call, error, what its message must say)
     (lambda: ConcatDataset([[1], 2]), TypeError, r"ConcatDataset: datasets\[1\] is a int, not a dataset"),
     (lambda: random_split(5, [1, 4]), TypeError, r"random_split: the dataset must have len\(\) and dataset\[i\]"),
     (lambda: random_split([1, 2], [0.5, 0.6]), ValueError, r"random_split: lengths must be .*they add up to 1.1"),
-    (lambda: DataLoader([1, 2], 1), TypeError, r"DataLoader: the dataset must hand out .*got a list"),
+    (lambda: DataLoader(5, 1), TypeError, r"DataLoader: the dataset must have len\(\) and dataset\[i\] .*got a int"),
     (lambda: DataLoader(ArrayDataset(np.zeros((2, 1))), 0), ValueError, r"DataLoader: batch_size must be a positive "
                                                                         r"int, got 0"),
     (lambda: next(iter(DataLoader(_Big(), 2))), ValueError, r"DataLoader: 9223372036854775808 in field \[1\] of the "

@@ -403,6 +403,30 @@ GRADGRAD = [
 GRADGRAD += ["linalg_inv", "linalg_det", "linalg_solve"]  # helper K's
 
 
+def _cube_written_torchs_way(Function):
+    """a x^3 as a Function written PyTorch's way (static forward(ctx, ...)/backward(ctx, gy)), run by apply."""
+
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x, a):
+            ctx.save_for_backward(x)
+            ctx.a = a
+            return a * x**3
+
+        @staticmethod
+        def backward(ctx, gy):
+            (x,) = ctx.saved_tensors
+            return gy * 3 * ctx.a * x**2, None  # d(a x^3)/dx = 3 a x^2
+
+    return Cube
+
+
+CASES["torch_style_function"] = (lambda a: _cube_written_torchs_way(mg.autograd.Function).apply(a, 1.5),
+                                 lambda a: _cube_written_torchs_way(_torch().autograd.Function).apply(a, 1.5),
+                                 [normal(3, 2)])
+GRADGRAD += ["torch_style_function"]
+
+
 
 def uniform(lo, hi, *shape):
     return lambda rng: rng.uniform(lo, hi, shape)

@@ -18,7 +18,10 @@ resumed run see exactly the batches an uninterrupted run would have seen — eve
 in the middle of an epoch.
 
 ``Subset``, ``random_split`` and ``ConcatDataset`` pick or join examples of
-datasets, as ``torch.utils.data``'s do.
+datasets, as ``torch.utils.data``'s do (``minigan.utils.data`` holds them under
+PyTorch's name). As PyTorch's, the loader takes any map-style dataset, an
+object with ``len()`` and ``dataset[i]``: a list of examples, a tensor or a
+NumPy array (its rows are the examples), your own class.
 """
 
 import bisect
@@ -47,7 +50,9 @@ class Dataset:
     (MNIST, Digits, ArrayDataset, TensorDataset) instead cut a whole batch with one
     index array, which is much faster for data held in memory; a subclass of theirs
     that defines its own ``__getitem__`` is read one example at a time (see DataLoader).
-    ``a + b`` joins two datasets (a ConcatDataset), as in PyTorch.
+    ``a + b`` joins two datasets (a ConcatDataset), as in PyTorch. Subclassing is
+    optional for the DataLoader, as in PyTorch (any object with ``len()`` and
+    ``dataset[i]`` is read one example at a time), but it is what makes ``a + b`` work.
     """
 
     def __len__(self):
@@ -369,19 +374,107 @@ def random_split(dataset, lengths, generator=None, *, seed=None):
     return [Subset(dataset, order[end - size:end]) for end, size in zip(ends, sizes)]
 
 
-def _one_at_a_time(dataset):
-    """Whether the DataLoader reads `dataset` one example at a time and stacks the examples, as torch's does,
-    rather than cutting each batch with one index array, ``dataset[index_array]`` (much faster).
+def _reading(dataset):
+    """How the DataLoader reads `dataset`, one rule for every kind:
 
-    The rule: a ``Dataset`` is read one example at a time, unless its ``__getitem__`` is ArrayDataset's or
-    TensorDataset's own, which take an index array (MNIST, Digits, ArrayDataset, TensorDataset, their
-    subclasses that do not define ``__getitem__``, and a Subset of those). An object that is not a Dataset
-    is cut a batch at a time: its ``dataset[index_array]`` must return a tuple of arrays; but a Subset of
-    one (of a list, as ``random_split(list_of_examples, ...)`` makes) is read one example at a time, as torch's.
+    - "rows": a tensor or a NumPy array of numbers (or a Subset of one), whose examples are its rows. A batch is
+      ``dataset[index_array]``, the rows at once: what stacking the rows one at a time gives, the dtype kept,
+      only faster (and, for a tensor that requires grad, an indexing result in its graph, as PyTorch's batch is).
+    - "cut": a ``Dataset`` whose ``__getitem__`` is ArrayDataset's or TensorDataset's own, which take an index
+      array (MNIST, Digits, ArrayDataset, TensorDataset, their subclasses that do not define ``__getitem__``,
+      and a Subset of those): a batch is ``dataset[index_array]``, a tuple of arrays (much faster).
+    - "one": one example at a time, stacked as PyTorch's default collate does (``_collate``): another
+      ``Dataset`` (a ConcatDataset too), and a Subset of an object that is not a Dataset (of a list, as
+      ``random_split(list_of_examples, ...)`` makes), as torch's.
+    - "probe": an object that is not a Dataset (a list, a dict, your own class): its first batch decides
+      between "cut" and "one" (``_first_batch``), since minigan used to cut such objects a batch at a time.
     """
+    if _is_rows(dataset):
+        return "rows"
     if isinstance(dataset, Subset):
-        return not isinstance(dataset.dataset, Dataset) or _one_at_a_time(dataset.dataset)
-    return isinstance(dataset, Dataset) and type(dataset).__getitem__ not in _BATCH_GETITEMS
+        inner = _reading(dataset.dataset)
+        return "one" if inner == "probe" else inner  # (a Subset passes an index array on to its dataset)
+    if isinstance(dataset, Dataset):
+        return "cut" if type(dataset).__getitem__ in _BATCH_GETITEMS else "one"
+    return "probe"
+
+
+def _is_rows(dataset):
+    """Whether `dataset` is a tensor or a NumPy array of numbers or booleans (or a Subset of one): its rows are
+    its examples. (An array of strings or objects is read one row at a time, as the collate takes them.)"""
+    if isinstance(dataset, Subset):
+        return _is_rows(dataset.dataset)
+    return isinstance(dataset, Tensor) or (isinstance(dataset, np.ndarray) and dataset.dtype.kind in "biuf")
+
+
+def _is_batch(batch, n):
+    """Whether `batch` is what ``dataset[index_array]`` must return for n indices: a tuple of arrays (or
+    tensors) with n rows each."""
+    return isinstance(batch, tuple) and len(batch) >= 1 and all(getattr(p, "shape", ())[:1] == (n,) for p in batch)
+
+
+def _shapes(batch):
+    """What a ``dataset[index_array]`` gave, for an error: the shapes of a tuple's parts, or its type."""
+    if isinstance(batch, tuple):
+        return f"shapes {[getattr(part, 'shape', None) for part in batch]}"
+    return type(batch).__name__
+
+
+def _cut(dataset, index):
+    """``dataset[index_array]``, checked: a tuple of arrays (or tensors) with one row per index."""
+    name = type(dataset).__name__
+    try:
+        batch = dataset[index]
+    except (TypeError, IndexError, ValueError, KeyError) as error:
+        raise TypeError(
+            f"DataLoader: {name}[index_array] failed ({type(error).__name__}: {error}); the loader cuts every batch "
+            f"of a {name} with one index array (see DataLoader), so it must take the index array of every batch"
+        ) from error
+    if not isinstance(batch, tuple) or not batch:
+        raise TypeError(
+            f"DataLoader: dataset[index_array] must return an (images, labels) pair of arrays "
+            f"(or a tuple of them), got {type(batch).__name__}; see minigan.data.ArrayDataset"
+        )
+    if not _is_batch(batch, len(index)):
+        raise TypeError(
+            f"DataLoader: {name}[index_array] for {len(index)} examples returned {_shapes(batch)}, not "
+            f"{len(index)} rows each; the loader cuts every batch of a {name} with one index array (see "
+            "DataLoader), so it must give a batch for the index array of every batch"
+        )
+    return batch
+
+
+def _first_batch(dataset, index, device):
+    """How to read `dataset`, an object that is not a Dataset ("cut" or "one"), and its first batch.
+
+    It is first given the whole index array, as minigan read such objects before it took any map-style dataset:
+    a tuple of arrays with one row per index is a batch (an object written for that fast path keeps it, with
+    one ``dataset[index_array]`` per batch). An error, or anything else, shows a map-style dataset, as
+    PyTorch's loader takes, whose ``dataset[i]`` is one example: it is read one example at a time from then on.
+    (One that takes an index array *and* gives, for two indices, two arrays of two rows is ambiguous; its
+    first batch is then taken as a batch.)
+    """
+    name = type(dataset).__name__
+    try:
+        batch = dataset[index]
+    except (TypeError, IndexError, ValueError, KeyError) as error:  # a list, a dict: it takes no index array
+        what = f"failed ({type(error).__name__}: {error})"
+    else:
+        if _is_batch(batch, len(index)):
+            return "cut", batch
+        what = f"returned {_shapes(batch)}, not a tuple of arrays of {len(index)} rows"
+    examples = []
+    for k in index:
+        try:
+            examples.append(dataset[int(k)])
+        except (TypeError, IndexError, ValueError, KeyError) as error:  # it takes neither: name both tries
+            raise TypeError(
+                f"DataLoader: cannot read a {name}: {name}[index_array] {what}, and {name}[{int(k)}] failed "
+                f"({type(error).__name__}: {error}); a dataset gives example i for dataset[i], as a PyTorch "
+                "map-style dataset (or, minigan's fast path, a tuple of arrays with one row per index for "
+                "dataset[index_array])"
+            ) from error
+    return "one", _collate(examples, device)
 
 
 _BATCH_GETITEMS = (ArrayDataset.__getitem__, TensorDataset.__getitem__)  # the __getitem__s that take an index array
@@ -437,19 +530,26 @@ def _check_torch_arguments(arguments):
 class DataLoader:
     """Iterate over a dataset in batches of ``(real, labels)`` Tensors.
 
-    ``dataset``: a ``Dataset``, or any object with ``len()`` whose
-    ``dataset[index_array]`` returns a tuple of arrays. One rule says which are
-    cut a whole batch at a time with one index array (fast) and which are read
-    one example at a time and stacked, as PyTorch's loader does: a ``Dataset`` is
-    read one example at a time unless its ``__getitem__`` is ArrayDataset's or
-    TensorDataset's own. So MNIST, Digits, ArrayDataset, TensorDataset and their
-    subclasses are cut a batch at a time, but a subclass that defines its own
-    ``__getitem__`` gets one index i at a time, as in PyTorch; a ``Subset`` is read
-    as its dataset is (a Subset of a list one example at a time), a ``ConcatDataset``
-    (``a + b``) one example at a time, and an object that is not a ``Dataset`` a
-    batch at a time. Batches: (images, labels)
+    ``dataset``: any map-style dataset, as PyTorch's loader takes: an object with
+    ``len()`` and ``dataset[i]`` (example i), such as a ``Dataset``, a list of
+    examples (``[(x0, y0), (x1, y1), ...]``), a tensor or a NumPy array (its rows
+    are the examples: batches of rows, as in PyTorch). One rule (``_reading``)
+    says which are cut a whole batch at a time with one index array (fast) and
+    which are read one example at a time and stacked, as PyTorch's loader does: a
+    ``Dataset`` is read one example at a time unless its ``__getitem__`` is
+    ArrayDataset's or TensorDataset's own. So MNIST, Digits, ArrayDataset,
+    TensorDataset and their subclasses are cut a batch at a time, but a subclass
+    that defines its own ``__getitem__`` gets one index i at a time, as in
+    PyTorch; a tensor or an array of numbers is cut a batch of rows at a time
+    (the same batches, faster); a ``Subset`` is read as its dataset is (a Subset
+    of a list one example at a time), a ``ConcatDataset`` (``a + b``) one example
+    at a time. Another object (a list, your own class) is first given the whole
+    index array of its first batch: if ``dataset[index_array]`` returns a tuple
+    of arrays with one row per index (minigan's older fast path), every batch is
+    cut so; otherwise it is read one example at a time. Batches: (images, labels)
     pairs from MNIST, Digits and ArrayDataset, one tensor per tensor given from a
-    TensorDataset (a tuple as long), the examples' fields stacked otherwise.
+    TensorDataset (a tuple as long), a tensor of rows from a tensor or an array,
+    the examples' fields stacked otherwise.
     ``shuffle``: a new random order every epoch; ``drop_last``: skip the final,
     smaller batch; ``seed``: seed of the shuffling generator (None: drawn from
     minigan's generator when the loader is made, so that ``minigan.manual_seed``
@@ -466,14 +566,20 @@ class DataLoader:
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None, device="cpu",
                  **torch_arguments):
         _check_torch_arguments(torch_arguments)
-        if isinstance(dataset, (np.ndarray, Tensor, list, tuple)) or not hasattr(dataset, "__len__"):
-            hint = ("a toy mixture has no fixed size: draw a batch with dataset.sample(n)" if hasattr(dataset, "sample")
-                    else "wrap arrays with minigan.data.ArrayDataset(images, labels) (labels may be left out), "
-                         "or tensors with minigan.data.TensorDataset(x, ...)")
-            raise TypeError(
-                f"DataLoader: the dataset must hand out (images, labels) batches, as MNIST, Digits and "
-                f"ArrayDataset do, or tuples of rows, as TensorDataset does; got a {type(dataset).__name__}: {hint}"
-            )
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            if hasattr(dataset, "sample"):
+                hint = "a toy mixture has no fixed size: draw a batch with dataset.sample(n)"
+            elif hasattr(dataset, "__iter__"):  # (PyTorch's IterableDataset: minigan's loader has none)
+                hint = ("an iterable without dataset[i] (a generator, an iterator, a set) cannot be read in any "
+                        "order: make a list of its examples, list(...)")
+            else:
+                hint = ("give a minigan.data.Dataset subclass, a list of examples, a tensor or an array (its rows "
+                        "are the examples)")
+            raise TypeError(f"DataLoader: the dataset must have len() and dataset[i] (example i), as a PyTorch "
+                            f"map-style dataset; got a {type(dataset).__name__}: {hint}")
+        if isinstance(dataset, (np.ndarray, Tensor)) and dataset.ndim == 0:  # (len() would fail without a word)
+            raise TypeError(f"DataLoader: the dataset is a single number (a 0-d {type(dataset).__name__}); a tensor "
+                            "or an array is read as rows, one example per row along its first axis")
         if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size <= 0:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         batch_size = int(batch_size)  # (a NumPy integer too)
@@ -501,6 +607,7 @@ class DataLoader:
         self._latest = None  # the _Pass started most recently (what state_dict describes)
         self._resume = False  # set by load_state_dict: the next pass continues the saved one, self._latest
         self._on_device = None  # on a GPU: the whole in-memory dataset, copied there once
+        self._how = _reading(dataset)  # "rows", "cut", "one", or "probe" until the first batch is read
 
     def __len__(self):
         """Number of batches per epoch."""
@@ -521,50 +628,50 @@ class DataLoader:
         source = self._device_arrays()
         if source is not None:
             order = backend.asarray(order, device=self.device)  # one small copy per epoch
-        one_at_a_time = _one_at_a_time(self.dataset)
         for i in range(this.batches_done, len(self)):
             index = order[i * self.batch_size: (i + 1) * self.batch_size]
-            if one_at_a_time:  # one example at a time, stacked (PyTorch's default collate)
-                batch = _collate([self.dataset[int(k)] for k in index], self.device)  # Tensors already
-                this.batches_done = i + 1
-                yield batch
-                continue
-            if source is None:
-                try:
-                    batch = self.dataset[index]
-                except (TypeError, IndexError, ValueError, KeyError) as error:
-                    raise TypeError(
-                        f"DataLoader: {type(self.dataset).__name__}[index_array] failed ({type(error).__name__}: "
-                        f"{error}); if the dataset returns one example per index, as a PyTorch map-style dataset "
-                        "does, make it subclass minigan.data.Dataset (then the loader stacks its examples)"
-                    ) from error
-                if not (isinstance(batch, tuple) and len(batch) >= 1):
-                    raise TypeError(
-                        f"DataLoader: dataset[index_array] must return an (images, labels) pair of arrays "
-                        f"(or a tuple of them), got {type(batch).__name__}; see minigan.data.ArrayDataset"
-                    )
-                if any(getattr(part, "shape", ())[:1] != (len(index),) for part in batch):
-                    raise TypeError(
-                        f"DataLoader: {type(self.dataset).__name__}[index_array] for {len(index)} examples returned "
-                        f"shapes {[getattr(part, 'shape', None) for part in batch]}, not {len(index)} rows each; if "
-                        "the dataset returns one example per index, as a PyTorch map-style dataset does, make it "
-                        "subclass minigan.data.Dataset (then the loader stacks its examples)"
-                    )
-            else:  # cut the batch on the GPU: no host -> device copy per batch
-                batch = tuple(array[index] for array in source)
+            batch = self._batch(index, source)
             this.batches_done = i + 1
-            yield tuple(Tensor(part, device=self.device) for part in batch)
+            yield batch
         this.finished = True  # (a pass left before its end, by break, is not)
+
+    def _batch(self, index, source):
+        """The batch of the examples at `index` (an index array), read as ``_reading`` says; `source`: the
+        dataset's arrays already on the GPU, or None."""
+        if source is not None:  # cut the batch on the GPU: no host -> device copy per batch
+            parts = tuple(Tensor(array[index], device=self.device) for array in source)
+            return parts[0] if self._how == "rows" else parts
+        if self._how == "probe":  # an object that is not a Dataset: its first batch decides, once per loader
+            self._how, batch = _first_batch(self.dataset, index, self.device)
+            if self._how == "one":
+                return batch  # (stacked already)
+        elif self._how == "one":  # one example at a time, stacked (PyTorch's default collate)
+            return _collate([self.dataset[int(k)] for k in index], self.device)  # Tensors already
+        elif self._how == "rows":
+            rows = self.dataset[index]
+            # a tensor's rows keep their graph, as PyTorch's batch of a tensor that requires grad (.to is
+            # differentiable, and this very tensor when the device is the same)
+            return rows.to(self.device) if isinstance(rows, Tensor) else Tensor(np.asarray(rows), device=self.device)
+        else:
+            batch = _cut(self.dataset, index)
+        return tuple(Tensor(part, device=self.device) for part in batch)
 
     def _device_arrays(self):
         """On a GPU, the dataset's arrays copied to the device once: the ``images`` and ``labels`` of
-        MNIST or an ArrayDataset, a TensorDataset's tensors.
+        MNIST or an ArrayDataset, a TensorDataset's tensors, a NumPy array given as the dataset.
 
-        None on the CPU, or for a dataset that holds neither (its batches are
+        None on the CPU, or for a dataset that holds none of them (its batches are
         then copied one at a time).
         """
-        if self.device == "cpu" or _one_at_a_time(self.dataset):  # a Dataset is read one example at a time
+        how = _reading(self.dataset)  # (an object that is not a Dataset is always read through its dataset[...])
+        if self.device == "cpu" or how not in ("cut", "rows"):  # read one example at a time, or a probed object
             return None
+        if how == "rows":  # a NumPy array (a tensor is indexed where it is, its graph kept)
+            if not isinstance(self.dataset, np.ndarray):
+                return None
+            if self._on_device is None:
+                self._on_device = (backend.asarray(self.dataset, device=self.device),)
+            return self._on_device
         if self._on_device is None:
             if isinstance(self.dataset, TensorDataset):
                 arrays = tuple(t.data for t in self.dataset.tensors)
