@@ -51,6 +51,7 @@ from .autograd import (  # noqa: F401
     inference_mode,
     is_grad_enabled,
     is_tensor,
+    is_floating_point,
     isfinite,
     isinf,
     isnan,

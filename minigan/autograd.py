@@ -1431,6 +1431,52 @@ class Tensor:
     def is_floating_point(self):
         return self.dtype.kind == "f"
 
+    def is_complex(self):
+        """False: minigan's tensors hold real numbers (and booleans) only."""
+        return self.dtype.kind == "c"
+
+    def element_size(self):
+        """Bytes per element (4 for float32), as torch's."""
+        return self.data.itemsize
+
+    @property
+    def itemsize(self):
+        """Bytes per element, as ``element_size()``."""
+        return self.data.itemsize
+
+    @property
+    def nbytes(self):
+        """Bytes of the elements: ``numel() * element_size()``."""
+        return self.data.nbytes
+
+    @property
+    def is_cpu(self):
+        return self.device == "cpu"
+
+    def get_device(self):
+        """-1 on the CPU, the GPU's index (0) on CUDA, as torch's."""
+        return -1 if self.device == "cpu" else 0
+
+    def select(self, dim, index):
+        """The slice at `index` along `dim`, that axis removed: ``x.select(1, 2)`` is ``x[:, 2]``, as torch's."""
+        axis = _axis(dim, self.shape, "select")
+        if not isinstance(index, numbers.Integral) or isinstance(index, bool):
+            raise TypeError(f"select: index must be an int, got {type(index).__name__} {index!r}")
+        if not -self.shape[axis] <= index < self.shape[axis]:
+            raise IndexError(f"select: index {index} is out of range for axis {axis} of size {self.shape[axis]}")
+        return self[(slice(None),) * axis + (int(index),)]
+
+    def absolute(self):
+        """``abs``'s other name, as torch's."""
+        return abs(self)
+
+    def negative(self):
+        """``neg``'s other name, as torch's."""
+        return neg(self)
+
+    def byte(self):
+        return self.to(dtype="uint8")
+
     def nelement(self):
         return self.numel()
 
@@ -5217,6 +5263,12 @@ def as_tensor(data, dtype=None, device=None):
 def is_tensor(x):
     """Whether x is a minigan Tensor (a Parameter is one)."""
     return isinstance(x, Tensor)
+
+
+def is_floating_point(input):  # noqa: A002  (torch's name)
+    """Whether a tensor's dtype is a float (float16/32/64), as ``x.is_floating_point()``."""
+    _expect_tensor(input, "is_floating_point")
+    return input.is_floating_point()
 
 
 def numel(x):

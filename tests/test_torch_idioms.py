@@ -230,3 +230,29 @@ def test_a_tensor_set_as_data_is_said_plainly():
         minigan.exp(x)
     with pytest.raises(TypeError, match=r"input 0's .data is a Tensor, not an array"):
         x.sum()  # (NumPy's sum of it returns a Tensor rather than failing)
+
+
+def test_small_tensor_queries_and_aliases_answer_as_torchs(device):
+    x = minigan.arange(24, device=device).float().reshape(2, 3, 4)
+    assert (x.element_size(), x.itemsize, x.nbytes) == (4, 4, 96)
+    assert x.is_cpu == (device == "cpu") and x.get_device() == (-1 if device == "cpu" else 0)
+    assert not x.is_complex() and minigan.is_floating_point(x) and not minigan.is_floating_point(x.long())
+    assert x.byte().dtype == np.uint8
+    np.testing.assert_array_equal(x.select(1, -1).numpy(), x.numpy()[:, -1])
+    np.testing.assert_array_equal(x.absolute().numpy(), x.abs().numpy())
+    np.testing.assert_array_equal(x.negative().numpy(), -x.numpy())
+    with pytest.raises(IndexError, match="select: index 3 is out of range for axis 1 of size 3"):
+        x.select(1, 3)
+    with pytest.raises(TypeError, match="is_floating_point: expected a minigan Tensor"):
+        minigan.is_floating_point(1.0)
+    torch = pytest.importorskip("torch")
+    t = torch.arange(24).float().reshape(2, 3, 4)
+    assert (t.element_size(), t.itemsize, t.nbytes) == (4, 4, 96)
+    np.testing.assert_array_equal(x.select(2, 1).numpy(), t.select(2, 1).numpy())
+    assert t.cpu().get_device() == -1 and t.is_cpu and not t.is_complex()
+
+
+def test_a_select_of_a_tensor_that_requires_grad_backpropagates_to_its_slice():
+    x = minigan.ones(2, 3, requires_grad=True)
+    (x.select(0, 1) * minigan.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]
