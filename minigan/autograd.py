@@ -1849,6 +1849,17 @@ class Function:
     def __repr__(self):
         return f"<{type(self).__name__}>"
 
+    @property
+    def next_functions(self):
+        """The graph one step back, as torch's ``grad_fn.next_functions``: for each input, ``(its Function, 0)``;
+        a leaf that requires grad gives ``(AccumulateGrad, 0)`` (its ``.variable`` is the leaf), another ``(None, 0)``.
+
+        ``y.grad_fn.next_functions[0][0].next_functions ...`` walks from an output back to the parameters.
+        After ``backward`` the graph is freed (unless ``retain_graph=True``) and this is empty.
+        """
+        return tuple((x._ctx if x._ctx is not None else AccumulateGrad(x) if x.requires_grad else None, 0)
+                     for x in self.inputs)
+
     def __call__(self, *inputs):
         if not inputs:
             raise TypeError(f"{type(self).__name__}: called without inputs; call it on tensors, {type(self).__name__}()(x)")
@@ -2095,6 +2106,27 @@ def _without_numpy1_scalar_promotion(y, inputs):
         if x.dtype.kind == "f" and (widest is None or x.dtype.itemsize > widest.itemsize):
             widest = x.dtype
     return y.astype(widest) if widest is not None and y.dtype.itemsize > widest.itemsize else y
+
+
+class AccumulateGrad:
+    """Where the graph ends, in ``next_functions``: a leaf tensor that requires grad (``.variable``), whose
+    ``.grad`` backward adds to. Made when asked for; two for the same leaf compare equal."""
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    def __repr__(self):
+        return "<AccumulateGrad>"
+
+    def __eq__(self, other):
+        return isinstance(other, AccumulateGrad) and other.variable is self.variable
+
+    def __hash__(self):
+        return id(self.variable)
+
+    @property
+    def next_functions(self):
+        return ()
 
 
 class FunctionCtx:

@@ -256,3 +256,25 @@ def test_a_select_of_a_tensor_that_requires_grad_backpropagates_to_its_slice():
     x = minigan.ones(2, 3, requires_grad=True)
     (x.select(0, 1) * minigan.tensor([1.0, 2.0, 3.0])).sum().backward()
     assert x.grad.tolist() == [[0.0, 0.0, 0.0], [1.0, 2.0, 3.0]]
+
+
+def test_next_functions_walk_the_graph_back_to_the_parameters_as_torchs():
+    w, x = minigan.ones(3, requires_grad=True), minigan.ones(3)
+    y = (w * x).exp().sum()
+    path, node = [], y.grad_fn
+    while node.next_functions:
+        path.append(repr(node))
+        node = node.next_functions[0][0]
+    assert path == ["<Sum>", "<Exp>", "<Mul>"] and repr(node) == "<AccumulateGrad>" and node.variable is w
+    mul = y.grad_fn.next_functions[0][0].next_functions[0][0]
+    assert mul.next_functions[1] == (None, 0)  # x needs no gradient: no node, as torch's
+    assert mul.next_functions[0][0] == mul.next_functions[0][0] and len({mul.next_functions[0][0]}) == 1
+    y.backward()
+    assert mul.next_functions == ()  # the graph is freed after backward
+    torch = pytest.importorskip("torch")
+    tw = torch.ones(3, requires_grad=True)
+    ty = (tw * torch.ones(3)).exp().sum()
+    tnode, depth = ty.grad_fn, 0
+    while tnode.next_functions:
+        tnode, depth = tnode.next_functions[0][0], depth + 1
+    assert depth == len(path) and type(tnode).__name__ == "AccumulateGrad" and tnode.variable is tw
