@@ -2070,6 +2070,10 @@ def _pair(a, b, opname):
         else:  # its value decides, as a number's: 5 stays uint8 with uint8, 300 or -1 make int64 (never wrapped)
             dtype = _as_tensor(zero.item(), other).dtype
         a, b = (t if t.dtype == dtype else Tensor(t.data.astype(dtype)) for t in (a, b))
+    elif a.dtype != b.dtype and a.dtype.kind == "f" and b.dtype.kind == "f" and (a.ndim == 0) != (b.ndim == 0):
+        # a 0-d float tensor counts as a number too, as in torch: float32 x times a float64 0-d k is float32
+        # (k cast on the way in, its gradient cast back); only tensors with axes keep their float dtype
+        a, b = (a.to(dtype=b.dtype), b) if a.ndim == 0 else (a, b.to(dtype=a.dtype))
     if a.dtype != b.dtype:
         if a.dtype.kind == "f" and b.dtype.kind == "f":
             raise TypeError(

@@ -278,3 +278,21 @@ def test_next_functions_walk_the_graph_back_to_the_parameters_as_torchs():
     while tnode.next_functions:
         tnode, depth = tnode.next_functions[0][0], depth + 1
     assert depth == len(path) and type(tnode).__name__ == "AccumulateGrad" and tnode.variable is tw
+
+
+def test_a_0d_float64_tensor_counts_as_a_number_as_in_torch(device):
+    k = minigan.tensor(np.sqrt(2.0), requires_grad=True, device=device)  # float64, 0-d
+    x = minigan.ones(3, requires_grad=True, device=device)
+    y = x * k
+    assert y.dtype == np.float32 and str(k.dtype) == "float64"  # x's dtype, never a silent float64
+    y.sum().backward()
+    assert k.grad.dtype == np.float64 and x.grad.dtype == np.float32  # each gradient in its tensor's dtype
+    np.testing.assert_allclose(k.grad.item(), 3.0)
+    np.testing.assert_allclose(x.grad.numpy(), np.full(3, np.sqrt(2.0), dtype=np.float32))
+    with pytest.raises(TypeError, match="dtypes differ, float32 and float64"):  # two tensors with axes: refused
+        minigan.ones(3, device=device) * minigan.ones(1, dtype="float64", device=device)
+    torch = pytest.importorskip("torch")
+    tk = torch.tensor(np.sqrt(2.0), requires_grad=True)
+    ty = torch.ones(3, requires_grad=True) * tk
+    ty.sum().backward()
+    assert ty.dtype == torch.float32 and tk.grad.dtype == torch.float64
