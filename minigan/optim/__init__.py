@@ -218,9 +218,11 @@ class Optimizer:
                     raise ValueError(f"{name}.load_state_dict: the state has {k}={g[k]!r}, which minigan does not "
                                      f"support; {_SWITCHES[k][1]}")
         groups = [{k: v for k, v in g.items() if k not in torch_only} for g in groups]
-        # "initial_lr" is what a learning-rate scheduler adds to each group: it may be on one side only
-        theirs_keys = set(groups[0]) - {"params", "initial_lr"}
-        mine_keys = set(self.param_groups[0]) - {"params", "initial_lr"}
+        # what learning-rate schedulers add to each group (OneCycleLR: its range of rates and momenta) may be on
+        # one side only
+        added = {"params", "initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"}
+        theirs_keys = set(groups[0]) - added
+        mine_keys = set(self.param_groups[0]) - added
         groups = [{**{k: v for k, v in self._later_settings.items() if k not in g}, **g} for g in groups]
         if theirs_keys | set(self._later_settings) != mine_keys:  # only settings added later may be missing
             raise ValueError(
