@@ -9,6 +9,7 @@ import pytest
 import minigan
 from minigan import autograd as mag
 from minigan import nn, optim
+from test_ops import _cube_written_torchs_way  # a x^3 written PyTorch's way, with the number a among the arguments
 
 UNARY = ["sqrt_", "rsqrt_", "exp_", "log_", "abs_", "neg_", "sign_", "square_", "reciprocal_", "sigmoid_", "tanh_",
          "relu_", "floor_", "ceil_", "trunc_", "round_"]
@@ -135,26 +136,8 @@ def test_where_with_a_condition_alone_gives_the_positions_as_torchs(device):
     assert [t.tolist() for t in torch.where(torch.tensor(cond.numpy()))] == [rows.tolist(), cols.tolist()]
 
 
-def _cube(Function):
-    """a * x^3 written PyTorch's way, with a number among the arguments."""
-
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, x, a):
-            ctx.save_for_backward(x)
-            ctx.a = a
-            return a * x**3
-
-        @staticmethod
-        def backward(ctx, gy):
-            (x,) = ctx.saved_tensors
-            return gy * 3 * ctx.a * x**2, None  # d(a x^3)/dx = 3 a x^2; the number gets none
-
-    return Cube
-
-
 def test_a_function_written_torchs_way_runs_with_apply_and_differentiates_twice(device):
-    Cube = _cube(mag.Function)
+    Cube = _cube_written_torchs_way(mag.Function)
     x = minigan.tensor([0.5, -1.0, 2.0], requires_grad=True, device=device)
     y = Cube.apply(x, 2.0)
     assert repr(y.grad_fn) == "<Cube>"
@@ -167,20 +150,21 @@ def test_a_function_written_torchs_way_runs_with_apply_and_differentiates_twice(
         assert not Cube.apply(x, 2.0).requires_grad
     torch = pytest.importorskip("torch")
     t = torch.tensor([0.5, -1.0, 2.0], requires_grad=True)
-    (tg,) = torch.autograd.grad(_cube(torch.autograd.Function).apply(t, 2.0).sum(), [t], create_graph=True)
+    torch_cube = _cube_written_torchs_way(torch.autograd.Function)
+    (tg,) = torch.autograd.grad(torch_cube.apply(t, 2.0).sum(), [t], create_graph=True)
     (tgg,) = torch.autograd.grad(tg.sum(), [t])
     np.testing.assert_allclose(g.numpy(), tg.detach().numpy())
     np.testing.assert_allclose(gg.numpy(), tgg.numpy())
 
 
 def test_a_function_written_torchs_way_passes_gradcheck():
-    Cube = _cube(mag.Function)
+    Cube = _cube_written_torchs_way(mag.Function)
     x = minigan.tensor(np.array([0.7, -1.3, 2.1]), requires_grad=True)  # float64
     assert minigan.gradcheck(lambda v: Cube.apply(v, 1.5), (x,))
 
 
 def test_a_function_written_torchs_way_gets_clear_errors():
-    Cube = _cube(mag.Function)
+    Cube = _cube_written_torchs_way(mag.Function)
     x = minigan.ones(3, requires_grad=True)
     with pytest.raises(TypeError, match=r"Cube is written PyTorch's way .* call it as Cube.apply\(x, ...\)"):
         Cube()(x)
