@@ -315,8 +315,12 @@ class Tensor:
         return (self[i] for i in range(len(self.data)))
 
     def __repr__(self):
-        body = np.array2string(backend.to_numpy(self.data), precision=4, separator=", ", threshold=20,
-                               prefix="tensor(")  # later rows line up under the first, as torch prints them
+        values = backend.to_numpy(self.data)
+        # as torch: floats with four decimals each (1.5000, 2.2500), unless all are whole (1., 2.)
+        finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
+        fixed = values.dtype.kind == "f" and bool(np.any(finite != np.round(finite)))
+        body = np.array2string(values, precision=4, separator=", ", threshold=20, floatmode="fixed" if fixed else
+                               "maxprec", prefix="tensor(")  # later rows line up under the first, as torch's
         extra = f", device='{self.device}'" if self.device != "cpu" else ""
         # as torch: the dtype is said when the printed values do not tell it (float32, int64 and bool do)
         extra += f", dtype={self.dtype}" if self.dtype not in (np.float32, np.int64, np.bool_) else ""

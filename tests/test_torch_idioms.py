@@ -281,3 +281,22 @@ def test_a_0d_float64_tensor_counts_as_a_number_as_in_torch(device):
     ty = torch.ones(3, requires_grad=True) * tk
     ty.sum().backward()
     assert ty.dtype == torch.float32 and tk.grad.dtype == torch.float64
+
+
+PRINTED = [  # as torch 2.13 prints them (checked below where torch is installed)
+    ([1.5, 2.25], "tensor([1.5000, 2.2500])"),  # (NumPy alone prints [1.5 , 2.25])
+    ([1.0, 2.0], "tensor([1., 2.])"),
+    ([0.25, -2.0, 16.0], "tensor([ 0.2500, -2.0000, 16.0000])"),
+    ([1e-5, 1.0], "tensor([1.0000e-05, 1.0000e+00])"),
+    ([1e9, 1.5], "tensor([1.0000e+09, 1.5000e+00])"),
+    ([float("nan"), 1.5], "tensor([   nan, 1.5000])"),
+    ([[0.5, -1.25], [3.0, 4.0]], "tensor([[ 0.5000, -1.2500],\n        [ 3.0000,  4.0000]])"),
+    (1.5, "tensor(1.5000)"),
+]
+
+
+@pytest.mark.parametrize("values, printed", PRINTED)
+def test_floats_print_as_torchs_four_decimals_unless_all_are_whole(values, printed):
+    assert repr(minigan.tensor(values)) == printed
+    torch = pytest.importorskip("torch")
+    assert repr(torch.tensor(values)) == printed
