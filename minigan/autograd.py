@@ -316,11 +316,12 @@ class Tensor:
 
     def __repr__(self):
         values = backend.to_numpy(self.data)
-        # as torch: floats with four decimals each (1.5000, 2.2500), unless all are whole (1., 2.)
-        finite = values[np.isfinite(values)] if values.dtype.kind == "f" else values
-        fixed = values.dtype.kind == "f" and bool(np.any(finite != np.round(finite)))
-        body = np.array2string(values, precision=4, separator=", ", threshold=20, floatmode="fixed" if fixed else
-                               "maxprec", prefix="tensor(")  # later rows line up under the first, as torch's
+        # as torch: floats with four decimals each (1.5000, 2.2500), unless all the printed ones are whole (1., 2.)
+        shown = _printed_part(values, threshold=20, edge=3) if values.dtype.kind == "f" else None
+        fixed = shown is not None and bool(np.any(np.isfinite(shown) & (shown != np.round(shown))))
+        body = np.array2string(values, precision=4, separator=", ", threshold=20, edgeitems=3,
+                               floatmode="fixed" if fixed else "maxprec",
+                               prefix="tensor(")  # later rows line up under the first, as torch's
         extra = f", device='{self.device}'" if self.device != "cpu" else ""
         # as torch: the dtype is said when the printed values do not tell it (float32, int64 and bool do)
         extra += f", dtype={self.dtype}" if self.dtype not in (np.float32, np.int64, np.bool_) else ""
@@ -1969,6 +1970,17 @@ class Function:
         raise NotImplementedError(f"{type(self).__name__} has no backward: a Function subclass defines "
                                   "backward(self, gy), which gets gy = dL/dy (a Tensor) and returns dL/dx for each input "
                                   "(a Tensor, or None); its inputs are self.inputs")
+
+
+def _printed_part(a, threshold, edge):
+    """The elements a print of `a` shows: all of them, or for more than `threshold` the first and last `edge`
+    along each longer axis, as NumPy summarises (so a large tensor is not scanned whole to be printed)."""
+    if a.size <= threshold:
+        return a
+    for axis, n in enumerate(a.shape):
+        if n > 2 * edge:
+            a = np.concatenate([a.take(range(edge), axis), a.take(range(n - edge, n), axis)], axis)
+    return a
 
 
 def _as_tensor(x, like):

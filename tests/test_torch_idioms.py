@@ -300,3 +300,13 @@ def test_floats_print_as_torchs_four_decimals_unless_all_are_whole(values, print
     assert repr(minigan.tensor(values)) == printed
     torch = pytest.importorskip("torch")
     assert repr(torch.tensor(values)) == printed
+
+
+def test_a_large_tensor_is_formatted_by_the_values_its_print_shows_as_torchs():
+    hidden, shown = np.zeros((100, 100), np.float32), np.zeros((100, 100), np.float32)
+    hidden[50, 50] = shown[0, 0] = 0.5  # in the middle (left out of the print) or in a corner (printed)
+    assert "0.5" not in repr(minigan.tensor(hidden)) and "[[0., 0., 0.," in repr(minigan.tensor(hidden))
+    assert repr(minigan.tensor(shown)).startswith("tensor([[0.5000, 0.0000, 0.0000,")
+    torch = pytest.importorskip("torch")
+    assert repr(torch.tensor(hidden)).startswith("tensor([[0., 0., 0.,")
+    assert repr(torch.tensor(shown)).startswith("tensor([[0.5000, 0.0000, 0.0000,")
