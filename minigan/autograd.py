@@ -316,9 +316,15 @@ class Tensor:
 
     def __repr__(self):
         values = backend.to_numpy(self.data)
-        # as torch: floats with four decimals each (1.5000, 2.2500), unless all the printed ones are whole (1., 2.)
-        shown = _printed_part(values, threshold=20, edge=3) if values.dtype.kind == "f" else None
-        fixed = shown is not None and bool(np.any(np.isfinite(shown) & (shown != np.round(shown))))
+        # as torch: floats with four decimals each (1.5000, 2.2500, 1.0000e-05), unless all the printed ones are
+        # whole and of a narrow range (1., 2.); NumPy alone prints as few digits as tell the values apart
+        fixed = False
+        if values.dtype.kind == "f":
+            shown = np.abs(_printed_part(values, threshold=20, edge=3))
+            finite = shown[np.isfinite(shown)]
+            nonzero = finite[finite != 0]
+            wide = nonzero.size > 0 and bool(nonzero.max() >= 1e8 or nonzero.max() > 1000 * nonzero.min())
+            fixed = wide or bool(np.any(finite != np.round(finite)))  # (wide: in scientific notation)
         body = np.array2string(values, precision=4, separator=", ", threshold=20, edgeitems=3,
                                floatmode="fixed" if fixed else "maxprec",
                                prefix="tensor(")  # later rows line up under the first, as torch's

@@ -292,6 +292,8 @@ PRINTED = [  # as torch 2.13 prints them (checked below where torch is installed
     ([float("nan"), 1.5], "tensor([   nan, 1.5000])"),
     ([[0.5, -1.25], [3.0, 4.0]], "tensor([[ 0.5000, -1.2500],\n        [ 3.0000,  4.0000]])"),
     (1.5, "tensor(1.5000)"),
+    ([0.0, 1.0, 2000.0], "tensor([0.0000e+00, 1.0000e+00, 2.0000e+03])"),  # whole, but too wide a range
+    ([1e9, 3.0], "tensor([1.0000e+09, 3.0000e+00])"),
 ]
 
 
