@@ -1,4 +1,4 @@
-"""F.interpolate's 'bicubic' and 'area' modes (and nn.Upsample's), against torch.
+"""F.interpolate's 'bicubic', 'area' and 'nearest' (any size) modes (and nn.Upsample's), against torch.
 
 'bicubic': Keys' cubic convolution (A = -0.75) over the 4 x 4 pixels around each source position, the taps past
 the border clamped to it; 'area': adaptive average pooling. Values and gradients are compared with torch in
@@ -77,6 +77,32 @@ def test_area_averages_torchs_adaptive_windows_by_hand(device):
     np.testing.assert_allclose(F.interpolate(x[:, :, :2], size=3, mode="area").numpy(), [[[1.0, 1.5, 2.0]]], rtol=1e-6)
     y = F.interpolate(x.reshape(1, 1, 1, 5), scale_factor=(1, 0.6), mode="area")  # only the size counts: 3
     np.testing.assert_allclose(y.numpy(), [[[[1.5, 3.0, 7.0]]]], rtol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 2, 5, 5), (2, 1, 8, 3), (1, 1, 1, 4), (1, 2, 9)])
+def test_nearest_to_any_size_as_torchs(shape, device):
+    """'nearest' by any size or factor (down, up, non-whole, one per axis): torch's source pixels and gradients."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape)
+    two = len(shape) == 4
+    for kwargs in [{"size": (7, 4) if two else 7}, {"size": (3, 2) if two else 3}, {"scale_factor": 0.5},
+                   {"scale_factor": 1.5}, {"scale_factor": 1 / 3}, {"scale_factor": 2.5},
+                   {"scale_factor": (0.6, 1.7) if two else 0.6}, {"scale_factor": 3}]:
+        if min(int(n * f) for n, f in zip(shape[2:], np.broadcast_to(kwargs.get("scale_factor", 1), len(shape) - 2))) < 1:
+            continue  # (an empty output: refused, below)
+        _compare(torch, x, device, rng, mode="nearest", **kwargs)
+
+
+def test_nearest_picks_floor_of_d_times_in_over_out_by_hand(device):
+    x = mg.tensor(np.arange(5.0).reshape(1, 1, 5), device=device, requires_grad=True)
+    y = F.interpolate(x, size=3)  # sources floor(d * 5/3): 0, 1, 3
+    assert y.tolist() == [[[0.0, 1.0, 3.0]]]
+    assert F.interpolate(x, size=8).tolist() == [[[0.0, 0.0, 1.0, 1.0, 2.0, 3.0, 3.0, 4.0]]]  # floor(d * 5/8)
+    F.interpolate(x, scale_factor=1.5).sum().backward()  # 7 outputs from sources floor(d / 1.5): 0 0 1 2 2 3 4
+    assert x.grad.tolist() == [[[2.0, 1.0, 2.0, 1.0, 1.0]]]  # each source's gradient: how many copies it made
+    with pytest.raises(ValueError, match=r"makes the output size \(0,\), but mode='nearest' needs lengths >= 1"):
+        F.interpolate(x, scale_factor=0.1)
 
 
 @pytest.mark.parametrize("kwargs", [{"size": (5, 3), "mode": "bicubic", "align_corners": False},

@@ -44,7 +44,6 @@ DELIBERATE = [
     ("ConvTranspose2d", r"the output would have size 0"),  # torch returns an empty tensor there
     ("ConvTranspose2d", r"requested an output size of .*, 0"),  # (so does output_size=(H, 0))
     ("ConvTranspose2d", r"requested an output size of \(0"),
-    ("interpolate", r"not supported by mode='nearest'; only whole factors"),  # docs/pytorch.md
 ]
 
 
@@ -281,11 +280,10 @@ def _draw_layer(rng, kind):
         shape = (n(1, 2), n(1, 2)) + tuple(n(1, 4) for _ in range(spatial))
         kwargs = dict(mode=mode, align_corners=None if mode in ("nearest", "area") else (None, True, False)[n(0, 2)])
         if rng.random() < 0.5:
-            factors = [float(rng.choice([0.5, 0.75, 1.0, 1.5, 2.0, 2.5] if mode != "nearest" or rng.random() < 0.1
-                                        else [1.0, 2.0, 3.0])) for _ in range(spatial)]
+            factors = [float(rng.choice([0.5, 0.75, 1.0, 1.5, 2.0, 2.5, 3.0])) for _ in range(spatial)]
             kwargs["scale_factor"] = factors[0] if rng.random() < 0.5 else tuple(factors)
         else:
-            size = tuple(s * n(1, 3) if mode == "nearest" else n(1, 6) for s in shape[2:])
+            size = tuple(n(1, 6) for _ in shape[2:])
             kwargs["size"] = size[0] if len(size) == 1 and rng.random() < 0.5 else size
         return "Upsample", (), kwargs, shape
     if kind == "activation":

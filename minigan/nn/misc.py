@@ -289,12 +289,12 @@ _MODES = ("nearest", "linear", "bilinear", "bicubic", "area")  # interpolate's a
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None, recompute_scale_factor=None,
                 antialias=False, name="interpolate"):
-    """torch's ``F.interpolate``: 'nearest' by whole factors, 'linear' (N, C, L), 'bilinear' and 'bicubic'
-    (N, C, H, W), and 'area' (either).
+    """torch's ``F.interpolate``: 'nearest' (N, C, L) or (N, C, H, W), 'linear' (N, C, L), 'bilinear' and
+    'bicubic' (N, C, H, W), and 'area' (either).
 
-    The output size comes from `size` or from `scale_factor`. 'nearest' makes each
-    pixel a block of copies (whole factors only; built from reshape and broadcast,
-    so the gradient sums each block). 'linear', 'bilinear' and 'bicubic' are linear maps
+    The output size comes from `size` or from `scale_factor`. 'nearest' copies input pixel floor(d * in/out)
+    to output pixel d (by whole factors each pixel a block of copies, built from reshape and broadcast,
+    so the gradient sums each block; see ``_nearest``). 'linear', 'bilinear' and 'bicubic' are linear maps
     along each axis: a (out, in) matrix whose rows hold the weights of the two (or four)
     neighbouring input pixels, so y = A_h x A_w^T, and the gradient is the same
     matrices transposed. 'area' is ``adaptive_avg_pool2d``: each output pixel the mean
@@ -407,20 +407,41 @@ def _cubic_weights(xp, n_in, n_out, step, align_corners, dtype, a=-0.75):
 
 
 def _nearest(input, spatial, size, factors, name="interpolate"):
-    """'nearest' by whole factors: (N, C, H, W) -> (N, C, H*sh, W*sw), each pixel a block of copies."""
-    if size is not None:
-        if len(size) != len(spatial) or any(o % i for o, i in zip(size, spatial)):
-            raise NotImplementedError(f"{name}: size {size} is not a whole multiple of the input's {spatial}; "
-                                      "mode='nearest' supports whole factors only (each length must be one)")
-        factors = tuple(o // i for o, i in zip(size, spatial))
-    elif len(factors) != len(spatial) or any(f != int(f) or f < 1 for f in factors):
-        raise NotImplementedError(f"{name}: scale_factor {factors} is not supported by mode='nearest'; "
-                                  "only whole factors >= 1 (2, 3, ...)")
-    factors = tuple(int(f) for f in factors)
-    # (N, C, H, W) -> (N, C, H, 1, W, 1) -> broadcast (N, C, H, sh, W, sw) -> (N, C, H*sh, W*sw)
-    spread = ag.reshape(input, *input.shape[:2], *[k for n in spatial for k in (n, 1)])
-    copies = ag.broadcast_to(spread, (*input.shape[:2], *[k for n, f in zip(spatial, factors) for k in (n, f)]))
-    return ag.reshape(copies, *input.shape[:2], *[n * f for n, f in zip(spatial, factors)])
+    """'nearest': output pixel d copies input pixel floor(d * in/out) (by whole factors each pixel a block of copies).
+
+    Whole factors take the blocks, built from reshape and broadcast (the gradient sums each block); other sizes
+    pick each output pixel's source by torch's rule (``_nearest_sources``), as indexing (the gradient adds up
+    at each source)."""
+    if size is None:
+        whole = all(f == int(f) and f >= 1 for f in factors)
+        size = tuple(int(n * f) for n, f in zip(spatial, factors))  # torch's floor(n * f)
+    else:
+        whole = all(o % i == 0 for o, i in zip(size, spatial))
+        factors = None  # (torch samples by the sizes' ratio when the size is given)
+    if min(size) < 1:
+        raise ValueError(f"{name}: scale_factor {factors} makes the output size {size}, but mode='nearest' needs "
+                         f"lengths >= 1 (input shape {tuple(input.shape)})")
+    if whole:
+        # (N, C, H, W) -> (N, C, H, 1, W, 1) -> broadcast (N, C, H, sh, W, sw) -> (N, C, H*sh, W*sw)
+        reps = tuple(o // i for o, i in zip(size, spatial))
+        spread = ag.reshape(input, *input.shape[:2], *[k for n in spatial for k in (n, 1)])
+        copies = ag.broadcast_to(spread, (*input.shape[:2], *[k for n, f in zip(spatial, reps) for k in (n, f)]))
+        return ag.reshape(copies, *input.shape[:2], *[n * f for n, f in zip(spatial, reps)])
+    xp = backend.xp_of(input.data)
+    sources = [_nearest_sources(n_in, n_out, None if factors is None else factors[axis])
+               for axis, (n_in, n_out) in enumerate(zip(spatial, size))]
+    if len(sources) == 1:
+        return ag.getitem(input, (slice(None), slice(None), xp.asarray(sources[0])))
+    rows, cols = (xp.asarray(s) for s in sources)
+    return ag.getitem(input, (slice(None), slice(None), rows[:, None], cols[None, :]))
+
+
+def _nearest_sources(n_in, n_out, factor):
+    """The input pixel each of n_out output pixels copies, as torch computes it (in float32): min(floor(d * s),
+    n_in - 1) with s = 1 / scale_factor when a factor was given, else n_in / n_out."""
+    scale = np.float32(1.0 / factor) if factor is not None else np.float32(n_in) / np.float32(n_out)
+    d = np.arange(n_out, dtype=np.float32)
+    return np.minimum(np.floor(d * scale).astype(np.int64), n_in - 1)
 
 
 class Upsample(Module):
@@ -443,7 +464,7 @@ class Upsample(Module):
 
 
 class UpsamplingNearest2d(Upsample):
-    """Upsample(size, scale_factor, mode='nearest'), under torch's older name (whole factors only, as 'nearest')."""
+    """Upsample(size, scale_factor, mode='nearest'), under torch's older name."""
 
     def __init__(self, size=None, scale_factor=None):
         super().__init__(size, scale_factor, mode="nearest")
