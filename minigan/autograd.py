@@ -323,7 +323,8 @@ class Tensor:
             shown = np.abs(_printed_part(values, threshold=20, edge=3))
             finite = shown[np.isfinite(shown)]
             nonzero = finite[finite != 0]
-            wide = nonzero.size > 0 and bool(nonzero.max() >= 1e8 or nonzero.max() > 1000 * nonzero.min())
+            high, low = (float(nonzero.max()), float(nonzero.min())) if nonzero.size else (0.0, 0.0)  # (float16's
+            wide = high >= 1e8 or high > 1000 * low  # 1000 * min would overflow: compare as Python floats)
             fixed = wide or bool(np.any(finite != np.round(finite)))  # (wide: in scientific notation)
         body = np.array2string(values, precision=4, separator=", ", threshold=20, edgeitems=3,
                                floatmode="fixed" if fixed else "maxprec",
