@@ -685,8 +685,6 @@ class Tensor:
         self[...] = src
         return self
 
-    # In place, the ops without an in-place kernel of their own, as torch's methods: the out-of-place op's values
-    # written into x, outside a graph only (under no_grad(), or on tensors that need no gradient; see ``_into``).
     def addcmul(self, tensor1, tensor2, *, value=1):
         """x + value * tensor1 * tensor2, as torch's ``addcmul`` (``minigan.addcmul`` checks its operands first)."""
         _expect_tensor(tensor1, "addcmul")
@@ -704,6 +702,8 @@ class Tensor:
         quotient = tensor1 / tensor2
         return self + (quotient if value == 1 else value * quotient)
 
+    # In place, the ops without an in-place kernel of their own, as torch's methods: the out-of-place op's values
+    # written into x, outside a graph only (under no_grad(), or on tensors that need no gradient; see ``_into``).
     def addcmul_(self, tensor1, tensor2, *, value=1):
         """x += value * tensor1 * tensor2, in place (a hand-written Adam's ``v.mul_(b2).addcmul_(g, g, value=1 - b2)``)."""
         return _into("addcmul_", self, lambda x, a, b: x.addcmul(a, b, value=value), tensor1, tensor2, method=True)
@@ -1939,9 +1939,8 @@ class Function:
                 raise TypeError(f"{name}: input {i} is not a minigan Tensor but {_what(x)}")
             if not _is_array(x.data):  # torch's `w.data = other` takes a tensor; here .data is the raw array
                 raise TypeError(f"{name}: input {i}'s .data is a {type(x.data).__name__}, not an array: .data holds "
-                                "a tensor's "
-                                "raw NumPy (or CuPy) array; to give a tensor new values write w.data = other.data, "
-                                "or, as in PyTorch, `with minigan.no_grad(): w.copy_(other)`")
+                                "a tensor's raw NumPy (or CuPy) array; to give a tensor new values write "
+                                "w.data = other.data, or, as in PyTorch, `with minigan.no_grad(): w.copy_(other)`")
         devices = [x.device for x in inputs]
         if len(set(devices)) > 1:
             first, other = devices[0], next(d for d in devices if d != devices[0])
@@ -2216,6 +2215,9 @@ class TorchStyleFunction(Function):
             raise TypeError(f"{name}.backward returned {len(grads)} gradient(s), but apply got {len(self.args)} "
                             "argument(s): return one per argument of forward (after ctx), None for those without")
         for i, (a, g) in enumerate(zip(self.args, grads)):
+            if g is not None and not isinstance(a, Tensor):  # (torch refuses it too)
+                raise TypeError(f"{name}.backward returned a gradient for argument {i}, which is no tensor "
+                                f"({_what(a)}); return None in its place")
             if g is not None and not isinstance(g, Tensor):
                 raise TypeError(f"{name}.backward: the gradient of argument {i} is {_what(g)}, not a Tensor; "
                                 "compute it with minigan's ops (or return None)")

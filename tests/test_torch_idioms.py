@@ -312,3 +312,19 @@ def test_a_large_tensor_is_formatted_by_the_values_its_print_shows_as_torchs():
     torch = pytest.importorskip("torch")
     assert repr(torch.tensor(hidden)).startswith("tensor([[0., 0., 0.,")
     assert repr(torch.tensor(shown)).startswith("tensor([[0.5000, 0.0000, 0.0000,")
+
+
+def test_a_gradient_for_an_argument_that_is_no_tensor_is_refused_as_torchs():
+    class Scale(mag.Function):
+        @staticmethod
+        def forward(ctx, x, a):
+            ctx.a = a
+            return x * a
+
+        @staticmethod
+        def backward(ctx, gy):
+            return gy * ctx.a, gy  # d(a x)/dx = a; the second should be None: a is a number
+
+    x = minigan.ones(2, requires_grad=True)
+    with pytest.raises(TypeError, match=r"returned a gradient for argument 1, which is no tensor .*return None"):
+        Scale.apply(x, 3.0).sum().backward()
