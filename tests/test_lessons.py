@@ -98,6 +98,10 @@ ANSWERS = {
     "14": ({"answer_1": "2 * (16 * 128 + 128)", "answer_2": "0.001"}, {"answer_1": "16 * 128 + 128", "answer_2": "-0.001"}),
     "15": ({"answer_1": "100", "answer_2": "50", "answer_3": "0.317"},
            {"answer_1": "10", "answer_2": "100", "answer_3": "math.erf(1 / math.sqrt(2))"}),
+    "16": ({"answer_1": "-math.log(4)", "answer_2": '"nonsaturating"', "answer_3": "-1 / (1 + math.exp(10))",
+            "answer_4": "1 / (1 + math.exp(10)) - 1", "answer_5": "2"},
+           {"answer_1": "-math.log(2)", "answer_2": '"minimax"', "answer_3": "1 / (1 + math.exp(10))",
+            "answer_4": "1 - 1 / (1 + math.exp(10))", "answer_5": "4"}),
 }
 
 
@@ -117,7 +121,7 @@ def _read(path):
 
 def test_the_lessons_are_there_in_order():
     numbers = [int(p.name[:2]) for p in NOTEBOOKS]
-    assert numbers == list(range(1, 16)), f"expected lessons 01..15 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
+    assert numbers == list(range(1, 17)), f"expected lessons 01..16 in {LESSONS}, found {[p.name for p in NOTEBOOKS]}"
     readme = (LESSONS / "README.md").read_text(encoding="utf-8")
     for p in NOTEBOOKS:
         assert p.name in readme, f"lessons/README.md does not list {p.name}"
