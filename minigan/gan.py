@@ -289,7 +289,8 @@ class GANTrainer:
         if not math.isfinite(value):
             raise TrainingDiverged(
                 f"training diverged at step {self.step + 1}: the {name} is {value}. "
-                "Parameters were not updated with it; the last good checkpoint is kept. "
+                "The update it was for was skipped, so no weight took it; the steps before it in this iteration "
+                "(D's, when G's failed) stand, so continue from the last good checkpoint, which is kept. "
                 "Try a lower learning rate, another loss, or an R1 penalty."
             )
 

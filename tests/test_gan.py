@@ -224,6 +224,29 @@ def test_nan_loss_stops_naming_the_step_and_keeps_last_good_checkpoint(device, t
     assert all(np.isfinite(v).all() for v in saved["G"].values())
 
 
+def test_a_generator_step_that_diverges_leaves_g_alone_and_says_ds_step_of_the_iteration_stands(device):
+    trainer, _ = make_trainer(device)
+    trainer.train(2)
+    G0 = {k: v.numpy().copy() for k, v in trainer.G.state_dict().items()}
+    D0 = {k: v.numpy().copy() for k, v in trainer.D.state_dict().items()}
+    d_step = trainer.discriminator_step
+
+    def d_step_then_break_g_loss(batch, z=None):  # D's step runs as usual; then G's loss becomes inf
+        log = d_step(batch, z)
+        trainer.loss = "minimax"  # log(1 - D(G(z))) with D's logits pushed to +inf below
+        last = list(trainer.D.parameters())[-1]  # the output bias
+        last.data[...] = np.inf
+        return log
+
+    trainer.discriminator_step = d_step_then_break_g_loss
+    with pytest.raises(gan.TrainingDiverged, match=r"at step 3: the generator loss is .*D's, when G's failed\) stand"):
+        trainer.train_step()
+    assert trainer.step == 2
+    assert all(np.array_equal(v.numpy(), G0[k]) for k, v in trainer.G.state_dict().items())  # G's update skipped
+    weights = {k: v.numpy() for k, v in trainer.D.state_dict().items()}
+    assert any(not np.array_equal(weights[k], D0[k]) for k in D0 if k != list(D0)[-1])  # D's step of step 3 stands
+
+
 def _tiny(**extra):
     return dict(toy.DEFAULTS, hidden=16, z_dim=4, batch_size=32, steps=6, eval_every=2, **extra)
 
